@@ -1,0 +1,168 @@
+/* dcomhunt: the normalized event.
+ *
+ * Every reader turns its input into dh_event values: an envelope (kind, time, host,
+ * channel, provider, event id, record id, provenance) plus fields. Fields named by the
+ * Sigma taxonomy are addressed by a small integer id (dh_field); every field the input
+ * carried is also reachable by its original name.
+ *
+ * Ownership: a dh_event and every string it points to are borrowed. They are valid only
+ * during the callback that received the event (they live in the reader's per-chunk
+ * arena). Copy what you keep. Strings are UTF-8, length-delimited, not NUL-terminated. */
+#ifndef DCOMHUNT_EVENT_H
+#define DCOMHUNT_EVENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct dh_str {
+    const char *ptr;
+    size_t len;
+} dh_str;
+
+/* Event kinds: Sigma logsource categories where one exists. Numbers are pinned. */
+#define DH_KIND_LIST(X)                                                                      \
+    X(OTHER, "other")                                                                        \
+    X(PROCESS_CREATION, "process_creation")                                                  \
+    X(NETWORK_CONNECTION, "network_connection")                                              \
+    X(LOGON, "logon")                                                                        \
+    X(LOGON_FAILED, "logon_failed")                                                          \
+    X(EXPLICIT_LOGON, "explicit_logon")                                                      \
+    X(SPECIAL_LOGON, "special_logon")                                                        \
+    X(PRIVILEGE_USE, "privilege_use")                                                        \
+    X(SHARE_ACCESS, "share_access")                                                          \
+    X(IMAGE_LOAD, "image_load")                                                              \
+    X(FILE_EVENT, "file_event")                                                              \
+    X(REGISTRY_ADD, "registry_add")                                                          \
+    X(REGISTRY_DELETE, "registry_delete")                                                    \
+    X(REGISTRY_SET, "registry_set")                                                          \
+    X(REGISTRY_RENAME, "registry_rename")                                                    \
+    X(DCOM_ERROR, "dcom_error")                                                              \
+    X(SERVICE_INSTALL, "service_install")                                                    \
+    X(PS_SCRIPT, "ps_script")                                                                \
+    X(PS_MODULE, "ps_module")                                                                \
+    X(PROCESS_TERMINATION, "process_termination")                                            \
+    X(PROCESS_ACCESS, "process_access")                                                      \
+    X(CREATE_REMOTE_THREAD, "create_remote_thread")                                          \
+    X(DNS_QUERY, "dns_query")                                                                \
+    X(PIPE_CREATED, "pipe_created")                                                          \
+    X(WMI_EVENT, "wmi_event")                                                                \
+    X(FILE_DELETE, "file_delete")                                                            \
+    X(RPC_CALL, "rpc_call")
+
+typedef enum dh_kind {
+#define DH_X(id, name) DH_KIND_##id,
+    DH_KIND_LIST(DH_X)
+#undef DH_X
+        DH_KIND_COUNT
+} dh_kind;
+
+/* Taxonomy fields addressed by id. The second column is the Sigma field name. */
+#define DH_FIELD_LIST(X)                                                                     \
+    X(IMAGE, "Image")                                                                        \
+    X(ORIGINAL_FILE_NAME, "OriginalFileName")                                                \
+    X(COMMAND_LINE, "CommandLine")                                                           \
+    X(CURRENT_DIRECTORY, "CurrentDirectory")                                                 \
+    X(USER, "User")                                                                          \
+    X(LOGON_ID, "LogonId")                                                                   \
+    X(LOGON_GUID, "LogonGuid")                                                               \
+    X(INTEGRITY_LEVEL, "IntegrityLevel")                                                     \
+    X(HASHES, "Hashes")                                                                      \
+    X(PROCESS_GUID, "ProcessGuid")                                                           \
+    X(PROCESS_ID, "ProcessId")                                                               \
+    X(PARENT_PROCESS_GUID, "ParentProcessGuid")                                              \
+    X(PARENT_PROCESS_ID, "ParentProcessId")                                                  \
+    X(PARENT_IMAGE, "ParentImage")                                                           \
+    X(PARENT_COMMAND_LINE, "ParentCommandLine")                                              \
+    X(PARENT_USER, "ParentUser")                                                             \
+    X(SOURCE_IP, "SourceIp")                                                                 \
+    X(SOURCE_PORT, "SourcePort")                                                             \
+    X(SOURCE_HOSTNAME, "SourceHostname")                                                     \
+    X(DESTINATION_IP, "DestinationIp")                                                       \
+    X(DESTINATION_PORT, "DestinationPort")                                                   \
+    X(DESTINATION_HOSTNAME, "DestinationHostname")                                           \
+    X(PROTOCOL, "Protocol")                                                                  \
+    X(INITIATED, "Initiated")                                                                \
+    X(LOGON_TYPE, "LogonType")                                                               \
+    X(TARGET_USER_NAME, "TargetUserName")                                                    \
+    X(TARGET_DOMAIN_NAME, "TargetDomainName")                                                \
+    X(TARGET_USER_SID, "TargetUserSid")                                                      \
+    X(TARGET_LOGON_ID, "TargetLogonId")                                                      \
+    X(SUBJECT_USER_NAME, "SubjectUserName")                                                  \
+    X(SUBJECT_DOMAIN_NAME, "SubjectDomainName")                                              \
+    X(SUBJECT_LOGON_ID, "SubjectLogonId")                                                    \
+    X(WORKSTATION_NAME, "WorkstationName")                                                   \
+    X(AUTH_PACKAGE, "AuthenticationPackageName")                                             \
+    X(LOGON_PROCESS_NAME, "LogonProcessName")                                                \
+    X(IMAGE_LOADED, "ImageLoaded")                                                           \
+    X(SIGNED, "Signed")                                                                      \
+    X(SIGNATURE, "Signature")                                                                \
+    X(SIGNATURE_STATUS, "SignatureStatus")                                                   \
+    X(TARGET_FILENAME, "TargetFilename")                                                     \
+    X(TARGET_OBJECT, "TargetObject")                                                         \
+    X(DETAILS, "Details")                                                                    \
+    X(EVENT_TYPE, "EventType")                                                               \
+    X(SCRIPT_BLOCK_TEXT, "ScriptBlockText")                                                  \
+    X(PAYLOAD, "Payload")                                                                    \
+    X(SERVICE_NAME, "ServiceName")                                                           \
+    X(SERVICE_FILE_NAME, "ImagePath")                                                        \
+    X(SHARE_NAME, "ShareName")                                                               \
+    X(RELATIVE_TARGET_NAME, "RelativeTargetName")                                            \
+    X(ACCESS_MASK, "AccessMask")                                                             \
+    X(CLSID, "CLSID")                                                                        \
+    X(APPID, "AppID")                                                                        \
+    X(REMOTE_HOST, "RemoteHost")                                                             \
+    X(QUERY_NAME, "QueryName")
+
+typedef enum dh_field {
+#define DH_X(id, name) DH_FIELD_##id,
+    DH_FIELD_LIST(DH_X)
+#undef DH_X
+        DH_FIELD_COUNT
+} dh_field;
+
+typedef struct dh_event dh_event;
+
+/* Envelope. */
+dh_kind dh_event_kind(const dh_event *ev);
+/* Time as 100-nanosecond ticks since 1601-01-01 UTC (Windows FILETIME); 0 if unknown. */
+int64_t dh_event_time(const dh_event *ev);
+uint32_t dh_event_id(const dh_event *ev);
+uint64_t dh_event_record_id(const dh_event *ev);
+dh_str dh_event_host(const dh_event *ev);
+dh_str dh_event_channel(const dh_event *ev);
+dh_str dh_event_provider(const dh_event *ev);
+
+/* Provenance: the file (for archives later "archive!member"), EVTX chunk index (-1 for
+ * non-chunked inputs) and the byte offset of the record in the file. */
+const char *dh_event_file(const dh_event *ev);
+int64_t dh_event_chunk(const dh_event *ev);
+uint64_t dh_event_offset(const dh_event *ev);
+
+/* Taxonomy field by id: returns 1 and sets *out if present, 0 if absent. */
+int dh_event_field(const dh_event *ev, dh_field id, dh_str *out);
+
+/* Every field the input carried, in input order: names may repeat (array values). */
+size_t dh_event_data_count(const dh_event *ev);
+int dh_event_data_at(const dh_event *ev, size_t i, dh_str *name, dh_str *value);
+
+/* By name: a taxonomy name first (so "Image" finds NewProcessName on Security 4688), then
+ * the original names, case-sensitive. Returns 1 and sets *out if found. */
+int dh_event_get(const dh_event *ev, const char *name, size_t name_len, dh_str *out);
+
+/* The record rendered as XML, if the reader was asked for it; empty otherwise. */
+dh_str dh_event_xml(const dh_event *ev);
+
+/* Names. */
+const char *dh_kind_name(dh_kind kind);
+const char *dh_field_name(dh_field id);
+/* Returns the id, or -1 if the name is not a taxonomy field. */
+int dh_field_from_name(const char *name, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,110 @@
+/* dcomhunt: entry point and subcommand table. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+#define DH_VERSION "0.1.0"
+
+static int cli_version(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("dcomhunt %s\n", DH_VERSION);
+    return DH_EXIT_OK;
+}
+
+static int cli_help(int argc, char **argv);
+
+static const struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} commands[] = {
+    {"dump", cli_dump, "decode inputs and print one JSON object (or XML) per event"},
+    {"stats", cli_stats, "decode and normalize inputs, print event counts per channel and id"},
+    {"version", cli_version, "print the version"},
+    {"help", cli_help, "show this help"},
+};
+
+static int cli_help(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("usage: dcomhunt COMMAND [OPTIONS] PATH...\n\n"
+           "Finds lateral movement through DCOM (ATT&CK T1021.003) in Windows telemetry.\n\n"
+           "commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        printf("  %-10s %s\n", commands[i].name, commands[i].summary);
+    printf("\n'dcomhunt COMMAND --help' describes a command. Exit status: 0 ok, 1 findings,\n"
+           "2 usage error, 3 some input skipped (damaged or unreadable), 4 fatal error.\n");
+    return DH_EXIT_OK;
+}
+
+void cli_put_safe(FILE *f, const char *s)
+{
+    static const char hx[] = "0123456789abcdef";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f || *p == '\\') {
+            fputc('\\', f);
+            fputc('x', f);
+            fputc(hx[*p >> 4], f);
+            fputc(hx[*p & 15], f);
+        } else {
+            fputc(*p, f);
+        }
+    }
+}
+
+void cli_print_error(const dh_error *e)
+{
+    fputs("dcomhunt: ", stderr);
+    cli_put_safe(stderr, e->file);
+    if (e->chunk >= 0)
+        fprintf(stderr, ": chunk %lld", (long long)e->chunk);
+    fprintf(stderr, ": offset %llu", (unsigned long long)e->offset);
+    if (e->record_id)
+        fprintf(stderr, ": record %llu", (unsigned long long)e->record_id);
+    fputs(": ", stderr);
+    cli_put_safe(stderr, e->message);
+    fputc('\n', stderr);
+}
+
+int cli_parse_threads(const char *s)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*s == 0 || *end != 0 || v < 0 || v > 256)
+        return -1;
+    return (int)v;
+}
+
+int cli_exit_for(dh_status st, const dh_scan_stats *stats)
+{
+    if (st == DH_OK)
+        return DH_EXIT_OK;
+    if (st == DH_ERR_FORMAT)
+        return stats->files_read || stats->records ? DH_EXIT_PARTIAL : DH_EXIT_PARTIAL;
+    return DH_EXIT_ERROR;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        cli_help(0, NULL);
+        return DH_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)
+        return cli_help(0, NULL);
+    if (strcmp(cmd, "--version") == 0)
+        return cli_version(0, NULL);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(commands[i].name, cmd) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    fputs("dcomhunt: unknown command '", stderr);
+    cli_put_safe(stderr, cmd);
+    fputs("' (try 'dcomhunt help')\n", stderr);
+    return DH_EXIT_USAGE;
+}

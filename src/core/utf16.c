@@ -1,0 +1,97 @@
+/* UTF-16LE -> UTF-8. This is on the decoder's hot path (every string value of every
+ * record), so the common all-ASCII case moves four code units per step with one 64-bit
+ * load and mask; iconv costs a call and a state object per string. */
+#include "core/utf16.h"
+
+#include <string.h>
+
+static inline uint16_t rd16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+dh_status dh_utf16le_to_utf8(dh_buf *out, const uint8_t *p, size_t n)
+{
+    /* Worst case 3 bytes per code unit (a surrogate pair is 4 bytes for 2 units). */
+    if (n > ((size_t)-1) / 4)
+        return DH_ERR_LIMIT;
+    char *o = dh_buf_reserve(out, n * 3);
+    if (!o)
+        return DH_ERR_NOMEM;
+    char *start = o;
+    size_t i = 0;
+    while (i < n) {
+        if (i + 4 <= n) {
+            uint64_t w;
+            memcpy(&w, p + 2 * i, 8);
+            if ((w & 0xFF80FF80FF80FF80ULL) == 0) {
+                o[0] = (char)(w & 0x7F);
+                o[1] = (char)((w >> 16) & 0x7F);
+                o[2] = (char)((w >> 32) & 0x7F);
+                o[3] = (char)((w >> 48) & 0x7F);
+                o += 4;
+                i += 4;
+                continue;
+            }
+        }
+        uint32_t c = rd16(p + 2 * i);
+        i++;
+        if (c < 0x80) {
+            *o++ = (char)c;
+        } else if (c < 0x800) {
+            *o++ = (char)(0xC0 | (c >> 6));
+            *o++ = (char)(0x80 | (c & 0x3F));
+        } else if (c >= 0xD800 && c <= 0xDBFF && i < n && rd16(p + 2 * i) >= 0xDC00 &&
+                   rd16(p + 2 * i) <= 0xDFFF) {
+            uint32_t lo = rd16(p + 2 * i);
+            i++;
+            uint32_t cp = 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00);
+            *o++ = (char)(0xF0 | (cp >> 18));
+            *o++ = (char)(0x80 | ((cp >> 12) & 0x3F));
+            *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+            *o++ = (char)(0x80 | (cp & 0x3F));
+        } else {
+            if (c >= 0xD800 && c <= 0xDFFF)
+                c = 0xFFFD;
+            *o++ = (char)(0xE0 | (c >> 12));
+            *o++ = (char)(0x80 | ((c >> 6) & 0x3F));
+            *o++ = (char)(0x80 | (c & 0x3F));
+        }
+    }
+    out->len += (size_t)(o - start);
+    return DH_OK;
+}
+
+/* Windows-1252 bytes 0x80-0x9F; 0 marks the five undefined positions (kept as U+FFFD). */
+static const uint16_t cp1252_high[32] = {
+    0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+    0x2039, 0x0152, 0,      0x017D, 0,      0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178,
+};
+
+dh_status dh_cp1252_to_utf8(dh_buf *out, const uint8_t *p, size_t n)
+{
+    if (n > ((size_t)-1) / 4)
+        return DH_ERR_LIMIT;
+    char *o = dh_buf_reserve(out, n * 3);
+    if (!o)
+        return DH_ERR_NOMEM;
+    char *start = o;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t c = p[i];
+        if (c >= 0x80 && c < 0xA0)
+            c = cp1252_high[c - 0x80] ? cp1252_high[c - 0x80] : 0xFFFD;
+        if (c < 0x80) {
+            *o++ = (char)c;
+        } else if (c < 0x800) {
+            *o++ = (char)(0xC0 | (c >> 6));
+            *o++ = (char)(0x80 | (c & 0x3F));
+        } else {
+            *o++ = (char)(0xE0 | (c >> 12));
+            *o++ = (char)(0x80 | ((c >> 6) & 0x3F));
+            *o++ = (char)(0x80 | (c & 0x3F));
+        }
+    }
+    out->len += (size_t)(o - start);
+    return DH_OK;
+}

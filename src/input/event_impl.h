@@ -1,0 +1,62 @@
+/* The layout behind the opaque dh_event. Readers fill it; everything else reads it through
+ * include/dcomhunt/event.h. Strings point into the reader's per-record arena or into a
+ * compiled template's string pool: both outlive the on_event callback, nothing more. */
+#ifndef DH_INPUT_EVENT_IMPL_H
+#define DH_INPUT_EVENT_IMPL_H
+
+#include <stdint.h>
+
+#include "dcomhunt/event.h"
+
+typedef struct dh_kv {
+    dh_str name;
+    dh_str value;
+} dh_kv;
+
+_Static_assert(DH_FIELD_COUNT <= 64, "present is a 64-bit mask");
+
+struct dh_event {
+    dh_kind kind;
+    uint32_t event_id;
+    uint64_t record_id;
+    int64_t time;
+    dh_str host;
+    dh_str channel;
+    dh_str provider;
+    dh_str xml;
+    const char *file;
+    int64_t chunk;
+    uint64_t offset;
+    uint64_t present; /* bit i set: fields[i] holds taxonomy field i */
+    dh_str fields[DH_FIELD_COUNT];
+    const dh_kv *data;
+    size_t ndata;
+};
+
+/* One row of a mapping table: which events of which provider become which kind, and how
+ * their original field names map to taxonomy fields (names equal to a taxonomy name map to
+ * it without a pair when `identity` is set). */
+typedef struct dh_map_pair {
+    const char *src;
+    dh_field dst;
+} dh_map_pair;
+
+typedef struct dh_map_row {
+    const char *provider; /* exact provider name */
+    uint32_t event_id;
+    dh_kind kind;
+    int identity;
+    const dh_map_pair *pairs; /* terminated by src == NULL */
+    void (*fix)(dh_event *ev); /* optional: rules no pair can say (which of two wins) */
+} dh_map_row;
+
+/* Finds the row for a provider and event id, or NULL. */
+const dh_map_row *dh_map_windows_find(dh_str provider, uint32_t event_id);
+/* The taxonomy fields a row gives to an original name (at most DH_MAP_MAX_TARGETS);
+ * returns how many were written to out. */
+#define DH_MAP_MAX_TARGETS 3
+int dh_map_row_fields(const dh_map_row *row, dh_str name, int8_t out[DH_MAP_MAX_TARGETS]);
+/* Kind refinements that depend on a value (Sysmon 12 create vs delete). */
+dh_kind dh_map_refine_kind(const dh_map_row *row, const dh_event *ev);
+
+#endif

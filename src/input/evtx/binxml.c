@@ -1,0 +1,567 @@
+/* Walking a compiled template with one record's substitution values.
+ *
+ * The walk tracks where it is in the event (System/EventID, EventData/Data[@Name], a
+ * UserData leaf...) with a small role per open element, converts only the values that the
+ * envelope or the data items need (all of them when XML is asked for), and collects data
+ * items as arena offsets. No XML is built unless asked for. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/timefmt.h"
+#include "input/evtx/evtx.h"
+
+enum role {
+    R_NONE,
+    R_EVENT,
+    R_SYSTEM,
+    R_SYS_PROVIDER,
+    R_SYS_EVENTID,
+    R_SYS_TIME,
+    R_SYS_RECID,
+    R_SYS_CHANNEL,
+    R_SYS_COMPUTER,
+    R_SYS_OTHER,
+    R_EVENTDATA,
+    R_ED_ITEM,
+    R_ED_DEEP,
+    R_USERDATA,
+    R_UD_WRAP,
+    R_UD_ITEM,
+    R_OTHER,
+};
+
+static uint8_t classify_role(uint8_t parent, uint8_t known)
+{
+    switch (parent) {
+    case R_NONE:
+        return known == KN_EVENT ? R_EVENT : R_OTHER;
+    case R_EVENT:
+        return known == KN_SYSTEM      ? R_SYSTEM
+               : known == KN_EVENTDATA ? R_EVENTDATA
+               : known == KN_USERDATA  ? R_USERDATA
+                                       : R_OTHER;
+    case R_SYSTEM:
+        switch (known) {
+        case KN_PROVIDER: return R_SYS_PROVIDER;
+        case KN_EVENTID: return R_SYS_EVENTID;
+        case KN_TIMECREATED: return R_SYS_TIME;
+        case KN_EVENTRECORDID: return R_SYS_RECID;
+        case KN_CHANNEL: return R_SYS_CHANNEL;
+        case KN_COMPUTER: return R_SYS_COMPUTER;
+        default: return R_SYS_OTHER;
+        }
+    case R_EVENTDATA: return R_ED_ITEM;
+    case R_ED_ITEM: return R_ED_DEEP;
+    case R_USERDATA: return R_UD_WRAP;
+    case R_UD_WRAP:
+    case R_UD_ITEM: return R_UD_ITEM;
+    case R_SYS_OTHER:
+    case R_ED_DEEP: return parent;
+    default: return R_OTHER;
+    }
+}
+
+static int content_wanted(uint8_t role)
+{
+    return role == R_SYS_EVENTID || role == R_SYS_RECID || role == R_SYS_CHANNEL ||
+           role == R_SYS_COMPUTER || role == R_ED_ITEM || role == R_ED_DEEP ||
+           role == R_UD_ITEM;
+}
+
+static int attr_wanted(uint8_t role, uint8_t known)
+{
+    return (role == R_SYS_PROVIDER && known == KN_NAME) ||
+           (role == R_SYS_TIME && known == KN_SYSTEMTIME) || (role == R_ED_ITEM && known == KN_NAME);
+}
+
+/* XML text escaping. Control characters that XML 1.0 cannot carry are written as
+ * character references so the output stays one line per record and inert in a terminal. */
+static dh_status xml_escape(dh_buf *out, const char *s, size_t n, int attr)
+{
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        const char *rep = NULL;
+        char tmp[8];
+        switch (ch) {
+        case '&': rep = "&amp;"; break;
+        case '<': rep = "&lt;"; break;
+        case '>': rep = "&gt;"; break;
+        case '"': rep = attr ? "&quot;" : NULL; break;
+        default:
+            if (ch < 0x20 || ch == 0x7f) {
+                static const char hx[] = "0123456789ABCDEF";
+                tmp[0] = '&'; tmp[1] = '#'; tmp[2] = 'x';
+                tmp[3] = hx[ch >> 4]; tmp[4] = hx[ch & 15]; tmp[5] = ';'; tmp[6] = 0;
+                rep = tmp;
+            }
+        }
+        if (rep) {
+            dh_status st = dh_buf_append(out, s + run, i - run);
+            if (!st)
+                st = dh_buf_puts(out, rep);
+            if (st)
+                return st;
+            run = i + 1;
+        }
+    }
+    return dh_buf_append(out, s + run, n - run);
+}
+
+static const char *add_item(evtx_decoder *d, evtx_frame *f, uint32_t voff, uint32_t vlen)
+{
+    if (d->nitems == d->items_cap) {
+        if (d->items_cap >= EVTX_MAX_ITEMS)
+            return "too many data items in one event";
+        size_t cap = d->items_cap ? d->items_cap * 2 : 64;
+        evtx_item *n = realloc(d->items, cap * sizeof *n);
+        if (!n)
+            return "out of memory";
+        d->items = n;
+        d->items_cap = cap;
+    }
+    evtx_item *it = &d->items[d->nitems++];
+    if (f->name_static || f->name_len || f->name_op != UINT32_MAX) {
+        it->name_static = f->name_static;
+        it->name_off = f->name_off;
+        it->name_len = f->name_len;
+        it->tpl = f->name_tpl;
+        it->name_op = f->name_op;
+    } else {
+        /* No Name attribute: the element's own name (Binary, UserData leaves...). */
+        const evtx_op *op = &f->tpl->ops[f->op];
+        it->name_static = f->tpl->pool + op->a;
+        it->name_len = op->alen;
+        it->tpl = f->tpl;
+        it->name_op = f->op;
+    }
+    it->value_off = voff;
+    it->value_len = vlen;
+    return NULL;
+}
+
+static const char *end_attr(evtx_decoder *d)
+{
+    if (d->attr_skip) {
+        d->attr_skip = 0;
+        return NULL;
+    }
+    if (!d->attr_open)
+        return NULL;
+    d->attr_open = 0;
+    evtx_frame *f = &d->frames[d->depth - 1];
+    uint32_t off = d->attr_start, len = (uint32_t)(d->arena.len - d->attr_start);
+    if (f->role == R_SYS_PROVIDER && d->attr_known == KN_NAME) {
+        d->provider_off = off;
+        d->provider_len = len;
+    } else if (f->role == R_SYS_TIME && d->attr_known == KN_SYSTEMTIME && !d->time_set) {
+        int64_t ft;
+        if (dh_time_parse_iso(d->arena.data + off, len, &ft) == 0) {
+            d->time = ft;
+            d->time_set = 1;
+        }
+    } else if (f->role == R_ED_ITEM && d->attr_known == KN_NAME && !f->name_static) {
+        f->name_off = off;
+        f->name_len = len;
+        f->name_op = UINT32_MAX;
+        f->name_tpl = NULL;
+        f->name_static = NULL;
+        if (!len)
+            f->name_static = ""; /* an empty Name is still a name */
+    }
+    if (d->want_xml && dh_buf_putc(&d->xml, '"'))
+        return "XML output exceeds the size limit";
+    return NULL;
+}
+
+static const char *finish_element(evtx_decoder *d, const evtx_op *op, const evtx_template *t,
+                                  int empty)
+{
+    evtx_frame *f = &d->frames[d->depth - 1];
+    uint32_t off = f->text_start, len = (uint32_t)(d->arena.len - f->text_start);
+    if (empty) {
+        off = (uint32_t)d->arena.len;
+        len = 0;
+    }
+    switch (f->role) {
+    case R_SYS_EVENTID: d->eventid_off = off; d->eventid_len = len; break;
+    case R_SYS_RECID: d->recid_off = off; d->recid_len = len; break;
+    case R_SYS_CHANNEL: d->channel_off = off; d->channel_len = len; break;
+    case R_SYS_COMPUTER: d->computer_off = off; d->computer_len = len; break;
+    case R_ED_ITEM:
+        if (!f->emitted) {
+            const char *why = add_item(d, f, off, len);
+            if (why)
+                return why;
+        }
+        break;
+    case R_UD_ITEM:
+        if (!f->has_child && !f->emitted) {
+            const char *why = add_item(d, f, off, len);
+            if (why)
+                return why;
+        }
+        break;
+    }
+    if (d->want_xml) {
+        dh_status st;
+        if (empty) {
+            st = dh_buf_append(&d->xml, "/>", 2);
+        } else {
+            st = dh_buf_append(&d->xml, "</", 2);
+            if (!st)
+                st = dh_buf_append(&d->xml, t->pool + op->a, op->alen);
+            if (!st)
+                st = dh_buf_putc(&d->xml, '>');
+        }
+        if (st)
+            return "XML output exceeds the size limit";
+    }
+    d->depth--;
+    return NULL;
+}
+
+static const char *walk_fragment(evtx_decoder *d, uint32_t start, uint32_t end);
+
+/* Appends a value's text to the arena (and, escaped, to the XML). */
+static const char *put_value(evtx_decoder *d, const evtx_value *v, int in_attr)
+{
+    size_t before = d->arena.len;
+    if (evtx_value_text(&d->arena, v->type, v->p, v->len) != DH_OK)
+        return "value text exceeds the size limit";
+    if (d->want_xml &&
+        xml_escape(&d->xml, d->arena.data + before, d->arena.len - before, in_attr) != DH_OK)
+        return "XML output exceeds the size limit";
+    return NULL;
+}
+
+static const char *walk(evtx_decoder *d, const evtx_template *t, const evtx_value *vals,
+                        uint32_t nvals)
+{
+    static const evtx_value null_value = {NULL, 0, 0};
+    const char *why;
+    for (uint32_t i = 0; i < t->nops; i++) {
+        const evtx_op *op = &t->ops[i];
+        if (++d->ops_walked > 4u * EVTX_MAX_OPS)
+            return "record expands to too many BinXML tokens";
+        switch (op->code) {
+        case OP_OPEN: {
+            if (d->depth >= EVTX_MAX_DEPTH)
+                return "elements nested too deeply";
+            uint8_t parent = R_NONE;
+            if (d->depth > 0) {
+                d->frames[d->depth - 1].has_child = 1;
+                parent = d->frames[d->depth - 1].role;
+            }
+            evtx_frame *f = &d->frames[d->depth++];
+            memset(f, 0, sizeof *f);
+            f->role = classify_role(parent, op->known);
+            f->text_start = (uint32_t)d->arena.len;
+            f->tpl = t;
+            f->op = i;
+            f->name_op = UINT32_MAX;
+            f->in_start = 1;
+            if (d->want_xml && (dh_buf_putc(&d->xml, '<') ||
+                                dh_buf_append(&d->xml, t->pool + op->a, op->alen)))
+                return "XML output exceeds the size limit";
+            break;
+        }
+        case OP_ATTR: {
+            if ((why = end_attr(d)))
+                return why;
+            evtx_frame *f = &d->frames[d->depth - 1];
+            /* Look at the value: an attribute whose pieces are all optional substitutions
+             * of NULL values is not created; a single static text is kept by reference. */
+            uint32_t j = i + 1, pieces = 0, nulls = 0;
+            for (; j < t->nops && t->ops[j].code >= OP_TEXT && t->ops[j].code <= OP_ENTREF; j++) {
+                const evtx_op *vo = &t->ops[j];
+                pieces++;
+                if (vo->code == OP_SUBST && vo->optional &&
+                    (vo->subst >= nvals || vals[vo->subst].type == 0x00))
+                    nulls++;
+            }
+            if (pieces && nulls == pieces) {
+                d->attr_skip = 1;
+                break;
+            }
+            d->attr_open = 1;
+            d->attr_known = op->known;
+            d->attr_start = (uint32_t)d->arena.len;
+            if (f->role == R_ED_ITEM && op->known == KN_NAME && pieces == 1 &&
+                t->ops[i + 1].code == OP_TEXT) {
+                f->name_static = t->pool + t->ops[i + 1].a;
+                f->name_len = t->ops[i + 1].alen;
+                f->name_op = i + 1;
+                f->name_tpl = t;
+            }
+            if (d->want_xml &&
+                (dh_buf_putc(&d->xml, ' ') || dh_buf_append(&d->xml, t->pool + op->a, op->alen) ||
+                 dh_buf_append(&d->xml, "=\"", 2)))
+                return "XML output exceeds the size limit";
+            break;
+        }
+        case OP_CLOSE_START: {
+            if ((why = end_attr(d)))
+                return why;
+            evtx_frame *f = &d->frames[d->depth - 1];
+            f->in_start = 0;
+            f->text_start = (uint32_t)d->arena.len;
+            if (d->want_xml && dh_buf_putc(&d->xml, '>'))
+                return "XML output exceeds the size limit";
+            break;
+        }
+        case OP_CLOSE_EMPTY:
+            if ((why = end_attr(d)) || (why = finish_element(d, op, t, 1)))
+                return why;
+            break;
+        case OP_END: {
+            /* The matching OPEN names the element. */
+            const evtx_frame *f = &d->frames[d->depth - 1];
+            if (f->tpl != t)
+                return "element closed by another template";
+            if ((why = finish_element(d, &t->ops[f->op], t, 0)))
+                return why;
+            break;
+        }
+        default: {
+            if (d->attr_skip || d->depth == 0)
+                break;
+            evtx_frame *f = &d->frames[d->depth - 1];
+            int in_attr = d->attr_open;
+            int wanted = d->want_xml || (in_attr ? attr_wanted(f->role, d->attr_known)
+                                                 : content_wanted(f->role));
+            if (op->code == OP_SUBST) {
+                const evtx_value *v = op->subst < nvals ? &vals[op->subst] : &null_value;
+                if (v->type == 0x21 && !in_attr) {
+                    uint32_t start = (uint32_t)(v->p - d->chunk);
+                    if ((why = walk_fragment(d, start, start + v->len)))
+                        return why;
+                    break;
+                }
+                if (in_attr && f->role == R_SYS_TIME && v->type == 0x11 && v->len == 8 &&
+                    !d->time_set) {
+                    d->time = (int64_t)rd64(v->p);
+                    d->time_set = 1;
+                    if (!d->want_xml)
+                        break;
+                }
+                if (!wanted)
+                    break;
+                if ((v->type & 0x80) && !in_attr && (f->role == R_ED_ITEM || f->role == R_UD_ITEM) &&
+                    !f->emitted) {
+                    /* An array fills one item per element, under the element's name. */
+                    size_t n = evtx_array_count(v->type, v->p, v->len);
+                    for (size_t k = 0; k < n; k++) {
+                        const uint8_t *ip;
+                        size_t il;
+                        if (!evtx_array_item(v->type, v->p, v->len, k, &ip, &il))
+                            break;
+                        size_t before = d->arena.len;
+                        evtx_value iv = {ip, (uint32_t)il, (uint8_t)(v->type & 0x7f)};
+                        if (k && d->want_xml && dh_buf_append(&d->xml, ", ", 2))
+                            return "XML output exceeds the size limit";
+                        if ((why = put_value(d, &iv, 0)) ||
+                            (why = add_item(d, f, (uint32_t)before,
+                                            (uint32_t)(d->arena.len - before))))
+                            return why;
+                    }
+                    f->emitted = 1;
+                    break;
+                }
+                if ((why = put_value(d, v, in_attr)))
+                    return why;
+                break;
+            }
+            if (!wanted)
+                break;
+            if (op->code == OP_TEXT || op->code == OP_CDATA) {
+                if (dh_buf_append(&d->arena, t->pool + op->a, op->alen))
+                    return "value text exceeds the size limit";
+                if (d->want_xml) {
+                    dh_status st;
+                    if (op->code == OP_CDATA)
+                        st = dh_buf_puts(&d->xml, "<![CDATA[") ||
+                             dh_buf_append(&d->xml, t->pool + op->a, op->alen) ||
+                             dh_buf_puts(&d->xml, "]]>");
+                    else
+                        st = xml_escape(&d->xml, t->pool + op->a, op->alen, in_attr);
+                    if (st)
+                        return "XML output exceeds the size limit";
+                }
+            } else if (op->code == OP_CHARREF) {
+                uint32_t c = op->a;
+                char u[4];
+                size_t n;
+                if (c < 0x80) {
+                    u[0] = (char)c;
+                    n = 1;
+                } else if (c < 0x800) {
+                    u[0] = (char)(0xC0 | (c >> 6));
+                    u[1] = (char)(0x80 | (c & 0x3F));
+                    n = 2;
+                } else {
+                    if (c >= 0xD800 && c <= 0xDFFF)
+                        c = 0xFFFD;
+                    u[0] = (char)(0xE0 | (c >> 12));
+                    u[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+                    u[2] = (char)(0x80 | (c & 0x3F));
+                    n = 3;
+                }
+                if (dh_buf_append(&d->arena, u, n))
+                    return "value text exceeds the size limit";
+                if (d->want_xml && (dh_buf_puts(&d->xml, "&#") || dh_buf_put_u64(&d->xml, op->a) ||
+                                    dh_buf_putc(&d->xml, ';')))
+                    return "XML output exceeds the size limit";
+            } else if (op->code == OP_ENTREF) {
+                static const struct {
+                    const char *name, *text;
+                } ents[] = {{"lt", "<"}, {"gt", ">"}, {"amp", "&"}, {"quot", "\""}, {"apos", "'"}};
+                const char *name = t->pool + op->a, *text = NULL;
+                for (size_t k = 0; k < sizeof ents / sizeof ents[0]; k++)
+                    if (strlen(ents[k].name) == op->alen && memcmp(ents[k].name, name, op->alen) == 0)
+                        text = ents[k].text;
+                dh_status st = text ? dh_buf_puts(&d->arena, text)
+                                    : (dh_buf_putc(&d->arena, '&') ||
+                                       dh_buf_append(&d->arena, name, op->alen) ||
+                                       dh_buf_putc(&d->arena, ';'));
+                if (st)
+                    return "value text exceeds the size limit";
+                if (d->want_xml && (dh_buf_putc(&d->xml, '&') ||
+                                    dh_buf_append(&d->xml, name, op->alen) ||
+                                    dh_buf_putc(&d->xml, ';')))
+                    return "XML output exceeds the size limit";
+            } else if (op->code == OP_PI && d->want_xml) {
+                if (dh_buf_puts(&d->xml, "<?") || dh_buf_append(&d->xml, t->pool + op->a, op->alen) ||
+                    dh_buf_putc(&d->xml, ' ') || dh_buf_append(&d->xml, t->pool + op->b, op->blen) ||
+                    dh_buf_puts(&d->xml, "?>"))
+                    return "XML output exceeds the size limit";
+            }
+        }
+        }
+    }
+    return NULL;
+}
+
+/* Parses a template instance at *pos and walks it. */
+static const char *walk_instance(evtx_decoder *d, uint32_t *pos, uint32_t end)
+{
+    const uint8_t *c = d->chunk;
+    if (end - *pos < 10)
+        return "template instance runs past the record";
+    uint32_t def_off = rd32(c + *pos + 6);
+    *pos += 10;
+    if (def_off == *pos) {
+        if (end - *pos < 24)
+            return "template definition runs past the record";
+        uint32_t size = rd32(c + *pos + 20);
+        if (size > end - *pos - 24)
+            return "template definition runs past the record";
+        *pos += 24 + size;
+    }
+    const char *why = NULL;
+    evtx_template *t = evtx_template_get(d, def_off, &why);
+    if (!t)
+        return why;
+    if (end - *pos < 4)
+        return "template values run past the record";
+    uint32_t n = rd32(c + *pos);
+    *pos += 4;
+    if (n > EVTX_MAX_VALUES)
+        return "too many template values";
+    if ((uint64_t)n * 4 > end - *pos)
+        return "template value descriptors run past the record";
+    if (d->tpl_depth >= EVTX_MAX_TPL_DEPTH)
+        return "templates nested too deeply";
+    evtx_value_level *lv = &d->levels[d->tpl_depth];
+    if (lv->cap < n) {
+        uint32_t cap = n < 64 ? 64 : n;
+        evtx_value *nv = realloc(lv->v, cap * sizeof *nv);
+        if (!nv)
+            return "out of memory";
+        lv->v = nv;
+        lv->cap = cap;
+    }
+    const uint8_t *desc = c + *pos;
+    *pos += 4 * n;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t size = rd16(desc + 4 * i);
+        if (size > end - *pos)
+            return "template value runs past the record";
+        lv->v[i].p = c + *pos;
+        lv->v[i].len = size;
+        lv->v[i].type = desc[4 * i + 2];
+        *pos += size;
+    }
+    d->tpl_depth++;
+    why = walk(d, t, lv->v, n);
+    d->tpl_depth--;
+    return why;
+}
+
+static const char *scratch_element(evtx_decoder *d, uint32_t *pos, uint32_t end, int no_depid)
+{
+    const char *why = NULL;
+    evtx_template *t = evtx_template_compile(d, *pos, end, no_depid, &why);
+    if (!t)
+        return why;
+    t->next = d->scratch;
+    d->scratch = t;
+    *pos += t->data_size;
+    return walk(d, t, NULL, 0);
+}
+
+/* A BinXML value (type 0x21): a fragment, a template instance, or a bare element. */
+static const char *walk_fragment(evtx_decoder *d, uint32_t start, uint32_t end)
+{
+    uint32_t pos = start;
+    while (pos < end) {
+        uint8_t tok = d->chunk[pos];
+        const char *why = NULL;
+        if (tok == 0x0f) {
+            pos += 4;
+        } else if (tok == 0x0c) {
+            why = walk_instance(d, &pos, end);
+        } else if ((tok & 0x1f) == 0x01) {
+            why = scratch_element(d, &pos, end, 1);
+        } else if (tok == 0x00) {
+            return NULL;
+        } else {
+            return "unexpected token in a BinXML value";
+        }
+        if (why)
+            return why;
+    }
+    return NULL;
+}
+
+const char *evtx_decode_record_xml(evtx_decoder *d, uint32_t start, uint32_t end)
+{
+    uint32_t pos = start;
+    int seen = 0;
+    while (pos < end) {
+        uint8_t tok = d->chunk[pos];
+        const char *why = NULL;
+        if (tok == 0x0f) {
+            if (end - pos < 4)
+                return "fragment header runs past the record";
+            pos += 4;
+            continue;
+        } else if (tok == 0x0c) {
+            why = walk_instance(d, &pos, end);
+        } else if ((tok & 0x1f) == 0x01) {
+            why = scratch_element(d, &pos, end, 0);
+        } else if (tok == 0x00) {
+            break;
+        } else {
+            return "unexpected BinXML token at record level";
+        }
+        if (why)
+            return why;
+        seen = 1;
+    }
+    if (!seen)
+        return "record holds no event";
+    if (d->depth != 0)
+        return "record ends inside an element";
+    return NULL;
+}

@@ -1,0 +1,238 @@
+/* EVTX decoder internals shared by file.c, chunk.c, template.c, binxml.c and values.c.
+ *
+ * The decoder reads a chunk (64 KiB, self-contained) from a caller-owned buffer, compiles
+ * each BinXML template it meets into a flat op list once (cached per decoder across chunks,
+ * verified byte for byte), and walks that op list with each record's substitution values:
+ * values are converted straight from the chunk's bytes into a per-record arena, and only
+ * the pieces the event needs are converted unless XML was asked for. A decoder belongs to
+ * one thread. */
+#ifndef DH_INPUT_EVTX_H
+#define DH_INPUT_EVTX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "dcomhunt/scan.h"
+#include "input/event_impl.h"
+
+#define EVTX_FILE_HEADER_SIZE 4096
+#define EVTX_CHUNK_SIZE 65536
+#define EVTX_CHUNK_HEADER_SIZE 512
+#define EVTX_MAX_DEPTH 64          /* element nesting, template nesting included */
+#define EVTX_MAX_VALUES 4096       /* substitution values in one template instance */
+#define EVTX_MAX_ITEMS 8192        /* data items in one event */
+#define EVTX_ARENA_LIMIT (64u << 20) /* converted text of one record */
+#define EVTX_MAX_OPS 65536         /* ops walked per record, nested templates included */
+
+static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+static inline uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+           ((uint32_t)p[3] << 24);
+}
+static inline uint64_t rd64(const uint8_t *p) { return rd32(p) | ((uint64_t)rd32(p + 4) << 32); }
+
+/* Names the decoder reacts to, resolved once per template. */
+enum evtx_known {
+    KN_NONE,
+    KN_EVENT,
+    KN_SYSTEM,
+    KN_PROVIDER,
+    KN_EVENTID,
+    KN_TIMECREATED,
+    KN_EVENTRECORDID,
+    KN_CHANNEL,
+    KN_COMPUTER,
+    KN_EVENTDATA,
+    KN_USERDATA,
+    KN_DATA,
+    KN_NAME,
+    KN_SYSTEMTIME,
+};
+
+enum evtx_opcode {
+    OP_OPEN,        /* name */
+    OP_ATTR,        /* name */
+    OP_CLOSE_START, /* '>' */
+    OP_CLOSE_EMPTY, /* '/>' and the element ends */
+    OP_END,         /* '</name>' */
+    OP_TEXT,        /* static UTF-8 text */
+    OP_CDATA,       /* static UTF-8 text, rendered as CDATA */
+    OP_SUBST,       /* substitution: subst index, declared type, optional flag */
+    OP_CHARREF,     /* a = code point */
+    OP_ENTREF,      /* name */
+    OP_PI,          /* name = target, text = data */
+};
+
+typedef struct evtx_op {
+    uint8_t code;
+    uint8_t known;    /* enum evtx_known for OPEN/ATTR */
+    uint8_t vtype;    /* SUBST: declared value type */
+    uint8_t optional; /* SUBST: optional substitution */
+    uint16_t subst;
+    uint16_t open;    /* OPEN: index of the op that closes it is not needed; reserved */
+    uint32_t a, alen; /* name or text: offset and length in the pool; CHARREF: a */
+    uint32_t b, blen; /* PI data */
+} evtx_op;
+
+typedef struct evtx_namefield {
+    uint32_t relpos;  /* position of the 4-byte name offset field, from the data start */
+    uint32_t ext;     /* index into ext names, or UINT32_MAX when the name is inline */
+} evtx_namefield;
+
+typedef struct evtx_extname {
+    uint32_t offset;  /* chunk offset of the name structure */
+    uint32_t nbytes;  /* UTF-16 bytes of the name */
+    uint32_t copy;    /* offset of the copy in tpl->bytes_ext */
+} evtx_extname;
+
+typedef struct evtx_template {
+    struct evtx_template *next; /* cache chain */
+    uint8_t guid[16];
+    uint32_t data_size;
+    uint8_t *bytes;             /* the definition data, for verification */
+    uint8_t *ext_bytes;
+    evtx_namefield *namefields;
+    uint32_t nnamefields;
+    evtx_extname *extnames;
+    uint32_t nextnames;
+    evtx_op *ops;
+    uint32_t nops;
+    char *pool;
+    uint32_t pool_len;
+    /* Field mapping cache: valid for cache_row; per op, up to 3 field ids, -2 = unknown. */
+    const dh_map_row *cache_row;
+    int8_t (*cache_fields)[DH_MAP_MAX_TARGETS + 1];
+} evtx_template;
+
+typedef struct evtx_value {
+    const uint8_t *p;
+    uint32_t len;
+    uint8_t type;
+} evtx_value;
+
+/* A pending data item while a record is walked. Offsets into the arena because the
+ * arena may move while it grows. */
+/* Substitution values of one template instance; one level per template nesting. */
+#define EVTX_MAX_TPL_DEPTH 8
+typedef struct evtx_value_level {
+    evtx_value *v;
+    uint32_t cap;
+} evtx_value_level;
+
+typedef struct evtx_item {
+    uint32_t name_off, name_len; /* arena, unless name_static */
+    const char *name_static;
+    uint32_t value_off, value_len;
+    const evtx_template *tpl;    /* name came from this template's op ... */
+    uint32_t name_op;            /* ... at this index (for the field cache), or UINT32_MAX */
+} evtx_item;
+
+typedef struct evtx_frame {
+    uint8_t role;
+    uint8_t has_child;
+    uint8_t emitted;
+    uint8_t in_start;       /* attributes still open */
+    uint32_t text_start;    /* arena offset where content began */
+    const evtx_template *tpl;
+    uint32_t op;            /* OPEN op index */
+    int32_t item_name;      /* index into items of a pending name, -1 */
+    uint32_t name_off, name_len;
+    const char *name_static;
+    uint32_t name_op;
+    const evtx_template *name_tpl;
+} evtx_frame;
+
+typedef struct evtx_chunk_tpl {
+    uint32_t def_off;
+    evtx_template *tpl;
+} evtx_chunk_tpl;
+
+typedef struct evtx_error_fn {
+    void (*fn)(void *ctx, dh_status st, int64_t chunk, uint64_t offset, uint64_t record_id,
+               const char *msg);
+    void *ctx;
+} evtx_error_fn;
+
+typedef struct evtx_decoder {
+    int want_xml;
+    /* Per chunk. */
+    const uint8_t *chunk;
+    size_t chunk_len;
+    const char *file;
+    int64_t chunk_index;
+    uint64_t chunk_file_off;
+    evtx_chunk_tpl chunk_tpls[256];
+    unsigned nchunk_tpls;
+    /* Per record. */
+    dh_buf arena;
+    dh_buf xml;
+    evtx_item *items;
+    size_t nitems, items_cap;
+    dh_kv *kvs;
+    size_t kvs_cap;
+    evtx_frame frames[EVTX_MAX_DEPTH];
+    int depth;
+    int tpl_depth;
+    evtx_value_level levels[EVTX_MAX_TPL_DEPTH];
+    uint32_t ops_walked;
+    int64_t time;
+    int time_set;
+    uint32_t provider_off, provider_len, channel_off, channel_len, computer_off, computer_len;
+    uint32_t eventid_off, eventid_len, recid_off, recid_len;
+    const char *provider_static, *channel_static, *computer_static;
+    int attr_open;          /* an attribute value is being written */
+    uint8_t attr_known;
+    uint32_t attr_start;
+    int attr_skip;
+    const evtx_template *attr_tpl;
+    uint32_t attr_op;
+    const char *err;        /* why the record failed, static text */
+    /* Template cache, across chunks. */
+    evtx_template *cache[1024];
+    unsigned ncached;
+    evtx_template *scratch; /* ad-hoc compiled fragments of the current record */
+    dh_event ev;
+} evtx_decoder;
+
+evtx_decoder *evtx_decoder_new(int want_xml);
+void evtx_decoder_free(evtx_decoder *d);
+
+typedef dh_status (*evtx_event_fn)(void *ctx, const dh_event *ev);
+
+/* Decodes one chunk held in buf (len bytes; less than 64 KiB only at end of file). */
+typedef struct evtx_chunk_result {
+    uint64_t records;
+    uint64_t records_bad;
+    int damaged;
+    int empty;
+} evtx_chunk_result;
+
+dh_status evtx_decode_chunk(evtx_decoder *d, const uint8_t *buf, size_t len, const char *file,
+                            int64_t chunk_index, uint64_t file_off, evtx_event_fn on_event,
+                            void *ev_ctx, const evtx_error_fn *err, evtx_chunk_result *res);
+
+/* template.c */
+/* Compiles the BinXML at [start, end) of the chunk: a template definition's data when
+ * is_template, else an ad-hoc fragment (an element that may lack dependency ids). */
+evtx_template *evtx_template_compile(evtx_decoder *d, uint32_t start, uint32_t end,
+                                     int no_depid, const char **why);
+void evtx_template_free(evtx_template *t);
+/* Finds or compiles the template whose definition header is at def_off. */
+evtx_template *evtx_template_get(evtx_decoder *d, uint32_t def_off, const char **why);
+void evtx_template_cache_clear(evtx_decoder *d);
+
+/* binxml.c */
+/* Decodes the record's BinXML at [start, end) into d->ev; NULL on success, else why. */
+const char *evtx_decode_record_xml(evtx_decoder *d, uint32_t start, uint32_t end);
+
+/* values.c: append a substitution value's text to out. Array types append every element,
+ * separated by sep when sep is non-NULL (else only element `index`). */
+dh_status evtx_value_text(dh_buf *out, uint8_t type, const uint8_t *p, size_t len);
+/* Number of elements of an array value and the bounds of element i. */
+size_t evtx_array_count(uint8_t type, const uint8_t *p, size_t len);
+int evtx_array_item(uint8_t type, const uint8_t *p, size_t len, size_t i, const uint8_t **ip,
+                    size_t *ilen);
+
+#endif

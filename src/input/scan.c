@@ -1,0 +1,507 @@
+/* Input discovery and the decode pipeline: paths to files, files to units (EVTX chunks),
+ * units to events on the worker pool, results back in input order.
+ *
+ * Memory: each in-flight unit holds one 64 KiB chunk buffer per worker and its output;
+ * the pipeline window caps the units in flight, so a 10 GB file needs no more than a
+ * 10 MB one. Files are read with pread, never mapped, so resident memory does not grow
+ * with the file. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/pool.h"
+#include "input/evtx/evtx.h"
+#include "input/evtx/file.h"
+#include "input/sniff.h"
+
+#define OUT_LIMIT (256u << 20) /* output of one unit */
+#define MAX_ERRORS_PER_UNIT 32
+#define MAX_FILES (1u << 22)
+
+typedef struct path_list {
+    char **v;
+    size_t n, cap;
+    unsigned char *explicit_; /* named on the command line (not found in a directory) */
+} path_list;
+
+enum { T_CHUNK, T_FILE_ERROR, T_FILE_NOTE, T_FILE_END, T_FILE_UNKNOWN };
+
+typedef struct scan_task {
+    int kind;
+    size_t file;
+    int fd;
+    int64_t chunk;
+    uint64_t off;
+    uint32_t len;
+    dh_status st;
+    char msg[200];
+} scan_task;
+
+typedef struct scan_result {
+    dh_buf out;
+    dh_error *errs;
+    size_t nerrs;
+    uint64_t errs_dropped;
+    evtx_chunk_result cr;
+    dh_status st;
+} scan_result;
+
+typedef struct scan {
+    const dh_scan_opts *opts;
+    const dh_scan_callbacks *cb;
+    dh_scan_stats *stats;
+    path_list files;
+    /* Producer state (pipeline lock held). */
+    size_t cur;
+    int cur_fd;
+    int cur_open;
+    uint64_t cur_chunk, cur_nchunks, cur_first, cur_size;
+    int partial;
+    dh_status fatal;
+} scan;
+
+typedef struct worker {
+    scan *s;
+    evtx_decoder *dec;
+    uint8_t *chunk;
+    void *user;
+    scan_result *res; /* the unit being decoded */
+} worker;
+
+static int add_path(path_list *l, const char *p, int explicit_)
+{
+    if (l->n >= MAX_FILES)
+        return -1;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        char **v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        l->v = v;
+        unsigned char *e = realloc(l->explicit_, cap);
+        if (!e)
+            return -1;
+        l->explicit_ = e;
+        l->cap = cap;
+    }
+    size_t n = strlen(p);
+    char *c = malloc(n + 1);
+    if (!c)
+        return -1;
+    memcpy(c, p, n + 1);
+    l->v[l->n] = c;
+    l->explicit_[l->n] = (unsigned char)explicit_;
+    l->n++;
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Recursively lists regular files under dir, sorted, without following symlinked
+ * directories (no loops). */
+static int walk_dir(scan *s, const char *dir, int depth)
+{
+    if (depth > 64)
+        return 0;
+    DIR *dh = opendir(dir);
+    if (!dh)
+        return 0;
+    path_list local = {0};
+    struct dirent *de;
+    size_t dl = strlen(dir);
+    while ((de = readdir(dh)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        size_t nl = strlen(de->d_name);
+        char *full = malloc(dl + nl + 2);
+        if (!full)
+            break;
+        memcpy(full, dir, dl);
+        size_t k = dl;
+        if (k == 0 || full[k - 1] != '/')
+            full[k++] = '/';
+        memcpy(full + k, de->d_name, nl + 1);
+        if (add_path(&local, full, 0) != 0) {
+            free(full);
+            break;
+        }
+        free(full);
+    }
+    closedir(dh);
+    qsort(local.v, local.n, sizeof *local.v, cmp_str);
+    for (size_t i = 0; i < local.n; i++) {
+        struct stat st;
+        if (lstat(local.v[i], &st) == 0) {
+            if (S_ISDIR(st.st_mode))
+                walk_dir(s, local.v[i], depth + 1);
+            else if (S_ISREG(st.st_mode)) {
+                s->stats->files_seen++;
+                add_path(&s->files, local.v[i], 0);
+            }
+        }
+        free(local.v[i]);
+    }
+    free(local.v);
+    free(local.explicit_);
+    return 0;
+}
+
+static void task_error(scan_task *t, size_t file, int kind, dh_status st, const char *msg)
+{
+    memset(t, 0, sizeof *t);
+    t->kind = kind;
+    t->file = file;
+    t->fd = -1;
+    t->chunk = -1;
+    t->st = st;
+    snprintf(t->msg, sizeof t->msg, "%s", msg);
+}
+
+/* Producer: the next unit in input order. Called with the pipeline lock held. */
+static int next_task(void *ctx, void *task)
+{
+    scan *s = ctx;
+    scan_task *t = task;
+    for (;;) {
+        if (s->cur_open) {
+            if (s->cur_chunk < s->cur_nchunks) {
+                memset(t, 0, sizeof *t);
+                t->kind = T_CHUNK;
+                t->file = s->cur;
+                t->fd = s->cur_fd;
+                t->chunk = (int64_t)s->cur_chunk;
+                t->off = s->cur_first + s->cur_chunk * EVTX_CHUNK_SIZE;
+                uint64_t left = s->cur_size - t->off;
+                t->len = left < EVTX_CHUNK_SIZE ? (uint32_t)left : EVTX_CHUNK_SIZE;
+                s->cur_chunk++;
+                return 1;
+            }
+            memset(t, 0, sizeof *t);
+            t->kind = T_FILE_END;
+            t->file = s->cur;
+            t->fd = s->cur_fd;
+            t->chunk = -1;
+            s->cur_open = 0;
+            s->cur++;
+            return 1;
+        }
+        if (s->cur >= s->files.n)
+            return 0;
+        const char *path = s->files.v[s->cur];
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "cannot open: %s", strerror(errno));
+            task_error(t, s->cur, T_FILE_ERROR, DH_ERR_IO, msg);
+            s->cur++;
+            return 1;
+        }
+        struct stat st;
+        uint8_t head[128];
+        ssize_t got = 0;
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+            got = pread(fd, head, sizeof head, 0);
+        else if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+            close(fd);
+            s->cur++;
+            continue;
+        }
+        dh_format f = got > 0 ? dh_sniff(head, (size_t)got) : DH_FORMAT_UNKNOWN;
+        if (f == DH_FORMAT_UNKNOWN) {
+            close(fd);
+            task_error(t, s->cur, T_FILE_UNKNOWN, DH_ERR_UNSUPPORTED,
+                       got < 0 ? "cannot read" : "not a format dcomhunt reads");
+            s->cur++;
+            return 1;
+        }
+        evtx_layout lay;
+        const char *warn = NULL;
+        if (evtx_file_layout(head, (size_t)got, (uint64_t)st.st_size, f == DH_FORMAT_EVTX_CHUNK,
+                             &lay, &warn) != DH_OK) {
+            close(fd);
+            task_error(t, s->cur, T_FILE_ERROR, DH_ERR_FORMAT, "EVTX file header truncated");
+            s->cur++;
+            return 1;
+        }
+#ifdef POSIX_FADV_SEQUENTIAL
+        posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+        s->cur_fd = fd;
+        s->cur_open = 1;
+        s->cur_chunk = 0;
+        s->cur_nchunks = lay.nchunks;
+        s->cur_first = lay.first_chunk;
+        s->cur_size = (uint64_t)st.st_size;
+        if (warn) {
+            task_error(t, s->cur, T_FILE_NOTE, DH_ERR_CHECKSUM, warn);
+            t->fd = fd;
+            return 1;
+        }
+    }
+}
+
+static void result_init(void *r)
+{
+    scan_result *res = r;
+    memset(res, 0, sizeof *res);
+    dh_buf_init(&res->out, OUT_LIMIT);
+}
+
+static void result_fini(void *r)
+{
+    scan_result *res = r;
+    dh_buf_free(&res->out);
+    free(res->errs);
+}
+
+static void *worker_new(void *ctx)
+{
+    scan *s = ctx;
+    worker *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->s = s;
+    w->dec = evtx_decoder_new(s->opts->want_xml);
+    w->chunk = malloc(EVTX_CHUNK_SIZE);
+    if (s->cb->worker_new)
+        w->user = s->cb->worker_new(s->cb->ctx);
+    return w;
+}
+
+static void worker_free(void *ctx, void *wctx)
+{
+    scan *s = ctx;
+    worker *w = wctx;
+    if (!w)
+        return;
+    if (s->cb->worker_free)
+        s->cb->worker_free(w->user);
+    evtx_decoder_free(w->dec);
+    free(w->chunk);
+    free(w);
+}
+
+static void unit_error(void *ctx, dh_status st, int64_t chunk, uint64_t offset,
+                       uint64_t record_id, const char *msg)
+{
+    worker *w = ctx;
+    scan_result *res = w->res;
+    if (res->nerrs >= MAX_ERRORS_PER_UNIT) {
+        res->errs_dropped++;
+        return;
+    }
+    if (!res->errs) {
+        res->errs = malloc(MAX_ERRORS_PER_UNIT * sizeof *res->errs);
+        if (!res->errs) {
+            res->errs_dropped++;
+            return;
+        }
+    }
+    dh_error *e = &res->errs[res->nerrs++];
+    memset(e, 0, sizeof *e);
+    e->status = st;
+    e->chunk = chunk;
+    e->offset = offset;
+    e->record_id = record_id;
+    snprintf(e->message, sizeof e->message, "%s", msg);
+}
+
+static dh_status unit_event(void *ctx, const dh_event *ev)
+{
+    worker *w = ctx;
+    return w->s->cb->on_event(w->user, ev, &w->res->out);
+}
+
+static void work(void *ctx, void *wctx, void *task, void *result)
+{
+    scan *s = ctx;
+    worker *w = wctx;
+    scan_task *t = task;
+    scan_result *res = result;
+    res->out.len = 0;
+    res->nerrs = 0;
+    res->errs_dropped = 0;
+    res->st = DH_OK;
+    memset(&res->cr, 0, sizeof res->cr);
+    if (t->kind != T_CHUNK)
+        return;
+    if (!w || !w->dec || !w->chunk) {
+        res->st = DH_ERR_NOMEM;
+        return;
+    }
+    w->res = res;
+    uint32_t got = 0;
+    while (got < t->len) {
+        ssize_t n = pread(t->fd, w->chunk + got, t->len - got, (off_t)(t->off + got));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (uint32_t)n;
+    }
+    if (got < t->len) {
+        res->cr.damaged = 1;
+        unit_error(w, DH_ERR_IO, t->chunk, t->off + got, 0, "read failed or file shrank");
+    }
+    if (got == 0)
+        return;
+    evtx_error_fn ef = {unit_error, w};
+    res->st = evtx_decode_chunk(w->dec, w->chunk, got, s->files.v[t->file], t->chunk, t->off,
+                                unit_event, w, &ef, &res->cr);
+    (void)s;
+}
+
+static void report(scan *s, const dh_error *e)
+{
+    s->stats->errors++;
+    if (s->cb->on_error)
+        s->cb->on_error(s->cb->ctx, e);
+}
+
+static void fill_error(dh_error *e, const char *file, dh_status st, int64_t chunk, uint64_t off,
+                       uint64_t rid, const char *msg)
+{
+    memset(e, 0, sizeof *e);
+    e->status = st;
+    e->chunk = chunk;
+    e->offset = off;
+    e->record_id = rid;
+    snprintf(e->file, sizeof e->file, "%s", file);
+    snprintf(e->message, sizeof e->message, "%s", msg);
+}
+
+static dh_status deliver(void *ctx, void *task, void *result)
+{
+    scan *s = ctx;
+    scan_task *t = task;
+    scan_result *res = result;
+    const char *file = s->files.v[t->file];
+    dh_error e;
+    switch (t->kind) {
+    case T_FILE_ERROR:
+        s->stats->files_skipped++;
+        s->partial = 1;
+        fill_error(&e, file, t->st, -1, 0, 0, t->msg);
+        report(s, &e);
+        return DH_OK;
+    case T_FILE_UNKNOWN:
+        s->stats->files_skipped++;
+        if (s->files.explicit_[t->file]) {
+            s->partial = 1;
+            fill_error(&e, file, t->st, -1, 0, 0, t->msg);
+            report(s, &e);
+        }
+        return DH_OK;
+    case T_FILE_NOTE:
+        s->partial = 1;
+        fill_error(&e, file, t->st, -1, 0, 0, t->msg);
+        report(s, &e);
+        return DH_OK;
+    case T_FILE_END:
+        if (t->fd >= 0)
+            close(t->fd);
+        s->stats->files_read++;
+        return DH_OK;
+    }
+    s->stats->chunks++;
+    s->stats->bytes_read += t->len;
+    s->stats->records += res->cr.records;
+    s->stats->records_damaged += res->cr.records_bad;
+    if (res->cr.damaged) {
+        s->stats->chunks_damaged++;
+        s->partial = 1;
+    }
+    for (size_t i = 0; i < res->nerrs; i++) {
+        res->errs[i].chunk = t->chunk;
+        snprintf(res->errs[i].file, sizeof res->errs[i].file, "%s", file);
+        report(s, &res->errs[i]);
+    }
+    if (res->errs_dropped) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "%llu more problems in this chunk not shown",
+                 (unsigned long long)res->errs_dropped);
+        fill_error(&e, file, DH_ERR_FORMAT, t->chunk, t->off, 0, msg);
+        report(s, &e);
+    }
+    if (res->st != DH_OK)
+        return res->st;
+    if (res->out.len && s->cb->emit)
+        return s->cb->emit(s->cb->ctx, res->out.data, res->out.len);
+    return DH_OK;
+}
+
+void dh_scan_opts_init(dh_scan_opts *opts)
+{
+    memset(opts, 0, sizeof *opts);
+    opts->recurse = 1;
+}
+
+dh_status dh_scan_run(const char *const *paths, size_t npaths, const dh_scan_opts *opts,
+                      const dh_scan_callbacks *cb, dh_scan_stats *stats)
+{
+    dh_scan_stats local_stats;
+    if (!stats)
+        stats = &local_stats;
+    memset(stats, 0, sizeof *stats);
+    if (!cb || !cb->on_event || (npaths && !paths))
+        return DH_ERR_ARG;
+    dh_scan_opts defaults;
+    if (!opts) {
+        dh_scan_opts_init(&defaults);
+        opts = &defaults;
+    }
+    scan s = {.opts = opts, .cb = cb, .stats = stats, .cur_fd = -1};
+    dh_status st = DH_OK;
+    for (size_t i = 0; i < npaths; i++) {
+        struct stat sb;
+        if (stat(paths[i], &sb) == 0 && S_ISDIR(sb.st_mode)) {
+            if (opts->recurse)
+                walk_dir(&s, paths[i], 0);
+        } else {
+            stats->files_seen++;
+            if (add_path(&s.files, paths[i], 1) != 0) {
+                st = DH_ERR_NOMEM;
+                goto done;
+            }
+        }
+    }
+    unsigned threads = opts->threads;
+    if (threads == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = n > 0 ? (unsigned)n : 1;
+    }
+    if (threads > 256)
+        threads = 256;
+    dh_pipeline_ops ops = {
+        .ctx = &s,
+        .task_size = sizeof(scan_task),
+        .result_size = sizeof(scan_result),
+        .next = next_task,
+        .worker_new = worker_new,
+        .worker_free = worker_free,
+        .work = work,
+        .deliver = deliver,
+        .result_init = result_init,
+        .result_fini = result_fini,
+    };
+    st = dh_pipeline_run(&ops, threads, threads * 4);
+    if (s.cur_open && s.cur_fd >= 0)
+        close(s.cur_fd);
+    if (st == DH_OK && s.partial)
+        st = DH_ERR_FORMAT;
+done:
+    for (size_t i = 0; i < s.files.n; i++)
+        free(s.files.v[i]);
+    free(s.files.v);
+    free(s.files.explicit_);
+    return st;
+}

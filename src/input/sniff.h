@@ -1,0 +1,17 @@
+/* Recognising an input's format from its first bytes, never from its name. */
+#ifndef DH_INPUT_SNIFF_H
+#define DH_INPUT_SNIFF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum dh_format {
+    DH_FORMAT_UNKNOWN,
+    DH_FORMAT_EVTX,       /* "ElfFile\0" file header, then chunks */
+    DH_FORMAT_EVTX_CHUNK, /* bare chunks ("ElfChnk\0"), e.g. carved from memory or disk */
+} dh_format;
+
+dh_format dh_sniff(const uint8_t *p, size_t n);
+const char *dh_format_name(dh_format f);
+
+#endif

@@ -1,0 +1,202 @@
+/* JSON lines for events. Owns escaping rules; decides nothing about content. */
+#include "output/json.h"
+
+#include "core/timefmt.h"
+
+static const char hexd[] = "0123456789abcdef";
+
+static int esc_u(char *o, unsigned c)
+{
+    o[0] = '\\';
+    o[1] = 'u';
+    o[2] = hexd[(c >> 12) & 15];
+    o[3] = hexd[(c >> 8) & 15];
+    o[4] = hexd[(c >> 4) & 15];
+    o[5] = hexd[c & 15];
+    return 6;
+}
+
+/* Length of a valid UTF-8 sequence at s (n bytes left), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    if (c < 0xC2)
+        return 0;
+    if (c < 0xE0)
+        return n >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
+    if (c < 0xF0) {
+        if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
+            return 0;
+        if (c == 0xE0 && s[1] < 0xA0)
+            return 0;
+        if (c == 0xED && s[1] >= 0xA0)
+            return 0;
+        return 3;
+    }
+    if (c < 0xF5) {
+        if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
+            return 0;
+        if ((c == 0xF0 && s[1] < 0x90) || (c == 0xF4 && s[1] >= 0x90))
+            return 0;
+        return 4;
+    }
+    return 0;
+}
+
+dh_status dh_json_string(dh_buf *out, const char *str, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    /* Worst case: every byte becomes a 6-byte escape. */
+    if (n > ((size_t)-1) / 8)
+        return DH_ERR_LIMIT;
+    char *o = dh_buf_reserve(out, n * 6 + 2);
+    if (!o)
+        return DH_ERR_NOMEM;
+    char *start = o;
+    *o++ = '"';
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+            *o++ = (char)c;
+            i++;
+            continue;
+        }
+        if (c == '"' || c == '\\') {
+            *o++ = '\\';
+            *o++ = (char)c;
+            i++;
+        } else if (c < 0x20 || c == 0x7f) {
+            switch (c) {
+            case '\n': *o++ = '\\'; *o++ = 'n'; break;
+            case '\r': *o++ = '\\'; *o++ = 'r'; break;
+            case '\t': *o++ = '\\'; *o++ = 't'; break;
+            default: o += esc_u(o, c);
+            }
+            i++;
+        } else {
+            size_t l = utf8_len(s + i, n - i);
+            if (l == 0) {
+                o += esc_u(o, 0xFFFD);
+                i++;
+            } else if (l == 2 && c == 0xC2 && s[i + 1] < 0xA0) {
+                o += esc_u(o, s[i + 1]); /* C1 control */
+                i += 2;
+            } else {
+                for (size_t k = 0; k < l; k++)
+                    *o++ = (char)s[i + k];
+                i += l;
+            }
+        }
+    }
+    *o++ = '"';
+    out->len += (size_t)(o - start);
+    return DH_OK;
+}
+
+static dh_status key(dh_buf *out, const char *k)
+{
+    /* Keys are ours: plain ASCII, no escaping needed. */
+    dh_status st = dh_buf_putc(out, '"');
+    if (!st)
+        st = dh_buf_puts(out, k);
+    if (!st)
+        st = dh_buf_append(out, "\":", 2);
+    return st;
+}
+
+dh_status dh_json_event(dh_buf *out, const dh_event *ev, unsigned flags)
+{
+    dh_status st = dh_buf_putc(out, '{');
+    const char *file = dh_event_file(ev);
+    if (!st) st = key(out, "file");
+    if (!st) st = dh_json_string(out, file, strlen(file));
+    if (dh_event_chunk(ev) >= 0) {
+        if (!st) st = dh_buf_append(out, ",\"chunk\":", 9);
+        if (!st) st = dh_buf_put_i64(out, dh_event_chunk(ev));
+    }
+    if (!st) st = dh_buf_append(out, ",\"offset\":", 10);
+    if (!st) st = dh_buf_put_u64(out, dh_event_offset(ev));
+    if (!st) st = dh_buf_append(out, ",\"record_id\":", 13);
+    if (!st) st = dh_buf_put_u64(out, dh_event_record_id(ev));
+    if (!st) st = dh_buf_append(out, ",\"time\":\"", 9);
+    if (!st) st = dh_time_put_iso(out, dh_event_time(ev));
+    if (!st) st = dh_buf_append(out, "\",\"event_id\":", 13);
+    if (!st) st = dh_buf_put_u64(out, dh_event_id(ev));
+    dh_str s = dh_event_provider(ev);
+    if (!st) st = dh_buf_append(out, ",\"provider\":", 12);
+    if (!st) st = dh_json_string(out, s.ptr, s.len);
+    s = dh_event_channel(ev);
+    if (!st) st = dh_buf_append(out, ",\"channel\":", 11);
+    if (!st) st = dh_json_string(out, s.ptr, s.len);
+    s = dh_event_host(ev);
+    if (!st) st = dh_buf_append(out, ",\"computer\":", 12);
+    if (!st) st = dh_json_string(out, s.ptr, s.len);
+    if (!st) st = dh_buf_append(out, ",\"kind\":\"", 9);
+    if (!st) st = dh_buf_puts(out, dh_kind_name(dh_event_kind(ev)));
+    if (!st) st = dh_buf_append(out, "\",\"data\":{", 10);
+    /* Names can repeat (array values, repeated elements): the first occurrence carries
+     * all values of that name, as an array. */
+    size_t n = dh_event_data_count(ev);
+    int first = 1;
+    for (size_t i = 0; i < n && !st; i++) {
+        dh_str name, value;
+        dh_event_data_at(ev, i, &name, &value);
+        int dup = 0, more = 0;
+        for (size_t j = 0; j < n; j++) {
+            dh_str nj, vj;
+            if (j == i)
+                continue;
+            dh_event_data_at(ev, j, &nj, &vj);
+            if (nj.len == name.len && memcmp(nj.ptr, name.ptr, name.len) == 0) {
+                if (j < i) {
+                    dup = 1;
+                    break;
+                }
+                more = 1;
+            }
+        }
+        if (dup)
+            continue;
+        if (!first)
+            st = dh_buf_putc(out, ',');
+        first = 0;
+        if (!st) st = dh_json_string(out, name.ptr, name.len);
+        if (!st) st = dh_buf_putc(out, ':');
+        if (!more) {
+            if (!st) st = dh_json_string(out, value.ptr, value.len);
+            continue;
+        }
+        if (!st) st = dh_buf_putc(out, '[');
+        int f2 = 1;
+        for (size_t j = i; j < n && !st; j++) {
+            dh_str nj, vj;
+            dh_event_data_at(ev, j, &nj, &vj);
+            if (nj.len != name.len || memcmp(nj.ptr, name.ptr, name.len) != 0)
+                continue;
+            if (!f2)
+                st = dh_buf_putc(out, ',');
+            f2 = 0;
+            if (!st) st = dh_json_string(out, vj.ptr, vj.len);
+        }
+        if (!st) st = dh_buf_putc(out, ']');
+    }
+    if (!st) st = dh_buf_putc(out, '}');
+    if ((flags & DH_JSON_FIELDS) && !st) {
+        st = dh_buf_append(out, ",\"fields\":{", 11);
+        int f = 1;
+        for (int id = 0; id < DH_FIELD_COUNT && !st; id++) {
+            dh_str v;
+            if (!dh_event_field(ev, (dh_field)id, &v))
+                continue;
+            if (!f)
+                st = dh_buf_putc(out, ',');
+            f = 0;
+            if (!st) st = key(out, dh_field_name((dh_field)id));
+            if (!st) st = dh_json_string(out, v.ptr, v.len);
+        }
+        if (!st) st = dh_buf_putc(out, '}');
+    }
+    if (!st) st = dh_buf_append(out, "}\n", 2);
+    return st;
+}
