@@ -44,6 +44,8 @@ typedef struct dh_scan_opts {
     unsigned threads;   /* 0: one per online core */
     int want_xml;       /* render each record's XML (dh_event_xml) */
     int recurse;        /* descend into directories (default on via dh_scan_opts_init) */
+    int full_walk;      /* EVTX: never take the precomputed-plan fast path (a verification
+                         * aid: output must not change, only speed) */
 } dh_scan_opts;
 
 typedef struct dh_scan_stats {

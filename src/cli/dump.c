@@ -49,7 +49,9 @@ static void usage(FILE *f)
           "  time, event_id, provider, channel, computer, kind, data.\n"
           "  --xml        print each record's XML instead\n"
           "  --fields     add the normalized taxonomy fields as \"fields\"\n"
-          "  -j, --threads N   worker threads (default: one per core)\n",
+          "  -j, --threads N   worker threads (default: one per core)\n"
+          "  --full-walk  decode without the per-template fast path (a check: the output\n"
+          "               must be the same, only slower)\n",
           f);
 }
 
@@ -59,6 +61,7 @@ int cli_dump(int argc, char **argv)
         {"xml", no_argument, NULL, 'x'},
         {"fields", no_argument, NULL, 'f'},
         {"threads", required_argument, NULL, 'j'},
+        {"full-walk", no_argument, NULL, 'W'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -71,6 +74,7 @@ int cli_dump(int argc, char **argv)
         switch (ch) {
         case 'x': c.xml = 1; break;
         case 'f': c.flags |= DH_JSON_FIELDS; break;
+        case 'W': opts.full_walk = 1; break;
         case 'j': {
             int t = cli_parse_threads(optarg);
             if (t < 0) {

@@ -4,6 +4,9 @@
 #include "core/utf16.h"
 
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 static inline uint16_t rd16(const uint8_t *p)
 {
@@ -21,6 +24,20 @@ dh_status dh_utf16le_to_utf8(dh_buf *out, const uint8_t *p, size_t n)
     char *start = o;
     size_t i = 0;
     while (i < n) {
+#ifdef __SSE2__
+        /* Eight ASCII code units per step: the stats benchmark spends a quarter of its
+         * instructions here with the 4-unit step (callgrind, 2026-11-23). */
+        if (i + 8 <= n) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 2 * i));
+            __m128i hi = _mm_and_si128(v, _mm_set1_epi16((short)0xFF80));
+            if (_mm_movemask_epi8(_mm_cmpeq_epi16(hi, _mm_setzero_si128())) == 0xFFFF) {
+                _mm_storel_epi64((__m128i *)(void *)o, _mm_packus_epi16(v, v));
+                o += 8;
+                i += 8;
+                continue;
+            }
+        }
+#endif
         if (i + 4 <= n) {
             uint64_t w;
             memcpy(&w, p + 2 * i, 8);

@@ -271,6 +271,8 @@ static void *worker_new(void *ctx)
         return NULL;
     w->s = s;
     w->dec = evtx_decoder_new(s->opts->want_xml);
+    if (w->dec)
+        w->dec->full_walk = s->opts->full_walk;
     w->chunk = malloc(EVTX_CHUNK_SIZE);
     if (s->cb->worker_new)
         w->user = s->cb->worker_new(s->cb->ctx);

@@ -10,27 +10,7 @@
 #include "core/timefmt.h"
 #include "input/evtx/evtx.h"
 
-enum role {
-    R_NONE,
-    R_EVENT,
-    R_SYSTEM,
-    R_SYS_PROVIDER,
-    R_SYS_EVENTID,
-    R_SYS_TIME,
-    R_SYS_RECID,
-    R_SYS_CHANNEL,
-    R_SYS_COMPUTER,
-    R_SYS_OTHER,
-    R_EVENTDATA,
-    R_ED_ITEM,
-    R_ED_DEEP,
-    R_USERDATA,
-    R_UD_WRAP,
-    R_UD_ITEM,
-    R_OTHER,
-};
-
-static uint8_t classify_role(uint8_t parent, uint8_t known)
+uint8_t evtx_classify_role(uint8_t parent, uint8_t known)
 {
     switch (parent) {
     case R_NONE:
@@ -106,6 +86,70 @@ static dh_status xml_escape(dh_buf *out, const char *s, size_t n, int attr)
         }
     }
     return dh_buf_append(out, s + run, n - run);
+}
+
+static const char *push_item(evtx_decoder *d, const char *name, uint32_t name_len,
+                             const evtx_template *tpl, uint32_t name_op, uint32_t voff,
+                             uint32_t vlen)
+{
+    if (d->nitems == d->items_cap) {
+        if (d->items_cap >= EVTX_MAX_ITEMS)
+            return "too many data items in one event";
+        size_t cap = d->items_cap ? d->items_cap * 2 : 64;
+        evtx_item *n = realloc(d->items, cap * sizeof *n);
+        if (!n)
+            return "out of memory";
+        d->items = n;
+        d->items_cap = cap;
+    }
+    evtx_item *it = &d->items[d->nitems++];
+    it->name_static = name;
+    it->name_off = 0;
+    it->name_len = name_len;
+    it->tpl = tpl;
+    it->name_op = name_op;
+    it->value_off = voff;
+    it->value_len = vlen;
+    return NULL;
+}
+
+/* The text of a character reference (as UTF-8) and of an entity reference. */
+static dh_status put_charref(dh_buf *b, uint32_t c)
+{
+    char u[4];
+    size_t n;
+    if (c < 0x80) {
+        u[0] = (char)c;
+        n = 1;
+    } else if (c < 0x800) {
+        u[0] = (char)(0xC0 | (c >> 6));
+        u[1] = (char)(0x80 | (c & 0x3F));
+        n = 2;
+    } else {
+        if (c >= 0xD800 && c <= 0xDFFF)
+            c = 0xFFFD;
+        u[0] = (char)(0xE0 | (c >> 12));
+        u[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+        u[2] = (char)(0x80 | (c & 0x3F));
+        n = 3;
+    }
+    return dh_buf_append(b, u, n);
+}
+
+static dh_status put_entref(dh_buf *b, const char *name, size_t len)
+{
+    static const struct {
+        const char *name, *text;
+    } ents[] = {{"lt", "<"}, {"gt", ">"}, {"amp", "&"}, {"quot", "\""}, {"apos", "'"}};
+    for (size_t k = 0; k < sizeof ents / sizeof ents[0]; k++)
+        if (strlen(ents[k].name) == len && memcmp(ents[k].name, name, len) == 0)
+            return dh_buf_puts(b, ents[k].text);
+    dh_status st = dh_buf_putc(b, '&');
+    if (!st)
+        st = dh_buf_append(b, name, len);
+    if (!st)
+        st = dh_buf_putc(b, ';');
+    return st;
 }
 
 static const char *add_item(evtx_decoder *d, evtx_frame *f, uint32_t voff, uint32_t vlen)
@@ -221,7 +265,7 @@ static const char *finish_element(evtx_decoder *d, const evtx_op *op, const evtx
     return NULL;
 }
 
-static const char *walk_fragment(evtx_decoder *d, uint32_t start, uint32_t end);
+static const char *walk_fragment(evtx_decoder *d, uint32_t start, uint32_t end, uint8_t role);
 
 /* Appends a value's text to the arena (and, escaped, to the XML). */
 static const char *put_value(evtx_decoder *d, const evtx_value *v, int in_attr)
@@ -255,7 +299,7 @@ static const char *walk(evtx_decoder *d, const evtx_template *t, const evtx_valu
             }
             evtx_frame *f = &d->frames[d->depth++];
             memset(f, 0, sizeof *f);
-            f->role = classify_role(parent, op->known);
+            f->role = evtx_classify_role(parent, op->known);
             f->text_start = (uint32_t)d->arena.len;
             f->tpl = t;
             f->op = i;
@@ -334,7 +378,7 @@ static const char *walk(evtx_decoder *d, const evtx_template *t, const evtx_valu
                 const evtx_value *v = op->subst < nvals ? &vals[op->subst] : &null_value;
                 if (v->type == 0x21 && !in_attr) {
                     uint32_t start = (uint32_t)(v->p - d->chunk);
-                    if ((why = walk_fragment(d, start, start + v->len)))
+                    if ((why = walk_fragment(d, start, start + v->len, f->role)))
                         return why;
                     break;
                 }
@@ -389,42 +433,14 @@ static const char *walk(evtx_decoder *d, const evtx_template *t, const evtx_valu
                         return "XML output exceeds the size limit";
                 }
             } else if (op->code == OP_CHARREF) {
-                uint32_t c = op->a;
-                char u[4];
-                size_t n;
-                if (c < 0x80) {
-                    u[0] = (char)c;
-                    n = 1;
-                } else if (c < 0x800) {
-                    u[0] = (char)(0xC0 | (c >> 6));
-                    u[1] = (char)(0x80 | (c & 0x3F));
-                    n = 2;
-                } else {
-                    if (c >= 0xD800 && c <= 0xDFFF)
-                        c = 0xFFFD;
-                    u[0] = (char)(0xE0 | (c >> 12));
-                    u[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-                    u[2] = (char)(0x80 | (c & 0x3F));
-                    n = 3;
-                }
-                if (dh_buf_append(&d->arena, u, n))
+                if (put_charref(&d->arena, op->a))
                     return "value text exceeds the size limit";
                 if (d->want_xml && (dh_buf_puts(&d->xml, "&#") || dh_buf_put_u64(&d->xml, op->a) ||
                                     dh_buf_putc(&d->xml, ';')))
                     return "XML output exceeds the size limit";
             } else if (op->code == OP_ENTREF) {
-                static const struct {
-                    const char *name, *text;
-                } ents[] = {{"lt", "<"}, {"gt", ">"}, {"amp", "&"}, {"quot", "\""}, {"apos", "'"}};
-                const char *name = t->pool + op->a, *text = NULL;
-                for (size_t k = 0; k < sizeof ents / sizeof ents[0]; k++)
-                    if (strlen(ents[k].name) == op->alen && memcmp(ents[k].name, name, op->alen) == 0)
-                        text = ents[k].text;
-                dh_status st = text ? dh_buf_puts(&d->arena, text)
-                                    : (dh_buf_putc(&d->arena, '&') ||
-                                       dh_buf_append(&d->arena, name, op->alen) ||
-                                       dh_buf_putc(&d->arena, ';'));
-                if (st)
+                const char *name = t->pool + op->a;
+                if (put_entref(&d->arena, name, op->alen))
                     return "value text exceeds the size limit";
                 if (d->want_xml && (dh_buf_putc(&d->xml, '&') ||
                                     dh_buf_append(&d->xml, name, op->alen) ||
@@ -442,8 +458,117 @@ static const char *walk(evtx_decoder *d, const evtx_template *t, const evtx_valu
     return NULL;
 }
 
-/* Parses a template instance at *pos and walks it. */
-static const char *walk_instance(evtx_decoder *d, uint32_t *pos, uint32_t end)
+/* The fast path: a top-level template with only scalar values runs its plan. */
+static const char *run_nested(evtx_decoder *d, const evtx_value *v, uint8_t role);
+
+static const char *run_plan(evtx_decoder *d, const evtx_template *t, const evtx_plan *plan,
+                            const evtx_value *vals, uint32_t nvals)
+{
+    for (uint32_t k = 0; k < plan->n; k++) {
+        const evtx_plan_entry *e = &plan->e[k];
+        if (e->target == P_NESTED) {
+            if (e->subst < nvals && vals[e->subst].type == 0x21) {
+                const char *why = run_nested(d, &vals[e->subst], e->role);
+                if (why)
+                    return why;
+            }
+            continue;
+        }
+        if (e->target == P_TIME && e->last == e->first + 1 && t->ops[e->first].code == OP_SUBST) {
+            uint16_t si = t->ops[e->first].subst;
+            if (si < nvals && vals[si].type == 0x11 && vals[si].len == 8) {
+                if (!d->time_set) {
+                    d->time = (int64_t)rd64(vals[si].p);
+                    d->time_set = 1;
+                }
+                continue;
+            }
+        }
+        uint32_t start = (uint32_t)d->arena.len;
+        for (uint32_t i = e->first; i < e->last; i++) {
+            const evtx_op *op = &t->ops[i];
+            dh_status st = DH_OK;
+            switch (op->code) {
+            case OP_TEXT:
+            case OP_CDATA: st = dh_buf_append(&d->arena, t->pool + op->a, op->alen); break;
+            case OP_SUBST:
+                if (op->subst < nvals && vals[op->subst].type != 0x00)
+                    st = evtx_value_text(&d->arena, vals[op->subst].type, vals[op->subst].p,
+                                         vals[op->subst].len);
+                break;
+            case OP_CHARREF: st = put_charref(&d->arena, op->a); break;
+            case OP_ENTREF: st = put_entref(&d->arena, t->pool + op->a, op->alen); break;
+            }
+            if (st)
+                return "value text exceeds the size limit";
+        }
+        uint32_t len = (uint32_t)d->arena.len - start;
+        const char *why = NULL;
+        switch (e->target) {
+        case P_PROVIDER: d->provider_off = start; d->provider_len = len; break;
+        case P_TIME: {
+            int64_t ft;
+            if (!d->time_set && dh_time_parse_iso(d->arena.data + start, len, &ft) == 0) {
+                d->time = ft;
+                d->time_set = 1;
+            }
+            break;
+        }
+        case P_EVENTID: d->eventid_off = start; d->eventid_len = len; break;
+        case P_RECID: d->recid_off = start; d->recid_len = len; break;
+        case P_CHANNEL: d->channel_off = start; d->channel_len = len; break;
+        case P_COMPUTER: d->computer_off = start; d->computer_len = len; break;
+        case P_ITEM:
+            why = push_item(d, t->pool + e->name_a, e->name_alen, t, e->name_op, start, len);
+            break;
+        }
+        if (why)
+            return why;
+    }
+    return NULL;
+}
+
+/* Can plan run with these values? Arrays and BinXML values the plan does not expect
+ * need the full walk. */
+static int values_fit(const evtx_plan *plan, const evtx_value *vals, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        uint8_t ty = vals[i].type;
+        if ((ty & 0x80) || (ty == 0x21 && !(i < plan->nnested && plan->nested[i])))
+            return 0;
+    }
+    return 1;
+}
+
+/* Runs template t with its values in context `role`: the plan where it fits, else the
+ * full walk (under a stand-in frame for the context when no element is open). */
+static const char *exec_instance(evtx_decoder *d, evtx_template *t, const evtx_value *vals,
+                                 uint32_t n, uint8_t role)
+{
+    if (!d->want_xml && !d->full_walk) {
+        const evtx_plan *plan = evtx_plan_get(t, role);
+        if (plan && plan->ok && values_fit(plan, vals, n)) {
+            if (d->depth > 0)
+                d->frames[d->depth - 1].has_child = 1;
+            return run_plan(d, t, plan, vals, n);
+        }
+    }
+    if (d->depth > 0 || role == R_NONE)
+        return walk(d, t, vals, n);
+    evtx_frame *f = &d->frames[d->depth++];
+    memset(f, 0, sizeof *f);
+    f->role = role;
+    f->text_start = (uint32_t)d->arena.len;
+    f->name_op = UINT32_MAX;
+    const char *why = walk(d, t, vals, n);
+    if (!why && d->depth != 1)
+        why = "nested template leaves an element open";
+    d->depth = 0;
+    return why;
+}
+
+/* Parses a template instance at *pos and runs it in context `role`. */
+static const char *walk_instance(evtx_decoder *d, uint32_t *pos, uint32_t end, uint8_t role)
 {
     const uint8_t *c = d->chunk;
     if (end - *pos < 10)
@@ -493,12 +618,13 @@ static const char *walk_instance(evtx_decoder *d, uint32_t *pos, uint32_t end)
         *pos += size;
     }
     d->tpl_depth++;
-    why = walk(d, t, lv->v, n);
+    why = exec_instance(d, t, lv->v, n, role);
     d->tpl_depth--;
     return why;
 }
 
-static const char *scratch_element(evtx_decoder *d, uint32_t *pos, uint32_t end, int no_depid)
+static const char *scratch_element(evtx_decoder *d, uint32_t *pos, uint32_t end, int no_depid,
+                                   uint8_t role)
 {
     const char *why = NULL;
     evtx_template *t = evtx_template_compile(d, *pos, end, no_depid, &why);
@@ -507,11 +633,18 @@ static const char *scratch_element(evtx_decoder *d, uint32_t *pos, uint32_t end,
     t->next = d->scratch;
     d->scratch = t;
     *pos += t->data_size;
-    return walk(d, t, NULL, 0);
+    return exec_instance(d, t, NULL, 0, role);
 }
 
-/* A BinXML value (type 0x21): a fragment, a template instance, or a bare element. */
-static const char *walk_fragment(evtx_decoder *d, uint32_t start, uint32_t end)
+static const char *run_nested(evtx_decoder *d, const evtx_value *v, uint8_t role)
+{
+    uint32_t start = (uint32_t)(v->p - d->chunk);
+    return walk_fragment(d, start, start + v->len, role);
+}
+
+/* A BinXML value (type 0x21): a fragment, a template instance, or a bare element, in
+ * the context of an element with role `role`. */
+static const char *walk_fragment(evtx_decoder *d, uint32_t start, uint32_t end, uint8_t role)
 {
     uint32_t pos = start;
     while (pos < end) {
@@ -520,9 +653,9 @@ static const char *walk_fragment(evtx_decoder *d, uint32_t start, uint32_t end)
         if (tok == 0x0f) {
             pos += 4;
         } else if (tok == 0x0c) {
-            why = walk_instance(d, &pos, end);
+            why = walk_instance(d, &pos, end, role);
         } else if ((tok & 0x1f) == 0x01) {
-            why = scratch_element(d, &pos, end, 1);
+            why = scratch_element(d, &pos, end, 1, role);
         } else if (tok == 0x00) {
             return NULL;
         } else {
@@ -547,9 +680,9 @@ const char *evtx_decode_record_xml(evtx_decoder *d, uint32_t start, uint32_t end
             pos += 4;
             continue;
         } else if (tok == 0x0c) {
-            why = walk_instance(d, &pos, end);
+            why = walk_instance(d, &pos, end, R_NONE);
         } else if ((tok & 0x1f) == 0x01) {
-            why = scratch_element(d, &pos, end, 0);
+            why = scratch_element(d, &pos, end, 0, R_NONE);
         } else if (tok == 0x00) {
             break;
         } else {

@@ -87,6 +87,62 @@ typedef struct evtx_extname {
     uint32_t copy;    /* offset of the copy in tpl->bytes_ext */
 } evtx_extname;
 
+/* Where an element or attribute sits in an event, decided from its ancestors' names. */
+enum evtx_role {
+    R_NONE,
+    R_EVENT,
+    R_SYSTEM,
+    R_SYS_PROVIDER,
+    R_SYS_EVENTID,
+    R_SYS_TIME,
+    R_SYS_RECID,
+    R_SYS_CHANNEL,
+    R_SYS_COMPUTER,
+    R_SYS_OTHER,
+    R_EVENTDATA,
+    R_ED_ITEM,
+    R_ED_DEEP,
+    R_USERDATA,
+    R_UD_WRAP,
+    R_UD_ITEM,
+    R_OTHER,
+    R_COUNT
+};
+uint8_t evtx_classify_role(uint8_t parent, uint8_t known);
+
+/* A template's plan: what a top-level walk would capture, worked out once. Each entry is
+ * a target and the range of value ops that make its text. Running the plan visits only
+ * those ops; the full walk remains for XML output, nested BinXML and array values. */
+enum evtx_target {
+    P_PROVIDER,
+    P_TIME,
+    P_EVENTID,
+    P_RECID,
+    P_CHANNEL,
+    P_COMPUTER,
+    P_ITEM,
+    P_NESTED, /* a BinXML value (type 0x21): its own template, run in context `role` */
+};
+
+typedef struct evtx_plan_entry {
+    uint8_t target;
+    uint32_t first, last;   /* value ops [first, last) */
+    uint32_t name_a, name_alen; /* P_ITEM: the name in the pool */
+    uint32_t name_op;       /* P_ITEM: op index the name came from (field cache key) */
+    uint16_t subst;         /* P_NESTED: the substitution */
+    uint8_t role;           /* P_NESTED: role of the element holding it */
+} evtx_plan_entry;
+
+/* A plan depends on the role of the element the template is instantiated in (R_NONE for
+ * a record's own template, e.g. R_EVENTDATA for a template nested in EventData). */
+typedef struct evtx_plan {
+    evtx_plan_entry *e;
+    uint32_t n;
+    uint8_t built, ok;
+    uint8_t *nested;  /* per substitution index: 1 if the plan runs it as P_NESTED */
+    uint32_t nnested;
+} evtx_plan;
+
 typedef struct evtx_template {
     struct evtx_template *next; /* cache chain */
     uint8_t guid[16];
@@ -101,6 +157,7 @@ typedef struct evtx_template {
     uint32_t nops;
     char *pool;
     uint32_t pool_len;
+    evtx_plan plans[R_COUNT];
     /* Field mapping cache: valid for cache_row; per op, up to 3 field ids, -2 = unknown. */
     const dh_map_row *cache_row;
     int8_t (*cache_fields)[DH_MAP_MAX_TARGETS + 1];
@@ -157,6 +214,7 @@ typedef struct evtx_error_fn {
 
 typedef struct evtx_decoder {
     int want_xml;
+    int full_walk; /* never run template plans */
     /* Per chunk. */
     const uint8_t *chunk;
     size_t chunk_len;
@@ -222,6 +280,9 @@ void evtx_template_free(evtx_template *t);
 /* Finds or compiles the template whose definition header is at def_off. */
 evtx_template *evtx_template_get(evtx_decoder *d, uint32_t def_off, const char **why);
 void evtx_template_cache_clear(evtx_decoder *d);
+
+/* Builds (once) and returns t's plan for instantiation in `role`; NULL on no memory. */
+const evtx_plan *evtx_plan_get(evtx_template *t, uint8_t role);
 
 /* binxml.c */
 /* Decodes the record's BinXML at [start, end) into d->ev; NULL on success, else why. */

@@ -384,6 +384,189 @@ static int parse_element(compiler *cc, int depth)
     }
 }
 
+static int plan_add(evtx_plan *p, uint32_t *cap, uint8_t target, uint32_t first, uint32_t last)
+{
+    if (p->n == *cap) {
+        uint32_t ncap = *cap ? *cap * 2 : 32;
+        evtx_plan_entry *n = realloc(p->e, ncap * sizeof *n);
+        if (!n)
+            return -1;
+        p->e = n;
+        *cap = ncap;
+    }
+    evtx_plan_entry *e = &p->e[p->n++];
+    memset(e, 0, sizeof *e);
+    e->target = target;
+    e->first = first;
+    e->last = last;
+    return 0;
+}
+
+static int is_value_op(uint8_t code)
+{
+    return code >= OP_TEXT && code <= OP_ENTREF;
+}
+
+static int range_has_nested(const evtx_template *t, uint32_t first, uint32_t last)
+{
+    for (uint32_t i = first; i < last; i++)
+        if (t->ops[i].code == OP_SUBST && t->ops[i].vtype == 0x21)
+            return 1;
+    return 0;
+}
+
+/* Works out, once per context role, what a walk of t captures (see evtx_plan_entry).
+ * Leaves ok at 0 for shapes the plan does not cover (a Data name made of substitutions,
+ * mixed content in captured elements); those instances always take the full walk. */
+static int build_plan(const evtx_template *t, uint8_t root, evtx_plan *p)
+{
+    struct {
+        uint8_t role, has_child, has_name;
+        uint32_t open, content, name_a, name_alen, name_op;
+    } st[EVTX_MAX_DEPTH];
+    int depth = 0;
+    uint32_t cap = 0;
+    p->ok = 0;
+    for (uint32_t i = 0; i < t->nops; i++) {
+        const evtx_op *op = &t->ops[i];
+        switch (op->code) {
+        case OP_OPEN: {
+            if (depth >= EVTX_MAX_DEPTH)
+                return 0;
+            uint8_t parent = root;
+            if (depth) {
+                st[depth - 1].has_child = 1;
+                parent = st[depth - 1].role;
+            }
+            memset(&st[depth], 0, sizeof st[depth]);
+            st[depth].role = evtx_classify_role(parent, op->known);
+            st[depth].open = i;
+            st[depth].content = i + 1;
+            depth++;
+            break;
+        }
+        case OP_ATTR: {
+            if (!depth)
+                return 0;
+            uint32_t j = i + 1;
+            while (j < t->nops && is_value_op(t->ops[j].code))
+                j++;
+            uint8_t role = st[depth - 1].role;
+            if (role == R_SYS_PROVIDER && op->known == KN_NAME) {
+                if (plan_add(p, &cap, P_PROVIDER, i + 1, j))
+                    return -1;
+            } else if (role == R_SYS_TIME && op->known == KN_SYSTEMTIME) {
+                if (plan_add(p, &cap, P_TIME, i + 1, j))
+                    return -1;
+            } else if (role == R_ED_ITEM && op->known == KN_NAME) {
+                if (j != i + 2 || t->ops[i + 1].code != OP_TEXT)
+                    return 0;
+                st[depth - 1].has_name = 1;
+                st[depth - 1].name_a = t->ops[i + 1].a;
+                st[depth - 1].name_alen = t->ops[i + 1].alen;
+                st[depth - 1].name_op = i + 1;
+            }
+            i = j - 1;
+            break;
+        }
+        case OP_CLOSE_START:
+            if (!depth)
+                return 0;
+            st[depth - 1].content = i + 1;
+            break;
+        case OP_SUBST:
+            /* A nested BinXML value in element content becomes children of that element;
+             * captured leaves never contain one (checked at their end). */
+            if (op->vtype == 0x21) {
+                uint8_t role = depth ? st[depth - 1].role : root;
+                if (depth)
+                    st[depth - 1].has_child = 1;
+                if (plan_add(p, &cap, P_NESTED, i, i + 1))
+                    return -1;
+                p->e[p->n - 1].subst = op->subst;
+                p->e[p->n - 1].role = role;
+            }
+            break;
+        case OP_CLOSE_EMPTY:
+        case OP_END: {
+            if (!depth)
+                return 0;
+            uint32_t first = op->code == OP_END ? st[depth - 1].content : i;
+            uint8_t role = st[depth - 1].role, target = 0xff;
+            switch (role) {
+            case R_SYS_EVENTID: target = P_EVENTID; break;
+            case R_SYS_RECID: target = P_RECID; break;
+            case R_SYS_CHANNEL: target = P_CHANNEL; break;
+            case R_SYS_COMPUTER: target = P_COMPUTER; break;
+            case R_ED_ITEM: target = P_ITEM; break;
+            case R_UD_ITEM:
+                if (!st[depth - 1].has_child)
+                    target = P_ITEM;
+                break;
+            case R_ED_DEEP: return 0;
+            }
+            if (target != 0xff) {
+                if (st[depth - 1].has_child || range_has_nested(t, first, i))
+                    return 0;
+                if (plan_add(p, &cap, target, first, i))
+                    return -1;
+                evtx_plan_entry *e = &p->e[p->n - 1];
+                if (target == P_ITEM) {
+                    if (st[depth - 1].has_name) {
+                        e->name_a = st[depth - 1].name_a;
+                        e->name_alen = st[depth - 1].name_alen;
+                        e->name_op = st[depth - 1].name_op;
+                    } else {
+                        const evtx_op *o = &t->ops[st[depth - 1].open];
+                        e->name_a = o->a;
+                        e->name_alen = o->alen;
+                        e->name_op = st[depth - 1].open;
+                    }
+                }
+            }
+            depth--;
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    if (depth != 0)
+        return 0;
+    uint32_t maxs = 0;
+    for (uint32_t k = 0; k < p->n; k++)
+        if (p->e[k].target == P_NESTED && p->e[k].subst + 1u > maxs)
+            maxs = p->e[k].subst + 1u;
+    if (maxs) {
+        p->nested = calloc(maxs, 1);
+        if (!p->nested)
+            return -1;
+        p->nnested = maxs;
+        for (uint32_t k = 0; k < p->n; k++)
+            if (p->e[k].target == P_NESTED)
+                p->nested[p->e[k].subst] = 1;
+    }
+    p->ok = 1;
+    return 0;
+}
+
+const evtx_plan *evtx_plan_get(evtx_template *t, uint8_t role)
+{
+    if (role >= R_COUNT)
+        return NULL;
+    evtx_plan *p = &t->plans[role];
+    if (!p->built) {
+        if (build_plan(t, role, p) < 0) {
+            free(p->e);
+            free(p->nested);
+            memset(p, 0, sizeof *p);
+            return NULL;
+        }
+        p->built = 1;
+    }
+    return p;
+}
+
 void evtx_template_free(evtx_template *t)
 {
     if (!t)
@@ -395,6 +578,10 @@ void evtx_template_free(evtx_template *t)
     free(t->ops);
     free(t->pool);
     free(t->cache_fields);
+    for (int r = 0; r < R_COUNT; r++) {
+        free(t->plans[r].e);
+        free(t->plans[r].nested);
+    }
     free(t);
 }
 
