@@ -146,6 +146,11 @@ uint64_t dh_event_offset(const dh_event *ev);
 int dh_event_field(const dh_event *ev, dh_field id, dh_str *out);
 
 /* Every field the input carried, in input order: names may repeat (array values). */
+typedef struct dh_kv {
+    dh_str name;
+    dh_str value;
+} dh_kv;
+const dh_kv *dh_event_data(const dh_event *ev, size_t *count);
 size_t dh_event_data_count(const dh_event *ev);
 int dh_event_data_at(const dh_event *ev, size_t i, dh_str *name, dh_str *value);
 

@@ -37,6 +37,12 @@ int dh_event_field(const dh_event *ev, dh_field id, dh_str *out)
 
 size_t dh_event_data_count(const dh_event *ev) { return ev->ndata; }
 
+const dh_kv *dh_event_data(const dh_event *ev, size_t *count)
+{
+    *count = ev->ndata;
+    return ev->data;
+}
+
 int dh_event_data_at(const dh_event *ev, size_t i, dh_str *name, dh_str *value)
 {
     if (i >= ev->ndata)

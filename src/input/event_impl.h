@@ -8,11 +8,6 @@
 
 #include "dcomhunt/event.h"
 
-typedef struct dh_kv {
-    dh_str name;
-    dh_str value;
-} dh_kv;
-
 _Static_assert(DH_FIELD_COUNT <= 64, "present is a 64-bit mask");
 
 struct dh_event {

@@ -1,6 +1,10 @@
 /* JSON lines for events. Owns escaping rules; decides nothing about content. */
 #include "output/json.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "core/timefmt.h"
 
 static const char hexd[] = "0123456789abcdef";
@@ -56,6 +60,24 @@ dh_status dh_json_string(dh_buf *out, const char *str, size_t n)
     *o++ = '"';
     size_t i = 0;
     while (i < n) {
+#ifdef __SSE2__
+        /* Sixteen plain bytes per step: escaping was a third of dump's instructions
+         * byte by byte (callgrind, 2026-11-23). */
+        if (i + 16 <= n) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+            __m128i ctl = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)); /* also every byte >= 0x80 */
+            __m128i q = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+            __m128i b = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+            __m128i del = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f));
+            __m128i any = _mm_or_si128(_mm_or_si128(ctl, q), _mm_or_si128(b, del));
+            if (_mm_movemask_epi8(any) == 0) {
+                _mm_storeu_si128((__m128i *)(void *)o, v);
+                o += 16;
+                i += 16;
+                continue;
+            }
+        }
+#endif
         unsigned c = s[i];
         if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
             *o++ = (char)c;
@@ -137,24 +159,22 @@ dh_status dh_json_event(dh_buf *out, const dh_event *ev, unsigned flags)
     if (!st) st = dh_buf_append(out, "\",\"data\":{", 10);
     /* Names can repeat (array values, repeated elements): the first occurrence carries
      * all values of that name, as an array. */
-    size_t n = dh_event_data_count(ev);
+    size_t n;
+    const dh_kv *kv = dh_event_data(ev, &n);
     int first = 1;
     for (size_t i = 0; i < n && !st; i++) {
-        dh_str name, value;
-        dh_event_data_at(ev, i, &name, &value);
+        dh_str name = kv[i].name;
         int dup = 0, more = 0;
         for (size_t j = 0; j < n; j++) {
-            dh_str nj, vj;
-            if (j == i)
+            if (j == i || kv[j].name.len != name.len ||
+                memcmp(kv[j].name.ptr, name.ptr, name.len) != 0)
                 continue;
-            dh_event_data_at(ev, j, &nj, &vj);
-            if (nj.len == name.len && memcmp(nj.ptr, name.ptr, name.len) == 0) {
-                if (j < i) {
-                    dup = 1;
-                    break;
-                }
-                more = 1;
+            if (j < i) {
+                dup = 1;
+                break;
             }
+            more = 1;
+            break;
         }
         if (dup)
             continue;
@@ -164,20 +184,18 @@ dh_status dh_json_event(dh_buf *out, const dh_event *ev, unsigned flags)
         if (!st) st = dh_json_string(out, name.ptr, name.len);
         if (!st) st = dh_buf_putc(out, ':');
         if (!more) {
-            if (!st) st = dh_json_string(out, value.ptr, value.len);
+            if (!st) st = dh_json_string(out, kv[i].value.ptr, kv[i].value.len);
             continue;
         }
         if (!st) st = dh_buf_putc(out, '[');
         int f2 = 1;
         for (size_t j = i; j < n && !st; j++) {
-            dh_str nj, vj;
-            dh_event_data_at(ev, j, &nj, &vj);
-            if (nj.len != name.len || memcmp(nj.ptr, name.ptr, name.len) != 0)
+            if (kv[j].name.len != name.len || memcmp(kv[j].name.ptr, name.ptr, name.len) != 0)
                 continue;
             if (!f2)
                 st = dh_buf_putc(out, ',');
             f2 = 0;
-            if (!st) st = dh_json_string(out, vj.ptr, vj.len);
+            if (!st) st = dh_json_string(out, kv[j].value.ptr, kv[j].value.len);
         }
         if (!st) st = dh_buf_putc(out, ']');
     }
