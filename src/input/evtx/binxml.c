@@ -54,27 +54,26 @@ static int attr_wanted(uint8_t role, uint8_t known)
            (role == R_SYS_TIME && known == KN_SYSTEMTIME) || (role == R_ED_ITEM && known == KN_NAME);
 }
 
-/* XML text escaping. Control characters that XML 1.0 cannot carry are written as
- * character references so the output stays one line per record and inert in a terminal. */
+/* XML text escaping. Tab, LF and CR become character references so the output stays one
+ * line per record; the other C0 controls and DEL cannot appear in XML 1.0 at all, even as
+ * references, and become U+FFFD (the JSON output keeps them, \u-escaped). */
 static dh_status xml_escape(dh_buf *out, const char *s, size_t n, int attr)
 {
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)s[i];
         const char *rep = NULL;
-        char tmp[8];
         switch (ch) {
         case '&': rep = "&amp;"; break;
         case '<': rep = "&lt;"; break;
         case '>': rep = "&gt;"; break;
         case '"': rep = attr ? "&quot;" : NULL; break;
+        case '\t': rep = "&#x9;"; break;
+        case '\n': rep = "&#xA;"; break;
+        case '\r': rep = "&#xD;"; break;
         default:
-            if (ch < 0x20 || ch == 0x7f) {
-                static const char hx[] = "0123456789ABCDEF";
-                tmp[0] = '&'; tmp[1] = '#'; tmp[2] = 'x';
-                tmp[3] = hx[ch >> 4]; tmp[4] = hx[ch & 15]; tmp[5] = ';'; tmp[6] = 0;
-                rep = tmp;
-            }
+            if (ch < 0x20 || ch == 0x7f)
+                rep = "\xEF\xBF\xBD";
         }
         if (rep) {
             dh_status st = dh_buf_append(out, s + run, i - run);

@@ -222,9 +222,19 @@ dh_status evtx_decode_chunk(evtx_decoder *d, const uint8_t *buf, size_t len, con
             res->records_bad++;
             report(d, err, DH_ERR_FORMAT, pos, 0,
                    "bad record signature or size, resyncing on the next record");
-            uint32_t next = pos + 8;
-            while (next < clen && !record_at(buf, next, clen))
-                next += 8;
+            /* Resync byte by byte: a torn record can leave the next one at any offset. */
+            uint32_t next = pos + 1;
+            while (next < clen) {
+                const uint8_t *hit = memchr(buf + next, 0x2a, clen - next);
+                if (!hit) {
+                    next = clen;
+                    break;
+                }
+                next = (uint32_t)(hit - buf);
+                if (record_at(buf, next, clen))
+                    break;
+                next++;
+            }
             pos = next;
             continue;
         }
