@@ -424,8 +424,7 @@ static dh_status deliver(void *ctx, void *task, void *result)
             report(s, &e);
         }
         return DH_OK;
-    case T_FILE_NOTE:
-        s->partial = 1;
+    case T_FILE_NOTE: /* a warning: nothing is skipped */
         fill_error(&e, file, t->st, -1, 0, 0, t->msg);
         report(s, &e);
         return DH_OK;

@@ -195,9 +195,10 @@ dh_status evtx_decode_chunk(evtx_decoder *d, const uint8_t *buf, size_t len, con
     uint32_t crc = (uint32_t)crc32(0, buf, 120);
     crc = (uint32_t)crc32(crc, buf + 128, 384);
     if (crc != rd32(buf + 124)) {
-        res->damaged = 1;
+        /* A warning, not damage: a log not closed cleanly leaves stale header checksums,
+         * and every record is still checked on its own. */
         report(d, err, DH_ERR_CHECKSUM, 124, 0,
-               "chunk header checksum mismatch, records decoded anyway");
+               "warning: chunk header checksum mismatch; records decoded anyway");
     }
     uint32_t clen = (uint32_t)len;
     uint32_t free_off = rd32(buf + 48);

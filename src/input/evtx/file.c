@@ -23,7 +23,7 @@ dh_status evtx_file_layout(const uint8_t *head, size_t head_len, uint64_t file_s
         out->minor = rd16(head + 36);
         uint32_t crc = (uint32_t)crc32(0, head, 120);
         if (crc != rd32(head + 124))
-            *warning = "file header checksum mismatch; chunks are read anyway";
+            *warning = "warning: file header checksum mismatch; chunks are read anyway";
         out->first_chunk = EVTX_FILE_HEADER_SIZE;
     }
     if (file_size <= out->first_chunk) {
