@@ -38,6 +38,8 @@ typedef struct dh_scan_callbacks {
     dh_status (*emit)(void *ctx, const char *bytes, size_t len);
     /* Calling thread, input order. */
     void (*on_error)(void *ctx, const dh_error *err);
+    /* Calling thread, after each unit: bytes of input done so far and in all (optional). */
+    void (*on_progress)(void *ctx, uint64_t bytes_done, uint64_t bytes_total);
 } dh_scan_callbacks;
 
 typedef struct dh_scan_opts {
@@ -53,6 +55,7 @@ typedef struct dh_scan_stats {
     uint64_t files_read;      /* files recognised and decoded */
     uint64_t files_skipped;   /* not a supported format, or unreadable */
     uint64_t bytes_read;
+    uint64_t bytes_total;     /* sizes of all files found */
     uint64_t chunks;          /* units decoded */
     uint64_t chunks_damaged;  /* units skipped whole or in part */
     uint64_t records;         /* events delivered */

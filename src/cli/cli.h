@@ -15,10 +15,21 @@ enum {
     DH_EXIT_USAGE = 2,      /* bad command line */
     DH_EXIT_PARTIAL = 3,    /* some input was skipped: damaged, unreadable or unknown */
     DH_EXIT_ERROR = 4,      /* nothing could be done: fatal error */
+    DH_EXIT_FOUND_PARTIAL = 5, /* (hunt) detections, and some input was skipped */
 };
 
 int cli_dump(int argc, char **argv);
 int cli_stats(int argc, char **argv);
+int cli_rules(int argc, char **argv);
+int cli_hunt(int argc, char **argv);
+
+struct dh_ruleset;
+struct dh_rule_diag;
+/* Prints a rule diagnostic on stderr; ctx counts errors and warnings (may be NULL). */
+void cli_print_rule_diag(void *ctx, const struct dh_rule_diag *d);
+/* The built-in pack (if builtin) plus the given files/directories, finished. */
+dh_status cli_load_rules(struct dh_ruleset **out, int builtin, char **paths, size_t npaths,
+                         unsigned *refused);
 
 /* Prints a scan error on stderr, with attacker-controlled text (file names, messages
  * quoting input) made inert for a terminal. */

@@ -22,8 +22,10 @@ static const struct command {
     int (*run)(int argc, char **argv);
     const char *summary;
 } commands[] = {
+    {"hunt", cli_hunt, "run the DCOM rule pack and your Sigma rules; report detections"},
     {"dump", cli_dump, "decode inputs and print one JSON object (or XML) per event"},
     {"stats", cli_stats, "decode and normalize inputs, print event counts per channel and id"},
+    {"rules", cli_rules, "check, list and show Sigma rules"},
     {"version", cli_version, "print the version"},
     {"help", cli_help, "show this help"},
 };
@@ -37,8 +39,9 @@ static int cli_help(int argc, char **argv)
            "commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         printf("  %-10s %s\n", commands[i].name, commands[i].summary);
-    printf("\n'dcomhunt COMMAND --help' describes a command. Exit status: 0 ok, 1 findings,\n"
-           "2 usage error, 3 some input skipped (damaged or unreadable), 4 fatal error.\n");
+    printf("\n'dcomhunt COMMAND --help' describes a command. Exit status: 0 ok, 1 detections,\n"
+           "2 usage error, 3 some input skipped (damaged or unreadable), 4 fatal error,\n"
+           "5 detections and some input skipped.\n");
     return DH_EXIT_OK;
 }
 

@@ -150,6 +150,7 @@ static int walk_dir(scan *s, const char *dir, int depth)
                 walk_dir(s, local.v[i], depth + 1);
             else if (S_ISREG(st.st_mode)) {
                 s->stats->files_seen++;
+                s->stats->bytes_total += (uint64_t)st.st_size;
                 add_path(&s->files, local.v[i], 0);
             }
         }
@@ -453,6 +454,8 @@ static dh_status deliver(void *ctx, void *task, void *result)
         fill_error(&e, file, DH_ERR_FORMAT, t->chunk, t->off, 0, msg);
         report(s, &e);
     }
+    if (s->cb->on_progress)
+        s->cb->on_progress(s->cb->ctx, s->stats->bytes_read, s->stats->bytes_total);
     if (res->st != DH_OK)
         return res->st;
     if (res->out.len && s->cb->emit)
@@ -489,6 +492,8 @@ dh_status dh_scan_run(const char *const *paths, size_t npaths, const dh_scan_opt
                 walk_dir(&s, paths[i], 0);
         } else {
             stats->files_seen++;
+            if (stat(paths[i], &sb) == 0)
+                stats->bytes_total += (uint64_t)sb.st_size;
             if (add_path(&s.files, paths[i], 1) != 0) {
                 st = DH_ERR_NOMEM;
                 goto done;

@@ -1,0 +1,114 @@
+/* dcomhunt: Sigma rules, compiled once and matched against dh_events.
+ *
+ * A dh_ruleset is built by adding rule sources (YAML text, files, directories) and then
+ * finished: after dh_ruleset_finish it is immutable and may be shared, read-only, by any
+ * number of threads. Each thread matches with its own dh_matcher (scratch space for
+ * regular expressions and case folding).
+ *
+ * A rule that cannot be loaded is never half-compiled: it is refused whole and the reason
+ * reaches the diagnostic callback with the file and line.
+ *
+ * Ownership: the caller frees what it creates (dh_ruleset_free, dh_matcher_free; both
+ * accept NULL). A dh_rule pointer is borrowed from its ruleset and valid until the ruleset
+ * is freed. Strings returned by rule accessors are NUL-terminated and owned by the rule. */
+#ifndef DCOMHUNT_RULES_H
+#define DCOMHUNT_RULES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dcomhunt/event.h"
+#include "dcomhunt/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct dh_ruleset dh_ruleset;
+typedef struct dh_rule dh_rule;
+typedef struct dh_matcher dh_matcher;
+
+typedef enum dh_level {
+    DH_LEVEL_INFORMATIONAL = 0,
+    DH_LEVEL_LOW = 1,
+    DH_LEVEL_MEDIUM = 2,
+    DH_LEVEL_HIGH = 3,
+    DH_LEVEL_CRITICAL = 4,
+} dh_level;
+
+/* A rule that was refused, or a warning about one that was loaded. */
+typedef struct dh_rule_diag {
+    const char *origin; /* file name or the name given to dh_ruleset_add_text */
+    int line;           /* 1-based; 0 when not known */
+    int is_error;       /* 1: the rule was refused; 0: a warning */
+    const char *rule;   /* rule title or id if known, else "" */
+    const char *message;
+} dh_rule_diag;
+
+typedef void (*dh_rule_diag_fn)(void *ctx, const dh_rule_diag *diag);
+
+dh_status dh_ruleset_new(dh_ruleset **out);
+void dh_ruleset_free(dh_ruleset *rs);
+
+/* Values for `|expand` placeholders (%name%); call before adding rules that use them. */
+dh_status dh_ruleset_set_placeholder(dh_ruleset *rs, const char *name, const char *const *values,
+                                     size_t nvalues);
+
+/* Adds the rules of one YAML text (one or more documents). Returns DH_OK when every rule
+ * in it loaded, DH_ERR_FORMAT when some were refused (see diag), another error if the
+ * ruleset could not grow. */
+dh_status dh_ruleset_add_text(dh_ruleset *rs, const char *text, size_t len, const char *origin,
+                              dh_rule_diag_fn diag, void *ctx);
+/* A file, or every *.yml / *.yaml file under a directory (recursively, sorted). */
+dh_status dh_ruleset_add_path(dh_ruleset *rs, const char *path, dh_rule_diag_fn diag, void *ctx);
+/* The rule pack built into dcomhunt. */
+dh_status dh_ruleset_add_builtin(dh_ruleset *rs, dh_rule_diag_fn diag, void *ctx);
+/* Builds the logsource index. No rule may be added afterwards. */
+dh_status dh_ruleset_finish(dh_ruleset *rs);
+
+size_t dh_ruleset_count(const dh_ruleset *rs);
+const dh_rule *dh_ruleset_rule(const dh_ruleset *rs, size_t i);
+/* By id, or by name; NULL if absent. */
+const dh_rule *dh_ruleset_find(const dh_ruleset *rs, const char *id_or_name);
+
+/* Rule metadata. Absent text attributes are "". */
+size_t dh_rule_index(const dh_rule *r);
+const char *dh_rule_id(const dh_rule *r);
+const char *dh_rule_name(const dh_rule *r);
+const char *dh_rule_title(const dh_rule *r);
+const char *dh_rule_status(const dh_rule *r);
+const char *dh_rule_description(const dh_rule *r);
+const char *dh_rule_origin(const dh_rule *r);
+dh_level dh_rule_level(const dh_rule *r);
+const char *dh_rule_confidence(const dh_rule *r);
+size_t dh_rule_tag_count(const dh_rule *r);
+const char *dh_rule_tag(const dh_rule *r, size_t i);
+size_t dh_rule_falsepositive_count(const dh_rule *r);
+const char *dh_rule_falsepositive(const dh_rule *r, size_t i);
+/* The guide: steps to investigate (which = 0) and to respond (which = 1). */
+size_t dh_rule_guide_count(const dh_rule *r, int which);
+const char *dh_rule_guide_step(const dh_rule *r, int which, size_t i);
+/* Logsource as written ("" when absent). */
+const char *dh_rule_logsource(const dh_rule *r, const char *key);
+/* Can the rule meet events of this kind from this channel (by its logsource)? */
+int dh_rule_meets(const dh_rule *r, dh_kind kind, const char *channel, size_t channel_len);
+/* Appends a readable description of the compiled logic to out (NUL-terminated, truncated
+ * to cap). Returns the length it needed. */
+size_t dh_rule_describe(const dh_rule *r, char *out, size_t cap);
+
+const char *dh_level_name(dh_level level);
+/* Returns 0 and sets *level for informational/low/medium/high/critical, else -1. */
+int dh_level_parse(const char *s, dh_level *level);
+
+dh_status dh_matcher_new(const dh_ruleset *rs, dh_matcher **out);
+void dh_matcher_free(dh_matcher *m);
+
+typedef void (*dh_match_fn)(void *ctx, const dh_rule *rule, const dh_event *ev);
+/* Runs every rule whose logsource can match ev; calls fn for each rule that matches, in
+ * rule order. Returns the number of rules evaluated. */
+size_t dh_matcher_run(dh_matcher *m, const dh_event *ev, dh_match_fn fn, void *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

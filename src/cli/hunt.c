@@ -1,0 +1,832 @@
+/* dcomhunt hunt: run the rule pack (and the user's rules) over the inputs and report
+ * detections as a table, JSON lines or CSV, with a summary on stderr.
+ *
+ * Workers match events and write each detection, already rendered as its fields, into the
+ * unit's output as a small length-prefixed record; the calling thread reads those records
+ * in input order and prints them, so output is the same whatever the thread count. */
+#include <getopt.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/tally.h"
+#include "core/buf.h"
+#include "core/timefmt.h"
+#include "dcomhunt/rules.h"
+#include "output/json.h"
+
+#define MAX_TABLE_ROWS 100000 /* detections kept for the grouped table; more are counted */
+#define MAX_SUMMARY_ROWS 25
+
+enum { FMT_TABLE, FMT_JSONL, FMT_CSV };
+
+typedef struct hunt_opts {
+    int format;
+    int have_from, have_to;
+    int64_t from, to;
+    char **hosts;
+    size_t nhosts;
+    dh_level min_level;
+    unsigned char *rule_on; /* per rule index; NULL = all */
+    int color;
+    int progress;
+} hunt_opts;
+
+typedef struct row {
+    size_t seq; /* arrival order, the last sort key so the table order is stable */
+    uint32_t rule;
+    int64_t time;
+    uint64_t record_id;
+    uint32_t event_id;
+    char *host, *file, *channel, *kind, *fields;
+} row;
+
+typedef struct hunt_ctx {
+    hunt_opts o;
+    const dh_ruleset *rs;
+    pthread_mutex_t mu;
+    table merged;
+    uint64_t events, events_considered;
+    uint64_t per_level[DH_LEVEL_CRITICAL + 1];
+    uint64_t detections;
+    uint64_t *per_rule;
+    row *rows;
+    size_t nrows, rows_cap;
+    uint64_t rows_dropped;
+    dh_buf line;
+    int csv_header;
+    int progress_shown;
+} hunt_ctx;
+
+typedef struct hunt_worker {
+    hunt_ctx *c;
+    dh_matcher *m;
+    table t;
+    uint64_t events, considered;
+    dh_buf *out;
+    dh_buf scratch;
+    dh_status st;
+} hunt_worker;
+
+/* ---- key fields of a matched event, per kind -------------------------------------- */
+
+static const char *const key_fields[][6] = {
+    [DH_KIND_PROCESS_CREATION] = {"Image", "CommandLine", "ParentImage", "ParentCommandLine",
+                                  "User", "LogonId"},
+    [DH_KIND_NETWORK_CONNECTION] = {"Image", "Initiated", "SourceIp", "SourcePort",
+                                    "DestinationIp", "DestinationPort"},
+    [DH_KIND_LOGON] = {"TargetUserName", "TargetDomainName", "LogonType", "IpAddress",
+                       "WorkstationName", "TargetLogonId"},
+    [DH_KIND_IMAGE_LOAD] = {"Image", "ImageLoaded", "Signed", "SignatureStatus", "User", NULL},
+    [DH_KIND_REGISTRY_ADD] = {"Image", "EventType", "TargetObject", "Details", NULL, NULL},
+    [DH_KIND_REGISTRY_SET] = {"Image", "EventType", "TargetObject", "Details", NULL, NULL},
+    [DH_KIND_REGISTRY_DELETE] = {"Image", "EventType", "TargetObject", NULL, NULL, NULL},
+    [DH_KIND_REGISTRY_RENAME] = {"Image", "EventType", "TargetObject", "Details", NULL, NULL},
+    [DH_KIND_DCOM_ERROR] = {"CLSID", "AppID", "User", "RemoteHost", "Image", NULL},
+    [DH_KIND_PS_SCRIPT] = {"ScriptBlockText", "Path", NULL, NULL, NULL, NULL},
+    [DH_KIND_PS_MODULE] = {"Payload", NULL, NULL, NULL, NULL, NULL},
+    [DH_KIND_FILE_EVENT] = {"Image", "TargetFilename", NULL, NULL, NULL, NULL},
+    [DH_KIND_SERVICE_INSTALL] = {"ServiceName", "ImagePath", "User", NULL, NULL, NULL},
+};
+
+#define MAX_FIELD_TEXT 300
+
+static dh_status put_u32(dh_buf *b, uint32_t v) { return dh_buf_append(b, &v, 4); }
+
+static dh_status put_str(dh_buf *b, const char *s, size_t n)
+{
+    uint32_t l = (uint32_t)n;
+    dh_status st = dh_buf_append(b, &l, 4);
+    return st ? st : dh_buf_append(b, s, n);
+}
+
+/* "Name=value; Name=value" of the event's key fields (values cut at MAX_FIELD_TEXT). */
+static dh_status key_text(dh_buf *b, const dh_event *ev)
+{
+    unsigned k = (unsigned)dh_event_kind(ev);
+    const char *const *names = k < sizeof key_fields / sizeof key_fields[0] && key_fields[k][0]
+                                   ? key_fields[k]
+                                   : NULL;
+    int first = 1;
+    dh_status st = DH_OK;
+    if (names) {
+        for (int i = 0; i < 6 && names[i] && !st; i++) {
+            dh_str v;
+            if (!dh_event_get(ev, names[i], strlen(names[i]), &v) || !v.len)
+                continue;
+            if (!first)
+                st = dh_buf_append(b, "; ", 2);
+            first = 0;
+            if (!st) st = dh_buf_puts(b, names[i]);
+            if (!st) st = dh_buf_putc(b, '=');
+            if (!st) st = dh_buf_append(b, v.ptr, v.len > MAX_FIELD_TEXT ? MAX_FIELD_TEXT : v.len);
+            if (!st && v.len > MAX_FIELD_TEXT) st = dh_buf_puts(b, "...");
+        }
+        return st;
+    }
+    size_t n;
+    const dh_kv *kv = dh_event_data(ev, &n);
+    for (size_t i = 0; i < n && i < 6 && !st; i++) {
+        if (!first)
+            st = dh_buf_append(b, "; ", 2);
+        first = 0;
+        if (!st) st = dh_buf_append(b, kv[i].name.ptr, kv[i].name.len);
+        if (!st) st = dh_buf_putc(b, '=');
+        size_t l = kv[i].value.len > MAX_FIELD_TEXT ? MAX_FIELD_TEXT : kv[i].value.len;
+        if (!st) st = dh_buf_append(b, kv[i].value.ptr, l);
+    }
+    return st;
+}
+
+static void on_match(void *ctx, const dh_rule *r, const dh_event *ev)
+{
+    hunt_worker *w = ctx;
+    hunt_ctx *c = w->c;
+    if (w->st)
+        return;
+    if (dh_rule_level(r) < c->o.min_level)
+        return;
+    if (c->o.rule_on && !c->o.rule_on[dh_rule_index(r)])
+        return;
+    dh_buf *b = w->out;
+    dh_str host = dh_event_host(ev), ch = dh_event_channel(ev);
+    const char *file = dh_event_file(ev), *kind = dh_kind_name(dh_event_kind(ev));
+    w->scratch.len = 0;
+    dh_status st = key_text(&w->scratch, ev);
+    int64_t t = dh_event_time(ev);
+    uint64_t rid = dh_event_record_id(ev);
+    if (!st) st = put_u32(b, (uint32_t)dh_rule_index(r));
+    if (!st) st = dh_buf_append(b, &t, 8);
+    if (!st) st = dh_buf_append(b, &rid, 8);
+    if (!st) st = put_u32(b, dh_event_id(ev));
+    if (!st) st = put_str(b, host.ptr, host.len);
+    if (!st) st = put_str(b, file, strlen(file));
+    if (!st) st = put_str(b, ch.ptr, ch.len);
+    if (!st) st = put_str(b, kind, strlen(kind));
+    if (!st) st = put_str(b, w->scratch.data ? w->scratch.data : "", w->scratch.len);
+    w->st = st;
+}
+
+static int host_selected(const hunt_opts *o, dh_str h)
+{
+    if (!o->nhosts)
+        return 1;
+    for (size_t i = 0; i < o->nhosts; i++) {
+        size_t n = strlen(o->hosts[i]);
+        if (h.len >= n && !strncasecmp(h.ptr, o->hosts[i], n) && (h.len == n || h.ptr[n] == '.'))
+            return 1;
+    }
+    return 0;
+}
+
+static void *hunt_worker_new(void *ctx)
+{
+    hunt_worker *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->c = ctx;
+    dh_buf_init(&w->scratch, 1 << 20);
+    if (dh_matcher_new(w->c->rs, &w->m)) {
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+static void hunt_worker_free(void *wctx)
+{
+    hunt_worker *w = wctx;
+    if (!w)
+        return;
+    hunt_ctx *c = w->c;
+    pthread_mutex_lock(&c->mu);
+    c->events += w->events;
+    c->events_considered += w->considered;
+    for (size_t i = 0; i < w->t.cap; i++) {
+        tally *e = &w->t.v[i];
+        if (!e->channel)
+            continue;
+        size_t slot;
+        tally *m = table_find(&c->merged, e->channel, e->channel_len, e->event_id, e->kind, &slot);
+        if (m)
+            m->count += e->count;
+        free(e->channel);
+    }
+    pthread_mutex_unlock(&c->mu);
+    free(w->t.v);
+    dh_buf_free(&w->scratch);
+    dh_matcher_free(w->m);
+    free(w);
+}
+
+static dh_status hunt_event(void *wctx, const dh_event *ev, dh_buf *out)
+{
+    hunt_worker *w = wctx;
+    if (!w)
+        return DH_ERR_NOMEM;
+    hunt_ctx *c = w->c;
+    w->events++;
+    dh_str ch = dh_event_channel(ev);
+    size_t slot;
+    tally *e = table_find(&w->t, ch.ptr, ch.len, dh_event_id(ev), (int)dh_event_kind(ev), &slot);
+    if (!e)
+        return DH_ERR_NOMEM;
+    e->count++;
+    int64_t t = dh_event_time(ev);
+    if ((c->o.have_from && t < c->o.from) || (c->o.have_to && t > c->o.to) ||
+        !host_selected(&c->o, dh_event_host(ev)))
+        return DH_OK;
+    w->considered++;
+    w->out = out;
+    w->st = DH_OK;
+    dh_matcher_run(w->m, ev, on_match, w);
+    return w->st;
+}
+
+/* ---- printing ------------------------------------------------------------------ */
+
+static const char *level_color(dh_level l)
+{
+    switch (l) {
+    case DH_LEVEL_CRITICAL: return "\033[1;35m";
+    case DH_LEVEL_HIGH: return "\033[1;31m";
+    case DH_LEVEL_MEDIUM: return "\033[33m";
+    case DH_LEVEL_LOW: return "\033[36m";
+    default: return "\033[2m";
+    }
+}
+
+/* CSV cell: quoted, quotes doubled, and a leading = + - @ tab or CR neutralised with a
+ * quote so a spreadsheet never evaluates what the attacker wrote. */
+static void csv_cell(dh_buf *b, const char *s, size_t n)
+{
+    dh_buf_putc(b, '"');
+    if (n && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' ||
+              s[0] == '\r'))
+        dh_buf_putc(b, '\'');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '"')
+            dh_buf_append(b, "\"\"", 2);
+        else if (ch < 0x20 && ch != '\t')
+            dh_buf_putc(b, ' ');
+        else
+            dh_buf_putc(b, (char)ch);
+    }
+    dh_buf_putc(b, '"');
+}
+
+/* Terminal text: control characters (C0, DEL, C1) shown as \xNN, never interpreted. */
+static void tty_text(dh_buf *b, const char *s, size_t n)
+{
+    static const char hx[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch < 0x20 || ch == 0x7f || ch == '\\') {
+            char e[4] = {'\\', 'x', hx[ch >> 4], hx[ch & 15]};
+            if (ch == '\\')
+                dh_buf_putc(b, '\\');
+            else
+                dh_buf_append(b, e, 4);
+        } else if (ch == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] < 0xA0 &&
+                   (unsigned char)s[i + 1] >= 0x80) {
+            char e[4] = {'\\', 'x', hx[(unsigned char)s[i + 1] >> 4], hx[s[i + 1] & 15]};
+            dh_buf_append(b, e, 4);
+            i++;
+        } else {
+            dh_buf_putc(b, (char)ch);
+        }
+    }
+}
+
+static void print_line(hunt_ctx *c)
+{
+    fwrite(c->line.data, 1, c->line.len, stdout);
+    c->line.len = 0;
+}
+
+static void emit_jsonl(hunt_ctx *c, const row *d)
+{
+    const dh_rule *r = dh_ruleset_rule(c->rs, d->rule);
+    dh_buf *b = &c->line;
+    dh_buf_puts(b, "{\"rule_id\":");
+    dh_json_string(b, dh_rule_id(r), strlen(dh_rule_id(r)));
+    dh_buf_puts(b, ",\"rule_name\":");
+    dh_json_string(b, dh_rule_name(r), strlen(dh_rule_name(r)));
+    dh_buf_puts(b, ",\"title\":");
+    dh_json_string(b, dh_rule_title(r), strlen(dh_rule_title(r)));
+    dh_buf_puts(b, ",\"level\":\"");
+    dh_buf_puts(b, dh_level_name(dh_rule_level(r)));
+    dh_buf_puts(b, "\",\"confidence\":");
+    dh_json_string(b, dh_rule_confidence(r), strlen(dh_rule_confidence(r)));
+    dh_buf_puts(b, ",\"time\":\"");
+    dh_time_put_iso(b, d->time);
+    dh_buf_puts(b, "\",\"host\":");
+    dh_json_string(b, d->host, strlen(d->host));
+    dh_buf_puts(b, ",\"channel\":");
+    dh_json_string(b, d->channel, strlen(d->channel));
+    dh_buf_puts(b, ",\"event_id\":");
+    dh_buf_put_u64(b, d->event_id);
+    dh_buf_puts(b, ",\"kind\":\"");
+    dh_buf_puts(b, d->kind);
+    dh_buf_puts(b, "\",\"fields\":");
+    dh_json_string(b, d->fields, strlen(d->fields));
+    dh_buf_puts(b, ",\"file\":");
+    dh_json_string(b, d->file, strlen(d->file));
+    dh_buf_puts(b, ",\"record_id\":");
+    dh_buf_put_u64(b, d->record_id);
+    dh_buf_puts(b, ",\"tags\":[");
+    for (size_t i = 0; i < dh_rule_tag_count(r); i++) {
+        if (i)
+            dh_buf_putc(b, ',');
+        dh_json_string(b, dh_rule_tag(r, i), strlen(dh_rule_tag(r, i)));
+    }
+    dh_buf_puts(b, "]}\n");
+    print_line(c);
+}
+
+static void emit_csv(hunt_ctx *c, const row *d)
+{
+    const dh_rule *r = dh_ruleset_rule(c->rs, d->rule);
+    dh_buf *b = &c->line;
+    if (!c->csv_header) {
+        dh_buf_puts(b, "time,level,rule_id,rule_name,title,host,channel,event_id,kind,fields,file,"
+                       "record_id\n");
+        c->csv_header = 1;
+    }
+    char tbuf[40];
+    dh_buf tb;
+    dh_buf_init(&tb, 64);
+    dh_time_put_iso(&tb, d->time);
+    size_t tl = tb.len < sizeof tbuf - 1 ? tb.len : sizeof tbuf - 1;
+    memcpy(tbuf, tb.data, tl);
+    tbuf[tl] = 0;
+    dh_buf_free(&tb);
+    char num[24];
+    csv_cell(b, tbuf, strlen(tbuf));
+    dh_buf_putc(b, ',');
+    csv_cell(b, dh_level_name(dh_rule_level(r)), strlen(dh_level_name(dh_rule_level(r))));
+    dh_buf_putc(b, ',');
+    csv_cell(b, dh_rule_id(r), strlen(dh_rule_id(r)));
+    dh_buf_putc(b, ',');
+    csv_cell(b, dh_rule_name(r), strlen(dh_rule_name(r)));
+    dh_buf_putc(b, ',');
+    csv_cell(b, dh_rule_title(r), strlen(dh_rule_title(r)));
+    dh_buf_putc(b, ',');
+    csv_cell(b, d->host, strlen(d->host));
+    dh_buf_putc(b, ',');
+    csv_cell(b, d->channel, strlen(d->channel));
+    dh_buf_putc(b, ',');
+    snprintf(num, sizeof num, "%u", d->event_id);
+    csv_cell(b, num, strlen(num));
+    dh_buf_putc(b, ',');
+    csv_cell(b, d->kind, strlen(d->kind));
+    dh_buf_putc(b, ',');
+    csv_cell(b, d->fields, strlen(d->fields));
+    dh_buf_putc(b, ',');
+    csv_cell(b, d->file, strlen(d->file));
+    dh_buf_putc(b, ',');
+    snprintf(num, sizeof num, "%llu", (unsigned long long)d->record_id);
+    csv_cell(b, num, strlen(num));
+    dh_buf_putc(b, '\n');
+    print_line(c);
+}
+
+static void row_free(row *d)
+{
+    free(d->host);
+    free(d->file);
+    free(d->channel);
+    free(d->kind);
+    free(d->fields);
+}
+
+static int read_str(const char **p, const char *end, char **out)
+{
+    uint32_t n;
+    if (end - *p < 4)
+        return -1;
+    memcpy(&n, *p, 4);
+    *p += 4;
+    if ((size_t)(end - *p) < n)
+        return -1;
+    *out = malloc(n + 1);
+    if (!*out)
+        return -1;
+    memcpy(*out, *p, n);
+    (*out)[n] = 0;
+    *p += n;
+    return 0;
+}
+
+static dh_status hunt_emit(void *ctx, const char *bytes, size_t len)
+{
+    hunt_ctx *c = ctx;
+    const char *p = bytes, *end = bytes + len;
+    if (c->progress_shown) {
+        fputs("\r\033[K", stderr);
+        c->progress_shown = 0;
+    }
+    while (end - p >= 24) {
+        row d;
+        memset(&d, 0, sizeof d);
+        memcpy(&d.rule, p, 4);
+        memcpy(&d.time, p + 4, 8);
+        memcpy(&d.record_id, p + 12, 8);
+        memcpy(&d.event_id, p + 20, 4);
+        p += 24;
+        if (read_str(&p, end, &d.host) || read_str(&p, end, &d.file) ||
+            read_str(&p, end, &d.channel) || read_str(&p, end, &d.kind) ||
+            read_str(&p, end, &d.fields)) {
+            row_free(&d);
+            return DH_ERR_NOMEM;
+        }
+        const dh_rule *r = dh_ruleset_rule(c->rs, d.rule);
+        c->detections++;
+        c->per_level[dh_rule_level(r)]++;
+        c->per_rule[d.rule]++;
+        if (c->o.format == FMT_JSONL) {
+            emit_jsonl(c, &d);
+            row_free(&d);
+        } else if (c->o.format == FMT_CSV) {
+            emit_csv(c, &d);
+            row_free(&d);
+        } else if (c->nrows >= MAX_TABLE_ROWS) {
+            c->rows_dropped++;
+            row_free(&d);
+        } else {
+            if (c->nrows == c->rows_cap) {
+                size_t cap = c->rows_cap ? c->rows_cap * 2 : 256;
+                row *nr = realloc(c->rows, cap * sizeof *nr);
+                if (!nr) {
+                    row_free(&d);
+                    return DH_ERR_NOMEM;
+                }
+                c->rows = nr;
+                c->rows_cap = cap;
+            }
+            d.seq = c->nrows;
+            c->rows[c->nrows++] = d;
+        }
+    }
+    return ferror(stdout) ? DH_ERR_IO : DH_OK;
+}
+
+static void hunt_error(void *ctx, const dh_error *e)
+{
+    hunt_ctx *c = ctx;
+    if (c->progress_shown) {
+        fputs("\r\033[K", stderr);
+        c->progress_shown = 0;
+    }
+    cli_print_error(e);
+}
+
+static void hunt_progress(void *ctx, uint64_t done, uint64_t total)
+{
+    hunt_ctx *c = ctx;
+    if (!c->o.progress || !total)
+        return;
+    static struct timespec last;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (c->progress_shown && (now.tv_sec - last.tv_sec) * 1000 + (now.tv_nsec - last.tv_nsec) / 1000000 < 100)
+        return;
+    last = now;
+    unsigned pct = (unsigned)(done * 100 / total);
+    if (pct > 100)
+        pct = 100;
+    char bar[31];
+    for (unsigned i = 0; i < 30; i++)
+        bar[i] = i < pct * 30 / 100 ? '#' : '.';
+    bar[30] = 0;
+    fprintf(stderr, "\r[%s] %3u%%  %.1f / %.1f MB", bar, pct, (double)done / 1e6,
+            (double)total / 1e6);
+    c->progress_shown = 1;
+}
+
+static const hunt_ctx *sort_ctx;
+
+static int cmp_row(const void *a, const void *b)
+{
+    const row *x = a, *y = b;
+    const dh_rule *rx = dh_ruleset_rule(sort_ctx->rs, x->rule);
+    const dh_rule *ry = dh_ruleset_rule(sort_ctx->rs, y->rule);
+    if (dh_rule_level(rx) != dh_rule_level(ry))
+        return dh_rule_level(rx) > dh_rule_level(ry) ? -1 : 1;
+    if (x->rule != y->rule)
+        return x->rule < y->rule ? -1 : 1;
+    if (x->time != y->time)
+        return x->time < y->time ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void print_table(hunt_ctx *c)
+{
+    /* Order: level (highest first), rule, time, arrival. */
+    sort_ctx = c;
+    qsort(c->rows, c->nrows, sizeof *c->rows, cmp_row);
+    dh_buf *b = &c->line;
+    uint32_t cur = UINT32_MAX;
+    for (size_t i = 0; i < c->nrows; i++) {
+        const row *d = &c->rows[i];
+        const dh_rule *r = dh_ruleset_rule(c->rs, d->rule);
+        if (d->rule != cur) {
+            cur = d->rule;
+            dh_buf_putc(b, '\n');
+            if (c->o.color)
+                dh_buf_puts(b, level_color(dh_rule_level(r)));
+            dh_buf_putc(b, '[');
+            dh_buf_puts(b, dh_level_name(dh_rule_level(r)));
+            dh_buf_puts(b, "] ");
+            tty_text(b, dh_rule_title(r), strlen(dh_rule_title(r)));
+            if (c->o.color)
+                dh_buf_puts(b, "\033[0m");
+            dh_buf_puts(b, "  (");
+            tty_text(b, *dh_rule_name(r) ? dh_rule_name(r) : dh_rule_id(r),
+                     strlen(*dh_rule_name(r) ? dh_rule_name(r) : dh_rule_id(r)));
+            char num[48];
+            snprintf(num, sizeof num, ", %llu detection%s)\n",
+                     (unsigned long long)c->per_rule[d->rule], c->per_rule[d->rule] == 1 ? "" : "s");
+            dh_buf_puts(b, num);
+        }
+        dh_buf_puts(b, "  ");
+        dh_time_put_iso(b, d->time);
+        dh_buf_puts(b, "  ");
+        tty_text(b, d->host, strlen(d->host));
+        dh_buf_puts(b, "  ");
+        tty_text(b, d->fields, strlen(d->fields));
+        dh_buf_puts(b, "\n      ");
+        if (c->o.color)
+            dh_buf_puts(b, "\033[2m");
+        tty_text(b, d->file, strlen(d->file));
+        char num[64];
+        snprintf(num, sizeof num, " record %llu, event %u", (unsigned long long)d->record_id,
+                 d->event_id);
+        dh_buf_puts(b, num);
+        if (c->o.color)
+            dh_buf_puts(b, "\033[0m");
+        dh_buf_putc(b, '\n');
+        print_line(c);
+    }
+    if (c->rows_dropped) {
+        fprintf(stdout, "\n(%llu more detections not shown in the table: use --jsonl or --csv)\n",
+                (unsigned long long)c->rows_dropped);
+    }
+    if (!c->detections)
+        fputs("no detections\n", stdout);
+}
+
+static int cmp_count_desc(const void *a, const void *b)
+{
+    const tally *x = a, *y = b;
+    if (x->count != y->count)
+        return x->count > y->count ? -1 : 1;
+    return tally_cmp(a, b);
+}
+
+static void print_summary(hunt_ctx *c, const dh_scan_stats *st, double secs, unsigned refused)
+{
+    FILE *f = stderr;
+    fprintf(f, "\nsummary\n  input: %llu files read, %llu skipped; %llu chunks (%llu damaged); "
+               "%llu events (%llu records damaged)\n",
+            (unsigned long long)st->files_read, (unsigned long long)st->files_skipped,
+            (unsigned long long)st->chunks, (unsigned long long)st->chunks_damaged,
+            (unsigned long long)st->records, (unsigned long long)st->records_damaged);
+    size_t n = 0;
+    tally *list = malloc((c->merged.n ? c->merged.n : 1) * sizeof *list);
+    for (size_t i = 0; list && i < c->merged.cap; i++)
+        if (c->merged.v[i].channel)
+            list[n++] = c->merged.v[i];
+    if (list) {
+        qsort(list, n, sizeof *list, cmp_count_desc);
+        fprintf(f, "  events by channel and id (most first):\n");
+        for (size_t i = 0; i < n && i < MAX_SUMMARY_ROWS; i++) {
+            fprintf(f, "    %10llu  ", (unsigned long long)list[i].count);
+            cli_put_safe(f, *list[i].channel ? list[i].channel : "(no channel)");
+            fprintf(f, " %u (%s)\n", list[i].event_id, dh_kind_name((dh_kind)list[i].kind));
+        }
+        if (n > MAX_SUMMARY_ROWS)
+            fprintf(f, "    ... %zu more (dcomhunt stats lists them all)\n", n - MAX_SUMMARY_ROWS);
+    }
+    /* Rules applicable: those whose logsource met at least one event read. */
+    size_t applicable = 0, nr = dh_ruleset_count(c->rs);
+    for (size_t i = 0; i < nr; i++) {
+        const dh_rule *r = dh_ruleset_rule(c->rs, i);
+        int hit = 0;
+        for (size_t k = 0; k < n && !hit; k++)
+            hit = dh_rule_meets(r, (dh_kind)list[k].kind, list[k].channel,
+                                list[k].channel_len);
+        applicable += (size_t)hit;
+    }
+    free(list);
+    fprintf(f, "  rules: %zu loaded, %u refused, %zu applicable to the events read\n", nr, refused,
+            applicable);
+    fprintf(f, "  detections: %llu (critical %llu, high %llu, medium %llu, low %llu, "
+               "informational %llu)\n",
+            (unsigned long long)c->detections, (unsigned long long)c->per_level[4],
+            (unsigned long long)c->per_level[3], (unsigned long long)c->per_level[2],
+            (unsigned long long)c->per_level[1], (unsigned long long)c->per_level[0]);
+    if (st->errors)
+        fprintf(f, "  problems reported above: %llu\n", (unsigned long long)st->errors);
+    fprintf(f, "  time: %.3f s, %.0f events/s, %.1f MB/s\n", secs,
+            secs > 0 ? (double)st->records / secs : 0.0,
+            secs > 0 ? (double)st->bytes_read / secs / 1e6 : 0.0);
+}
+
+static int usage(FILE *f, int rc)
+{
+    fputs("usage: dcomhunt hunt [OPTIONS] PATH...\n"
+          "  Runs the built-in DCOM rule pack (and --rules) over the inputs.\n"
+          "  --rules PATH       add Sigma rules (file or directory; repeatable)\n"
+          "  --no-builtin       do not load the built-in pack\n"
+          "  --jsonl | --csv    machine-readable output (default: a table grouped by rule)\n"
+          "  --from TIME        only events at or after TIME (ISO 8601, UTC)\n"
+          "  --to TIME          only events at or before TIME\n"
+          "  --host NAME        only events of this host (repeatable; NAME matches NAME.domain)\n"
+          "  --min-level LEVEL  informational, low, medium, high or critical\n"
+          "  --rule ID|NAME     only this rule (repeatable)\n"
+          "  --color WHEN       auto (default), always, never\n"
+          "  --no-progress      no progress bar on stderr\n"
+          "  -j, --threads N    worker threads (default: one per core)\n"
+          "  exit status: 0 no detections, 1 detections, 2 usage, 3 input partly skipped and\n"
+          "  no detections, 4 fatal error, 5 detections and input partly skipped\n",
+          f);
+    return rc;
+}
+
+int cli_hunt(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"rules", required_argument, NULL, 'r'},   {"no-builtin", no_argument, NULL, 'B'},
+        {"jsonl", no_argument, NULL, 'J'},         {"csv", no_argument, NULL, 'C'},
+        {"from", required_argument, NULL, 'f'},    {"to", required_argument, NULL, 't'},
+        {"host", required_argument, NULL, 'H'},    {"min-level", required_argument, NULL, 'l'},
+        {"rule", required_argument, NULL, 'R'},    {"color", required_argument, NULL, 'c'},
+        {"no-progress", no_argument, NULL, 'P'},   {"threads", required_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+    };
+    hunt_ctx c;
+    memset(&c, 0, sizeof c);
+    dh_scan_opts opts;
+    dh_scan_opts_init(&opts);
+    char **rule_paths = calloc((size_t)argc + 1, sizeof *rule_paths);
+    char **only = calloc((size_t)argc + 1, sizeof *only);
+    c.o.hosts = calloc((size_t)argc + 1, sizeof *c.o.hosts);
+    size_t nrp = 0, nonly = 0;
+    int builtin = 1, color = -1, progress = 1, rc = DH_EXIT_OK;
+    if (!rule_paths || !only || !c.o.hosts) {
+        rc = DH_EXIT_ERROR;
+        goto out;
+    }
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "j:h", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'r': rule_paths[nrp++] = optarg; break;
+        case 'B': builtin = 0; break;
+        case 'J': c.o.format = FMT_JSONL; break;
+        case 'C': c.o.format = FMT_CSV; break;
+        case 'f':
+        case 't': {
+            int64_t t;
+            if (dh_time_parse_iso(optarg, strlen(optarg), &t)) {
+                /* A date alone means its midnight. */
+                char tmp[40];
+                snprintf(tmp, sizeof tmp, "%.10sT00:00:00Z", optarg);
+                if (strlen(optarg) != 10 || dh_time_parse_iso(tmp, strlen(tmp), &t)) {
+                    fprintf(stderr, "dcomhunt hunt: --%s wants an ISO 8601 time such as "
+                                    "2019-04-30T20:35:00Z\n", ch == 'f' ? "from" : "to");
+                    rc = DH_EXIT_USAGE;
+                    goto out;
+                }
+            }
+            if (ch == 'f') {
+                c.o.from = t;
+                c.o.have_from = 1;
+            } else {
+                c.o.to = t;
+                c.o.have_to = 1;
+            }
+            break;
+        }
+        case 'H': c.o.hosts[c.o.nhosts++] = optarg; break;
+        case 'l':
+            if (dh_level_parse(optarg, &c.o.min_level)) {
+                fputs("dcomhunt hunt: --min-level wants informational, low, medium, high or "
+                      "critical\n", stderr);
+                rc = DH_EXIT_USAGE;
+                goto out;
+            }
+            break;
+        case 'R': only[nonly++] = optarg; break;
+        case 'c':
+            color = !strcmp(optarg, "always") ? 1 : !strcmp(optarg, "never") ? 0 : -1;
+            break;
+        case 'P': progress = 0; break;
+        case 'j': {
+            int t = cli_parse_threads(optarg);
+            if (t < 0) {
+                fputs("dcomhunt hunt: -j wants a number from 0 to 256\n", stderr);
+                rc = DH_EXIT_USAGE;
+                goto out;
+            }
+            opts.threads = (unsigned)t;
+            break;
+        }
+        case 'h': rc = usage(stdout, DH_EXIT_OK); goto out;
+        default: rc = usage(stderr, DH_EXIT_USAGE); goto out;
+        }
+    }
+    if (optind >= argc) {
+        rc = usage(stderr, DH_EXIT_USAGE);
+        goto out;
+    }
+    dh_ruleset *rs = NULL;
+    unsigned refused = 0;
+    if (cli_load_rules(&rs, builtin, rule_paths, nrp, &refused)) {
+        fputs("dcomhunt hunt: cannot load rules\n", stderr);
+        rc = DH_EXIT_ERROR;
+        goto out;
+    }
+    c.rs = rs;
+    c.per_rule = calloc(dh_ruleset_count(rs) + 1, sizeof *c.per_rule);
+    if (nonly) {
+        c.o.rule_on = calloc(dh_ruleset_count(rs) + 1, 1);
+        for (size_t i = 0; i < nonly && c.o.rule_on; i++) {
+            const dh_rule *r = dh_ruleset_find(rs, only[i]);
+            if (!r) {
+                fputs("dcomhunt hunt: --rule: no loaded rule has the id or name '", stderr);
+                cli_put_safe(stderr, only[i]);
+                fputs("'\n", stderr);
+                rc = DH_EXIT_USAGE;
+                break;
+            }
+            c.o.rule_on[dh_rule_index(r)] = 1;
+        }
+    }
+    if (rc == DH_EXIT_OK && (!c.per_rule || (nonly && !c.o.rule_on)))
+        rc = DH_EXIT_ERROR;
+    if (rc != DH_EXIT_OK) {
+        dh_ruleset_free(rs);
+        goto out;
+    }
+    c.o.color = color < 0 ? isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL : color;
+    c.o.progress = progress && isatty(STDERR_FILENO);
+    pthread_mutex_init(&c.mu, NULL);
+    dh_buf_init(&c.line, 64u << 20);
+    static char obuf[1 << 20];
+    setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
+    dh_scan_callbacks cb = {
+        .ctx = &c,
+        .worker_new = hunt_worker_new,
+        .worker_free = hunt_worker_free,
+        .on_event = hunt_event,
+        .emit = hunt_emit,
+        .on_error = hunt_error,
+        .on_progress = hunt_progress,
+    };
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    dh_scan_stats stats;
+    dh_status st = dh_scan_run((const char *const *)argv + optind, (size_t)(argc - optind), &opts,
+                               &cb, &stats);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (c.progress_shown)
+        fputs("\r\033[K", stderr);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    if (c.o.format == FMT_TABLE)
+        print_table(&c);
+    if (fflush(stdout) != 0 && st == DH_OK)
+        st = DH_ERR_IO;
+    print_summary(&c, &stats, secs, refused);
+    if (st != DH_OK && st != DH_ERR_FORMAT)
+        fprintf(stderr, "dcomhunt hunt: %s\n", dh_status_str(st));
+    if (st != DH_OK && st != DH_ERR_FORMAT)
+        rc = DH_EXIT_ERROR;
+    else if (st == DH_ERR_FORMAT || refused)
+        rc = c.detections ? DH_EXIT_FOUND_PARTIAL : DH_EXIT_PARTIAL;
+    else
+        rc = c.detections ? DH_EXIT_FOUND : DH_EXIT_OK;
+    for (size_t i = 0; i < c.nrows; i++)
+        row_free(&c.rows[i]);
+    free(c.rows);
+    for (size_t i = 0; i < c.merged.cap; i++)
+        free(c.merged.v[i].channel);
+    free(c.merged.v);
+    free(c.per_rule);
+    free(c.o.rule_on);
+    dh_buf_free(&c.line);
+    pthread_mutex_destroy(&c.mu);
+    dh_ruleset_free(rs);
+out:
+    free(rule_paths);
+    free(only);
+    free(c.o.hosts);
+    return rc;
+}

@@ -1,0 +1,1337 @@
+/* Sigma YAML to compiled rules (libyaml's document API).
+ *
+ * Every rule is compiled completely or refused with a reason naming the file, the line and
+ * what is unsupported: nothing is dropped silently and nothing is half-compiled. Values go
+ * through the modifier pipeline once here (expand, windash, utf16, base64/base64offset,
+ * then the comparison), so matching never transforms a needle. */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <yaml.h>
+
+#include "rules/sigma.h"
+
+#define MAX_RULE_FILE (8u << 20)
+#define MAX_NODES_PER_RULE 200000 /* aliases can make a small file a huge tree */
+#define MAX_VARIANTS 4096         /* alternatives of one value after windash/expand */
+#define GLOB_STAR '\x01'
+#define GLOB_ONE '\x02'
+
+const unsigned char sigma_lower[256] = {
+#define L4(i) (i), (i) + 1, (i) + 2, (i) + 3
+#define L16(i) L4(i), L4((i) + 4), L4((i) + 8), L4((i) + 12)
+    L16(0), L16(16), L16(32), L16(48), '@', 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j',
+    'k', 'l', 'm', 'n', 'o', 'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z', L4(91),
+    95, L16(96), L16(112), L16(128), L16(144), L16(160), L16(176), L16(192), L16(208),
+    L16(224), L16(240),
+#undef L4
+#undef L16
+};
+
+typedef struct ctx {
+    dh_ruleset *rs;
+    yaml_document_t *doc;
+    const char *origin;
+    dh_rule_diag_fn diag;
+    void *dctx;
+    char err[512];
+    int err_line;
+    unsigned nodes;
+    dh_rule *r;
+} ctx;
+
+static void set_err(ctx *c, const yaml_node_t *n, const char *fmt, ...)
+{
+    if (c->err[0])
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->err, sizeof c->err, fmt, ap);
+    va_end(ap);
+    c->err_line = n ? (int)n->start_mark.line + 1 : 0;
+}
+
+static char *dupn(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = 0;
+    }
+    return d;
+}
+
+static char *dups(const char *s)
+{
+    return dupn(s, strlen(s));
+}
+
+static yaml_node_t *node_at(ctx *c, int i)
+{
+    if (++c->nodes > MAX_NODES_PER_RULE) {
+        set_err(c, NULL, "rule expands to more than %d YAML nodes (alias bomb?)",
+                MAX_NODES_PER_RULE);
+        return NULL;
+    }
+    return yaml_document_get_node(c->doc, i);
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+/* A scalar that YAML reads as null: ~, null, Null, NULL or empty and plain. */
+static int is_null(const yaml_node_t *n)
+{
+    if (!n || n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+        return 0;
+    const char *v = (const char *)n->data.scalar.value;
+    return !*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") ||
+           !strcmp(v, "NULL");
+}
+
+static yaml_node_t *map_get(ctx *c, yaml_node_t *map, const char *key)
+{
+    if (!map || map->type != YAML_MAPPING_NODE)
+        return NULL;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+         p++) {
+        yaml_node_t *k = node_at(c, p->key);
+        const char *ks = scalar(k);
+        if (ks && strcmp(ks, key) == 0)
+            return node_at(c, p->value);
+    }
+    return NULL;
+}
+
+static int list_push(str_list *l, const char *s)
+{
+    char **v = realloc(l->v, (l->n + 1) * sizeof *v);
+    if (!v)
+        return -1;
+    l->v = v;
+    if (!(v[l->n] = dups(s)))
+        return -1;
+    l->n++;
+    return 0;
+}
+
+static void list_free(str_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+    l->v = NULL;
+    l->n = 0;
+}
+
+/* A scalar or a sequence of scalars into a list. */
+static int get_strings(ctx *c, yaml_node_t *n, str_list *out, const char *what)
+{
+    if (!n || is_null(n))
+        return 0;
+    if (n->type == YAML_SCALAR_NODE)
+        return list_push(out, scalar(n));
+    if (n->type != YAML_SEQUENCE_NODE) {
+        set_err(c, n, "%s must be a string or a list of strings", what);
+        return -1;
+    }
+    for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+         it++) {
+        yaml_node_t *e = node_at(c, *it);
+        if (!e)
+            return -1;
+        const char *s = scalar(e);
+        if (!s) {
+            set_err(c, e, "%s must be a list of strings", what);
+            return -1;
+        }
+        if (list_push(out, s))
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- modifiers ------------------------------------------------------------------- */
+
+enum {
+    M_CONTAINS = 1 << 0,
+    M_STARTSWITH = 1 << 1,
+    M_ENDSWITH = 1 << 2,
+    M_ALL = 1 << 3,
+    M_RE = 1 << 4,
+    M_CIDR = 1 << 5,
+    M_WINDASH = 1 << 6,
+    M_BASE64 = 1 << 7,
+    M_BASE64OFFSET = 1 << 8,
+    M_UTF16LE = 1 << 9,
+    M_UTF16BE = 1 << 10,
+    M_EXISTS = 1 << 11,
+    M_CASED = 1 << 12,
+    M_FIELDREF = 1 << 13,
+    M_GT = 1 << 14,
+    M_GTE = 1 << 15,
+    M_LT = 1 << 16,
+    M_LTE = 1 << 17,
+    M_EXPAND = 1 << 18,
+    M_RE_I = 1 << 19,
+    M_RE_M = 1 << 20,
+    M_RE_S = 1 << 21,
+};
+
+/* The modifier table: name, flag, and the flags it needs to follow (for re's flags). */
+static const struct {
+    const char *name;
+    unsigned flag;
+    unsigned requires;
+} modifiers[] = {
+    {"contains", M_CONTAINS, 0},   {"startswith", M_STARTSWITH, 0},
+    {"endswith", M_ENDSWITH, 0},   {"all", M_ALL, 0},
+    {"re", M_RE, 0},               {"cidr", M_CIDR, 0},
+    {"windash", M_WINDASH, 0},     {"base64", M_BASE64, 0},
+    {"base64offset", M_BASE64OFFSET, 0}, {"utf16le", M_UTF16LE, 0},
+    {"wide", M_UTF16LE, 0},        {"utf16be", M_UTF16BE, 0},
+    {"utf16", M_UTF16LE, 0},       {"exists", M_EXISTS, 0},
+    {"cased", M_CASED, 0},         {"fieldref", M_FIELDREF, 0},
+    {"gt", M_GT, 0},               {"gte", M_GTE, 0},
+    {"lt", M_LT, 0},               {"lte", M_LTE, 0},
+    {"expand", M_EXPAND, 0},       {"i", M_RE_I, M_RE},
+    {"ignorecase", M_RE_I, M_RE},  {"m", M_RE_M, M_RE},
+    {"multiline", M_RE_M, M_RE},   {"s", M_RE_S, M_RE},
+    {"dotall", M_RE_S, M_RE},
+};
+
+static int parse_modifiers(ctx *c, const yaml_node_t *kn, const char *key, char **field,
+                           unsigned *mods)
+{
+    const char *bar = strchr(key, '|');
+    *field = dupn(key, bar ? (size_t)(bar - key) : strlen(key));
+    *mods = 0;
+    if (!*field)
+        return -1;
+    while (bar) {
+        const char *m = bar + 1;
+        bar = strchr(m, '|');
+        size_t n = bar ? (size_t)(bar - m) : strlen(m);
+        size_t i;
+        for (i = 0; i < sizeof modifiers / sizeof modifiers[0]; i++)
+            if (strlen(modifiers[i].name) == n && memcmp(modifiers[i].name, m, n) == 0)
+                break;
+        if (i == sizeof modifiers / sizeof modifiers[0]) {
+            set_err(c, kn, "unknown modifier '%.*s' in '%s'", (int)(n > 40 ? 40 : n), m, key);
+            return -1;
+        }
+        if (modifiers[i].requires && !(*mods & modifiers[i].requires)) {
+            set_err(c, kn, "modifier '%s' only follows 're' (in '%s')", modifiers[i].name, key);
+            return -1;
+        }
+        *mods |= modifiers[i].flag;
+    }
+    unsigned cmp = *mods & (M_CONTAINS | M_STARTSWITH | M_ENDSWITH | M_RE | M_CIDR | M_EXISTS |
+                            M_GT | M_GTE | M_LT | M_LTE);
+    if (cmp & (cmp - 1)) {
+        set_err(c, kn, "modifiers in '%s' ask for two different comparisons", key);
+        return -1;
+    }
+    if ((*mods & (M_UTF16LE | M_UTF16BE)) && !(*mods & (M_BASE64 | M_BASE64OFFSET))) {
+        set_err(c, kn, "utf16 modifiers in '%s' need base64 or base64offset after them", key);
+        return -1;
+    }
+    if ((*mods & M_BASE64) && (*mods & M_BASE64OFFSET)) {
+        set_err(c, kn, "'%s' has both base64 and base64offset", key);
+        return -1;
+    }
+    if ((*mods & M_FIELDREF) && (*mods & (M_RE | M_CIDR | M_BASE64 | M_BASE64OFFSET | M_EXISTS |
+                                          M_GT | M_GTE | M_LT | M_LTE | M_WINDASH | M_EXPAND))) {
+        set_err(c, kn, "fieldref in '%s' combines only with contains/startswith/endswith/cased",
+                key);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- value variants --------------------------------------------------------------- */
+
+typedef struct bytes {
+    char *p;
+    size_t n;
+} bytes;
+
+typedef struct blist {
+    bytes *v;
+    size_t n;
+} blist;
+
+static int bl_push(blist *l, const char *p, size_t n)
+{
+    if (l->n >= MAX_VARIANTS)
+        return -1;
+    bytes *v = realloc(l->v, (l->n + 1) * sizeof *v);
+    if (!v)
+        return -1;
+    l->v = v;
+    if (!(v[l->n].p = dupn(p, n)))
+        return -1;
+    v[l->n].n = n;
+    l->n++;
+    return 0;
+}
+
+static void bl_free(blist *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i].p);
+    free(l->v);
+    l->v = NULL;
+    l->n = 0;
+}
+
+static const placeholder *find_placeholder(const dh_ruleset *rs, const char *name, size_t n)
+{
+    for (size_t i = 0; i < rs->nph; i++)
+        if (strlen(rs->ph[i].name) == n && memcmp(rs->ph[i].name, name, n) == 0)
+            return &rs->ph[i];
+    return NULL;
+}
+
+/* %name% placeholders: one variant per combination of values. */
+static int expand(ctx *c, const yaml_node_t *vn, const bytes *in, blist *out)
+{
+    const char *p = memchr(in->p, '%', in->n);
+    if (!p)
+        return bl_push(out, in->p, in->n);
+    const char *q = memchr(p + 1, '%', in->n - (size_t)(p + 1 - in->p));
+    if (!q)
+        return bl_push(out, in->p, in->n);
+    const placeholder *ph = find_placeholder(c->rs, p + 1, (size_t)(q - p - 1));
+    if (!ph) {
+        set_err(c, vn, "placeholder '%.*s' has no values (give them with --placeholder)",
+                (int)(q - p + 1 > 60 ? 60 : q - p + 1), p);
+        return -1;
+    }
+    for (size_t i = 0; i < ph->values.n; i++) {
+        size_t vl = strlen(ph->values.v[i]);
+        size_t n = (size_t)(p - in->p) + vl + (in->n - (size_t)(q + 1 - in->p));
+        char *buf = malloc(n + 1);
+        if (!buf)
+            return -1;
+        memcpy(buf, in->p, (size_t)(p - in->p));
+        memcpy(buf + (p - in->p), ph->values.v[i], vl);
+        memcpy(buf + (p - in->p) + vl, q + 1, in->n - (size_t)(q + 1 - in->p));
+        bytes b = {buf, n};
+        int rc = expand(c, vn, &b, out);
+        free(buf);
+        if (rc) {
+            if (!c->err[0])
+                set_err(c, vn, "too many placeholder combinations");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* windash: a '-' that starts a word may also be '/', en dash, em dash or horizontal bar. */
+static int windash(ctx *c, const yaml_node_t *vn, const bytes *in, size_t from, blist *out)
+{
+    static const char *const dashes[] = {"-", "/", "\xe2\x80\x93", "\xe2\x80\x94",
+                                         "\xe2\x80\x95"};
+    for (size_t i = from; i < in->n; i++) {
+        if (in->p[i] == '-' && (i == 0 || in->p[i - 1] == ' ')) {
+            for (size_t d = 0; d < 5; d++) {
+                size_t dl = strlen(dashes[d]);
+                size_t n = in->n - 1 + dl;
+                char *buf = malloc(n + 1);
+                if (!buf)
+                    return -1;
+                memcpy(buf, in->p, i);
+                memcpy(buf + i, dashes[d], dl);
+                memcpy(buf + i + dl, in->p + i + 1, in->n - i - 1);
+                bytes b = {buf, n};
+                int rc = windash(c, vn, &b, i + dl, out);
+                free(buf);
+                if (rc) {
+                    if (!c->err[0])
+                        set_err(c, vn, "windash gives more than %d variants", MAX_VARIANTS);
+                    return -1;
+                }
+            }
+            return 0;
+        }
+    }
+    return bl_push(out, in->p, in->n);
+}
+
+static int to_utf16(const bytes *in, int be, bytes *out)
+{
+    /* UTF-8 -> UTF-16; invalid sequences are taken byte by byte. */
+    char *o = malloc(in->n * 4 + 2);
+    if (!o)
+        return -1;
+    size_t k = 0;
+    const unsigned char *s = (const unsigned char *)in->p;
+    for (size_t i = 0; i < in->n;) {
+        uint32_t cp = s[i];
+        size_t l = 1;
+        if (cp >= 0xC0 && cp < 0xE0 && i + 1 < in->n) {
+            cp = ((cp & 0x1F) << 6) | (s[i + 1] & 0x3F);
+            l = 2;
+        } else if (cp >= 0xE0 && cp < 0xF0 && i + 2 < in->n) {
+            cp = ((cp & 0x0F) << 12) | ((s[i + 1] & 0x3F) << 6) | (s[i + 2] & 0x3F);
+            l = 3;
+        } else if (cp >= 0xF0 && i + 3 < in->n) {
+            cp = ((cp & 0x07) << 18) | ((s[i + 1] & 0x3F) << 12) | ((s[i + 2] & 0x3F) << 6) |
+                 (s[i + 3] & 0x3F);
+            l = 4;
+        }
+        i += l;
+        uint16_t units[2];
+        int nu = 1;
+        if (cp >= 0x10000) {
+            cp -= 0x10000;
+            units[0] = (uint16_t)(0xD800 | (cp >> 10));
+            units[1] = (uint16_t)(0xDC00 | (cp & 0x3FF));
+            nu = 2;
+        } else {
+            units[0] = (uint16_t)cp;
+        }
+        for (int u = 0; u < nu; u++) {
+            o[k++] = (char)(be ? units[u] >> 8 : units[u] & 0xFF);
+            o[k++] = (char)(be ? units[u] & 0xFF : units[u] >> 8);
+        }
+    }
+    out->p = o;
+    out->n = k;
+    return 0;
+}
+
+static char *b64(const unsigned char *s, size_t n, size_t *outlen)
+{
+    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *o = malloc((n + 2) / 3 * 4 + 1);
+    if (!o)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)s[i] << 16;
+        if (i + 1 < n)
+            v |= (uint32_t)s[i + 1] << 8;
+        if (i + 2 < n)
+            v |= s[i + 2];
+        o[k++] = tbl[(v >> 18) & 63];
+        o[k++] = tbl[(v >> 12) & 63];
+        o[k++] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
+        o[k++] = i + 2 < n ? tbl[v & 63] : '=';
+    }
+    o[k] = 0;
+    *outlen = k;
+    return o;
+}
+
+/* base64offset: the three encodings of the value at each alignment, trimmed to the part
+ * that does not depend on the surrounding bytes. */
+static int base64_variants(const bytes *in, int offset, blist *out)
+{
+    if (!offset) {
+        size_t n;
+        char *e = b64((const unsigned char *)in->p, in->n, &n);
+        if (!e)
+            return -1;
+        int rc = bl_push(out, e, n);
+        free(e);
+        return rc;
+    }
+    static const size_t start[3] = {0, 2, 3};
+    for (int i = 0; i < 3; i++) {
+        unsigned char *buf = malloc(in->n + 3);
+        if (!buf)
+            return -1;
+        memset(buf, ' ', (size_t)i);
+        memcpy(buf + i, in->p, in->n);
+        size_t n;
+        char *e = b64(buf, in->n + (size_t)i, &n);
+        free(buf);
+        if (!e)
+            return -1;
+        size_t trim_end = ((in->n + (size_t)i) % 3 == 1) ? 3 : ((in->n + (size_t)i) % 3 == 2) ? 2 : 0;
+        size_t s0 = start[i], e0 = n >= trim_end ? n - trim_end : 0;
+        int rc = e0 > s0 ? bl_push(out, e + s0, e0 - s0) : 0;
+        free(e);
+        if (rc)
+            return -1;
+    }
+    return 0;
+}
+
+/* Sigma string escapes: '\' before '*', '?' or '\' makes it literal; an unescaped '*'
+ * or '?' is a wildcard (written as GLOB_STAR / GLOB_ONE). Returns 1 if any wildcard. */
+static int unescape(const bytes *in, bytes *out, int wildcards)
+{
+    char *o = malloc(in->n + 1);
+    if (!o)
+        return -1;
+    size_t k = 0;
+    int wild = 0;
+    for (size_t i = 0; i < in->n; i++) {
+        char ch = in->p[i];
+        if (wildcards && ch == '\\' && i + 1 < in->n &&
+            (in->p[i + 1] == '*' || in->p[i + 1] == '?' || in->p[i + 1] == '\\')) {
+            o[k++] = in->p[++i];
+        } else if (wildcards && ch == '*') {
+            o[k++] = GLOB_STAR;
+            wild = 1;
+        } else if (wildcards && ch == '?') {
+            o[k++] = GLOB_ONE;
+            wild = 1;
+        } else {
+            o[k++] = ch;
+        }
+    }
+    o[k] = 0;
+    out->p = o;
+    out->n = k;
+    return wild;
+}
+
+static int parse_ip(const char *s, size_t n, uint8_t *family, uint8_t addr[16])
+{
+    char buf[64];
+    if (n == 0 || n >= sizeof buf)
+        return -1;
+    memcpy(buf, s, n);
+    buf[n] = 0;
+    if (inet_pton(AF_INET, buf, addr) == 1) {
+        *family = 4;
+        return 0;
+    }
+    if (inet_pton(AF_INET6, buf, addr) == 1) {
+        *family = 6;
+        return 0;
+    }
+    return -1;
+}
+
+static int field_ref_resolve(const char *name, field_ref *f)
+{
+    static const struct {
+        const char *name;
+        int id;
+    } envelope[] = {
+        {"EventID", FIELD_EVENT_ID},          {"Channel", FIELD_CHANNEL},
+        {"Provider_Name", FIELD_PROVIDER},    {"Provider", FIELD_PROVIDER},
+        {"Computer", FIELD_COMPUTER},         {"ComputerName", FIELD_COMPUTER},
+        {"Hostname", FIELD_COMPUTER},         {"EventRecordID", FIELD_RECORD_ID},
+    };
+    f->len = strlen(name);
+    f->name = dups(name);
+    if (!f->name)
+        return -1;
+    for (size_t i = 0; i < sizeof envelope / sizeof envelope[0]; i++)
+        if (strcmp(envelope[i].name, name) == 0) {
+            f->id = envelope[i].id;
+            return 0;
+        }
+    int id = dh_field_from_name(name, f->len);
+    f->id = id >= 0 ? id : FIELD_BY_NAME;
+    return 0;
+}
+
+static void lower_bytes(char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = (char)sigma_lower[(unsigned char)p[i]];
+}
+
+static int group_push(needle_group *g, const needle *nd)
+{
+    needle *v = realloc(g->alt, (g->nalt + 1) * sizeof *v);
+    if (!v)
+        return -1;
+    g->alt = v;
+    v[g->nalt++] = *nd;
+    return 0;
+}
+
+static void needle_free(needle *n)
+{
+    free(n->s);
+    if (n->re)
+        pcre2_code_free(n->re);
+    free(n->ref.name);
+}
+
+/* One value of a field test into its group of alternative needles. */
+static int compile_value(ctx *c, const yaml_node_t *vn, unsigned mods, int keyword,
+                         needle_group *g)
+{
+    const char *v = scalar(vn);
+    needle nd;
+    memset(&nd, 0, sizeof nd);
+    nd.cased = (mods & M_CASED) != 0;
+    if (!v) {
+        set_err(c, vn, "a value must be a string, a number or a boolean");
+        return -1;
+    }
+    if (is_null(vn)) {
+        if (mods & ~(M_ALL)) {
+            set_err(c, vn, "null cannot be combined with modifiers");
+            return -1;
+        }
+        nd.kind = N_NULL;
+        return group_push(g, &nd);
+    }
+    if (mods & M_EXISTS) {
+        if (!strcasecmp(v, "true") || !strcasecmp(v, "yes"))
+            nd.exists = 1;
+        else if (strcasecmp(v, "false") && strcasecmp(v, "no")) {
+            set_err(c, vn, "exists takes true or false");
+            return -1;
+        }
+        nd.kind = N_EXISTS;
+        return group_push(g, &nd);
+    }
+    if (mods & (M_GT | M_GTE | M_LT | M_LTE)) {
+        char *end;
+        nd.num = strtod(v, &end);
+        if (end == v || *end) {
+            set_err(c, vn, "'%s' is not a number for gt/gte/lt/lte", v);
+            return -1;
+        }
+        nd.kind = N_NUM;
+        nd.cmp = (mods & M_GT) ? CMP_GT : (mods & M_GTE) ? CMP_GTE : (mods & M_LT) ? CMP_LT : CMP_LTE;
+        return group_push(g, &nd);
+    }
+    if (mods & M_FIELDREF) {
+        nd.kind = N_FIELDREF;
+        nd.ref_mode = (mods & M_CONTAINS) ? N_CONTAINS : (mods & M_STARTSWITH) ? N_STARTS
+                      : (mods & M_ENDSWITH) ? N_ENDS : N_EQ;
+        if (field_ref_resolve(v, &nd.ref))
+            return -1;
+        return group_push(g, &nd);
+    }
+    if (mods & M_CIDR) {
+        const char *slash = strchr(v, '/');
+        nd.kind = N_CIDR;
+        if (!slash || parse_ip(v, (size_t)(slash - v), &nd.family, nd.addr)) {
+            set_err(c, vn, "'%s' is not a CIDR network", v);
+            return -1;
+        }
+        char *end;
+        unsigned long pl = strtoul(slash + 1, &end, 10);
+        if (*end || end == slash + 1 || pl > (nd.family == 4 ? 32u : 128u)) {
+            set_err(c, vn, "'%s' has a bad prefix length", v);
+            return -1;
+        }
+        nd.prefix = (unsigned)pl;
+        return group_push(g, &nd);
+    }
+    if (mods & M_RE) {
+        uint32_t opts = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF;
+        if (mods & M_RE_I)
+            opts |= PCRE2_CASELESS;
+        if (mods & M_RE_M)
+            opts |= PCRE2_MULTILINE;
+        if (mods & M_RE_S)
+            opts |= PCRE2_DOTALL;
+        int ec;
+        PCRE2_SIZE eo;
+        nd.kind = N_RE;
+        nd.re = pcre2_compile((PCRE2_SPTR)v, PCRE2_ZERO_TERMINATED, opts, &ec, &eo, NULL);
+        if (!nd.re) {
+            PCRE2_UCHAR msg[160];
+            pcre2_get_error_message(ec, msg, sizeof msg);
+            set_err(c, vn, "regular expression does not compile at offset %zu: %s", (size_t)eo,
+                    (const char *)msg);
+            return -1;
+        }
+        pcre2_jit_compile(nd.re, PCRE2_JIT_COMPLETE); /* optional: falls back silently */
+        return group_push(g, &nd);
+    }
+    /* Strings: expand, windash, encodings, then the comparison. */
+    blist a = {0}, b = {0};
+    bytes in = {(char *)v, strlen(v)};
+    int rc = 0;
+    if (mods & M_EXPAND)
+        rc = expand(c, vn, &in, &a);
+    else
+        rc = bl_push(&a, in.p, in.n);
+    if (!rc && (mods & M_WINDASH)) {
+        for (size_t i = 0; i < a.n && !rc; i++)
+            rc = windash(c, vn, &a.v[i], 0, &b);
+        bl_free(&a);
+        a = b;
+        b = (blist){0};
+    }
+    if (!rc && (mods & (M_BASE64 | M_BASE64OFFSET))) {
+        for (size_t i = 0; i < a.n && !rc; i++) {
+            bytes src = a.v[i], u16 = {0};
+            if (mods & (M_UTF16LE | M_UTF16BE)) {
+                if (to_utf16(&src, (mods & M_UTF16BE) != 0, &u16))
+                    rc = -1;
+                else
+                    src = u16;
+            }
+            if (!rc)
+                rc = base64_variants(&src, (mods & M_BASE64OFFSET) != 0, &b);
+            free(u16.p);
+        }
+        bl_free(&a);
+        a = b;
+        b = (blist){0};
+    }
+    if (rc) {
+        bl_free(&a);
+        if (!c->err[0])
+            set_err(c, vn, "value expands to more than %d alternatives", MAX_VARIANTS);
+        return -1;
+    }
+    int encoded = (mods & (M_BASE64 | M_BASE64OFFSET)) != 0;
+    for (size_t i = 0; i < a.n; i++) {
+        bytes u;
+        int wild = unescape(&a.v[i], &u, !encoded);
+        if (wild < 0) {
+            bl_free(&a);
+            return -1;
+        }
+        if (memchr(a.v[i].p, GLOB_STAR, a.v[i].n) || memchr(a.v[i].p, GLOB_ONE, a.v[i].n)) {
+            free(u.p);
+            bl_free(&a);
+            set_err(c, vn, "control characters \\x01 and \\x02 in values are not supported");
+            return -1;
+        }
+        needle x = nd;
+        int contains = (mods & M_CONTAINS) || (keyword && !(mods & (M_STARTSWITH | M_ENDSWITH)));
+        if (wild) {
+            /* Wrap the pattern per the comparison and match it as a glob. */
+            size_t n = u.n + 2;
+            char *p = malloc(n + 1);
+            if (!p) {
+                free(u.p);
+                bl_free(&a);
+                return -1;
+            }
+            size_t k = 0;
+            if (contains || (mods & M_ENDSWITH))
+                p[k++] = GLOB_STAR;
+            memcpy(p + k, u.p, u.n);
+            k += u.n;
+            if (contains || (mods & M_STARTSWITH))
+                p[k++] = GLOB_STAR;
+            p[k] = 0;
+            free(u.p);
+            x.kind = N_GLOB;
+            x.s = p;
+            x.len = k;
+        } else {
+            x.kind = contains ? N_CONTAINS : (mods & M_STARTSWITH) ? N_STARTS
+                     : (mods & M_ENDSWITH) ? N_ENDS : N_EQ;
+            x.s = u.p;
+            x.len = u.n;
+        }
+        if (!x.cased)
+            lower_bytes(x.s, x.len);
+        if (group_push(g, &x)) {
+            free(x.s);
+            bl_free(&a);
+            return -1;
+        }
+    }
+    bl_free(&a);
+    return 0;
+}
+
+static void test_free(field_test *t)
+{
+    for (size_t i = 0; i < t->ng; i++) {
+        for (size_t k = 0; k < t->g[i].nalt; k++)
+            needle_free(&t->g[i].alt[k]);
+        free(t->g[i].alt);
+    }
+    free(t->g);
+    free(t->field.name);
+    free(t->text);
+}
+
+static int compile_test(ctx *c, const yaml_node_t *kn, yaml_node_t *vn, const char *key,
+                        int keyword, field_test *t)
+{
+    memset(t, 0, sizeof *t);
+    unsigned mods = 0;
+    char *field = NULL;
+    if (keyword) {
+        t->field.id = FIELD_KEYWORDS;
+        t->field.name = dups("(keywords)");
+        t->text = dups("(keywords)");
+    } else {
+        if (parse_modifiers(c, kn, key, &field, &mods))
+            goto fail;
+        if (!*field) {
+            set_err(c, kn, "'%s' names no field", key);
+            goto fail;
+        }
+        if (field_ref_resolve(field, &t->field))
+            goto fail;
+        t->text = dups(key);
+    }
+    t->all = (mods & M_ALL) != 0;
+    t->presence = (mods & M_EXISTS) != 0;
+    if (vn->type == YAML_SEQUENCE_NODE) {
+        size_t n = (size_t)(vn->data.sequence.items.top - vn->data.sequence.items.start);
+        if (n == 0) {
+            set_err(c, vn, "'%s' has an empty list of values", key ? key : "keywords");
+            goto fail;
+        }
+        t->g = calloc(n, sizeof *t->g);
+        if (!t->g)
+            goto fail;
+        for (size_t i = 0; i < n; i++) {
+            yaml_node_t *e = node_at(c, vn->data.sequence.items.start[i]);
+            if (!e || e->type != YAML_SCALAR_NODE) {
+                set_err(c, e ? e : vn, "values of '%s' must be scalars", key ? key : "keywords");
+                goto fail;
+            }
+            t->ng++;
+            if (compile_value(c, e, mods, keyword, &t->g[i]))
+                goto fail;
+        }
+    } else if (vn->type == YAML_SCALAR_NODE) {
+        t->g = calloc(1, sizeof *t->g);
+        if (!t->g)
+            goto fail;
+        t->ng = 1;
+        if (compile_value(c, vn, mods, keyword, &t->g[0]))
+            goto fail;
+    } else {
+        set_err(c, vn, "'%s' must have a value or a list of values", key);
+        goto fail;
+    }
+    for (size_t i = 0; i < t->ng; i++)
+        if (t->g[i].nalt && (t->g[i].alt[0].kind == N_NULL || t->g[i].alt[0].kind == N_EXISTS))
+            t->presence = 1;
+    free(field);
+    return 0;
+fail:
+    free(field);
+    test_free(t);
+    memset(t, 0, sizeof *t);
+    if (!c->err[0])
+        set_err(c, kn, "out of memory");
+    return -1;
+}
+
+static int compile_selection(ctx *c, yaml_node_t *map, selection *s)
+{
+    memset(s, 0, sizeof *s);
+    size_t n = (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
+    if (n == 0) {
+        set_err(c, map, "empty selection");
+        return -1;
+    }
+    s->t = calloc(n, sizeof *s->t);
+    if (!s->t)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_pair_t *p = &map->data.mapping.pairs.start[i];
+        yaml_node_t *k = node_at(c, p->key), *v = node_at(c, p->value);
+        if (!k || !v)
+            return -1;
+        const char *ks = scalar(k);
+        if (!ks) {
+            set_err(c, k, "selection keys must be field names");
+            return -1;
+        }
+        if (compile_test(c, k, v, ks, 0, &s->t[i]))
+            return -1;
+        s->nt++;
+    }
+    return 0;
+}
+
+static int compile_search(ctx *c, const char *name, yaml_node_t *n, search_id *sid)
+{
+    memset(sid, 0, sizeof *sid);
+    if (!(sid->name = dups(name)))
+        return -1;
+    if (n->type == YAML_MAPPING_NODE) {
+        sid->sel = calloc(1, sizeof *sid->sel);
+        if (!sid->sel)
+            return -1;
+        sid->nsel = 1;
+        return compile_selection(c, n, &sid->sel[0]);
+    }
+    if (n->type == YAML_SEQUENCE_NODE) {
+        size_t cnt = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+        if (cnt == 0) {
+            set_err(c, n, "search identifier '%s' is an empty list", name);
+            return -1;
+        }
+        int maps = 0, scalars = 0;
+        for (size_t i = 0; i < cnt; i++) {
+            yaml_node_t *e = node_at(c, n->data.sequence.items.start[i]);
+            if (!e)
+                return -1;
+            if (e->type == YAML_MAPPING_NODE)
+                maps++;
+            else if (e->type == YAML_SCALAR_NODE)
+                scalars++;
+        }
+        if (scalars == (int)cnt) {
+            sid->sel = calloc(1, sizeof *sid->sel);
+            if (!sid->sel || !(sid->sel[0].t = calloc(1, sizeof(field_test))))
+                return -1;
+            sid->nsel = 1;
+            sid->sel[0].nt = 1;
+            return compile_test(c, n, n, NULL, 1, &sid->sel[0].t[0]);
+        }
+        if (maps != (int)cnt) {
+            set_err(c, n, "search identifier '%s' mixes maps and plain values", name);
+            return -1;
+        }
+        sid->sel = calloc(cnt, sizeof *sid->sel);
+        if (!sid->sel)
+            return -1;
+        for (size_t i = 0; i < cnt; i++) {
+            sid->nsel++;
+            if (compile_selection(c, node_at(c, n->data.sequence.items.start[i]), &sid->sel[i]))
+                return -1;
+        }
+        return 0;
+    }
+    if (n->type == YAML_SCALAR_NODE && !is_null(n)) {
+        /* A single keyword. */
+        sid->sel = calloc(1, sizeof *sid->sel);
+        if (!sid->sel || !(sid->sel[0].t = calloc(1, sizeof(field_test))))
+            return -1;
+        sid->nsel = 1;
+        sid->sel[0].nt = 1;
+        return compile_test(c, n, n, NULL, 1, &sid->sel[0].t[0]);
+    }
+    set_err(c, n, "search identifier '%s' has no content", name);
+    return -1;
+}
+
+void sigma_rule_free(dh_rule *r)
+{
+    if (!r)
+        return;
+    free(r->id);
+    free(r->name);
+    free(r->title);
+    free(r->status);
+    free(r->description);
+    free(r->origin);
+    free(r->confidence);
+    free(r->ls_category);
+    free(r->ls_product);
+    free(r->ls_service);
+    free(r->channel);
+    list_free(&r->tags);
+    list_free(&r->falsepositives);
+    list_free(&r->guide[0]);
+    list_free(&r->guide[1]);
+    for (size_t i = 0; i < r->nids; i++) {
+        search_id *s = &r->ids[i];
+        for (size_t k = 0; k < s->nsel; k++) {
+            for (size_t t = 0; t < s->sel[k].nt; t++)
+                test_free(&s->sel[k].t[t]);
+            free(s->sel[k].t);
+        }
+        free(s->sel);
+        free(s->name);
+    }
+    free(r->ids);
+    sigma_cond_free(r->cond);
+    free(r);
+}
+
+static char *get_text(ctx *c, yaml_node_t *root, const char *key)
+{
+    yaml_node_t *n = map_get(c, root, key);
+    const char *s = scalar(n);
+    return dups(s && !is_null(n) ? s : "");
+}
+
+/* Compiles one rule document; on failure c->err says why and NULL is returned. */
+static dh_rule *compile_rule(ctx *c, yaml_node_t *root)
+{
+    if (root->type != YAML_MAPPING_NODE) {
+        set_err(c, root, "a rule must be a YAML mapping");
+        return NULL;
+    }
+    dh_rule *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    c->r = r;
+    r->title = get_text(c, root, "title");
+    r->id = get_text(c, root, "id");
+    r->name = get_text(c, root, "name");
+    r->status = get_text(c, root, "status");
+    r->description = get_text(c, root, "description");
+    r->confidence = get_text(c, root, "confidence");
+    r->origin = dups(c->origin);
+    if (!r->title || !r->id || !r->name || !r->status || !r->description || !r->confidence ||
+        !r->origin)
+        goto fail;
+    if (map_get(c, root, "correlation")) {
+        set_err(c, root, "correlation rules are not supported yet (single-event rules only)");
+        goto fail;
+    }
+    if (map_get(c, root, "filter")) {
+        set_err(c, root, "filter rules are not supported yet");
+        goto fail;
+    }
+    if (map_get(c, root, "action")) {
+        set_err(c, root, "rule collections ('action: global/reset/repeat') are not supported");
+        goto fail;
+    }
+    if (!*r->title) {
+        set_err(c, root, "rule has no title");
+        goto fail;
+    }
+    yaml_node_t *lv = map_get(c, root, "level");
+    if (lv) {
+        if (!scalar(lv) || dh_level_parse(scalar(lv), &r->level)) {
+            set_err(c, lv, "level must be informational, low, medium, high or critical");
+            goto fail;
+        }
+    } else {
+        r->level = DH_LEVEL_MEDIUM;
+    }
+    if (get_strings(c, map_get(c, root, "tags"), &r->tags, "tags") ||
+        get_strings(c, map_get(c, root, "falsepositives"), &r->falsepositives, "falsepositives"))
+        goto fail;
+    yaml_node_t *guide = map_get(c, root, "guide");
+    if (guide && (get_strings(c, map_get(c, guide, "investigate"), &r->guide[0], "guide.investigate") ||
+                  get_strings(c, map_get(c, guide, "respond"), &r->guide[1], "guide.respond")))
+        goto fail;
+
+    yaml_node_t *ls = map_get(c, root, "logsource");
+    if (!ls || ls->type != YAML_MAPPING_NODE) {
+        set_err(c, ls ? ls : root, "rule has no logsource mapping");
+        goto fail;
+    }
+    r->ls_category = get_text(c, ls, "category");
+    r->ls_product = get_text(c, ls, "product");
+    r->ls_service = get_text(c, ls, "service");
+    if (!r->ls_category || !r->ls_product || !r->ls_service)
+        goto fail;
+    const char *channel = NULL;
+    const char *why = sigma_logsource(r->ls_category, r->ls_product, r->ls_service, &r->kinds,
+                                      &channel);
+    if (why) {
+        set_err(c, ls, "%s (category '%s', product '%s', service '%s')", why, r->ls_category,
+                r->ls_product, r->ls_service);
+        goto fail;
+    }
+    if (channel && !(r->channel = dups(channel)))
+        goto fail;
+
+    yaml_node_t *det = map_get(c, root, "detection");
+    if (!det || det->type != YAML_MAPPING_NODE) {
+        set_err(c, det ? det : root, "rule has no detection mapping");
+        goto fail;
+    }
+    size_t np = (size_t)(det->data.mapping.pairs.top - det->data.mapping.pairs.start);
+    r->ids = calloc(np ? np : 1, sizeof *r->ids);
+    if (!r->ids)
+        goto fail;
+    yaml_node_t *condn = NULL;
+    for (size_t i = 0; i < np; i++) {
+        yaml_node_pair_t *p = &det->data.mapping.pairs.start[i];
+        yaml_node_t *k = node_at(c, p->key), *v = node_at(c, p->value);
+        if (!k || !v)
+            goto fail;
+        const char *ks = scalar(k);
+        if (!ks) {
+            set_err(c, k, "detection keys must be names");
+            goto fail;
+        }
+        if (!strcmp(ks, "condition")) {
+            condn = v;
+            continue;
+        }
+        if (!strcmp(ks, "timeframe"))
+            continue; /* meaningful only for aggregations, which are refused below */
+        if (compile_search(c, ks, v, &r->ids[r->nids]) != 0) {
+            r->nids++;
+            goto fail;
+        }
+        r->nids++;
+    }
+    if (!condn) {
+        set_err(c, det, "detection has no condition");
+        goto fail;
+    }
+    str_list conds = {0};
+    if (get_strings(c, condn, &conds, "condition"))
+        goto fail;
+    if (conds.n == 0) {
+        set_err(c, condn, "condition is empty");
+        goto fail;
+    }
+    for (size_t i = 0; i < conds.n; i++) {
+        char err[300];
+        cond *one = sigma_cond_parse(conds.v[i], r->ids, r->nids, err, sizeof err);
+        if (!one) {
+            set_err(c, condn, "%s", err);
+            list_free(&conds);
+            goto fail;
+        }
+        if (!r->cond) {
+            r->cond = one;
+        } else {
+            cond *or = calloc(1, sizeof *or);
+            if (!or) {
+                sigma_cond_free(one);
+                list_free(&conds);
+                goto fail;
+            }
+            or->op = C_OR;
+            or->a = r->cond;
+            or->b = one;
+            r->cond = or;
+        }
+    }
+    list_free(&conds);
+    if (c->err[0])
+        goto fail;
+    return r;
+fail:
+    if (!c->err[0])
+        set_err(c, root, "out of memory");
+    sigma_rule_free(r);
+    c->r = NULL;
+    return NULL;
+}
+
+static void emit_diag(ctx *c, int is_error, const char *rule, int line, const char *msg)
+{
+    if (!c->diag)
+        return;
+    dh_rule_diag d = {c->origin, line, is_error, rule ? rule : "", msg};
+    c->diag(c->dctx, &d);
+}
+
+dh_status dh_ruleset_new(dh_ruleset **out)
+{
+    *out = calloc(1, sizeof **out);
+    return *out ? DH_OK : DH_ERR_NOMEM;
+}
+
+void dh_ruleset_free(dh_ruleset *rs)
+{
+    if (!rs)
+        return;
+    for (size_t i = 0; i < rs->n; i++)
+        sigma_rule_free(rs->rules[i]);
+    free(rs->rules);
+    for (size_t i = 0; i < rs->nph; i++) {
+        free(rs->ph[i].name);
+        list_free(&rs->ph[i].values);
+    }
+    free(rs->ph);
+    for (int k = 0; k < 64; k++)
+        free(rs->by_kind[k]);
+    free(rs);
+}
+
+dh_status dh_ruleset_set_placeholder(dh_ruleset *rs, const char *name, const char *const *values,
+                                     size_t nvalues)
+{
+    placeholder *p = realloc(rs->ph, (rs->nph + 1) * sizeof *p);
+    if (!p)
+        return DH_ERR_NOMEM;
+    rs->ph = p;
+    placeholder *ph = &rs->ph[rs->nph];
+    memset(ph, 0, sizeof *ph);
+    if (!(ph->name = dups(name)))
+        return DH_ERR_NOMEM;
+    for (size_t i = 0; i < nvalues; i++)
+        if (list_push(&ph->values, values[i])) {
+            free(ph->name);
+            list_free(&ph->values);
+            return DH_ERR_NOMEM;
+        }
+    rs->nph++;
+    return DH_OK;
+}
+
+static int duplicate(const dh_ruleset *rs, const dh_rule *r, const char **what)
+{
+    for (size_t i = 0; i < rs->n; i++) {
+        if (*r->id && !strcmp(rs->rules[i]->id, r->id)) {
+            *what = "id";
+            return 1;
+        }
+        if (*r->name && !strcmp(rs->rules[i]->name, r->name)) {
+            *what = "name";
+            return 1;
+        }
+    }
+    return 0;
+}
+
+dh_status dh_ruleset_add_text(dh_ruleset *rs, const char *text, size_t len, const char *origin,
+                              dh_rule_diag_fn diag, void *dctx)
+{
+    if (rs->finished)
+        return DH_ERR_ARG;
+    yaml_parser_t parser;
+    if (!yaml_parser_initialize(&parser))
+        return DH_ERR_NOMEM;
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    dh_status st = DH_OK;
+    for (;;) {
+        yaml_document_t doc;
+        if (!yaml_parser_load(&parser, &doc)) {
+            ctx c = {.rs = rs, .origin = origin, .diag = diag, .dctx = dctx};
+            char msg[300];
+            snprintf(msg, sizeof msg, "YAML: %s%s%s", parser.problem ? parser.problem : "error",
+                     parser.context ? " " : "", parser.context ? parser.context : "");
+            emit_diag(&c, 1, "", (int)parser.problem_mark.line + 1, msg);
+            st = DH_ERR_FORMAT;
+            break;
+        }
+        yaml_node_t *root = yaml_document_get_root_node(&doc);
+        if (!root) {
+            yaml_document_delete(&doc);
+            break;
+        }
+        ctx c = {.rs = rs, .doc = &doc, .origin = origin, .diag = diag, .dctx = dctx};
+        dh_rule *r = compile_rule(&c, root);
+        if (!r) {
+            /* Name the rule by its title if it has one. */
+            char title[200] = "";
+            yaml_node_t *tn = root->type == YAML_MAPPING_NODE ? map_get(&c, root, "title") : NULL;
+            if (scalar(tn))
+                snprintf(title, sizeof title, "%s", scalar(tn));
+            emit_diag(&c, 1, title, c.err_line, c.err[0] ? c.err : "out of memory");
+            st = st == DH_OK ? DH_ERR_FORMAT : st;
+        } else {
+            const char *what;
+            if (duplicate(rs, r, &what)) {
+                char msg[200];
+                snprintf(msg, sizeof msg, "another loaded rule has the same %s", what);
+                emit_diag(&c, 1, r->title, (int)root->start_mark.line + 1, msg);
+                sigma_rule_free(r);
+                st = st == DH_OK ? DH_ERR_FORMAT : st;
+            } else if (rs->n == rs->cap &&
+                       !(rs->rules = realloc(rs->rules,
+                                             (rs->cap = rs->cap ? rs->cap * 2 : 64) *
+                                                 sizeof *rs->rules))) {
+                sigma_rule_free(r);
+                yaml_document_delete(&doc);
+                yaml_parser_delete(&parser);
+                return DH_ERR_NOMEM;
+            } else {
+                r->index = rs->n;
+                rs->rules[rs->n++] = r;
+                if (!*r->id)
+                    emit_diag(&c, 0, r->title, (int)root->start_mark.line + 1,
+                              "rule has no id; it can be named by its title only");
+            }
+        }
+        yaml_document_delete(&doc);
+    }
+    yaml_parser_delete(&parser);
+    return st;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int has_yaml_ext(const char *name)
+{
+    size_t n = strlen(name);
+    return (n > 4 && !strcmp(name + n - 4, ".yml")) || (n > 5 && !strcmp(name + n - 5, ".yaml"));
+}
+
+static dh_status add_file(dh_ruleset *rs, const char *path, dh_rule_diag_fn diag, void *dctx)
+{
+    ctx c = {.rs = rs, .origin = path, .diag = diag, .dctx = dctx};
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "cannot open: %s", strerror(errno));
+        emit_diag(&c, 1, "", 0, msg);
+        return DH_ERR_IO;
+    }
+    char *buf = malloc(MAX_RULE_FILE + 1);
+    size_t n = buf ? fread(buf, 1, MAX_RULE_FILE + 1, f) : 0;
+    fclose(f);
+    if (!buf)
+        return DH_ERR_NOMEM;
+    if (n > MAX_RULE_FILE) {
+        free(buf);
+        emit_diag(&c, 1, "", 0, "rule file larger than 8 MiB");
+        return DH_ERR_LIMIT;
+    }
+    dh_status st = dh_ruleset_add_text(rs, buf, n, path, diag, dctx);
+    free(buf);
+    return st;
+}
+
+static dh_status add_dir(dh_ruleset *rs, const char *dir, int depth, dh_rule_diag_fn diag,
+                         void *dctx)
+{
+    if (depth > 32)
+        return DH_OK;
+    DIR *d = opendir(dir);
+    if (!d)
+        return DH_ERR_IO;
+    str_list names = {0};
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        if (de->d_name[0] != '.' && list_push(&names, de->d_name)) {
+            closedir(d);
+            list_free(&names);
+            return DH_ERR_NOMEM;
+        }
+    closedir(d);
+    qsort(names.v, names.n, sizeof *names.v, cmp_str);
+    dh_status st = DH_OK;
+    for (size_t i = 0; i < names.n; i++) {
+        size_t n = strlen(dir) + strlen(names.v[i]) + 2;
+        char *p = malloc(n);
+        if (!p) {
+            st = DH_ERR_NOMEM;
+            break;
+        }
+        snprintf(p, n, "%s/%s", dir, names.v[i]);
+        struct stat sb;
+        dh_status s2 = DH_OK;
+        if (lstat(p, &sb) == 0) {
+            if (S_ISDIR(sb.st_mode))
+                s2 = add_dir(rs, p, depth + 1, diag, dctx);
+            else if (S_ISREG(sb.st_mode) && has_yaml_ext(names.v[i]))
+                s2 = add_file(rs, p, diag, dctx);
+        }
+        free(p);
+        if (s2 == DH_ERR_NOMEM) {
+            st = s2;
+            break;
+        }
+        if (s2 != DH_OK && st == DH_OK)
+            st = s2;
+    }
+    list_free(&names);
+    return st;
+}
+
+dh_status dh_ruleset_add_path(dh_ruleset *rs, const char *path, dh_rule_diag_fn diag, void *dctx)
+{
+    if (rs->finished)
+        return DH_ERR_ARG;
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+        return add_dir(rs, path, 0, diag, dctx);
+    return add_file(rs, path, diag, dctx);
+}

@@ -1,0 +1,646 @@
+/* Matching compiled rules against events, and the ruleset's index and accessors.
+ *
+ * A dh_matcher holds what a thread needs to match (a PCRE2 match block); the rules are
+ * only read. Comparisons fold ASCII case against needles lowered at compile time. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "rules/sigma.h"
+
+#define GLOB_STAR '\x01'
+#define GLOB_ONE '\x02'
+
+struct dh_matcher {
+    const dh_ruleset *rs;
+    pcre2_match_data *md;
+};
+
+dh_status dh_matcher_new(const dh_ruleset *rs, dh_matcher **out)
+{
+    dh_matcher *m = calloc(1, sizeof *m);
+    if (!m)
+        return DH_ERR_NOMEM;
+    m->rs = rs;
+    m->md = pcre2_match_data_create(1, NULL);
+    if (!m->md) {
+        free(m);
+        return DH_ERR_NOMEM;
+    }
+    *out = m;
+    return DH_OK;
+}
+
+void dh_matcher_free(dh_matcher *m)
+{
+    if (!m)
+        return;
+    pcre2_match_data_free(m->md);
+    free(m);
+}
+
+static int ci_eq(const char *a, const char *lowered, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (sigma_lower[(unsigned char)a[i]] != (unsigned char)lowered[i])
+            return 0;
+    return 1;
+}
+
+static int ci_contains(const char *h, size_t hn, const char *n, size_t nn)
+{
+    if (nn == 0)
+        return 1;
+    if (nn > hn)
+        return 0;
+    unsigned char f = (unsigned char)n[0];
+    unsigned char fu = (f >= 'a' && f <= 'z') ? (unsigned char)(f - 32) : f;
+    for (size_t i = 0; i + nn <= hn; i++) {
+        unsigned char c = (unsigned char)h[i];
+        if ((c == f || c == fu) && ci_eq(h + i + 1, n + 1, nn - 1))
+            return 1;
+    }
+    return 0;
+}
+
+static int cs_contains(const char *h, size_t hn, const char *n, size_t nn)
+{
+    if (nn == 0)
+        return 1;
+    for (size_t i = 0; i + nn <= hn; i++)
+        if (h[i] == n[0] && memcmp(h + i, n, nn) == 0)
+            return 1;
+    return 0;
+}
+
+/* Glob with '*' and '?' markers; iterative with one backtrack point (linear-ish). */
+static int glob(const char *p, size_t pn, const char *s, size_t sn, int cased)
+{
+    size_t pi = 0, si = 0, star = (size_t)-1, mark = 0;
+    while (si < sn) {
+        if (pi < pn && p[pi] == GLOB_STAR) {
+            star = pi++;
+            mark = si;
+            continue;
+        }
+        if (pi < pn) {
+            unsigned char pc = (unsigned char)p[pi];
+            unsigned char sc = (unsigned char)s[si];
+            if (!cased)
+                sc = sigma_lower[sc];
+            if (pc == (unsigned char)GLOB_ONE) {
+                /* '?' is one character: skip a whole UTF-8 sequence. */
+                si++;
+                while (si < sn && ((unsigned char)s[si] & 0xC0) == 0x80)
+                    si++;
+                pi++;
+                continue;
+            }
+            if (pc == sc) {
+                pi++;
+                si++;
+                continue;
+            }
+        }
+        if (star == (size_t)-1)
+            return 0;
+        pi = star + 1;
+        si = ++mark;
+    }
+    while (pi < pn && p[pi] == GLOB_STAR)
+        pi++;
+    return pi == pn;
+}
+
+static int parse_num(const char *s, size_t n, double *out)
+{
+    char buf[64];
+    if (n == 0 || n >= sizeof buf)
+        return -1;
+    memcpy(buf, s, n);
+    buf[n] = 0;
+    char *end;
+    if (n > 2 && buf[0] == '0' && (buf[1] == 'x' || buf[1] == 'X'))
+        *out = (double)strtoull(buf, &end, 16);
+    else
+        *out = strtod(buf, &end);
+    return *end ? -1 : 0;
+}
+
+static int cidr_match(const needle *nd, const char *s, size_t n)
+{
+    char buf[64];
+    if (n == 0 || n >= sizeof buf)
+        return 0;
+    memcpy(buf, s, n);
+    buf[n] = 0;
+    uint8_t a[16];
+    const char *v = buf;
+    if (nd->family == 4) {
+        if (!strncasecmp(v, "::ffff:", 7))
+            v += 7;
+        if (inet_pton(AF_INET, v, a) != 1)
+            return 0;
+    } else if (inet_pton(AF_INET6, v, a) != 1) {
+        return 0;
+    }
+    unsigned bits = nd->prefix;
+    for (unsigned i = 0; bits; i++) {
+        unsigned take = bits >= 8 ? 8 : bits;
+        uint8_t mask = (uint8_t)(0xFF << (8 - take));
+        if ((a[i] & mask) != (nd->addr[i] & mask))
+            return 0;
+        bits -= take;
+    }
+    return 1;
+}
+
+/* Visits the values of a field; stops when fn returns non-zero and returns that. */
+typedef int (*value_fn)(dh_matcher *m, const needle *nd, const dh_event *ev, dh_str v);
+
+static int each_value(dh_matcher *m, const field_ref *f, const dh_event *ev, const needle *nd,
+                      value_fn fn, int *present)
+{
+    dh_str v;
+    char num[24];
+    *present = 0;
+    switch (f->id) {
+    case FIELD_EVENT_ID: {
+        int k = snprintf(num, sizeof num, "%u", dh_event_id(ev));
+        *present = 1;
+        return fn(m, nd, ev, (dh_str){num, (size_t)k});
+    }
+    case FIELD_RECORD_ID: {
+        int k = snprintf(num, sizeof num, "%llu", (unsigned long long)dh_event_record_id(ev));
+        *present = 1;
+        return fn(m, nd, ev, (dh_str){num, (size_t)k});
+    }
+    case FIELD_CHANNEL: *present = 1; return fn(m, nd, ev, dh_event_channel(ev));
+    case FIELD_PROVIDER: *present = 1; return fn(m, nd, ev, dh_event_provider(ev));
+    case FIELD_COMPUTER: *present = 1; return fn(m, nd, ev, dh_event_host(ev));
+    case FIELD_KEYWORDS: {
+        size_t n;
+        const dh_kv *kv = dh_event_data(ev, &n);
+        *present = n > 0;
+        for (size_t i = 0; i < n; i++) {
+            int r = fn(m, nd, ev, kv[i].value);
+            if (r)
+                return r;
+        }
+        return 0;
+    }
+    default:
+        if (f->id >= 0 && dh_event_field(ev, (dh_field)f->id, &v)) {
+            *present = 1;
+            return fn(m, nd, ev, v);
+        }
+        {
+            size_t n;
+            const dh_kv *kv = dh_event_data(ev, &n);
+            for (size_t i = 0; i < n; i++) {
+                if (kv[i].name.len != f->len || strncasecmp(kv[i].name.ptr, f->name, f->len))
+                    continue;
+                *present = 1;
+                int r = fn(m, nd, ev, kv[i].value);
+                if (r)
+                    return r;
+            }
+        }
+        return 0;
+    }
+}
+
+static int value_matches(dh_matcher *m, const needle *nd, const dh_event *ev, dh_str v);
+
+static int ref_value_matches(dh_matcher *m, const needle *nd, const dh_event *ev, dh_str other)
+{
+    (void)m;
+    (void)ev;
+    /* nd->s holds the value of the field under test (see fieldref_matches). */
+    const char *a = nd->s;
+    size_t an = nd->len;
+    int cased = nd->cased;
+    switch (nd->ref_mode) {
+    case N_CONTAINS:
+        if (cased)
+            return cs_contains(a, an, other.ptr, other.len);
+        for (size_t i = 0; i + other.len <= an; i++)
+            if (!strncasecmp(a + i, other.ptr, other.len))
+                return 1;
+        return other.len == 0;
+    case N_STARTS:
+        return other.len <= an &&
+               (cased ? !memcmp(a, other.ptr, other.len) : !strncasecmp(a, other.ptr, other.len));
+    case N_ENDS:
+        return other.len <= an && (cased ? !memcmp(a + an - other.len, other.ptr, other.len)
+                                         : !strncasecmp(a + an - other.len, other.ptr, other.len));
+    default:
+        return other.len == an &&
+               (cased ? !memcmp(a, other.ptr, an) : !strncasecmp(a, other.ptr, an));
+    }
+}
+
+static int fieldref_matches(dh_matcher *m, const needle *nd, const dh_event *ev, dh_str v)
+{
+    needle probe = *nd;
+    probe.s = (char *)v.ptr; /* read only */
+    probe.len = v.len;
+    int present;
+    return each_value(m, &nd->ref, ev, &probe, ref_value_matches, &present);
+}
+
+static int value_matches(dh_matcher *m, const needle *nd, const dh_event *ev, dh_str v)
+{
+    switch (nd->kind) {
+    case N_EQ:
+        return v.len == nd->len &&
+               (nd->cased ? !memcmp(v.ptr, nd->s, v.len) : ci_eq(v.ptr, nd->s, v.len));
+    case N_CONTAINS:
+        return nd->cased ? cs_contains(v.ptr, v.len, nd->s, nd->len)
+                         : ci_contains(v.ptr, v.len, nd->s, nd->len);
+    case N_STARTS:
+        return v.len >= nd->len &&
+               (nd->cased ? !memcmp(v.ptr, nd->s, nd->len) : ci_eq(v.ptr, nd->s, nd->len));
+    case N_ENDS:
+        return v.len >= nd->len && (nd->cased ? !memcmp(v.ptr + v.len - nd->len, nd->s, nd->len)
+                                              : ci_eq(v.ptr + v.len - nd->len, nd->s, nd->len));
+    case N_GLOB: return glob(nd->s, nd->len, v.ptr, v.len, nd->cased);
+    case N_RE:
+        return pcre2_match(nd->re, (PCRE2_SPTR)v.ptr, v.len, 0, 0, m->md, NULL) >= 0;
+    case N_CIDR: return cidr_match(nd, v.ptr, v.len);
+    case N_NUM: {
+        double x;
+        if (parse_num(v.ptr, v.len, &x))
+            return 0;
+        switch (nd->cmp) {
+        case CMP_GT: return x > nd->num;
+        case CMP_GTE: return x >= nd->num;
+        case CMP_LT: return x < nd->num;
+        default: return x <= nd->num;
+        }
+    }
+    case N_FIELDREF: return fieldref_matches(m, nd, ev, v);
+    case N_NULL: return v.len == 0;
+    default: return 0;
+    }
+}
+
+static int group_matches(dh_matcher *m, const field_test *t, const needle_group *g,
+                         const dh_event *ev)
+{
+    for (size_t k = 0; k < g->nalt; k++) {
+        const needle *nd = &g->alt[k];
+        int present;
+        if (nd->kind == N_EXISTS) {
+            int r = each_value(m, &t->field, ev, nd, value_matches, &present);
+            (void)r;
+            if (present == nd->exists)
+                return 1;
+            continue;
+        }
+        int r = each_value(m, &t->field, ev, nd, value_matches, &present);
+        if (r)
+            return 1;
+        if (nd->kind == N_NULL && !present)
+            return 1;
+    }
+    return 0;
+}
+
+static int test_matches(dh_matcher *m, const field_test *t, const dh_event *ev)
+{
+    for (size_t i = 0; i < t->ng; i++) {
+        int r = group_matches(m, t, &t->g[i], ev);
+        if (t->all && !r)
+            return 0;
+        if (!t->all && r)
+            return 1;
+    }
+    return t->all;
+}
+
+static int search_matches(dh_matcher *m, const search_id *s, const dh_event *ev)
+{
+    for (size_t i = 0; i < s->nsel; i++) {
+        const selection *sel = &s->sel[i];
+        size_t k;
+        for (k = 0; k < sel->nt; k++)
+            if (!test_matches(m, &sel->t[k], ev))
+                break;
+        if (k == sel->nt)
+            return 1;
+    }
+    return 0;
+}
+
+static int eval(dh_matcher *m, const dh_rule *r, const cond *c, const dh_event *ev)
+{
+    switch (c->op) {
+    case C_REF: return search_matches(m, &r->ids[c->ref], ev);
+    case C_AND: return eval(m, r, c->a, ev) && eval(m, r, c->b, ev);
+    case C_OR: return eval(m, r, c->a, ev) || eval(m, r, c->b, ev);
+    case C_NOT: return !eval(m, r, c->a, ev);
+    case C_OF: {
+        unsigned need = c->count ? c->count : (unsigned)c->nrefs, got = 0;
+        for (size_t i = 0; i < c->nrefs; i++) {
+            if (search_matches(m, &r->ids[c->refs[i]], ev) && ++got >= need)
+                return 1;
+            if (!c->count && got < i + 1)
+                return 0; /* all of: one miss is enough */
+        }
+        return got >= need;
+    }
+    case C_TRUE: return 1;
+    }
+    return 0;
+}
+
+int sigma_rule_matches(dh_matcher *m, const dh_rule *r, const dh_event *ev)
+{
+    if (r->channel) {
+        dh_str ch = dh_event_channel(ev);
+        size_t n = strlen(r->channel);
+        if (ch.len != n || strncasecmp(ch.ptr, r->channel, n) != 0)
+            return 0;
+    }
+    return eval(m, r, r->cond, ev);
+}
+
+size_t dh_matcher_run(dh_matcher *m, const dh_event *ev, dh_match_fn fn, void *ctx)
+{
+    const dh_ruleset *rs = m->rs;
+    unsigned k = (unsigned)dh_event_kind(ev);
+    if (k >= 64)
+        return 0;
+    size_t n = rs->by_kind_n[k];
+    const uint32_t *list = rs->by_kind[k];
+    for (size_t i = 0; i < n; i++) {
+        const dh_rule *r = rs->rules[list[i]];
+        if (sigma_rule_matches(m, r, ev))
+            fn(ctx, r, ev);
+    }
+    return n;
+}
+
+dh_status dh_ruleset_finish(dh_ruleset *rs)
+{
+    if (rs->finished)
+        return DH_OK;
+    for (unsigned k = 0; k < DH_KIND_COUNT; k++) {
+        size_t cnt = 0;
+        for (size_t i = 0; i < rs->n; i++)
+            if (rs->rules[i]->kinds & (1ULL << k))
+                cnt++;
+        rs->by_kind[k] = malloc((cnt ? cnt : 1) * sizeof(uint32_t));
+        if (!rs->by_kind[k])
+            return DH_ERR_NOMEM;
+        for (size_t i = 0; i < rs->n; i++)
+            if (rs->rules[i]->kinds & (1ULL << k))
+                rs->by_kind[k][rs->by_kind_n[k]++] = (uint32_t)i;
+    }
+    rs->finished = 1;
+    return DH_OK;
+}
+
+size_t dh_ruleset_count(const dh_ruleset *rs) { return rs->n; }
+const dh_rule *dh_ruleset_rule(const dh_ruleset *rs, size_t i) { return i < rs->n ? rs->rules[i] : NULL; }
+
+const dh_rule *dh_ruleset_find(const dh_ruleset *rs, const char *key)
+{
+    for (size_t i = 0; i < rs->n; i++)
+        if (!strcmp(rs->rules[i]->id, key) || (*rs->rules[i]->name && !strcmp(rs->rules[i]->name, key)))
+            return rs->rules[i];
+    return NULL;
+}
+
+int dh_rule_meets(const dh_rule *r, dh_kind kind, const char *channel, size_t channel_len)
+{
+    if ((unsigned)kind >= 64 || !(r->kinds & (1ULL << kind)))
+        return 0;
+    if (!r->channel)
+        return 1;
+    return strlen(r->channel) == channel_len && !strncasecmp(r->channel, channel, channel_len);
+}
+
+size_t dh_rule_index(const dh_rule *r) { return r->index; }
+const char *dh_rule_id(const dh_rule *r) { return r->id; }
+const char *dh_rule_name(const dh_rule *r) { return r->name; }
+const char *dh_rule_title(const dh_rule *r) { return r->title; }
+const char *dh_rule_status(const dh_rule *r) { return r->status; }
+const char *dh_rule_description(const dh_rule *r) { return r->description; }
+const char *dh_rule_origin(const dh_rule *r) { return r->origin; }
+dh_level dh_rule_level(const dh_rule *r) { return r->level; }
+const char *dh_rule_confidence(const dh_rule *r) { return r->confidence; }
+size_t dh_rule_tag_count(const dh_rule *r) { return r->tags.n; }
+const char *dh_rule_tag(const dh_rule *r, size_t i) { return i < r->tags.n ? r->tags.v[i] : ""; }
+size_t dh_rule_falsepositive_count(const dh_rule *r) { return r->falsepositives.n; }
+const char *dh_rule_falsepositive(const dh_rule *r, size_t i)
+{
+    return i < r->falsepositives.n ? r->falsepositives.v[i] : "";
+}
+size_t dh_rule_guide_count(const dh_rule *r, int which) { return which == 0 || which == 1 ? r->guide[which].n : 0; }
+const char *dh_rule_guide_step(const dh_rule *r, int which, size_t i)
+{
+    return (which == 0 || which == 1) && i < r->guide[which].n ? r->guide[which].v[i] : "";
+}
+const char *dh_rule_logsource(const dh_rule *r, const char *key)
+{
+    if (!strcmp(key, "category"))
+        return r->ls_category;
+    if (!strcmp(key, "product"))
+        return r->ls_product;
+    if (!strcmp(key, "service"))
+        return r->ls_service;
+    return "";
+}
+
+static const char *const level_names[] = {"informational", "low", "medium", "high", "critical"};
+
+const char *dh_level_name(dh_level level)
+{
+    return (unsigned)level <= DH_LEVEL_CRITICAL ? level_names[level] : "unknown";
+}
+
+int dh_level_parse(const char *s, dh_level *level)
+{
+    for (int i = 0; i <= DH_LEVEL_CRITICAL; i++)
+        if (!strcasecmp(s, level_names[i])) {
+            *level = (dh_level)i;
+            return 0;
+        }
+    return -1;
+}
+
+/* ---- describe -------------------------------------------------------------------- */
+
+typedef struct sbuf {
+    char *p;
+    size_t cap, len;
+} sbuf;
+
+static void put(sbuf *b, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (b->len + 1 < b->cap)
+            b->p[b->len] = s[i];
+        b->len++;
+    }
+    if (b->cap)
+        b->p[b->len < b->cap ? b->len : b->cap - 1] = 0;
+}
+
+static void puts_(sbuf *b, const char *s) { put(b, s, strlen(s)); }
+
+static void put_needle_text(sbuf *b, const needle *nd)
+{
+    static const char *const kinds[] = {"equals", "contains", "startswith", "endswith", "glob",
+                                        "re", "cidr", "number", "exists", "null", "fieldref"};
+    puts_(b, kinds[nd->kind]);
+    if (nd->cased)
+        puts_(b, "(cased)");
+    puts_(b, " ");
+    if (nd->kind == N_RE || nd->kind == N_CIDR || nd->kind == N_NUM || nd->kind == N_EXISTS ||
+        nd->kind == N_NULL) {
+        char tmp[160];
+        if (nd->kind == N_NUM) {
+            static const char *const ops[] = {">", ">=", "<", "<="};
+            snprintf(tmp, sizeof tmp, "%s %g", ops[nd->cmp], nd->num);
+            puts_(b, tmp);
+        } else if (nd->kind == N_EXISTS) {
+            puts_(b, nd->exists ? "true" : "false");
+        } else if (nd->kind == N_CIDR) {
+            char a[64];
+            inet_ntop(nd->family == 4 ? AF_INET : AF_INET6, nd->addr, a, sizeof a);
+            snprintf(tmp, sizeof tmp, "%s/%u", a, nd->prefix);
+            puts_(b, tmp);
+        } else if (nd->kind == N_RE) {
+            puts_(b, "(compiled)");
+        }
+        return;
+    }
+    if (nd->kind == N_FIELDREF) {
+        puts_(b, nd->ref.name);
+        return;
+    }
+    puts_(b, "'");
+    for (size_t i = 0; i < nd->len; i++) {
+        char c = nd->s[i];
+        if (c == GLOB_STAR)
+            puts_(b, "*");
+        else if (c == GLOB_ONE)
+            puts_(b, "?");
+        else if ((unsigned char)c < 0x20 || c == 0x7f) {
+            char tmp[8];
+            snprintf(tmp, sizeof tmp, "\\x%02x", (unsigned char)c);
+            puts_(b, tmp);
+        } else
+            put(b, &c, 1);
+    }
+    puts_(b, "'");
+}
+
+static void describe_cond(sbuf *b, const dh_rule *r, const cond *c)
+{
+    switch (c->op) {
+    case C_REF: puts_(b, r->ids[c->ref].name); break;
+    case C_AND:
+    case C_OR:
+        puts_(b, "(");
+        describe_cond(b, r, c->a);
+        puts_(b, c->op == C_AND ? " and " : " or ");
+        describe_cond(b, r, c->b);
+        puts_(b, ")");
+        break;
+    case C_NOT:
+        puts_(b, "not ");
+        describe_cond(b, r, c->a);
+        break;
+    case C_OF: {
+        char tmp[32];
+        if (c->count)
+            snprintf(tmp, sizeof tmp, "%u of [", c->count);
+        else
+            snprintf(tmp, sizeof tmp, "all of [");
+        puts_(b, tmp);
+        for (size_t i = 0; i < c->nrefs; i++) {
+            if (i)
+                puts_(b, ", ");
+            puts_(b, r->ids[c->refs[i]].name);
+        }
+        puts_(b, "]");
+        break;
+    }
+    case C_TRUE: puts_(b, "true"); break;
+    }
+}
+
+size_t dh_rule_describe(const dh_rule *r, char *out, size_t cap)
+{
+    sbuf b = {out, cap, 0};
+    if (cap)
+        out[0] = 0;
+    puts_(&b, "rule: ");
+    puts_(&b, r->title);
+    puts_(&b, "\nid: ");
+    puts_(&b, r->id);
+    if (*r->name) {
+        puts_(&b, "\nname: ");
+        puts_(&b, r->name);
+    }
+    puts_(&b, "\nlevel: ");
+    puts_(&b, dh_level_name(r->level));
+    puts_(&b, "\nevents: ");
+    if (r->kinds == ~0ULL) {
+        puts_(&b, "any kind");
+    } else {
+        int first = 1;
+        for (unsigned k = 0; k < DH_KIND_COUNT; k++)
+            if (r->kinds & (1ULL << k)) {
+                if (!first)
+                    puts_(&b, ", ");
+                first = 0;
+                puts_(&b, dh_kind_name((dh_kind)k));
+            }
+    }
+    if (r->channel) {
+        puts_(&b, "; channel ");
+        puts_(&b, r->channel);
+    }
+    puts_(&b, "\ncondition: ");
+    describe_cond(&b, r, r->cond);
+    puts_(&b, "\n");
+    for (size_t i = 0; i < r->nids; i++) {
+        const search_id *s = &r->ids[i];
+        puts_(&b, s->name);
+        puts_(&b, ":");
+        for (size_t k = 0; k < s->nsel; k++) {
+            puts_(&b, k ? "\n  or all of:" : "\n  all of:");
+            for (size_t t = 0; t < s->sel[k].nt; t++) {
+                const field_test *ft = &s->sel[k].t[t];
+                puts_(&b, "\n    ");
+                puts_(&b, ft->text);
+                char tmp[48];
+                if (ft->field.id >= 0)
+                    snprintf(tmp, sizeof tmp, " [field #%d]", ft->field.id);
+                else if (ft->field.id == FIELD_BY_NAME)
+                    snprintf(tmp, sizeof tmp, " [by name]");
+                else
+                    snprintf(tmp, sizeof tmp, " [envelope]");
+                puts_(&b, tmp);
+                puts_(&b, ft->all ? " every value of:" : " any value of:");
+                for (size_t g = 0; g < ft->ng; g++) {
+                    puts_(&b, "\n      - ");
+                    for (size_t a = 0; a < ft->g[g].nalt; a++) {
+                        if (a)
+                            puts_(&b, " | ");
+                        put_needle_text(&b, &ft->g[g].alt[a]);
+                    }
+                }
+            }
+        }
+        puts_(&b, "\n");
+    }
+    return b.len;
+}

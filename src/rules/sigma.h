@@ -1,0 +1,160 @@
+/* Sigma engine internals: the compiled form of a rule.
+ *
+ * A rule compiles to search identifiers (each an OR of selections, a selection an AND of
+ * field tests, a field test an OR - or with |all an AND - of needles) and a condition tree
+ * over them. Needles are pre-lowered (unless |cased), regular expressions pre-compiled,
+ * encodings (base64, utf16, windash, expand) expanded into plain alternatives at compile
+ * time, so matching does no allocation. The whole thing is read-only after compile. */
+#ifndef DH_RULES_SIGMA_H
+#define DH_RULES_SIGMA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "dcomhunt/rules.h"
+
+/* Fields a rule can name: a taxonomy id (>= 0), an envelope field, or any other name
+ * looked up in the event's data by name. */
+enum {
+    FIELD_BY_NAME = -1,
+    FIELD_EVENT_ID = -2,
+    FIELD_CHANNEL = -3,
+    FIELD_PROVIDER = -4,
+    FIELD_COMPUTER = -5,
+    FIELD_RECORD_ID = -6,
+    FIELD_KEYWORDS = -7, /* keyword search: every value of the event */
+};
+
+typedef struct field_ref {
+    int id;
+    char *name; /* as written */
+    size_t len;
+} field_ref;
+
+enum needle_kind {
+    N_EQ,       /* whole value */
+    N_CONTAINS,
+    N_STARTS,
+    N_ENDS,
+    N_GLOB,     /* with * and ? */
+    N_RE,
+    N_CIDR,
+    N_NUM,      /* gt/gte/lt/lte */
+    N_EXISTS,
+    N_NULL,     /* absent or empty */
+    N_FIELDREF, /* equal (or contains/startswith/endswith) to another field's value */
+};
+
+enum num_cmp { CMP_GT, CMP_GTE, CMP_LT, CMP_LTE };
+
+typedef struct needle {
+    uint8_t kind;
+    uint8_t cased;
+    uint8_t cmp;        /* N_NUM */
+    uint8_t exists;     /* N_EXISTS: wanted presence */
+    uint8_t ref_mode;   /* N_FIELDREF: N_EQ, N_CONTAINS, N_STARTS, N_ENDS */
+    char *s;            /* lowered unless cased; the glob pattern for N_GLOB */
+    size_t len;
+    pcre2_code *re;
+    double num;
+    uint8_t family;     /* N_CIDR: 4 or 6 */
+    uint8_t addr[16];
+    unsigned prefix;
+    field_ref ref;      /* N_FIELDREF */
+} needle;
+
+/* One value of a field test with its alternatives (windash and base64offset variants,
+ * expanded placeholders): the value matches if any alternative does. */
+typedef struct needle_group {
+    needle *alt;
+    size_t nalt;
+} needle_group;
+
+typedef struct field_test {
+    field_ref field;
+    needle_group *g;
+    size_t ng;
+    int all;            /* every value must match (|all); else any */
+    int presence;       /* 1: the test is about presence only (exists, null) */
+    char *text;         /* "Field|mod|mod" as written, for describe */
+} field_test;
+
+typedef struct selection {
+    field_test *t;      /* AND */
+    size_t nt;
+} selection;
+
+typedef struct search_id {
+    char *name;
+    selection *sel;     /* OR */
+    size_t nsel;
+} search_id;
+
+enum cond_op { C_REF, C_AND, C_OR, C_NOT, C_OF, C_TRUE };
+
+typedef struct cond {
+    uint8_t op;
+    int ref;            /* C_REF: search id index */
+    unsigned count;     /* C_OF: how many must hold; 0 = all */
+    int *refs;          /* C_OF: search ids */
+    size_t nrefs;
+    struct cond *a, *b; /* C_AND/C_OR: both; C_NOT: a */
+} cond;
+
+typedef struct str_list {
+    char **v;
+    size_t n;
+} str_list;
+
+struct dh_rule {
+    size_t index;
+    char *id, *name, *title, *status, *description, *origin, *confidence;
+    dh_level level;
+    str_list tags, falsepositives, guide[2];
+    char *ls_category, *ls_product, *ls_service;
+    /* Which events the rule can meet: kinds (bit per dh_kind; all ones = any) and,
+     * for service rules, a channel. */
+    uint64_t kinds;
+    char *channel;
+    search_id *ids;
+    size_t nids;
+    cond *cond;
+};
+
+typedef struct placeholder {
+    char *name;
+    str_list values;
+} placeholder;
+
+struct dh_ruleset {
+    dh_rule **rules;
+    size_t n, cap;
+    placeholder *ph;
+    size_t nph;
+    int finished;
+    /* Index: per kind, the rules that can meet it, in rule order. */
+    uint32_t *by_kind[64];
+    size_t by_kind_n[64];
+};
+
+/* logsource.c: resolves category/product/service into kinds and channel; NULL on success,
+ * else why the logsource cannot be served. */
+const char *sigma_logsource(const char *category, const char *product, const char *service,
+                            uint64_t *kinds, const char **channel);
+
+/* condition.c: parses a condition over the rule's search identifiers. */
+cond *sigma_cond_parse(const char *text, const search_id *ids, size_t nids, char *err,
+                       size_t errcap);
+void sigma_cond_free(cond *c);
+
+/* match.c */
+int sigma_rule_matches(dh_matcher *m, const dh_rule *r, const dh_event *ev);
+void sigma_rule_free(dh_rule *r);
+
+/* case folding */
+extern const unsigned char sigma_lower[256];
+
+#endif
