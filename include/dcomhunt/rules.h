@@ -68,7 +68,7 @@ dh_status dh_ruleset_finish(dh_ruleset *rs);
 
 size_t dh_ruleset_count(const dh_ruleset *rs);
 const dh_rule *dh_ruleset_rule(const dh_ruleset *rs, size_t i);
-/* By id, or by name; NULL if absent. */
+/* By id, by name, or else by exact title; NULL if absent. */
 const dh_rule *dh_ruleset_find(const dh_ruleset *rs, const char *id_or_name);
 
 /* Rule metadata. Absent text attributes are "". */

@@ -51,6 +51,9 @@ const dh_map_row *dh_map_windows_find(dh_str provider, uint32_t event_id);
  * returns how many were written to out. */
 #define DH_MAP_MAX_TARGETS 3
 int dh_map_row_fields(const dh_map_row *row, dh_str name, int8_t out[DH_MAP_MAX_TARGETS]);
+/* Sets kind and taxonomy fields of an event whose envelope and data are filled, by the
+ * table (the EVTX decoder does the same with a per-template cache). */
+void dh_map_windows_apply(dh_event *ev);
 /* Kind refinements that depend on a value (Sysmon 12 create vs delete). */
 dh_kind dh_map_refine_kind(const dh_map_row *row, const dh_event *ev);
 

@@ -412,6 +412,9 @@ const dh_rule *dh_ruleset_find(const dh_ruleset *rs, const char *key)
     for (size_t i = 0; i < rs->n; i++)
         if (!strcmp(rs->rules[i]->id, key) || (*rs->rules[i]->name && !strcmp(rs->rules[i]->name, key)))
             return rs->rules[i];
+    for (size_t i = 0; i < rs->n; i++)
+        if (!strcmp(rs->rules[i]->title, key))
+            return rs->rules[i];
     return NULL;
 }
 

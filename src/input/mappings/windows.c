@@ -206,3 +206,24 @@ dh_kind dh_map_refine_kind(const dh_map_row *row, const dh_event *ev)
     }
     return row->kind;
 }
+
+void dh_map_windows_apply(dh_event *ev)
+{
+    ev->present = 0;
+    ev->kind = DH_KIND_OTHER;
+    const dh_map_row *row = dh_map_windows_find(ev->provider, ev->event_id);
+    if (!row)
+        return;
+    for (size_t i = 0; i < ev->ndata; i++) {
+        int8_t ids[DH_MAP_MAX_TARGETS];
+        int n = dh_map_row_fields(row, ev->data[i].name, ids);
+        for (int k = 0; k < n; k++)
+            if (!(ev->present & (1ULL << ids[k]))) {
+                ev->fields[ids[k]] = ev->data[i].value;
+                ev->present |= 1ULL << ids[k];
+            }
+    }
+    ev->kind = dh_map_refine_kind(row, ev);
+    if (row->fix)
+        row->fix(ev);
+}

@@ -1,0 +1,405 @@
+/* Plain-text rule vectors: a rule (or the built-in pack), events, and what must match.
+ *
+ *   --- rule                      a Sigma rule follows, up to the next '--- ' line
+ *   --- rule refused TEXT         the rule that follows must be refused, with TEXT in why
+ *   --- pack                      the built-in rule pack
+ *   --- event match | nomatch     (after '--- rule') the event that follows
+ *   --- event expect NAME... | none   (after '--- pack') exactly these pack rules match
+ *
+ *   --- placeholder NAME          the lines that follow are values for %NAME% (|expand)
+ *
+ * Event lines are 'Key: value' (value verbatim), or 'Key:: value' where \n, \t, \\ and
+ * \xNN in the value are escapes. Lowercase keys are the envelope:
+ * provider, event_id, channel, host, kind; the rest are the event's original fields, in
+ * order, mapped to taxonomy fields by the same table the readers use. Without provider
+ * and event_id the event is Sysmon event 1 (a process creation). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dcomhunt/rules.h"
+#include "input/event_impl.h"
+
+#define MAX_LINES 200000
+
+typedef struct diag_capture {
+    char last[512];
+    unsigned errors;
+} diag_capture;
+
+static void capture(void *ctx, const dh_rule_diag *d)
+{
+    diag_capture *c = ctx;
+    if (d->is_error) {
+        c->errors++;
+        snprintf(c->last, sizeof c->last, "%s", d->message);
+    }
+}
+
+static const char *default_channel(const char *provider)
+{
+    static const struct {
+        const char *provider, *channel;
+    } t[] = {
+        {"Microsoft-Windows-Sysmon", "Microsoft-Windows-Sysmon/Operational"},
+        {"Microsoft-Windows-Security-Auditing", "Security"},
+        {"Microsoft-Windows-DistributedCOM", "System"},
+        {"Service Control Manager", "System"},
+        {"Microsoft-Windows-PowerShell", "Microsoft-Windows-PowerShell/Operational"},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (!strcmp(t[i].provider, provider))
+            return t[i].channel;
+    return "";
+}
+
+typedef struct event_text {
+    char *keys[256], *vals[256];
+    size_t n;
+} event_text;
+
+static int build_event(event_text *et, dh_event *ev, dh_kv *kv, char *err, size_t errcap)
+{
+    memset(ev, 0, sizeof *ev);
+    const char *provider = NULL, *channel = NULL, *host = "HOST", *kind = NULL;
+    unsigned long event_id = 0;
+    int have_id = 0;
+    size_t nd = 0;
+    for (size_t i = 0; i < et->n; i++) {
+        const char *k = et->keys[i], *v = et->vals[i];
+        if (!strcmp(k, "provider"))
+            provider = v;
+        else if (!strcmp(k, "event_id")) {
+            event_id = strtoul(v, NULL, 10);
+            have_id = 1;
+        } else if (!strcmp(k, "channel"))
+            channel = v;
+        else if (!strcmp(k, "host"))
+            host = v;
+        else if (!strcmp(k, "kind"))
+            kind = v;
+        else if (!strcmp(k, "time"))
+            continue;
+        else {
+            kv[nd].name = (dh_str){k, strlen(k)};
+            kv[nd].value = (dh_str){v, strlen(v)};
+            nd++;
+        }
+    }
+    if (!provider && !have_id) {
+        provider = "Microsoft-Windows-Sysmon";
+        event_id = 1;
+    }
+    if (!provider)
+        provider = "";
+    ev->provider = (dh_str){provider, strlen(provider)};
+    if (!channel)
+        channel = default_channel(provider);
+    ev->channel = (dh_str){channel, strlen(channel)};
+    ev->host = (dh_str){host, strlen(host)};
+    ev->event_id = (uint32_t)event_id;
+    ev->data = kv;
+    ev->ndata = nd;
+    ev->file = "vector";
+    ev->chunk = -1;
+    dh_map_windows_apply(ev);
+    if (kind) {
+        int found = 0;
+        for (int k = 0; k < DH_KIND_COUNT; k++)
+            if (!strcmp(dh_kind_name((dh_kind)k), kind)) {
+                ev->kind = (dh_kind)k;
+                found = 1;
+            }
+        if (!found) {
+            snprintf(err, errcap, "unknown kind '%s'", kind);
+            return -1;
+        }
+        /* Taxonomy names given directly count as taxonomy fields. */
+        for (size_t i = 0; i < nd; i++) {
+            int id = dh_field_from_name(kv[i].name.ptr, kv[i].name.len);
+            if (id >= 0 && !(ev->present & (1ULL << id))) {
+                ev->fields[id] = kv[i].value;
+                ev->present |= 1ULL << id;
+            }
+        }
+    }
+    return 0;
+}
+
+typedef struct match_set {
+    const dh_rule *hit[512];
+    size_t n;
+} match_set;
+
+static void collect(void *ctx, const dh_rule *r, const dh_event *ev)
+{
+    (void)ev;
+    match_set *m = ctx;
+    if (m->n < 512)
+        m->hit[m->n++] = r;
+}
+
+static char *trim_end(char *s)
+{
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+        s[--n] = 0;
+    return s;
+}
+
+/* Interprets \n \t \\ \xNN in place. */
+static void unescape_value(char *s)
+{
+    char *o = s;
+    for (char *p = s; *p; p++) {
+        if (*p != '\\' || !p[1]) {
+            *o++ = *p;
+            continue;
+        }
+        p++;
+        if (*p == 'n')
+            *o++ = '\n';
+        else if (*p == 't')
+            *o++ = '\t';
+        else if (*p == 'x' && p[1] && p[2]) {
+            char hx[3] = {p[1], p[2], 0};
+            *o++ = (char)strtol(hx, NULL, 16);
+            p += 2;
+        } else
+            *o++ = *p;
+    }
+    *o = 0;
+}
+
+typedef struct ph_list {
+    char *name[32];
+    char **values[32];
+    size_t nvalues[32];
+    size_t n;
+} ph_list;
+
+static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsigned *failed)
+{
+    ph_list ph = {{0}, {0}, {0}, 0};
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "%s: cannot open\n", path);
+        (*failed)++;
+        return -1;
+    }
+    char **lines = calloc(MAX_LINES, sizeof *lines);
+    size_t n = 0;
+    char buf[65536];
+    while (n < MAX_LINES && fgets(buf, sizeof buf, f)) {
+        lines[n] = malloc(strlen(buf) + 1);
+        memcpy(lines[n], buf, strlen(buf) + 1);
+        trim_end(lines[n]);
+        n++;
+    }
+    fclose(f);
+    dh_ruleset *rs = NULL; /* current single rule, owned */
+    int mode = 0;          /* 1 rule, 2 pack */
+    size_t i = 0;
+    while (i < n) {
+        char *l = lines[i];
+        if (strncmp(l, "--- ", 4) != 0) {
+            if (l[0] && l[0] != '#') {
+                fprintf(stderr, "%s:%zu: stray line outside a section\n", path, i + 1);
+                (*failed)++;
+            }
+            i++;
+            continue;
+        }
+        size_t head = i++;
+        size_t start = i;
+        while (i < n && strncmp(lines[i], "--- ", 4) != 0)
+            i++;
+        const char *h = l + 4;
+        if (!strncmp(h, "placeholder ", 12) && ph.n < 32) {
+            ph.name[ph.n] = (char *)h + 12;
+            ph.values[ph.n] = &lines[start];
+            ph.nvalues[ph.n] = i - start;
+            ph.n++;
+            continue;
+        }
+        if (!strncmp(h, "rule", 4)) {
+            dh_ruleset_free(rs);
+            rs = NULL;
+            size_t len = 0;
+            for (size_t k = start; k < i; k++)
+                len += strlen(lines[k]) + 1;
+            char *text = malloc(len + 1);
+            size_t o = 0;
+            for (size_t k = start; k < i; k++) {
+                size_t ll = strlen(lines[k]);
+                memcpy(text + o, lines[k], ll);
+                text[o + ll] = '\n';
+                o += ll + 1;
+            }
+            text[o] = 0;
+            dh_ruleset_new(&rs);
+            for (size_t k = 0; k < ph.n; k++)
+                dh_ruleset_set_placeholder(rs, ph.name[k], (const char *const *)ph.values[k],
+                                           ph.nvalues[k]);
+            diag_capture dc = {"", 0};
+            dh_ruleset_add_text(rs, text, o, path, capture, &dc);
+            dh_ruleset_finish(rs);
+            free(text);
+            const char *refused = strstr(h, "refused");
+            if (refused) {
+                const char *want = refused + 7;
+                while (*want == ' ')
+                    want++;
+                if (dc.errors == 1 && dh_ruleset_count(rs) == 0 && strstr(dc.last, want)) {
+                    (*passed)++;
+                } else {
+                    fprintf(stderr, "%s:%zu: rule should be refused with '%s'; got %u refusals, "
+                                    "%zu loaded, last reason '%s'\n",
+                            path, head + 1, want, dc.errors, dh_ruleset_count(rs), dc.last);
+                    (*failed)++;
+                }
+                mode = 0;
+            } else if (dc.errors || dh_ruleset_count(rs) != 1) {
+                fprintf(stderr, "%s:%zu: rule did not load: %s\n", path, head + 1, dc.last);
+                (*failed)++;
+                mode = 0;
+            } else {
+                mode = 1;
+            }
+            continue;
+        }
+        if (!strcmp(h, "pack")) {
+            mode = 2;
+            continue;
+        }
+        if (strncmp(h, "event ", 6) != 0) {
+            fprintf(stderr, "%s:%zu: unknown section '%s'\n", path, head + 1, h);
+            (*failed)++;
+            continue;
+        }
+        event_text et = {{0}, {0}, 0};
+        for (size_t k = start; k < i && et.n < 256; k++) {
+            char *line = lines[k];
+            if (!line[0] || line[0] == '#')
+                continue;
+            char *sep = strstr(line, ": ");
+            int escaped = sep && sep > line && sep[-1] == ':';
+            size_t kl = sep ? (size_t)(sep - line) - (size_t)escaped : strlen(line);
+            if (!sep && (kl == 0 || line[kl - 1] != ':')) {
+                fprintf(stderr, "%s:%zu: event line without 'Key: value'\n", path, k + 1);
+                (*failed)++;
+                continue;
+            }
+            if (!sep)
+                kl--;
+            et.keys[et.n] = line;
+            line[kl] = 0;
+            et.vals[et.n] = sep ? sep + 2 : line + kl;
+            if (escaped)
+                unescape_value(et.vals[et.n]);
+            et.n++;
+        }
+        dh_event ev;
+        dh_kv kv[256];
+        char err[200];
+        if (build_event(&et, &ev, kv, err, sizeof err)) {
+            fprintf(stderr, "%s:%zu: %s\n", path, head + 1, err);
+            (*failed)++;
+            continue;
+        }
+        const char *what = h + 6;
+        match_set ms = {{0}, 0};
+        if (mode == 1 && (!strcmp(what, "match") || !strcmp(what, "nomatch"))) {
+            dh_matcher *m;
+            dh_matcher_new(rs, &m);
+            dh_matcher_run(m, &ev, collect, &ms);
+            dh_matcher_free(m);
+            int want = !strcmp(what, "match");
+            if ((ms.n > 0) == want) {
+                (*passed)++;
+            } else {
+                fprintf(stderr, "%s:%zu: expected %s, got %s\n", path, head + 1, what,
+                        ms.n ? "match" : "nomatch");
+                (*failed)++;
+            }
+        } else if (mode == 2 && !strncmp(what, "expect", 6)) {
+            dh_matcher *m;
+            dh_matcher_new(pack, &m);
+            dh_matcher_run(m, &ev, collect, &ms);
+            dh_matcher_free(m);
+            /* Compare the sets: every named rule matched, nothing else did. */
+            char names[4096];
+            snprintf(names, sizeof names, "%s", what + 6);
+            int ok = 1;
+            size_t expected = 0;
+            char missing[2048] = "", extra[2048] = "";
+            for (char *tok = strtok(names, " \t"); tok; tok = strtok(NULL, " \t")) {
+                if (!strcmp(tok, "none"))
+                    continue;
+                expected++;
+                if (!dh_ruleset_find(pack, tok)) {
+                    fprintf(stderr, "%s:%zu: no pack rule named '%s'\n", path, head + 1, tok);
+                    ok = 0;
+                    continue;
+                }
+                size_t k;
+                for (k = 0; k < ms.n; k++)
+                    if (!strcmp(dh_rule_name(ms.hit[k]), tok) || !strcmp(dh_rule_id(ms.hit[k]), tok))
+                        break;
+                if (k == ms.n) {
+                    ok = 0;
+                    strncat(missing, " ", sizeof missing - strlen(missing) - 1);
+                    strncat(missing, tok, sizeof missing - strlen(missing) - 1);
+                }
+            }
+            for (size_t k = 0; k < ms.n; k++) {
+                const char *nm = *dh_rule_name(ms.hit[k]) ? dh_rule_name(ms.hit[k]) : dh_rule_id(ms.hit[k]);
+                char padded[600];
+                snprintf(padded, sizeof padded, " %s ", nm);
+                char hay[4200];
+                snprintf(hay, sizeof hay, " %s ", what + 6);
+                if (!strstr(hay, padded)) {
+                    ok = 0;
+                    strncat(extra, " ", sizeof extra - strlen(extra) - 1);
+                    strncat(extra, nm, sizeof extra - strlen(extra) - 1);
+                }
+            }
+            (void)expected;
+            if (ok) {
+                (*passed)++;
+            } else {
+                fprintf(stderr, "%s:%zu: pack mismatch; missing:%s; unexpected:%s\n", path,
+                        head + 1, *missing ? missing : " -", *extra ? extra : " -");
+                (*failed)++;
+            }
+        } else {
+            fprintf(stderr, "%s:%zu: '--- event %s' does not fit the current section\n", path,
+                    head + 1, what);
+            (*failed)++;
+        }
+    }
+    dh_ruleset_free(rs);
+    for (size_t k = 0; k < n; k++)
+        free(lines[k]);
+    free(lines);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    dh_ruleset *pack;
+    dh_ruleset_new(&pack);
+    diag_capture dc = {"", 0};
+    dh_ruleset_add_builtin(pack, capture, &dc);
+    dh_ruleset_finish(pack);
+    unsigned passed = 0, failed = 0;
+    if (dc.errors) {
+        fprintf(stderr, "built-in pack: %u rules refused, last: %s\n", dc.errors, dc.last);
+        failed += dc.errors;
+    }
+    for (int i = 1; i < argc; i++)
+        run_file(argv[i], pack, &passed, &failed);
+    dh_ruleset_free(pack);
+    printf("%u passed, %u failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
