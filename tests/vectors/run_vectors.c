@@ -2,6 +2,7 @@
  *
  *   --- rule                      a Sigma rule follows, up to the next '--- ' line
  *   --- rule refused TEXT         the rule that follows must be refused, with TEXT in why
+ *   --- rule file PATH            the rule in PATH (relative to the working directory)
  *   --- pack                      the built-in rule pack
  *   --- event match | nomatch     (after '--- rule') the event that follows
  *   --- event expect NAME... | none   (after '--- pack') exactly these pack rules match
@@ -237,6 +238,24 @@ static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsign
                 o += ll + 1;
             }
             text[o] = 0;
+            if (!strncmp(h, "rule file ", 10)) {
+                FILE *rf = fopen(h + 10, "rb");
+                free(text);
+                text = NULL;
+                o = 0;
+                if (rf) {
+                    text = malloc(1 << 20);
+                    o = text ? fread(text, 1, (1 << 20) - 1, rf) : 0;
+                    fclose(rf);
+                }
+                if (!text) {
+                    fprintf(stderr, "%s:%zu: cannot read %s\n", path, head + 1, h + 10);
+                    (*failed)++;
+                    mode = 0;
+                    continue;
+                }
+                text[o] = 0;
+            }
             dh_ruleset_new(&rs);
             for (size_t k = 0; k < ph.n; k++)
                 dh_ruleset_set_placeholder(rs, ph.name[k], (const char *const *)ph.values[k],
