@@ -22,12 +22,14 @@ void dh_buf_free(dh_buf *b)
 
 char *dh_buf_reserve(dh_buf *b, size_t n)
 {
-    if (n <= b->cap - b->len)
+    if (b->data && n <= b->cap - b->len)
         return b->data + b->len;
     if (n > b->limit || b->len > b->limit - n)
         return NULL;
     size_t want = b->len + n;
     size_t cap = b->cap ? b->cap : 4096;
+    if (want == 0)
+        want = 1;
     while (cap < want)
         cap = cap > ((size_t)-1) / 2 ? want : cap * 2;
     if (cap > b->limit)

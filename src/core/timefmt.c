@@ -88,11 +88,12 @@ dh_status dh_time_put_fields(dh_buf *out, int64_t year, unsigned mon, unsigned d
 
 dh_status dh_time_put_iso(dh_buf *out, int64_t ft)
 {
-    /* Floor division so pre-1601 (negative) values still render. */
-    int64_t secs = ft >= 0 ? ft / 10000000 : -((-ft + 9999999) / 10000000);
-    uint32_t frac = (uint32_t)(ft - secs * 10000000);
-    int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
-    unsigned sod = (unsigned)(secs - days * 86400);
+    /* FILETIME is unsigned: values past 2^63 are far-future dates, rendered as such. */
+    uint64_t u = (uint64_t)ft;
+    uint64_t secs = u / 10000000;
+    uint32_t frac = (uint32_t)(u % 10000000);
+    int64_t days = (int64_t)(secs / 86400);
+    unsigned sod = (unsigned)(secs % 86400);
     /* 1601-01-01 is 134774 days before 1970-01-01. */
     int64_t y;
     unsigned m, d;

@@ -8,7 +8,8 @@
 
 #define DH_FILETIME_UNIX_EPOCH 116444736000000000LL
 
-/* "YYYY-MM-DDTHH:MM:SS.fffffffZ": all seven fractional digits a FILETIME holds. */
+/* "YYYY-MM-DDTHH:MM:SS.fffffffZ": all seven fractional digits a FILETIME holds. The
+ * value is taken as unsigned, as FILETIME is; years past 9999 print in full. */
 dh_status dh_time_put_iso(dh_buf *out, int64_t filetime);
 /* Same from a broken-down time (SYSTEMTIME); `frac` has `digits` fractional digits. */
 dh_status dh_time_put_fields(dh_buf *out, int64_t year, unsigned mon, unsigned day,
