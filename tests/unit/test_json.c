@@ -1,0 +1,135 @@
+/* Unit tests for JSON string escaping (src/output/json.c): output is valid UTF-8 and
+ * inert in a terminal whatever the input bytes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "output/json.h"
+
+static void esc(const char *in, size_t n, const char *want)
+{
+    dh_buf b;
+    dh_buf_init(&b, 1u << 20);
+    assert_int_equal(dh_json_string(&b, in, n), DH_OK);
+    if (b.len != strlen(want) || memcmp(b.data, want, b.len) != 0)
+        fail_msg("escaped %zu bytes to [%.*s], want [%s]", n, (int)b.len, b.data, want);
+    dh_buf_free(&b);
+}
+#define ESC(lit, want) esc((lit), sizeof(lit) - 1, (want))
+
+static void json_plain_and_quotes(void **state)
+{
+    (void)state;
+    ESC("", "\"\"");
+    ESC("mmc.exe -Embedding", "\"mmc.exe -Embedding\"");
+    ESC("a\"b\\c", "\"a\\\"b\\\\c\"");
+    ESC("C:\\Windows\\System32\\cmd.exe", "\"C:\\\\Windows\\\\System32\\\\cmd.exe\"");
+    ESC("/", "\"/\"");
+}
+
+static void json_controls(void **state)
+{
+    (void)state;
+    ESC("\n\r\t", "\"\\n\\r\\t\"");
+    ESC("\x01\x08\x0c\x1b\x1f", "\"\\u0001\\u0008\\u000c\\u001b\\u001f\"");
+    ESC("a\0b", "\"a\\u0000b\"");
+    ESC("\x7f", "\"\\u007f\"");
+    /* C1 controls, e.g. U+0085 NEL and U+009B CSI, are escaped; U+00A0 is not. */
+    ESC("\xc2\x85\xc2\x9b\xc2\x80\xc2\x9f", "\"\\u0085\\u009b\\u0080\\u009f\"");
+    ESC("\xc2\xa0", "\"\xc2\xa0\"");
+    /* An ANSI escape sequence cannot reach a terminal. */
+    ESC("\x1b[31mred", "\"\\u001b[31mred\"");
+}
+
+static void json_valid_utf8_kept(void **state)
+{
+    (void)state;
+    ESC("\xc3\xa9\xe2\x82\xac\xe4\xb8\xad\xf0\x9f\x98\x80",
+        "\"\xc3\xa9\xe2\x82\xac\xe4\xb8\xad\xf0\x9f\x98\x80\"");
+    ESC("\xef\xbf\xbf\xf4\x8f\xbf\xbf", "\"\xef\xbf\xbf\xf4\x8f\xbf\xbf\"");
+    ESC("\xe2\x80\xa8", "\"\xe2\x80\xa8\""); /* U+2028 is valid JSON unescaped */
+}
+
+static void json_invalid_utf8(void **state)
+{
+    (void)state;
+    ESC("\xff", "\"\\ufffd\"");
+    ESC("a\x80z", "\"a\\ufffdz\"");
+    /* Overlong encodings: every byte replaced. */
+    ESC("\xc0\xaf", "\"\\ufffd\\ufffd\"");
+    ESC("\xc1\xbf", "\"\\ufffd\\ufffd\"");
+    ESC("\xe0\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\"");
+    ESC("\xf0\x80\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
+    /* UTF-8 encoded surrogates (CESU) and code points above U+10FFFF. */
+    ESC("\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"");
+    ESC("\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
+    ESC("\xf5\x80\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
+    /* Truncated sequences at the end of the input: no read past n. */
+    ESC("ab\xe2\x82", "\"ab\\ufffd\\ufffd\"");
+    ESC("\xf0\x9f\x98", "\"\\ufffd\\ufffd\\ufffd\"");
+    ESC("\xc3", "\"\\ufffd\"");
+    /* A lead byte followed by ASCII: the ASCII survives. */
+    ESC("\xc3(", "\"\\ufffd(\"");
+}
+
+static void json_sse_blocks(void **state)
+{
+    (void)state;
+    /* 16-byte blocks with the special byte at every position of the second block. */
+    for (int k = 0; k < 20; k++) {
+        char in[40], want[80];
+        memset(in, 'x', sizeof in);
+        in[16 + k] = '\x01';
+        int w = 0;
+        want[w++] = '"';
+        for (int i = 0; i < 40; i++) {
+            if (i == 16 + k) {
+                memcpy(want + w, "\\u0001", 6);
+                w += 6;
+            } else {
+                want[w++] = 'x';
+            }
+        }
+        want[w++] = '"';
+        want[w] = 0;
+        esc(in, sizeof in, want);
+    }
+    /* Bytes >= 0x80 inside a block leave the fast path and are validated. */
+    ESC("0123456789abcde\xff" "0123456789abcdef", "\"0123456789abcde\\ufffd0123456789abcdef\"");
+    ESC("0123456789abcd\xc3\xa9" "0123456789abcdef",
+        "\"0123456789abcd\xc3\xa9" "0123456789abcdef\"");
+    ESC("0123456789abcde\x7f", "\"0123456789abcde\\u007f\"");
+    ESC("0123456789abcde\"", "\"0123456789abcde\\\"\"");
+}
+
+static void json_respects_cap(void **state)
+{
+    (void)state;
+    dh_buf b;
+    dh_buf_init(&b, 20);
+    /* Reserves the worst case (6 bytes per input byte and the quotes): 3 bytes fit in
+     * 20, 4 do not, whatever they are. */
+    assert_int_equal(dh_json_string(&b, "abc", 3), DH_OK);
+    assert_int_equal(b.len, 5);
+    dh_buf_reset(&b);
+    assert_int_equal(dh_json_string(&b, "abcd", 4), DH_ERR_NOMEM);
+    assert_int_equal(b.len, 0);
+    dh_buf_free(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(json_plain_and_quotes),
+        cmocka_unit_test(json_controls),
+        cmocka_unit_test(json_valid_utf8_kept),
+        cmocka_unit_test(json_invalid_utf8),
+        cmocka_unit_test(json_sse_blocks),
+        cmocka_unit_test(json_respects_cap),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
