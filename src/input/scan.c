@@ -33,7 +33,7 @@ typedef struct path_list {
     unsigned char *explicit_; /* named on the command line (not found in a directory) */
 } path_list;
 
-enum { T_CHUNK, T_FILE_ERROR, T_FILE_NOTE, T_FILE_END, T_FILE_UNKNOWN };
+enum { T_CHUNK, T_FILE_ERROR, T_FILE_NOTE, T_FILE_TRUNCATED, T_FILE_END, T_FILE_UNKNOWN };
 
 typedef struct scan_task {
     int kind;
@@ -249,6 +249,15 @@ static int next_task(void *ctx, void *task)
         s->cur_nchunks = lay.nchunks;
         s->cur_first = lay.first_chunk;
         s->cur_size = (uint64_t)st.st_size;
+        if (lay.truncated_chunks) {
+            char msg[200];
+            snprintf(msg, sizeof msg,
+                     "file truncated: its header lists %llu chunks, the file holds %llu",
+                     (unsigned long long)lay.truncated_chunks, (unsigned long long)lay.nchunks);
+            task_error(t, s->cur, T_FILE_TRUNCATED, DH_ERR_FORMAT, msg);
+            t->fd = fd;
+            return 1;
+        }
         if (warn) {
             task_error(t, s->cur, T_FILE_NOTE, DH_ERR_CHECKSUM, warn);
             t->fd = fd;
@@ -424,6 +433,11 @@ static dh_status deliver(void *ctx, void *task, void *result)
             fill_error(&e, file, t->st, -1, 0, 0, t->msg);
             report(s, &e);
         }
+        return DH_OK;
+    case T_FILE_TRUNCATED: /* the chunks that are there are still read */
+        s->partial = 1;
+        fill_error(&e, file, t->st, -1, 0, 0, t->msg);
+        report(s, &e);
         return DH_OK;
     case T_FILE_NOTE: /* a warning: nothing is skipped */
         fill_error(&e, file, t->st, -1, 0, 0, t->msg);

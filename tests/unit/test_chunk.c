@@ -180,12 +180,14 @@ static void chunk_truncated(void **state)
     uint8_t *c = file_chunk(&len);
     uint32_t off = record_off(c, 7);
     seen s = {0};
-    /* Cut in the middle of record 8 (index 7): seven decode, the torn one is reported. */
+    /* Cut in the middle of record 8 (index 7): seven decode; the cut chunk and the torn
+     * record are both reported. */
     evtx_chunk_result r = decode(c, off + 40, 0, &s);
     assert_int_equal(r.records, 7);
     assert_true(r.damaged);
-    assert_int_equal(s.nerrs, 1);
-    assert_int_equal(s.errs[0].offset, 4096 + off);
+    assert_int_equal(s.nerrs, 2);
+    assert_non_null(strstr(s.errs[0].msg, "truncated"));
+    assert_int_equal(s.errs[1].offset, 4096 + off);
     /* Cut inside the chunk header. */
     memset(&s, 0, sizeof s);
     r = decode(c, 300, 0, &s);

@@ -507,7 +507,7 @@ static const char *run_plan(evtx_decoder *d, const evtx_template *t, const evtx_
         case P_PROVIDER: d->provider_off = start; d->provider_len = len; break;
         case P_TIME: {
             int64_t ft;
-            if (!d->time_set && dh_time_parse_iso(d->arena.data + start, len, &ft) == 0) {
+            if (!d->time_set && len && dh_time_parse_iso(d->arena.data + start, len, &ft) == 0) {
                 d->time = ft;
                 d->time_set = 1;
             }

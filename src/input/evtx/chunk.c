@@ -1,6 +1,7 @@
 /* One EVTX chunk: header checks, the record walk, and the hand-off of each decoded record
  * as a normalized dh_event. A damaged record is reported and skipped; the walk resyncs on
  * the next record signature so one bad record costs only itself. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -77,7 +78,7 @@ static void set_field(dh_event *ev, int id, dh_str v)
 static const char *finalize(evtx_decoder *d, uint64_t header_recid, int64_t written)
 {
     dh_event *ev = &d->ev;
-    const char *a = d->arena.data;
+    const char *a = d->arena.data ? d->arena.data : ""; /* no text converted at all */
     ev->time = d->time_set ? d->time : written;
     ev->provider = (dh_str){a + d->provider_off, d->provider_len};
     ev->channel = (dh_str){a + d->channel_off, d->channel_len};
@@ -202,6 +203,15 @@ dh_status evtx_decode_chunk(evtx_decoder *d, const uint8_t *buf, size_t len, con
     }
     uint32_t clen = (uint32_t)len;
     uint32_t free_off = rd32(buf + 48);
+    if (free_off > clen && clen < EVTX_CHUNK_SIZE && free_off <= EVTX_CHUNK_SIZE) {
+        /* The file ends inside this chunk's records: what is past the end is lost. */
+        res->damaged = 1;
+        char msg[160];
+        snprintf(msg, sizeof msg,
+                 "chunk truncated by the end of the file: its records extend to offset %u, "
+                 "the file holds %u bytes of it", free_off, clen);
+        report(d, err, DH_ERR_FORMAT, clen, 0, msg);
+    }
     if (free_off < EVTX_CHUNK_HEADER_SIZE || free_off > clen)
         free_off = clen;
 

@@ -26,10 +26,18 @@ dh_status evtx_file_layout(const uint8_t *head, size_t head_len, uint64_t file_s
             *warning = "warning: file header checksum mismatch; chunks are read anyway";
         out->first_chunk = EVTX_FILE_HEADER_SIZE;
     }
-    if (file_size <= out->first_chunk) {
+    if (file_size <= out->first_chunk)
         out->nchunks = 0;
-        return DH_OK;
+    else
+        out->nchunks = (file_size - out->first_chunk + EVTX_CHUNK_SIZE - 1) / EVTX_CHUNK_SIZE;
+    if (!header_less) {
+        /* The 64-bit last chunk number does not wrap like the 16-bit count: a header that
+         * lists more chunks than the file holds means the file was cut. */
+        uint64_t first = rd64(head + 8), last = rd64(head + 16);
+        if (first <= last && last - first < (1ULL << 40) && last - first + 1 > out->nchunks) {
+            out->truncated_chunks = last - first + 1;
+            *warning = "file truncated: its header lists more chunks than the file holds";
+        }
     }
-    out->nchunks = (file_size - out->first_chunk + EVTX_CHUNK_SIZE - 1) / EVTX_CHUNK_SIZE;
     return DH_OK;
 }

@@ -13,6 +13,7 @@ typedef struct evtx_layout {
     uint16_t header_chunks;  /* what the header says (informational) */
     uint16_t major, minor;
     uint32_t flags;          /* 1 dirty, 2 full */
+    uint64_t truncated_chunks; /* non-zero: the header lists this many, the file holds fewer */
 } evtx_layout;
 
 dh_status evtx_file_layout(const uint8_t *head, size_t head_len, uint64_t file_size,

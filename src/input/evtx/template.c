@@ -131,7 +131,8 @@ static int add_extname(compiler *cc, uint32_t off, uint32_t nbytes, uint32_t *in
         t->ext_bytes = n;
         cc->eb_cap = cap;
     }
-    memcpy(t->ext_bytes + cc->eb_len, cc->c + off + 8, nbytes);
+    if (nbytes)
+        memcpy(t->ext_bytes + cc->eb_len, cc->c + off + 8, nbytes);
     evtx_extname *e = &t->extnames[t->nextnames];
     e->offset = off;
     e->nbytes = nbytes;
