@@ -19,7 +19,7 @@ static void val(uint8_t type, const void *p, size_t len, const char *want)
     uint8_t *copy = test_malloc(len ? len : 1);
     memcpy(copy, p, len);
     assert_int_equal(evtx_value_text(&b, type, copy, len), DH_OK);
-    if (b.len != strlen(want) || memcmp(b.data, want, b.len) != 0)
+    if (b.len != strlen(want) || (b.len && memcmp(b.data, want, b.len) != 0))
         fail_msg("type 0x%02x (%zu bytes): got [%.*s], want [%s]", type, len, (int)b.len,
                  b.data ? b.data : "", want);
     test_free(copy);

@@ -22,6 +22,14 @@
 #include "input/event_impl.h"
 
 #define MAX_LINES 200000
+#define MAX_REPORTED 40 /* failures printed in full; the rest are only counted */
+
+static unsigned reported;
+#define REPORT(...)                                                                          \
+    do {                                                                                     \
+        if (reported++ < MAX_REPORTED)                                                       \
+            fprintf(stderr, __VA_ARGS__);                                                    \
+    } while (0)
 
 typedef struct diag_capture {
     char last[512];
@@ -184,7 +192,7 @@ static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsign
     ph_list ph = {{0}, {0}, {0}, 0};
     FILE *f = fopen(path, "r");
     if (!f) {
-        fprintf(stderr, "%s: cannot open\n", path);
+        REPORT( "%s: cannot open\n", path);
         (*failed)++;
         return -1;
     }
@@ -205,7 +213,7 @@ static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsign
         char *l = lines[i];
         if (strncmp(l, "--- ", 4) != 0) {
             if (l[0] && l[0] != '#') {
-                fprintf(stderr, "%s:%zu: stray line outside a section\n", path, i + 1);
+                REPORT( "%s:%zu: stray line outside a section\n", path, i + 1);
                 (*failed)++;
             }
             i++;
@@ -249,7 +257,7 @@ static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsign
                     fclose(rf);
                 }
                 if (!text) {
-                    fprintf(stderr, "%s:%zu: cannot read %s\n", path, head + 1, h + 10);
+                    REPORT( "%s:%zu: cannot read %s\n", path, head + 1, h + 10);
                     (*failed)++;
                     mode = 0;
                     continue;
@@ -272,14 +280,14 @@ static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsign
                 if (dc.errors == 1 && dh_ruleset_count(rs) == 0 && strstr(dc.last, want)) {
                     (*passed)++;
                 } else {
-                    fprintf(stderr, "%s:%zu: rule should be refused with '%s'; got %u refusals, "
+                    REPORT( "%s:%zu: rule should be refused with '%s'; got %u refusals, "
                                     "%zu loaded, last reason '%s'\n",
                             path, head + 1, want, dc.errors, dh_ruleset_count(rs), dc.last);
                     (*failed)++;
                 }
                 mode = 0;
             } else if (dc.errors || dh_ruleset_count(rs) != 1) {
-                fprintf(stderr, "%s:%zu: rule did not load: %s\n", path, head + 1, dc.last);
+                REPORT( "%s:%zu: rule did not load: %s\n", path, head + 1, dc.last);
                 (*failed)++;
                 mode = 0;
             } else {
@@ -292,7 +300,7 @@ static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsign
             continue;
         }
         if (strncmp(h, "event ", 6) != 0) {
-            fprintf(stderr, "%s:%zu: unknown section '%s'\n", path, head + 1, h);
+            REPORT( "%s:%zu: unknown section '%s'\n", path, head + 1, h);
             (*failed)++;
             continue;
         }
@@ -305,7 +313,7 @@ static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsign
             int escaped = sep && sep > line && sep[-1] == ':';
             size_t kl = sep ? (size_t)(sep - line) - (size_t)escaped : strlen(line);
             if (!sep && (kl == 0 || line[kl - 1] != ':')) {
-                fprintf(stderr, "%s:%zu: event line without 'Key: value'\n", path, k + 1);
+                REPORT( "%s:%zu: event line without 'Key: value'\n", path, k + 1);
                 (*failed)++;
                 continue;
             }
@@ -322,7 +330,7 @@ static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsign
         dh_kv kv[256];
         char err[200];
         if (build_event(&et, &ev, kv, err, sizeof err)) {
-            fprintf(stderr, "%s:%zu: %s\n", path, head + 1, err);
+            REPORT( "%s:%zu: %s\n", path, head + 1, err);
             (*failed)++;
             continue;
         }
@@ -337,7 +345,7 @@ static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsign
             if ((ms.n > 0) == want) {
                 (*passed)++;
             } else {
-                fprintf(stderr, "%s:%zu: expected %s, got %s\n", path, head + 1, what,
+                REPORT( "%s:%zu: expected %s, got %s\n", path, head + 1, what,
                         ms.n ? "match" : "nomatch");
                 (*failed)++;
             }
@@ -357,7 +365,7 @@ static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsign
                     continue;
                 expected++;
                 if (!dh_ruleset_find(pack, tok)) {
-                    fprintf(stderr, "%s:%zu: no pack rule named '%s'\n", path, head + 1, tok);
+                    REPORT( "%s:%zu: no pack rule named '%s'\n", path, head + 1, tok);
                     ok = 0;
                     continue;
                 }
@@ -387,12 +395,12 @@ static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsign
             if (ok) {
                 (*passed)++;
             } else {
-                fprintf(stderr, "%s:%zu: pack mismatch; missing:%s; unexpected:%s\n", path,
+                REPORT( "%s:%zu: pack mismatch; missing:%s; unexpected:%s\n", path,
                         head + 1, *missing ? missing : " -", *extra ? extra : " -");
                 (*failed)++;
             }
         } else {
-            fprintf(stderr, "%s:%zu: '--- event %s' does not fit the current section\n", path,
+            REPORT( "%s:%zu: '--- event %s' does not fit the current section\n", path,
                     head + 1, what);
             (*failed)++;
         }
@@ -413,12 +421,14 @@ int main(int argc, char **argv)
     dh_ruleset_finish(pack);
     unsigned passed = 0, failed = 0;
     if (dc.errors) {
-        fprintf(stderr, "built-in pack: %u rules refused, last: %s\n", dc.errors, dc.last);
+        REPORT( "built-in pack: %u rules refused, last: %s\n", dc.errors, dc.last);
         failed += dc.errors;
     }
     for (int i = 1; i < argc; i++)
         run_file(argv[i], pack, &passed, &failed);
     dh_ruleset_free(pack);
+    if (reported > MAX_REPORTED)
+        fprintf(stderr, "(%u more failures not shown)\n", reported - MAX_REPORTED);
     printf("%u passed, %u failed\n", passed, failed);
     return failed ? 1 : 0;
 }
