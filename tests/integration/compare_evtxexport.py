@@ -51,6 +51,18 @@ TIME_RE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{7})(\d\d)Z$")
 # value when it is exactly the unpadded lower-case form of the same number.
 HEX_PADDED_RE = re.compile(r"^0x([0-9a-fA-F]{8}|[0-9a-fA-F]{16})$")
 
+# TIME_9_DIGITS also applies to FILETIME values inside EventData/UserData (BITS "fileTime",
+# Application-Experience "StartTime"): same libevtx formatter, same reason. A data value is
+# cut only when it has exactly the FILETIME shape and dcomhunt's value equals the cut form.
+
+# CONTROL_CHARS (oracle repair, not a value normalisation): libevtx writes characters that
+# XML 1.0 forbids (U+0001..U+001F other than TAB/LF/CR; seen in 4661 PrivilegeList, whose
+# value really holds U+0002) straight into its XML, which no conforming parser accepts. We
+# map each to a private-use stand-in before parsing and back afterwards, so the value is
+# compared unchanged; such records are counted as oracle repairs in the summary.
+CTRL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+CTRL_BASE = 0xF0000  # plane-15 private use: never in the corpus, valid in XML
+
 NORMALISATIONS = {
     "TIME_9_DIGITS": "libevtx prints 9 fractional digits for 100 ns FILETIMEs",
     "HEX_PADDED": "libevtx zero-pads HexInt32/HexInt64 to 8/16 digits; Windows prints 0x%x",
@@ -75,6 +87,10 @@ def value_matches(ours, theirs, used):
     if m and ours == "0x%x" % int(m.group(1), 16):
         used["HEX_PADDED"] += 1
         return True
+    m = TIME_RE.match(theirs)
+    if m and m.group(3) == "00" and ours == "%s.%sZ" % (m.group(1), m.group(2)):
+        used["TIME_9_DIGITS"] += 1
+        return True
     return False
 
 
@@ -91,7 +107,12 @@ def parse_event_xml(text):
     # XML parsers fold "\r\n" into "\n" (end-of-line handling, XML 1.0 section 2.11), but
     # Windows values (4663 AccessList, PowerShell script blocks) really hold CR LF; a
     # character reference survives that normalisation, so protect CRs first.
-    root = ET.fromstring(text.replace("\r", "&#13;"))
+    text = text.replace("\r", "&#13;")
+    repaired = False
+    if CTRL_RE.search(text):
+        text = CTRL_RE.sub(lambda m: chr(CTRL_BASE + ord(m.group(0))), text)
+        repaired = True
+    root = ET.fromstring(text)
     sysel = root.find(EVTX_NS + "System")
     if sysel is None:
         raise ET.ParseError("no <System>")
@@ -110,6 +131,7 @@ def parse_event_xml(text):
         "computer": sys_text("Computer"),
         "provider": None if prov is None else prov.get("Name"),
         "data": [],
+        "repaired": repaired,
     }
     ed = root.find(EVTX_NS + "EventData")
     if ed is not None:
@@ -125,6 +147,13 @@ def parse_event_xml(text):
             if el is ud or len(el):
                 continue  # the wrapper and inner nodes are not items, only leaves are
             rec["data"].append((local(el.tag), el.text or ""))
+    if repaired:
+        back = re.compile("[%s-%s]" % (chr(CTRL_BASE), chr(CTRL_BASE + 0x1f)))
+        unmap = lambda v: back.sub(lambda m: chr(ord(m.group(0)) - CTRL_BASE), v)
+        for k in ("record_id", "event_id", "time", "channel", "computer", "provider"):
+            if rec[k] is not None:
+                rec[k] = unmap(rec[k])
+        rec["data"] = [(unmap(n), unmap(v)) for n, v in rec["data"]]
     return rec
 
 
@@ -233,6 +262,7 @@ def main():
     mism = collections.Counter()
     examples = []
     oracle_failures = []
+    repairs = []
     compared = extra = 0
 
     def note(cat, path, rid, field, ours, theirs):
@@ -251,6 +281,9 @@ def main():
         for rid, err in res["xml_fail"]:
             oracle_failures.append("%s: record %s: XML did not parse (%s); compared via "
                                    "regex fallback" % (rel, rid, err))
+        for o in res["oracle"]:
+            if o.get("repaired"):
+                repairs.append("%s: record %s" % (rel, o["record_id"]))
         for block in res["regex_fail"]:
             oracle_failures.append("%s: unparsable record, skipped: %r" % (rel, block))
         if res["ours_err"]:
@@ -313,6 +346,8 @@ def main():
           (len(files), total_oracle, total_ours, compared))
     print("normalisations used: %s" %
           (", ".join("%s=%d" % (k, used[k]) for k in NORMALISATIONS) or "none"))
+    print("oracle repairs (CONTROL_CHARS: libevtx XML not well-formed, repaired): %d%s" %
+          (len(repairs), (" (first: %s)" % repairs[0]) if repairs else ""))
     print("oracle failures (libevtx output we could not use as-is): %d" %
           len(oracle_failures))
     for f in oracle_failures[:args.show]:
