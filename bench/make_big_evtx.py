@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Build a large, valid EVTX file out of well-filled chunks of a corpus.
+
+Every *.evtx file under the corpus directory is scanned; each 64 KiB chunk
+whose header is sane ("ElfChnk\\0", first/last event record number at offsets
+8/16 with last >= first) and whose free-space offset (offset 48) is above a
+threshold (default 48 KiB) is kept.  The output is a 4096-byte file header
+followed by the kept chunks, repeated in order until the target size is
+reached.  Chunks are copied byte for byte, so their own CRCs stay valid.
+
+File header written (little-endian):
+  0   "ElfFile\\0"
+  8   first chunk number      (0)
+  16  last chunk number       (n - 1)
+  24  next record identifier  (max last record id seen + 1)
+  32  header size             (128)
+  36  minor version           (1)
+  38  major version           (3)
+  40  header block size       (4096)
+  42  chunk count             (n & 0xffff: wraps for big files, readers use
+                               the file size)
+  120 flags                   (0)
+  124 CRC32 of bytes 0..119   (zlib.crc32)
+
+Usage:
+  make_big_evtx.py --corpus DIR --size-mb 256 -o big.evtx
+  make_big_evtx.py --corpus DIR --size-mb 8 -o slice.evtx   # a slice
+Prints a one-line summary on stderr: chunks used, distinct chunks, records
+(sum of last-first+1 over the chunks written), bytes.
+"""
+import argparse
+import os
+import struct
+import sys
+import zlib
+
+CHUNK = 65536
+HEADER_BLOCK = 4096
+
+
+def scan(corpus, min_free):
+    """Yield (path, offset, first, last) for every well-filled chunk."""
+    paths = []
+    for root, dirs, files in os.walk(corpus):
+        dirs.sort()
+        for name in sorted(files):
+            if name.lower().endswith(".evtx"):
+                paths.append(os.path.join(root, name))
+    for path in paths:
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError as e:
+            print(f"skip {path}: {e}", file=sys.stderr)
+            continue
+        if data[:8] != b"ElfFile\0":
+            continue
+        off = HEADER_BLOCK
+        while off + CHUNK <= len(data):
+            h = data[off:off + 128]
+            if h[:8] == b"ElfChnk\0":
+                first, last = struct.unpack_from("<QQ", h, 8)
+                free = struct.unpack_from("<I", h, 48)[0]
+                if min_free < free <= CHUNK and last >= first and last - first < 65536:
+                    yield path, data[off:off + CHUNK], first, last
+            off += CHUNK
+
+
+def file_header(nchunks, next_record):
+    h = bytearray(HEADER_BLOCK)
+    h[0:8] = b"ElfFile\0"
+    struct.pack_into("<QQQ", h, 8, 0, max(nchunks - 1, 0), next_record)
+    struct.pack_into("<IHHHH", h, 32, 128, 1, 3, HEADER_BLOCK, nchunks & 0xFFFF)
+    struct.pack_into("<I", h, 120, 0)
+    struct.pack_into("<I", h, 124, zlib.crc32(bytes(h[:120])) & 0xFFFFFFFF)
+    return bytes(h)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--corpus", default="/work/shared/corpus")
+    ap.add_argument("--size-mb", type=float, required=True,
+                    help="target output size in MiB (rounded down to whole chunks, at least one)")
+    ap.add_argument("--min-free-kib", type=float, default=48,
+                    help="keep chunks whose free-space offset exceeds this (default 48)")
+    ap.add_argument("-o", "--output", required=True)
+    a = ap.parse_args()
+
+    chunks = []
+    max_last = 0
+    for path, blob, first, last in scan(a.corpus, int(a.min_free_kib * 1024)):
+        chunks.append((blob, last - first + 1))
+        max_last = max(max_last, last)
+    if not chunks:
+        sys.exit("no chunk qualifies: lower --min-free-kib")
+
+    target = int(a.size_mb * 1024 * 1024)
+    n = max(1, (target - HEADER_BLOCK) // CHUNK)
+    records = 0
+    tmp = a.output + ".tmp"
+    with open(tmp, "wb") as out:
+        out.write(file_header(n, max_last + 1))
+        for i in range(n):
+            blob, nrec = chunks[i % len(chunks)]
+            out.write(blob)
+            records += nrec
+    os.replace(tmp, a.output)
+    size = HEADER_BLOCK + n * CHUNK
+    print(f"{a.output}: {n} chunks ({len(chunks)} distinct well-filled), "
+          f"{records} records by chunk headers, {size} bytes", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
