@@ -291,6 +291,19 @@ static const char *walk(evtx_decoder *d, const evtx_template *t, const evtx_valu
         case OP_OPEN: {
             if (d->depth >= EVTX_MAX_DEPTH)
                 return "elements nested too deeply";
+            {
+                /* An element whose only content is an optional substitution of a NULL
+                 * value is not created (MS-EVEN6): skip it whole. */
+                uint32_t end = op->close, cs = i + 1;
+                while (cs < end && t->ops[cs].code != OP_CLOSE_START)
+                    cs++;
+                if (end < t->nops && cs + 2 == end && t->ops[cs + 1].code == OP_SUBST &&
+                    t->ops[cs + 1].optional &&
+                    (t->ops[cs + 1].subst >= nvals || vals[t->ops[cs + 1].subst].type == 0x00)) {
+                    i = end;
+                    break;
+                }
+            }
             uint8_t parent = R_NONE;
             if (d->depth > 0) {
                 d->frames[d->depth - 1].has_child = 1;
@@ -465,6 +478,11 @@ static const char *run_plan(evtx_decoder *d, const evtx_template *t, const evtx_
 {
     for (uint32_t k = 0; k < plan->n; k++) {
         const evtx_plan_entry *e = &plan->e[k];
+        if (e->opt_only) {
+            uint16_t si = t->ops[e->first].subst;
+            if (si >= nvals || vals[si].type == 0x00)
+                continue; /* the element is not there at all */
+        }
         if (e->target == P_NESTED) {
             if (e->subst < nvals && vals[e->subst].type == 0x21) {
                 const char *why = run_nested(d, &vals[e->subst], e->role);

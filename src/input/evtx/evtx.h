@@ -71,7 +71,8 @@ typedef struct evtx_op {
     uint8_t vtype;    /* SUBST: declared value type */
     uint8_t optional; /* SUBST: optional substitution */
     uint16_t subst;
-    uint16_t open;    /* OPEN: index of the op that closes it is not needed; reserved */
+    uint16_t pad;
+    uint32_t close;   /* OPEN: index of the op that ends the element (END or CLOSE_EMPTY) */
     uint32_t a, alen; /* name or text: offset and length in the pool; CHARREF: a */
     uint32_t b, blen; /* PI data */
 } evtx_op;
@@ -130,6 +131,8 @@ typedef struct evtx_plan_entry {
     uint32_t name_a, name_alen; /* P_ITEM: the name in the pool */
     uint32_t name_op;       /* P_ITEM: op index the name came from (field cache key) */
     uint16_t subst;         /* P_NESTED: the substitution */
+    uint8_t opt_only;       /* the element holds only an optional substitution: a NULL
+                             * value means the element is not there at all */
     uint8_t role;           /* P_NESTED: role of the element holding it */
 } evtx_plan_entry;
 

@@ -291,6 +291,7 @@ static int parse_element(compiler *cc, int depth)
     evtx_op *op = push_op(cc, OP_OPEN);
     if (!op)
         return -1;
+    uint32_t open_idx = cc->t->nops - 1;
     op->a = o;
     op->alen = l;
     op->known = known;
@@ -335,7 +336,10 @@ static int parse_element(compiler *cc, int depth)
         return -1;
     tok = cc->c[cc->pos++];
     if (tok == 0x03) {
-        return push_op(cc, OP_CLOSE_EMPTY) ? 0 : -1;
+        if (!push_op(cc, OP_CLOSE_EMPTY))
+            return -1;
+        cc->t->ops[open_idx].close = cc->t->nops - 1;
+        return 0;
     }
     if (tok != 0x02) {
         cc->why = "expected the end of a start tag";
@@ -354,7 +358,10 @@ static int parse_element(compiler *cc, int depth)
             break;
         case 0x04:
             cc->pos++;
-            return push_op(cc, OP_END) ? 0 : -1;
+            if (!push_op(cc, OP_END))
+                return -1;
+            cc->t->ops[open_idx].close = cc->t->nops - 1;
+            return 0;
         case 0x0a: { /* processing instruction: target then data */
             cc->pos++;
             if (read_name(cc, &o, &l, NULL))
@@ -512,6 +519,8 @@ static int build_plan(const evtx_template *t, uint8_t root, evtx_plan *p)
                 if (plan_add(p, &cap, target, first, i))
                     return -1;
                 evtx_plan_entry *e = &p->e[p->n - 1];
+                e->opt_only = i == first + 1 && t->ops[first].code == OP_SUBST &&
+                              t->ops[first].optional;
                 if (target == P_ITEM) {
                     if (st[depth - 1].has_name) {
                         e->name_a = st[depth - 1].name_a;
