@@ -317,6 +317,7 @@ static const char *walk(evtx_decoder *d, const evtx_template *t, const evtx_valu
             f->op = i;
             f->name_op = UINT32_MAX;
             f->in_start = 1;
+            f->xml_open = (uint32_t)d->xml.len;
             if (d->want_xml && (dh_buf_putc(&d->xml, '<') ||
                                 dh_buf_append(&d->xml, t->pool + op->a, op->alen)))
                 return "XML output exceeds the size limit";
@@ -364,6 +365,7 @@ static const char *walk(evtx_decoder *d, const evtx_template *t, const evtx_valu
             f->text_start = (uint32_t)d->arena.len;
             if (d->want_xml && dh_buf_putc(&d->xml, '>'))
                 return "XML output exceeds the size limit";
+            f->xml_content = (uint32_t)d->xml.len;
             break;
         }
         case OP_CLOSE_EMPTY:
@@ -403,8 +405,9 @@ static const char *walk(evtx_decoder *d, const evtx_template *t, const evtx_valu
                 }
                 if (!wanted)
                     break;
-                if ((v->type & 0x80) && !in_attr && (f->role == R_ED_ITEM || f->role == R_UD_ITEM) &&
-                    !f->emitted) {
+                if ((v->type & 0x80) && !in_attr && !f->emitted &&
+                    (f->role == R_ED_ITEM || f->role == R_UD_ITEM ||
+                     (d->want_xml && f->tpl && !f->in_start))) {
                     /* An array fills one item per element, under the element's name. */
                     size_t n = evtx_array_count(v->type, v->p, v->len);
                     for (size_t k = 0; k < n; k++) {
@@ -414,9 +417,21 @@ static const char *walk(evtx_decoder *d, const evtx_template *t, const evtx_valu
                             break;
                         size_t before = d->arena.len;
                         evtx_value iv = {ip, (uint32_t)il, (uint8_t)(v->type & 0x7f)};
-                        if (k && d->want_xml && dh_buf_append(&d->xml, ", ", 2))
-                            return "XML output exceeds the size limit";
-                        if ((why = put_value(d, &iv, 0)) ||
+                        if (k && d->want_xml) {
+                            /* Windows repeats the element for each item: close it and
+                             * open it again with the same start tag. */
+                            const evtx_op *oo = &f->tpl->ops[f->op];
+                            uint32_t tag = f->xml_content - f->xml_open;
+                            if (!dh_buf_reserve(&d->xml, 3 + oo->alen + tag) ||
+                                dh_buf_append(&d->xml, "</", 2) ||
+                                dh_buf_append(&d->xml, f->tpl->pool + oo->a, oo->alen) ||
+                                dh_buf_putc(&d->xml, '>') ||
+                                dh_buf_append(&d->xml, d->xml.data + f->xml_open, tag))
+                                return "XML output exceeds the size limit";
+                        }
+                        if ((why = put_value(d, &iv, 0)))
+                            return why;
+                        if ((f->role == R_ED_ITEM || f->role == R_UD_ITEM) &&
                             (why = add_item(d, f, (uint32_t)before,
                                             (uint32_t)(d->arena.len - before))))
                             return why;

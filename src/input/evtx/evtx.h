@@ -195,6 +195,8 @@ typedef struct evtx_frame {
     uint8_t emitted;
     uint8_t in_start;       /* attributes still open */
     uint32_t text_start;    /* arena offset where content began */
+    uint32_t xml_open;      /* XML output offsets of the start tag and of the content */
+    uint32_t xml_content;
     const evtx_template *tpl;
     uint32_t op;            /* OPEN op index */
     int32_t item_name;      /* index into items of a pending name, -1 */
