@@ -548,8 +548,11 @@ static void print_table(hunt_ctx *c)
             if (c->o.color)
                 dh_buf_puts(b, "\033[0m");
             dh_buf_puts(b, "  (");
-            tty_text(b, *dh_rule_name(r) ? dh_rule_name(r) : dh_rule_id(r),
-                     strlen(*dh_rule_name(r) ? dh_rule_name(r) : dh_rule_id(r)));
+            if (*dh_rule_name(r)) {
+                tty_text(b, dh_rule_name(r), strlen(dh_rule_name(r)));
+                dh_buf_puts(b, ", ");
+            }
+            tty_text(b, dh_rule_id(r), strlen(dh_rule_id(r)));
             char num[48];
             snprintf(num, sizeof num, ", %llu detection%s)\n",
                      (unsigned long long)c->per_rule[d->rule], c->per_rule[d->rule] == 1 ? "" : "s");
