@@ -6,9 +6,8 @@
 #     not skipped: mention a banned name in prose without the parenthesis.
 #  2. formatting with clang-format (14, from Debian's clang-format package) against the
 #     checked-in .clang-format, on the .c/.h files of src/ include/ tests/ bench/.
-#     REPORT-ONLY for now: the code base has not been run through clang-format yet, so
-#     differing files are listed and the check still passes. Set DH_FORMAT_STRICT=1 to
-#     make differences fail (CI will switch to that once the tree is formatted).
+#     Enforced: a file that differs fails the check (DH_FORMAT_STRICT=0 makes it a report
+#     only, for work in progress).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,7 +30,7 @@ for c in clang-format-14 clang-format; do
 done
 if [ -z "$cf" ]; then
     echo "checksrc: clang-format not installed (scripts/bootstrap.sh installs it)" >&2
-    [ "${DH_FORMAT_STRICT:-0}" = 1 ] && status=1
+    [ "${DH_FORMAT_STRICT:-1}" = 1 ] && status=1
 else
     mapfile -t files < <(find src include tests bench -type f \( -name '*.c' -o -name '*.h' \) 2>/dev/null | LC_ALL=C sort)
     differ=()
@@ -45,10 +44,10 @@ else
     else
         printf '  %s\n' "${differ[@]}"
         echo "checksrc: ${#differ[@]} of ${#files[@]} files differ from .clang-format ($cf -i FILE fixes them)"
-        if [ "${DH_FORMAT_STRICT:-0}" = 1 ]; then
+        if [ "${DH_FORMAT_STRICT:-1}" = 1 ]; then
             status=1
         else
-            echo "checksrc: format check is report-only (set DH_FORMAT_STRICT=1 to enforce)"
+            echo "checksrc: format check is report-only (DH_FORMAT_STRICT=0)"
         fi
     fi
 fi

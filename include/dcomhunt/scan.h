@@ -30,8 +30,8 @@ dh_status dh_buf_append(dh_buf *b, const void *data, size_t len);
 
 typedef struct dh_scan_callbacks {
     void *ctx;
-    void *(*worker_new)(void *ctx);     /* optional; NULL result means no per-worker state */
-    void (*worker_free)(void *wctx);    /* optional */
+    void *(*worker_new)(void *ctx);  /* optional; NULL result means no per-worker state */
+    void (*worker_free)(void *wctx); /* optional */
     /* Worker thread. Return DH_OK, or an error to stop the scan. */
     dh_status (*on_event)(void *wctx, const dh_event *ev, dh_buf *out);
     /* Calling thread, input order. Return DH_OK, or an error to stop the scan. */
@@ -43,17 +43,17 @@ typedef struct dh_scan_callbacks {
 } dh_scan_callbacks;
 
 typedef struct dh_scan_opts {
-    unsigned threads;   /* 0: one per online core */
-    int want_xml;       /* render each record's XML (dh_event_xml) */
-    int recurse;        /* descend into directories (default on via dh_scan_opts_init) */
-    int full_walk;      /* EVTX: never take the precomputed-plan fast path (a verification
-                         * aid: output must not change, only speed) */
+    unsigned threads; /* 0: one per online core */
+    int want_xml;     /* render each record's XML (dh_event_xml) */
+    int recurse;      /* descend into directories (default on via dh_scan_opts_init) */
+    int full_walk;    /* EVTX: never take the precomputed-plan fast path (a verification
+                       * aid: output must not change, only speed) */
 } dh_scan_opts;
 
 typedef struct dh_scan_stats {
-    uint64_t files_seen;      /* regular files found under the paths */
-    uint64_t files_read;      /* files recognised and decoded */
-    uint64_t files_skipped;   /* not a supported format, or unreadable */
+    uint64_t files_seen;    /* regular files found under the paths */
+    uint64_t files_read;    /* files recognised and decoded */
+    uint64_t files_skipped; /* not a supported format, or unreadable */
     uint64_t bytes_read;
     uint64_t bytes_total;     /* sizes of all files found */
     uint64_t chunks;          /* units decoded */

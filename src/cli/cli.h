@@ -10,11 +10,11 @@
 
 /* Exit status, documented in docs/exit-status.md. Numbers are pinned. */
 enum {
-    DH_EXIT_OK = 0,         /* everything read, nothing to report */
-    DH_EXIT_FOUND = 1,      /* (hunt) detections or findings were reported */
-    DH_EXIT_USAGE = 2,      /* bad command line */
-    DH_EXIT_PARTIAL = 3,    /* some input was skipped: damaged, unreadable or unknown */
-    DH_EXIT_ERROR = 4,      /* nothing could be done: fatal error */
+    DH_EXIT_OK = 0,            /* everything read, nothing to report */
+    DH_EXIT_FOUND = 1,         /* (hunt) detections or findings were reported */
+    DH_EXIT_USAGE = 2,         /* bad command line */
+    DH_EXIT_PARTIAL = 3,       /* some input was skipped: damaged, unreadable or unknown */
+    DH_EXIT_ERROR = 4,         /* nothing could be done: fatal error */
     DH_EXIT_FOUND_PARTIAL = 5, /* (hunt) detections, and some input was skipped */
 };
 

@@ -58,12 +58,9 @@ static void usage(FILE *f)
 int cli_dump(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"xml", no_argument, NULL, 'x'},
-        {"fields", no_argument, NULL, 'f'},
-        {"threads", required_argument, NULL, 'j'},
-        {"full-walk", no_argument, NULL, 'W'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"xml", no_argument, NULL, 'x'},           {"fields", no_argument, NULL, 'f'},
+        {"threads", required_argument, NULL, 'j'}, {"full-walk", no_argument, NULL, 'W'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     dump_ctx c = {0};
     dh_scan_opts opts;
@@ -72,9 +69,15 @@ int cli_dump(int argc, char **argv)
     optind = 1;
     while ((ch = getopt_long(argc, argv, "j:h", longopts, NULL)) != -1) {
         switch (ch) {
-        case 'x': c.xml = 1; break;
-        case 'f': c.flags |= DH_JSON_FIELDS; break;
-        case 'W': opts.full_walk = 1; break;
+        case 'x':
+            c.xml = 1;
+            break;
+        case 'f':
+            c.flags |= DH_JSON_FIELDS;
+            break;
+        case 'W':
+            opts.full_walk = 1;
+            break;
         case 'j': {
             int t = cli_parse_threads(optarg);
             if (t < 0) {
@@ -84,8 +87,12 @@ int cli_dump(int argc, char **argv)
             opts.threads = (unsigned)t;
             break;
         }
-        case 'h': usage(stdout); return DH_EXIT_OK;
-        default: usage(stderr); return DH_EXIT_USAGE;
+        case 'h':
+            usage(stdout);
+            return DH_EXIT_OK;
+        default:
+            usage(stderr);
+            return DH_EXIT_USAGE;
         }
     }
     if (optind >= argc) {

@@ -20,7 +20,7 @@
 #include "dcomhunt/rules.h"
 #include "output/json.h"
 
-#define MAX_TABLE_ROWS 100000 /* detections kept for the grouped table; more are counted */
+#define MAX_TABLE_ROWS   100000 /* detections kept for the grouped table; more are counted */
 #define MAX_SUMMARY_ROWS 25
 
 enum { FMT_TABLE, FMT_JSONL, FMT_CSV };
@@ -78,8 +78,8 @@ typedef struct hunt_worker {
 static const char *const key_fields[][6] = {
     [DH_KIND_PROCESS_CREATION] = {"Image", "CommandLine", "ParentImage", "ParentCommandLine",
                                   "User", "LogonId"},
-    [DH_KIND_NETWORK_CONNECTION] = {"Image", "Initiated", "SourceIp", "SourcePort",
-                                    "DestinationIp", "DestinationPort"},
+    [DH_KIND_NETWORK_CONNECTION] = {"Image", "Initiated", "SourceIp", "SourcePort", "DestinationIp",
+                                    "DestinationPort"},
     [DH_KIND_LOGON] = {"TargetUserName", "TargetDomainName", "LogonType", "IpAddress",
                        "WorkstationName", "TargetLogonId"},
     [DH_KIND_IMAGE_LOAD] = {"Image", "ImageLoaded", "Signed", "SignatureStatus", "User", NULL},
@@ -96,7 +96,10 @@ static const char *const key_fields[][6] = {
 
 #define MAX_FIELD_TEXT 300
 
-static dh_status put_u32(dh_buf *b, uint32_t v) { return dh_buf_append(b, &v, 4); }
+static dh_status put_u32(dh_buf *b, uint32_t v)
+{
+    return dh_buf_append(b, &v, 4);
+}
 
 static dh_status put_str(dh_buf *b, const char *s, size_t n)
 {
@@ -109,9 +112,8 @@ static dh_status put_str(dh_buf *b, const char *s, size_t n)
 static dh_status key_text(dh_buf *b, const dh_event *ev)
 {
     unsigned k = (unsigned)dh_event_kind(ev);
-    const char *const *names = k < sizeof key_fields / sizeof key_fields[0] && key_fields[k][0]
-                                   ? key_fields[k]
-                                   : NULL;
+    const char *const *names =
+        k < sizeof key_fields / sizeof key_fields[0] && key_fields[k][0] ? key_fields[k] : NULL;
     int first = 1;
     dh_status st = DH_OK;
     if (names) {
@@ -122,10 +124,14 @@ static dh_status key_text(dh_buf *b, const dh_event *ev)
             if (!first)
                 st = dh_buf_append(b, "; ", 2);
             first = 0;
-            if (!st) st = dh_buf_puts(b, names[i]);
-            if (!st) st = dh_buf_putc(b, '=');
-            if (!st) st = dh_buf_append(b, v.ptr, v.len > MAX_FIELD_TEXT ? MAX_FIELD_TEXT : v.len);
-            if (!st && v.len > MAX_FIELD_TEXT) st = dh_buf_puts(b, "...");
+            if (!st)
+                st = dh_buf_puts(b, names[i]);
+            if (!st)
+                st = dh_buf_putc(b, '=');
+            if (!st)
+                st = dh_buf_append(b, v.ptr, v.len > MAX_FIELD_TEXT ? MAX_FIELD_TEXT : v.len);
+            if (!st && v.len > MAX_FIELD_TEXT)
+                st = dh_buf_puts(b, "...");
         }
         return st;
     }
@@ -135,10 +141,13 @@ static dh_status key_text(dh_buf *b, const dh_event *ev)
         if (!first)
             st = dh_buf_append(b, "; ", 2);
         first = 0;
-        if (!st) st = dh_buf_append(b, kv[i].name.ptr, kv[i].name.len);
-        if (!st) st = dh_buf_putc(b, '=');
+        if (!st)
+            st = dh_buf_append(b, kv[i].name.ptr, kv[i].name.len);
+        if (!st)
+            st = dh_buf_putc(b, '=');
         size_t l = kv[i].value.len > MAX_FIELD_TEXT ? MAX_FIELD_TEXT : kv[i].value.len;
-        if (!st) st = dh_buf_append(b, kv[i].value.ptr, l);
+        if (!st)
+            st = dh_buf_append(b, kv[i].value.ptr, l);
     }
     return st;
 }
@@ -160,15 +169,24 @@ static void on_match(void *ctx, const dh_rule *r, const dh_event *ev)
     dh_status st = key_text(&w->scratch, ev);
     int64_t t = dh_event_time(ev);
     uint64_t rid = dh_event_record_id(ev);
-    if (!st) st = put_u32(b, (uint32_t)dh_rule_index(r));
-    if (!st) st = dh_buf_append(b, &t, 8);
-    if (!st) st = dh_buf_append(b, &rid, 8);
-    if (!st) st = put_u32(b, dh_event_id(ev));
-    if (!st) st = put_str(b, host.ptr, host.len);
-    if (!st) st = put_str(b, file, strlen(file));
-    if (!st) st = put_str(b, ch.ptr, ch.len);
-    if (!st) st = put_str(b, kind, strlen(kind));
-    if (!st) st = put_str(b, w->scratch.data ? w->scratch.data : "", w->scratch.len);
+    if (!st)
+        st = put_u32(b, (uint32_t)dh_rule_index(r));
+    if (!st)
+        st = dh_buf_append(b, &t, 8);
+    if (!st)
+        st = dh_buf_append(b, &rid, 8);
+    if (!st)
+        st = put_u32(b, dh_event_id(ev));
+    if (!st)
+        st = put_str(b, host.ptr, host.len);
+    if (!st)
+        st = put_str(b, file, strlen(file));
+    if (!st)
+        st = put_str(b, ch.ptr, ch.len);
+    if (!st)
+        st = put_str(b, kind, strlen(kind));
+    if (!st)
+        st = put_str(b, w->scratch.data ? w->scratch.data : "", w->scratch.len);
     w->st = st;
 }
 
@@ -253,11 +271,16 @@ static dh_status hunt_event(void *wctx, const dh_event *ev, dh_buf *out)
 static const char *level_color(dh_level l)
 {
     switch (l) {
-    case DH_LEVEL_CRITICAL: return "\033[1;35m";
-    case DH_LEVEL_HIGH: return "\033[1;31m";
-    case DH_LEVEL_MEDIUM: return "\033[33m";
-    case DH_LEVEL_LOW: return "\033[36m";
-    default: return "\033[2m";
+    case DH_LEVEL_CRITICAL:
+        return "\033[1;35m";
+    case DH_LEVEL_HIGH:
+        return "\033[1;31m";
+    case DH_LEVEL_MEDIUM:
+        return "\033[33m";
+    case DH_LEVEL_LOW:
+        return "\033[36m";
+    default:
+        return "\033[2m";
     }
 }
 
@@ -266,8 +289,8 @@ static const char *level_color(dh_level l)
 static void csv_cell(dh_buf *b, const char *s, size_t n)
 {
     dh_buf_putc(b, '"');
-    if (n && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' ||
-              s[0] == '\r'))
+    if (n &&
+        (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r'))
         dh_buf_putc(b, '\'');
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)s[i];
@@ -495,7 +518,8 @@ static void hunt_progress(void *ctx, uint64_t done, uint64_t total)
     static struct timespec last;
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    if (c->progress_shown && (now.tv_sec - last.tv_sec) * 1000 + (now.tv_nsec - last.tv_nsec) / 1000000 < 100)
+    if (c->progress_shown &&
+        (now.tv_sec - last.tv_sec) * 1000 + (now.tv_nsec - last.tv_nsec) / 1000000 < 100)
         return;
     last = now;
     unsigned pct = (unsigned)(done * 100 / total);
@@ -555,7 +579,8 @@ static void print_table(hunt_ctx *c)
             tty_text(b, dh_rule_id(r), strlen(dh_rule_id(r)));
             char num[48];
             snprintf(num, sizeof num, ", %llu detection%s)\n",
-                     (unsigned long long)c->per_rule[d->rule], c->per_rule[d->rule] == 1 ? "" : "s");
+                     (unsigned long long)c->per_rule[d->rule],
+                     c->per_rule[d->rule] == 1 ? "" : "s");
             dh_buf_puts(b, num);
         }
         dh_buf_puts(b, "  ");
@@ -596,8 +621,9 @@ static int cmp_count_desc(const void *a, const void *b)
 static void print_summary(hunt_ctx *c, const dh_scan_stats *st, double secs, unsigned refused)
 {
     FILE *f = stderr;
-    fprintf(f, "\nsummary\n  input: %llu files read, %llu skipped; %llu chunks (%llu damaged); "
-               "%llu events (%llu records damaged)\n",
+    fprintf(f,
+            "\nsummary\n  input: %llu files read, %llu skipped; %llu chunks (%llu damaged); "
+            "%llu events (%llu records damaged)\n",
             (unsigned long long)st->files_read, (unsigned long long)st->files_skipped,
             (unsigned long long)st->chunks, (unsigned long long)st->chunks_damaged,
             (unsigned long long)st->records, (unsigned long long)st->records_damaged);
@@ -623,15 +649,15 @@ static void print_summary(hunt_ctx *c, const dh_scan_stats *st, double secs, uns
         const dh_rule *r = dh_ruleset_rule(c->rs, i);
         int hit = 0;
         for (size_t k = 0; k < n && !hit; k++)
-            hit = dh_rule_meets(r, (dh_kind)list[k].kind, list[k].channel,
-                                list[k].channel_len);
+            hit = dh_rule_meets(r, (dh_kind)list[k].kind, list[k].channel, list[k].channel_len);
         applicable += (size_t)hit;
     }
     free(list);
     fprintf(f, "  rules: %zu loaded, %u refused, %zu applicable to the events read\n", nr, refused,
             applicable);
-    fprintf(f, "  detections: %llu (critical %llu, high %llu, medium %llu, low %llu, "
-               "informational %llu)\n",
+    fprintf(f,
+            "  detections: %llu (critical %llu, high %llu, medium %llu, low %llu, "
+            "informational %llu)\n",
             (unsigned long long)c->detections, (unsigned long long)c->per_level[4],
             (unsigned long long)c->per_level[3], (unsigned long long)c->per_level[2],
             (unsigned long long)c->per_level[1], (unsigned long long)c->per_level[0]);
@@ -666,13 +692,13 @@ static int usage(FILE *f, int rc)
 int cli_hunt(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"rules", required_argument, NULL, 'r'},   {"no-builtin", no_argument, NULL, 'B'},
-        {"jsonl", no_argument, NULL, 'J'},         {"csv", no_argument, NULL, 'C'},
-        {"from", required_argument, NULL, 'f'},    {"to", required_argument, NULL, 't'},
-        {"host", required_argument, NULL, 'H'},    {"min-level", required_argument, NULL, 'l'},
-        {"rule", required_argument, NULL, 'R'},    {"color", required_argument, NULL, 'c'},
-        {"no-progress", no_argument, NULL, 'P'},   {"threads", required_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"rules", required_argument, NULL, 'r'}, {"no-builtin", no_argument, NULL, 'B'},
+        {"jsonl", no_argument, NULL, 'J'},       {"csv", no_argument, NULL, 'C'},
+        {"from", required_argument, NULL, 'f'},  {"to", required_argument, NULL, 't'},
+        {"host", required_argument, NULL, 'H'},  {"min-level", required_argument, NULL, 'l'},
+        {"rule", required_argument, NULL, 'R'},  {"color", required_argument, NULL, 'c'},
+        {"no-progress", no_argument, NULL, 'P'}, {"threads", required_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
     };
     hunt_ctx c;
     memset(&c, 0, sizeof c);
@@ -691,10 +717,18 @@ int cli_hunt(int argc, char **argv)
     optind = 1;
     while ((ch = getopt_long(argc, argv, "j:h", longopts, NULL)) != -1) {
         switch (ch) {
-        case 'r': rule_paths[nrp++] = optarg; break;
-        case 'B': builtin = 0; break;
-        case 'J': c.o.format = FMT_JSONL; break;
-        case 'C': c.o.format = FMT_CSV; break;
+        case 'r':
+            rule_paths[nrp++] = optarg;
+            break;
+        case 'B':
+            builtin = 0;
+            break;
+        case 'J':
+            c.o.format = FMT_JSONL;
+            break;
+        case 'C':
+            c.o.format = FMT_CSV;
+            break;
         case 'f':
         case 't': {
             int64_t t;
@@ -703,8 +737,10 @@ int cli_hunt(int argc, char **argv)
                 char tmp[40];
                 snprintf(tmp, sizeof tmp, "%.10sT00:00:00Z", optarg);
                 if (strlen(optarg) != 10 || dh_time_parse_iso(tmp, strlen(tmp), &t)) {
-                    fprintf(stderr, "dcomhunt hunt: --%s wants an ISO 8601 time such as "
-                                    "2019-04-30T20:35:00Z\n", ch == 'f' ? "from" : "to");
+                    fprintf(stderr,
+                            "dcomhunt hunt: --%s wants an ISO 8601 time such as "
+                            "2019-04-30T20:35:00Z\n",
+                            ch == 'f' ? "from" : "to");
                     rc = DH_EXIT_USAGE;
                     goto out;
                 }
@@ -718,20 +754,27 @@ int cli_hunt(int argc, char **argv)
             }
             break;
         }
-        case 'H': c.o.hosts[c.o.nhosts++] = optarg; break;
+        case 'H':
+            c.o.hosts[c.o.nhosts++] = optarg;
+            break;
         case 'l':
             if (dh_level_parse(optarg, &c.o.min_level)) {
                 fputs("dcomhunt hunt: --min-level wants informational, low, medium, high or "
-                      "critical\n", stderr);
+                      "critical\n",
+                      stderr);
                 rc = DH_EXIT_USAGE;
                 goto out;
             }
             break;
-        case 'R': only[nonly++] = optarg; break;
+        case 'R':
+            only[nonly++] = optarg;
+            break;
         case 'c':
             color = !strcmp(optarg, "always") ? 1 : !strcmp(optarg, "never") ? 0 : -1;
             break;
-        case 'P': progress = 0; break;
+        case 'P':
+            progress = 0;
+            break;
         case 'j': {
             int t = cli_parse_threads(optarg);
             if (t < 0) {
@@ -742,8 +785,12 @@ int cli_hunt(int argc, char **argv)
             opts.threads = (unsigned)t;
             break;
         }
-        case 'h': rc = usage(stdout, DH_EXIT_OK); goto out;
-        default: rc = usage(stderr, DH_EXIT_USAGE); goto out;
+        case 'h':
+            rc = usage(stdout, DH_EXIT_OK);
+            goto out;
+        default:
+            rc = usage(stderr, DH_EXIT_USAGE);
+            goto out;
         }
     }
     if (optind >= argc) {

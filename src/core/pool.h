@@ -15,7 +15,7 @@ typedef struct dh_pipeline_ops {
     /* Called with the pipeline lock held, one call at a time: fill *task and return 1, or
      * return 0 when there are no more tasks. */
     int (*next)(void *ctx, void *task);
-    void *(*worker_new)(void *ctx);        /* worker thread; may return NULL */
+    void *(*worker_new)(void *ctx); /* worker thread; may return NULL */
     void (*worker_free)(void *ctx, void *wctx);
     void (*work)(void *ctx, void *wctx, void *task, void *result);
     /* Calling thread, in task order. A non-OK status stops the pipeline. */

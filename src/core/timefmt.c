@@ -33,9 +33,8 @@ static void put2(char *o, unsigned v)
     o[1] = (char)('0' + v % 10);
 }
 
-dh_status dh_time_put_fields(dh_buf *out, int64_t year, unsigned mon, unsigned day,
-                             unsigned hour, unsigned min, unsigned sec, uint32_t frac,
-                             unsigned digits)
+dh_status dh_time_put_fields(dh_buf *out, int64_t year, unsigned mon, unsigned day, unsigned hour,
+                             unsigned min, unsigned sec, uint32_t frac, unsigned digits)
 {
     char *o = dh_buf_reserve(out, 40);
     if (!o)
@@ -119,10 +118,10 @@ static int digits_at(const char *s, size_t len, size_t pos, size_t n, unsigned *
 int dh_time_parse_iso(const char *s, size_t len, int64_t *ft)
 {
     unsigned y, mo, d, h, mi, se;
-    if (digits_at(s, len, 0, 4, &y) || len < 19 || s[4] != '-' ||
-        digits_at(s, len, 5, 2, &mo) || s[7] != '-' || digits_at(s, len, 8, 2, &d) ||
-        (s[10] != 'T' && s[10] != ' ') || digits_at(s, len, 11, 2, &h) || s[13] != ':' ||
-        digits_at(s, len, 14, 2, &mi) || s[16] != ':' || digits_at(s, len, 17, 2, &se))
+    if (digits_at(s, len, 0, 4, &y) || len < 19 || s[4] != '-' || digits_at(s, len, 5, 2, &mo) ||
+        s[7] != '-' || digits_at(s, len, 8, 2, &d) || (s[10] != 'T' && s[10] != ' ') ||
+        digits_at(s, len, 11, 2, &h) || s[13] != ':' || digits_at(s, len, 14, 2, &mi) ||
+        s[16] != ':' || digits_at(s, len, 17, 2, &se))
         return -1;
     if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
         return -1;

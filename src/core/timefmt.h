@@ -12,9 +12,8 @@
  * value is taken as unsigned, as FILETIME is; years past 9999 print in full. */
 dh_status dh_time_put_iso(dh_buf *out, int64_t filetime);
 /* Same from a broken-down time (SYSTEMTIME); `frac` has `digits` fractional digits. */
-dh_status dh_time_put_fields(dh_buf *out, int64_t year, unsigned mon, unsigned day,
-                             unsigned hour, unsigned min, unsigned sec, uint32_t frac,
-                             unsigned digits);
+dh_status dh_time_put_fields(dh_buf *out, int64_t year, unsigned mon, unsigned day, unsigned hour,
+                             unsigned min, unsigned sec, uint32_t frac, unsigned digits);
 /* Parses "YYYY-MM-DD[T ]HH:MM:SS[.f{1,9}][Z]" into FILETIME ticks; 0 on success. */
 int dh_time_parse_iso(const char *s, size_t len, int64_t *filetime);
 

@@ -15,17 +15,50 @@ static const char *const field_names[] = {
 #undef DH_X
 };
 
-dh_kind dh_event_kind(const dh_event *ev) { return ev->kind; }
-int64_t dh_event_time(const dh_event *ev) { return ev->time; }
-uint32_t dh_event_id(const dh_event *ev) { return ev->event_id; }
-uint64_t dh_event_record_id(const dh_event *ev) { return ev->record_id; }
-dh_str dh_event_host(const dh_event *ev) { return ev->host; }
-dh_str dh_event_channel(const dh_event *ev) { return ev->channel; }
-dh_str dh_event_provider(const dh_event *ev) { return ev->provider; }
-dh_str dh_event_xml(const dh_event *ev) { return ev->xml; }
-const char *dh_event_file(const dh_event *ev) { return ev->file; }
-int64_t dh_event_chunk(const dh_event *ev) { return ev->chunk; }
-uint64_t dh_event_offset(const dh_event *ev) { return ev->offset; }
+dh_kind dh_event_kind(const dh_event *ev)
+{
+    return ev->kind;
+}
+int64_t dh_event_time(const dh_event *ev)
+{
+    return ev->time;
+}
+uint32_t dh_event_id(const dh_event *ev)
+{
+    return ev->event_id;
+}
+uint64_t dh_event_record_id(const dh_event *ev)
+{
+    return ev->record_id;
+}
+dh_str dh_event_host(const dh_event *ev)
+{
+    return ev->host;
+}
+dh_str dh_event_channel(const dh_event *ev)
+{
+    return ev->channel;
+}
+dh_str dh_event_provider(const dh_event *ev)
+{
+    return ev->provider;
+}
+dh_str dh_event_xml(const dh_event *ev)
+{
+    return ev->xml;
+}
+const char *dh_event_file(const dh_event *ev)
+{
+    return ev->file;
+}
+int64_t dh_event_chunk(const dh_event *ev)
+{
+    return ev->chunk;
+}
+uint64_t dh_event_offset(const dh_event *ev)
+{
+    return ev->offset;
+}
 
 int dh_event_field(const dh_event *ev, dh_field id, dh_str *out)
 {
@@ -35,7 +68,10 @@ int dh_event_field(const dh_event *ev, dh_field id, dh_str *out)
     return 1;
 }
 
-size_t dh_event_data_count(const dh_event *ev) { return ev->ndata; }
+size_t dh_event_data_count(const dh_event *ev)
+{
+    return ev->ndata;
+}
 
 const dh_kv *dh_event_data(const dh_event *ev, size_t *count)
 {

@@ -41,7 +41,7 @@ typedef struct dh_map_row {
     uint32_t event_id;
     dh_kind kind;
     int identity;
-    const dh_map_pair *pairs; /* terminated by src == NULL */
+    const dh_map_pair *pairs;  /* terminated by src == NULL */
     void (*fix)(dh_event *ev); /* optional: rules no pair can say (which of two wins) */
 } dh_map_row;
 

@@ -20,9 +20,9 @@
 #include "input/evtx/file.h"
 #include "input/sniff.h"
 
-#define OUT_LIMIT (256u << 20) /* output of one unit */
+#define OUT_LIMIT           (256u << 20) /* output of one unit */
 #define MAX_ERRORS_PER_UNIT 64
-#define MAX_FILES (1u << 22)
+#define MAX_FILES           (1u << 22)
 /* Chunks per task: one chunk (~40 us of work) per hand-off made the threads spend their
  * time waking each other; eight keep two threads at ~1.4x -> see bench/. */
 #define CHUNKS_PER_TASK 8
@@ -39,10 +39,10 @@ typedef struct scan_task {
     int kind;
     size_t file;
     int fd;
-    int64_t chunk;      /* first chunk */
+    int64_t chunk; /* first chunk */
     uint32_t nchunks;
-    uint64_t off;       /* file offset of the first chunk */
-    uint64_t len;       /* bytes of all chunks */
+    uint64_t off; /* file offset of the first chunk */
+    uint64_t len; /* bytes of all chunks */
     dh_status st;
     char msg[200];
 } scan_task;
@@ -309,8 +309,8 @@ static void worker_free(void *ctx, void *wctx)
     free(w);
 }
 
-static void unit_error(void *ctx, dh_status st, int64_t chunk, uint64_t offset,
-                       uint64_t record_id, const char *msg)
+static void unit_error(void *ctx, dh_status st, int64_t chunk, uint64_t offset, uint64_t record_id,
+                       const char *msg)
 {
     worker *w = ctx;
     scan_result *res = w->res;

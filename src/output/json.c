@@ -90,10 +90,20 @@ dh_status dh_json_string(dh_buf *out, const char *str, size_t n)
             i++;
         } else if (c < 0x20 || c == 0x7f) {
             switch (c) {
-            case '\n': *o++ = '\\'; *o++ = 'n'; break;
-            case '\r': *o++ = '\\'; *o++ = 'r'; break;
-            case '\t': *o++ = '\\'; *o++ = 't'; break;
-            default: o += esc_u(o, c);
+            case '\n':
+                *o++ = '\\';
+                *o++ = 'n';
+                break;
+            case '\r':
+                *o++ = '\\';
+                *o++ = 'r';
+                break;
+            case '\t':
+                *o++ = '\\';
+                *o++ = 't';
+                break;
+            default:
+                o += esc_u(o, c);
             }
             i++;
         } else {
@@ -131,32 +141,53 @@ dh_status dh_json_event(dh_buf *out, const dh_event *ev, unsigned flags)
 {
     dh_status st = dh_buf_putc(out, '{');
     const char *file = dh_event_file(ev);
-    if (!st) st = key(out, "file");
-    if (!st) st = dh_json_string(out, file, strlen(file));
+    if (!st)
+        st = key(out, "file");
+    if (!st)
+        st = dh_json_string(out, file, strlen(file));
     if (dh_event_chunk(ev) >= 0) {
-        if (!st) st = dh_buf_append(out, ",\"chunk\":", 9);
-        if (!st) st = dh_buf_put_i64(out, dh_event_chunk(ev));
+        if (!st)
+            st = dh_buf_append(out, ",\"chunk\":", 9);
+        if (!st)
+            st = dh_buf_put_i64(out, dh_event_chunk(ev));
     }
-    if (!st) st = dh_buf_append(out, ",\"offset\":", 10);
-    if (!st) st = dh_buf_put_u64(out, dh_event_offset(ev));
-    if (!st) st = dh_buf_append(out, ",\"record_id\":", 13);
-    if (!st) st = dh_buf_put_u64(out, dh_event_record_id(ev));
-    if (!st) st = dh_buf_append(out, ",\"time\":\"", 9);
-    if (!st) st = dh_time_put_iso(out, dh_event_time(ev));
-    if (!st) st = dh_buf_append(out, "\",\"event_id\":", 13);
-    if (!st) st = dh_buf_put_u64(out, dh_event_id(ev));
+    if (!st)
+        st = dh_buf_append(out, ",\"offset\":", 10);
+    if (!st)
+        st = dh_buf_put_u64(out, dh_event_offset(ev));
+    if (!st)
+        st = dh_buf_append(out, ",\"record_id\":", 13);
+    if (!st)
+        st = dh_buf_put_u64(out, dh_event_record_id(ev));
+    if (!st)
+        st = dh_buf_append(out, ",\"time\":\"", 9);
+    if (!st)
+        st = dh_time_put_iso(out, dh_event_time(ev));
+    if (!st)
+        st = dh_buf_append(out, "\",\"event_id\":", 13);
+    if (!st)
+        st = dh_buf_put_u64(out, dh_event_id(ev));
     dh_str s = dh_event_provider(ev);
-    if (!st) st = dh_buf_append(out, ",\"provider\":", 12);
-    if (!st) st = dh_json_string(out, s.ptr, s.len);
+    if (!st)
+        st = dh_buf_append(out, ",\"provider\":", 12);
+    if (!st)
+        st = dh_json_string(out, s.ptr, s.len);
     s = dh_event_channel(ev);
-    if (!st) st = dh_buf_append(out, ",\"channel\":", 11);
-    if (!st) st = dh_json_string(out, s.ptr, s.len);
+    if (!st)
+        st = dh_buf_append(out, ",\"channel\":", 11);
+    if (!st)
+        st = dh_json_string(out, s.ptr, s.len);
     s = dh_event_host(ev);
-    if (!st) st = dh_buf_append(out, ",\"computer\":", 12);
-    if (!st) st = dh_json_string(out, s.ptr, s.len);
-    if (!st) st = dh_buf_append(out, ",\"kind\":\"", 9);
-    if (!st) st = dh_buf_puts(out, dh_kind_name(dh_event_kind(ev)));
-    if (!st) st = dh_buf_append(out, "\",\"data\":{", 10);
+    if (!st)
+        st = dh_buf_append(out, ",\"computer\":", 12);
+    if (!st)
+        st = dh_json_string(out, s.ptr, s.len);
+    if (!st)
+        st = dh_buf_append(out, ",\"kind\":\"", 9);
+    if (!st)
+        st = dh_buf_puts(out, dh_kind_name(dh_event_kind(ev)));
+    if (!st)
+        st = dh_buf_append(out, "\",\"data\":{", 10);
     /* Names can repeat (array values, repeated elements): the first occurrence carries
      * all values of that name, as an array. */
     size_t n;
@@ -181,13 +212,17 @@ dh_status dh_json_event(dh_buf *out, const dh_event *ev, unsigned flags)
         if (!first)
             st = dh_buf_putc(out, ',');
         first = 0;
-        if (!st) st = dh_json_string(out, name.ptr, name.len);
-        if (!st) st = dh_buf_putc(out, ':');
+        if (!st)
+            st = dh_json_string(out, name.ptr, name.len);
+        if (!st)
+            st = dh_buf_putc(out, ':');
         if (!more) {
-            if (!st) st = dh_json_string(out, kv[i].value.ptr, kv[i].value.len);
+            if (!st)
+                st = dh_json_string(out, kv[i].value.ptr, kv[i].value.len);
             continue;
         }
-        if (!st) st = dh_buf_putc(out, '[');
+        if (!st)
+            st = dh_buf_putc(out, '[');
         int f2 = 1;
         for (size_t j = i; j < n && !st; j++) {
             if (kv[j].name.len != name.len || memcmp(kv[j].name.ptr, name.ptr, name.len) != 0)
@@ -195,11 +230,14 @@ dh_status dh_json_event(dh_buf *out, const dh_event *ev, unsigned flags)
             if (!f2)
                 st = dh_buf_putc(out, ',');
             f2 = 0;
-            if (!st) st = dh_json_string(out, kv[j].value.ptr, kv[j].value.len);
+            if (!st)
+                st = dh_json_string(out, kv[j].value.ptr, kv[j].value.len);
         }
-        if (!st) st = dh_buf_putc(out, ']');
+        if (!st)
+            st = dh_buf_putc(out, ']');
     }
-    if (!st) st = dh_buf_putc(out, '}');
+    if (!st)
+        st = dh_buf_putc(out, '}');
     if ((flags & DH_JSON_FIELDS) && !st) {
         st = dh_buf_append(out, ",\"fields\":{", 11);
         int f = 1;
@@ -210,11 +248,15 @@ dh_status dh_json_event(dh_buf *out, const dh_event *ev, unsigned flags)
             if (!f)
                 st = dh_buf_putc(out, ',');
             f = 0;
-            if (!st) st = key(out, dh_field_name((dh_field)id));
-            if (!st) st = dh_json_string(out, v.ptr, v.len);
+            if (!st)
+                st = key(out, dh_field_name((dh_field)id));
+            if (!st)
+                st = dh_json_string(out, v.ptr, v.len);
         }
-        if (!st) st = dh_buf_putc(out, '}');
+        if (!st)
+            st = dh_buf_putc(out, '}');
     }
-    if (!st) st = dh_buf_append(out, "}\n", 2);
+    if (!st)
+        st = dh_buf_append(out, "}\n", 2);
     return st;
 }

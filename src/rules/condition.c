@@ -37,8 +37,8 @@ static void skip_ws(parser *p)
 
 static int is_word_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '*' || c == '.' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '*' || c == '.' || c == '-';
 }
 
 /* Reads a word; returns its length (0 if none). */
@@ -291,8 +291,8 @@ static cond *parse_or(parser *p)
 cond *sigma_cond_parse(const char *text, const search_id *ids, size_t nids, char *err,
                        size_t errcap)
 {
-    parser p = {.s = text, .len = strlen(text), .ids = ids, .nids = nids, .err = err,
-                .errcap = errcap};
+    parser p = {
+        .s = text, .len = strlen(text), .ids = ids, .nids = nids, .err = err, .errcap = errcap};
     cond *c = parse_or(&p);
     if (c && !p.failed) {
         skip_ws(&p);

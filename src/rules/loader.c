@@ -17,19 +17,20 @@
 
 #include "rules/sigma.h"
 
-#define MAX_RULE_FILE (8u << 20)
+#define MAX_RULE_FILE      (8u << 20)
 #define MAX_NODES_PER_RULE 200000 /* aliases can make a small file a huge tree */
-#define MAX_VARIANTS 4096         /* alternatives of one value after windash/expand */
-#define GLOB_STAR '\x01'
-#define GLOB_ONE '\x02'
+#define MAX_VARIANTS       4096   /* alternatives of one value after windash/expand */
+#define GLOB_STAR          '\x01'
+#define GLOB_ONE           '\x02'
 
 const unsigned char sigma_lower[256] = {
-#define L4(i) (i), (i) + 1, (i) + 2, (i) + 3
+#define L4(i)  (i), (i) + 1, (i) + 2, (i) + 3
 #define L16(i) L4(i), L4((i) + 4), L4((i) + 8), L4((i) + 12)
-    L16(0), L16(16), L16(32), L16(48), '@', 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j',
-    'k', 'l', 'm', 'n', 'o', 'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z', L4(91),
-    95, L16(96), L16(112), L16(128), L16(144), L16(160), L16(176), L16(192), L16(208),
-    L16(224), L16(240),
+    L16(0),   L16(16),  L16(32),  L16(48),  '@',      'a',      'b',      'c',      'd',
+    'e',      'f',      'g',      'h',      'i',      'j',      'k',      'l',      'm',
+    'n',      'o',      'p',      'q',      'r',      's',      't',      'u',      'v',
+    'w',      'x',      'y',      'z',      L4(91),   95,       L16(96),  L16(112), L16(128),
+    L16(144), L16(160), L16(176), L16(192), L16(208), L16(224), L16(240),
 #undef L4
 #undef L16
 };
@@ -93,8 +94,7 @@ static int is_null(const yaml_node_t *n)
     if (!n || n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
         return 0;
     const char *v = (const char *)n->data.scalar.value;
-    return !*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") ||
-           !strcmp(v, "NULL");
+    return !*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") || !strcmp(v, "NULL");
 }
 
 static yaml_node_t *map_get(ctx *c, yaml_node_t *map, const char *key)
@@ -192,19 +192,32 @@ static const struct {
     unsigned flag;
     unsigned requires;
 } modifiers[] = {
-    {"contains", M_CONTAINS, 0},   {"startswith", M_STARTSWITH, 0},
-    {"endswith", M_ENDSWITH, 0},   {"all", M_ALL, 0},
-    {"re", M_RE, 0},               {"cidr", M_CIDR, 0},
-    {"windash", M_WINDASH, 0},     {"base64", M_BASE64, 0},
-    {"base64offset", M_BASE64OFFSET, 0}, {"utf16le", M_UTF16LE, 0},
-    {"wide", M_UTF16LE, 0},        {"utf16be", M_UTF16BE, 0},
-    {"utf16", M_UTF16LE, 0},       {"exists", M_EXISTS, 0},
-    {"cased", M_CASED, 0},         {"fieldref", M_FIELDREF, 0},
-    {"gt", M_GT, 0},               {"gte", M_GTE, 0},
-    {"lt", M_LT, 0},               {"lte", M_LTE, 0},
-    {"expand", M_EXPAND, 0},       {"i", M_RE_I, M_RE},
-    {"ignorecase", M_RE_I, M_RE},  {"m", M_RE_M, M_RE},
-    {"multiline", M_RE_M, M_RE},   {"s", M_RE_S, M_RE},
+    {"contains", M_CONTAINS, 0},
+    {"startswith", M_STARTSWITH, 0},
+    {"endswith", M_ENDSWITH, 0},
+    {"all", M_ALL, 0},
+    {"re", M_RE, 0},
+    {"cidr", M_CIDR, 0},
+    {"windash", M_WINDASH, 0},
+    {"base64", M_BASE64, 0},
+    {"base64offset", M_BASE64OFFSET, 0},
+    {"utf16le", M_UTF16LE, 0},
+    {"wide", M_UTF16LE, 0},
+    {"utf16be", M_UTF16BE, 0},
+    {"utf16", M_UTF16LE, 0},
+    {"exists", M_EXISTS, 0},
+    {"cased", M_CASED, 0},
+    {"fieldref", M_FIELDREF, 0},
+    {"gt", M_GT, 0},
+    {"gte", M_GTE, 0},
+    {"lt", M_LT, 0},
+    {"lte", M_LTE, 0},
+    {"expand", M_EXPAND, 0},
+    {"i", M_RE_I, M_RE},
+    {"ignorecase", M_RE_I, M_RE},
+    {"m", M_RE_M, M_RE},
+    {"multiline", M_RE_M, M_RE},
+    {"s", M_RE_S, M_RE},
     {"dotall", M_RE_S, M_RE},
 };
 
@@ -340,8 +353,7 @@ static int expand(ctx *c, const yaml_node_t *vn, const bytes *in, blist *out)
 /* windash: a '-' that starts a word may also be '/', en dash, em dash or horizontal bar. */
 static int windash(ctx *c, const yaml_node_t *vn, const bytes *in, size_t from, blist *out)
 {
-    static const char *const dashes[] = {"-", "/", "\xe2\x80\x93", "\xe2\x80\x94",
-                                         "\xe2\x80\x95"};
+    static const char *const dashes[] = {"-", "/", "\xe2\x80\x93", "\xe2\x80\x94", "\xe2\x80\x95"};
     for (size_t i = from; i < in->n; i++) {
         if (in->p[i] == '-' && (i == 0 || in->p[i - 1] == ' ')) {
             for (size_t d = 0; d < 5; d++) {
@@ -459,7 +471,9 @@ static int base64_variants(const bytes *in, int offset, blist *out)
         free(buf);
         if (!e)
             return -1;
-        size_t trim_end = ((in->n + (size_t)i) % 3 == 1) ? 3 : ((in->n + (size_t)i) % 3 == 2) ? 2 : 0;
+        size_t trim_end = ((in->n + (size_t)i) % 3 == 1)   ? 3
+                          : ((in->n + (size_t)i) % 3 == 2) ? 2
+                                                           : 0;
         size_t s0 = start[i], e0 = n >= trim_end ? n - trim_end : 0;
         int rc = e0 > s0 ? bl_push(out, e + s0, e0 - s0) : 0;
         free(e);
@@ -523,10 +537,10 @@ static int field_ref_resolve(const char *name, field_ref *f)
         const char *name;
         int id;
     } envelope[] = {
-        {"EventID", FIELD_EVENT_ID},          {"Channel", FIELD_CHANNEL},
-        {"Provider_Name", FIELD_PROVIDER},    {"Provider", FIELD_PROVIDER},
-        {"Computer", FIELD_COMPUTER},         {"ComputerName", FIELD_COMPUTER},
-        {"Hostname", FIELD_COMPUTER},         {"EventRecordID", FIELD_RECORD_ID},
+        {"EventID", FIELD_EVENT_ID},       {"Channel", FIELD_CHANNEL},
+        {"Provider_Name", FIELD_PROVIDER}, {"Provider", FIELD_PROVIDER},
+        {"Computer", FIELD_COMPUTER},      {"ComputerName", FIELD_COMPUTER},
+        {"Hostname", FIELD_COMPUTER},      {"EventRecordID", FIELD_RECORD_ID},
     };
     f->len = strlen(name);
     f->name = dups(name);
@@ -567,8 +581,7 @@ static void needle_free(needle *n)
 }
 
 /* One value of a field test into its group of alternative needles. */
-static int compile_value(ctx *c, const yaml_node_t *vn, unsigned mods, int keyword,
-                         needle_group *g)
+static int compile_value(ctx *c, const yaml_node_t *vn, unsigned mods, int keyword, needle_group *g)
 {
     const char *v = scalar(vn);
     needle nd;
@@ -604,13 +617,18 @@ static int compile_value(ctx *c, const yaml_node_t *vn, unsigned mods, int keywo
             return -1;
         }
         nd.kind = N_NUM;
-        nd.cmp = (mods & M_GT) ? CMP_GT : (mods & M_GTE) ? CMP_GTE : (mods & M_LT) ? CMP_LT : CMP_LTE;
+        nd.cmp = (mods & M_GT)    ? CMP_GT
+                 : (mods & M_GTE) ? CMP_GTE
+                 : (mods & M_LT)  ? CMP_LT
+                                  : CMP_LTE;
         return group_push(g, &nd);
     }
     if (mods & M_FIELDREF) {
         nd.kind = N_FIELDREF;
-        nd.ref_mode = (mods & M_CONTAINS) ? N_CONTAINS : (mods & M_STARTSWITH) ? N_STARTS
-                      : (mods & M_ENDSWITH) ? N_ENDS : N_EQ;
+        nd.ref_mode = (mods & M_CONTAINS)     ? N_CONTAINS
+                      : (mods & M_STARTSWITH) ? N_STARTS
+                      : (mods & M_ENDSWITH)   ? N_ENDS
+                                              : N_EQ;
         if (field_ref_resolve(v, &nd.ref))
             return -1;
         return group_push(g, &nd);
@@ -729,8 +747,10 @@ static int compile_value(ctx *c, const yaml_node_t *vn, unsigned mods, int keywo
             x.s = p;
             x.len = k;
         } else {
-            x.kind = contains ? N_CONTAINS : (mods & M_STARTSWITH) ? N_STARTS
-                     : (mods & M_ENDSWITH) ? N_ENDS : N_EQ;
+            x.kind = contains                ? N_CONTAINS
+                     : (mods & M_STARTSWITH) ? N_STARTS
+                     : (mods & M_ENDSWITH)   ? N_ENDS
+                                             : N_EQ;
             x.s = u.p;
             x.len = u.n;
         }
@@ -1007,8 +1027,9 @@ static dh_rule *compile_rule(ctx *c, yaml_node_t *root)
         get_strings(c, map_get(c, root, "falsepositives"), &r->falsepositives, "falsepositives"))
         goto fail;
     yaml_node_t *guide = map_get(c, root, "guide");
-    if (guide && (get_strings(c, map_get(c, guide, "investigate"), &r->guide[0], "guide.investigate") ||
-                  get_strings(c, map_get(c, guide, "respond"), &r->guide[1], "guide.respond")))
+    if (guide &&
+        (get_strings(c, map_get(c, guide, "investigate"), &r->guide[0], "guide.investigate") ||
+         get_strings(c, map_get(c, guide, "respond"), &r->guide[1], "guide.respond")))
         goto fail;
 
     yaml_node_t *ls = map_get(c, root, "logsource");
@@ -1022,8 +1043,8 @@ static dh_rule *compile_rule(ctx *c, yaml_node_t *root)
     if (!r->ls_category || !r->ls_product || !r->ls_service)
         goto fail;
     const char *channel = NULL;
-    const char *why = sigma_logsource(r->ls_category, r->ls_product, r->ls_service, &r->kinds,
-                                      &channel);
+    const char *why =
+        sigma_logsource(r->ls_category, r->ls_product, r->ls_service, &r->kinds, &channel);
     if (why) {
         set_err(c, ls, "%s (category '%s', product '%s', service '%s')", why, r->ls_category,
                 r->ls_product, r->ls_service);
@@ -1086,8 +1107,8 @@ static dh_rule *compile_rule(ctx *c, yaml_node_t *root)
         if (!r->cond) {
             r->cond = one;
         } else {
-            cond *or = calloc(1, sizeof *or);
-            if (!or) {
+            cond * or = calloc(1, sizeof * or);
+            if (! or) {
                 sigma_cond_free(one);
                 list_free(&conds);
                 goto fail;
@@ -1095,7 +1116,7 @@ static dh_rule *compile_rule(ctx *c, yaml_node_t *root)
             or->op = C_OR;
             or->a = r->cond;
             or->b = one;
-            r->cond = or;
+            r->cond = or ;
         }
     }
     list_free(&conds);
@@ -1222,9 +1243,8 @@ dh_status dh_ruleset_add_text(dh_ruleset *rs, const char *text, size_t len, cons
                 sigma_rule_free(r);
                 st = st == DH_OK ? DH_ERR_FORMAT : st;
             } else if (rs->n == rs->cap &&
-                       !(rs->rules = realloc(rs->rules,
-                                             (rs->cap = rs->cap ? rs->cap * 2 : 64) *
-                                                 sizeof *rs->rules))) {
+                       !(rs->rules = realloc(rs->rules, (rs->cap = rs->cap ? rs->cap * 2 : 64) *
+                                                            sizeof *rs->rules))) {
                 sigma_rule_free(r);
                 yaml_document_delete(&doc);
                 yaml_parser_delete(&parser);

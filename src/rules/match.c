@@ -11,7 +11,7 @@
 #include "rules/sigma.h"
 
 #define GLOB_STAR '\x01'
-#define GLOB_ONE '\x02'
+#define GLOB_ONE  '\x02'
 
 struct dh_matcher {
     const dh_ruleset *rs;
@@ -177,9 +177,15 @@ static int each_value(dh_matcher *m, const field_ref *f, const dh_event *ev, con
         *present = 1;
         return fn(m, nd, ev, (dh_str){num, (size_t)k});
     }
-    case FIELD_CHANNEL: *present = 1; return fn(m, nd, ev, dh_event_channel(ev));
-    case FIELD_PROVIDER: *present = 1; return fn(m, nd, ev, dh_event_provider(ev));
-    case FIELD_COMPUTER: *present = 1; return fn(m, nd, ev, dh_event_host(ev));
+    case FIELD_CHANNEL:
+        *present = 1;
+        return fn(m, nd, ev, dh_event_channel(ev));
+    case FIELD_PROVIDER:
+        *present = 1;
+        return fn(m, nd, ev, dh_event_provider(ev));
+    case FIELD_COMPUTER:
+        *present = 1;
+        return fn(m, nd, ev, dh_event_host(ev));
     case FIELD_KEYWORDS: {
         size_t n;
         const dh_kv *kv = dh_event_data(ev, &n);
@@ -266,24 +272,33 @@ static int value_matches(dh_matcher *m, const needle *nd, const dh_event *ev, dh
     case N_ENDS:
         return v.len >= nd->len && (nd->cased ? !memcmp(v.ptr + v.len - nd->len, nd->s, nd->len)
                                               : ci_eq(v.ptr + v.len - nd->len, nd->s, nd->len));
-    case N_GLOB: return glob(nd->s, nd->len, v.ptr, v.len, nd->cased);
+    case N_GLOB:
+        return glob(nd->s, nd->len, v.ptr, v.len, nd->cased);
     case N_RE:
         return pcre2_match(nd->re, (PCRE2_SPTR)v.ptr, v.len, 0, 0, m->md, NULL) >= 0;
-    case N_CIDR: return cidr_match(nd, v.ptr, v.len);
+    case N_CIDR:
+        return cidr_match(nd, v.ptr, v.len);
     case N_NUM: {
         double x;
         if (parse_num(v.ptr, v.len, &x))
             return 0;
         switch (nd->cmp) {
-        case CMP_GT: return x > nd->num;
-        case CMP_GTE: return x >= nd->num;
-        case CMP_LT: return x < nd->num;
-        default: return x <= nd->num;
+        case CMP_GT:
+            return x > nd->num;
+        case CMP_GTE:
+            return x >= nd->num;
+        case CMP_LT:
+            return x < nd->num;
+        default:
+            return x <= nd->num;
         }
     }
-    case N_FIELDREF: return fieldref_matches(m, nd, ev, v);
-    case N_NULL: return v.len == 0;
-    default: return 0;
+    case N_FIELDREF:
+        return fieldref_matches(m, nd, ev, v);
+    case N_NULL:
+        return v.len == 0;
+    default:
+        return 0;
     }
 }
 
@@ -338,10 +353,14 @@ static int search_matches(dh_matcher *m, const search_id *s, const dh_event *ev)
 static int eval(dh_matcher *m, const dh_rule *r, const cond *c, const dh_event *ev)
 {
     switch (c->op) {
-    case C_REF: return search_matches(m, &r->ids[c->ref], ev);
-    case C_AND: return eval(m, r, c->a, ev) && eval(m, r, c->b, ev);
-    case C_OR: return eval(m, r, c->a, ev) || eval(m, r, c->b, ev);
-    case C_NOT: return !eval(m, r, c->a, ev);
+    case C_REF:
+        return search_matches(m, &r->ids[c->ref], ev);
+    case C_AND:
+        return eval(m, r, c->a, ev) && eval(m, r, c->b, ev);
+    case C_OR:
+        return eval(m, r, c->a, ev) || eval(m, r, c->b, ev);
+    case C_NOT:
+        return !eval(m, r, c->a, ev);
     case C_OF: {
         unsigned need = c->count ? c->count : (unsigned)c->nrefs, got = 0;
         for (size_t i = 0; i < c->nrefs; i++) {
@@ -352,7 +371,8 @@ static int eval(dh_matcher *m, const dh_rule *r, const cond *c, const dh_event *
         }
         return got >= need;
     }
-    case C_TRUE: return 1;
+    case C_TRUE:
+        return 1;
     }
     return 0;
 }
@@ -404,13 +424,20 @@ dh_status dh_ruleset_finish(dh_ruleset *rs)
     return DH_OK;
 }
 
-size_t dh_ruleset_count(const dh_ruleset *rs) { return rs->n; }
-const dh_rule *dh_ruleset_rule(const dh_ruleset *rs, size_t i) { return i < rs->n ? rs->rules[i] : NULL; }
+size_t dh_ruleset_count(const dh_ruleset *rs)
+{
+    return rs->n;
+}
+const dh_rule *dh_ruleset_rule(const dh_ruleset *rs, size_t i)
+{
+    return i < rs->n ? rs->rules[i] : NULL;
+}
 
 const dh_rule *dh_ruleset_find(const dh_ruleset *rs, const char *key)
 {
     for (size_t i = 0; i < rs->n; i++)
-        if (!strcmp(rs->rules[i]->id, key) || (*rs->rules[i]->name && !strcmp(rs->rules[i]->name, key)))
+        if (!strcmp(rs->rules[i]->id, key) ||
+            (*rs->rules[i]->name && !strcmp(rs->rules[i]->name, key)))
             return rs->rules[i];
     for (size_t i = 0; i < rs->n; i++)
         if (!strcmp(rs->rules[i]->title, key))
@@ -427,23 +454,62 @@ int dh_rule_meets(const dh_rule *r, dh_kind kind, const char *channel, size_t ch
     return strlen(r->channel) == channel_len && !strncasecmp(r->channel, channel, channel_len);
 }
 
-size_t dh_rule_index(const dh_rule *r) { return r->index; }
-const char *dh_rule_id(const dh_rule *r) { return r->id; }
-const char *dh_rule_name(const dh_rule *r) { return r->name; }
-const char *dh_rule_title(const dh_rule *r) { return r->title; }
-const char *dh_rule_status(const dh_rule *r) { return r->status; }
-const char *dh_rule_description(const dh_rule *r) { return r->description; }
-const char *dh_rule_origin(const dh_rule *r) { return r->origin; }
-dh_level dh_rule_level(const dh_rule *r) { return r->level; }
-const char *dh_rule_confidence(const dh_rule *r) { return r->confidence; }
-size_t dh_rule_tag_count(const dh_rule *r) { return r->tags.n; }
-const char *dh_rule_tag(const dh_rule *r, size_t i) { return i < r->tags.n ? r->tags.v[i] : ""; }
-size_t dh_rule_falsepositive_count(const dh_rule *r) { return r->falsepositives.n; }
+size_t dh_rule_index(const dh_rule *r)
+{
+    return r->index;
+}
+const char *dh_rule_id(const dh_rule *r)
+{
+    return r->id;
+}
+const char *dh_rule_name(const dh_rule *r)
+{
+    return r->name;
+}
+const char *dh_rule_title(const dh_rule *r)
+{
+    return r->title;
+}
+const char *dh_rule_status(const dh_rule *r)
+{
+    return r->status;
+}
+const char *dh_rule_description(const dh_rule *r)
+{
+    return r->description;
+}
+const char *dh_rule_origin(const dh_rule *r)
+{
+    return r->origin;
+}
+dh_level dh_rule_level(const dh_rule *r)
+{
+    return r->level;
+}
+const char *dh_rule_confidence(const dh_rule *r)
+{
+    return r->confidence;
+}
+size_t dh_rule_tag_count(const dh_rule *r)
+{
+    return r->tags.n;
+}
+const char *dh_rule_tag(const dh_rule *r, size_t i)
+{
+    return i < r->tags.n ? r->tags.v[i] : "";
+}
+size_t dh_rule_falsepositive_count(const dh_rule *r)
+{
+    return r->falsepositives.n;
+}
 const char *dh_rule_falsepositive(const dh_rule *r, size_t i)
 {
     return i < r->falsepositives.n ? r->falsepositives.v[i] : "";
 }
-size_t dh_rule_guide_count(const dh_rule *r, int which) { return which == 0 || which == 1 ? r->guide[which].n : 0; }
+size_t dh_rule_guide_count(const dh_rule *r, int which)
+{
+    return which == 0 || which == 1 ? r->guide[which].n : 0;
+}
 const char *dh_rule_guide_step(const dh_rule *r, int which, size_t i)
 {
     return (which == 0 || which == 1) && i < r->guide[which].n ? r->guide[which].v[i] : "";
@@ -494,12 +560,16 @@ static void put(sbuf *b, const char *s, size_t n)
         b->p[b->len < b->cap ? b->len : b->cap - 1] = 0;
 }
 
-static void puts_(sbuf *b, const char *s) { put(b, s, strlen(s)); }
+static void puts_(sbuf *b, const char *s)
+{
+    put(b, s, strlen(s));
+}
 
 static void put_needle_text(sbuf *b, const needle *nd)
 {
-    static const char *const kinds[] = {"equals", "contains", "startswith", "endswith", "glob",
-                                        "re", "cidr", "number", "exists", "null", "fieldref"};
+    static const char *const kinds[] = {"equals", "contains", "startswith", "endswith",
+                                        "glob",   "re",       "cidr",       "number",
+                                        "exists", "null",     "fieldref"};
     puts_(b, kinds[nd->kind]);
     if (nd->cased)
         puts_(b, "(cased)");
@@ -547,7 +617,9 @@ static void put_needle_text(sbuf *b, const needle *nd)
 static void describe_cond(sbuf *b, const dh_rule *r, const cond *c)
 {
     switch (c->op) {
-    case C_REF: puts_(b, r->ids[c->ref].name); break;
+    case C_REF:
+        puts_(b, r->ids[c->ref].name);
+        break;
     case C_AND:
     case C_OR:
         puts_(b, "(");
@@ -575,7 +647,9 @@ static void describe_cond(sbuf *b, const dh_rule *r, const cond *c)
         puts_(b, "]");
         break;
     }
-    case C_TRUE: puts_(b, "true"); break;
+    case C_TRUE:
+        puts_(b, "true");
+        break;
     }
 }
 

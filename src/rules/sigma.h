@@ -35,14 +35,14 @@ typedef struct field_ref {
 } field_ref;
 
 enum needle_kind {
-    N_EQ,       /* whole value */
+    N_EQ, /* whole value */
     N_CONTAINS,
     N_STARTS,
     N_ENDS,
-    N_GLOB,     /* with * and ? */
+    N_GLOB, /* with * and ? */
     N_RE,
     N_CIDR,
-    N_NUM,      /* gt/gte/lt/lte */
+    N_NUM, /* gt/gte/lt/lte */
     N_EXISTS,
     N_NULL,     /* absent or empty */
     N_FIELDREF, /* equal (or contains/startswith/endswith) to another field's value */
@@ -53,17 +53,17 @@ enum num_cmp { CMP_GT, CMP_GTE, CMP_LT, CMP_LTE };
 typedef struct needle {
     uint8_t kind;
     uint8_t cased;
-    uint8_t cmp;        /* N_NUM */
-    uint8_t exists;     /* N_EXISTS: wanted presence */
-    uint8_t ref_mode;   /* N_FIELDREF: N_EQ, N_CONTAINS, N_STARTS, N_ENDS */
-    char *s;            /* lowered unless cased; the glob pattern for N_GLOB */
+    uint8_t cmp;      /* N_NUM */
+    uint8_t exists;   /* N_EXISTS: wanted presence */
+    uint8_t ref_mode; /* N_FIELDREF: N_EQ, N_CONTAINS, N_STARTS, N_ENDS */
+    char *s;          /* lowered unless cased; the glob pattern for N_GLOB */
     size_t len;
     pcre2_code *re;
     double num;
-    uint8_t family;     /* N_CIDR: 4 or 6 */
+    uint8_t family; /* N_CIDR: 4 or 6 */
     uint8_t addr[16];
     unsigned prefix;
-    field_ref ref;      /* N_FIELDREF */
+    field_ref ref; /* N_FIELDREF */
 } needle;
 
 /* One value of a field test with its alternatives (windash and base64offset variants,
@@ -77,19 +77,19 @@ typedef struct field_test {
     field_ref field;
     needle_group *g;
     size_t ng;
-    int all;            /* every value must match (|all); else any */
-    int presence;       /* 1: the test is about presence only (exists, null) */
-    char *text;         /* "Field|mod|mod" as written, for describe */
+    int all;      /* every value must match (|all); else any */
+    int presence; /* 1: the test is about presence only (exists, null) */
+    char *text;   /* "Field|mod|mod" as written, for describe */
 } field_test;
 
 typedef struct selection {
-    field_test *t;      /* AND */
+    field_test *t; /* AND */
     size_t nt;
 } selection;
 
 typedef struct search_id {
     char *name;
-    selection *sel;     /* OR */
+    selection *sel; /* OR */
     size_t nsel;
 } search_id;
 
@@ -97,9 +97,9 @@ enum cond_op { C_REF, C_AND, C_OR, C_NOT, C_OF, C_TRUE };
 
 typedef struct cond {
     uint8_t op;
-    int ref;            /* C_REF: search id index */
-    unsigned count;     /* C_OF: how many must hold; 0 = all */
-    int *refs;          /* C_OF: search ids */
+    int ref;        /* C_REF: search id index */
+    unsigned count; /* C_OF: how many must hold; 0 = all */
+    int *refs;      /* C_OF: search ids */
     size_t nrefs;
     struct cond *a, *b; /* C_AND/C_OR: both; C_NOT: a */
 } cond;

@@ -24,8 +24,8 @@ static unsigned touch(dh_str s)
 static dh_status on_event(void *ctx, const dh_event *ev)
 {
     unsigned *h = ctx;
-    *h += touch(dh_event_host(ev)) + touch(dh_event_channel(ev)) +
-          touch(dh_event_provider(ev)) + touch(dh_event_xml(ev));
+    *h += touch(dh_event_host(ev)) + touch(dh_event_channel(ev)) + touch(dh_event_provider(ev)) +
+          touch(dh_event_xml(ev));
     *h += dh_event_id(ev) + (unsigned)dh_event_record_id(ev) + (unsigned)dh_event_time(ev);
     size_t n = 0;
     const dh_kv *kv = dh_event_data(ev, &n);
@@ -39,8 +39,8 @@ static dh_status on_event(void *ctx, const dh_event *ev)
     return DH_OK;
 }
 
-static void on_error(void *ctx, dh_status st, int64_t chunk, uint64_t offset,
-                     uint64_t record_id, const char *msg)
+static void on_error(void *ctx, dh_status st, int64_t chunk, uint64_t offset, uint64_t record_id,
+                     const char *msg)
 {
     unsigned *h = ctx;
     (void)st;

@@ -39,18 +39,35 @@ static void make_event(dh_event *ev, dh_kv *kv, const char *provider, uint32_t i
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const proc[] = {
-        "Image", "C:\\Windows\\System32\\cmd.exe", "CommandLine",
+        "Image",
+        "C:\\Windows\\System32\\cmd.exe",
+        "CommandLine",
         "cmd.exe /Q /c whoami 1> \\\\127.0.0.1\\ADMIN$\\__1556656511.61 2>&1",
-        "ParentImage", "C:\\Windows\\System32\\mmc.exe", "ParentCommandLine",
-        "C:\\Windows\\system32\\mmc.exe -Embedding", "User", "IEWIN7\\IEUser", "LogonId",
-        "0x1ea3c6", NULL};
-    static const char *const net[] = {"Image", "C:\\Windows\\System32\\mmc.exe", "Initiated",
-                                      "false", "SourceIp", "10.0.2.18", "SourcePort", "49163",
-                                      "DestinationIp", "fe80::1", "DestinationPort", "33474",
+        "ParentImage",
+        "C:\\Windows\\System32\\mmc.exe",
+        "ParentCommandLine",
+        "C:\\Windows\\system32\\mmc.exe -Embedding",
+        "User",
+        "IEWIN7\\IEUser",
+        "LogonId",
+        "0x1ea3c6",
+        NULL};
+    static const char *const net[] = {"Image",
+                                      "C:\\Windows\\System32\\mmc.exe",
+                                      "Initiated",
+                                      "false",
+                                      "SourceIp",
+                                      "10.0.2.18",
+                                      "SourcePort",
+                                      "49163",
+                                      "DestinationIp",
+                                      "fe80::1",
+                                      "DestinationPort",
+                                      "33474",
                                       NULL};
-    static const char *const logon[] = {"LogonType", "3", "IpAddress", "10.23.123.11",
-                                        "TargetUserName", "admmig", "TargetLogonId",
-                                        "0x542957e", NULL};
+    static const char *const logon[] = {
+        "LogonType",     "3",         "IpAddress", "10.23.123.11", "TargetUserName", "admmig",
+        "TargetLogonId", "0x542957e", NULL};
     dh_ruleset *rs;
     if (dh_ruleset_new(&rs))
         return 0;

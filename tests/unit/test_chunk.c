@@ -15,7 +15,8 @@
 
 #include "input/evtx/evtx.h"
 
-#define MMC_FILE DH_CORPUS_DIR "/EVTX-ATTACK-SAMPLES/Lateral Movement/LM_impacket_docmexec_mmc_sysmon_01.evtx"
+#define MMC_FILE                                                                                   \
+    DH_CORPUS_DIR "/EVTX-ATTACK-SAMPLES/Lateral Movement/LM_impacket_docmexec_mmc_sysmon_01.evtx"
 #define MMC_RECORDS 9
 
 typedef struct seen {
@@ -291,8 +292,8 @@ static void scan_file_and_missing(void **state)
     dh_scan_opts_init(&o);
     o.threads = 2;
     scan_seen s = {0};
-    dh_scan_callbacks cb = {.ctx = &s, .worker_new = scan_worker, .on_event = scan_event,
-                            .on_error = scan_error};
+    dh_scan_callbacks cb = {
+        .ctx = &s, .worker_new = scan_worker, .on_event = scan_event, .on_error = scan_error};
     dh_scan_stats st;
     const char *paths[] = {MMC_FILE};
     assert_int_equal(dh_scan_run(paths, 1, &o, &cb, &st), DH_OK);

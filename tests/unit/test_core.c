@@ -131,7 +131,7 @@ static void utf16(const uint8_t *p, size_t units, const char *want, size_t want_
     assert_buf(&b, want, want_len);
     dh_buf_free(&b);
 }
-#define UTF16(bytes, want) \
+#define UTF16(bytes, want)                                                                         \
     utf16((const uint8_t *)(bytes), (sizeof(bytes) - 1) / 2, (want), sizeof(want) - 1)
 
 static void utf16_basic(void **state)
@@ -161,7 +161,10 @@ static void utf16_surrogates(void **state)
     /* Lone low surrogate. */
     UTF16("\x00\xdex\0", "\xef\xbf\xbdx");
     /* High surrogate followed by a non-surrogate: U+FFFD, then the character kept. */
-    UTF16("\x3d\xd8" "A\0", "\xef\xbf\xbd" "A");
+    UTF16("\x3d\xd8"
+          "A\0",
+          "\xef\xbf\xbd"
+          "A");
     /* Two high surrogates then a low one: the first is lone, the second pairs. */
     UTF16("\x3d\xd8\x3d\xd8\x00\xde", "\xef\xbf\xbd\xf0\x9f\x98\x80");
     /* Reversed pair: two replacement characters. */
@@ -174,12 +177,24 @@ static void utf16_fast_paths(void **state)
     /* 21 ASCII units (the 8- and 4-unit steps), then non-ASCII in the middle of a block. */
     UTF16("A\0B\0C\0D\0E\0F\0G\0H\0I\0J\0K\0L\0M\0N\0O\0P\0Q\0R\0S\0T\0U\0",
           "ABCDEFGHIJKLMNOPQRSTU");
-    UTF16("a\0b\0c\0\xe9\0d\0e\0f\0g\0h\0i\0j\0k\0", "abc\xc3\xa9" "defghijk");
+    UTF16("a\0b\0c\0\xe9\0d\0e\0f\0g\0h\0i\0j\0k\0", "abc\xc3\xa9"
+                                                     "defghijk");
     /* A unit of 0x0180 must not pass the ASCII mask test. */
-    UTF16("a\0b\0c\0d\0\x80\x01" "f\0g\0h\0", "abcd\xc6\x80" "fgh");
+    UTF16("a\0b\0c\0d\0\x80\x01"
+          "f\0g\0h\0",
+          "abcd\xc6\x80"
+          "fgh");
     /* A surrogate pair straddling an 8-unit block boundary. */
-    UTF16("1\0" "2\0" "3\0" "4\0" "5\0" "6\0" "7\0\x3d\xd8\x00\xde" "9\0",
-          "1234567\xf0\x9f\x98\x80" "9");
+    UTF16("1\0"
+          "2\0"
+          "3\0"
+          "4\0"
+          "5\0"
+          "6\0"
+          "7\0\x3d\xd8\x00\xde"
+          "9\0",
+          "1234567\xf0\x9f\x98\x80"
+          "9");
 }
 
 static void utf16_unaligned_and_capped(void **state)

@@ -99,9 +99,13 @@ static void json_sse_blocks(void **state)
         esc(in, sizeof in, want);
     }
     /* Bytes >= 0x80 inside a block leave the fast path and are validated. */
-    ESC("0123456789abcde\xff" "0123456789abcdef", "\"0123456789abcde\\ufffd0123456789abcdef\"");
-    ESC("0123456789abcd\xc3\xa9" "0123456789abcdef",
-        "\"0123456789abcd\xc3\xa9" "0123456789abcdef\"");
+    ESC("0123456789abcde\xff"
+        "0123456789abcdef",
+        "\"0123456789abcde\\ufffd0123456789abcdef\"");
+    ESC("0123456789abcd\xc3\xa9"
+        "0123456789abcdef",
+        "\"0123456789abcd\xc3\xa9"
+        "0123456789abcdef\"");
     ESC("0123456789abcde\x7f", "\"0123456789abcde\\u007f\"");
     ESC("0123456789abcde\"", "\"0123456789abcde\\\"\"");
 }
@@ -124,12 +128,9 @@ static void json_respects_cap(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(json_plain_and_quotes),
-        cmocka_unit_test(json_controls),
-        cmocka_unit_test(json_valid_utf8_kept),
-        cmocka_unit_test(json_invalid_utf8),
-        cmocka_unit_test(json_sse_blocks),
-        cmocka_unit_test(json_respects_cap),
+        cmocka_unit_test(json_plain_and_quotes), cmocka_unit_test(json_controls),
+        cmocka_unit_test(json_valid_utf8_kept),  cmocka_unit_test(json_invalid_utf8),
+        cmocka_unit_test(json_sse_blocks),       cmocka_unit_test(json_respects_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
 /* Regression tests for bugs found in src/ by the test suite and the fuzzer. Each case
- * names the bug; the suite fails until the fix lands (and then guards it). Data reproducers live under
- * tests/data/ (fuzz-crashes/ replays through the fuzz target). */
+ * names the bug; the suite fails until the fix lands (and then guards it). Data reproducers live
+ * under tests/data/ (fuzz-crashes/ replays through the fuzz target). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,8 +15,8 @@
 #include "input/evtx/evtx.h"
 #include "output/json.h"
 
-/* Fixed in b963630. dh_buf_reserve(b, 0) on a buffer that never held anything returns b->data + b->len,
- * i.e. NULL + 0 (undefined behaviour), which every caller reads as "out of memory": an
+/* Fixed in b963630. dh_buf_reserve(b, 0) on a buffer that never held anything returns b->data +
+ * b->len, i.e. NULL + 0 (undefined behaviour), which every caller reads as "out of memory": an
  * empty string or an empty binary value fails with DH_ERR_NOMEM when it is the first
  * thing written to a fresh buffer. */
 static void empty_conversions_on_fresh_buffer(void **state)

@@ -62,8 +62,8 @@ static void v_integers(void **state)
 static void v_floats_and_bool(void **state)
 {
     (void)state;
-    VAL(0x0b, "\x00\x00\xc0\x3f", "1.5");       /* float 1.5 */
-    VAL(0x0b, "\x00\x00\x20\xc1", "-10");       /* float -10 */
+    VAL(0x0b, "\x00\x00\xc0\x3f", "1.5");                 /* float 1.5 */
+    VAL(0x0b, "\x00\x00\x20\xc1", "-10");                 /* float -10 */
     VAL(0x0c, "\x00\x00\x00\x00\x00\x00\x04\x40", "2.5"); /* double 2.5 */
     VAL(0x0c, "\x00\x00\x00\x00\x00\x00\x00\x00", "0");
     VAL(0x0d, "\x01\x00\x00\x00", "true");

@@ -21,14 +21,14 @@
 #include "dcomhunt/rules.h"
 #include "input/event_impl.h"
 
-#define MAX_LINES 200000
+#define MAX_LINES    200000
 #define MAX_REPORTED 40 /* failures printed in full; the rest are only counted */
 
 static unsigned reported;
-#define REPORT(...)                                                                          \
-    do {                                                                                     \
-        if (reported++ < MAX_REPORTED)                                                       \
-            fprintf(stderr, __VA_ARGS__);                                                    \
+#define REPORT(...)                                                                                \
+    do {                                                                                           \
+        if (reported++ < MAX_REPORTED)                                                             \
+            fprintf(stderr, __VA_ARGS__);                                                          \
     } while (0)
 
 typedef struct diag_capture {
@@ -192,7 +192,7 @@ static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsign
     ph_list ph = {{0}, {0}, {0}, 0};
     FILE *f = fopen(path, "r");
     if (!f) {
-        REPORT( "%s: cannot open\n", path);
+        REPORT("%s: cannot open\n", path);
         (*failed)++;
         return -1;
     }
@@ -213,7 +213,7 @@ static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsign
         char *l = lines[i];
         if (strncmp(l, "--- ", 4) != 0) {
             if (l[0] && l[0] != '#') {
-                REPORT( "%s:%zu: stray line outside a section\n", path, i + 1);
+                REPORT("%s:%zu: stray line outside a section\n", path, i + 1);
                 (*failed)++;
             }
             i++;
@@ -257,7 +257,7 @@ static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsign
                     fclose(rf);
                 }
                 if (!text) {
-                    REPORT( "%s:%zu: cannot read %s\n", path, head + 1, h + 10);
+                    REPORT("%s:%zu: cannot read %s\n", path, head + 1, h + 10);
                     (*failed)++;
                     mode = 0;
                     continue;
@@ -280,14 +280,14 @@ static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsign
                 if (dc.errors == 1 && dh_ruleset_count(rs) == 0 && strstr(dc.last, want)) {
                     (*passed)++;
                 } else {
-                    REPORT( "%s:%zu: rule should be refused with '%s'; got %u refusals, "
-                                    "%zu loaded, last reason '%s'\n",
-                            path, head + 1, want, dc.errors, dh_ruleset_count(rs), dc.last);
+                    REPORT("%s:%zu: rule should be refused with '%s'; got %u refusals, "
+                           "%zu loaded, last reason '%s'\n",
+                           path, head + 1, want, dc.errors, dh_ruleset_count(rs), dc.last);
                     (*failed)++;
                 }
                 mode = 0;
             } else if (dc.errors || dh_ruleset_count(rs) != 1) {
-                REPORT( "%s:%zu: rule did not load: %s\n", path, head + 1, dc.last);
+                REPORT("%s:%zu: rule did not load: %s\n", path, head + 1, dc.last);
                 (*failed)++;
                 mode = 0;
             } else {
@@ -300,7 +300,7 @@ static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsign
             continue;
         }
         if (strncmp(h, "event ", 6) != 0) {
-            REPORT( "%s:%zu: unknown section '%s'\n", path, head + 1, h);
+            REPORT("%s:%zu: unknown section '%s'\n", path, head + 1, h);
             (*failed)++;
             continue;
         }
@@ -313,7 +313,7 @@ static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsign
             int escaped = sep && sep > line && sep[-1] == ':';
             size_t kl = sep ? (size_t)(sep - line) - (size_t)escaped : strlen(line);
             if (!sep && (kl == 0 || line[kl - 1] != ':')) {
-                REPORT( "%s:%zu: event line without 'Key: value'\n", path, k + 1);
+                REPORT("%s:%zu: event line without 'Key: value'\n", path, k + 1);
                 (*failed)++;
                 continue;
             }
@@ -330,7 +330,7 @@ static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsign
         dh_kv kv[256];
         char err[200];
         if (build_event(&et, &ev, kv, err, sizeof err)) {
-            REPORT( "%s:%zu: %s\n", path, head + 1, err);
+            REPORT("%s:%zu: %s\n", path, head + 1, err);
             (*failed)++;
             continue;
         }
@@ -345,8 +345,8 @@ static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsign
             if ((ms.n > 0) == want) {
                 (*passed)++;
             } else {
-                REPORT( "%s:%zu: expected %s, got %s\n", path, head + 1, what,
-                        ms.n ? "match" : "nomatch");
+                REPORT("%s:%zu: expected %s, got %s\n", path, head + 1, what,
+                       ms.n ? "match" : "nomatch");
                 (*failed)++;
             }
         } else if (mode == 2 && !strncmp(what, "expect", 6)) {
@@ -365,13 +365,14 @@ static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsign
                     continue;
                 expected++;
                 if (!dh_ruleset_find(pack, tok)) {
-                    REPORT( "%s:%zu: no pack rule named '%s'\n", path, head + 1, tok);
+                    REPORT("%s:%zu: no pack rule named '%s'\n", path, head + 1, tok);
                     ok = 0;
                     continue;
                 }
                 size_t k;
                 for (k = 0; k < ms.n; k++)
-                    if (!strcmp(dh_rule_name(ms.hit[k]), tok) || !strcmp(dh_rule_id(ms.hit[k]), tok))
+                    if (!strcmp(dh_rule_name(ms.hit[k]), tok) ||
+                        !strcmp(dh_rule_id(ms.hit[k]), tok))
                         break;
                 if (k == ms.n) {
                     ok = 0;
@@ -380,7 +381,8 @@ static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsign
                 }
             }
             for (size_t k = 0; k < ms.n; k++) {
-                const char *nm = *dh_rule_name(ms.hit[k]) ? dh_rule_name(ms.hit[k]) : dh_rule_id(ms.hit[k]);
+                const char *nm =
+                    *dh_rule_name(ms.hit[k]) ? dh_rule_name(ms.hit[k]) : dh_rule_id(ms.hit[k]);
                 char padded[600];
                 snprintf(padded, sizeof padded, " %s ", nm);
                 char hay[4200];
@@ -395,13 +397,13 @@ static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsign
             if (ok) {
                 (*passed)++;
             } else {
-                REPORT( "%s:%zu: pack mismatch; missing:%s; unexpected:%s\n", path,
-                        head + 1, *missing ? missing : " -", *extra ? extra : " -");
+                REPORT("%s:%zu: pack mismatch; missing:%s; unexpected:%s\n", path, head + 1,
+                       *missing ? missing : " -", *extra ? extra : " -");
                 (*failed)++;
             }
         } else {
-            REPORT( "%s:%zu: '--- event %s' does not fit the current section\n", path,
-                    head + 1, what);
+            REPORT("%s:%zu: '--- event %s' does not fit the current section\n", path, head + 1,
+                   what);
             (*failed)++;
         }
     }
@@ -421,7 +423,7 @@ int main(int argc, char **argv)
     dh_ruleset_finish(pack);
     unsigned passed = 0, failed = 0;
     if (dc.errors) {
-        REPORT( "built-in pack: %u rules refused, last: %s\n", dc.errors, dc.last);
+        REPORT("built-in pack: %u rules refused, last: %s\n", dc.errors, dc.last);
         failed += dc.errors;
     }
     for (int i = 1; i < argc; i++)

@@ -22,36 +22,49 @@ uint8_t evtx_classify_role(uint8_t parent, uint8_t known)
                                        : R_OTHER;
     case R_SYSTEM:
         switch (known) {
-        case KN_PROVIDER: return R_SYS_PROVIDER;
-        case KN_EVENTID: return R_SYS_EVENTID;
-        case KN_TIMECREATED: return R_SYS_TIME;
-        case KN_EVENTRECORDID: return R_SYS_RECID;
-        case KN_CHANNEL: return R_SYS_CHANNEL;
-        case KN_COMPUTER: return R_SYS_COMPUTER;
-        default: return R_SYS_OTHER;
+        case KN_PROVIDER:
+            return R_SYS_PROVIDER;
+        case KN_EVENTID:
+            return R_SYS_EVENTID;
+        case KN_TIMECREATED:
+            return R_SYS_TIME;
+        case KN_EVENTRECORDID:
+            return R_SYS_RECID;
+        case KN_CHANNEL:
+            return R_SYS_CHANNEL;
+        case KN_COMPUTER:
+            return R_SYS_COMPUTER;
+        default:
+            return R_SYS_OTHER;
         }
-    case R_EVENTDATA: return R_ED_ITEM;
-    case R_ED_ITEM: return R_ED_DEEP;
-    case R_USERDATA: return R_UD_WRAP;
+    case R_EVENTDATA:
+        return R_ED_ITEM;
+    case R_ED_ITEM:
+        return R_ED_DEEP;
+    case R_USERDATA:
+        return R_UD_WRAP;
     case R_UD_WRAP:
-    case R_UD_ITEM: return R_UD_ITEM;
+    case R_UD_ITEM:
+        return R_UD_ITEM;
     case R_SYS_OTHER:
-    case R_ED_DEEP: return parent;
-    default: return R_OTHER;
+    case R_ED_DEEP:
+        return parent;
+    default:
+        return R_OTHER;
     }
 }
 
 static int content_wanted(uint8_t role)
 {
     return role == R_SYS_EVENTID || role == R_SYS_RECID || role == R_SYS_CHANNEL ||
-           role == R_SYS_COMPUTER || role == R_ED_ITEM || role == R_ED_DEEP ||
-           role == R_UD_ITEM;
+           role == R_SYS_COMPUTER || role == R_ED_ITEM || role == R_ED_DEEP || role == R_UD_ITEM;
 }
 
 static int attr_wanted(uint8_t role, uint8_t known)
 {
     return (role == R_SYS_PROVIDER && known == KN_NAME) ||
-           (role == R_SYS_TIME && known == KN_SYSTEMTIME) || (role == R_ED_ITEM && known == KN_NAME);
+           (role == R_SYS_TIME && known == KN_SYSTEMTIME) ||
+           (role == R_ED_ITEM && known == KN_NAME);
 }
 
 /* XML text escaping. Tab, LF and CR become character references so the output stays one
@@ -64,13 +77,27 @@ static dh_status xml_escape(dh_buf *out, const char *s, size_t n, int attr)
         unsigned char ch = (unsigned char)s[i];
         const char *rep = NULL;
         switch (ch) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = attr ? "&quot;" : NULL; break;
-        case '\t': rep = "&#x9;"; break;
-        case '\n': rep = "&#xA;"; break;
-        case '\r': rep = "&#xD;"; break;
+        case '&':
+            rep = "&amp;";
+            break;
+        case '<':
+            rep = "&lt;";
+            break;
+        case '>':
+            rep = "&gt;";
+            break;
+        case '"':
+            rep = attr ? "&quot;" : NULL;
+            break;
+        case '\t':
+            rep = "&#x9;";
+            break;
+        case '\n':
+            rep = "&#xA;";
+            break;
+        case '\r':
+            rep = "&#xD;";
+            break;
         default:
             if (ch < 0x20 || ch == 0x7f)
                 rep = "\xEF\xBF\xBD";
@@ -227,10 +254,22 @@ static const char *finish_element(evtx_decoder *d, const evtx_op *op, const evtx
         len = 0;
     }
     switch (f->role) {
-    case R_SYS_EVENTID: d->eventid_off = off; d->eventid_len = len; break;
-    case R_SYS_RECID: d->recid_off = off; d->recid_len = len; break;
-    case R_SYS_CHANNEL: d->channel_off = off; d->channel_len = len; break;
-    case R_SYS_COMPUTER: d->computer_off = off; d->computer_len = len; break;
+    case R_SYS_EVENTID:
+        d->eventid_off = off;
+        d->eventid_len = len;
+        break;
+    case R_SYS_RECID:
+        d->recid_off = off;
+        d->recid_len = len;
+        break;
+    case R_SYS_CHANNEL:
+        d->channel_off = off;
+        d->channel_len = len;
+        break;
+    case R_SYS_COMPUTER:
+        d->computer_off = off;
+        d->computer_len = len;
+        break;
     case R_ED_ITEM:
         if (!f->emitted) {
             const char *why = add_item(d, f, off, len);
@@ -318,8 +357,8 @@ static const char *walk(evtx_decoder *d, const evtx_template *t, const evtx_valu
             f->name_op = UINT32_MAX;
             f->in_start = 1;
             f->xml_open = (uint32_t)d->xml.len;
-            if (d->want_xml && (dh_buf_putc(&d->xml, '<') ||
-                                dh_buf_append(&d->xml, t->pool + op->a, op->alen)))
+            if (d->want_xml &&
+                (dh_buf_putc(&d->xml, '<') || dh_buf_append(&d->xml, t->pool + op->a, op->alen)))
                 return "XML output exceeds the size limit";
             break;
         }
@@ -386,8 +425,8 @@ static const char *walk(evtx_decoder *d, const evtx_template *t, const evtx_valu
                 break;
             evtx_frame *f = &d->frames[d->depth - 1];
             int in_attr = d->attr_open;
-            int wanted = d->want_xml || (in_attr ? attr_wanted(f->role, d->attr_known)
-                                                 : content_wanted(f->role));
+            int wanted = d->want_xml ||
+                         (in_attr ? attr_wanted(f->role, d->attr_known) : content_wanted(f->role));
             if (op->code == OP_SUBST) {
                 const evtx_value *v = op->subst < nvals ? &vals[op->subst] : &null_value;
                 if (v->type == 0x21 && !in_attr) {
@@ -469,14 +508,15 @@ static const char *walk(evtx_decoder *d, const evtx_template *t, const evtx_valu
                 const char *name = t->pool + op->a;
                 if (put_entref(&d->arena, name, op->alen))
                     return "value text exceeds the size limit";
-                if (d->want_xml && (dh_buf_putc(&d->xml, '&') ||
-                                    dh_buf_append(&d->xml, name, op->alen) ||
-                                    dh_buf_putc(&d->xml, ';')))
+                if (d->want_xml &&
+                    (dh_buf_putc(&d->xml, '&') || dh_buf_append(&d->xml, name, op->alen) ||
+                     dh_buf_putc(&d->xml, ';')))
                     return "XML output exceeds the size limit";
             } else if (op->code == OP_PI && d->want_xml) {
-                if (dh_buf_puts(&d->xml, "<?") || dh_buf_append(&d->xml, t->pool + op->a, op->alen) ||
-                    dh_buf_putc(&d->xml, ' ') || dh_buf_append(&d->xml, t->pool + op->b, op->blen) ||
-                    dh_buf_puts(&d->xml, "?>"))
+                if (dh_buf_puts(&d->xml, "<?") ||
+                    dh_buf_append(&d->xml, t->pool + op->a, op->alen) ||
+                    dh_buf_putc(&d->xml, ' ') ||
+                    dh_buf_append(&d->xml, t->pool + op->b, op->blen) || dh_buf_puts(&d->xml, "?>"))
                     return "XML output exceeds the size limit";
             }
         }
@@ -522,14 +562,20 @@ static const char *run_plan(evtx_decoder *d, const evtx_template *t, const evtx_
             dh_status st = DH_OK;
             switch (op->code) {
             case OP_TEXT:
-            case OP_CDATA: st = dh_buf_append(&d->arena, t->pool + op->a, op->alen); break;
+            case OP_CDATA:
+                st = dh_buf_append(&d->arena, t->pool + op->a, op->alen);
+                break;
             case OP_SUBST:
                 if (op->subst < nvals && vals[op->subst].type != 0x00)
                     st = evtx_value_text(&d->arena, vals[op->subst].type, vals[op->subst].p,
                                          vals[op->subst].len);
                 break;
-            case OP_CHARREF: st = put_charref(&d->arena, op->a); break;
-            case OP_ENTREF: st = put_entref(&d->arena, t->pool + op->a, op->alen); break;
+            case OP_CHARREF:
+                st = put_charref(&d->arena, op->a);
+                break;
+            case OP_ENTREF:
+                st = put_entref(&d->arena, t->pool + op->a, op->alen);
+                break;
             }
             if (st)
                 return "value text exceeds the size limit";
@@ -537,7 +583,10 @@ static const char *run_plan(evtx_decoder *d, const evtx_template *t, const evtx_
         uint32_t len = (uint32_t)d->arena.len - start;
         const char *why = NULL;
         switch (e->target) {
-        case P_PROVIDER: d->provider_off = start; d->provider_len = len; break;
+        case P_PROVIDER:
+            d->provider_off = start;
+            d->provider_len = len;
+            break;
         case P_TIME: {
             int64_t ft;
             if (!d->time_set && len && dh_time_parse_iso(d->arena.data + start, len, &ft) == 0) {
@@ -546,10 +595,22 @@ static const char *run_plan(evtx_decoder *d, const evtx_template *t, const evtx_
             }
             break;
         }
-        case P_EVENTID: d->eventid_off = start; d->eventid_len = len; break;
-        case P_RECID: d->recid_off = start; d->recid_len = len; break;
-        case P_CHANNEL: d->channel_off = start; d->channel_len = len; break;
-        case P_COMPUTER: d->computer_off = start; d->computer_len = len; break;
+        case P_EVENTID:
+            d->eventid_off = start;
+            d->eventid_len = len;
+            break;
+        case P_RECID:
+            d->recid_off = start;
+            d->recid_len = len;
+            break;
+        case P_CHANNEL:
+            d->channel_off = start;
+            d->channel_len = len;
+            break;
+        case P_COMPUTER:
+            d->computer_off = start;
+            d->computer_len = len;
+            break;
         case P_ITEM:
             why = push_item(d, t->pool + e->name_a, e->name_alen, t, e->name_op, start, len);
             break;

@@ -209,7 +209,8 @@ dh_status evtx_decode_chunk(evtx_decoder *d, const uint8_t *buf, size_t len, con
         char msg[160];
         snprintf(msg, sizeof msg,
                  "chunk truncated by the end of the file: its records extend to offset %u, "
-                 "the file holds %u bytes of it", free_off, clen);
+                 "the file holds %u bytes of it",
+                 free_off, clen);
         report(d, err, DH_ERR_FORMAT, clen, 0, msg);
     }
     if (free_off < EVTX_CHUNK_HEADER_SIZE || free_off > clen)

@@ -16,22 +16,27 @@
 #include "dcomhunt/scan.h"
 #include "input/event_impl.h"
 
-#define EVTX_FILE_HEADER_SIZE 4096
-#define EVTX_CHUNK_SIZE 65536
+#define EVTX_FILE_HEADER_SIZE  4096
+#define EVTX_CHUNK_SIZE        65536
 #define EVTX_CHUNK_HEADER_SIZE 512
-#define EVTX_MAX_DEPTH 64          /* element nesting, template nesting included */
-#define EVTX_MAX_VALUES 4096       /* substitution values in one template instance */
-#define EVTX_MAX_ITEMS 8192        /* data items in one event */
-#define EVTX_ARENA_LIMIT (64u << 20) /* converted text of one record */
-#define EVTX_MAX_OPS 65536         /* ops walked per record, nested templates included */
+#define EVTX_MAX_DEPTH         64          /* element nesting, template nesting included */
+#define EVTX_MAX_VALUES        4096        /* substitution values in one template instance */
+#define EVTX_MAX_ITEMS         8192        /* data items in one event */
+#define EVTX_ARENA_LIMIT       (64u << 20) /* converted text of one record */
+#define EVTX_MAX_OPS           65536       /* ops walked per record, nested templates included */
 
-static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+static inline uint16_t rd16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | (p[1] << 8));
+}
 static inline uint32_t rd32(const uint8_t *p)
 {
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-           ((uint32_t)p[3] << 24);
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
-static inline uint64_t rd64(const uint8_t *p) { return rd32(p) | ((uint64_t)rd32(p + 4) << 32); }
+static inline uint64_t rd64(const uint8_t *p)
+{
+    return rd32(p) | ((uint64_t)rd32(p + 4) << 32);
+}
 
 /* Names the decoder reacts to, resolved once per template. */
 enum evtx_known {
@@ -78,14 +83,14 @@ typedef struct evtx_op {
 } evtx_op;
 
 typedef struct evtx_namefield {
-    uint32_t relpos;  /* position of the 4-byte name offset field, from the data start */
-    uint32_t ext;     /* index into ext names, or UINT32_MAX when the name is inline */
+    uint32_t relpos; /* position of the 4-byte name offset field, from the data start */
+    uint32_t ext;    /* index into ext names, or UINT32_MAX when the name is inline */
 } evtx_namefield;
 
 typedef struct evtx_extname {
-    uint32_t offset;  /* chunk offset of the name structure */
-    uint32_t nbytes;  /* UTF-16 bytes of the name */
-    uint32_t copy;    /* offset of the copy in tpl->bytes_ext */
+    uint32_t offset; /* chunk offset of the name structure */
+    uint32_t nbytes; /* UTF-16 bytes of the name */
+    uint32_t copy;   /* offset of the copy in tpl->bytes_ext */
 } evtx_extname;
 
 /* Where an element or attribute sits in an event, decided from its ancestors' names. */
@@ -127,13 +132,13 @@ enum evtx_target {
 
 typedef struct evtx_plan_entry {
     uint8_t target;
-    uint32_t first, last;   /* value ops [first, last) */
+    uint32_t first, last;       /* value ops [first, last) */
     uint32_t name_a, name_alen; /* P_ITEM: the name in the pool */
-    uint32_t name_op;       /* P_ITEM: op index the name came from (field cache key) */
-    uint16_t subst;         /* P_NESTED: the substitution */
-    uint8_t opt_only;       /* the element holds only an optional substitution: a NULL
-                             * value means the element is not there at all */
-    uint8_t role;           /* P_NESTED: role of the element holding it */
+    uint32_t name_op;           /* P_ITEM: op index the name came from (field cache key) */
+    uint16_t subst;             /* P_NESTED: the substitution */
+    uint8_t opt_only;           /* the element holds only an optional substitution: a NULL
+                                 * value means the element is not there at all */
+    uint8_t role;               /* P_NESTED: role of the element holding it */
 } evtx_plan_entry;
 
 /* A plan depends on the role of the element the template is instantiated in (R_NONE for
@@ -142,7 +147,7 @@ typedef struct evtx_plan {
     evtx_plan_entry *e;
     uint32_t n;
     uint8_t built, ok;
-    uint8_t *nested;  /* per substitution index: 1 if the plan runs it as P_NESTED */
+    uint8_t *nested; /* per substitution index: 1 if the plan runs it as P_NESTED */
     uint32_t nnested;
 } evtx_plan;
 
@@ -150,7 +155,7 @@ typedef struct evtx_template {
     struct evtx_template *next; /* cache chain */
     uint8_t guid[16];
     uint32_t data_size;
-    uint8_t *bytes;             /* the definition data, for verification */
+    uint8_t *bytes; /* the definition data, for verification */
     uint8_t *ext_bytes;
     evtx_namefield *namefields;
     uint32_t nnamefields;
@@ -185,21 +190,21 @@ typedef struct evtx_item {
     uint32_t name_off, name_len; /* arena, unless name_static */
     const char *name_static;
     uint32_t value_off, value_len;
-    const evtx_template *tpl;    /* name came from this template's op ... */
-    uint32_t name_op;            /* ... at this index (for the field cache), or UINT32_MAX */
+    const evtx_template *tpl; /* name came from this template's op ... */
+    uint32_t name_op;         /* ... at this index (for the field cache), or UINT32_MAX */
 } evtx_item;
 
 typedef struct evtx_frame {
     uint8_t role;
     uint8_t has_child;
     uint8_t emitted;
-    uint8_t in_start;       /* attributes still open */
-    uint32_t text_start;    /* arena offset where content began */
-    uint32_t xml_open;      /* XML output offsets of the start tag and of the content */
+    uint8_t in_start;    /* attributes still open */
+    uint32_t text_start; /* arena offset where content began */
+    uint32_t xml_open;   /* XML output offsets of the start tag and of the content */
     uint32_t xml_content;
     const evtx_template *tpl;
-    uint32_t op;            /* OPEN op index */
-    int32_t item_name;      /* index into items of a pending name, -1 */
+    uint32_t op;       /* OPEN op index */
+    int32_t item_name; /* index into items of a pending name, -1 */
     uint32_t name_off, name_len;
     const char *name_static;
     uint32_t name_op;
@@ -245,13 +250,13 @@ typedef struct evtx_decoder {
     uint32_t provider_off, provider_len, channel_off, channel_len, computer_off, computer_len;
     uint32_t eventid_off, eventid_len, recid_off, recid_len;
     const char *provider_static, *channel_static, *computer_static;
-    int attr_open;          /* an attribute value is being written */
+    int attr_open; /* an attribute value is being written */
     uint8_t attr_known;
     uint32_t attr_start;
     int attr_skip;
     const evtx_template *attr_tpl;
     uint32_t attr_op;
-    const char *err;        /* why the record failed, static text */
+    const char *err; /* why the record failed, static text */
     /* Template cache, across chunks. */
     evtx_template *cache[1024];
     unsigned ncached;
@@ -279,8 +284,8 @@ dh_status evtx_decode_chunk(evtx_decoder *d, const uint8_t *buf, size_t len, con
 /* template.c */
 /* Compiles the BinXML at [start, end) of the chunk: a template definition's data when
  * is_template, else an ad-hoc fragment (an element that may lack dependency ids). */
-evtx_template *evtx_template_compile(evtx_decoder *d, uint32_t start, uint32_t end,
-                                     int no_depid, const char **why);
+evtx_template *evtx_template_compile(evtx_decoder *d, uint32_t start, uint32_t end, int no_depid,
+                                     const char **why);
 void evtx_template_free(evtx_template *t);
 /* Finds or compiles the template whose definition header is at def_off. */
 evtx_template *evtx_template_get(evtx_decoder *d, uint32_t def_off, const char **why);

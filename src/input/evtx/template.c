@@ -31,12 +31,18 @@ static const struct {
     const char *name;
     uint8_t id;
 } known_names[] = {
-    {"Event", KN_EVENT},         {"System", KN_SYSTEM},
-    {"Provider", KN_PROVIDER},   {"EventID", KN_EVENTID},
-    {"TimeCreated", KN_TIMECREATED}, {"EventRecordID", KN_EVENTRECORDID},
-    {"Channel", KN_CHANNEL},     {"Computer", KN_COMPUTER},
-    {"EventData", KN_EVENTDATA}, {"UserData", KN_USERDATA},
-    {"Data", KN_DATA},           {"Name", KN_NAME},
+    {"Event", KN_EVENT},
+    {"System", KN_SYSTEM},
+    {"Provider", KN_PROVIDER},
+    {"EventID", KN_EVENTID},
+    {"TimeCreated", KN_TIMECREATED},
+    {"EventRecordID", KN_EVENTRECORDID},
+    {"Channel", KN_CHANNEL},
+    {"Computer", KN_COMPUTER},
+    {"EventData", KN_EVENTDATA},
+    {"UserData", KN_USERDATA},
+    {"Data", KN_DATA},
+    {"Name", KN_NAME},
     {"SystemTime", KN_SYSTEMTIME},
 };
 
@@ -502,16 +508,27 @@ static int build_plan(const evtx_template *t, uint8_t root, evtx_plan *p)
             uint32_t first = op->code == OP_END ? st[depth - 1].content : i;
             uint8_t role = st[depth - 1].role, target = 0xff;
             switch (role) {
-            case R_SYS_EVENTID: target = P_EVENTID; break;
-            case R_SYS_RECID: target = P_RECID; break;
-            case R_SYS_CHANNEL: target = P_CHANNEL; break;
-            case R_SYS_COMPUTER: target = P_COMPUTER; break;
-            case R_ED_ITEM: target = P_ITEM; break;
+            case R_SYS_EVENTID:
+                target = P_EVENTID;
+                break;
+            case R_SYS_RECID:
+                target = P_RECID;
+                break;
+            case R_SYS_CHANNEL:
+                target = P_CHANNEL;
+                break;
+            case R_SYS_COMPUTER:
+                target = P_COMPUTER;
+                break;
+            case R_ED_ITEM:
+                target = P_ITEM;
+                break;
             case R_UD_ITEM:
                 if (!st[depth - 1].has_child)
                     target = P_ITEM;
                 break;
-            case R_ED_DEEP: return 0;
+            case R_ED_DEEP:
+                return 0;
             }
             if (target != 0xff) {
                 if (st[depth - 1].has_child || range_has_nested(t, first, i))
@@ -519,8 +536,8 @@ static int build_plan(const evtx_template *t, uint8_t root, evtx_plan *p)
                 if (plan_add(p, &cap, target, first, i))
                     return -1;
                 evtx_plan_entry *e = &p->e[p->n - 1];
-                e->opt_only = i == first + 1 && t->ops[first].code == OP_SUBST &&
-                              t->ops[first].optional;
+                e->opt_only =
+                    i == first + 1 && t->ops[first].code == OP_SUBST && t->ops[first].optional;
                 if (target == P_ITEM) {
                     if (st[depth - 1].has_name) {
                         e->name_a = st[depth - 1].name_a;
@@ -598,8 +615,13 @@ void evtx_template_free(evtx_template *t)
 evtx_template *evtx_template_compile(evtx_decoder *d, uint32_t start, uint32_t end, int no_depid,
                                      const char **why)
 {
-    compiler cc = {.d = d, .c = d->chunk, .clen = (uint32_t)d->chunk_len, .pos = start,
-                   .end = end, .data_start = start, .no_depid = no_depid};
+    compiler cc = {.d = d,
+                   .c = d->chunk,
+                   .clen = (uint32_t)d->chunk_len,
+                   .pos = start,
+                   .end = end,
+                   .data_start = start,
+                   .no_depid = no_depid};
     dh_buf_init(&cc.pool, POOL_LIMIT);
     cc.t = calloc(1, sizeof *cc.t);
     if (!cc.t) {
@@ -632,7 +654,7 @@ static unsigned cache_slot(const uint8_t *guid, uint32_t size)
     for (int i = 0; i < 16; i++)
         h = (h ^ guid[i]) * 16777619u;
     h = (h ^ size) * 16777619u;
-    return h % (sizeof ((evtx_decoder *)0)->cache / sizeof(void *));
+    return h % (sizeof((evtx_decoder *)0)->cache / sizeof(void *));
 }
 
 /* Does the definition data at data_start in the current chunk equal t's? */

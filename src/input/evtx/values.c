@@ -95,13 +95,31 @@ static dh_status put_double(dh_buf *out, double v, int prec)
 static size_t type_size(uint8_t t, size_t len)
 {
     switch (t) {
-    case 0x03: case 0x04: return 1;
-    case 0x05: case 0x06: return 2;
-    case 0x07: case 0x08: case 0x0b: case 0x0d: case 0x14: return 4;
-    case 0x09: case 0x0a: case 0x0c: case 0x11: case 0x15: return 8;
-    case 0x0f: case 0x12: return 16;
-    case 0x10: return len == 4 || len % 8 ? 4 : 8;
-    default: return 0;
+    case 0x03:
+    case 0x04:
+        return 1;
+    case 0x05:
+    case 0x06:
+        return 2;
+    case 0x07:
+    case 0x08:
+    case 0x0b:
+    case 0x0d:
+    case 0x14:
+        return 4;
+    case 0x09:
+    case 0x0a:
+    case 0x0c:
+    case 0x11:
+    case 0x15:
+        return 8;
+    case 0x0f:
+    case 0x12:
+        return 16;
+    case 0x10:
+        return len == 4 || len % 8 ? 4 : 8;
+    default:
+        return 0;
     }
 }
 
@@ -111,7 +129,8 @@ static dh_status scalar_text(dh_buf *out, uint8_t t, const uint8_t *p, size_t n)
     if (sz && n != sz)
         return put_hex_bytes(out, p, n);
     switch (t) {
-    case 0x00: return DH_OK;
+    case 0x00:
+        return DH_OK;
     case 0x01:
         while (n >= 2 && p[n - 1] == 0 && p[n - 2] == 0)
             n -= 2;
@@ -120,14 +139,22 @@ static dh_status scalar_text(dh_buf *out, uint8_t t, const uint8_t *p, size_t n)
         while (n >= 1 && p[n - 1] == 0)
             n--;
         return dh_cp1252_to_utf8(out, p, n);
-    case 0x03: return dh_buf_put_i64(out, (int8_t)p[0]);
-    case 0x04: return dh_buf_put_u64(out, p[0]);
-    case 0x05: return dh_buf_put_i64(out, (int16_t)rd16(p));
-    case 0x06: return dh_buf_put_u64(out, rd16(p));
-    case 0x07: return dh_buf_put_i64(out, (int32_t)rd32(p));
-    case 0x08: return dh_buf_put_u64(out, rd32(p));
-    case 0x09: return dh_buf_put_i64(out, (int64_t)rd64(p));
-    case 0x0a: return dh_buf_put_u64(out, rd64(p));
+    case 0x03:
+        return dh_buf_put_i64(out, (int8_t)p[0]);
+    case 0x04:
+        return dh_buf_put_u64(out, p[0]);
+    case 0x05:
+        return dh_buf_put_i64(out, (int16_t)rd16(p));
+    case 0x06:
+        return dh_buf_put_u64(out, rd16(p));
+    case 0x07:
+        return dh_buf_put_i64(out, (int32_t)rd32(p));
+    case 0x08:
+        return dh_buf_put_u64(out, rd32(p));
+    case 0x09:
+        return dh_buf_put_i64(out, (int64_t)rd64(p));
+    case 0x0a:
+        return dh_buf_put_u64(out, rd64(p));
     case 0x0b: {
         uint32_t u = rd32(p);
         float f;
@@ -140,15 +167,24 @@ static dh_status scalar_text(dh_buf *out, uint8_t t, const uint8_t *p, size_t n)
         memcpy(&f, &u, 8);
         return put_double(out, f, 17);
     }
-    case 0x0d: return dh_buf_puts(out, rd32(p) ? "true" : "false");
-    case 0x0f: return put_guid(out, p);
-    case 0x10: return dh_buf_put_hex(out, n == 4 ? rd32(p) : rd64(p));
-    case 0x11: return dh_time_put_iso(out, (int64_t)rd64(p));
-    case 0x12: return put_systemtime(out, p);
-    case 0x13: return put_sid(out, p, n);
-    case 0x14: return dh_buf_put_hex(out, rd32(p));
-    case 0x15: return dh_buf_put_hex(out, rd64(p));
-    default: return put_hex_bytes(out, p, n);
+    case 0x0d:
+        return dh_buf_puts(out, rd32(p) ? "true" : "false");
+    case 0x0f:
+        return put_guid(out, p);
+    case 0x10:
+        return dh_buf_put_hex(out, n == 4 ? rd32(p) : rd64(p));
+    case 0x11:
+        return dh_time_put_iso(out, (int64_t)rd64(p));
+    case 0x12:
+        return put_systemtime(out, p);
+    case 0x13:
+        return put_sid(out, p, n);
+    case 0x14:
+        return dh_buf_put_hex(out, rd32(p));
+    case 0x15:
+        return dh_buf_put_hex(out, rd64(p));
+    default:
+        return put_hex_bytes(out, p, n);
     }
 }
 

@@ -5,57 +5,89 @@
 
 #include "input/event_impl.h"
 
-#define P(src, dst) {src, DH_FIELD_##dst}
-#define END {NULL, 0}
+#define P(src, dst)                                                                                \
+    {                                                                                              \
+        src, DH_FIELD_##dst                                                                        \
+    }
+#define END                                                                                        \
+    {                                                                                              \
+        NULL, 0                                                                                    \
+    }
 
 static const dh_map_pair no_pairs[] = {END};
 
 static const dh_map_pair logon_pairs[] = {
-    P("IpAddress", SOURCE_IP),     P("IpPort", SOURCE_PORT),
-    P("TargetLogonId", LOGON_ID),  P("WorkstationName", SOURCE_HOSTNAME),
-    P("TargetUserName", USER),     END,
+    P("IpAddress", SOURCE_IP),    P("IpPort", SOURCE_PORT),
+    P("TargetLogonId", LOGON_ID), P("WorkstationName", SOURCE_HOSTNAME),
+    P("TargetUserName", USER),    END,
 };
 static const dh_map_pair explicit_pairs[] = {
-    P("TargetServerName", DESTINATION_HOSTNAME), P("IpAddress", DESTINATION_IP),
-    P("IpPort", DESTINATION_PORT), P("ProcessName", IMAGE), P("SubjectLogonId", LOGON_ID),
-    P("SubjectUserName", USER), END,
+    P("TargetServerName", DESTINATION_HOSTNAME),
+    P("IpAddress", DESTINATION_IP),
+    P("IpPort", DESTINATION_PORT),
+    P("ProcessName", IMAGE),
+    P("SubjectLogonId", LOGON_ID),
+    P("SubjectUserName", USER),
+    END,
 };
 static const dh_map_pair subject_pairs[] = {
-    P("SubjectLogonId", LOGON_ID), P("SubjectUserName", USER), P("ProcessName", IMAGE), END,
+    P("SubjectLogonId", LOGON_ID),
+    P("SubjectUserName", USER),
+    P("ProcessName", IMAGE),
+    END,
 };
 static const dh_map_pair proc4688_pairs[] = {
-    P("NewProcessName", IMAGE),       P("ParentProcessName", PARENT_IMAGE),
-    P("NewProcessId", PROCESS_ID),    P("ProcessId", PARENT_PROCESS_ID),
-    P("SubjectLogonId", LOGON_ID),    P("SubjectUserName", USER),
+    P("NewProcessName", IMAGE),           P("ParentProcessName", PARENT_IMAGE),
+    P("NewProcessId", PROCESS_ID),        P("ProcessId", PARENT_PROCESS_ID),
+    P("SubjectLogonId", LOGON_ID),        P("SubjectUserName", USER),
     P("MandatoryLabel", INTEGRITY_LEVEL), END,
 };
 static const dh_map_pair share_pairs[] = {
-    P("IpAddress", SOURCE_IP), P("IpPort", SOURCE_PORT), P("SubjectLogonId", LOGON_ID),
-    P("SubjectUserName", USER), END,
+    P("IpAddress", SOURCE_IP),
+    P("IpPort", SOURCE_PORT),
+    P("SubjectLogonId", LOGON_ID),
+    P("SubjectUserName", USER),
+    END,
 };
 static const dh_map_pair wfp_pairs[] = {
-    P("Application", IMAGE),        P("SourceAddress", SOURCE_IP),
-    P("SourcePort", SOURCE_PORT),   P("DestAddress", DESTINATION_IP),
-    P("DestPort", DESTINATION_PORT), P("ProcessID", PROCESS_ID), END,
+    P("Application", IMAGE),
+    P("SourceAddress", SOURCE_IP),
+    P("SourcePort", SOURCE_PORT),
+    P("DestAddress", DESTINATION_IP),
+    P("DestPort", DESTINATION_PORT),
+    P("ProcessID", PROCESS_ID),
+    END,
 };
 static const dh_map_pair dcom10016_pairs[] = {
-    P("param4", CLSID),           P("param5", APPID),           P("param6", TARGET_DOMAIN_NAME),
-    P("param7", TARGET_USER_NAME), P("param8", TARGET_USER_SID), P("param9", REMOTE_HOST),
-    P("param7", USER),            END,
+    P("param4", CLSID),
+    P("param5", APPID),
+    P("param6", TARGET_DOMAIN_NAME),
+    P("param7", TARGET_USER_NAME),
+    P("param8", TARGET_USER_SID),
+    P("param9", REMOTE_HOST),
+    P("param7", USER),
+    END,
 };
 static const dh_map_pair dcom10028_pairs[] = {
-    P("param1", REMOTE_HOST), P("param1", DESTINATION_HOSTNAME), P("param2", PROCESS_ID),
-    P("param3", IMAGE),       P("param4", CLSID),                END,
+    P("param1", REMOTE_HOST), P("param1", DESTINATION_HOSTNAME),
+    P("param2", PROCESS_ID),  P("param3", IMAGE),
+    P("param4", CLSID),       END,
 };
 static const dh_map_pair dcom10036_pairs[] = {
-    P("param1", TARGET_DOMAIN_NAME), P("param2", TARGET_USER_NAME), P("param3", TARGET_USER_SID),
-    P("param4", REMOTE_HOST),       P("param2", USER),             END,
+    P("param1", TARGET_DOMAIN_NAME),
+    P("param2", TARGET_USER_NAME),
+    P("param3", TARGET_USER_SID),
+    P("param4", REMOTE_HOST),
+    P("param2", USER),
+    END,
 };
 static const dh_map_pair service_pairs[] = {
-    P("AccountName", USER), END,
+    P("AccountName", USER),
+    END,
 };
 static const dh_map_pair sysmon_registry_pairs[] = {
-    P("NewName", DETAILS), END,
+    P("NewName", DETAILS),
+    END,
 };
 
 static int raw(const dh_event *ev, const char *name, dh_str *out)
@@ -142,11 +174,11 @@ static const dh_map_pair mde_process_pairs[] = {
     END,
 };
 
-#define SYSMON "Microsoft-Windows-Sysmon"
+#define SYSMON   "Microsoft-Windows-Sysmon"
 #define SECURITY "Microsoft-Windows-Security-Auditing"
-#define DCOM "Microsoft-Windows-DistributedCOM"
-#define PWSH "Microsoft-Windows-PowerShell"
-#define K(x) DH_KIND_##x
+#define DCOM     "Microsoft-Windows-DistributedCOM"
+#define PWSH     "Microsoft-Windows-PowerShell"
+#define K(x)     DH_KIND_##x
 
 static const dh_map_row rows[] = {
     {SYSMON, 1, K(PROCESS_CREATION), 1, no_pairs, NULL},
