@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dcomhunt/status.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -51,7 +53,8 @@ typedef struct dh_str {
     X(PIPE_CREATED, "pipe_created")                                                                \
     X(WMI_EVENT, "wmi_event")                                                                      \
     X(FILE_DELETE, "file_delete")                                                                  \
-    X(RPC_CALL, "rpc_call")
+    X(RPC_CALL, "rpc_call")                                                                  \
+    X(CREATE_STREAM_HASH, "create_stream_hash")
 
 typedef enum dh_kind {
 #define DH_X(id, name) DH_KIND_##id,
@@ -160,6 +163,19 @@ int dh_event_get(const dh_event *ev, const char *name, size_t name_len, dh_str *
 
 /* The record rendered as XML, if the reader was asked for it; empty otherwise. */
 dh_str dh_event_xml(const dh_event *ev);
+
+/* The file name with its length (for owned copies, whose name is not NUL-terminated;
+ * dh_event_file returns NULL for them). */
+dh_str dh_event_file_str(const dh_event *ev);
+
+/* Owned copies, for state kept beyond the callback (the correlator). dh_event_unpack
+ * returns a copy the caller frees with dh_event_free (NULL accepted), or NULL if the
+ * bytes are not a packed event; *used is set to the bytes consumed. Values longer than
+ * 4096 bytes are cut in the copy. The packed layout is internal to one process. */
+typedef struct dh_buf dh_buf;
+dh_status dh_event_pack(const dh_event *ev, dh_buf *out);
+dh_event *dh_event_unpack(const void *data, size_t len, size_t *used);
+void dh_event_free(dh_event *ev);
 
 /* Names. */
 const char *dh_kind_name(dh_kind kind);

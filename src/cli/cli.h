@@ -36,6 +36,8 @@ dh_status cli_load_rules(struct dh_ruleset **out, int builtin, char **paths, siz
 void cli_print_error(const dh_error *e);
 /* Writes s to f with control characters escaped as \xNN. */
 void cli_put_safe(FILE *f, const char *s);
+/* Writes multi-line text to f: newlines and tabs kept, other control characters \xNN. */
+void cli_put_text(FILE *f, const char *s);
 /* Parses a thread count; returns -1 if invalid. */
 int cli_parse_threads(const char *s);
 /* Maps a scan status to the exit status. */

@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/findings_out.h"
 #include "cli/tally.h"
+#include "dcomhunt/correlate.h"
 #include "core/buf.h"
 #include "core/timefmt.h"
 #include "dcomhunt/rules.h"
@@ -23,10 +25,12 @@
 #define MAX_TABLE_ROWS   100000 /* detections kept for the grouped table; more are counted */
 #define MAX_SUMMARY_ROWS 25
 
-enum { FMT_TABLE, FMT_JSONL, FMT_CSV };
+enum { FMT_TABLE, FMT_JSONL, FMT_CSV, FMT_OCSF };
 
 typedef struct hunt_opts {
     int format;
+    int detections; /* 1: print detections (one per rule match), not findings */
+    int64_t window_s, skew_s;
     int have_from, have_to;
     int64_t from, to;
     char **hosts;
@@ -61,6 +65,8 @@ typedef struct hunt_ctx {
     dh_buf line;
     int csv_header;
     int progress_shown;
+    dh_correlator *corr;
+    uint64_t kept; /* events kept for correlation */
 } hunt_ctx;
 
 typedef struct hunt_worker {
@@ -71,6 +77,8 @@ typedef struct hunt_worker {
     dh_buf *out;
     dh_buf scratch;
     dh_status st;
+    uint32_t hits[256]; /* rules that matched the current event (findings mode) */
+    size_t nhits;
 } hunt_worker;
 
 /* ---- key fields of a matched event, per kind -------------------------------------- */
@@ -162,7 +170,16 @@ static void on_match(void *ctx, const dh_rule *r, const dh_event *ev)
         return;
     if (c->o.rule_on && !c->o.rule_on[dh_rule_index(r)])
         return;
+    if (!c->o.detections) {
+        if (w->nhits < sizeof w->hits / sizeof w->hits[0])
+            w->hits[w->nhits++] = (uint32_t)dh_rule_index(r);
+        return;
+    }
     dh_buf *b = w->out;
+    if (dh_buf_putc(b, 'D')) {
+        w->st = DH_ERR_NOMEM;
+        return;
+    }
     dh_str host = dh_event_host(ev), ch = dh_event_channel(ev);
     const char *file = dh_event_file(ev), *kind = dh_kind_name(dh_event_kind(ev));
     w->scratch.len = 0;
@@ -262,7 +279,20 @@ static dh_status hunt_event(void *wctx, const dh_event *ev, dh_buf *out)
     w->considered++;
     w->out = out;
     w->st = DH_OK;
+    w->nhits = 0;
     dh_matcher_run(w->m, ev, on_match, w);
+    if (!c->o.detections && !w->st && dh_correlator_wants(ev, w->nhits)) {
+        /* 'C', the rules it matched, then the event packed for the correlator. */
+        uint32_t n = (uint32_t)w->nhits;
+        dh_status st = dh_buf_putc(out, 'C');
+        if (!st)
+            st = dh_buf_append(out, &n, 4);
+        if (!st)
+            st = dh_buf_append(out, w->hits, n * sizeof w->hits[0]);
+        if (!st)
+            st = dh_event_pack(ev, out);
+        w->st = st;
+    }
     return w->st;
 }
 
@@ -455,7 +485,39 @@ static dh_status hunt_emit(void *ctx, const char *bytes, size_t len)
         fputs("\r\033[K", stderr);
         c->progress_shown = 0;
     }
-    while (end - p >= 24) {
+    while (end - p >= 1) {
+        char tag = *p++;
+        if (tag == 'C') {
+            uint32_t n;
+            if (end - p < 4)
+                return DH_ERR_FORMAT;
+            memcpy(&n, p, 4);
+            p += 4;
+            if (n > 256 || (size_t)(end - p) < n * 4u)
+                return DH_ERR_FORMAT;
+            const dh_rule *rules[256];
+            for (uint32_t i = 0; i < n; i++) {
+                uint32_t ri;
+                memcpy(&ri, p + 4 * i, 4);
+                rules[i] = dh_ruleset_rule(c->rs, ri);
+                c->detections++;
+                c->per_level[dh_rule_level(rules[i])]++;
+                c->per_rule[ri]++;
+            }
+            p += 4 * n;
+            size_t used = 0;
+            dh_event *ev = dh_event_unpack(p, (size_t)(end - p), &used);
+            if (!ev)
+                return DH_ERR_FORMAT;
+            p += used;
+            c->kept++;
+            dh_status st = dh_correlator_take(c->corr, ev, rules, n);
+            if (st)
+                return st;
+            continue;
+        }
+        if (tag != 'D' || end - p < 24)
+            return DH_ERR_FORMAT;
         row d;
         memset(&d, 0, sizeof d);
         memcpy(&d.rule, p, 4);
@@ -674,7 +736,14 @@ static int usage(FILE *f, int rc)
           "  Runs the built-in DCOM rule pack (and --rules) over the inputs.\n"
           "  --rules PATH       add Sigma rules (file or directory; repeatable)\n"
           "  --no-builtin       do not load the built-in pack\n"
-          "  --jsonl | --csv    machine-readable output (default: a table grouped by rule)\n"
+          "  Prints findings: DCOM chains (source -> target, account, COM object, commands,\n"
+          "  evidence), failed attempts, source-side activity and lone signals.\n"
+          "  --jsonl | --csv    machine-readable output (default: a table by chain)\n"
+          "  --ocsf             OCSF Detection Finding (class 2004) objects, one per line\n"
+          "  --detections       print single-event detections (one per rule match) instead\n"
+          "  --window SECONDS   how long after a COM server start its activity belongs to it\n"
+          "                     (default 300)\n"
+          "  --skew SECONDS     clock difference tolerated between logs (default 120)\n"
           "  --from TIME        only events at or after TIME (ISO 8601, UTC)\n"
           "  --to TIME          only events at or before TIME\n"
           "  --host NAME        only events of this host (repeatable; NAME matches NAME.domain)\n"
@@ -683,8 +752,8 @@ static int usage(FILE *f, int rc)
           "  --color WHEN       auto (default), always, never\n"
           "  --no-progress      no progress bar on stderr\n"
           "  -j, --threads N    worker threads (default: one per core)\n"
-          "  exit status: 0 no detections, 1 detections, 2 usage, 3 input partly skipped and\n"
-          "  no detections, 4 fatal error, 5 detections and input partly skipped\n",
+          "  exit status: 0 nothing found, 1 findings (or detections), 2 usage, 3 input partly\n"
+          "  skipped and nothing found, 4 fatal error, 5 found and input partly skipped\n",
           f);
     return rc;
 }
@@ -698,10 +767,14 @@ int cli_hunt(int argc, char **argv)
         {"host", required_argument, NULL, 'H'},  {"min-level", required_argument, NULL, 'l'},
         {"rule", required_argument, NULL, 'R'},  {"color", required_argument, NULL, 'c'},
         {"no-progress", no_argument, NULL, 'P'}, {"threads", required_argument, NULL, 'j'},
+        {"detections", no_argument, NULL, 'D'},  {"ocsf", no_argument, NULL, 'O'},
+        {"window", required_argument, NULL, 'W'}, {"skew", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
     };
     hunt_ctx c;
     memset(&c, 0, sizeof c);
+    c.o.window_s = 300;
+    c.o.skew_s = 120;
     dh_scan_opts opts;
     dh_scan_opts_init(&opts);
     char **rule_paths = calloc((size_t)argc + 1, sizeof *rule_paths);
@@ -726,6 +799,28 @@ int cli_hunt(int argc, char **argv)
         case 'J':
             c.o.format = FMT_JSONL;
             break;
+        case 'O':
+            c.o.format = FMT_OCSF;
+            break;
+        case 'D':
+            c.o.detections = 1;
+            break;
+        case 'W':
+        case 'S': {
+            char *endp;
+            long v = strtol(optarg, &endp, 10);
+            if (*optarg == 0 || *endp || v < 0 || v > 86400 * 7) {
+                fprintf(stderr, "dcomhunt hunt: --%s wants seconds (0 to 604800)\n",
+                        ch == 'W' ? "window" : "skew");
+                rc = DH_EXIT_USAGE;
+                goto out;
+            }
+            if (ch == 'W')
+                c.o.window_s = v;
+            else
+                c.o.skew_s = v;
+            break;
+        }
         case 'C':
             c.o.format = FMT_CSV;
             break;
@@ -830,6 +925,12 @@ int cli_hunt(int argc, char **argv)
     c.o.progress = progress && isatty(STDERR_FILENO);
     pthread_mutex_init(&c.mu, NULL);
     dh_buf_init(&c.line, 64u << 20);
+    dh_correlate_opts copts = {c.o.window_s, c.o.skew_s};
+    if (!c.o.detections && dh_correlator_new(&copts, &c.corr) != DH_OK) {
+        dh_ruleset_free(rs);
+        rc = DH_EXIT_ERROR;
+        goto out;
+    }
     static char obuf[1 << 20];
     setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
     dh_scan_callbacks cb = {
@@ -850,11 +951,34 @@ int cli_hunt(int argc, char **argv)
     if (c.progress_shown)
         fputs("\r\033[K", stderr);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    if (c.o.format == FMT_TABLE)
-        print_table(&c);
+    size_t nfindings = 0;
+    uint64_t per_kind[4] = {0, 0, 0, 0};
+    if (c.o.detections) {
+        if (c.o.format == FMT_TABLE)
+            print_table(&c);
+    } else {
+        int fmt = c.o.format == FMT_JSONL ? FOUT_JSONL : c.o.format == FMT_OCSF ? FOUT_OCSF
+                  : c.o.format == FMT_CSV ? FOUT_CSV : FOUT_TABLE;
+        findings_out *fo = findings_out_new(fmt, c.o.color);
+        if (fo && dh_correlator_finish(c.corr, (dh_finding_fn)findings_out_add, fo) == DH_OK) {
+            nfindings = findings_out_print(fo, stdout);
+            findings_out_counts(fo, per_kind);
+        } else if (st == DH_OK) {
+            st = DH_ERR_NOMEM;
+        }
+        findings_out_free(fo);
+    }
     if (fflush(stdout) != 0 && st == DH_OK)
         st = DH_ERR_IO;
     print_summary(&c, &stats, secs, refused);
+    if (!c.o.detections)
+        fprintf(stderr, "  findings: %zu (lateral_movement %llu, attempt %llu, source_activity %llu, "
+                        "signal %llu); %llu events kept for correlation\n",
+                nfindings, (unsigned long long)per_kind[0], (unsigned long long)per_kind[1],
+                (unsigned long long)per_kind[2], (unsigned long long)per_kind[3],
+                (unsigned long long)c.kept);
+    if (!c.o.detections)
+        c.detections = nfindings;
     if (st != DH_OK && st != DH_ERR_FORMAT)
         fprintf(stderr, "dcomhunt hunt: %s\n", dh_status_str(st));
     if (st != DH_OK && st != DH_ERR_FORMAT)
@@ -873,6 +997,7 @@ int cli_hunt(int argc, char **argv)
     free(c.o.rule_on);
     dh_buf_free(&c.line);
     pthread_mutex_destroy(&c.mu);
+    dh_correlator_free(c.corr);
     dh_ruleset_free(rs);
 out:
     free(rule_paths);

@@ -60,6 +60,21 @@ void cli_put_safe(FILE *f, const char *s)
     }
 }
 
+void cli_put_text(FILE *f, const char *s)
+{
+    static const char hx[] = "0123456789abcdef";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f) {
+            fputc('\\', f);
+            fputc('x', f);
+            fputc(hx[*p >> 4], f);
+            fputc(hx[*p & 15], f);
+        } else {
+            fputc(*p, f);
+        }
+    }
+}
+
 void cli_print_error(const dh_error *e)
 {
     fputs("dcomhunt: ", stderr);

@@ -146,7 +146,7 @@ int cli_rules(int argc, char **argv)
             char *buf = malloc(need);
             if (buf) {
                 dh_rule_describe(r, buf, need);
-                cli_put_safe(stdout, buf);
+                cli_put_text(stdout, buf);
                 free(buf);
             }
             fputc('\n', stdout);

@@ -1,4 +1,5 @@
 /* Accessors of the normalized event and the kind/field name tables. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "input/event_impl.h"
@@ -122,4 +123,131 @@ int dh_field_from_name(const char *name, size_t len)
             return i;
     }
     return -1;
+}
+
+/* ---- owned copies ------------------------------------------------------------------
+ * A packed event is one block: the header, then (id, len, bytes) for the envelope strings
+ * and present taxonomy fields, then (name len, name, value len, value) per data item.
+ * Only what the correlator needs to keep is copied; the layout never leaves the process. */
+
+typedef struct pack_hdr {
+    uint32_t magic, total;
+    int32_t kind;
+    uint32_t event_id;
+    uint64_t record_id;
+    int64_t time;
+    int64_t chunk;
+    uint64_t offset;
+    uint64_t present;
+    uint32_t ndata;
+    uint32_t nstr; /* envelope strings: file, host, channel, provider */
+} pack_hdr;
+
+#define PACK_MAGIC 0x64687065u
+#define PACK_VALUE_CAP 4096 /* longer values (script blocks) are cut when kept */
+
+static int put_bytes(dh_buf *b, const char *p, size_t n)
+{
+    uint32_t l = (uint32_t)(n > PACK_VALUE_CAP ? PACK_VALUE_CAP : n);
+    return dh_buf_append(b, &l, 4) || dh_buf_append(b, p, l);
+}
+
+dh_status dh_event_pack(const dh_event *ev, dh_buf *out)
+{
+    size_t start = out->len;
+    pack_hdr h = {PACK_MAGIC, 0, ev->kind, ev->event_id, ev->record_id, ev->time,
+                  ev->chunk, ev->offset, ev->present, (uint32_t)ev->ndata, 4};
+    if (dh_buf_append(out, &h, sizeof h))
+        return DH_ERR_NOMEM;
+    const char *file = ev->file ? ev->file : "";
+    if (put_bytes(out, file, strlen(file)) || put_bytes(out, ev->host.ptr, ev->host.len) ||
+        put_bytes(out, ev->channel.ptr, ev->channel.len) ||
+        put_bytes(out, ev->provider.ptr, ev->provider.len))
+        return DH_ERR_NOMEM;
+    for (int i = 0; i < DH_FIELD_COUNT; i++)
+        if ((ev->present & (1ULL << i)) && put_bytes(out, ev->fields[i].ptr, ev->fields[i].len))
+            return DH_ERR_NOMEM;
+    for (size_t i = 0; i < ev->ndata; i++)
+        if (put_bytes(out, ev->data[i].name.ptr, ev->data[i].name.len) ||
+            put_bytes(out, ev->data[i].value.ptr, ev->data[i].value.len))
+            return DH_ERR_NOMEM;
+    uint32_t total = (uint32_t)(out->len - start);
+    memcpy(out->data + start + 4, &total, 4);
+    return DH_OK;
+}
+
+static int get_bytes(const char **p, const char *end, dh_str *s)
+{
+    uint32_t l;
+    if (end - *p < 4)
+        return -1;
+    memcpy(&l, *p, 4);
+    *p += 4;
+    if ((size_t)(end - *p) < l)
+        return -1;
+    s->ptr = *p;
+    s->len = l;
+    *p += l;
+    return 0;
+}
+
+dh_event *dh_event_unpack(const void *data, size_t len, size_t *used)
+{
+    pack_hdr h;
+    if (len < sizeof h)
+        return NULL;
+    memcpy(&h, data, sizeof h);
+    if (h.magic != PACK_MAGIC || h.total > len || h.total < sizeof h || h.ndata > (1u << 20))
+        return NULL;
+    /* One allocation: the event, its data array, then a copy of the packed bytes that the
+     * strings point into. */
+    size_t need = sizeof(dh_event) + h.ndata * sizeof(dh_kv) + h.total;
+    char *blk = malloc(need);
+    if (!blk)
+        return NULL;
+    dh_event *ev = (dh_event *)(void *)blk;
+    memset(ev, 0, sizeof *ev);
+    dh_kv *kv = (dh_kv *)(void *)(blk + sizeof(dh_event));
+    char *copy = blk + sizeof(dh_event) + h.ndata * sizeof(dh_kv);
+    memcpy(copy, data, h.total);
+    const char *p = copy + sizeof h, *end = copy + h.total;
+    dh_str file;
+    if (get_bytes(&p, end, &file) || get_bytes(&p, end, &ev->host) ||
+        get_bytes(&p, end, &ev->channel) || get_bytes(&p, end, &ev->provider))
+        goto bad;
+    ev->kind = (dh_kind)h.kind;
+    ev->event_id = h.event_id;
+    ev->record_id = h.record_id;
+    ev->time = h.time;
+    ev->chunk = h.chunk;
+    ev->offset = h.offset;
+    ev->present = h.present;
+    for (int i = 0; i < DH_FIELD_COUNT; i++)
+        if ((h.present & (1ULL << i)) && get_bytes(&p, end, &ev->fields[i]))
+            goto bad;
+    for (uint32_t i = 0; i < h.ndata; i++)
+        if (get_bytes(&p, end, &kv[i].name) || get_bytes(&p, end, &kv[i].value))
+            goto bad;
+    ev->data = kv;
+    ev->ndata = h.ndata;
+    /* The copy's file name is not NUL-terminated: read it with dh_event_file_str. */
+    ev->file = NULL;
+    ev->file_str = file;
+    *used = h.total;
+    return ev;
+bad:
+    free(blk);
+    return NULL;
+}
+
+void dh_event_free(dh_event *ev)
+{
+    free(ev);
+}
+
+dh_str dh_event_file_str(const dh_event *ev)
+{
+    if (ev->file)
+        return (dh_str){ev->file, strlen(ev->file)};
+    return ev->file_str;
 }

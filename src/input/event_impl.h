@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "core/buf.h"
 #include "dcomhunt/event.h"
 
 _Static_assert(DH_FIELD_COUNT <= 64, "present is a 64-bit mask");
@@ -20,6 +21,7 @@ struct dh_event {
     dh_str provider;
     dh_str xml;
     const char *file;
+    dh_str file_str; /* owned copies (dh_event_unpack): the file name, not NUL-terminated */
     int64_t chunk;
     uint64_t offset;
     uint64_t present; /* bit i set: fields[i] holds taxonomy field i */

@@ -45,6 +45,7 @@ typedef struct ctx {
     int err_line;
     unsigned nodes;
     dh_rule *r;
+    str_list *corr_refs; /* rules named by correlation rules of this text */
 } ctx;
 
 static void set_err(ctx *c, const yaml_node_t *n, const char *fmt, ...)
@@ -998,7 +999,13 @@ static dh_rule *compile_rule(ctx *c, yaml_node_t *root)
     if (!r->title || !r->id || !r->name || !r->status || !r->description || !r->confidence ||
         !r->origin)
         goto fail;
-    if (map_get(c, root, "correlation")) {
+    yaml_node_t *corr = map_get(c, root, "correlation");
+    if (corr) {
+        yaml_node_t *gen = map_get(c, corr, "generate");
+        int generate = scalar(gen) && !strcasecmp(scalar(gen), "true");
+        if (c->corr_refs && !generate)
+            get_strings(c, map_get(c, corr, "rules"), c->corr_refs, "correlation rules");
+        c->err[0] = 0;
         set_err(c, root, "correlation rules are not supported yet (single-event rules only)");
         goto fail;
     }
@@ -1208,6 +1215,8 @@ dh_status dh_ruleset_add_text(dh_ruleset *rs, const char *text, size_t len, cons
         return DH_ERR_NOMEM;
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     dh_status st = DH_OK;
+    size_t first_rule = rs->n;
+    str_list corr_refs = {0};
     for (;;) {
         yaml_document_t doc;
         if (!yaml_parser_load(&parser, &doc)) {
@@ -1224,7 +1233,8 @@ dh_status dh_ruleset_add_text(dh_ruleset *rs, const char *text, size_t len, cons
             yaml_document_delete(&doc);
             break;
         }
-        ctx c = {.rs = rs, .doc = &doc, .origin = origin, .diag = diag, .dctx = dctx};
+        ctx c = {.rs = rs, .doc = &doc, .origin = origin, .diag = diag, .dctx = dctx,
+                 .corr_refs = &corr_refs};
         dh_rule *r = compile_rule(&c, root);
         if (!r) {
             /* Name the rule by its title if it has one. */
@@ -1260,6 +1270,32 @@ dh_status dh_ruleset_add_text(dh_ruleset *rs, const char *text, size_t len, cons
         yaml_document_delete(&doc);
     }
     yaml_parser_delete(&parser);
+    /* A base rule of a correlation is not reported alone (unless the correlation says
+     * generate: true); with the correlation refused, the base rule is refused too rather
+     * than alerting on every event the correlation would only have counted. */
+    if (corr_refs.n) {
+        size_t keep_n = first_rule;
+        for (size_t i = first_rule; i < rs->n; i++) {
+            dh_rule *r = rs->rules[i];
+            int referenced = 0;
+            for (size_t k = 0; k < corr_refs.n && !referenced; k++)
+                referenced = (*r->name && !strcmp(r->name, corr_refs.v[k])) ||
+                             (*r->id && !strcmp(r->id, corr_refs.v[k]));
+            if (referenced) {
+                ctx c = {.rs = rs, .origin = origin, .diag = diag, .dctx = dctx};
+                emit_diag(&c, 1, r->title, 0,
+                          "base rule of a correlation rule that dcomhunt does not run yet: "
+                          "alone it would report every event the correlation only counts");
+                sigma_rule_free(r);
+                st = st == DH_OK ? DH_ERR_FORMAT : st;
+            } else {
+                r->index = keep_n;
+                rs->rules[keep_n++] = r;
+            }
+        }
+        rs->n = keep_n;
+    }
+    list_free(&corr_refs);
     return st;
 }
 

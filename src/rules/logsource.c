@@ -30,6 +30,7 @@ static const struct {
     {"dns_query", BIT(DNS_QUERY)},
     {"pipe_created", BIT(PIPE_CREATED)},
     {"wmi_event", BIT(WMI_EVENT)},
+    {"create_stream_hash", BIT(CREATE_STREAM_HASH)},
 };
 
 static const struct {
@@ -96,7 +97,6 @@ const char *sigma_logsource(const char *category, const char *product, const cha
             return "logsource service is not a log dcomhunt maps (see docs/rules.md)";
         *channel = services[i].channel;
     }
-    if ((!category || !*category) && (!service || !*service))
-        return "logsource names neither a category nor a service: it would meet every event";
+    /* Product only (product: windows): every Windows event. */
     return NULL;
 }

@@ -296,7 +296,7 @@ static int value_matches(dh_matcher *m, const needle *nd, const dh_event *ev, dh
     case N_FIELDREF:
         return fieldref_matches(m, nd, ev, v);
     case N_NULL:
-        return v.len == 0;
+        return 0; /* only an absent field is null; '' is a value */
     default:
         return 0;
     }

@@ -57,7 +57,7 @@ KNOWN_OTHER = {
 
 
 def hunt(dcomhunt, path):
-    r = subprocess.run([dcomhunt, "hunt", "--jsonl", "--no-progress", path],
+    r = subprocess.run([dcomhunt, "hunt", "--detections", "--jsonl", "--no-progress", path],
                        capture_output=True, text=True)
     if r.returncode not in (0, 1):
         raise SystemExit("hunt %s: exit %d\n%s" % (path, r.returncode, r.stderr[-2000:]))

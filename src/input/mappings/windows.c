@@ -191,7 +191,7 @@ static const dh_map_row rows[] = {
     {SYSMON, 12, K(REGISTRY_ADD), 1, no_pairs, NULL},
     {SYSMON, 13, K(REGISTRY_SET), 1, no_pairs, NULL},
     {SYSMON, 14, K(REGISTRY_RENAME), 1, sysmon_registry_pairs, NULL},
-    {SYSMON, 15, K(FILE_EVENT), 1, no_pairs, NULL},
+    {SYSMON, 15, K(CREATE_STREAM_HASH), 1, no_pairs, NULL},
     {SYSMON, 17, K(PIPE_CREATED), 1, no_pairs, NULL},
     {SYSMON, 18, K(PIPE_CREATED), 1, no_pairs, NULL},
     {SYSMON, 19, K(WMI_EVENT), 1, no_pairs, NULL},

@@ -1,0 +1,82 @@
+/* dcomhunt: from events to DCOM lateral-movement findings.
+ *
+ * The correlator receives owned copies of the events that can take part in a chain
+ * (process creations, network logons, network connections, DistributedCOM errors, and
+ * every event a rule matched) with the rules each matched, and at the end assembles,
+ * per target host, the chain: inbound RPC, the network logon, the COM server's start, and
+ * what it ran; failed remote activations become attempts; lone detections become signals.
+ *
+ * Ownership: dh_correlator_take takes the event (freed with the correlator). Findings
+ * passed to the sink are borrowed for the duration of the call. Single-threaded. */
+#ifndef DCOMHUNT_CORRELATE_H
+#define DCOMHUNT_CORRELATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dcomhunt/event.h"
+#include "dcomhunt/rules.h"
+#include "dcomhunt/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum dh_finding_kind {
+    DH_FINDING_LATERAL_MOVEMENT = 0,
+    DH_FINDING_ATTEMPT = 1,
+    DH_FINDING_SOURCE_ACTIVITY = 2,
+    DH_FINDING_SIGNAL = 3,
+} dh_finding_kind;
+
+typedef struct dh_evidence {
+    const char *role;    /* activation, logon, network, child, failure, detection, script */
+    const dh_event *ev;  /* the event (an owned copy kept by the correlator) */
+} dh_evidence;
+
+typedef struct dh_finding {
+    char id[17];                 /* stable: the same input gives the same id */
+    dh_finding_kind kind;
+    dh_level severity;
+    int confidence;              /* 1 low, 2 medium, 3 high */
+    const char *const *reasons;  /* why this confidence */
+    size_t nreasons;
+    const char *com_object;      /* "" when unknown */
+    const char *clsid;
+    const char *target_host, *target_ip;
+    const char *source_host, *source_ip;
+    const char *user, *logon_id;
+    const char *const *commands;
+    size_t ncommands;
+    int64_t first_seen, last_seen; /* FILETIME ticks */
+    const dh_rule *const *rules;
+    size_t nrules;
+    const dh_evidence *evidence;
+    size_t nevidence;
+} dh_finding;
+
+typedef struct dh_correlate_opts {
+    int64_t window_s; /* how long after a COM server start its activity belongs to it */
+    int64_t skew_s;   /* clock disagreement tolerated between channels and hosts */
+} dh_correlate_opts;
+
+typedef struct dh_correlator dh_correlator;
+typedef void (*dh_finding_fn)(void *ctx, const dh_finding *f);
+
+void dh_correlate_opts_init(dh_correlate_opts *o);
+dh_status dh_correlator_new(const dh_correlate_opts *o, dh_correlator **out);
+void dh_correlator_free(dh_correlator *c);
+/* Is this event worth keeping for correlation (with the number of rules it matched)? */
+int dh_correlator_wants(const dh_event *ev, size_t nmatched);
+/* Takes an owned event copy and the rules it matched. */
+dh_status dh_correlator_take(dh_correlator *c, dh_event *ev, const dh_rule *const *rules,
+                             size_t nrules);
+/* Assembles and emits findings, in a fixed order (first seen, target, id). */
+dh_status dh_correlator_finish(dh_correlator *c, dh_finding_fn fn, void *ctx);
+
+const char *dh_finding_kind_name(dh_finding_kind k);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,22 @@
+/* Findings output sinks of the CLI (table, JSON lines, OCSF, CSV). */
+#ifndef DH_CLI_FINDINGS_OUT_H
+#define DH_CLI_FINDINGS_OUT_H
+
+#include <stdio.h>
+
+#include "core/buf.h"
+#include "dcomhunt/correlate.h"
+
+enum { FOUT_TABLE, FOUT_JSONL, FOUT_OCSF, FOUT_CSV };
+
+typedef struct findings_out findings_out;
+
+findings_out *findings_out_new(int format, int color);
+/* Renders f now (it is borrowed) and keeps the text for printing in order. */
+void findings_out_add(findings_out *o, const dh_finding *f);
+/* Prints everything in a fixed order; returns the number of findings. */
+size_t findings_out_print(findings_out *o, FILE *out);
+void findings_out_counts(const findings_out *o, uint64_t per_kind[4]);
+void findings_out_free(findings_out *o);
+
+#endif

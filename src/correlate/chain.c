@@ -1,0 +1,928 @@
+/* The DCOM chain assembler.
+ *
+ * Events kept for correlation are grouped per host and ordered by time. On each host an
+ * anchor starts a chain: a COM server started by the DCOM launcher (svchost -k DcomLaunch
+ * parent, -Embedding or /automation in its command line), or explorer.exe accepting an
+ * inbound connection from another machine (ShellWindows / ShellBrowserWindow run inside
+ * the running explorer). The chain then collects, within the window (plus the tolerated
+ * clock skew): the network logon whose logon id the server runs under (or, failing that,
+ * the nearest earlier network logon), inbound connections to the server process, and the
+ * server's children and grandchildren. Remote DistributedCOM 10016 failures become
+ * attempts; 10028 on a source becomes source activity; rule detections that no chain
+ * explains become signals.
+ *
+ * Linking keys: logon id (4624 TargetLogonId = the server's LogonId), process GUID (Sysmon)
+ * or process id (Security 4688), host and time. Hosts compare case-insensitively. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/buf.h"
+#include "dcomhunt/correlate.h"
+
+#define TICKS 10000000LL /* FILETIME ticks per second */
+#define MAX_REASONS 12
+#define MAX_COMMANDS 64
+#define MAX_EVIDENCE 256
+
+typedef struct item {
+    dh_event *ev;
+    const dh_rule **rules;
+    size_t nrules;
+    uint64_t seq;
+    int used;
+    int dup;
+} item;
+
+struct dh_correlator {
+    dh_correlate_opts o;
+    item *v;
+    size_t n, cap;
+    uint64_t seq;
+};
+
+static const struct {
+    const char *image; /* basename, lowercase */
+    const char *object;
+    const char *clsid;
+} servers[] = {
+    {"mmc.exe", "MMC20.Application", "{49B2791A-B1AE-4C90-9B8E-E860BA07F889}"},
+    {"excel.exe", "Excel.Application", "{00024500-0000-0000-C000-000000000046}"},
+    {"winword.exe", "Word.Application", "{000209FF-0000-0000-C000-000000000046}"},
+    {"powerpnt.exe", "PowerPoint.Application", "{91493441-5A91-11CF-8700-00AA0060263B}"},
+    {"outlook.exe", "Outlook.Application", "{0006F03A-0000-0000-C000-000000000046}"},
+    {"visio.exe", "Visio.Application", "{00021A20-0000-0000-C000-000000000046}"},
+    {"mshta.exe", "htafile (LethalHTA)", "{3050F4D8-98B5-11CF-BB82-00AA00BDCE0B}"},
+    {"iexplore.exe", "InternetExplorer.Application", "{0002DF01-0000-0000-C000-000000000046}"},
+};
+
+/* COM servers started by DcomLaunch that are not DCOM lateral movement (DETECTION.md). */
+static const char *const cousins[] = {
+    "wmiprvse.exe",      "wsmprovhost.exe",       "winrshost.exe",  "dllhost.exe",
+    "runtimebroker.exe", "searchprotocolhost.exe", "backgroundtaskhost.exe",
+    "smartscreen.exe",   "explorer.exe",          "searchindexer.exe", "taskhostw.exe",
+};
+
+void dh_correlate_opts_init(dh_correlate_opts *o)
+{
+    o->window_s = 300;
+    o->skew_s = 120;
+}
+
+dh_status dh_correlator_new(const dh_correlate_opts *o, dh_correlator **out)
+{
+    dh_correlator *c = calloc(1, sizeof *c);
+    if (!c)
+        return DH_ERR_NOMEM;
+    if (o)
+        c->o = *o;
+    else
+        dh_correlate_opts_init(&c->o);
+    *out = c;
+    return DH_OK;
+}
+
+void dh_correlator_free(dh_correlator *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n; i++) {
+        dh_event_free(c->v[i].ev);
+        free(c->v[i].rules);
+    }
+    free(c->v);
+    free(c);
+}
+
+const char *dh_finding_kind_name(dh_finding_kind k)
+{
+    static const char *const names[] = {"lateral_movement", "attempt", "source_activity",
+                                        "signal"};
+    return (unsigned)k < 4 ? names[k] : "signal";
+}
+
+/* ---- small helpers ------------------------------------------------------------------ */
+
+static dh_str field(const dh_event *ev, dh_field id)
+{
+    dh_str s = {"", 0};
+    dh_event_field(ev, id, &s);
+    return s;
+}
+
+static int str_ieq(dh_str a, dh_str b)
+{
+    return a.len == b.len && (a.len == 0 || strncasecmp(a.ptr, b.ptr, a.len) == 0);
+}
+
+static int contains_ci(dh_str h, const char *n)
+{
+    size_t nl = strlen(n);
+    for (size_t i = 0; i + nl <= h.len; i++)
+        if (strncasecmp(h.ptr + i, n, nl) == 0)
+            return 1;
+    return 0;
+}
+
+/* Basename of a Windows path, lowercased into buf. */
+static const char *base_lower(dh_str path, char *buf, size_t cap)
+{
+    size_t s = 0;
+    for (size_t i = 0; i < path.len; i++)
+        if (path.ptr[i] == '\\' || path.ptr[i] == '/')
+            s = i + 1;
+    size_t n = path.len - s;
+    if (n >= cap)
+        n = cap - 1;
+    for (size_t i = 0; i < n; i++) {
+        char ch = path.ptr[s + i];
+        buf[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+    }
+    buf[n] = 0;
+    return buf;
+}
+
+/* "0x1ea3c6", "0x00000000001ea3c6" and "2008006" are numbers; 0 when not a number. */
+static int parse_num(dh_str s, uint64_t *v)
+{
+    if (!s.len)
+        return 0;
+    uint64_t r = 0;
+    size_t i = 0;
+    int hex = s.len > 2 && s.ptr[0] == '0' && (s.ptr[1] == 'x' || s.ptr[1] == 'X');
+    if (hex)
+        i = 2;
+    if (i == s.len)
+        return 0;
+    for (; i < s.len; i++) {
+        char ch = s.ptr[i];
+        unsigned d;
+        if (ch >= '0' && ch <= '9')
+            d = (unsigned)(ch - '0');
+        else if (hex && ch >= 'a' && ch <= 'f')
+            d = (unsigned)(ch - 'a' + 10);
+        else if (hex && ch >= 'A' && ch <= 'F')
+            d = (unsigned)(ch - 'A' + 10);
+        else
+            return 0;
+        r = r * (hex ? 16 : 10) + d;
+    }
+    *v = r;
+    return 1;
+}
+
+static int num_eq(dh_str a, dh_str b)
+{
+    uint64_t x, y;
+    return parse_num(a, &x) && parse_num(b, &y) && x == y;
+}
+
+static int is_loopback(dh_str ip)
+{
+    return (ip.len >= 4 && !strncmp(ip.ptr, "127.", 4)) || (ip.len == 3 && !strncmp(ip.ptr, "::1", 3)) ||
+           (ip.len == 1 && ip.ptr[0] == '-') || ip.len == 0;
+}
+
+static int is_true(dh_str s)
+{
+    return s.len == 4 && !strncasecmp(s.ptr, "true", 4);
+}
+
+/* ---- intake ------------------------------------------------------------------------ */
+
+int dh_correlator_wants(const dh_event *ev, size_t nmatched)
+{
+    if (nmatched)
+        return 1;
+    switch (dh_event_kind(ev)) {
+    case DH_KIND_PROCESS_CREATION:
+        return 1;
+    case DH_KIND_LOGON: {
+        dh_str lt;
+        return dh_event_field(ev, DH_FIELD_LOGON_TYPE, &lt) && lt.len == 1 && lt.ptr[0] == '3';
+    }
+    case DH_KIND_NETWORK_CONNECTION: {
+        dh_str i, sp, dp;
+        int inbound = dh_event_field(ev, DH_FIELD_INITIATED, &i) && !is_true(i);
+        int rpc = (dh_event_field(ev, DH_FIELD_SOURCE_PORT, &sp) && sp.len == 3 &&
+                   !memcmp(sp.ptr, "135", 3)) ||
+                  (dh_event_field(ev, DH_FIELD_DESTINATION_PORT, &dp) && dp.len == 3 &&
+                   !memcmp(dp.ptr, "135", 3));
+        return inbound || rpc;
+    }
+    case DH_KIND_DCOM_ERROR:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+dh_status dh_correlator_take(dh_correlator *c, dh_event *ev, const dh_rule *const *rules,
+                             size_t nrules)
+{
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 1024;
+        item *v = realloc(c->v, cap * sizeof *v);
+        if (!v) {
+            dh_event_free(ev);
+            return DH_ERR_NOMEM;
+        }
+        c->v = v;
+        c->cap = cap;
+    }
+    item *it = &c->v[c->n];
+    memset(it, 0, sizeof *it);
+    it->ev = ev;
+    if (nrules) {
+        it->rules = malloc(nrules * sizeof *it->rules);
+        if (!it->rules) {
+            dh_event_free(ev);
+            return DH_ERR_NOMEM;
+        }
+        memcpy(it->rules, rules, nrules * sizeof *it->rules);
+        it->nrules = nrules;
+    }
+    it->seq = c->seq++;
+    c->n++;
+    return DH_OK;
+}
+
+/* ---- ordering ---------------------------------------------------------------------- */
+
+static int host_cmp(const dh_event *a, const dh_event *b)
+{
+    dh_str x = dh_event_host(a), y = dh_event_host(b);
+    size_t n = x.len < y.len ? x.len : y.len;
+    int r = n ? strncasecmp(x.ptr, y.ptr, n) : 0;
+    if (r)
+        return r;
+    return x.len < y.len ? -1 : x.len > y.len;
+}
+
+static int item_cmp(const void *pa, const void *pb)
+{
+    const item *a = pa, *b = pb;
+    int r = host_cmp(a->ev, b->ev);
+    if (r)
+        return r;
+    int64_t ta = dh_event_time(a->ev), tb = dh_event_time(b->ev);
+    if (ta != tb)
+        return ta < tb ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static int same_record(const dh_event *a, const dh_event *b)
+{
+    return dh_event_record_id(a) == dh_event_record_id(b) && dh_event_id(a) == dh_event_id(b) &&
+           dh_event_time(a) == dh_event_time(b) && str_ieq(dh_event_channel(a), dh_event_channel(b));
+}
+
+/* ---- finding under construction ------------------------------------------------------ */
+
+typedef struct fbuild {
+    dh_finding f;
+    const char *reasons[MAX_REASONS];
+    const char *commands[MAX_COMMANDS];
+    const dh_rule *rules[64];
+    dh_evidence ev[MAX_EVIDENCE];
+    char strings[12][512];
+    int nstr;
+    char cmdtext[MAX_COMMANDS][1024];
+} fbuild;
+
+static const char *keep(fbuild *b, dh_str s)
+{
+    if (b->nstr >= 12)
+        return "";
+    char *d = b->strings[b->nstr++];
+    size_t n = s.len < 511 ? s.len : 511;
+    memcpy(d, s.ptr, n);
+    d[n] = 0;
+    return d;
+}
+
+static void add_reason(fbuild *b, const char *r)
+{
+    if (b->f.nreasons < MAX_REASONS)
+        b->reasons[b->f.nreasons++] = r;
+}
+
+static void add_evidence(fbuild *b, const char *role, item *it)
+{
+    for (size_t i = 0; i < b->f.nevidence; i++)
+        if (b->ev[i].ev == it->ev)
+            return;
+    if (b->f.nevidence >= MAX_EVIDENCE)
+        return;
+    b->ev[b->f.nevidence].role = role;
+    b->ev[b->f.nevidence].ev = it->ev;
+    b->f.nevidence++;
+    int64_t t = dh_event_time(it->ev);
+    if (!b->f.first_seen || t < b->f.first_seen)
+        b->f.first_seen = t;
+    if (t > b->f.last_seen)
+        b->f.last_seen = t;
+    for (size_t k = 0; k < it->nrules; k++) {
+        size_t j;
+        for (j = 0; j < b->f.nrules; j++)
+            if (b->rules[j] == it->rules[k])
+                break;
+        if (j == b->f.nrules && b->f.nrules < 64)
+            b->rules[b->f.nrules++] = it->rules[k];
+        if (dh_rule_level(it->rules[k]) > b->f.severity)
+            b->f.severity = dh_rule_level(it->rules[k]);
+    }
+    it->used = 1;
+}
+
+static void add_command(fbuild *b, const dh_event *ev)
+{
+    dh_str cl = field(ev, DH_FIELD_COMMAND_LINE);
+    if (!cl.len)
+        cl = field(ev, DH_FIELD_IMAGE);
+    if (!cl.len || b->f.ncommands >= MAX_COMMANDS)
+        return;
+    char *d = b->cmdtext[b->f.ncommands];
+    size_t n = cl.len < 1023 ? cl.len : 1023;
+    memcpy(d, cl.ptr, n);
+    d[n] = 0;
+    b->commands[b->f.ncommands++] = d;
+}
+
+/* FNV-1a 64 over the identity of the chain's anchor. */
+static void make_id(fbuild *b, const char *kind, const dh_event *anchor, const char *extra)
+{
+    uint64_t h = 1469598103934665603ULL;
+#define MIX(p, n)                                                                           \
+    for (size_t i_ = 0; i_ < (n); i_++)                                                      \
+        h = (h ^ (unsigned char)(((const char *)(p))[i_] | 0x20)) * 1099511628211ULL;
+    MIX(kind, strlen(kind));
+    dh_str host = dh_event_host(anchor), ch = dh_event_channel(anchor);
+    MIX(host.ptr, host.len);
+    MIX(ch.ptr, ch.len);
+    uint64_t rid = dh_event_record_id(anchor);
+    int64_t t = dh_event_time(anchor);
+    uint32_t eid = dh_event_id(anchor);
+    MIX(&rid, 8);
+    MIX(&t, 8);
+    MIX(&eid, 4);
+    if (extra)
+        MIX(extra, strlen(extra));
+#undef MIX
+    snprintf(b->f.id, sizeof b->f.id, "%016llx", (unsigned long long)h);
+}
+
+static int evidence_cmp(const void *pa, const void *pb)
+{
+    const dh_evidence *a = pa, *b = pb;
+    int64_t ta = dh_event_time(a->ev), tb = dh_event_time(b->ev);
+    if (ta != tb)
+        return ta < tb ? -1 : 1;
+    uint64_t ra = dh_event_record_id(a->ev), rb = dh_event_record_id(b->ev);
+    return ra < rb ? -1 : ra > rb;
+}
+
+static void finish_build(fbuild *b)
+{
+    qsort(b->ev, b->f.nevidence, sizeof b->ev[0], evidence_cmp);
+    b->f.reasons = b->reasons;
+    b->f.commands = b->commands;
+    b->f.rules = b->rules;
+    b->f.evidence = b->ev;
+}
+
+/* ---- per host ------------------------------------------------------------------------ */
+
+typedef struct host_ctx {
+    dh_correlator *c;
+    item *v;   /* this host's items, time ordered */
+    size_t n;
+    dh_str local_ips[64];
+    int64_t local_t[64]; /* when the address was seen: host names repeat across captures */
+    size_t nlocal;
+    dh_finding_fn fn;
+    void *fctx;
+    /* all hosts' local IPs, for naming sources */
+    const struct ipmap *ipmap;
+} host_ctx;
+
+typedef struct ipmap {
+    dh_str ip[1024];
+    dh_str host[1024];
+    int64_t t[1024];
+    size_t n;
+} ipmap;
+
+/* Addresses are tied to hosts only near the time they were seen (12 hours): lab host
+ * names and addresses are reused across unrelated captures. */
+#define IP_TTL (12LL * 3600 * TICKS)
+
+static int is_local(const host_ctx *h, dh_str ip)
+{
+    for (size_t i = 0; i < h->nlocal; i++)
+        if (str_ieq(h->local_ips[i], ip))
+            return 1;
+    return 0;
+}
+
+static void learn_local(host_ctx *h, dh_str ip, int64_t t)
+{
+    if (is_loopback(ip) || h->nlocal >= 64)
+        return;
+    for (size_t i = 0; i < h->nlocal; i++)
+        if (str_ieq(h->local_ips[i], ip) && h->local_t[i] / IP_TTL == t / IP_TTL)
+            return;
+    h->local_t[h->nlocal] = t;
+    h->local_ips[h->nlocal++] = ip;
+}
+
+/* The host's own address nearest in time to t (IPv4 preferred), or "". */
+static dh_str local_ip_near(const host_ctx *h, int64_t t)
+{
+    dh_str best = {"", 0};
+    int64_t bd = IP_TTL + 1;
+    int best_v4 = 0;
+    for (size_t i = 0; i < h->nlocal; i++) {
+        int64_t dd = h->local_t[i] > t ? h->local_t[i] - t : t - h->local_t[i];
+        int v4 = memchr(h->local_ips[i].ptr, ':', h->local_ips[i].len) == NULL;
+        if (dd > IP_TTL)
+            continue;
+        if ((v4 && !best_v4) || (v4 == best_v4 && dd < bd)) {
+            best = h->local_ips[i];
+            bd = dd;
+            best_v4 = v4;
+        }
+    }
+    return best;
+}
+
+static int well_known_port(dh_str p)
+{
+    static const char *const ports[] = {"135", "139", "445", "3389", "5985", "5986"};
+    for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++)
+        if (p.len == strlen(ports[i]) && !memcmp(p.ptr, ports[i], p.len))
+            return 1;
+    return 0;
+}
+
+/* The remote end of a connection seen on this host, or "" if it cannot be told. */
+static dh_str remote_ip(const host_ctx *h, const dh_event *ev)
+{
+    dh_str s = field(ev, DH_FIELD_SOURCE_IP), d = field(ev, DH_FIELD_DESTINATION_IP);
+    int sl = is_local(h, s) || is_loopback(s), dl = is_local(h, d) || is_loopback(d);
+    if (sl && !dl && !is_loopback(d))
+        return d;
+    if (dl && !sl && !is_loopback(s))
+        return s;
+    return (dh_str){"", 0};
+}
+
+static int is_activation(const dh_event *ev, char *base, size_t cap)
+{
+    if (dh_event_kind(ev) != DH_KIND_PROCESS_CREATION)
+        return 0;
+    char pb[64];
+    base_lower(field(ev, DH_FIELD_PARENT_IMAGE), pb, sizeof pb);
+    if (strcmp(pb, "svchost.exe") != 0)
+        return 0;
+    dh_str pcl = field(ev, DH_FIELD_PARENT_COMMAND_LINE);
+    if (pcl.len && !contains_ci(pcl, "dcomlaunch"))
+        return 0;
+    dh_str cl = field(ev, DH_FIELD_COMMAND_LINE);
+    if (!contains_ci(cl, "embedding") && !contains_ci(cl, "/automation"))
+        return 0;
+    base_lower(field(ev, DH_FIELD_IMAGE), base, cap);
+    for (size_t i = 0; i < sizeof cousins / sizeof cousins[0]; i++)
+        if (!strcmp(base, cousins[i]))
+            return 0;
+    return 1;
+}
+
+static int within(int64_t t, int64_t lo, int64_t hi)
+{
+    return t >= lo && t <= hi;
+}
+
+static int is_shell_like(const char *base)
+{
+    static const char *const shells[] = {"cmd.exe",     "powershell.exe", "pwsh.exe",
+                                         "wscript.exe", "cscript.exe",    "mshta.exe",
+                                         "rundll32.exe", "regsvr32.exe",  "whoami.exe"};
+    for (size_t i = 0; i < sizeof shells / sizeof shells[0]; i++)
+        if (!strcmp(base, shells[i]))
+            return 1;
+    return 0;
+}
+
+static int is_child_of(const dh_event *child, const dh_event *parent)
+{
+    dh_str pg = field(parent, DH_FIELD_PROCESS_GUID), cg = field(child, DH_FIELD_PARENT_PROCESS_GUID);
+    if (pg.len && cg.len)
+        return str_ieq(pg, cg);
+    return num_eq(field(child, DH_FIELD_PARENT_PROCESS_ID), field(parent, DH_FIELD_PROCESS_ID)) &&
+           str_ieq(dh_event_channel(child), dh_event_channel(parent));
+}
+
+static void name_source(host_ctx *h, fbuild *b, dh_str ip, dh_str workstation, int64_t t)
+{
+    if (workstation.len && !(workstation.len == 1 && workstation.ptr[0] == '-')) {
+        b->f.source_host = keep(b, workstation);
+        return;
+    }
+    int64_t bd = IP_TTL + 1;
+    const dh_str *best = NULL;
+    for (size_t i = 0; i < h->ipmap->n; i++) {
+        int64_t dd = h->ipmap->t[i] > t ? h->ipmap->t[i] - t : t - h->ipmap->t[i];
+        if (str_ieq(h->ipmap->ip[i], ip) && dd <= IP_TTL && dd < bd) {
+            bd = dd;
+            best = &h->ipmap->host[i];
+        }
+    }
+    if (best)
+        b->f.source_host = keep(b, *best);
+}
+
+static void chain_from(host_ctx *h, size_t ai, const char *object, const char *clsid,
+                       int explorer)
+{
+    dh_correlator *c = h->c;
+    item *a = &h->v[ai];
+    const dh_event *aev = a->ev;
+    int64_t t0 = dh_event_time(aev), W = c->o.window_s * TICKS, S = c->o.skew_s * TICKS;
+    fbuild *b = calloc(1, sizeof *b);
+    if (!b)
+        return;
+    b->f.kind = DH_FINDING_SIGNAL;
+    b->f.severity = DH_LEVEL_MEDIUM;
+    b->f.com_object = object;
+    b->f.clsid = clsid;
+    b->f.target_host = keep(b, dh_event_host(aev));
+    b->f.target_ip = keep(b, local_ip_near(h, t0));
+    b->f.source_host = b->f.source_ip = b->f.user = b->f.logon_id = "";
+    int pieces = 1, remote = 0;
+    add_evidence(b, explorer ? "network" : "activation", a);
+    add_reason(b, explorer ? "explorer.exe accepted an inbound connection from another host"
+                           : "COM server started by the DCOM launcher with -Embedding");
+    dh_str src_ip = {"", 0}, workstation = {"", 0};
+    dh_str logon = field(aev, DH_FIELD_LOGON_ID);
+    const dh_event *server = explorer ? NULL : aev;
+
+    /* The network logon: by logon id, else the nearest earlier one. */
+    if (!explorer) {
+        item *best = NULL;
+        int by_id = 0;
+        for (size_t i = 0; i < h->n; i++) {
+            item *it = &h->v[i];
+            if (it->dup || dh_event_kind(it->ev) != DH_KIND_LOGON)
+                continue;
+            int64_t t = dh_event_time(it->ev);
+            if (logon.len && num_eq(field(it->ev, DH_FIELD_LOGON_ID), logon) &&
+                within(t, t0 - W - S, t0 + S)) {
+                if (!by_id || t > dh_event_time(best->ev))
+                    best = it;
+                by_id = 1;
+            }
+        }
+        if (best) {
+            add_evidence(b, "logon", best);
+            src_ip = field(best->ev, DH_FIELD_SOURCE_IP);
+            workstation = field(best->ev, DH_FIELD_SOURCE_HOSTNAME);
+            dh_str dom = field(best->ev, DH_FIELD_TARGET_DOMAIN_NAME), usr = field(best->ev, DH_FIELD_TARGET_USER_NAME);
+            char acct[300];
+            snprintf(acct, sizeof acct, "%.*s%s%.*s", (int)(dom.len > 140 ? 140 : dom.len), dom.ptr,
+                     dom.len ? "\\" : "", (int)(usr.len > 140 ? 140 : usr.len), usr.ptr);
+            b->f.user = keep(b, (dh_str){acct, strlen(acct)});
+            b->f.logon_id = keep(b, field(best->ev, DH_FIELD_LOGON_ID));
+            if (!is_loopback(src_ip)) {
+                remote = 1;
+                pieces++;
+                add_reason(b, "network logon (type 3) from another host, linked by logon id");
+            }
+        }
+    }
+    /* Inbound connections to the server process (or the explorer connection itself). */
+    for (size_t i = 0; i < h->n; i++) {
+        item *it = &h->v[i];
+        if (it->dup || dh_event_kind(it->ev) != DH_KIND_NETWORK_CONNECTION)
+            continue;
+        int64_t t = dh_event_time(it->ev);
+        if (!within(t, t0 - S, t0 + W + S))
+            continue;
+        dh_str r = remote_ip(h, it->ev);
+        if (!r.len && explorer && i == ai) {
+            dh_str s = field(it->ev, DH_FIELD_SOURCE_IP), d = field(it->ev, DH_FIELD_DESTINATION_IP);
+            r = is_loopback(s) ? d : s;
+        }
+        if (!r.len || is_loopback(r))
+            continue;
+        int to_server = server ? (str_ieq(field(it->ev, DH_FIELD_PROCESS_GUID), field(server, DH_FIELD_PROCESS_GUID)) &&
+                                  field(server, DH_FIELD_PROCESS_GUID).len)
+                               : i == ai;
+        dh_str sp = field(it->ev, DH_FIELD_SOURCE_PORT), dp = field(it->ev, DH_FIELD_DESTINATION_PORT);
+        int rpc = (sp.len == 3 && !memcmp(sp.ptr, "135", 3)) || (dp.len == 3 && !memcmp(dp.ptr, "135", 3));
+        if (!to_server && !(rpc && (!src_ip.len || str_ieq(r, src_ip))))
+            continue;
+        if (src_ip.len && !str_ieq(r, src_ip) && !rpc)
+            continue;
+        add_evidence(b, "network", it);
+        if (!src_ip.len)
+            src_ip = r;
+        if (to_server && !explorer) {
+            remote = 1;
+            pieces++;
+            add_reason(b, "inbound connection to the COM server process from another host");
+        } else if (explorer && i == ai) {
+            remote = 1;
+        } else if (rpc) {
+            add_reason(b, "inbound RPC endpoint-mapper connection (port 135) from the same host");
+        }
+    }
+    /* Children and grandchildren. */
+    const dh_event *parents[32];
+    size_t np = 0;
+    if (server)
+        parents[np++] = server;
+    else {
+        /* explorer: its children around the connection, shells only (explorer starts
+         * everything the user clicks). */
+        dh_str eg = field(aev, DH_FIELD_PROCESS_GUID);
+        for (size_t i = 0; i < h->n; i++) {
+            item *it = &h->v[i];
+            if (it->dup || dh_event_kind(it->ev) != DH_KIND_PROCESS_CREATION)
+                continue;
+            char cb[64];
+            base_lower(field(it->ev, DH_FIELD_PARENT_IMAGE), cb, sizeof cb);
+            char ib[64];
+            base_lower(field(it->ev, DH_FIELD_IMAGE), ib, sizeof ib);
+            int64_t t = dh_event_time(it->ev);
+            if (strcmp(cb, "explorer.exe") || !is_shell_like(ib) || !within(t, t0 - S, t0 + 60 * TICKS + S))
+                continue;
+            if (eg.len && field(it->ev, DH_FIELD_PARENT_PROCESS_GUID).len &&
+                !str_ieq(eg, field(it->ev, DH_FIELD_PARENT_PROCESS_GUID)))
+                continue;
+            add_evidence(b, "child", it);
+            add_command(b, it->ev);
+            if (np < 32)
+                parents[np++] = it->ev;
+        }
+    }
+    size_t first_gen = np;
+    for (size_t p = 0; p < np; p++) {
+        for (size_t i = 0; i < h->n; i++) {
+            item *it = &h->v[i];
+            if (it->dup || dh_event_kind(it->ev) != DH_KIND_PROCESS_CREATION || it->ev == parents[p])
+                continue;
+            int64_t t = dh_event_time(it->ev);
+            if (!within(t, t0 - S, t0 + W + S) || !is_child_of(it->ev, parents[p]))
+                continue;
+            add_evidence(b, "child", it);
+            add_command(b, it->ev);
+            if (p < first_gen && np < 32)
+                parents[np++] = it->ev; /* one more generation */
+        }
+    }
+    if (b->f.ncommands) {
+        pieces++;
+        add_reason(b, "the COM server started processes (commands run)");
+    }
+    if (!b->f.user[0]) {
+        dh_str u = field(aev, DH_FIELD_USER);
+        b->f.user = keep(b, u);
+        if (!b->f.logon_id[0])
+            b->f.logon_id = keep(b, logon);
+    }
+    b->f.source_ip = keep(b, src_ip);
+    if (src_ip.len)
+        name_source(h, b, src_ip, workstation, t0);
+    for (size_t k = 0; k < b->f.nrules; k++)
+        if (dh_rule_level(b->rules[k]) >= DH_LEVEL_HIGH) {
+            pieces++;
+            add_reason(b, "a high-level rule matched an event of the chain");
+            break;
+        }
+    if (remote) {
+        b->f.kind = DH_FINDING_LATERAL_MOVEMENT;
+        if (b->f.severity < DH_LEVEL_HIGH)
+            b->f.severity = DH_LEVEL_HIGH;
+    } else {
+        add_reason(b, "no remote logon or connection found behind it: a local activation, or "
+                      "telemetry of that side is missing");
+    }
+    b->f.confidence = pieces >= 3 ? 3 : pieces == 2 ? 2 : (remote ? 2 : 1);
+    make_id(b, dh_finding_kind_name(b->f.kind), aev, NULL);
+    finish_build(b);
+    h->fn(h->fctx, &b->f);
+    free(b);
+}
+
+static void attempts(host_ctx *h)
+{
+    for (size_t i = 0; i < h->n; i++) {
+        item *it = &h->v[i];
+        if (it->dup || it->used || dh_event_kind(it->ev) != DH_KIND_DCOM_ERROR)
+            continue;
+        uint32_t id = dh_event_id(it->ev);
+        dh_str src = field(it->ev, DH_FIELD_SOURCE_IP);
+        if (id == 10028) {
+            fbuild *b = calloc(1, sizeof *b);
+            if (!b)
+                return;
+            b->f.kind = DH_FINDING_SOURCE_ACTIVITY;
+            b->f.severity = DH_LEVEL_MEDIUM;
+            b->f.confidence = 2;
+            b->f.com_object = "";
+            b->f.clsid = keep(b, field(it->ev, DH_FIELD_CLSID));
+            b->f.target_host = keep(b, field(it->ev, DH_FIELD_REMOTE_HOST));
+            b->f.target_ip = "";
+            b->f.source_host = keep(b, dh_event_host(it->ev));
+            b->f.source_ip = keep(b, local_ip_near(h, dh_event_time(it->ev)));
+            b->f.user = "";
+            b->f.logon_id = "";
+            add_evidence(b, "failure", it);
+            add_reason(b, "DCOM could not reach the named computer (System 10028 on the source)");
+            make_id(b, "source_activity", it->ev, NULL);
+            finish_build(b);
+            h->fn(h->fctx, &b->f);
+            free(b);
+            continue;
+        }
+        if (!src.len)
+            continue; /* local (LRPC) noise */
+        fbuild *b = calloc(1, sizeof *b);
+        if (!b)
+            return;
+        b->f.kind = DH_FINDING_ATTEMPT;
+        b->f.severity = DH_LEVEL_MEDIUM;
+        b->f.confidence = 2;
+        dh_str clsid = field(it->ev, DH_FIELD_CLSID);
+        b->f.com_object = "";
+        for (size_t k = 0; k < sizeof servers / sizeof servers[0]; k++)
+            if (clsid.len == strlen(servers[k].clsid) && !strncasecmp(clsid.ptr, servers[k].clsid, clsid.len))
+                b->f.com_object = servers[k].object;
+        if (clsid.len == 38 && !strncasecmp(clsid.ptr, "{9BA05972-F6A8-11CF-A442-00A0C90A8F39}", 38))
+            b->f.com_object = "ShellWindows";
+        if (clsid.len == 38 && !strncasecmp(clsid.ptr, "{C08AFD90-F2A1-11D1-8455-00A0C91F3880}", 38))
+            b->f.com_object = "ShellBrowserWindow";
+        b->f.clsid = keep(b, clsid);
+        b->f.target_host = keep(b, dh_event_host(it->ev));
+        b->f.target_ip = keep(b, local_ip_near(h, dh_event_time(it->ev)));
+        b->f.source_host = "";
+        b->f.source_ip = keep(b, src);
+        dh_str dom = field(it->ev, DH_FIELD_TARGET_DOMAIN_NAME), usr = field(it->ev, DH_FIELD_USER);
+        char acct[300];
+        snprintf(acct, sizeof acct, "%.*s%s%.*s", (int)(dom.len > 140 ? 140 : dom.len), dom.ptr,
+                 dom.len ? "\\" : "", (int)(usr.len > 140 ? 140 : usr.len), usr.ptr);
+        b->f.user = keep(b, (dh_str){acct, strlen(acct)});
+        b->f.logon_id = "";
+        add_evidence(b, "failure", it);
+        add_reason(b, "remote DCOM launch or activation refused (System 10016 with a network "
+                      "address)");
+        name_source(h, b, src, (dh_str){"", 0}, dh_event_time(it->ev));
+        if (b->f.com_object[0]) {
+            b->f.confidence = 3;
+            add_reason(b, "the class is one used for lateral movement");
+        }
+        make_id(b, "attempt", it->ev, NULL);
+        finish_build(b);
+        h->fn(h->fctx, &b->f);
+        free(b);
+    }
+}
+
+static void signals(host_ctx *h)
+{
+    for (size_t i = 0; i < h->n; i++) {
+        item *it = &h->v[i];
+        if (it->dup || it->used || !it->nrules)
+            continue;
+        fbuild *b = calloc(1, sizeof *b);
+        if (!b)
+            return;
+        int script = dh_event_kind(it->ev) == DH_KIND_PS_SCRIPT;
+        b->f.kind = script ? DH_FINDING_SOURCE_ACTIVITY : DH_FINDING_SIGNAL;
+        b->f.severity = DH_LEVEL_INFORMATIONAL;
+        b->f.confidence = 1;
+        b->f.com_object = b->f.clsid = "";
+        b->f.target_host = script ? "" : keep(b, dh_event_host(it->ev));
+        b->f.target_ip = "";
+        b->f.source_host = script ? keep(b, dh_event_host(it->ev)) : "";
+        b->f.source_ip = "";
+        b->f.user = keep(b, field(it->ev, DH_FIELD_USER));
+        b->f.logon_id = keep(b, field(it->ev, DH_FIELD_LOGON_ID));
+        add_evidence(b, script ? "script" : "detection", it);
+        if (dh_event_kind(it->ev) == DH_KIND_PROCESS_CREATION)
+            add_command(b, it->ev);
+        add_reason(b, script ? "a script block on this host calls DCOM objects of another host"
+                             : "a rule matched this event alone; no DCOM chain explains it");
+        make_id(b, dh_finding_kind_name(b->f.kind), it->ev, NULL);
+        finish_build(b);
+        h->fn(h->fctx, &b->f);
+        free(b);
+    }
+}
+
+static void run_host(host_ctx *h)
+{
+    /* Duplicates (the same record read twice) count once. */
+    for (size_t i = 0; i < h->n; i++)
+        for (size_t j = i + 1; j < h->n && dh_event_time(h->v[j].ev) == dh_event_time(h->v[i].ev); j++)
+            if (!h->v[j].dup && same_record(h->v[i].ev, h->v[j].ev)) {
+                h->v[j].dup = 1;
+                /* keep the rules the copy matched */
+            }
+    for (size_t i = 0; i < h->n; i++) {
+        item *it = &h->v[i];
+        if (it->dup)
+            continue;
+        char base[64];
+        if (is_activation(it->ev, base, sizeof base)) {
+            const char *object = "", *clsid = "";
+            for (size_t k = 0; k < sizeof servers / sizeof servers[0]; k++)
+                if (!strcmp(base, servers[k].image)) {
+                    object = servers[k].object;
+                    clsid = servers[k].clsid;
+                }
+            chain_from(h, i, object, clsid, 0);
+        } else if (dh_event_kind(it->ev) == DH_KIND_NETWORK_CONNECTION && !it->used) {
+            char ib[64];
+            base_lower(field(it->ev, DH_FIELD_IMAGE), ib, sizeof ib);
+            if (!strcmp(ib, "explorer.exe") && !is_true(field(it->ev, DH_FIELD_INITIATED))) {
+                dh_str r = remote_ip(h, it->ev);
+                if (r.len)
+                    chain_from(h, i, "ShellWindows", "{9BA05972-F6A8-11CF-A442-00A0C90A8F39}", 1);
+            }
+        }
+    }
+    attempts(h);
+    signals(h);
+}
+
+static void learn_all(host_ctx *h)
+{
+    for (size_t i = 0; i < h->n; i++) {
+        const dh_event *ev = h->v[i].ev;
+        if (dh_event_kind(ev) != DH_KIND_NETWORK_CONNECTION)
+            continue;
+        dh_str s = field(ev, DH_FIELD_SOURCE_IP), d = field(ev, DH_FIELD_DESTINATION_IP);
+        dh_str sp = field(ev, DH_FIELD_SOURCE_PORT), dp = field(ev, DH_FIELD_DESTINATION_PORT);
+        int64_t t = dh_event_time(ev);
+        if (is_true(field(ev, DH_FIELD_INITIATED))) {
+            if (well_known_port(dp) || !well_known_port(sp))
+                learn_local(h, s, t);
+        } else if (well_known_port(sp) && !well_known_port(dp)) {
+            learn_local(h, s, t);
+        } else if (well_known_port(dp) && !well_known_port(sp)) {
+            learn_local(h, d, t);
+        }
+    }
+}
+
+typedef struct collected {
+    dh_finding_fn fn;
+    void *ctx;
+} collected;
+
+dh_status dh_correlator_finish(dh_correlator *c, dh_finding_fn fn, void *ctx)
+{
+    qsort(c->v, c->n, sizeof *c->v, item_cmp);
+    /* Pass 1: every host's local addresses, to name the sources of the others. */
+    ipmap *map = calloc(1, sizeof *map);
+    if (!map)
+        return DH_ERR_NOMEM;
+    host_ctx *hosts = NULL;
+    size_t nh = 0;
+    for (size_t i = 0; i < c->n;) {
+        size_t j = i;
+        while (j < c->n && host_cmp(c->v[i].ev, c->v[j].ev) == 0)
+            j++;
+        host_ctx *nhv = realloc(hosts, (nh + 1) * sizeof *hosts);
+        if (!nhv) {
+            free(hosts);
+            free(map);
+            return DH_ERR_NOMEM;
+        }
+        hosts = nhv;
+        host_ctx *h = &hosts[nh++];
+        memset(h, 0, sizeof *h);
+        h->c = c;
+        h->v = &c->v[i];
+        h->n = j - i;
+        h->fn = fn;
+        h->fctx = ctx;
+        h->ipmap = map;
+        learn_all(h);
+        for (size_t k = 0; k < h->nlocal && map->n < 1024; k++) {
+            map->ip[map->n] = h->local_ips[k];
+            map->t[map->n] = h->local_t[k];
+            map->host[map->n] = dh_event_host(h->v[0].ev);
+            map->n++;
+        }
+        i = j;
+    }
+    for (size_t k = 0; k < nh; k++)
+        run_host(&hosts[k]);
+    free(hosts);
+    free(map);
+    return DH_OK;
+}
