@@ -30,18 +30,18 @@ typedef enum dh_finding_kind {
 } dh_finding_kind;
 
 typedef struct dh_evidence {
-    const char *role;    /* activation, logon, network, child, failure, detection, script */
-    const dh_event *ev;  /* the event (an owned copy kept by the correlator) */
+    const char *role;   /* activation, logon, network, child, failure, detection, script */
+    const dh_event *ev; /* the event (an owned copy kept by the correlator) */
 } dh_evidence;
 
 typedef struct dh_finding {
-    char id[17];                 /* stable: the same input gives the same id */
+    char id[17]; /* stable: the same input gives the same id */
     dh_finding_kind kind;
     dh_level severity;
-    int confidence;              /* 1 low, 2 medium, 3 high */
-    const char *const *reasons;  /* why this confidence */
+    int confidence;             /* 1 low, 2 medium, 3 high */
+    const char *const *reasons; /* why this confidence */
     size_t nreasons;
-    const char *com_object;      /* "" when unknown */
+    const char *com_object; /* "" when unknown */
     const char *clsid;
     const char *target_host, *target_ip;
     const char *source_host, *source_ip;

@@ -53,7 +53,7 @@ typedef struct dh_str {
     X(PIPE_CREATED, "pipe_created")                                                                \
     X(WMI_EVENT, "wmi_event")                                                                      \
     X(FILE_DELETE, "file_delete")                                                                  \
-    X(RPC_CALL, "rpc_call")                                                                  \
+    X(RPC_CALL, "rpc_call")                                                                        \
     X(CREATE_STREAM_HASH, "create_stream_hash")
 
 typedef enum dh_kind {
@@ -173,7 +173,8 @@ dh_str dh_event_file_str(const dh_event *ev);
  * bytes are not a packed event; *used is set to the bytes consumed. Values longer than
  * 4096 bytes are cut in the copy. The packed layout is internal to one process. */
 typedef struct dh_buf dh_buf;
-dh_status dh_event_pack(const dh_event *ev, dh_buf *out);
+/* with_data: keep the original fields too (else the envelope and taxonomy fields only). */
+dh_status dh_event_pack(const dh_event *ev, int with_data, dh_buf *out);
 dh_event *dh_event_unpack(const void *data, size_t len, size_t *used);
 void dh_event_free(dh_event *ev);
 

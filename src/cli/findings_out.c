@@ -186,11 +186,16 @@ static void render_jsonl(dh_buf *b, const dh_finding *f)
 static int ocsf_severity(dh_level l)
 {
     switch (l) {
-    case DH_LEVEL_CRITICAL: return 5;
-    case DH_LEVEL_HIGH: return 4;
-    case DH_LEVEL_MEDIUM: return 3;
-    case DH_LEVEL_LOW: return 2;
-    default: return 1;
+    case DH_LEVEL_CRITICAL:
+        return 5;
+    case DH_LEVEL_HIGH:
+        return 4;
+    case DH_LEVEL_MEDIUM:
+        return 3;
+    case DH_LEVEL_LOW:
+        return 2;
+    default:
+        return 1;
     }
 }
 
@@ -313,9 +318,19 @@ static void render_csv(dh_buf *b, const dh_finding *f)
     dh_time_put_iso(&tb, f->last_seen);
     snprintf(t2, sizeof t2, "%.*s", (int)tb.len, tb.data);
     dh_buf_free(&tb);
-    const char *cells[] = {f->id, dh_finding_kind_name(f->kind), dh_level_name(f->severity),
-                           conf_name(f->confidence), t1, t2, f->source_host, f->source_ip,
-                           f->target_host, f->target_ip, f->com_object, f->clsid, f->user,
+    const char *cells[] = {f->id,
+                           dh_finding_kind_name(f->kind),
+                           dh_level_name(f->severity),
+                           conf_name(f->confidence),
+                           t1,
+                           t2,
+                           f->source_host,
+                           f->source_ip,
+                           f->target_host,
+                           f->target_ip,
+                           f->com_object,
+                           f->clsid,
+                           f->user,
                            f->logon_id};
     for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++) {
         csv_cell(b, cells[i]);
@@ -335,7 +350,8 @@ static void render_csv(dh_buf *b, const dh_finding *f)
     for (size_t i = 0; i < f->nrules; i++) {
         if (i)
             dh_buf_putc(&cb, ' ');
-        dh_buf_puts(&cb, *dh_rule_name(f->rules[i]) ? dh_rule_name(f->rules[i]) : dh_rule_id(f->rules[i]));
+        dh_buf_puts(&cb, *dh_rule_name(f->rules[i]) ? dh_rule_name(f->rules[i])
+                                                    : dh_rule_id(f->rules[i]));
     }
     dh_buf_putc(&cb, 0);
     csv_cell(b, cb.data ? cb.data : "");
@@ -346,10 +362,14 @@ static void render_csv(dh_buf *b, const dh_finding *f)
 static const char *kind_color(dh_finding_kind k)
 {
     switch (k) {
-    case DH_FINDING_LATERAL_MOVEMENT: return "\033[1;31m";
-    case DH_FINDING_ATTEMPT: return "\033[33m";
-    case DH_FINDING_SOURCE_ACTIVITY: return "\033[35m";
-    default: return "\033[2m";
+    case DH_FINDING_LATERAL_MOVEMENT:
+        return "\033[1;31m";
+    case DH_FINDING_ATTEMPT:
+        return "\033[33m";
+    case DH_FINDING_SOURCE_ACTIVITY:
+        return "\033[35m";
+    default:
+        return "\033[2m";
     }
 }
 
@@ -409,7 +429,8 @@ static void render_table(findings_out *o, dh_buf *b, const dh_finding *f)
         for (size_t i = 0; i < f->nrules; i++) {
             if (i)
                 dh_buf_puts(b, ", ");
-            ttys(b, *dh_rule_name(f->rules[i]) ? dh_rule_name(f->rules[i]) : dh_rule_id(f->rules[i]));
+            ttys(b,
+                 *dh_rule_name(f->rules[i]) ? dh_rule_name(f->rules[i]) : dh_rule_id(f->rules[i]));
         }
     }
     for (size_t i = 0; i < f->nevidence; i++) {
@@ -436,10 +457,18 @@ void findings_out_add(findings_out *o, const dh_finding *f)
             return;
     o->b.len = 0;
     switch (o->format) {
-    case FOUT_JSONL: render_jsonl(&o->b, f); break;
-    case FOUT_OCSF: render_ocsf(&o->b, f); break;
-    case FOUT_CSV: render_csv(&o->b, f); break;
-    default: render_table(o, &o->b, f); break;
+    case FOUT_JSONL:
+        render_jsonl(&o->b, f);
+        break;
+    case FOUT_OCSF:
+        render_ocsf(&o->b, f);
+        break;
+    case FOUT_CSV:
+        render_csv(&o->b, f);
+        break;
+    default:
+        render_table(o, &o->b, f);
+        break;
     }
     if (o->n == o->cap) {
         size_t cap = o->cap ? o->cap * 2 : 64;

@@ -290,7 +290,7 @@ static dh_status hunt_event(void *wctx, const dh_event *ev, dh_buf *out)
         if (!st)
             st = dh_buf_append(out, w->hits, n * sizeof w->hits[0]);
         if (!st)
-            st = dh_event_pack(ev, out);
+            st = dh_event_pack(ev, 0, out); /* the correlator reads taxonomy fields only */
         w->st = st;
     }
     return w->st;
@@ -761,15 +761,15 @@ static int usage(FILE *f, int rc)
 int cli_hunt(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"rules", required_argument, NULL, 'r'}, {"no-builtin", no_argument, NULL, 'B'},
-        {"jsonl", no_argument, NULL, 'J'},       {"csv", no_argument, NULL, 'C'},
-        {"from", required_argument, NULL, 'f'},  {"to", required_argument, NULL, 't'},
-        {"host", required_argument, NULL, 'H'},  {"min-level", required_argument, NULL, 'l'},
-        {"rule", required_argument, NULL, 'R'},  {"color", required_argument, NULL, 'c'},
-        {"no-progress", no_argument, NULL, 'P'}, {"threads", required_argument, NULL, 'j'},
-        {"detections", no_argument, NULL, 'D'},  {"ocsf", no_argument, NULL, 'O'},
+        {"rules", required_argument, NULL, 'r'},  {"no-builtin", no_argument, NULL, 'B'},
+        {"jsonl", no_argument, NULL, 'J'},        {"csv", no_argument, NULL, 'C'},
+        {"from", required_argument, NULL, 'f'},   {"to", required_argument, NULL, 't'},
+        {"host", required_argument, NULL, 'H'},   {"min-level", required_argument, NULL, 'l'},
+        {"rule", required_argument, NULL, 'R'},   {"color", required_argument, NULL, 'c'},
+        {"no-progress", no_argument, NULL, 'P'},  {"threads", required_argument, NULL, 'j'},
+        {"detections", no_argument, NULL, 'D'},   {"ocsf", no_argument, NULL, 'O'},
         {"window", required_argument, NULL, 'W'}, {"skew", required_argument, NULL, 'S'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     hunt_ctx c;
     memset(&c, 0, sizeof c);
@@ -957,8 +957,10 @@ int cli_hunt(int argc, char **argv)
         if (c.o.format == FMT_TABLE)
             print_table(&c);
     } else {
-        int fmt = c.o.format == FMT_JSONL ? FOUT_JSONL : c.o.format == FMT_OCSF ? FOUT_OCSF
-                  : c.o.format == FMT_CSV ? FOUT_CSV : FOUT_TABLE;
+        int fmt = c.o.format == FMT_JSONL  ? FOUT_JSONL
+                  : c.o.format == FMT_OCSF ? FOUT_OCSF
+                  : c.o.format == FMT_CSV  ? FOUT_CSV
+                                           : FOUT_TABLE;
         findings_out *fo = findings_out_new(fmt, c.o.color);
         if (fo && dh_correlator_finish(c.corr, (dh_finding_fn)findings_out_add, fo) == DH_OK) {
             nfindings = findings_out_print(fo, stdout);
@@ -972,8 +974,9 @@ int cli_hunt(int argc, char **argv)
         st = DH_ERR_IO;
     print_summary(&c, &stats, secs, refused);
     if (!c.o.detections)
-        fprintf(stderr, "  findings: %zu (lateral_movement %llu, attempt %llu, source_activity %llu, "
-                        "signal %llu); %llu events kept for correlation\n",
+        fprintf(stderr,
+                "  findings: %zu (lateral_movement %llu, attempt %llu, source_activity %llu, "
+                "signal %llu); %llu events kept for correlation\n",
                 nfindings, (unsigned long long)per_kind[0], (unsigned long long)per_kind[1],
                 (unsigned long long)per_kind[2], (unsigned long long)per_kind[3],
                 (unsigned long long)c.kept);

@@ -21,12 +21,13 @@
 #include "core/buf.h"
 #include "dcomhunt/correlate.h"
 
-#define TICKS 10000000LL /* FILETIME ticks per second */
-#define MAX_REASONS 12
+#define TICKS        10000000LL /* FILETIME ticks per second */
+#define MAX_REASONS  12
 #define MAX_COMMANDS 64
 #define MAX_EVIDENCE 256
 
 typedef struct item {
+    uint64_t hostkey; /* hash of the lowercased host name: sorting compares this first */
     dh_event *ev;
     const dh_rule **rules;
     size_t nrules;
@@ -59,9 +60,9 @@ static const struct {
 
 /* COM servers started by DcomLaunch that are not DCOM lateral movement (DETECTION.md). */
 static const char *const cousins[] = {
-    "wmiprvse.exe",      "wsmprovhost.exe",       "winrshost.exe",  "dllhost.exe",
-    "runtimebroker.exe", "searchprotocolhost.exe", "backgroundtaskhost.exe",
-    "smartscreen.exe",   "explorer.exe",          "searchindexer.exe", "taskhostw.exe",
+    "wmiprvse.exe",      "wsmprovhost.exe",        "winrshost.exe",          "dllhost.exe",
+    "runtimebroker.exe", "searchprotocolhost.exe", "backgroundtaskhost.exe", "smartscreen.exe",
+    "explorer.exe",      "searchindexer.exe",      "taskhostw.exe",
 };
 
 void dh_correlate_opts_init(dh_correlate_opts *o)
@@ -97,8 +98,7 @@ void dh_correlator_free(dh_correlator *c)
 
 const char *dh_finding_kind_name(dh_finding_kind k)
 {
-    static const char *const names[] = {"lateral_movement", "attempt", "source_activity",
-                                        "signal"};
+    static const char *const names[] = {"lateral_movement", "attempt", "source_activity", "signal"};
     return (unsigned)k < 4 ? names[k] : "signal";
 }
 
@@ -180,8 +180,9 @@ static int num_eq(dh_str a, dh_str b)
 
 static int is_loopback(dh_str ip)
 {
-    return (ip.len >= 4 && !strncmp(ip.ptr, "127.", 4)) || (ip.len == 3 && !strncmp(ip.ptr, "::1", 3)) ||
-           (ip.len == 1 && ip.ptr[0] == '-') || ip.len == 0;
+    return (ip.len >= 4 && !strncmp(ip.ptr, "127.", 4)) ||
+           (ip.len == 3 && !strncmp(ip.ptr, "::1", 3)) || (ip.len == 1 && ip.ptr[0] == '-') ||
+           ip.len == 0;
 }
 
 static int is_true(dh_str s)
@@ -203,12 +204,19 @@ int dh_correlator_wants(const dh_event *ev, size_t nmatched)
         return dh_event_field(ev, DH_FIELD_LOGON_TYPE, &lt) && lt.len == 1 && lt.ptr[0] == '3';
     }
     case DH_KIND_NETWORK_CONNECTION: {
+        /* Inbound connections (the target side), and outbound ones to the endpoint mapper
+         * or to a dynamic RPC port (the source side: they tell which host owns an
+         * address). Ordinary outbound traffic goes to low well-known ports. */
         dh_str i, sp, dp;
         int inbound = dh_event_field(ev, DH_FIELD_INITIATED, &i) && !is_true(i);
         int rpc = (dh_event_field(ev, DH_FIELD_SOURCE_PORT, &sp) && sp.len == 3 &&
-                   !memcmp(sp.ptr, "135", 3)) ||
-                  (dh_event_field(ev, DH_FIELD_DESTINATION_PORT, &dp) && dp.len == 3 &&
-                   !memcmp(dp.ptr, "135", 3));
+                   !memcmp(sp.ptr, "135", 3));
+        if (dh_event_field(ev, DH_FIELD_DESTINATION_PORT, &dp)) {
+            uint64_t port;
+            if ((dp.len == 3 && !memcmp(dp.ptr, "135", 3)) ||
+                (parse_num(dp, &port) && port >= 49152 && port <= 65535))
+                rpc = 1;
+        }
         return inbound || rpc;
     }
     case DH_KIND_DCOM_ERROR:
@@ -244,6 +252,13 @@ dh_status dh_correlator_take(dh_correlator *c, dh_event *ev, const dh_rule *cons
         it->nrules = nrules;
     }
     it->seq = c->seq++;
+    dh_str h = dh_event_host(ev);
+    uint64_t k = 1469598103934665603ULL;
+    for (size_t i = 0; i < h.len; i++) {
+        unsigned char ch = (unsigned char)h.ptr[i];
+        k = (k ^ (ch >= 'A' && ch <= 'Z' ? ch + 32u : ch)) * 1099511628211ULL;
+    }
+    it->hostkey = k;
     c->n++;
     return DH_OK;
 }
@@ -263,6 +278,8 @@ static int host_cmp(const dh_event *a, const dh_event *b)
 static int item_cmp(const void *pa, const void *pb)
 {
     const item *a = pa, *b = pb;
+    if (a->hostkey != b->hostkey)
+        return a->hostkey < b->hostkey ? -1 : 1;
     int r = host_cmp(a->ev, b->ev);
     if (r)
         return r;
@@ -275,7 +292,8 @@ static int item_cmp(const void *pa, const void *pb)
 static int same_record(const dh_event *a, const dh_event *b)
 {
     return dh_event_record_id(a) == dh_event_record_id(b) && dh_event_id(a) == dh_event_id(b) &&
-           dh_event_time(a) == dh_event_time(b) && str_ieq(dh_event_channel(a), dh_event_channel(b));
+           dh_event_time(a) == dh_event_time(b) &&
+           str_ieq(dh_event_channel(a), dh_event_channel(b));
 }
 
 /* ---- finding under construction ------------------------------------------------------ */
@@ -354,8 +372,8 @@ static void add_command(fbuild *b, const dh_event *ev)
 static void make_id(fbuild *b, const char *kind, const dh_event *anchor, const char *extra)
 {
     uint64_t h = 1469598103934665603ULL;
-#define MIX(p, n)                                                                           \
-    for (size_t i_ = 0; i_ < (n); i_++)                                                      \
+#define MIX(p, n)                                                                                  \
+    for (size_t i_ = 0; i_ < (n); i_++)                                                            \
         h = (h ^ (unsigned char)(((const char *)(p))[i_] | 0x20)) * 1099511628211ULL;
     MIX(kind, strlen(kind));
     dh_str host = dh_event_host(anchor), ch = dh_event_channel(anchor);
@@ -396,7 +414,7 @@ static void finish_build(fbuild *b)
 
 typedef struct host_ctx {
     dh_correlator *c;
-    item *v;   /* this host's items, time ordered */
+    item *v; /* this host's items, time ordered */
     size_t n;
     dh_str local_ips[64];
     int64_t local_t[64]; /* when the address was seen: host names repeat across captures */
@@ -506,9 +524,9 @@ static int within(int64_t t, int64_t lo, int64_t hi)
 
 static int is_shell_like(const char *base)
 {
-    static const char *const shells[] = {"cmd.exe",     "powershell.exe", "pwsh.exe",
-                                         "wscript.exe", "cscript.exe",    "mshta.exe",
-                                         "rundll32.exe", "regsvr32.exe",  "whoami.exe"};
+    static const char *const shells[] = {"cmd.exe",      "powershell.exe", "pwsh.exe",
+                                         "wscript.exe",  "cscript.exe",    "mshta.exe",
+                                         "rundll32.exe", "regsvr32.exe",   "whoami.exe"};
     for (size_t i = 0; i < sizeof shells / sizeof shells[0]; i++)
         if (!strcmp(base, shells[i]))
             return 1;
@@ -517,7 +535,8 @@ static int is_shell_like(const char *base)
 
 static int is_child_of(const dh_event *child, const dh_event *parent)
 {
-    dh_str pg = field(parent, DH_FIELD_PROCESS_GUID), cg = field(child, DH_FIELD_PARENT_PROCESS_GUID);
+    dh_str pg = field(parent, DH_FIELD_PROCESS_GUID),
+           cg = field(child, DH_FIELD_PARENT_PROCESS_GUID);
     if (pg.len && cg.len)
         return str_ieq(pg, cg);
     return num_eq(field(child, DH_FIELD_PARENT_PROCESS_ID), field(parent, DH_FIELD_PROCESS_ID)) &&
@@ -543,8 +562,7 @@ static void name_source(host_ctx *h, fbuild *b, dh_str ip, dh_str workstation, i
         b->f.source_host = keep(b, *best);
 }
 
-static void chain_from(host_ctx *h, size_t ai, const char *object, const char *clsid,
-                       int explorer)
+static void chain_from(host_ctx *h, size_t ai, const char *object, const char *clsid, int explorer)
 {
     dh_correlator *c = h->c;
     item *a = &h->v[ai];
@@ -588,7 +606,8 @@ static void chain_from(host_ctx *h, size_t ai, const char *object, const char *c
             add_evidence(b, "logon", best);
             src_ip = field(best->ev, DH_FIELD_SOURCE_IP);
             workstation = field(best->ev, DH_FIELD_SOURCE_HOSTNAME);
-            dh_str dom = field(best->ev, DH_FIELD_TARGET_DOMAIN_NAME), usr = field(best->ev, DH_FIELD_TARGET_USER_NAME);
+            dh_str dom = field(best->ev, DH_FIELD_TARGET_DOMAIN_NAME),
+                   usr = field(best->ev, DH_FIELD_TARGET_USER_NAME);
             char acct[300];
             snprintf(acct, sizeof acct, "%.*s%s%.*s", (int)(dom.len > 140 ? 140 : dom.len), dom.ptr,
                      dom.len ? "\\" : "", (int)(usr.len > 140 ? 140 : usr.len), usr.ptr);
@@ -611,16 +630,20 @@ static void chain_from(host_ctx *h, size_t ai, const char *object, const char *c
             continue;
         dh_str r = remote_ip(h, it->ev);
         if (!r.len && explorer && i == ai) {
-            dh_str s = field(it->ev, DH_FIELD_SOURCE_IP), d = field(it->ev, DH_FIELD_DESTINATION_IP);
+            dh_str s = field(it->ev, DH_FIELD_SOURCE_IP),
+                   d = field(it->ev, DH_FIELD_DESTINATION_IP);
             r = is_loopback(s) ? d : s;
         }
         if (!r.len || is_loopback(r))
             continue;
-        int to_server = server ? (str_ieq(field(it->ev, DH_FIELD_PROCESS_GUID), field(server, DH_FIELD_PROCESS_GUID)) &&
+        int to_server = server ? (str_ieq(field(it->ev, DH_FIELD_PROCESS_GUID),
+                                          field(server, DH_FIELD_PROCESS_GUID)) &&
                                   field(server, DH_FIELD_PROCESS_GUID).len)
                                : i == ai;
-        dh_str sp = field(it->ev, DH_FIELD_SOURCE_PORT), dp = field(it->ev, DH_FIELD_DESTINATION_PORT);
-        int rpc = (sp.len == 3 && !memcmp(sp.ptr, "135", 3)) || (dp.len == 3 && !memcmp(dp.ptr, "135", 3));
+        dh_str sp = field(it->ev, DH_FIELD_SOURCE_PORT),
+               dp = field(it->ev, DH_FIELD_DESTINATION_PORT);
+        int rpc = (sp.len == 3 && !memcmp(sp.ptr, "135", 3)) ||
+                  (dp.len == 3 && !memcmp(dp.ptr, "135", 3));
         if (!to_server && !(rpc && (!src_ip.len || str_ieq(r, src_ip))))
             continue;
         if (src_ip.len && !str_ieq(r, src_ip) && !rpc)
@@ -656,7 +679,8 @@ static void chain_from(host_ctx *h, size_t ai, const char *object, const char *c
             char ib[64];
             base_lower(field(it->ev, DH_FIELD_IMAGE), ib, sizeof ib);
             int64_t t = dh_event_time(it->ev);
-            if (strcmp(cb, "explorer.exe") || !is_shell_like(ib) || !within(t, t0 - S, t0 + 60 * TICKS + S))
+            if (strcmp(cb, "explorer.exe") || !is_shell_like(ib) ||
+                !within(t, t0 - S, t0 + 60 * TICKS + S))
                 continue;
             if (eg.len && field(it->ev, DH_FIELD_PARENT_PROCESS_GUID).len &&
                 !str_ieq(eg, field(it->ev, DH_FIELD_PARENT_PROCESS_GUID)))
@@ -671,7 +695,8 @@ static void chain_from(host_ctx *h, size_t ai, const char *object, const char *c
     for (size_t p = 0; p < np; p++) {
         for (size_t i = 0; i < h->n; i++) {
             item *it = &h->v[i];
-            if (it->dup || dh_event_kind(it->ev) != DH_KIND_PROCESS_CREATION || it->ev == parents[p])
+            if (it->dup || dh_event_kind(it->ev) != DH_KIND_PROCESS_CREATION ||
+                it->ev == parents[p])
                 continue;
             int64_t t = dh_event_time(it->ev);
             if (!within(t, t0 - S, t0 + W + S) || !is_child_of(it->ev, parents[p]))
@@ -758,11 +783,14 @@ static void attempts(host_ctx *h)
         dh_str clsid = field(it->ev, DH_FIELD_CLSID);
         b->f.com_object = "";
         for (size_t k = 0; k < sizeof servers / sizeof servers[0]; k++)
-            if (clsid.len == strlen(servers[k].clsid) && !strncasecmp(clsid.ptr, servers[k].clsid, clsid.len))
+            if (clsid.len == strlen(servers[k].clsid) &&
+                !strncasecmp(clsid.ptr, servers[k].clsid, clsid.len))
                 b->f.com_object = servers[k].object;
-        if (clsid.len == 38 && !strncasecmp(clsid.ptr, "{9BA05972-F6A8-11CF-A442-00A0C90A8F39}", 38))
+        if (clsid.len == 38 &&
+            !strncasecmp(clsid.ptr, "{9BA05972-F6A8-11CF-A442-00A0C90A8F39}", 38))
             b->f.com_object = "ShellWindows";
-        if (clsid.len == 38 && !strncasecmp(clsid.ptr, "{C08AFD90-F2A1-11D1-8455-00A0C91F3880}", 38))
+        if (clsid.len == 38 &&
+            !strncasecmp(clsid.ptr, "{C08AFD90-F2A1-11D1-8455-00A0C91F3880}", 38))
             b->f.com_object = "ShellBrowserWindow";
         b->f.clsid = keep(b, clsid);
         b->f.target_host = keep(b, dh_event_host(it->ev));
@@ -826,7 +854,8 @@ static void run_host(host_ctx *h)
 {
     /* Duplicates (the same record read twice) count once. */
     for (size_t i = 0; i < h->n; i++)
-        for (size_t j = i + 1; j < h->n && dh_event_time(h->v[j].ev) == dh_event_time(h->v[i].ev); j++)
+        for (size_t j = i + 1; j < h->n && dh_event_time(h->v[j].ev) == dh_event_time(h->v[i].ev);
+             j++)
             if (!h->v[j].dup && same_record(h->v[i].ev, h->v[j].ev)) {
                 h->v[j].dup = 1;
                 /* keep the rules the copy matched */
@@ -894,7 +923,8 @@ dh_status dh_correlator_finish(dh_correlator *c, dh_finding_fn fn, void *ctx)
     size_t nh = 0;
     for (size_t i = 0; i < c->n;) {
         size_t j = i;
-        while (j < c->n && host_cmp(c->v[i].ev, c->v[j].ev) == 0)
+        while (j < c->n && c->v[j].hostkey == c->v[i].hostkey &&
+               host_cmp(c->v[i].ev, c->v[j].ev) == 0)
             j++;
         host_ctx *nhv = realloc(hosts, (nh + 1) * sizeof *hosts);
         if (!nhv) {

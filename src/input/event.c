@@ -143,7 +143,7 @@ typedef struct pack_hdr {
     uint32_t nstr; /* envelope strings: file, host, channel, provider */
 } pack_hdr;
 
-#define PACK_MAGIC 0x64687065u
+#define PACK_MAGIC     0x64687065u
 #define PACK_VALUE_CAP 4096 /* longer values (script blocks) are cut when kept */
 
 static int put_bytes(dh_buf *b, const char *p, size_t n)
@@ -152,11 +152,13 @@ static int put_bytes(dh_buf *b, const char *p, size_t n)
     return dh_buf_append(b, &l, 4) || dh_buf_append(b, p, l);
 }
 
-dh_status dh_event_pack(const dh_event *ev, dh_buf *out)
+dh_status dh_event_pack(const dh_event *ev, int with_data, dh_buf *out)
 {
     size_t start = out->len;
-    pack_hdr h = {PACK_MAGIC, 0, ev->kind, ev->event_id, ev->record_id, ev->time,
-                  ev->chunk, ev->offset, ev->present, (uint32_t)ev->ndata, 4};
+    size_t ndata = with_data ? ev->ndata : 0;
+    pack_hdr h = {PACK_MAGIC, 0,         ev->kind,   ev->event_id, ev->record_id,
+                  ev->time,   ev->chunk, ev->offset, ev->present,  (uint32_t)ndata,
+                  4};
     if (dh_buf_append(out, &h, sizeof h))
         return DH_ERR_NOMEM;
     const char *file = ev->file ? ev->file : "";
@@ -167,7 +169,7 @@ dh_status dh_event_pack(const dh_event *ev, dh_buf *out)
     for (int i = 0; i < DH_FIELD_COUNT; i++)
         if ((ev->present & (1ULL << i)) && put_bytes(out, ev->fields[i].ptr, ev->fields[i].len))
             return DH_ERR_NOMEM;
-    for (size_t i = 0; i < ev->ndata; i++)
+    for (size_t i = 0; i < ndata; i++)
         if (put_bytes(out, ev->data[i].name.ptr, ev->data[i].name.len) ||
             put_bytes(out, ev->data[i].value.ptr, ev->data[i].value.len))
             return DH_ERR_NOMEM;

@@ -1233,7 +1233,11 @@ dh_status dh_ruleset_add_text(dh_ruleset *rs, const char *text, size_t len, cons
             yaml_document_delete(&doc);
             break;
         }
-        ctx c = {.rs = rs, .doc = &doc, .origin = origin, .diag = diag, .dctx = dctx,
+        ctx c = {.rs = rs,
+                 .doc = &doc,
+                 .origin = origin,
+                 .diag = diag,
+                 .dctx = dctx,
                  .corr_refs = &corr_refs};
         dh_rule *r = compile_rule(&c, root);
         if (!r) {

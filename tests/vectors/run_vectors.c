@@ -8,6 +8,12 @@
  *   --- event expect NAME... | none   (after '--- pack') exactly these pack rules match
  *
  *   --- placeholder NAME          the lines that follow are values for %NAME% (|expand)
+ *   --- chain NAME                a correlation case: the built-in pack and the correlator
+ *   --- event                     (in a chain) an event of the case; 'time' and 'record_id'
+ *                                 keys set its time (ISO 8601) and record id
+ *   --- expect KIND N [key=value]...   (in a chain) N findings of KIND; the first one has
+ *                                 these values (source_ip, source_host, target_host,
+ *                                 com_object, user, logon_id, commands=count, evidence=count)
  *
  * Event lines are 'Key: value' (value verbatim), or 'Key:: value' where \n, \t, \\ and
  * \xNN in the value are escapes. Lowercase keys are the envelope:
@@ -18,6 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
+#include "core/timefmt.h"
+#include "dcomhunt/correlate.h"
 #include "dcomhunt/rules.h"
 #include "input/event_impl.h"
 
@@ -70,6 +79,7 @@ typedef struct event_text {
 static int build_event(event_text *et, dh_event *ev, dh_kv *kv, char *err, size_t errcap)
 {
     memset(ev, 0, sizeof *ev);
+    ev->time = 132000000000000000LL;
     const char *provider = NULL, *channel = NULL, *host = "HOST", *kind = NULL;
     unsigned long event_id = 0;
     int have_id = 0;
@@ -87,8 +97,15 @@ static int build_event(event_text *et, dh_event *ev, dh_kv *kv, char *err, size_
             host = v;
         else if (!strcmp(k, "kind"))
             kind = v;
-        else if (!strcmp(k, "time"))
-            continue;
+        else if (!strcmp(k, "time")) {
+            int64_t t;
+            if (dh_time_parse_iso(v, strlen(v), &t)) {
+                snprintf(err, errcap, "bad time '%s'", v);
+                return -1;
+            }
+            ev->time = t;
+        } else if (!strcmp(k, "record_id"))
+            ev->record_id = strtoull(v, NULL, 10);
         else {
             kv[nd].name = (dh_str){k, strlen(k)};
             kv[nd].value = (dh_str){v, strlen(v)};
@@ -187,8 +204,128 @@ typedef struct ph_list {
     size_t n;
 } ph_list;
 
+typedef struct got_finding {
+    dh_finding_kind kind;
+    char source_ip[64], source_host[128], target_host[128], com_object[64], user[128], logon_id[64];
+    size_t ncommands, nevidence;
+} got_finding;
+
+typedef struct chain_state {
+    dh_correlator *corr;
+    got_finding got[64];
+    size_t ngot;
+    int finished;
+} chain_state;
+
+static void copy_str(char *d, size_t cap, const char *s)
+{
+    snprintf(d, cap, "%s", s ? s : "");
+}
+
+static void on_finding(void *ctx, const dh_finding *f)
+{
+    chain_state *cs = ctx;
+    if (cs->ngot >= 64)
+        return;
+    got_finding *g = &cs->got[cs->ngot++];
+    g->kind = f->kind;
+    copy_str(g->source_ip, sizeof g->source_ip, f->source_ip);
+    copy_str(g->source_host, sizeof g->source_host, f->source_host);
+    copy_str(g->target_host, sizeof g->target_host, f->target_host);
+    copy_str(g->com_object, sizeof g->com_object, f->com_object);
+    copy_str(g->user, sizeof g->user, f->user);
+    copy_str(g->logon_id, sizeof g->logon_id, f->logon_id);
+    g->ncommands = f->ncommands;
+    g->nevidence = f->nevidence;
+}
+
+static void chain_event(chain_state *cs, dh_ruleset *pack, const dh_event *ev)
+{
+    match_set ms = {{0}, 0};
+    dh_matcher *m;
+    dh_matcher_new(pack, &m);
+    dh_matcher_run(m, ev, collect, &ms);
+    dh_matcher_free(m);
+    if (!dh_correlator_wants(ev, ms.n))
+        return;
+    dh_buf b;
+    dh_buf_init(&b, 1 << 20);
+    dh_event_pack(ev, 1, &b);
+    size_t used;
+    dh_event *copy = dh_event_unpack(b.data, b.len, &used);
+    dh_buf_free(&b);
+    if (copy)
+        dh_correlator_take(cs->corr, copy, ms.hit, ms.n);
+}
+
+/* "--- expect KIND N key=value..." against the chain's findings; returns 0 if it holds. */
+static int chain_expect(chain_state *cs, const char *spec, char *why, size_t cap)
+{
+    if (!cs->finished) {
+        dh_correlator_finish(cs->corr, on_finding, cs);
+        cs->finished = 1;
+    }
+    char kind[64];
+    unsigned want;
+    int off = 0;
+    if (sscanf(spec, "%63s %u%n", kind, &want, &off) < 2) {
+        snprintf(why, cap, "bad expect line");
+        return -1;
+    }
+    size_t n = 0;
+    const got_finding *first = NULL;
+    for (size_t i = 0; i < cs->ngot; i++)
+        if (!strcmp(dh_finding_kind_name(cs->got[i].kind), kind)) {
+            if (!first)
+                first = &cs->got[i];
+            n++;
+        }
+    if (n != want) {
+        snprintf(why, cap, "%zu %s findings, want %u", n, kind, want);
+        return -1;
+    }
+    char rest[1024];
+    snprintf(rest, sizeof rest, "%s", spec + off);
+    for (char *tok = strtok(rest, " "); tok; tok = strtok(NULL, " ")) {
+        char *eq = strchr(tok, '=');
+        if (!eq || !first) {
+            snprintf(why, cap, "bad or unmet check '%s'", tok);
+            return -1;
+        }
+        *eq = 0;
+        const char *k = tok, *v = eq + 1;
+        char num[32];
+        const char *have = NULL;
+        if (!strcmp(k, "source_ip"))
+            have = first->source_ip;
+        else if (!strcmp(k, "source_host"))
+            have = first->source_host;
+        else if (!strcmp(k, "target_host"))
+            have = first->target_host;
+        else if (!strcmp(k, "com_object"))
+            have = first->com_object;
+        else if (!strcmp(k, "user"))
+            have = first->user;
+        else if (!strcmp(k, "logon_id"))
+            have = first->logon_id;
+        else if (!strcmp(k, "commands")) {
+            snprintf(num, sizeof num, "%zu", first->ncommands);
+            have = num;
+        } else if (!strcmp(k, "evidence")) {
+            snprintf(num, sizeof num, "%zu", first->nevidence);
+            have = num;
+        }
+        if (!have || strcmp(have, v)) {
+            snprintf(why, cap, "%s is '%s', want '%s'", k, have ? have : "(unknown key)", v);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsigned *failed)
 {
+    chain_state *cs = calloc(1, sizeof *cs);
     ph_list ph = {{0}, {0}, {0}, 0};
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -299,6 +436,25 @@ static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsign
             mode = 2;
             continue;
         }
+        if (!strncmp(h, "chain", 5)) {
+            dh_correlator_free(cs->corr);
+            memset(cs, 0, sizeof *cs);
+            dh_correlator_new(NULL, &cs->corr);
+            mode = 3;
+            continue;
+        }
+        if (!strncmp(h, "expect ", 7) && mode == 3) {
+            char why[300];
+            if (chain_expect(cs, h + 7, why, sizeof why) == 0) {
+                (*passed)++;
+            } else {
+                REPORT("%s:%zu: %s\n", path, head + 1, why);
+                (*failed)++;
+            }
+            continue;
+        }
+        if (!strcmp(h, "event") && mode == 3)
+            h = "event  "; /* a chain event: no expectation of its own */
         if (strncmp(h, "event ", 6) != 0) {
             REPORT("%s:%zu: unknown section '%s'\n", path, head + 1, h);
             (*failed)++;
@@ -336,6 +492,10 @@ static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsign
         }
         const char *what = h + 6;
         match_set ms = {{0}, 0};
+        if (mode == 3) {
+            chain_event(cs, pack, &ev);
+            continue;
+        }
         if (mode == 1 && (!strcmp(what, "match") || !strcmp(what, "nomatch"))) {
             dh_matcher *m;
             dh_matcher_new(rs, &m);
@@ -408,6 +568,8 @@ static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsign
         }
     }
     dh_ruleset_free(rs);
+    dh_correlator_free(cs->corr);
+    free(cs);
     for (size_t k = 0; k < n; k++)
         free(lines[k]);
     free(lines);
