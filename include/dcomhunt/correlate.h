@@ -64,7 +64,9 @@ typedef struct dh_correlator dh_correlator;
 typedef void (*dh_finding_fn)(void *ctx, const dh_finding *f);
 
 void dh_correlate_opts_init(dh_correlate_opts *o);
-dh_status dh_correlator_new(const dh_correlate_opts *o, dh_correlator **out);
+/* rs: the rules whose matches will be passed in (its correlation rules run too); may be
+ * NULL when no Sigma correlation rules are wanted. Borrowed until dh_correlator_free. */
+dh_status dh_correlator_new(const dh_correlate_opts *o, const dh_ruleset *rs, dh_correlator **out);
 void dh_correlator_free(dh_correlator *c);
 /* Is this event worth keeping for correlation (with the number of rules it matched)? */
 int dh_correlator_wants(const dh_event *ev, size_t nmatched);

@@ -71,6 +71,12 @@ const dh_rule *dh_ruleset_rule(const dh_ruleset *rs, size_t i);
 /* By id, by name, or else by exact title; NULL if absent. */
 const dh_rule *dh_ruleset_find(const dh_ruleset *rs, const char *id_or_name);
 
+/* A Sigma correlation rule (met by no event itself; fed by the rules it names)? */
+int dh_rule_is_correlation(const dh_rule *r);
+/* 0 for a base rule of a correlation without generate: true (report it only through the
+ * correlation), else 1. */
+int dh_rule_reported_alone(const dh_rule *r);
+
 /* Rule metadata. Absent text attributes are "". */
 size_t dh_rule_index(const dh_rule *r);
 const char *dh_rule_id(const dh_rule *r);

@@ -170,6 +170,8 @@ static void on_match(void *ctx, const dh_rule *r, const dh_event *ev)
         return;
     if (c->o.rule_on && !c->o.rule_on[dh_rule_index(r)])
         return;
+    if (c->o.detections && !dh_rule_reported_alone(r))
+        return; /* a correlation's base rule: reported through findings only */
     if (!c->o.detections) {
         if (w->nhits < sizeof w->hits / sizeof w->hits[0])
             w->hits[w->nhits++] = (uint32_t)dh_rule_index(r);
@@ -926,7 +928,7 @@ int cli_hunt(int argc, char **argv)
     pthread_mutex_init(&c.mu, NULL);
     dh_buf_init(&c.line, 64u << 20);
     dh_correlate_opts copts = {c.o.window_s, c.o.skew_s};
-    if (!c.o.detections && dh_correlator_new(&copts, &c.corr) != DH_OK) {
+    if (!c.o.detections && dh_correlator_new(&copts, rs, &c.corr) != DH_OK) {
         dh_ruleset_free(rs);
         rc = DH_EXIT_ERROR;
         goto out;

@@ -19,6 +19,7 @@
 #include <strings.h>
 
 #include "core/buf.h"
+#include "correlate/sigma_corr.h"
 #include "dcomhunt/correlate.h"
 
 #define TICKS        10000000LL /* FILETIME ticks per second */
@@ -38,6 +39,7 @@ typedef struct item {
 
 struct dh_correlator {
     dh_correlate_opts o;
+    const dh_ruleset *rs;
     item *v;
     size_t n, cap;
     uint64_t seq;
@@ -71,11 +73,12 @@ void dh_correlate_opts_init(dh_correlate_opts *o)
     o->skew_s = 120;
 }
 
-dh_status dh_correlator_new(const dh_correlate_opts *o, dh_correlator **out)
+dh_status dh_correlator_new(const dh_correlate_opts *o, const dh_ruleset *rs, dh_correlator **out)
 {
     dh_correlator *c = calloc(1, sizeof *c);
     if (!c)
         return DH_ERR_NOMEM;
+    c->rs = rs;
     if (o)
         c->o = *o;
     else
@@ -824,6 +827,11 @@ static void signals(host_ctx *h)
         item *it = &h->v[i];
         if (it->dup || it->used || !it->nrules)
             continue;
+        size_t alone = 0;
+        for (size_t k = 0; k < it->nrules; k++)
+            alone += (size_t)dh_rule_reported_alone(it->rules[k]);
+        if (!alone)
+            continue; /* only correlation rules report these */
         fbuild *b = calloc(1, sizeof *b);
         if (!b)
             return;
@@ -850,16 +858,97 @@ static void signals(host_ctx *h)
     }
 }
 
-static void run_host(host_ctx *h)
+/* Duplicates (the same record read twice) count once. */
+static void mark_duplicates(host_ctx *h)
 {
-    /* Duplicates (the same record read twice) count once. */
     for (size_t i = 0; i < h->n; i++)
         for (size_t j = i + 1; j < h->n && dh_event_time(h->v[j].ev) == dh_event_time(h->v[i].ev);
              j++)
-            if (!h->v[j].dup && same_record(h->v[i].ev, h->v[j].ev)) {
+            if (!h->v[j].dup && same_record(h->v[i].ev, h->v[j].ev))
                 h->v[j].dup = 1;
-                /* keep the rules the copy matched */
-            }
+}
+
+typedef struct corr_ctx {
+    dh_finding_fn fn;
+    void *ctx;
+} corr_ctx;
+
+static void corr_fired(void *pctx, const dh_rule *corr, void *const *items, size_t n)
+{
+    corr_ctx *cc = pctx;
+    fbuild *b = calloc(1, sizeof *b);
+    if (!b || !n) {
+        free(b);
+        return;
+    }
+    const dh_event *last = ((item *)items[n - 1])->ev;
+    b->f.kind = DH_FINDING_SIGNAL;
+    b->f.severity = dh_rule_level(corr);
+    b->f.confidence = 2;
+    b->f.com_object = b->f.clsid = "";
+    b->f.target_host = keep(b, dh_event_host(last));
+    b->f.target_ip = b->f.source_host = "";
+    b->f.source_ip = keep(b, field(last, DH_FIELD_SOURCE_IP));
+    b->f.user = keep(b, field(last, DH_FIELD_USER));
+    b->f.logon_id = keep(b, field(last, DH_FIELD_LOGON_ID));
+    b->rules[b->f.nrules++] = corr;
+    for (size_t i = 0; i < n; i++) {
+        item *it = items[i];
+        add_evidence(b, "detection", it);
+        if (dh_event_kind(it->ev) == DH_KIND_PROCESS_CREATION)
+            add_command(b, it->ev);
+    }
+    if (dh_rule_level(corr) > b->f.severity)
+        b->f.severity = dh_rule_level(corr);
+    add_reason(b, "a Sigma correlation rule's condition was met");
+    make_id(b, "correlation", ((item *)items[0])->ev, dh_rule_id(corr));
+    finish_build(b);
+    cc->fn(cc->ctx, &b->f);
+    free(b);
+}
+
+static int time_cmp(const void *pa, const void *pb)
+{
+    const item *a = *(item *const *)pa, *b = *(item *const *)pb;
+    int64_t ta = dh_event_time(a->ev), tb = dh_event_time(b->ev);
+    if (ta != tb)
+        return ta < tb ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* Sigma correlation rules see every kept event that matched a rule, all hosts together,
+ * in time order (group-by decides what belongs together). */
+static dh_status run_sigma_correlations(dh_correlator *c, dh_finding_fn fn, void *ctx)
+{
+    if (!c->rs)
+        return DH_OK;
+    int any = 0;
+    for (size_t i = 0; i < dh_ruleset_count(c->rs) && !any; i++)
+        any = dh_rule_is_correlation(dh_ruleset_rule(c->rs, i));
+    if (!any)
+        return DH_OK;
+    size_t n = 0;
+    item **order = malloc((c->n ? c->n : 1) * sizeof *order);
+    sc_engine *e = sc_new(c->rs);
+    if (!order || !e) {
+        free(order);
+        sc_free(e);
+        return DH_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < c->n; i++)
+        if (!c->v[i].dup && c->v[i].nrules)
+            order[n++] = &c->v[i];
+    qsort(order, n, sizeof *order, time_cmp);
+    corr_ctx cc = {fn, ctx};
+    for (size_t i = 0; i < n; i++)
+        sc_feed(e, order[i], order[i]->ev, order[i]->rules, order[i]->nrules, corr_fired, &cc);
+    sc_free(e);
+    free(order);
+    return DH_OK;
+}
+
+static void run_host(host_ctx *h)
+{
     for (size_t i = 0; i < h->n; i++) {
         item *it = &h->v[i];
         if (it->dup)
@@ -951,8 +1040,11 @@ dh_status dh_correlator_finish(dh_correlator *c, dh_finding_fn fn, void *ctx)
         i = j;
     }
     for (size_t k = 0; k < nh; k++)
+        mark_duplicates(&hosts[k]);
+    dh_status st = run_sigma_correlations(c, fn, ctx);
+    for (size_t k = 0; k < nh && st == DH_OK; k++)
         run_host(&hosts[k]);
     free(hosts);
     free(map);
-    return DH_OK;
+    return st;
 }

@@ -941,6 +941,7 @@ void sigma_rule_free(dh_rule *r)
 {
     if (!r)
         return;
+    sigma_corr_free(r->corr);
     free(r->id);
     free(r->name);
     free(r->title);
@@ -978,6 +979,173 @@ static char *get_text(ctx *c, yaml_node_t *root, const char *key)
     return dups(s && !is_null(n) ? s : "");
 }
 
+static int parse_timespan(const char *s, int64_t *secs)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || v <= 0)
+        return -1;
+    int64_t mult;
+    if (!strcmp(end, "s"))
+        mult = 1;
+    else if (!strcmp(end, "m"))
+        mult = 60;
+    else if (!strcmp(end, "h"))
+        mult = 3600;
+    else if (!strcmp(end, "d"))
+        mult = 86400;
+    else if (!strcmp(end, "w"))
+        mult = 7 * 86400;
+    else
+        return -1;
+    if (v * (double)mult > 366.0 * 86400)
+        return -1;
+    *secs = (int64_t)(v * (double)mult);
+    return *secs > 0 ? 0 : -1;
+}
+
+void sigma_corr_free(corr_def *d)
+{
+    if (!d)
+        return;
+    list_free(&d->refs);
+    list_free(&d->group_by);
+    for (size_t i = 0; i < d->naliases; i++) {
+        free(d->aliases[i].alias);
+        list_free(&d->aliases[i].rules);
+        list_free(&d->aliases[i].fields);
+    }
+    free(d->aliases);
+    free(d->ref_idx);
+    free(d->value_field);
+    free(d);
+}
+
+/* The correlation section of a rule (Sigma correlation rules specification 2.x). */
+static int compile_correlation(ctx *c, yaml_node_t *n, dh_rule *r)
+{
+    static const char *const types[] = {"event_count", "value_count", "temporal",
+                                        "temporal_ordered"};
+    if (n->type != YAML_MAPPING_NODE) {
+        set_err(c, n, "correlation must be a mapping");
+        return -1;
+    }
+    corr_def *d = calloc(1, sizeof *d);
+    if (!d)
+        return -1;
+    r->corr = d;
+    yaml_node_t *t = map_get(c, n, "type");
+    const char *ts = scalar(t);
+    d->type = -1;
+    for (int i = 0; ts && i < 4; i++)
+        if (!strcmp(ts, types[i]))
+            d->type = i;
+    if (d->type < 0) {
+        set_err(c, t ? t : n,
+                "correlation type must be event_count, value_count, temporal or "
+                "temporal_ordered");
+        return -1;
+    }
+    if (get_strings(c, map_get(c, n, "rules"), &d->refs, "correlation rules") ||
+        get_strings(c, map_get(c, n, "group-by"), &d->group_by, "group-by"))
+        return -1;
+    if (!d->refs.n) {
+        set_err(c, n, "correlation names no rules");
+        return -1;
+    }
+    yaml_node_t *span = map_get(c, n, "timespan");
+    if (!scalar(span) || parse_timespan(scalar(span), &d->timespan_s)) {
+        set_err(c, span ? span : n,
+                "timespan must be a number with s, m, h, d or w (at most a "
+                "year)");
+        return -1;
+    }
+    yaml_node_t *gen = map_get(c, n, "generate");
+    d->generate = scalar(gen) && !strcasecmp(scalar(gen), "true");
+    yaml_node_t *al = map_get(c, n, "aliases");
+    if (al) {
+        if (al->type != YAML_MAPPING_NODE) {
+            set_err(c, al, "aliases must be a mapping");
+            return -1;
+        }
+        size_t na = (size_t)(al->data.mapping.pairs.top - al->data.mapping.pairs.start);
+        d->aliases = calloc(na ? na : 1, sizeof *d->aliases);
+        if (!d->aliases)
+            return -1;
+        for (size_t i = 0; i < na; i++) {
+            yaml_node_pair_t *p = &al->data.mapping.pairs.start[i];
+            yaml_node_t *k = node_at(c, p->key), *v = node_at(c, p->value);
+            if (!scalar(k) || !v || v->type != YAML_MAPPING_NODE) {
+                set_err(c, k ? k : al, "each alias maps rule names to field names");
+                return -1;
+            }
+            corr_alias *a = &d->aliases[d->naliases++];
+            if (!(a->alias = dups(scalar(k))))
+                return -1;
+            for (yaml_node_pair_t *q = v->data.mapping.pairs.start; q < v->data.mapping.pairs.top;
+                 q++) {
+                const char *rk = scalar(node_at(c, q->key)), *fv = scalar(node_at(c, q->value));
+                if (!rk || !fv) {
+                    set_err(c, v, "alias '%s' maps rule names to field names", a->alias);
+                    return -1;
+                }
+                if (list_push(&a->rules, rk) || list_push(&a->fields, fv))
+                    return -1;
+            }
+        }
+    }
+    yaml_node_t *cond_n = map_get(c, n, "condition");
+    if (cond_n) {
+        if (cond_n->type != YAML_MAPPING_NODE) {
+            set_err(c, cond_n, "correlation condition must be a mapping such as {gte: 5}");
+            return -1;
+        }
+        for (yaml_node_pair_t *p = cond_n->data.mapping.pairs.start;
+             p < cond_n->data.mapping.pairs.top; p++) {
+            const char *k = scalar(node_at(c, p->key)), *v = scalar(node_at(c, p->value));
+            if (!k || !v) {
+                set_err(c, cond_n, "correlation condition keys and values must be scalars");
+                return -1;
+            }
+            if (!strcmp(k, "field")) {
+                if (!(d->value_field = dups(v)))
+                    return -1;
+                continue;
+            }
+            char *end;
+            double x = strtod(v, &end);
+            if (end == v || *end) {
+                set_err(c, cond_n, "correlation condition '%s' needs a number", k);
+                return -1;
+            }
+            if (!strcmp(k, "gt"))
+                d->has_gt = 1, d->gt = x;
+            else if (!strcmp(k, "gte"))
+                d->has_gte = 1, d->gte = x;
+            else if (!strcmp(k, "lt"))
+                d->has_lt = 1, d->lt = x;
+            else if (!strcmp(k, "lte"))
+                d->has_lte = 1, d->lte = x;
+            else if (!strcmp(k, "eq"))
+                d->has_eq = 1, d->eq = x;
+            else {
+                set_err(c, cond_n, "unknown correlation condition '%s'", k);
+                return -1;
+            }
+        }
+    }
+    int has_cmp = d->has_gt || d->has_gte || d->has_lt || d->has_lte || d->has_eq;
+    if ((d->type == CORR_EVENT_COUNT || d->type == CORR_VALUE_COUNT) && !has_cmp) {
+        set_err(c, n, "event_count and value_count need a condition such as {gte: 5}");
+        return -1;
+    }
+    if (d->type == CORR_VALUE_COUNT && !d->value_field) {
+        set_err(c, n, "value_count needs 'field' in its condition");
+        return -1;
+    }
+    return 0;
+}
+
 /* Compiles one rule document; on failure c->err says why and NULL is returned. */
 static dh_rule *compile_rule(ctx *c, yaml_node_t *root)
 {
@@ -1001,12 +1169,32 @@ static dh_rule *compile_rule(ctx *c, yaml_node_t *root)
         goto fail;
     yaml_node_t *corr = map_get(c, root, "correlation");
     if (corr) {
+        if (compile_correlation(c, corr, r) == 0) {
+            yaml_node_t *lv0 = map_get(c, root, "level");
+            if (lv0 && (!scalar(lv0) || dh_level_parse(scalar(lv0), &r->level))) {
+                set_err(c, lv0, "level must be informational, low, medium, high or critical");
+            } else {
+                if (!lv0)
+                    r->level = DH_LEVEL_MEDIUM;
+                if (!get_strings(c, map_get(c, root, "tags"), &r->tags, "tags") &&
+                    !get_strings(c, map_get(c, root, "falsepositives"), &r->falsepositives,
+                                 "falsepositives")) {
+                    r->kinds = 0; /* met by no event: fed by its base rules */
+                    return r;
+                }
+            }
+        }
+        /* Refused: its base rules go with it (see dh_ruleset_add_text). */
         yaml_node_t *gen = map_get(c, corr, "generate");
         int generate = scalar(gen) && !strcasecmp(scalar(gen), "true");
-        if (c->corr_refs && !generate)
+        if (c->corr_refs && !generate) {
+            char keep_err[sizeof c->err];
+            int keep_line = c->err_line;
+            memcpy(keep_err, c->err, sizeof keep_err);
             get_strings(c, map_get(c, corr, "rules"), c->corr_refs, "correlation rules");
-        c->err[0] = 0;
-        set_err(c, root, "correlation rules are not supported yet (single-event rules only)");
+            memcpy(c->err, keep_err, sizeof keep_err);
+            c->err_line = keep_line;
+        }
         goto fail;
     }
     if (map_get(c, root, "filter")) {
@@ -1210,6 +1398,8 @@ dh_status dh_ruleset_add_text(dh_ruleset *rs, const char *text, size_t len, cons
 {
     if (rs->finished)
         return DH_ERR_ARG;
+    rs->diag = diag;
+    rs->dctx = dctx;
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser))
         return DH_ERR_NOMEM;

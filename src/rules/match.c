@@ -404,10 +404,74 @@ size_t dh_matcher_run(dh_matcher *m, const dh_event *ev, dh_match_fn fn, void *c
     return n;
 }
 
+static int rule_named(const dh_rule *r, const char *key)
+{
+    return (*r->name && !strcmp(r->name, key)) || (*r->id && !strcmp(r->id, key));
+}
+
+/* Correlation rules name their base rules by name or id, in any file: resolve them once
+ * everything is loaded. A correlation whose rules are missing (or are correlations
+ * themselves) is refused; base rules are then not reported alone unless generate: true. */
+static void resolve_correlations(dh_ruleset *rs)
+{
+    size_t keep = 0;
+    for (size_t i = 0; i < rs->n; i++) {
+        dh_rule *r = rs->rules[i];
+        const char *missing = NULL;
+        if (r->corr) {
+            corr_def *d = r->corr;
+            d->ref_idx = calloc(d->refs.n, sizeof *d->ref_idx);
+            for (size_t k = 0; d->ref_idx && k < d->refs.n && !missing; k++) {
+                size_t j;
+                for (j = 0; j < rs->n; j++)
+                    if (rs->rules[j] != r && rule_named(rs->rules[j], d->refs.v[k]))
+                        break;
+                if (j == rs->n || rs->rules[j]->corr)
+                    missing = d->refs.v[k];
+                else
+                    d->ref_idx[k] = (uint32_t)j;
+            }
+            if (!d->ref_idx)
+                missing = "(out of memory)";
+        }
+        if (missing) {
+            char msg[300];
+            snprintf(msg, sizeof msg,
+                     "correlation names '%s', which is not a loaded single-event rule", missing);
+            if (rs->diag) {
+                dh_rule_diag dg = {r->origin, 0, 1, r->title, msg};
+                rs->diag(rs->dctx, &dg);
+            }
+            sigma_rule_free(r);
+            continue;
+        }
+        rs->rules[keep++] = r;
+    }
+    rs->n = keep;
+    for (size_t i = 0; i < rs->n; i++) {
+        rs->rules[i]->index = i;
+    }
+    for (size_t i = 0; i < rs->n; i++) {
+        corr_def *d = rs->rules[i]->corr;
+        if (!d)
+            continue;
+        /* indexes moved: resolve again by name */
+        for (size_t k = 0; k < d->refs.n; k++)
+            for (size_t j = 0; j < rs->n; j++)
+                if (!rs->rules[j]->corr && rule_named(rs->rules[j], d->refs.v[k])) {
+                    d->ref_idx[k] = (uint32_t)j;
+                    if (!d->generate)
+                        rs->rules[j]->base_only = 1;
+                    break;
+                }
+    }
+}
+
 dh_status dh_ruleset_finish(dh_ruleset *rs)
 {
     if (rs->finished)
         return DH_OK;
+    resolve_correlations(rs);
     for (unsigned k = 0; k < DH_KIND_COUNT; k++) {
         size_t cnt = 0;
         for (size_t i = 0; i < rs->n; i++)
@@ -668,6 +732,48 @@ size_t dh_rule_describe(const dh_rule *r, char *out, size_t cap)
     }
     puts_(&b, "\nlevel: ");
     puts_(&b, dh_level_name(r->level));
+    if (r->base_only)
+        puts_(&b, "\nreported: only through the correlation rules that name it");
+    if (r->corr) {
+        static const char *const types[] = {"event_count", "value_count", "temporal",
+                                            "temporal_ordered"};
+        const corr_def *d = r->corr;
+        char tmp[160];
+        puts_(&b, "\ncorrelation: ");
+        puts_(&b, types[d->type]);
+        snprintf(tmp, sizeof tmp, " within %llds", (long long)d->timespan_s);
+        puts_(&b, tmp);
+        puts_(&b, "\nrules:");
+        for (size_t k = 0; k < d->refs.n; k++) {
+            puts_(&b, " ");
+            puts_(&b, d->refs.v[k]);
+        }
+        puts_(&b, "\ngroup-by:");
+        for (size_t k = 0; k < d->group_by.n; k++) {
+            puts_(&b, " ");
+            puts_(&b, d->group_by.v[k]);
+        }
+        if (d->value_field) {
+            puts_(&b, "\ndistinct values of: ");
+            puts_(&b, d->value_field);
+        }
+        const struct {
+            int has;
+            const char *op;
+            double v;
+        } cmps[] = {{d->has_gt, ">", d->gt},
+                    {d->has_gte, ">=", d->gte},
+                    {d->has_lt, "<", d->lt},
+                    {d->has_lte, "<=", d->lte},
+                    {d->has_eq, "==", d->eq}};
+        for (size_t k = 0; k < 5; k++)
+            if (cmps[k].has) {
+                snprintf(tmp, sizeof tmp, "\ncount %s %g", cmps[k].op, cmps[k].v);
+                puts_(&b, tmp);
+            }
+        puts_(&b, "\n");
+        return b.len;
+    }
     puts_(&b, "\nevents: ");
     if (r->kinds == ~0ULL) {
         puts_(&b, "any kind");
@@ -720,4 +826,14 @@ size_t dh_rule_describe(const dh_rule *r, char *out, size_t cap)
         puts_(&b, "\n");
     }
     return b.len;
+}
+
+int dh_rule_is_correlation(const dh_rule *r)
+{
+    return r->corr != NULL;
+}
+
+int dh_rule_reported_alone(const dh_rule *r)
+{
+    return !r->base_only;
 }

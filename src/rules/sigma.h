@@ -109,8 +109,33 @@ typedef struct str_list {
     size_t n;
 } str_list;
 
+/* A Sigma correlation rule (specification 2.x). */
+enum corr_type { CORR_EVENT_COUNT, CORR_VALUE_COUNT, CORR_TEMPORAL, CORR_TEMPORAL_ORDERED };
+
+typedef struct corr_alias {
+    char *alias;
+    str_list rules;  /* rule name or id ... */
+    str_list fields; /* ... and the field that plays the alias in it */
+} corr_alias;
+
+typedef struct corr_def {
+    int type;
+    str_list refs;     /* referenced rules as written */
+    uint32_t *ref_idx; /* resolved at finish: indexes into the ruleset */
+    str_list group_by;
+    corr_alias *aliases;
+    size_t naliases;
+    int64_t timespan_s;
+    int has_gt, has_gte, has_lt, has_lte, has_eq;
+    double gt, gte, lt, lte, eq;
+    char *value_field; /* value_count */
+    int generate;
+} corr_def;
+
 struct dh_rule {
     size_t index;
+    corr_def *corr; /* non-NULL: a correlation rule (no detection of its own) */
+    int base_only;  /* referenced by a correlation without generate: not reported alone */
     char *id, *name, *title, *status, *description, *origin, *confidence;
     dh_level level;
     str_list tags, falsepositives, guide[2];
@@ -135,6 +160,8 @@ struct dh_ruleset {
     placeholder *ph;
     size_t nph;
     int finished;
+    dh_rule_diag_fn diag; /* the last diagnostic callback given, for what finish finds */
+    void *dctx;
     /* Index: per kind, the rules that can meet it, in rule order. */
     uint32_t *by_kind[64];
     size_t by_kind_n[64];
@@ -149,6 +176,9 @@ const char *sigma_logsource(const char *category, const char *product, const cha
 cond *sigma_cond_parse(const char *text, const search_id *ids, size_t nids, char *err,
                        size_t errcap);
 void sigma_cond_free(cond *c);
+
+/* loader.c */
+void sigma_corr_free(corr_def *d);
 
 /* match.c */
 int sigma_rule_matches(dh_matcher *m, const dh_rule *r, const dh_event *ev);

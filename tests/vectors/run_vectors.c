@@ -11,7 +11,10 @@
  *   --- chain NAME                a correlation case: the built-in pack and the correlator
  *   --- event                     (in a chain) an event of the case; 'time' and 'record_id'
  *                                 keys set its time (ISO 8601) and record id
- *   --- expect KIND N [key=value]...   (in a chain) N findings of KIND; the first one has
+ *   --- rules                     like '--- rule', for a text of several rules (correlations)
+ *   --- chain with rules NAME     a correlation case with the last '--- rules' instead
+ *   --- expect KIND N [key=value]...   (in a chain, after all its events) N findings of
+ *                                 KIND (or 'rule:NAME': findings naming that rule); the first has
  *                                 these values (source_ip, source_host, target_host,
  *                                 com_object, user, logon_id, commands=count, evidence=count)
  *
@@ -208,9 +211,11 @@ typedef struct got_finding {
     dh_finding_kind kind;
     char source_ip[64], source_host[128], target_host[128], com_object[64], user[128], logon_id[64];
     size_t ncommands, nevidence;
+    char rules[512];
 } got_finding;
 
 typedef struct chain_state {
+    int custom; /* '--- chain with rules': the last '--- rules' section, not the pack */
     dh_correlator *corr;
     got_finding got[64];
     size_t ngot;
@@ -237,6 +242,12 @@ static void on_finding(void *ctx, const dh_finding *f)
     copy_str(g->logon_id, sizeof g->logon_id, f->logon_id);
     g->ncommands = f->ncommands;
     g->nevidence = f->nevidence;
+    g->rules[0] = ' ';
+    g->rules[1] = 0;
+    for (size_t i = 0; i < f->nrules; i++) {
+        strncat(g->rules, dh_rule_name(f->rules[i]), sizeof g->rules - strlen(g->rules) - 2);
+        strncat(g->rules, " ", sizeof g->rules - strlen(g->rules) - 1);
+    }
 }
 
 static void chain_event(chain_state *cs, dh_ruleset *pack, const dh_event *ev)
@@ -274,8 +285,14 @@ static int chain_expect(chain_state *cs, const char *spec, char *why, size_t cap
     }
     size_t n = 0;
     const got_finding *first = NULL;
+    char padded[80];
+    snprintf(padded, sizeof padded, " %s ", kind);
+    int by_rule = strncmp(kind, "rule:", 5) == 0;
+    if (by_rule)
+        snprintf(padded, sizeof padded, " %s ", kind + 5);
     for (size_t i = 0; i < cs->ngot; i++)
-        if (!strcmp(dh_finding_kind_name(cs->got[i].kind), kind)) {
+        if (by_rule ? strstr(cs->got[i].rules, padded) != NULL
+                    : !strcmp(dh_finding_kind_name(cs->got[i].kind), kind)) {
             if (!first)
                 first = &cs->got[i];
             n++;
@@ -423,7 +440,8 @@ static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsign
                     (*failed)++;
                 }
                 mode = 0;
-            } else if (dc.errors || dh_ruleset_count(rs) != 1) {
+            } else if (dc.errors || (dh_ruleset_count(rs) != 1 && strncmp(h, "rules", 5) != 0) ||
+                       dh_ruleset_count(rs) == 0) {
                 REPORT("%s:%zu: rule did not load: %s\n", path, head + 1, dc.last);
                 (*failed)++;
                 mode = 0;
@@ -439,7 +457,8 @@ static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsign
         if (!strncmp(h, "chain", 5)) {
             dh_correlator_free(cs->corr);
             memset(cs, 0, sizeof *cs);
-            dh_correlator_new(NULL, &cs->corr);
+            cs->custom = strstr(h, "with rules") != NULL;
+            dh_correlator_new(NULL, cs->custom ? rs : pack, &cs->corr);
             mode = 3;
             continue;
         }
@@ -493,7 +512,7 @@ static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsign
         const char *what = h + 6;
         match_set ms = {{0}, 0};
         if (mode == 3) {
-            chain_event(cs, pack, &ev);
+            chain_event(cs, cs->custom && rs ? rs : pack, &ev);
             continue;
         }
         if (mode == 1 && (!strcmp(what, "match") || !strcmp(what, "nomatch"))) {
