@@ -73,7 +73,13 @@ int dh_correlator_wants(const dh_event *ev, size_t nmatched);
 /* Takes an owned event copy and the rules it matched. */
 dh_status dh_correlator_take(dh_correlator *c, dh_event *ev, const dh_rule *const *rules,
                              size_t nrules);
-/* Assembles and emits findings, in a fixed order (first seen, target, id). */
+/* Where findings go while events are still coming: with a sink set, the correlator
+ * finishes chains as their window passes and drops what no later chain can use, so its
+ * memory follows the window (inputs must come in time order, as hunt reads them). */
+void dh_correlator_set_sink(dh_correlator *c, dh_finding_fn fn, void *ctx);
+/* The most events the correlator held at once (to show its memory bound). */
+size_t dh_correlator_peak(const dh_correlator *c);
+/* Assembles and emits what is left. */
 dh_status dh_correlator_finish(dh_correlator *c, dh_finding_fn fn, void *ctx);
 
 const char *dh_finding_kind_name(dh_finding_kind k);

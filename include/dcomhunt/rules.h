@@ -73,6 +73,8 @@ const dh_rule *dh_ruleset_find(const dh_ruleset *rs, const char *id_or_name);
 
 /* A Sigma correlation rule (met by no event itself; fed by the rules it names)? */
 int dh_rule_is_correlation(const dh_rule *r);
+/* A correlation rule's timespan in seconds; 0 for other rules. */
+int64_t dh_rule_correlation_timespan(const dh_rule *r);
 /* 0 for a base rule of a correlation without generate: true (report it only through the
  * correlation), else 1. */
 int dh_rule_reported_alone(const dh_rule *r);

@@ -48,6 +48,8 @@ typedef struct dh_scan_opts {
     int recurse;      /* descend into directories (default on via dh_scan_opts_init) */
     int full_walk;    /* EVTX: never take the precomputed-plan fast path (a verification
                        * aid: output must not change, only speed) */
+    int time_order;   /* EVTX: read the chunks of all files in order of their first record's
+                       * time (what a time-windowed correlator needs), not file by file */
 } dh_scan_opts;
 
 typedef struct dh_scan_stats {

@@ -928,10 +928,22 @@ int cli_hunt(int argc, char **argv)
     pthread_mutex_init(&c.mu, NULL);
     dh_buf_init(&c.line, 64u << 20);
     dh_correlate_opts copts = {c.o.window_s, c.o.skew_s};
-    if (!c.o.detections && dh_correlator_new(&copts, rs, &c.corr) != DH_OK) {
-        dh_ruleset_free(rs);
-        rc = DH_EXIT_ERROR;
-        goto out;
+    findings_out *fo = NULL;
+    if (!c.o.detections) {
+        int fmt = c.o.format == FMT_JSONL  ? FOUT_JSONL
+                  : c.o.format == FMT_OCSF ? FOUT_OCSF
+                  : c.o.format == FMT_CSV  ? FOUT_CSV
+                                           : FOUT_TABLE;
+        fo = findings_out_new(fmt, c.o.color);
+        if (!fo || dh_correlator_new(&copts, rs, &c.corr) != DH_OK) {
+            findings_out_free(fo);
+            dh_ruleset_free(rs);
+            rc = DH_EXIT_ERROR;
+            goto out;
+        }
+        /* Chains are finished as the window passes them: inputs are read in time order. */
+        dh_correlator_set_sink(c.corr, (dh_finding_fn)findings_out_add, fo);
+        opts.time_order = 1;
     }
     static char obuf[1 << 20];
     setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
@@ -959,12 +971,7 @@ int cli_hunt(int argc, char **argv)
         if (c.o.format == FMT_TABLE)
             print_table(&c);
     } else {
-        int fmt = c.o.format == FMT_JSONL  ? FOUT_JSONL
-                  : c.o.format == FMT_OCSF ? FOUT_OCSF
-                  : c.o.format == FMT_CSV  ? FOUT_CSV
-                                           : FOUT_TABLE;
-        findings_out *fo = findings_out_new(fmt, c.o.color);
-        if (fo && dh_correlator_finish(c.corr, (dh_finding_fn)findings_out_add, fo) == DH_OK) {
+        if (dh_correlator_finish(c.corr, (dh_finding_fn)findings_out_add, fo) == DH_OK) {
             nfindings = findings_out_print(fo, stdout);
             findings_out_counts(fo, per_kind);
         } else if (st == DH_OK) {
@@ -978,10 +985,10 @@ int cli_hunt(int argc, char **argv)
     if (!c.o.detections)
         fprintf(stderr,
                 "  findings: %zu (lateral_movement %llu, attempt %llu, source_activity %llu, "
-                "signal %llu); %llu events kept for correlation\n",
+                "signal %llu); %llu events kept for correlation, at most %zu at once\n",
                 nfindings, (unsigned long long)per_kind[0], (unsigned long long)per_kind[1],
                 (unsigned long long)per_kind[2], (unsigned long long)per_kind[3],
-                (unsigned long long)c.kept);
+                (unsigned long long)c.kept, dh_correlator_peak(c.corr));
     if (!c.o.detections)
         c.detections = nfindings;
     if (st != DH_OK && st != DH_ERR_FORMAT)

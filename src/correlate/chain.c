@@ -26,6 +26,9 @@
 #define MAX_REASONS  12
 #define MAX_COMMANDS 64
 #define MAX_EVIDENCE 256
+/* Inputs are read in order of their chunks' first record times; events within a chunk
+ * span a little time, so the horizon keeps this much slack behind the newest event. */
+#define FLUSH_SLACK_S 600
 
 typedef struct item {
     uint64_t hostkey; /* hash of the lowercased host name: sorting compares this first */
@@ -35,15 +38,30 @@ typedef struct item {
     uint64_t seq;
     int used;
     int dup;
+    int checked; /* looked at as an anchor */
+    int emitted; /* attempt/signal decided */
+    int fed;     /* given to the Sigma correlation engine */
 } item;
 
 struct dh_correlator {
     dh_correlate_opts o;
     const dh_ruleset *rs;
-    item *v;
+    item **v; /* stable items (sigma correlation state points at them); sorted as pointers */
     size_t n, cap;
     uint64_t seq;
+    /* Incremental assembly: inputs arrive in (roughly) time order, so what is older than
+     * the newest time seen minus the window, the skew and a slack can be finished and
+     * dropped. */
+    int64_t newest;
+    int64_t max_span; /* longest Sigma correlation timespan, in ticks */
+    size_t since_flush;
+    dh_finding_fn fn;
+    void *fctx;
+    sc_engine *sc;
+    size_t peak; /* most events held at once */
 };
+
+static dh_status process(dh_correlator *c, int64_t horizon);
 
 static const struct {
     const char *image; /* basename, lowercase */
@@ -79,6 +97,11 @@ dh_status dh_correlator_new(const dh_correlate_opts *o, const dh_ruleset *rs, dh
     if (!c)
         return DH_ERR_NOMEM;
     c->rs = rs;
+    for (size_t i = 0; rs && i < dh_ruleset_count(rs); i++) {
+        int64_t span = dh_rule_correlation_timespan(dh_ruleset_rule(rs, i)) * TICKS;
+        if (span > c->max_span)
+            c->max_span = span;
+    }
     if (o)
         c->o = *o;
     else
@@ -92,10 +115,12 @@ void dh_correlator_free(dh_correlator *c)
     if (!c)
         return;
     for (size_t i = 0; i < c->n; i++) {
-        dh_event_free(c->v[i].ev);
-        free(c->v[i].rules);
+        dh_event_free(c->v[i]->ev);
+        free(c->v[i]->rules);
+        free(c->v[i]);
     }
     free(c->v);
+    sc_free(c->sc);
     free(c);
 }
 
@@ -234,7 +259,7 @@ dh_status dh_correlator_take(dh_correlator *c, dh_event *ev, const dh_rule *cons
 {
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 1024;
-        item *v = realloc(c->v, cap * sizeof *v);
+        item **v = realloc(c->v, cap * sizeof *v);
         if (!v) {
             dh_event_free(ev);
             return DH_ERR_NOMEM;
@@ -242,8 +267,12 @@ dh_status dh_correlator_take(dh_correlator *c, dh_event *ev, const dh_rule *cons
         c->v = v;
         c->cap = cap;
     }
-    item *it = &c->v[c->n];
-    memset(it, 0, sizeof *it);
+    item *it = calloc(1, sizeof *it);
+    if (!it) {
+        dh_event_free(ev);
+        return DH_ERR_NOMEM;
+    }
+    c->v[c->n] = it;
     it->ev = ev;
     if (nrules) {
         it->rules = malloc(nrules * sizeof *it->rules);
@@ -263,6 +292,17 @@ dh_status dh_correlator_take(dh_correlator *c, dh_event *ev, const dh_rule *cons
     }
     it->hostkey = k;
     c->n++;
+    if (c->n > c->peak)
+        c->peak = c->n;
+    int64_t t = dh_event_time(ev);
+    if (t > c->newest)
+        c->newest = t;
+    /* Every so often, finish what the window has passed (only with a sink to report to). */
+    if (c->fn && ++c->since_flush >= 16384) {
+        c->since_flush = 0;
+        int64_t horizon = c->newest - (c->o.window_s + 2 * c->o.skew_s + FLUSH_SLACK_S) * TICKS;
+        return process(c, horizon);
+    }
     return DH_OK;
 }
 
@@ -280,7 +320,7 @@ static int host_cmp(const dh_event *a, const dh_event *b)
 
 static int item_cmp(const void *pa, const void *pb)
 {
-    const item *a = pa, *b = pb;
+    const item *a = *(item *const *)pa, *b = *(item *const *)pb;
     if (a->hostkey != b->hostkey)
         return a->hostkey < b->hostkey ? -1 : 1;
     int r = host_cmp(a->ev, b->ev);
@@ -417,7 +457,7 @@ static void finish_build(fbuild *b)
 
 typedef struct host_ctx {
     dh_correlator *c;
-    item *v; /* this host's items, time ordered */
+    item **v; /* this host's items, time ordered */
     size_t n;
     dh_str local_ips[64];
     int64_t local_t[64]; /* when the address was seen: host names repeat across captures */
@@ -568,7 +608,7 @@ static void name_source(host_ctx *h, fbuild *b, dh_str ip, dh_str workstation, i
 static void chain_from(host_ctx *h, size_t ai, const char *object, const char *clsid, int explorer)
 {
     dh_correlator *c = h->c;
-    item *a = &h->v[ai];
+    item *a = h->v[ai];
     const dh_event *aev = a->ev;
     int64_t t0 = dh_event_time(aev), W = c->o.window_s * TICKS, S = c->o.skew_s * TICKS;
     fbuild *b = calloc(1, sizeof *b);
@@ -594,7 +634,7 @@ static void chain_from(host_ctx *h, size_t ai, const char *object, const char *c
         item *best = NULL;
         int by_id = 0;
         for (size_t i = 0; i < h->n; i++) {
-            item *it = &h->v[i];
+            item *it = h->v[i];
             if (it->dup || dh_event_kind(it->ev) != DH_KIND_LOGON)
                 continue;
             int64_t t = dh_event_time(it->ev);
@@ -625,7 +665,7 @@ static void chain_from(host_ctx *h, size_t ai, const char *object, const char *c
     }
     /* Inbound connections to the server process (or the explorer connection itself). */
     for (size_t i = 0; i < h->n; i++) {
-        item *it = &h->v[i];
+        item *it = h->v[i];
         if (it->dup || dh_event_kind(it->ev) != DH_KIND_NETWORK_CONNECTION)
             continue;
         int64_t t = dh_event_time(it->ev);
@@ -674,7 +714,7 @@ static void chain_from(host_ctx *h, size_t ai, const char *object, const char *c
          * everything the user clicks). */
         dh_str eg = field(aev, DH_FIELD_PROCESS_GUID);
         for (size_t i = 0; i < h->n; i++) {
-            item *it = &h->v[i];
+            item *it = h->v[i];
             if (it->dup || dh_event_kind(it->ev) != DH_KIND_PROCESS_CREATION)
                 continue;
             char cb[64];
@@ -697,7 +737,7 @@ static void chain_from(host_ctx *h, size_t ai, const char *object, const char *c
     size_t first_gen = np;
     for (size_t p = 0; p < np; p++) {
         for (size_t i = 0; i < h->n; i++) {
-            item *it = &h->v[i];
+            item *it = h->v[i];
             if (it->dup || dh_event_kind(it->ev) != DH_KIND_PROCESS_CREATION ||
                 it->ev == parents[p])
                 continue;
@@ -744,12 +784,14 @@ static void chain_from(host_ctx *h, size_t ai, const char *object, const char *c
     free(b);
 }
 
-static void attempts(host_ctx *h)
+static void attempts(host_ctx *h, int64_t settled)
 {
     for (size_t i = 0; i < h->n; i++) {
-        item *it = &h->v[i];
-        if (it->dup || it->used || dh_event_kind(it->ev) != DH_KIND_DCOM_ERROR)
+        item *it = h->v[i];
+        if (it->dup || it->used || it->emitted || dh_event_time(it->ev) >= settled ||
+            dh_event_kind(it->ev) != DH_KIND_DCOM_ERROR)
             continue;
+        it->emitted = 1;
         uint32_t id = dh_event_id(it->ev);
         dh_str src = field(it->ev, DH_FIELD_SOURCE_IP);
         if (id == 10028) {
@@ -821,17 +863,20 @@ static void attempts(host_ctx *h)
     }
 }
 
-static void signals(host_ctx *h)
+static void signals(host_ctx *h, int64_t settled)
 {
     for (size_t i = 0; i < h->n; i++) {
-        item *it = &h->v[i];
-        if (it->dup || it->used || !it->nrules)
+        item *it = h->v[i];
+        if (it->dup || it->used || it->emitted || !it->nrules || dh_event_time(it->ev) >= settled)
             continue;
+        it->emitted = 1;
         size_t alone = 0;
         for (size_t k = 0; k < it->nrules; k++)
             alone += (size_t)dh_rule_reported_alone(it->rules[k]);
-        if (!alone)
+        if (!alone) {
+            it->emitted = 1;
             continue; /* only correlation rules report these */
+        }
         fbuild *b = calloc(1, sizeof *b);
         if (!b)
             return;
@@ -862,10 +907,10 @@ static void signals(host_ctx *h)
 static void mark_duplicates(host_ctx *h)
 {
     for (size_t i = 0; i < h->n; i++)
-        for (size_t j = i + 1; j < h->n && dh_event_time(h->v[j].ev) == dh_event_time(h->v[i].ev);
+        for (size_t j = i + 1; j < h->n && dh_event_time(h->v[j]->ev) == dh_event_time(h->v[i]->ev);
              j++)
-            if (!h->v[j].dup && same_record(h->v[i].ev, h->v[j].ev))
-                h->v[j].dup = 1;
+            if (!h->v[j]->dup && same_record(h->v[i]->ev, h->v[j]->ev))
+                h->v[j]->dup = 1;
 }
 
 typedef struct corr_ctx {
@@ -918,41 +963,41 @@ static int time_cmp(const void *pa, const void *pb)
 
 /* Sigma correlation rules see every kept event that matched a rule, all hosts together,
  * in time order (group-by decides what belongs together). */
-static dh_status run_sigma_correlations(dh_correlator *c, dh_finding_fn fn, void *ctx)
+static dh_status run_sigma_correlations(dh_correlator *c, dh_finding_fn fn, void *ctx,
+                                        int64_t horizon)
 {
-    if (!c->rs)
-        return DH_OK;
-    int any = 0;
-    for (size_t i = 0; i < dh_ruleset_count(c->rs) && !any; i++)
-        any = dh_rule_is_correlation(dh_ruleset_rule(c->rs, i));
-    if (!any)
+    if (!c->rs || c->max_span == 0)
         return DH_OK;
     size_t n = 0;
     item **order = malloc((c->n ? c->n : 1) * sizeof *order);
-    sc_engine *e = sc_new(c->rs);
+    if (!c->sc)
+        c->sc = sc_new(c->rs);
+    sc_engine *e = c->sc;
     if (!order || !e) {
         free(order);
-        sc_free(e);
         return DH_ERR_NOMEM;
     }
     for (size_t i = 0; i < c->n; i++)
-        if (!c->v[i].dup && c->v[i].nrules)
-            order[n++] = &c->v[i];
+        if (!c->v[i]->dup && c->v[i]->nrules && !c->v[i]->fed &&
+            dh_event_time(c->v[i]->ev) < horizon)
+            order[n++] = c->v[i];
     qsort(order, n, sizeof *order, time_cmp);
     corr_ctx cc = {fn, ctx};
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        order[i]->fed = 1;
         sc_feed(e, order[i], order[i]->ev, order[i]->rules, order[i]->nrules, corr_fired, &cc);
-    sc_free(e);
+    }
     free(order);
     return DH_OK;
 }
 
-static void run_host(host_ctx *h)
+static void run_host(host_ctx *h, int64_t horizon, int64_t settled)
 {
     for (size_t i = 0; i < h->n; i++) {
-        item *it = &h->v[i];
-        if (it->dup)
+        item *it = h->v[i];
+        if (it->dup || it->checked || dh_event_time(it->ev) >= horizon)
             continue;
+        it->checked = 1;
         char base[64];
         if (is_activation(it->ev, base, sizeof base)) {
             const char *object = "", *clsid = "";
@@ -972,14 +1017,14 @@ static void run_host(host_ctx *h)
             }
         }
     }
-    attempts(h);
-    signals(h);
+    attempts(h, settled);
+    signals(h, settled);
 }
 
 static void learn_all(host_ctx *h)
 {
     for (size_t i = 0; i < h->n; i++) {
-        const dh_event *ev = h->v[i].ev;
+        const dh_event *ev = h->v[i]->ev;
         if (dh_event_kind(ev) != DH_KIND_NETWORK_CONNECTION)
             continue;
         dh_str s = field(ev, DH_FIELD_SOURCE_IP), d = field(ev, DH_FIELD_DESTINATION_IP);
@@ -1001,8 +1046,15 @@ typedef struct collected {
     void *ctx;
 } collected;
 
-dh_status dh_correlator_finish(dh_correlator *c, dh_finding_fn fn, void *ctx)
+/* Finishes what is older than `horizon` (chains whose window has passed), and drops what
+ * no later chain or correlation can need. */
+static dh_status process(dh_correlator *c, int64_t horizon)
 {
+    dh_finding_fn fn = c->fn;
+    void *ctx = c->fctx;
+    int64_t W = c->o.window_s * TICKS, S = c->o.skew_s * TICKS;
+    /* Attempts and signals wait until no anchor can still claim them. */
+    int64_t settled = horizon == INT64_MAX ? INT64_MAX : horizon - W - S;
     qsort(c->v, c->n, sizeof *c->v, item_cmp);
     /* Pass 1: every host's local addresses, to name the sources of the others. */
     ipmap *map = calloc(1, sizeof *map);
@@ -1012,8 +1064,8 @@ dh_status dh_correlator_finish(dh_correlator *c, dh_finding_fn fn, void *ctx)
     size_t nh = 0;
     for (size_t i = 0; i < c->n;) {
         size_t j = i;
-        while (j < c->n && c->v[j].hostkey == c->v[i].hostkey &&
-               host_cmp(c->v[i].ev, c->v[j].ev) == 0)
+        while (j < c->n && c->v[j]->hostkey == c->v[i]->hostkey &&
+               host_cmp(c->v[i]->ev, c->v[j]->ev) == 0)
             j++;
         host_ctx *nhv = realloc(hosts, (nh + 1) * sizeof *hosts);
         if (!nhv) {
@@ -1034,17 +1086,58 @@ dh_status dh_correlator_finish(dh_correlator *c, dh_finding_fn fn, void *ctx)
         for (size_t k = 0; k < h->nlocal && map->n < 1024; k++) {
             map->ip[map->n] = h->local_ips[k];
             map->t[map->n] = h->local_t[k];
-            map->host[map->n] = dh_event_host(h->v[0].ev);
+            map->host[map->n] = dh_event_host(h->v[0]->ev);
             map->n++;
         }
         i = j;
     }
     for (size_t k = 0; k < nh; k++)
         mark_duplicates(&hosts[k]);
-    dh_status st = run_sigma_correlations(c, fn, ctx);
+    dh_status st = run_sigma_correlations(c, fn, ctx, horizon);
     for (size_t k = 0; k < nh && st == DH_OK; k++)
-        run_host(&hosts[k]);
+        run_host(&hosts[k], horizon, settled);
     free(hosts);
     free(map);
-    return st;
+    if (st != DH_OK || horizon == INT64_MAX)
+        return st;
+    /* Drop what is settled and older than any window or correlation timespan reaches. */
+    int64_t keep_from = settled - W - S - c->max_span;
+    size_t k = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        item *it = c->v[i];
+        int64_t t = dh_event_time(it->ev);
+        int needs_emit =
+            (it->nrules || dh_event_kind(it->ev) == DH_KIND_DCOM_ERROR) && !it->used && !it->dup;
+        /* A duplicate (the same record read again) goes at once: its original stays. */
+        if (it->dup || (t < keep_from && it->checked && (!needs_emit || it->emitted) &&
+                        (!it->nrules || it->fed || !c->max_span))) {
+            dh_event_free(it->ev);
+            free(it->rules);
+            free(it);
+        } else {
+            c->v[k++] = it;
+        }
+    }
+    c->n = k;
+    return DH_OK;
+}
+
+void dh_correlator_set_sink(dh_correlator *c, dh_finding_fn fn, void *ctx)
+{
+    c->fn = fn;
+    c->fctx = ctx;
+}
+
+size_t dh_correlator_peak(const dh_correlator *c)
+{
+    return c->peak;
+}
+
+dh_status dh_correlator_finish(dh_correlator *c, dh_finding_fn fn, void *ctx)
+{
+    c->fn = fn;
+    c->fctx = ctx;
+    if (c->n > c->peak)
+        c->peak = c->n;
+    return process(c, INT64_MAX);
 }

@@ -57,8 +57,27 @@ typedef struct scan_result {
     dh_status st;
 } scan_result;
 
+/* Time order: every chunk of every file, by the time of its first record. */
+typedef struct plan_entry {
+    int64_t time;
+    uint32_t file;
+    uint32_t chunk;
+} plan_entry;
+
+#define MAX_OPEN_FILES 512 /* time order keeps files open; more are read file by file after */
+
 typedef struct scan {
     const dh_scan_opts *opts;
+    /* time order */
+    int time_mode;
+    plan_entry *plan;
+    size_t nplan, plan_pos;
+    scan_task *pending; /* errors and notes found while planning, delivered first */
+    size_t npending, pending_pos;
+    int *fds; /* per file, -1 when not open */
+    uint64_t *sizes, *firsts;
+    size_t end_pos; /* FILE_END tasks emitted */
+    size_t planned_files;
     const dh_scan_callbacks *cb;
     dh_scan_stats *stats;
     path_list files;
@@ -173,10 +192,17 @@ static void task_error(scan_task *t, size_t file, int kind, dh_status st, const 
 }
 
 /* Producer: the next unit in input order. Called with the pipeline lock held. */
+static int next_task_time(scan *s, scan_task *t);
+
 static int next_task(void *ctx, void *task)
 {
     scan *s = ctx;
     scan_task *t = task;
+    if (s->time_mode) {
+        int r = next_task_time(s, t);
+        if (r || s->cur >= s->files.n)
+            return r;
+    }
     for (;;) {
         if (s->cur_open) {
             if (s->cur_chunk < s->cur_nchunks) {
@@ -264,6 +290,148 @@ static int next_task(void *ctx, void *task)
             return 1;
         }
     }
+}
+
+static int plan_cmp(const void *pa, const void *pb)
+{
+    const plan_entry *a = pa, *b = pb;
+    if (a->time != b->time)
+        return a->time < b->time ? -1 : 1;
+    if (a->file != b->file)
+        return a->file < b->file ? -1 : 1;
+    return a->chunk < b->chunk ? -1 : a->chunk > b->chunk;
+}
+
+static int push_pending(scan *s, size_t file, int kind, dh_status st, const char *msg)
+{
+    scan_task *p = realloc(s->pending, (s->npending + 1) * sizeof *p);
+    if (!p)
+        return -1;
+    s->pending = p;
+    task_error(&s->pending[s->npending++], file, kind, st, msg);
+    return 0;
+}
+
+/* Opens the first MAX_OPEN_FILES files, peeks at each chunk's first record time, and
+ * orders all their chunks by it. Files past the cap are read file by file afterwards. */
+static dh_status plan_time_order(scan *s)
+{
+    size_t nf = s->files.n < MAX_OPEN_FILES ? s->files.n : MAX_OPEN_FILES;
+    s->fds = malloc((nf ? nf : 1) * sizeof *s->fds);
+    s->sizes = calloc(nf ? nf : 1, sizeof *s->sizes);
+    s->firsts = calloc(nf ? nf : 1, sizeof *s->firsts);
+    if (!s->fds || !s->sizes || !s->firsts)
+        return DH_ERR_NOMEM;
+    size_t cap = 0;
+    for (size_t f = 0; f < nf; f++) {
+        s->fds[f] = -1;
+        const char *path = s->files.v[f];
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "cannot open: %s", strerror(errno));
+            if (push_pending(s, f, T_FILE_ERROR, DH_ERR_IO, msg))
+                return DH_ERR_NOMEM;
+            continue;
+        }
+        struct stat st;
+        uint8_t head[128];
+        ssize_t got = 0;
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+            got = pread(fd, head, sizeof head, 0);
+        dh_format fmt = got > 0 ? dh_sniff(head, (size_t)got) : DH_FORMAT_UNKNOWN;
+        evtx_layout lay;
+        const char *warn = NULL;
+        if (fmt == DH_FORMAT_UNKNOWN) {
+            close(fd);
+            if (push_pending(s, f, T_FILE_UNKNOWN, DH_ERR_UNSUPPORTED,
+                             got < 0 ? "cannot read" : "not a format dcomhunt reads"))
+                return DH_ERR_NOMEM;
+            continue;
+        }
+        if (evtx_file_layout(head, (size_t)got, (uint64_t)st.st_size, fmt == DH_FORMAT_EVTX_CHUNK,
+                             &lay, &warn) != DH_OK) {
+            close(fd);
+            if (push_pending(s, f, T_FILE_ERROR, DH_ERR_FORMAT, "EVTX file header truncated"))
+                return DH_ERR_NOMEM;
+            continue;
+        }
+        if (lay.truncated_chunks) {
+            char msg[200];
+            snprintf(msg, sizeof msg,
+                     "file truncated: its header lists %llu chunks, the file holds %llu",
+                     (unsigned long long)lay.truncated_chunks, (unsigned long long)lay.nchunks);
+            if (push_pending(s, f, T_FILE_TRUNCATED, DH_ERR_FORMAT, msg))
+                return DH_ERR_NOMEM;
+        } else if (warn && push_pending(s, f, T_FILE_NOTE, DH_ERR_CHECKSUM, warn)) {
+            return DH_ERR_NOMEM;
+        }
+        s->fds[f] = fd;
+        s->sizes[f] = (uint64_t)st.st_size;
+        s->firsts[f] = lay.first_chunk;
+        int64_t prev = 0;
+        for (uint64_t k = 0; k < lay.nchunks && k < UINT32_MAX; k++) {
+            uint8_t rec[24];
+            uint64_t off = lay.first_chunk + k * EVTX_CHUNK_SIZE + EVTX_CHUNK_HEADER_SIZE;
+            if (pread(fd, rec, sizeof rec, (off_t)off) == (ssize_t)sizeof rec &&
+                !memcmp(rec, "\x2a\x2a\x00\x00", 4))
+                prev = (int64_t)rd64(rec + 16);
+            if (s->nplan == cap) {
+                cap = cap ? cap * 2 : 1024;
+                plan_entry *np = realloc(s->plan, cap * sizeof *np);
+                if (!np)
+                    return DH_ERR_NOMEM;
+                s->plan = np;
+            }
+            s->plan[s->nplan++] = (plan_entry){prev, (uint32_t)f, (uint32_t)k};
+        }
+    }
+    qsort(s->plan, s->nplan, sizeof *s->plan, plan_cmp);
+    s->planned_files = nf;
+    s->cur = nf; /* the file-by-file producer continues after the planned files */
+    return DH_OK;
+}
+
+/* Time-order producer: pending notes, then chunks by time (runs of consecutive chunks of
+ * one file go together), then the planned files' ends. Returns 0 when done with them. */
+static int next_task_time(scan *s, scan_task *t)
+{
+    if (s->pending_pos < s->npending) {
+        *t = s->pending[s->pending_pos++];
+        return 1;
+    }
+    if (s->plan_pos < s->nplan) {
+        plan_entry *e = &s->plan[s->plan_pos++];
+        memset(t, 0, sizeof *t);
+        t->kind = T_CHUNK;
+        t->file = e->file;
+        t->fd = s->fds[e->file];
+        t->chunk = e->chunk;
+        t->off = s->firsts[e->file] + (uint64_t)e->chunk * EVTX_CHUNK_SIZE;
+        t->nchunks = 1;
+        while (t->nchunks < CHUNKS_PER_TASK && s->plan_pos < s->nplan &&
+               s->plan[s->plan_pos].file == e->file &&
+               s->plan[s->plan_pos].chunk == e->chunk + t->nchunks) {
+            s->plan_pos++;
+            t->nchunks++;
+        }
+        uint64_t end = t->off + (uint64_t)t->nchunks * EVTX_CHUNK_SIZE;
+        t->len = (end > s->sizes[e->file] ? s->sizes[e->file] : end) - t->off;
+        return 1;
+    }
+    while (s->end_pos < s->planned_files) {
+        size_t f = s->end_pos++;
+        if (s->fds[f] < 0)
+            continue;
+        memset(t, 0, sizeof *t);
+        t->kind = T_FILE_END;
+        t->file = f;
+        t->fd = s->fds[f];
+        t->chunk = -1;
+        s->fds[f] = -1;
+        return 1;
+    }
+    return 0;
 }
 
 static void result_init(void *r)
@@ -521,6 +689,12 @@ dh_status dh_scan_run(const char *const *paths, size_t npaths, const dh_scan_opt
     }
     if (threads > 256)
         threads = 256;
+    if (opts->time_order) {
+        s.time_mode = 1;
+        st = plan_time_order(&s);
+        if (st != DH_OK)
+            goto done;
+    }
     dh_pipeline_ops ops = {
         .ctx = &s,
         .task_size = sizeof(scan_task),
@@ -539,6 +713,14 @@ dh_status dh_scan_run(const char *const *paths, size_t npaths, const dh_scan_opt
     if (st == DH_OK && s.partial)
         st = DH_ERR_FORMAT;
 done:
+    for (size_t f = 0; s.fds && f < s.planned_files; f++)
+        if (s.fds[f] >= 0)
+            close(s.fds[f]);
+    free(s.fds);
+    free(s.sizes);
+    free(s.firsts);
+    free(s.plan);
+    free(s.pending);
     for (size_t i = 0; i < s.files.n; i++)
         free(s.files.v[i]);
     free(s.files.v);

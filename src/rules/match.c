@@ -837,3 +837,8 @@ int dh_rule_reported_alone(const dh_rule *r)
 {
     return !r->base_only;
 }
+
+int64_t dh_rule_correlation_timespan(const dh_rule *r)
+{
+    return r->corr ? r->corr->timespan_s : 0;
+}
