@@ -34,12 +34,17 @@ printf '%-16s %14s %10s %9s %14s  %s\n' "command" "file bytes" "records" "wall s
 status=0
 for f in "$small" "$large"; do
     recs=$("$DCOMHUNT" stats -j2 "$f" 2>&1 >/dev/null | sed -n 's/.*records \([0-9]*\) (.*/\1/p')
-    for cmd in stats dump; do
+    for cmd in stats dump hunt; do
         rc=0
-        /usr/bin/time -o "$out/time.txt" -f '%M %e' "$DCOMHUNT" "$cmd" -j2 "$f" >/dev/null 2>"$out/mem.err" || rc=$?
-        read -r rss wall <"$out/time.txt"
+        extra=()
+        [[ $cmd == hunt ]] && extra=(--jsonl --no-progress)
+        /usr/bin/time -o "$out/time.txt" -f '%M %e' "$DCOMHUNT" "$cmd" -j2 "${extra[@]}" "$f" >/dev/null 2>"$out/mem.err" || rc=$?
+        # hunt exits 1 when it reports findings
+        [[ $cmd == hunt && $rc == 1 ]] && rc=0
+        read -r rss wall < <(tail -n 1 "$out/time.txt")
         printf '%-16s %14s %10s %9s %14s  %s\n' "$cmd -j2" "$(stat -c %s "$f")" "$recs" "$wall" "$rss" "$rc"
         if [[ $cmd == stats ]]; then sed -n '$p' "$out/mem.err" | sed 's/^/    /'; fi
+        if [[ $cmd == hunt ]]; then grep 'findings:' "$out/mem.err" | sed 's/^ */    /'; fi
         if (( rc != 0 )); then status=1; echo "    stderr:"; sed 's/^/    /' "$out/mem.err"; fi
         eval "rss_${cmd}_$([[ $f == "$small" ]] && echo s || echo l)=$rss"
     done
@@ -47,4 +52,5 @@ done
 echo
 echo "peak RSS stats -j2: ${rss_stats_s} KiB at $(stat -c %s "$small") bytes, ${rss_stats_l} KiB at $(stat -c %s "$large") bytes"
 echo "peak RSS dump -j2 : ${rss_dump_s} KiB at $(stat -c %s "$small") bytes, ${rss_dump_l} KiB at $(stat -c %s "$large") bytes"
+echo "peak RSS hunt -j2 : ${rss_hunt_s} KiB at $(stat -c %s "$small") bytes, ${rss_hunt_l} KiB at $(stat -c %s "$large") bytes"
 exit $status
