@@ -763,6 +763,34 @@ static void chain_from(host_ctx *h, size_t ai, const char *object, const char *c
     b->f.source_ip = keep(b, src_ip);
     if (src_ip.len)
         name_source(h, b, src_ip, workstation, t0);
+    /* A script block on another host that names this target (by its bare host name or
+     * its address) just before: that host is the source. */
+    {
+        dh_str th = dh_event_host(aev);
+        size_t bare = 0;
+        while (bare < th.len && th.ptr[bare] != '.')
+            bare++;
+        char name[128], addr[64];
+        snprintf(name, sizeof name, "%.*s", (int)(bare < 127 ? bare : 127), th.ptr);
+        snprintf(addr, sizeof addr, "%s", b->f.target_ip);
+        for (size_t i = 0; i < c->n; i++) {
+            item *it = c->v[i];
+            if (it->dup || dh_event_kind(it->ev) != DH_KIND_PS_SCRIPT ||
+                !within(dh_event_time(it->ev), t0 - W - S, t0 + S) ||
+                str_ieq(dh_event_host(it->ev), th))
+                continue;
+            dh_str text = field(it->ev, DH_FIELD_SCRIPT_BLOCK_TEXT);
+            if (!((strlen(name) >= 3 && contains_ci(text, name)) ||
+                  (addr[0] && contains_ci(text, addr))))
+                continue;
+            add_evidence(b, "script", it);
+            if (!b->f.source_host[0])
+                b->f.source_host = keep(b, dh_event_host(it->ev));
+            add_reason(b, "a script block on the source host names the target");
+            pieces++;
+            break;
+        }
+    }
     for (size_t k = 0; k < b->f.nrules; k++)
         if (dh_rule_level(b->rules[k]) >= DH_LEVEL_HIGH) {
             pieces++;
@@ -1017,8 +1045,7 @@ static void run_host(host_ctx *h, int64_t horizon, int64_t settled)
             }
         }
     }
-    attempts(h, settled);
-    signals(h, settled);
+    (void)settled;
 }
 
 static void learn_all(host_ctx *h)
@@ -1094,8 +1121,14 @@ static dh_status process(dh_correlator *c, int64_t horizon)
     for (size_t k = 0; k < nh; k++)
         mark_duplicates(&hosts[k]);
     dh_status st = run_sigma_correlations(c, fn, ctx, horizon);
+    /* Chains first on every host (a chain may claim a script block of another host),
+     * then what no chain claimed. */
     for (size_t k = 0; k < nh && st == DH_OK; k++)
         run_host(&hosts[k], horizon, settled);
+    for (size_t k = 0; k < nh && st == DH_OK; k++) {
+        attempts(&hosts[k], settled);
+        signals(&hosts[k], settled);
+    }
     free(hosts);
     free(map);
     if (st != DH_OK || horizon == INT64_MAX)

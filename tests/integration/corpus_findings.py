@@ -81,6 +81,21 @@ def main():
         twice = hunt(a.dcomhunt, [full, full])
         check(sorted(x["id"] for x in twice) == sorted(x["id"] for x in found),
               "%s: read twice, findings differ" % base)
+    # The whole corpus: output independent of the thread count; OCSF objects well formed.
+    outs = []
+    for j in ("1", "2"):
+        r = subprocess.run([a.dcomhunt, "hunt", "--jsonl", "--no-progress", "-j", j, a.corpus],
+                           capture_output=True, text=True)
+        outs.append(r.stdout)
+    check(outs[0] == outs[1] and outs[0], "hunt -j1 and -j2 print different findings")
+    r = subprocess.run([a.dcomhunt, "hunt", "--ocsf", "--no-progress", a.corpus],
+                       capture_output=True, text=True)
+    objs = [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
+    check(objs and all(o["class_uid"] == 2004 and o["finding_info"]["uid"] and
+                       o["attacks"][0]["technique"]["uid"] == "T1021.003" and
+                       o["confidence_id"] in (1, 2, 3) and o["evidences"] for o in objs),
+          "OCSF output malformed")
+    check(len(objs) == len(outs[0].splitlines()), "OCSF and JSONL give different numbers of findings")
     for m in fails:
         print("FAIL:", m)
     print("%d passed, %d failed" % (checks - len(fails), len(fails)))
