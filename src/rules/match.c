@@ -414,27 +414,30 @@ static int rule_named(const dh_rule *r, const char *key)
  * themselves) is refused; base rules are then not reported alone unless generate: true. */
 static void resolve_correlations(dh_ruleset *rs)
 {
-    size_t keep = 0;
+    /* Phase 1: decide, without freeing anything, which correlations cannot run. */
+    unsigned char *drop = calloc(rs->n ? rs->n : 1, 1);
+    if (!drop)
+        return;
     for (size_t i = 0; i < rs->n; i++) {
         dh_rule *r = rs->rules[i];
+        if (!r->corr)
+            continue;
+        corr_def *d = r->corr;
         const char *missing = NULL;
-        if (r->corr) {
-            corr_def *d = r->corr;
-            d->ref_idx = calloc(d->refs.n, sizeof *d->ref_idx);
-            for (size_t k = 0; d->ref_idx && k < d->refs.n && !missing; k++) {
-                size_t j;
-                for (j = 0; j < rs->n; j++)
-                    if (rs->rules[j] != r && rule_named(rs->rules[j], d->refs.v[k]))
-                        break;
-                if (j == rs->n || rs->rules[j]->corr)
-                    missing = d->refs.v[k];
-                else
-                    d->ref_idx[k] = (uint32_t)j;
-            }
-            if (!d->ref_idx)
-                missing = "(out of memory)";
+        free(d->ref_idx);
+        d->ref_idx = calloc(d->refs.n ? d->refs.n : 1, sizeof *d->ref_idx);
+        if (!d->ref_idx)
+            missing = "(out of memory)";
+        for (size_t k = 0; !missing && k < d->refs.n; k++) {
+            size_t j;
+            for (j = 0; j < rs->n; j++)
+                if (rs->rules[j] != r && rule_named(rs->rules[j], d->refs.v[k]))
+                    break;
+            if (j == rs->n || rs->rules[j]->corr)
+                missing = d->refs.v[k];
         }
         if (missing) {
+            drop[i] = 1;
             char msg[300];
             snprintf(msg, sizeof msg,
                      "correlation names '%s', which is not a loaded single-event rule", missing);
@@ -442,20 +445,26 @@ static void resolve_correlations(dh_ruleset *rs)
                 dh_rule_diag dg = {r->origin, 0, 1, r->title, msg};
                 rs->diag(rs->dctx, &dg);
             }
-            sigma_rule_free(r);
-            continue;
         }
-        rs->rules[keep++] = r;
     }
-    rs->n = keep;
+    /* Phase 2: free the refused ones and renumber. */
+    size_t keep = 0;
     for (size_t i = 0; i < rs->n; i++) {
-        rs->rules[i]->index = i;
+        if (drop[i])
+            sigma_rule_free(rs->rules[i]);
+        else
+            rs->rules[keep++] = rs->rules[i];
     }
+    free(drop);
+    rs->n = keep;
+    for (size_t i = 0; i < rs->n; i++)
+        rs->rules[i]->index = i;
+    /* Phase 3: indexes of the base rules; they are reported only through the correlation
+     * unless it says generate: true. */
     for (size_t i = 0; i < rs->n; i++) {
         corr_def *d = rs->rules[i]->corr;
         if (!d)
             continue;
-        /* indexes moved: resolve again by name */
         for (size_t k = 0; k < d->refs.n; k++)
             for (size_t j = 0; j < rs->n; j++)
                 if (!rs->rules[j]->corr && rule_named(rs->rules[j], d->refs.v[k])) {
