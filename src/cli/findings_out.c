@@ -10,6 +10,7 @@
 #include "cli/findings_out.h"
 #include "core/timefmt.h"
 #include "output/json.h"
+#include "output/text.h"
 
 typedef struct rendered {
     int64_t first_seen;
@@ -73,24 +74,9 @@ static void jtime(dh_buf *b, int64_t t)
     dh_buf_putc(b, '"');
 }
 
-/* Terminal-safe text (control characters as \xNN). */
 static void tty(dh_buf *b, const char *s, size_t n)
 {
-    static const char hx[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch < 0x20 || ch == 0x7f) {
-            char e[4] = {'\\', 'x', hx[ch >> 4], hx[ch & 15]};
-            dh_buf_append(b, e, 4);
-        } else if (ch == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 &&
-                   (unsigned char)s[i + 1] < 0xA0) {
-            char e[4] = {'\\', 'x', hx[(unsigned char)s[i + 1] >> 4], hx[s[i + 1] & 15]};
-            dh_buf_append(b, e, 4);
-            i++;
-        } else {
-            dh_buf_putc(b, (char)ch);
-        }
-    }
+    dh_text_escape(b, s, n, 0);
 }
 
 static void ttys(dh_buf *b, const char *s)

@@ -21,6 +21,7 @@
 #include "core/timefmt.h"
 #include "dcomhunt/rules.h"
 #include "output/json.h"
+#include "output/text.h"
 
 #define MAX_TABLE_ROWS   100000 /* detections kept for the grouped table; more are counted */
 #define MAX_SUMMARY_ROWS 25
@@ -244,18 +245,8 @@ static void hunt_worker_free(void *wctx)
     pthread_mutex_lock(&c->mu);
     c->events += w->events;
     c->events_considered += w->considered;
-    for (size_t i = 0; i < w->t.cap; i++) {
-        tally *e = &w->t.v[i];
-        if (!e->channel)
-            continue;
-        size_t slot;
-        tally *m = table_find(&c->merged, e->channel, e->channel_len, e->event_id, e->kind, &slot);
-        if (m)
-            m->count += e->count;
-        free(e->channel);
-    }
+    table_merge(&c->merged, &w->t);
     pthread_mutex_unlock(&c->mu);
-    free(w->t.v);
     dh_buf_free(&w->scratch);
     dh_matcher_free(w->m);
     free(w);
@@ -336,27 +327,9 @@ static void csv_cell(dh_buf *b, const char *s, size_t n)
     dh_buf_putc(b, '"');
 }
 
-/* Terminal text: control characters (C0, DEL, C1) shown as \xNN, never interpreted. */
 static void tty_text(dh_buf *b, const char *s, size_t n)
 {
-    static const char hx[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch < 0x20 || ch == 0x7f || ch == '\\') {
-            char e[4] = {'\\', 'x', hx[ch >> 4], hx[ch & 15]};
-            if (ch == '\\')
-                dh_buf_putc(b, '\\');
-            else
-                dh_buf_append(b, e, 4);
-        } else if (ch == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] < 0xA0 &&
-                   (unsigned char)s[i + 1] >= 0x80) {
-            char e[4] = {'\\', 'x', hx[(unsigned char)s[i + 1] >> 4], hx[s[i + 1] & 15]};
-            dh_buf_append(b, e, 4);
-            i++;
-        } else {
-            dh_buf_putc(b, (char)ch);
-        }
-    }
+    dh_text_escape(b, s, n, 0);
 }
 
 static void print_line(hunt_ctx *c)

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/buf.h"
+#include "output/text.h"
 
 #define DH_VERSION "0.1.0"
 
@@ -45,34 +47,23 @@ static int cli_help(int argc, char **argv)
     return DH_EXIT_OK;
 }
 
+static void put_escaped(FILE *f, const char *s, unsigned flags)
+{
+    dh_buf b;
+    dh_buf_init(&b, 64u << 20);
+    if (dh_text_escape(&b, s, strlen(s), flags) == DH_OK && b.len)
+        fwrite(b.data, 1, b.len, f);
+    dh_buf_free(&b);
+}
+
 void cli_put_safe(FILE *f, const char *s)
 {
-    static const char hx[] = "0123456789abcdef";
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p < 0x20 || *p == 0x7f || *p == '\\') {
-            fputc('\\', f);
-            fputc('x', f);
-            fputc(hx[*p >> 4], f);
-            fputc(hx[*p & 15], f);
-        } else {
-            fputc(*p, f);
-        }
-    }
+    put_escaped(f, s, DH_TEXT_BACKSLASH);
 }
 
 void cli_put_text(FILE *f, const char *s)
 {
-    static const char hx[] = "0123456789abcdef";
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f) {
-            fputc('\\', f);
-            fputc('x', f);
-            fputc(hx[*p >> 4], f);
-            fputc(hx[*p & 15], f);
-        } else {
-            fputc(*p, f);
-        }
-    }
+    put_escaped(f, s, DH_TEXT_KEEP_LINES);
 }
 
 void cli_print_error(const dh_error *e)

@@ -43,18 +43,8 @@ static void stats_worker_free(void *wctx)
     stats_ctx *c = w->c;
     pthread_mutex_lock(&c->mu);
     c->events += w->events;
-    for (size_t i = 0; i < w->t.cap; i++) {
-        tally *e = &w->t.v[i];
-        if (!e->channel)
-            continue;
-        size_t slot;
-        tally *m = table_find(&c->merged, e->channel, e->channel_len, e->event_id, e->kind, &slot);
-        if (m)
-            m->count += e->count;
-        free(e->channel);
-    }
+    table_merge(&c->merged, &w->t);
     pthread_mutex_unlock(&c->mu);
-    free(w->t.v);
     free(w);
 }
 

@@ -66,3 +66,20 @@ int tally_cmp(const void *a, const void *b)
         return x->event_id < y->event_id ? -1 : 1;
     return x->kind - y->kind;
 }
+
+void table_merge(table *dst, table *src)
+{
+    for (size_t i = 0; i < src->cap; i++) {
+        tally *e = &src->v[i];
+        if (!e->channel)
+            continue;
+        size_t slot;
+        tally *m = table_find(dst, e->channel, e->channel_len, e->event_id, e->kind, &slot);
+        if (m)
+            m->count += e->count;
+        free(e->channel);
+    }
+    free(src->v);
+    src->v = NULL;
+    src->n = src->cap = 0;
+}

@@ -20,6 +20,8 @@ typedef struct table {
 
 /* Finds or adds the entry; NULL when out of memory. */
 tally *table_find(table *t, const char *s, size_t n, uint32_t id, int kind, size_t *slot);
+/* Adds src's counts to dst and empties src (frees its entries). */
+void table_merge(table *dst, table *src);
 /* Orders by channel, event id, kind. */
 int tally_cmp(const void *a, const void *b);
 

@@ -232,21 +232,22 @@ static cond *parse_primary(parser *p)
     return NULL;
 }
 
-static cond *parse_and(parser *p)
+/* One precedence level: operands from `operand`, joined by the keyword `kw` into op. */
+static cond *parse_binary(parser *p, cond *(*operand)(parser *), const char *kw, uint8_t op)
 {
-    cond *left = parse_primary(p);
+    cond *left = operand(p);
     while (left && !p->failed) {
         const char *w;
         size_t n = peek_word(p, &w);
-        if (!word_is(w, n, "and"))
+        if (!word_is(w, n, kw))
             break;
         p->pos += n;
-        cond *right = parse_primary(p);
+        cond *right = operand(p);
         if (!right) {
             sigma_cond_free(left);
             return NULL;
         }
-        cond *c = node(C_AND);
+        cond *c = node(op);
         if (!c) {
             sigma_cond_free(left);
             sigma_cond_free(right);
@@ -260,32 +261,14 @@ static cond *parse_and(parser *p)
     return left;
 }
 
+static cond *parse_and(parser *p)
+{
+    return parse_binary(p, parse_primary, "and", C_AND);
+}
+
 static cond *parse_or(parser *p)
 {
-    cond *left = parse_and(p);
-    while (left && !p->failed) {
-        const char *w;
-        size_t n = peek_word(p, &w);
-        if (!word_is(w, n, "or"))
-            break;
-        p->pos += n;
-        cond *right = parse_and(p);
-        if (!right) {
-            sigma_cond_free(left);
-            return NULL;
-        }
-        cond *c = node(C_OR);
-        if (!c) {
-            sigma_cond_free(left);
-            sigma_cond_free(right);
-            fail(p, "out of memory");
-            return NULL;
-        }
-        c->a = left;
-        c->b = right;
-        left = c;
-    }
-    return left;
+    return parse_binary(p, parse_and, "or", C_OR);
 }
 
 cond *sigma_cond_parse(const char *text, const search_id *ids, size_t nids, char *err,

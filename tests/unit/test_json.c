@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "output/json.h"
+#include "output/text.h"
 
 static void esc(const char *in, size_t n, const char *want)
 {
@@ -110,6 +111,33 @@ static void json_sse_blocks(void **state)
     ESC("0123456789abcde\"", "\"0123456789abcde\\\"\"");
 }
 
+static void text_check(const char *in, size_t n, unsigned flags, const char *want)
+{
+    dh_buf b;
+    dh_buf_init(&b, 1 << 16);
+    assert_int_equal(dh_text_escape(&b, in, n, flags), DH_OK);
+    assert_int_equal(b.len, strlen(want));
+    assert_memory_equal(b.data ? b.data : "", want, b.len);
+    dh_buf_free(&b);
+}
+
+/* Terminal text: an ANSI escape sequence, a bell, DEL and a C1 CSI written by an attacker
+ * come out as visible \xNN; backslashes only when asked; lines only when asked. */
+static void text_terminal_safe(void **state)
+{
+    (void)state;
+    text_check("a\x1b"
+               "[31mb\x07"
+               "c\x7f",
+               10, 0, "a\\x1b[31mb\\x07c\\x7f");
+    text_check("x\xc2\x9b"
+               "y",
+               4, 0, "x\\x9by");
+    text_check("\xc2\xa9", 2, 0, "\xc2\xa9"); /* a printable non-ASCII letter stays */
+    text_check("C:\\W\n", 5, 0, "C:\\W\\x0a");
+    text_check("C:\\W\n", 5, DH_TEXT_BACKSLASH | DH_TEXT_KEEP_LINES, "C:\\x5cW\n");
+}
+
 static void json_respects_cap(void **state)
 {
     (void)state;
@@ -131,6 +159,7 @@ int main(void)
         cmocka_unit_test(json_plain_and_quotes), cmocka_unit_test(json_controls),
         cmocka_unit_test(json_valid_utf8_kept),  cmocka_unit_test(json_invalid_utf8),
         cmocka_unit_test(json_sse_blocks),       cmocka_unit_test(json_respects_cap),
+        cmocka_unit_test(text_terminal_safe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

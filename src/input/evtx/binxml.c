@@ -180,34 +180,16 @@ static dh_status put_entref(dh_buf *b, const char *name, size_t len)
 
 static const char *add_item(evtx_decoder *d, evtx_frame *f, uint32_t voff, uint32_t vlen)
 {
-    if (d->nitems == d->items_cap) {
-        if (d->items_cap >= EVTX_MAX_ITEMS)
-            return "too many data items in one event";
-        size_t cap = d->items_cap ? d->items_cap * 2 : 64;
-        evtx_item *n = realloc(d->items, cap * sizeof *n);
-        if (!n)
-            return "out of memory";
-        d->items = n;
-        d->items_cap = cap;
-    }
-    evtx_item *it = &d->items[d->nitems++];
     if (f->name_static || f->name_len || f->name_op != UINT32_MAX) {
-        it->name_static = f->name_static;
-        it->name_off = f->name_off;
-        it->name_len = f->name_len;
-        it->tpl = f->name_tpl;
-        it->name_op = f->name_op;
-    } else {
-        /* No Name attribute: the element's own name (Binary, UserData leaves...). */
-        const evtx_op *op = &f->tpl->ops[f->op];
-        it->name_static = f->tpl->pool + op->a;
-        it->name_len = op->alen;
-        it->tpl = f->tpl;
-        it->name_op = f->op;
+        const char *why =
+            push_item(d, f->name_static, f->name_len, f->name_tpl, f->name_op, voff, vlen);
+        if (!why)
+            d->items[d->nitems - 1].name_off = f->name_off; /* a name in the arena */
+        return why;
     }
-    it->value_off = voff;
-    it->value_len = vlen;
-    return NULL;
+    /* No Name attribute: the element's own name (Binary, UserData leaves...). */
+    const evtx_op *op = &f->tpl->ops[f->op];
+    return push_item(d, f->tpl->pool + op->a, op->alen, f->tpl, f->op, voff, vlen);
 }
 
 static const char *end_attr(evtx_decoder *d)
