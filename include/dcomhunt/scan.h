@@ -58,7 +58,8 @@ typedef struct dh_scan_stats {
     uint64_t files_skipped; /* not a supported format, or unreadable */
     uint64_t bytes_read;
     uint64_t bytes_total;     /* sizes of all files found */
-    uint64_t chunks;          /* units decoded */
+    uint64_t chunks;          /* EVTX chunks decoded */
+    uint64_t batches;         /* batches of JSON lines decoded */
     uint64_t chunks_damaged;  /* units skipped whole or in part */
     uint64_t records;         /* events delivered */
     uint64_t records_damaged; /* records skipped */

@@ -663,45 +663,89 @@ static void chain_from(host_ctx *h, size_t ai, const char *object, const char *c
             }
         }
     }
-    /* Inbound connections to the server process (or the explorer connection itself). */
-    for (size_t i = 0; i < h->n; i++) {
-        item *it = h->v[i];
-        if (it->dup || dh_event_kind(it->ev) != DH_KIND_NETWORK_CONNECTION)
-            continue;
-        int64_t t = dh_event_time(it->ev);
-        if (!within(t, t0 - S, t0 + W + S))
-            continue;
-        dh_str r = remote_ip(h, it->ev);
-        if (!r.len && explorer && i == ai) {
-            dh_str s = field(it->ev, DH_FIELD_SOURCE_IP),
-                   d = field(it->ev, DH_FIELD_DESTINATION_IP);
-            r = is_loopback(s) ? d : s;
+    /* Inbound connections: to the server process (or the explorer connection itself)
+     * first, which give the source when no logon did; then the endpoint-mapper (135)
+     * connections from that same source. Outbound connections never count here. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < h->n; i++) {
+            item *it = h->v[i];
+            if (it->dup || dh_event_kind(it->ev) != DH_KIND_NETWORK_CONNECTION ||
+                is_true(field(it->ev, DH_FIELD_INITIATED)))
+                continue;
+            int64_t t = dh_event_time(it->ev);
+            if (!within(t, t0 - S, t0 + W + S))
+                continue;
+            dh_str r = remote_ip(h, it->ev);
+            if (!r.len && explorer && i == ai) {
+                dh_str sa = field(it->ev, DH_FIELD_SOURCE_IP),
+                       da = field(it->ev, DH_FIELD_DESTINATION_IP);
+                r = is_loopback(sa) ? da : sa;
+            }
+            if (!r.len || is_loopback(r))
+                continue;
+            int to_server;
+            if (server) {
+                to_server = field(server, DH_FIELD_PROCESS_GUID).len &&
+                            str_ieq(field(it->ev, DH_FIELD_PROCESS_GUID),
+                                    field(server, DH_FIELD_PROCESS_GUID));
+            } else {
+                /* explorer: the anchor, and the same connection as another log saw it
+                 * (Sysmon 3 and Security 5156 both record it) */
+                char ib[64];
+                base_lower(field(it->ev, DH_FIELD_IMAGE), ib, sizeof ib);
+                to_server =
+                    i == ai || (!strcmp(ib, "explorer.exe") && src_ip.len && str_ieq(r, src_ip) &&
+                                within(t, t0 - S, t0 + 60 * TICKS + S));
+                if (i == ai && !src_ip.len)
+                    src_ip = r;
+            }
+            dh_str sp = field(it->ev, DH_FIELD_SOURCE_PORT),
+                   dp = field(it->ev, DH_FIELD_DESTINATION_PORT);
+            int rpc = (sp.len == 3 && !memcmp(sp.ptr, "135", 3)) ||
+                      (dp.len == 3 && !memcmp(dp.ptr, "135", 3));
+            if (pass == 0) {
+                if (!to_server || (src_ip.len && !str_ieq(r, src_ip)))
+                    continue;
+                add_evidence(b, "network", it);
+                if (!src_ip.len)
+                    src_ip = r;
+                remote = 1;
+                if (!explorer) {
+                    pieces++;
+                    add_reason(b, "inbound connection to the COM server process from another host");
+                }
+            } else {
+                if (to_server || !rpc || !src_ip.len || !str_ieq(r, src_ip))
+                    continue;
+                add_evidence(b, "network", it);
+                add_reason(b,
+                           "inbound RPC endpoint-mapper connection (port 135) from the same host");
+            }
         }
-        if (!r.len || is_loopback(r))
-            continue;
-        int to_server = server ? (str_ieq(field(it->ev, DH_FIELD_PROCESS_GUID),
-                                          field(server, DH_FIELD_PROCESS_GUID)) &&
-                                  field(server, DH_FIELD_PROCESS_GUID).len)
-                               : i == ai;
-        dh_str sp = field(it->ev, DH_FIELD_SOURCE_PORT),
-               dp = field(it->ev, DH_FIELD_DESTINATION_PORT);
-        int rpc = (sp.len == 3 && !memcmp(sp.ptr, "135", 3)) ||
-                  (dp.len == 3 && !memcmp(dp.ptr, "135", 3));
-        if (!to_server && !(rpc && (!src_ip.len || str_ieq(r, src_ip))))
-            continue;
-        if (src_ip.len && !str_ieq(r, src_ip) && !rpc)
-            continue;
-        add_evidence(b, "network", it);
-        if (!src_ip.len)
-            src_ip = r;
-        if (to_server && !explorer) {
-            remote = 1;
-            pieces++;
-            add_reason(b, "inbound connection to the COM server process from another host");
-        } else if (explorer && i == ai) {
-            remote = 1;
-        } else if (rpc) {
-            add_reason(b, "inbound RPC endpoint-mapper connection (port 135) from the same host");
+    }
+    /* ShellWindows / ShellBrowserWindow: the attacker's network logons from that source
+     * (the explorer child runs as the desktop user, so no logon id links them). */
+    if (explorer && src_ip.len) {
+        for (size_t i = 0; i < h->n; i++) {
+            item *it = h->v[i];
+            if (it->dup || dh_event_kind(it->ev) != DH_KIND_LOGON ||
+                !within(dh_event_time(it->ev), t0 - W - S, t0 + S) ||
+                !str_ieq(field(it->ev, DH_FIELD_SOURCE_IP), src_ip))
+                continue;
+            add_evidence(b, "logon", it);
+            if (!b->f.user[0]) {
+                dh_str dom = field(it->ev, DH_FIELD_TARGET_DOMAIN_NAME),
+                       usr = field(it->ev, DH_FIELD_TARGET_USER_NAME);
+                char acct[300];
+                snprintf(acct, sizeof acct, "%.*s%s%.*s", (int)(dom.len > 140 ? 140 : dom.len),
+                         dom.ptr, dom.len ? "\\" : "", (int)(usr.len > 140 ? 140 : usr.len),
+                         usr.ptr);
+                b->f.user = keep(b, (dh_str){acct, strlen(acct)});
+                b->f.logon_id = keep(b, field(it->ev, DH_FIELD_LOGON_ID));
+                workstation = field(it->ev, DH_FIELD_SOURCE_HOSTNAME);
+                pieces++;
+                add_reason(b, "network logon (type 3) from the same source just before");
+            }
         }
     }
     /* Children and grandchildren. */
@@ -797,6 +841,12 @@ static void chain_from(host_ctx *h, size_t ai, const char *object, const char *c
             add_reason(b, "a high-level rule matched an event of the chain");
             break;
         }
+    if (!remote && !b->f.nrules) {
+        /* A local COM server with nothing unusual about it: the everyday -Embedding
+         * servers (OneDrive, Office helpers) of an interactive session. */
+        free(b);
+        return;
+    }
     if (remote) {
         b->f.kind = DH_FINDING_LATERAL_MOVEMENT;
         if (b->f.severity < DH_LEVEL_HIGH)

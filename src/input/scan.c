@@ -14,8 +14,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <archive.h>
+#include <archive_entry.h>
+
 #include "core/buf.h"
 #include "core/pool.h"
+#include "input/json/jsonl.h"
 #include "input/evtx/evtx.h"
 #include "input/evtx/file.h"
 #include "input/sniff.h"
@@ -33,7 +37,18 @@ typedef struct path_list {
     unsigned char *explicit_; /* named on the command line (not found in a directory) */
 } path_list;
 
-enum { T_CHUNK, T_FILE_ERROR, T_FILE_NOTE, T_FILE_TRUNCATED, T_FILE_END, T_FILE_UNKNOWN };
+enum {
+    T_CHUNK,
+    T_FILE_ERROR,
+    T_FILE_NOTE,
+    T_FILE_TRUNCATED,
+    T_FILE_END,
+    T_FILE_UNKNOWN,
+    T_BATCH, /* complete JSON lines in buf */
+};
+
+#define BATCH_BYTES    (4u << 20) /* JSON lines per task */
+#define MAX_LINE_BYTES (16u << 20)
 
 typedef struct scan_task {
     int kind;
@@ -45,6 +60,10 @@ typedef struct scan_task {
     uint64_t len; /* bytes of all chunks */
     dh_status st;
     char msg[200];
+    char *buf; /* owned bytes (JSON lines, or EVTX chunks read from an archive) */
+    size_t buflen;
+    const char *name; /* display name ("archive!member"); NULL: the file's path */
+    uint64_t line;    /* T_BATCH: number of the first line */
 } scan_task;
 
 typedef struct scan_result {
@@ -66,8 +85,29 @@ typedef struct plan_entry {
 
 #define MAX_OPEN_FILES 512 /* time order keeps files open; more are read file by file after */
 
+/* A file read as a stream: JSON lines, or an archive whose members are JSON lines or
+ * EVTX files (read chunk by chunk from the decompressed stream). */
+typedef struct stream {
+    int active;
+    int fd;             /* plain JSON file, or -1 */
+    struct archive *ar; /* archive, or NULL */
+    size_t file;
+    const char *name;
+    int member_fmt; /* DH_FORMAT_JSONL or DH_FORMAT_EVTX of the current member */
+    int member_open;
+    char *carry; /* bytes read but not yet handed out */
+    size_t carry_len;
+    uint64_t line, offset;
+    int64_t chunk;
+    int eof;
+} stream;
+
 typedef struct scan {
     const dh_scan_opts *opts;
+    stream str;
+    char **names; /* "archive!member" strings, alive for the whole scan */
+    size_t nnames;
+    unsigned char *planned; /* time order: files already taken care of */
     /* time order */
     int time_mode;
     plan_entry *plan;
@@ -92,6 +132,7 @@ typedef struct scan {
 
 typedef struct worker {
     scan *s;
+    jsonl_reader *jr;
     evtx_decoder *dec;
     uint8_t *chunk;
     void *user;
@@ -192,6 +233,249 @@ static void task_error(scan_task *t, size_t file, int kind, dh_status st, const 
 }
 
 /* Producer: the next unit in input order. Called with the pipeline lock held. */
+static const char *keep_name(scan *s, const char *a, const char *b)
+{
+    size_t n = strlen(a) + (b ? strlen(b) + 1 : 0) + 1;
+    char *c = malloc(n);
+    char **v = realloc(s->names, (s->nnames + 1) * sizeof *v);
+    if (!c || !v) {
+        free(c);
+        if (v)
+            s->names = v;
+        return a;
+    }
+    s->names = v;
+    snprintf(c, n, "%s%s%s", a, b ? "!" : "", b ? b : "");
+    s->names[s->nnames++] = c;
+    return c;
+}
+
+static ssize_t stream_read(stream *st, void *buf, size_t n)
+{
+    if (st->ar)
+        return (ssize_t)archive_read_data(st->ar, buf, n);
+    for (;;) {
+        ssize_t r = read(st->fd, buf, n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        return r;
+    }
+}
+
+/* Fills st->carry up to `want` bytes (fewer at the end of the stream). */
+static int stream_fill(stream *st, size_t want)
+{
+    if (st->carry_len >= want || st->eof)
+        return 0;
+    char *n = realloc(st->carry, want);
+    if (!n)
+        return -1;
+    st->carry = n;
+    while (st->carry_len < want) {
+        ssize_t r = stream_read(st, st->carry + st->carry_len, want - st->carry_len);
+        if (r < 0)
+            return -1;
+        if (r == 0) {
+            st->eof = 1;
+            break;
+        }
+        st->carry_len += (size_t)r;
+    }
+    return 0;
+}
+
+static void stream_close(stream *st)
+{
+    if (st->ar) {
+        archive_read_free(st->ar);
+        st->ar = NULL;
+    }
+    if (st->fd >= 0)
+        close(st->fd);
+    free(st->carry);
+    memset(st, 0, sizeof *st);
+    st->fd = -1;
+}
+
+/* Hands out `n` bytes of the carry as an owned buffer. */
+static char *take_carry(stream *st, size_t n)
+{
+    char *b = malloc(n ? n : 1);
+    if (!b)
+        return NULL;
+    memcpy(b, st->carry, n);
+    memmove(st->carry, st->carry + n, st->carry_len - n);
+    st->carry_len -= n;
+    return b;
+}
+
+/* Opens the next member of the archive that dcomhunt can read; 0 when there is none. */
+static int next_member(scan *s, scan_task *t, int *made)
+{
+    stream *st = &s->str;
+    struct archive_entry *e;
+    *made = 0;
+    for (;;) {
+        int r = archive_read_next_header(st->ar, &e);
+        if (r == ARCHIVE_EOF)
+            return 0;
+        if (r < ARCHIVE_WARN) {
+            char msg[200];
+            snprintf(msg, sizeof msg, "archive: %s", archive_error_string(st->ar));
+            task_error(t, st->file, T_FILE_ERROR, DH_ERR_FORMAT, msg);
+            t->name = st->name;
+            *made = 1;
+            return 0;
+        }
+        if (archive_entry_filetype(e) != AE_IFREG)
+            continue;
+        const char *mname = archive_entry_pathname(e);
+        st->carry_len = 0;
+        st->eof = 0;
+        st->line = 1;
+        st->offset = 0;
+        st->chunk = 0;
+        if (stream_fill(st, 4096)) {
+            char msg[200];
+            snprintf(msg, sizeof msg, "archive member unreadable: %s",
+                     archive_error_string(st->ar));
+            task_error(t, st->file, T_FILE_ERROR, DH_ERR_FORMAT, msg);
+            t->name = keep_name(s, s->files.v[st->file], mname ? mname : "?");
+            *made = 1;
+            return 0;
+        }
+        dh_format f = dh_sniff((const uint8_t *)st->carry, st->carry_len);
+        if (f != DH_FORMAT_JSONL && f != DH_FORMAT_EVTX)
+            continue; /* other members (a README, a pcap, a nested archive) */
+        st->member_fmt = f;
+        st->member_open = 1;
+        st->name = keep_name(s, s->files.v[st->file], mname ? mname : "?");
+        if (f == DH_FORMAT_EVTX && st->carry_len < EVTX_FILE_HEADER_SIZE)
+            continue; /* a header and nothing else */
+        if (f == DH_FORMAT_EVTX) {
+            /* The file header is not needed to read the chunks that follow it. */
+            memmove(st->carry, st->carry + EVTX_FILE_HEADER_SIZE,
+                    st->carry_len - EVTX_FILE_HEADER_SIZE);
+            st->carry_len -= EVTX_FILE_HEADER_SIZE;
+            st->offset = EVTX_FILE_HEADER_SIZE;
+        }
+        return 1;
+    }
+}
+
+/* The next task of the current stream; 0 when the stream is done. */
+static int stream_next(scan *s, scan_task *t)
+{
+    stream *st = &s->str;
+    for (;;) {
+        if (st->ar && !st->member_open) {
+            int made;
+            if (!next_member(s, t, &made))
+                return made;
+        }
+        int fmt = st->ar ? st->member_fmt : DH_FORMAT_JSONL;
+        memset(t, 0, sizeof *t);
+        t->file = st->file;
+        t->fd = -1;
+        t->name = st->name;
+        if (fmt == DH_FORMAT_EVTX) {
+            if (stream_fill(st, (size_t)CHUNKS_PER_TASK * EVTX_CHUNK_SIZE) || !st->carry_len) {
+                st->member_open = 0;
+                if (!st->ar)
+                    return 0;
+                continue;
+            }
+            size_t n = st->carry_len < (size_t)CHUNKS_PER_TASK * EVTX_CHUNK_SIZE
+                           ? st->carry_len
+                           : (size_t)CHUNKS_PER_TASK * EVTX_CHUNK_SIZE;
+            t->kind = T_CHUNK;
+            t->buf = take_carry(st, n);
+            t->buflen = n;
+            t->chunk = st->chunk;
+            t->off = st->offset;
+            t->len = n;
+            t->nchunks = (uint32_t)((n + EVTX_CHUNK_SIZE - 1) / EVTX_CHUNK_SIZE);
+            st->chunk += t->nchunks;
+            st->offset += n;
+            return t->buf != NULL;
+        }
+        /* JSON lines: a batch of whole lines; a line longer than the cap is cut there. */
+        if (stream_fill(st, BATCH_BYTES)) {
+            task_error(t, st->file, T_FILE_ERROR, DH_ERR_IO, "read failed");
+            t->name = st->name;
+            st->member_open = 0;
+            st->eof = 1;
+            st->carry_len = 0;
+            return 1;
+        }
+        if (!st->carry_len) {
+            st->member_open = 0;
+            if (!st->ar)
+                return 0;
+            continue;
+        }
+        size_t n = st->carry_len;
+        if (!st->eof) {
+            const char *nl = NULL;
+            for (size_t k = st->carry_len; k-- > 0;)
+                if (st->carry[k] == '\n') {
+                    nl = st->carry + k;
+                    break;
+                }
+            if (nl)
+                n = (size_t)(nl - st->carry) + 1;
+            else if (st->carry_len < MAX_LINE_BYTES) {
+                if (stream_fill(st, st->carry_len * 2 < MAX_LINE_BYTES ? st->carry_len * 2
+                                                                       : MAX_LINE_BYTES))
+                    return 0;
+                continue;
+            }
+        }
+        t->kind = T_BATCH;
+        t->line = st->line;
+        t->off = st->offset;
+        t->buf = take_carry(st, n);
+        t->buflen = n;
+        t->len = n;
+        for (size_t k = 0; t->buf && k < n; k++)
+            st->line += t->buf[k] == '\n';
+        st->offset += n;
+        return t->buf != NULL;
+    }
+}
+
+/* Starts reading a file as a stream (JSON lines, or an archive). */
+static int stream_open(scan *s, size_t file, int fd, dh_format f, scan_task *t)
+{
+    stream *st = &s->str;
+    memset(st, 0, sizeof *st);
+    st->fd = -1;
+    st->file = file;
+    st->name = s->files.v[file];
+    st->line = 1;
+    if (f == DH_FORMAT_ARCHIVE) {
+        close(fd);
+        st->ar = archive_read_new();
+        if (!st->ar)
+            return -1;
+        archive_read_support_filter_all(st->ar);
+        archive_read_support_format_all(st->ar);
+        archive_read_support_format_raw(st->ar); /* a lone .gz, .xz, .zst file */
+        if (archive_read_open_filename(st->ar, s->files.v[file], 1 << 16) != ARCHIVE_OK) {
+            char msg[200];
+            snprintf(msg, sizeof msg, "archive: %s", archive_error_string(st->ar));
+            task_error(t, file, T_FILE_ERROR, DH_ERR_FORMAT, msg);
+            archive_read_free(st->ar);
+            st->ar = NULL;
+            return 1;
+        }
+    } else {
+        st->fd = fd;
+    }
+    st->active = 1;
+    return 0;
+}
+
 static int next_task_time(scan *s, scan_task *t);
 
 static int next_task(void *ctx, void *task)
@@ -200,10 +484,24 @@ static int next_task(void *ctx, void *task)
     scan_task *t = task;
     if (s->time_mode) {
         int r = next_task_time(s, t);
-        if (r || s->cur >= s->files.n)
+        if (r)
             return r;
     }
     for (;;) {
+        if (s->str.active) {
+            if (stream_next(s, t))
+                return 1;
+            /* The stream is done: its file is read. */
+            size_t f = s->str.file;
+            stream_close(&s->str);
+            memset(t, 0, sizeof *t);
+            t->kind = T_FILE_END;
+            t->file = f;
+            t->fd = -1;
+            t->chunk = -1;
+            s->cur++;
+            return 1;
+        }
         if (s->cur_open) {
             if (s->cur_chunk < s->cur_nchunks) {
                 memset(t, 0, sizeof *t);
@@ -228,6 +526,8 @@ static int next_task(void *ctx, void *task)
             s->cur++;
             return 1;
         }
+        while (s->planned && s->cur < s->files.n && s->planned[s->cur])
+            s->cur++;
         if (s->cur >= s->files.n)
             return 0;
         const char *path = s->files.v[s->cur];
@@ -256,6 +556,16 @@ static int next_task(void *ctx, void *task)
                        got < 0 ? "cannot read" : "not a format dcomhunt reads");
             s->cur++;
             return 1;
+        }
+        if (f == DH_FORMAT_JSONL || f == DH_FORMAT_ARCHIVE) {
+            int r = stream_open(s, s->cur, fd, f, t);
+            if (r < 0)
+                return 0;
+            if (r > 0) {
+                s->cur++;
+                return 1;
+            }
+            continue;
         }
         evtx_layout lay;
         const char *warn = NULL;
@@ -317,10 +627,11 @@ static int push_pending(scan *s, size_t file, int kind, dh_status st, const char
 static dh_status plan_time_order(scan *s)
 {
     size_t nf = s->files.n < MAX_OPEN_FILES ? s->files.n : MAX_OPEN_FILES;
+    s->planned = calloc(s->files.n ? s->files.n : 1, 1);
     s->fds = malloc((nf ? nf : 1) * sizeof *s->fds);
     s->sizes = calloc(nf ? nf : 1, sizeof *s->sizes);
     s->firsts = calloc(nf ? nf : 1, sizeof *s->firsts);
-    if (!s->fds || !s->sizes || !s->firsts)
+    if (!s->fds || !s->sizes || !s->firsts || !s->planned)
         return DH_ERR_NOMEM;
     size_t cap = 0;
     for (size_t f = 0; f < nf; f++) {
@@ -330,6 +641,7 @@ static dh_status plan_time_order(scan *s)
         if (fd < 0) {
             char msg[160];
             snprintf(msg, sizeof msg, "cannot open: %s", strerror(errno));
+            s->planned[f] = 1;
             if (push_pending(s, f, T_FILE_ERROR, DH_ERR_IO, msg))
                 return DH_ERR_NOMEM;
             continue;
@@ -342,13 +654,11 @@ static dh_status plan_time_order(scan *s)
         dh_format fmt = got > 0 ? dh_sniff(head, (size_t)got) : DH_FORMAT_UNKNOWN;
         evtx_layout lay;
         const char *warn = NULL;
-        if (fmt == DH_FORMAT_UNKNOWN) {
-            close(fd);
-            if (push_pending(s, f, T_FILE_UNKNOWN, DH_ERR_UNSUPPORTED,
-                             got < 0 ? "cannot read" : "not a format dcomhunt reads"))
-                return DH_ERR_NOMEM;
+        if (fmt != DH_FORMAT_EVTX && fmt != DH_FORMAT_EVTX_CHUNK) {
+            close(fd); /* read later, file by file, by the stream producer */
             continue;
         }
+        s->planned[f] = 1;
         if (evtx_file_layout(head, (size_t)got, (uint64_t)st.st_size, fmt == DH_FORMAT_EVTX_CHUNK,
                              &lay, &warn) != DH_OK) {
             close(fd);
@@ -388,7 +698,7 @@ static dh_status plan_time_order(scan *s)
     }
     qsort(s->plan, s->nplan, sizeof *s->plan, plan_cmp);
     s->planned_files = nf;
-    s->cur = nf; /* the file-by-file producer continues after the planned files */
+    s->cur = 0; /* the file-by-file producer then takes what was not planned */
     return DH_OK;
 }
 
@@ -455,6 +765,7 @@ static void *worker_new(void *ctx)
     if (!w)
         return NULL;
     w->s = s;
+    w->jr = jsonl_reader_new();
     w->dec = evtx_decoder_new(s->opts->want_xml);
     if (w->dec)
         w->dec->full_walk = s->opts->full_walk;
@@ -473,6 +784,7 @@ static void worker_free(void *ctx, void *wctx)
     if (s->cb->worker_free)
         s->cb->worker_free(w->user);
     evtx_decoder_free(w->dec);
+    jsonl_reader_free(w->jr);
     free(w->chunk);
     free(w);
 }
@@ -502,6 +814,13 @@ static void unit_error(void *ctx, dh_status st, int64_t chunk, uint64_t offset, 
     snprintf(e->message, sizeof e->message, "%s", msg);
 }
 
+static void line_error(void *ctx, uint64_t line, uint64_t offset, const char *why)
+{
+    char msg[200];
+    snprintf(msg, sizeof msg, "line %llu: %s", (unsigned long long)line, why);
+    unit_error(ctx, DH_ERR_FORMAT, -1, offset, 0, msg);
+}
+
 static dh_status unit_event(void *ctx, const dh_event *ev)
 {
     worker *w = ctx;
@@ -520,6 +839,19 @@ static void work(void *ctx, void *wctx, void *task, void *result)
     res->st = DH_OK;
     res->nchunks_done = 0;
     memset(&res->cr, 0, sizeof res->cr);
+    if (t->kind == T_BATCH) {
+        if (!w || !w->jr) {
+            res->st = DH_ERR_NOMEM;
+            return;
+        }
+        w->res = res;
+        res->st = jsonl_decode(w->jr, t->buf, t->buflen, t->name ? t->name : s->files.v[t->file],
+                               t->line, t->off, (jsonl_event_fn)unit_event, w, line_error, w,
+                               &res->cr.records, &res->cr.records_bad);
+        if (res->cr.records_bad)
+            res->cr.damaged = 1;
+        return;
+    }
     if (t->kind != T_CHUNK)
         return;
     if (!w || !w->dec || !w->chunk) {
@@ -533,6 +865,10 @@ static void work(void *ctx, void *wctx, void *task, void *result)
         uint32_t want = want64 < EVTX_CHUNK_SIZE ? (uint32_t)want64 : EVTX_CHUNK_SIZE;
         int64_t chunk = t->chunk + k;
         uint32_t got = 0;
+        if (t->buf) { /* read already (an archive member) */
+            memcpy(w->chunk, t->buf + (size_t)k * EVTX_CHUNK_SIZE, want);
+            got = want;
+        }
         while (got < want) {
             ssize_t n = pread(t->fd, w->chunk + got, want - got, (off_t)(off + got));
             if (n < 0 && errno == EINTR)
@@ -550,8 +886,8 @@ static void work(void *ctx, void *wctx, void *task, void *result)
         }
         evtx_chunk_result cr;
         evtx_error_fn ef = {unit_error, w};
-        res->st = evtx_decode_chunk(w->dec, w->chunk, got, s->files.v[t->file], chunk, off,
-                                    unit_event, w, &ef, &cr);
+        res->st = evtx_decode_chunk(w->dec, w->chunk, got, t->name ? t->name : s->files.v[t->file],
+                                    chunk, off, unit_event, w, &ef, &cr);
         res->cr.records += cr.records;
         res->cr.records_bad += cr.records_bad;
         res->cr.damaged += cr.damaged || short_read ? 1 : 0;
@@ -585,8 +921,10 @@ static dh_status deliver(void *ctx, void *task, void *result)
     scan *s = ctx;
     scan_task *t = task;
     scan_result *res = result;
-    const char *file = s->files.v[t->file];
+    const char *file = t->name ? t->name : s->files.v[t->file];
     dh_error e;
+    free(t->buf); /* the worker is done with it */
+    t->buf = NULL;
     switch (t->kind) {
     case T_FILE_ERROR:
         s->stats->files_skipped++;
@@ -617,6 +955,8 @@ static dh_status deliver(void *ctx, void *task, void *result)
         s->stats->files_read++;
         return DH_OK;
     }
+    if (t->kind == T_BATCH)
+        s->stats->batches++;
     s->stats->chunks += res->nchunks_done;
     s->stats->bytes_read += t->len;
     s->stats->records += res->cr.records;
@@ -666,6 +1006,7 @@ dh_status dh_scan_run(const char *const *paths, size_t npaths, const dh_scan_opt
         opts = &defaults;
     }
     scan s = {.opts = opts, .cb = cb, .stats = stats, .cur_fd = -1};
+    s.str.fd = -1;
     dh_status st = DH_OK;
     for (size_t i = 0; i < npaths; i++) {
         struct stat sb;
@@ -721,6 +1062,12 @@ done:
     free(s.firsts);
     free(s.plan);
     free(s.pending);
+    free(s.planned);
+    if (s.str.active || s.str.ar || s.str.carry)
+        stream_close(&s.str);
+    for (size_t i = 0; i < s.nnames; i++)
+        free(s.names[i]);
+    free(s.names);
     for (size_t i = 0; i < s.files.n; i++)
         free(s.files.v[i]);
     free(s.files.v);

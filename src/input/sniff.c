@@ -11,6 +11,15 @@ static const struct {
 } formats[] = {
     {DH_FORMAT_EVTX, "evtx", "ElfFile\0", 8},
     {DH_FORMAT_EVTX_CHUNK, "evtx-chunks", "ElfChnk\0", 8},
+    {DH_FORMAT_ARCHIVE, "zip", "PK\x03\x04", 4},
+    {DH_FORMAT_ARCHIVE, "gzip", "\x1f\x8b", 2},
+    {DH_FORMAT_ARCHIVE, "bzip2", "BZh", 3},
+    {DH_FORMAT_ARCHIVE, "xz",
+     "\xfd"
+     "7zXZ\x00",
+     6},
+    {DH_FORMAT_ARCHIVE, "zstd", "\x28\xb5\x2f\xfd", 4},
+    {DH_FORMAT_ARCHIVE, "7z", "7z\xbc\xaf\x27\x1c", 6},
 };
 
 dh_format dh_sniff(const uint8_t *p, size_t n)
@@ -18,11 +27,23 @@ dh_format dh_sniff(const uint8_t *p, size_t n)
     for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
         if (n >= formats[i].magic_len && memcmp(p, formats[i].magic, formats[i].magic_len) == 0)
             return formats[i].format;
+    if (n >= 262 && memcmp(p + 257, "ustar", 5) == 0)
+        return DH_FORMAT_ARCHIVE; /* tar */
+    /* JSON lines: the first non-blank byte opens an object (a UTF-8 BOM is allowed). */
+    size_t i = 0;
+    if (n >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF)
+        i = 3;
+    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+        i++;
+    if (i < n && p[i] == '{')
+        return DH_FORMAT_JSONL;
     return DH_FORMAT_UNKNOWN;
 }
 
 const char *dh_format_name(dh_format f)
 {
+    if (f == DH_FORMAT_JSONL)
+        return "jsonl";
     for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
         if (formats[i].format == f)
             return formats[i].name;

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Findings on the real corpus against ../shared/corpus/expected.tsv, for every row in a
-format dcomhunt reads today (EVTX; the OTRF zip rows wait for the JSON/archive readers):
+"""Findings on the real corpus against ../shared/corpus/expected.tsv, every row (EVTX files,
+and the OTRF JSON read straight from its zip):
 
   lateral  exactly one lateral_movement finding, with that target host (FQDN and bare name
            are one host), that source and COM object, whose evidence holds the key records;
@@ -46,9 +46,6 @@ def main():
     with open(os.path.join(a.corpus, "expected.tsv"), encoding="utf-8") as f:
         rows = [l.rstrip("\n").split("\t") for l in f if l.strip() and not l.startswith("#")]
     for path, verdict, objs, target, source, keys in rows:
-        if not path.endswith(".evtx"):
-            print("not yet read (archive/JSON reader pending): " + path)
-            continue
         full = os.path.join(a.corpus, path)
         base = os.path.basename(path)
         found = hunt(a.dcomhunt, [full])

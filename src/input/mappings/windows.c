@@ -174,6 +174,76 @@ static const dh_map_pair mde_process_pairs[] = {
     END,
 };
 
+static const dh_map_pair mde_network_pairs[] = {
+    P("InitiatingProcessFolderPath", IMAGE), P("InitiatingProcessId", PROCESS_ID),
+    P("InitiatingProcessAccountName", USER), P("Protocol", PROTOCOL),
+    P("RemoteUrl", DESTINATION_HOSTNAME),    END,
+};
+static const dh_map_pair mde_logon_pairs[] = {
+    P("AccountName", TARGET_USER_NAME),
+    P("AccountDomain", TARGET_DOMAIN_NAME),
+    P("AccountSid", TARGET_USER_SID),
+    P("AccountName", USER),
+    P("RemoteIP", SOURCE_IP),
+    P("RemotePort", SOURCE_PORT),
+    P("RemoteDeviceName", SOURCE_HOSTNAME),
+    P("LogonId", LOGON_ID),
+    P("Protocol", AUTH_PACKAGE),
+    END,
+};
+static const dh_map_pair mde_image_pairs[] = {
+    P("InitiatingProcessFolderPath", IMAGE),
+    P("FolderPath", IMAGE_LOADED),
+    P("InitiatingProcessId", PROCESS_ID),
+    END,
+};
+static const dh_map_pair mde_registry_pairs[] = {
+    P("InitiatingProcessFolderPath", IMAGE),
+    P("RegistryKey", TARGET_OBJECT),
+    P("RegistryValueData", DETAILS),
+    P("ActionType", EVENT_TYPE),
+    END,
+};
+
+/* Defender network rows: which end is local depends on the direction (ActionType). */
+static void fix_mde_network(dh_event *ev)
+{
+    dh_str a = {"", 0}, lip = {"", 0}, lport = {"", 0}, rip = {"", 0}, rport = {"", 0};
+    raw(ev, "ActionType", &a);
+    raw(ev, "LocalIP", &lip);
+    raw(ev, "LocalPort", &lport);
+    raw(ev, "RemoteIP", &rip);
+    raw(ev, "RemotePort", &rport);
+    int inbound = a.len >= 7 && !memcmp(a.ptr, "Inbound", 7);
+    put(ev, DH_FIELD_SOURCE_IP, inbound ? rip : lip);
+    put(ev, DH_FIELD_SOURCE_PORT, inbound ? rport : lport);
+    put(ev, DH_FIELD_DESTINATION_IP, inbound ? lip : rip);
+    put(ev, DH_FIELD_DESTINATION_PORT, inbound ? lport : rport);
+    put(ev, DH_FIELD_INITIATED, inbound ? (dh_str){"false", 5} : (dh_str){"true", 4});
+}
+
+/* Defender logon rows name the logon type; Windows numbers it. */
+static void fix_mde_logon(dh_event *ev)
+{
+    static const struct {
+        const char *name, *num;
+    } types[] = {{"Interactive", "2"},
+                 {"Network", "3"},
+                 {"Batch", "4"},
+                 {"Service", "5"},
+                 {"Unlock", "7"},
+                 {"NetworkCleartext", "8"},
+                 {"NewCredentials", "9"},
+                 {"RemoteInteractive", "10"},
+                 {"CachedInteractive", "11"}};
+    dh_str v;
+    if (!raw(ev, "LogonType", &v))
+        return;
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (strlen(types[i].name) == v.len && !memcmp(types[i].name, v.ptr, v.len))
+            put(ev, DH_FIELD_LOGON_TYPE, (dh_str){types[i].num, strlen(types[i].num)});
+}
+
 #define SYSMON   "Microsoft-Windows-Sysmon"
 #define SECURITY "Microsoft-Windows-Security-Auditing"
 #define DCOM     "Microsoft-Windows-DistributedCOM"
@@ -216,6 +286,10 @@ static const dh_map_row rows[] = {
     {PWSH, 4103, K(PS_MODULE), 1, no_pairs, NULL},
     {PWSH, 4104, K(PS_SCRIPT), 1, no_pairs, NULL},
     {"DeviceProcessEvents", 0, K(PROCESS_CREATION), 0, mde_process_pairs, NULL},
+    {"DeviceNetworkEvents", 0, K(NETWORK_CONNECTION), 0, mde_network_pairs, fix_mde_network},
+    {"DeviceLogonEvents", 0, K(LOGON), 0, mde_logon_pairs, fix_mde_logon},
+    {"DeviceImageLoadEvents", 0, K(IMAGE_LOAD), 0, mde_image_pairs, NULL},
+    {"DeviceRegistryEvents", 0, K(REGISTRY_SET), 0, mde_registry_pairs, NULL},
 };
 
 const dh_map_row *dh_map_windows_find(dh_str provider, uint32_t event_id)

@@ -1,0 +1,26 @@
+/* JSON-lines readers: one event per line. */
+#ifndef DH_INPUT_JSONL_H
+#define DH_INPUT_JSONL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "input/event_impl.h"
+
+typedef struct jsonl_reader jsonl_reader;
+
+typedef dh_status (*jsonl_event_fn)(void *ctx, const dh_event *ev);
+typedef void (*jsonl_error_fn)(void *ctx, uint64_t line, uint64_t offset, const char *why);
+
+jsonl_reader *jsonl_reader_new(void);
+void jsonl_reader_free(jsonl_reader *r);
+/* Decodes complete lines in [buf, buf+len); `first_line` and `base_offset` number them
+ * for provenance. A line that is not an event is reported and skipped. Returns the
+ * number of events, or a negative status if a callback stopped it. */
+dh_status jsonl_decode(jsonl_reader *r, const char *buf, size_t len, const char *file,
+                       uint64_t first_line, uint64_t base_offset, jsonl_event_fn on_event,
+                       void *ectx, jsonl_error_fn on_error, void *errctx, uint64_t *events,
+                       uint64_t *bad);
+
+#endif
