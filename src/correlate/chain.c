@@ -62,6 +62,7 @@ struct dh_correlator {
 };
 
 static dh_status process(dh_correlator *c, int64_t horizon);
+static dh_str bare_host(dh_str h);
 
 static const struct {
     const char *image; /* basename, lowercase */
@@ -284,7 +285,7 @@ dh_status dh_correlator_take(dh_correlator *c, dh_event *ev, const dh_rule *cons
         it->nrules = nrules;
     }
     it->seq = c->seq++;
-    dh_str h = dh_event_host(ev);
+    dh_str h = bare_host(dh_event_host(ev));
     uint64_t k = 1469598103934665603ULL;
     for (size_t i = 0; i < h.len; i++) {
         unsigned char ch = (unsigned char)h.ptr[i];
@@ -308,9 +309,22 @@ dh_status dh_correlator_take(dh_correlator *c, dh_event *ev, const dh_rule *cons
 
 /* ---- ordering ---------------------------------------------------------------------- */
 
+/* A host's name without its domain: Sysmon says WORKSTATION6.theshire.local where another
+ * log of the same machine says WORKSTATION6; FQDN and bare name are one host. */
+static dh_str bare_host(dh_str h)
+{
+    size_t n = 0;
+    while (n < h.len && h.ptr[n] != '.')
+        n++;
+    /* An address is not cut at its dots. */
+    if (n < h.len && h.ptr[0] >= '0' && h.ptr[0] <= '9')
+        return h;
+    return (dh_str){h.ptr, n};
+}
+
 static int host_cmp(const dh_event *a, const dh_event *b)
 {
-    dh_str x = dh_event_host(a), y = dh_event_host(b);
+    dh_str x = bare_host(dh_event_host(a)), y = bare_host(dh_event_host(b));
     size_t n = x.len < y.len ? x.len : y.len;
     int r = n ? strncasecmp(x.ptr, y.ptr, n) : 0;
     if (r)
@@ -618,7 +632,13 @@ static void chain_from(host_ctx *h, size_t ai, const char *object, const char *c
     b->f.severity = DH_LEVEL_MEDIUM;
     b->f.com_object = object;
     b->f.clsid = clsid;
-    b->f.target_host = keep(b, dh_event_host(aev));
+    {
+        dh_str best = dh_event_host(aev);
+        for (size_t i = 0; i < h->n; i++)
+            if (dh_event_host(h->v[i]->ev).len > best.len)
+                best = dh_event_host(h->v[i]->ev);
+        b->f.target_host = keep(b, best);
+    }
     b->f.target_ip = keep(b, local_ip_near(h, t0));
     b->f.source_host = b->f.source_ip = b->f.user = b->f.logon_id = "";
     int pieces = 1, remote = 0;
@@ -821,7 +841,7 @@ static void chain_from(host_ctx *h, size_t ai, const char *object, const char *c
             item *it = c->v[i];
             if (it->dup || dh_event_kind(it->ev) != DH_KIND_PS_SCRIPT ||
                 !within(dh_event_time(it->ev), t0 - W - S, t0 + S) ||
-                str_ieq(dh_event_host(it->ev), th))
+                str_ieq(bare_host(dh_event_host(it->ev)), bare_host(th)))
                 continue;
             dh_str text = field(it->ev, DH_FIELD_SCRIPT_BLOCK_TEXT);
             if (!((strlen(name) >= 3 && contains_ci(text, name)) ||
