@@ -94,6 +94,7 @@ typedef struct stream {
     size_t file;
     const char *name;
     int member_fmt; /* DH_FORMAT_JSONL or DH_FORMAT_EVTX of the current member */
+    int plain_fmt;  /* the same, for a stream that is not an archive */
     int member_open;
     char *carry; /* bytes read but not yet handed out */
     size_t carry_len;
@@ -290,7 +291,7 @@ static void stream_close(stream *st)
         archive_read_free(st->ar);
         st->ar = NULL;
     }
-    if (st->fd >= 0)
+    if (st->fd > 0)
         close(st->fd);
     free(st->carry);
     memset(st, 0, sizeof *st);
@@ -307,6 +308,43 @@ static char *take_carry(stream *st, size_t n)
     memmove(st->carry, st->carry + n, st->carry_len - n);
     st->carry_len -= n;
     return b;
+}
+
+/* libarchive reading standard input after dcomhunt already read its first bytes to
+ * recognise the format: those bytes first, then the rest of the descriptor. */
+typedef struct replay_client {
+    char *head;
+    size_t head_len, head_pos;
+    int fd;
+    char buf[1 << 16];
+} replay_client;
+
+static la_ssize_t replay_read(struct archive *a, void *cd, const void **out)
+{
+    (void)a;
+    replay_client *c = cd;
+    if (c->head_pos < c->head_len) {
+        *out = c->head + c->head_pos;
+        la_ssize_t n = (la_ssize_t)(c->head_len - c->head_pos);
+        c->head_pos = c->head_len;
+        return n;
+    }
+    for (;;) {
+        ssize_t n = read(c->fd, c->buf, sizeof c->buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        *out = c->buf;
+        return n < 0 ? -1 : (la_ssize_t)n;
+    }
+}
+
+static int replay_close(struct archive *a, void *cd)
+{
+    (void)a;
+    replay_client *c = cd;
+    free(c->head);
+    free(c);
+    return ARCHIVE_OK;
 }
 
 /* Opens the next member of the archive that dcomhunt can read; 0 when there is none. */
@@ -373,7 +411,7 @@ static int stream_next(scan *s, scan_task *t)
             if (!next_member(s, t, &made))
                 return made;
         }
-        int fmt = st->ar ? st->member_fmt : DH_FORMAT_JSONL;
+        int fmt = st->ar ? st->member_fmt : st->plain_fmt;
         memset(t, 0, sizeof *t);
         t->file = st->file;
         t->fd = -1;
@@ -471,6 +509,64 @@ static int stream_open(scan *s, size_t file, int fd, dh_format f, scan_task *t)
         }
     } else {
         st->fd = fd;
+        st->plain_fmt = DH_FORMAT_JSONL;
+    }
+    st->active = 1;
+    return 0;
+}
+
+/* Standard input: read its first bytes, recognise them, and go on as a stream. */
+static int stdin_open(scan *s, size_t file, scan_task *t)
+{
+    stream *st = &s->str;
+    memset(st, 0, sizeof *st);
+    st->fd = 0;
+    st->file = file;
+    st->name = s->files.v[file];
+    st->line = 1;
+    if (stream_fill(st, 4096)) {
+        task_error(t, file, T_FILE_ERROR, DH_ERR_IO, "cannot read standard input");
+        st->fd = -1;
+        return 1;
+    }
+    dh_format f = dh_sniff((const uint8_t *)st->carry, st->carry_len);
+    if (f == DH_FORMAT_ARCHIVE) {
+        replay_client *c = calloc(1, sizeof *c);
+        st->ar = archive_read_new();
+        if (!c || !st->ar) {
+            free(c);
+            return -1;
+        }
+        c->head = st->carry;
+        c->head_len = st->carry_len;
+        c->fd = 0;
+        st->carry = NULL;
+        st->carry_len = 0;
+        st->eof = 0;
+        st->fd = -1;
+        archive_read_support_filter_all(st->ar);
+        archive_read_support_format_all(st->ar);
+        archive_read_support_format_raw(st->ar);
+        if (archive_read_open(st->ar, c, NULL, replay_read, replay_close) != ARCHIVE_OK) {
+            task_error(t, file, T_FILE_ERROR, DH_ERR_FORMAT, "standard input: not an archive");
+            archive_read_free(st->ar);
+            st->ar = NULL;
+            return 1;
+        }
+    } else if (f == DH_FORMAT_JSONL) {
+        st->plain_fmt = DH_FORMAT_JSONL;
+    } else if (f == DH_FORMAT_EVTX && st->carry_len >= EVTX_FILE_HEADER_SIZE) {
+        st->plain_fmt = DH_FORMAT_EVTX;
+        memmove(st->carry, st->carry + EVTX_FILE_HEADER_SIZE,
+                st->carry_len - EVTX_FILE_HEADER_SIZE);
+        st->carry_len -= EVTX_FILE_HEADER_SIZE;
+        st->offset = EVTX_FILE_HEADER_SIZE;
+    } else {
+        task_error(t, file, T_FILE_UNKNOWN, DH_ERR_UNSUPPORTED, "not a format dcomhunt reads");
+        free(st->carry);
+        memset(st, 0, sizeof *st);
+        st->fd = -1;
+        return 1;
     }
     st->active = 1;
     return 0;
@@ -531,6 +627,16 @@ static int next_task(void *ctx, void *task)
         if (s->cur >= s->files.n)
             return 0;
         const char *path = s->files.v[s->cur];
+        if (!strcmp(path, "-")) {
+            int r = stdin_open(s, s->cur, t);
+            if (r < 0)
+                return 0;
+            if (r > 0) {
+                s->cur++;
+                return 1;
+            }
+            continue;
+        }
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
             char msg[160];
@@ -540,7 +646,7 @@ static int next_task(void *ctx, void *task)
             return 1;
         }
         struct stat st;
-        uint8_t head[128];
+        uint8_t head[512];
         ssize_t got = 0;
         if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
             got = pread(fd, head, sizeof head, 0);
@@ -637,6 +743,8 @@ static dh_status plan_time_order(scan *s)
     for (size_t f = 0; f < nf; f++) {
         s->fds[f] = -1;
         const char *path = s->files.v[f];
+        if (!strcmp(path, "-"))
+            continue; /* standard input is read as a stream, after the planned files */
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
             char msg[160];
@@ -647,7 +755,7 @@ static dh_status plan_time_order(scan *s)
             continue;
         }
         struct stat st;
-        uint8_t head[128];
+        uint8_t head[512];
         ssize_t got = 0;
         if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
             got = pread(fd, head, sizeof head, 0);
@@ -1010,6 +1118,14 @@ dh_status dh_scan_run(const char *const *paths, size_t npaths, const dh_scan_opt
     dh_status st = DH_OK;
     for (size_t i = 0; i < npaths; i++) {
         struct stat sb;
+        if (!strcmp(paths[i], "-")) {
+            stats->files_seen++;
+            if (add_path(&s.files, paths[i], 1) != 0) {
+                st = DH_ERR_NOMEM;
+                goto done;
+            }
+            continue;
+        }
         if (stat(paths[i], &sb) == 0 && S_ISDIR(sb.st_mode)) {
             if (opts->recurse)
                 walk_dir(&s, paths[i], 0);

@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""Inputs where users have them: standard input, compressed files and archives (members
+recognised by content, named archive!member), each giving the same events as the plain
+file."""
+import argparse
+import gzip
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+
+
+def events(dcomhunt, args, stdin=None):
+    r = subprocess.run([dcomhunt, "dump"] + args, input=stdin, capture_output=True)
+    if r.returncode not in (0,):
+        raise SystemExit("dump %s: exit %d %s" % (args, r.returncode, r.stderr[-500:]))
+    return [json.loads(l) for l in r.stdout.splitlines()]
+
+
+def strip(evs):
+    return [{k: v for k, v in e.items() if k not in ("file", "chunk", "offset")} for e in evs]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dcomhunt", required=True)
+    ap.add_argument("--corpus", required=True)
+    a = ap.parse_args()
+    evtx = os.path.join(a.corpus, "EVTX-ATTACK-SAMPLES", "Lateral Movement",
+                        "LM_impacket_docmexec_mmc_sysmon_01.evtx")
+    sec = os.path.join(a.corpus, "EVTX-to-MITRE-Attack", "TA0008-Lateral Movement",
+                       "T1021.003-Distributed Component Object Model (DCOM)",
+                       "ID4688,4674-DCOMexec process spawned.evtx")
+    fails, checks = [], 0
+
+    def check(cond, msg):
+        nonlocal checks
+        checks += 1
+        if not cond:
+            fails.append(msg)
+
+    plain = events(a.dcomhunt, [evtx])
+    raw = open(evtx, "rb").read()
+    check(strip(events(a.dcomhunt, ["-"], raw)) == strip(plain), "EVTX on stdin differs")
+    with tempfile.TemporaryDirectory() as d:
+        gz = os.path.join(d, "log.bin")  # no telling extension: content decides
+        with gzip.open(gz, "wb") as f:
+            f.write(raw)
+        got = events(a.dcomhunt, [gz])
+        check(strip(got) == strip(plain), "gzip'd EVTX differs")
+        check(all(e["file"] == gz + "!data" or e["file"].startswith(gz + "!") for e in got),
+              "gzip member not named archive!member: %s" % got[0]["file"])
+        tar = os.path.join(d, "collection.tar")
+        jl = "\n".join(json.dumps({"EventID": 4624, "Channel": "security", "Hostname": "WS9",
+                                   "SourceName": "Microsoft-Windows-Security-Auditing",
+                                   "EventTime": "2022-01-01 10:00:00", "LogonType": "3",
+                                   "IpAddress": "10.0.0.9", "TargetLogonId": "0x99",
+                                   "RecordNumber": 7 + i}) for i in range(3)) + "\n"
+        with tarfile.open(tar, "w") as t:
+            t.add(sec, arcname="triage/Security.evtx")
+            info = tarfile.TarInfo("triage/shipper.json")
+            info.size = len(jl.encode())
+            t.addfile(info, io.BytesIO(jl.encode()))
+            info = tarfile.TarInfo("triage/README.txt")
+            info.size = 5
+            t.addfile(info, io.BytesIO(b"notes"))
+        got = events(a.dcomhunt, ["--fields", tar])
+        names = sorted({e["file"] for e in got})
+        check(names == [tar + "!triage/Security.evtx", tar + "!triage/shipper.json"],
+              "tar members: %s" % names)
+        js = [e for e in got if e["file"].endswith("shipper.json")]
+        check(len(js) == 3 and all(e["channel"] == "Security" and e["kind"] == "logon" and
+                                   e["fields"].get("SourceIp") == "10.0.0.9" for e in js),
+              "JSON lines in the tar: %s" % js[:1])
+        check(strip([e for e in got if e["file"].endswith(".evtx")]) == strip(events(a.dcomhunt, ["--fields", sec])),
+              "EVTX in the tar differs from the plain file")
+        bad = os.path.join(d, "bad.json")
+        with open(bad, "w") as f:
+            f.write(jl.splitlines()[0] + "\n{not json\n" + jl.splitlines()[1] + "\n")
+        r = subprocess.run([a.dcomhunt, "dump", bad], capture_output=True, text=True)
+        check(r.returncode == 3 and len(r.stdout.splitlines()) == 2 and "line 2" in r.stderr,
+              "a malformed line is reported with its line and skipped: rc %d, %s" % (r.returncode, r.stderr))
+    for m in fails:
+        print("FAIL:", m)
+    print("%d passed, %d failed" % (checks - len(fails), len(fails)))
+    return 1 if fails else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
