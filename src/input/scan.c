@@ -20,6 +20,7 @@
 #include "core/buf.h"
 #include "core/pool.h"
 #include "input/json/jsonl.h"
+#include "input/xml/evxml.h"
 #include "input/evtx/evtx.h"
 #include "input/evtx/file.h"
 #include "input/sniff.h"
@@ -45,6 +46,7 @@ enum {
     T_FILE_END,
     T_FILE_UNKNOWN,
     T_BATCH, /* complete JSON lines in buf */
+    T_XML,   /* complete <Event> elements in buf */
 };
 
 #define BATCH_BYTES    (4u << 20) /* JSON lines per task */
@@ -134,6 +136,7 @@ typedef struct scan {
 typedef struct worker {
     scan *s;
     jsonl_reader *jr;
+    evxml_reader *xr;
     evtx_decoder *dec;
     uint8_t *chunk;
     void *user;
@@ -383,7 +386,7 @@ static int next_member(scan *s, scan_task *t, int *made)
             return 0;
         }
         dh_format f = dh_sniff((const uint8_t *)st->carry, st->carry_len);
-        if (f != DH_FORMAT_JSONL && f != DH_FORMAT_EVTX)
+        if (f != DH_FORMAT_JSONL && f != DH_FORMAT_EVTX && f != DH_FORMAT_XML)
             continue; /* other members (a README, a pcap, a nested archive) */
         st->member_fmt = f;
         st->member_open = 1;
@@ -434,6 +437,39 @@ static int stream_next(scan *s, scan_task *t)
             t->len = n;
             t->nchunks = (uint32_t)((n + EVTX_CHUNK_SIZE - 1) / EVTX_CHUNK_SIZE);
             st->chunk += t->nchunks;
+            st->offset += n;
+            return t->buf != NULL;
+        }
+        if (fmt == DH_FORMAT_XML) {
+            if (stream_fill(st, BATCH_BYTES)) {
+                task_error(t, st->file, T_FILE_ERROR, DH_ERR_IO, "read failed");
+                t->name = st->name;
+                st->member_open = 0;
+                st->eof = 1;
+                st->carry_len = 0;
+                return 1;
+            }
+            if (!st->carry_len) {
+                st->member_open = 0;
+                if (!st->ar)
+                    return 0;
+                continue;
+            }
+            size_t n = st->eof ? st->carry_len : evxml_cut(st->carry, st->carry_len);
+            if (!n) {
+                if (st->carry_len < MAX_LINE_BYTES) {
+                    if (stream_fill(st, st->carry_len * 2 < MAX_LINE_BYTES ? st->carry_len * 2
+                                                                           : MAX_LINE_BYTES))
+                        return 0;
+                    continue;
+                }
+                n = st->carry_len; /* an event larger than the cap: reported by the parser */
+            }
+            t->kind = T_XML;
+            t->off = st->offset;
+            t->buf = take_carry(st, n);
+            t->buflen = n;
+            t->len = n;
             st->offset += n;
             return t->buf != NULL;
         }
@@ -509,7 +545,7 @@ static int stream_open(scan *s, size_t file, int fd, dh_format f, scan_task *t)
         }
     } else {
         st->fd = fd;
-        st->plain_fmt = DH_FORMAT_JSONL;
+        st->plain_fmt = f == DH_FORMAT_XML ? DH_FORMAT_XML : DH_FORMAT_JSONL;
     }
     st->active = 1;
     return 0;
@@ -553,8 +589,8 @@ static int stdin_open(scan *s, size_t file, scan_task *t)
             st->ar = NULL;
             return 1;
         }
-    } else if (f == DH_FORMAT_JSONL) {
-        st->plain_fmt = DH_FORMAT_JSONL;
+    } else if (f == DH_FORMAT_JSONL || f == DH_FORMAT_XML) {
+        st->plain_fmt = f;
     } else if (f == DH_FORMAT_EVTX && st->carry_len >= EVTX_FILE_HEADER_SIZE) {
         st->plain_fmt = DH_FORMAT_EVTX;
         memmove(st->carry, st->carry + EVTX_FILE_HEADER_SIZE,
@@ -663,7 +699,7 @@ static int next_task(void *ctx, void *task)
             s->cur++;
             return 1;
         }
-        if (f == DH_FORMAT_JSONL || f == DH_FORMAT_ARCHIVE) {
+        if (f == DH_FORMAT_JSONL || f == DH_FORMAT_ARCHIVE || f == DH_FORMAT_XML) {
             int r = stream_open(s, s->cur, fd, f, t);
             if (r < 0)
                 return 0;
@@ -874,6 +910,7 @@ static void *worker_new(void *ctx)
         return NULL;
     w->s = s;
     w->jr = jsonl_reader_new();
+    w->xr = evxml_reader_new();
     w->dec = evtx_decoder_new(s->opts->want_xml);
     if (w->dec)
         w->dec->full_walk = s->opts->full_walk;
@@ -893,6 +930,7 @@ static void worker_free(void *ctx, void *wctx)
         s->cb->worker_free(w->user);
     evtx_decoder_free(w->dec);
     jsonl_reader_free(w->jr);
+    evxml_reader_free(w->xr);
     free(w->chunk);
     free(w);
 }
@@ -929,6 +967,13 @@ static void line_error(void *ctx, uint64_t line, uint64_t offset, const char *wh
     unit_error(ctx, DH_ERR_FORMAT, -1, offset, 0, msg);
 }
 
+static void xml_error(void *ctx, uint64_t offset, const char *why)
+{
+    char msg[200];
+    snprintf(msg, sizeof msg, "event XML: %s", why);
+    unit_error(ctx, DH_ERR_FORMAT, -1, offset, 0, msg);
+}
+
 static dh_status unit_event(void *ctx, const dh_event *ev)
 {
     worker *w = ctx;
@@ -955,6 +1000,19 @@ static void work(void *ctx, void *wctx, void *task, void *result)
         w->res = res;
         res->st = jsonl_decode(w->jr, t->buf, t->buflen, t->name ? t->name : s->files.v[t->file],
                                t->line, t->off, (jsonl_event_fn)unit_event, w, line_error, w,
+                               &res->cr.records, &res->cr.records_bad);
+        if (res->cr.records_bad)
+            res->cr.damaged = 1;
+        return;
+    }
+    if (t->kind == T_XML) {
+        if (!w || !w->xr) {
+            res->st = DH_ERR_NOMEM;
+            return;
+        }
+        w->res = res;
+        res->st = evxml_decode(w->xr, t->buf, t->buflen, t->name ? t->name : s->files.v[t->file],
+                               t->off, (evxml_event_fn)unit_event, w, xml_error, w,
                                &res->cr.records, &res->cr.records_bad);
         if (res->cr.records_bad)
             res->cr.damaged = 1;
@@ -1063,7 +1121,7 @@ static dh_status deliver(void *ctx, void *task, void *result)
         s->stats->files_read++;
         return DH_OK;
     }
-    if (t->kind == T_BATCH)
+    if (t->kind == T_BATCH || t->kind == T_XML)
         s->stats->batches++;
     s->stats->chunks += res->nchunks_done;
     s->stats->bytes_read += t->len;

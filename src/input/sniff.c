@@ -37,6 +37,15 @@ dh_format dh_sniff(const uint8_t *p, size_t n)
         i++;
     if (i < n && p[i] == '{')
         return DH_FORMAT_JSONL;
+    if (i < n && p[i] == '<') {
+        /* Windows event XML: an <Event> element near the start (after a declaration or a
+         * wrapper such as <Events>). */
+        for (size_t k = i; k + 7 <= n; k++)
+            if (!memcmp(p + k, "<Event", 6) &&
+                (p[k + 6] == '>' || p[k + 6] == ' ' || p[k + 6] == '\n' || p[k + 6] == '\r' ||
+                 p[k + 6] == '\t'))
+                return DH_FORMAT_XML;
+    }
     return DH_FORMAT_UNKNOWN;
 }
 
@@ -44,6 +53,8 @@ const char *dh_format_name(dh_format f)
 {
     if (f == DH_FORMAT_JSONL)
         return "jsonl";
+    if (f == DH_FORMAT_XML)
+        return "xml";
     for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
         if (formats[i].format == f)
             return formats[i].name;

@@ -1,0 +1,265 @@
+/* Windows event XML with expat. Each <Event>...</Event> is parsed alone (a malformed event
+ * is reported and skipped, the others are still read): the path of each element decides
+ * where its text goes (System envelope, EventData Data[@Name], UserData leaves), as the
+ * EVTX decoder's roles do. */
+#include <expat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/timefmt.h"
+#include "input/xml/evxml.h"
+
+#define MAX_DEPTH 64
+#define MAX_ITEMS 4096
+
+enum { X_NONE, X_EVENT, X_SYSTEM, X_EVENTDATA, X_USERDATA, X_OTHER };
+
+typedef struct item_off {
+    uint32_t name, name_len, value, value_len;
+} item_off;
+
+struct evxml_reader {
+    XML_Parser p;
+    dh_buf arena;
+    /* current event */
+    int depth;
+    int ctx[MAX_DEPTH]; /* section at each depth */
+    int has_child[MAX_DEPTH];
+    uint32_t text_start[MAX_DEPTH];
+    uint32_t name_off[MAX_DEPTH], name_len[MAX_DEPTH];
+    char elem[MAX_DEPTH][32]; /* System child names */
+    item_off items[MAX_ITEMS];
+    size_t nitems;
+    uint32_t env[6][2]; /* provider, channel, computer, eventid, recid, time text */
+    int64_t time;
+    int too_many;
+    dh_kv kv[MAX_ITEMS];
+};
+
+static uint32_t put(evxml_reader *r, const char *s, size_t n)
+{
+    uint32_t off = (uint32_t)r->arena.len;
+    if (dh_buf_append(&r->arena, s, n))
+        r->too_many = 1;
+    return off;
+}
+
+static const char *attr(const char **atts, const char *name)
+{
+    for (size_t i = 0; atts && atts[i]; i += 2)
+        if (!strcmp(atts[i], name))
+            return atts[i + 1];
+    return NULL;
+}
+
+static void XMLCALL on_start(void *ud, const char *name, const char **atts)
+{
+    evxml_reader *r = ud;
+    int d = r->depth;
+    if (d >= MAX_DEPTH) {
+        r->too_many = 1;
+        return;
+    }
+    int parent = d ? r->ctx[d - 1] : X_NONE;
+    if (d)
+        r->has_child[d - 1] = 1;
+    int c = X_OTHER;
+    if (parent == X_NONE)
+        c = !strcmp(name, "Event") ? X_EVENT : X_NONE;
+    else if (parent == X_EVENT)
+        c = !strcmp(name, "System")      ? X_SYSTEM
+            : !strcmp(name, "EventData") ? X_EVENTDATA
+            : !strcmp(name, "UserData")  ? X_USERDATA
+                                         : X_OTHER;
+    else if (parent == X_SYSTEM || parent == X_EVENTDATA || parent == X_USERDATA)
+        c = parent;
+    r->ctx[d] = c;
+    r->has_child[d] = 0;
+    r->text_start[d] = (uint32_t)r->arena.len;
+    r->name_len[d] = 0;
+    snprintf(r->elem[d], sizeof r->elem[d], "%s", name);
+    if (c == X_SYSTEM && parent == X_SYSTEM) {
+        if (!strcmp(name, "Provider")) {
+            const char *v = attr(atts, "Name");
+            if (v) {
+                r->env[0][0] = put(r, v, strlen(v));
+                r->env[0][1] = (uint32_t)strlen(v);
+            }
+        } else if (!strcmp(name, "TimeCreated")) {
+            const char *v = attr(atts, "SystemTime");
+            int64_t t;
+            if (v && !dh_time_parse_iso(v, strlen(v), &t))
+                r->time = t;
+        }
+    }
+    if (c == X_EVENTDATA && parent == X_EVENTDATA) {
+        const char *v = !strcmp(name, "Data") ? attr(atts, "Name") : NULL;
+        const char *nm = v ? v : name;
+        r->name_off[d] = put(r, nm, strlen(nm));
+        r->name_len[d] = (uint32_t)strlen(nm);
+        r->text_start[d] = (uint32_t)r->arena.len;
+    } else if (c == X_USERDATA && d >= 2 && r->ctx[d - 2] == X_USERDATA) {
+        r->name_off[d] = put(r, name, strlen(name));
+        r->name_len[d] = (uint32_t)strlen(name);
+        r->text_start[d] = (uint32_t)r->arena.len;
+    }
+    r->depth++;
+}
+
+static void XMLCALL on_text(void *ud, const char *s, int len)
+{
+    evxml_reader *r = ud;
+    if (r->depth > 0 && r->ctx[r->depth - 1] != X_NONE && r->ctx[r->depth - 1] != X_OTHER)
+        put(r, s, (size_t)len);
+}
+
+static void XMLCALL on_end(void *ud, const char *name)
+{
+    evxml_reader *r = ud;
+    (void)name;
+    if (r->depth == 0)
+        return;
+    int d = --r->depth;
+    uint32_t off = r->text_start[d], len = (uint32_t)r->arena.len - r->text_start[d];
+    if (r->ctx[d] == X_SYSTEM && d >= 1 && r->ctx[d - 1] == X_SYSTEM) {
+        static const char *const keys[] = {"", "Channel", "Computer", "EventID", "EventRecordID"};
+        for (int k = 1; k < 5; k++)
+            if (!strcmp(r->elem[d], keys[k])) {
+                r->env[k][0] = off;
+                r->env[k][1] = len;
+            }
+    } else if (r->name_len[d] && !r->has_child[d]) {
+        if (r->nitems >= MAX_ITEMS) {
+            r->too_many = 1;
+            return;
+        }
+        r->items[r->nitems++] = (item_off){r->name_off[d], r->name_len[d], off, len};
+    }
+}
+
+evxml_reader *evxml_reader_new(void)
+{
+    evxml_reader *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->p = XML_ParserCreate("UTF-8");
+    if (!r->p) {
+        free(r);
+        return NULL;
+    }
+    dh_buf_init(&r->arena, 64u << 20);
+    return r;
+}
+
+void evxml_reader_free(evxml_reader *r)
+{
+    if (!r)
+        return;
+    XML_ParserFree(r->p);
+    dh_buf_free(&r->arena);
+    free(r);
+}
+
+static const char *find(const char *h, size_t n, const char *needle)
+{
+    size_t k = strlen(needle);
+    for (size_t i = 0; i + k <= n; i++)
+        if (h[i] == needle[0] && !memcmp(h + i, needle, k))
+            return h + i;
+    return NULL;
+}
+
+size_t evxml_cut(const char *buf, size_t len)
+{
+    size_t cut = 0;
+    const char *p = buf;
+    for (;;) {
+        const char *e = find(p, len - (size_t)(p - buf), "</Event>");
+        if (!e)
+            return cut;
+        cut = (size_t)(e - buf) + 8;
+        p = e + 8;
+    }
+}
+
+/* Parses one <Event>...</Event>; NULL on success. */
+static const char *parse_one(evxml_reader *r, const char *s, size_t n, dh_event *ev)
+{
+    XML_ParserReset(r->p, "UTF-8");
+    XML_SetUserData(r->p, r);
+    XML_SetElementHandler(r->p, on_start, on_end);
+    XML_SetCharacterDataHandler(r->p, on_text);
+    r->arena.len = 0;
+    r->depth = 0;
+    r->nitems = 0;
+    r->time = 0;
+    r->too_many = 0;
+    memset(r->env, 0, sizeof r->env);
+    if (XML_Parse(r->p, s, (int)n, 1) != XML_STATUS_OK)
+        return XML_ErrorString(XML_GetErrorCode(r->p));
+    if (r->too_many)
+        return "event too large or nested too deeply";
+    const char *a = r->arena.data ? r->arena.data : "";
+    for (size_t i = 0; i < r->nitems; i++) {
+        r->kv[i].name = (dh_str){a + r->items[i].name, r->items[i].name_len};
+        r->kv[i].value = (dh_str){a + r->items[i].value, r->items[i].value_len};
+    }
+    char num[24];
+    size_t l = r->env[3][1] < 23 ? r->env[3][1] : 23;
+    memcpy(num, a + r->env[3][0], l);
+    num[l] = 0;
+    ev->event_id = (uint32_t)strtoul(num, NULL, 10);
+    l = r->env[4][1] < 23 ? r->env[4][1] : 23;
+    memcpy(num, a + r->env[4][0], l);
+    num[l] = 0;
+    ev->record_id = strtoull(num, NULL, 10);
+    ev->provider = (dh_str){a + r->env[0][0], r->env[0][1]};
+    ev->channel = (dh_str){a + r->env[1][0], r->env[1][1]};
+    ev->host = (dh_str){a + r->env[2][0], r->env[2][1]};
+    ev->time = r->time;
+    ev->data = r->kv;
+    ev->ndata = r->nitems;
+    dh_map_windows_apply(ev);
+    return NULL;
+}
+
+dh_status evxml_decode(evxml_reader *r, const char *buf, size_t len, const char *file,
+                       uint64_t base_offset, evxml_event_fn on_event, void *ectx,
+                       evxml_error_fn on_error, void *errctx, uint64_t *events, uint64_t *bad)
+{
+    size_t pos = 0;
+    while (pos < len) {
+        const char *start = find(buf + pos, len - pos, "<Event");
+        if (!start)
+            break;
+        /* "<Event" must be the element itself, not <EventData> or <EventID>. */
+        char after = (size_t)(start - buf) + 6 < len ? start[6] : 0;
+        if (after != '>' && after != ' ' && after != '\n' && after != '\r' && after != '\t' &&
+            after != '/') {
+            pos = (size_t)(start - buf) + 6;
+            continue;
+        }
+        const char *end = find(start, len - (size_t)(start - buf), "</Event>");
+        size_t s0 = (size_t)(start - buf);
+        size_t e0 = end ? (size_t)(end - buf) + 8 : len;
+        dh_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.file = file;
+        ev.chunk = -1;
+        ev.offset = base_offset + s0;
+        const char *why = parse_one(r, buf + s0, e0 - s0, &ev);
+        if (why) {
+            (*bad)++;
+            if (on_error)
+                on_error(errctx, base_offset + s0, why);
+        } else {
+            (*events)++;
+            dh_status st = on_event(ectx, &ev);
+            if (st)
+                return st;
+        }
+        pos = e0;
+    }
+    return DH_OK;
+}
