@@ -8,7 +8,10 @@
 #include "core/buf.h"
 #include "output/json.h"
 
+enum { TO_JSON, TO_XML, TO_OTRF, TO_ECS };
+
 typedef struct dump_ctx {
+    int to;
     int xml;
     unsigned flags;
 } dump_ctx;
@@ -21,6 +24,10 @@ static void *dump_worker_new(void *ctx)
 static dh_status dump_event(void *wctx, const dh_event *ev, dh_buf *out)
 {
     const dump_ctx *c = wctx;
+    if (c->to == TO_OTRF)
+        return dh_json_event_otrf(out, ev);
+    if (c->to == TO_ECS)
+        return dh_json_event_ecs(out, ev);
     if (c->xml) {
         dh_str x = dh_event_xml(ev);
         dh_status st = dh_buf_append(out, x.ptr, x.len);
@@ -47,7 +54,9 @@ static void usage(FILE *f)
           "  Decodes every event of the inputs (files or directories; formats are recognised\n"
           "  by content) and prints one JSON object per line: file, chunk, offset, record_id,\n"
           "  time, event_id, provider, channel, computer, kind, data.\n"
-          "  --xml        print each record's XML instead\n"
+          "  --xml        print each record's XML instead (EVTX input)\n"
+          "  --to FORMAT  json (the default), xml, otrf (NXLog-style flat JSON) or ecs\n"
+          "               (Winlogbeat JSON): events dcomhunt reads back as they were\n"
           "  --fields     add the normalized taxonomy fields as \"fields\"\n"
           "  -j, --threads N   worker threads (default: one per core)\n"
           "  --full-walk  decode without the per-template fast path (a check: the output\n"
@@ -58,9 +67,13 @@ static void usage(FILE *f)
 int cli_dump(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"xml", no_argument, NULL, 'x'},           {"fields", no_argument, NULL, 'f'},
-        {"threads", required_argument, NULL, 'j'}, {"full-walk", no_argument, NULL, 'W'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"xml", no_argument, NULL, 'x'},
+        {"to", required_argument, NULL, 't'},
+        {"fields", no_argument, NULL, 'f'},
+        {"threads", required_argument, NULL, 'j'},
+        {"full-walk", no_argument, NULL, 'W'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     dump_ctx c = {0};
     dh_scan_opts opts;
@@ -71,6 +84,20 @@ int cli_dump(int argc, char **argv)
         switch (ch) {
         case 'x':
             c.xml = 1;
+            break;
+        case 't':
+            if (!strcmp(optarg, "json"))
+                c.to = TO_JSON;
+            else if (!strcmp(optarg, "xml"))
+                c.xml = 1;
+            else if (!strcmp(optarg, "otrf"))
+                c.to = TO_OTRF;
+            else if (!strcmp(optarg, "ecs"))
+                c.to = TO_ECS;
+            else {
+                fputs("dcomhunt dump: --to takes json, xml, otrf or ecs\n", stderr);
+                return DH_EXIT_USAGE;
+            }
             break;
         case 'f':
             c.flags |= DH_JSON_FIELDS;

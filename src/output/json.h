@@ -15,4 +15,9 @@ enum { DH_JSON_FIELDS = 1 };
 /* One event as a JSON object and a newline. */
 dh_status dh_json_event(dh_buf *out, const dh_event *ev, unsigned flags);
 
+/* The event as NXLog-style flat JSON (what OTRF datasets hold) and as Winlogbeat/ECS
+ * JSON, one line each; dcomhunt reads both back. */
+dh_status dh_json_event_otrf(dh_buf *out, const dh_event *ev);
+dh_status dh_json_event_ecs(dh_buf *out, const dh_event *ev);
+
 #endif

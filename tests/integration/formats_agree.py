@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The same attack in different clothes gives the same findings: the corpus's EVTX files
-are written out as Windows event XML (dcomhunt dump --xml), read back, and hunted; the
+are written out as Windows event XML (dcomhunt dump --xml), Winlogbeat/ECS JSON and
+NXLog-style flat JSON (dump --to ecs|otrf), read back, and hunted; the
 findings must agree with those of the EVTX files (evidence named by record, ids aside),
 and the events must agree one by one, except where XML 1.0 cannot carry a character
 (C0 controls in 20 Security 4661 records become U+FFFD)."""
@@ -61,6 +62,19 @@ def main():
         fa, fb = findings(a.dcomhunt, roots), findings(a.dcomhunt, [xml])
         check(fa == fb and fa, "findings differ: EVTX %d, XML %d" % (len(fa), len(fb)))
         check(any(f[0] == "lateral_movement" for f in fb), "no lateral_movement finding from XML")
+        # Winlogbeat/ECS and NXLog-style flat JSON, written by dump --to and read back.
+        for fmt in ("ecs", "otrf"):
+            path = os.path.join(d, "events." + fmt + ".json")
+            with open(path, "wb") as f:
+                f.write(run([a.dcomhunt, "dump", "--to", fmt] + roots, ok=(0,)))
+            ev_c = [json.loads(l) for l in run([a.dcomhunt, "dump", "--fields", path], ok=(0,)).splitlines()]
+            same = sum(strip(x) == strip(y) for x, y in zip(ev_a, ev_c))
+            # ECS keeps everything; the flat layout loses data named like the shipper's own
+            # keys (Message, Version, Channel, Category, AccountName: 20 events).
+            check(len(ev_c) == len(ev_a) and same >= len(ev_a) - (0 if fmt == "ecs" else 20),
+                  "%s: %d of %d events the same" % (fmt, same, len(ev_a)))
+            fc = findings(a.dcomhunt, [path])
+            check(fc == fa, "%s: findings differ from EVTX (%d vs %d)" % (fmt, len(fc), len(fa)))
     for m in fails:
         print("FAIL:", m)
     print("%d passed, %d failed" % (checks - len(fails), len(fails)))

@@ -26,6 +26,7 @@
 #define MAX_LINE   (16u << 20)
 
 struct jsonl_reader {
+    char envtext[6][512]; /* ECS envelope values, unescaped (outside the arena) */
     jsmntok_t *tok;
     dh_buf arena;
     dh_kv *kv;
@@ -285,7 +286,7 @@ static const char *mde_table(dh_str action)
     return "DeviceEvents";
 }
 
-enum { SHAPE_NXLOG, SHAPE_MDE };
+enum { SHAPE_NXLOG, SHAPE_MDE, SHAPE_ECS };
 
 /* One event from the object at token `o`: NXLog-flattened Windows event or a Defender
  * row (table given, or inferred from ActionType). */
@@ -357,8 +358,14 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
             tmp[l] = 0;
             recno = strtoull(tmp, NULL, 10); /* ReportId can exceed a double: kept exact */
         }
-        if (((shape == SHAPE_NXLOG && slot < 0 && !is_skip(kp, kn)) ||
-             (shape == SHAPE_MDE && !null && vl)) &&
+        /* NXLog's own EventType (INFO, AUDIT_SUCCESS...) shadows Sysmon's registry
+         * EventType (SetValue, CreateKey...): keep the latter. */
+        int nxlog_type = kn == 9 && !memcmp(kp, "EventType", 9) && vl && r->arena.data[vo] >= 'A' &&
+                         r->arena.data[vo] <= 'Z' &&
+                         (vl < 2 || (r->arena.data[vo + 1] >= 'A' && r->arena.data[vo + 1] <= 'Z'));
+        int skip = is_skip(kp, kn) && !(kn == 9 && !memcmp(kp, "EventType", 9) && !nxlog_type);
+        if (((shape == SHAPE_NXLOG && slot < 0 && !skip) || (shape == SHAPE_MDE && !null && vl) ||
+             (shape == SHAPE_ECS && !null)) &&
             !(shape == SHAPE_NXLOG &&
               (key_is(js, k, "EventID") || key_is(js, k, "RecordNumber")))) {
             if (nkv >= r->kv_cap)
@@ -381,13 +388,23 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
         if (r->kv[k].name.len == 7 && !memcmp(r->kv[k].name.ptr, "UtcTime", 7))
             utc = r->kv[k].value;
     }
+    if (shape == SHAPE_ECS) {
+        /* The caller fills the envelope (from winlog and @timestamp). */
+        ev->data = r->kv;
+        ev->ndata = nkv;
+        return NULL;
+    }
     if (shape == SHAPE_NXLOG) {
         if (event_id < 0)
             return "no EventID: not a Windows event line";
         ev->channel = canonical_channel((dh_str){a + env[1][0], env[1][1]});
         ev->provider = (dh_str){a + env[2][0], env[2][1]};
         ev->event_id = (uint32_t)event_id;
-        ev->time = event_time(utc, evt, recv, ts);
+        /* Without EventReceivedTime the line was not shipped by NXLog, and @timestamp is
+         * the event's own time (as dcomhunt dump --to otrf writes it). */
+        ev->time = recv.len || !ts.len
+                       ? event_time(utc, evt, recv, ts)
+                       : event_time((dh_str){"", 0}, (dh_str){"", 0}, (dh_str){"", 0}, ts);
     } else {
         if (!table)
             table = mde_table((dh_str){a + env[6][0], env[6][1]});
@@ -472,6 +489,60 @@ static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_eve
             }
             i = next;
         }
+        return NULL;
+    }
+    int wl = member(r->tok, nt, js, 0, "winlog");
+    if (wl >= 0 && r->tok[wl].type == JSMN_OBJECT) {
+        /* Winlogbeat / ECS: the envelope in winlog (and @timestamp, host.name), the data in
+         * winlog.event_data (or winlog.user_data). */
+        static const char *const keys[] = {"channel", "computer_name", "event_id", "record_id",
+                                           "provider_name"};
+        for (int k = 0; k < 6; k++)
+            r->envtext[k][0] = 0;
+        dh_buf tmp;
+        dh_buf_init(&tmp, 4096);
+        for (int k = 0; k < 6; k++) {
+            int v = k < 5 ? member(r->tok, nt, js, wl, keys[k])
+                          : member(r->tok, nt, js, 0, "@timestamp");
+            if (v < 0 || r->tok[v].type == JSMN_OBJECT || r->tok[v].type == JSMN_ARRAY)
+                continue;
+            tmp.len = 0;
+            if (r->tok[v].type == JSMN_STRING
+                    ? unescape(&tmp, js + r->tok[v].start,
+                               (size_t)(r->tok[v].end - r->tok[v].start))
+                    : dh_buf_append(&tmp, js + r->tok[v].start,
+                                    (size_t)(r->tok[v].end - r->tok[v].start)))
+                continue;
+            snprintf(r->envtext[k], sizeof r->envtext[k], "%.*s",
+                     (int)(tmp.len < 511 ? tmp.len : 511), tmp.data ? tmp.data : "");
+        }
+        dh_buf_free(&tmp);
+        int ed = member(r->tok, nt, js, wl, "event_data");
+        if (ed < 0)
+            ed = member(r->tok, nt, js, wl, "user_data");
+        if (ed >= 0 && r->tok[ed].type == JSMN_OBJECT) {
+            const char *why = decode_object(r, js, nt, ed, SHAPE_ECS, NULL, ev);
+            if (why)
+                return why;
+        } else {
+            r->arena.len = 0;
+            ev->data = r->kv;
+            ev->ndata = 0;
+        }
+        ev->channel = canonical_channel((dh_str){r->envtext[0], strlen(r->envtext[0])});
+        ev->host = (dh_str){r->envtext[1], strlen(r->envtext[1])};
+        ev->event_id = (uint32_t)strtoul(r->envtext[2], NULL, 10);
+        ev->record_id = strtoull(r->envtext[3], NULL, 10);
+        ev->provider = (dh_str){r->envtext[4], strlen(r->envtext[4])};
+        int64_t t = 0;
+        if (r->envtext[5][0])
+            dh_time_parse_iso(r->envtext[5], strlen(r->envtext[5]), &t);
+        ev->time = t;
+        dh_map_windows_apply(ev);
+        (*events)++;
+        dh_status st = on_event(ectx, ev);
+        if (st)
+            *stop = st;
         return NULL;
     }
     int shape = member(r->tok, nt, js, 0, "EventID") >= 0 ? SHAPE_NXLOG
