@@ -548,7 +548,8 @@ static void print_graph(findings_out *o, FILE *out)
 
 size_t findings_out_print(findings_out *o, FILE *out)
 {
-    qsort(o->v, o->n, sizeof *o->v, cmp_rendered);
+    if (o->n > 1) /* qsort must not be given a null array */
+        qsort(o->v, o->n, sizeof *o->v, cmp_rendered);
     if (o->format == FOUT_CSV)
         fputs("id,kind,severity,confidence,first_seen,last_seen,source_host,source_ip,"
               "target_host,target_ip,com_object,clsid,user,logon_id,commands,rules\n",

@@ -591,7 +591,8 @@ static void print_table(hunt_ctx *c)
 {
     /* Order: level (highest first), rule, time, arrival. */
     sort_ctx = c;
-    qsort(c->rows, c->nrows, sizeof *c->rows, cmp_row);
+    if (c->nrows > 1) /* qsort must not be given a null array */
+        qsort(c->rows, c->nrows, sizeof *c->rows, cmp_row);
     dh_buf *b = &c->line;
     uint32_t cur = UINT32_MAX;
     for (size_t i = 0; i < c->nrows; i++) {

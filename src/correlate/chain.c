@@ -1152,7 +1152,8 @@ static dh_status process(dh_correlator *c, int64_t horizon)
     int64_t W = c->o.window_s * TICKS, S = c->o.skew_s * TICKS;
     /* Attempts and signals wait until no anchor can still claim them. */
     int64_t settled = horizon == INT64_MAX ? INT64_MAX : horizon - W - S;
-    qsort(c->v, c->n, sizeof *c->v, item_cmp);
+    if (c->n > 1) /* qsort must not be given a null array */
+        qsort(c->v, c->n, sizeof *c->v, item_cmp);
     /* Pass 1: every host's local addresses, to name the sources of the others. */
     ipmap *map = calloc(1, sizeof *map);
     if (!map)

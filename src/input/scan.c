@@ -206,7 +206,8 @@ static int walk_dir(scan *s, const char *dir, int depth)
         free(full);
     }
     closedir(dh);
-    qsort(local.v, local.n, sizeof *local.v, cmp_str);
+    if (local.n > 1) /* qsort must not be given a null array */
+        qsort(local.v, local.n, sizeof *local.v, cmp_str);
     for (size_t i = 0; i < local.n; i++) {
         struct stat st;
         if (lstat(local.v[i], &st) == 0) {
@@ -840,7 +841,8 @@ static dh_status plan_time_order(scan *s)
             s->plan[s->nplan++] = (plan_entry){prev, (uint32_t)f, (uint32_t)k};
         }
     }
-    qsort(s->plan, s->nplan, sizeof *s->plan, plan_cmp);
+    if (s->nplan > 1) /* qsort must not be given a null array */
+        qsort(s->plan, s->nplan, sizeof *s->plan, plan_cmp);
     s->planned_files = nf;
     s->cur = 0; /* the file-by-file producer then takes what was not planned */
     return DH_OK;

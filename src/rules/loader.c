@@ -1546,7 +1546,8 @@ static dh_status add_dir(dh_ruleset *rs, const char *dir, int depth, dh_rule_dia
             return DH_ERR_NOMEM;
         }
     closedir(d);
-    qsort(names.v, names.n, sizeof *names.v, cmp_str);
+    if (names.n > 1) /* qsort must not be given a null array */
+        qsort(names.v, names.n, sizeof *names.v, cmp_str);
     dh_status st = DH_OK;
     for (size_t i = 0; i < names.n; i++) {
         size_t n = strlen(dir) + strlen(names.v[i]) + 2;
