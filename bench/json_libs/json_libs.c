@@ -120,13 +120,13 @@ static inline size_t dbltoa(double d, char *buf, size_t cap)
 
 /* Iterate the non-empty lines of buf as (p, n), CR stripped.  `continue`
  * in the body moves on to the next line. */
-#define FOR_EACH_LINE(buf, len, p, n)                                          \
-    for (const char *p = (buf), *_e = (buf) + (len), *_nl; p < _e; p = _nl + 1) \
-        for (size_t n = (size_t)(((_nl = memchr(p, '\n', (size_t)(_e - p))) ? _nl \
-                                                                  : (_nl = _e)) - p), \
-                    _once = 1;                                                 \
-             _once; _once = 0)                                                 \
-            if ((n && p[n - 1] == '\r') ? --n == 0 : n == 0) {               \
+#define FOR_EACH_LINE(buf, len, p, n)                                                              \
+    for (const char *p = (buf), *_e = (buf) + (len), *_nl; p < _e; p = _nl + 1)                    \
+        for (size_t                                                                                \
+                 n = (size_t)(((_nl = memchr(p, '\n', (size_t)(_e - p))) ? _nl : (_nl = _e)) - p), \
+                 _once = 1;                                                                        \
+             _once; _once = 0)                                                                     \
+            if ((n && p[n - 1] == '\r') ? --n == 0 : n == 0) {                                     \
             } else
 
 /* ------------------------------------------------------------------ */
@@ -164,9 +164,15 @@ void run_jansson(const char *buf, size_t len, stats_t *st)
             case JSON_REAL:
                 emit(st, key, kl, nb, dbltoa(json_real_value(v), nb, sizeof nb));
                 break;
-            case JSON_TRUE: emit(st, key, kl, "true", 4); break;
-            case JSON_FALSE: emit(st, key, kl, "false", 5); break;
-            case JSON_NULL: emit(st, key, kl, "null", 4); break;
+            case JSON_TRUE:
+                emit(st, key, kl, "true", 4);
+                break;
+            case JSON_FALSE:
+                emit(st, key, kl, "false", 5);
+                break;
+            case JSON_NULL:
+                emit(st, key, kl, "null", 4);
+                break;
             default: { /* object / array */
                 char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
                 emit(st, key, kl, s, s ? strlen(s) : 0);
@@ -208,8 +214,7 @@ void run_jsonc(const char *buf, size_t len, stats_t *st)
             size_t kl = strlen(key);
             switch (json_object_get_type(v)) {
             case json_type_string:
-                emit(st, key, kl, json_object_get_string(v),
-                     (size_t)json_object_get_string_len(v));
+                emit(st, key, kl, json_object_get_string(v), (size_t)json_object_get_string_len(v));
                 break;
             case json_type_int: {
                 int64_t i = json_object_get_int64(v);
@@ -228,7 +233,9 @@ void run_jsonc(const char *buf, size_t len, stats_t *st)
                 else
                     emit(st, key, kl, "false", 5);
                 break;
-            case json_type_null: emit(st, key, kl, "null", 4); break;
+            case json_type_null:
+                emit(st, key, kl, "null", 4);
+                break;
             default: { /* object / array; string owned by v */
                 size_t sl;
                 const char *s = json_object_to_json_string_length(
@@ -282,9 +289,15 @@ static void run_cjson(const char *buf, size_t len, stats_t *st)
                     emit(st, key, kl, nb, dbltoa(d, nb, sizeof nb));
                 break;
             }
-            case cJSON_True: emit(st, key, kl, "true", 4); break;
-            case cJSON_False: emit(st, key, kl, "false", 5); break;
-            case cJSON_NULL: emit(st, key, kl, "null", 4); break;
+            case cJSON_True:
+                emit(st, key, kl, "true", 4);
+                break;
+            case cJSON_False:
+                emit(st, key, kl, "false", 5);
+                break;
+            case cJSON_NULL:
+                emit(st, key, kl, "null", 4);
+                break;
             default: {
                 char *s = cJSON_PrintUnformatted(it);
                 emit(st, key, kl, s, s ? strlen(s) : 0);
@@ -305,10 +318,14 @@ static int hex4(const char *s)
     for (int i = 0; i < 4; i++) {
         char c = s[i];
         v <<= 4;
-        if (c >= '0' && c <= '9') v |= c - '0';
-        else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F') v |= c - 'A' + 10;
-        else return -1;
+        if (c >= '0' && c <= '9')
+            v |= c - '0';
+        else if (c >= 'a' && c <= 'f')
+            v |= c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+            v |= c - 'A' + 10;
+        else
+            return -1;
     }
     return v;
 }
@@ -338,14 +355,30 @@ static long json_unescape(const char *s, size_t n, char *out)
         if (s >= e)
             return -1;
         switch (*s++) {
-        case '"': *o++ = '"'; break;
-        case '\\': *o++ = '\\'; break;
-        case '/': *o++ = '/'; break;
-        case 'b': *o++ = '\b'; break;
-        case 'f': *o++ = '\f'; break;
-        case 'n': *o++ = '\n'; break;
-        case 'r': *o++ = '\r'; break;
-        case 't': *o++ = '\t'; break;
+        case '"':
+            *o++ = '"';
+            break;
+        case '\\':
+            *o++ = '\\';
+            break;
+        case '/':
+            *o++ = '/';
+            break;
+        case 'b':
+            *o++ = '\b';
+            break;
+        case 'f':
+            *o++ = '\f';
+            break;
+        case 'n':
+            *o++ = '\n';
+            break;
+        case 'r':
+            *o++ = '\r';
+            break;
+        case 't':
+            *o++ = '\t';
+            break;
         case 'u': {
             if (e - s < 4)
                 return -1;
@@ -395,8 +428,8 @@ static size_t g_scratch_cap;
 
 /* Get string token text: in place if it has no backslash, else unescaped
  * into the scratch area (valid until the next line). */
-static inline int jsmn_str(const char *p, const jsmntok_t *t, char **sp,
-                           const char **out, size_t *ol)
+static inline int jsmn_str(const char *p, const jsmntok_t *t, char **sp, const char **out,
+                           size_t *ol)
 {
     const char *s = p + t->start;
     size_t n = (size_t)(t->end - t->start);
@@ -494,11 +527,27 @@ static void run_split(const char *buf, size_t len, stats_t *st)
 static int selftest(void)
 {
     static const char *cases[] = {
-        "plain", "a\\\"b", "C:\\\\Windows\\\\x", "\\/", "\\b\\f\\n\\r\\t",
-        "\\u0041", "\\u00e9\\u00E9", "\\u20ac", "\\ud83d\\ude00x", "\\uD834\\uDD1E",
-        "x\\u0000y", "\\u07ff\\u0800\\uffff", "\\udbff\\udfff",
+        "plain",
+        "a\\\"b",
+        "C:\\\\Windows\\\\x",
+        "\\/",
+        "\\b\\f\\n\\r\\t",
+        "\\u0041",
+        "\\u00e9\\u00E9",
+        "\\u20ac",
+        "\\ud83d\\ude00x",
+        "\\uD834\\uDD1E",
+        "x\\u0000y",
+        "\\u07ff\\u0800\\uffff",
+        "\\udbff\\udfff",
         /* must be rejected */
-        "\\ud83d", "\\ud83dx", "\\udc00", "\\ud83d\\u0041", "\\x", "\\u12", "\\u12g4",
+        "\\ud83d",
+        "\\ud83dx",
+        "\\udc00",
+        "\\ud83d\\u0041",
+        "\\x",
+        "\\u12",
+        "\\u12g4",
     };
     int fails = 0;
     char out[256], doc[300];
@@ -533,14 +582,27 @@ static int selftest(void)
             long cp;
             do {
                 int pick = rand() % 4;
-                cp = pick == 0 ? rand() % 0x80 : pick == 1 ? rand() % 0x800
-                   : pick == 2 ? rand() % 0x10000 : 0x10000 + rand() % 0x100000;
+                cp = pick == 0   ? rand() % 0x80
+                     : pick == 1 ? rand() % 0x800
+                     : pick == 2 ? rand() % 0x10000
+                                 : 0x10000 + rand() % 0x100000;
             } while ((cp >= 0xD800 && cp <= 0xDFFF) || cp == 0);
             /* utf-8 encode */
-            if (cp < 0x80) u[ul++] = (char)cp;
-            else if (cp < 0x800) { u[ul++] = (char)(0xC0 | (cp >> 6)); u[ul++] = (char)(0x80 | (cp & 0x3F)); }
-            else if (cp < 0x10000) { u[ul++] = (char)(0xE0 | (cp >> 12)); u[ul++] = (char)(0x80 | ((cp >> 6) & 0x3F)); u[ul++] = (char)(0x80 | (cp & 0x3F)); }
-            else { u[ul++] = (char)(0xF0 | (cp >> 18)); u[ul++] = (char)(0x80 | ((cp >> 12) & 0x3F)); u[ul++] = (char)(0x80 | ((cp >> 6) & 0x3F)); u[ul++] = (char)(0x80 | (cp & 0x3F)); }
+            if (cp < 0x80)
+                u[ul++] = (char)cp;
+            else if (cp < 0x800) {
+                u[ul++] = (char)(0xC0 | (cp >> 6));
+                u[ul++] = (char)(0x80 | (cp & 0x3F));
+            } else if (cp < 0x10000) {
+                u[ul++] = (char)(0xE0 | (cp >> 12));
+                u[ul++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+                u[ul++] = (char)(0x80 | (cp & 0x3F));
+            } else {
+                u[ul++] = (char)(0xF0 | (cp >> 18));
+                u[ul++] = (char)(0x80 | ((cp >> 12) & 0x3F));
+                u[ul++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+                u[ul++] = (char)(0x80 | (cp & 0x3F));
+            }
         }
         s = json_stringn(u, ul);
         char *enc = json_dumps(s, JSON_ENCODE_ANY | JSON_ENSURE_ASCII);
@@ -553,7 +615,8 @@ static int selftest(void)
         free(enc);
         json_decref(s);
     }
-    printf("unescaper self-test: %s\n", fails ? "FAILED" : "ok (20 fixed cases + 20000 random round trips vs jansson)");
+    printf("unescaper self-test: %s\n",
+           fails ? "FAILED" : "ok (20 fixed cases + 20000 random round trips vs jansson)");
     return fails;
 }
 
@@ -616,23 +679,29 @@ int main(int argc, char **argv)
     g_scratch_cap = maxline + 1;
     g_scratch = malloc(g_scratch_cap);
 
-    printf("file: %s\n%zu bytes, %zu non-empty lines, longest %zu bytes\n\n", path, len,
-           nlines, maxline);
+    printf("file: %s\n%zu bytes, %zu non-empty lines, longest %zu bytes\n\n", path, len, nlines,
+           maxline);
 
     int rc = selftest() ? 1 : 0;
 
     /* untimed verification pass */
     g_verify = 1;
     stats_t ref = {0};
-    printf("\nverification (untimed):\n%-18s %8s %5s %9s %10s %11s %18s\n", "library", "ok",
-           "bad", "pairs", "key bytes", "value bytes", "pair-hash");
+    printf("\nverification (untimed):\n%-18s %8s %5s %9s %10s %11s %18s\n", "library", "ok", "bad",
+           "pairs", "key bytes", "value bytes", "pair-hash");
     for (size_t l = 0; l < NLIBS - 1; l++) {
         stats_t st = {0};
         libs[l].fn(buf, len, &st);
         printf("%-18s %8" PRIu64 " %5" PRIu64 " %9" PRIu64 " %10" PRIu64 " %11" PRIu64
                " %018" PRIx64 "%s\n",
                libs[l].name, st.lines_ok, st.lines_bad, st.pairs, st.key_bytes, st.val_bytes,
-               st.hash, l == 0 ? "" : (st.lines_ok == ref.lines_ok && st.pairs == ref.pairs && st.key_bytes == ref.key_bytes && st.val_bytes == ref.val_bytes && st.hash == ref.hash) ? "  = jansson" : "  DIFFERS");
+               st.hash,
+               l == 0 ? ""
+               : (st.lines_ok == ref.lines_ok && st.pairs == ref.pairs &&
+                  st.key_bytes == ref.key_bytes && st.val_bytes == ref.val_bytes &&
+                  st.hash == ref.hash)
+                   ? "  = jansson"
+                   : "  DIFFERS");
         if (l == 0)
             ref = st;
         else if (st.hash != ref.hash || st.lines_ok != ref.lines_ok)
