@@ -15,6 +15,11 @@ static const char *const field_names[] = {
     DH_FIELD_LIST(DH_X)
 #undef DH_X
 };
+static const unsigned char field_lens[] = {
+#define DH_X(id, name) sizeof(name) - 1,
+    DH_FIELD_LIST(DH_X)
+#undef DH_X
+};
 
 dh_kind dh_event_kind(const dh_event *ev)
 {
@@ -115,11 +120,14 @@ const char *dh_field_name(dh_field id)
 
 int dh_field_from_name(const char *name, size_t len)
 {
-    /* 54 names, called once per distinct template name (results are cached by the
-     * decoder), so a linear scan with a length check is enough. */
+    /* 54 names. The EVTX decoder caches the answer per template name; the JSON and XML
+     * readers ask once per member, so the lengths are compile-time constants and the
+     * first byte is checked before memcmp. */
+    if (len == 0)
+        return -1;
     for (int i = 0; i < DH_FIELD_COUNT; i++) {
         const char *f = field_names[i];
-        if (strlen(f) == len && memcmp(f, name, len) == 0)
+        if (field_lens[i] == len && f[0] == name[0] && memcmp(f, name, len) == 0)
             return i;
     }
     return -1;

@@ -512,8 +512,15 @@ static int stream_next(scan *s, scan_task *t)
         t->buf = take_carry(st, n);
         t->buflen = n;
         t->len = n;
-        for (size_t k = 0; t->buf && k < n; k++)
-            st->line += t->buf[k] == '\n';
+        if (t->buf) {
+            const char *q = t->buf, *end = t->buf + n;
+            uint64_t lines = 0;
+            while ((q = memchr(q, '\n', (size_t)(end - q))) != NULL) {
+                lines++;
+                q++;
+            }
+            st->line += lines;
+        }
         st->offset += n;
         return t->buf != NULL;
     }

@@ -207,8 +207,10 @@ static const char *const skip_keys[] = {
 
 static int is_skip(const char *k, size_t n)
 {
+    if (n == 0)
+        return 0;
     for (size_t i = 0; i < sizeof skip_keys / sizeof skip_keys[0]; i++)
-        if (strlen(skip_keys[i]) == n && !memcmp(skip_keys[i], k, n))
+        if (skip_keys[i][0] == k[0] && strlen(skip_keys[i]) == n && !memcmp(skip_keys[i], k, n))
             return 1;
     return 0;
 }
@@ -231,7 +233,8 @@ static dh_str canonical_channel(dh_str c)
 static int key_is(const char *js, const jsmntok_t *t, const char *k)
 {
     size_t n = (size_t)(t->end - t->start);
-    return strlen(k) == n && !memcmp(js + t->start, k, n);
+    /* the first byte settles most compares before strlen (this runs per member) */
+    return n > 0 && js[t->start] == k[0] && strlen(k) == n && !memcmp(js + t->start, k, n);
 }
 
 /* The time of an NXLog event: a Sysmon UtcTime (UTC, milliseconds) when there is one,

@@ -314,8 +314,13 @@ int dh_map_row_fields(const dh_map_row *row, dh_str name, int8_t out[DH_MAP_MAX_
         if (id >= 0)
             out[n++] = (int8_t)id;
     }
+    if (name.len == 0)
+        return n;
+    /* Called once per data item by the JSON and XML readers: the first byte rules out
+     * most pairs before strlen. */
     for (const dh_map_pair *p = row->pairs; p->src && n < DH_MAP_MAX_TARGETS; p++) {
-        if (strlen(p->src) == name.len && memcmp(p->src, name.ptr, name.len) == 0)
+        if (p->src[0] == name.ptr[0] && strlen(p->src) == name.len &&
+            memcmp(p->src, name.ptr, name.len) == 0)
             out[n++] = (int8_t)p->dst;
     }
     return n;
