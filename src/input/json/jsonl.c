@@ -91,10 +91,12 @@ static int unescape(dh_buf *out, const char *s, size_t n)
 {
     size_t i = 0, run = 0;
     while (i < n) {
-        if (s[i] != '\\') {
-            i++;
-            continue;
+        const char *bs = memchr(s + i, '\\', n - i); /* most strings hold no escape */
+        if (!bs) {
+            i = n;
+            break;
         }
+        i = (size_t)(bs - s);
         if (dh_buf_append(out, s + run, i - run))
             return -1;
         if (i + 1 >= n)
@@ -168,49 +170,50 @@ static int unescape(dh_buf *out, const char *s, size_t n)
 }
 
 /* Envelope and shipper fields that are not event data. */
-static const char *const skip_keys[] = {
-    "@timestamp",
-    "@version",
-    "EventTime",
-    "EventReceivedTime",
-    "Hostname",
-    "host",
-    "port",
-    "tags",
-    "Channel",
-    "SourceName",
-    "EventID",
-    "RecordNumber",
-    "Keywords",
-    "SeverityValue",
-    "Severity",
-    "EventType",
-    "Opcode",
-    "OpcodeValue",
-    "Task",
-    "Version",
-    "Category",
-    "Message",
-    "SourceModuleName",
-    "SourceModuleType",
-    "ProviderGuid",
-    "ExecutionProcessID",
-    "ThreadID",
-    "AccountType",
-    "AccountName",
-    "Domain",
-    "UserID",
-    "ActivityID",
-    "RelatedActivityID",
-    "ERROR_EVT_UNRESOLVED",
+static const struct {
+    const char *s;
+    size_t n;
+} skip_keys[] = {
+    {"@timestamp", sizeof "@timestamp" - 1},
+    {"@version", sizeof "@version" - 1},
+    {"EventTime", sizeof "EventTime" - 1},
+    {"EventReceivedTime", sizeof "EventReceivedTime" - 1},
+    {"Hostname", sizeof "Hostname" - 1},
+    {"host", sizeof "host" - 1},
+    {"port", sizeof "port" - 1},
+    {"tags", sizeof "tags" - 1},
+    {"Channel", sizeof "Channel" - 1},
+    {"SourceName", sizeof "SourceName" - 1},
+    {"EventID", sizeof "EventID" - 1},
+    {"RecordNumber", sizeof "RecordNumber" - 1},
+    {"Keywords", sizeof "Keywords" - 1},
+    {"SeverityValue", sizeof "SeverityValue" - 1},
+    {"Severity", sizeof "Severity" - 1},
+    {"EventType", sizeof "EventType" - 1},
+    {"Opcode", sizeof "Opcode" - 1},
+    {"OpcodeValue", sizeof "OpcodeValue" - 1},
+    {"Task", sizeof "Task" - 1},
+    {"Version", sizeof "Version" - 1},
+    {"Category", sizeof "Category" - 1},
+    {"Message", sizeof "Message" - 1},
+    {"SourceModuleName", sizeof "SourceModuleName" - 1},
+    {"SourceModuleType", sizeof "SourceModuleType" - 1},
+    {"ProviderGuid", sizeof "ProviderGuid" - 1},
+    {"ExecutionProcessID", sizeof "ExecutionProcessID" - 1},
+    {"ThreadID", sizeof "ThreadID" - 1},
+    {"AccountType", sizeof "AccountType" - 1},
+    {"AccountName", sizeof "AccountName" - 1},
+    {"Domain", sizeof "Domain" - 1},
+    {"UserID", sizeof "UserID" - 1},
+    {"ActivityID", sizeof "ActivityID" - 1},
+    {"RelatedActivityID", sizeof "RelatedActivityID" - 1},
+    {"ERROR_EVT_UNRESOLVED", sizeof "ERROR_EVT_UNRESOLVED" - 1},
 };
 
 static int is_skip(const char *k, size_t n)
 {
-    if (n == 0)
-        return 0;
     for (size_t i = 0; i < sizeof skip_keys / sizeof skip_keys[0]; i++)
-        if (skip_keys[i][0] == k[0] && strlen(skip_keys[i]) == n && !memcmp(skip_keys[i], k, n))
+        if (skip_keys[i].n == n && !memcmp(skip_keys[i].s, k, n))
             return 1;
     return 0;
 }
@@ -230,12 +233,12 @@ static dh_str canonical_channel(dh_str c)
     return c;
 }
 
-static int key_is(const char *js, const jsmntok_t *t, const char *k)
+static inline int key_eq(const char *js, const jsmntok_t *t, const char *k, size_t kn)
 {
-    size_t n = (size_t)(t->end - t->start);
-    /* the first byte settles most compares before strlen (this runs per member) */
-    return n > 0 && js[t->start] == k[0] && strlen(k) == n && !memcmp(js + t->start, k, n);
+    return (size_t)(t->end - t->start) == kn && !memcmp(js + t->start, k, kn);
 }
+/* Per member, against a literal: the length is a constant, so the compare is inlined. */
+#define key_is(js, t, lit) key_eq((js), (t), "" lit "", sizeof(lit) - 1)
 
 /* The time of an NXLog event: a Sysmon UtcTime (UTC, milliseconds) when there is one,
  * else EventTime (the collector's local time, seconds) moved to UTC by the offset between
@@ -428,8 +431,9 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
 static int member(const jsmntok_t *tok, int nt, const char *js, int o, const char *name)
 {
     int i = o + 1, remaining = tok[o].size;
+    size_t nn = strlen(name);
     while (remaining-- > 0 && i + 1 < nt) {
-        if (tok[i].type == JSMN_STRING && key_is(js, &tok[i], name))
+        if (tok[i].type == JSMN_STRING && key_eq(js, &tok[i], name, nn))
             return i + 1;
         i = skip_subtree(tok, nt, i + 1);
     }
@@ -562,7 +566,7 @@ static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_eve
                                             "DeviceLogonEvents",    "DeviceImageLoadEvents",
                                             "DeviceRegistryEvents", "DeviceEvents"};
         for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
-            if (key_is(js, &r->tok[tbl], known[k]))
+            if (key_eq(js, &r->tok[tbl], known[k], strlen(known[k])))
                 tname = known[k];
     }
     const char *why = decode_object(r, js, nt, 0, shape, tname, ev);
