@@ -66,6 +66,7 @@ typedef struct scan_task {
     size_t buflen;
     const char *name; /* display name ("archive!member"); NULL: the file's path */
     uint64_t line;    /* T_BATCH: number of the first line */
+    int json_array;   /* T_BATCH: elements of a JSON array, not lines */
 } scan_task;
 
 typedef struct scan_result {
@@ -387,7 +388,8 @@ static int next_member(scan *s, scan_task *t, int *made)
             return 0;
         }
         dh_format f = dh_sniff((const uint8_t *)st->carry, st->carry_len);
-        if (f != DH_FORMAT_JSONL && f != DH_FORMAT_EVTX && f != DH_FORMAT_XML)
+        if (f != DH_FORMAT_JSONL && f != DH_FORMAT_JSON_ARRAY && f != DH_FORMAT_EVTX &&
+            f != DH_FORMAT_XML)
             continue; /* other members (a README, a pcap, a nested archive) */
         st->member_fmt = f;
         st->member_open = 1;
@@ -490,7 +492,21 @@ static int stream_next(scan *s, scan_task *t)
             continue;
         }
         size_t n = st->carry_len;
-        if (!st->eof) {
+        if (fmt == DH_FORMAT_JSON_ARRAY) {
+            /* whole elements; an element larger than the cap is cut there */
+            if (!st->eof) {
+                size_t cut = jsonl_array_cut(st->carry, st->carry_len, st->offset == 0);
+                if (cut)
+                    n = cut;
+                else if (st->carry_len < MAX_LINE_BYTES) {
+                    if (stream_fill(st, st->carry_len * 2 < MAX_LINE_BYTES ? st->carry_len * 2
+                                                                           : MAX_LINE_BYTES))
+                        return 0;
+                    continue;
+                }
+            }
+            t->json_array = 1;
+        } else if (!st->eof) {
             const char *nl = NULL;
             for (size_t k = st->carry_len; k-- > 0;)
                 if (st->carry[k] == '\n') {
@@ -553,7 +569,7 @@ static int stream_open(scan *s, size_t file, int fd, dh_format f, scan_task *t)
         }
     } else {
         st->fd = fd;
-        st->plain_fmt = f == DH_FORMAT_XML ? DH_FORMAT_XML : DH_FORMAT_JSONL;
+        st->plain_fmt = f == DH_FORMAT_XML || f == DH_FORMAT_JSON_ARRAY ? f : DH_FORMAT_JSONL;
     }
     st->active = 1;
     return 0;
@@ -597,7 +613,7 @@ static int stdin_open(scan *s, size_t file, scan_task *t)
             st->ar = NULL;
             return 1;
         }
-    } else if (f == DH_FORMAT_JSONL || f == DH_FORMAT_XML) {
+    } else if (f == DH_FORMAT_JSONL || f == DH_FORMAT_JSON_ARRAY || f == DH_FORMAT_XML) {
         st->plain_fmt = f;
     } else if (f == DH_FORMAT_EVTX && st->carry_len >= EVTX_FILE_HEADER_SIZE) {
         st->plain_fmt = DH_FORMAT_EVTX;
@@ -707,7 +723,8 @@ static int next_task(void *ctx, void *task)
             s->cur++;
             return 1;
         }
-        if (f == DH_FORMAT_JSONL || f == DH_FORMAT_ARCHIVE || f == DH_FORMAT_XML) {
+        if (f == DH_FORMAT_JSONL || f == DH_FORMAT_JSON_ARRAY || f == DH_FORMAT_ARCHIVE ||
+            f == DH_FORMAT_XML) {
             int r = stream_open(s, s->cur, fd, f, t);
             if (r < 0)
                 return 0;
@@ -1007,9 +1024,15 @@ static void work(void *ctx, void *wctx, void *task, void *result)
             return;
         }
         w->res = res;
-        res->st = jsonl_decode(w->jr, t->buf, t->buflen, t->name ? t->name : s->files.v[t->file],
-                               t->line, t->off, (jsonl_event_fn)unit_event, w, line_error, w,
-                               &res->cr.records, &res->cr.records_bad);
+        const char *fname = t->name ? t->name : s->files.v[t->file];
+        if (t->json_array)
+            res->st = jsonl_decode_array(w->jr, t->buf, t->buflen, t->off == 0, fname, t->line,
+                                         t->off, (jsonl_event_fn)unit_event, w, line_error, w,
+                                         &res->cr.records, &res->cr.records_bad);
+        else
+            res->st = jsonl_decode(w->jr, t->buf, t->buflen, fname, t->line, t->off,
+                                   (jsonl_event_fn)unit_event, w, line_error, w, &res->cr.records,
+                                   &res->cr.records_bad);
         if (res->cr.records_bad)
             res->cr.damaged = 1;
         return;

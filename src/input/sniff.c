@@ -37,6 +37,14 @@ dh_format dh_sniff(const uint8_t *p, size_t n)
         i++;
     if (i < n && p[i] == '{')
         return DH_FORMAT_JSONL;
+    if (i < n && p[i] == '[') {
+        /* a JSON array: of objects, or empty */
+        size_t k = i + 1;
+        while (k < n && (p[k] == ' ' || p[k] == '\t' || p[k] == '\r' || p[k] == '\n'))
+            k++;
+        if (k < n && (p[k] == '{' || p[k] == ']'))
+            return DH_FORMAT_JSON_ARRAY;
+    }
     if (i < n && p[i] == '<') {
         /* Windows event XML: an <Event> element near the start (after a declaration or a
          * wrapper such as <Events>). */
@@ -53,6 +61,8 @@ const char *dh_format_name(dh_format f)
 {
     if (f == DH_FORMAT_JSONL)
         return "jsonl";
+    if (f == DH_FORMAT_JSON_ARRAY)
+        return "json-array";
     if (f == DH_FORMAT_XML)
         return "xml";
     for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)

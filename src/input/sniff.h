@@ -10,6 +10,7 @@ typedef enum dh_format {
     DH_FORMAT_EVTX,       /* "ElfFile\0" file header, then chunks */
     DH_FORMAT_EVTX_CHUNK, /* bare chunks ("ElfChnk\0"), e.g. carved from memory or disk */
     DH_FORMAT_JSONL,      /* one JSON object per line */
+    DH_FORMAT_JSON_ARRAY, /* a JSON array of objects */
     DH_FORMAT_XML,        /* Windows event XML: <Event> elements */
     DH_FORMAT_ARCHIVE,    /* zip, 7z, tar, gzip, bzip2, xz, zstd: read with libarchive */
 } dh_format;

@@ -1,5 +1,6 @@
-/* libFuzzer target for the JSON-lines reader (NXLog Windows events, Defender rows, Event
- * Hubs batches): every line of the input is decoded and normalized. */
+/* libFuzzer target for the JSON readers (NXLog Windows events, Defender rows, Event Hubs
+ * batches): every line of the input is decoded and normalized; then the input is read as a
+ * JSON array, cut into batches the way the scanner cuts a stream. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,5 +26,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t events = 0, bad = 0;
     jsonl_decode(r, (const char *)data, size, "fuzz", 1, 0, on_event, &items, NULL, NULL, &events,
                  &bad);
+    const char *p = (const char *)data;
+    size_t left = size, off = 0;
+    while (left) {
+        size_t n = jsonl_array_cut(p, left, off == 0);
+        if (n == 0 || n > left)
+            n = left; /* as the scanner does at the end of the input */
+        jsonl_decode_array(r, p, n, off == 0, "fuzz", 1, off, on_event, &items, NULL, NULL, &events,
+                           &bad);
+        p += n;
+        left -= n;
+        off += n;
+    }
     return 0;
 }

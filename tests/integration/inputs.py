@@ -83,6 +83,26 @@ def main():
         r = subprocess.run([a.dcomhunt, "dump", bad], capture_output=True, text=True)
         check(r.returncode == 3 and len(r.stdout.splitlines()) == 2 and "line 2" in r.stderr,
               "a malformed line is reported with its line and skipped: rc %d, %s" % (r.returncode, r.stderr))
+        # JSON arrays: pretty-printed, a malformed element in the middle (line 7), an
+        # element cut short at the end; the good elements are read, the bad ones named.
+        rows = jl.splitlines()
+        arr = os.path.join(d, "rows.json")
+        with open(arr, "w") as f:
+            f.write("\ufeff[\n  " + rows[0] + ",\n\n\n\n\n  {\"EventID\": oops},\n  " + rows[1] +
+                    ",\n  " + rows[2][:40] + "\n")
+        r = subprocess.run([a.dcomhunt, "dump", "--fields", arr], capture_output=True, text=True)
+        got = [json.loads(l) for l in r.stdout.splitlines()]
+        check(r.returncode == 3 and [e["record_id"] for e in got] == [7, 8] and
+              "line 7" in r.stderr and "not complete" in r.stderr,
+              "JSON array with bad elements: rc %d, %s, %s" % (r.returncode, [e["record_id"] for e in got], r.stderr))
+        with open(arr, "w") as f:
+            f.write("[" + ",".join(rows) + "]")
+        arrtar = os.path.join(d, "rows.tar")
+        with tarfile.open(arrtar, "w") as t:
+            t.add(arr, arcname="rows.json")
+        for path in (arr, arrtar):
+            got = events(a.dcomhunt, ["--fields", path])
+            check(strip(got) == strip(js), "JSON array %s differs from the JSON lines" % path)
     for m in fails:
         print("FAIL:", m)
     print("%d passed, %d failed" % (checks - len(fails), len(fails)))

@@ -615,3 +615,137 @@ dh_status jsonl_decode(jsonl_reader *r, const char *buf, size_t len, const char 
     }
     return DH_OK;
 }
+
+/* ---- JSON arrays ----------------------------------------------------------------------
+ * Elements are found by a scan that tracks only nesting and strings; each element is
+ * then parsed alone, exactly as a line would be. */
+
+enum { ARR_NONE, ARR_ELEMENT, ARR_END };
+
+/* The element at or after *pos: [*s, *e). ARR_NONE when no complete element is left,
+ * ARR_END at the closing bracket. */
+static int array_next(const char *b, size_t n, size_t *pos, size_t *s, size_t *e)
+{
+    size_t i = *pos;
+    while (i < n && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n' || b[i] == ','))
+        i++;
+    *pos = i;
+    if (i >= n)
+        return ARR_NONE;
+    if (b[i] == ']') {
+        *pos = i + 1;
+        return ARR_END;
+    }
+    size_t start = i;
+    unsigned depth = 0;
+    for (; i < n; i++) {
+        char c = b[i];
+        if (c == '"') {
+            for (i++; i < n && b[i] != '"'; i++)
+                if (b[i] == '\\')
+                    i++;
+            if (i >= n)
+                return ARR_NONE;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if (c == '}' || c == ']' || (c == ',' && depth == 0)) {
+            if (depth == 0) { /* the end of a scalar element (or a stray bracket) */
+                *s = start;
+                *e = i > start ? i : i + 1;
+                *pos = *e;
+                return ARR_ELEMENT;
+            }
+            if (c != ',' && --depth == 0) {
+                *s = start;
+                *e = i + 1;
+                *pos = i + 1;
+                return ARR_ELEMENT;
+            }
+        }
+    }
+    return ARR_NONE;
+}
+
+/* Where the elements begin: after a BOM and the opening bracket at the input's start. */
+static size_t array_body(const char *b, size_t n, int at_start)
+{
+    size_t i = 0;
+    if (!at_start)
+        return 0;
+    if (n >= 3 && (unsigned char)b[0] == 0xEF && (unsigned char)b[1] == 0xBB &&
+        (unsigned char)b[2] == 0xBF)
+        i = 3;
+    while (i < n && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n'))
+        i++;
+    return i < n && b[i] == '[' ? i + 1 : i;
+}
+
+size_t jsonl_array_cut(const char *buf, size_t len, int at_start)
+{
+    size_t pos = array_body(buf, len, at_start), cut = 0, s, e;
+    for (;;) {
+        int k = array_next(buf, len, &pos, &s, &e);
+        if (k == ARR_NONE)
+            return cut;
+        if (k == ARR_END)
+            return len; /* what follows the closing bracket goes with it */
+        cut = pos;
+    }
+}
+
+/* Newlines in [b+from, b+to). */
+static uint64_t newlines(const char *b, size_t from, size_t to)
+{
+    uint64_t n = 0;
+    for (const char *q = b + from; (q = memchr(q, '\n', (size_t)(b + to - q))) != NULL; q++)
+        n++;
+    return n;
+}
+
+dh_status jsonl_decode_array(jsonl_reader *r, const char *buf, size_t len, int at_start,
+                             const char *file, uint64_t first_line, uint64_t base_offset,
+                             jsonl_event_fn on_event, void *ectx, jsonl_error_fn on_error,
+                             void *errctx, uint64_t *events, uint64_t *bad)
+{
+    size_t pos = array_body(buf, len, at_start), s = 0, e = 0, counted = 0;
+    uint64_t line = first_line; /* the line of buf[counted] */
+    for (;;) {
+        int k = array_next(buf, len, &pos, &s, &e);
+        const char *why = NULL;
+        size_t at = s;
+        if (k == ARR_END) {
+            at = pos;
+            while (at < len &&
+                   (buf[at] == ' ' || buf[at] == '\t' || buf[at] == '\r' || buf[at] == '\n'))
+                at++;
+            if (at == len)
+                return DH_OK;
+            why = "data after the end of the array";
+        } else if (k == ARR_NONE) {
+            if (pos == len)
+                return DH_OK;
+            at = pos; /* an element cut short (the input ends, or it is too large) */
+            why = "array element not complete";
+        }
+        line += newlines(buf, counted, at);
+        counted = at;
+        if (k == ARR_ELEMENT) {
+            dh_event ev;
+            memset(&ev, 0, sizeof ev);
+            ev.file = file;
+            ev.chunk = -1;
+            ev.offset = base_offset + s;
+            dh_status stop = DH_OK;
+            why = decode_line(r, buf + s, e - s, &ev, on_event, ectx, events, &stop);
+            if (stop)
+                return stop;
+        }
+        if (why) {
+            (*bad)++;
+            if (on_error)
+                on_error(errctx, line, base_offset + at, why);
+        }
+        if (k != ARR_ELEMENT)
+            return DH_OK;
+    }
+}

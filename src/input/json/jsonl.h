@@ -23,4 +23,16 @@ dh_status jsonl_decode(jsonl_reader *r, const char *buf, size_t len, const char 
                        void *ectx, jsonl_error_fn on_error, void *errctx, uint64_t *events,
                        uint64_t *bad);
 
+/* JSON arrays of events ("[{...},{...}]", one line or pretty-printed). A stream is cut
+ * into batches of whole elements: `jsonl_array_cut` returns how many leading bytes of
+ * [buf, buf+len) hold complete elements (0: none yet). `at_start` says the bytes begin
+ * the input (a BOM and the opening bracket come first). */
+size_t jsonl_array_cut(const char *buf, size_t len, int at_start);
+/* Decodes the elements of a batch cut as above; errors are reported with the line of
+ * the element's first byte. Same results as jsonl_decode. */
+dh_status jsonl_decode_array(jsonl_reader *r, const char *buf, size_t len, int at_start,
+                             const char *file, uint64_t first_line, uint64_t base_offset,
+                             jsonl_event_fn on_event, void *ectx, jsonl_error_fn on_error,
+                             void *errctx, uint64_t *events, uint64_t *bad);
+
 #endif
