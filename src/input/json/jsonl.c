@@ -641,11 +641,20 @@ static int array_next(const char *b, size_t n, size_t *pos, size_t *s, size_t *e
     for (; i < n; i++) {
         char c = b[i];
         if (c == '"') {
-            for (i++; i < n && b[i] != '"'; i++)
-                if (b[i] == '\\')
-                    i++;
-            if (i >= n)
-                return ARR_NONE;
+            /* to the closing quote: one preceded by an even run of backslashes (memchr,
+             * since most of an event's bytes are inside strings) */
+            size_t open = i;
+            for (;;) {
+                const char *q = memchr(b + i + 1, '"', n - i - 1);
+                if (!q)
+                    return ARR_NONE;
+                i = (size_t)(q - b);
+                size_t k = i;
+                while (k > open + 1 && b[k - 1] == '\\')
+                    k--;
+                if (((i - k) & 1) == 0)
+                    break;
+            }
         } else if (c == '{' || c == '[') {
             depth++;
         } else if (c == '}' || c == ']' || (c == ',' && depth == 0)) {
