@@ -29,6 +29,14 @@ rm -rf "$out" && mkdir -p "$out"
 unzip -q -o "$ZIP" -d "$out"
 json=$(find "$out" -name '*.json' | head -1)
 [[ -n $json ]] || { echo "otrf.sh: no .json member in $ZIP" >&2; exit 1; }
+# the same events as an indented JSON array (objects kept as written, key order included)
+arr=$out/array.json
+python3 - "$json" "$arr" <<'PY'
+import json, sys
+with open(sys.argv[1]) as f, open(sys.argv[2], "w") as o:
+    rows = [l.strip() for l in f if l.strip()]
+    o.write("[\n  " + ",\n  ".join(rows) + "\n]\n")
+PY
 sync
 bytes=$(stat -c %s "$json")
 events=$(wc -l <"$json")
@@ -59,6 +67,8 @@ t_hd=$(best "$DCOMHUNT" hunt -j1 --no-progress --jsonl --detections "$json")
 t_hf=$(best "$DCOMHUNT" hunt -j1 --no-progress --jsonl "$json")
 t_hz=$(best "$DCOMHUNT" hunt -j1 --no-progress --jsonl "$ZIP")
 t_h2=$(best "$DCOMHUNT" hunt -j2 --no-progress --jsonl "$json")
+t_a1=$(best "$DCOMHUNT" hunt -j1 --no-progress --jsonl "$arr")
+t_a2=$(best "$DCOMHUNT" hunt -j2 --no-progress --jsonl "$arr")
 found=$("$DCOMHUNT" hunt -j1 --no-progress --jsonl "$json" 2>/dev/null | grep -c '"kind":"lateral_movement"' || true)
 
 echo "OTRF JSON hunt, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores; commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')"
@@ -70,6 +80,8 @@ line "dcomhunt hunt -j1 --detections" "$t_hd"
 line "dcomhunt hunt -j1 (findings)" "$t_hf"
 line "dcomhunt hunt -j1 (findings, from zip)" "$t_hz"
 line "dcomhunt hunt -j2 (findings)" "$t_h2"
+line "dcomhunt hunt -j1 (as a JSON array)" "$t_a1"
+line "dcomhunt hunt -j2 (as a JSON array)" "$t_a2"
 printf 'ratios: hunt findings / jq = %.1fx, hunt findings zipped / jq = %.1fx\n' \
     "$(echo "$t_jq / $t_hf" | bc -l)" "$(echo "$t_jq / $t_hz" | bc -l)"
 printf 'target >= 500 MB/s per core unzipped (findings mode): %s\n' \
