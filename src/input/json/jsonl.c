@@ -579,6 +579,19 @@ static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_eve
     return NULL;
 }
 
+/* One line or array element, buf[s, e): NULL, or why it is not an event. */
+static const char *decode_one(jsonl_reader *r, const char *buf, size_t s, size_t e,
+                              const char *file, uint64_t base_offset, jsonl_event_fn on_event,
+                              void *ectx, uint64_t *events, dh_status *stop)
+{
+    dh_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.file = file;
+    ev.chunk = -1;
+    ev.offset = base_offset + s;
+    return decode_line(r, buf + s, e - s, &ev, on_event, ectx, events, stop);
+}
+
 dh_status jsonl_decode(jsonl_reader *r, const char *buf, size_t len, const char *file,
                        uint64_t first_line, uint64_t base_offset, jsonl_event_fn on_event,
                        void *ectx, jsonl_error_fn on_error, void *errctx, uint64_t *events,
@@ -595,13 +608,9 @@ dh_status jsonl_decode(jsonl_reader *r, const char *buf, size_t len, const char 
         while (e > s && (buf[e - 1] == ' ' || buf[e - 1] == '\t' || buf[e - 1] == '\r'))
             e--;
         if (e > s) {
-            dh_event ev;
-            memset(&ev, 0, sizeof ev);
-            ev.file = file;
-            ev.chunk = -1;
-            ev.offset = base_offset + s;
             dh_status stop = DH_OK;
-            const char *why = decode_line(r, buf + s, e - s, &ev, on_event, ectx, events, &stop);
+            const char *why =
+                decode_one(r, buf, s, e, file, base_offset, on_event, ectx, events, &stop);
             if (stop)
                 return stop;
             if (why) {
@@ -739,13 +748,8 @@ dh_status jsonl_decode_array(jsonl_reader *r, const char *buf, size_t len, int a
         line += newlines(buf, counted, at);
         counted = at;
         if (k == ARR_ELEMENT) {
-            dh_event ev;
-            memset(&ev, 0, sizeof ev);
-            ev.file = file;
-            ev.chunk = -1;
-            ev.offset = base_offset + s;
             dh_status stop = DH_OK;
-            why = decode_line(r, buf + s, e - s, &ev, on_event, ectx, events, &stop);
+            why = decode_one(r, buf, s, e, file, base_offset, on_event, ectx, events, &stop);
             if (stop)
                 return stop;
         }
