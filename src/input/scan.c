@@ -407,6 +407,20 @@ static int next_member(scan *s, scan_task *t, int *made)
     }
 }
 
+/* How many leading bytes of a text stream's buffer hold whole events; 0: none yet.
+ * `offset` is the buffer's offset in its file or member. */
+static size_t text_cut(int fmt, const char *buf, size_t len, uint64_t offset)
+{
+    if (fmt == DH_FORMAT_XML)
+        return evxml_cut(buf, len);
+    if (fmt == DH_FORMAT_JSON_ARRAY)
+        return jsonl_array_cut(buf, len, offset == 0);
+    for (size_t k = len; k-- > 0;) /* JSON lines: through the last newline */
+        if (buf[k] == '\n')
+            return k + 1;
+    return 0;
+}
+
 /* The next task of the current stream; 0 when the stream is done. */
 static int stream_next(scan *s, scan_task *t)
 {
@@ -443,40 +457,8 @@ static int stream_next(scan *s, scan_task *t)
             st->offset += n;
             return t->buf != NULL;
         }
-        if (fmt == DH_FORMAT_XML) {
-            if (stream_fill(st, BATCH_BYTES)) {
-                task_error(t, st->file, T_FILE_ERROR, DH_ERR_IO, "read failed");
-                t->name = st->name;
-                st->member_open = 0;
-                st->eof = 1;
-                st->carry_len = 0;
-                return 1;
-            }
-            if (!st->carry_len) {
-                st->member_open = 0;
-                if (!st->ar)
-                    return 0;
-                continue;
-            }
-            size_t n = st->eof ? st->carry_len : evxml_cut(st->carry, st->carry_len);
-            if (!n) {
-                if (st->carry_len < MAX_LINE_BYTES) {
-                    if (stream_fill(st, st->carry_len * 2 < MAX_LINE_BYTES ? st->carry_len * 2
-                                                                           : MAX_LINE_BYTES))
-                        return 0;
-                    continue;
-                }
-                n = st->carry_len; /* an event larger than the cap: reported by the parser */
-            }
-            t->kind = T_XML;
-            t->off = st->offset;
-            t->buf = take_carry(st, n);
-            t->buflen = n;
-            t->len = n;
-            st->offset += n;
-            return t->buf != NULL;
-        }
-        /* JSON lines: a batch of whole lines; a line longer than the cap is cut there. */
+        /* Text: a batch of whole events (XML elements, JSON lines or array elements); one
+         * larger than the cap is cut there and reported by the parser. */
         if (stream_fill(st, BATCH_BYTES)) {
             task_error(t, st->file, T_FILE_ERROR, DH_ERR_IO, "read failed");
             t->name = st->name;
@@ -491,44 +473,24 @@ static int stream_next(scan *s, scan_task *t)
                 return 0;
             continue;
         }
-        size_t n = st->carry_len;
-        if (fmt == DH_FORMAT_JSON_ARRAY) {
-            /* whole elements; an element larger than the cap is cut there */
-            if (!st->eof) {
-                size_t cut = jsonl_array_cut(st->carry, st->carry_len, st->offset == 0);
-                if (cut)
-                    n = cut;
-                else if (st->carry_len < MAX_LINE_BYTES) {
-                    if (stream_fill(st, st->carry_len * 2 < MAX_LINE_BYTES ? st->carry_len * 2
-                                                                           : MAX_LINE_BYTES))
-                        return 0;
-                    continue;
-                }
-            }
-            t->json_array = 1;
-        } else if (!st->eof) {
-            const char *nl = NULL;
-            for (size_t k = st->carry_len; k-- > 0;)
-                if (st->carry[k] == '\n') {
-                    nl = st->carry + k;
-                    break;
-                }
-            if (nl)
-                n = (size_t)(nl - st->carry) + 1;
-            else if (st->carry_len < MAX_LINE_BYTES) {
+        size_t n = st->eof ? st->carry_len : text_cut(fmt, st->carry, st->carry_len, st->offset);
+        if (!n) {
+            if (st->carry_len < MAX_LINE_BYTES) {
                 if (stream_fill(st, st->carry_len * 2 < MAX_LINE_BYTES ? st->carry_len * 2
                                                                        : MAX_LINE_BYTES))
                     return 0;
                 continue;
             }
+            n = st->carry_len;
         }
-        t->kind = T_BATCH;
+        t->kind = fmt == DH_FORMAT_XML ? T_XML : T_BATCH;
+        t->json_array = fmt == DH_FORMAT_JSON_ARRAY;
         t->line = st->line;
         t->off = st->offset;
         t->buf = take_carry(st, n);
         t->buflen = n;
         t->len = n;
-        if (t->buf) {
+        if (t->buf && fmt != DH_FORMAT_XML) {
             const char *q = t->buf, *end = t->buf + n;
             uint64_t lines = 0;
             while ((q = memchr(q, '\n', (size_t)(end - q))) != NULL) {
