@@ -14,13 +14,8 @@ LARGE_MB=${LARGE_MB:-1100}
 mkdir -p "$out"
 [[ -x /usr/bin/time ]] || { echo "memory.sh: /usr/bin/time not found (apt-get install time)" >&2; exit 1; }
 
-if [[ -z ${DCOMHUNT:-} ]]; then
-    bdir=$root/build-release
-    [[ -f $bdir/CMakeCache.txt ]] ||
-        cmake -S "$root" -B "$bdir" -DCMAKE_BUILD_TYPE=Release -DDH_TESTS=OFF >/dev/null
-    cmake --build "$bdir" -j2 --target dcomhunt-cli >/dev/null
-    DCOMHUNT=$bdir/dcomhunt
-fi
+# shellcheck source=bench/binary.sh
+source "$here/binary.sh"
 
 small=$out/mem${SMALL_MB}.evtx
 large=$out/mem${LARGE_MB}.evtx

@@ -17,13 +17,8 @@ for tool in jq unzip bc; do
 done
 [[ -s $ZIP ]] || { echo "otrf.sh: no capture at $ZIP" >&2; exit 1; }
 
-if [[ -z ${DCOMHUNT:-} ]]; then
-    bdir=$root/build-release
-    [[ -f $bdir/CMakeCache.txt ]] ||
-        cmake -S "$root" -B "$bdir" -DCMAKE_BUILD_TYPE=Release -DDH_TESTS=OFF >/dev/null
-    cmake --build "$bdir" -j2 --target dcomhunt-cli >/dev/null
-    DCOMHUNT=$bdir/dcomhunt
-fi
+# shellcheck source=bench/binary.sh
+source "$here/binary.sh"
 
 rm -rf "$out" && mkdir -p "$out"
 unzip -q -o "$ZIP" -d "$out"

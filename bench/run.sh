@@ -29,15 +29,8 @@ for tool in evtxexport evtx_dump.py python3 bc; do
 done
 
 # --- the binary -------------------------------------------------------------------------
-if [[ -z ${DCOMHUNT:-} ]]; then
-    bdir=$root/build-release
-    if [[ ! -f $bdir/CMakeCache.txt ]]; then
-        cmake -S "$root" -B "$bdir" -DCMAKE_BUILD_TYPE=Release -DDH_TESTS=OFF >/dev/null
-    fi
-    cmake --build "$bdir" -j2 --target dcomhunt-cli >/dev/null
-    DCOMHUNT=$bdir/dcomhunt
-fi
-[[ -x $DCOMHUNT ]] || { echo "run.sh: no binary at $DCOMHUNT" >&2; exit 1; }
+# shellcheck source=bench/binary.sh
+source "$here/binary.sh"
 
 # --- inputs -----------------------------------------------------------------------------
 make_input() { # MiB path
