@@ -10,6 +10,7 @@ packages=(
     build-essential cmake pkg-config git time python3
     clang libclang-rt-14-dev clang-format   # -Werror under a 2nd compiler, sanitizers, libFuzzer, checksrc
     zlib1g-dev libyaml-dev libpcre2-dev     # library dependencies
+    libarchive-dev libexpat1-dev libjsmn-dev libcsv-dev
     libcmocka-dev                           # unit tests
     libevtx-utils                           # evtxexport: the correctness oracle in tests
     python3-evtx                            # a speed peer in benchmarks
