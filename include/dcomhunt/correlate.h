@@ -30,7 +30,7 @@ typedef enum dh_finding_kind {
 } dh_finding_kind;
 
 typedef struct dh_evidence {
-    const char *role;   /* activation, logon, network, child, failure, detection, script */
+    const char *role;   /* activation, logon, network, child, failure, detection, script, wire */
     const dh_event *ev; /* the event (an owned copy kept by the correlator) */
 } dh_evidence;
 

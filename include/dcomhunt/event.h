@@ -118,7 +118,9 @@ typedef enum dh_kind {
     X(CLSID, "CLSID")                                                                              \
     X(APPID, "AppID")                                                                              \
     X(REMOTE_HOST, "RemoteHost")                                                                   \
-    X(QUERY_NAME, "QueryName")
+    X(QUERY_NAME, "QueryName")                                                                     \
+    X(RPC_ENDPOINT, "endpoint")                                                                    \
+    X(RPC_OPERATION, "operation")
 
 typedef enum dh_field {
 #define DH_X(id, name) DH_FIELD_##id,

@@ -150,3 +150,94 @@ int dh_time_parse_iso(const char *s, size_t len, int64_t *ft)
     *ft = ((days * 86400 + h * 3600 + mi * 60 + se) * 10000000) + frac;
     return 0;
 }
+
+/* Digits at s[*pos], 1 to `max` of them; -1 if none. */
+static int digits_var(const char *s, size_t len, size_t *pos, size_t max, unsigned *v)
+{
+    unsigned r = 0;
+    size_t n = 0;
+    while (*pos < len && n < max && s[*pos] >= '0' && s[*pos] <= '9') {
+        r = r * 10 + (unsigned)(s[*pos] - '0');
+        (*pos)++;
+        n++;
+    }
+    *v = r;
+    return n ? 0 : -1;
+}
+
+int dh_time_parse_us(const char *s, size_t len, int64_t *ft)
+{
+    unsigned mo, d, y, h, mi, se;
+    size_t p = 0;
+    if (digits_var(s, len, &p, 2, &mo) || p >= len || s[p++] != '/' ||
+        digits_var(s, len, &p, 2, &d) || p >= len || s[p++] != '/' ||
+        digits_var(s, len, &p, 4, &y) || y < 1601 || p >= len || s[p++] != ',')
+        return -1;
+    while (p < len && s[p] == ' ')
+        p++;
+    if (digits_var(s, len, &p, 2, &h) || p >= len || s[p++] != ':' ||
+        digits_var(s, len, &p, 2, &mi) || p >= len || s[p++] != ':' ||
+        digits_var(s, len, &p, 2, &se))
+        return -1;
+    int64_t frac = 0;
+    if (p < len && s[p] == '.') {
+        p++;
+        unsigned nd = 0;
+        while (p < len && s[p] >= '0' && s[p] <= '9') {
+            if (nd < 7) {
+                frac = frac * 10 + (s[p] - '0');
+                nd++;
+            }
+            p++;
+        }
+        if (!nd)
+            return -1;
+        for (; nd < 7; nd++)
+            frac *= 10;
+    }
+    while (p < len && s[p] == ' ')
+        p++;
+    if (p + 2 != len || (s[p + 1] != 'M' && s[p + 1] != 'm'))
+        return -1;
+    int pm = s[p] == 'P' || s[p] == 'p';
+    if (!pm && s[p] != 'A' && s[p] != 'a')
+        return -1;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h < 1 || h > 12 || mi > 59 || se > 60)
+        return -1;
+    h = h % 12 + (pm ? 12 : 0);
+    int64_t days = days_from_civil(y, mo, d) + 134774;
+    *ft = ((days * 86400 + h * 3600 + mi * 60 + se) * 10000000) + frac;
+    return 0;
+}
+
+int dh_time_parse_epoch(const char *s, size_t len, int64_t *ft)
+{
+    size_t p = 0;
+    uint64_t secs = 0;
+    while (p < len && s[p] >= '0' && s[p] <= '9') {
+        if (secs > 100000000000ULL) /* past the year 5000 */
+            return -1;
+        secs = secs * 10 + (uint64_t)(s[p] - '0');
+        p++;
+    }
+    if (!p)
+        return -1;
+    int64_t frac = 0;
+    if (p < len && s[p] == '.') {
+        p++;
+        unsigned nd = 0;
+        while (p < len && s[p] >= '0' && s[p] <= '9') {
+            if (nd < 7) {
+                frac = frac * 10 + (s[p] - '0');
+                nd++;
+            }
+            p++;
+        }
+        for (; nd < 7; nd++)
+            frac *= 10;
+    }
+    if (p != len)
+        return -1;
+    *ft = (int64_t)secs * 10000000 + frac + DH_FILETIME_UNIX_EPOCH;
+    return 0;
+}

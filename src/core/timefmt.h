@@ -16,5 +16,10 @@ dh_status dh_time_put_fields(dh_buf *out, int64_t year, unsigned mon, unsigned d
                              unsigned min, unsigned sec, uint32_t frac, unsigned digits);
 /* Parses "YYYY-MM-DD[T ]HH:MM:SS[.f{1,9}][Z]" into FILETIME ticks; 0 on success. */
 int dh_time_parse_iso(const char *s, size_t len, int64_t *filetime);
+/* Parses "M/D/YYYY, h:mm:ss[.f{1,9}] AM|PM" (a Log Analytics / Sentinel CSV export's UTC
+ * time) into FILETIME ticks; 0 on success. */
+int dh_time_parse_us(const char *s, size_t len, int64_t *filetime);
+/* Parses Unix seconds with an optional fraction ("1600000000.123456", Zeek's ts). */
+int dh_time_parse_epoch(const char *s, size_t len, int64_t *filetime);
 
 #endif

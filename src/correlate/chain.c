@@ -250,6 +250,14 @@ int dh_correlator_wants(const dh_event *ev, size_t nmatched)
     }
     case DH_KIND_DCOM_ERROR:
         return 1;
+    case DH_KIND_RPC_CALL: {
+        /* RPC seen on the wire: to the endpoint mapper (the activation) or to a dynamic
+         * port (calls on the object). */
+        dh_str dp;
+        uint64_t port;
+        return dh_event_field(ev, DH_FIELD_DESTINATION_PORT, &dp) && parse_num(dp, &port) &&
+               (port == 135 || port >= 49152);
+    }
     default:
         return 0;
     }
@@ -579,6 +587,75 @@ static int within(int64_t t, int64_t lo, int64_t hi)
     return t >= lo && t <= hi;
 }
 
+/* Network sensor records (Zeek): they belong to no host's own telemetry. */
+static int is_wire(const dh_event *ev)
+{
+    dh_str p = dh_event_provider(ev);
+    return p.len == 4 && !memcmp(p.ptr, "Zeek", 4);
+}
+
+/* A DCOM activation request on the wire: the remote activator's operations. */
+static int is_wire_activation(const dh_event *ev)
+{
+    static const char *const endpoints[] = {"ISystemActivator", "IRemoteSCMActivator",
+                                            "IActivation", "IRemoteActivation",
+                                            "000001a0-0000-0000-c000-000000000046"};
+    dh_str e;
+    if (!is_wire(ev) || dh_event_kind(ev) != DH_KIND_RPC_CALL ||
+        !dh_event_field(ev, DH_FIELD_RPC_ENDPOINT, &e))
+        return 0;
+    for (size_t i = 0; i < sizeof endpoints / sizeof endpoints[0]; i++)
+        if (e.len == strlen(endpoints[i]) && !strncasecmp(e.ptr, endpoints[i], e.len))
+            return 1;
+    return 0;
+}
+
+/* Wire records of this chain: from the source address to the target (its address, when
+ * known; else the one address the source's activations went to), within the window. */
+static int wire_evidence(dh_correlator *c, fbuild *b, const host_ctx *h, dh_str src_ip, int64_t t0,
+                         int64_t W, int64_t S)
+{
+    dh_str target = {b->f.target_ip, strlen(b->f.target_ip)};
+    dh_str only = {"", 0};
+    int ambiguous = 0;
+    if (!target.len) {
+        for (size_t i = 0; i < c->n; i++) {
+            const dh_event *ev = c->v[i]->ev;
+            if (!is_wire_activation(ev) || !within(dh_event_time(ev), t0 - W - S, t0 + S) ||
+                !str_ieq(field(ev, DH_FIELD_SOURCE_IP), src_ip))
+                continue;
+            dh_str d = field(ev, DH_FIELD_DESTINATION_IP);
+            if (only.len && !str_ieq(only, d))
+                ambiguous = 1;
+            only = d;
+        }
+        if (ambiguous || !only.len)
+            return 0;
+        target = only;
+    }
+    int activation = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        item *it = c->v[i];
+        const dh_event *ev = it->ev;
+        if (it->dup || !is_wire(ev) || !within(dh_event_time(ev), t0 - W - S, t0 + W + S))
+            continue;
+        dh_str sip = field(ev, DH_FIELD_SOURCE_IP), dip = field(ev, DH_FIELD_DESTINATION_IP);
+        if (!str_ieq(sip, src_ip) || !(str_ieq(dip, target) || is_local(h, dip)))
+            continue;
+        /* the endpoint mapper, the activation, then the COM server's dynamic port */
+        uint64_t port = 0;
+        int rpc = parse_num(field(ev, DH_FIELD_DESTINATION_PORT), &port) &&
+                  (port == 135 || port >= 49152);
+        if (!rpc && !is_wire_activation(ev))
+            continue;
+        add_evidence(b, "wire", it);
+        activation |= is_wire_activation(ev) && dh_event_time(ev) <= t0 + S;
+    }
+    if (activation && !b->f.target_ip[0])
+        b->f.target_ip = keep(b, target);
+    return activation;
+}
+
 static int is_shell_like(const char *base)
 {
     static const char *const shells[] = {"cmd.exe",      "powershell.exe", "pwsh.exe",
@@ -705,9 +782,14 @@ static void chain_from(host_ctx *h, size_t ai, const char *object, const char *c
                 continue;
             int to_server;
             if (server) {
-                to_server = field(server, DH_FIELD_PROCESS_GUID).len &&
-                            str_ieq(field(it->ev, DH_FIELD_PROCESS_GUID),
-                                    field(server, DH_FIELD_PROCESS_GUID));
+                /* by process GUID (Sysmon); where either side has none (Defender,
+                 * Security 4688/5156), by process id from the server's start on */
+                dh_str sg = field(server, DH_FIELD_PROCESS_GUID),
+                       ng = field(it->ev, DH_FIELD_PROCESS_GUID);
+                to_server = sg.len && ng.len
+                                ? str_ieq(ng, sg)
+                                : t >= t0 && num_eq(field(it->ev, DH_FIELD_PROCESS_ID),
+                                                    field(server, DH_FIELD_PROCESS_ID));
             } else {
                 /* explorer: the anchor, and the same connection as another log saw it
                  * (Sysmon 3 and Security 5156 both record it) */
@@ -854,6 +936,11 @@ static void chain_from(host_ctx *h, size_t ai, const char *object, const char *c
             pieces++;
             break;
         }
+    }
+    if (src_ip.len && wire_evidence(c, b, h, src_ip, t0, W, S)) {
+        pieces++;
+        add_reason(b, "the network sensor saw the source ask the target's DCOM activator to "
+                      "create the object (RPC to port 135)");
     }
     for (size_t k = 0; k < b->f.nrules; k++)
         if (dh_rule_level(b->rules[k]) >= DH_LEVEL_HIGH) {
@@ -1122,7 +1209,7 @@ static void learn_all(host_ctx *h)
 {
     for (size_t i = 0; i < h->n; i++) {
         const dh_event *ev = h->v[i]->ev;
-        if (dh_event_kind(ev) != DH_KIND_NETWORK_CONNECTION)
+        if (dh_event_kind(ev) != DH_KIND_NETWORK_CONNECTION || is_wire(ev))
             continue;
         dh_str s = field(ev, DH_FIELD_SOURCE_IP), d = field(ev, DH_FIELD_DESTINATION_IP);
         dh_str sp = field(ev, DH_FIELD_SOURCE_PORT), dp = field(ev, DH_FIELD_DESTINATION_PORT);

@@ -28,6 +28,10 @@ struct dh_event {
     dh_str fields[DH_FIELD_COUNT];
     const dh_kv *data;
     size_t ndata;
+    /* Room a mapping may use for values it composes (Defender's AccountDomain and
+     * AccountName into one User); set by readers whose mappings need it, else NULL. */
+    char *scratch;
+    size_t scratch_len, scratch_cap;
 };
 
 /* One row of a mapping table: which events of which provider become which kind, and how
@@ -56,6 +60,10 @@ int dh_map_row_fields(const dh_map_row *row, dh_str name, int8_t out[DH_MAP_MAX_
 /* Sets kind and taxonomy fields of an event whose envelope and data are filled, by the
  * table (the EVTX decoder does the same with a per-template cache). */
 void dh_map_windows_apply(dh_event *ev);
+/* Microsoft Defender tables: the table's name as a static string, or NULL if it is not
+ * one dcomhunt maps; and the table of a row exported without its name, by ActionType. */
+const char *dh_mde_table(dh_str name);
+const char *dh_mde_table_for_action(dh_str action);
 /* Kind refinements that depend on a value (Sysmon 12 create vs delete). */
 dh_kind dh_map_refine_kind(const dh_map_row *row, const dh_event *ev);
 

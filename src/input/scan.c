@@ -19,7 +19,9 @@
 
 #include "core/buf.h"
 #include "core/pool.h"
+#include "input/csv/mdecsv.h"
 #include "input/json/jsonl.h"
+#include "input/zeek/zeek.h"
 #include "input/xml/evxml.h"
 #include "input/evtx/evtx.h"
 #include "input/evtx/file.h"
@@ -47,6 +49,8 @@ enum {
     T_FILE_UNKNOWN,
     T_BATCH, /* complete JSON lines in buf */
     T_XML,   /* complete <Event> elements in buf */
+    T_CSV,   /* complete Defender CSV records in buf, the header in hdr */
+    T_ZEEK,  /* complete Zeek TSV lines in buf, the header lines in effect in hdr */
 };
 
 #define BATCH_BYTES    (4u << 20) /* JSON lines per task */
@@ -67,6 +71,8 @@ typedef struct scan_task {
     const char *name; /* display name ("archive!member"); NULL: the file's path */
     uint64_t line;    /* T_BATCH: number of the first line */
     int json_array;   /* T_BATCH: elements of a JSON array, not lines */
+    char *hdr;        /* T_CSV, T_ZEEK: owned copy of the header */
+    size_t hdrlen;
 } scan_task;
 
 typedef struct scan_result {
@@ -96,8 +102,10 @@ typedef struct stream {
     struct archive *ar; /* archive, or NULL */
     size_t file;
     const char *name;
-    int member_fmt; /* DH_FORMAT_JSONL or DH_FORMAT_EVTX of the current member */
+    int member_fmt; /* the format of the current member (EVTX or a text format) */
     int plain_fmt;  /* the same, for a stream that is not an archive */
+    dh_buf hdr;     /* CSV: the header record; Zeek: the header lines in effect */
+    int have_hdr;
     int member_open;
     char *carry; /* bytes read but not yet handed out */
     size_t carry_len;
@@ -138,6 +146,8 @@ typedef struct worker {
     scan *s;
     jsonl_reader *jr;
     evxml_reader *xr;
+    mdecsv_reader *cr;
+    zeek_reader *zr;
     evtx_decoder *dec;
     uint8_t *chunk;
     void *user;
@@ -299,6 +309,7 @@ static void stream_close(stream *st)
     if (st->fd > 0)
         close(st->fd);
     free(st->carry);
+    dh_buf_free(&st->hdr);
     memset(st, 0, sizeof *st);
     st->fd = -1;
 }
@@ -388,11 +399,12 @@ static int next_member(scan *s, scan_task *t, int *made)
             return 0;
         }
         dh_format f = dh_sniff((const uint8_t *)st->carry, st->carry_len);
-        if (f != DH_FORMAT_JSONL && f != DH_FORMAT_JSON_ARRAY && f != DH_FORMAT_EVTX &&
-            f != DH_FORMAT_XML)
+        if (!dh_format_is_text(f) && f != DH_FORMAT_EVTX)
             continue; /* other members (a README, a pcap, a nested archive) */
         st->member_fmt = f;
         st->member_open = 1;
+        st->hdr.len = 0;
+        st->have_hdr = 0;
         st->name = keep_name(s, s->files.v[st->file], mname ? mname : "?");
         if (f == DH_FORMAT_EVTX && st->carry_len < EVTX_FILE_HEADER_SIZE)
             continue; /* a header and nothing else */
@@ -415,6 +427,8 @@ static size_t text_cut(int fmt, const char *buf, size_t len, uint64_t offset)
         return evxml_cut(buf, len);
     if (fmt == DH_FORMAT_JSON_ARRAY)
         return jsonl_array_cut(buf, len, offset == 0);
+    if (fmt == DH_FORMAT_MDE_CSV)
+        return mdecsv_cut(buf, len);
     for (size_t k = len; k-- > 0;) /* JSON lines: through the last newline */
         if (buf[k] == '\n')
             return k + 1;
@@ -473,6 +487,33 @@ static int stream_next(scan *s, scan_task *t)
                 return 0;
             continue;
         }
+        if (fmt == DH_FORMAT_MDE_CSV && !st->have_hdr) {
+            /* The header record: kept, and handed to every batch of this file. */
+            size_t h = mdecsv_first(st->carry, st->carry_len);
+            if (!h && !st->eof && st->carry_len < MAX_LINE_BYTES) {
+                if (stream_fill(st, st->carry_len * 2 < MAX_LINE_BYTES ? st->carry_len * 2
+                                                                       : MAX_LINE_BYTES))
+                    return 0;
+                continue;
+            }
+            if (!h)
+                h = st->carry_len;
+            st->hdr.len = 0;
+            if (dh_buf_append(&st->hdr, st->carry, h)) {
+                task_error(t, st->file, T_FILE_ERROR, DH_ERR_FORMAT, "CSV header too long");
+                t->name = st->name;
+                st->member_open = 0;
+                st->eof = 1;
+                st->carry_len = 0;
+                return 1;
+            }
+            st->have_hdr = 1;
+            free(take_carry(st, h));
+            st->offset += h;
+            for (size_t k = 0; k < h; k++)
+                st->line += st->hdr.data[k] == '\n';
+            continue;
+        }
         size_t n = st->eof ? st->carry_len : text_cut(fmt, st->carry, st->carry_len, st->offset);
         if (!n) {
             if (st->carry_len < MAX_LINE_BYTES) {
@@ -483,13 +524,26 @@ static int stream_next(scan *s, scan_task *t)
             }
             n = st->carry_len;
         }
-        t->kind = fmt == DH_FORMAT_XML ? T_XML : T_BATCH;
+        t->kind = fmt == DH_FORMAT_XML        ? T_XML
+                  : fmt == DH_FORMAT_MDE_CSV  ? T_CSV
+                  : fmt == DH_FORMAT_ZEEK_TSV ? T_ZEEK
+                                              : T_BATCH;
         t->json_array = fmt == DH_FORMAT_JSON_ARRAY;
+        if (fmt == DH_FORMAT_MDE_CSV || fmt == DH_FORMAT_ZEEK_TSV) {
+            t->hdr = malloc(st->hdr.len ? st->hdr.len : 1);
+            if (!t->hdr)
+                return 0;
+            memcpy(t->hdr, st->hdr.data ? st->hdr.data : "", st->hdr.len);
+            t->hdrlen = st->hdr.len;
+        }
         t->line = st->line;
         t->off = st->offset;
         t->buf = take_carry(st, n);
         t->buflen = n;
         t->len = n;
+        if (t->buf && fmt == DH_FORMAT_ZEEK_TSV &&
+            zeek_header_update(&st->hdr, t->buf, n)) /* the header after this batch */
+            st->hdr.len = 0;
         if (t->buf && fmt != DH_FORMAT_XML) {
             const char *q = t->buf, *end = t->buf + n;
             uint64_t lines = 0;
@@ -513,6 +567,7 @@ static int stream_open(scan *s, size_t file, int fd, dh_format f, scan_task *t)
     st->file = file;
     st->name = s->files.v[file];
     st->line = 1;
+    dh_buf_init(&st->hdr, 1u << 20);
     if (f == DH_FORMAT_ARCHIVE) {
         close(fd);
         st->ar = archive_read_new();
@@ -531,7 +586,7 @@ static int stream_open(scan *s, size_t file, int fd, dh_format f, scan_task *t)
         }
     } else {
         st->fd = fd;
-        st->plain_fmt = f == DH_FORMAT_XML || f == DH_FORMAT_JSON_ARRAY ? f : DH_FORMAT_JSONL;
+        st->plain_fmt = dh_format_is_text(f) ? f : DH_FORMAT_JSONL;
     }
     st->active = 1;
     return 0;
@@ -546,6 +601,7 @@ static int stdin_open(scan *s, size_t file, scan_task *t)
     st->file = file;
     st->name = s->files.v[file];
     st->line = 1;
+    dh_buf_init(&st->hdr, 1u << 20);
     if (stream_fill(st, 4096)) {
         task_error(t, file, T_FILE_ERROR, DH_ERR_IO, "cannot read standard input");
         st->fd = -1;
@@ -575,7 +631,7 @@ static int stdin_open(scan *s, size_t file, scan_task *t)
             st->ar = NULL;
             return 1;
         }
-    } else if (f == DH_FORMAT_JSONL || f == DH_FORMAT_JSON_ARRAY || f == DH_FORMAT_XML) {
+    } else if (dh_format_is_text(f)) {
         st->plain_fmt = f;
     } else if (f == DH_FORMAT_EVTX && st->carry_len >= EVTX_FILE_HEADER_SIZE) {
         st->plain_fmt = DH_FORMAT_EVTX;
@@ -668,7 +724,7 @@ static int next_task(void *ctx, void *task)
             return 1;
         }
         struct stat st;
-        uint8_t head[512];
+        uint8_t head[4096]; /* a CSV header names its columns within this */
         ssize_t got = 0;
         if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
             got = pread(fd, head, sizeof head, 0);
@@ -685,8 +741,7 @@ static int next_task(void *ctx, void *task)
             s->cur++;
             return 1;
         }
-        if (f == DH_FORMAT_JSONL || f == DH_FORMAT_JSON_ARRAY || f == DH_FORMAT_ARCHIVE ||
-            f == DH_FORMAT_XML) {
+        if (dh_format_is_text(f) || f == DH_FORMAT_ARCHIVE) {
             int r = stream_open(s, s->cur, fd, f, t);
             if (r < 0)
                 return 0;
@@ -899,6 +954,8 @@ static void *worker_new(void *ctx)
     w->s = s;
     w->jr = jsonl_reader_new();
     w->xr = evxml_reader_new();
+    w->cr = mdecsv_reader_new();
+    w->zr = zeek_reader_new();
     w->dec = evtx_decoder_new(s->opts->want_xml);
     if (w->dec)
         w->dec->full_walk = s->opts->full_walk;
@@ -919,6 +976,8 @@ static void worker_free(void *ctx, void *wctx)
     evtx_decoder_free(w->dec);
     jsonl_reader_free(w->jr);
     evxml_reader_free(w->xr);
+    mdecsv_reader_free(w->cr);
+    zeek_reader_free(w->zr);
     free(w->chunk);
     free(w);
 }
@@ -995,6 +1054,25 @@ static void work(void *ctx, void *wctx, void *task, void *result)
             res->st = jsonl_decode(w->jr, t->buf, t->buflen, fname, t->line, t->off,
                                    (jsonl_event_fn)unit_event, w, line_error, w, &res->cr.records,
                                    &res->cr.records_bad);
+        if (res->cr.records_bad)
+            res->cr.damaged = 1;
+        return;
+    }
+    if (t->kind == T_CSV || t->kind == T_ZEEK) {
+        if (!w || !w->cr || !w->zr) {
+            res->st = DH_ERR_NOMEM;
+            return;
+        }
+        w->res = res;
+        const char *fname = t->name ? t->name : s->files.v[t->file];
+        if (t->kind == T_CSV)
+            res->st = mdecsv_decode(w->cr, t->hdr, t->hdrlen, t->buf, t->buflen, fname, t->line,
+                                    t->off, (jsonl_event_fn)unit_event, w, line_error, w,
+                                    &res->cr.records, &res->cr.records_bad);
+        else
+            res->st = zeek_decode(w->zr, t->hdr, t->hdrlen, t->buf, t->buflen, fname, t->line,
+                                  t->off, (jsonl_event_fn)unit_event, w, line_error, w,
+                                  &res->cr.records, &res->cr.records_bad);
         if (res->cr.records_bad)
             res->cr.damaged = 1;
         return;
@@ -1085,6 +1163,8 @@ static dh_status deliver(void *ctx, void *task, void *result)
     dh_error e;
     free(t->buf); /* the worker is done with it */
     t->buf = NULL;
+    free(t->hdr);
+    t->hdr = NULL;
     switch (t->kind) {
     case T_FILE_ERROR:
         s->stats->files_skipped++;
@@ -1115,7 +1195,7 @@ static dh_status deliver(void *ctx, void *task, void *result)
         s->stats->files_read++;
         return DH_OK;
     }
-    if (t->kind == T_BATCH || t->kind == T_XML)
+    if (t->kind == T_BATCH || t->kind == T_XML || t->kind == T_CSV || t->kind == T_ZEEK)
         s->stats->batches++;
     s->stats->chunks += res->nchunks_done;
     s->stats->bytes_read += t->len;

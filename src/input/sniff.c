@@ -22,6 +22,38 @@ static const struct {
     {DH_FORMAT_ARCHIVE, "7z", "7z\xbc\xaf\x27\x1c", 6},
 };
 
+/* A Defender / Sentinel CSV header: comma-separated names on the first line, among them
+ * DeviceName and a time column (Timestamp, or TimeGenerated with or without " [UTC]"). */
+static int mde_csv_header(const uint8_t *p, size_t n)
+{
+    const uint8_t *nl = memchr(p, '\n', n);
+    size_t end = nl ? (size_t)(nl - p) : n;
+    int host = 0, time = 0, commas = 0;
+    size_t s = 0;
+    for (size_t i = 0; i <= end; i++) {
+        if (i < end && p[i] != ',')
+            continue;
+        size_t a = s, b = i;
+        if (b > a && p[b - 1] == '\r')
+            b--;
+        if (b - a >= 2 && p[a] == '"' && p[b - 1] == '"') {
+            a++;
+            b--;
+        }
+        size_t len = b - a;
+#define IS(lit) (len == sizeof(lit) - 1 && !memcmp(p + a, lit, len))
+        if (IS("DeviceName"))
+            host = 1;
+        else if (IS("Timestamp") || IS("TimeGenerated") || IS("Timestamp [UTC]") ||
+                 IS("TimeGenerated [UTC]"))
+            time = 1;
+#undef IS
+        commas += i < end;
+        s = i + 1;
+    }
+    return host && time && commas;
+}
+
 dh_format dh_sniff(const uint8_t *p, size_t n)
 {
     for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
@@ -45,6 +77,10 @@ dh_format dh_sniff(const uint8_t *p, size_t n)
         if (k < n && (p[k] == '{' || p[k] == ']'))
             return DH_FORMAT_JSON_ARRAY;
     }
+    if (n - i >= 11 && !memcmp(p + i, "#separator ", 11))
+        return DH_FORMAT_ZEEK_TSV;
+    if (mde_csv_header(p + i, n - i))
+        return DH_FORMAT_MDE_CSV;
     if (i < n && p[i] == '<') {
         /* Windows event XML: an <Event> element near the start (after a declaration or a
          * wrapper such as <Events>). */
@@ -65,8 +101,18 @@ const char *dh_format_name(dh_format f)
         return "json-array";
     if (f == DH_FORMAT_XML)
         return "xml";
+    if (f == DH_FORMAT_MDE_CSV)
+        return "mde-csv";
+    if (f == DH_FORMAT_ZEEK_TSV)
+        return "zeek-tsv";
     for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
         if (formats[i].format == f)
             return formats[i].name;
     return "unknown";
+}
+
+int dh_format_is_text(dh_format f)
+{
+    return f == DH_FORMAT_JSONL || f == DH_FORMAT_JSON_ARRAY || f == DH_FORMAT_XML ||
+           f == DH_FORMAT_MDE_CSV || f == DH_FORMAT_ZEEK_TSV;
 }

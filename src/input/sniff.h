@@ -12,10 +12,14 @@ typedef enum dh_format {
     DH_FORMAT_JSONL,      /* one JSON object per line */
     DH_FORMAT_JSON_ARRAY, /* a JSON array of objects */
     DH_FORMAT_XML,        /* Windows event XML: <Event> elements */
+    DH_FORMAT_MDE_CSV,    /* Defender / Sentinel CSV export: header record, then rows */
+    DH_FORMAT_ZEEK_TSV,   /* Zeek log in its TSV form: #separator, #fields..., rows */
     DH_FORMAT_ARCHIVE,    /* zip, 7z, tar, gzip, bzip2, xz, zstd: read with libarchive */
 } dh_format;
 
 dh_format dh_sniff(const uint8_t *p, size_t n);
+/* Formats read as a stream of text records (cut into batches of whole records). */
+int dh_format_is_text(dh_format f);
 const char *dh_format_name(dh_format f);
 
 #endif

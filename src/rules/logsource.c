@@ -77,8 +77,25 @@ const char *sigma_logsource(const char *category, const char *product, const cha
 {
     *kinds = ~0ULL;
     *channel = NULL;
+    if (product && !strcasecmp(product, "zeek")) {
+        /* Zeek logs: the service names the log (conn, dce_rpc, ...). */
+        static const char *const zeek_logs[] = {
+            "Zeek/conn",     "Zeek/dce_rpc", "Zeek/smb_mapping", "Zeek/smb_files", "Zeek/ntlm",
+            "Zeek/kerberos", "Zeek/dns",     "Zeek/http",        "Zeek/rdp",       "Zeek/ssl"};
+        if (category && *category)
+            return "logsource category with product zeek: dcomhunt maps Zeek logs by service";
+        if (!service || !*service)
+            return "logsource product zeek needs a service (the log: conn, dce_rpc, ...)";
+        for (size_t i = 0; i < sizeof zeek_logs / sizeof zeek_logs[0]; i++)
+            if (!strcmp(zeek_logs[i] + 5, service)) {
+                *channel = zeek_logs[i];
+                return NULL;
+            }
+        return "logsource service is not a Zeek log dcomhunt maps (see docs/formats.md)";
+    }
     if (product && *product && strcasecmp(product, "windows") != 0)
-        return "logsource product is not windows: dcomhunt reads Windows telemetry";
+        return "logsource product is not windows or zeek: dcomhunt reads Windows telemetry and "
+               "Zeek logs";
     if (category && *category) {
         size_t i;
         for (i = 0; i < sizeof categories / sizeof categories[0]; i++)

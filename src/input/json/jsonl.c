@@ -21,12 +21,14 @@
 #include "core/timefmt.h"
 #include "core/utf16.h"
 #include "input/json/jsonl.h"
+#include "input/zeek/zeek.h"
 
 #define MAX_TOKENS 8192
 #define MAX_LINE   (16u << 20)
 
 struct jsonl_reader {
-    char envtext[6][512]; /* ECS envelope values, unescaped (outside the arena) */
+    char envtext[6][512];  /* ECS envelope values, unescaped (outside the arena) */
+    char scratch[1 << 16]; /* values the Defender mapping composes */
     jsmntok_t *tok;
     dh_buf arena;
     dh_kv *kv;
@@ -273,25 +275,6 @@ static int skip_subtree(const jsmntok_t *tok, int nt, int i)
     return next;
 }
 
-/* Defender tables by ActionType, for rows exported without their table's name. */
-static const char *mde_table(dh_str action)
-{
-    static const struct {
-        const char *prefix, *table;
-    } t[] = {{"ProcessCreated", "DeviceProcessEvents"},
-             {"Connection", "DeviceNetworkEvents"},
-             {"InboundConnection", "DeviceNetworkEvents"},
-             {"ListeningConnection", "DeviceNetworkEvents"},
-             {"Logon", "DeviceLogonEvents"},
-             {"ImageLoaded", "DeviceImageLoadEvents"},
-             {"Registry", "DeviceRegistryEvents"}};
-    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
-        if (action.len >= strlen(t[i].prefix) &&
-            !memcmp(action.ptr, t[i].prefix, strlen(t[i].prefix)))
-            return t[i].table;
-    return "DeviceEvents";
-}
-
 enum { SHAPE_NXLOG, SHAPE_MDE, SHAPE_ECS };
 
 /* One event from the object at token `o`: NXLog-flattened Windows event or a Defender
@@ -413,11 +396,14 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
                        : event_time((dh_str){"", 0}, (dh_str){"", 0}, (dh_str){"", 0}, ts);
     } else {
         if (!table)
-            table = mde_table((dh_str){a + env[6][0], env[6][1]});
+            table = dh_mde_table_for_action((dh_str){a + env[6][0], env[6][1]});
         ev->provider = (dh_str){table, strlen(table)};
         ev->channel = ev->provider;
         ev->event_id = 0;
         ev->time = event_time((dh_str){"", 0}, (dh_str){"", 0}, (dh_str){"", 0}, ts);
+        ev->scratch = r->scratch;
+        ev->scratch_len = 0;
+        ev->scratch_cap = sizeof r->scratch;
     }
     ev->host = host;
     ev->record_id = recno;
@@ -463,7 +449,7 @@ static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_eve
             if (r->tok[i].type == JSMN_OBJECT) {
                 int cat = member(r->tok, nt, js, i, "category");
                 int props = member(r->tok, nt, js, i, "properties");
-                char table[96] = "";
+                const char *tname = NULL;
                 if (cat >= 0) {
                     size_t cl = (size_t)(r->tok[cat].end - r->tok[cat].start);
                     const char *cp = js + r->tok[cat].start;
@@ -471,17 +457,8 @@ static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_eve
                         cp += 16;
                         cl -= 16;
                     }
-                    snprintf(table, sizeof table, "%.*s", (int)(cl < 95 ? cl : 95), cp);
+                    tname = dh_mde_table((dh_str){cp, cl});
                 }
-                /* Table names must outlive the event: only the known ones are used. */
-                static const char *const known[] = {"DeviceProcessEvents",  "DeviceNetworkEvents",
-                                                    "DeviceLogonEvents",    "DeviceImageLoadEvents",
-                                                    "DeviceRegistryEvents", "DeviceEvents",
-                                                    "DeviceFileEvents"};
-                const char *tname = NULL;
-                for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
-                    if (!strcmp(known[k], table))
-                        tname = known[k];
                 if (props >= 0 && r->tok[props].type == JSMN_OBJECT) {
                     const char *why = decode_object(r, js, nt, props, SHAPE_MDE, tname, ev);
                     if (why)
@@ -552,23 +529,31 @@ static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_eve
             *stop = st;
         return NULL;
     }
+    if (member(r->tok, nt, js, 0, "id.orig_h") >= 0 && member(r->tok, nt, js, 0, "uid") >= 0) {
+        /* A Zeek log line (conn, dce_rpc, ...): flat, Zeek's own field names. */
+        const char *why = decode_object(r, js, nt, 0, SHAPE_ECS, NULL, ev);
+        if (!why)
+            why = zeek_finish(ev, (dh_str){"", 0});
+        if (why)
+            return why;
+        (*events)++;
+        dh_status st = on_event(ectx, ev);
+        if (st)
+            *stop = st;
+        return NULL;
+    }
     int shape = member(r->tok, nt, js, 0, "EventID") >= 0 ? SHAPE_NXLOG
                 : (member(r->tok, nt, js, 0, "Timestamp") >= 0 &&
                    member(r->tok, nt, js, 0, "DeviceName") >= 0)
                     ? SHAPE_MDE
                     : -1;
     if (shape < 0)
-        return "not a Windows event, a Defender row or an Event Hubs batch";
+        return "not a Windows event, a Defender row, an Event Hubs batch or a Zeek record";
     int tbl = member(r->tok, nt, js, 0, "Table");
-    const char *tname = NULL;
-    if (tbl >= 0) {
-        static const char *const known[] = {"DeviceProcessEvents",  "DeviceNetworkEvents",
-                                            "DeviceLogonEvents",    "DeviceImageLoadEvents",
-                                            "DeviceRegistryEvents", "DeviceEvents"};
-        for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
-            if (key_eq(js, &r->tok[tbl], known[k], strlen(known[k])))
-                tname = known[k];
-    }
+    const char *tname = tbl >= 0
+                            ? dh_mde_table((dh_str){js + r->tok[tbl].start,
+                                                    (size_t)(r->tok[tbl].end - r->tok[tbl].start)})
+                            : NULL;
     const char *why = decode_object(r, js, nt, 0, shape, tname, ev);
     if (why)
         return why;

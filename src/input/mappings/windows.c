@@ -197,13 +197,116 @@ static const dh_map_pair mde_image_pairs[] = {
     P("InitiatingProcessId", PROCESS_ID),
     END,
 };
+static const dh_map_pair mde_file_pairs[] = {
+    P("InitiatingProcessFolderPath", IMAGE),
+    P("FolderPath", TARGET_FILENAME),
+    P("InitiatingProcessId", PROCESS_ID),
+    END,
+};
 static const dh_map_pair mde_registry_pairs[] = {
     P("InitiatingProcessFolderPath", IMAGE),
-    P("RegistryKey", TARGET_OBJECT),
     P("RegistryValueData", DETAILS),
     P("ActionType", EVENT_TYPE),
     END,
 };
+
+/* The Defender tables dcomhunt knows, as static strings (events point at them). */
+static const char *const mde_tables[] = {
+    "DeviceProcessEvents",  "DeviceNetworkEvents", "DeviceLogonEvents", "DeviceImageLoadEvents",
+    "DeviceRegistryEvents", "DeviceEvents",        "DeviceFileEvents",
+};
+
+const char *dh_mde_table(dh_str name)
+{
+    for (size_t i = 0; i < sizeof mde_tables / sizeof mde_tables[0]; i++)
+        if (strlen(mde_tables[i]) == name.len && !memcmp(mde_tables[i], name.ptr, name.len))
+            return mde_tables[i];
+    return NULL;
+}
+
+const char *dh_mde_table_for_action(dh_str action)
+{
+    static const struct {
+        const char *prefix, *table;
+    } t[] = {{"ProcessCreated", "DeviceProcessEvents"},
+             {"Connection", "DeviceNetworkEvents"},
+             {"InboundConnection", "DeviceNetworkEvents"},
+             {"ListeningConnection", "DeviceNetworkEvents"},
+             {"Logon", "DeviceLogonEvents"},
+             {"ImageLoaded", "DeviceImageLoadEvents"},
+             {"Registry", "DeviceRegistryEvents"},
+             {"File", "DeviceFileEvents"}};
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (action.len >= strlen(t[i].prefix) &&
+            !memcmp(action.ptr, t[i].prefix, strlen(t[i].prefix)))
+            return t[i].table;
+    return "DeviceEvents";
+}
+
+/* Joins parts into the event's scratch space; an empty string if there is no room. */
+static dh_str compose(dh_event *ev, dh_str a, const char *sep, dh_str b)
+{
+    size_t n = a.len + strlen(sep) + b.len;
+    if (!ev->scratch || ev->scratch_len + n > ev->scratch_cap)
+        return (dh_str){"", 0};
+    char *p = ev->scratch + ev->scratch_len;
+    memcpy(p, a.ptr, a.len);
+    memcpy(p + a.len, sep, strlen(sep));
+    memcpy(p + a.len + strlen(sep), b.ptr, b.len);
+    ev->scratch_len += n;
+    return (dh_str){p, n};
+}
+
+/* "DOMAIN\name" as Windows logs write an account, from Defender's two columns. */
+static void account(dh_event *ev, const char *dom, const char *name, dh_field id)
+{
+    dh_str d, n;
+    if (!raw(ev, name, &n) || !n.len)
+        return;
+    dh_str v = raw(ev, dom, &d) && d.len ? compose(ev, d, "\\", n) : n;
+    if (v.len)
+        put(ev, id, v);
+}
+
+static void fix_mde_process(dh_event *ev)
+{
+    account(ev, "AccountDomain", "AccountName", DH_FIELD_USER);
+    account(ev, "InitiatingProcessAccountDomain", "InitiatingProcessAccountName",
+            DH_FIELD_PARENT_USER);
+}
+
+/* Registry rows name the key and the value apart, with the hive spelled out; Sysmon (and
+ * so the rules) write one path with the hive abbreviated. */
+static void fix_mde_registry(dh_event *ev)
+{
+    static const struct {
+        const char *full, *abbr;
+    } hives[] = {{"HKEY_LOCAL_MACHINE", "HKLM"},
+                 {"HKEY_CURRENT_USER", "HKCU"},
+                 {"HKEY_USERS", "HKU"},
+                 {"HKEY_CLASSES_ROOT", "HKCR"}};
+    dh_str key, val;
+    if (!raw(ev, "RegistryKey", &key) || !key.len)
+        return;
+    for (size_t i = 0; i < sizeof hives / sizeof hives[0]; i++) {
+        size_t n = strlen(hives[i].full);
+        if (key.len >= n && !memcmp(key.ptr, hives[i].full, n) &&
+            (key.len == n || key.ptr[n] == '\\')) {
+            key = compose(ev, (dh_str){hives[i].abbr, strlen(hives[i].abbr)}, "",
+                          (dh_str){key.ptr + n, key.len - n});
+            break;
+        }
+    }
+    if (key.len && raw(ev, "RegistryValueName", &val) && val.len)
+        key = compose(ev, key, "\\", val);
+    if (key.len)
+        put(ev, DH_FIELD_TARGET_OBJECT, key);
+    dh_str a;
+    if (raw(ev, "ActionType", &a) && a.len >= 18 && !memcmp(a.ptr, "RegistryKeyDeleted", 18))
+        ev->kind = DH_KIND_REGISTRY_DELETE;
+    else if (raw(ev, "ActionType", &a) && a.len == 18 && !memcmp(a.ptr, "RegistryKeyCreated", 18))
+        ev->kind = DH_KIND_REGISTRY_ADD;
+}
 
 /* Defender network rows: which end is local depends on the direction (ActionType). */
 static void fix_mde_network(dh_event *ev)
@@ -237,6 +340,8 @@ static void fix_mde_logon(dh_event *ev)
                  {"RemoteInteractive", "10"},
                  {"CachedInteractive", "11"}};
     dh_str v;
+    if (raw(ev, "ActionType", &v) && v.len == 11 && !memcmp(v.ptr, "LogonFailed", 11))
+        ev->kind = DH_KIND_LOGON_FAILED;
     if (!raw(ev, "LogonType", &v))
         return;
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
@@ -285,11 +390,12 @@ static const dh_map_row rows[] = {
     {"Service Control Manager", 7045, K(SERVICE_INSTALL), 1, service_pairs, NULL},
     {PWSH, 4103, K(PS_MODULE), 1, no_pairs, NULL},
     {PWSH, 4104, K(PS_SCRIPT), 1, no_pairs, NULL},
-    {"DeviceProcessEvents", 0, K(PROCESS_CREATION), 0, mde_process_pairs, NULL},
+    {"DeviceProcessEvents", 0, K(PROCESS_CREATION), 0, mde_process_pairs, fix_mde_process},
     {"DeviceNetworkEvents", 0, K(NETWORK_CONNECTION), 0, mde_network_pairs, fix_mde_network},
     {"DeviceLogonEvents", 0, K(LOGON), 0, mde_logon_pairs, fix_mde_logon},
     {"DeviceImageLoadEvents", 0, K(IMAGE_LOAD), 0, mde_image_pairs, NULL},
-    {"DeviceRegistryEvents", 0, K(REGISTRY_SET), 0, mde_registry_pairs, NULL},
+    {"DeviceRegistryEvents", 0, K(REGISTRY_SET), 0, mde_registry_pairs, fix_mde_registry},
+    {"DeviceFileEvents", 0, K(FILE_EVENT), 0, mde_file_pairs, NULL},
 };
 
 const dh_map_row *dh_map_windows_find(dh_str provider, uint32_t event_id)

@@ -1,0 +1,327 @@
+/* Microsoft Defender / Sentinel CSV exports, parsed with libcsv (Debian libcsv-dev).
+ *
+ * The producer cuts the stream into batches of whole records (quote parity: a newline ends
+ * a record only outside quotes) and hands every batch the file's header record; here each
+ * record is parsed alone by libcsv, so one malformed record is reported by its line and
+ * the next is read. Column names are the tables' own (a Log Analytics export appends
+ * " [UTC]" to time columns; that suffix is dropped), so the Defender mapping table applies
+ * as it does to the JSON exports, and every column is kept as event data. */
+#include "input/csv/mdecsv.h"
+
+#include <csv.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/timefmt.h"
+
+#define MAX_COLUMNS 512
+#define MAX_RECORD  (16u << 20)
+
+enum { COL_TIME, COL_HOST, COL_REPORT, COL_ACTION, COL_TABLE, NSPECIAL };
+
+struct mdecsv_reader {
+    struct csv_parser p;
+    int p_ok;
+    /* the header, parsed: names in hdrbuf at name_off/name_len */
+    char *hdr_copy;
+    size_t hdr_len;
+    dh_buf hdrbuf;
+    uint32_t name_off[MAX_COLUMNS], name_len[MAX_COLUMNS];
+    size_t ncols;
+    int special[NSPECIAL]; /* column index, or -1 */
+    /* the record being parsed */
+    dh_buf arena;
+    uint32_t val_off[MAX_COLUMNS], val_len[MAX_COLUMNS];
+    size_t nvals;
+    int too_many;
+    int in_header;
+    dh_kv kv[MAX_COLUMNS];
+    char scratch[1 << 16]; /* values the Defender mapping composes */
+};
+
+static int no_space(unsigned char c)
+{
+    (void)c;
+    return 0; /* keep spaces around unquoted fields: they are part of the value */
+}
+
+static int parser_init(mdecsv_reader *r)
+{
+    if (r->p_ok)
+        csv_free(&r->p);
+    r->p_ok = csv_init(&r->p, CSV_STRICT | CSV_STRICT_FINI) == 0;
+    if (r->p_ok)
+        csv_set_space_func(&r->p, no_space);
+    return r->p_ok ? 0 : -1;
+}
+
+mdecsv_reader *mdecsv_reader_new(void)
+{
+    mdecsv_reader *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    dh_buf_init(&r->arena, MAX_RECORD * 2);
+    dh_buf_init(&r->hdrbuf, 1u << 20);
+    if (parser_init(r)) {
+        mdecsv_reader_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void mdecsv_reader_free(mdecsv_reader *r)
+{
+    if (!r)
+        return;
+    if (r->p_ok)
+        csv_free(&r->p);
+    free(r->hdr_copy);
+    dh_buf_free(&r->arena);
+    dh_buf_free(&r->hdrbuf);
+    free(r);
+}
+
+/* End of the record that starts at `from`: the index just past its newline, or 0 if the
+ * buffer ends first. A quote opens quoting only at a field's start (RFC 4180); a stray
+ * quote inside an unquoted field is a character, so one bad record cannot swallow the
+ * records after it (libcsv then reports it). */
+static size_t record_end(const char *b, size_t n, size_t from)
+{
+    int quoted = 0, field_start = 1;
+    for (size_t i = from; i < n; i++) {
+        char c = b[i];
+        if (quoted) {
+            if (c != '"')
+                continue;
+            if (i + 1 == n)
+                return 0; /* a doubled quote or the closing one: the next byte tells */
+            if (b[i + 1] == '"')
+                i++;
+            else
+                quoted = 0;
+        } else if (c == '"' && field_start) {
+            quoted = 1;
+            field_start = 0;
+        } else if (c == ',') {
+            field_start = 1;
+        } else if (c == '\n') {
+            return i + 1;
+        } else {
+            field_start = 0;
+        }
+    }
+    return 0;
+}
+
+size_t mdecsv_first(const char *buf, size_t len)
+{
+    return record_end(buf, len, 0);
+}
+
+size_t mdecsv_cut(const char *buf, size_t len)
+{
+    size_t pos = 0, cut = 0;
+    for (;;) {
+        size_t e = record_end(buf, len, pos);
+        if (!e)
+            return cut;
+        cut = pos = e;
+    }
+}
+
+static void on_field(void *s, size_t len, void *data)
+{
+    mdecsv_reader *r = data;
+    dh_buf *b = r->in_header ? &r->hdrbuf : &r->arena;
+    if (r->nvals >= MAX_COLUMNS) {
+        r->too_many = 1;
+        return;
+    }
+    size_t at = b->len;
+    if (dh_buf_append(b, s ? s : "", s ? len : 0)) {
+        r->too_many = 1;
+        return;
+    }
+    r->val_off[r->nvals] = (uint32_t)at;
+    r->val_len[r->nvals] = (uint32_t)(b->len - at);
+    r->nvals++;
+}
+
+static void on_row(int c, void *data)
+{
+    (void)c;
+    (void)data;
+}
+
+/* Parses one record (without its line end) into val_off/val_len; NULL or why not. */
+static const char *parse_record(mdecsv_reader *r, const char *s, size_t n)
+{
+    r->nvals = 0;
+    r->too_many = 0;
+    if (!r->p_ok && parser_init(r))
+        return "out of memory";
+    size_t used = csv_parse(&r->p, s, n, on_field, on_row, r);
+    int bad = used != n;
+    if (!bad && csv_fini(&r->p, on_field, on_row, r) != 0)
+        bad = 1;
+    if (bad) {
+        const char *why = csv_error(&r->p) == CSV_EPARSE ? "malformed CSV record (stray quote)"
+                                                         : "CSV record too large";
+        parser_init(r);
+        return why;
+    }
+    return r->too_many ? "too many columns or record too large" : NULL;
+}
+
+static int name_is(const mdecsv_reader *r, size_t i, const char *lit)
+{
+    size_t n = strlen(lit);
+    return r->name_len[i] == n && !memcmp(r->hdrbuf.data + r->name_off[i], lit, n);
+}
+
+static const char *load_header(mdecsv_reader *r, const char *hdr, size_t len)
+{
+    if (r->hdr_copy && r->hdr_len == len && !memcmp(r->hdr_copy, hdr, len))
+        return r->ncols ? NULL : "no header";
+    free(r->hdr_copy);
+    r->hdr_copy = malloc(len ? len : 1);
+    if (!r->hdr_copy)
+        return "out of memory";
+    memcpy(r->hdr_copy, hdr, len);
+    r->hdr_len = len;
+    r->ncols = 0;
+    size_t s = 0, e = len;
+    if (e - s >= 3 && (unsigned char)hdr[0] == 0xEF && (unsigned char)hdr[1] == 0xBB &&
+        (unsigned char)hdr[2] == 0xBF)
+        s = 3;
+    while (e > s && (hdr[e - 1] == '\n' || hdr[e - 1] == '\r'))
+        e--;
+    r->hdrbuf.len = 0;
+    r->in_header = 1;
+    const char *why = parse_record(r, hdr + s, e - s);
+    r->in_header = 0;
+    if (why)
+        return why;
+    for (int k = 0; k < NSPECIAL; k++)
+        r->special[k] = -1;
+    for (size_t i = 0; i < r->nvals; i++) {
+        r->name_off[i] = r->val_off[i];
+        r->name_len[i] = r->val_len[i];
+        /* "TimeGenerated [UTC]": the unit is not part of the column's name */
+        const char *nm = r->hdrbuf.data + r->name_off[i];
+        if (r->name_len[i] > 6 && !memcmp(nm + r->name_len[i] - 6, " [UTC]", 6))
+            r->name_len[i] -= 6;
+        if (name_is(r, i, "Timestamp") ||
+            (r->special[COL_TIME] < 0 && name_is(r, i, "TimeGenerated")))
+            r->special[COL_TIME] = (int)i;
+        else if (name_is(r, i, "DeviceName"))
+            r->special[COL_HOST] = (int)i;
+        else if (name_is(r, i, "ReportId"))
+            r->special[COL_REPORT] = (int)i;
+        else if (name_is(r, i, "ActionType"))
+            r->special[COL_ACTION] = (int)i;
+        else if (name_is(r, i, "Table") || name_is(r, i, "Type"))
+            r->special[COL_TABLE] = (int)i;
+    }
+    r->ncols = r->nvals;
+    if (r->special[COL_TIME] < 0 || r->special[COL_HOST] < 0)
+        return "header names no Timestamp and DeviceName columns";
+    return NULL;
+}
+
+static dh_str col(const mdecsv_reader *r, int k)
+{
+    int i = r->special[k];
+    if (i < 0 || (size_t)i >= r->nvals)
+        return (dh_str){"", 0};
+    return (dh_str){r->arena.data + r->val_off[i], r->val_len[i]};
+}
+
+/* One data record, s[0, n) without its line end. */
+static const char *decode_record(mdecsv_reader *r, const char *s, size_t n, dh_event *ev)
+{
+    r->arena.len = 0;
+    const char *why = parse_record(r, s, n);
+    if (why)
+        return why;
+    if (r->nvals > r->ncols)
+        return "more fields than the header names";
+    size_t nkv = 0;
+    for (size_t i = 0; i < r->nvals; i++) {
+        if (!r->val_len[i])
+            continue; /* an empty column is not data (as null in the JSON export) */
+        r->kv[nkv].name = (dh_str){r->hdrbuf.data + r->name_off[i], r->name_len[i]};
+        r->kv[nkv].value = (dh_str){r->arena.data + r->val_off[i], r->val_len[i]};
+        nkv++;
+    }
+    dh_str ts = col(r, COL_TIME);
+    int64_t t = 0;
+    if (ts.len && dh_time_parse_iso(ts.ptr, ts.len, &t) && dh_time_parse_us(ts.ptr, ts.len, &t))
+        return "Timestamp is not a time";
+    const char *table = dh_mde_table(col(r, COL_TABLE));
+    if (!table)
+        table = dh_mde_table_for_action(col(r, COL_ACTION));
+    dh_str rid = col(r, COL_REPORT);
+    uint64_t recno = 0;
+    for (size_t i = 0; i < rid.len && rid.ptr[i] >= '0' && rid.ptr[i] <= '9'; i++)
+        recno = recno * 10 + (uint64_t)(rid.ptr[i] - '0'); /* exact beyond a double */
+    ev->provider = (dh_str){table, strlen(table)};
+    ev->channel = ev->provider;
+    ev->event_id = 0;
+    ev->time = t;
+    ev->host = col(r, COL_HOST);
+    ev->record_id = recno;
+    ev->data = r->kv;
+    ev->ndata = nkv;
+    ev->scratch = r->scratch;
+    ev->scratch_len = 0;
+    ev->scratch_cap = sizeof r->scratch;
+    dh_map_windows_apply(ev);
+    return NULL;
+}
+
+dh_status mdecsv_decode(mdecsv_reader *r, const char *hdr, size_t hdrlen, const char *buf,
+                        size_t len, const char *file, uint64_t first_line, uint64_t base_offset,
+                        jsonl_event_fn on_event, void *ectx, jsonl_error_fn on_error, void *errctx,
+                        uint64_t *events, uint64_t *bad)
+{
+    const char *hwhy = load_header(r, hdr, hdrlen);
+    size_t pos = 0;
+    uint64_t line = first_line;
+    while (pos < len) {
+        size_t end = record_end(buf, len, pos);
+        if (!end)
+            end = len; /* the last record of the input, without a newline */
+        size_t s = pos, e = end;
+        while (e > s && (buf[e - 1] == '\n' || buf[e - 1] == '\r'))
+            e--;
+        const char *why = NULL;
+        dh_event ev;
+        if (e > s) {
+            if (hwhy) {
+                why = hwhy;
+            } else {
+                memset(&ev, 0, sizeof ev);
+                ev.file = file;
+                ev.chunk = -1;
+                ev.offset = base_offset + s;
+                why = decode_record(r, buf + s, e - s, &ev);
+                if (!why) {
+                    (*events)++;
+                    dh_status st = on_event(ectx, &ev);
+                    if (st)
+                        return st;
+                }
+            }
+        }
+        if (why) {
+            (*bad)++;
+            if (on_error)
+                on_error(errctx, line, base_offset + s, why);
+        }
+        for (size_t i = pos; i < end; i++)
+            line += buf[i] == '\n';
+        pos = end;
+    }
+    return DH_OK;
+}

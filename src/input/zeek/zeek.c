@@ -1,0 +1,252 @@
+/* Zeek TSV logs. The format is Zeek's own (no Debian library reads it): '#' header lines,
+ * then rows of fields split by the separator, with \xHH escapes in values, "-" for an
+ * unset field and "(empty)" for an empty set or string. */
+#include "input/zeek/zeek.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_FIELDS 256
+#define MAX_HEADER (64u << 10)
+
+struct zeek_reader {
+    char sep;
+    char unset[32], empty[32], path[64];
+    size_t unset_len, empty_len, path_len;
+    dh_buf names; /* field names, unescaped */
+    uint32_t name_off[MAX_FIELDS], name_len[MAX_FIELDS];
+    size_t nfields;
+    dh_buf arena;
+    dh_kv kv[MAX_FIELDS];
+};
+
+zeek_reader *zeek_reader_new(void)
+{
+    zeek_reader *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    dh_buf_init(&r->names, MAX_HEADER);
+    dh_buf_init(&r->arena, 32u << 20);
+    return r;
+}
+
+void zeek_reader_free(zeek_reader *r)
+{
+    if (!r)
+        return;
+    dh_buf_free(&r->names);
+    dh_buf_free(&r->arena);
+    free(r);
+}
+
+static int starts(const char *s, size_t n, const char *lit)
+{
+    size_t k = strlen(lit);
+    return n >= k && !memcmp(s, lit, k);
+}
+
+int zeek_header_update(dh_buf *hdr, const char *buf, size_t len)
+{
+    size_t pos = 0;
+    while (pos < len) {
+        const char *q = memchr(buf + pos, '#', len - pos);
+        if (!q)
+            return 0;
+        size_t at = (size_t)(q - buf);
+        const char *nl = memchr(q, '\n', len - at);
+        size_t end = nl ? (size_t)(nl - buf) : len;
+        if (at == 0 || buf[at - 1] == '\n') {
+            if (starts(q, end - at, "#separator"))
+                hdr->len = 0;
+            if (hdr->len + (end - at) + 1 > MAX_HEADER)
+                return -1;
+            if (dh_buf_append(hdr, q, end - at) || dh_buf_putc(hdr, '\n'))
+                return -1;
+        }
+        pos = end + 1;
+    }
+    return 0;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Appends s[0, n) with its \xHH escapes decoded. */
+static int unescape(dh_buf *b, const char *s, size_t n)
+{
+    size_t run = 0;
+    for (size_t i = 0; i + 3 < n; i++) {
+        if (s[i] != '\\' || s[i + 1] != 'x' || hexval(s[i + 2]) < 0 || hexval(s[i + 3]) < 0)
+            continue;
+        if (dh_buf_append(b, s + run, i - run) ||
+            dh_buf_putc(b, (char)(hexval(s[i + 2]) * 16 + hexval(s[i + 3]))))
+            return -1;
+        i += 3;
+        run = i + 1;
+    }
+    return dh_buf_append(b, s + run, n - run) ? -1 : 0;
+}
+
+static void copy_small(char *dst, size_t cap, size_t *dlen, const char *s, size_t n)
+{
+    dh_buf tmp;
+    dh_buf_init(&tmp, cap);
+    *dlen = 0;
+    if (!unescape(&tmp, s, n) && tmp.len < cap) {
+        memcpy(dst, tmp.data ? tmp.data : "", tmp.len);
+        *dlen = tmp.len;
+    }
+    dh_buf_free(&tmp);
+}
+
+/* A header line (without its newline); NULL or why it is not understood. */
+static const char *header_line(zeek_reader *r, const char *s, size_t n)
+{
+    if (starts(s, n, "#separator ")) {
+        char v[8];
+        size_t vl;
+        copy_small(v, sizeof v, &vl, s + 11, n - 11);
+        if (vl != 1)
+            return "#separator is not one character";
+        r->sep = v[0];
+        r->nfields = 0;
+        r->path_len = 0;
+        memcpy(r->unset, "-", 1);
+        r->unset_len = 1;
+        memcpy(r->empty, "(empty)", 7);
+        r->empty_len = 7;
+        return NULL;
+    }
+    const char *tab = memchr(s, r->sep, n);
+    if (!tab)
+        return NULL; /* "#close" without a value, comments */
+    size_t kn = (size_t)(tab - s), vs = kn + 1;
+    if (kn == 12 && starts(s, n, "#unset_field"))
+        copy_small(r->unset, sizeof r->unset, &r->unset_len, s + vs, n - vs);
+    else if (kn == 12 && starts(s, n, "#empty_field"))
+        copy_small(r->empty, sizeof r->empty, &r->empty_len, s + vs, n - vs);
+    else if (kn == 5 && starts(s, n, "#path"))
+        copy_small(r->path, sizeof r->path, &r->path_len, s + vs, n - vs);
+    else if (kn == 7 && starts(s, n, "#fields")) {
+        r->names.len = 0;
+        r->nfields = 0;
+        size_t p = vs;
+        while (p <= n) {
+            const char *e = memchr(s + p, r->sep, n - p);
+            size_t end = e ? (size_t)(e - s) : n;
+            if (r->nfields >= MAX_FIELDS)
+                return "#fields names too many fields";
+            size_t at = r->names.len;
+            if (unescape(&r->names, s + p, end - p))
+                return "#fields too long";
+            r->name_off[r->nfields] = (uint32_t)at;
+            r->name_len[r->nfields] = (uint32_t)(r->names.len - at);
+            r->nfields++;
+            p = end + 1;
+        }
+    }
+    return NULL;
+}
+
+static void reset(zeek_reader *r)
+{
+    r->sep = '\t';
+    r->nfields = 0;
+    r->path_len = 0;
+    memcpy(r->unset, "-", 1);
+    r->unset_len = 1;
+    memcpy(r->empty, "(empty)", 7);
+    r->empty_len = 7;
+}
+
+/* One row (without its newline). */
+static const char *row(zeek_reader *r, const char *s, size_t n, dh_event *ev)
+{
+    if (!r->nfields)
+        return "row before a #fields header";
+    r->arena.len = 0;
+    uint32_t off[MAX_FIELDS], len[MAX_FIELDS];
+    size_t nf = 0, p = 0;
+    while (p <= n) {
+        const char *e = memchr(s + p, r->sep, n - p);
+        size_t end = e ? (size_t)(e - s) : n;
+        if (nf >= r->nfields)
+            return "row has more fields than #fields names";
+        size_t at = r->arena.len;
+        size_t vl = end - p;
+        int skip = (vl == r->unset_len && !memcmp(s + p, r->unset, vl)) ||
+                   (vl == r->empty_len && !memcmp(s + p, r->empty, vl));
+        if (!skip && unescape(&r->arena, s + p, vl))
+            return "row too long";
+        off[nf] = (uint32_t)at;
+        len[nf] = skip ? UINT32_MAX : (uint32_t)(r->arena.len - at);
+        nf++;
+        p = end + 1;
+    }
+    if (nf != r->nfields)
+        return "row has fewer fields than #fields names";
+    size_t nkv = 0;
+    for (size_t i = 0; i < nf; i++) {
+        if (len[i] == UINT32_MAX)
+            continue;
+        r->kv[nkv].name = (dh_str){r->names.data + r->name_off[i], r->name_len[i]};
+        r->kv[nkv].value = (dh_str){r->arena.data + off[i], len[i]};
+        nkv++;
+    }
+    ev->data = r->kv;
+    ev->ndata = nkv;
+    return zeek_finish(ev, (dh_str){r->path, r->path_len});
+}
+
+dh_status zeek_decode(zeek_reader *r, const char *hdr, size_t hdrlen, const char *buf, size_t len,
+                      const char *file, uint64_t first_line, uint64_t base_offset,
+                      jsonl_event_fn on_event, void *ectx, jsonl_error_fn on_error, void *errctx,
+                      uint64_t *events, uint64_t *bad)
+{
+    reset(r);
+    for (size_t pos = 0; pos < hdrlen;) {
+        const char *nl = memchr(hdr + pos, '\n', hdrlen - pos);
+        size_t end = nl ? (size_t)(nl - hdr) : hdrlen;
+        header_line(r, hdr + pos, end - pos);
+        pos = end + 1;
+    }
+    uint64_t line = first_line;
+    for (size_t pos = 0; pos < len; line++) {
+        const char *nl = memchr(buf + pos, '\n', len - pos);
+        size_t end = nl ? (size_t)(nl - buf) : len, e = end;
+        if (e > pos && buf[e - 1] == '\r')
+            e--;
+        const char *why = NULL;
+        if (e > pos && buf[pos] == '#') {
+            why = header_line(r, buf + pos, e - pos);
+        } else if (e > pos) {
+            dh_event ev;
+            memset(&ev, 0, sizeof ev);
+            ev.file = file;
+            ev.chunk = -1;
+            ev.offset = base_offset + pos;
+            why = row(r, buf + pos, e - pos, &ev);
+            if (!why) {
+                (*events)++;
+                dh_status st = on_event(ectx, &ev);
+                if (st)
+                    return st;
+            }
+        }
+        if (why) {
+            (*bad)++;
+            if (on_error)
+                on_error(errctx, line, base_offset + pos, why);
+        }
+        pos = end + 1;
+    }
+    return DH_OK;
+}

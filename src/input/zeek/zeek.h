@@ -1,0 +1,39 @@
+/* Zeek logs (conn.log, dce_rpc.log and the others), in their TSV form and as JSON lines.
+ *
+ * TSV: a header of '#' lines (#separator, #set_separator, #empty_field, #unset_field,
+ * #path, #fields, #types), then one row per line; a new header may start a new block
+ * (logs concatenated). The producer cuts batches at line ends and hands each batch the
+ * header in effect at its first byte (see zeek_header_update). JSON lines are decoded by
+ * the JSON reader, which calls zeek_finish for objects that carry Zeek's "uid" and "id.*"
+ * fields. */
+#ifndef DH_INPUT_ZEEK_H
+#define DH_INPUT_ZEEK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "input/json/jsonl.h"
+
+typedef struct zeek_reader zeek_reader;
+
+zeek_reader *zeek_reader_new(void);
+void zeek_reader_free(zeek_reader *r);
+
+/* Folds the '#' lines of [buf, buf+len) into `hdr`, the header in effect after them: a
+ * "#separator" line starts a new header. `hdr` is capped (64 KiB); -1 if it overflows. */
+int zeek_header_update(dh_buf *hdr, const char *buf, size_t len);
+
+/* Decodes whole lines of a TSV batch; `hdr` holds the header lines in effect at its start.
+ * Rows before any #fields line, or not matching it, are reported by line and skipped. */
+dh_status zeek_decode(zeek_reader *r, const char *hdr, size_t hdrlen, const char *buf, size_t len,
+                      const char *file, uint64_t first_line, uint64_t base_offset,
+                      jsonl_event_fn on_event, void *ectx, jsonl_error_fn on_error, void *errctx,
+                      uint64_t *events, uint64_t *bad);
+
+/* The envelope and taxonomy of a Zeek record whose data is filled (names as Zeek's fields:
+ * ts, uid, id.orig_h ...): `path` is the log's name ("conn", "dce_rpc"), or empty to tell
+ * it from the fields. Returns NULL, or why it is not a Zeek record. */
+const char *zeek_finish(dh_event *ev, dh_str path);
+
+#endif
