@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The same attack in different clothes gives the same findings: the corpus's EVTX files
 are written out as Windows event XML (dcomhunt dump --xml), Winlogbeat/ECS JSON and
-NXLog-style flat JSON (dump --to ecs|otrf), the ECS documents also as a JSON array, read
+NXLog-style flat JSON (dump --to ecs|otrf), the ECS documents also as a JSON array, and
+Defender advanced-hunting rows as JSON and CSV (dump --to mde-json|mde-csv), read
 back, and hunted; the
 findings must agree with those of the EVTX files (evidence named by record, ids aside),
 and the events must agree one by one, except where XML 1.0 cannot carry a character
@@ -21,14 +22,16 @@ def run(cmd, ok=(0, 1)):
     return r.stdout
 
 
-def findings(dcomhunt, paths):
+def findings(dcomhunt, paths, by_record=False):
+    """The findings, ids aside; evidence by (record id, event id), or by record id alone
+    (`by_record`: Defender rows have no event ids)."""
     out = run([dcomhunt, "hunt", "--jsonl", "--no-progress"] + paths)
     res = []
     for l in out.splitlines():
         f = json.loads(l)
+        ev = [e["record_id"] if by_record else (e["record_id"], e["event_id"]) for e in f["evidence"]]
         res.append((f["kind"], f["target"]["host"], f["source"]["ip"], f["source"]["host"],
-                    f["com_object"], f["user"], tuple(f["commands"]),
-                    tuple(sorted((e["record_id"], e["event_id"]) for e in f["evidence"]))))
+                    f["com_object"], f["user"], tuple(f["commands"]), tuple(sorted(ev))))
     return sorted(res)
 
 
@@ -110,6 +113,48 @@ def main():
                 fd = findings(a.dcomhunt, [arr])
                 check(fd == fa, "array (indent %s): findings differ from EVTX (%d vs %d)"
                       % (indent, len(fd), len(fa)))
+        # Defender advanced-hunting rows (dump --to mde-json|mde-csv): the tables hold
+        # process, network, logon, image-load and registry events, nothing else. The
+        # findings must agree with those of the original events of those kinds (the same
+        # events written as ECS), evidence named by record id (ReportId).
+        mde_kinds = {"process_creation", "network_connection", "logon", "logon_failed",
+                     "image_load", "registry_add", "registry_delete", "registry_set"}
+        ecs_path = os.path.join(d, "events.ecs.json")
+        with open(ecs_path, "rb") as f:
+            ecs_lines = [l for l in f.read().splitlines() if l.strip()]
+        check(len(ecs_lines) == len(ev_a), "ECS lines %d vs events %d" % (len(ecs_lines), len(ev_a)))
+        subset = os.path.join(d, "events.mde-subset.ecs.json")
+        kept = [l for l, e in zip(ecs_lines, ev_a) if e["kind"] in mde_kinds]
+        with open(subset, "wb") as f:
+            f.write(b"\n".join(kept) + b"\n")
+        f_sub = findings(a.dcomhunt, [subset], by_record=True)
+        check(any(x[0] == "lateral_movement" for x in f_sub), "no lateral_movement in the Defender subset")
+        ev_sub = [e for e in ev_a if e["kind"] in mde_kinds]
+        for fmt in ("mde-json", "mde-csv"):
+            path = os.path.join(d, "events." + fmt)
+            with open(path, "wb") as f:
+                f.write(run([a.dcomhunt, "dump", "--to", fmt] + roots, ok=(0,)))
+            ev_m = [json.loads(l) for l in run([a.dcomhunt, "dump", "--fields", path], ok=(0,)).splitlines()]
+            check(len(ev_m) == len(ev_sub), "%s: %d events, %d expected" % (fmt, len(ev_m), len(ev_sub)))
+            diff = [(x, y) for x, y in zip(ev_sub, ev_m)
+                    if x["kind"] != y["kind"] or x["record_id"] != y["record_id"] or x["time"] != y["time"]
+                    or x["computer"] != y["computer"]]
+            check(not diff, "%s: %d events differ in kind, record id, time or host; first %s"
+                  % (fmt, len(diff), diff[0] if diff else ""))
+            fm = findings(a.dcomhunt, [path], by_record=True)
+            # Defender's image-load rows say nothing of the loaded file's signature: a
+            # signal resting only on Sysmon 7's Signed field cannot be found in them.
+            signed_loads = {e["record_id"] for e in ev_sub
+                            if e["kind"] == "image_load" and "Signed" in e["data"]}
+            only_orig = set(f_sub) - set(fm)
+            unexplained = [x for x in only_orig
+                           if not (x[0] == "signal" and set(x[7]) <= signed_loads)]
+            check(not unexplained and not set(fm) - set(f_sub) and len(only_orig) <= 1,
+                  "%s: findings differ from the original events (%d vs %d): %s"
+                  % (fmt, len(fm), len(f_sub), sorted(set(fm) ^ set(f_sub))[:2]))
+            check(sum(x[0] == "lateral_movement" for x in fm) ==
+                  sum(x[0] == "lateral_movement" for x in f_sub),
+                  "%s: lateral_movement findings differ" % fmt)
     for m in fails:
         print("FAIL:", m)
     print("%d passed, %d failed" % (checks - len(fails), len(fails)))

@@ -1,0 +1,341 @@
+/* Events written as Microsoft Defender advanced-hunting rows (dcomhunt dump --to
+ * mde-json|mde-csv): process creations as DeviceProcessEvents, connections as
+ * DeviceNetworkEvents, logons as DeviceLogonEvents, image loads as DeviceImageLoadEvents,
+ * registry changes as DeviceRegistryEvents. Columns are Defender's own; the table's name
+ * goes in a "Table" column (dcomhunt reads it back; exports by query hold one table and
+ * leave it out). Events no Defender table holds (DistributedCOM errors, PowerShell script
+ * blocks, special logons...) are not written. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/timefmt.h"
+#include "output/json.h"
+#include "output/mde.h"
+
+#define COLUMNS(X)                                                                                 \
+    X(TIMESTAMP, "Timestamp", 0)                                                                   \
+    X(DEVICE_ID, "DeviceId", 0)                                                                    \
+    X(DEVICE_NAME, "DeviceName", 0)                                                                \
+    X(ACTION_TYPE, "ActionType", 0)                                                                \
+    X(FILE_NAME, "FileName", 0)                                                                    \
+    X(FOLDER_PATH, "FolderPath", 0)                                                                \
+    X(PROCESS_ID, "ProcessId", 1)                                                                  \
+    X(PROCESS_COMMAND_LINE, "ProcessCommandLine", 0)                                               \
+    X(PROCESS_INTEGRITY_LEVEL, "ProcessIntegrityLevel", 0)                                         \
+    X(ORIGINAL_FILE_NAME, "ProcessVersionInfoOriginalFileName", 0)                                 \
+    X(ACCOUNT_DOMAIN, "AccountDomain", 0)                                                          \
+    X(ACCOUNT_NAME, "AccountName", 0)                                                              \
+    X(ACCOUNT_SID, "AccountSid", 0)                                                                \
+    X(LOGON_ID, "LogonId", 1)                                                                      \
+    X(LOGON_TYPE, "LogonType", 0)                                                                  \
+    X(PROTOCOL, "Protocol", 0)                                                                     \
+    X(LOCAL_IP, "LocalIP", 0)                                                                      \
+    X(LOCAL_PORT, "LocalPort", 1)                                                                  \
+    X(REMOTE_IP, "RemoteIP", 0)                                                                    \
+    X(REMOTE_PORT, "RemotePort", 1)                                                                \
+    X(REMOTE_DEVICE_NAME, "RemoteDeviceName", 0)                                                   \
+    X(REMOTE_URL, "RemoteUrl", 0)                                                                  \
+    X(REGISTRY_KEY, "RegistryKey", 0)                                                              \
+    X(REGISTRY_VALUE_DATA, "RegistryValueData", 0)                                                 \
+    X(INIT_FILE_NAME, "InitiatingProcessFileName", 0)                                              \
+    X(INIT_FOLDER_PATH, "InitiatingProcessFolderPath", 0)                                          \
+    X(INIT_COMMAND_LINE, "InitiatingProcessCommandLine", 0)                                        \
+    X(INIT_PROCESS_ID, "InitiatingProcessId", 1)                                                   \
+    X(INIT_ACCOUNT_DOMAIN, "InitiatingProcessAccountDomain", 0)                                    \
+    X(INIT_ACCOUNT_NAME, "InitiatingProcessAccountName", 0)                                        \
+    X(REPORT_ID, "ReportId", 1)                                                                    \
+    X(TABLE, "Table", 0)
+
+enum {
+#define C(id, name, num) COL_##id,
+    COLUMNS(C)
+#undef C
+        NCOL
+};
+
+static const struct {
+    const char *name;
+    int number; /* written as a JSON number when the value is one */
+} cols[NCOL] = {
+#define C(id, name, num) {name, num},
+    COLUMNS(C)
+#undef C
+};
+
+typedef struct row {
+    dh_str v[NCOL];
+    char num[4][24]; /* decimal renderings of hexadecimal ids */
+    int nnum;
+    char rid[24], ts[40];
+} row;
+
+static dh_str field(const dh_event *ev, dh_field id)
+{
+    dh_str s = {"", 0};
+    dh_event_field(ev, id, &s);
+    return s;
+}
+
+static dh_str lit(const char *s)
+{
+    return (dh_str){s, strlen(s)};
+}
+
+static dh_str base_name(dh_str path)
+{
+    size_t i = path.len;
+    while (i > 0 && path.ptr[i - 1] != '\\' && path.ptr[i - 1] != '/')
+        i--;
+    return (dh_str){path.ptr + i, path.len - i};
+}
+
+/* Windows logs write ids in hexadecimal ("0x1ea3c6"); Defender in decimal. */
+static dh_str decimal(row *r, dh_str s)
+{
+    if (s.len < 3 || s.ptr[0] != '0' || (s.ptr[1] != 'x' && s.ptr[1] != 'X') || r->nnum >= 4)
+        return s;
+    unsigned long long v = 0;
+    for (size_t i = 2; i < s.len; i++) {
+        char c = s.ptr[i];
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+        if (d < 0 || v >> 60)
+            return s;
+        v = v * 16 + (unsigned)d;
+    }
+    char *b = r->num[r->nnum++];
+    snprintf(b, 24, "%llu", v);
+    return lit(b);
+}
+
+/* "DOMAIN\name" into Defender's two columns. */
+static void account(dh_str user, dh_str *dom, dh_str *name)
+{
+    const char *bs = user.len ? memchr(user.ptr, '\\', user.len) : NULL;
+    if (!bs) {
+        *name = user;
+        return;
+    }
+    *dom = (dh_str){user.ptr, (size_t)(bs - user.ptr)};
+    *name = (dh_str){bs + 1, user.len - (size_t)(bs - user.ptr) - 1};
+}
+
+static const char *logon_type_name(dh_str n)
+{
+    static const char *const names[] = {NULL,
+                                        NULL,
+                                        "Interactive",
+                                        "Network",
+                                        "Batch",
+                                        "Service",
+                                        NULL,
+                                        "Unlock",
+                                        "NetworkCleartext",
+                                        "NewCredentials",
+                                        "RemoteInteractive",
+                                        "CachedInteractive"};
+    unsigned v = 0;
+    for (size_t i = 0; i < n.len && i < 3; i++)
+        v = v * 10 + (unsigned)(n.ptr[i] - '0');
+    return n.len && n.len < 3 && v < 12 ? names[v] : NULL;
+}
+
+/* Fills the row; 0 if no Defender table holds this event. */
+static int fill(row *r, const dh_event *ev)
+{
+    memset(r, 0, sizeof *r);
+    const char *table;
+    switch (dh_event_kind(ev)) {
+    case DH_KIND_PROCESS_CREATION: {
+        table = "DeviceProcessEvents";
+        r->v[COL_ACTION_TYPE] = lit("ProcessCreated");
+        dh_str img = field(ev, DH_FIELD_IMAGE), pimg = field(ev, DH_FIELD_PARENT_IMAGE);
+        r->v[COL_FILE_NAME] = base_name(img);
+        r->v[COL_FOLDER_PATH] = img;
+        r->v[COL_PROCESS_ID] = decimal(r, field(ev, DH_FIELD_PROCESS_ID));
+        r->v[COL_PROCESS_COMMAND_LINE] = field(ev, DH_FIELD_COMMAND_LINE);
+        r->v[COL_PROCESS_INTEGRITY_LEVEL] = field(ev, DH_FIELD_INTEGRITY_LEVEL);
+        r->v[COL_ORIGINAL_FILE_NAME] = field(ev, DH_FIELD_ORIGINAL_FILE_NAME);
+        account(field(ev, DH_FIELD_USER), &r->v[COL_ACCOUNT_DOMAIN], &r->v[COL_ACCOUNT_NAME]);
+        r->v[COL_LOGON_ID] = decimal(r, field(ev, DH_FIELD_LOGON_ID));
+        r->v[COL_INIT_FILE_NAME] = base_name(pimg);
+        r->v[COL_INIT_FOLDER_PATH] = pimg;
+        r->v[COL_INIT_COMMAND_LINE] = field(ev, DH_FIELD_PARENT_COMMAND_LINE);
+        r->v[COL_INIT_PROCESS_ID] = decimal(r, field(ev, DH_FIELD_PARENT_PROCESS_ID));
+        account(field(ev, DH_FIELD_PARENT_USER), &r->v[COL_INIT_ACCOUNT_DOMAIN],
+                &r->v[COL_INIT_ACCOUNT_NAME]);
+        break;
+    }
+    case DH_KIND_NETWORK_CONNECTION: {
+        dh_str init = field(ev, DH_FIELD_INITIATED);
+        int inbound = init.len == 5 && !memcmp(init.ptr, "false", 5);
+        table = "DeviceNetworkEvents";
+        r->v[COL_ACTION_TYPE] = lit(inbound ? "InboundConnectionAccepted" : "ConnectionSuccess");
+        dh_str sip = field(ev, DH_FIELD_SOURCE_IP), sp = field(ev, DH_FIELD_SOURCE_PORT);
+        dh_str dip = field(ev, DH_FIELD_DESTINATION_IP), dp = field(ev, DH_FIELD_DESTINATION_PORT);
+        r->v[COL_LOCAL_IP] = inbound ? dip : sip;
+        r->v[COL_LOCAL_PORT] = inbound ? dp : sp;
+        r->v[COL_REMOTE_IP] = inbound ? sip : dip;
+        r->v[COL_REMOTE_PORT] = inbound ? sp : dp;
+        r->v[COL_REMOTE_URL] = field(ev, DH_FIELD_DESTINATION_HOSTNAME);
+        dh_str proto = field(ev, DH_FIELD_PROTOCOL);
+        r->v[COL_PROTOCOL] = proto.len == 3 && !memcmp(proto.ptr, "tcp", 3)   ? lit("Tcp")
+                             : proto.len == 3 && !memcmp(proto.ptr, "udp", 3) ? lit("Udp")
+                                                                              : proto;
+        dh_str img = field(ev, DH_FIELD_IMAGE);
+        r->v[COL_INIT_FILE_NAME] = base_name(img);
+        r->v[COL_INIT_FOLDER_PATH] = img;
+        r->v[COL_INIT_PROCESS_ID] = decimal(r, field(ev, DH_FIELD_PROCESS_ID));
+        account(field(ev, DH_FIELD_USER), &r->v[COL_INIT_ACCOUNT_DOMAIN],
+                &r->v[COL_INIT_ACCOUNT_NAME]);
+        break;
+    }
+    case DH_KIND_LOGON:
+    case DH_KIND_LOGON_FAILED: {
+        table = "DeviceLogonEvents";
+        r->v[COL_ACTION_TYPE] =
+            lit(dh_event_kind(ev) == DH_KIND_LOGON ? "LogonSuccess" : "LogonFailed");
+        const char *lt = logon_type_name(field(ev, DH_FIELD_LOGON_TYPE));
+        if (lt)
+            r->v[COL_LOGON_TYPE] = lit(lt);
+        r->v[COL_ACCOUNT_DOMAIN] = field(ev, DH_FIELD_TARGET_DOMAIN_NAME);
+        r->v[COL_ACCOUNT_NAME] = field(ev, DH_FIELD_TARGET_USER_NAME);
+        r->v[COL_ACCOUNT_SID] = field(ev, DH_FIELD_TARGET_USER_SID);
+        r->v[COL_REMOTE_IP] = field(ev, DH_FIELD_SOURCE_IP);
+        r->v[COL_REMOTE_PORT] = field(ev, DH_FIELD_SOURCE_PORT);
+        r->v[COL_REMOTE_DEVICE_NAME] = field(ev, DH_FIELD_SOURCE_HOSTNAME);
+        r->v[COL_LOGON_ID] = decimal(r, field(ev, DH_FIELD_LOGON_ID));
+        r->v[COL_PROTOCOL] = field(ev, DH_FIELD_AUTH_PACKAGE);
+        break;
+    }
+    case DH_KIND_IMAGE_LOAD: {
+        table = "DeviceImageLoadEvents";
+        r->v[COL_ACTION_TYPE] = lit("ImageLoaded");
+        dh_str dll = field(ev, DH_FIELD_IMAGE_LOADED), img = field(ev, DH_FIELD_IMAGE);
+        r->v[COL_FILE_NAME] = base_name(dll);
+        r->v[COL_FOLDER_PATH] = dll;
+        r->v[COL_INIT_FILE_NAME] = base_name(img);
+        r->v[COL_INIT_FOLDER_PATH] = img;
+        r->v[COL_INIT_PROCESS_ID] = decimal(r, field(ev, DH_FIELD_PROCESS_ID));
+        break;
+    }
+    case DH_KIND_REGISTRY_ADD:
+    case DH_KIND_REGISTRY_DELETE:
+    case DH_KIND_REGISTRY_SET: {
+        dh_kind k = dh_event_kind(ev);
+        table = "DeviceRegistryEvents";
+        r->v[COL_ACTION_TYPE] = lit(k == DH_KIND_REGISTRY_ADD      ? "RegistryKeyCreated"
+                                    : k == DH_KIND_REGISTRY_DELETE ? "RegistryKeyDeleted"
+                                                                   : "RegistryValueSet");
+        r->v[COL_REGISTRY_KEY] = field(ev, DH_FIELD_TARGET_OBJECT);
+        r->v[COL_REGISTRY_VALUE_DATA] = field(ev, DH_FIELD_DETAILS);
+        dh_str img = field(ev, DH_FIELD_IMAGE);
+        r->v[COL_INIT_FILE_NAME] = base_name(img);
+        r->v[COL_INIT_FOLDER_PATH] = img;
+        r->v[COL_INIT_PROCESS_ID] = decimal(r, field(ev, DH_FIELD_PROCESS_ID));
+        break;
+    }
+    default:
+        return 0;
+    }
+    /* a buffer over r->ts: its limit equals its capacity, so it never reallocates */
+    dh_buf tb = {r->ts, 0, sizeof r->ts, sizeof r->ts};
+    if (dh_time_put_iso(&tb, dh_event_time(ev)) == DH_OK)
+        r->v[COL_TIMESTAMP] = (dh_str){r->ts, tb.len};
+    r->v[COL_DEVICE_NAME] = dh_event_host(ev);
+    snprintf(r->rid, sizeof r->rid, "%llu", (unsigned long long)dh_event_record_id(ev));
+    r->v[COL_REPORT_ID] = lit(r->rid);
+    r->v[COL_TABLE] = lit(table);
+    return 1;
+}
+
+static int is_number(dh_str s)
+{
+    if (!s.len || s.len > 20 || (s.len > 1 && s.ptr[0] == '0'))
+        return 0;
+    for (size_t i = 0; i < s.len; i++)
+        if (s.ptr[i] < '0' || s.ptr[i] > '9')
+            return 0;
+    return 1;
+}
+
+dh_status dh_mde_json_event(dh_buf *b, const dh_event *ev, int *written)
+{
+    row r;
+    *written = fill(&r, ev);
+    if (!*written)
+        return DH_OK;
+    dh_status st = dh_buf_putc(b, '{');
+    int first = 1;
+    for (int c = 0; c < NCOL && !st; c++) {
+        if (!r.v[c].len)
+            continue; /* Defender leaves such columns empty; they are left out */
+        if (!first)
+            st = dh_buf_putc(b, ',');
+        first = 0;
+        if (!st)
+            st = dh_json_string(b, cols[c].name, strlen(cols[c].name));
+        if (!st)
+            st = dh_buf_putc(b, ':');
+        if (!st)
+            st = cols[c].number && is_number(r.v[c]) ? dh_buf_append(b, r.v[c].ptr, r.v[c].len)
+                                                     : dh_json_string(b, r.v[c].ptr, r.v[c].len);
+    }
+    if (!st)
+        st = dh_buf_puts(b, "}\n");
+    return st;
+}
+
+dh_status dh_mde_csv_header(dh_buf *b)
+{
+    dh_status st = DH_OK;
+    for (int c = 0; c < NCOL && !st; c++) {
+        if (c)
+            st = dh_buf_putc(b, ',');
+        if (!st)
+            st = dh_buf_puts(b, cols[c].name);
+    }
+    return st ? st : dh_buf_puts(b, "\r\n");
+}
+
+/* RFC 4180: a field with a comma, a quote, a line end or outer spaces goes in quotes,
+ * its quotes doubled. Values are written as they are: this is data for machines (formulas
+ * are not neutralised here; `hunt --csv` does that for people). */
+static dh_status csv_field(dh_buf *b, dh_str v)
+{
+    int quote = v.len && (v.ptr[0] == ' ' || v.ptr[v.len - 1] == ' ');
+    for (size_t i = 0; i < v.len && !quote; i++)
+        quote = v.ptr[i] == ',' || v.ptr[i] == '"' || v.ptr[i] == '\n' || v.ptr[i] == '\r';
+    if (!quote)
+        return dh_buf_append(b, v.ptr, v.len);
+    dh_status st = dh_buf_putc(b, '"');
+    size_t run = 0;
+    for (size_t i = 0; i < v.len && !st; i++)
+        if (v.ptr[i] == '"') {
+            st = dh_buf_append(b, v.ptr + run, i + 1 - run);
+            if (!st)
+                st = dh_buf_putc(b, '"');
+            run = i + 1;
+        }
+    if (!st)
+        st = dh_buf_append(b, v.ptr + run, v.len - run);
+    return st ? st : dh_buf_putc(b, '"');
+}
+
+dh_status dh_mde_csv_event(dh_buf *b, const dh_event *ev, int *written)
+{
+    row r;
+    *written = fill(&r, ev);
+    if (!*written)
+        return DH_OK;
+    dh_status st = DH_OK;
+    for (int c = 0; c < NCOL && !st; c++) {
+        if (c)
+            st = dh_buf_putc(b, ',');
+        if (!st)
+            st = csv_field(b, r.v[c]);
+    }
+    return st ? st : dh_buf_puts(b, "\r\n");
+}
