@@ -98,8 +98,11 @@ typedef struct plan_entry {
  * EVTX files (read chunk by chunk from the decompressed stream). */
 typedef struct stream {
     int active;
-    int fd;             /* plain JSON file, or -1 */
-    struct archive *ar; /* archive, or NULL */
+    int fd;                 /* plain JSON file, or -1 */
+    struct archive *ar;     /* archive, or NULL */
+    struct archive *inner;  /* an archive inside it being read (one level), or NULL */
+    const char *inner_name; /* "archive!member" of the inner archive */
+    int failed;             /* the archive cannot be read further */
     size_t file;
     const char *name;
     int member_fmt; /* the format of the current member (EVTX or a text format) */
@@ -268,6 +271,8 @@ static const char *keep_name(scan *s, const char *a, const char *b)
 
 static ssize_t stream_read(stream *st, void *buf, size_t n)
 {
+    if (st->inner)
+        return (ssize_t)archive_read_data(st->inner, buf, n);
     if (st->ar)
         return (ssize_t)archive_read_data(st->ar, buf, n);
     for (;;) {
@@ -302,6 +307,10 @@ static int stream_fill(stream *st, size_t want)
 
 static void stream_close(stream *st)
 {
+    if (st->inner) {
+        archive_read_free(st->inner);
+        st->inner = NULL;
+    }
     if (st->ar) {
         archive_read_free(st->ar);
         st->ar = NULL;
@@ -363,27 +372,77 @@ static int replay_close(struct archive *a, void *cd)
     return ARCHIVE_OK;
 }
 
-/* Opens the next member of the archive that dcomhunt can read; 0 when there is none. */
+/* An archive inside an archive: its bytes are the outer member's, read through libarchive
+ * as they are decompressed (never to disk); the first bytes, read already to recognise
+ * it, come first. */
+typedef struct nest_client {
+    char *head;
+    size_t head_len, head_pos;
+    struct archive *outer;
+    char buf[1 << 16];
+} nest_client;
+
+static la_ssize_t nest_read(struct archive *a, void *cd, const void **out)
+{
+    (void)a;
+    nest_client *c = cd;
+    if (c->head_pos < c->head_len) {
+        *out = c->head + c->head_pos;
+        la_ssize_t n = (la_ssize_t)(c->head_len - c->head_pos);
+        c->head_pos = c->head_len;
+        return n;
+    }
+    la_ssize_t n = archive_read_data(c->outer, c->buf, sizeof c->buf);
+    *out = c->buf;
+    return n < 0 ? -1 : n;
+}
+
+static int nest_close(struct archive *a, void *cd)
+{
+    (void)a;
+    nest_client *c = cd;
+    free(c->head);
+    free(c);
+    return ARCHIVE_OK;
+}
+
+/* Opens the next member of the archive that dcomhunt can read; 0 when there is none. An
+ * archive member is opened as an archive in turn (one level deep) and its members read. */
 static int next_member(scan *s, scan_task *t, int *made)
 {
     stream *st = &s->str;
     struct archive_entry *e;
     *made = 0;
+    if (st->failed)
+        return 0;
     for (;;) {
-        int r = archive_read_next_header(st->ar, &e);
+        struct archive *a = st->inner ? st->inner : st->ar;
+        int r = archive_read_next_header(a, &e);
+        if (r == ARCHIVE_EOF && st->inner) {
+            archive_read_free(st->inner);
+            st->inner = NULL;
+            continue;
+        }
         if (r == ARCHIVE_EOF)
             return 0;
         if (r < ARCHIVE_WARN) {
             char msg[200];
-            snprintf(msg, sizeof msg, "archive: %s", archive_error_string(st->ar));
+            snprintf(msg, sizeof msg, "archive: %s", archive_error_string(a));
             task_error(t, st->file, T_FILE_ERROR, DH_ERR_FORMAT, msg);
-            t->name = st->name;
+            t->name = st->inner ? st->inner_name : st->name;
             *made = 1;
+            if (st->inner) { /* the outer archive goes on next time */
+                archive_read_free(st->inner);
+                st->inner = NULL;
+            } else {
+                st->failed = 1; /* libarchive would say the same again */
+            }
             return 0;
         }
         if (archive_entry_filetype(e) != AE_IFREG)
             continue;
         const char *mname = archive_entry_pathname(e);
+        const char *parent = st->inner ? st->inner_name : s->files.v[st->file];
         st->carry_len = 0;
         st->eof = 0;
         st->line = 1;
@@ -394,18 +453,48 @@ static int next_member(scan *s, scan_task *t, int *made)
             snprintf(msg, sizeof msg, "archive member unreadable: %s",
                      archive_error_string(st->ar));
             task_error(t, st->file, T_FILE_ERROR, DH_ERR_FORMAT, msg);
-            t->name = keep_name(s, s->files.v[st->file], mname ? mname : "?");
+            t->name = keep_name(s, parent, mname ? mname : "?");
             *made = 1;
             return 0;
         }
         dh_format f = dh_sniff((const uint8_t *)st->carry, st->carry_len);
+        if (f == DH_FORMAT_ARCHIVE && !st->inner && st->carry_len) {
+            nest_client *c = calloc(1, sizeof *c);
+            struct archive *in = archive_read_new();
+            if (!c || !in) {
+                free(c);
+                if (in)
+                    archive_read_free(in);
+                continue;
+            }
+            c->head = st->carry; /* handed over: the carry starts afresh */
+            c->head_len = st->carry_len;
+            c->outer = st->ar;
+            st->carry = NULL;
+            st->carry_len = 0;
+            archive_read_support_filter_all(in);
+            archive_read_support_format_all(in);
+            archive_read_support_format_raw(in); /* a .gz or .zst member */
+            st->inner_name = keep_name(s, parent, mname ? mname : "?");
+            if (archive_read_open(in, c, NULL, nest_read, nest_close) != ARCHIVE_OK) {
+                char msg[200];
+                snprintf(msg, sizeof msg, "archive: %s", archive_error_string(in));
+                archive_read_free(in);
+                task_error(t, st->file, T_FILE_ERROR, DH_ERR_FORMAT, msg);
+                t->name = st->inner_name;
+                *made = 1;
+                return 0; /* the error is this task; the outer archive goes on next time */
+            }
+            st->inner = in;
+            continue;
+        }
         if (!dh_format_is_text(f) && f != DH_FORMAT_EVTX)
-            continue; /* other members (a README, a pcap, a nested archive) */
+            continue; /* other members (a README, a pcap, an archive two levels down) */
         st->member_fmt = f;
         st->member_open = 1;
         st->hdr.len = 0;
         st->have_hdr = 0;
-        st->name = keep_name(s, s->files.v[st->file], mname ? mname : "?");
+        st->name = keep_name(s, parent, mname ? mname : "?");
         if (f == DH_FORMAT_EVTX && st->carry_len < EVTX_FILE_HEADER_SIZE)
             continue; /* a header and nothing else */
         if (f == DH_FORMAT_EVTX) {

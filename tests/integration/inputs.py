@@ -103,6 +103,35 @@ def main():
         for path in (arr, arrtar):
             got = events(a.dcomhunt, ["--fields", path])
             check(strip(got) == strip(js), "JSON array %s differs from the JSON lines" % path)
+        # Archives inside archives (one level): a zip of a zip, a gzip'd EVTX and a .tgz,
+        # read in a stream, named outer!inner!member; a cut-short inner archive is named
+        # and the outer archive's other members are still read.
+        import zipfile
+        inner_zip = os.path.join(d, "inner.zip")
+        with zipfile.ZipFile(inner_zip, "w", zipfile.ZIP_DEFLATED) as z:
+            z.write(evtx, "host1/Sysmon.evtx")
+        inner_tgz = os.path.join(d, "inner.tgz")
+        with tarfile.open(inner_tgz, "w:gz") as t:
+            t.add(evtx, arcname="host2/Sysmon.evtx")
+        with open(inner_zip, "rb") as f:
+            cut = f.read()[:3000]
+        outer = os.path.join(d, "collection.zip")
+        with zipfile.ZipFile(outer, "w", zipfile.ZIP_STORED) as z:
+            z.write(inner_zip, "a/inner.zip")
+            z.writestr("b/cut.zip", cut)
+            z.writestr("c/Sysmon.evtx.gz", gzip.compress(raw))
+            z.write(inner_tgz, "d/inner.tgz")
+        r = subprocess.run([a.dcomhunt, "dump", outer], capture_output=True)
+        got = [json.loads(l) for l in r.stdout.splitlines()]
+        names = sorted(set(e["file"] for e in got))
+        want = [outer + "!a/inner.zip!host1/Sysmon.evtx", outer + "!d/inner.tgz!host2/Sysmon.evtx"]
+        check(names[0] == want[0] and names[-1] == want[1] and len(names) == 3 and
+              names[1].startswith(outer + "!c/Sysmon.evtx.gz!"),
+              "nested archives: members %s" % names)
+        per = {n: strip([e for e in got if e["file"] == n]) for n in names}
+        check(all(v == strip(plain) for v in per.values()), "nested archives: events differ")
+        check(r.returncode == 3 and (outer + "!b/cut.zip") in r.stderr.decode(),
+              "cut-short inner archive: rc %d, %r" % (r.returncode, r.stderr[:300]))
     for m in fails:
         print("FAIL:", m)
     print("%d passed, %d failed" % (checks - len(fails), len(fails)))
