@@ -64,6 +64,9 @@ void dh_map_windows_apply(dh_event *ev);
  * one dcomhunt maps; and the table of a row exported without its name, by ActionType. */
 const char *dh_mde_table(dh_str name);
 const char *dh_mde_table_for_action(dh_str action);
+/* Elastic Endpoint / ECS documents flattened to dotted names: envelope, kind and taxonomy
+ * fields (src/input/mappings/elastic.c); NULL, or why the document is not an event. */
+const char *dh_map_elastic_apply(dh_event *ev);
 /* Kind refinements that depend on a value (Sysmon 12 create vs delete). */
 dh_kind dh_map_refine_kind(const dh_map_row *row, const dh_event *ev);
 

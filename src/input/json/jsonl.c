@@ -29,6 +29,7 @@
 struct jsonl_reader {
     char envtext[6][512];  /* ECS envelope values, unescaped (outside the arena) */
     char scratch[1 << 16]; /* values the Defender mapping composes */
+    dh_buf names;          /* the dotted name being built while an ECS document is flattened */
     jsmntok_t *tok;
     dh_buf arena;
     dh_kv *kv;
@@ -46,6 +47,7 @@ jsonl_reader *jsonl_reader_new(void)
     r->kv = malloc(r->kv_cap * sizeof *r->kv);
     r->off = malloc(r->kv_cap * 4 * sizeof *r->off);
     dh_buf_init(&r->arena, MAX_LINE * 2);
+    dh_buf_init(&r->names, 4096);
     if (!r->tok || !r->kv || !r->off) {
         jsonl_reader_free(r);
         return NULL;
@@ -61,6 +63,7 @@ void jsonl_reader_free(jsonl_reader *r)
     free(r->kv);
     free(r->off);
     dh_buf_free(&r->arena);
+    dh_buf_free(&r->names);
     free(r);
 }
 
@@ -426,6 +429,88 @@ static int member(const jsmntok_t *tok, int nt, const char *js, int o, const cha
     return -1;
 }
 
+/* Elastic Endpoint / ECS documents: nested objects flattened into dotted names
+ * ("process.parent.executable"), arrays of scalars as repeated names. */
+static const char *flatten(jsonl_reader *r, const char *js, int nt, int i, size_t *nkv, int depth)
+{
+    const jsmntok_t *o = &r->tok[i];
+    if (depth > 8)
+        return "objects nested too deep";
+    int k = i + 1, remaining = o->size;
+    while (remaining-- > 0 && k + 1 < nt) {
+        const jsmntok_t *key = &r->tok[k], *v = &r->tok[k + 1];
+        int next = skip_subtree(r->tok, nt, k + 1);
+        if (key->type != JSMN_STRING)
+            return "object key is not a string";
+        int is_obj = v->type == JSMN_OBJECT;
+        size_t saved = r->names.len;
+        if (r->names.len && dh_buf_putc(&r->names, '.'))
+            return "name too long";
+        if (dh_buf_append(&r->names, js + key->start, (size_t)(key->end - key->start)))
+            return "name too long";
+        if (is_obj) {
+            const char *why = flatten(r, js, nt, k + 1, nkv, depth + 1);
+            if (why)
+                return why;
+        } else {
+            int first = v->type == JSMN_ARRAY ? k + 2 : k + 1;
+            int count = v->type == JSMN_ARRAY ? v->size : 1;
+            int e = first;
+            for (int c = 0; c < count && e < nt; c++) {
+                const jsmntok_t *x = &r->tok[e];
+                int enext = skip_subtree(r->tok, nt, e);
+                int null = x->type == JSMN_PRIMITIVE && x->end - x->start == 4 &&
+                           !memcmp(js + x->start, "null", 4);
+                if (!null && x->type != JSMN_OBJECT && x->type != JSMN_ARRAY) {
+                    if (*nkv >= r->kv_cap)
+                        return "too many fields";
+                    size_t no = r->arena.len;
+                    if (dh_buf_append(&r->arena, r->names.data, r->names.len))
+                        return "value too long";
+                    size_t vo = r->arena.len;
+                    int bad =
+                        x->type == JSMN_STRING
+                            ? unescape(&r->arena, js + x->start, (size_t)(x->end - x->start))
+                            : dh_buf_append(&r->arena, js + x->start, (size_t)(x->end - x->start));
+                    if (bad)
+                        return "bad string escape or value too long";
+                    r->off[4 * *nkv] = (uint32_t)no;
+                    r->off[4 * *nkv + 1] = (uint32_t)(vo - no);
+                    r->off[4 * *nkv + 2] = (uint32_t)vo;
+                    r->off[4 * *nkv + 3] = (uint32_t)(r->arena.len - vo);
+                    (*nkv)++;
+                }
+                e = enext;
+            }
+        }
+        r->names.len = saved;
+        k = next;
+    }
+    return NULL;
+}
+
+/* An Elastic Endpoint (or other ECS) event with no winlog part: flattened, then mapped. */
+static const char *decode_elastic(jsonl_reader *r, const char *js, int nt, dh_event *ev)
+{
+    r->arena.len = 0;
+    r->names.len = 0;
+    size_t nkv = 0;
+    const char *why = flatten(r, js, nt, 0, &nkv, 0);
+    if (why)
+        return why;
+    const char *a = r->arena.data ? r->arena.data : "";
+    for (size_t k = 0; k < nkv; k++) {
+        r->kv[k].name = (dh_str){a + r->off[4 * k], r->off[4 * k + 1]};
+        r->kv[k].value = (dh_str){a + r->off[4 * k + 2], r->off[4 * k + 3]};
+    }
+    ev->data = r->kv;
+    ev->ndata = nkv;
+    ev->scratch = r->scratch;
+    ev->scratch_len = 0;
+    ev->scratch_cap = sizeof r->scratch;
+    return dh_map_elastic_apply(ev);
+}
+
 /* A line: a Windows event (NXLog), a Defender row, or an Event Hubs batch of Defender rows
  * ({"records":[{"category":"AdvancedHunting-<table>","properties":{...}}]}). */
 static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_event *ev,
@@ -534,6 +619,18 @@ static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_eve
         const char *why = decode_object(r, js, nt, 0, SHAPE_ECS, NULL, ev);
         if (!why)
             why = zeek_finish(ev, (dh_str){"", 0});
+        if (why)
+            return why;
+        (*events)++;
+        dh_status st = on_event(ectx, ev);
+        if (st)
+            *stop = st;
+        return NULL;
+    }
+    int ecat = member(r->tok, nt, js, 0, "event");
+    if (ecat >= 0 && r->tok[ecat].type == JSMN_OBJECT &&
+        member(r->tok, nt, js, ecat, "category") >= 0) {
+        const char *why = decode_elastic(r, js, nt, ev);
         if (why)
             return why;
         (*events)++;
