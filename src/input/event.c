@@ -118,18 +118,36 @@ const char *dh_field_name(dh_field id)
     return (unsigned)id < DH_FIELD_COUNT ? field_names[id] : "";
 }
 
+/* A name's bucket: its length and first and last bytes. */
+static unsigned name_bucket(const char *name, size_t len)
+{
+    return ((unsigned)len * 31u + (unsigned char)name[0] * 7u + (unsigned char)name[len - 1]) &
+           255u;
+}
+
 int dh_field_from_name(const char *name, size_t len)
 {
-    /* 54 names. The EVTX decoder caches the answer per template name; the JSON and XML
-     * readers ask once per member, so the lengths are compile-time constants and the
-     * first byte is checked before memcmp. */
+    /* The JSON and XML readers ask once per member (the EVTX decoder caches the answer per
+     * template): a 256-bucket table built once leaves at most a few names to compare. */
+    static int8_t first[256], next[DH_FIELD_COUNT];
+    static int built; /* a benign race: every thread builds the same table */
     if (len == 0)
         return -1;
-    for (int i = 0; i < DH_FIELD_COUNT; i++) {
-        const char *f = field_names[i];
-        if (field_lens[i] == len && f[0] == name[0] && memcmp(f, name, len) == 0)
-            return i;
+    if (!__atomic_load_n(&built, __ATOMIC_ACQUIRE)) {
+        int8_t f[256], n[DH_FIELD_COUNT];
+        memset(f, -1, sizeof f);
+        for (int i = DH_FIELD_COUNT - 1; i >= 0; i--) {
+            unsigned b = name_bucket(field_names[i], field_lens[i]);
+            n[i] = f[b];
+            f[b] = (int8_t)i;
+        }
+        memcpy(first, f, sizeof f);
+        memcpy(next, n, sizeof n);
+        __atomic_store_n(&built, 1, __ATOMIC_RELEASE);
     }
+    for (int i = first[name_bucket(name, len)]; i >= 0; i = next[i])
+        if (field_lens[i] == len && memcmp(field_names[i], name, len) == 0)
+            return i;
     return -1;
 }
 
