@@ -9,6 +9,7 @@
 
 #include "cli/findings_out.h"
 #include "core/timefmt.h"
+#include "output/guide.h"
 #include "output/json.h"
 #include "output/text.h"
 
@@ -26,6 +27,9 @@ typedef struct rendered {
 struct findings_out {
     int format;
     int color;
+    int explain; /* table: the guide and the pivots under each finding */
+    const char *const *paths;
+    size_t npaths;
     rendered *v;
     size_t n, cap;
     uint64_t per_kind[4];
@@ -55,6 +59,13 @@ findings_out *findings_out_new(int format, int color)
         dh_buf_init(&o->b, 64u << 20);
     }
     return o;
+}
+
+void findings_out_set_guide(findings_out *o, int explain, const char *const *paths, size_t npaths)
+{
+    o->explain = explain;
+    o->paths = paths;
+    o->npaths = npaths;
 }
 
 static void js(dh_buf *b, const char *s)
@@ -106,7 +117,37 @@ static void evidence_json(dh_buf *b, const dh_evidence *e)
     dh_buf_puts(b, "\"}");
 }
 
-static void render_jsonl(dh_buf *b, const dh_finding *f)
+/* "investigate":[...],"respond":[...],"pivots":[{title,language,query}] */
+static void guide_json(dh_buf *b, const dh_guide *g)
+{
+    dh_buf_puts(b, "\"investigate\":[");
+    for (size_t i = 0; i < g->ninvestigate; i++) {
+        if (i)
+            dh_buf_putc(b, ',');
+        js(b, g->investigate[i]);
+    }
+    dh_buf_puts(b, "],\"respond\":[");
+    for (size_t i = 0; i < g->nrespond; i++) {
+        if (i)
+            dh_buf_putc(b, ',');
+        js(b, g->respond[i]);
+    }
+    dh_buf_puts(b, "],\"pivots\":[");
+    for (size_t i = 0; i < g->npivots; i++) {
+        if (i)
+            dh_buf_putc(b, ',');
+        dh_buf_puts(b, "{\"title\":");
+        js(b, g->pivots[i].title);
+        dh_buf_puts(b, ",\"language\":");
+        js(b, g->pivots[i].language);
+        dh_buf_puts(b, ",\"query\":");
+        js(b, g->pivots[i].query);
+        dh_buf_putc(b, '}');
+    }
+    dh_buf_putc(b, ']');
+}
+
+static void render_jsonl(dh_buf *b, const dh_finding *f, const dh_guide *g)
 {
     dh_buf_puts(b, "{\"id\":\"");
     dh_buf_puts(b, f->id);
@@ -166,7 +207,9 @@ static void render_jsonl(dh_buf *b, const dh_finding *f)
             dh_buf_putc(b, ',');
         evidence_json(b, &f->evidence[i]);
     }
-    dh_buf_puts(b, "]}\n");
+    dh_buf_puts(b, "],");
+    guide_json(b, g);
+    dh_buf_puts(b, "}\n");
 }
 
 static int ocsf_severity(dh_level l)
@@ -186,7 +229,7 @@ static int ocsf_severity(dh_level l)
 }
 
 /* OCSF 1.1 Detection Finding (class_uid 2004, category 2 Findings, activity 1 Create). */
-static void render_ocsf(dh_buf *b, const dh_finding *f)
+static void render_ocsf(dh_buf *b, const dh_finding *f, const dh_guide *g)
 {
     char title[512];
     snprintf(title, sizeof title, "DCOM %s%s%s%s%s", dh_finding_kind_name(f->kind),
@@ -268,12 +311,26 @@ static void render_ocsf(dh_buf *b, const dh_finding *f)
     js(b, f->target_ip);
     dh_buf_puts(b, "},\"actor\":{\"user\":{\"name\":");
     js(b, f->user);
-    dh_buf_puts(b, "}},\"unmapped\":{\"com_object\":");
+    dh_buf_puts(b, "}},\"remediation\":{\"desc\":");
+    {
+        dh_buf d;
+        dh_buf_init(&d, 1u << 20);
+        for (size_t i = 0; i < g->nrespond; i++) {
+            if (i)
+                dh_buf_puts(&d, "\n");
+            dh_buf_puts(&d, g->respond[i]);
+        }
+        jstr(b, (dh_str){d.data ? d.data : "", d.len});
+        dh_buf_free(&d);
+    }
+    dh_buf_puts(b, "},\"unmapped\":{\"com_object\":");
     js(b, f->com_object);
     dh_buf_puts(b, ",\"clsid\":");
     js(b, f->clsid);
     dh_buf_puts(b, ",\"logon_id\":");
     js(b, f->logon_id);
+    dh_buf_putc(b, ',');
+    guide_json(b, g);
     dh_buf_puts(b, "}}\n");
 }
 
@@ -359,7 +416,48 @@ static const char *kind_color(dh_finding_kind k)
     }
 }
 
-static void render_table(findings_out *o, dh_buf *b, const dh_finding *f)
+/* Text indented under a heading, wrapped lines kept as they are. */
+static void indented(dh_buf *b, const char *text, const char *indent)
+{
+    for (const char *p = text; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        dh_buf_puts(b, indent);
+        tty(b, p, n);
+        dh_buf_putc(b, '\n');
+        p += n + (nl ? 1 : 0);
+    }
+}
+
+static void render_explain(dh_buf *b, const dh_guide *g)
+{
+    char num[16];
+    dh_buf_puts(b, "  investigate\n");
+    for (size_t i = 0; i < g->ninvestigate; i++) {
+        snprintf(num, sizeof num, "    %zu. ", i + 1);
+        dh_buf_puts(b, num);
+        ttys(b, g->investigate[i]);
+        dh_buf_putc(b, '\n');
+    }
+    dh_buf_puts(b, "  respond\n");
+    for (size_t i = 0; i < g->nrespond; i++) {
+        snprintf(num, sizeof num, "    %zu. ", i + 1);
+        dh_buf_puts(b, num);
+        ttys(b, g->respond[i]);
+        dh_buf_putc(b, '\n');
+    }
+    dh_buf_puts(b, "  pivots\n");
+    for (size_t i = 0; i < g->npivots; i++) {
+        dh_buf_puts(b, "    ");
+        ttys(b, g->pivots[i].title);
+        dh_buf_puts(b, " (");
+        ttys(b, g->pivots[i].language);
+        dh_buf_puts(b, ")\n");
+        indented(b, g->pivots[i].query, "      ");
+    }
+}
+
+static void render_table(findings_out *o, dh_buf *b, const dh_finding *f, const dh_guide *g)
 {
     if (o->color)
         dh_buf_puts(b, kind_color(f->kind));
@@ -433,6 +531,8 @@ static void render_table(findings_out *o, dh_buf *b, const dh_finding *f)
         tty(b, fs.ptr, fs.len);
     }
     dh_buf_putc(b, '\n');
+    if (o->explain && g)
+        render_explain(b, g);
 }
 
 void findings_out_add(findings_out *o, const dh_finding *f)
@@ -442,20 +542,28 @@ void findings_out_add(findings_out *o, const dh_finding *f)
         if (!strcmp(o->v[i].id, f->id))
             return;
     o->b.len = 0;
+    dh_guide g;
+    int have_guide = (o->format == FOUT_JSONL || o->format == FOUT_OCSF ||
+                      (o->format == FOUT_TABLE && o->explain)) &&
+                     dh_guide_build(f, o->paths, o->npaths, &g) == DH_OK;
+    static const dh_guide none;
+    const dh_guide *gp = have_guide ? &g : &none;
     switch (o->format) {
     case FOUT_JSONL:
-        render_jsonl(&o->b, f);
+        render_jsonl(&o->b, f, gp);
         break;
     case FOUT_OCSF:
-        render_ocsf(&o->b, f);
+        render_ocsf(&o->b, f, gp);
         break;
     case FOUT_CSV:
         render_csv(&o->b, f);
         break;
     default:
-        render_table(o, &o->b, f);
+        render_table(o, &o->b, f, have_guide ? &g : NULL);
         break;
     }
+    if (have_guide)
+        dh_guide_free(&g);
     if (o->n == o->cap) {
         size_t cap = o->cap ? o->cap * 2 : 64;
         rendered *v = realloc(o->v, cap * sizeof *v);

@@ -12,6 +12,9 @@ enum { FOUT_TABLE, FOUT_JSONL, FOUT_OCSF, FOUT_CSV };
 typedef struct findings_out findings_out;
 
 findings_out *findings_out_new(int format, int color);
+/* The guide: under each finding in the table (explain), always in JSONL and OCSF; `paths`
+ * (the hunt's inputs, borrowed) go into the dcomhunt pivot command line. */
+void findings_out_set_guide(findings_out *o, int explain, const char *const *paths, size_t npaths);
 /* Renders f now (it is borrowed) and keeps the text for printing in order. */
 void findings_out_add(findings_out *o, const dh_finding *f);
 /* Prints everything in a fixed order; returns the number of findings. */

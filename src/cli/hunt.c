@@ -717,6 +717,9 @@ static int usage(FILE *f, int rc)
           "  --jsonl | --csv    machine-readable output (default: a table by chain)\n"
           "  --ocsf             OCSF Detection Finding (class 2004) objects, one per line\n"
           "  --detections       print single-event detections (one per rule match) instead\n"
+          "  --explain          under each finding: investigation and response steps written\n"
+          "                     with its values, and pivot queries (KQL, dcomhunt); JSONL and\n"
+          "                     OCSF always carry them\n"
           "  --window SECONDS   how long after a COM server start its activity belongs to it\n"
           "                     (default 300)\n"
           "  --skew SECONDS     clock difference tolerated between logs (default 120)\n"
@@ -737,16 +740,27 @@ static int usage(FILE *f, int rc)
 int cli_hunt(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"rules", required_argument, NULL, 'r'},  {"no-builtin", no_argument, NULL, 'B'},
-        {"jsonl", no_argument, NULL, 'J'},        {"csv", no_argument, NULL, 'C'},
-        {"from", required_argument, NULL, 'f'},   {"to", required_argument, NULL, 't'},
-        {"host", required_argument, NULL, 'H'},   {"min-level", required_argument, NULL, 'l'},
-        {"rule", required_argument, NULL, 'R'},   {"color", required_argument, NULL, 'c'},
-        {"no-progress", no_argument, NULL, 'P'},  {"threads", required_argument, NULL, 'j'},
-        {"detections", no_argument, NULL, 'D'},   {"ocsf", no_argument, NULL, 'O'},
-        {"window", required_argument, NULL, 'W'}, {"skew", required_argument, NULL, 'S'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"rules", required_argument, NULL, 'r'},
+        {"no-builtin", no_argument, NULL, 'B'},
+        {"jsonl", no_argument, NULL, 'J'},
+        {"csv", no_argument, NULL, 'C'},
+        {"from", required_argument, NULL, 'f'},
+        {"to", required_argument, NULL, 't'},
+        {"host", required_argument, NULL, 'H'},
+        {"min-level", required_argument, NULL, 'l'},
+        {"rule", required_argument, NULL, 'R'},
+        {"color", required_argument, NULL, 'c'},
+        {"no-progress", no_argument, NULL, 'P'},
+        {"threads", required_argument, NULL, 'j'},
+        {"detections", no_argument, NULL, 'D'},
+        {"ocsf", no_argument, NULL, 'O'},
+        {"window", required_argument, NULL, 'W'},
+        {"skew", required_argument, NULL, 'S'},
+        {"explain", no_argument, NULL, 'E'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
+    int explain = 0;
     hunt_ctx c;
     memset(&c, 0, sizeof c);
     c.o.window_s = 300;
@@ -827,6 +841,9 @@ int cli_hunt(int argc, char **argv)
         }
         case 'H':
             c.o.hosts[c.o.nhosts++] = optarg;
+            break;
+        case 'E':
+            explain = 1;
             break;
         case 'l':
             if (dh_level_parse(optarg, &c.o.min_level)) {
@@ -909,6 +926,9 @@ int cli_hunt(int argc, char **argv)
                   : c.o.format == FMT_CSV  ? FOUT_CSV
                                            : FOUT_TABLE;
         fo = findings_out_new(fmt, c.o.color);
+        if (fo)
+            findings_out_set_guide(fo, explain, (const char *const *)argv + optind,
+                                   (size_t)(argc - optind));
         if (!fo || dh_correlator_new(&copts, rs, &c.corr) != DH_OK) {
             findings_out_free(fo);
             dh_ruleset_free(rs);
