@@ -104,6 +104,18 @@ int dh_rule_meets(const dh_rule *r, dh_kind kind, const char *channel, size_t ch
  * to cap). Returns the length it needed. */
 size_t dh_rule_describe(const dh_rule *r, char *out, size_t cap);
 
+/* Sigma filters (the sigma-filters specification), dcomhunt's tuning: a filter applies to
+ * the rules it names (every rule when it names none) and keeps an item only where its
+ * condition holds. dcomhunt adds `reason` (required, else the description) and `expires`
+ * (YYYY-MM-DD, "" for none). Filters meet no event: they are applied to findings. */
+int dh_rule_is_filter(const dh_rule *r);
+size_t dh_rule_filter_rule_count(const dh_rule *r);
+const char *dh_rule_filter_rule(const dh_rule *r, size_t i);
+const char *dh_rule_filter_reason(const dh_rule *r);
+const char *dh_rule_filter_expires(const dh_rule *r);
+/* 1 when the filter's condition holds for ev (it stays), 0 when the filter removes it. */
+int dh_rule_filter_keeps(dh_matcher *m, const dh_rule *filter, const dh_event *ev);
+
 const char *dh_level_name(dh_level level);
 /* Returns 0 and sets *level for informational/low/medium/high/critical, else -1. */
 int dh_level_parse(const char *s, dh_level *level);

@@ -21,6 +21,7 @@ enum {
 int cli_dump(int argc, char **argv);
 int cli_stats(int argc, char **argv);
 int cli_rules(int argc, char **argv);
+int cli_tune(int argc, char **argv);
 int cli_hunt(int argc, char **argv);
 
 struct dh_ruleset;

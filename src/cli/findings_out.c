@@ -9,6 +9,7 @@
 
 #include "cli/findings_out.h"
 #include "core/timefmt.h"
+#include "findings/tune.h"
 #include "output/guide.h"
 #include "output/json.h"
 #include "output/text.h"
@@ -22,6 +23,7 @@ typedef struct rendered {
     size_t len;
     char *src, *dst; /* for the host graph */
     int64_t last_seen;
+    int suppressed;
 } rendered;
 
 struct findings_out {
@@ -30,6 +32,10 @@ struct findings_out {
     int explain; /* table: the guide and the pivots under each finding */
     const char *const *paths;
     size_t npaths;
+    dh_tuning *tuning; /* borrowed; NULL: no tuning */
+    int show_suppressed;
+    uint64_t suppressed[4];
+    size_t nshown_suppressed;
     rendered *v;
     size_t n, cap;
     uint64_t per_kind[4];
@@ -66,6 +72,12 @@ void findings_out_set_guide(findings_out *o, int explain, const char *const *pat
     o->explain = explain;
     o->paths = paths;
     o->npaths = npaths;
+}
+
+void findings_out_set_tuning(findings_out *o, dh_tuning *t, int show_suppressed)
+{
+    o->tuning = t;
+    o->show_suppressed = show_suppressed;
 }
 
 static void js(dh_buf *b, const char *s)
@@ -147,11 +159,31 @@ static void guide_json(dh_buf *b, const dh_guide *g)
     dh_buf_putc(b, ']');
 }
 
-static void render_jsonl(dh_buf *b, const dh_finding *f, const dh_guide *g)
+static void suppressed_json(dh_buf *b, const dh_rule *sup)
+{
+    dh_buf_puts(b, "\"suppressed\":true,\"suppressed_by\":{\"filter\":");
+    js(b, dh_rule_title(sup));
+    dh_buf_puts(b, ",\"id\":");
+    js(b, dh_rule_id(sup));
+    dh_buf_puts(b, ",\"reason\":");
+    js(b, dh_rule_filter_reason(sup));
+    dh_buf_puts(b, ",\"expires\":");
+    js(b, dh_rule_filter_expires(sup));
+    dh_buf_puts(b, ",\"origin\":");
+    js(b, dh_rule_origin(sup));
+    dh_buf_putc(b, '}');
+}
+
+static void render_jsonl(dh_buf *b, const dh_finding *f, const dh_guide *g, const dh_rule *sup)
 {
     dh_buf_puts(b, "{\"id\":\"");
     dh_buf_puts(b, f->id);
-    dh_buf_puts(b, "\",\"kind\":\"");
+    dh_buf_putc(b, '"');
+    if (sup) {
+        dh_buf_putc(b, ',');
+        suppressed_json(b, sup);
+    }
+    dh_buf_puts(b, ",\"kind\":\"");
     dh_buf_puts(b, dh_finding_kind_name(f->kind));
     dh_buf_puts(b, "\",\"severity\":\"");
     dh_buf_puts(b, dh_level_name(f->severity));
@@ -229,7 +261,7 @@ static int ocsf_severity(dh_level l)
 }
 
 /* OCSF 1.1 Detection Finding (class_uid 2004, category 2 Findings, activity 1 Create). */
-static void render_ocsf(dh_buf *b, const dh_finding *f, const dh_guide *g)
+static void render_ocsf(dh_buf *b, const dh_finding *f, const dh_guide *g, const dh_rule *sup)
 {
     char title[512];
     snprintf(title, sizeof title, "DCOM %s%s%s%s%s", dh_finding_kind_name(f->kind),
@@ -249,7 +281,14 @@ static void render_ocsf(dh_buf *b, const dh_finding *f, const dh_guide *g)
     dh_buf_puts(b, conf_name(f->confidence));
     dh_buf_puts(b, "\",\"time\":");
     dh_buf_put_i64(b, ms);
-    dh_buf_puts(b, ",\"status_id\":1,\"metadata\":{\"version\":\"1.1.0\",\"product\":{\"name\":"
+    dh_buf_puts(b, sup ? ",\"status_id\":3,\"status\":\"Suppressed\",\"status_detail\":"
+                       : ",\"status_id\":1");
+    if (sup) {
+        char detail[600];
+        snprintf(detail, sizeof detail, "%s: %s", dh_rule_title(sup), dh_rule_filter_reason(sup));
+        js(b, detail);
+    }
+    dh_buf_puts(b, ",\"metadata\":{\"version\":\"1.1.0\",\"product\":{\"name\":"
                    "\"dcomhunt\",\"vendor_name\":\"dcomhunt\"}},\"finding_info\":{\"uid\":\"");
     dh_buf_puts(b, f->id);
     dh_buf_puts(b, "\",\"title\":");
@@ -350,8 +389,10 @@ static void csv_cell(dh_buf *b, const char *s)
     dh_buf_putc(b, '"');
 }
 
-static void render_csv(dh_buf *b, const dh_finding *f)
+static void render_csv(dh_buf *b, const dh_finding *f, const dh_rule *sup)
 {
+    char kind[64];
+    snprintf(kind, sizeof kind, "%s%s", dh_finding_kind_name(f->kind), sup ? " (suppressed)" : "");
     char t1[40] = "", t2[40] = "";
     dh_buf tb;
     dh_buf_init(&tb, 64);
@@ -362,7 +403,7 @@ static void render_csv(dh_buf *b, const dh_finding *f)
     snprintf(t2, sizeof t2, "%.*s", (int)tb.len, tb.data);
     dh_buf_free(&tb);
     const char *cells[] = {f->id,
-                           dh_finding_kind_name(f->kind),
+                           kind,
                            dh_level_name(f->severity),
                            conf_name(f->confidence),
                            t1,
@@ -457,11 +498,14 @@ static void render_explain(dh_buf *b, const dh_guide *g)
     }
 }
 
-static void render_table(findings_out *o, dh_buf *b, const dh_finding *f, const dh_guide *g)
+static void render_table(findings_out *o, dh_buf *b, const dh_finding *f, const dh_guide *g,
+                         const dh_rule *sup)
 {
     if (o->color)
-        dh_buf_puts(b, kind_color(f->kind));
+        dh_buf_puts(b, sup ? "\033[2m" : kind_color(f->kind));
     dh_buf_puts(b, "\n");
+    if (sup)
+        dh_buf_puts(b, "SUPPRESSED ");
     dh_buf_puts(b, dh_finding_kind_name(f->kind));
     dh_buf_puts(b, " [");
     dh_buf_puts(b, dh_level_name(f->severity));
@@ -482,6 +526,17 @@ static void render_table(findings_out *o, dh_buf *b, const dh_finding *f, const 
     }
     if (o->color)
         dh_buf_puts(b, "\033[0m");
+    if (sup) {
+        dh_buf_puts(b, "\n  suppressed by ");
+        ttys(b, dh_rule_title(sup));
+        dh_buf_puts(b, ": ");
+        ttys(b, dh_rule_filter_reason(sup));
+        if (*dh_rule_filter_expires(sup)) {
+            dh_buf_puts(b, " (until ");
+            ttys(b, dh_rule_filter_expires(sup));
+            dh_buf_puts(b, ")");
+        }
+    }
     dh_buf_puts(b, "\n  id ");
     dh_buf_puts(b, f->id);
     dh_buf_puts(b, "  ");
@@ -541,6 +596,12 @@ void findings_out_add(findings_out *o, const dh_finding *f)
     for (size_t i = 0; i < o->n; i++)
         if (!strcmp(o->v[i].id, f->id))
             return;
+    const dh_rule *sup = o->tuning ? dh_tuning_check(o->tuning, f) : NULL;
+    if (sup) {
+        o->suppressed[f->kind & 3]++;
+        if (!o->show_suppressed)
+            return; /* counted, and shown with --show-suppressed */
+    }
     o->b.len = 0;
     dh_guide g;
     int have_guide = (o->format == FOUT_JSONL || o->format == FOUT_OCSF ||
@@ -550,16 +611,16 @@ void findings_out_add(findings_out *o, const dh_finding *f)
     const dh_guide *gp = have_guide ? &g : &none;
     switch (o->format) {
     case FOUT_JSONL:
-        render_jsonl(&o->b, f, gp);
+        render_jsonl(&o->b, f, gp, sup);
         break;
     case FOUT_OCSF:
-        render_ocsf(&o->b, f, gp);
+        render_ocsf(&o->b, f, gp, sup);
         break;
     case FOUT_CSV:
-        render_csv(&o->b, f);
+        render_csv(&o->b, f, sup);
         break;
     default:
-        render_table(o, &o->b, f, have_guide ? &g : NULL);
+        render_table(o, &o->b, f, have_guide ? &g : NULL, sup);
         break;
     }
     if (have_guide)
@@ -584,17 +645,23 @@ void findings_out_add(findings_out *o, const dh_finding *f)
         memcpy(r->text, o->b.data, o->b.len);
         r->len = o->b.len;
     }
-    if (f->kind == DH_FINDING_LATERAL_MOVEMENT || f->kind == DH_FINDING_ATTEMPT) {
+    r->suppressed = sup != NULL;
+    if (!sup && (f->kind == DH_FINDING_LATERAL_MOVEMENT || f->kind == DH_FINDING_ATTEMPT)) {
         r->src = dupz(*f->source_host ? f->source_host : f->source_ip);
         r->dst = dupz(f->target_host);
     }
-    o->per_kind[f->kind & 3]++;
+    if (sup)
+        o->nshown_suppressed++;
+    else
+        o->per_kind[f->kind & 3]++;
     o->n++;
 }
 
 static int cmp_rendered(const void *pa, const void *pb)
 {
     const rendered *a = pa, *b = pb;
+    if (a->suppressed != b->suppressed)
+        return a->suppressed ? 1 : -1; /* suppressed findings last */
     if (a->kind != b->kind && (a->kind == DH_FINDING_SIGNAL || b->kind == DH_FINDING_SIGNAL))
         return a->kind == DH_FINDING_SIGNAL ? 1 : -1; /* chains first, lone signals last */
     if (a->first_seen != b->first_seen)
@@ -665,16 +732,21 @@ size_t findings_out_print(findings_out *o, FILE *out)
     for (size_t i = 0; i < o->n; i++)
         fwrite(o->v[i].text, 1, o->v[i].len, out);
     if (o->format == FOUT_TABLE) {
-        if (!o->n)
+        if (o->n == o->nshown_suppressed)
             fputs("no findings\n", out);
         print_graph(o, out);
     }
-    return o->n;
+    return o->n - o->nshown_suppressed;
 }
 
 void findings_out_counts(const findings_out *o, uint64_t per_kind[4])
 {
     memcpy(per_kind, o->per_kind, sizeof o->per_kind);
+}
+
+void findings_out_suppressed(const findings_out *o, uint64_t per_kind[4])
+{
+    memcpy(per_kind, o->suppressed, sizeof o->suppressed);
 }
 
 void findings_out_free(findings_out *o)

@@ -6,6 +6,7 @@
 
 #include "core/buf.h"
 #include "dcomhunt/correlate.h"
+#include "findings/tune.h"
 
 enum { FOUT_TABLE, FOUT_JSONL, FOUT_OCSF, FOUT_CSV };
 
@@ -15,11 +16,17 @@ findings_out *findings_out_new(int format, int color);
 /* The guide: under each finding in the table (explain), always in JSONL and OCSF; `paths`
  * (the hunt's inputs, borrowed) go into the dcomhunt pivot command line. */
 void findings_out_set_guide(findings_out *o, int explain, const char *const *paths, size_t npaths);
+/* Tuning (borrowed): suppressed findings are counted, and rendered (marked, after the
+ * others) only with show_suppressed. */
+void findings_out_set_tuning(findings_out *o, dh_tuning *t, int show_suppressed);
 /* Renders f now (it is borrowed) and keeps the text for printing in order. */
 void findings_out_add(findings_out *o, const dh_finding *f);
-/* Prints everything in a fixed order; returns the number of findings. */
+/* Prints everything in a fixed order; returns the number of findings (suppressed ones
+ * not counted). */
 size_t findings_out_print(findings_out *o, FILE *out);
+/* Findings by kind, suppressed ones not counted; and the suppressed ones by kind. */
 void findings_out_counts(const findings_out *o, uint64_t per_kind[4]);
+void findings_out_suppressed(const findings_out *o, uint64_t per_kind[4]);
 void findings_out_free(findings_out *o);
 
 #endif

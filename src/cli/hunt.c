@@ -706,6 +706,48 @@ static void print_summary(hunt_ctx *c, const dh_scan_stats *st, double secs, uns
             secs > 0 ? (double)st->bytes_read / secs / 1e6 : 0.0);
 }
 
+static void tuning_expired(void *ctx, const dh_rule *r)
+{
+    (void)ctx;
+    fputs("dcomhunt hunt: tuning: filter '", stderr);
+    cli_put_safe(stderr, dh_rule_title(r));
+    fputs("' expired on ", stderr);
+    cli_put_safe(stderr, dh_rule_filter_expires(r));
+    fputs(" and is not applied\n", stderr);
+}
+
+/* Loads the tuning files: Sigma filters only. Returns nonzero (after saying why) when a
+ * file cannot be used. */
+static int load_tuning(char **paths, size_t n, dh_ruleset **rs, dh_tuning **t)
+{
+    unsigned refused = 0;
+    if (cli_load_rules(rs, 0, paths, n, &refused) != DH_OK || refused) {
+        fputs("dcomhunt hunt: --tune: the tuning files have errors (above)\n", stderr);
+        return -1;
+    }
+    for (size_t i = 0; i < dh_ruleset_count(*rs); i++) {
+        const dh_rule *r = dh_ruleset_rule(*rs, i);
+        if (!dh_rule_is_filter(r)) {
+            fputs("dcomhunt hunt: --tune: '", stderr);
+            cli_put_safe(stderr, dh_rule_title(r));
+            fputs("' in ", stderr);
+            cli_put_safe(stderr, dh_rule_origin(r));
+            fputs(" is a rule, not a filter (a tuning file holds Sigma filters)\n", stderr);
+            return -1;
+        }
+    }
+    char today[16];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(today, sizeof today, "%Y-%m-%d", &tm);
+    if (dh_tuning_new(*rs, today, tuning_expired, NULL, t) != DH_OK) {
+        fputs("dcomhunt hunt: out of memory\n", stderr);
+        return -1;
+    }
+    return 0;
+}
+
 static int usage(FILE *f, int rc)
 {
     fputs("usage: dcomhunt hunt [OPTIONS] PATH...\n"
@@ -717,6 +759,10 @@ static int usage(FILE *f, int rc)
           "  --jsonl | --csv    machine-readable output (default: a table by chain)\n"
           "  --ocsf             OCSF Detection Finding (class 2004) objects, one per line\n"
           "  --detections       print single-event detections (one per rule match) instead\n"
+          "  --tune FILE        apply a tuning file (Sigma filters with a reason and an\n"
+          "                     optional expiry; repeatable): findings a filter removes are\n"
+          "                     counted as suppressed, not printed (docs/tuning.md)\n"
+          "  --show-suppressed  print suppressed findings too, marked, after the others\n"
           "  --explain          under each finding: investigation and response steps written\n"
           "                     with its values, and pivot queries (KQL, dcomhunt); JSONL and\n"
           "                     OCSF always carry them\n"
@@ -758,9 +804,15 @@ int cli_hunt(int argc, char **argv)
         {"skew", required_argument, NULL, 'S'},
         {"explain", no_argument, NULL, 'E'},
         {"help", no_argument, NULL, 'h'},
+        {"tune", required_argument, NULL, 'T'},
+        {"show-suppressed", no_argument, NULL, 'U'},
         {NULL, 0, NULL, 0},
     };
-    int explain = 0;
+    int explain = 0, show_suppressed = 0;
+    char **tune_paths = calloc((size_t)argc + 1, sizeof *tune_paths);
+    size_t ntune = 0;
+    dh_ruleset *tune_rs = NULL;
+    dh_tuning *tuning = NULL;
     hunt_ctx c;
     memset(&c, 0, sizeof c);
     c.o.window_s = 300;
@@ -845,6 +897,13 @@ int cli_hunt(int argc, char **argv)
         case 'E':
             explain = 1;
             break;
+        case 'T':
+            if (tune_paths)
+                tune_paths[ntune++] = optarg;
+            break;
+        case 'U':
+            show_suppressed = 1;
+            break;
         case 'l':
             if (dh_level_parse(optarg, &c.o.min_level)) {
                 fputs("dcomhunt hunt: --min-level wants informational, low, medium, high or "
@@ -893,6 +952,11 @@ int cli_hunt(int argc, char **argv)
         goto out;
     }
     c.rs = rs;
+    if (ntune && load_tuning(tune_paths, ntune, &tune_rs, &tuning)) {
+        dh_ruleset_free(rs);
+        rc = DH_EXIT_USAGE;
+        goto out;
+    }
     c.per_rule = calloc(dh_ruleset_count(rs) + 1, sizeof *c.per_rule);
     if (nonly) {
         c.o.rule_on = calloc(dh_ruleset_count(rs) + 1, 1);
@@ -926,9 +990,11 @@ int cli_hunt(int argc, char **argv)
                   : c.o.format == FMT_CSV  ? FOUT_CSV
                                            : FOUT_TABLE;
         fo = findings_out_new(fmt, c.o.color);
-        if (fo)
+        if (fo) {
             findings_out_set_guide(fo, explain, (const char *const *)argv + optind,
                                    (size_t)(argc - optind));
+            findings_out_set_tuning(fo, tuning, show_suppressed);
+        }
         if (!fo || dh_correlator_new(&copts, rs, &c.corr) != DH_OK) {
             findings_out_free(fo);
             dh_ruleset_free(rs);
@@ -960,7 +1026,7 @@ int cli_hunt(int argc, char **argv)
         fputs("\r\033[K", stderr);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     size_t nfindings = 0;
-    uint64_t per_kind[4] = {0, 0, 0, 0};
+    uint64_t per_kind[4] = {0, 0, 0, 0}, sup[4] = {0, 0, 0, 0};
     if (c.o.detections) {
         if (c.o.format == FMT_TABLE)
             print_table(&c);
@@ -968,6 +1034,7 @@ int cli_hunt(int argc, char **argv)
         if (dh_correlator_finish(c.corr, (dh_finding_fn)findings_out_add, fo) == DH_OK) {
             nfindings = findings_out_print(fo, stdout);
             findings_out_counts(fo, per_kind);
+            findings_out_suppressed(fo, sup);
         } else if (st == DH_OK) {
             st = DH_ERR_NOMEM;
         }
@@ -983,6 +1050,15 @@ int cli_hunt(int argc, char **argv)
                 nfindings, (unsigned long long)per_kind[0], (unsigned long long)per_kind[1],
                 (unsigned long long)per_kind[2], (unsigned long long)per_kind[3],
                 (unsigned long long)c.kept, dh_correlator_peak(c.corr));
+    if (!c.o.detections && tuning)
+        fprintf(stderr,
+                "  suppressed by tuning: %llu (lateral_movement %llu, attempt %llu, "
+                "source_activity %llu, signal %llu)%s\n",
+                (unsigned long long)(sup[0] + sup[1] + sup[2] + sup[3]), (unsigned long long)sup[0],
+                (unsigned long long)sup[1], (unsigned long long)sup[2], (unsigned long long)sup[3],
+                show_suppressed || !(sup[0] + sup[1] + sup[2] + sup[3])
+                    ? ""
+                    : "; --show-suppressed shows them");
     if (!c.o.detections)
         c.detections = nfindings;
     if (st != DH_OK && st != DH_ERR_FORMAT)
@@ -1006,6 +1082,9 @@ int cli_hunt(int argc, char **argv)
     dh_correlator_free(c.corr);
     dh_ruleset_free(rs);
 out:
+    dh_tuning_free(tuning);
+    dh_ruleset_free(tune_rs);
+    free(tune_paths);
     free(rule_paths);
     free(only);
     free(c.o.hosts);

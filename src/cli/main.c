@@ -28,6 +28,7 @@ static const struct command {
     {"dump", cli_dump, "decode inputs and print one JSON object (or XML) per event"},
     {"stats", cli_stats, "decode and normalize inputs, print event counts per channel and id"},
     {"rules", cli_rules, "check, list and show Sigma rules"},
+    {"tune", cli_tune, "propose tuning filters from past findings (tune suggest)"},
     {"version", cli_version, "print the version"},
     {"help", cli_help, "show this help"},
 };

@@ -957,6 +957,9 @@ void sigma_rule_free(dh_rule *r)
     list_free(&r->falsepositives);
     list_free(&r->guide[0]);
     list_free(&r->guide[1]);
+    list_free(&r->filter_rules);
+    free(r->reason);
+    free(r->expires);
     for (size_t i = 0; i < r->nids; i++) {
         search_id *s = &r->ids[i];
         for (size_t k = 0; k < s->nsel; k++) {
@@ -1146,6 +1149,76 @@ static int compile_correlation(ctx *c, yaml_node_t *n, dh_rule *r)
     return 0;
 }
 
+/* The selections and condition of `det` (a rule's detection, or a filter's `filter`). */
+static int compile_detection(ctx *c, dh_rule *r, yaml_node_t *det)
+{
+    size_t np = (size_t)(det->data.mapping.pairs.top - det->data.mapping.pairs.start);
+    r->ids = calloc(np ? np : 1, sizeof *r->ids);
+    if (!r->ids)
+        return -1;
+    yaml_node_t *condn = NULL;
+    for (size_t i = 0; i < np; i++) {
+        yaml_node_pair_t *p = &det->data.mapping.pairs.start[i];
+        yaml_node_t *k = node_at(c, p->key), *v = node_at(c, p->value);
+        if (!k || !v)
+            return -1;
+        const char *ks = scalar(k);
+        if (!ks) {
+            set_err(c, k, "detection keys must be names");
+            return -1;
+        }
+        if (!strcmp(ks, "condition")) {
+            condn = v;
+            continue;
+        }
+        /* timeframe: meaningful only for aggregations, which are refused; rules: a
+         * filter's list of the rules it applies to */
+        if (!strcmp(ks, "timeframe") || (r->is_filter && !strcmp(ks, "rules")))
+            continue;
+        if (compile_search(c, ks, v, &r->ids[r->nids]) != 0) {
+            r->nids++;
+            return -1;
+        }
+        r->nids++;
+    }
+    if (!condn) {
+        set_err(c, det, "detection has no condition");
+        return -1;
+    }
+    str_list conds = {0};
+    if (get_strings(c, condn, &conds, "condition"))
+        return -1;
+    if (conds.n == 0) {
+        set_err(c, condn, "condition is empty");
+        return -1;
+    }
+    for (size_t i = 0; i < conds.n; i++) {
+        char err[300];
+        cond *one = sigma_cond_parse(conds.v[i], r->ids, r->nids, err, sizeof err);
+        if (!one) {
+            set_err(c, condn, "%s", err);
+            list_free(&conds);
+            return -1;
+        }
+        if (!r->cond) {
+            r->cond = one;
+        } else {
+            cond * or = calloc(1, sizeof * or);
+            if (! or) {
+                sigma_cond_free(one);
+                list_free(&conds);
+                return -1;
+            }
+            or->op = C_OR;
+            or->a = r->cond;
+            or->b = one;
+            r->cond = or ;
+        }
+    }
+    list_free(&conds);
+    return c->err[0] ? -1 : 0;
+}
+
 /* Compiles one rule document; on failure c->err says why and NULL is returned. */
 static dh_rule *compile_rule(ctx *c, yaml_node_t *root)
 {
@@ -1197,9 +1270,45 @@ static dh_rule *compile_rule(ctx *c, yaml_node_t *root)
         }
         goto fail;
     }
-    if (map_get(c, root, "filter")) {
-        set_err(c, root, "filter rules are not supported yet");
-        goto fail;
+    yaml_node_t *filt = map_get(c, root, "filter");
+    if (filt) {
+        /* A Sigma filter (sigma-filters specification): `filter` holds `rules` (the rules
+         * it applies to) beside selections and a condition, which an item must satisfy
+         * to stay. dcomhunt applies filters to findings (tuning, docs/tuning.md). */
+        r->is_filter = 1;
+        if (!*r->title) {
+            set_err(c, root, "filter has no title");
+            goto fail;
+        }
+        if (filt->type != YAML_MAPPING_NODE) {
+            set_err(c, filt, "filter must be a mapping (rules, selections, condition)");
+            goto fail;
+        }
+        if (get_strings(c, map_get(c, filt, "rules"), &r->filter_rules, "filter rules"))
+            goto fail;
+        r->reason = get_text(c, root, "reason");
+        r->expires = get_text(c, root, "expires");
+        if (!r->reason || !r->expires)
+            goto fail;
+        if (!*r->reason && *r->description) {
+            free(r->reason);
+            if (!(r->reason = dups(r->description)))
+                goto fail;
+        }
+        if (!*r->reason) {
+            set_err(c, root, "filter has no reason (or description): say why it is safe");
+            goto fail;
+        }
+        const char *e = r->expires;
+        if (*e && !(strlen(e) == 10 && e[4] == '-' && e[7] == '-' && e[0] >= '1' && e[0] <= '9')) {
+            set_err(c, map_get(c, root, "expires"), "expires must be a date, YYYY-MM-DD");
+            goto fail;
+        }
+        r->level = DH_LEVEL_INFORMATIONAL;
+        r->kinds = 0; /* met by no event: applied to findings */
+        if (compile_detection(c, r, filt) != 0)
+            goto fail;
+        return r;
     }
     if (map_get(c, root, "action")) {
         set_err(c, root, "rule collections ('action: global/reset/repeat') are not supported");
@@ -1253,68 +1362,8 @@ static dh_rule *compile_rule(ctx *c, yaml_node_t *root)
         set_err(c, det ? det : root, "rule has no detection mapping");
         goto fail;
     }
-    size_t np = (size_t)(det->data.mapping.pairs.top - det->data.mapping.pairs.start);
-    r->ids = calloc(np ? np : 1, sizeof *r->ids);
-    if (!r->ids)
+    if (compile_detection(c, r, det) != 0)
         goto fail;
-    yaml_node_t *condn = NULL;
-    for (size_t i = 0; i < np; i++) {
-        yaml_node_pair_t *p = &det->data.mapping.pairs.start[i];
-        yaml_node_t *k = node_at(c, p->key), *v = node_at(c, p->value);
-        if (!k || !v)
-            goto fail;
-        const char *ks = scalar(k);
-        if (!ks) {
-            set_err(c, k, "detection keys must be names");
-            goto fail;
-        }
-        if (!strcmp(ks, "condition")) {
-            condn = v;
-            continue;
-        }
-        if (!strcmp(ks, "timeframe"))
-            continue; /* meaningful only for aggregations, which are refused below */
-        if (compile_search(c, ks, v, &r->ids[r->nids]) != 0) {
-            r->nids++;
-            goto fail;
-        }
-        r->nids++;
-    }
-    if (!condn) {
-        set_err(c, det, "detection has no condition");
-        goto fail;
-    }
-    str_list conds = {0};
-    if (get_strings(c, condn, &conds, "condition"))
-        goto fail;
-    if (conds.n == 0) {
-        set_err(c, condn, "condition is empty");
-        goto fail;
-    }
-    for (size_t i = 0; i < conds.n; i++) {
-        char err[300];
-        cond *one = sigma_cond_parse(conds.v[i], r->ids, r->nids, err, sizeof err);
-        if (!one) {
-            set_err(c, condn, "%s", err);
-            list_free(&conds);
-            goto fail;
-        }
-        if (!r->cond) {
-            r->cond = one;
-        } else {
-            cond * or = calloc(1, sizeof * or);
-            if (! or) {
-                sigma_cond_free(one);
-                list_free(&conds);
-                goto fail;
-            }
-            or->op = C_OR;
-            or->a = r->cond;
-            or->b = one;
-            r->cond = or ;
-        }
-    }
-    list_free(&conds);
     if (c->err[0])
         goto fail;
     return r;

@@ -851,3 +851,33 @@ int64_t dh_rule_correlation_timespan(const dh_rule *r)
 {
     return r->corr ? r->corr->timespan_s : 0;
 }
+
+int dh_rule_is_filter(const dh_rule *r)
+{
+    return r->is_filter;
+}
+
+size_t dh_rule_filter_rule_count(const dh_rule *r)
+{
+    return r->filter_rules.n;
+}
+
+const char *dh_rule_filter_rule(const dh_rule *r, size_t i)
+{
+    return i < r->filter_rules.n ? r->filter_rules.v[i] : "";
+}
+
+const char *dh_rule_filter_reason(const dh_rule *r)
+{
+    return r->reason ? r->reason : "";
+}
+
+const char *dh_rule_filter_expires(const dh_rule *r)
+{
+    return r->expires ? r->expires : "";
+}
+
+int dh_rule_filter_keeps(dh_matcher *m, const dh_rule *filter, const dh_event *ev)
+{
+    return !filter->is_filter || sigma_rule_matches(m, filter, ev);
+}

@@ -147,6 +147,11 @@ struct dh_rule {
     search_id *ids;
     size_t nids;
     cond *cond;
+    /* A Sigma filter (tuning): applies to the rules named in filter_rules (all when
+     * empty); an item the condition does not hold for is filtered out. */
+    int is_filter;
+    str_list filter_rules;
+    char *reason, *expires; /* dcomhunt's filter keys: why, and until when (YYYY-MM-DD) */
 };
 
 typedef struct placeholder {
