@@ -12,7 +12,7 @@ then go through two legs, and any disagreement with the KQL verdict fails the te
 
 1. the rule vector harness: the rows as a vector file, one event per row and rule, with
    the KQL verdict for each rule (tests/vectors/run_vectors.c);
-2. the real Defender reader: the rows as a Microsoft Defender advanced-hunting JSON-lines
+2. the real Defender readers: the rows as a Microsoft Defender advanced-hunting JSON-lines
    export (real column names, ISO 8601 UTC Timestamp, a distinct ReportId per row, a
    third of them above 2**53 and a third near 2**63 so that only exact integer handling
    keeps them apart; JSON written three ways: raw UTF-8, \\uXXXX for non-ASCII, and every
@@ -21,12 +21,14 @@ then go through two legs, and any disagreement with the KQL verdict fails the te
    and ParentImage); `dcomhunt hunt --detections --jsonl` must fire, on each row
    (identified by ReportId, printed as record_id), exactly the seed rules KQL selects,
    both with only the three seed rules loaded (--no-builtin --rules DIR, copies of
-   rules/seed_*.yml) and with the built-in pack restricted by --rule.
+   rules/seed_*.yml) and with the built-in pack restricted by --rule. The same rows are
+   also written as a CSV export (RFC 4180, BOM, CRLF) and checked the same way.
 
 usage: kql_seed_equivalence.py RUN_VECTORS RULES_DIR --dcomhunt DCOMHUNT
 """
 import argparse
 import collections
+import csv
 import datetime
 import hashlib
 import itertools
@@ -310,18 +312,31 @@ def reader_leg(dcomhunt, rules_dir, rows, verdicts):
         if len(by_id) != len(rows):
             raise SystemExit("internal: ReportIds are not distinct")
 
-        n_read = check_dump(dcomhunt, export, by_id, fail)
+        # The same rows as a CSV export (RFC 4180, a BOM, CRLF; the Table column empty
+        # where the JSON row has none).
+        csv_export = os.path.join(tmp, "DeviceProcessEvents.csv")
+        cols = [k for k in defender_row(1, rows[0]).keys()]
+        with open(csv_export, "w", encoding="utf-8-sig", newline="") as f:
+            w = csv.writer(f, lineterminator="\r\n")
+            w.writerow(cols)
+            for obj in sorted(by_id.values(), key=lambda o: o["_row"]):
+                w.writerow([obj.get(c, "") for c in cols])
+
         hunt = [dcomhunt, "hunt", "--detections", "--jsonl", "--no-progress"]
         want_rc = (1,) if any(verdicts) else (0,)
-        n_dir = check_hunt("hunt --no-builtin --rules DIR",
-                           run(hunt + ["--no-builtin", "--rules", seed_rules, export], want_rc),
-                           export, by_id, fail)
         only = [a for name in SEED for a in ("--rule", name)]
-        n_pack = check_hunt("hunt --rule (built-in pack)", run(hunt + only + [export], want_rc),
-                            export, by_id, fail)
+        n_read = n_dir = n_pack = 0
+        for fmt, path in (("JSON", export), ("CSV", csv_export)):
+            n_read = check_dump(dcomhunt, path, by_id, lambda m: fail(fmt + " " + m))
+            n_dir = check_hunt(fmt + " hunt --no-builtin --rules DIR",
+                               run(hunt + ["--no-builtin", "--rules", seed_rules, path], want_rc),
+                               path, by_id, fail)
+            n_pack = check_hunt(fmt + " hunt --rule (built-in pack)",
+                                run(hunt + only + [path], want_rc), path, by_id, fail)
     finally:
         shutil.rmtree(tmp)
-    print("Defender reader: %d rows written, %d read back; detections: %d (seed rules "
+    print("Defender reader (JSON lines and CSV, each): %d rows written, %d read back; "
+          "detections: %d (seed rules "
           "directory), %d (built-in pack with --rule), %d expected; %d disagreements" % (
               len(rows), n_read, n_dir, n_pack, sum(len(v) for v in verdicts), len(problems)))
     return not problems
