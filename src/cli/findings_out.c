@@ -472,7 +472,7 @@ static void indented(dh_buf *b, const char *text, const char *indent)
 
 static void render_explain(dh_buf *b, const dh_guide *g)
 {
-    char num[16];
+    char num[32];
     dh_buf_puts(b, "  investigate\n");
     for (size_t i = 0; i < g->ninvestigate; i++) {
         snprintf(num, sizeof num, "    %zu. ", i + 1);
