@@ -77,6 +77,8 @@ dh_status dh_correlator_take(dh_correlator *c, dh_event *ev, const dh_rule *cons
  * finishes chains as their window passes and drops what no later chain can use, so its
  * memory follows the window (inputs must come in time order, as hunt reads them). */
 void dh_correlator_set_sink(dh_correlator *c, dh_finding_fn fn, void *ctx);
+/* Network sensor (Zeek) records let go because too many were held at once (0 normally). */
+uint64_t dh_correlator_wire_dropped(const dh_correlator *c);
 /* The most events the correlator held at once (to show its memory bound). */
 size_t dh_correlator_peak(const dh_correlator *c);
 /* Assembles and emits what is left. */

@@ -1050,6 +1050,11 @@ int cli_hunt(int argc, char **argv)
                 nfindings, (unsigned long long)per_kind[0], (unsigned long long)per_kind[1],
                 (unsigned long long)per_kind[2], (unsigned long long)per_kind[3],
                 (unsigned long long)c.kept, dh_correlator_peak(c.corr));
+    if (!c.o.detections && dh_correlator_wire_dropped(c.corr))
+        fprintf(stderr,
+                "  network sensor records let go, too many held at once: %llu (their chains "
+                "may lack wire evidence)\n",
+                (unsigned long long)dh_correlator_wire_dropped(c.corr));
     if (!c.o.detections && tuning)
         fprintf(stderr,
                 "  suppressed by tuning: %llu (lateral_movement %llu, attempt %llu, "

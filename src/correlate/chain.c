@@ -58,11 +58,18 @@ struct dh_correlator {
     dh_finding_fn fn;
     void *fctx;
     sc_engine *sc;
-    size_t peak; /* most events held at once */
+    size_t peak;           /* most events held at once */
+    size_t nwire;          /* sensor records held */
+    uint64_t wire_dropped; /* let go past MAX_WIRE_HELD */
 };
 
 static dh_status process(dh_correlator *c, int64_t horizon);
 static dh_str bare_host(dh_str h);
+static int is_wire(const dh_event *ev);
+
+/* Network sensor records are read before the host logs and held for the chains they join
+ * (docs/formats.md); past this many, the oldest half of those no rule matched is let go. */
+#define MAX_WIRE_HELD (1u << 19)
 
 static const struct {
     const char *image; /* basename, lowercase */
@@ -263,6 +270,47 @@ int dh_correlator_wants(const dh_event *ev, size_t nmatched)
     }
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Lets go of the older half of the sensor records no rule matched. */
+static dh_status drop_old_wire(dh_correlator *c)
+{
+    int64_t *times = malloc(c->nwire * sizeof *times);
+    if (!times)
+        return DH_ERR_NOMEM;
+    size_t n = 0;
+    for (size_t i = 0; i < c->n; i++)
+        if (is_wire(c->v[i]->ev) && !c->v[i]->nrules)
+            times[n++] = dh_event_time(c->v[i]->ev);
+    if (n > 1)
+        qsort(times, n, sizeof *times, cmp_i64);
+    int64_t cut = n ? times[n / 2] : INT64_MIN;
+    free(times);
+    size_t k = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        item *it = c->v[i];
+        if (is_wire(it->ev) && !it->nrules && dh_event_time(it->ev) < cut) {
+            dh_event_free(it->ev);
+            free(it);
+            c->nwire--;
+            c->wire_dropped++;
+        } else {
+            c->v[k++] = it;
+        }
+    }
+    c->n = k;
+    return DH_OK;
+}
+
+uint64_t dh_correlator_wire_dropped(const dh_correlator *c)
+{
+    return c->wire_dropped;
+}
+
 dh_status dh_correlator_take(dh_correlator *c, dh_event *ev, const dh_rule *const *rules,
                              size_t nrules)
 {
@@ -304,6 +352,12 @@ dh_status dh_correlator_take(dh_correlator *c, dh_event *ev, const dh_rule *cons
     if (c->n > c->peak)
         c->peak = c->n;
     int64_t t = dh_event_time(ev);
+    if (is_wire(ev)) {
+        /* Sensor records come first, all at once: they do not move the clock. */
+        if (++c->nwire > MAX_WIRE_HELD)
+            return drop_old_wire(c);
+        return DH_OK;
+    }
     if (t > c->newest)
         c->newest = t;
     /* Every so often, finish what the window has passed (only with a sink to report to). */
@@ -1302,6 +1356,8 @@ static dh_status process(dh_correlator *c, int64_t horizon)
         /* A duplicate (the same record read again) goes at once: its original stays. */
         if (it->dup || (t < keep_from && it->checked && (!needs_emit || it->emitted) &&
                         (!it->nrules || it->fed || !c->max_span))) {
+            if (is_wire(it->ev))
+                c->nwire--;
             dh_event_free(it->ev);
             free(it->rules);
             free(it);

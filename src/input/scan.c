@@ -123,6 +123,9 @@ typedef struct scan {
     char **names; /* "archive!member" strings, alive for the whole scan */
     size_t nnames;
     unsigned char *planned; /* time order: files already taken care of */
+    unsigned char *early;   /* time order: network sensor logs, read before the plan */
+    size_t early_cur;
+    int early_left;
     /* time order */
     int time_mode;
     plan_entry *plan;
@@ -741,15 +744,29 @@ static int stdin_open(scan *s, size_t file, scan_task *t)
 
 static int next_task_time(scan *s, scan_task *t);
 
+static int next_task_seq(scan *s, scan_task *t, int only_early);
+
 static int next_task(void *ctx, void *task)
 {
     scan *s = ctx;
     scan_task *t = task;
+    if (s->time_mode && s->early_left) {
+        if (next_task_seq(s, t, 1))
+            return 1;
+        s->early_left = 0;
+    }
     if (s->time_mode) {
         int r = next_task_time(s, t);
         if (r)
             return r;
     }
+    return next_task_seq(s, t, 0);
+}
+
+/* File by file: streams and unplanned EVTX files (only_early: the sensor logs, first). */
+static int next_task_seq(scan *s, scan_task *t, int only_early)
+{
+    size_t *cur = only_early ? &s->early_cur : &s->cur;
     for (;;) {
         if (s->str.active) {
             if (stream_next(s, t))
@@ -757,19 +774,21 @@ static int next_task(void *ctx, void *task)
             /* The stream is done: its file is read. */
             size_t f = s->str.file;
             stream_close(&s->str);
+            if (only_early)
+                s->planned[f] = 1; /* the later file-by-file pass skips it */
             memset(t, 0, sizeof *t);
             t->kind = T_FILE_END;
             t->file = f;
             t->fd = -1;
             t->chunk = -1;
-            s->cur++;
+            (*cur)++;
             return 1;
         }
         if (s->cur_open) {
             if (s->cur_chunk < s->cur_nchunks) {
                 memset(t, 0, sizeof *t);
                 t->kind = T_CHUNK;
-                t->file = s->cur;
+                t->file = *cur;
                 t->fd = s->cur_fd;
                 t->chunk = (int64_t)s->cur_chunk;
                 t->off = s->cur_first + s->cur_chunk * EVTX_CHUNK_SIZE;
@@ -782,24 +801,25 @@ static int next_task(void *ctx, void *task)
             }
             memset(t, 0, sizeof *t);
             t->kind = T_FILE_END;
-            t->file = s->cur;
+            t->file = *cur;
             t->fd = s->cur_fd;
             t->chunk = -1;
             s->cur_open = 0;
-            s->cur++;
+            (*cur)++;
             return 1;
         }
-        while (s->planned && s->cur < s->files.n && s->planned[s->cur])
-            s->cur++;
-        if (s->cur >= s->files.n)
+        while (*cur < s->files.n &&
+               ((s->planned && s->planned[*cur]) || (only_early && !s->early[*cur])))
+            (*cur)++;
+        if (*cur >= s->files.n)
             return 0;
-        const char *path = s->files.v[s->cur];
+        const char *path = s->files.v[(*cur)];
         if (!strcmp(path, "-")) {
-            int r = stdin_open(s, s->cur, t);
+            int r = stdin_open(s, *cur, t);
             if (r < 0)
                 return 0;
             if (r > 0) {
-                s->cur++;
+                (*cur)++;
                 return 1;
             }
             continue;
@@ -808,8 +828,8 @@ static int next_task(void *ctx, void *task)
         if (fd < 0) {
             char msg[160];
             snprintf(msg, sizeof msg, "cannot open: %s", strerror(errno));
-            task_error(t, s->cur, T_FILE_ERROR, DH_ERR_IO, msg);
-            s->cur++;
+            task_error(t, *cur, T_FILE_ERROR, DH_ERR_IO, msg);
+            (*cur)++;
             return 1;
         }
         struct stat st;
@@ -819,23 +839,23 @@ static int next_task(void *ctx, void *task)
             got = pread(fd, head, sizeof head, 0);
         else if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
             close(fd);
-            s->cur++;
+            (*cur)++;
             continue;
         }
         dh_format f = got > 0 ? dh_sniff(head, (size_t)got) : DH_FORMAT_UNKNOWN;
         if (f == DH_FORMAT_UNKNOWN) {
             close(fd);
-            task_error(t, s->cur, T_FILE_UNKNOWN, DH_ERR_UNSUPPORTED,
+            task_error(t, *cur, T_FILE_UNKNOWN, DH_ERR_UNSUPPORTED,
                        got < 0 ? "cannot read" : "not a format dcomhunt reads");
-            s->cur++;
+            (*cur)++;
             return 1;
         }
         if (dh_format_is_text(f) || f == DH_FORMAT_ARCHIVE) {
-            int r = stream_open(s, s->cur, fd, f, t);
+            int r = stream_open(s, *cur, fd, f, t);
             if (r < 0)
                 return 0;
             if (r > 0) {
-                s->cur++;
+                (*cur)++;
                 return 1;
             }
             continue;
@@ -845,8 +865,8 @@ static int next_task(void *ctx, void *task)
         if (evtx_file_layout(head, (size_t)got, (uint64_t)st.st_size, f == DH_FORMAT_EVTX_CHUNK,
                              &lay, &warn) != DH_OK) {
             close(fd);
-            task_error(t, s->cur, T_FILE_ERROR, DH_ERR_FORMAT, "EVTX file header truncated");
-            s->cur++;
+            task_error(t, *cur, T_FILE_ERROR, DH_ERR_FORMAT, "EVTX file header truncated");
+            (*cur)++;
             return 1;
         }
 #ifdef POSIX_FADV_SEQUENTIAL
@@ -863,12 +883,12 @@ static int next_task(void *ctx, void *task)
             snprintf(msg, sizeof msg,
                      "file truncated: its header lists %llu chunks, the file holds %llu",
                      (unsigned long long)lay.truncated_chunks, (unsigned long long)lay.nchunks);
-            task_error(t, s->cur, T_FILE_TRUNCATED, DH_ERR_FORMAT, msg);
+            task_error(t, *cur, T_FILE_TRUNCATED, DH_ERR_FORMAT, msg);
             t->fd = fd;
             return 1;
         }
         if (warn) {
-            task_error(t, s->cur, T_FILE_NOTE, DH_ERR_CHECKSUM, warn);
+            task_error(t, *cur, T_FILE_NOTE, DH_ERR_CHECKSUM, warn);
             t->fd = fd;
             return 1;
         }
@@ -895,16 +915,40 @@ static int push_pending(scan *s, size_t file, int kind, dh_status st, const char
     return 0;
 }
 
+/* Network sensor logs (Zeek, TSV or JSON): evidence that joins the chains of the host
+ * logs, so it is read first and held (it does not move the correlator's clock); read
+ * after time-ordered host logs, it would come when their chains were closed. */
+static int has_bytes(const uint8_t *h, size_t n, const char *lit)
+{
+    size_t k = strlen(lit);
+    for (size_t i = 0; i + k <= n; i++)
+        if (h[i] == (uint8_t)lit[0] && !memcmp(h + i, lit, k))
+            return 1;
+    return 0;
+}
+
+static int is_sensor_log(dh_format fmt, const uint8_t *head, size_t n)
+{
+    if (fmt == DH_FORMAT_ZEEK_TSV)
+        return 1;
+    if (fmt != DH_FORMAT_JSONL)
+        return 0;
+    const uint8_t *nl = memchr(head, '\n', n);
+    size_t line = nl ? (size_t)(nl - head) : n;
+    return has_bytes(head, line, "\"id.orig_h\"") && has_bytes(head, line, "\"uid\"");
+}
+
 /* Opens the first MAX_OPEN_FILES files, peeks at each chunk's first record time, and
  * orders all their chunks by it. Files past the cap are read file by file afterwards. */
 static dh_status plan_time_order(scan *s)
 {
     size_t nf = s->files.n < MAX_OPEN_FILES ? s->files.n : MAX_OPEN_FILES;
     s->planned = calloc(s->files.n ? s->files.n : 1, 1);
+    s->early = calloc(s->files.n ? s->files.n : 1, 1);
     s->fds = malloc((nf ? nf : 1) * sizeof *s->fds);
     s->sizes = calloc(nf ? nf : 1, sizeof *s->sizes);
     s->firsts = calloc(nf ? nf : 1, sizeof *s->firsts);
-    if (!s->fds || !s->sizes || !s->firsts || !s->planned)
+    if (!s->fds || !s->sizes || !s->firsts || !s->planned || !s->early)
         return DH_ERR_NOMEM;
     size_t cap = 0;
     for (size_t f = 0; f < nf; f++) {
@@ -931,6 +975,10 @@ static dh_status plan_time_order(scan *s)
         const char *warn = NULL;
         if (fmt != DH_FORMAT_EVTX && fmt != DH_FORMAT_EVTX_CHUNK) {
             close(fd); /* read later, file by file, by the stream producer */
+            if (is_sensor_log(fmt, head, (size_t)got)) {
+                s->early[f] = 1; /* ... but before the planned chunks */
+                s->early_left = 1;
+            }
             continue;
         }
         s->planned[f] = 1;
@@ -1400,6 +1448,7 @@ done:
     free(s.plan);
     free(s.pending);
     free(s.planned);
+    free(s.early);
     if (s.str.active || s.str.ar || s.str.carry)
         stream_close(&s.str);
     for (size_t i = 0; i < s.nnames; i++)

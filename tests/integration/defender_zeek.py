@@ -281,6 +281,26 @@ def main():
                   "wire: evidence %s" % [(e["channel"], e["time"]) for e in w])
             check(any("network sensor" in r for r in joined[0]["confidence_reasons"]),
                   "wire: no reason names the network sensor")
+        # Many host events after the chain (the correlator finishes it before the end):
+        # sensor logs are read first whatever their place on the command line, so the
+        # wire evidence is there when the chain is closed.
+        bulk = os.path.join(d, "bulk.json")
+        with open(bulk, "w") as f:
+            for i in range(20000):
+                f.write(json.dumps({"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational",
+                                    "SourceName": "Microsoft-Windows-Sysmon", "Hostname": "OTHER%d" % (i % 50),
+                                    "RecordNumber": i + 1, "@timestamp": "2019-04-30T%02d:%02d:%02d.000Z"
+                                    % (21 + i // 3600 % 3, i // 60 % 60, i % 60),
+                                    "UtcTime": "2019-04-30 %02d:%02d:%02d.000" % (21 + i // 3600 % 3, i // 60 % 60, i % 60),
+                                    "Image": "C:\\Windows\\System32\\notepad.exe",
+                                    "CommandLine": "notepad.exe %d" % i,
+                                    "ParentImage": "C:\\Windows\\explorer.exe", "User": "CORP\\u%d" % i}) + "\n")
+        r = subprocess.run([D, "hunt", "--jsonl", "--no-progress", lm, bulk, z_tsv], capture_output=True, text=True)
+        late = [json.loads(l) for l in r.stdout.splitlines() if '"lateral_movement"' in l]
+        peak = [int(x.split()[0]) for x in r.stderr.split("at most ")[1:]]
+        check(late and sum(e["role"] == "wire" for e in late[0]["evidence"]) == 3 and peak and peak[0] < 20000,
+              "wire evidence after a flush: %s; stderr %r" % (
+                  [e["role"] for e in late[0]["evidence"]] if late else None, r.stderr[-300:]))
         # no address for the target in its logs: the wire gives it, if one host was activated
         sec = os.path.join(a.corpus, "EVTX-to-MITRE-Attack", "TA0008-Lateral Movement",
                            "T1021.003-Distributed Component Object Model (DCOM)",
