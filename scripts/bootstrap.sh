@@ -11,9 +11,11 @@ packages=(
     clang libclang-rt-14-dev clang-format   # -Werror under a 2nd compiler, sanitizers, libFuzzer, checksrc
     zlib1g-dev libyaml-dev libpcre2-dev     # library dependencies
     libarchive-dev libexpat1-dev libjsmn-dev libcsv-dev
+    libgraphviz-dev                         # libgvc: the HTML report's host graph
     libcmocka-dev                           # unit tests
     libevtx-utils                           # evtxexport: the correctness oracle in tests
     python3-evtx                            # a speed peer in benchmarks
+    chromium                                # tests: the HTML report rendered headless
 )
 
 if [ "$(id -u)" -eq 0 ]; then

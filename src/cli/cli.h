@@ -23,6 +23,7 @@ int cli_stats(int argc, char **argv);
 int cli_rules(int argc, char **argv);
 int cli_tune(int argc, char **argv);
 int cli_hunt(int argc, char **argv);
+int cli_report(int argc, char **argv);
 
 struct dh_ruleset;
 struct dh_rule_diag;

@@ -36,6 +36,7 @@ struct findings_out {
     int show_suppressed;
     uint64_t suppressed[4];
     size_t nshown_suppressed;
+    findings_out *tee; /* another sink given every finding too (hunt --html) */
     rendered *v;
     size_t n, cap;
     uint64_t per_kind[4];
@@ -590,8 +591,15 @@ static void render_table(findings_out *o, dh_buf *b, const dh_finding *f, const 
         render_explain(b, g);
 }
 
+void findings_out_tee(findings_out *o, findings_out *also)
+{
+    o->tee = also;
+}
+
 void findings_out_add(findings_out *o, const dh_finding *f)
 {
+    if (o->tee)
+        findings_out_add(o->tee, f);
     /* Two copies of the same input give the same finding: keep one. */
     for (size_t i = 0; i < o->n; i++)
         if (!strcmp(o->v[i].id, f->id))

@@ -19,6 +19,8 @@ void findings_out_set_guide(findings_out *o, int explain, const char *const *pat
 /* Tuning (borrowed): suppressed findings are counted, and rendered (marked, after the
  * others) only with show_suppressed. */
 void findings_out_set_tuning(findings_out *o, dh_tuning *t, int show_suppressed);
+/* Every finding given to o is given to `also` too (borrowed). */
+void findings_out_tee(findings_out *o, findings_out *also);
 /* Renders f now (it is borrowed) and keeps the text for printing in order. */
 void findings_out_add(findings_out *o, const dh_finding *f);
 /* Prints everything in a fixed order; returns the number of findings (suppressed ones

@@ -20,6 +20,7 @@
 #include "core/buf.h"
 #include "core/timefmt.h"
 #include "dcomhunt/rules.h"
+#include "output/html.h"
 #include "output/json.h"
 #include "output/text.h"
 
@@ -706,6 +707,42 @@ static void print_summary(hunt_ctx *c, const dh_scan_stats *st, double secs, uns
             secs > 0 ? (double)st->bytes_read / secs / 1e6 : 0.0);
 }
 
+static void html_problem(void *ctx, const dh_error *e)
+{
+    (void)ctx;
+    cli_print_error(e);
+}
+
+/* The HTML report of the findings (hunt --html FILE); nonzero if it could not be written. */
+static int write_html(findings_out *fo, const char *path)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    if (!fo || !mem) {
+        if (mem)
+            fclose(mem);
+        free(text);
+        fputs("dcomhunt hunt: --html: out of memory\n", stderr);
+        return -1;
+    }
+    findings_out_print(fo, mem);
+    int bad = fclose(mem) != 0;
+    FILE *out = bad ? NULL : fopen(path, "w");
+    dh_status st =
+        out ? dh_html_report(text, len, "dcomhunt hunt", out, html_problem, NULL) : DH_ERR_IO;
+    if (out && fclose(out) != 0 && st == DH_OK)
+        st = DH_ERR_IO;
+    free(text);
+    if (st != DH_OK && st != DH_ERR_LIMIT) {
+        fputs("dcomhunt hunt: --html: cannot write ", stderr);
+        cli_put_safe(stderr, path);
+        fputc('\n', stderr);
+        return -1;
+    }
+    return 0;
+}
+
 static void tuning_expired(void *ctx, const dh_rule *r)
 {
     (void)ctx;
@@ -763,6 +800,7 @@ static int usage(FILE *f, int rc)
           "                     optional expiry; repeatable): findings a filter removes are\n"
           "                     counted as suppressed, not printed (docs/tuning.md)\n"
           "  --show-suppressed  print suppressed findings too, marked, after the others\n"
+          "  --html FILE        also write the HTML report of the findings to FILE\n"
           "  --explain          under each finding: investigation and response steps written\n"
           "                     with its values, and pivot queries (KQL, dcomhunt); JSONL and\n"
           "                     OCSF always carry them\n"
@@ -786,29 +824,21 @@ static int usage(FILE *f, int rc)
 int cli_hunt(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"rules", required_argument, NULL, 'r'},
-        {"no-builtin", no_argument, NULL, 'B'},
-        {"jsonl", no_argument, NULL, 'J'},
-        {"csv", no_argument, NULL, 'C'},
-        {"from", required_argument, NULL, 'f'},
-        {"to", required_argument, NULL, 't'},
-        {"host", required_argument, NULL, 'H'},
-        {"min-level", required_argument, NULL, 'l'},
-        {"rule", required_argument, NULL, 'R'},
-        {"color", required_argument, NULL, 'c'},
-        {"no-progress", no_argument, NULL, 'P'},
-        {"threads", required_argument, NULL, 'j'},
-        {"detections", no_argument, NULL, 'D'},
-        {"ocsf", no_argument, NULL, 'O'},
-        {"window", required_argument, NULL, 'W'},
-        {"skew", required_argument, NULL, 'S'},
-        {"explain", no_argument, NULL, 'E'},
-        {"help", no_argument, NULL, 'h'},
-        {"tune", required_argument, NULL, 'T'},
-        {"show-suppressed", no_argument, NULL, 'U'},
-        {NULL, 0, NULL, 0},
+        {"rules", required_argument, NULL, 'r'},  {"no-builtin", no_argument, NULL, 'B'},
+        {"jsonl", no_argument, NULL, 'J'},        {"csv", no_argument, NULL, 'C'},
+        {"from", required_argument, NULL, 'f'},   {"to", required_argument, NULL, 't'},
+        {"host", required_argument, NULL, 'H'},   {"min-level", required_argument, NULL, 'l'},
+        {"rule", required_argument, NULL, 'R'},   {"color", required_argument, NULL, 'c'},
+        {"no-progress", no_argument, NULL, 'P'},  {"threads", required_argument, NULL, 'j'},
+        {"detections", no_argument, NULL, 'D'},   {"ocsf", no_argument, NULL, 'O'},
+        {"window", required_argument, NULL, 'W'}, {"skew", required_argument, NULL, 'S'},
+        {"explain", no_argument, NULL, 'E'},      {"help", no_argument, NULL, 'h'},
+        {"tune", required_argument, NULL, 'T'},   {"show-suppressed", no_argument, NULL, 'U'},
+        {"html", required_argument, NULL, 'X'},   {NULL, 0, NULL, 0},
     };
     int explain = 0, show_suppressed = 0;
+    const char *html_path = NULL;
+    findings_out *fo_html = NULL;
     char **tune_paths = calloc((size_t)argc + 1, sizeof *tune_paths);
     size_t ntune = 0;
     dh_ruleset *tune_rs = NULL;
@@ -904,6 +934,9 @@ int cli_hunt(int argc, char **argv)
         case 'U':
             show_suppressed = 1;
             break;
+        case 'X':
+            html_path = optarg;
+            break;
         case 'l':
             if (dh_level_parse(optarg, &c.o.min_level)) {
                 fputs("dcomhunt hunt: --min-level wants informational, low, medium, high or "
@@ -995,6 +1028,17 @@ int cli_hunt(int argc, char **argv)
                                    (size_t)(argc - optind));
             findings_out_set_tuning(fo, tuning, show_suppressed);
         }
+        if (fo && html_path) {
+            /* the report is built from the same findings as JSON lines, suppressed ones
+             * included (the page lists them apart) */
+            fo_html = findings_out_new(FOUT_JSONL, 0);
+            if (fo_html) {
+                findings_out_set_guide(fo_html, 0, (const char *const *)argv + optind,
+                                       (size_t)(argc - optind));
+                findings_out_set_tuning(fo_html, tuning, 1);
+                findings_out_tee(fo, fo_html);
+            }
+        }
         if (!fo || dh_correlator_new(&copts, rs, &c.corr) != DH_OK) {
             findings_out_free(fo);
             dh_ruleset_free(rs);
@@ -1035,10 +1079,13 @@ int cli_hunt(int argc, char **argv)
             nfindings = findings_out_print(fo, stdout);
             findings_out_counts(fo, per_kind);
             findings_out_suppressed(fo, sup);
+            if (html_path && write_html(fo_html, html_path) && st == DH_OK)
+                st = DH_ERR_IO;
         } else if (st == DH_OK) {
             st = DH_ERR_NOMEM;
         }
         findings_out_free(fo);
+        findings_out_free(fo_html);
     }
     if (fflush(stdout) != 0 && st == DH_OK)
         st = DH_ERR_IO;

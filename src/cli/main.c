@@ -25,6 +25,7 @@ static const struct command {
     const char *summary;
 } commands[] = {
     {"hunt", cli_hunt, "run the DCOM rule pack and your Sigma rules; report detections"},
+    {"report", cli_report, "write an HTML report from the findings of hunt --jsonl"},
     {"dump", cli_dump, "decode inputs and print one JSON object (or XML) per event"},
     {"stats", cli_stats, "decode and normalize inputs, print event counts per channel and id"},
     {"rules", cli_rules, "check, list and show Sigma rules"},
