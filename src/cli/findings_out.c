@@ -471,23 +471,22 @@ static void indented(dh_buf *b, const char *text, const char *indent)
     }
 }
 
-static void render_explain(dh_buf *b, const dh_guide *g)
+static void numbered(dh_buf *b, const char *heading, char *const *steps, size_t n)
 {
     char num[32];
-    dh_buf_puts(b, "  investigate\n");
-    for (size_t i = 0; i < g->ninvestigate; i++) {
+    dh_buf_puts(b, heading);
+    for (size_t i = 0; i < n; i++) {
         snprintf(num, sizeof num, "    %zu. ", i + 1);
         dh_buf_puts(b, num);
-        ttys(b, g->investigate[i]);
+        ttys(b, steps[i]);
         dh_buf_putc(b, '\n');
     }
-    dh_buf_puts(b, "  respond\n");
-    for (size_t i = 0; i < g->nrespond; i++) {
-        snprintf(num, sizeof num, "    %zu. ", i + 1);
-        dh_buf_puts(b, num);
-        ttys(b, g->respond[i]);
-        dh_buf_putc(b, '\n');
-    }
+}
+
+static void render_explain(dh_buf *b, const dh_guide *g)
+{
+    numbered(b, "  investigate\n", g->investigate, g->ninvestigate);
+    numbered(b, "  respond\n", g->respond, g->nrespond);
     dh_buf_puts(b, "  pivots\n");
     for (size_t i = 0; i < g->npivots; i++) {
         dh_buf_puts(b, "    ");

@@ -165,6 +165,28 @@ static int digits_var(const char *s, size_t len, size_t *pos, size_t max, unsign
     return n ? 0 : -1;
 }
 
+/* A fraction of a second at s[*p] ("." and digits, none there is 0) as 100 ns ticks;
+ * digits past the seventh are read and dropped. -1 if `need_digit` and a "." has none. */
+static int fraction(const char *s, size_t len, size_t *p, int need_digit, int64_t *ticks)
+{
+    int64_t frac = 0;
+    if (*p < len && s[*p] == '.') {
+        (*p)++;
+        unsigned nd = 0;
+        for (; *p < len && s[*p] >= '0' && s[*p] <= '9'; (*p)++)
+            if (nd < 7) {
+                frac = frac * 10 + (s[*p] - '0');
+                nd++;
+            }
+        if (!nd && need_digit)
+            return -1;
+        for (; nd < 7; nd++)
+            frac *= 10;
+    }
+    *ticks = frac;
+    return 0;
+}
+
 int dh_time_parse_us(const char *s, size_t len, int64_t *ft)
 {
     unsigned mo, d, y, h, mi, se;
@@ -180,21 +202,8 @@ int dh_time_parse_us(const char *s, size_t len, int64_t *ft)
         digits_var(s, len, &p, 2, &se))
         return -1;
     int64_t frac = 0;
-    if (p < len && s[p] == '.') {
-        p++;
-        unsigned nd = 0;
-        while (p < len && s[p] >= '0' && s[p] <= '9') {
-            if (nd < 7) {
-                frac = frac * 10 + (s[p] - '0');
-                nd++;
-            }
-            p++;
-        }
-        if (!nd)
-            return -1;
-        for (; nd < 7; nd++)
-            frac *= 10;
-    }
+    if (fraction(s, len, &p, 1, &frac))
+        return -1;
     while (p < len && s[p] == ' ')
         p++;
     if (p + 2 != len || (s[p + 1] != 'M' && s[p + 1] != 'm'))
@@ -223,19 +232,8 @@ int dh_time_parse_epoch(const char *s, size_t len, int64_t *ft)
     if (!p)
         return -1;
     int64_t frac = 0;
-    if (p < len && s[p] == '.') {
-        p++;
-        unsigned nd = 0;
-        while (p < len && s[p] >= '0' && s[p] <= '9') {
-            if (nd < 7) {
-                frac = frac * 10 + (s[p] - '0');
-                nd++;
-            }
-            p++;
-        }
-        for (; nd < 7; nd++)
-            frac *= 10;
-    }
+    if (fraction(s, len, &p, 0, &frac))
+        return -1;
     if (p != len)
         return -1;
     *ft = (int64_t)secs * 10000000 + frac + DH_FILETIME_UNIX_EPOCH;

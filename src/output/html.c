@@ -27,6 +27,7 @@
 #include <jsmn.h>
 
 #include "core/buf.h"
+#include "core/escape.h"
 #include "core/timefmt.h"
 #include "output/html.h"
 
@@ -253,99 +254,14 @@ typedef struct hstr {
     size_t n;
 } hstr;
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static unsigned hex4(const char *s)
-{
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        int h = hexval(s[i]);
-        v = v << 4 | (unsigned)(h < 0 ? 0 : h);
-    }
-    return v;
-}
-
-static void put_utf8(dh_buf *b, unsigned cp)
-{
-    char u[4];
-    size_t n;
-    if (cp < 0x80) {
-        u[0] = (char)cp, n = 1;
-    } else if (cp < 0x800) {
-        u[0] = (char)(0xC0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3F)), n = 2;
-    } else if (cp < 0x10000) {
-        u[0] = (char)(0xE0 | cp >> 12), u[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-        u[2] = (char)(0x80 | (cp & 0x3F)), n = 3;
-    } else {
-        u[0] = (char)(0xF0 | cp >> 18), u[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-        u[2] = (char)(0x80 | (cp >> 6 & 0x3F)), u[3] = (char)(0x80 | (cp & 0x3F)), n = 4;
-    }
-    dh_buf_append(b, u, n);
-}
-
 /* Appends the JSON string body s[0..n) to b with its escapes resolved (jsmn has checked
- * them): \u0000 stays a byte (html_text shows it), a lone surrogate becomes U+FFFD. Raw
- * bytes pass as they are; html_text checks their UTF-8. */
+ * them; a lone surrogate becomes U+FFFD). Raw bytes pass as they are; html_text checks
+ * their UTF-8 and shows control characters. */
 static void json_unescape(dh_buf *b, const char *s, size_t n)
 {
-    size_t i = 0, run = 0;
-    while (i < n) {
-        if (s[i] != '\\' || i + 1 >= n) {
-            i++;
-            continue;
-        }
-        dh_buf_append(b, s + run, i - run);
-        char c = s[i + 1];
-        i += 2;
-        switch (c) {
-        case 'b':
-            dh_buf_putc(b, '\b');
-            break;
-        case 'f':
-            dh_buf_putc(b, '\f');
-            break;
-        case 'n':
-            dh_buf_putc(b, '\n');
-            break;
-        case 'r':
-            dh_buf_putc(b, '\r');
-            break;
-        case 't':
-            dh_buf_putc(b, '\t');
-            break;
-        case 'u':
-            if (i + 4 > n) {
-                i = n;
-                break;
-            }
-            unsigned cp = hex4(s + i);
-            i += 4;
-            if (cp >= 0xD800 && cp < 0xDC00 && i + 6 <= n && s[i] == '\\' && s[i + 1] == 'u') {
-                unsigned lo = hex4(s + i + 2);
-                if (lo >= 0xDC00 && lo < 0xE000) {
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                    i += 6;
-                }
-            }
-            if (cp >= 0xD800 && cp < 0xE000)
-                cp = 0xFFFD;
-            put_utf8(b, cp);
-            break;
-        default: /* " \ / */
-            dh_buf_putc(b, c);
-        }
-        run = i;
-    }
-    dh_buf_append(b, s + run, n - run);
+    size_t at = b->len;
+    if (dh_json_unescape(b, s, n))
+        b->len = at; /* cannot happen after jsmn's check, or the page's cap was reached */
 }
 
 /* The value of a key of object `obj`: a token index, or -1. Keys are compared as written

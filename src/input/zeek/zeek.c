@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/escape.h"
+
 #define MAX_FIELDS 256
 #define MAX_HEADER (64u << 10)
 
@@ -68,26 +70,15 @@ int zeek_header_update(dh_buf *hdr, const char *buf, size_t len)
     return 0;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Appends s[0, n) with its \xHH escapes decoded. */
 static int unescape(dh_buf *b, const char *s, size_t n)
 {
     size_t run = 0;
     for (size_t i = 0; i + 3 < n; i++) {
-        if (s[i] != '\\' || s[i + 1] != 'x' || hexval(s[i + 2]) < 0 || hexval(s[i + 3]) < 0)
+        if (s[i] != '\\' || s[i + 1] != 'x' || dh_hexval(s[i + 2]) < 0 || dh_hexval(s[i + 3]) < 0)
             continue;
         if (dh_buf_append(b, s + run, i - run) ||
-            dh_buf_putc(b, (char)(hexval(s[i + 2]) * 16 + hexval(s[i + 3]))))
+            dh_buf_putc(b, (char)(dh_hexval(s[i + 2]) * 16 + dh_hexval(s[i + 3]))))
             return -1;
         i += 3;
         run = i + 1;
