@@ -429,6 +429,18 @@ static const char *decode_elastic(jsonl_reader *r, const char *js, int nt, dh_ev
     return dh_map_elastic_apply(ev);
 }
 
+/* Hands a decoded event on; a callback's stop status goes to *stop. Returns NULL (the line
+ * was an event). */
+static const char *emit(dh_event *ev, jsonl_event_fn on_event, void *ectx, uint64_t *events,
+                        dh_status *stop)
+{
+    (*events)++;
+    dh_status st = on_event(ectx, ev);
+    if (st)
+        *stop = st;
+    return NULL;
+}
+
 /* A line: a Windows event (NXLog), a Defender row, or an Event Hubs batch of Defender rows
  * ({"records":[{"category":"AdvancedHunting-<table>","properties":{...}}]}). */
 static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_event *ev,
@@ -552,11 +564,7 @@ static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_eve
             dh_time_parse_iso(r->envtext[5], strlen(r->envtext[5]), &t);
         ev->time = t;
         dh_map_windows_apply(ev);
-        (*events)++;
-        dh_status st = on_event(ectx, ev);
-        if (st)
-            *stop = st;
-        return NULL;
+        return emit(ev, on_event, ectx, events, stop);
     }
     if (orig >= 0 && uid >= 0 && eventid < 0) {
         /* A Zeek log line (conn, dce_rpc, ...): flat, Zeek's own field names. */
@@ -565,22 +573,14 @@ static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_eve
             why = zeek_finish(ev, (dh_str){"", 0});
         if (why)
             return why;
-        (*events)++;
-        dh_status st = on_event(ectx, ev);
-        if (st)
-            *stop = st;
-        return NULL;
+        return emit(ev, on_event, ectx, events, stop);
     }
     if (eventid < 0 && eobj >= 0 && r->tok[eobj].type == JSMN_OBJECT &&
         member(r->tok, nt, js, eobj, "category") >= 0) {
         const char *why = decode_elastic(r, js, nt, ev);
         if (why)
             return why;
-        (*events)++;
-        dh_status st = on_event(ectx, ev);
-        if (st)
-            *stop = st;
-        return NULL;
+        return emit(ev, on_event, ectx, events, stop);
     }
     int shape = eventid >= 0 ? SHAPE_NXLOG : (stamp >= 0 && device >= 0) ? SHAPE_MDE : -1;
     if (shape < 0)
@@ -592,11 +592,7 @@ static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_eve
     const char *why = decode_object(r, js, nt, 0, shape, tname, ev);
     if (why)
         return why;
-    (*events)++;
-    dh_status st = on_event(ectx, ev);
-    if (st)
-        *stop = st;
-    return NULL;
+    return emit(ev, on_event, ectx, events, stop);
 }
 
 /* One line or array element, buf[s, e): NULL, or why it is not an event. */
