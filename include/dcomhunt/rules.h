@@ -103,6 +103,10 @@ int dh_rule_meets(const dh_rule *r, dh_kind kind, const char *channel, size_t ch
 /* Appends a readable description of the compiled logic to out (NUL-terminated, truncated
  * to cap). Returns the length it needed. */
 size_t dh_rule_describe(const dh_rule *r, char *out, size_t cap);
+/* The rule's YAML document as it was loaded (for the built-in pack, the embedded text),
+ * not NUL-terminated: *len bytes. Between documents of one file it may start with the
+ * "---" line that opened it. NULL (and *len 0) if the text was not kept. */
+const char *dh_rule_source(const dh_rule *r, size_t *len);
 
 /* Sigma filters (the sigma-filters specification), dcomhunt's tuning: a filter applies to
  * the rules it names (every rule when it names none) and keeps an item only where its

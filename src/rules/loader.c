@@ -576,6 +576,7 @@ static int group_push(needle_group *g, const needle *nd)
 static void needle_free(needle *n)
 {
     free(n->s);
+    free(n->orig);
     if (n->re)
         pcre2_code_free(n->re);
     free(n->ref.name);
@@ -648,7 +649,12 @@ static int compile_value(ctx *c, const yaml_node_t *vn, unsigned mods, int keywo
             return -1;
         }
         nd.prefix = (unsigned)pl;
-        return group_push(g, &nd);
+        nd.orig_len = strlen(v);
+        if (!(nd.orig = dupn(v, nd.orig_len)) || group_push(g, &nd)) {
+            free(nd.orig);
+            return -1;
+        }
+        return 0;
     }
     if (mods & M_RE) {
         uint32_t opts = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF;
@@ -670,7 +676,13 @@ static int compile_value(ctx *c, const yaml_node_t *vn, unsigned mods, int keywo
             return -1;
         }
         pcre2_jit_compile(nd.re, PCRE2_JIT_COMPLETE); /* optional: falls back silently */
-        return group_push(g, &nd);
+        nd.orig_len = strlen(v);
+        if (!(nd.orig = dupn(v, nd.orig_len)) || group_push(g, &nd)) {
+            free(nd.orig);
+            pcre2_code_free(nd.re);
+            return -1;
+        }
+        return 0;
     }
     /* Strings: expand, windash, encodings, then the comparison. */
     blist a = {0}, b = {0};
@@ -755,10 +767,17 @@ static int compile_value(ctx *c, const yaml_node_t *vn, unsigned mods, int keywo
             x.s = u.p;
             x.len = u.n;
         }
+        x.orig_len = x.len;
+        if (!(x.orig = dupn(x.s, x.len))) {
+            free(x.s);
+            bl_free(&a);
+            return -1;
+        }
         if (!x.cased)
             lower_bytes(x.s, x.len);
         if (group_push(g, &x)) {
             free(x.s);
+            free(x.orig);
             bl_free(&a);
             return -1;
         }
@@ -948,6 +967,7 @@ void sigma_rule_free(dh_rule *r)
     free(r->status);
     free(r->description);
     free(r->origin);
+    free(r->source);
     free(r->confidence);
     free(r->ls_category);
     free(r->ls_product);
@@ -1442,6 +1462,19 @@ static int duplicate(const dh_ruleset *rs, const dh_rule *r, const char **what)
     return 0;
 }
 
+/* libyaml's marks count characters; a rule's text (dh_rule_source) is cut at bytes. Moves the
+ * cursor (*chars characters = *nbytes bytes into text) forward to character `want`. */
+static size_t mark_to_byte(const char *text, size_t len, size_t *chars, size_t *nbytes, size_t want)
+{
+    while (*chars < want && *nbytes < len) {
+        (*nbytes)++;
+        while (*nbytes < len && ((unsigned char)text[*nbytes] & 0xC0) == 0x80)
+            (*nbytes)++;
+        (*chars)++;
+    }
+    return *nbytes;
+}
+
 dh_status dh_ruleset_add_text(dh_ruleset *rs, const char *text, size_t len, const char *origin,
                               dh_rule_diag_fn diag, void *dctx)
 {
@@ -1456,6 +1489,7 @@ dh_status dh_ruleset_add_text(dh_ruleset *rs, const char *text, size_t len, cons
     dh_status st = DH_OK;
     size_t first_rule = rs->n;
     str_list corr_refs = {0};
+    size_t doc_from = 0, mark_chars = 0, mark_bytes = 0; /* the text of each document */
     for (;;) {
         yaml_document_t doc;
         if (!yaml_parser_load(&parser, &doc)) {
@@ -1472,6 +1506,7 @@ dh_status dh_ruleset_add_text(dh_ruleset *rs, const char *text, size_t len, cons
             yaml_document_delete(&doc);
             break;
         }
+        size_t doc_to = mark_to_byte(text, len, &mark_chars, &mark_bytes, doc.end_mark.index);
         ctx c = {.rs = rs,
                  .doc = &doc,
                  .origin = origin,
@@ -1505,12 +1540,15 @@ dh_status dh_ruleset_add_text(dh_ruleset *rs, const char *text, size_t len, cons
             } else {
                 r->index = rs->n;
                 rs->rules[rs->n++] = r;
+                if (doc_to > doc_from && (r->source = dupn(text + doc_from, doc_to - doc_from)))
+                    r->source_len = doc_to - doc_from;
                 if (!*r->id)
                     emit_diag(&c, 0, r->title, (int)root->start_mark.line + 1,
                               "rule has no id; it can be named by its title only");
             }
         }
         yaml_document_delete(&doc);
+        doc_from = doc_to;
     }
     yaml_parser_delete(&parser);
     /* A base rule of a correlation is not reported alone (unless the correlation says

@@ -587,6 +587,12 @@ const char *dh_rule_guide_step(const dh_rule *r, int which, size_t i)
 {
     return (which == 0 || which == 1) && i < r->guide[which].n ? r->guide[which].v[i] : "";
 }
+const char *dh_rule_source(const dh_rule *r, size_t *len)
+{
+    *len = r->source ? r->source_len : 0;
+    return r->source;
+}
+
 const char *dh_rule_logsource(const dh_rule *r, const char *key)
 {
     if (!strcmp(key, "category"))

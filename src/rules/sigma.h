@@ -58,6 +58,10 @@ typedef struct needle {
     uint8_t ref_mode; /* N_FIELDREF: N_EQ, N_CONTAINS, N_STARTS, N_ENDS */
     char *s;          /* lowered unless cased; the glob pattern for N_GLOB */
     size_t len;
+    /* The value as written (escapes resolved, case kept; the pattern for N_RE, the
+     * network for N_CIDR), for exports such as KQL; matching never reads it. */
+    char *orig;
+    size_t orig_len;
     pcre2_code *re;
     double num;
     uint8_t family; /* N_CIDR: 4 or 6 */
@@ -152,6 +156,8 @@ struct dh_rule {
     int is_filter;
     str_list filter_rules;
     char *reason, *expires; /* dcomhunt's filter keys: why, and until when (YYYY-MM-DD) */
+    char *source;           /* the rule's YAML document as loaded (dh_rule_source) */
+    size_t source_len;
 };
 
 typedef struct placeholder {
