@@ -224,9 +224,9 @@ int dh_time_parse_epoch(const char *s, size_t len, int64_t *ft)
     size_t p = 0;
     uint64_t secs = 0;
     while (p < len && s[p] >= '0' && s[p] <= '9') {
-        if (secs > 100000000000ULL) /* past the year 5000 */
-            return -1;
         secs = secs * 10 + (uint64_t)(s[p] - '0');
+        if (secs > 100000000000ULL) /* past the year 5100: and ticks would overflow */
+            return -1;
         p++;
     }
     if (!p)
