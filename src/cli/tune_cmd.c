@@ -16,6 +16,7 @@
 
 #include "cli/cli.h"
 #include "core/buf.h"
+#include "core/escape.h"
 
 #define MAX_LINE   (16u << 20)
 #define MAX_TOKENS 65536
@@ -49,28 +50,20 @@ static char *dupn(const char *s, size_t n)
     return d;
 }
 
-/* A JSON string token's text, with the common escapes undone (values are only grouped
- * and echoed, so \u escapes are kept as they are). */
+/* A JSON token's text, unescaped, cut to cap - 1 bytes. */
 static void tok_text(const char *js, const jsmntok_t *t, char *out, size_t cap)
 {
-    size_t o = 0;
-    if (t->type != JSMN_STRING && t->type != JSMN_PRIMITIVE) {
-        out[0] = 0;
+    out[0] = 0;
+    if (t->type != JSMN_STRING && t->type != JSMN_PRIMITIVE)
         return;
+    dh_buf b;
+    dh_buf_init(&b, MAX_LINE);
+    if (!dh_json_unescape(&b, js + t->start, (size_t)(t->end - t->start))) {
+        size_t n = b.len < cap - 1 ? b.len : cap - 1;
+        memcpy(out, b.data ? b.data : "", n);
+        out[n] = 0;
     }
-    for (int i = t->start; i < t->end && o + 1 < cap; i++) {
-        char c = js[i];
-        if (c == '\\' && i + 1 < t->end) {
-            char e = js[++i];
-            c = e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e;
-            if (e == 'u') {
-                out[o++] = '\\';
-                c = 'u';
-            }
-        }
-        out[o++] = c;
-    }
-    out[o] = 0;
+    dh_buf_free(&b);
 }
 
 static int skip(const jsmntok_t *t, int nt, int i)
