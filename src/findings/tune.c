@@ -12,6 +12,7 @@
  *   ComObject, CLSID                        the object activated
  *   Image, ParentImage                      the COM server and what started it
  *   CommandLine                             a command the server ran (or its own)
+ *   ChildImage                              the image of the process that ran it
  *   FindingKind                             lateral_movement, attempt, source_activity, signal
  */
 #include "findings/tune.h"
@@ -142,6 +143,17 @@ static void build(pseudo *p, const dh_finding *f, const char *command)
     kv(p, "Image", image, DH_FIELD_IMAGE);
     kv(p, "ParentImage", parent, DH_FIELD_PARENT_IMAGE);
     kv(p, "CommandLine", command ? S(command) : own, DH_FIELD_COMMAND_LINE);
+    /* the child that ran this command: its image */
+    for (size_t i = 0; command && i < f->nevidence; i++) {
+        dh_str cl, img;
+        if (!strcmp(f->evidence[i].role, "child") &&
+            dh_event_field(f->evidence[i].ev, DH_FIELD_COMMAND_LINE, &cl) &&
+            cl.len == strlen(command) && !memcmp(cl.ptr, command, cl.len) &&
+            dh_event_field(f->evidence[i].ev, DH_FIELD_IMAGE, &img)) {
+            kv(p, "ChildImage", img, -1);
+            break;
+        }
+    }
     kv(p, "FindingKind", S(dh_finding_kind_name(f->kind)), -1);
     p->ev.data = p->kv;
     p->ev.ndata = p->n;

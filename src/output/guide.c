@@ -2,10 +2,12 @@
 #include "output/guide.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/escape.h"
 #include "core/timefmt.h"
 
 #define HOUR (3600LL * 10000000LL)
@@ -195,6 +197,24 @@ static char *done(dh_buf *b)
     return b->data;
 }
 
+/* A logon id as Windows writes it ("0x1ea3c6") or as a decimal number; 0 if neither. */
+static int logon_number(const char *s, unsigned long long *out)
+{
+    int hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+    const char *p = hex ? s + 2 : s;
+    unsigned long long v = 0;
+    if (!*p)
+        return 0;
+    for (; *p; p++) {
+        int d = hex ? dh_hexval(*p) : (*p >= '0' && *p <= '9' ? *p - '0' : -1);
+        if (d < 0 || v >> 59)
+            return 0;
+        v = v * (hex ? 16 : 10) + (unsigned)d;
+    }
+    *out = v;
+    return v != 0;
+}
+
 static void add_pivot(dh_guide *g, const char *title, const char *lang, char *q)
 {
     if (!q)
@@ -258,6 +278,24 @@ static void pivots(dh_guide *g, const vals *v, const char *const *paths, size_t 
                         "ProcessCommandLine, InitiatingProcessFileName, "
                         "InitiatingProcessCommandLine, InitiatingProcessParentFileName");
         add_pivot(g, "What the COM server started on the target, and what those started", "kql",
+                  done(&b));
+    }
+    unsigned long long lid;
+    if (*v->bare && logon_number(f->logon_id, &lid)) {
+        /* Defender writes logon ids in decimal; Windows logs in hexadecimal */
+        char num[24];
+        snprintf(num, sizeof num, "%llu", lid);
+        dh_buf_init(&b, 1u << 16);
+        dh_buf_puts(&b, "DeviceProcessEvents");
+        kql_window(&b, v->from, v->to);
+        kql_device(&b, v);
+        dh_buf_puts(&b, "\n| where LogonId == ");
+        dh_buf_puts(&b, num);
+        dh_buf_puts(&b, " or InitiatingProcessLogonId == ");
+        dh_buf_puts(&b, num);
+        dh_buf_puts(&b, "\n| project Timestamp, DeviceName, AccountName, FileName, "
+                        "ProcessCommandLine, InitiatingProcessFileName, LogonId");
+        add_pivot(g, "Everything the logon session ran on the target (its logon id)", "kql",
                   done(&b));
     }
     if (*f->source_ip) {

@@ -134,6 +134,10 @@ def main():
             check(source in lits, "%s: no pivot names the source %s" % (name, source))
             if f["user"]:
                 check(f["user"].split("\\")[-1] in lits, "%s: no pivot names the account" % name)
+            if f["logon_id"].startswith("0x"):
+                dec = str(int(f["logon_id"], 16))
+                check(any(re.search(r"\bLogonId == %s\b" % dec, p["query"]) for p in kql),
+                      "%s: no pivot holds logon id %s as %s" % (name, f["logon_id"], dec))
             # the table view shows the same steps
             for s in inv[:5] + resp[:3]:
                 check(s in table, "%s: --explain does not show %r" % (name, s[:60]))

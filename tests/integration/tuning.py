@@ -102,6 +102,7 @@ def main():
         lm_sysmon = [f for f in base if f["kind"] == "lateral_movement" and f["source"]["ip"] == "10.0.2.19"]
         cases = [
             ("cmd", "CommandLine|contains: 'whoami'", lm_sysmon),
+            ("child", "ChildImage|endswith: '\\whoami.exe'", lm_sysmon),
             ("host", "ComputerName|startswith: 'srvdefender01'", target),
             ("account", "TargetUserName: 'admmig'", target),
             ("kind", "FindingKind: 'attempt'", [f for f in base if f["kind"] == "attempt"]),
