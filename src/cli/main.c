@@ -24,11 +24,11 @@ static const struct command {
     int (*run)(int argc, char **argv);
     const char *summary;
 } commands[] = {
-    {"hunt", cli_hunt, "run the DCOM rule pack and your Sigma rules; report detections"},
-    {"report", cli_report, "write an HTML report from the findings of hunt --jsonl"},
-    {"dump", cli_dump, "decode inputs and print one JSON object (or XML) per event"},
+    {"hunt", cli_hunt, "run the DCOM rule pack and your Sigma rules; report findings"},
+    {"dump", cli_dump, "decode inputs and print one event per line (JSON, XML, ECS, Defender...)"},
     {"stats", cli_stats, "decode and normalize inputs, print event counts per channel and id"},
-    {"rules", cli_rules, "check, list and show Sigma rules"},
+    {"rules", cli_rules, "check, list, show and export (KQL, Sigma) rules"},
+    {"report", cli_report, "write an HTML report from the findings of hunt --jsonl"},
     {"tune", cli_tune, "propose tuning filters from past findings (tune suggest)"},
     {"version", cli_version, "print the version"},
     {"help", cli_help, "show this help"},
