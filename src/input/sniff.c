@@ -23,12 +23,13 @@ static const struct {
 };
 
 /* A Defender / Sentinel CSV header: comma-separated names on the first line, among them
- * DeviceName and a time column (Timestamp, or TimeGenerated with or without " [UTC]"). */
+ * a time column (Timestamp, or TimeGenerated with or without " [UTC]") and DeviceName (a
+ * Defender table) or Computer and EventID (Sentinel's SecurityEvent). */
 static int mde_csv_header(const uint8_t *p, size_t n)
 {
     const uint8_t *nl = memchr(p, '\n', n);
     size_t end = nl ? (size_t)(nl - p) : n;
-    int host = 0, time = 0, commas = 0;
+    int host = 0, time = 0, commas = 0, eventid = 0, computer = 0;
     size_t s = 0;
     for (size_t i = 0; i <= end; i++) {
         if (i < end && p[i] != ',')
@@ -44,6 +45,10 @@ static int mde_csv_header(const uint8_t *p, size_t n)
 #define IS(lit) (len == sizeof(lit) - 1 && !memcmp(p + a, lit, len))
         if (IS("DeviceName"))
             host = 1;
+        else if (IS("Computer"))
+            computer = 1;
+        else if (IS("EventID"))
+            eventid = 1;
         else if (IS("Timestamp") || IS("TimeGenerated") || IS("Timestamp [UTC]") ||
                  IS("TimeGenerated [UTC]"))
             time = 1;
@@ -51,7 +56,8 @@ static int mde_csv_header(const uint8_t *p, size_t n)
         commas += i < end;
         s = i + 1;
     }
-    return host && time && commas;
+    /* Sentinel's SecurityEvent: Computer and EventID */
+    return (host || (computer && eventid)) && time && commas;
 }
 
 dh_format dh_sniff(const uint8_t *p, size_t n)

@@ -213,6 +213,47 @@ def main():
         check(strip(evs_z) == strip(evs_p) and evs_z[0]["file"] == z + "!hunting/DeviceProcessEvents.csv",
               "CSV in zip differs or is misnamed")
 
+        # -- Sentinel SecurityEvent rows (JSON and CSV) of the Security-only MMC20 positive
+        sec = os.path.join(a.corpus, "EVTX-to-MITRE-Attack", "TA0008-Lateral Movement",
+                           "T1021.003-Distributed Component Object Model (DCOM)",
+                           "ID4688,4674-DCOMexec process spawned.evtx")
+        orig = [f for f in findings(D, [sec]) if f["kind"] == "lateral_movement"]
+        rows = []
+        for e in dump(D, sec)[0]:
+            if e["channel"] != "Security":
+                continue
+            row = {"TenantId": "6f1c0000-0000-0000-0000-000000000001", "TimeGenerated": e["time"],
+                   "SourceSystem": "OpsManager", "Account": "", "Computer": e["computer"],
+                   "EventSourceName": e["provider"], "Channel": "Security", "EventID": e["event_id"],
+                   "Activity": "%d - event" % e["event_id"], "Type": "SecurityEvent"}
+            for k, v in e["data"].items():
+                if isinstance(v, str) and k not in row:
+                    row[k] = v
+            rows.append(row)
+        sj = os.path.join(d, "SecurityEvent.json")
+        with open(sj, "w") as f:
+            f.write("".join(json.dumps(r) + "\n" for r in rows))
+        cols = sorted({k for r in rows for k in r})
+        cols.remove("TimeGenerated")
+        cols = ["TimeGenerated [UTC]"] + cols
+        sc = os.path.join(d, "SecurityEvent.csv")
+        with open(sc, "w", newline="") as f:
+            w = csv.writer(f, lineterminator="\r\n")
+            w.writerow(cols)
+            for r in rows:
+                w.writerow([r.get("TimeGenerated" if c.startswith("TimeGenerated") else c, "") for c in cols])
+        key = lambda f: (f["kind"], f["target"]["host"], f["source"]["ip"], f["user"], f["com_object"],
+                         f["logon_id"], f["commands"])
+        for path in (sj, sc):
+            got = [f for f in findings(D, [path]) if f["kind"] == "lateral_movement"]
+            check(len(orig) == 1 and [key(f) for f in got] == [key(f) for f in orig],
+                  "Sentinel SecurityEvent %s: %s vs %s" % (os.path.basename(path), [key(f) for f in got],
+                                                           [key(f) for f in orig]))
+        ev_j = dump(D, sj)[0]
+        check(len(ev_j) == len(rows) and len({e["record_id"] for e in ev_j}) == len(rows) and
+              all(e["provider"] == "Microsoft-Windows-Security-Auditing" for e in ev_j),
+              "SecurityEvent rows: record ids not distinct or provider wrong")
+
         # -- Zeek: TSV and JSON of the same records ------------------------------------
         dce, conn = wire("10.0.2.19", "10.0.2.18", 1556656511.101, "CzA1")
         tsv = os.path.join(d, "dce_rpc.log")

@@ -17,7 +17,17 @@
 #define MAX_COLUMNS 512
 #define MAX_RECORD  (16u << 20)
 
-enum { COL_TIME, COL_HOST, COL_REPORT, COL_ACTION, COL_TABLE, NSPECIAL };
+enum {
+    COL_TIME,
+    COL_HOST,
+    COL_REPORT,
+    COL_ACTION,
+    COL_TABLE,
+    COL_EVENTID,
+    COL_SOURCE,
+    COL_CHANNEL,
+    NSPECIAL
+};
 
 struct mdecsv_reader {
     struct csv_parser p;
@@ -214,8 +224,14 @@ static const char *load_header(mdecsv_reader *r, const char *hdr, size_t len)
         if (name_is(r, i, "Timestamp") ||
             (r->special[COL_TIME] < 0 && name_is(r, i, "TimeGenerated")))
             r->special[COL_TIME] = (int)i;
-        else if (name_is(r, i, "DeviceName"))
+        else if (name_is(r, i, "DeviceName") || name_is(r, i, "Computer"))
             r->special[COL_HOST] = (int)i;
+        else if (name_is(r, i, "EventID"))
+            r->special[COL_EVENTID] = (int)i;
+        else if (name_is(r, i, "EventSourceName"))
+            r->special[COL_SOURCE] = (int)i;
+        else if (name_is(r, i, "Channel"))
+            r->special[COL_CHANNEL] = (int)i;
         else if (name_is(r, i, "ReportId"))
             r->special[COL_REPORT] = (int)i;
         else if (name_is(r, i, "ActionType"))
@@ -225,7 +241,8 @@ static const char *load_header(mdecsv_reader *r, const char *hdr, size_t len)
     }
     r->ncols = r->nvals;
     if (r->special[COL_TIME] < 0 || r->special[COL_HOST] < 0)
-        return "header names no Timestamp and DeviceName columns";
+        return "header names no time (Timestamp, TimeGenerated) and host (DeviceName, Computer) "
+               "columns";
     return NULL;
 }
 
@@ -259,15 +276,41 @@ static const char *decode_record(mdecsv_reader *r, const char *s, size_t n, dh_e
     if (ts.len && dh_time_parse_iso(ts.ptr, ts.len, &t) && dh_time_parse_us(ts.ptr, ts.len, &t))
         return "Timestamp is not a time";
     const char *table = dh_mde_table(col(r, COL_TABLE));
-    if (!table)
-        table = dh_mde_table_for_action(col(r, COL_ACTION));
+    dh_str eid = col(r, COL_EVENTID);
+    if (!table && eid.len) {
+        /* Sentinel's SecurityEvent (or another Windows-event table): the Windows event,
+         * its data under the names Windows gives them */
+        uint32_t id = 0;
+        for (size_t i = 0; i < eid.len && i < 10; i++) {
+            if (eid.ptr[i] < '0' || eid.ptr[i] > '9')
+                return "EventID is not a number";
+            id = id * 10 + (uint32_t)(eid.ptr[i] - '0');
+        }
+        dh_str ch = col(r, COL_CHANNEL), src = col(r, COL_SOURCE);
+        if (!ch.len)
+            ch = (dh_str){"Security", 8};
+        if (!src.len && ch.len == 8 && !memcmp(ch.ptr, "Security", 8))
+            src = (dh_str){"Microsoft-Windows-Security-Auditing", 35};
+        ev->provider = src;
+        ev->channel = ch;
+        ev->event_id = id;
+    } else {
+        if (!table)
+            table = dh_mde_table_for_action(col(r, COL_ACTION));
+        ev->provider = (dh_str){table, strlen(table)};
+        ev->channel = ev->provider;
+        ev->event_id = 0;
+    }
     dh_str rid = col(r, COL_REPORT);
     uint64_t recno = 0;
     for (size_t i = 0; i < rid.len && rid.ptr[i] >= '0' && rid.ptr[i] <= '9'; i++)
         recno = recno * 10 + (uint64_t)(rid.ptr[i] - '0'); /* exact beyond a double */
-    ev->provider = (dh_str){table, strlen(table)};
-    ev->channel = ev->provider;
-    ev->event_id = 0;
+    if (!rid.len) { /* no record id: one from the row's bytes, so copies of it are one */
+        uint64_t h = 1469598103934665603ULL;
+        for (size_t i = 0; i < n; i++)
+            h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+        recno = h >> 1;
+    }
     ev->time = t;
     ev->host = col(r, COL_HOST);
     ev->record_id = recno;

@@ -198,6 +198,15 @@ static int skip_subtree(const jsmntok_t *tok, int nt, int i)
 
 enum { SHAPE_NXLOG, SHAPE_MDE, SHAPE_ECS };
 
+/* A record id for rows that carry none: a hash of the row's bytes (63 bits). */
+static uint64_t row_id(const char *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+    return h >> 1;
+}
+
 /* One event from the object at token `o`: NXLog-flattened Windows event or a Defender
  * row (table given, or inferred from ActionType). */
 static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o, int shape,
@@ -242,6 +251,13 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
             else if (key_is(js, k, "EventReceivedTime"))
                 slot = 4;
             else if (key_is(js, k, "@timestamp"))
+                slot = 5;
+            /* Sentinel's SecurityEvent rows: the same events, other envelope names */
+            else if (key_is(js, k, "Computer"))
+                slot = 7;
+            else if (key_is(js, k, "EventSourceName"))
+                slot = 2;
+            else if (key_is(js, k, "TimeGenerated"))
                 slot = 5;
         } else if (key_is(js, k, "DeviceName")) {
             slot = 0;
@@ -307,8 +323,17 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
     if (shape == SHAPE_NXLOG) {
         if (event_id < 0)
             return "no EventID: not a Windows event line";
+        if (!host.len)
+            host = (dh_str){a + env[7][0], env[7][1]};
+        if (!env[2][1] && env[1][1] == 8 && !strncasecmp(a + env[1][0], "Security", 8)) {
+            /* Sentinel leaves the provider out of some Security rows */
+            ev->provider = (dh_str){"Microsoft-Windows-Security-Auditing", 35};
+        }
+        if (!recno) /* no record number (Sentinel): one from the row, so copies are one */
+            recno = row_id(js + r->tok[o].start, (size_t)(r->tok[o].end - r->tok[o].start));
         ev->channel = canonical_channel((dh_str){a + env[1][0], env[1][1]});
-        ev->provider = (dh_str){a + env[2][0], env[2][1]};
+        if (env[2][1])
+            ev->provider = (dh_str){a + env[2][0], env[2][1]};
         ev->event_id = (uint32_t)event_id;
         /* Without EventReceivedTime the line was not shipped by NXLog, and @timestamp is
          * the event's own time (as dcomhunt dump --to otrf writes it). */
