@@ -67,6 +67,16 @@ const char *dh_mde_table_for_action(dh_str action);
 /* Elastic Endpoint / ECS documents flattened to dotted names: envelope, kind and taxonomy
  * fields (src/input/mappings/elastic.c); NULL, or why the document is not an event. */
 const char *dh_map_elastic_apply(dh_event *ev);
+/* Sentinel's Event table: the values of ParameterXml ("<Param>v</Param>...") in order,
+ * appended to out, entities decoded; fn gets each one's number (1-based), offset and
+ * length in out. -1 if a Param is not closed or out is full. Names: param1, param2... */
+#define DH_SENTINEL_MAX_PARAMS 16
+int dh_sentinel_params(const char *x, size_t n, dh_buf *out,
+                       void (*fn)(void *ctx, unsigned index, size_t off, size_t len), void *ctx);
+const char *dh_sentinel_param_name(unsigned index);
+/* The provider of an Event-table row from its Source ("DistributedCOM" ->
+ * "Microsoft-Windows-DistributedCOM"). */
+dh_str dh_sentinel_provider(dh_str source);
 /* Kind refinements that depend on a value (Sysmon 12 create vs delete). */
 dh_kind dh_map_refine_kind(const dh_map_row *row, const dh_event *ev);
 

@@ -254,6 +254,38 @@ def main():
               all(e["provider"] == "Microsoft-Windows-Security-Auditing" for e in ev_j),
               "SecurityEvent rows: record ids not distinct or provider wrong")
 
+        # -- Sentinel Event rows (System log, ParameterXml) of the failed activations -----
+        sysf = os.path.join(a.corpus, "EVTX-ATTACK-SAMPLES", "Lateral Movement",
+                            "LM_dcom_shwnd_shbrwnd_mmc20_failed_traces_system_10016.evtx")
+        attempts = lambda fs: sorted((f["kind"], f["source"]["ip"], f["target"]["host"], f["com_object"], f["user"])
+                                     for f in fs if f["kind"] == "attempt")
+        want = attempts(findings(D, [sysf]))
+        erows = []
+        for e in dump(D, sysf)[0]:
+            params = [e["data"]["param%d" % i] for i in range(1, 20) if "param%d" % i in e["data"]]
+            px = "".join("<Param>%s</Param>" % v.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                         for v in params)
+            erows.append({"TenantId": "t", "SourceSystem": "OpsManager", "TimeGenerated": e["time"],
+                          "Source": "DistributedCOM", "EventLog": "System", "Computer": e["computer"],
+                          "EventLevel": 2, "EventLevelName": "Error", "EventID": e["event_id"],
+                          "RenderedDescription": "The application-specific permission settings do not grant...",
+                          "ParameterXml": px, "Type": "Event"})
+        ej = os.path.join(d, "Event.json")
+        with open(ej, "w") as f:
+            f.write("".join(json.dumps(r) + "\n" for r in erows))
+        ec = os.path.join(d, "Event.csv")
+        ecols = ["TimeGenerated [UTC]", "Computer", "EventID", "Source", "EventLog", "EventLevelName",
+                 "RenderedDescription", "ParameterXml", "Type"]
+        with open(ec, "w", newline="") as f:
+            w = csv.writer(f, lineterminator="\r\n")
+            w.writerow(ecols)
+            for r in erows:
+                w.writerow([r["TimeGenerated" if c.startswith("TimeGenerated") else c] for c in ecols])
+        for path in (ej, ec):
+            got = attempts(findings(D, [path]))
+            check(want and got == want, "Sentinel Event %s: attempts %s, from EVTX %s"
+                  % (os.path.basename(path), got, want))
+
         # -- Zeek: TSV and JSON of the same records ------------------------------------
         dce, conn = wire("10.0.2.19", "10.0.2.18", 1556656511.101, "CzA1")
         tsv = os.path.join(d, "dce_rpc.log")

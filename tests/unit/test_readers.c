@@ -13,6 +13,7 @@
 #include "core/escape.h"
 #include "core/timefmt.h"
 #include "input/csv/mdecsv.h"
+#include "input/event_impl.h"
 #include "input/zeek/zeek.h"
 
 #define S(lit) (lit), sizeof(lit) - 1
@@ -101,6 +102,47 @@ static void json_unescape_cases(void **state)
     dh_buf_free(&b);
 }
 
+typedef struct params_seen {
+    unsigned idx[8];
+    size_t off[8], len[8];
+    int n;
+} params_seen;
+
+static void on_param(void *ctx, unsigned index, size_t off, size_t len)
+{
+    params_seen *p = ctx;
+    if (p->n < 8) {
+        p->idx[p->n] = index;
+        p->off[p->n] = off;
+        p->len[p->n] = len;
+        p->n++;
+    }
+}
+
+static void sentinel_parameter_xml(void **state)
+{
+    (void)state;
+    dh_buf b;
+    dh_buf_init(&b, 1u << 16);
+    params_seen p = {0};
+    assert_int_equal(
+        dh_sentinel_params(S("<Param>a &lt;b&gt; &amp; c</Param><Param/><Param>10.0.2.17</Param>"),
+                           &b, on_param, &p),
+        0);
+    assert_int_equal(p.n, 3);
+    assert_int_equal(p.idx[2], 3);
+    assert_int_equal(p.len[0], strlen("a <b> & c"));
+    assert_memory_equal(b.data + p.off[0], "a <b> & c", p.len[0]);
+    assert_int_equal(p.len[1], 0);
+    assert_memory_equal(b.data + p.off[2], "10.0.2.17", p.len[2]);
+    assert_string_equal(dh_sentinel_param_name(3), "param3");
+    params_seen q = {0};
+    assert_int_equal(dh_sentinel_params(S("<Param>open"), &b, on_param, &q), -1);
+    dh_str prov = dh_sentinel_provider((dh_str){"DistributedCOM", 14});
+    assert_int_equal(prov.len, 32);
+    dh_buf_free(&b);
+}
+
 static void times_of_exports(void **state)
 {
     (void)state;
@@ -130,7 +172,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(csv_cuts_at_record_ends), cmocka_unit_test(csv_decodes_and_reports),
         cmocka_unit_test(zeek_header_folds),       cmocka_unit_test(json_unescape_cases),
-        cmocka_unit_test(times_of_exports),
+        cmocka_unit_test(times_of_exports),        cmocka_unit_test(sentinel_parameter_xml),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,6 +26,8 @@ enum {
     COL_EVENTID,
     COL_SOURCE,
     COL_CHANNEL,
+    COL_EVSOURCE, /* Sentinel's Event table: Source */
+    COL_PARAMS,   /* and ParameterXml */
     NSPECIAL
 };
 
@@ -45,7 +47,10 @@ struct mdecsv_reader {
     size_t nvals;
     int too_many;
     int in_header;
-    dh_kv kv[MAX_COLUMNS];
+    dh_kv kv[MAX_COLUMNS + DH_SENTINEL_MAX_PARAMS];
+    uint32_t par_off[DH_SENTINEL_MAX_PARAMS], par_len[DH_SENTINEL_MAX_PARAMS];
+    unsigned par_idx[DH_SENTINEL_MAX_PARAMS];
+    size_t npar;
     char scratch[1 << 16]; /* values the Defender mapping composes */
 };
 
@@ -230,8 +235,12 @@ static const char *load_header(mdecsv_reader *r, const char *hdr, size_t len)
             r->special[COL_EVENTID] = (int)i;
         else if (name_is(r, i, "EventSourceName"))
             r->special[COL_SOURCE] = (int)i;
-        else if (name_is(r, i, "Channel"))
+        else if (name_is(r, i, "Channel") || name_is(r, i, "EventLog"))
             r->special[COL_CHANNEL] = (int)i;
+        else if (name_is(r, i, "Source"))
+            r->special[COL_EVSOURCE] = (int)i;
+        else if (name_is(r, i, "ParameterXml"))
+            r->special[COL_PARAMS] = (int)i;
         else if (name_is(r, i, "ReportId"))
             r->special[COL_REPORT] = (int)i;
         else if (name_is(r, i, "ActionType"))
@@ -254,6 +263,17 @@ static dh_str col(const mdecsv_reader *r, int k)
     return (dh_str){r->arena.data + r->val_off[i], r->val_len[i]};
 }
 
+static void add_param(void *ctx, unsigned index, size_t off, size_t len)
+{
+    mdecsv_reader *r = ctx;
+    if (r->npar >= DH_SENTINEL_MAX_PARAMS)
+        return;
+    r->par_idx[r->npar] = index;
+    r->par_off[r->npar] = (uint32_t)off;
+    r->par_len[r->npar] = (uint32_t)len;
+    r->npar++;
+}
+
 /* One data record, s[0, n) without its line end. */
 static const char *decode_record(mdecsv_reader *r, const char *s, size_t n, dh_event *ev)
 {
@@ -263,12 +283,32 @@ static const char *decode_record(mdecsv_reader *r, const char *s, size_t n, dh_e
         return why;
     if (r->nvals > r->ncols)
         return "more fields than the header names";
+    r->npar = 0;
+    int pc = r->special[COL_PARAMS];
+    if (pc >= 0 && (size_t)pc < r->nvals && r->val_len[pc]) {
+        /* Sentinel's Event table: the event data as <Param> values (param1...) */
+        size_t xl = r->val_len[pc];
+        char *xml = malloc(xl); /* the arena grows while it is read */
+        if (!xml)
+            return "out of memory";
+        memcpy(xml, r->arena.data + r->val_off[pc], xl);
+        int bad = dh_sentinel_params(xml, xl, &r->arena, add_param, r);
+        free(xml);
+        if (bad)
+            return "ParameterXml not well-formed";
+    }
     size_t nkv = 0;
     for (size_t i = 0; i < r->nvals; i++) {
         if (!r->val_len[i])
             continue; /* an empty column is not data (as null in the JSON export) */
         r->kv[nkv].name = (dh_str){r->hdrbuf.data + r->name_off[i], r->name_len[i]};
         r->kv[nkv].value = (dh_str){r->arena.data + r->val_off[i], r->val_len[i]};
+        nkv++;
+    }
+    for (size_t i = 0; i < r->npar; i++) {
+        const char *nm = dh_sentinel_param_name(r->par_idx[i]);
+        r->kv[nkv].name = (dh_str){nm, strlen(nm)};
+        r->kv[nkv].value = (dh_str){r->arena.data + r->par_off[i], r->par_len[i]};
         nkv++;
     }
     dh_str ts = col(r, COL_TIME);
@@ -287,6 +327,8 @@ static const char *decode_record(mdecsv_reader *r, const char *s, size_t n, dh_e
             id = id * 10 + (uint32_t)(eid.ptr[i] - '0');
         }
         dh_str ch = col(r, COL_CHANNEL), src = col(r, COL_SOURCE);
+        if (!src.len)
+            src = dh_sentinel_provider(col(r, COL_EVSOURCE));
         if (!ch.len)
             ch = (dh_str){"Security", 8};
         if (!src.len && ch.len == 8 && !memcmp(ch.ptr, "Security", 8))

@@ -198,6 +198,30 @@ static int skip_subtree(const jsmntok_t *tok, int nt, int i)
 
 enum { SHAPE_NXLOG, SHAPE_MDE, SHAPE_ECS };
 
+/* Names of Sentinel's ParameterXml values are static (param1...): flagged in the offsets. */
+#define PARAM_NAME 0x80000000u
+
+typedef struct param_sink {
+    jsonl_reader *r;
+    size_t *nkv;
+    int full;
+} param_sink;
+
+static void add_param(void *ctx, unsigned index, size_t off, size_t len)
+{
+    param_sink *ps = ctx;
+    size_t k = *ps->nkv;
+    if (k >= ps->r->kv_cap) {
+        ps->full = 1;
+        return;
+    }
+    ps->r->off[4 * k] = PARAM_NAME | index;
+    ps->r->off[4 * k + 1] = (uint32_t)strlen(dh_sentinel_param_name(index));
+    ps->r->off[4 * k + 2] = (uint32_t)off;
+    ps->r->off[4 * k + 3] = (uint32_t)len;
+    (*ps->nkv)++;
+}
+
 /* A record id for rows that carry none: a hash of the row's bytes (63 bits). */
 static uint64_t row_id(const char *p, size_t n)
 {
@@ -217,7 +241,7 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
     dh_str utc = {"", 0};
     int64_t event_id = -1;
     uint64_t recno = 0;
-    uint32_t env[8][2];
+    uint32_t env[9][2];
     memset(env, 0, sizeof env);
     int i = o + 1, remaining = r->tok[o].size;
     while (remaining-- > 0 && i + 1 < nt) {
@@ -259,6 +283,8 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
                 slot = 2;
             else if (key_is(js, k, "TimeGenerated"))
                 slot = 5;
+            else if (key_is(js, k, "EventLog")) /* Sentinel's Event table */
+                slot = 1;
         } else if (key_is(js, k, "DeviceName")) {
             slot = 0;
         } else if (key_is(js, k, "Timestamp")) {
@@ -269,6 +295,22 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
         if (slot >= 0) {
             env[slot][0] = vo;
             env[slot][1] = vl;
+        }
+        if (shape == SHAPE_NXLOG && key_is(js, k, "Source")) { /* kept as data too */
+            env[8][0] = vo;
+            env[8][1] = vl;
+        }
+        if (shape == SHAPE_NXLOG && key_is(js, k, "ParameterXml")) {
+            /* Sentinel's Event table: the event data as <Param> values, param1... */
+            param_sink ps = {r, &nkv, 0};
+            char *xml = malloc(vl ? vl : 1); /* the arena grows while it is read */
+            if (!xml)
+                return "out of memory";
+            memcpy(xml, r->arena.data + vo, vl);
+            int malformed = dh_sentinel_params(xml, vl, &r->arena, add_param, &ps);
+            free(xml);
+            if (malformed || ps.full)
+                return "ParameterXml not well-formed, or too many fields";
         }
         if (shape == SHAPE_NXLOG && key_is(js, k, "EventID")) {
             char tmp[24];
@@ -309,7 +351,10 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
     dh_str evt = {a + env[3][0], env[3][1]}, recv = {a + env[4][0], env[4][1]};
     dh_str ts = {a + env[5][0], env[5][1]};
     for (size_t k = 0; k < nkv; k++) {
-        r->kv[k].name = (dh_str){js + r->off[4 * k], r->off[4 * k + 1]};
+        uint32_t no = r->off[4 * k];
+        r->kv[k].name = (no & PARAM_NAME)
+                            ? (dh_str){dh_sentinel_param_name(no & ~PARAM_NAME), r->off[4 * k + 1]}
+                            : (dh_str){js + no, r->off[4 * k + 1]};
         r->kv[k].value = (dh_str){a + r->off[4 * k + 2], r->off[4 * k + 3]};
         if (r->kv[k].name.len == 7 && !memcmp(r->kv[k].name.ptr, "UtcTime", 7))
             utc = r->kv[k].value;
@@ -325,7 +370,9 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
             return "no EventID: not a Windows event line";
         if (!host.len)
             host = (dh_str){a + env[7][0], env[7][1]};
-        if (!env[2][1] && env[1][1] == 8 && !strncasecmp(a + env[1][0], "Security", 8)) {
+        if (!env[2][1] && env[8][1]) /* Sentinel's Event table: Source is the provider */
+            ev->provider = dh_sentinel_provider((dh_str){a + env[8][0], env[8][1]});
+        else if (!env[2][1] && env[1][1] == 8 && !strncasecmp(a + env[1][0], "Security", 8)) {
             /* Sentinel leaves the provider out of some Security rows */
             ev->provider = (dh_str){"Microsoft-Windows-Security-Auditing", 35};
         }

@@ -463,3 +463,75 @@ void dh_map_windows_apply(dh_event *ev)
     if (row->fix)
         row->fix(ev);
 }
+
+/* Sentinel's Event table (System and Application logs) gives a Windows event's data as
+ * ParameterXml, "<Param>v1</Param><Param>v2</Param>...", the values in order: they are
+ * param1, param2, ... as Windows names the data of events such as DistributedCOM 10016.
+ * Appends each value, entities decoded, to out and calls fn with its number. */
+int dh_sentinel_params(const char *x, size_t n, dh_buf *out,
+                       void (*fn)(void *ctx, unsigned index, size_t off, size_t len), void *ctx)
+{
+    static const struct {
+        const char *ent;
+        char c;
+    } ents[] = {{"&lt;", '<'}, {"&gt;", '>'}, {"&amp;", '&'}, {"&quot;", '"'}, {"&apos;", '\''}};
+    unsigned index = 0;
+    size_t i = 0;
+    while (i + 7 <= n && index < DH_SENTINEL_MAX_PARAMS) {
+        const char *open = NULL;
+        for (size_t k = i; k + 7 <= n; k++)
+            if (!memcmp(x + k, "<Param>", 7) || (k + 8 <= n && !memcmp(x + k, "<Param/>", 8))) {
+                open = x + k;
+                break;
+            }
+        if (!open)
+            break;
+        size_t at = (size_t)(open - x);
+        index++;
+        size_t start = out->len;
+        if (at + 8 <= n && !memcmp(open, "<Param/>", 8)) { /* an empty value */
+            fn(ctx, index, start, 0);
+            i = at + 8;
+            continue;
+        }
+        size_t k = at + 7;
+        while (k < n && !(k + 8 <= n && !memcmp(x + k, "</Param>", 8))) {
+            size_t e;
+            for (e = 0; e < sizeof ents / sizeof ents[0]; e++) {
+                size_t el = strlen(ents[e].ent);
+                if (k + el <= n && !memcmp(x + k, ents[e].ent, el)) {
+                    if (dh_buf_putc(out, ents[e].c))
+                        return -1;
+                    k += el;
+                    break;
+                }
+            }
+            if (e == sizeof ents / sizeof ents[0]) {
+                if (dh_buf_putc(out, x[k]))
+                    return -1;
+                k++;
+            }
+        }
+        if (k >= n)
+            return -1; /* a Param not closed */
+        fn(ctx, index, start, out->len - start);
+        i = k + 8;
+    }
+    return 0;
+}
+
+const char *dh_sentinel_param_name(unsigned index)
+{
+    static const char *const names[DH_SENTINEL_MAX_PARAMS] = {
+        "param1", "param2",  "param3",  "param4",  "param5",  "param6",  "param7",  "param8",
+        "param9", "param10", "param11", "param12", "param13", "param14", "param15", "param16"};
+    return index >= 1 && index <= DH_SENTINEL_MAX_PARAMS ? names[index - 1] : "param";
+}
+
+dh_str dh_sentinel_provider(dh_str source)
+{
+    /* Sentinel's Event table names a provider by its event source */
+    if (source.len == 14 && !memcmp(source.ptr, "DistributedCOM", 14))
+        return (dh_str){"Microsoft-Windows-DistributedCOM", 32};
+    return source;
+}
