@@ -338,12 +338,15 @@ static char *take_carry(stream *st, size_t n)
     return b;
 }
 
-/* libarchive reading standard input after dcomhunt already read its first bytes to
- * recognise the format: those bytes first, then the rest of the descriptor. */
+/* What libarchive reads when dcomhunt already read the first bytes to recognise the
+ * format: those bytes first, then the rest of the source: standard input (fd), or the
+ * decompressed bytes of an archive member (outer: an archive inside an archive, never
+ * extracted to disk). */
 typedef struct replay_client {
     char *head;
     size_t head_len, head_pos;
     int fd;
+    struct archive *outer; /* non-NULL: read from this archive's current member */
     char buf[1 << 16];
 } replay_client;
 
@@ -357,11 +360,15 @@ static la_ssize_t replay_read(struct archive *a, void *cd, const void **out)
         c->head_pos = c->head_len;
         return n;
     }
+    *out = c->buf;
+    if (c->outer) {
+        la_ssize_t n = archive_read_data(c->outer, c->buf, sizeof c->buf);
+        return n < 0 ? -1 : n;
+    }
     for (;;) {
         ssize_t n = read(c->fd, c->buf, sizeof c->buf);
         if (n < 0 && errno == EINTR)
             continue;
-        *out = c->buf;
         return n < 0 ? -1 : (la_ssize_t)n;
     }
 }
@@ -370,40 +377,6 @@ static int replay_close(struct archive *a, void *cd)
 {
     (void)a;
     replay_client *c = cd;
-    free(c->head);
-    free(c);
-    return ARCHIVE_OK;
-}
-
-/* An archive inside an archive: its bytes are the outer member's, read through libarchive
- * as they are decompressed (never to disk); the first bytes, read already to recognise
- * it, come first. */
-typedef struct nest_client {
-    char *head;
-    size_t head_len, head_pos;
-    struct archive *outer;
-    char buf[1 << 16];
-} nest_client;
-
-static la_ssize_t nest_read(struct archive *a, void *cd, const void **out)
-{
-    (void)a;
-    nest_client *c = cd;
-    if (c->head_pos < c->head_len) {
-        *out = c->head + c->head_pos;
-        la_ssize_t n = (la_ssize_t)(c->head_len - c->head_pos);
-        c->head_pos = c->head_len;
-        return n;
-    }
-    la_ssize_t n = archive_read_data(c->outer, c->buf, sizeof c->buf);
-    *out = c->buf;
-    return n < 0 ? -1 : n;
-}
-
-static int nest_close(struct archive *a, void *cd)
-{
-    (void)a;
-    nest_client *c = cd;
     free(c->head);
     free(c);
     return ARCHIVE_OK;
@@ -462,7 +435,7 @@ static int next_member(scan *s, scan_task *t, int *made)
         }
         dh_format f = dh_sniff((const uint8_t *)st->carry, st->carry_len);
         if (f == DH_FORMAT_ARCHIVE && !st->inner && st->carry_len) {
-            nest_client *c = calloc(1, sizeof *c);
+            replay_client *c = calloc(1, sizeof *c);
             struct archive *in = archive_read_new();
             if (!c || !in) {
                 free(c);
@@ -479,7 +452,7 @@ static int next_member(scan *s, scan_task *t, int *made)
             archive_read_support_format_all(in);
             archive_read_support_format_raw(in); /* a .gz or .zst member */
             st->inner_name = keep_name(s, parent, mname ? mname : "?");
-            if (archive_read_open(in, c, NULL, nest_read, nest_close) != ARCHIVE_OK) {
+            if (archive_read_open(in, c, NULL, replay_read, replay_close) != ARCHIVE_OK) {
                 char msg[200];
                 snprintf(msg, sizeof msg, "archive: %s", archive_error_string(in));
                 archive_read_free(in);
