@@ -167,12 +167,43 @@ static void times_of_exports(void **state)
     assert_int_equal(dh_time_parse_epoch(S(""), &u), -1);
 }
 
+/* Security 4688 as JSON exports write it (NXLog, OTRF): the creator's "ProcessId" comes
+ * before "NewProcessId". The new process's id is NewProcessId whatever the order. */
+static void security_4688_process_ids_any_order(void **state)
+{
+    (void)state;
+    static const char *const orders[2][2] = {{"ProcessId", "NewProcessId"},
+                                             {"NewProcessId", "ProcessId"}};
+    for (int o = 0; o < 2; o++) {
+        dh_kv kv[3];
+        kv[0].name = (dh_str){orders[o][0], strlen(orders[o][0])};
+        kv[0].value = o ? (dh_str){S("0x17dc")} : (dh_str){S("0x2008")};
+        kv[1].name = (dh_str){orders[o][1], strlen(orders[o][1])};
+        kv[1].value = o ? (dh_str){S("0x2008")} : (dh_str){S("0x17dc")};
+        kv[2].name = (dh_str){S("NewProcessName")};
+        kv[2].value = (dh_str){S("C:\\Windows\\System32\\cmd.exe")};
+        dh_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.provider = (dh_str){S("Microsoft-Windows-Security-Auditing")};
+        ev.event_id = 4688;
+        ev.data = kv;
+        ev.ndata = 3;
+        dh_map_windows_apply(&ev);
+        dh_str pid, ppid;
+        assert_int_equal(dh_event_field(&ev, DH_FIELD_PROCESS_ID, &pid), 1);
+        assert_int_equal(dh_event_field(&ev, DH_FIELD_PARENT_PROCESS_ID, &ppid), 1);
+        assert_true(pid.len == 6 && !memcmp(pid.ptr, "0x17dc", 6));
+        assert_true(ppid.len == 6 && !memcmp(ppid.ptr, "0x2008", 6));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(csv_cuts_at_record_ends), cmocka_unit_test(csv_decodes_and_reports),
         cmocka_unit_test(zeek_header_folds),       cmocka_unit_test(json_unescape_cases),
         cmocka_unit_test(times_of_exports),        cmocka_unit_test(sentinel_parameter_xml),
+        cmocka_unit_test(security_4688_process_ids_any_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
