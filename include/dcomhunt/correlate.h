@@ -34,6 +34,14 @@ typedef struct dh_evidence {
     const dh_event *ev; /* the event (an owned copy kept by the correlator) */
 } dh_evidence;
 
+/* A COM object a finding involves, as the knowledge table (docs/com-objects.md) names it. */
+typedef struct dh_finding_object {
+    const char *name;      /* "MMC20.Application" */
+    const char *clsid;     /* "{49B2791A-...}", or "" */
+    const char *appid;     /* or "" */
+    const char *hardening; /* how to take remote activation away from it, or "" */
+} dh_finding_object;
+
 typedef struct dh_finding {
     char id[17]; /* stable: the same input gives the same id */
     dh_finding_kind kind;
@@ -41,8 +49,10 @@ typedef struct dh_finding {
     int confidence;             /* 1 low, 2 medium, 3 high */
     const char *const *reasons; /* why this confidence */
     size_t nreasons;
-    const char *com_object; /* "" when unknown */
+    const char *com_object; /* the main object's name; "" when unknown */
     const char *clsid;
+    const dh_finding_object *objects; /* every object involved, the main one first */
+    size_t nobjects;
     const char *target_host, *target_ip;
     const char *source_host, *source_ip;
     const char *user, *logon_id;
@@ -55,9 +65,21 @@ typedef struct dh_finding {
     size_t nevidence;
 } dh_finding;
 
+/* The knowledge table of COM objects (rules/knowledge/com-objects.yml, docs/com-objects.md):
+ * dh_comdb_new builds the built-in table; the add functions add rows of the same YAML form
+ * (a row naming a known object replaces it); err, if not NULL, names the file and the
+ * problem. Immutable once given to a correlator; freed by the caller (NULL accepted). */
+typedef struct dh_comdb dh_comdb;
+dh_status dh_comdb_new(dh_comdb **out);
+dh_status dh_comdb_add_text(dh_comdb *db, const char *text, size_t len, const char *origin,
+                            dh_error *err);
+dh_status dh_comdb_add_file(dh_comdb *db, const char *path, dh_error *err);
+void dh_comdb_free(dh_comdb *db);
+
 typedef struct dh_correlate_opts {
-    int64_t window_s; /* how long after a COM server start its activity belongs to it */
-    int64_t skew_s;   /* clock disagreement tolerated between channels and hosts */
+    int64_t window_s;      /* how long after a COM server start its activity belongs to it */
+    int64_t skew_s;        /* clock disagreement tolerated between channels and hosts */
+    const dh_comdb *comdb; /* borrowed until dh_correlator_free; NULL: the built-in table */
 } dh_correlate_opts;
 
 typedef struct dh_correlator dh_correlator;
@@ -68,8 +90,9 @@ void dh_correlate_opts_init(dh_correlate_opts *o);
  * NULL when no Sigma correlation rules are wanted. Borrowed until dh_correlator_free. */
 dh_status dh_correlator_new(const dh_correlate_opts *o, const dh_ruleset *rs, dh_correlator **out);
 void dh_correlator_free(dh_correlator *c);
-/* Is this event worth keeping for correlation (with the number of rules it matched)? */
-int dh_correlator_wants(const dh_event *ev, size_t nmatched);
+/* Is this event worth keeping for correlation (with the number of rules it matched)? Safe
+ * to call from several threads at once (it reads the correlator's immutable tables). */
+int dh_correlator_wants(const dh_correlator *c, const dh_event *ev, size_t nmatched);
 /* Takes an owned event copy and the rules it matched. */
 dh_status dh_correlator_take(dh_correlator *c, dh_event *ev, const dh_rule *const *rules,
                              size_t nrules);

@@ -200,7 +200,17 @@ static void render_jsonl(dh_buf *b, const dh_finding *f, const dh_guide *g, cons
     js(b, f->com_object);
     dh_buf_puts(b, ",\"clsid\":");
     js(b, f->clsid);
-    dh_buf_puts(b, ",\"target\":{\"host\":");
+    dh_buf_puts(b, ",\"objects\":[");
+    for (size_t i = 0; i < f->nobjects; i++) {
+        dh_buf_puts(b, i ? ",{\"name\":" : "{\"name\":");
+        js(b, f->objects[i].name);
+        dh_buf_puts(b, ",\"clsid\":");
+        js(b, f->objects[i].clsid);
+        dh_buf_puts(b, ",\"appid\":");
+        js(b, f->objects[i].appid);
+        dh_buf_putc(b, '}');
+    }
+    dh_buf_puts(b, "],\"target\":{\"host\":");
     js(b, f->target_host);
     dh_buf_puts(b, ",\"ip\":");
     js(b, f->target_ip);

@@ -275,7 +275,7 @@ static dh_status hunt_event(void *wctx, const dh_event *ev, dh_buf *out)
     w->st = DH_OK;
     w->nhits = 0;
     dh_matcher_run(w->m, ev, on_match, w);
-    if (!c->o.detections && !w->st && dh_correlator_wants(ev, w->nhits)) {
+    if (!c->o.detections && !w->st && dh_correlator_wants(c->corr, ev, w->nhits)) {
         /* 'C', the rules it matched, then the event packed for the correlator. */
         uint32_t n = (uint32_t)w->nhits;
         dh_status st = dh_buf_putc(out, 'C');
@@ -785,6 +785,32 @@ static int load_tuning(char **paths, size_t n, dh_ruleset **rs, dh_tuning **t)
     return 0;
 }
 
+/* The knowledge table: the built-in rows, then each --com-objects file (a row naming a known
+ * object replaces it). Nonzero, with the reason printed, if a file cannot be used. */
+static int load_com_objects(char **paths, size_t n, dh_comdb **out)
+{
+    dh_comdb *db = NULL;
+    if (dh_comdb_new(&db) != DH_OK) {
+        fputs("dcomhunt hunt: out of memory\n", stderr);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        dh_error e;
+        memset(&e, 0, sizeof e);
+        if (dh_comdb_add_file(db, paths[i], &e) != DH_OK) {
+            fputs("dcomhunt hunt: --com-objects ", stderr);
+            cli_put_safe(stderr, paths[i]);
+            fputs(": ", stderr);
+            cli_put_safe(stderr, e.message[0] ? e.message : dh_status_str(e.status));
+            fputc('\n', stderr);
+            dh_comdb_free(db);
+            return -1;
+        }
+    }
+    *out = db;
+    return 0;
+}
+
 static int usage(FILE *f, int rc)
 {
     fputs("usage: dcomhunt hunt [OPTIONS] PATH...\n"
@@ -801,6 +827,8 @@ static int usage(FILE *f, int rc)
           "                     counted as suppressed, not printed (docs/tuning.md)\n"
           "  --show-suppressed  print suppressed findings too, marked, after the others\n"
           "  --html FILE        also write the HTML report of the findings to FILE\n"
+          "  --com-objects FILE add rows to the knowledge table of COM objects (YAML, as\n"
+          "                     docs/com-objects.md describes; repeatable)\n"
           "  --explain          under each finding: investigation and response steps written\n"
           "                     with its values, and pivot queries (KQL, dcomhunt); JSONL and\n"
           "                     OCSF always carry them\n"
@@ -824,23 +852,38 @@ static int usage(FILE *f, int rc)
 int cli_hunt(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"rules", required_argument, NULL, 'r'},  {"no-builtin", no_argument, NULL, 'B'},
-        {"jsonl", no_argument, NULL, 'J'},        {"csv", no_argument, NULL, 'C'},
-        {"from", required_argument, NULL, 'f'},   {"to", required_argument, NULL, 't'},
-        {"host", required_argument, NULL, 'H'},   {"min-level", required_argument, NULL, 'l'},
-        {"rule", required_argument, NULL, 'R'},   {"color", required_argument, NULL, 'c'},
-        {"no-progress", no_argument, NULL, 'P'},  {"threads", required_argument, NULL, 'j'},
-        {"detections", no_argument, NULL, 'D'},   {"ocsf", no_argument, NULL, 'O'},
-        {"window", required_argument, NULL, 'W'}, {"skew", required_argument, NULL, 'S'},
-        {"explain", no_argument, NULL, 'E'},      {"help", no_argument, NULL, 'h'},
-        {"tune", required_argument, NULL, 'T'},   {"show-suppressed", no_argument, NULL, 'U'},
-        {"html", required_argument, NULL, 'X'},   {NULL, 0, NULL, 0},
+        {"rules", required_argument, NULL, 'r'},
+        {"no-builtin", no_argument, NULL, 'B'},
+        {"jsonl", no_argument, NULL, 'J'},
+        {"csv", no_argument, NULL, 'C'},
+        {"from", required_argument, NULL, 'f'},
+        {"to", required_argument, NULL, 't'},
+        {"host", required_argument, NULL, 'H'},
+        {"min-level", required_argument, NULL, 'l'},
+        {"rule", required_argument, NULL, 'R'},
+        {"color", required_argument, NULL, 'c'},
+        {"no-progress", no_argument, NULL, 'P'},
+        {"threads", required_argument, NULL, 'j'},
+        {"detections", no_argument, NULL, 'D'},
+        {"ocsf", no_argument, NULL, 'O'},
+        {"window", required_argument, NULL, 'W'},
+        {"skew", required_argument, NULL, 'S'},
+        {"explain", no_argument, NULL, 'E'},
+        {"help", no_argument, NULL, 'h'},
+        {"tune", required_argument, NULL, 'T'},
+        {"show-suppressed", no_argument, NULL, 'U'},
+        {"html", required_argument, NULL, 'X'},
+        {"com-objects", required_argument, NULL, 'K'},
+        {NULL, 0, NULL, 0},
     };
     int explain = 0, show_suppressed = 0;
     const char *html_path = NULL;
     findings_out *fo_html = NULL;
     char **tune_paths = calloc((size_t)argc + 1, sizeof *tune_paths);
     size_t ntune = 0;
+    char **com_paths = calloc((size_t)argc + 1, sizeof *com_paths);
+    size_t ncom = 0;
+    dh_comdb *comdb = NULL;
     dh_ruleset *tune_rs = NULL;
     dh_tuning *tuning = NULL;
     hunt_ctx c;
@@ -931,6 +974,10 @@ int cli_hunt(int argc, char **argv)
             if (tune_paths)
                 tune_paths[ntune++] = optarg;
             break;
+        case 'K':
+            if (com_paths)
+                com_paths[ncom++] = optarg;
+            break;
         case 'U':
             show_suppressed = 1;
             break;
@@ -985,6 +1032,11 @@ int cli_hunt(int argc, char **argv)
         goto out;
     }
     c.rs = rs;
+    if (ncom && load_com_objects(com_paths, ncom, &comdb)) {
+        dh_ruleset_free(rs);
+        rc = DH_EXIT_USAGE;
+        goto out;
+    }
     if (ntune && load_tuning(tune_paths, ntune, &tune_rs, &tuning)) {
         dh_ruleset_free(rs);
         rc = DH_EXIT_USAGE;
@@ -1015,7 +1067,7 @@ int cli_hunt(int argc, char **argv)
     c.o.progress = progress && isatty(STDERR_FILENO);
     pthread_mutex_init(&c.mu, NULL);
     dh_buf_init(&c.line, 64u << 20);
-    dh_correlate_opts copts = {c.o.window_s, c.o.skew_s};
+    dh_correlate_opts copts = {c.o.window_s, c.o.skew_s, comdb};
     findings_out *fo = NULL;
     if (!c.o.detections) {
         int fmt = c.o.format == FMT_JSONL  ? FOUT_JSONL
@@ -1039,7 +1091,9 @@ int cli_hunt(int argc, char **argv)
                 findings_out_tee(fo, fo_html);
             }
         }
-        if (!fo || dh_correlator_new(&copts, rs, &c.corr) != DH_OK) {
+        dh_status cst = fo ? dh_correlator_new(&copts, rs, &c.corr) : DH_ERR_NOMEM;
+        if (cst != DH_OK) {
+            fprintf(stderr, "dcomhunt hunt: cannot start the correlator: %s\n", dh_status_str(cst));
             findings_out_free(fo);
             dh_ruleset_free(rs);
             rc = DH_EXIT_ERROR;
@@ -1137,6 +1191,8 @@ out:
     dh_tuning_free(tuning);
     dh_ruleset_free(tune_rs);
     free(tune_paths);
+    free(com_paths);
+    dh_comdb_free(comdb);
     free(rule_paths);
     free(only);
     free(c.o.hosts);

@@ -19,6 +19,7 @@
 #include <strings.h>
 
 #include "core/buf.h"
+#include "correlate/comdb.h"
 #include "correlate/sigma_corr.h"
 #include "dcomhunt/correlate.h"
 
@@ -46,6 +47,8 @@ typedef struct item {
 struct dh_correlator {
     dh_correlate_opts o;
     const dh_ruleset *rs;
+    const dh_comdb *db;
+    dh_comdb *own_db; /* the built-in table, when the options gave none */
     item **v; /* stable items (sigma correlation state points at them); sorted as pointers */
     size_t n, cap;
     uint64_t seq;
@@ -71,32 +74,11 @@ static int is_wire(const dh_event *ev);
  * (docs/formats.md); past this many, the oldest half of those no rule matched is let go. */
 #define MAX_WIRE_HELD (1u << 19)
 
-static const struct {
-    const char *image; /* basename, lowercase */
-    const char *object;
-    const char *clsid;
-} servers[] = {
-    {"mmc.exe", "MMC20.Application", "{49B2791A-B1AE-4C90-9B8E-E860BA07F889}"},
-    {"excel.exe", "Excel.Application", "{00024500-0000-0000-C000-000000000046}"},
-    {"winword.exe", "Word.Application", "{000209FF-0000-0000-C000-000000000046}"},
-    {"powerpnt.exe", "PowerPoint.Application", "{91493441-5A91-11CF-8700-00AA0060263B}"},
-    {"outlook.exe", "Outlook.Application", "{0006F03A-0000-0000-C000-000000000046}"},
-    {"visio.exe", "Visio.Application", "{00021A20-0000-0000-C000-000000000046}"},
-    {"mshta.exe", "htafile (LethalHTA)", "{3050F4D8-98B5-11CF-BB82-00AA00BDCE0B}"},
-    {"iexplore.exe", "InternetExplorer.Application", "{0002DF01-0000-0000-C000-000000000046}"},
-};
-
-/* COM servers started by DcomLaunch that are not DCOM lateral movement (DETECTION.md). */
-static const char *const cousins[] = {
-    "wmiprvse.exe",      "wsmprovhost.exe",        "winrshost.exe",          "dllhost.exe",
-    "runtimebroker.exe", "searchprotocolhost.exe", "backgroundtaskhost.exe", "smartscreen.exe",
-    "explorer.exe",      "searchindexer.exe",      "taskhostw.exe",
-};
-
 void dh_correlate_opts_init(dh_correlate_opts *o)
 {
     o->window_s = 300;
     o->skew_s = 120;
+    o->comdb = NULL;
 }
 
 dh_status dh_correlator_new(const dh_correlate_opts *o, const dh_ruleset *rs, dh_correlator **out)
@@ -114,6 +96,15 @@ dh_status dh_correlator_new(const dh_correlate_opts *o, const dh_ruleset *rs, dh
         c->o = *o;
     else
         dh_correlate_opts_init(&c->o);
+    c->db = c->o.comdb;
+    if (!c->db) {
+        dh_status st = dh_comdb_new(&c->own_db);
+        if (st != DH_OK) {
+            free(c);
+            return st;
+        }
+        c->db = c->own_db;
+    }
     *out = c;
     return DH_OK;
 }
@@ -129,6 +120,7 @@ void dh_correlator_free(dh_correlator *c)
     }
     free(c->v);
     sc_free(c->sc);
+    dh_comdb_free(c->own_db);
     free(c);
 }
 
@@ -228,8 +220,9 @@ static int is_true(dh_str s)
 
 /* ---- intake ------------------------------------------------------------------------ */
 
-int dh_correlator_wants(const dh_event *ev, size_t nmatched)
+int dh_correlator_wants(const dh_correlator *c, const dh_event *ev, size_t nmatched)
 {
+    (void)c;
     if (nmatched)
         return 1;
     switch (dh_event_kind(ev)) {
@@ -426,6 +419,7 @@ typedef struct fbuild {
     char strings[12][512];
     int nstr;
     char cmdtext[MAX_COMMANDS][1024];
+    dh_finding_object objects[1];
 } fbuild;
 
 static const char *keep(fbuild *b, dh_str s)
@@ -615,25 +609,25 @@ static dh_str remote_ip(const host_ctx *h, const dh_event *ev)
     return (dh_str){"", 0};
 }
 
-static int is_activation(const dh_event *ev, char *base, size_t cap)
+static const dh_com_object *is_activation(const dh_comdb *db, const dh_event *ev, int *yes)
 {
+    *yes = 0;
     if (dh_event_kind(ev) != DH_KIND_PROCESS_CREATION)
-        return 0;
+        return NULL;
     char pb[64];
     base_lower(field(ev, DH_FIELD_PARENT_IMAGE), pb, sizeof pb);
     if (strcmp(pb, "svchost.exe") != 0)
-        return 0;
+        return NULL;
     dh_str pcl = field(ev, DH_FIELD_PARENT_COMMAND_LINE);
     if (pcl.len && !contains_ci(pcl, "dcomlaunch"))
-        return 0;
-    dh_str cl = field(ev, DH_FIELD_COMMAND_LINE);
-    if (!contains_ci(cl, "embedding") && !contains_ci(cl, "/automation"))
-        return 0;
-    base_lower(field(ev, DH_FIELD_IMAGE), base, cap);
-    for (size_t i = 0; i < sizeof cousins / sizeof cousins[0]; i++)
-        if (!strcmp(base, cousins[i]))
-            return 0;
-    return 1;
+        return NULL;
+    int embedding;
+    const dh_com_object *o =
+        comdb_by_start(db, field(ev, DH_FIELD_IMAGE), field(ev, DH_FIELD_COMMAND_LINE), &embedding);
+    if (!embedding || (o && !o->lateral))
+        return NULL; /* not a COM server start, or a cousin (WMI, WinRM, local brokers) */
+    *yes = 1;
+    return o;
 }
 
 static int within(int64_t t, int64_t lo, int64_t hi)
@@ -750,7 +744,18 @@ static void name_source(host_ctx *h, fbuild *b, dh_str ip, dh_str workstation, i
         b->f.source_host = keep(b, *best);
 }
 
-static void chain_from(host_ctx *h, size_t ai, const char *object, const char *clsid, int explorer)
+static void set_object(fbuild *b, const dh_com_object *o)
+{
+    b->f.com_object = o ? o->name : "";
+    b->f.clsid = o && o->nclsids ? o->clsids[0] : "";
+    if (o) {
+        b->objects[0] = (dh_finding_object){o->name, b->f.clsid, o->appid, o->hardening};
+        b->f.objects = b->objects;
+        b->f.nobjects = 1;
+    }
+}
+
+static void chain_from(host_ctx *h, size_t ai, const dh_com_object *object, int explorer)
 {
     dh_correlator *c = h->c;
     item *a = h->v[ai];
@@ -761,8 +766,7 @@ static void chain_from(host_ctx *h, size_t ai, const char *object, const char *c
         return;
     b->f.kind = DH_FINDING_SIGNAL;
     b->f.severity = DH_LEVEL_MEDIUM;
-    b->f.com_object = object;
-    b->f.clsid = clsid;
+    set_object(b, object);
     {
         dh_str best = dh_event_host(aev);
         for (size_t i = 0; i < h->n; i++)
@@ -1040,7 +1044,7 @@ static void attempts(host_ctx *h, int64_t settled)
             b->f.kind = DH_FINDING_SOURCE_ACTIVITY;
             b->f.severity = DH_LEVEL_MEDIUM;
             b->f.confidence = 2;
-            b->f.com_object = "";
+            set_object(b, comdb_by_guid(h->c->db, field(it->ev, DH_FIELD_CLSID)));
             b->f.clsid = keep(b, field(it->ev, DH_FIELD_CLSID));
             b->f.target_host = keep(b, field(it->ev, DH_FIELD_REMOTE_HOST));
             b->f.target_ip = "";
@@ -1065,17 +1069,10 @@ static void attempts(host_ctx *h, int64_t settled)
         b->f.severity = DH_LEVEL_MEDIUM;
         b->f.confidence = 2;
         dh_str clsid = field(it->ev, DH_FIELD_CLSID);
-        b->f.com_object = "";
-        for (size_t k = 0; k < sizeof servers / sizeof servers[0]; k++)
-            if (clsid.len == strlen(servers[k].clsid) &&
-                !strncasecmp(clsid.ptr, servers[k].clsid, clsid.len))
-                b->f.com_object = servers[k].object;
-        if (clsid.len == 38 &&
-            !strncasecmp(clsid.ptr, "{9BA05972-F6A8-11CF-A442-00A0C90A8F39}", 38))
-            b->f.com_object = "ShellWindows";
-        if (clsid.len == 38 &&
-            !strncasecmp(clsid.ptr, "{C08AFD90-F2A1-11D1-8455-00A0C91F3880}", 38))
-            b->f.com_object = "ShellBrowserWindow";
+        const dh_com_object *o = comdb_by_guid(h->c->db, clsid);
+        if (!o)
+            o = comdb_by_guid(h->c->db, field(it->ev, DH_FIELD_APPID));
+        set_object(b, o && o->lateral ? o : NULL);
         b->f.clsid = keep(b, clsid);
         b->f.target_host = keep(b, dh_event_host(it->ev));
         b->f.target_ip = keep(b, local_ip_near(h, dh_event_time(it->ev)));
@@ -1237,22 +1234,17 @@ static void run_host(host_ctx *h, int64_t horizon, int64_t settled)
         if (it->dup || it->checked || dh_event_time(it->ev) >= horizon)
             continue;
         it->checked = 1;
-        char base[64];
-        if (is_activation(it->ev, base, sizeof base)) {
-            const char *object = "", *clsid = "";
-            for (size_t k = 0; k < sizeof servers / sizeof servers[0]; k++)
-                if (!strcmp(base, servers[k].image)) {
-                    object = servers[k].object;
-                    clsid = servers[k].clsid;
-                }
-            chain_from(h, i, object, clsid, 0);
+        int yes;
+        const dh_com_object *o = is_activation(h->c->db, it->ev, &yes);
+        if (yes) {
+            chain_from(h, i, o, 0);
         } else if (dh_event_kind(it->ev) == DH_KIND_NETWORK_CONNECTION && !it->used) {
             char ib[64];
             base_lower(field(it->ev, DH_FIELD_IMAGE), ib, sizeof ib);
             if (!strcmp(ib, "explorer.exe") && !is_true(field(it->ev, DH_FIELD_INITIATED))) {
                 dh_str r = remote_ip(h, it->ev);
                 if (r.len)
-                    chain_from(h, i, "ShellWindows", "{9BA05972-F6A8-11CF-A442-00A0C90A8F39}", 1);
+                    chain_from(h, i, comdb_by_listener(h->c->db, field(it->ev, DH_FIELD_IMAGE)), 1);
             }
         }
     }

@@ -370,23 +370,14 @@ static char *commands_text(const dh_finding *f)
     return done(&b);
 }
 
-/* How to take remote activation away from the object that was used. */
+/* How to take remote activation away from the object that was used: the knowledge table's
+ * advice for it (docs/com-objects.md). */
 static char *lockdown(const vals *v)
 {
     const dh_finding *f = v->f;
-    if (!strcmp(f->com_object, "MMC20.Application"))
-        return cat("Take remote activation away from MMC20.Application: in DCOM Config "
-                   "(dcomcnfg) open \"MMC Application Class\" (AppID "
-                   "{7E0423CD-1119-0928-900C-E6D4A52A0715}) and remove Remote Launch and "
-                   "Remote Activation from everyone but the administrators who need it, by "
-                   "Group Policy for the estate.",
-                   NULL);
-    if (!strcmp(f->com_object, "ShellWindows"))
-        return cat("ShellWindows and ShellBrowserWindow run inside the logged-on user's "
-                   "explorer.exe and cannot be locked down alone: restrict remote launch and "
-                   "activation machine-wide (the \"DCOM: Machine Launch Restrictions\" and "
-                   "\"Machine Access Restrictions\" policies) on workstations.",
-                   NULL);
+    if (f->nobjects && *f->objects[0].hardening)
+        return cat("Take remote activation away from ", f->objects[0].name, ": ",
+                   f->objects[0].hardening, NULL);
     if (*f->com_object)
         return cat("Take remote launch and activation away from ", f->com_object,
                    *f->clsid ? " (CLSID " : "", f->clsid, *f->clsid ? "; its AppID is named" : "",

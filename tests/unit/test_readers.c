@@ -200,9 +200,12 @@ static void security_4688_process_ids_any_order(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(csv_cuts_at_record_ends), cmocka_unit_test(csv_decodes_and_reports),
-        cmocka_unit_test(zeek_header_folds),       cmocka_unit_test(json_unescape_cases),
-        cmocka_unit_test(times_of_exports),        cmocka_unit_test(sentinel_parameter_xml),
+        cmocka_unit_test(csv_cuts_at_record_ends),
+        cmocka_unit_test(csv_decodes_and_reports),
+        cmocka_unit_test(zeek_header_folds),
+        cmocka_unit_test(json_unescape_cases),
+        cmocka_unit_test(times_of_exports),
+        cmocka_unit_test(sentinel_parameter_xml),
         cmocka_unit_test(security_4688_process_ids_any_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -257,7 +257,7 @@ static void chain_event(chain_state *cs, dh_ruleset *pack, const dh_event *ev)
     dh_matcher_new(pack, &m);
     dh_matcher_run(m, ev, collect, &ms);
     dh_matcher_free(m);
-    if (!dh_correlator_wants(ev, ms.n))
+    if (!dh_correlator_wants(cs->corr, ev, ms.n))
         return;
     dh_buf b;
     dh_buf_init(&b, 1 << 20);
