@@ -30,7 +30,9 @@ typedef enum dh_finding_kind {
 } dh_finding_kind;
 
 typedef struct dh_evidence {
-    const char *role;   /* activation, logon, network, child, failure, detection, script, wire */
+    const char *role;   /* activation, logon, network, child, session, load, file, failure,
+                           detection, script, source, source_network, explicit_logon, wire
+                           (docs/findings.md) */
     const dh_event *ev; /* the event (an owned copy kept by the correlator) */
 } dh_evidence;
 
@@ -56,13 +58,21 @@ typedef struct dh_finding {
     const char *target_host, *target_ip;
     const char *source_host, *source_ip;
     const char *user, *logon_id;
-    const char *const *commands;
-    size_t ncommands;
+    /* What the COM servers ran (their descendants, by lineage), in time order: one per
+     * process however many sensors logged it. Byte strings with a length (a NUL inside is
+     * kept); commands_dropped counts those past the cap (docs/findings.md). */
+    const dh_str *commands;
+    size_t ncommands, commands_dropped;
+    const dh_str *servers; /* the COM server processes started (their command lines) */
+    size_t nservers;
+    /* other processes of the activation's network logon session, not started by a server */
+    const dh_str *session_commands;
+    size_t nsession_commands;
     int64_t first_seen, last_seen; /* FILETIME ticks */
     const dh_rule *const *rules;
     size_t nrules;
     const dh_evidence *evidence;
-    size_t nevidence;
+    size_t nevidence, evidence_dropped; /* records past the cap, counted */
 } dh_finding;
 
 /* The knowledge table of COM objects (rules/knowledge/com-objects.yml, docs/com-objects.md):

@@ -91,6 +91,17 @@ static void jstr(dh_buf *b, dh_str s)
     dh_json_string(b, s.ptr ? s.ptr : "", s.len);
 }
 
+static void jstrs(dh_buf *b, const dh_str *v, size_t n)
+{
+    dh_buf_putc(b, '[');
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            dh_buf_putc(b, ',');
+        jstr(b, v[i]);
+    }
+    dh_buf_putc(b, ']');
+}
+
 static void jtime(dh_buf *b, int64_t t)
 {
     dh_buf_putc(b, '"');
@@ -222,13 +233,17 @@ static void render_jsonl(dh_buf *b, const dh_finding *f, const dh_guide *g, cons
     js(b, f->user);
     dh_buf_puts(b, ",\"logon_id\":");
     js(b, f->logon_id);
-    dh_buf_puts(b, ",\"commands\":[");
-    for (size_t i = 0; i < f->ncommands; i++) {
-        if (i)
-            dh_buf_putc(b, ',');
-        js(b, f->commands[i]);
+    dh_buf_puts(b, ",\"commands\":");
+    jstrs(b, f->commands, f->ncommands);
+    if (f->commands_dropped) {
+        dh_buf_puts(b, ",\"commands_dropped\":");
+        dh_buf_put_u64(b, f->commands_dropped);
     }
-    dh_buf_puts(b, "],\"first_seen\":");
+    dh_buf_puts(b, ",\"servers\":");
+    jstrs(b, f->servers, f->nservers);
+    dh_buf_puts(b, ",\"session_commands\":");
+    jstrs(b, f->session_commands, f->nsession_commands);
+    dh_buf_puts(b, ",\"first_seen\":");
     jtime(b, f->first_seen);
     dh_buf_puts(b, ",\"last_seen\":");
     jtime(b, f->last_seen);
@@ -251,6 +266,11 @@ static void render_jsonl(dh_buf *b, const dh_finding *f, const dh_guide *g, cons
         evidence_json(b, &f->evidence[i]);
     }
     dh_buf_puts(b, "],");
+    if (f->evidence_dropped) {
+        dh_buf_puts(b, "\"evidence_dropped\":");
+        dh_buf_put_u64(b, f->evidence_dropped);
+        dh_buf_putc(b, ',');
+    }
     guide_json(b, g);
     dh_buf_puts(b, "}\n");
 }
@@ -436,7 +456,12 @@ static void render_csv(dh_buf *b, const dh_finding *f, const dh_rule *sup)
     for (size_t i = 0; i < f->ncommands; i++) {
         if (i)
             dh_buf_append(&cb, " | ", 3);
-        dh_buf_puts(&cb, f->commands[i]);
+        /* a NUL inside a command is shown, not a cut */
+        for (size_t k = 0; k < f->commands[i].len; k++)
+            if (f->commands[i].ptr[k])
+                dh_buf_putc(&cb, f->commands[i].ptr[k]);
+            else
+                dh_buf_puts(&cb, "\\x00");
     }
     dh_buf_putc(&cb, 0);
     csv_cell(b, cb.data ? cb.data : "");
@@ -565,9 +590,22 @@ static void render_table(findings_out *o, dh_buf *b, const dh_finding *f, const 
         dh_buf_puts(b, "\n  clsid ");
         ttys(b, f->clsid);
     }
+    for (size_t i = 0; i < f->nservers; i++) {
+        dh_buf_puts(b, i ? "\n           " : "\n  servers  ");
+        tty(b, f->servers[i].ptr, f->servers[i].len);
+    }
     for (size_t i = 0; i < f->ncommands; i++) {
         dh_buf_puts(b, i ? "\n           " : "\n  commands ");
-        ttys(b, f->commands[i]);
+        tty(b, f->commands[i].ptr, f->commands[i].len);
+    }
+    if (f->commands_dropped) {
+        char num[80];
+        snprintf(num, sizeof num, "\n           (and %zu more)", f->commands_dropped);
+        dh_buf_puts(b, num);
+    }
+    for (size_t i = 0; i < f->nsession_commands; i++) {
+        dh_buf_puts(b, i ? "\n           " : "\n  session  ");
+        tty(b, f->session_commands[i].ptr, f->session_commands[i].len);
     }
     for (size_t i = 0; i < f->nreasons; i++) {
         dh_buf_puts(b, i ? "\n           " : "\n  because  ");

@@ -1,78 +1,159 @@
-/* The DCOM chain assembler.
+/* The DCOM correlator: events in, findings out (docs/findings.md).
  *
- * Events kept for correlation are grouped per host and ordered by time. On each host an
- * anchor starts a chain: a COM server started by the DCOM launcher (svchost -k DcomLaunch
- * parent, -Embedding or /automation in its command line), or explorer.exe accepting an
- * inbound connection from another machine (ShellWindows / ShellBrowserWindow run inside
- * the running explorer). The chain then collects, within the window (plus the tolerated
- * clock skew): the network logon whose logon id the server runs under (or, failing that,
- * the nearest earlier network logon), inbound connections to the server process, and the
- * server's children and grandchildren. Remote DistributedCOM 10016 failures become
- * attempts; 10028 on a source becomes source activity; rule detections that no chain
- * explains become signals.
- *
- * Linking keys: logon id (4624 TargetLogonId = the server's LogonId), process GUID (Sysmon)
- * or process id (Security 4688), host and time. Hosts compare case-insensitively. */
+ * Events kept for correlation are held as items. A record read twice (two copies of a log,
+ * one log in two formats) has one identity and is dropped on arrival. Every so often a
+ * pass runs over what is held: entities first (processes merged across sensors, logon
+ * sessions, connections: entities.c), then activations and the evidence each claims
+ * (activations.c), the source side (source.c), one finding per intrusion with exclusive
+ * evidence (assemble.c), confidence and severity (score.c). A pass decides what is older
+ * than the horizon (the newest event minus the window, twice the skew and a slack: inputs
+ * arrive in roughly time order) and emits a group once nothing later can join it; then
+ * what no later pass can use is dropped, so memory follows the window, not the input.
+ * Sigma correlation rules run beside it, on the same items, in time order. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "core/buf.h"
-#include "correlate/comdb.h"
-#include "correlate/sigma_corr.h"
-#include "dcomhunt/correlate.h"
+#include "correlate/corr.h"
 
-#define TICKS        10000000LL /* FILETIME ticks per second */
-#define MAX_REASONS  12
-#define MAX_COMMANDS 64
-#define MAX_EVIDENCE 256
 /* Inputs are read in order of their chunks' first record times; events within a chunk
  * span a little time, so the horizon keeps this much slack behind the newest event. */
 #define FLUSH_SLACK_S 600
-
-typedef struct item {
-    uint64_t hostkey; /* hash of the lowercased host name: sorting compares this first */
-    dh_event *ev;
-    const dh_rule **rules;
-    size_t nrules;
-    uint64_t seq;
-    int used;
-    int dup;
-    int checked; /* looked at as an anchor */
-    int emitted; /* attempt/signal decided */
-    int fed;     /* given to the Sigma correlation engine */
-} item;
-
-struct dh_correlator {
-    dh_correlate_opts o;
-    const dh_ruleset *rs;
-    const dh_comdb *db;
-    dh_comdb *own_db; /* the built-in table, when the options gave none */
-    item **v; /* stable items (sigma correlation state points at them); sorted as pointers */
-    size_t n, cap;
-    uint64_t seq;
-    /* Incremental assembly: inputs arrive in (roughly) time order, so what is older than
-     * the newest time seen minus the window, the skew and a slack can be finished and
-     * dropped. */
-    int64_t newest;
-    int64_t max_span; /* longest Sigma correlation timespan, in ticks */
-    size_t since_flush;
-    dh_finding_fn fn;
-    void *fctx;
-    sc_engine *sc;
-    size_t peak;           /* most events held at once */
-    size_t nwire;          /* sensor records held */
-    uint64_t wire_dropped; /* let go past MAX_WIRE_HELD */
-};
-
-static dh_status process(dh_correlator *c, int64_t horizon);
-static dh_str bare_host(dh_str h);
-static int is_wire(const dh_event *ev);
-
-/* Network sensor records are read before the host logs and held for the chains they join
+#define FLUSH_EVERY   16384 /* events between passes */
+/* Network sensor records are read before the host logs and held for the findings they join
  * (docs/formats.md); past this many, the oldest half of those no rule matched is let go. */
 #define MAX_WIRE_HELD (1u << 19)
+
+/* ---- small helpers ----------------------------------------------------------------------- */
+
+dh_str corr_field(const dh_event *ev, dh_field id)
+{
+    dh_str s = {"", 0};
+    dh_event_field(ev, id, &s);
+    return s;
+}
+
+int corr_ieq(dh_str a, dh_str b)
+{
+    return a.len == b.len && (a.len == 0 || strncasecmp(a.ptr, b.ptr, a.len) == 0);
+}
+
+int corr_contains(dh_str h, const char *n)
+{
+    size_t nl = strlen(n);
+    for (size_t i = 0; i + nl <= h.len; i++)
+        if (strncasecmp(h.ptr + i, n, nl) == 0)
+            return 1;
+    return 0;
+}
+
+int corr_num(dh_str s, uint64_t *v)
+{
+    while (s.len && s.ptr[0] == ' ') {
+        s.ptr++;
+        s.len--;
+    }
+    if (!s.len)
+        return 0;
+    uint64_t r = 0;
+    size_t i = 0;
+    int hex = s.len > 2 && s.ptr[0] == '0' && (s.ptr[1] == 'x' || s.ptr[1] == 'X');
+    if (hex)
+        i = 2;
+    if (i == s.len || s.len - i > (hex ? 16u : 20u))
+        return 0;
+    for (; i < s.len; i++) {
+        char ch = s.ptr[i];
+        unsigned d;
+        if (ch >= '0' && ch <= '9')
+            d = (unsigned)(ch - '0');
+        else if (hex && ch >= 'a' && ch <= 'f')
+            d = (unsigned)(ch - 'a' + 10);
+        else if (hex && ch >= 'A' && ch <= 'F')
+            d = (unsigned)(ch - 'A' + 10);
+        else
+            return 0;
+        r = r * (hex ? 16 : 10) + d;
+    }
+    *v = r;
+    return 1;
+}
+
+int corr_loopback(dh_str ip)
+{
+    return (ip.len >= 4 && !strncmp(ip.ptr, "127.", 4)) ||
+           (ip.len == 3 && !strncmp(ip.ptr, "::1", 3)) || (ip.len == 1 && ip.ptr[0] == '-') ||
+           ip.len == 0 ||
+           (ip.len >= 7 && !strncasecmp(ip.ptr, "::ffff:127.", 11 < ip.len ? 11 : ip.len));
+}
+
+int corr_true(dh_str s)
+{
+    return s.len == 4 && !strncasecmp(s.ptr, "true", 4);
+}
+
+int corr_is_ip(dh_str s)
+{
+    if (s.len < 2 || s.len > 45)
+        return 0;
+    int colon = 0, dot = 0;
+    for (size_t i = 0; i < s.len; i++) {
+        char c = s.ptr[i];
+        if (c == ':')
+            colon++;
+        else if (c == '.')
+            dot++;
+        else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+            return 0;
+    }
+    return colon >= 2 || dot == 3;
+}
+
+/* A host's name without its domain: Sysmon says WORKSTATION6.theshire.local where another
+ * log of the same machine says WORKSTATION6; FQDN and bare name are one host. */
+dh_str corr_bare_host(dh_str h)
+{
+    size_t n = 0;
+    while (n < h.len && h.ptr[n] != '.')
+        n++;
+    /* an address is not cut at its dots */
+    if (n < h.len && h.ptr[0] >= '0' && h.ptr[0] <= '9')
+        return h;
+    return (dh_str){h.ptr, n};
+}
+
+uint64_t corr_hash(const void *p, size_t n, uint64_t h)
+{
+    const unsigned char *s = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ s[i]) * 1099511628211ULL;
+    return h;
+}
+
+uint64_t corr_hash_ci(dh_str s, uint64_t h)
+{
+    for (size_t i = 0; i < s.len; i++) {
+        unsigned char ch = (unsigned char)s.ptr[i];
+        h = (h ^ (ch >= 'A' && ch <= 'Z' ? ch + 32u : ch)) * 1099511628211ULL;
+    }
+    return h;
+}
+
+/* Network sensor records (Zeek): they belong to no host's own telemetry. */
+int corr_is_wire(const dh_event *ev)
+{
+    dh_str p = dh_event_provider(ev);
+    return p.len == 4 && !memcmp(p.ptr, "Zeek", 4);
+}
+
+int corr_system_logon(uint64_t id)
+{
+    return id == 0 || id == 0x3e7 || id == 0x3e4 || id == 0x3e5;
+}
+
+/* ---- lifecycle ---------------------------------------------------------------------------- */
 
 void dh_correlate_opts_init(dh_correlate_opts *o)
 {
@@ -105,20 +186,27 @@ dh_status dh_correlator_new(const dh_correlate_opts *o, const dh_ruleset *rs, dh
         }
         c->db = c->own_db;
     }
+    c->min_held = INT64_MAX;
+    c->open_min = INT64_MAX;
     *out = c;
     return DH_OK;
+}
+
+static void item_free(item *it)
+{
+    dh_event_free(it->ev);
+    free(it->rules);
+    free(it);
 }
 
 void dh_correlator_free(dh_correlator *c)
 {
     if (!c)
         return;
-    for (size_t i = 0; i < c->n; i++) {
-        dh_event_free(c->v[i]->ev);
-        free(c->v[i]->rules);
-        free(c->v[i]);
-    }
+    for (size_t i = 0; i < c->n; i++)
+        item_free(c->v[i]);
     free(c->v);
+    free(c->seen);
     sc_free(c->sc);
     dh_comdb_free(c->own_db);
     free(c);
@@ -130,133 +218,94 @@ const char *dh_finding_kind_name(dh_finding_kind k)
     return (unsigned)k < 4 ? names[k] : "signal";
 }
 
-/* ---- small helpers ------------------------------------------------------------------ */
+/* ---- intake ------------------------------------------------------------------------------- */
 
-static dh_str field(const dh_event *ev, dh_field id)
+static int ends_with_ci(dh_str s, const char *suffix)
 {
-    dh_str s = {"", 0};
-    dh_event_field(ev, id, &s);
-    return s;
+    size_t n = strlen(suffix);
+    return s.len >= n && !strncasecmp(s.ptr + s.len - n, suffix, n);
 }
 
-static int str_ieq(dh_str a, dh_str b)
-{
-    return a.len == b.len && (a.len == 0 || strncasecmp(a.ptr, b.ptr, a.len) == 0);
-}
-
-static int contains_ci(dh_str h, const char *n)
-{
-    size_t nl = strlen(n);
-    for (size_t i = 0; i + nl <= h.len; i++)
-        if (strncasecmp(h.ptr + i, n, nl) == 0)
-            return 1;
-    return 0;
-}
-
-/* Basename of a Windows path, lowercased into buf. */
-static const char *base_lower(dh_str path, char *buf, size_t cap)
+static int base_starts(dh_str path, const char *prefix)
 {
     size_t s = 0;
     for (size_t i = 0; i < path.len; i++)
         if (path.ptr[i] == '\\' || path.ptr[i] == '/')
             s = i + 1;
-    size_t n = path.len - s;
-    if (n >= cap)
-        n = cap - 1;
-    for (size_t i = 0; i < n; i++) {
-        char ch = path.ptr[s + i];
-        buf[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
-    }
-    buf[n] = 0;
-    return buf;
+    size_t n = strlen(prefix);
+    return path.len - s >= n && !strncmp(path.ptr + s, prefix, n);
 }
 
-/* "0x1ea3c6", "0x00000000001ea3c6" and "2008006" are numbers; 0 when not a number. */
-static int parse_num(dh_str s, uint64_t *v)
+static int binary_name(dh_str s)
 {
-    if (!s.len)
-        return 0;
-    uint64_t r = 0;
-    size_t i = 0;
-    int hex = s.len > 2 && s.ptr[0] == '0' && (s.ptr[1] == 'x' || s.ptr[1] == 'X');
-    if (hex)
-        i = 2;
-    if (i == s.len)
-        return 0;
-    for (; i < s.len; i++) {
-        char ch = s.ptr[i];
-        unsigned d;
-        if (ch >= '0' && ch <= '9')
-            d = (unsigned)(ch - '0');
-        else if (hex && ch >= 'a' && ch <= 'f')
-            d = (unsigned)(ch - 'a' + 10);
-        else if (hex && ch >= 'A' && ch <= 'F')
-            d = (unsigned)(ch - 'A' + 10);
-        else
-            return 0;
-        r = r * (hex ? 16 : 10) + d;
-    }
-    *v = r;
-    return 1;
+    return ends_with_ci(s, ".dll") || ends_with_ci(s, ".xll") || ends_with_ci(s, ".exe") ||
+           ends_with_ci(s, ".ocx") || ends_with_ci(s, ".cpl");
 }
-
-static int num_eq(dh_str a, dh_str b)
-{
-    uint64_t x, y;
-    return parse_num(a, &x) && parse_num(b, &y) && x == y;
-}
-
-static int is_loopback(dh_str ip)
-{
-    return (ip.len >= 4 && !strncmp(ip.ptr, "127.", 4)) ||
-           (ip.len == 3 && !strncmp(ip.ptr, "::1", 3)) || (ip.len == 1 && ip.ptr[0] == '-') ||
-           ip.len == 0;
-}
-
-static int is_true(dh_str s)
-{
-    return s.len == 4 && !strncasecmp(s.ptr, "true", 4);
-}
-
-/* ---- intake ------------------------------------------------------------------------ */
 
 int dh_correlator_wants(const dh_correlator *c, const dh_event *ev, size_t nmatched)
 {
-    (void)c;
     if (nmatched)
         return 1;
     switch (dh_event_kind(ev)) {
     case DH_KIND_PROCESS_CREATION:
+    case DH_KIND_DCOM_ERROR:
         return 1;
     case DH_KIND_LOGON: {
         dh_str lt;
         return dh_event_field(ev, DH_FIELD_LOGON_TYPE, &lt) && lt.len == 1 && lt.ptr[0] == '3';
+    }
+    case DH_KIND_EXPLICIT_LOGON: {
+        /* explicit credentials for another computer (the source side) */
+        dh_str t = corr_field(ev, DH_FIELD_DESTINATION_HOSTNAME);
+        return t.len && !(t.len == 9 && !strncasecmp(t.ptr, "localhost", 9));
     }
     case DH_KIND_NETWORK_CONNECTION: {
         /* Inbound connections (the target side), and outbound ones to the endpoint mapper
          * or to a dynamic RPC port (the source side: they tell which host owns an
          * address). Ordinary outbound traffic goes to low well-known ports. */
         dh_str i, sp, dp;
-        int inbound = dh_event_field(ev, DH_FIELD_INITIATED, &i) && !is_true(i);
+        int inbound = dh_event_field(ev, DH_FIELD_INITIATED, &i) && !corr_true(i);
         int rpc = (dh_event_field(ev, DH_FIELD_SOURCE_PORT, &sp) && sp.len == 3 &&
                    !memcmp(sp.ptr, "135", 3));
         if (dh_event_field(ev, DH_FIELD_DESTINATION_PORT, &dp)) {
             uint64_t port;
             if ((dp.len == 3 && !memcmp(dp.ptr, "135", 3)) ||
-                (parse_num(dp, &port) && port >= 49152 && port <= 65535))
+                (corr_num(dp, &port) && port >= 49152 && port <= 65535))
                 rpc = 1;
         }
         return inbound || rpc;
     }
-    case DH_KIND_DCOM_ERROR:
-        return 1;
     case DH_KIND_RPC_CALL: {
         /* RPC seen on the wire: to the endpoint mapper (the activation) or to a dynamic
          * port (calls on the object). */
         dh_str dp;
         uint64_t port;
-        return dh_event_field(ev, DH_FIELD_DESTINATION_PORT, &dp) && parse_num(dp, &port) &&
+        return dh_event_field(ev, DH_FIELD_DESTINATION_PORT, &dp) && corr_num(dp, &port) &&
                (port == 135 || port >= 49152);
+    }
+    case DH_KIND_PS_SCRIPT:
+    case DH_KIND_PS_MODULE: {
+        /* code that may activate a COM object on another host */
+        dh_str t =
+            corr_field(ev, dh_event_kind(ev) == DH_KIND_PS_SCRIPT ? DH_FIELD_SCRIPT_BLOCK_TEXT
+                                                                  : DH_FIELD_PAYLOAD);
+        return corr_contains(t, "GetTypeFrom") || corr_contains(t, "Invoke-DCOM") ||
+               corr_contains(t, "CreateObject") || corr_contains(t, "DcomExec");
+    }
+    case DH_KIND_IMAGE_LOAD: {
+        /* DLLs loaded by COM server processes, unless signed (a planted DLL is not) */
+        dh_str sig = corr_field(ev, DH_FIELD_SIGNED);
+        return comdb_is_server_image(c->db, corr_field(ev, DH_FIELD_IMAGE)) && !corr_true(sig);
+    }
+    case DH_KIND_FILE_EVENT: {
+        /* binaries written over SMB (by System), and Impacket's output files */
+        dh_str f = corr_field(ev, DH_FIELD_TARGET_FILENAME), img = corr_field(ev, DH_FIELD_IMAGE);
+        return base_starts(f, "__") ||
+               (binary_name(f) && (img.len == 6 && !strncasecmp(img.ptr, "System", 6)));
+    }
+    case DH_KIND_SHARE_ACCESS: {
+        dh_str f = corr_field(ev, DH_FIELD_RELATIVE_TARGET_NAME);
+        return base_starts(f, "__") || binary_name(f);
     }
     default:
         return 0;
@@ -269,6 +318,75 @@ static int cmp_i64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* ---- the set of held identities ------------------------------------------------------------ */
+
+static int seen_insert(dh_correlator *c, uint64_t id)
+{
+    if ((c->seen_n + 1) * 2 > c->seen_cap) {
+        size_t cap = c->seen_cap ? c->seen_cap * 2 : 4096;
+        uint64_t *v = calloc(cap, sizeof *v);
+        if (!v)
+            return -1;
+        for (size_t i = 0; i < c->seen_cap; i++) {
+            uint64_t k = c->seen[i];
+            if (!k)
+                continue;
+            size_t j = (size_t)(k * 0x9e3779b97f4a7c15ULL >> 20) & (cap - 1);
+            while (v[j])
+                j = (j + 1) & (cap - 1);
+            v[j] = k;
+        }
+        free(c->seen);
+        c->seen = v;
+        c->seen_cap = cap;
+    }
+    size_t j = (size_t)(id * 0x9e3779b97f4a7c15ULL >> 20) & (c->seen_cap - 1);
+    while (c->seen[j]) {
+        if (c->seen[j] == id)
+            return 1;
+        j = (j + 1) & (c->seen_cap - 1);
+    }
+    c->seen[j] = id;
+    c->seen_n++;
+    return 0;
+}
+
+/* The held identities again, after a pass dropped items. */
+static int seen_rebuild(dh_correlator *c)
+{
+    free(c->seen);
+    c->seen = NULL;
+    c->seen_cap = c->seen_n = 0;
+    for (size_t i = 0; i < c->n; i++)
+        if (seen_insert(c, c->v[i]->ident) < 0)
+            return -1;
+    return 0;
+}
+
+/* A record's identity: where it came from (host, channel, provider, event id, record id,
+ * time) and, for records without a number, what it says. */
+static uint64_t identity(const dh_event *ev)
+{
+    uint64_t h = corr_hash_ci(corr_bare_host(dh_event_host(ev)), CORR_HASH0);
+    h = corr_hash_ci(dh_event_channel(ev), h);
+    h = corr_hash_ci(dh_event_provider(ev), h);
+    uint32_t eid = dh_event_id(ev);
+    uint64_t rid = dh_event_record_id(ev);
+    int64_t t = dh_event_time(ev);
+    h = corr_hash(&eid, sizeof eid, h);
+    h = corr_hash(&rid, sizeof rid, h);
+    h = corr_hash(&t, sizeof t, h);
+    if (!rid || corr_is_wire(ev))
+        for (int f = 0; f < DH_FIELD_COUNT; f++) {
+            dh_str v;
+            if (dh_event_field(ev, (dh_field)f, &v)) {
+                h = corr_hash(&f, sizeof f, h);
+                h = corr_hash(v.ptr, v.len, h);
+            }
+        }
+    return h | 1;
+}
+
 /* Lets go of the older half of the sensor records no rule matched. */
 static dh_status drop_old_wire(dh_correlator *c)
 {
@@ -277,8 +395,8 @@ static dh_status drop_old_wire(dh_correlator *c)
         return DH_ERR_NOMEM;
     size_t n = 0;
     for (size_t i = 0; i < c->n; i++)
-        if (is_wire(c->v[i]->ev) && !c->v[i]->nrules)
-            times[n++] = dh_event_time(c->v[i]->ev);
+        if (c->v[i]->wire && !c->v[i]->nrules)
+            times[n++] = c->v[i]->t;
     if (n > 1)
         qsort(times, n, sizeof *times, cmp_i64);
     int64_t cut = n ? times[n / 2] : INT64_MIN;
@@ -286,9 +404,8 @@ static dh_status drop_old_wire(dh_correlator *c)
     size_t k = 0;
     for (size_t i = 0; i < c->n; i++) {
         item *it = c->v[i];
-        if (is_wire(it->ev) && !it->nrules && dh_event_time(it->ev) < cut) {
-            dh_event_free(it->ev);
-            free(it);
+        if (it->wire && !it->nrules && it->t < cut) {
+            item_free(it);
             c->nwire--;
             c->wire_dropped++;
         } else {
@@ -296,7 +413,7 @@ static dh_status drop_old_wire(dh_correlator *c)
         }
     }
     c->n = k;
-    return DH_OK;
+    return seen_rebuild(c) ? DH_ERR_NOMEM : DH_OK;
 }
 
 uint64_t dh_correlator_wire_dropped(const dh_correlator *c)
@@ -304,9 +421,19 @@ uint64_t dh_correlator_wire_dropped(const dh_correlator *c)
     return c->wire_dropped;
 }
 
+static dh_status process(dh_correlator *c, int64_t horizon);
+
 dh_status dh_correlator_take(dh_correlator *c, dh_event *ev, const dh_rule *const *rules,
                              size_t nrules)
 {
+    uint64_t id = identity(ev);
+    int dup = seen_insert(c, id);
+    if (dup) {
+        /* the same record read again (two copies of a log): it counts once */
+        c->duplicates += dup > 0;
+        dh_event_free(ev);
+        return dup < 0 ? DH_ERR_NOMEM : DH_OK;
+    }
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 1024;
         item **v = realloc(c->v, cap * sizeof *v);
@@ -322,832 +449,50 @@ dh_status dh_correlator_take(dh_correlator *c, dh_event *ev, const dh_rule *cons
         dh_event_free(ev);
         return DH_ERR_NOMEM;
     }
-    c->v[c->n] = it;
     it->ev = ev;
+    it->ident = id;
     if (nrules) {
         it->rules = malloc(nrules * sizeof *it->rules);
         if (!it->rules) {
             dh_event_free(ev);
+            free(it);
             return DH_ERR_NOMEM;
         }
         memcpy(it->rules, rules, nrules * sizeof *it->rules);
         it->nrules = nrules;
     }
+    c->v[c->n++] = it;
     it->seq = c->seq++;
-    dh_str h = bare_host(dh_event_host(ev));
-    uint64_t k = 1469598103934665603ULL;
-    for (size_t i = 0; i < h.len; i++) {
-        unsigned char ch = (unsigned char)h.ptr[i];
-        k = (k ^ (ch >= 'A' && ch <= 'Z' ? ch + 32u : ch)) * 1099511628211ULL;
-    }
-    it->hostkey = k;
-    c->n++;
+    it->hostkey = corr_hash_ci(corr_bare_host(dh_event_host(ev)), CORR_HASH0);
+    it->t = dh_event_time(ev);
+    it->claim = -1;
+    it->wire = corr_is_wire(ev) != 0;
     if (c->n > c->peak)
         c->peak = c->n;
-    int64_t t = dh_event_time(ev);
-    if (is_wire(ev)) {
-        /* Sensor records come first, all at once: they do not move the clock. */
+    if (it->t < c->min_held)
+        c->min_held = it->t;
+    if (it->wire) {
+        /* sensor records come first, all at once: they do not move the clock */
         if (++c->nwire > MAX_WIRE_HELD)
             return drop_old_wire(c);
         return DH_OK;
     }
-    if (t > c->newest)
-        c->newest = t;
-    /* Every so often, finish what the window has passed (only with a sink to report to). */
-    if (c->fn && ++c->since_flush >= 16384) {
+    if (it->t > c->newest)
+        c->newest = it->t;
+    /* every so often, finish what the window has passed (only with a sink to report to) */
+    if (c->fn && ++c->since_flush >= FLUSH_EVERY) {
         c->since_flush = 0;
         int64_t horizon = c->newest - (c->o.window_s + 2 * c->o.skew_s + FLUSH_SLACK_S) * TICKS;
-        return process(c, horizon);
+        /* nothing held is older than the horizon: a pass would decide nothing (many events
+         * with one time do not make passes over and over) */
+        if (horizon > c->min_held)
+            return process(c, horizon);
     }
     return DH_OK;
 }
 
-/* ---- ordering ---------------------------------------------------------------------- */
-
-/* A host's name without its domain: Sysmon says WORKSTATION6.theshire.local where another
- * log of the same machine says WORKSTATION6; FQDN and bare name are one host. */
-static dh_str bare_host(dh_str h)
-{
-    size_t n = 0;
-    while (n < h.len && h.ptr[n] != '.')
-        n++;
-    /* An address is not cut at its dots. */
-    if (n < h.len && h.ptr[0] >= '0' && h.ptr[0] <= '9')
-        return h;
-    return (dh_str){h.ptr, n};
-}
-
-static int host_cmp(const dh_event *a, const dh_event *b)
-{
-    dh_str x = bare_host(dh_event_host(a)), y = bare_host(dh_event_host(b));
-    size_t n = x.len < y.len ? x.len : y.len;
-    int r = n ? strncasecmp(x.ptr, y.ptr, n) : 0;
-    if (r)
-        return r;
-    return x.len < y.len ? -1 : x.len > y.len;
-}
-
-static int item_cmp(const void *pa, const void *pb)
-{
-    const item *a = *(item *const *)pa, *b = *(item *const *)pb;
-    if (a->hostkey != b->hostkey)
-        return a->hostkey < b->hostkey ? -1 : 1;
-    int r = host_cmp(a->ev, b->ev);
-    if (r)
-        return r;
-    int64_t ta = dh_event_time(a->ev), tb = dh_event_time(b->ev);
-    if (ta != tb)
-        return ta < tb ? -1 : 1;
-    return a->seq < b->seq ? -1 : a->seq > b->seq;
-}
-
-static int same_record(const dh_event *a, const dh_event *b)
-{
-    return dh_event_record_id(a) == dh_event_record_id(b) && dh_event_id(a) == dh_event_id(b) &&
-           dh_event_time(a) == dh_event_time(b) &&
-           str_ieq(dh_event_channel(a), dh_event_channel(b));
-}
-
-/* ---- finding under construction ------------------------------------------------------ */
-
-typedef struct fbuild {
-    dh_finding f;
-    const char *reasons[MAX_REASONS];
-    const char *commands[MAX_COMMANDS];
-    const dh_rule *rules[64];
-    dh_evidence ev[MAX_EVIDENCE];
-    char strings[12][512];
-    int nstr;
-    char cmdtext[MAX_COMMANDS][1024];
-    dh_finding_object objects[1];
-} fbuild;
-
-static const char *keep(fbuild *b, dh_str s)
-{
-    if (b->nstr >= 12)
-        return "";
-    char *d = b->strings[b->nstr++];
-    size_t n = s.len < 511 ? s.len : 511;
-    memcpy(d, s.ptr, n);
-    d[n] = 0;
-    return d;
-}
-
-static void add_reason(fbuild *b, const char *r)
-{
-    if (b->f.nreasons < MAX_REASONS)
-        b->reasons[b->f.nreasons++] = r;
-}
-
-static void add_evidence(fbuild *b, const char *role, item *it)
-{
-    for (size_t i = 0; i < b->f.nevidence; i++)
-        if (b->ev[i].ev == it->ev)
-            return;
-    if (b->f.nevidence >= MAX_EVIDENCE)
-        return;
-    b->ev[b->f.nevidence].role = role;
-    b->ev[b->f.nevidence].ev = it->ev;
-    b->f.nevidence++;
-    int64_t t = dh_event_time(it->ev);
-    if (!b->f.first_seen || t < b->f.first_seen)
-        b->f.first_seen = t;
-    if (t > b->f.last_seen)
-        b->f.last_seen = t;
-    for (size_t k = 0; k < it->nrules; k++) {
-        size_t j;
-        for (j = 0; j < b->f.nrules; j++)
-            if (b->rules[j] == it->rules[k])
-                break;
-        if (j == b->f.nrules && b->f.nrules < 64)
-            b->rules[b->f.nrules++] = it->rules[k];
-        if (dh_rule_level(it->rules[k]) > b->f.severity)
-            b->f.severity = dh_rule_level(it->rules[k]);
-    }
-    it->used = 1;
-}
-
-static void add_command(fbuild *b, const dh_event *ev)
-{
-    dh_str cl = field(ev, DH_FIELD_COMMAND_LINE);
-    if (!cl.len)
-        cl = field(ev, DH_FIELD_IMAGE);
-    if (!cl.len || b->f.ncommands >= MAX_COMMANDS)
-        return;
-    char *d = b->cmdtext[b->f.ncommands];
-    size_t n = cl.len < 1023 ? cl.len : 1023;
-    memcpy(d, cl.ptr, n);
-    d[n] = 0;
-    b->commands[b->f.ncommands++] = d;
-}
-
-/* FNV-1a 64 over the identity of the chain's anchor. */
-static void make_id(fbuild *b, const char *kind, const dh_event *anchor, const char *extra)
-{
-    uint64_t h = 1469598103934665603ULL;
-#define MIX(p, n)                                                                                  \
-    for (size_t i_ = 0; i_ < (n); i_++)                                                            \
-        h = (h ^ (unsigned char)(((const char *)(p))[i_] | 0x20)) * 1099511628211ULL;
-    MIX(kind, strlen(kind));
-    dh_str host = dh_event_host(anchor), ch = dh_event_channel(anchor);
-    MIX(host.ptr, host.len);
-    MIX(ch.ptr, ch.len);
-    uint64_t rid = dh_event_record_id(anchor);
-    int64_t t = dh_event_time(anchor);
-    uint32_t eid = dh_event_id(anchor);
-    MIX(&rid, 8);
-    MIX(&t, 8);
-    MIX(&eid, 4);
-    if (extra)
-        MIX(extra, strlen(extra));
-#undef MIX
-    snprintf(b->f.id, sizeof b->f.id, "%016llx", (unsigned long long)h);
-}
-
-static int evidence_cmp(const void *pa, const void *pb)
-{
-    const dh_evidence *a = pa, *b = pb;
-    int64_t ta = dh_event_time(a->ev), tb = dh_event_time(b->ev);
-    if (ta != tb)
-        return ta < tb ? -1 : 1;
-    uint64_t ra = dh_event_record_id(a->ev), rb = dh_event_record_id(b->ev);
-    return ra < rb ? -1 : ra > rb;
-}
-
-static void finish_build(fbuild *b)
-{
-    qsort(b->ev, b->f.nevidence, sizeof b->ev[0], evidence_cmp);
-    b->f.reasons = b->reasons;
-    b->f.commands = b->commands;
-    b->f.rules = b->rules;
-    b->f.evidence = b->ev;
-}
-
-/* ---- per host ------------------------------------------------------------------------ */
-
-typedef struct host_ctx {
-    dh_correlator *c;
-    item **v; /* this host's items, time ordered */
-    size_t n;
-    dh_str local_ips[64];
-    int64_t local_t[64]; /* when the address was seen: host names repeat across captures */
-    size_t nlocal;
-    dh_finding_fn fn;
-    void *fctx;
-    /* all hosts' local IPs, for naming sources */
-    const struct ipmap *ipmap;
-} host_ctx;
-
-typedef struct ipmap {
-    dh_str ip[1024];
-    dh_str host[1024];
-    int64_t t[1024];
-    size_t n;
-} ipmap;
-
-/* Addresses are tied to hosts only near the time they were seen (12 hours): lab host
- * names and addresses are reused across unrelated captures. */
-#define IP_TTL (12LL * 3600 * TICKS)
-
-static int is_local(const host_ctx *h, dh_str ip)
-{
-    for (size_t i = 0; i < h->nlocal; i++)
-        if (str_ieq(h->local_ips[i], ip))
-            return 1;
-    return 0;
-}
-
-static void learn_local(host_ctx *h, dh_str ip, int64_t t)
-{
-    if (is_loopback(ip) || h->nlocal >= 64)
-        return;
-    for (size_t i = 0; i < h->nlocal; i++)
-        if (str_ieq(h->local_ips[i], ip) && h->local_t[i] / IP_TTL == t / IP_TTL)
-            return;
-    h->local_t[h->nlocal] = t;
-    h->local_ips[h->nlocal++] = ip;
-}
-
-/* The host's own address nearest in time to t (IPv4 preferred), or "". */
-static dh_str local_ip_near(const host_ctx *h, int64_t t)
-{
-    dh_str best = {"", 0};
-    int64_t bd = IP_TTL + 1;
-    int best_v4 = 0;
-    for (size_t i = 0; i < h->nlocal; i++) {
-        int64_t dd = h->local_t[i] > t ? h->local_t[i] - t : t - h->local_t[i];
-        int v4 = memchr(h->local_ips[i].ptr, ':', h->local_ips[i].len) == NULL;
-        if (dd > IP_TTL)
-            continue;
-        if ((v4 && !best_v4) || (v4 == best_v4 && dd < bd)) {
-            best = h->local_ips[i];
-            bd = dd;
-            best_v4 = v4;
-        }
-    }
-    return best;
-}
-
-static int well_known_port(dh_str p)
-{
-    static const char *const ports[] = {"135", "139", "445", "3389", "5985", "5986"};
-    for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++)
-        if (p.len == strlen(ports[i]) && !memcmp(p.ptr, ports[i], p.len))
-            return 1;
-    return 0;
-}
-
-/* The remote end of a connection seen on this host, or "" if it cannot be told. */
-static dh_str remote_ip(const host_ctx *h, const dh_event *ev)
-{
-    dh_str s = field(ev, DH_FIELD_SOURCE_IP), d = field(ev, DH_FIELD_DESTINATION_IP);
-    int sl = is_local(h, s) || is_loopback(s), dl = is_local(h, d) || is_loopback(d);
-    if (sl && !dl && !is_loopback(d))
-        return d;
-    if (dl && !sl && !is_loopback(s))
-        return s;
-    return (dh_str){"", 0};
-}
-
-static const dh_com_object *is_activation(const dh_comdb *db, const dh_event *ev, int *yes)
-{
-    *yes = 0;
-    if (dh_event_kind(ev) != DH_KIND_PROCESS_CREATION)
-        return NULL;
-    char pb[64];
-    base_lower(field(ev, DH_FIELD_PARENT_IMAGE), pb, sizeof pb);
-    if (strcmp(pb, "svchost.exe") != 0)
-        return NULL;
-    dh_str pcl = field(ev, DH_FIELD_PARENT_COMMAND_LINE);
-    if (pcl.len && !contains_ci(pcl, "dcomlaunch"))
-        return NULL;
-    int embedding;
-    const dh_com_object *o =
-        comdb_by_start(db, field(ev, DH_FIELD_IMAGE), field(ev, DH_FIELD_COMMAND_LINE), &embedding);
-    if (!embedding || (o && !o->lateral))
-        return NULL; /* not a COM server start, or a cousin (WMI, WinRM, local brokers) */
-    *yes = 1;
-    return o;
-}
-
-static int within(int64_t t, int64_t lo, int64_t hi)
-{
-    return t >= lo && t <= hi;
-}
-
-/* Network sensor records (Zeek): they belong to no host's own telemetry. */
-static int is_wire(const dh_event *ev)
-{
-    dh_str p = dh_event_provider(ev);
-    return p.len == 4 && !memcmp(p.ptr, "Zeek", 4);
-}
-
-/* A DCOM activation request on the wire: the remote activator's operations. */
-static int is_wire_activation(const dh_event *ev)
-{
-    static const char *const endpoints[] = {"ISystemActivator", "IRemoteSCMActivator",
-                                            "IActivation", "IRemoteActivation",
-                                            "000001a0-0000-0000-c000-000000000046"};
-    dh_str e;
-    if (!is_wire(ev) || dh_event_kind(ev) != DH_KIND_RPC_CALL ||
-        !dh_event_field(ev, DH_FIELD_RPC_ENDPOINT, &e))
-        return 0;
-    for (size_t i = 0; i < sizeof endpoints / sizeof endpoints[0]; i++)
-        if (e.len == strlen(endpoints[i]) && !strncasecmp(e.ptr, endpoints[i], e.len))
-            return 1;
-    return 0;
-}
-
-/* Wire records of this chain: from the source address to the target (its address, when
- * known; else the one address the source's activations went to), within the window. */
-static int wire_evidence(dh_correlator *c, fbuild *b, const host_ctx *h, dh_str src_ip, int64_t t0,
-                         int64_t W, int64_t S)
-{
-    dh_str target = {b->f.target_ip, strlen(b->f.target_ip)};
-    dh_str only = {"", 0};
-    int ambiguous = 0;
-    if (!target.len) {
-        for (size_t i = 0; i < c->n; i++) {
-            const dh_event *ev = c->v[i]->ev;
-            if (!is_wire_activation(ev) || !within(dh_event_time(ev), t0 - W - S, t0 + S) ||
-                !str_ieq(field(ev, DH_FIELD_SOURCE_IP), src_ip))
-                continue;
-            dh_str d = field(ev, DH_FIELD_DESTINATION_IP);
-            if (only.len && !str_ieq(only, d))
-                ambiguous = 1;
-            only = d;
-        }
-        if (ambiguous || !only.len)
-            return 0;
-        target = only;
-    }
-    int activation = 0;
-    for (size_t i = 0; i < c->n; i++) {
-        item *it = c->v[i];
-        const dh_event *ev = it->ev;
-        if (it->dup || !is_wire(ev) || !within(dh_event_time(ev), t0 - W - S, t0 + W + S))
-            continue;
-        dh_str sip = field(ev, DH_FIELD_SOURCE_IP), dip = field(ev, DH_FIELD_DESTINATION_IP);
-        if (!str_ieq(sip, src_ip) || !(str_ieq(dip, target) || is_local(h, dip)))
-            continue;
-        /* the endpoint mapper, the activation, then the COM server's dynamic port */
-        uint64_t port = 0;
-        int rpc = parse_num(field(ev, DH_FIELD_DESTINATION_PORT), &port) &&
-                  (port == 135 || port >= 49152);
-        if (!rpc && !is_wire_activation(ev))
-            continue;
-        add_evidence(b, "wire", it);
-        activation |= is_wire_activation(ev) && dh_event_time(ev) <= t0 + S;
-    }
-    if (activation && !b->f.target_ip[0])
-        b->f.target_ip = keep(b, target);
-    return activation;
-}
-
-static int is_shell_like(const char *base)
-{
-    static const char *const shells[] = {"cmd.exe",      "powershell.exe", "pwsh.exe",
-                                         "wscript.exe",  "cscript.exe",    "mshta.exe",
-                                         "rundll32.exe", "regsvr32.exe",   "whoami.exe"};
-    for (size_t i = 0; i < sizeof shells / sizeof shells[0]; i++)
-        if (!strcmp(base, shells[i]))
-            return 1;
-    return 0;
-}
-
-static int is_child_of(const dh_event *child, const dh_event *parent)
-{
-    dh_str pg = field(parent, DH_FIELD_PROCESS_GUID),
-           cg = field(child, DH_FIELD_PARENT_PROCESS_GUID);
-    if (pg.len && cg.len)
-        return str_ieq(pg, cg);
-    return num_eq(field(child, DH_FIELD_PARENT_PROCESS_ID), field(parent, DH_FIELD_PROCESS_ID)) &&
-           str_ieq(dh_event_channel(child), dh_event_channel(parent));
-}
-
-static void name_source(host_ctx *h, fbuild *b, dh_str ip, dh_str workstation, int64_t t)
-{
-    if (workstation.len && !(workstation.len == 1 && workstation.ptr[0] == '-')) {
-        b->f.source_host = keep(b, workstation);
-        return;
-    }
-    int64_t bd = IP_TTL + 1;
-    const dh_str *best = NULL;
-    for (size_t i = 0; i < h->ipmap->n; i++) {
-        int64_t dd = h->ipmap->t[i] > t ? h->ipmap->t[i] - t : t - h->ipmap->t[i];
-        if (str_ieq(h->ipmap->ip[i], ip) && dd <= IP_TTL && dd < bd) {
-            bd = dd;
-            best = &h->ipmap->host[i];
-        }
-    }
-    if (best)
-        b->f.source_host = keep(b, *best);
-}
-
-static void set_object(fbuild *b, const dh_com_object *o)
-{
-    b->f.com_object = o ? o->name : "";
-    b->f.clsid = o && o->nclsids ? o->clsids[0] : "";
-    if (o) {
-        b->objects[0] = (dh_finding_object){o->name, b->f.clsid, o->appid, o->hardening};
-        b->f.objects = b->objects;
-        b->f.nobjects = 1;
-    }
-}
-
-static void chain_from(host_ctx *h, size_t ai, const dh_com_object *object, int explorer)
-{
-    dh_correlator *c = h->c;
-    item *a = h->v[ai];
-    const dh_event *aev = a->ev;
-    int64_t t0 = dh_event_time(aev), W = c->o.window_s * TICKS, S = c->o.skew_s * TICKS;
-    fbuild *b = calloc(1, sizeof *b);
-    if (!b)
-        return;
-    b->f.kind = DH_FINDING_SIGNAL;
-    b->f.severity = DH_LEVEL_MEDIUM;
-    set_object(b, object);
-    {
-        dh_str best = dh_event_host(aev);
-        for (size_t i = 0; i < h->n; i++)
-            if (dh_event_host(h->v[i]->ev).len > best.len)
-                best = dh_event_host(h->v[i]->ev);
-        b->f.target_host = keep(b, best);
-    }
-    b->f.target_ip = keep(b, local_ip_near(h, t0));
-    b->f.source_host = b->f.source_ip = b->f.user = b->f.logon_id = "";
-    int pieces = 1, remote = 0;
-    add_evidence(b, explorer ? "network" : "activation", a);
-    add_reason(b, explorer ? "explorer.exe accepted an inbound connection from another host"
-                           : "COM server started by the DCOM launcher with -Embedding");
-    dh_str src_ip = {"", 0}, workstation = {"", 0};
-    dh_str logon = field(aev, DH_FIELD_LOGON_ID);
-    const dh_event *server = explorer ? NULL : aev;
-
-    /* The network logon: by logon id, else the nearest earlier one. */
-    if (!explorer) {
-        item *best = NULL;
-        int by_id = 0;
-        for (size_t i = 0; i < h->n; i++) {
-            item *it = h->v[i];
-            if (it->dup || dh_event_kind(it->ev) != DH_KIND_LOGON)
-                continue;
-            int64_t t = dh_event_time(it->ev);
-            if (logon.len && num_eq(field(it->ev, DH_FIELD_LOGON_ID), logon) &&
-                within(t, t0 - W - S, t0 + S)) {
-                if (!by_id || t > dh_event_time(best->ev))
-                    best = it;
-                by_id = 1;
-            }
-        }
-        if (best) {
-            add_evidence(b, "logon", best);
-            src_ip = field(best->ev, DH_FIELD_SOURCE_IP);
-            workstation = field(best->ev, DH_FIELD_SOURCE_HOSTNAME);
-            dh_str dom = field(best->ev, DH_FIELD_TARGET_DOMAIN_NAME),
-                   usr = field(best->ev, DH_FIELD_TARGET_USER_NAME);
-            char acct[300];
-            snprintf(acct, sizeof acct, "%.*s%s%.*s", (int)(dom.len > 140 ? 140 : dom.len), dom.ptr,
-                     dom.len ? "\\" : "", (int)(usr.len > 140 ? 140 : usr.len), usr.ptr);
-            b->f.user = keep(b, (dh_str){acct, strlen(acct)});
-            b->f.logon_id = keep(b, field(best->ev, DH_FIELD_LOGON_ID));
-            if (!is_loopback(src_ip)) {
-                remote = 1;
-                pieces++;
-                add_reason(b, "network logon (type 3) from another host, linked by logon id");
-            }
-        }
-    }
-    /* Inbound connections: to the server process (or the explorer connection itself)
-     * first, which give the source when no logon did; then the endpoint-mapper (135)
-     * connections from that same source. Outbound connections never count here. */
-    for (int pass = 0; pass < 2; pass++) {
-        for (size_t i = 0; i < h->n; i++) {
-            item *it = h->v[i];
-            if (it->dup || dh_event_kind(it->ev) != DH_KIND_NETWORK_CONNECTION ||
-                is_true(field(it->ev, DH_FIELD_INITIATED)))
-                continue;
-            int64_t t = dh_event_time(it->ev);
-            if (!within(t, t0 - S, t0 + W + S))
-                continue;
-            dh_str r = remote_ip(h, it->ev);
-            if (!r.len && explorer && i == ai) {
-                dh_str sa = field(it->ev, DH_FIELD_SOURCE_IP),
-                       da = field(it->ev, DH_FIELD_DESTINATION_IP);
-                r = is_loopback(sa) ? da : sa;
-            }
-            if (!r.len || is_loopback(r))
-                continue;
-            int to_server;
-            if (server) {
-                /* by process GUID (Sysmon); where either side has none (Defender,
-                 * Security 4688/5156), by process id from the server's start on */
-                dh_str sg = field(server, DH_FIELD_PROCESS_GUID),
-                       ng = field(it->ev, DH_FIELD_PROCESS_GUID);
-                to_server = sg.len && ng.len
-                                ? str_ieq(ng, sg)
-                                : t >= t0 && num_eq(field(it->ev, DH_FIELD_PROCESS_ID),
-                                                    field(server, DH_FIELD_PROCESS_ID));
-            } else {
-                /* explorer: the anchor, and the same connection as another log saw it
-                 * (Sysmon 3 and Security 5156 both record it) */
-                char ib[64];
-                base_lower(field(it->ev, DH_FIELD_IMAGE), ib, sizeof ib);
-                to_server =
-                    i == ai || (!strcmp(ib, "explorer.exe") && src_ip.len && str_ieq(r, src_ip) &&
-                                within(t, t0 - S, t0 + 60 * TICKS + S));
-                if (i == ai && !src_ip.len)
-                    src_ip = r;
-            }
-            dh_str sp = field(it->ev, DH_FIELD_SOURCE_PORT),
-                   dp = field(it->ev, DH_FIELD_DESTINATION_PORT);
-            int rpc = (sp.len == 3 && !memcmp(sp.ptr, "135", 3)) ||
-                      (dp.len == 3 && !memcmp(dp.ptr, "135", 3));
-            if (pass == 0) {
-                if (!to_server || (src_ip.len && !str_ieq(r, src_ip)))
-                    continue;
-                add_evidence(b, "network", it);
-                if (!src_ip.len)
-                    src_ip = r;
-                remote = 1;
-                if (!explorer) {
-                    pieces++;
-                    add_reason(b, "inbound connection to the COM server process from another host");
-                }
-            } else {
-                if (to_server || !rpc || !src_ip.len || !str_ieq(r, src_ip))
-                    continue;
-                add_evidence(b, "network", it);
-                add_reason(b,
-                           "inbound RPC endpoint-mapper connection (port 135) from the same host");
-            }
-        }
-    }
-    /* ShellWindows / ShellBrowserWindow: the attacker's network logons from that source
-     * (the explorer child runs as the desktop user, so no logon id links them). */
-    if (explorer && src_ip.len) {
-        for (size_t i = 0; i < h->n; i++) {
-            item *it = h->v[i];
-            if (it->dup || dh_event_kind(it->ev) != DH_KIND_LOGON ||
-                !within(dh_event_time(it->ev), t0 - W - S, t0 + S) ||
-                !str_ieq(field(it->ev, DH_FIELD_SOURCE_IP), src_ip))
-                continue;
-            add_evidence(b, "logon", it);
-            if (!b->f.user[0]) {
-                dh_str dom = field(it->ev, DH_FIELD_TARGET_DOMAIN_NAME),
-                       usr = field(it->ev, DH_FIELD_TARGET_USER_NAME);
-                char acct[300];
-                snprintf(acct, sizeof acct, "%.*s%s%.*s", (int)(dom.len > 140 ? 140 : dom.len),
-                         dom.ptr, dom.len ? "\\" : "", (int)(usr.len > 140 ? 140 : usr.len),
-                         usr.ptr);
-                b->f.user = keep(b, (dh_str){acct, strlen(acct)});
-                b->f.logon_id = keep(b, field(it->ev, DH_FIELD_LOGON_ID));
-                workstation = field(it->ev, DH_FIELD_SOURCE_HOSTNAME);
-                pieces++;
-                add_reason(b, "network logon (type 3) from the same source just before");
-            }
-        }
-    }
-    /* Children and grandchildren. */
-    const dh_event *parents[32];
-    size_t np = 0;
-    if (server)
-        parents[np++] = server;
-    else {
-        /* explorer: its children around the connection, shells only (explorer starts
-         * everything the user clicks). */
-        dh_str eg = field(aev, DH_FIELD_PROCESS_GUID);
-        for (size_t i = 0; i < h->n; i++) {
-            item *it = h->v[i];
-            if (it->dup || dh_event_kind(it->ev) != DH_KIND_PROCESS_CREATION)
-                continue;
-            char cb[64];
-            base_lower(field(it->ev, DH_FIELD_PARENT_IMAGE), cb, sizeof cb);
-            char ib[64];
-            base_lower(field(it->ev, DH_FIELD_IMAGE), ib, sizeof ib);
-            int64_t t = dh_event_time(it->ev);
-            if (strcmp(cb, "explorer.exe") || !is_shell_like(ib) ||
-                !within(t, t0 - S, t0 + 60 * TICKS + S))
-                continue;
-            if (eg.len && field(it->ev, DH_FIELD_PARENT_PROCESS_GUID).len &&
-                !str_ieq(eg, field(it->ev, DH_FIELD_PARENT_PROCESS_GUID)))
-                continue;
-            add_evidence(b, "child", it);
-            add_command(b, it->ev);
-            if (np < 32)
-                parents[np++] = it->ev;
-        }
-    }
-    size_t first_gen = np;
-    for (size_t p = 0; p < np; p++) {
-        for (size_t i = 0; i < h->n; i++) {
-            item *it = h->v[i];
-            if (it->dup || dh_event_kind(it->ev) != DH_KIND_PROCESS_CREATION ||
-                it->ev == parents[p])
-                continue;
-            int64_t t = dh_event_time(it->ev);
-            if (!within(t, t0 - S, t0 + W + S) || !is_child_of(it->ev, parents[p]))
-                continue;
-            add_evidence(b, "child", it);
-            add_command(b, it->ev);
-            if (p < first_gen && np < 32)
-                parents[np++] = it->ev; /* one more generation */
-        }
-    }
-    if (b->f.ncommands) {
-        pieces++;
-        add_reason(b, "the COM server started processes (commands run)");
-    }
-    if (!b->f.user[0]) {
-        dh_str u = field(aev, DH_FIELD_USER);
-        b->f.user = keep(b, u);
-        if (!b->f.logon_id[0])
-            b->f.logon_id = keep(b, logon);
-    }
-    b->f.source_ip = keep(b, src_ip);
-    if (src_ip.len)
-        name_source(h, b, src_ip, workstation, t0);
-    /* A script block on another host that names this target (by its bare host name or
-     * its address) just before: that host is the source. */
-    {
-        dh_str th = dh_event_host(aev);
-        size_t bare = 0;
-        while (bare < th.len && th.ptr[bare] != '.')
-            bare++;
-        char name[128], addr[64];
-        snprintf(name, sizeof name, "%.*s", (int)(bare < 127 ? bare : 127), th.ptr);
-        snprintf(addr, sizeof addr, "%s", b->f.target_ip);
-        for (size_t i = 0; i < c->n; i++) {
-            item *it = c->v[i];
-            if (it->dup || dh_event_kind(it->ev) != DH_KIND_PS_SCRIPT ||
-                !within(dh_event_time(it->ev), t0 - W - S, t0 + S) ||
-                str_ieq(bare_host(dh_event_host(it->ev)), bare_host(th)))
-                continue;
-            dh_str text = field(it->ev, DH_FIELD_SCRIPT_BLOCK_TEXT);
-            if (!((strlen(name) >= 3 && contains_ci(text, name)) ||
-                  (addr[0] && contains_ci(text, addr))))
-                continue;
-            add_evidence(b, "script", it);
-            if (!b->f.source_host[0])
-                b->f.source_host = keep(b, dh_event_host(it->ev));
-            add_reason(b, "a script block on the source host names the target");
-            pieces++;
-            break;
-        }
-    }
-    if (src_ip.len && wire_evidence(c, b, h, src_ip, t0, W, S)) {
-        pieces++;
-        add_reason(b, "the network sensor saw the source ask the target's DCOM activator to "
-                      "create the object (RPC to port 135)");
-    }
-    for (size_t k = 0; k < b->f.nrules; k++)
-        if (dh_rule_level(b->rules[k]) >= DH_LEVEL_HIGH) {
-            pieces++;
-            add_reason(b, "a high-level rule matched an event of the chain");
-            break;
-        }
-    if (!remote && !b->f.nrules) {
-        /* A local COM server with nothing unusual about it: the everyday -Embedding
-         * servers (OneDrive, Office helpers) of an interactive session. */
-        free(b);
-        return;
-    }
-    if (remote) {
-        b->f.kind = DH_FINDING_LATERAL_MOVEMENT;
-        if (b->f.severity < DH_LEVEL_HIGH)
-            b->f.severity = DH_LEVEL_HIGH;
-    } else {
-        add_reason(b, "no remote logon or connection found behind it: a local activation, or "
-                      "telemetry of that side is missing");
-    }
-    b->f.confidence = pieces >= 3 ? 3 : pieces == 2 ? 2 : (remote ? 2 : 1);
-    make_id(b, dh_finding_kind_name(b->f.kind), aev, NULL);
-    finish_build(b);
-    h->fn(h->fctx, &b->f);
-    free(b);
-}
-
-static void attempts(host_ctx *h, int64_t settled)
-{
-    for (size_t i = 0; i < h->n; i++) {
-        item *it = h->v[i];
-        if (it->dup || it->used || it->emitted || dh_event_time(it->ev) >= settled ||
-            dh_event_kind(it->ev) != DH_KIND_DCOM_ERROR)
-            continue;
-        it->emitted = 1;
-        uint32_t id = dh_event_id(it->ev);
-        dh_str src = field(it->ev, DH_FIELD_SOURCE_IP);
-        if (id == 10028) {
-            fbuild *b = calloc(1, sizeof *b);
-            if (!b)
-                return;
-            b->f.kind = DH_FINDING_SOURCE_ACTIVITY;
-            b->f.severity = DH_LEVEL_MEDIUM;
-            b->f.confidence = 2;
-            set_object(b, comdb_by_guid(h->c->db, field(it->ev, DH_FIELD_CLSID)));
-            b->f.clsid = keep(b, field(it->ev, DH_FIELD_CLSID));
-            b->f.target_host = keep(b, field(it->ev, DH_FIELD_REMOTE_HOST));
-            b->f.target_ip = "";
-            b->f.source_host = keep(b, dh_event_host(it->ev));
-            b->f.source_ip = keep(b, local_ip_near(h, dh_event_time(it->ev)));
-            b->f.user = "";
-            b->f.logon_id = "";
-            add_evidence(b, "failure", it);
-            add_reason(b, "DCOM could not reach the named computer (System 10028 on the source)");
-            make_id(b, "source_activity", it->ev, NULL);
-            finish_build(b);
-            h->fn(h->fctx, &b->f);
-            free(b);
-            continue;
-        }
-        if (!src.len)
-            continue; /* local (LRPC) noise */
-        fbuild *b = calloc(1, sizeof *b);
-        if (!b)
-            return;
-        b->f.kind = DH_FINDING_ATTEMPT;
-        b->f.severity = DH_LEVEL_MEDIUM;
-        b->f.confidence = 2;
-        dh_str clsid = field(it->ev, DH_FIELD_CLSID);
-        const dh_com_object *o = comdb_by_guid(h->c->db, clsid);
-        if (!o)
-            o = comdb_by_guid(h->c->db, field(it->ev, DH_FIELD_APPID));
-        set_object(b, o && o->lateral ? o : NULL);
-        b->f.clsid = keep(b, clsid);
-        b->f.target_host = keep(b, dh_event_host(it->ev));
-        b->f.target_ip = keep(b, local_ip_near(h, dh_event_time(it->ev)));
-        b->f.source_host = "";
-        b->f.source_ip = keep(b, src);
-        dh_str dom = field(it->ev, DH_FIELD_TARGET_DOMAIN_NAME), usr = field(it->ev, DH_FIELD_USER);
-        char acct[300];
-        snprintf(acct, sizeof acct, "%.*s%s%.*s", (int)(dom.len > 140 ? 140 : dom.len), dom.ptr,
-                 dom.len ? "\\" : "", (int)(usr.len > 140 ? 140 : usr.len), usr.ptr);
-        b->f.user = keep(b, (dh_str){acct, strlen(acct)});
-        b->f.logon_id = "";
-        add_evidence(b, "failure", it);
-        add_reason(b, "remote DCOM launch or activation refused (System 10016 with a network "
-                      "address)");
-        name_source(h, b, src, (dh_str){"", 0}, dh_event_time(it->ev));
-        if (b->f.com_object[0]) {
-            b->f.confidence = 3;
-            add_reason(b, "the class is one used for lateral movement");
-        }
-        make_id(b, "attempt", it->ev, NULL);
-        finish_build(b);
-        h->fn(h->fctx, &b->f);
-        free(b);
-    }
-}
-
-static void signals(host_ctx *h, int64_t settled)
-{
-    for (size_t i = 0; i < h->n; i++) {
-        item *it = h->v[i];
-        if (it->dup || it->used || it->emitted || !it->nrules || dh_event_time(it->ev) >= settled)
-            continue;
-        it->emitted = 1;
-        size_t alone = 0;
-        for (size_t k = 0; k < it->nrules; k++)
-            alone += (size_t)dh_rule_reported_alone(it->rules[k]);
-        if (!alone) {
-            it->emitted = 1;
-            continue; /* only correlation rules report these */
-        }
-        fbuild *b = calloc(1, sizeof *b);
-        if (!b)
-            return;
-        int script = dh_event_kind(it->ev) == DH_KIND_PS_SCRIPT;
-        b->f.kind = script ? DH_FINDING_SOURCE_ACTIVITY : DH_FINDING_SIGNAL;
-        b->f.severity = DH_LEVEL_INFORMATIONAL;
-        b->f.confidence = 1;
-        b->f.com_object = b->f.clsid = "";
-        b->f.target_host = script ? "" : keep(b, dh_event_host(it->ev));
-        b->f.target_ip = "";
-        b->f.source_host = script ? keep(b, dh_event_host(it->ev)) : "";
-        b->f.source_ip = "";
-        b->f.user = keep(b, field(it->ev, DH_FIELD_USER));
-        b->f.logon_id = keep(b, field(it->ev, DH_FIELD_LOGON_ID));
-        add_evidence(b, script ? "script" : "detection", it);
-        if (dh_event_kind(it->ev) == DH_KIND_PROCESS_CREATION)
-            add_command(b, it->ev);
-        add_reason(b, script ? "a script block on this host calls DCOM objects of another host"
-                             : "a rule matched this event alone; no DCOM chain explains it");
-        make_id(b, dh_finding_kind_name(b->f.kind), it->ev, NULL);
-        finish_build(b);
-        h->fn(h->fctx, &b->f);
-        free(b);
-    }
-}
-
-/* Duplicates (the same record read twice) count once. */
-static void mark_duplicates(host_ctx *h)
-{
-    for (size_t i = 0; i < h->n; i++)
-        for (size_t j = i + 1; j < h->n && dh_event_time(h->v[j]->ev) == dh_event_time(h->v[i]->ev);
-             j++)
-            if (!h->v[j]->dup && same_record(h->v[i]->ev, h->v[j]->ev))
-                h->v[j]->dup = 1;
-}
+/* ---- Sigma correlation rules ------------------------------------------------------------------
+ */
 
 typedef struct corr_ctx {
     dh_finding_fn fn;
@@ -1157,43 +502,80 @@ typedef struct corr_ctx {
 static void corr_fired(void *pctx, const dh_rule *corr, void *const *items, size_t n)
 {
     corr_ctx *cc = pctx;
-    fbuild *b = calloc(1, sizeof *b);
-    if (!b || !n) {
-        free(b);
+    if (!n || !cc->fn)
+        return;
+    dh_evidence *ev = calloc(n, sizeof *ev);
+    dh_str *cmds = calloc(n, sizeof *cmds);
+    if (!ev || !cmds) {
+        free(ev);
+        free(cmds);
         return;
     }
     const dh_event *last = ((item *)items[n - 1])->ev;
-    b->f.kind = DH_FINDING_SIGNAL;
-    b->f.severity = dh_rule_level(corr);
-    b->f.confidence = 2;
-    b->f.com_object = b->f.clsid = "";
-    b->f.target_host = keep(b, dh_event_host(last));
-    b->f.target_ip = b->f.source_host = "";
-    b->f.source_ip = keep(b, field(last, DH_FIELD_SOURCE_IP));
-    b->f.user = keep(b, field(last, DH_FIELD_USER));
-    b->f.logon_id = keep(b, field(last, DH_FIELD_LOGON_ID));
-    b->rules[b->f.nrules++] = corr;
+    dh_finding f;
+    memset(&f, 0, sizeof f);
+    f.kind = DH_FINDING_SIGNAL;
+    f.severity = dh_rule_level(corr);
+    f.confidence = 2;
+    f.com_object = f.clsid = "";
+    char hostname[256], sip[64], user[256], lid[64];
+    dh_str h = dh_event_host(last), s = corr_field(last, DH_FIELD_SOURCE_IP),
+           u = corr_field(last, DH_FIELD_USER), l = corr_field(last, DH_FIELD_LOGON_ID);
+    snprintf(hostname, sizeof hostname, "%.*s", (int)(h.len < 255 ? h.len : 255), h.ptr);
+    snprintf(sip, sizeof sip, "%.*s", (int)(s.len < 63 ? s.len : 63), s.ptr);
+    snprintf(user, sizeof user, "%.*s", (int)(u.len < 255 ? u.len : 255), u.ptr);
+    snprintf(lid, sizeof lid, "%.*s", (int)(l.len < 63 ? l.len : 63), l.ptr);
+    f.target_host = hostname;
+    f.target_ip = f.source_host = "";
+    f.source_ip = sip;
+    f.user = user;
+    f.logon_id = lid;
+    f.rules = &corr;
+    f.nrules = 1;
     for (size_t i = 0; i < n; i++) {
-        item *it = items[i];
-        add_evidence(b, "detection", it);
-        if (dh_event_kind(it->ev) == DH_KIND_PROCESS_CREATION)
-            add_command(b, it->ev);
+        const dh_event *e = ((item *)items[i])->ev;
+        ev[i].role = "detection";
+        ev[i].ev = e;
+        int64_t t = dh_event_time(e);
+        if (!f.first_seen || t < f.first_seen)
+            f.first_seen = t;
+        if (t > f.last_seen)
+            f.last_seen = t;
+        if (dh_event_kind(e) == DH_KIND_PROCESS_CREATION) {
+            dh_str cl = corr_field(e, DH_FIELD_COMMAND_LINE);
+            cmds[f.ncommands] = cl.len ? cl : corr_field(e, DH_FIELD_IMAGE);
+            f.ncommands += cmds[f.ncommands].len > 0;
+        }
     }
-    if (dh_rule_level(corr) > b->f.severity)
-        b->f.severity = dh_rule_level(corr);
-    add_reason(b, "a Sigma correlation rule's condition was met");
-    make_id(b, "correlation", ((item *)items[0])->ev, dh_rule_id(corr));
-    finish_build(b);
-    cc->fn(cc->ctx, &b->f);
-    free(b);
+    f.evidence = ev;
+    f.nevidence = n;
+    f.commands = cmds;
+    static const char *const why[] = {"a Sigma correlation rule's condition was met"};
+    f.reasons = why;
+    f.nreasons = 1;
+    /* the id: the first event and the rule */
+    const dh_event *a = ((item *)items[0])->ev;
+    uint64_t hh = corr_hash("correlation", 11, CORR_HASH0);
+    hh = corr_hash_ci(dh_event_host(a), hh);
+    hh = corr_hash_ci(dh_event_channel(a), hh);
+    uint64_t rid = dh_event_record_id(a);
+    int64_t t = dh_event_time(a);
+    uint32_t eid = dh_event_id(a);
+    hh = corr_hash(&rid, 8, hh);
+    hh = corr_hash(&t, 8, hh);
+    hh = corr_hash(&eid, 4, hh);
+    hh = corr_hash(dh_rule_id(corr), strlen(dh_rule_id(corr)), hh);
+    snprintf(f.id, sizeof f.id, "%016llx", (unsigned long long)hh);
+    cc->fn(cc->ctx, &f);
+    free(ev);
+    free(cmds);
 }
 
 static int time_cmp(const void *pa, const void *pb)
 {
     const item *a = *(item *const *)pa, *b = *(item *const *)pb;
-    int64_t ta = dh_event_time(a->ev), tb = dh_event_time(b->ev);
-    if (ta != tb)
-        return ta < tb ? -1 : 1;
+    if (a->t != b->t)
+        return a->t < b->t ? -1 : 1;
     return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
@@ -1214,10 +596,10 @@ static dh_status run_sigma_correlations(dh_correlator *c, dh_finding_fn fn, void
         return DH_ERR_NOMEM;
     }
     for (size_t i = 0; i < c->n; i++)
-        if (!c->v[i]->dup && c->v[i]->nrules && !c->v[i]->fed &&
-            dh_event_time(c->v[i]->ev) < horizon)
+        if (c->v[i]->nrules && !c->v[i]->fed && c->v[i]->t < horizon)
             order[n++] = c->v[i];
-    qsort(order, n, sizeof *order, time_cmp);
+    if (n > 1)
+        qsort(order, n, sizeof *order, time_cmp);
     corr_ctx cc = {fn, ctx};
     for (size_t i = 0; i < n; i++) {
         order[i]->fed = 1;
@@ -1227,138 +609,84 @@ static dh_status run_sigma_correlations(dh_correlator *c, dh_finding_fn fn, void
     return DH_OK;
 }
 
-static void run_host(host_ctx *h, int64_t horizon, int64_t settled)
+/* ---- a pass -------------------------------------------------------------------------------------
+ */
+
+static int host_cmp(const dh_event *a, const dh_event *b)
 {
-    for (size_t i = 0; i < h->n; i++) {
-        item *it = h->v[i];
-        if (it->dup || it->checked || dh_event_time(it->ev) >= horizon)
-            continue;
-        it->checked = 1;
-        int yes;
-        const dh_com_object *o = is_activation(h->c->db, it->ev, &yes);
-        if (yes) {
-            chain_from(h, i, o, 0);
-        } else if (dh_event_kind(it->ev) == DH_KIND_NETWORK_CONNECTION && !it->used) {
-            char ib[64];
-            base_lower(field(it->ev, DH_FIELD_IMAGE), ib, sizeof ib);
-            if (!strcmp(ib, "explorer.exe") && !is_true(field(it->ev, DH_FIELD_INITIATED))) {
-                dh_str r = remote_ip(h, it->ev);
-                if (r.len)
-                    chain_from(h, i, comdb_by_listener(h->c->db, field(it->ev, DH_FIELD_IMAGE)), 1);
-            }
-        }
-    }
-    (void)settled;
+    dh_str x = corr_bare_host(dh_event_host(a)), y = corr_bare_host(dh_event_host(b));
+    size_t n = x.len < y.len ? x.len : y.len;
+    int r = n ? strncasecmp(x.ptr, y.ptr, n) : 0;
+    if (r)
+        return r;
+    return x.len < y.len ? -1 : x.len > y.len;
 }
 
-static void learn_all(host_ctx *h)
+/* Network sensor records first (their own "host"), then per host in time order. */
+static int item_cmp(const void *pa, const void *pb)
 {
-    for (size_t i = 0; i < h->n; i++) {
-        const dh_event *ev = h->v[i]->ev;
-        if (dh_event_kind(ev) != DH_KIND_NETWORK_CONNECTION || is_wire(ev))
-            continue;
-        dh_str s = field(ev, DH_FIELD_SOURCE_IP), d = field(ev, DH_FIELD_DESTINATION_IP);
-        dh_str sp = field(ev, DH_FIELD_SOURCE_PORT), dp = field(ev, DH_FIELD_DESTINATION_PORT);
-        int64_t t = dh_event_time(ev);
-        if (is_true(field(ev, DH_FIELD_INITIATED))) {
-            if (well_known_port(dp) || !well_known_port(sp))
-                learn_local(h, s, t);
-        } else if (well_known_port(sp) && !well_known_port(dp)) {
-            learn_local(h, s, t);
-        } else if (well_known_port(dp) && !well_known_port(sp)) {
-            learn_local(h, d, t);
-        }
+    const item *a = *(item *const *)pa, *b = *(item *const *)pb;
+    if (a->wire != b->wire)
+        return a->wire ? -1 : 1;
+    if (!a->wire) {
+        if (a->hostkey != b->hostkey)
+            return a->hostkey < b->hostkey ? -1 : 1;
+        int r = host_cmp(a->ev, b->ev);
+        if (r)
+            return r;
     }
+    if (a->t != b->t)
+        return a->t < b->t ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
-typedef struct collected {
-    dh_finding_fn fn;
-    void *ctx;
-} collected;
-
-/* Finishes what is older than `horizon` (chains whose window has passed), and drops what
- * no later chain or correlation can need. */
 static dh_status process(dh_correlator *c, int64_t horizon)
 {
-    dh_finding_fn fn = c->fn;
-    void *ctx = c->fctx;
     int64_t W = c->o.window_s * TICKS, S = c->o.skew_s * TICKS;
-    /* Attempts and signals wait until no anchor can still claim them. */
-    int64_t settled = horizon == INT64_MAX ? INT64_MAX : horizon - W - S;
-    if (c->n > 1) /* qsort must not be given a null array */
+    if (c->n > 1)
         qsort(c->v, c->n, sizeof *c->v, item_cmp);
-    /* Pass 1: every host's local addresses, to name the sources of the others. */
-    ipmap *map = calloc(1, sizeof *map);
-    if (!map)
+    dh_status st = run_sigma_correlations(c, c->fn, c->fctx, horizon);
+    if (st != DH_OK)
+        return st;
+    pass *p = calloc(1, sizeof *p);
+    if (!p)
         return DH_ERR_NOMEM;
-    host_ctx *hosts = NULL;
-    size_t nh = 0;
-    for (size_t i = 0; i < c->n;) {
-        size_t j = i;
-        while (j < c->n && c->v[j]->hostkey == c->v[i]->hostkey &&
-               host_cmp(c->v[i]->ev, c->v[j]->ev) == 0)
-            j++;
-        host_ctx *nhv = realloc(hosts, (nh + 1) * sizeof *hosts);
-        if (!nhv) {
-            free(hosts);
-            free(map);
-            return DH_ERR_NOMEM;
-        }
-        hosts = nhv;
-        host_ctx *h = &hosts[nh++];
-        memset(h, 0, sizeof *h);
-        h->c = c;
-        h->v = &c->v[i];
-        h->n = j - i;
-        h->fn = fn;
-        h->fctx = ctx;
-        h->ipmap = map;
-        learn_all(h);
-        for (size_t k = 0; k < h->nlocal && map->n < 1024; k++) {
-            map->ip[map->n] = h->local_ips[k];
-            map->t[map->n] = h->local_t[k];
-            map->host[map->n] = dh_event_host(h->v[0]->ev);
-            map->n++;
-        }
-        i = j;
-    }
-    for (size_t k = 0; k < nh; k++)
-        mark_duplicates(&hosts[k]);
-    dh_status st = run_sigma_correlations(c, fn, ctx, horizon);
-    /* Chains first on every host (a chain may claim a script block of another host),
-     * then what no chain claimed. */
-    for (size_t k = 0; k < nh && st == DH_OK; k++)
-        run_host(&hosts[k], horizon, settled);
-    for (size_t k = 0; k < nh && st == DH_OK; k++) {
-        attempts(&hosts[k], settled);
-        signals(&hosts[k], settled);
-    }
-    free(hosts);
-    free(map);
+    p->c = c;
+    p->horizon = horizon;
+    /* a group is emitted once nothing later can join it */
+    p->settled = horizon == INT64_MAX ? INT64_MAX : horizon - W - S;
+    p->W = W;
+    p->S = S;
+    p->fn = c->fn;
+    p->fctx = c->fctx;
+    if (entities_build(p) || activations_find(p) || source_scan(p) || assemble(p))
+        st = DH_ERR_NOMEM;
+    c->open_min = p->open_min;
+    int64_t settled = p->settled;
+    arena_free(&p->a);
+    free(p);
     if (st != DH_OK || horizon == INT64_MAX)
         return st;
-    /* Drop what is settled and older than any window or correlation timespan reaches. */
-    int64_t keep_from = settled - W - S - c->max_span;
+    /* Drop what is settled and older than any open group, window or correlation timespan
+     * reaches. */
+    int64_t from = c->open_min < settled ? c->open_min : settled;
+    int64_t keep_from = from - W - S - c->max_span;
     size_t k = 0;
+    c->min_held = INT64_MAX;
     for (size_t i = 0; i < c->n; i++) {
         item *it = c->v[i];
-        int64_t t = dh_event_time(it->ev);
-        int needs_emit =
-            (it->nrules || dh_event_kind(it->ev) == DH_KIND_DCOM_ERROR) && !it->used && !it->dup;
-        /* A duplicate (the same record read again) goes at once: its original stays. */
-        if (it->dup || (t < keep_from && it->checked && (!needs_emit || it->emitted) &&
-                        (!it->nrules || it->fed || !c->max_span))) {
-            if (is_wire(it->ev))
+        if (it->t < keep_from && (!it->nrules || it->fed || !c->max_span)) {
+            if (it->wire)
                 c->nwire--;
-            dh_event_free(it->ev);
-            free(it->rules);
-            free(it);
+            item_free(it);
         } else {
             c->v[k++] = it;
+            if (!it->wire && it->t < c->min_held)
+                c->min_held = it->t;
         }
     }
     c->n = k;
-    return DH_OK;
+    return seen_rebuild(c) ? DH_ERR_NOMEM : DH_OK;
 }
 
 void dh_correlator_set_sink(dh_correlator *c, dh_finding_fn fn, void *ctx)
@@ -1376,7 +704,5 @@ dh_status dh_correlator_finish(dh_correlator *c, dh_finding_fn fn, void *ctx)
 {
     c->fn = fn;
     c->fctx = ctx;
-    if (c->n > c->peak)
-        c->peak = c->n;
     return process(c, INT64_MAX);
 }

@@ -105,7 +105,7 @@ static void kv(pseudo *p, const char *name, dh_str v, int field)
 }
 
 /* The finding as an event, with one of its commands (or none). */
-static void build(pseudo *p, const dh_finding *f, const char *command)
+static void build(pseudo *p, const dh_finding *f, const dh_str *command)
 {
     memset(p, 0, sizeof *p);
     p->ev.kind = DH_KIND_OTHER;
@@ -142,13 +142,13 @@ static void build(pseudo *p, const dh_finding *f, const char *command)
     kv(p, "CLSID", S(f->clsid), DH_FIELD_CLSID);
     kv(p, "Image", image, DH_FIELD_IMAGE);
     kv(p, "ParentImage", parent, DH_FIELD_PARENT_IMAGE);
-    kv(p, "CommandLine", command ? S(command) : own, DH_FIELD_COMMAND_LINE);
+    kv(p, "CommandLine", command ? *command : own, DH_FIELD_COMMAND_LINE);
     /* the child that ran this command: its image */
     for (size_t i = 0; command && i < f->nevidence; i++) {
         dh_str cl, img;
         if (!strcmp(f->evidence[i].role, "child") &&
             dh_event_field(f->evidence[i].ev, DH_FIELD_COMMAND_LINE, &cl) &&
-            cl.len == strlen(command) && !memcmp(cl.ptr, command, cl.len) &&
+            cl.len == command->len && !memcmp(cl.ptr, command->ptr, cl.len) &&
             dh_event_field(f->evidence[i].ev, DH_FIELD_IMAGE, &img)) {
             kv(p, "ChildImage", img, -1);
             break;
@@ -172,7 +172,7 @@ const dh_rule *dh_tuning_check(dh_tuning *t, const dh_finding *f)
             continue;
         size_t variants = f->ncommands ? f->ncommands : 1;
         for (size_t k = 0; k < variants && !hit; k++) {
-            build(p, f, f->ncommands ? f->commands[k] : NULL);
+            build(p, f, f->ncommands ? &f->commands[k] : NULL);
             if (!dh_rule_filter_keeps(t->m, r, &p->ev))
                 hit = r;
         }

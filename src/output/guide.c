@@ -362,7 +362,13 @@ static char *commands_text(const dh_finding *f)
         if (i)
             dh_buf_puts(&b, "; ");
         dh_buf_puts(&b, "`");
-        dh_buf_puts(&b, f->commands[i]);
+        /* the steps are text: a NUL inside a command is shown, not a cut */
+        for (size_t k = 0; k < f->commands[i].len; k++) {
+            if (f->commands[i].ptr[k])
+                dh_buf_putc(&b, f->commands[i].ptr[k]);
+            else
+                dh_buf_puts(&b, "\\x00");
+        }
         dh_buf_puts(&b, "`");
     }
     if (f->ncommands > 6)

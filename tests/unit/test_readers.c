@@ -195,6 +195,29 @@ static void security_4688_process_ids_any_order(void **state)
         assert_true(pid.len == 6 && !memcmp(pid.ptr, "0x17dc", 6));
         assert_true(ppid.len == 6 && !memcmp(ppid.ptr, "0x2008", 6));
     }
+    /* a name the row gives no meaning of its own still maps to its taxonomy field: OTRF's
+     * 5156 says "ProcessId" where Windows says "ProcessID"; 4688's SubjectUserName is both
+     * the User (a pair) and SubjectUserName */
+    dh_kv kv[2] = {{{S("ProcessId")}, {S("8200")}}, {{S("Direction")}, {S("%%14592")}}};
+    dh_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.provider = (dh_str){S("Microsoft-Windows-Security-Auditing")};
+    ev.event_id = 5156;
+    ev.data = kv;
+    ev.ndata = 2;
+    dh_map_windows_apply(&ev);
+    dh_str v;
+    assert_int_equal(dh_event_field(&ev, DH_FIELD_PROCESS_ID, &v), 1);
+    assert_true(v.len == 4 && !memcmp(v.ptr, "8200", 4));
+    dh_kv kv2[1] = {{{S("SubjectUserName")}, {S("alice")}}};
+    memset(&ev, 0, sizeof ev);
+    ev.provider = (dh_str){S("Microsoft-Windows-Security-Auditing")};
+    ev.event_id = 4688;
+    ev.data = kv2;
+    ev.ndata = 1;
+    dh_map_windows_apply(&ev);
+    assert_int_equal(dh_event_field(&ev, DH_FIELD_USER, &v), 1);
+    assert_int_equal(dh_event_field(&ev, DH_FIELD_SUBJECT_USER_NAME, &v), 1);
 }
 
 int main(void)

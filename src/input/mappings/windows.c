@@ -412,35 +412,29 @@ const dh_map_row *dh_map_windows_find(dh_str provider, uint32_t event_id)
     return NULL;
 }
 
-/* Is the field the destination of one of the row's pairs? */
-static int pair_target(const dh_map_row *row, int id)
-{
-    for (const dh_map_pair *p = row->pairs; p->src; p++)
-        if ((int)p->dst == id)
-            return 1;
-    return 0;
-}
-
 int dh_map_row_fields(const dh_map_row *row, dh_str name, int8_t out[DH_MAP_MAX_TARGETS])
 {
     int n = 0;
-    if (row->identity) {
-        /* A data name equal to a taxonomy name maps to it, unless the row says which data
-         * fills that field: Security 4688's "ProcessId" is the creator, the new process's
-         * id is "NewProcessId", whichever comes first in the record (JSON exports reorder
-         * the data). */
-        int id = dh_field_from_name(name.ptr, name.len);
-        if (id >= 0 && !pair_target(row, id))
-            out[n++] = (int8_t)id;
-    }
     if (name.len == 0)
-        return n;
+        return 0;
     /* Called once per data item by the JSON and XML readers: the first byte rules out
      * most pairs before strlen. */
     for (const dh_map_pair *p = row->pairs; p->src && n < DH_MAP_MAX_TARGETS; p++) {
         if (p->src[0] == name.ptr[0] && strlen(p->src) == name.len &&
             memcmp(p->src, name.ptr, name.len) == 0)
             out[n++] = (int8_t)p->dst;
+    }
+    /* A data name equal to a taxonomy name maps to it too, unless the row gives that name
+     * another meaning and fills the field from another name: Security 4688's "ProcessId"
+     * is the creator (the new process's id is "NewProcessId"), whichever comes first in the
+     * record (JSON exports reorder the data). */
+    if (row->identity && n < DH_MAP_MAX_TARGETS) {
+        int id = dh_field_from_name(name.ptr, name.len);
+        int other = 0;
+        for (const dh_map_pair *p = row->pairs; n && id >= 0 && p->src && !other; p++)
+            other = (int)p->dst == id;
+        if (id >= 0 && !other)
+            out[n++] = (int8_t)id;
     }
     return n;
 }

@@ -1,0 +1,522 @@
+/* What a finding is about, on the target: activations, and the target-side evidence each
+ * one claims.
+ *
+ *   server    a COM server process started by the DCOM launcher (svchost -k DcomLaunch)
+ *             with a COM server marker (-Embedding, /automation), not a cousin the
+ *             knowledge table names (WMI, WinRM, local brokers);
+ *   explorer  explorer.exe accepting a connection from another host (ShellWindows and
+ *             ShellBrowserWindow run inside the running explorer.exe);
+ *   ref       a process of a COM server image the table knows, whose start was not logged,
+ *             accepting a connection from another host or running commands under a network
+ *             logon.
+ *
+ * Evidence is claimed by identity where identity exists (the server's own records, the
+ * network logon with its logon id, connections and loads of the server process, its
+ * descendants by lineage) and by the same source within the window where it does not (the
+ * endpoint mapper, logons from the source of an explorer connection). Every join tolerates
+ * the clock skew on both sides: nothing assumes one record comes after another. */
+#include <stdio.h>
+#include <string.h>
+
+#include "correlate/corr.h"
+
+#define MAX_DEPTH     8    /* generations of descendants followed */
+#define MAX_LINEAGE   4096 /* descendants followed per activation; more are counted */
+#define EXPLORER_WAIT 60   /* seconds after explorer's connection in which its child counts */
+#define SAME_LOG_TOL  5    /* seconds of tolerance between records of one log */
+
+static int64_t absdt(int64_t a, int64_t b)
+{
+    return a > b ? a - b : b - a;
+}
+
+static int within(int64_t t, int64_t lo, int64_t hi)
+{
+    return t >= lo && t <= hi;
+}
+
+static int act_claim(pass *p, act *a, item *it, const char *role, int rank, int64_t dt,
+                     unsigned fam, int32_t node)
+{
+    if (it->used)
+        return 0;
+    return claim_add(&p->a, &a->claims, &a->nclaims, &a->capclaims, &a->dropped, it, role, rank, dt,
+                     fam, node);
+}
+
+static act *act_new(pass *p, enum act_kind kind, host *h, int32_t node, int64_t t, item *anchor)
+{
+    if (p->nacts == p->capacts) {
+        size_t cap = p->capacts ? p->capacts * 2 : 64;
+        act *v = arena_grow(&p->a, p->acts, p->nacts * sizeof *v, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        p->acts = v;
+        p->capacts = cap;
+    }
+    act *a = &p->acts[p->nacts++];
+    memset(a, 0, sizeof *a);
+    a->kind = kind;
+    a->h = h;
+    a->node = node;
+    a->t = a->tlast = t;
+    a->anchor = anchor;
+    a->group = -1;
+    a->src = a->account = (dh_str){"", 0};
+    return a;
+}
+
+/* DOMAIN\name of a logon, in the pass's arena. */
+static dh_str account_of(pass *p, const dh_event *ev)
+{
+    dh_str d = corr_field(ev, DH_FIELD_TARGET_DOMAIN_NAME),
+           u = corr_field(ev, DH_FIELD_TARGET_USER_NAME);
+    if (!u.len)
+        u = corr_field(ev, DH_FIELD_USER);
+    if (!u.len)
+        return (dh_str){"", 0};
+    if (!d.len || (d.len == 1 && d.ptr[0] == '-') || memchr(u.ptr, '\\', u.len))
+        return u;
+    char *s = arena_alloc(&p->a, d.len + u.len + 2);
+    if (!s)
+        return u;
+    memcpy(s, d.ptr, d.len);
+    s[d.len] = '\\';
+    memcpy(s + d.len + 1, u.ptr, u.len);
+    return (dh_str){s, d.len + 1 + u.len};
+}
+
+/* The network logon whose logon id the activation runs under: every record of it within
+ * the window before (the logon is written as the activation authenticates; two sensors may
+ * both have logged it). */
+static void logon_by_id(pass *p, act *a, uint64_t id)
+{
+    host *h = a->h;
+    if (!id || corr_system_logon(id))
+        return;
+    const item *best = NULL;
+    for (int32_t i = u64map_get(&h->logon_by_id, id); i >= 0; i = h->logon_next[i]) {
+        item *it = h->v[i];
+        uint64_t lid = 0;
+        corr_num(corr_field(it->ev, DH_FIELD_LOGON_ID), &lid);
+        if (lid != id || !within(it->t, a->t - p->W - p->S, a->t + p->S))
+            continue;
+        dh_str src = corr_field(it->ev, DH_FIELD_SOURCE_IP);
+        unsigned fam = src.len && !corr_loopback(src) ? EV_LOGON_ID : 0;
+        act_claim(p, a, it, "logon", 0, absdt(it->t, a->t), fam, -1);
+        if (!best || it->t > best->t)
+            best = it;
+    }
+    if (!best)
+        return;
+    a->logon = id;
+    dh_str src = corr_field(best->ev, DH_FIELD_SOURCE_IP);
+    if (src.len && !corr_loopback(src))
+        a->src = src;
+    a->account = account_of(p, best->ev);
+}
+
+/* Network logons from the source around the activation (when no logon id links them: the
+ * explorer's child runs as the desktop user). */
+static void logons_from_src(pass *p, act *a)
+{
+    host *h = a->h;
+    if (!a->src.len)
+        return;
+    const item *best = NULL;
+    for (int32_t i = u64map_get(&h->logon_by_src, corr_hash_ci(a->src, CORR_HASH0)); i >= 0;
+         i = h->logon_src_next[i]) {
+        item *it = h->v[i];
+        if (!corr_ieq(corr_field(it->ev, DH_FIELD_SOURCE_IP), a->src) ||
+            !within(it->t, a->t - p->W - p->S, a->tlast + p->S))
+            continue;
+        act_claim(p, a, it, "logon", 1, absdt(it->t, a->t), EV_LOGON_SRC, -1);
+        if (it->t <= a->t + p->S && (!best || it->t > best->t))
+            best = it;
+    }
+    if (best && !a->account.len) {
+        a->account = account_of(p, best->ev);
+        corr_num(corr_field(best->ev, DH_FIELD_LOGON_ID), &a->logon);
+    }
+}
+
+/* Inbound connections from the source to the endpoint mapper (135), and its SMB session
+ * (reading the output of the commands), around the activation. */
+static void epm_from_src(pass *p, act *a)
+{
+    host *h = a->h;
+    if (!a->src.len)
+        return;
+    for (int32_t i = u64map_get(&h->conn_by_rip, corr_hash_ci(a->src, CORR_HASH0)); i >= 0;
+         i = h->conns[i].next_rip) {
+        const conn *c = &h->conns[i];
+        if (!c->inbound || !corr_ieq(c->rip, a->src))
+            continue;
+        if (c->lport == 135 && within(c->it->t, a->t - p->W - p->S, a->tlast + p->S))
+            act_claim(p, a, c->it, "network", 1, absdt(c->it->t, a->t), EV_EPM, -1);
+        else if (c->lport == 445 && within(c->it->t, a->t - p->S, a->tlast + p->W + p->S))
+            act_claim(p, a, c->it, "network", 1, absdt(c->it->t, a->t), 0, -1);
+    }
+}
+
+/* Inbound connections from other hosts accepted by the process itself. */
+static void conns_of(pass *p, act *a, int32_t node, int64_t lo, int64_t hi)
+{
+    host *h = a->h;
+    for (int32_t i = h->nodes[node].first_conn; i >= 0; i = h->conns[i].next_node) {
+        const conn *c = &h->conns[i];
+        if (!c->inbound || !c->rip.len || corr_loopback(c->rip) || !within(c->it->t, lo, hi))
+            continue;
+        int same = !a->src.len || corr_ieq(c->rip, a->src);
+        act_claim(p, a, c->it, "network", 0, absdt(c->it->t, a->t), same ? EV_NET : 0, -1);
+        if (!a->src.len)
+            a->src = c->rip;
+    }
+}
+
+static void records_of(pass *p, act *a, int32_t node, const char *role, unsigned fam, int64_t dt)
+{
+    const pnode *n = &a->h->nodes[node];
+    for (size_t k = 0; k < n->nrecs; k++)
+        act_claim(p, a, n->recs[k], role, 0, dt, fam, node);
+}
+
+static dh_str base_of(dh_str path)
+{
+    size_t s = 0;
+    for (size_t i = 0; i < path.len; i++)
+        if (path.ptr[i] == '\\' || path.ptr[i] == '/')
+            s = i + 1;
+    return (dh_str){path.ptr + s, path.len - s};
+}
+
+/* Files of that name written over the network (by System: SMB) or through a share (5145)
+ * shortly before t. */
+static int planted(pass *p, act *a, dh_str name, int64_t t)
+{
+    host *h = a->h;
+    int found = 0;
+    for (int32_t i = u64map_get(&h->file_by_name, corr_hash_ci(name, CORR_HASH0)); i >= 0;
+         i = h->files[i].next_name) {
+        item *it = h->files[i].it;
+        if (!within(it->t, t - p->W - p->S, t + p->S))
+            continue;
+        const dh_event *ev = it->ev;
+        dh_str fname = dh_event_kind(ev) == DH_KIND_SHARE_ACCESS
+                           ? corr_field(ev, DH_FIELD_RELATIVE_TARGET_NAME)
+                           : corr_field(ev, DH_FIELD_TARGET_FILENAME);
+        if (!corr_ieq(base_of(fname), name))
+            continue;
+        char img[64];
+        comdb_base_lower(corr_field(ev, DH_FIELD_IMAGE), img, sizeof img);
+        dh_str src = corr_field(ev, DH_FIELD_SOURCE_IP);
+        int smb = dh_event_kind(ev) == DH_KIND_SHARE_ACCESS ? (src.len && !corr_loopback(src))
+                                                            : !strcmp(img, "system");
+        if (!smb)
+            continue;
+        act_claim(p, a, it, "file", 1, absdt(it->t, t), EV_PLANTED, -1);
+        found = 1;
+    }
+    return found;
+}
+
+/* DLLs loaded by the server process: unsigned ones, and those written shortly before over
+ * SMB (a planted DLL: the activation loads it). */
+static void loads_of(pass *p, act *a, int32_t node, int64_t lo, int64_t hi)
+{
+    host *h = a->h;
+    for (int32_t i = h->nodes[node].first_load; i >= 0; i = h->loads[i].next) {
+        item *it = h->loads[i].it;
+        if (!within(it->t, lo, hi))
+            continue;
+        dh_str dll = corr_field(it->ev, DH_FIELD_IMAGE_LOADED),
+               sig = corr_field(it->ev, DH_FIELD_SIGNED);
+        int unsigned_ = sig.len == 5 && corr_contains(sig, "false");
+        if (planted(p, a, base_of(dll), it->t))
+            act_claim(p, a, it, "load", 0, absdt(it->t, a->t), EV_PLANTED | EV_EXEC, node);
+        else if (unsigned_ || it->nrules)
+            act_claim(p, a, it, "load", 0, absdt(it->t, a->t), 0, node);
+    }
+}
+
+/* Files the process wrote (Impacket's output, payloads), with their names. */
+static void files_of(pass *p, act *a, int32_t node, int64_t lo, int64_t hi)
+{
+    host *h = a->h;
+    for (int32_t i = h->nodes[node].first_file; i >= 0; i = h->files[i].next)
+        if (within(h->files[i].it->t, lo, hi))
+            act_claim(p, a, h->files[i].it, "file", 0, absdt(h->files[i].it->t, a->t), 0, node);
+}
+
+/* The server's descendants by lineage (its own process identity), breadth first, bounded
+ * in depth and number (what is left out is counted). */
+static void lineage(pass *p, act *a, int32_t root, int64_t lo, int64_t hi)
+{
+    host *h = a->h;
+    int32_t queue[MAX_LINEAGE];
+    int depth[MAX_LINEAGE];
+    size_t qh = 0, qt = 0;
+    queue[qt] = root;
+    depth[qt++] = 0;
+    while (qh < qt) {
+        int32_t n = queue[qh];
+        int d = depth[qh++];
+        for (int32_t c = h->nodes[n].first_child; c >= 0; c = h->nodes[c].next_sibling) {
+            const pnode *cn = &h->nodes[c];
+            if (!cn->created || !within(cn->t, lo, hi))
+                continue;
+            if (qt == MAX_LINEAGE) {
+                a->dropped += cn->nrecs;
+                continue;
+            }
+            records_of(p, a, c, "child", EV_EXEC, absdt(cn->t, a->t));
+            files_of(p, a, c, lo, hi);
+            if (d + 1 < MAX_DEPTH) {
+                queue[qt] = c;
+                depth[qt++] = d + 1;
+            }
+        }
+    }
+}
+
+/* Other processes of the activation's network logon session that the server did not start:
+ * shown apart (role "session"), never as the server's commands. */
+static void session_of(pass *p, act *a, int32_t server)
+{
+    host *h = a->h;
+    if (!a->logon || corr_system_logon(a->logon))
+        return;
+    for (int32_t i = u64map_get(&h->node_by_logon, a->logon); i >= 0; i = h->nodes[i].next_logon) {
+        const pnode *n = &h->nodes[i];
+        if (i == server || n->logon != a->logon ||
+            !within(n->t, a->t - p->S, a->tlast + p->W + p->S) ||
+            (server >= 0 && node_is_descendant(h, i, server, MAX_DEPTH)))
+            continue;
+        for (size_t k = 0; k < n->nrecs; k++)
+            act_claim(p, a, n->recs[k], "session", 1, absdt(n->t, a->t), 0, i);
+    }
+}
+
+/* Impacket's output written to ADMIN$ by System (SMB over loopback) during the activation:
+ * \Windows\__<digits>. */
+static void admin_output(pass *p, act *a)
+{
+    host *h = a->h;
+    for (size_t i = 0; i < h->nfiles; i++) {
+        item *it = h->files[i].it;
+        if (!within(it->t, a->t - p->S, a->tlast + p->W + p->S))
+            continue;
+        const dh_event *ev = it->ev;
+        dh_str name = base_of(dh_event_kind(ev) == DH_KIND_SHARE_ACCESS
+                                  ? corr_field(ev, DH_FIELD_RELATIVE_TARGET_NAME)
+                                  : corr_field(ev, DH_FIELD_TARGET_FILENAME));
+        if (name.len > 3 && name.ptr[0] == '_' && name.ptr[1] == '_' && name.ptr[2] >= '0' &&
+            name.ptr[2] <= '9')
+            act_claim(p, a, it, "file", 1, absdt(it->t, a->t), 0, -1);
+    }
+}
+
+static int is_server_start(const pnode *n)
+{
+    if (!n->created || !n->embedding || (n->obj && !n->obj->lateral))
+        return 0;
+    return n->dcomlaunch || (n->parent_unknown && n->obj && n->obj->lateral);
+}
+
+static void server_act(pass *p, host *h, int32_t idx)
+{
+    pnode *n = &h->nodes[idx];
+    act *a = act_new(p, ACT_SERVER, h, idx, n->t, n->recs[0]);
+    if (!a)
+        return;
+    n = &h->nodes[idx];
+    n->act = (int32_t)(a - p->acts);
+    a->obj = n->obj;
+    a->families = EV_START;
+    records_of(p, a, idx, "activation", EV_START, 0);
+    logon_by_id(p, a, n->logon);
+    if (!a->account.len)
+        a->account = n->user;
+    int64_t lo = a->t - p->S, hi = a->t + p->W + p->S;
+    conns_of(p, a, idx, lo, hi);
+    epm_from_src(p, a);
+    lineage(p, a, idx, lo, hi);
+    loads_of(p, a, idx, lo, hi);
+    files_of(p, a, idx, lo, hi);
+    session_of(p, a, idx);
+    admin_output(p, a);
+}
+
+/* explorer.exe accepting connections from one remote address: one activation per address
+ * (a burst of connections within the window). */
+static void explorer_acts(pass *p, host *h, int32_t idx)
+{
+    const pnode *n = &h->nodes[idx];
+    const dh_com_object *obj = comdb_by_listener(
+        p->c->db, n->image_path.len ? n->image_path : (dh_str){n->image, strlen(n->image)});
+    u64map latest = {0}; /* remote address -> its latest activation */
+    for (int32_t i = n->first_conn; i >= 0; i = h->conns[i].next_node) {
+        const conn *c = &h->conns[i];
+        if (!c->inbound || !c->rip.len || corr_loopback(c->rip) || c->it->used || c->it->decided ||
+            c->it->t >= p->horizon || c->lport == 135)
+            continue;
+        uint64_t key = corr_hash_ci(c->rip, CORR_HASH0);
+        int32_t k = u64map_get(&latest, key);
+        if (k >= 0) {
+            act *o = &p->acts[k];
+            if (corr_ieq(o->src, c->rip) && within(c->it->t, o->t - p->W, o->tlast + p->W)) {
+                if (c->it->t > o->tlast)
+                    o->tlast = c->it->t;
+                if (c->it->t < o->t) {
+                    o->t = c->it->t;
+                    o->anchor = c->it;
+                }
+                continue;
+            }
+        }
+        act *a = act_new(p, ACT_EXPLORER, h, idx, c->it->t, c->it);
+        if (!a || u64map_put(&p->a, &latest, key, (int32_t)(a - p->acts)))
+            return;
+        a->obj = obj;
+        a->src = c->rip;
+        a->families = EV_EXPLORER;
+    }
+}
+
+static int command_like(const pnode *n)
+{
+    static const char *const lolbins[] = {
+        "cmd.exe",      "powershell.exe",  "pwsh.exe",     "wscript.exe", "cscript.exe",
+        "mshta.exe",    "rundll32.exe",    "regsvr32.exe", "whoami.exe",  "msiexec.exe",
+        "certutil.exe", "bitsadmin.exe",   "schtasks.exe", "sc.exe",      "net.exe",
+        "net1.exe",     "reg.exe",         "wmic.exe",     "hh.exe",      "forfiles.exe",
+        "curl.exe",     "installutil.exe", "regasm.exe",   "msbuild.exe", "cmstp.exe",
+        "conhost.exe"};
+    for (size_t i = 0; i < sizeof lolbins / sizeof lolbins[0]; i++)
+        if (!strcmp(n->image, lolbins[i]))
+            return 1;
+    /* a payload from a folder users can write */
+    static const char *const writable[] = {"\\users\\",   "\\programdata\\", "\\temp\\",
+                                           "\\appdata\\", "\\perflogs\\",    "\\public\\"};
+    for (size_t i = 0; i < sizeof writable / sizeof writable[0]; i++)
+        if (corr_contains(n->image_path, writable[i]))
+            return 1;
+    return 0;
+}
+
+static void explorer_evidence(pass *p, act *a)
+{
+    host *h = a->h;
+    const pnode *e = &h->nodes[a->node];
+    for (int32_t i = e->first_conn; i >= 0; i = h->conns[i].next_node) {
+        const conn *c = &h->conns[i];
+        if (c->inbound && corr_ieq(c->rip, a->src) && within(c->it->t, a->t, a->tlast))
+            act_claim(p, a, c->it, "network", 0, absdt(c->it->t, a->t), EV_NET, -1);
+    }
+    logons_from_src(p, a);
+    epm_from_src(p, a);
+    /* explorer's command-like children around the connection (explorer starts everything
+     * the user clicks: only shells, script hosts, LOLBins and programs from writable folders) */
+    for (int32_t c = e->first_child; c >= 0; c = h->nodes[c].next_sibling) {
+        const pnode *cn = &h->nodes[c];
+        if (!cn->created || !command_like(cn))
+            continue;
+        int same_log = corr_ieq(dh_event_channel(cn->recs[0]->ev), dh_event_channel(a->anchor->ev));
+        int64_t tol = same_log ? SAME_LOG_TOL * TICKS : p->S;
+        if (!within(cn->t, a->t - tol, a->tlast + EXPLORER_WAIT * TICKS + tol))
+            continue;
+        records_of(p, a, c, "child", EV_EXEC, absdt(cn->t, a->t));
+        lineage(p, a, c, cn->t - p->S, cn->t + p->W + p->S);
+    }
+    admin_output(p, a);
+}
+
+/* A COM server process known only by reference: connections from another host to it, or
+ * children under a network logon. */
+static void ref_act(pass *p, host *h, int32_t idx)
+{
+    const pnode *n = &h->nodes[idx];
+    int64_t t = n->tref;
+    if (t >= p->horizon)
+        return;
+    act *a = act_new(p, ACT_REF, h, idx, t, NULL);
+    if (!a)
+        return;
+    a->obj =
+        n->obj && n->obj->lateral
+            ? n->obj
+            : comdb_by_listener(p->c->db, n->image_path.len ? n->image_path
+                                                            : (dh_str){n->image, strlen(n->image)});
+    a->families = EV_REF;
+    int64_t lo = t - p->S, hi = t + p->W + p->S;
+    conns_of(p, a, idx, lo, hi);
+    lineage(p, a, idx, lo, hi);
+    /* its children run under the activation's logon */
+    for (int32_t c = n->first_child; c >= 0 && !a->logon; c = h->nodes[c].next_sibling)
+        if (h->nodes[c].created)
+            logon_by_id(p, a, h->nodes[c].logon);
+    logons_from_src(p, a);
+    epm_from_src(p, a);
+    loads_of(p, a, idx, lo, hi);
+    admin_output(p, a);
+    unsigned fam = 0;
+    for (size_t i = 0; i < a->nclaims; i++)
+        fam |= a->claims[i].fam;
+    a->anchor = a->nclaims ? a->claims[0].it : NULL;
+    for (size_t i = 0; i < a->nclaims; i++)
+        if (a->claims[i].it->t < a->anchor->t)
+            a->anchor = a->claims[i].it;
+    /* an activation only with a remote side: a connection from another host, or commands
+     * under a network logon from another host */
+    if (!a->anchor || !((fam & EV_NET) || ((fam & EV_EXEC) && (fam & EV_LOGON_ID)))) {
+        h->nodes[idx].act = -1;
+        p->nacts--;
+        return;
+    }
+    h->nodes[idx].act = (int32_t)(a - p->acts);
+}
+
+static int is_ref_server(const pass *p, const pnode *n)
+{
+    if (n->created || !n->image[0])
+        return 0;
+    if (n->obj && n->obj->lateral && n->embedding)
+        return 1;
+    const dh_com_object *o = comdb_by_listener(
+        p->c->db, n->image_path.len ? n->image_path : (dh_str){n->image, strlen(n->image)});
+    return o && o->lateral && !(o->nservers && o->servers[0].in_explorer);
+}
+
+static int is_explorer(const pass *p, const pnode *n)
+{
+    const dh_com_object *o = comdb_by_listener(
+        p->c->db, n->image_path.len ? n->image_path : (dh_str){n->image, strlen(n->image)});
+    for (size_t s = 0; o && s < o->nservers; s++)
+        if (o->servers[s].in_explorer && !strcmp(o->servers[s].image, n->image))
+            return 1;
+    return 0;
+}
+
+int activations_find(pass *p)
+{
+    for (size_t k = 0; k < p->nh; k++) {
+        host *h = &p->hosts[k];
+        for (size_t i = 0; i < h->nnodes; i++) {
+            const pnode *n = &h->nodes[i];
+            if (is_server_start(n)) {
+                if (n->t < p->horizon && !n->recs[0]->used && !n->recs[0]->decided)
+                    server_act(p, h, (int32_t)i);
+            } else if (is_explorer(p, n)) {
+                size_t from = p->nacts;
+                explorer_acts(p, h, (int32_t)i);
+                for (size_t a = from; a < p->nacts; a++)
+                    explorer_evidence(p, &p->acts[a]);
+            } else if (is_ref_server(p, n)) {
+                ref_act(p, h, (int32_t)i);
+            }
+        }
+    }
+    /* what the pass decided on last time stays decided: an activation whose anchor is used
+     * was reported */
+    return p->a.failed ? -1 : 0;
+}

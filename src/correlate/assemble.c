@@ -1,0 +1,945 @@
+/* One intrusion, one finding.
+ *
+ * Activations on one target are grouped, in time order: the same network logon session, or
+ * the same source address under a compatible account within the window, is one intrusion
+ * (a helper broker and the real server, several objects tried one after the other). A
+ * group spans at most GROUP_SPAN; different sources or accounts stay apart.
+ *
+ * Evidence is exclusive: every record claimed by several groups goes to the strongest claim
+ * (identity before same-source-by-time before source side; then the nearest in time), so no
+ * two findings share an activation, a logon or any other record. Remote activations the
+ * target refused (10016, 10036) are grouped per source, account and object; source-side
+ * records no target finding explains become source activity (or an attempt, when
+ * DistributedCOM 10028 says the target could not be reached); rule detections nothing
+ * explains become signals. A group is emitted once every activation in it is settled
+ * (nothing later can still join it). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "correlate/corr.h"
+
+#define GROUP_SPAN_S 3600  /* the longest a group runs: later activations start another */
+#define MAX_EVIDENCE 65536 /* records per finding; more are counted */
+#define MAX_COMMANDS 4096  /* commands per finding; more are counted */
+#define MAX_OBJECTS  16
+
+int claim_add(arena *a, claim **v, size_t *n, size_t *cap, size_t *dropped, item *it,
+              const char *role, int rank, int64_t dt, unsigned fam, int32_t node)
+{
+    if (*n >= CLAIM_CAP) {
+        (*dropped)++;
+        return 0;
+    }
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        claim *nv = arena_grow(a, *v, *n * sizeof *nv, nc * sizeof *nv);
+        if (!nv)
+            return -1;
+        *v = nv;
+        *cap = nc;
+    }
+    claim *c = &(*v)[(*n)++];
+    c->it = it;
+    c->role = role;
+    c->rank = rank;
+    c->dt = dt < 0 ? -dt : dt;
+    c->fam = fam;
+    c->node = node;
+    return 0;
+}
+
+static group *group_new(pass *p, enum group_kind kind, host *h, int64_t t)
+{
+    if (p->ngroups == p->capgroups) {
+        size_t cap = p->capgroups ? p->capgroups * 2 : 32;
+        group *v = arena_grow(&p->a, p->groups, p->ngroups * sizeof *v, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        p->groups = v;
+        p->capgroups = cap;
+    }
+    group *g = &p->groups[p->ngroups++];
+    memset(g, 0, sizeof *g);
+    g->kind = kind;
+    g->h = h;
+    g->first_act = -1;
+    g->tmin = g->tmax = t;
+    g->src = g->account = g->tip = (dh_str){"", 0};
+    return g;
+}
+
+static int group_add_act(pass *p, group *g, int32_t ai)
+{
+    if (g->nacts == g->capacts) {
+        size_t cap = g->capacts ? g->capacts * 2 : 4;
+        int32_t *v = arena_grow(&p->a, g->acts, g->nacts * sizeof *v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        g->acts = v;
+        g->capacts = cap;
+    }
+    g->acts[g->nacts++] = ai;
+    act *a = &p->acts[ai];
+    a->group = (int32_t)(g - p->groups);
+    if (g->first_act < 0)
+        g->first_act = ai;
+    if (a->t < g->tmin)
+        g->tmin = a->t;
+    if (a->tlast > g->tmax)
+        g->tmax = a->tlast;
+    if (!g->logon)
+        g->logon = a->logon;
+    if (!g->src.len)
+        g->src = a->src;
+    if (!g->account.len)
+        g->account = a->account;
+    g->families |= a->families;
+    return 0;
+}
+
+static int accounts_fit(dh_str a, dh_str b)
+{
+    if (!a.len || !b.len)
+        return 1;
+    /* "CORP\bob" and "bob" are one account */
+    const char *x = memchr(a.ptr, '\\', a.len), *y = memchr(b.ptr, '\\', b.len);
+    dh_str an = x ? (dh_str){x + 1, a.len - (size_t)(x + 1 - a.ptr)} : a;
+    dh_str bn = y ? (dh_str){y + 1, b.len - (size_t)(y + 1 - b.ptr)} : b;
+    return corr_ieq(an, bn);
+}
+
+static const pass *sort_pass;
+
+static int act_order(const void *pa, const void *pb)
+{
+    const act *a = &sort_pass->acts[*(const int32_t *)pa],
+              *b = &sort_pass->acts[*(const int32_t *)pb];
+    if (a->h != b->h)
+        return a->h < b->h ? -1 : 1;
+    if (a->t != b->t)
+        return a->t < b->t ? -1 : 1;
+    uint64_t sa = a->anchor ? a->anchor->seq : 0, sb = b->anchor ? b->anchor->seq : 0;
+    return sa < sb ? -1 : sa > sb;
+}
+
+static uint64_t key2(uint64_t a, dh_str s)
+{
+    return corr_hash_ci(s, corr_hash(&a, sizeof a, CORR_HASH0)) | 1;
+}
+
+/* Activations into groups, per target in time order. */
+static int group_acts(pass *p)
+{
+    if (!p->nacts)
+        return 0;
+    int32_t *order = arena_alloc(&p->a, p->nacts * sizeof *order);
+    if (!order)
+        return -1;
+    for (size_t i = 0; i < p->nacts; i++)
+        order[i] = (int32_t)i;
+    sort_pass = p;
+    qsort(order, p->nacts, sizeof *order, act_order);
+    u64map by_logon = {0}, by_src = {0};
+    int64_t span = GROUP_SPAN_S * TICKS;
+    for (size_t k = 0; k < p->nacts; k++) {
+        act *a = &p->acts[order[k]];
+        group *g = NULL;
+        if (a->logon && !corr_system_logon(a->logon)) {
+            uint64_t key = corr_hash(&a->logon, sizeof a->logon, a->h->key) | 1;
+            int32_t gi = u64map_get(&by_logon, key);
+            if (gi >= 0 && a->t - p->groups[gi].tmin <= span)
+                g = &p->groups[gi];
+        }
+        if (!g && a->src.len) {
+            int32_t gi = u64map_get(&by_src, key2(a->h->key, a->src));
+            if (gi >= 0) {
+                group *o = &p->groups[gi];
+                if (a->t - o->tmax <= p->W && a->t - o->tmin <= span &&
+                    accounts_fit(o->account, a->account))
+                    g = o;
+            }
+        }
+        if (!g && !(g = group_new(p, G_TARGET, a->h, a->t)))
+            return -1;
+        if (group_add_act(p, g, order[k]))
+            return -1;
+        int32_t gi = (int32_t)(g - p->groups);
+        if (a->logon && !corr_system_logon(a->logon))
+            u64map_put(&p->a, &by_logon, corr_hash(&a->logon, sizeof a->logon, a->h->key) | 1, gi);
+        if (g->src.len)
+            u64map_put(&p->a, &by_src, key2(a->h->key, g->src), gi);
+    }
+    return p->a.failed ? -1 : 0;
+}
+
+/* Remote activations the target refused: per source, account and object, within the window. */
+static int attempt_groups(pass *p)
+{
+    u64map open = {0};
+    for (size_t k = 0; k < p->nh; k++) {
+        host *h = &p->hosts[k];
+        for (size_t i = 0; i < h->n; i++) {
+            item *it = h->v[i];
+            const dh_event *ev = it->ev;
+            if (it->used || it->decided || it->t >= p->horizon ||
+                dh_event_kind(ev) != DH_KIND_DCOM_ERROR || dh_event_id(ev) == 10028)
+                continue;
+            dh_str src = corr_field(ev, DH_FIELD_SOURCE_IP);
+            if (!src.len)
+                continue; /* local (LRPC) noise */
+            const dh_com_object *o = comdb_by_guid(p->c->db, corr_field(ev, DH_FIELD_CLSID));
+            if (!o)
+                o = comdb_by_guid(p->c->db, corr_field(ev, DH_FIELD_APPID));
+            if (o && !o->lateral)
+                o = NULL;
+            dh_str user = corr_field(ev, DH_FIELD_USER);
+            uint64_t key = corr_hash_ci(user, key2(h->key, src));
+            key = corr_hash(&o, sizeof o, key) | 1;
+            int32_t gi = u64map_get(&open, key);
+            group *g = gi >= 0 ? &p->groups[gi] : NULL;
+            if (g && it->t - g->tmax > p->W)
+                g = NULL;
+            if (!g) {
+                if (!(g = group_new(p, G_ATTEMPT, h, it->t)))
+                    return -1;
+                g->src = src;
+                g->obj = o;
+                u64map_put(&p->a, &open, key, (int32_t)(g - p->groups));
+            }
+            if (it->t > g->tmax)
+                g->tmax = it->t;
+            if (claim_add(&p->a, &g->claims, &g->nclaims, &g->capclaims, &g->dropped, it, "failure",
+                          0, it->t - g->tmin, 0, -1))
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---- exclusive claims ---------------------------------------------------------------------- */
+
+static void offer(item *it, int32_t g, const claim *c)
+{
+    if (it->used)
+        return;
+    if (it->claim >= 0 &&
+        (it->claim_rank < c->rank || (it->claim_rank == c->rank && it->claim_dt < c->dt) ||
+         (it->claim_rank == c->rank && it->claim_dt == c->dt && it->claim <= g)))
+        return;
+    it->claim = g;
+    it->claim_rank = c->rank;
+    it->claim_dt = c->dt;
+    it->claim_role = c->role;
+}
+
+static void resolve_claims(pass *p, size_t from)
+{
+    for (size_t gi = from; gi < p->ngroups; gi++) {
+        group *g = &p->groups[gi];
+        for (size_t k = 0; k < g->nacts; k++) {
+            act *a = &p->acts[g->acts[k]];
+            for (size_t i = 0; i < a->nclaims; i++)
+                offer(a->claims[i].it, (int32_t)gi, &a->claims[i]);
+        }
+        for (size_t i = 0; i < g->nclaims; i++)
+            offer(g->claims[i].it, (int32_t)gi, &g->claims[i]);
+    }
+}
+
+/* Source-side candidates no target finding claimed: per source host and target. */
+static int source_groups(pass *p)
+{
+    u64map open = {0};
+    size_t first = p->ngroups;
+    for (int pass_ = 0; pass_ < 2; pass_++) /* strong candidates open groups, then the rest */
+        for (size_t i = 0; i < p->ncands; i++) {
+            srcc *c = &p->cands[i];
+            if (c->it->claim >= 0 || c->it->used || c->strong != !pass_)
+                continue;
+            uint64_t key = corr_hash(c->target, strlen(c->target), c->h->key) | 1;
+            int32_t gi = u64map_get(&open, key);
+            group *g = gi >= 0 ? &p->groups[gi] : NULL;
+            if (g && (c->it->t < g->tmin - p->W - p->S || c->it->t > g->tmax + p->W))
+                g = NULL;
+            if (!g) {
+                if (!c->strong)
+                    continue; /* supporting records alone say too little */
+                if (!(g = group_new(p, G_SOURCE, c->h, c->it->t)))
+                    return -1;
+                snprintf(g->target, sizeof g->target, "%s", c->target);
+                u64map_put(&p->a, &open, key, (int32_t)(g - p->groups));
+            }
+            if (c->it->t < g->tmin)
+                g->tmin = c->it->t;
+            if (c->it->t > g->tmax)
+                g->tmax = c->it->t;
+            if (c->obj && (!g->obj || (!g->obj->lateral && c->obj->lateral)))
+                g->obj = c->obj;
+            if (c->failed)
+                g->failed = 1;
+            const char *role =
+                c->failed ? "failure"
+                : dh_event_kind(c->it->ev) == DH_KIND_PS_SCRIPT ||
+                        dh_event_kind(c->it->ev) == DH_KIND_PS_MODULE
+                    ? "script"
+                : dh_event_kind(c->it->ev) == DH_KIND_EXPLICIT_LOGON     ? "explicit_logon"
+                : dh_event_kind(c->it->ev) == DH_KIND_NETWORK_CONNECTION ? "source_network"
+                                                                         : "source";
+            if (claim_add(&p->a, &g->claims, &g->nclaims, &g->capclaims, &g->dropped, c->it, role,
+                          c->strong ? 0 : 1, c->it->t - g->tmin, c->strong ? EV_SOURCE : 0, -1))
+                return -1;
+        }
+    resolve_claims(p, first);
+    return 0;
+}
+
+/* ---- building a finding ------------------------------------------------------------------- */
+
+typedef struct fb {
+    dh_finding f;
+    arena a;
+    dh_evidence *ev;
+    size_t nev;
+    const char *reasons[24];
+    dh_str *commands, *servers, *session;
+    size_t ncmd, nsrv, nses;
+    int32_t *cmd_nodes, *srv_nodes, *ses_nodes;
+    dh_finding_object objects[MAX_OBJECTS];
+    const dh_rule **rules;
+    size_t nrules;
+} fb;
+
+static const char *str(fb *b, dh_str s)
+{
+    char *d = arena_strdup(&b->a, s);
+    return d ? d : "";
+}
+
+static void reason(fb *b, const char *r)
+{
+    for (size_t i = 0; i < b->f.nreasons; i++)
+        if (b->reasons[i] == r)
+            return;
+    if (b->f.nreasons < sizeof b->reasons / sizeof b->reasons[0])
+        b->reasons[b->f.nreasons++] = r;
+}
+
+static void object(fb *b, const dh_com_object *o)
+{
+    if (!o || !o->lateral)
+        return;
+    for (size_t i = 0; i < b->f.nobjects; i++)
+        if (!strcmp(b->objects[i].name, o->name))
+            return;
+    if (b->f.nobjects >= MAX_OBJECTS)
+        return;
+    b->objects[b->f.nobjects++] =
+        (dh_finding_object){o->name, o->nclsids ? o->clsids[0] : "", o->appid, o->hardening};
+}
+
+static int evidence_cmp(const void *pa, const void *pb)
+{
+    const dh_evidence *a = pa, *b = pb;
+    int64_t ta = dh_event_time(a->ev), tb = dh_event_time(b->ev);
+    if (ta != tb)
+        return ta < tb ? -1 : 1;
+    uint64_t ra = dh_event_record_id(a->ev), rb = dh_event_record_id(b->ev);
+    if (ra != rb)
+        return ra < rb ? -1 : 1;
+    return strcmp(a->role, b->role);
+}
+
+static void add_rules(fb *b, const item *it, dh_level *sev)
+{
+    for (size_t k = 0; k < it->nrules; k++) {
+        size_t j;
+        for (j = 0; j < b->nrules; j++)
+            if (b->rules[j] == it->rules[k])
+                break;
+        if (j == b->nrules) {
+            const dh_rule **v =
+                arena_grow(&b->a, b->rules, b->nrules * sizeof *v, (b->nrules + 1) * sizeof *v);
+            if (!v)
+                continue;
+            b->rules = v;
+            b->rules[b->nrules++] = it->rules[k];
+        }
+        if (dh_rule_level(it->rules[k]) > *sev)
+            *sev = dh_rule_level(it->rules[k]);
+    }
+}
+
+/* A command per process (several sensors may have logged it): the process's own command
+ * line as the best record gives it. */
+static void add_process(fb *b, dh_str **list, int32_t **nodes, size_t *n, const host *h,
+                        int32_t node, size_t *dropped)
+{
+    for (size_t i = 0; i < *n; i++)
+        if ((*nodes)[i] == node)
+            return;
+    if (*n >= MAX_COMMANDS) {
+        if (dropped)
+            (*dropped)++;
+        return;
+    }
+    dh_str *v = arena_grow(&b->a, *list, *n * sizeof *v, (*n + 1) * sizeof *v);
+    int32_t *nv = arena_grow(&b->a, *nodes, *n * sizeof *nv, (*n + 1) * sizeof *nv);
+    if (!v || !nv)
+        return;
+    const pnode *pn = &h->nodes[node];
+    dh_str cl = pn->cmdline.len ? pn->cmdline : pn->image_path;
+    v[*n] = cl;
+    nv[*n] = node;
+    *list = v;
+    *nodes = nv;
+    (*n)++;
+}
+
+static int node_before(const host *h, int32_t a, int32_t b)
+{
+    const pnode *x = &h->nodes[a], *y = &h->nodes[b];
+    if (x->t != y->t)
+        return x->t < y->t;
+    uint64_t sx = x->nrecs ? x->recs[0]->seq : 0, sy = y->nrecs ? y->recs[0]->seq : 0;
+    return sx < sy;
+}
+
+static void sort_by_node_time(dh_str *list, int32_t *nodes, size_t n, const host *h)
+{
+    /* insertion sort: lists are short and mostly in order already */
+    for (size_t i = 1; i < n; i++)
+        for (size_t k = i; k > 0 && node_before(h, nodes[k], nodes[k - 1]); k--) {
+            dh_str t = list[k];
+            list[k] = list[k - 1];
+            list[k - 1] = t;
+            int32_t x = nodes[k];
+            nodes[k] = nodes[k - 1];
+            nodes[k - 1] = x;
+        }
+}
+
+static void make_id(fb *b, const char *kind, const item *anchor)
+{
+    uint64_t h = corr_hash(kind, strlen(kind), CORR_HASH0);
+    if (anchor) {
+        const dh_event *ev = anchor->ev;
+        dh_str who = dh_event_host(ev), ch = dh_event_channel(ev);
+        h = corr_hash_ci(who, h);
+        h = corr_hash_ci(ch, h);
+        uint64_t rid = dh_event_record_id(ev);
+        int64_t t = dh_event_time(ev);
+        uint32_t eid = dh_event_id(ev);
+        h = corr_hash(&rid, 8, h);
+        h = corr_hash(&t, 8, h);
+        h = corr_hash(&eid, 4, h);
+    }
+    snprintf(b->f.id, sizeof b->f.id, "%016llx", (unsigned long long)h);
+}
+
+/* The records the group won, as evidence (one entry per record, its strongest role). */
+static int collect(pass *p, group *g, fb *b, unsigned *fam, dh_level *rule_sev)
+{
+    int32_t gi = (int32_t)(g - p->groups);
+    size_t cap = 0;
+    for (int round = 0; round < 2; round++) {
+        for (size_t k = 0; k <= g->nacts; k++) {
+            const claim *cl;
+            size_t ncl;
+            if (k < g->nacts) {
+                cl = p->acts[g->acts[k]].claims;
+                ncl = p->acts[g->acts[k]].nclaims;
+                b->f.evidence_dropped += round ? 0 : p->acts[g->acts[k]].dropped;
+            } else {
+                cl = g->claims;
+                ncl = g->nclaims;
+                b->f.evidence_dropped += round ? 0 : g->dropped;
+            }
+            for (size_t i = 0; i < ncl; i++) {
+                item *it = cl[i].it;
+                if (it->claim != gi || it->used)
+                    continue;
+                if (round == 0) {
+                    *fam |= cl[i].fam;
+                    continue;
+                }
+                if (it->claim_role != cl[i].role)
+                    continue; /* the record is listed once, under its strongest role */
+                it->claim_role = NULL;
+                /* processes: commands, servers and the session apart */
+                if (cl[i].node >= 0 && k < g->nacts) {
+                    const host *h = p->acts[g->acts[k]].h;
+                    if (!strcmp(cl[i].role, "child"))
+                        add_process(b, &b->commands, &b->cmd_nodes, &b->ncmd, h, cl[i].node,
+                                    &b->f.commands_dropped);
+                    else if (!strcmp(cl[i].role, "activation"))
+                        add_process(b, &b->servers, &b->srv_nodes, &b->nsrv, h, cl[i].node, NULL);
+                    else if (!strcmp(cl[i].role, "session"))
+                        add_process(b, &b->session, &b->ses_nodes, &b->nses, h, cl[i].node, NULL);
+                }
+                if (b->nev >= MAX_EVIDENCE) {
+                    b->f.evidence_dropped++;
+                    continue;
+                }
+                if (b->nev == cap) {
+                    size_t nc = cap ? cap * 2 : 32;
+                    dh_evidence *v = arena_grow(&b->a, b->ev, b->nev * sizeof *v, nc * sizeof *v);
+                    if (!v)
+                        return -1;
+                    b->ev = v;
+                    cap = nc;
+                }
+                b->ev[b->nev].role = cl[i].role;
+                b->ev[b->nev].ev = it->ev;
+                b->nev++;
+                add_rules(b, it, rule_sev);
+                for (size_t r = 0; r < it->nrules; r++)
+                    if (dh_rule_level(it->rules[r]) >= DH_LEVEL_HIGH)
+                        *fam |= EV_RULE_HIGH;
+            }
+        }
+    }
+    return 0;
+}
+
+static void mark_used(pass *p, group *g)
+{
+    int32_t gi = (int32_t)(g - p->groups);
+    for (size_t k = 0; k <= g->nacts; k++) {
+        const claim *cl = k < g->nacts ? p->acts[g->acts[k]].claims : g->claims;
+        size_t ncl = k < g->nacts ? p->acts[g->acts[k]].nclaims : g->nclaims;
+        for (size_t i = 0; i < ncl; i++)
+            if (cl[i].it->claim == gi) {
+                cl[i].it->used = 1;
+                cl[i].it->decided = 1;
+            }
+    }
+}
+
+static void finish(fb *b)
+{
+    if (b->nev > 1)
+        qsort(b->ev, b->nev, sizeof *b->ev, evidence_cmp);
+    b->f.evidence = b->ev;
+    b->f.nevidence = b->nev;
+    for (size_t i = 0; i < b->nev; i++) {
+        int64_t t = dh_event_time(b->ev[i].ev);
+        if (!b->f.first_seen || t < b->f.first_seen)
+            b->f.first_seen = t;
+        if (t > b->f.last_seen)
+            b->f.last_seen = t;
+    }
+    b->f.reasons = b->reasons;
+    b->f.commands = b->commands;
+    b->f.ncommands = b->ncmd;
+    b->f.servers = b->servers;
+    b->f.nservers = b->nsrv;
+    b->f.session_commands = b->session;
+    b->f.nsession_commands = b->nses;
+    b->f.rules = b->rules;
+    b->f.nrules = b->nrules;
+    b->f.objects = b->objects;
+    if (b->f.nobjects) {
+        b->f.com_object = b->objects[0].name;
+        b->f.clsid = b->objects[0].clsid;
+    }
+}
+
+static void fb_init(fb *b)
+{
+    memset(b, 0, sizeof *b);
+    b->f.com_object = b->f.clsid = "";
+    b->f.target_host = b->f.target_ip = b->f.source_host = b->f.source_ip = "";
+    b->f.user = b->f.logon_id = "";
+}
+
+static void name_source(pass *p, fb *b, dh_str src, dh_str workstation, int64_t t, group *g)
+{
+    if (workstation.len && !(workstation.len == 1 && workstation.ptr[0] == '-')) {
+        b->f.source_host = str(b, workstation);
+        return;
+    }
+    host *o = src.len ? ip_owner(p, src, t) : NULL;
+    if (o && o != g->h) {
+        b->f.source_host = str(b, o->name);
+        return;
+    }
+    /* a source-side record that joined the finding names its host */
+    for (size_t i = 0; i < b->nev; i++) {
+        const char *r = b->ev[i].role;
+        if (!strcmp(r, "script") || !strcmp(r, "source") || !strcmp(r, "source_network") ||
+            !strcmp(r, "explicit_logon")) {
+            b->f.source_host = str(b, dh_event_host(b->ev[i].ev));
+            return;
+        }
+    }
+}
+
+static void emit(pass *p, fb *b)
+{
+    if (p->fn)
+        p->fn(p->fctx, &b->f);
+}
+
+static int build_target(pass *p, group *g)
+{
+    fb *b = calloc(1, sizeof *b);
+    if (!b)
+        return -1;
+    fb_init(b);
+    unsigned fam = 0;
+    dh_level rule_sev = DH_LEVEL_INFORMATIONAL;
+    if (collect(p, g, b, &fam, &rule_sev)) {
+        arena_free(&b->a);
+        free(b);
+        return -1;
+    }
+    for (size_t k = 0; k < g->nacts; k++)
+        fam |= p->acts[g->acts[k]].families;
+    score sc;
+    score_lateral(fam, &sc);
+    int lateral = sc.confidence > 0;
+    if (!lateral && !b->nrules) {
+        /* a COM server with nothing remote behind it and nothing unusual about it: the
+         * everyday -Embedding servers of an interactive session */
+        for (size_t k = 0; k < g->nacts; k++)
+            if (p->acts[g->acts[k]].anchor)
+                p->acts[g->acts[k]].anchor->decided = 1;
+        arena_free(&b->a);
+        free(b);
+        return 0;
+    }
+    b->f.kind = lateral ? DH_FINDING_LATERAL_MOVEMENT : DH_FINDING_SIGNAL;
+    for (size_t k = 0; k < g->nacts; k++)
+        object(b, p->acts[g->acts[k]].obj);
+    for (size_t i = 0; i < p->ncands && !b->f.nobjects; i++)
+        if (p->cands[i].it->claim == (int32_t)(g - p->groups))
+            object(b, p->cands[i].obj);
+    b->f.target_host = str(b, g->h->name);
+    b->f.target_ip = str(b, g->tip.len ? g->tip : host_ip_near(g->h, g->tmin));
+    /* the logon: by logon id first, then from the source */
+    const dh_event *logon = NULL;
+    for (int pass_ = 0; pass_ < 2 && !logon; pass_++)
+        for (size_t i = 0; i < b->nev && !logon; i++) {
+            const dh_event *ev = b->ev[i].ev;
+            if (dh_event_kind(ev) != DH_KIND_LOGON || strcmp(b->ev[i].role, "logon"))
+                continue;
+            uint64_t id = 0;
+            corr_num(corr_field(ev, DH_FIELD_LOGON_ID), &id);
+            if (pass_ == 1 || (g->logon && id == g->logon))
+                logon = ev;
+        }
+    dh_str src = g->src, ws = {"", 0};
+    if (logon) {
+        dh_str ls = corr_field(logon, DH_FIELD_SOURCE_IP);
+        if (ls.len && !corr_loopback(ls))
+            src = ls;
+        ws = corr_field(logon, DH_FIELD_SOURCE_HOSTNAME);
+        dh_str d = corr_field(logon, DH_FIELD_TARGET_DOMAIN_NAME),
+               u = corr_field(logon, DH_FIELD_TARGET_USER_NAME);
+        char acct[300];
+        snprintf(acct, sizeof acct, "%.*s%s%.*s", (int)(d.len > 140 ? 140 : d.len), d.ptr,
+                 d.len ? "\\" : "", (int)(u.len > 140 ? 140 : u.len), u.ptr);
+        b->f.user = str(b, (dh_str){acct, strlen(acct)});
+        b->f.logon_id = str(b, corr_field(logon, DH_FIELD_LOGON_ID));
+    } else {
+        b->f.user = str(b, g->account);
+        const act *a0 = &p->acts[g->first_act];
+        if (a0->kind != ACT_EXPLORER && a0->node >= 0 && a0->h->nodes[a0->node].nrecs)
+            b->f.logon_id =
+                str(b, corr_field(a0->h->nodes[a0->node].recs[0]->ev, DH_FIELD_LOGON_ID));
+    }
+    b->f.source_ip = str(b, src);
+    name_source(p, b, src, ws, g->tmin, g);
+    if (lateral) {
+        b->f.confidence = sc.confidence;
+        for (size_t i = 0; i < sc.nreasons; i++)
+            reason(b, sc.reasons[i]);
+    } else {
+        b->f.confidence = 1;
+        for (size_t i = 0; i < sc.nreasons; i++)
+            reason(b, sc.reasons[i]);
+        reason(b, "no remote logon or connection found behind it: a local activation, or "
+                  "telemetry of that side is missing");
+    }
+    if (b->f.commands_dropped || b->f.evidence_dropped)
+        reason(b, "more records than a finding lists: the counts of those left out are given");
+    dh_level sev = score_severity(b->f.kind, fam, b->f.confidence, p->acts[g->first_act].obj);
+    b->f.severity = sev > rule_sev ? sev : rule_sev;
+    if (!lateral)
+        b->f.severity = rule_sev;
+    sort_by_node_time(b->commands, b->cmd_nodes, b->ncmd, g->h);
+    sort_by_node_time(b->servers, b->srv_nodes, b->nsrv, g->h);
+    sort_by_node_time(b->session, b->ses_nodes, b->nses, g->h);
+    finish(b);
+    /* the anchor: the earliest activation's record */
+    const act *first = &p->acts[g->first_act];
+    for (size_t k = 0; k < g->nacts; k++)
+        if (p->acts[g->acts[k]].t < first->t)
+            first = &p->acts[g->acts[k]];
+    make_id(b, dh_finding_kind_name(b->f.kind), first->anchor);
+    mark_used(p, g);
+    emit(p, b);
+    arena_free(&b->a);
+    free(b);
+    return 0;
+}
+
+static int build_attempt(pass *p, group *g)
+{
+    fb *b = calloc(1, sizeof *b);
+    if (!b)
+        return -1;
+    fb_init(b);
+    unsigned fam = 0;
+    dh_level rule_sev = DH_LEVEL_INFORMATIONAL;
+    if (collect(p, g, b, &fam, &rule_sev)) {
+        arena_free(&b->a);
+        free(b);
+        return -1;
+    }
+    if (!b->nev) {
+        arena_free(&b->a);
+        free(b);
+        return 0;
+    }
+    b->f.kind = DH_FINDING_ATTEMPT;
+    object(b, g->obj);
+    const dh_event *first = NULL;
+    for (size_t i = 0; i < b->nev && !first; i++)
+        if (dh_event_kind(b->ev[i].ev) == DH_KIND_DCOM_ERROR)
+            first = b->ev[i].ev;
+    if (!first) {
+        arena_free(&b->a);
+        free(b);
+        return 0;
+    }
+    b->f.target_host = str(b, g->h->name);
+    b->f.target_ip = str(b, host_ip_near(g->h, g->tmin));
+    b->f.source_ip = str(b, g->src);
+    dh_str d = corr_field(first, DH_FIELD_TARGET_DOMAIN_NAME), u = corr_field(first, DH_FIELD_USER);
+    char acct[300];
+    snprintf(acct, sizeof acct, "%.*s%s%.*s", (int)(d.len > 140 ? 140 : d.len), d.ptr,
+             d.len ? "\\" : "", (int)(u.len > 140 ? 140 : u.len), u.ptr);
+    b->f.user = str(b, (dh_str){acct, strlen(acct)});
+    name_source(p, b, g->src, (dh_str){"", 0}, g->tmin, g);
+    finish(b);
+    b->f.clsid = str(b, corr_field(first, DH_FIELD_CLSID));
+    b->f.confidence = 2;
+    reason(b, dh_event_id(first) == 10036
+                  ? "remote DCOM activation rejected by the authentication-level hardening "
+                    "(System 10036 with a network address)"
+                  : "remote DCOM launch or activation refused (System 10016 with a network "
+                    "address)");
+    if (b->f.nobjects) {
+        b->f.confidence = 3;
+        reason(b, "the class is one used for lateral movement");
+    }
+    if (fam & EV_SOURCE) {
+        b->f.confidence = 3;
+        reason(b, "the source host's own telemetry names the target");
+    }
+    dh_level sev = score_severity(DH_FINDING_ATTEMPT, fam, b->f.confidence, g->obj);
+    b->f.severity = sev > rule_sev ? sev : rule_sev;
+    /* the id: the first refusal record */
+    for (size_t k = 0; k < g->nclaims; k++)
+        if (g->claims[k].it->ev == first) {
+            make_id(b, "attempt", g->claims[k].it);
+            break;
+        }
+    mark_used(p, g);
+    emit(p, b);
+    arena_free(&b->a);
+    free(b);
+    return 0;
+}
+
+static int build_source(pass *p, group *g)
+{
+    fb *b = calloc(1, sizeof *b);
+    if (!b)
+        return -1;
+    fb_init(b);
+    unsigned fam = 0;
+    dh_level rule_sev = DH_LEVEL_INFORMATIONAL;
+    if (collect(p, g, b, &fam, &rule_sev) || !b->nev) {
+        arena_free(&b->a);
+        free(b);
+        return b ? 0 : -1;
+    }
+    int attempt = g->failed && g->obj && g->obj->lateral;
+    b->f.kind = attempt ? DH_FINDING_ATTEMPT : DH_FINDING_SOURCE_ACTIVITY;
+    object(b, g->obj);
+    b->f.target_host = str(b, (dh_str){g->target, strlen(g->target)});
+    b->f.target_ip = corr_is_ip((dh_str){g->target, strlen(g->target)}) ? b->f.target_host : "";
+    b->f.source_host = str(b, g->h->name);
+    b->f.source_ip = str(b, host_ip_near(g->h, g->tmin));
+    for (size_t i = 0; i < b->nev && !*b->f.user; i++) {
+        dh_str u = corr_field(b->ev[i].ev, DH_FIELD_USER);
+        if (u.len)
+            b->f.user = str(b, u);
+    }
+    finish(b);
+    int strong_kinds = 0, support = 0;
+    for (size_t i = 0; i < b->nev; i++) {
+        const char *r = b->ev[i].role;
+        if (!strcmp(r, "script")) {
+            reason(b, "a script block on this host activates a COM object on the target");
+            strong_kinds++;
+        } else if (!strcmp(r, "source")) {
+            reason(b, "a command line on this host activates a COM object on the target");
+            strong_kinds++;
+        } else if (!strcmp(r, "failure")) {
+            reason(b, "DCOM could not reach the named computer (System 10028 on the source)");
+            strong_kinds++;
+        } else if (!strcmp(r, "source_network")) {
+            reason(b, "an outbound RPC connection to the target's endpoint mapper (port 135)");
+            support = 1;
+        } else if (!strcmp(r, "explicit_logon")) {
+            reason(b, "explicit credentials used for the target (Security 4648)");
+            support = 1;
+        }
+    }
+    b->f.confidence = (g->obj && g->obj->lateral ? 2 : 1) + (support || strong_kinds > 1);
+    if (b->f.confidence > 3)
+        b->f.confidence = 3;
+    if (g->obj && g->obj->lateral)
+        reason(b, "the object named is one used for lateral movement");
+    reason(b, "nothing from the target explains it: the target's telemetry is missing, or the "
+              "activation failed");
+    for (size_t i = 0; i < b->nev; i++)
+        if (!strcmp(b->ev[i].role, "failure") && dh_event_kind(b->ev[i].ev) == DH_KIND_DCOM_ERROR &&
+            !*b->f.clsid)
+            b->f.clsid = str(b, corr_field(b->ev[i].ev, DH_FIELD_CLSID));
+    dh_level sev = score_severity(b->f.kind, fam, b->f.confidence, g->obj);
+    b->f.severity = sev > rule_sev ? sev : rule_sev;
+    make_id(b, dh_finding_kind_name(b->f.kind), g->claims[0].it);
+    mark_used(p, g);
+    emit(p, b);
+    arena_free(&b->a);
+    free(b);
+    return 0;
+}
+
+/* A rule detection nothing explains. */
+static int build_signal(pass *p, item *it)
+{
+    size_t alone = 0;
+    for (size_t k = 0; k < it->nrules; k++)
+        alone += (size_t)dh_rule_reported_alone(it->rules[k]);
+    it->decided = 1;
+    if (!alone)
+        return 0; /* only correlation rules report these */
+    fb *b = calloc(1, sizeof *b);
+    if (!b)
+        return -1;
+    fb_init(b);
+    const dh_event *ev = it->ev;
+    int script = dh_event_kind(ev) == DH_KIND_PS_SCRIPT || dh_event_kind(ev) == DH_KIND_PS_MODULE;
+    b->f.kind = script ? DH_FINDING_SOURCE_ACTIVITY : DH_FINDING_SIGNAL;
+    dh_level sev = DH_LEVEL_INFORMATIONAL;
+    b->ev = arena_alloc(&b->a, sizeof *b->ev);
+    if (!b->ev) {
+        free(b);
+        return -1;
+    }
+    b->ev[0].role = script ? "script" : "detection";
+    b->ev[0].ev = ev;
+    b->nev = 1;
+    add_rules(b, it, &sev);
+    b->f.severity = sev;
+    b->f.confidence = 1;
+    /* the object an event names: a GUID (registry paths, 10016), a COM server parent */
+    const dh_com_object *o = comdb_in_text(p->c->db, corr_field(ev, DH_FIELD_TARGET_OBJECT));
+    if (!o)
+        o = comdb_by_guid(p->c->db, corr_field(ev, DH_FIELD_CLSID));
+    if (!o && dh_event_kind(ev) == DH_KIND_PROCESS_CREATION) {
+        int emb;
+        o = comdb_by_start(p->c->db, corr_field(ev, DH_FIELD_PARENT_IMAGE),
+                           corr_field(ev, DH_FIELD_PARENT_COMMAND_LINE), &emb);
+    }
+    object(b, o);
+    b->f.target_host = script ? "" : str(b, dh_event_host(ev));
+    b->f.source_host = script ? str(b, dh_event_host(ev)) : "";
+    b->f.user = str(b, corr_field(ev, DH_FIELD_USER));
+    b->f.logon_id = str(b, corr_field(ev, DH_FIELD_LOGON_ID));
+    if (dh_event_kind(ev) == DH_KIND_PROCESS_CREATION) {
+        b->commands = arena_alloc(&b->a, sizeof *b->commands);
+        if (b->commands) {
+            dh_str cl = corr_field(ev, DH_FIELD_COMMAND_LINE);
+            b->commands[0] = cl.len ? cl : corr_field(ev, DH_FIELD_IMAGE);
+            b->ncmd = b->commands[0].len ? 1 : 0;
+        }
+    }
+    reason(b, script ? "a script block on this host calls DCOM objects of another host"
+                     : "a rule matched this event alone; no DCOM chain explains it");
+    finish(b);
+    make_id(b, dh_finding_kind_name(b->f.kind), it);
+    it->used = 1;
+    emit(p, b);
+    arena_free(&b->a);
+    free(b);
+    return 0;
+}
+
+static int group_order(const void *pa, const void *pb)
+{
+    const group *a = &sort_pass->groups[*(const int32_t *)pa],
+                *b = &sort_pass->groups[*(const int32_t *)pb];
+    if (a->tmin != b->tmin)
+        return a->tmin < b->tmin ? -1 : 1;
+    return *(const int32_t *)pa - *(const int32_t *)pb;
+}
+
+int assemble(pass *p)
+{
+    for (size_t k = 0; k < p->nh; k++)
+        for (size_t i = 0; i < p->hosts[k].n; i++)
+            p->hosts[k].v[i]->claim = -1;
+    for (size_t i = 0; i < p->nwire; i++)
+        p->wire[i]->claim = -1;
+    if (group_acts(p) || attempt_groups(p))
+        return -1;
+    source_join(p);
+    if (wire_join(p))
+        return -1;
+    resolve_claims(p, 0);
+    if (source_groups(p))
+        return -1;
+    /* ready: nothing later can still join */
+    p->open_min = INT64_MAX;
+    int32_t *order = arena_alloc(&p->a, (p->ngroups ? p->ngroups : 1) * sizeof *order);
+    if (!order)
+        return -1;
+    size_t n = 0;
+    for (size_t i = 0; i < p->ngroups; i++) {
+        group *g = &p->groups[i];
+        g->ready = g->tmax < p->settled;
+        if (g->ready)
+            order[n++] = (int32_t)i;
+        else if (g->tmin < p->open_min)
+            p->open_min = g->tmin;
+    }
+    sort_pass = p;
+    qsort(order, n, sizeof *order, group_order);
+    for (size_t i = 0; i < n; i++) {
+        group *g = &p->groups[order[i]];
+        int r = g->kind == G_TARGET    ? build_target(p, g)
+                : g->kind == G_ATTEMPT ? build_attempt(p, g)
+                                       : build_source(p, g);
+        if (r)
+            return -1;
+    }
+    /* lone detections */
+    for (size_t k = 0; k < p->nh; k++) {
+        host *h = &p->hosts[k];
+        for (size_t i = 0; i < h->n; i++) {
+            item *it = h->v[i];
+            if (it->used || it->decided || !it->nrules || it->t >= p->settled || it->claim >= 0)
+                continue;
+            if (build_signal(p, it))
+                return -1;
+        }
+    }
+    return 0;
+}
