@@ -192,7 +192,7 @@ static int attempt_groups(pass *p)
             if (!o)
                 o = comdb_by_guid(p->c->db, corr_field(ev, DH_FIELD_APPID));
             if (o && !o->lateral)
-                o = NULL;
+                continue; /* a cousin refused (remote WMI): not this technique */
             dh_str user = corr_field(ev, DH_FIELD_USER);
             uint64_t key = corr_hash_ci(user, key2(h->key, src));
             key = corr_hash(&o, sizeof o, key) | 1;

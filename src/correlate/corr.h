@@ -285,6 +285,7 @@ typedef struct srcc {
     char target[128]; /* bare host name, lowercase, or an address */
     const dh_com_object *obj;
     int32_t group; /* joined target group, -1 */
+    int32_t conn;  /* the host's connection it is (outbound RPC), -1 */
 } srcc;
 
 struct pass {

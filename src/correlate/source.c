@@ -71,6 +71,7 @@ static srcc *cand_new(pass *p, item *it, host *h, const char *target, int strong
     c->h = h;
     c->strong = strong;
     c->group = -1;
+    c->conn = -1;
     snprintf(c->target, sizeof c->target, "%s", target);
     return c;
 }
@@ -158,7 +159,9 @@ int source_scan(pass *p)
             if (c->inbound || c->rport != 135 || c->it->used || c->it->decided ||
                 c->it->t >= p->horizon || corr_loopback(c->rip) || !norm_target(c->rip, h, target))
                 continue;
-            cand_new(p, c->it, h, target, 0);
+            srcc *sc = cand_new(p, c->it, h, target, 0);
+            if (sc)
+                sc->conn = (int32_t)i;
         }
     }
     /* the candidates' local addresses are needed to tell their outbound connections apart */
@@ -166,6 +169,8 @@ int source_scan(pass *p)
 }
 
 /* ---- joining target findings ------------------------------------------------------------- */
+
+static const conn *cand_conn(const srcc *c);
 
 typedef struct tkey {
     int32_t group;
@@ -203,15 +208,61 @@ static int source_fits(const pass *p, const srcc *c, const group *g)
     if (!g->src.len)
         return 1;
     if (dh_event_kind(c->it->ev) == DH_KIND_NETWORK_CONNECTION) {
-        /* the connection's own local end */
-        for (size_t i = 0; i < c->h->nconns; i++)
-            if (c->h->conns[i].it == c->it)
-                return corr_ieq(c->h->conns[i].lip, g->src);
+        const conn *cn = cand_conn(c); /* the connection's own local end */
+        if (cn)
+            return corr_ieq(cn->lip, g->src);
     }
     if (!c->h->nips)
         return 1; /* the candidate host's addresses are unknown */
     (void)p;
     return host_owns_ip(c->h, g->src);
+}
+
+/* The conn record of a candidate that is an outbound connection. */
+static const conn *cand_conn(const srcc *c)
+{
+    return c->conn >= 0 ? &c->h->conns[c->conn] : NULL;
+}
+
+/* A target whose addresses no log gives: the source host that named it (a script, a tool)
+ * also connected to one endpoint mapper at that time, from the finding's source address:
+ * that connection went to the target. With two such destinations nothing is inferred. */
+static void outbound_join(pass *p)
+{
+    for (size_t gi = 0; gi < p->ngroups; gi++) {
+        group *g = &p->groups[gi];
+        if (!g->h || g->h->nips || !g->src.len)
+            continue;
+        for (size_t i = 0; i < p->ncands; i++) {
+            const srcc *named = &p->cands[i];
+            if (named->group != (int32_t)gi || !named->strong)
+                continue;
+            dh_str only = {"", 0};
+            int ambiguous = 0;
+            for (int round = 0; round < 2 && !ambiguous; round++)
+                for (size_t k = 0; k < p->ncands; k++) {
+                    srcc *c = &p->cands[k];
+                    const conn *cn;
+                    if (c->strong || c->h != named->h ||
+                        dh_event_kind(c->it->ev) != DH_KIND_NETWORK_CONNECTION ||
+                        c->it->t < g->tmin - p->W - p->S || c->it->t > g->tmax + p->S ||
+                        !(cn = cand_conn(c)) || !corr_ieq(cn->lip, g->src))
+                        continue;
+                    if (round == 0) {
+                        if (only.len && !corr_ieq(only, cn->rip))
+                            ambiguous = 1;
+                        only = cn->rip;
+                        continue;
+                    }
+                    int64_t dt = c->it->t > g->tmin ? c->it->t - g->tmin : g->tmin - c->it->t;
+                    group_claim(p, g, c->it, "source_network", 2, dt, EV_SOURCE);
+                    c->group = (int32_t)gi;
+                    if (!g->tip.len)
+                        g->tip = cn->rip;
+                }
+            break;
+        }
+    }
 }
 
 void source_join(pass *p)
@@ -262,6 +313,7 @@ void source_join(pass *p)
             c->group = keys[k].group;
         }
     }
+    outbound_join(p);
 }
 
 /* ---- the network sensor ------------------------------------------------------------------- */

@@ -15,8 +15,14 @@
  *   --- chain with rules NAME     a correlation case with the last '--- rules' instead
  *   --- expect KIND N [key=value]...   (in a chain, after all its events) N findings of
  *                                 KIND (or 'rule:NAME': findings naming that rule); the first has
- *                                 these values (source_ip, source_host, target_host,
- *                                 com_object, user, logon_id, commands=count, evidence=count)
+ *                                 these values (source_ip, source_host, target_host, target_ip,
+ *                                 com_object, objects=A,B, user, logon_id, confidence,
+ *                                 severity, commands=count, servers=count, session=count,
+ *                                 evidence=count, roles=count:role, records=id,id...)
+ *
+ * Every chain is also checked for what must hold of any output: no two findings share an
+ * evidence record (Sigma correlation findings excepted: they list the events that made a
+ * correlation rule fire, which may be evidence of a finding too).
  *
  * Event lines are 'Key: value' (value verbatim), or 'Key:: value' where \n, \t, \\ and
  * \xNN in the value are escapes. Lowercase keys are the envelope:
@@ -209,8 +215,10 @@ typedef struct ph_list {
 
 typedef struct got_finding {
     dh_finding_kind kind;
-    char source_ip[64], source_host[128], target_host[128], com_object[64], user[128], logon_id[64];
-    size_t ncommands, nevidence;
+    char source_ip[64], source_host[128], target_host[128], target_ip[64], com_object[64],
+        user[128], logon_id[64], objects[256], records[1024], roles[1024];
+    const char *confidence, *severity;
+    size_t ncommands, nevidence, nservers, nsession;
     char rules[512];
 } got_finding;
 
@@ -220,6 +228,9 @@ typedef struct chain_state {
     got_finding got[64];
     size_t ngot;
     int finished;
+    const dh_event *seen[4096]; /* evidence records of the findings so far */
+    size_t nseen;
+    char shared[160]; /* a record two findings share, if any */
 } chain_state;
 
 static void copy_str(char *d, size_t cap, const char *s)
@@ -240,8 +251,38 @@ static void on_finding(void *ctx, const dh_finding *f)
     copy_str(g->com_object, sizeof g->com_object, f->com_object);
     copy_str(g->user, sizeof g->user, f->user);
     copy_str(g->logon_id, sizeof g->logon_id, f->logon_id);
+    copy_str(g->target_ip, sizeof g->target_ip, f->target_ip);
     g->ncommands = f->ncommands;
     g->nevidence = f->nevidence;
+    g->nservers = f->nservers;
+    g->nsession = f->nsession_commands;
+    g->confidence = f->confidence >= 3 ? "high" : f->confidence == 2 ? "medium" : "low";
+    g->severity = dh_level_name(f->severity);
+    g->objects[0] = 0;
+    for (size_t i = 0; i < f->nobjects; i++) {
+        if (i)
+            strncat(g->objects, ",", sizeof g->objects - strlen(g->objects) - 1);
+        strncat(g->objects, f->objects[i].name, sizeof g->objects - strlen(g->objects) - 1);
+    }
+    g->records[0] = g->roles[0] = 0;
+    for (size_t i = 0; i < f->nevidence; i++) {
+        char one[64];
+        snprintf(one, sizeof one, "%s%llu", i ? "," : "",
+                 (unsigned long long)dh_event_record_id(f->evidence[i].ev));
+        strncat(g->records, one, sizeof g->records - strlen(g->records) - 1);
+        snprintf(one, sizeof one, " %s ", f->evidence[i].role);
+        strncat(g->roles, one, sizeof g->roles - strlen(g->roles) - 1);
+        /* no two findings share an evidence record */
+        if (f->nreasons && strstr(f->reasons[0], "Sigma correlation"))
+            continue;
+        for (size_t k = 0; k < cs->nseen && !cs->shared[0]; k++)
+            if (cs->seen[k] == f->evidence[i].ev)
+                snprintf(
+                    cs->shared, sizeof cs->shared, "record %llu (%s) is evidence of two findings",
+                    (unsigned long long)dh_event_record_id(f->evidence[i].ev), f->evidence[i].role);
+        if (cs->nseen < sizeof cs->seen / sizeof cs->seen[0])
+            cs->seen[cs->nseen++] = f->evidence[i].ev;
+    }
     g->rules[0] = ' ';
     g->rules[1] = 0;
     for (size_t i = 0; i < f->nrules; i++) {
@@ -275,6 +316,10 @@ static int chain_expect(chain_state *cs, const char *spec, char *why, size_t cap
     if (!cs->finished) {
         dh_correlator_finish(cs->corr, on_finding, cs);
         cs->finished = 1;
+    }
+    if (cs->shared[0]) {
+        snprintf(why, cap, "%s", cs->shared);
+        return -1;
     }
     char kind[64];
     unsigned want;
@@ -325,7 +370,36 @@ static int chain_expect(chain_state *cs, const char *spec, char *why, size_t cap
             have = first->user;
         else if (!strcmp(k, "logon_id"))
             have = first->logon_id;
-        else if (!strcmp(k, "commands")) {
+        else if (!strcmp(k, "target_ip"))
+            have = first->target_ip;
+        else if (!strcmp(k, "objects"))
+            have = first->objects;
+        else if (!strcmp(k, "confidence"))
+            have = first->confidence;
+        else if (!strcmp(k, "severity"))
+            have = first->severity;
+        else if (!strcmp(k, "records"))
+            have = first->records;
+        else if (!strcmp(k, "servers")) {
+            snprintf(num, sizeof num, "%zu", first->nservers);
+            have = num;
+        } else if (!strcmp(k, "session")) {
+            snprintf(num, sizeof num, "%zu", first->nsession);
+            have = num;
+        } else if (!strncmp(k, "roles", 5)) {
+            /* roles=N:role: N evidence records with that role */
+            char *colon = strchr(v, ':');
+            if (colon) {
+                char pat[64];
+                snprintf(pat, sizeof pat, " %s ", colon + 1);
+                size_t cnt = 0;
+                for (const char *q = first->roles; (q = strstr(q, pat)) != NULL;
+                     q += strlen(pat) - 1)
+                    cnt++;
+                snprintf(num, sizeof num, "%zu:%s", cnt, colon + 1);
+                have = num;
+            }
+        } else if (!strcmp(k, "commands")) {
             snprintf(num, sizeof num, "%zu", first->ncommands);
             have = num;
         } else if (!strcmp(k, "evidence")) {
@@ -333,7 +407,7 @@ static int chain_expect(chain_state *cs, const char *spec, char *why, size_t cap
             have = num;
         }
         if (!have || strcmp(have, v)) {
-            snprintf(why, cap, "%s is '%s', want '%s'", k, have ? have : "(unknown key)", v);
+            snprintf(why, cap, "%s is '%.200s', want '%.60s'", k, have ? have : "(unknown key)", v);
             return -1;
         }
     }
