@@ -497,6 +497,108 @@ static int is_explorer(const pass *p, const pnode *n)
     return 0;
 }
 
+/* A target whose address no log gives, activated from src around t (its own telemetry
+ * names src): when src activated only one address then (the wire), that address is this
+ * host. NULL when it cannot be told. */
+static host *unaddressed_target(pass *p, dh_str src, int64_t t)
+{
+    host *only = NULL;
+    for (size_t k = 0; k < p->nacts; k++) {
+        act *a = &p->acts[k];
+        if (a->kind == ACT_WIRE || a->h->nips || a->h->address_only || !corr_ieq(a->src, src) ||
+            !within(a->t, t - p->S, t + p->W + p->S))
+            continue;
+        if (only && only != a->h)
+            return NULL;
+        only = a->h;
+    }
+    if (!only)
+        return NULL;
+    dh_str addr = {"", 0};
+    for (int32_t j = u64map_get(&p->wire_by_orig, corr_hash_ci(src, CORR_HASH0)); j >= 0;
+         j = p->wire_next[j]) {
+        const dh_event *ev = p->wire[j]->ev;
+        if (!corr_wire_activation(ev) || !corr_ieq(corr_field(ev, DH_FIELD_SOURCE_IP), src) ||
+            !within(p->wire[j]->t, t - p->W - p->S, t + p->W + p->S))
+            continue;
+        dh_str d = corr_field(ev, DH_FIELD_DESTINATION_IP);
+        if (addr.len && !corr_ieq(addr, d))
+            return NULL;
+        addr = d;
+    }
+    return only;
+}
+
+/* The network sensor alone: an activation request to a host's endpoint mapper, then
+ * automation calls (IDispatch) from the same source on another port of that host, within
+ * the window. WMI rides the same activation but calls its own interfaces: it is left out.
+ * One activation per source and target within the window. */
+static void wire_acts(pass *p)
+{
+    u64map latest = {0};
+    for (size_t i = 0; i < p->nwire; i++) {
+        item *it = p->wire[i];
+        const dh_event *ev = it->ev;
+        if (it->used || it->t >= p->horizon || !corr_wire_activation(ev))
+            continue;
+        dh_str src = corr_field(ev, DH_FIELD_SOURCE_IP),
+               dst = corr_field(ev, DH_FIELD_DESTINATION_IP);
+        host *h = ip_owner(p, dst, it->t);
+        if (!h)
+            h = unaddressed_target(p, src, it->t);
+        if (!h)
+            h = pass_host_of(p, corr_hash_ci(dst, CORR_HASH0) ^ 0x5a5a5a5a5a5a5a5aULL);
+        if (!h || !src.len || corr_loopback(src))
+            continue;
+        uint64_t key = corr_hash_ci(src, h->key) | 1;
+        int32_t k = u64map_get(&latest, key);
+        if (k >= 0 && it->t - p->acts[k].tlast <= p->W) {
+            p->acts[k].tlast = it->t;
+            continue;
+        }
+        /* automation calls from the source to that host on another port */
+        int automation = 0;
+        for (int32_t j = u64map_get(&p->wire_by_orig, corr_hash_ci(src, CORR_HASH0));
+             j >= 0 && !automation; j = p->wire_next[j]) {
+            const item *w = p->wire[j];
+            uint64_t port = 0;
+            corr_num(corr_field(w->ev, DH_FIELD_DESTINATION_PORT), &port);
+            dh_str wd = corr_field(w->ev, DH_FIELD_DESTINATION_IP);
+            automation = corr_ieq(corr_field(w->ev, DH_FIELD_SOURCE_IP), src) &&
+                         (corr_ieq(wd, dst) || host_owns_ip(h, wd)) && port != 135 &&
+                         within(w->t, it->t, it->t + p->W) && corr_wire_automation(w->ev);
+        }
+        if (!automation)
+            continue;
+        act *a = act_new(p, ACT_WIRE, h, -1, it->t, it);
+        if (!a || u64map_put(&p->a, &latest, key, (int32_t)(a - p->acts)))
+            return;
+        a->src = src;
+        a->families = EV_WIRE_ONLY;
+    }
+    /* each activation's records: the source's RPC to that host within its window */
+    for (size_t k = 0; k < p->nacts; k++) {
+        act *a = &p->acts[k];
+        if (a->kind != ACT_WIRE)
+            continue;
+        for (int32_t j = u64map_get(&p->wire_by_orig, corr_hash_ci(a->src, CORR_HASH0)); j >= 0;
+             j = p->wire_next[j]) {
+            item *w = p->wire[j];
+            uint64_t port = 0;
+            corr_num(corr_field(w->ev, DH_FIELD_DESTINATION_PORT), &port);
+            dh_str wd = corr_field(w->ev, DH_FIELD_DESTINATION_IP);
+            if (!corr_ieq(corr_field(w->ev, DH_FIELD_SOURCE_IP), a->src) ||
+                !(host_owns_ip(a->h, wd) ||
+                  corr_ieq(wd, corr_field(a->anchor->ev, DH_FIELD_DESTINATION_IP))) ||
+                !within(w->t, a->t - p->S, a->tlast + p->W) ||
+                !(port == 135 || port >= 49152 || corr_wire_automation(w->ev)))
+                continue;
+            act_claim(p, a, w, "wire", 1, absdt(w->t, a->t),
+                      corr_wire_activation(w->ev) ? EV_WIRE : 0, -1);
+        }
+    }
+}
+
 int activations_find(pass *p)
 {
     for (size_t k = 0; k < p->nh; k++) {
@@ -516,7 +618,6 @@ int activations_find(pass *p)
             }
         }
     }
-    /* what the pass decided on last time stays decided: an activation whose anchor is used
-     * was reported */
+    wire_acts(p);
     return p->a.failed ? -1 : 0;
 }

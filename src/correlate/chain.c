@@ -148,6 +148,29 @@ int corr_is_wire(const dh_event *ev)
     return p.len == 4 && !memcmp(p.ptr, "Zeek", 4);
 }
 
+int corr_wire_activation(const dh_event *ev)
+{
+    static const char *const endpoints[] = {"ISystemActivator", "IRemoteSCMActivator",
+                                            "IActivation", "IRemoteActivation",
+                                            "000001a0-0000-0000-c000-000000000046"};
+    dh_str e;
+    if (dh_event_kind(ev) != DH_KIND_RPC_CALL || !dh_event_field(ev, DH_FIELD_RPC_ENDPOINT, &e))
+        return 0;
+    for (size_t i = 0; i < sizeof endpoints / sizeof endpoints[0]; i++)
+        if (corr_ieq(e, (dh_str){endpoints[i], strlen(endpoints[i])}))
+            return 1;
+    return 0;
+}
+
+int corr_wire_automation(const dh_event *ev)
+{
+    dh_str e;
+    if (dh_event_kind(ev) != DH_KIND_RPC_CALL || !dh_event_field(ev, DH_FIELD_RPC_ENDPOINT, &e))
+        return 0;
+    return corr_ieq(e, (dh_str){"IDispatch", 9}) ||
+           corr_ieq(e, (dh_str){"00020400-0000-0000-c000-000000000046", 36});
+}
+
 int corr_system_logon(uint64_t id)
 {
     return id == 0 || id == 0x3e7 || id == 0x3e4 || id == 0x3e5;

@@ -89,6 +89,11 @@ uint64_t corr_hash(const void *p, size_t n, uint64_t h);
 uint64_t corr_hash_ci(dh_str s, uint64_t h);
 #define CORR_HASH0 1469598103934665603ULL
 int corr_is_wire(const dh_event *ev);
+/* A DCOM activation request on the wire (the remote activator's interfaces). */
+int corr_wire_activation(const dh_event *ev);
+/* Automation calls on the wire (IDispatch): what MMC20, ShellWindows and Office objects
+ * are driven through; WMI uses its own interfaces (IWbem*). */
+int corr_wire_automation(const dh_event *ev);
 int corr_system_logon(uint64_t id); /* SYSTEM, LOCAL SERVICE, NETWORK SERVICE, 0 */
 
 /* ---- a pass's arena ---------------------------------------------------------------------- */
@@ -175,6 +180,7 @@ struct host {
     uint64_t key;
     dh_str name; /* the longest spelling its events give */
     dh_str bare;
+    int address_only; /* no log of its own: a target the network sensor saw, by address */
     localip *ips;
     size_t nips, capips;
     pnode *nodes;
@@ -206,22 +212,25 @@ enum act_kind {
     ACT_EXPLORER, /* explorer.exe accepting a connection from another host */
     ACT_REF,      /* a COM server process known only by what refers to it (connections,
                      children): its start was not logged */
+    ACT_WIRE,     /* the network sensor alone: an activation request, then automation calls
+                     (IDispatch) on the object's port */
 };
 
 /* Evidence families: what a finding's confidence is made of (score.c). */
 enum {
-    EV_START = 1 << 0,     /* the server's start by the DCOM launcher */
-    EV_LOGON_ID = 1 << 1,  /* network logon linked by logon id */
-    EV_LOGON_SRC = 1 << 2, /* network logon from the same source (by time) */
-    EV_NET = 1 << 3,       /* inbound connection to the server process from the source */
-    EV_EPM = 1 << 4,       /* endpoint mapper (135) from the same source */
-    EV_EXEC = 1 << 5,      /* what the server ran: descendants, a planted DLL, output file */
-    EV_SOURCE = 1 << 6,    /* the source host's own telemetry names the target */
-    EV_WIRE = 1 << 7,      /* a network sensor saw the activation */
-    EV_RULE_HIGH = 1 << 8, /* a high-level rule matched an event of the finding */
-    EV_EXPLORER = 1 << 9,  /* explorer.exe accepted the connection (ShellWindows) */
-    EV_REF = 1 << 10,      /* the server is known by reference only */
-    EV_PLANTED = 1 << 11,  /* a DLL written shortly before and loaded by the server */
+    EV_START = 1 << 0,      /* the server's start by the DCOM launcher */
+    EV_LOGON_ID = 1 << 1,   /* network logon linked by logon id */
+    EV_LOGON_SRC = 1 << 2,  /* network logon from the same source (by time) */
+    EV_NET = 1 << 3,        /* inbound connection to the server process from the source */
+    EV_EPM = 1 << 4,        /* endpoint mapper (135) from the same source */
+    EV_EXEC = 1 << 5,       /* what the server ran: descendants, a planted DLL, output file */
+    EV_SOURCE = 1 << 6,     /* the source host's own telemetry names the target */
+    EV_WIRE = 1 << 7,       /* a network sensor saw the activation */
+    EV_RULE_HIGH = 1 << 8,  /* a high-level rule matched an event of the finding */
+    EV_EXPLORER = 1 << 9,   /* explorer.exe accepted the connection (ShellWindows) */
+    EV_REF = 1 << 10,       /* the server is known by reference only */
+    EV_PLANTED = 1 << 11,   /* a DLL written shortly before and loaded by the server */
+    EV_WIRE_ONLY = 1 << 12, /* the network sensor alone: activation, then automation calls */
 };
 
 typedef struct claim {
@@ -318,6 +327,8 @@ host *pass_host_of(pass *p, uint64_t hostkey);
 dh_str host_ip_near(const host *h, int64_t t);
 int host_owns_ip(const host *h, dh_str ip);
 host *ip_owner(const pass *p, dh_str ip, int64_t t);
+/* The host of an address no host log owns: a host of its own, named by the address. */
+host *address_host(pass *p, dh_str ip);
 pnode *node_of(host *h, dh_str guid, dh_str pid, dh_str image, int64_t t);
 int node_is_descendant(const host *h, int32_t n, int32_t ancestor, int depth);
 

@@ -101,6 +101,8 @@ int host_owns_ip(const host *h, dh_str ip)
 
 dh_str host_ip_near(const host *h, int64_t t)
 {
+    if (h->address_only)
+        return h->name;
     dh_str best = {"", 0};
     int64_t bd = IP_TTL + 1;
     int best_v4 = 0;
@@ -713,6 +715,30 @@ static int host_cmp(const dh_event *a, const dh_event *b)
     return x.len < y.len ? -1 : x.len > y.len;
 }
 
+host *address_host(pass *p, dh_str ip)
+{
+    uint64_t key = corr_hash_ci(ip, CORR_HASH0) ^ 0x5a5a5a5a5a5a5a5aULL;
+    host *h = pass_host_of(p, key);
+    if (h)
+        return h;
+    if (p->nh % 16 == 0) {
+        /* address hosts are made at the end of entities_build, before anything keeps a
+         * pointer to a host */
+        host *v = arena_grow(&p->a, p->hosts, p->nh * sizeof *v, (p->nh + 16) * sizeof *v);
+        if (!v)
+            return NULL;
+        p->hosts = v;
+    }
+    h = &p->hosts[p->nh++];
+    memset(h, 0, sizeof *h);
+    h->p = p;
+    h->key = key;
+    h->name = h->bare = ip;
+    h->address_only = 1;
+    learn(h, ip, 0);
+    return h;
+}
+
 int entities_build(pass *p)
 {
     dh_correlator *c = p->c;
@@ -792,6 +818,16 @@ int entities_build(pass *p)
             }
         }
         if (index_logons(h) || index_conns(h))
+            return -1;
+    }
+    /* targets the network sensor saw activated that no host log owns get a host of their
+     * own (by address) */
+    for (size_t i = 0; i < c->n; i++) {
+        const dh_event *ev = c->v[i]->ev;
+        if (!c->v[i]->wire || !corr_wire_activation(ev))
+            continue;
+        dh_str d = corr_field(ev, DH_FIELD_DESTINATION_IP);
+        if (d.len && corr_is_ip(d) && !ip_owner(p, d, c->v[i]->t) && !address_host(p, d))
             return -1;
     }
     /* the wire by originating address */

@@ -31,6 +31,8 @@ static const conf_row rows[] = {
     {EV_REF | EV_EXEC, REMOTE, 0, 2},
     {EV_REF | EV_NET, EV_SOURCE | EV_WIRE, 0, 2},
     {EV_REF | EV_NET, 0, 0, 1},
+    /* the network sensor alone */
+    {EV_WIRE_ONLY, 0, 0, 1},
 };
 
 static const struct {
@@ -52,6 +54,8 @@ static const struct {
                 "arguments, explicit credentials or an outbound RPC connection)"},
     {EV_WIRE, "the network sensor saw the source ask the target's DCOM activator to create the "
               "object (RPC to port 135)"},
+    {EV_WIRE_ONLY, "the network sensor alone saw a DCOM activation followed by automation calls "
+                   "(IDispatch) on the object's port; no host log of the target was read"},
     {EV_RULE_HIGH, "a high-level rule matched an event of the finding"},
 };
 

@@ -318,20 +318,6 @@ void source_join(pass *p)
 
 /* ---- the network sensor ------------------------------------------------------------------- */
 
-static int is_wire_activation(const dh_event *ev)
-{
-    static const char *const endpoints[] = {"ISystemActivator", "IRemoteSCMActivator",
-                                            "IActivation", "IRemoteActivation",
-                                            "000001a0-0000-0000-c000-000000000046"};
-    dh_str e;
-    if (dh_event_kind(ev) != DH_KIND_RPC_CALL || !dh_event_field(ev, DH_FIELD_RPC_ENDPOINT, &e))
-        return 0;
-    for (size_t i = 0; i < sizeof endpoints / sizeof endpoints[0]; i++)
-        if (e.len == strlen(endpoints[i]) && corr_contains(e, endpoints[i]))
-            return 1;
-    return 0;
-}
-
 /* Wire records of a group: from its source address to the target (an address the target
  * owns; when none is known, the one address the source's activations went to). */
 int wire_join(pass *p)
@@ -347,7 +333,7 @@ int wire_join(pass *p)
             int ambiguous = 0;
             for (int32_t i = u64map_get(&p->wire_by_orig, key); i >= 0; i = p->wire_next[i]) {
                 const dh_event *ev = p->wire[i]->ev;
-                if (!is_wire_activation(ev) ||
+                if (!corr_wire_activation(ev) ||
                     !corr_ieq(corr_field(ev, DH_FIELD_SOURCE_IP), g->src) || p->wire[i]->t < lo ||
                     p->wire[i]->t > g->tmin + p->S)
                     continue;
@@ -371,7 +357,7 @@ int wire_join(pass *p)
             uint64_t port = 0;
             int rpc = corr_num(corr_field(ev, DH_FIELD_DESTINATION_PORT), &port) &&
                       (port == 135 || port >= 49152);
-            int activation = is_wire_activation(ev);
+            int activation = corr_wire_activation(ev);
             if (!rpc && !activation)
                 continue;
             unsigned fam = activation && it->t <= g->tmin + p->S ? EV_WIRE : 0;
