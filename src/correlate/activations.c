@@ -20,10 +20,9 @@
 
 #include "correlate/corr.h"
 
-#define MAX_DEPTH     8    /* generations of descendants followed */
-#define MAX_LINEAGE   4096 /* descendants followed per activation; more are counted */
-#define EXPLORER_WAIT 60   /* seconds after explorer's connection in which its child counts */
-#define SAME_LOG_TOL  5    /* seconds of tolerance between records of one log */
+#define MAX_DEPTH     16 /* generations of descendants followed */
+#define EXPLORER_WAIT 60 /* seconds after explorer's connection in which its child counts */
+#define SAME_LOG_TOL  5  /* seconds of tolerance between records of one log */
 
 static int64_t absdt(int64_t a, int64_t b)
 {
@@ -249,13 +248,15 @@ static void files_of(pass *p, act *a, int32_t node, int64_t lo, int64_t hi)
 }
 
 /* The server's descendants by lineage (its own process identity), breadth first, bounded
- * in depth and number (what is left out is counted). */
+ * in depth; every one is claimed (a finding lists a capped number and counts the rest). */
 static void lineage(pass *p, act *a, int32_t root, int64_t lo, int64_t hi)
 {
     host *h = a->h;
-    int32_t queue[MAX_LINEAGE];
-    int depth[MAX_LINEAGE];
-    size_t qh = 0, qt = 0;
+    size_t cap = 64, qh = 0, qt = 0;
+    int32_t *queue = arena_alloc(&p->a, cap * sizeof *queue);
+    int *depth = arena_alloc(&p->a, cap * sizeof *depth);
+    if (!queue || !depth)
+        return;
     queue[qt] = root;
     depth[qt++] = 0;
     while (qh < qt) {
@@ -263,18 +264,21 @@ static void lineage(pass *p, act *a, int32_t root, int64_t lo, int64_t hi)
         int d = depth[qh++];
         for (int32_t c = h->nodes[n].first_child; c >= 0; c = h->nodes[c].next_sibling) {
             const pnode *cn = &h->nodes[c];
-            if (!cn->created || !within(cn->t, lo, hi))
+            if (!cn->created || !within(cn->t, lo, hi) || c == root)
                 continue;
-            if (qt == MAX_LINEAGE) {
-                a->dropped += cn->nrecs;
-                continue;
-            }
             records_of(p, a, c, "child", EV_EXEC, absdt(cn->t, a->t));
             files_of(p, a, c, lo, hi);
-            if (d + 1 < MAX_DEPTH) {
-                queue[qt] = c;
-                depth[qt++] = d + 1;
+            if (d + 1 >= MAX_DEPTH || qt > h->nnodes)
+                continue; /* deeper generations, or a parent cycle, are not followed */
+            if (qt == cap) {
+                queue = arena_grow(&p->a, queue, cap * sizeof *queue, 2 * cap * sizeof *queue);
+                depth = arena_grow(&p->a, depth, cap * sizeof *depth, 2 * cap * sizeof *depth);
+                if (!queue || !depth)
+                    return;
+                cap *= 2;
             }
+            queue[qt] = c;
+            depth[qt++] = d + 1;
         }
     }
 }

@@ -138,9 +138,10 @@ typedef struct pnode {
     dh_str pimage_path;
     int32_t parent; /* node index, -1 */
     int32_t first_child, next_sibling;
-    int32_t next_pid;   /* nodes of the same pid */
-    int32_t next_kin;   /* nodes of the same image and parent id */
-    int32_t next_logon; /* created nodes of the same logon session */
+    int32_t next_pid;       /* nodes of the same pid */
+    int32_t next_kin;       /* nodes of the same image and parent id */
+    int32_t next_kin_nopid; /* the same, those without a process id */
+    int32_t next_logon;     /* created nodes of the same logon session */
     int32_t first_conn, first_load, first_file;
     item *recs[NODE_MAX_RECS]; /* creation records, one per sensor */
     size_t nrecs;
@@ -185,7 +186,7 @@ struct host {
     size_t nips, capips;
     pnode *nodes;
     size_t nnodes, capnodes;
-    u64map by_guid, by_pid, by_kin;
+    u64map by_guid, by_pid, by_kin, by_kin_nopid;
     u64map node_by_logon; /* logon id -> first created node of it (chained) */
     conn *conns;
     size_t nconns;
@@ -342,8 +343,10 @@ int wire_join(pass *p);
 
 /* assemble.c */
 int assemble(pass *p);
-/* Adds a claim; past CLAIM_CAP claims the rest are counted in *dropped. */
-#define CLAIM_CAP 65536
+/* Adds a claim. Claims are not capped (they are a few words per held record: the memory
+ * follows what is held); past CLAIM_CAP, a guard against runaway growth, they are counted in
+ * *dropped. */
+#define CLAIM_CAP (1u << 26)
 int claim_add(arena *a, claim **v, size_t *n, size_t *cap, size_t *dropped, item *it,
               const char *role, int rank, int64_t dt, unsigned fam, int32_t node);
 

@@ -25,7 +25,11 @@
 
 /* Addresses are tied to hosts only near the time they were seen (12 hours): lab host names
  * and addresses are reused across unrelated captures. */
-#define IP_TTL (12LL * 3600 * TICKS)
+/* Candidates looked at in a chain of processes of one id or one image and parent: chains
+ * run newest first; a long one (an id reused again and again, a parent starting thousands
+ * of copies of one program at once) is not walked further, so a record costs O(1). */
+#define CHAIN_WALK 64
+#define IP_TTL     (12LL * 3600 * TICKS)
 
 static int well_known_port(uint32_t p)
 {
@@ -178,6 +182,7 @@ static int32_t node_new(host *h)
     n->t = INT64_MAX;
     n->tref = INT64_MAX;
     n->parent = n->first_child = n->next_sibling = n->next_pid = n->next_kin = -1;
+    n->next_kin_nopid = -1;
     n->next_logon = -1;
     n->first_conn = n->first_load = n->first_file = n->act = -1;
     return (int32_t)h->nnodes++;
@@ -212,8 +217,9 @@ static int32_t lookup(host *h, uint64_t guid, uint64_t pid, const char *image, i
     if (!pid)
         return -1;
     int64_t S = h->p->S;
-    int32_t best = -1, implicit = -1;
-    for (int32_t i = u64map_get(&h->by_pid, pid); i >= 0; i = h->nodes[i].next_pid) {
+    int32_t best = -1, implicit = -1, walked = 0;
+    for (int32_t i = u64map_get(&h->by_pid, pid); i >= 0 && walked++ < CHAIN_WALK;
+         i = h->nodes[i].next_pid) {
         const pnode *n = &h->nodes[i];
         if (n->pid != pid || !images_compatible(n->image, image) ||
             (guid && n->guid && n->guid != guid))
@@ -362,10 +368,11 @@ static int32_t find_merge(host *h, const rec *r)
         if (i >= 0 && mergeable(h, &h->nodes[i], r))
             return i;
     }
-    int32_t best = -1;
+    int32_t best = -1, walked = 0;
     int64_t bd = INT64_MAX;
     if (r->pid) {
-        for (int32_t i = u64map_get(&h->by_pid, r->pid); i >= 0; i = h->nodes[i].next_pid) {
+        for (int32_t i = u64map_get(&h->by_pid, r->pid); i >= 0 && walked++ < CHAIN_WALK;
+             i = h->nodes[i].next_pid) {
             const pnode *n = &h->nodes[i];
             int64_t dt = n->t > r->it->t ? n->t - r->it->t : r->it->t - n->t;
             if (n->pid == r->pid && mergeable(h, n, r) && dt < bd) {
@@ -376,10 +383,15 @@ static int32_t find_merge(host *h, const rec *r)
         if (best >= 0)
             return best;
     }
-    if ((!r->pid || r->guid) && r->ppid && r->image[0]) {
-        /* no process id on one side (NXLog drops Sysmon's): same image, same parent id */
-        for (int32_t i = u64map_get(&h->by_kin, kin_key(r->image, r->ppid)); i >= 0;
-             i = h->nodes[i].next_kin) {
+    if (r->ppid && r->image[0]) {
+        /* no process id on one side (NXLog drops Sysmon's): same image, same parent id; a
+         * record with an id looks among the processes without one, and the other way */
+        int nopid = r->pid != 0;
+        walked = 0;
+        for (int32_t i =
+                 u64map_get(nopid ? &h->by_kin_nopid : &h->by_kin, kin_key(r->image, r->ppid));
+             i >= 0 && walked++ < CHAIN_WALK;
+             i = nopid ? h->nodes[i].next_kin_nopid : h->nodes[i].next_kin) {
             const pnode *n = &h->nodes[i];
             int64_t dt = n->t > r->it->t ? n->t - r->it->t : r->it->t - n->t;
             if (n->ppid == r->ppid && (!n->pid || !r->pid) && mergeable(h, n, r) && dt < bd) {
@@ -455,6 +467,10 @@ static void add_creation(host *h, item *it)
         uint64_t k = kin_key(r.image, r.ppid);
         n->next_kin = u64map_get(&h->by_kin, k);
         u64map_put(&h->p->a, &h->by_kin, k, idx);
+        if (!r.pid) {
+            n->next_kin_nopid = u64map_get(&h->by_kin_nopid, k);
+            u64map_put(&h->p->a, &h->by_kin_nopid, k, idx);
+        }
     }
     n = &h->nodes[idx];
     n->created = 1;
