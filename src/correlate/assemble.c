@@ -338,6 +338,14 @@ static void object(fb *b, const dh_com_object *o)
         (dh_finding_object){o->name, o->nclsids ? o->clsids[0] : "", o->appid, o->hardening};
 }
 
+static int in_explorer(const dh_com_object *o)
+{
+    for (size_t i = 0; i < o->nservers; i++)
+        if (o->servers[i].in_explorer)
+            return 1;
+    return 0;
+}
+
 static int evidence_cmp(const void *pa, const void *pb)
 {
     const dh_evidence *a = pa, *b = pb;
@@ -610,11 +618,21 @@ static int build_target(pass *p, group *g)
         return 0;
     }
     b->f.kind = lateral ? DH_FINDING_LATERAL_MOVEMENT : DH_FINDING_SIGNAL;
+    /* the source's code names the object where the target cannot tell it (explorer serves
+     * both ShellWindows and ShellBrowserWindow) */
+    const dh_com_object *named = NULL;
+    for (size_t i = 0; i < p->ncands && !named; i++)
+        if (p->cands[i].it->claim == (int32_t)(g - p->groups) && p->cands[i].obj &&
+            p->cands[i].obj->lateral)
+            named = p->cands[i].obj;
+    const dh_com_object *main_obj = NULL;
+    for (size_t k = 0; k < g->nacts && !main_obj; k++)
+        main_obj = p->acts[g->acts[k]].obj;
+    if (named && main_obj && in_explorer(main_obj) && in_explorer(named))
+        object(b, named);
     for (size_t k = 0; k < g->nacts; k++)
         object(b, p->acts[g->acts[k]].obj);
-    for (size_t i = 0; i < p->ncands && !b->f.nobjects; i++)
-        if (p->cands[i].it->claim == (int32_t)(g - p->groups))
-            object(b, p->cands[i].obj);
+    object(b, named);
     b->f.target_host = str(b, g->h->name);
     b->f.target_ip = str(b, g->tip.len ? g->tip : host_ip_near(g->h, g->tmin));
     /* the logon: by logon id first, then from the source */
@@ -644,10 +662,12 @@ static int build_target(pass *p, group *g)
         b->f.logon_id = str(b, corr_field(logon, DH_FIELD_LOGON_ID));
     } else {
         b->f.user = str(b, g->account);
-        const act *a0 = &p->acts[g->first_act];
-        if (a0->kind != ACT_EXPLORER && a0->node >= 0 && a0->h->nodes[a0->node].nrecs)
-            b->f.logon_id =
-                str(b, corr_field(a0->h->nodes[a0->node].recs[0]->ev, DH_FIELD_LOGON_ID));
+        for (size_t k = 0; k < g->nacts && !*b->f.logon_id; k++) {
+            const act *a0 = &p->acts[g->acts[k]];
+            if (a0->kind == ACT_SERVER && a0->h->nodes[a0->node].nrecs)
+                b->f.logon_id =
+                    str(b, corr_field(a0->h->nodes[a0->node].recs[0]->ev, DH_FIELD_LOGON_ID));
+        }
     }
     b->f.source_ip = str(b, src);
     name_source(p, b, src, ws, g->tmin, g);
