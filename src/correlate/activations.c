@@ -283,6 +283,31 @@ static void lineage(pass *p, act *a, int32_t root, int64_t lo, int64_t hi)
     }
 }
 
+/* Services its descendants installed: a 7045 whose name or binary a descendant's command
+ * line names (sc create NAME binPath= ...), within the window. */
+static void services_of(pass *p, act *a)
+{
+    host *h = a->h;
+    size_t n = a->nclaims;
+    for (size_t i = 0; i < h->nservices; i++) {
+        item *svc = h->services[i];
+        if (!within(svc->t, a->t - p->S, a->tlast + p->W + p->S))
+            continue;
+        dh_str name = corr_field(svc->ev, DH_FIELD_SERVICE_NAME),
+               bin = corr_field(svc->ev, DH_FIELD_SERVICE_FILE_NAME);
+        for (size_t k = 0; k < n; k++) {
+            const claim *c = &a->claims[k];
+            if (strcmp(c->role, "child") || c->node < 0)
+                continue;
+            dh_str cl = h->nodes[c->node].cmdline;
+            if ((name.len >= 3 && corr_find(cl, name)) || (bin.len >= 3 && corr_find(cl, bin))) {
+                act_claim(p, a, svc, "service", 1, absdt(svc->t, a->t), EV_EXEC, -1);
+                break;
+            }
+        }
+    }
+}
+
 /* Other processes of the activation's network logon session that the server did not start:
  * shown apart (role "session"), never as the server's commands. */
 static void session_of(pass *p, act *a, int32_t server)
@@ -327,6 +352,38 @@ static int is_server_start(const pnode *n)
     return n->dcomlaunch || (n->parent_unknown && n->obj && n->obj->lateral);
 }
 
+/* Security 4688 of Windows before 10 has no Target fields: the logon id it gives is the
+ * creator's (the launcher's SYSTEM session). For a server the table knows (which runs as
+ * its caller, never as SYSTEM), the network logon from another host just before its start,
+ * in the same log, stands in for the link by logon id. */
+#define SAME_LOG_LOGON_S 30
+
+static void logon_just_before(pass *p, act *a, const pnode *n)
+{
+    host *h = a->h;
+    if (a->logon || !n->obj || !n->obj->lateral || (n->logon && !corr_system_logon(n->logon)))
+        return;
+    const item *best = NULL;
+    for (size_t i = 0; i < h->n; i++) {
+        item *it = h->v[i];
+        if (it->t > a->t + 2 * TICKS)
+            break;
+        dh_str lt, src = corr_field(it->ev, DH_FIELD_SOURCE_IP);
+        if (dh_event_kind(it->ev) != DH_KIND_LOGON || it->t < a->t - SAME_LOG_LOGON_S * TICKS ||
+            !dh_event_field(it->ev, DH_FIELD_LOGON_TYPE, &lt) || lt.len != 1 || lt.ptr[0] != '3' ||
+            !src.len || corr_loopback(src) ||
+            !corr_ieq(dh_event_channel(it->ev), dh_event_channel(n->recs[0]->ev)))
+            continue;
+        best = it; /* the latest */
+    }
+    if (!best)
+        return;
+    act_claim(p, a, (item *)best, "logon", 1, absdt(best->t, a->t), EV_LOGON_SRC, -1);
+    corr_num(corr_field(best->ev, DH_FIELD_LOGON_ID), &a->logon);
+    a->src = corr_field(best->ev, DH_FIELD_SOURCE_IP);
+    a->account = account_of(p, best->ev);
+}
+
 static void server_act(pass *p, host *h, int32_t idx)
 {
     pnode *n = &h->nodes[idx];
@@ -339,12 +396,14 @@ static void server_act(pass *p, host *h, int32_t idx)
     a->families = EV_START;
     records_of(p, a, idx, "activation", EV_START, 0);
     logon_by_id(p, a, n->logon);
+    logon_just_before(p, a, &h->nodes[idx]);
     if (!a->account.len)
         a->account = n->user;
     int64_t lo = a->t - p->S, hi = a->t + p->W + p->S;
     conns_of(p, a, idx, lo, hi);
     epm_from_src(p, a);
     lineage(p, a, idx, lo, hi);
+    services_of(p, a);
     loads_of(p, a, idx, lo, hi);
     files_of(p, a, idx, lo, hi);
     session_of(p, a, idx);
@@ -432,6 +491,7 @@ static void explorer_evidence(pass *p, act *a)
         records_of(p, a, c, "child", EV_EXEC, absdt(cn->t, a->t));
         lineage(p, a, c, cn->t - p->S, cn->t + p->W + p->S);
     }
+    services_of(p, a);
     admin_output(p, a);
 }
 
@@ -455,6 +515,7 @@ static void ref_act(pass *p, host *h, int32_t idx)
     int64_t lo = t - p->S, hi = t + p->W + p->S;
     conns_of(p, a, idx, lo, hi);
     lineage(p, a, idx, lo, hi);
+    services_of(p, a);
     /* its children run under the activation's logon */
     for (int32_t c = n->first_child; c >= 0 && !a->logon; c = h->nodes[c].next_sibling)
         if (h->nodes[c].created)

@@ -81,6 +81,14 @@ int corr_num(dh_str s, uint64_t *v)
     return 1;
 }
 
+int corr_find(dh_str h, dh_str n)
+{
+    for (size_t i = 0; n.len && i + n.len <= h.len; i++)
+        if (strncasecmp(h.ptr + i, n.ptr, n.len) == 0)
+            return 1;
+    return 0;
+}
+
 int corr_loopback(dh_str ip)
 {
     return (ip.len >= 4 && !strncmp(ip.ptr, "127.", 4)) ||
@@ -272,6 +280,7 @@ int dh_correlator_wants(const dh_correlator *c, const dh_event *ev, size_t nmatc
     switch (dh_event_kind(ev)) {
     case DH_KIND_PROCESS_CREATION:
     case DH_KIND_DCOM_ERROR:
+    case DH_KIND_SERVICE_INSTALL:
         return 1;
     case DH_KIND_LOGON: {
         dh_str lt;

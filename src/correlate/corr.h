@@ -79,6 +79,7 @@ struct dh_correlator {
 dh_str corr_field(const dh_event *ev, dh_field id);
 int corr_ieq(dh_str a, dh_str b);
 int corr_contains(dh_str h, const char *needle);
+int corr_find(dh_str h, dh_str needle); /* case-insensitive */
 /* "0x1ea3c6", "2008006": 1 and *v when a number. */
 int corr_num(dh_str s, uint64_t *v);
 int corr_loopback(dh_str ip);
@@ -193,6 +194,8 @@ struct host {
     u64map conn_by_rip; /* remote address -> first conn (chained, time order) */
     aux *loads, *files;
     size_t nloads, nfiles;
+    item **services; /* services installed (System 7045) */
+    size_t nservices;
     u64map file_by_name; /* basename of a file written (Sysmon 11, 5145) -> first (chained) */
     u64map logon_by_id;  /* logon id -> first logon item index in v (chained via logon_next) */
     u64map logon_by_src; /* source address -> first logon (chained) */

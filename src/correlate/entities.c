@@ -628,6 +628,17 @@ static int attach(host *h, item *it)
         h->nconns++;
         return 0;
     }
+    if (k == DH_KIND_SERVICE_INSTALL) {
+        if (h->nservices % 16 == 0) {
+            item **v = arena_grow(a, h->services, h->nservices * sizeof *v,
+                                  (h->nservices + 16) * sizeof *v);
+            if (!v)
+                return -1;
+            h->services = v;
+        }
+        h->services[h->nservices++] = it;
+        return 0;
+    }
     aux **list = NULL;
     size_t *nlist = NULL;
     if (k == DH_KIND_IMAGE_LOAD) {

@@ -21,6 +21,10 @@ static const conf_row rows[] = {
     {EV_START, REMOTE, 0, 2},
     /* the server's start, the remote side seen only from the source or the wire */
     {EV_START, EV_SOURCE | EV_WIRE, 0, 2},
+    /* a server the table knows started right after a network logon in the same log (old
+     * Windows' 4688 gives no logon id of the server's own) */
+    {EV_START | EV_LOGON_SRC, EV_EXEC | EV_EPM, 0, 2},
+    {EV_START | EV_LOGON_SRC, 0, 0, 2},
     /* explorer.exe (ShellWindows, ShellBrowserWindow) accepting a remote connection */
     {EV_EXPLORER | EV_NET | EV_EXEC, EV_LOGON_SRC | EV_SOURCE | EV_WIRE | EV_EPM, 0, 3},
     {EV_EXPLORER | EV_NET | EV_EXEC, 0, 0, 2},

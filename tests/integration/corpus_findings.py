@@ -9,7 +9,7 @@ and the OTRF JSON read straight from its zip):
   none     no lateral_movement and no attempt finding.
 
 Every file is also hunted twice in one run (a duplicate input): the findings must be the
-same, with the same ids."""
+same, with the same ids. Over the whole corpus, no two findings share an evidence record."""
 import argparse
 import json
 import os
@@ -85,6 +85,18 @@ def main():
                            capture_output=True, text=True)
         outs.append(r.stdout)
     check(outs[0] == outs[1] and outs[0], "hunt -j1 and -j2 print different findings")
+    # The whole corpus: no two findings share an evidence record (Sigma correlation signals,
+    # which list the events that made a correlation rule fire, excepted).
+    seen, shared = {}, []
+    for x in (json.loads(l) for l in outs[0].splitlines() if l.strip()):
+        if any("Sigma correlation" in r for r in x["confidence_reasons"]):
+            continue
+        for e in x["evidence"]:
+            k = (e["file"], e["record_id"], e["channel"], e["host"], e["time"])
+            if k in seen and seen[k] != x["id"]:
+                shared.append(k)
+            seen[k] = x["id"]
+    check(seen and not shared, "whole corpus: records shared by two findings: %s" % shared[:3])
     r = subprocess.run([a.dcomhunt, "hunt", "--ocsf", "--no-progress", a.corpus],
                        capture_output=True, text=True)
     objs = [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
