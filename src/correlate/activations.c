@@ -20,7 +20,12 @@
 
 #include "correlate/corr.h"
 
-#define MAX_DEPTH     16 /* generations of descendants followed */
+#define MAX_DEPTH 16 /* generations of descendants followed */
+/* Records looked at per activation in one index chain (logons from a source, connections
+ * from it, a session's processes, explorer's children): a flood of records of one key at
+ * one time is not walked further, so an activation costs O(1) lookups; what is left is
+ * counted. */
+#define WALK_CAP      65536
 #define EXPLORER_WAIT 60 /* seconds after explorer's connection in which its child counts */
 #define SAME_LOG_TOL  5  /* seconds of tolerance between records of one log */
 
@@ -123,8 +128,13 @@ static void logons_from_src(pass *p, act *a)
     if (!a->src.len)
         return;
     const item *best = NULL;
+    size_t walked = 0;
     for (int32_t i = u64map_get(&h->logon_by_src, corr_hash_ci(a->src, CORR_HASH0)); i >= 0;
          i = h->logon_src_next[i]) {
+        if (walked++ == WALK_CAP) {
+            a->dropped++;
+            break;
+        }
         item *it = h->v[i];
         if (!corr_ieq(corr_field(it->ev, DH_FIELD_SOURCE_IP), a->src) ||
             !within(it->t, a->t - p->W - p->S, a->tlast + p->S))
@@ -146,9 +156,16 @@ static void epm_from_src(pass *p, act *a)
     host *h = a->h;
     if (!a->src.len)
         return;
+    size_t walked = 0;
     for (int32_t i = u64map_get(&h->conn_by_rip, corr_hash_ci(a->src, CORR_HASH0)); i >= 0;
          i = h->conns[i].next_rip) {
         const conn *c = &h->conns[i];
+        if (c->it->t > a->tlast + p->W + p->S)
+            break; /* the chain runs in time order */
+        if (walked++ == WALK_CAP) {
+            a->dropped++;
+            break;
+        }
         if (!c->inbound || !corr_ieq(c->rip, a->src))
             continue;
         if (c->lport == 135 && within(c->it->t, a->t - p->W - p->S, a->tlast + p->S))
@@ -283,16 +300,31 @@ static void lineage(pass *p, act *a, int32_t root, int64_t lo, int64_t hi)
     }
 }
 
+/* The first of n time-ordered items at or after t. */
+static size_t first_at(item *const *v, size_t n, int64_t t)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid]->t < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 /* Services its descendants installed: a 7045 whose name or binary a descendant's command
  * line names (sc create NAME binPath= ...), within the window. */
 static void services_of(pass *p, act *a)
 {
     host *h = a->h;
     size_t n = a->nclaims;
-    for (size_t i = 0; i < h->nservices; i++) {
+    for (size_t i = first_at(h->services, h->nservices, a->t - p->S), walked = 0;
+         i < h->nservices && walked++ < WALK_CAP; i++) {
         item *svc = h->services[i];
-        if (!within(svc->t, a->t - p->S, a->tlast + p->W + p->S))
-            continue;
+        if (svc->t > a->tlast + p->W + p->S)
+            break;
         dh_str name = corr_field(svc->ev, DH_FIELD_SERVICE_NAME),
                bin = corr_field(svc->ev, DH_FIELD_SERVICE_FILE_NAME);
         for (size_t k = 0; k < n; k++) {
@@ -315,8 +347,13 @@ static void session_of(pass *p, act *a, int32_t server)
     host *h = a->h;
     if (!a->logon || corr_system_logon(a->logon))
         return;
+    size_t walked = 0;
     for (int32_t i = u64map_get(&h->node_by_logon, a->logon); i >= 0; i = h->nodes[i].next_logon) {
         const pnode *n = &h->nodes[i];
+        if (walked++ == WALK_CAP) {
+            a->dropped++;
+            break;
+        }
         if (i == server || n->logon != a->logon ||
             !within(n->t, a->t - p->S, a->tlast + p->W + p->S) ||
             (server >= 0 && node_is_descendant(h, i, server, MAX_DEPTH)))
@@ -331,10 +368,18 @@ static void session_of(pass *p, act *a, int32_t server)
 static void admin_output(pass *p, act *a)
 {
     host *h = a->h;
-    for (size_t i = 0; i < h->nfiles; i++) {
+    size_t lo = 0, hi = h->nfiles;
+    while (lo < hi) { /* the first file record at or after the activation (time order) */
+        size_t mid = lo + (hi - lo) / 2;
+        if (h->files[mid].it->t < a->t - p->S)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo, walked = 0; i < h->nfiles && walked++ < WALK_CAP; i++) {
         item *it = h->files[i].it;
-        if (!within(it->t, a->t - p->S, a->tlast + p->W + p->S))
-            continue;
+        if (it->t > a->tlast + p->W + p->S)
+            break;
         const dh_event *ev = it->ev;
         dh_str name = base_of(dh_event_kind(ev) == DH_KIND_SHARE_ACCESS
                                   ? corr_field(ev, DH_FIELD_RELATIVE_TARGET_NAME)
@@ -363,18 +408,23 @@ static void logon_just_before(pass *p, act *a, const pnode *n)
     host *h = a->h;
     if (a->logon || !n->obj || !n->obj->lateral || (n->logon && !corr_system_logon(n->logon)))
         return;
+    /* the last network logon at most 2 s after the start, then back at most 30 s (and at
+     * most 64 logons: a flood of logons at one time is not walked) */
+    size_t lo = 0, hi = h->nnet_logons;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (h->v[h->net_logons[mid]]->t <= a->t + 2 * TICKS)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     const item *best = NULL;
-    for (size_t i = 0; i < h->n; i++) {
-        item *it = h->v[i];
-        if (it->t > a->t + 2 * TICKS)
+    for (size_t k = lo, walked = 0; k-- > 0 && walked++ < 64 && !best;) {
+        item *it = h->v[h->net_logons[k]];
+        if (it->t < a->t - SAME_LOG_LOGON_S * TICKS)
             break;
-        dh_str lt, src = corr_field(it->ev, DH_FIELD_SOURCE_IP);
-        if (dh_event_kind(it->ev) != DH_KIND_LOGON || it->t < a->t - SAME_LOG_LOGON_S * TICKS ||
-            !dh_event_field(it->ev, DH_FIELD_LOGON_TYPE, &lt) || lt.len != 1 || lt.ptr[0] != '3' ||
-            !src.len || corr_loopback(src) ||
-            !corr_ieq(dh_event_channel(it->ev), dh_event_channel(n->recs[0]->ev)))
-            continue;
-        best = it; /* the latest */
+        if (corr_ieq(dh_event_channel(it->ev), dh_event_channel(n->recs[0]->ev)))
+            best = it;
     }
     if (!best)
         return;
@@ -480,8 +530,13 @@ static void explorer_evidence(pass *p, act *a)
     epm_from_src(p, a);
     /* explorer's command-like children around the connection (explorer starts everything
      * the user clicks: only shells, script hosts, LOLBins and programs from writable folders) */
+    size_t walked = 0;
     for (int32_t c = e->first_child; c >= 0; c = h->nodes[c].next_sibling) {
         const pnode *cn = &h->nodes[c];
+        if (walked++ == WALK_CAP) {
+            a->dropped++;
+            break;
+        }
         if (!cn->created || !command_like(cn))
             continue;
         int same_log = corr_ieq(dh_event_channel(cn->recs[0]->ev), dh_event_channel(a->anchor->ev));

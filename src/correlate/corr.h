@@ -200,6 +200,8 @@ struct host {
     u64map logon_by_id;  /* logon id -> first logon item index in v (chained via logon_next) */
     u64map logon_by_src; /* source address -> first logon (chained) */
     int32_t *logon_next, *logon_src_next;
+    int32_t *net_logons; /* the network logons from another host, in time order (indices in v) */
+    size_t nnet_logons;
 };
 
 typedef struct ipent {

@@ -701,6 +701,14 @@ static int index_logons(host *h)
     h->logon_src_next = arena_alloc(a, (h->n ? h->n : 1) * sizeof *h->logon_src_next);
     if (!h->logon_next || !h->logon_src_next)
         return -1;
+    h->net_logons = arena_alloc(a, (h->n ? h->n : 1) * sizeof *h->net_logons);
+    if (!h->net_logons)
+        return -1;
+    for (size_t i = 0; i < h->n; i++) {
+        dh_str src = corr_field(h->v[i]->ev, DH_FIELD_SOURCE_IP);
+        if (is_logon_network(h->v[i]->ev) && src.len && !corr_loopback(src))
+            h->net_logons[h->nnet_logons++] = (int32_t)i;
+    }
     /* backwards, so each chain runs in time order */
     for (size_t i = h->n; i-- > 0;) {
         h->logon_next[i] = h->logon_src_next[i] = -1;
