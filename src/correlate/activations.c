@@ -21,6 +21,10 @@
 #include "correlate/corr.h"
 
 #define MAX_DEPTH 16 /* generations of descendants followed */
+/* How long after the activation its descendants are followed: an attacker's semi-
+ * interactive shell through the server (Impacket's) runs commands for as long as the
+ * session lasts; the group stays open while they come (GROUP_SPAN in assemble.c). */
+#define LINEAGE_SPAN_S 3600
 /* Records looked at per activation in one index chain (logons from a source, connections
  * from it, a session's processes, explorer's children): a flood of records of one key at
  * one time is not walked further, so an activation costs O(1) lookups; what is left is
@@ -285,6 +289,8 @@ static void lineage(pass *p, act *a, int32_t root, int64_t lo, int64_t hi)
                 continue;
             records_of(p, a, c, "child", EV_EXEC, absdt(cn->t, a->t));
             files_of(p, a, c, lo, hi);
+            if (cn->t > a->tlast)
+                a->tlast = cn->t;
             if (d + 1 >= MAX_DEPTH || qt > h->nnodes)
                 continue; /* deeper generations, or a parent cycle, are not followed */
             if (qt == cap) {
@@ -452,7 +458,8 @@ static void server_act(pass *p, host *h, int32_t idx)
     int64_t lo = a->t - p->S, hi = a->t + p->W + p->S;
     conns_of(p, a, idx, lo, hi);
     epm_from_src(p, a);
-    lineage(p, a, idx, lo, hi);
+    lineage(p, a, idx, lo, a->t + LINEAGE_SPAN_S * TICKS);
+    hi = a->tlast + p->W + p->S; /* as long as it ran commands */
     services_of(p, a);
     loads_of(p, a, idx, lo, hi);
     files_of(p, a, idx, lo, hi);
@@ -517,6 +524,15 @@ static int command_like(const pnode *n)
     return 0;
 }
 
+static int high_rule(const pnode *n)
+{
+    for (size_t k = 0; k < n->nrecs; k++)
+        for (size_t r = 0; r < n->recs[k]->nrules; r++)
+            if (dh_rule_level(n->recs[k]->rules[r]) >= DH_LEVEL_HIGH)
+                return 1;
+    return 0;
+}
+
 static void explorer_evidence(pass *p, act *a)
 {
     host *h = a->h;
@@ -541,10 +557,15 @@ static void explorer_evidence(pass *p, act *a)
             continue;
         int same_log = corr_ieq(dh_event_channel(cn->recs[0]->ev), dh_event_channel(a->anchor->ev));
         int64_t tol = same_log ? SAME_LOG_TOL * TICKS : p->S;
-        if (!within(cn->t, a->t - tol, a->tlast + EXPLORER_WAIT * TICKS + tol))
+        /* a shell right after the connection; later, only what a high-level rule marks as the
+         * attacker's (Impacket's semi-interactive shell: one command at a time) */
+        if (!within(cn->t, a->t - tol, a->tlast + EXPLORER_WAIT * TICKS + tol) &&
+            !(within(cn->t, a->t - tol, a->t + LINEAGE_SPAN_S * TICKS) && high_rule(cn)))
             continue;
         records_of(p, a, c, "child", EV_EXEC, absdt(cn->t, a->t));
         lineage(p, a, c, cn->t - p->S, cn->t + p->W + p->S);
+        if (cn->t > a->tlast)
+            a->tlast = cn->t;
     }
     services_of(p, a);
     admin_output(p, a);
@@ -569,7 +590,7 @@ static void ref_act(pass *p, host *h, int32_t idx)
     a->families = EV_REF;
     int64_t lo = t - p->S, hi = t + p->W + p->S;
     conns_of(p, a, idx, lo, hi);
-    lineage(p, a, idx, lo, hi);
+    lineage(p, a, idx, lo, t + LINEAGE_SPAN_S * TICKS);
     services_of(p, a);
     /* its children run under the activation's logon */
     for (int32_t c = n->first_child; c >= 0 && !a->logon; c = h->nodes[c].next_sibling)
