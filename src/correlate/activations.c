@@ -201,15 +201,6 @@ static void records_of(pass *p, act *a, int32_t node, const char *role, unsigned
         act_claim(p, a, n->recs[k], role, 0, dt, fam, node);
 }
 
-static dh_str base_of(dh_str path)
-{
-    size_t s = 0;
-    for (size_t i = 0; i < path.len; i++)
-        if (path.ptr[i] == '\\' || path.ptr[i] == '/')
-            s = i + 1;
-    return (dh_str){path.ptr + s, path.len - s};
-}
-
 /* Files of that name written over the network (by System: SMB) or through a share (5145)
  * shortly before t. */
 static int planted(pass *p, act *a, dh_str name, int64_t t)
@@ -225,7 +216,7 @@ static int planted(pass *p, act *a, dh_str name, int64_t t)
         dh_str fname = dh_event_kind(ev) == DH_KIND_SHARE_ACCESS
                            ? corr_field(ev, DH_FIELD_RELATIVE_TARGET_NAME)
                            : corr_field(ev, DH_FIELD_TARGET_FILENAME);
-        if (!corr_ieq(base_of(fname), name))
+        if (!corr_ieq(corr_file_base(fname), name))
             continue;
         char img[64];
         comdb_base_lower(corr_field(ev, DH_FIELD_IMAGE), img, sizeof img);
@@ -252,7 +243,7 @@ static void loads_of(pass *p, act *a, int32_t node, int64_t lo, int64_t hi)
         dh_str dll = corr_field(it->ev, DH_FIELD_IMAGE_LOADED),
                sig = corr_field(it->ev, DH_FIELD_SIGNED);
         int unsigned_ = sig.len == 5 && corr_contains(sig, "false");
-        if (planted(p, a, base_of(dll), it->t))
+        if (planted(p, a, corr_file_base(dll), it->t))
             act_claim(p, a, it, "load", 0, absdt(it->t, a->t), EV_PLANTED | EV_EXEC, node);
         else if (unsigned_ || it->nrules)
             act_claim(p, a, it, "load", 0, absdt(it->t, a->t), 0, node);
@@ -387,9 +378,9 @@ static void admin_output(pass *p, act *a)
         if (it->t > a->tlast + p->W + p->S)
             break;
         const dh_event *ev = it->ev;
-        dh_str name = base_of(dh_event_kind(ev) == DH_KIND_SHARE_ACCESS
-                                  ? corr_field(ev, DH_FIELD_RELATIVE_TARGET_NAME)
-                                  : corr_field(ev, DH_FIELD_TARGET_FILENAME));
+        dh_str name = corr_file_base(dh_event_kind(ev) == DH_KIND_SHARE_ACCESS
+                                         ? corr_field(ev, DH_FIELD_RELATIVE_TARGET_NAME)
+                                         : corr_field(ev, DH_FIELD_TARGET_FILENAME));
         if (name.len > 3 && name.ptr[0] == '_' && name.ptr[1] == '_' && name.ptr[2] >= '0' &&
             name.ptr[2] <= '9')
             act_claim(p, a, it, "file", 1, absdt(it->t, a->t), 0, -1);

@@ -217,7 +217,7 @@ static int attempt_groups(pass *p)
     return 0;
 }
 
-/* ---- exclusive claims ---------------------------------------------------------------------- */
+/* ---- exclusive claims -------------------------------------------------------------------- */
 
 static void offer(item *it, int32_t g, const claim *c)
 {
@@ -294,7 +294,7 @@ static int source_groups(pass *p)
     return 0;
 }
 
-/* ---- building a finding ------------------------------------------------------------------- */
+/* ---- building a finding ------------------------------------------------------------------ */
 
 typedef struct fb {
     dh_finding f;
@@ -429,20 +429,7 @@ static void sort_by_node_time(dh_str *list, int32_t *nodes, size_t n, const host
 
 static void make_id(fb *b, const char *kind, const item *anchor)
 {
-    uint64_t h = corr_hash(kind, strlen(kind), CORR_HASH0);
-    if (anchor) {
-        const dh_event *ev = anchor->ev;
-        dh_str who = dh_event_host(ev), ch = dh_event_channel(ev);
-        h = corr_hash_ci(who, h);
-        h = corr_hash_ci(ch, h);
-        uint64_t rid = dh_event_record_id(ev);
-        int64_t t = dh_event_time(ev);
-        uint32_t eid = dh_event_id(ev);
-        h = corr_hash(&rid, 8, h);
-        h = corr_hash(&t, 8, h);
-        h = corr_hash(&eid, 4, h);
-    }
-    snprintf(b->f.id, sizeof b->f.id, "%016llx", (unsigned long long)h);
+    corr_finding_id(b->f.id, kind, anchor ? anchor->ev : NULL, NULL);
 }
 
 /* The records the group won, as evidence (one entry per record, its strongest role). */
@@ -589,19 +576,51 @@ static void emit(pass *p, fb *b)
         p->fn(p->fctx, &b->f);
 }
 
-static int build_target(pass *p, group *g)
+/* A finding under construction from the records the group won: NULL when it won none (and
+ * *err set when memory ran out). */
+static fb *fb_start(pass *p, group *g, unsigned *fam, dh_level *rule_sev, int *err)
 {
+    *err = 0;
+    *fam = 0;
+    *rule_sev = DH_LEVEL_INFORMATIONAL;
     fb *b = calloc(1, sizeof *b);
-    if (!b)
-        return -1;
+    if (!b) {
+        *err = 1;
+        return NULL;
+    }
     fb_init(b);
-    unsigned fam = 0;
-    dh_level rule_sev = DH_LEVEL_INFORMATIONAL;
-    if (collect(p, g, b, &fam, &rule_sev)) {
+    int r = collect(p, g, b, fam, rule_sev);
+    if (r || !b->nev) {
+        *err = r != 0;
         arena_free(&b->a);
         free(b);
-        return -1;
+        return NULL;
     }
+    return b;
+}
+
+static void fb_drop(fb *b)
+{
+    arena_free(&b->a);
+    free(b);
+}
+
+/* Emits the finding and marks its records as used. */
+static void fb_emit(pass *p, group *g, fb *b)
+{
+    mark_used(p, g);
+    emit(p, b);
+    fb_drop(b);
+}
+
+static int build_target(pass *p, group *g)
+{
+    unsigned fam;
+    dh_level rule_sev;
+    int err;
+    fb *b = fb_start(p, g, &fam, &rule_sev, &err);
+    if (!b)
+        return -err;
     for (size_t k = 0; k < g->nacts; k++)
         fam |= p->acts[g->acts[k]].families;
     score sc;
@@ -613,8 +632,7 @@ static int build_target(pass *p, group *g)
         for (size_t k = 0; k < g->nacts; k++)
             if (p->acts[g->acts[k]].anchor)
                 p->acts[g->acts[k]].anchor->decided = 1;
-        arena_free(&b->a);
-        free(b);
+        fb_drop(b);
         return 0;
     }
     b->f.kind = lateral ? DH_FINDING_LATERAL_MOVEMENT : DH_FINDING_SIGNAL;
@@ -698,31 +716,18 @@ static int build_target(pass *p, group *g)
         if (p->acts[g->acts[k]].t < first->t)
             first = &p->acts[g->acts[k]];
     make_id(b, dh_finding_kind_name(b->f.kind), first->anchor);
-    mark_used(p, g);
-    emit(p, b);
-    arena_free(&b->a);
-    free(b);
+    fb_emit(p, g, b);
     return 0;
 }
 
 static int build_attempt(pass *p, group *g)
 {
-    fb *b = calloc(1, sizeof *b);
+    unsigned fam;
+    dh_level rule_sev;
+    int err;
+    fb *b = fb_start(p, g, &fam, &rule_sev, &err);
     if (!b)
-        return -1;
-    fb_init(b);
-    unsigned fam = 0;
-    dh_level rule_sev = DH_LEVEL_INFORMATIONAL;
-    if (collect(p, g, b, &fam, &rule_sev)) {
-        arena_free(&b->a);
-        free(b);
-        return -1;
-    }
-    if (!b->nev) {
-        arena_free(&b->a);
-        free(b);
-        return 0;
-    }
+        return -err;
     b->f.kind = DH_FINDING_ATTEMPT;
     object(b, g->obj);
     const dh_event *first = NULL;
@@ -730,8 +735,7 @@ static int build_attempt(pass *p, group *g)
         if (dh_event_kind(b->ev[i].ev) == DH_KIND_DCOM_ERROR)
             first = b->ev[i].ev;
     if (!first) {
-        arena_free(&b->a);
-        free(b);
+        fb_drop(b);
         return 0;
     }
     b->f.target_host = str(b, g->h->name);
@@ -767,26 +771,18 @@ static int build_attempt(pass *p, group *g)
             make_id(b, "attempt", g->claims[k].it);
             break;
         }
-    mark_used(p, g);
-    emit(p, b);
-    arena_free(&b->a);
-    free(b);
+    fb_emit(p, g, b);
     return 0;
 }
 
 static int build_source(pass *p, group *g)
 {
-    fb *b = calloc(1, sizeof *b);
+    unsigned fam;
+    dh_level rule_sev;
+    int err;
+    fb *b = fb_start(p, g, &fam, &rule_sev, &err);
     if (!b)
-        return -1;
-    fb_init(b);
-    unsigned fam = 0;
-    dh_level rule_sev = DH_LEVEL_INFORMATIONAL;
-    if (collect(p, g, b, &fam, &rule_sev) || !b->nev) {
-        arena_free(&b->a);
-        free(b);
-        return b ? 0 : -1;
-    }
+        return -err;
     int attempt = g->failed && g->obj && g->obj->lateral;
     b->f.kind = attempt ? DH_FINDING_ATTEMPT : DH_FINDING_SOURCE_ACTIVITY;
     object(b, g->obj);
@@ -834,10 +830,7 @@ static int build_source(pass *p, group *g)
     dh_level sev = score_severity(b->f.kind, fam, b->f.confidence, g->obj);
     b->f.severity = sev > rule_sev ? sev : rule_sev;
     make_id(b, dh_finding_kind_name(b->f.kind), g->claims[0].it);
-    mark_used(p, g);
-    emit(p, b);
-    arena_free(&b->a);
-    free(b);
+    fb_emit(p, g, b);
     return 0;
 }
 

@@ -179,12 +179,39 @@ int corr_wire_automation(const dh_event *ev)
            corr_ieq(e, (dh_str){"00020400-0000-0000-c000-000000000046", 36});
 }
 
+dh_str corr_file_base(dh_str path)
+{
+    size_t s = 0;
+    for (size_t i = 0; i < path.len; i++)
+        if (path.ptr[i] == '\\' || path.ptr[i] == '/')
+            s = i + 1;
+    return (dh_str){path.ptr + s, path.len - s};
+}
+
+void corr_finding_id(char out[17], const char *kind, const dh_event *anchor, const char *extra)
+{
+    uint64_t h = corr_hash(kind, strlen(kind), CORR_HASH0);
+    if (anchor) {
+        uint64_t rid = dh_event_record_id(anchor);
+        int64_t t = dh_event_time(anchor);
+        uint32_t eid = dh_event_id(anchor);
+        h = corr_hash_ci(dh_event_host(anchor), h);
+        h = corr_hash_ci(dh_event_channel(anchor), h);
+        h = corr_hash(&rid, 8, h);
+        h = corr_hash(&t, 8, h);
+        h = corr_hash(&eid, 4, h);
+    }
+    if (extra)
+        h = corr_hash(extra, strlen(extra), h);
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
 int corr_system_logon(uint64_t id)
 {
     return id == 0 || id == 0x3e7 || id == 0x3e4 || id == 0x3e5;
 }
 
-/* ---- lifecycle ---------------------------------------------------------------------------- */
+/* ---- lifecycle --------------------------------------------------------------------------- */
 
 void dh_correlate_opts_init(dh_correlate_opts *o)
 {
@@ -249,7 +276,7 @@ const char *dh_finding_kind_name(dh_finding_kind k)
     return (unsigned)k < 4 ? names[k] : "signal";
 }
 
-/* ---- intake ------------------------------------------------------------------------------- */
+/* ---- intake ------------------------------------------------------------------------------ */
 
 static int ends_with_ci(dh_str s, const char *suffix)
 {
@@ -350,7 +377,7 @@ static int cmp_i64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* ---- the set of held identities ------------------------------------------------------------ */
+/* ---- the set of held identities ---------------------------------------------------------- */
 
 static int seen_insert(dh_correlator *c, uint64_t id)
 {
@@ -523,8 +550,7 @@ dh_status dh_correlator_take(dh_correlator *c, dh_event *ev, const dh_rule *cons
     return DH_OK;
 }
 
-/* ---- Sigma correlation rules ------------------------------------------------------------------
- */
+/* ---- Sigma correlation rules ------------------------------------------------------------- */
 
 typedef struct corr_ctx {
     dh_finding_fn fn;
@@ -586,18 +612,7 @@ static void corr_fired(void *pctx, const dh_rule *corr, void *const *items, size
     f.reasons = why;
     f.nreasons = 1;
     /* the id: the first event and the rule */
-    const dh_event *a = ((item *)items[0])->ev;
-    uint64_t hh = corr_hash("correlation", 11, CORR_HASH0);
-    hh = corr_hash_ci(dh_event_host(a), hh);
-    hh = corr_hash_ci(dh_event_channel(a), hh);
-    uint64_t rid = dh_event_record_id(a);
-    int64_t t = dh_event_time(a);
-    uint32_t eid = dh_event_id(a);
-    hh = corr_hash(&rid, 8, hh);
-    hh = corr_hash(&t, 8, hh);
-    hh = corr_hash(&eid, 4, hh);
-    hh = corr_hash(dh_rule_id(corr), strlen(dh_rule_id(corr)), hh);
-    snprintf(f.id, sizeof f.id, "%016llx", (unsigned long long)hh);
+    corr_finding_id(f.id, "correlation", ((item *)items[0])->ev, dh_rule_id(corr));
     cc->fn(cc->ctx, &f);
     free(ev);
     free(cmds);
@@ -641,10 +656,9 @@ static dh_status run_sigma_correlations(dh_correlator *c, dh_finding_fn fn, void
     return DH_OK;
 }
 
-/* ---- a pass -------------------------------------------------------------------------------------
- */
+/* ---- a pass ------------------------------------------------------------------------------ */
 
-static int host_cmp(const dh_event *a, const dh_event *b)
+int corr_host_cmp(const dh_event *a, const dh_event *b)
 {
     dh_str x = corr_bare_host(dh_event_host(a)), y = corr_bare_host(dh_event_host(b));
     size_t n = x.len < y.len ? x.len : y.len;
@@ -663,7 +677,7 @@ static int item_cmp(const void *pa, const void *pb)
     if (!a->wire) {
         if (a->hostkey != b->hostkey)
             return a->hostkey < b->hostkey ? -1 : 1;
-        int r = host_cmp(a->ev, b->ev);
+        int r = corr_host_cmp(a->ev, b->ev);
         if (r)
             return r;
     }

@@ -26,7 +26,7 @@ struct dh_builtin_rule {
 };
 extern const struct dh_builtin_rule dh_builtin_knowledge[];
 
-/* ---- freeing ------------------------------------------------------------------------- */
+/* ---- freeing ----------------------------------------------------------------------------- */
 
 static void free_list(char **v, size_t n)
 {
@@ -64,7 +64,7 @@ void dh_comdb_free(dh_comdb *db)
     free(db);
 }
 
-/* ---- small string helpers -------------------------------------------------------------- */
+/* ---- small string helpers ---------------------------------------------------------------- */
 
 static char *dupn(const char *s, size_t n)
 {
@@ -143,7 +143,7 @@ static int norm_guid(dh_str s, char out[39])
     return 1;
 }
 
-/* ---- loading ------------------------------------------------------------------------ */
+/* ---- loading ----------------------------------------------------------------------------- */
 
 typedef struct loader {
     yaml_document_t *doc;
@@ -518,7 +518,7 @@ dh_status dh_comdb_new(dh_comdb **out)
     return DH_OK;
 }
 
-/* ---- lookups ------------------------------------------------------------------------ */
+/* ---- lookups ----------------------------------------------------------------------------- */
 
 size_t comdb_count(const dh_comdb *db)
 {

@@ -96,6 +96,13 @@ int corr_wire_activation(const dh_event *ev);
  * are driven through; WMI uses its own interfaces (IWbem*). */
 int corr_wire_automation(const dh_event *ev);
 int corr_system_logon(uint64_t id); /* SYSTEM, LOCAL SERVICE, NETWORK SERVICE, 0 */
+/* Hosts compare by bare name, case-insensitively. */
+int corr_host_cmp(const dh_event *a, const dh_event *b);
+/* The file name of a Windows or POSIX path. */
+dh_str corr_file_base(dh_str path);
+/* A finding's id: FNV-1a 64 over its kind, its anchor record (host, channel, record id, time,
+ * event id) and extra (a rule id), as 16 hex digits: the same input gives the same id. */
+void corr_finding_id(char out[17], const char *kind, const dh_event *anchor, const char *extra);
 
 /* ---- a pass's arena ---------------------------------------------------------------------- */
 

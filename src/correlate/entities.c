@@ -140,7 +140,7 @@ host *ip_owner(const pass *p, dh_str ip, int64_t t)
     return best;
 }
 
-/* ---- processes ------------------------------------------------------------------------- */
+/* ---- processes --------------------------------------------------------------------------- */
 
 static uint64_t guid_key(dh_str g)
 {
@@ -545,7 +545,7 @@ static void link_parents(host *h)
     }
 }
 
-/* ---- connections, loads, files, logons ------------------------------------------------------ */
+/* ---- connections, loads, files, logons --------------------------------------------------- */
 
 static int names_this_host(const host *h, dh_str name)
 {
@@ -587,15 +587,6 @@ static int is_logon_network(const dh_event *ev)
     dh_str lt;
     return dh_event_kind(ev) == DH_KIND_LOGON && dh_event_field(ev, DH_FIELD_LOGON_TYPE, &lt) &&
            lt.len == 1 && lt.ptr[0] == '3';
-}
-
-static dh_str file_base(dh_str path)
-{
-    size_t s = 0;
-    for (size_t i = 0; i < path.len; i++)
-        if (path.ptr[i] == '\\' || path.ptr[i] == '/')
-            s = i + 1;
-    return (dh_str){path.ptr + s, path.len - s};
 }
 
 static int attach(host *h, item *it)
@@ -670,8 +661,8 @@ static int attach(host *h, item *it)
     if (list == &h->files) {
         /* files by their name: a DLL written over SMB, then loaded */
         dh_str name =
-            file_base(k == DH_KIND_SHARE_ACCESS ? corr_field(ev, DH_FIELD_RELATIVE_TARGET_NAME)
-                                                : corr_field(ev, DH_FIELD_TARGET_FILENAME));
+            corr_file_base(k == DH_KIND_SHARE_ACCESS ? corr_field(ev, DH_FIELD_RELATIVE_TARGET_NAME)
+                                                     : corr_field(ev, DH_FIELD_TARGET_FILENAME));
         if (name.len) {
             uint64_t fk = corr_hash_ci(name, CORR_HASH0);
             x->next_name = u64map_get(&h->file_by_name, fk);
@@ -740,16 +731,6 @@ host *pass_host_of(pass *p, uint64_t hostkey)
     return NULL;
 }
 
-static int host_cmp(const dh_event *a, const dh_event *b)
-{
-    dh_str x = corr_bare_host(dh_event_host(a)), y = corr_bare_host(dh_event_host(b));
-    size_t n = x.len < y.len ? x.len : y.len;
-    int r = n ? strncasecmp(x.ptr, y.ptr, n) : 0;
-    if (r)
-        return r;
-    return x.len < y.len ? -1 : x.len > y.len;
-}
-
 host *address_host(pass *p, dh_str ip)
 {
     uint64_t key = corr_hash_ci(ip, CORR_HASH0) ^ 0x5a5a5a5a5a5a5a5aULL;
@@ -791,7 +772,7 @@ int entities_build(pass *p)
         }
         size_t j = i;
         while (j < c->n && !c->v[j]->wire && c->v[j]->hostkey == c->v[i]->hostkey &&
-               host_cmp(c->v[i]->ev, c->v[j]->ev) == 0)
+               corr_host_cmp(c->v[i]->ev, c->v[j]->ev) == 0)
             j++;
         if (p->nh % 16 == 0) {
             host *v = arena_grow(a, p->hosts, p->nh * sizeof *v, (p->nh + 16) * sizeof *v);

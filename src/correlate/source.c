@@ -316,7 +316,7 @@ void source_join(pass *p)
     outbound_join(p);
 }
 
-/* ---- the network sensor ------------------------------------------------------------------- */
+/* ---- the network sensor ------------------------------------------------------------------ */
 
 /* Wire records of a group: from its source address to the target (an address the target
  * owns; when none is known, the one address the source's activations went to). */
