@@ -32,6 +32,13 @@ dh_str corr_field(const dh_event *ev, dh_field id)
 {
     dh_str s = {"", 0};
     dh_event_field(ev, id, &s);
+    /* an IPv4 address written as IPv6 (Security 4624's "::ffff:10.0.0.5") is that address:
+     * Sysmon and Defender write it plain */
+    if ((id == DH_FIELD_SOURCE_IP || id == DH_FIELD_DESTINATION_IP) && s.len > 7 &&
+        !strncasecmp(s.ptr, "::ffff:", 7) && memchr(s.ptr + 7, '.', s.len - 7)) {
+        s.ptr += 7;
+        s.len -= 7;
+    }
     return s;
 }
 

@@ -381,7 +381,8 @@ typedef struct dcom_mention {
 /* Reads remote COM activations out of PowerShell, VBScript/JScript or a tool's command line:
  * GetTypeFromProgID/GetTypeFromCLSID with a computer argument (variables assigned in the same
  * text resolved), CreateObject("X", "host"), Invoke-DCOM -ComputerName -Method, SharpMove's
- * computername= method=, Impacket dcomexec's -object and user@target. Returns how many were
+ * computername= method=, Impacket dcomexec's -object and user@target, NetExec's
+ * `smb TARGET --exec-method mmcexec`. Returns how many were
  * written to out (at most max). Slices point into text (or into scratch, for decoded text). */
 size_t dcom_mentions(dh_str text, dcom_mention *out, size_t max);
 /* PowerShell -EncodedCommand: the decoded script (UTF-16LE read as ASCII) into buf; 0 if the

@@ -350,10 +350,33 @@ static size_t impacket(dh_str t, dcom_mention *out, size_t n, size_t max)
     return n;
 }
 
+/* CrackMapExec / NetExec run on Windows: `nxc smb TARGET ... --exec-method mmcexec` (MMC20). */
+static size_t netexec(dh_str t, dcom_mention *out, size_t n, size_t max)
+{
+    long at = find_ci(t, 0, "mmcexec");
+    if (at < 0 || find_ci(t, 0, "exec-method") < 0)
+        return n;
+    for (long p = find_ci(t, 0, " smb "); p >= 0 && p < at; p = -1) {
+        size_t s = (size_t)p + 5;
+        while (s < t.len && is_space(t.ptr[s]))
+            s++;
+        size_t e = s;
+        while (e < t.len && !is_space(t.ptr[e]) && t.ptr[e] != '"')
+            e++;
+        dh_str target = {t.ptr + s, e - s};
+        /* a range or a file of targets names no one host */
+        if (target.len && !memchr(target.ptr, '/', target.len) &&
+            !memchr(target.ptr, '\\', target.len))
+            n = add(out, n, max, target, (dh_str){"MMC20.Application", 17}, 0);
+    }
+    return n;
+}
+
 size_t dcom_mentions(dh_str text, dcom_mention *out, size_t max)
 {
     size_t n = calls(text, out, 0, max);
     n = tools(text, out, n, max);
+    n = netexec(text, out, n, max);
     return impacket(text, out, n, max);
 }
 

@@ -93,8 +93,9 @@ static void from_text(pass *p, host *h, item *it, dh_str text)
 
 static int worth_reading(dh_str s)
 {
-    static const char *const hints[] = {"gettypefrom",  "createobject", "activexobject", "dcom",
-                                        "computername", "-enc",         "-e ",           "-ec "};
+    static const char *const hints[] = {"gettypefrom", "createobject", "activexobject",
+                                        "dcom",        "computername", "mmcexec",
+                                        "-enc",        "-e ",          "-ec "};
     for (size_t i = 0; i < sizeof hints / sizeof hints[0]; i++)
         if (corr_contains(s, hints[i]))
             return 1;
