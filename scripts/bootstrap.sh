@@ -15,6 +15,7 @@ packages=(
     libcmocka-dev                           # unit tests
     libevtx-utils                           # evtxexport: the correctness oracle in tests
     python3-evtx                            # a speed peer in benchmarks
+    python3-yaml                            # tests: the ECS field list (ecs_flat.yml)
     chromium                                # tests: the HTML report rendered headless
 )
 

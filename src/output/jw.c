@@ -107,6 +107,24 @@ void dh_jw_int(dh_jw *w, const char *key, long long v)
         w->st = dh_buf_put_i64(w->b, v);
 }
 
+void dh_jw_uint(dh_jw *w, const char *key, unsigned long long v)
+{
+    member(w, key);
+    if (!w->st)
+        w->st = dh_buf_put_u64(w->b, v);
+}
+
+void dh_jw_member(dh_jw *w, dh_str key, dh_str value)
+{
+    member(w, NULL);
+    if (!w->st)
+        w->st = dh_json_string(w->b, key.ptr ? key.ptr : "", key.len);
+    if (!w->st)
+        w->st = dh_buf_putc(w->b, ':');
+    if (!w->st)
+        w->st = dh_json_string(w->b, value.ptr ? value.ptr : "", value.len);
+}
+
 void dh_jw_bool(dh_jw *w, const char *key, int v)
 {
     member(w, key);

@@ -45,6 +45,10 @@ size_t dh_jw_count(const dh_jw *w);
 void dh_jw_str(dh_jw *w, const char *key, dh_str s);
 void dh_jw_strz(dh_jw *w, const char *key, const char *s);
 void dh_jw_int(dh_jw *w, const char *key, long long v);
+void dh_jw_uint(dh_jw *w, const char *key, unsigned long long v);
+/* A member whose name comes from the input (escaped like a value), written even when the
+ * value is empty: the record's own data, kept as read. */
+void dh_jw_member(dh_jw *w, dh_str key, dh_str value);
 void dh_jw_bool(dh_jw *w, const char *key, int v);
 /* A string holding a FILETIME as ISO 8601 UTC (nothing when t is 0, unknown). */
 void dh_jw_time(dh_jw *w, const char *key, int64_t filetime);
