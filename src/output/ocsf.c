@@ -102,7 +102,8 @@ static void endpoint(dh_jw *w, const char *key, dh_str ip, dh_str port, dh_str h
     unsigned long long p;
     dh_jw_object(w, key);
     dh_jw_str(w, "hostname", host);
-    dh_jw_str(w, "name", name);
+    if (!(name.len == host.len && name.len && !memcmp(name.ptr, host.ptr, name.len)))
+        dh_jw_str(w, "name", name); /* the workstation, when the host name is not it already */
     if (dh_typed_ip(ip))
         dh_jw_str(w, "ip", ip);
     if (dh_jw_count(w) && dh_typed_uint(port, 65535, &p))
