@@ -282,8 +282,12 @@ def main():
     print("ECS fields written: %d (%s)" % (len(allf), ", ".join(sorted(allf))))
 
     # planted faults
-    base = next(x for x in evtx if get(x, "process.executable") and get(x, "source.ip") is None
-                and get(x, "user.name"))
+    base = next((x for x in evtx if get(x, "process.executable") and get(x, "source.ip") is None
+                 and get(x, "user.name")), None)
+    check(base is not None, "no corpus document with a process and a user to plant faults in")
+    base = base or {"@timestamp": "2026-01-01T00:00:00Z", "ecs": {"version": fields.version},
+                    "event": {"category": ["process"], "type": ["start"], "kind": "event"},
+                    "process": {"executable": "x", "pid": 1}, "user": {"name": "u"}}
 
     def planted(what, mutate, expect_text):
         doc = copy.deepcopy(base)
