@@ -59,14 +59,6 @@ static void add_list(doc *d, const char *name, const dh_str *list, size_t n)
         d->v[d->n++] = (val){name, V_LIST, {NULL, 0}, 0, list, n};
 }
 
-static dh_str field(const dh_event *ev, dh_field id)
-{
-    dh_str v = {NULL, 0};
-    if (!dh_event_field(ev, id, &v) || dh_typed_absent(v))
-        return (dh_str){NULL, 0};
-    return v;
-}
-
 static dh_str zs(const char *s)
 {
     return (dh_str){s, strlen(s)};
@@ -197,7 +189,7 @@ static const struct {
 static void direct_fields(doc *d, const dh_event *ev)
 {
     for (size_t i = 0; i < sizeof direct / sizeof direct[0]; i++) {
-        dh_str v = field(ev, direct[i].f);
+        dh_str v = dh_typed_field(ev, direct[i].f);
         unsigned long long n;
         if (!v.len)
             continue;
@@ -236,7 +228,7 @@ static void names(doc *d, const dh_event *ev)
         const char *ecs;
     } n[] = {{DH_FIELD_IMAGE, "process.name"}, {DH_FIELD_PARENT_IMAGE, "process.parent.name"}};
     for (size_t i = 0; i < 2; i++) {
-        dh_str p = field(ev, n[i].f), b = dh_typed_basename(p);
+        dh_str p = dh_typed_field(ev, n[i].f), b = dh_typed_basename(p);
         if (b.len && b.len < p.len)
             add(d, n[i].ecs, V_STR, b, 0);
     }
@@ -246,14 +238,14 @@ static void names(doc *d, const dh_event *ev)
  * (DOMAIN\name split), as the Security and Sysmon pipelines pick it. */
 static void user(doc *d, const dh_event *ev)
 {
-    dh_str name = field(ev, DH_FIELD_TARGET_USER_NAME), dom = {NULL, 0}, sid = {NULL, 0};
+    dh_str name = dh_typed_field(ev, DH_FIELD_TARGET_USER_NAME), dom = {NULL, 0}, sid = {NULL, 0};
     if (name.len) {
-        dom = field(ev, DH_FIELD_TARGET_DOMAIN_NAME);
-        sid = field(ev, DH_FIELD_TARGET_USER_SID);
-    } else if ((name = field(ev, DH_FIELD_SUBJECT_USER_NAME)).len) {
-        dom = field(ev, DH_FIELD_SUBJECT_DOMAIN_NAME);
+        dom = dh_typed_field(ev, DH_FIELD_TARGET_DOMAIN_NAME);
+        sid = dh_typed_field(ev, DH_FIELD_TARGET_USER_SID);
+    } else if ((name = dh_typed_field(ev, DH_FIELD_SUBJECT_USER_NAME)).len) {
+        dom = dh_typed_field(ev, DH_FIELD_SUBJECT_DOMAIN_NAME);
     } else {
-        dh_typed_account(field(ev, DH_FIELD_USER), &dom, &name);
+        dh_typed_account(dh_typed_field(ev, DH_FIELD_USER), &dom, &name);
     }
     if (!name.len)
         return;
@@ -268,9 +260,9 @@ static void user(doc *d, const dh_event *ev)
 /* file.path with its name, directory and extension: the loaded image, the file written. */
 static void file(doc *d, const dh_event *ev)
 {
-    dh_str p = field(ev, DH_FIELD_IMAGE_LOADED);
+    dh_str p = dh_typed_field(ev, DH_FIELD_IMAGE_LOADED);
     if (!p.len)
-        p = field(ev, DH_FIELD_TARGET_FILENAME);
+        p = dh_typed_field(ev, DH_FIELD_TARGET_FILENAME);
     if (!p.len)
         return;
     add(d, "file.path", V_STR, p, 0);
@@ -285,12 +277,12 @@ static void file(doc *d, const dh_event *ev)
             add(d, "file.extension", V_STR, (dh_str){dot + 1, (size_t)(b.ptr + b.len - dot - 1)},
                 0);
     }
-    dh_str s = field(ev, DH_FIELD_SIGNED);
+    dh_str s = dh_typed_field(ev, DH_FIELD_SIGNED);
     if (s.len == 4 && !memcmp(s.ptr, "true", 4))
         add(d, "file.code_signature.exists", V_BOOL, s, 1);
     else if (s.len == 5 && !memcmp(s.ptr, "false", 5))
         add(d, "file.code_signature.exists", V_BOOL, s, 0);
-    s = field(ev, DH_FIELD_SIGNATURE_STATUS);
+    s = dh_typed_field(ev, DH_FIELD_SIGNATURE_STATUS);
     if (s.len)
         add(d, "file.code_signature.valid", V_BOOL, s, s.len == 5 && !memcmp(s.ptr, "Valid", 5));
 }
@@ -299,7 +291,7 @@ static void file(doc *d, const dh_event *ev)
 static void registry(doc *d, const dh_event *ev)
 {
     static const char *const hives[] = {"HKLM", "HKCU", "HKU", "HKCR", "HKCC"};
-    dh_str p = field(ev, DH_FIELD_TARGET_OBJECT);
+    dh_str p = dh_typed_field(ev, DH_FIELD_TARGET_OBJECT);
     if (!p.len)
         return;
     add(d, "registry.path", V_STR, p, 0);
@@ -312,7 +304,7 @@ static void registry(doc *d, const dh_event *ev)
                 add(d, "registry.key", V_STR, (dh_str){bs + 1, p.len - hl - 1}, 0);
         }
     add(d, "registry.value", V_STR, dh_typed_basename(p), 0);
-    d->regdata[0] = field(ev, DH_FIELD_DETAILS);
+    d->regdata[0] = dh_typed_field(ev, DH_FIELD_DETAILS);
     if (d->regdata[0].len)
         add_list(d, "registry.data.strings", d->regdata, 1);
 }
@@ -329,7 +321,7 @@ static void hashes(doc *d, const dh_event *ev)
                  {"SHA384", "process.hash.sha384", "file.hash.sha384"},
                  {"SHA512", "process.hash.sha512", "file.hash.sha512"},
                  {"IMPHASH", "process.pe.imphash", "file.pe.imphash"}};
-    dh_str h = field(ev, DH_FIELD_HASHES);
+    dh_str h = dh_typed_field(ev, DH_FIELD_HASHES);
     int image = dh_event_kind(ev) == DH_KIND_IMAGE_LOAD;
     for (size_t i = 0; i < h.len && d->nhashes < 5;) {
         const char *end = memchr(h.ptr + i, ',', h.len - i);
@@ -361,12 +353,12 @@ static void hashes(doc *d, const dh_event *ev)
 /* network.direction from Initiated, network.transport from the protocol's name. */
 static void network(doc *d, const dh_event *ev)
 {
-    dh_str v = field(ev, DH_FIELD_INITIATED);
+    dh_str v = dh_typed_field(ev, DH_FIELD_INITIATED);
     if (v.len == 4 && !memcmp(v.ptr, "true", 4))
         add(d, "network.direction", V_STR, zs("egress"), 0);
     else if (v.len == 5 && !memcmp(v.ptr, "false", 5))
         add(d, "network.direction", V_STR, zs("ingress"), 0);
-    v = field(ev, DH_FIELD_PROTOCOL);
+    v = dh_typed_field(ev, DH_FIELD_PROTOCOL);
     if (v.len && v.len < sizeof d->transport_buf) {
         for (size_t i = 0; i < v.len; i++) {
             char c = v.ptr[i];
@@ -452,25 +444,6 @@ static void cstrs(const char *const *s, size_t max, dh_str *out, size_t *n)
         out[(*n)++] = zs(s[i]);
 }
 
-/* winlog.logon.type as the Security pipeline names Windows' logon type numbers. */
-static const char *logon_type(dh_str v)
-{
-    static const char *const names[] = {NULL,
-                                        NULL,
-                                        "Interactive",
-                                        "Network",
-                                        "Batch",
-                                        "Service",
-                                        NULL,
-                                        "Unlock",
-                                        "NetworkCleartext",
-                                        "NewCredentials",
-                                        "RemoteInteractive",
-                                        "CachedInteractive"};
-    unsigned long long n;
-    return dh_typed_uint(v, 11, &n) ? names[n] : NULL;
-}
-
 dh_status dh_json_event_ecs(dh_buf *b, const dh_event *ev)
 {
     doc *d = calloc(1, sizeof *d);
@@ -523,8 +496,8 @@ dh_status dh_json_event_ecs(dh_buf *b, const dh_event *ev)
     dh_jw_member(w, zs("event_id"), zs(id));
     dh_jw_uint(w, "record_id", dh_event_record_id(ev));
     dh_jw_member(w, zs("provider_name"), dh_event_provider(ev));
-    const char *lt = logon_type(field(ev, DH_FIELD_LOGON_TYPE));
-    dh_str lid = field(ev, DH_FIELD_LOGON_ID);
+    const char *lt = dh_typed_logon_type(dh_typed_field(ev, DH_FIELD_LOGON_TYPE));
+    dh_str lid = dh_typed_field(ev, DH_FIELD_LOGON_ID);
     if (lt || lid.len) {
         dh_jw_object(w, "logon");
         dh_jw_strz(w, "type", lt);

@@ -30,14 +30,6 @@ static const struct {
 
 static const char *const confidences[] = {"Unknown", "Low", "Medium", "High"};
 
-static dh_str field(const dh_event *ev, dh_field id)
-{
-    dh_str v = {NULL, 0};
-    if (!dh_event_field(ev, id, &v) || dh_typed_absent(v))
-        return (dh_str){NULL, 0};
-    return v;
-}
-
 static dh_str zs(const char *s)
 {
     return (dh_str){s, s ? strlen(s) : 0};
@@ -76,21 +68,21 @@ static void process(dh_jw *w, const dh_event *ev, int parent)
                                   DH_FIELD_PARENT_PROCESS_ID, DH_FIELD_PARENT_PROCESS_GUID,
                                   DH_FIELD_PARENT_USER};
     const dh_field *f = parent ? up : own;
-    dh_str image = field(ev, f[0]), guid = field(ev, f[3]);
+    dh_str image = dh_typed_field(ev, f[0]), guid = dh_typed_field(ev, f[3]);
     unsigned long long pid = 0;
-    int have_pid = dh_typed_uint(field(ev, f[2]), INT32_MAXV, &pid) && pid > 0;
+    int have_pid = dh_typed_uint(dh_typed_field(ev, f[2]), INT32_MAXV, &pid) && pid > 0;
     if (!have_pid && !guid.len)
         return;
     dh_jw_object(w, parent ? "parent_process" : "process");
     dh_jw_str(w, "name", dh_typed_basename(image));
     dh_jw_str(w, "path", image);
-    dh_jw_str(w, "cmd_line", field(ev, f[1]));
+    dh_jw_str(w, "cmd_line", dh_typed_field(ev, f[1]));
     if (have_pid)
         dh_jw_int(w, "pid", (long long)pid);
     dh_jw_str(w, "uid", guid);
     if (!parent && dh_event_kind(ev) == DH_KIND_PROCESS_CREATION && dh_event_time(ev))
         dh_jw_int(w, "created_time", ms(dh_event_time(ev)));
-    user(w, "user", field(ev, f[4]), (dh_str){NULL, 0}, (dh_str){NULL, 0});
+    user(w, "user", dh_typed_field(ev, f[4]), (dh_str){NULL, 0}, (dh_str){NULL, 0});
     if (!parent)
         process(w, ev, 1);
     dh_jw_end(w);
@@ -136,17 +128,18 @@ static void evidence(dh_jw *w, const dh_evidence *e)
     size_t before = dh_jw_count(w);
     process(w, ev, 0);
     int have_process = dh_jw_count(w) > before;
-    dh_str tu = field(ev, DH_FIELD_TARGET_USER_NAME);
+    dh_str tu = dh_typed_field(ev, DH_FIELD_TARGET_USER_NAME);
     if (tu.len)
-        user(w, "user", tu, field(ev, DH_FIELD_TARGET_DOMAIN_NAME),
-             field(ev, DH_FIELD_TARGET_USER_SID));
+        user(w, "user", tu, dh_typed_field(ev, DH_FIELD_TARGET_DOMAIN_NAME),
+             dh_typed_field(ev, DH_FIELD_TARGET_USER_SID));
     else if (!have_process)
-        user(w, "user", field(ev, DH_FIELD_USER), (dh_str){NULL, 0}, (dh_str){NULL, 0});
-    endpoint(w, "src_endpoint", field(ev, DH_FIELD_SOURCE_IP), field(ev, DH_FIELD_SOURCE_PORT),
-             field(ev, DH_FIELD_SOURCE_HOSTNAME), field(ev, DH_FIELD_WORKSTATION_NAME));
-    endpoint(w, "dst_endpoint", field(ev, DH_FIELD_DESTINATION_IP),
-             field(ev, DH_FIELD_DESTINATION_PORT), field(ev, DH_FIELD_DESTINATION_HOSTNAME),
-             (dh_str){NULL, 0});
+        user(w, "user", dh_typed_field(ev, DH_FIELD_USER), (dh_str){NULL, 0}, (dh_str){NULL, 0});
+    endpoint(w, "src_endpoint", dh_typed_field(ev, DH_FIELD_SOURCE_IP),
+             dh_typed_field(ev, DH_FIELD_SOURCE_PORT), dh_typed_field(ev, DH_FIELD_SOURCE_HOSTNAME),
+             dh_typed_field(ev, DH_FIELD_WORKSTATION_NAME));
+    endpoint(w, "dst_endpoint", dh_typed_field(ev, DH_FIELD_DESTINATION_IP),
+             dh_typed_field(ev, DH_FIELD_DESTINATION_PORT),
+             dh_typed_field(ev, DH_FIELD_DESTINATION_HOSTNAME), (dh_str){NULL, 0});
     dh_jw_object(w, "data");
     dh_jw_str(w, "file", dh_event_file_str(ev));
     dh_jw_int(w, "record_id", (long long)dh_event_record_id(ev));

@@ -69,3 +69,29 @@ int dh_typed_absent(dh_str s)
 {
     return !s.ptr || !s.len || (s.len == 1 && s.ptr[0] == '-');
 }
+
+dh_str dh_typed_field(const dh_event *ev, dh_field id)
+{
+    dh_str v = {NULL, 0};
+    if (!dh_event_field(ev, id, &v) || dh_typed_absent(v))
+        return (dh_str){NULL, 0};
+    return v;
+}
+
+const char *dh_typed_logon_type(dh_str number)
+{
+    static const char *const names[] = {NULL,
+                                        NULL,
+                                        "Interactive",
+                                        "Network",
+                                        "Batch",
+                                        "Service",
+                                        NULL,
+                                        "Unlock",
+                                        "NetworkCleartext",
+                                        "NewCredentials",
+                                        "RemoteInteractive",
+                                        "CachedInteractive"};
+    unsigned long long n;
+    return dh_typed_uint(number, 11, &n) && number.ptr[0] != '0' ? names[n] : NULL;
+}

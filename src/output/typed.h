@@ -17,5 +17,10 @@ dh_str dh_typed_basename(dh_str path);
 void dh_typed_account(dh_str s, dh_str *domain, dh_str *name);
 /* No value: empty, or "-" as Windows writes an absent one. */
 int dh_typed_absent(dh_str s);
+/* The event's taxonomy field, or an empty string when it is missing or absent ("-"). */
+dh_str dh_typed_field(const dh_event *ev, dh_field id);
+/* Windows' logon type number ("3") by the name Defender and Winlogbeat give it ("Network");
+ * NULL for another text. */
+const char *dh_typed_logon_type(dh_str number);
 
 #endif
