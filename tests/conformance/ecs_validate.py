@@ -28,6 +28,9 @@ import sys
 
 import yaml
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import jsonlines  # noqa: E402
+
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$")
 STRINGS = {"keyword", "constant_keyword", "wildcard", "text", "match_only_text"}
 RANGES = {"long": (-(2**63), 2**63 - 1), "integer": (-(2**31), 2**31 - 1)}
@@ -131,33 +134,13 @@ class Fields:
         return "type %s is not checked by this validator (value %r)" % (t, x)
 
 
-def validate_lines(fields, text, name="<stdin>"):
-    n, problems = 0, []
-    for i, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        n += 1
-        try:
-            doc = json.loads(line)
-        except ValueError as e:
-            problems.append("%s:%d: not JSON: %s" % (name, i, e))
-            continue
-        problems += ["%s:%d: %s" % (name, i, m) for m in fields.validate(doc)]
-    return n, problems
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--ecs", required=True, help="the ECS field list (../shared/ecs)")
     ap.add_argument("files", nargs="*")
     a = ap.parse_args()
     fields = Fields(a.ecs)
-    total, bad = 0, []
-    for f in a.files or ["-"]:
-        text = sys.stdin.read() if f == "-" else open(f, encoding="utf-8").read()
-        n, problems = validate_lines(fields, text, f)
-        total += n
-        bad += problems
+    total, bad = jsonlines.check_files(fields.validate, a.files)
     for m in bad:
         print(m)
     print("%d documents, %d problems (ECS %s)" % (total, len(bad), fields.version))

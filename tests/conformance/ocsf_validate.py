@@ -35,6 +35,9 @@ import os
 import re
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import jsonlines  # noqa: E402
+
 INT32 = (-(2**31), 2**31 - 1)
 INT64 = (-(2**63), 2**63 - 1)
 
@@ -388,22 +391,6 @@ def jtype(v):
             float: "number", type(None): "null"}[type(v)]
 
 
-def validate_lines(schema, text, name="<stdin>"):
-    """(events checked, problems as 'name:line: path: message')."""
-    n, problems = 0, []
-    for i, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        n += 1
-        try:
-            ev = json.loads(line)
-        except ValueError as e:
-            problems.append("%s:%d: not JSON: %s" % (name, i, e))
-            continue
-        problems += ["%s:%d: %s" % (name, i, m) for m in schema.validate(ev)]
-    return n, problems
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--schema", required=True, help="the ocsf-schema source tree")
@@ -414,12 +401,7 @@ def main():
     if a.describe:
         print(schema.describe(a.describe))
         return 0
-    total, bad = 0, []
-    for f in a.files or ["-"]:
-        text = sys.stdin.read() if f == "-" else open(f, encoding="utf-8").read()
-        n, problems = validate_lines(schema, text, f)
-        total += n
-        bad += problems
+    total, bad = jsonlines.check_files(schema.validate, a.files)
     for m in bad:
         print(m)
     print("%d events, %d problems (OCSF %s)" % (total, len(bad), schema.version))
