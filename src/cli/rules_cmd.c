@@ -296,9 +296,12 @@ int cli_rules(int argc, char **argv)
                 fputs(" / ", stdout);
                 cli_put_safe(stdout, dh_rule_name(r));
             }
-            printf(" [%s%s%s]\n", dh_rule_logsource(r, "category"),
-                   *dh_rule_logsource(r, "service") ? " service:" : "",
-                   dh_rule_logsource(r, "service"));
+            if (dh_rule_is_correlation(r))
+                fputs(" [correlation]\n", stdout);
+            else
+                printf(" [%s%s%s]\n", dh_rule_logsource(r, "category"),
+                       *dh_rule_logsource(r, "service") ? " service:" : "",
+                       dh_rule_logsource(r, "service"));
         }
         printf("%zu rules\n", dh_ruleset_count(rs));
     } else if (!strcmp(sub, "show") && key) {

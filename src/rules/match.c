@@ -595,13 +595,15 @@ const char *dh_rule_source(const dh_rule *r, size_t *len)
 
 const char *dh_rule_logsource(const dh_rule *r, const char *key)
 {
+    /* Correlation rules have no logsource: their parts are NULL, the answer is "". */
+    const char *v = NULL;
     if (!strcmp(key, "category"))
-        return r->ls_category;
-    if (!strcmp(key, "product"))
-        return r->ls_product;
-    if (!strcmp(key, "service"))
-        return r->ls_service;
-    return "";
+        v = r->ls_category;
+    else if (!strcmp(key, "product"))
+        v = r->ls_product;
+    else if (!strcmp(key, "service"))
+        v = r->ls_service;
+    return v ? v : "";
 }
 
 static const char *const level_names[] = {"informational", "low", "medium", "high", "critical"};
