@@ -38,9 +38,10 @@ typedef struct item {
     uint64_t seq;
     int used;
     int dup;
-    int checked; /* looked at as an anchor */
-    int emitted; /* attempt/signal decided */
-    int fed;     /* given to the Sigma correlation engine */
+    int checked;   /* looked at as an anchor */
+    int emitted;   /* attempt/signal decided */
+    int fed;       /* given to the Sigma correlation engine */
+    unsigned pins; /* the Sigma correlation engine still holds it (window or evidence) */
 } item;
 
 struct dh_correlator {
@@ -58,6 +59,8 @@ struct dh_correlator {
     dh_finding_fn fn;
     void *fctx;
     sc_engine *sc;
+    int64_t sc_upto;       /* Sigma correlation has been fed everything older than this */
+    uint64_t sc_late;      /* events for it taken after that: read out of time order */
     size_t peak;           /* most events held at once */
     size_t nwire;          /* sensor records held */
     uint64_t wire_dropped; /* let go past MAX_WIRE_HELD */
@@ -122,13 +125,14 @@ void dh_correlator_free(dh_correlator *c)
 {
     if (!c)
         return;
+    sc_free(c->sc); /* releases what it holds before the items go */
+    c->sc = NULL;
     for (size_t i = 0; i < c->n; i++) {
         dh_event_free(c->v[i]->ev);
         free(c->v[i]->rules);
         free(c->v[i]);
     }
     free(c->v);
-    sc_free(c->sc);
     free(c);
 }
 
@@ -306,6 +310,23 @@ static dh_status drop_old_wire(dh_correlator *c)
     return DH_OK;
 }
 
+dh_status dh_correlator_pack(const dh_ruleset *rs, const dh_event *ev, dh_buf *out)
+{
+    const char *const *names = NULL;
+    size_t n = rs ? dh_ruleset_correlation_fields(rs, &names) : 0;
+    return dh_event_pack_named(ev, names, n, out);
+}
+
+uint64_t dh_correlator_sigma_late(const dh_correlator *c)
+{
+    return c->sc_late;
+}
+
+uint64_t dh_correlator_sigma_dropped(const dh_correlator *c)
+{
+    return c->sc ? sc_get_stats(c->sc).dropped : 0;
+}
+
 uint64_t dh_correlator_wire_dropped(const dh_correlator *c)
 {
     return c->wire_dropped;
@@ -352,6 +373,8 @@ dh_status dh_correlator_take(dh_correlator *c, dh_event *ev, const dh_rule *cons
     if (c->n > c->peak)
         c->peak = c->n;
     int64_t t = dh_event_time(ev);
+    if (nrules && c->max_span && t < c->sc_upto)
+        c->sc_late++;
     if (is_wire(ev)) {
         /* Sensor records come first, all at once: they do not move the clock. */
         if (++c->nwire > MAX_WIRE_HELD)
@@ -363,8 +386,7 @@ dh_status dh_correlator_take(dh_correlator *c, dh_event *ev, const dh_rule *cons
     /* Every so often, finish what the window has passed (only with a sink to report to). */
     if (c->fn && ++c->since_flush >= 16384) {
         c->since_flush = 0;
-        int64_t horizon = c->newest - (c->o.window_s + 2 * c->o.skew_s + FLUSH_SLACK_S) * TICKS;
-        return process(c, horizon);
+        return dh_correlator_flush(c);
     }
     return DH_OK;
 }
@@ -1152,42 +1174,91 @@ static void mark_duplicates(host_ctx *h)
                 h->v[j]->dup = 1;
 }
 
-typedef struct corr_ctx {
-    dh_finding_fn fn;
-    void *ctx;
-} corr_ctx;
-
-static void corr_fired(void *pctx, const dh_rule *corr, void *const *items, size_t n)
+/* The Sigma correlation engine holds items it may still show (sigma_corr.h): they are not
+ * freed while it does. */
+static void sc_hold(void *ctx, void *p)
 {
-    corr_ctx *cc = pctx;
-    fbuild *b = calloc(1, sizeof *b);
-    if (!b || !n) {
-        free(b);
+    (void)ctx;
+    ((item *)p)->pins++;
+}
+
+static void sc_release(void *ctx, void *p)
+{
+    (void)ctx;
+    ((item *)p)->pins--;
+}
+
+static const dh_event *sc_event(void *ctx, void *p)
+{
+    (void)ctx;
+    return ((item *)p)->ev;
+}
+
+/* A Sigma correlation signal as a finding: the correlation, the correlations it chains and
+ * the base rules of its events; its identity is the correlation's (dh_rule_ref), its group
+ * and its first time, so two correlations firing on the same events stay two findings. */
+static void corr_fired(void *ctx, const sc_signal *s)
+{
+    dh_correlator *c = ctx;
+    if (!c->fn)
         return;
-    }
-    const dh_event *last = ((item *)items[n - 1])->ev;
+    fbuild *b = calloc(1, sizeof *b);
+    if (!b)
+        return;
+    const dh_event *last = s->nitems ? ((item *)s->items[s->nitems - 1])->ev : NULL;
     b->f.kind = DH_FINDING_SIGNAL;
-    b->f.severity = dh_rule_level(corr);
+    b->f.severity = dh_rule_level(s->corr);
     b->f.confidence = 2;
     b->f.com_object = b->f.clsid = "";
-    b->f.target_host = keep(b, dh_event_host(last));
+    b->f.target_host = last ? keep(b, dh_event_host(last)) : "";
     b->f.target_ip = b->f.source_host = "";
-    b->f.source_ip = keep(b, field(last, DH_FIELD_SOURCE_IP));
-    b->f.user = keep(b, field(last, DH_FIELD_USER));
-    b->f.logon_id = keep(b, field(last, DH_FIELD_LOGON_ID));
-    b->rules[b->f.nrules++] = corr;
-    for (size_t i = 0; i < n; i++) {
-        item *it = items[i];
+    b->f.source_ip = last ? keep(b, field(last, DH_FIELD_SOURCE_IP)) : "";
+    b->f.user = last ? keep(b, field(last, DH_FIELD_USER)) : "";
+    b->f.logon_id = last ? keep(b, field(last, DH_FIELD_LOGON_ID)) : "";
+    b->rules[b->f.nrules++] = s->corr;
+    for (size_t i = 0; i < s->ninner && b->f.nrules < 64; i++)
+        b->rules[b->f.nrules++] = s->inner[i];
+    for (size_t i = 0; i < s->nitems; i++) {
+        item *it = s->items[i];
+        /* A correlation does not explain its events away: a base rule with generate: true
+         * is a stand-alone rule too, and its matches are reported on their own. */
+        int used = it->used;
         add_evidence(b, "detection", it);
+        it->used = used;
         if (dh_event_kind(it->ev) == DH_KIND_PROCESS_CREATION)
             add_command(b, it->ev);
     }
-    if (dh_rule_level(corr) > b->f.severity)
-        b->f.severity = dh_rule_level(corr);
-    add_reason(b, "a Sigma correlation rule's condition was met");
-    make_id(b, "correlation", ((item *)items[0])->ev, dh_rule_id(corr));
+    if (dh_rule_level(s->corr) > b->f.severity)
+        b->f.severity = dh_rule_level(s->corr);
+    b->f.first_seen = s->first;
+    b->f.last_seen = s->last;
+    add_reason(b, keep(b, (dh_str){s->why, strlen(s->why)}));
+    if (*s->group) {
+        char g[512];
+        int n = snprintf(g, sizeof g, "grouped by %s", s->group);
+        add_reason(b, keep(b, (dh_str){g, n < 0                  ? 0
+                                          : (size_t)n < sizeof g ? (size_t)n
+                                                                 : sizeof g - 1}));
+    }
+    if (s->nevents > b->f.nevidence) {
+        char g[160];
+        int n = snprintf(g, sizeof g, "%llu events; %zu shown", (unsigned long long)s->nevents,
+                         b->f.nevidence);
+        add_reason(b, keep(b, (dh_str){g, n < 0 ? 0 : (size_t)n}));
+    }
+    uint64_t h = 1469598103934665603ULL;
+    const char *ref = dh_rule_ref(s->corr);
+    for (const char *p = "correlation"; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    for (size_t i = 0, n = strlen(ref); i <= n; i++)
+        h = (h ^ (unsigned char)ref[i]) * 1099511628211ULL;
+    for (size_t i = 0, n = strlen(s->group); i <= n; i++)
+        h = (h ^ (unsigned char)s->group[i]) * 1099511628211ULL;
+    for (size_t i = 0; i < 8; i++)
+        h = (h ^ (unsigned char)((uint64_t)s->first >> (8 * i))) * 1099511628211ULL;
+    snprintf(b->f.id, sizeof b->f.id, "%016llx", (unsigned long long)h);
     finish_build(b);
-    cc->fn(cc->ctx, &b->f);
+    c->fn(c->fctx, &b->f);
     free(b);
 }
 
@@ -1202,15 +1273,16 @@ static int time_cmp(const void *pa, const void *pb)
 
 /* Sigma correlation rules see every kept event that matched a rule, all hosts together,
  * in time order (group-by decides what belongs together). */
-static dh_status run_sigma_correlations(dh_correlator *c, dh_finding_fn fn, void *ctx,
-                                        int64_t horizon)
+static dh_status run_sigma_correlations(dh_correlator *c, int64_t horizon)
 {
     if (!c->rs || c->max_span == 0)
         return DH_OK;
     size_t n = 0;
     item **order = malloc((c->n ? c->n : 1) * sizeof *order);
-    if (!c->sc)
-        c->sc = sc_new(c->rs);
+    if (!c->sc) {
+        sc_hooks hooks = {corr_fired, sc_hold, sc_release, sc_event, c};
+        c->sc = sc_new(c->rs, &hooks);
+    }
     sc_engine *e = c->sc;
     if (!order || !e) {
         free(order);
@@ -1220,13 +1292,17 @@ static dh_status run_sigma_correlations(dh_correlator *c, dh_finding_fn fn, void
         if (!c->v[i]->dup && c->v[i]->nrules && !c->v[i]->fed &&
             dh_event_time(c->v[i]->ev) < horizon)
             order[n++] = c->v[i];
-    qsort(order, n, sizeof *order, time_cmp);
-    corr_ctx cc = {fn, ctx};
+    if (n > 1) /* qsort must not be given a null array */
+        qsort(order, n, sizeof *order, time_cmp);
     for (size_t i = 0; i < n; i++) {
         order[i]->fed = 1;
-        sc_feed(e, order[i], order[i]->ev, order[i]->rules, order[i]->nrules, corr_fired, &cc);
+        sc_feed(e, order[i], order[i]->ev, order[i]->rules, order[i]->nrules);
     }
     free(order);
+    if (horizon > c->sc_upto)
+        c->sc_upto = horizon;
+    if (horizon == INT64_MAX)
+        sc_flush(e); /* the end: every window judged, every open signal fired */
     return DH_OK;
 }
 
@@ -1332,7 +1408,7 @@ static dh_status process(dh_correlator *c, int64_t horizon)
     }
     for (size_t k = 0; k < nh; k++)
         mark_duplicates(&hosts[k]);
-    dh_status st = run_sigma_correlations(c, fn, ctx, horizon);
+    dh_status st = run_sigma_correlations(c, horizon);
     /* Chains first on every host (a chain may claim a script block of another host),
      * then what no chain claimed. */
     for (size_t k = 0; k < nh && st == DH_OK; k++)
@@ -1354,8 +1430,9 @@ static dh_status process(dh_correlator *c, int64_t horizon)
         int needs_emit =
             (it->nrules || dh_event_kind(it->ev) == DH_KIND_DCOM_ERROR) && !it->used && !it->dup;
         /* A duplicate (the same record read again) goes at once: its original stays. */
-        if (it->dup || (t < keep_from && it->checked && (!needs_emit || it->emitted) &&
-                        (!it->nrules || it->fed || !c->max_span))) {
+        if (!it->pins &&
+            (it->dup || (t < keep_from && it->checked && (!needs_emit || it->emitted) &&
+                         (!it->nrules || it->fed || !c->max_span)))) {
             if (is_wire(it->ev))
                 c->nwire--;
             dh_event_free(it->ev);
@@ -1378,6 +1455,14 @@ void dh_correlator_set_sink(dh_correlator *c, dh_finding_fn fn, void *ctx)
 size_t dh_correlator_peak(const dh_correlator *c)
 {
     return c->peak;
+}
+
+dh_status dh_correlator_flush(dh_correlator *c)
+{
+    if (!c->fn)
+        return DH_ERR_ARG;
+    c->since_flush = 0;
+    return process(c, c->newest - (c->o.window_s + 2 * c->o.skew_s + FLUSH_SLACK_S) * TICKS);
 }
 
 dh_status dh_correlator_finish(dh_correlator *c, dh_finding_fn fn, void *ctx)
