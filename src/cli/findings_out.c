@@ -227,13 +227,13 @@ static void render_jsonl(dh_buf *b, const dh_finding *f, const dh_guide *g, cons
     for (size_t i = 0; i < f->nrules; i++) {
         if (i)
             dh_buf_putc(b, ',');
-        js(b, dh_rule_id(f->rules[i]));
+        js(b, dh_rule_ref(f->rules[i])); /* the id; without one, the name or file:line */
     }
     dh_buf_puts(b, "],\"rule_names\":[");
     for (size_t i = 0; i < f->nrules; i++) {
         if (i)
             dh_buf_putc(b, ',');
-        js(b, dh_rule_name(f->rules[i]));
+        js(b, *dh_rule_name(f->rules[i]) ? dh_rule_name(f->rules[i]) : dh_rule_title(f->rules[i]));
     }
     dh_buf_puts(b, "],\"evidence\":[");
     for (size_t i = 0; i < f->nevidence; i++) {
@@ -308,7 +308,7 @@ static void render_csv(dh_buf *b, const dh_finding *f, const dh_rule *sup)
         if (i)
             dh_buf_putc(&cb, ' ');
         dh_buf_puts(&cb, *dh_rule_name(f->rules[i]) ? dh_rule_name(f->rules[i])
-                                                    : dh_rule_id(f->rules[i]));
+                                                    : dh_rule_ref(f->rules[i]));
     }
     dh_buf_putc(&cb, 0);
     csv_cell(b, cb.data ? cb.data : "");
@@ -441,7 +441,7 @@ static void render_table(findings_out *o, dh_buf *b, const dh_finding *f, const 
             if (i)
                 dh_buf_puts(b, ", ");
             ttys(b,
-                 *dh_rule_name(f->rules[i]) ? dh_rule_name(f->rules[i]) : dh_rule_id(f->rules[i]));
+                 *dh_rule_name(f->rules[i]) ? dh_rule_name(f->rules[i]) : dh_rule_ref(f->rules[i]));
         }
     }
     for (size_t i = 0; i < f->nevidence; i++) {

@@ -478,7 +478,7 @@ static void rule_steps(dh_guide *g, const vals *v, int which, size_t max)
                 free(s);
                 continue;
             }
-            const char *nm = *dh_rule_name(rule) ? dh_rule_name(rule) : dh_rule_id(rule);
+            const char *nm = *dh_rule_name(rule) ? dh_rule_name(rule) : dh_rule_ref(rule);
             add(list, n, cat("[", nm, "] ", s, NULL));
             added++;
             free(s);

@@ -743,9 +743,11 @@ static void describe_correlation(sbuf *b, const dh_rule *r)
         puts_(b, d->value_fields.v[f]);
     }
     puts_(b, "\ncondition:");
-    if (!d->has_condition)
-        puts_(b, " (none: every named rule)");
-    for (size_t i = 0; i < d->ncmp; i++) {
+    if (!d->has_condition && d->ncmp) {
+        snprintf(tmp, sizeof tmp, " none given, so every named rule (>= %g)", d->cmp[0].v);
+        puts_(b, tmp);
+    }
+    for (size_t i = 0; d->has_condition && i < d->ncmp; i++) {
         snprintf(tmp, sizeof tmp, " %s%s %g", i ? "and " : "", ops[d->cmp[i].op], d->cmp[i].v);
         puts_(b, tmp);
     }
