@@ -158,12 +158,12 @@ struct sc_engine {
     group **tab;
     size_t tabsize, ngroups, held;
     pin_slot *ring;
-    uint32_t ring_tail, gen;
+    uint32_t ring_cap, ring_tail, gen; /* the ring grows to MAX_PINNED, then turns */
     uint64_t seq, fed, episodes, windows;
     int64_t gcursor;
     meta *q;
     size_t nq, capq;
-    mstate scratch;
+    mstate scratch, scratch2;
     char *kbuf;
     size_t kcap;
     sc_stats stats;
@@ -193,10 +193,22 @@ static int64_t sat_add(int64_t a, int64_t b)
 static pin pin_take(sc_engine *e, void *item)
 {
     pin none = {0, 0};
-    if (!item || !e->ring)
+    if (!item)
         return none;
-    uint32_t s = e->ring_tail;
-    e->ring_tail = (e->ring_tail + 1) % MAX_PINNED;
+    if (e->ring_tail == e->ring_cap && e->ring_cap < MAX_PINNED) {
+        uint32_t cap = e->ring_cap ? e->ring_cap * 2 : 1024;
+        pin_slot *r = realloc(e->ring, cap * sizeof *r);
+        if (r) {
+            memset(r + e->ring_cap, 0, (cap - e->ring_cap) * sizeof *r);
+            e->ring = r;
+            e->ring_cap = cap;
+        }
+    }
+    if (!e->ring_cap)
+        return none;
+    if (e->ring_tail >= e->ring_cap)
+        e->ring_tail = 0; /* full: the oldest slot goes */
+    uint32_t s = e->ring_tail++;
     if (e->ring[s].item) {
         e->h.release(e->h.ctx, e->ring[s].item);
         e->stats.evidence_freed++;
@@ -495,10 +507,9 @@ sc_engine *sc_new(const dh_ruleset *rs, const sc_hooks *hooks)
     uint32_t *ccof = malloc((e->nrules + 1) * sizeof *ccof);
     e->tabsize = 4096;
     e->tab = calloc(e->tabsize, sizeof *e->tab);
-    e->ring = calloc(MAX_PINNED, sizeof *e->ring);
     e->kcap = 256; /* never NULL: keys of no group-by are empty, not absent */
     e->kbuf = malloc(e->kcap);
-    if (!e->uses || !e->nuses || !e->cc || !ccof || !e->tab || !e->ring || !e->kbuf)
+    if (!e->uses || !e->nuses || !e->cc || !ccof || !e->tab || !e->kbuf)
         goto fail;
     for (size_t i = 0; i < e->nrules; i++) {
         const dh_rule *r = dh_ruleset_rule(rs, i);
@@ -588,7 +599,7 @@ void sc_free(sc_engine *e)
     for (size_t i = 0; i < e->nq; i++)
         meta_free(e, &e->q[i]);
     free(e->q);
-    for (size_t i = 0; e->ring && i < MAX_PINNED; i++)
+    for (size_t i = 0; i < e->ring_cap; i++)
         if (e->ring[i].item)
             e->h.release(e->h.ctx, e->ring[i].item);
     for (size_t i = 0; e->uses && i < e->nrules; i++)
@@ -596,6 +607,7 @@ void sc_free(sc_engine *e)
     for (size_t i = 0; e->cc && i < e->ncc; i++)
         free(e->cc[i].inner);
     state_free(&e->scratch);
+    state_free(&e->scratch2);
     free(e->uses);
     free(e->nuses);
     free(e->cc);
@@ -864,23 +876,17 @@ static void fire(sc_engine *e, const ccorr *c, group *g, evref *ev, size_t nev, 
     }
     if (n > nevents)
         nevents = n;
-    static const char *const what[CORR_TYPE_COUNT] = {"events",
-                                                      "distinct values",
-                                                      "different rules",
-                                                      "different rules in order",
-                                                      "sum",
-                                                      "average",
-                                                      "share in percent of a value"};
-    static const char *const ops[] = {">", ">=", "<", "<=", "==", "!="};
     const corr_def *d = c->d;
-    char why[300], crit[160] = "";
-    size_t cl = 0;
-    for (size_t i = 0; i < d->ncmp && cl < sizeof crit - 40; i++)
-        cl += (size_t)snprintf(crit + cl, sizeof crit - cl, "%s%s %g", i ? " and " : "",
-                               ops[d->cmp[i].op], d->cmp[i].v);
-    snprintf(why, sizeof why, "%s: %s %g (condition: %s) %s %llds", sigma_corr_type_name(d->type),
-             what[d->type], metric, crit, d->eager ? "within" : "in a window of",
-             (long long)d->timespan_s);
+    char why[400], crit[160], fields[160] = "";
+    sigma_corr_condition_text(d, crit, sizeof crit);
+    for (size_t i = 0, o = 0; i < d->value_fields.n && o + 1 < sizeof fields; i++) {
+        int k = snprintf(fields + o, sizeof fields - o, "%s%s", i ? " and " : " ",
+                         d->value_fields.v[i]);
+        o += k > 0 ? (size_t)k : 0;
+    }
+    snprintf(why, sizeof why, "%s: %s%s = %g (condition: %s) %s %llds",
+             sigma_corr_type_name(d->type), sigma_corr_metric_name(d->type), fields, metric, crit,
+             d->eager ? "within" : "in a window of", (long long)d->timespan_s);
     sc_signal s = {c->rule, items, n,       nevents,  first,    last,
                    metric,  why,   g->show, c->inner, c->ninner};
     e->h.fire(e->h.ctx, &s);
@@ -968,7 +974,9 @@ static void episode_add(sc_engine *e, group *g, size_t lo, size_t hi, double met
         ep->first = INT64_MAX;
         ep->last = INT64_MIN;
         ep->metric = metric;
-        ep->ev = malloc(MAX_EVIDENCE * sizeof *ep->ev);
+        /* evidence only for what is reported: a correlation that only feeds others hands
+         * its events on with each firing instead */
+        ep->ev = e->cc[g->cc].report ? malloc(MAX_EVIDENCE * sizeof *ep->ev) : NULL;
     }
     if (metric > ep->metric)
         ep->metric = metric;
@@ -1095,26 +1103,33 @@ static void evict(sc_engine *e, group *g, const ccorr *c, int64_t t)
 static void judge_around(sc_engine *e, uint32_t cc, group *g, size_t p)
 {
     const ccorr *c = &e->cc[cc];
-    mstate *s = &e->scratch;
-    if (state_reset(s, c))
+    mstate *s = &e->scratch, *s2 = &e->scratch2;
+    if (state_reset(s, c) || state_reset(s2, c))
         return;
+    /* With no signal open, a window that matched without this event was judged (and
+     * reported) when it came: only windows this event completes count here. */
+    int need_p = !g->ep.open;
     int64_t t = g->e[p].t;
     size_t i0 = p;
     while (i0 > 0 && g->e[i0 - 1].t >= sat_add(t, -c->span))
         i0--;
     double best = NAN;
     size_t blo = 0, bhi = 0;
+    int has, has2;
     if (c->d->type == CORR_TEMPORAL_ORDERED) {
-        /* Chains through the entry at p: run the chains over [i0, end] and keep those whose
-         * window (first to last) contains p and spans at most the timespan. */
-        size_t j = i0;
-        for (; j < g->n && g->e[j].t <= sat_add(t, c->span); j++) {
+        /* Chains over [i0, end], with and without the entry at p, judged at every end
+         * from p on over the timespan before it. */
+        for (size_t j = i0; j < g->n && g->e[j].t <= sat_add(t, c->span); j++) {
             state_add(s, c, &g->e[j]);
+            if (j != p)
+                state_add(s2, c, &g->e[j]);
             if (j < p)
                 continue;
-            int has;
-            double x = state_value(s, c, sat_add(g->e[j].t, -c->span), &has);
-            if (has && holds(c->d, x) && (isnan(best) || x > best)) {
+            int64_t from = sat_add(g->e[j].t, -c->span);
+            double x = state_value(s, c, from, &has);
+            double x2 = state_value(s2, c, from, &has2);
+            if (has && holds(c->d, x) && !(need_p && has2 && holds(c->d, x2)) &&
+                (isnan(best) || x > best)) {
                 best = x;
                 blo = i0;
                 bhi = j + 1;
@@ -1127,9 +1142,17 @@ static void judge_around(sc_engine *e, uint32_t cc, group *g, size_t p)
                 state_remove(s, c, &g->e[i - 1]);
             while (j < g->n && g->e[j].t <= sat_add(g->e[i].t, c->span))
                 state_add(s, c, &g->e[j++]);
-            int has;
             double x = state_value(s, c, INT64_MIN, &has);
-            if (has && holds(c->d, x) && (isnan(best) || x > best)) {
+            if (!has || !holds(c->d, x))
+                continue;
+            if (need_p) { /* the window without the entry at p */
+                state_remove(s, c, &g->e[p]);
+                double x2 = state_value(s, c, INT64_MIN, &has2);
+                state_add(s, c, &g->e[p]);
+                if (has2 && holds(c->d, x2))
+                    continue;
+            }
+            if (isnan(best) || x > best) {
                 best = x;
                 blo = i;
                 bhi = j;

@@ -88,6 +88,35 @@ static int note_fields(dh_ruleset *rs, const field_ref *f, size_t n)
     return 0;
 }
 
+const char *sigma_corr_metric_name(int type)
+{
+    static const char *const names[CORR_TYPE_COUNT] = {
+        "events",
+        "distinct values of",
+        "different rules matched",
+        "different rules matched in the order listed",
+        "sum of",
+        "average of",
+        "share in percent of events with the value of"};
+    return type >= 0 && type < CORR_TYPE_COUNT ? names[type] : "";
+}
+
+size_t sigma_corr_condition_text(const corr_def *d, char *buf, size_t cap)
+{
+    static const char *const ops[] = {">", ">=", "<", "<=", "==", "!="};
+    size_t n = 0;
+    if (cap)
+        buf[0] = 0;
+    for (size_t i = 0; i < d->ncmp && n + 1 < cap; i++) {
+        int k =
+            snprintf(buf + n, cap - n, "%s%s %g", i ? " and " : "", ops[d->cmp[i].op], d->cmp[i].v);
+        if (k < 0)
+            break;
+        n += (size_t)k < cap - n ? (size_t)k : cap - n - 1;
+    }
+    return n;
+}
+
 static int lower_bounds_only(const corr_def *d)
 {
     for (size_t i = 0; i < d->ncmp; i++)

@@ -702,15 +702,6 @@ static void describe_cond(sbuf *b, const dh_rule *r, const cond *c)
  * from per rule, the metric and condition, and when the condition is judged. */
 static void describe_correlation(sbuf *b, const dh_rule *r)
 {
-    static const char *const metric[CORR_TYPE_COUNT] = {
-        "events",
-        "distinct values of",
-        "different rules matched",
-        "different rules matched in the order listed",
-        "sum of",
-        "average of",
-        "share in percent of events with the value of"};
-    static const char *const ops[] = {">", ">=", "<", "<=", "==", "!="};
     const corr_def *d = r->corr;
     char tmp[200];
     puts_(b, "\ncorrelation: ");
@@ -737,7 +728,7 @@ static void describe_correlation(sbuf *b, const dh_rule *r)
             }
     }
     puts_(b, "\nmetric: ");
-    puts_(b, metric[d->type]);
+    puts_(b, sigma_corr_metric_name(d->type));
     for (size_t f = 0; f < d->value_fields.n; f++) {
         puts_(b, f ? " and " : " ");
         puts_(b, d->value_fields.v[f]);
@@ -747,8 +738,9 @@ static void describe_correlation(sbuf *b, const dh_rule *r)
         snprintf(tmp, sizeof tmp, " none given, so every named rule (>= %g)", d->cmp[0].v);
         puts_(b, tmp);
     }
-    for (size_t i = 0; d->has_condition && i < d->ncmp; i++) {
-        snprintf(tmp, sizeof tmp, " %s%s %g", i ? "and " : "", ops[d->cmp[i].op], d->cmp[i].v);
+    if (d->has_condition) {
+        puts_(b, " ");
+        sigma_corr_condition_text(d, tmp, sizeof tmp);
         puts_(b, tmp);
     }
     puts_(b, d->eager ? "\njudged: at every event, over the timespan before it (a signal per run "

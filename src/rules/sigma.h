@@ -235,6 +235,10 @@ void sigma_emit_diag(dh_ruleset *rs, const dh_rule *r, int is_error, const char 
  * references, chains, aliases and fields; refuses what cannot run, with its base rules. */
 int sigma_resolve_correlations(dh_ruleset *rs);
 const char *sigma_corr_type_name(int type);
+/* What a correlation type measures ("distinct values of"), and its condition as text
+ * ("> 100 and <= 200"); returns the text's length. */
+const char *sigma_corr_metric_name(int type);
+size_t sigma_corr_condition_text(const corr_def *d, char *buf, size_t cap);
 
 /* match.c */
 int sigma_rule_matches(dh_matcher *m, const dh_rule *r, const dh_event *ev);

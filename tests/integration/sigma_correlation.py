@@ -13,15 +13,17 @@ import subprocess
 import sys
 import tempfile
 
-BRUTE = """title: failed network logon
+# The base rule of most cases: a failed network logon (Security 4625).
+FAILED = """title: failed network logon
 name: failed_logon
-id: 0b3c8f0e-0000-4000-8000-000000000001
 logsource: {product: windows, service: security}
 detection:
   sel:
     EventID: 4625
   condition: sel
----
+"""
+
+BRUTE = FAILED + """---
 title: many failed logons from one address
 name: brute_force
 id: 0b3c8f0e-0000-4000-8000-000000000002
@@ -38,15 +40,7 @@ level: high
 """
 
 
-SPRAY = """title: failed network logon
-name: failed_logon
-id: 0b3c8f0e-0000-4000-8000-000000000011
-logsource: {product: windows, service: security}
-detection:
-  sel:
-    EventID: 4625
-  condition: sel
----
+SPRAY = FAILED + """---
 title: three failed logons from one address
 name: per_address
 id: 0b3c8f0e-0000-4000-8000-000000000012
@@ -70,14 +64,7 @@ correlation:
     gte: 3
 """
 
-ANONYMOUS = """title: failed network logon
-name: failed_logon
-logsource: {product: windows, service: security}
-detection:
-  sel:
-    EventID: 4625
-  condition: sel
----
+ANONYMOUS = FAILED + """---
 title: three failures (A)
 correlation:
   type: event_count
@@ -159,14 +146,7 @@ detection:
     condition: selection
 """
 
-LOOP = """title: failed network logon
-name: failed_logon
-logsource: {product: windows, service: security}
-detection:
-  sel:
-    EventID: 4625
-  condition: sel
----
+LOOP = FAILED + """---
 title: loop one
 name: loop_one
 correlation:
@@ -184,14 +164,7 @@ correlation:
   timespan: 1h
 """
 
-MISSING = """title: failed network logon
-name: failed_logon
-logsource: {product: windows, service: security}
-detection:
-  sel:
-    EventID: 4625
-  condition: sel
----
+MISSING = FAILED + """---
 title: names a rule that is not loaded
 name: names_missing
 correlation:
