@@ -1421,8 +1421,10 @@ static dh_status process(dh_correlator *c, int64_t horizon)
     free(map);
     if (st != DH_OK || horizon == INT64_MAX)
         return st;
-    /* Drop what is settled and older than any window or correlation timespan reaches. */
-    int64_t keep_from = settled - W - S - c->max_span;
+    /* Drop what is settled and older than any window reaches. The Sigma correlation
+     * engine holds (pins) the events it may still show, for as long as it may, and keeps
+     * compact entries of the rest: its timespans do not keep events here. */
+    int64_t keep_from = settled - W - S;
     size_t k = 0;
     for (size_t i = 0; i < c->n; i++) {
         item *it = c->v[i];

@@ -34,11 +34,13 @@
 #include "correlate/sigma_corr.h"
 #include "rules/sigma.h"
 
-#define TICKS         10000000LL
-#define MAX_GROUPS    (1u << 20) /* groups held at once; more are not opened (counted) */
-#define MAX_HELD      (1u << 21) /* events held by all groups together (~64 bytes each) */
-#define MAX_PINNED    (1u << 16) /* events kept as evidence at once */
-#define MAX_EVIDENCE  256        /* per signal: the first 224 and the latest 32 */
+#define TICKS      10000000LL
+#define MAX_GROUPS (1u << 20) /* groups held at once; more are not opened (counted) */
+#define MAX_HELD   (1u << 21) /* events held by all groups together (~64 bytes each) */
+#define MAX_PINNED                                                                                 \
+    (1u << 14)            /* events kept as evidence at once (the correlator holds                 \
+                             them: as many again as it holds for its own window) */
+#define MAX_EVIDENCE  256 /* per signal: the first 224 and the latest 32 */
 #define EV_RING       32
 #define META_EVIDENCE 32 /* events handed on with one firing to a chained correlation */
 #define SWEEP_EVERY   4096
@@ -84,7 +86,7 @@ typedef struct vmap {
 /* The metric over a set of entries, kept as entries come and go. */
 typedef struct mstate {
     uint64_t count;
-    uint32_t poscnt[CORR_MAX_RULES];
+    uint32_t *poscnt; /* temporal types: events per named rule */
     long double sum;
     uint64_t nnum;
     vmap distinct;
@@ -107,12 +109,13 @@ typedef struct episode {
 typedef struct group {
     struct group *next;
     uint32_t cc; /* compiled correlation */
+    int rank;    /* its rank in chains */
     uint64_t hash;
-    char *key; /* per group-by entry: 4-byte length and the value, case folded */
     size_t klen;
-    char *show;
-    entry *e;
-    size_t n, cap;
+    /* e[0..n) are the held entries, sorted; they live in buf[off..off+n) so that letting
+     * the oldest go is moving off, not the array (a group can hold 131,072) */
+    entry *buf, *e;
+    size_t n, cap, off;
     int64_t cursor; /* time of the last event given */
     int dirty;      /* st does not describe e[0..n) */
     mstate st;
@@ -120,6 +123,7 @@ typedef struct group {
     int win_open;
     uint32_t win;
     int64_t win_min, win_max;
+    char key[]; /* per group-by entry: 4-byte length and the value, case folded */
 } group;
 
 typedef struct use {
@@ -159,13 +163,16 @@ struct sc_engine {
     size_t tabsize, ngroups, held;
     pin_slot *ring;
     uint32_t ring_cap, ring_tail, gen; /* the ring grows to MAX_PINNED, then turns */
-    uint64_t seq, fed, episodes, windows;
+    uint64_t seq, episodes, windows;
+    size_t since_sweep;
     int64_t gcursor;
     meta *q;
     size_t nq, capq;
     mstate scratch, scratch2;
     char *kbuf;
     size_t kcap;
+    char *tkeys; /* the keys of one event's touches */
+    size_t tcap;
     sc_stats stats;
 };
 
@@ -343,7 +350,11 @@ static void vmap_clear(vmap *m)
 static int state_reset(mstate *s, const ccorr *c)
 {
     s->count = 0;
-    memset(s->poscnt, 0, sizeof s->poscnt);
+    if (c->d->type == CORR_TEMPORAL || c->d->type == CORR_TEMPORAL_ORDERED) {
+        if (!s->poscnt && !(s->poscnt = calloc(CORR_MAX_RULES, sizeof *s->poscnt)))
+            return -1;
+        memset(s->poscnt, 0, CORR_MAX_RULES * sizeof *s->poscnt);
+    }
     s->sum = 0;
     s->nnum = 0;
     vmap_clear(&s->distinct);
@@ -367,6 +378,7 @@ static void state_free(mstate *s)
     free(s->distinct.k);
     free(s->distinct.c);
     free(s->chain);
+    free(s->poscnt);
     memset(s, 0, sizeof *s);
 }
 
@@ -398,7 +410,7 @@ static void chain_add(mstate *s, const ccorr *c, const entry *x)
 static void state_add(mstate *s, const ccorr *c, const entry *x)
 {
     s->count++;
-    for (uint64_t m = x->mask; m; m &= m - 1)
+    for (uint64_t m = x->mask; s->poscnt && m; m &= m - 1)
         s->poscnt[__builtin_ctzll(m)]++;
     if (!isnan(x->num)) {
         s->sum += x->num;
@@ -415,7 +427,7 @@ static void state_add(mstate *s, const ccorr *c, const entry *x)
 static void state_remove(mstate *s, const ccorr *c, const entry *x)
 {
     s->count--;
-    for (uint64_t m = x->mask; m; m &= m - 1)
+    for (uint64_t m = x->mask; s->poscnt && m; m &= m - 1)
         s->poscnt[__builtin_ctzll(m)]--;
     if (!isnan(x->num)) {
         s->sum -= x->num;
@@ -571,9 +583,7 @@ static void group_free(sc_engine *e, group *g)
     e->held -= g->n;
     episode_release(e, &g->ep);
     state_free(&g->st);
-    free(g->e);
-    free(g->key);
-    free(g->show);
+    free(g->buf);
     free(g);
 }
 
@@ -614,6 +624,7 @@ void sc_free(sc_engine *e)
     free(e->tab);
     free(e->ring);
     free(e->kbuf);
+    free(e->tkeys);
     free(e);
 }
 
@@ -818,21 +829,19 @@ static group *find_group(sc_engine *e, uint32_t cc, const char *key, size_t klen
             return g;
     if (e->ngroups >= MAX_GROUPS)
         return NULL;
-    group *g = calloc(1, sizeof *g);
+    group *g = calloc(1, sizeof *g + klen);
     if (!g)
         return NULL;
-    g->key = malloc(klen ? klen : 1);
-    g->show = make_show(&e->cc[cc], key, klen);
-    if (!g->key || !g->show || state_reset(&g->st, &e->cc[cc])) {
+    if (state_reset(&g->st, &e->cc[cc])) {
         state_free(&g->st);
-        free(g->key);
-        free(g->show);
         free(g);
         return NULL;
     }
-    memcpy(g->key, key, klen);
+    if (klen)
+        memcpy(g->key, key, klen);
     g->klen = klen;
     g->cc = cc;
+    g->rank = e->cc[cc].d->rank;
     g->hash = h;
     g->next = e->tab[h % e->tabsize];
     e->tab[h % e->tabsize] = g;
@@ -887,9 +896,11 @@ static void fire(sc_engine *e, const ccorr *c, group *g, evref *ev, size_t nev, 
     snprintf(why, sizeof why, "%s: %s%s = %g (condition: %s) %s %llds",
              sigma_corr_type_name(d->type), sigma_corr_metric_name(d->type), fields, metric, crit,
              d->eager ? "within" : "in a window of", (long long)d->timespan_s);
-    sc_signal s = {c->rule, items, n,       nevents,  first,    last,
-                   metric,  why,   g->show, c->inner, c->ninner};
+    char *show = make_show(c, g->key, g->klen);
+    sc_signal s = {c->rule,          items,    n,        nevents, first, last, metric, why,
+                   show ? show : "", c->inner, c->ninner};
     e->h.fire(e->h.ctx, &s);
+    free(show);
     free(items);
 }
 
@@ -1092,8 +1103,8 @@ static void evict(sc_engine *e, group *g, const ccorr *c, int64_t t)
         b--;
         g->dirty = 1;
     }
-    if (a)
-        memmove(g->e, g->e + a, (b - a) * sizeof *g->e);
+    g->e += a;
+    g->off += a;
     e->held -= g->n - (b - a);
     g->n = b - a;
 }
@@ -1185,7 +1196,8 @@ static void group_feed(sc_engine *e, uint32_t cc, group *g, uint64_t mask, int64
         if (!g->dirty && c->d->eager)
             state_remove(&g->st, c, &g->e[0]);
         entry_drop(e, &g->e[0]);
-        memmove(g->e, g->e + 1, (g->n - 1) * sizeof *g->e);
+        g->e++;
+        g->off++;
         g->n--;
         e->held--;
         e->stats.dropped++;
@@ -1194,15 +1206,22 @@ static void group_feed(sc_engine *e, uint32_t cc, group *g, uint64_t mask, int64
         evrefs_drop(e, extra, nextra);
         return;
     }
-    if (g->n == g->cap) {
-        size_t cap = g->cap ? g->cap * 2 : 8;
-        entry *ne = realloc(g->e, cap * sizeof *ne);
-        if (!ne) {
-            evrefs_drop(e, extra, nextra);
-            return;
+    if (g->off + g->n == g->cap) {
+        if (g->off && g->off >= g->cap / 2) { /* half of it is behind: move the live part */
+            memmove(g->buf, g->e, g->n * sizeof *g->e);
+        } else {
+            size_t cap = g->cap ? g->cap * 2 : 2;
+            entry *nb = realloc(g->buf, cap * sizeof *nb);
+            if (!nb) {
+                evrefs_drop(e, extra, nextra);
+                return;
+            }
+            memmove(nb, nb + g->off, g->n * sizeof *nb);
+            g->buf = nb;
+            g->cap = cap;
         }
-        g->e = ne;
-        g->cap = cap;
+        g->off = 0;
+        g->e = g->buf;
     }
     size_t p = g->n;
     while (p > 0 && g->e[p - 1].t > t)
@@ -1278,9 +1297,23 @@ static void feed_one(sc_engine *e, uint32_t cc, uint32_t pos, uint64_t mask, int
 typedef struct touch {
     uint32_t cc, pos;
     uint64_t mask;
-    char *key;
-    size_t klen;
+    size_t kfrom, klen; /* in e->tkeys */
 } touch;
+
+/* An event's touch of one correlation (its key already made). */
+static void feed_touch(sc_engine *e, const touch *tc, int64_t t, void *item, const dh_event *ev)
+{
+    const ccorr *c = &e->cc[tc->cc];
+    group *g = find_group(e, tc->cc, e->tkeys ? e->tkeys + tc->kfrom : e->kbuf, tc->klen);
+    if (!g) {
+        e->stats.dropped++;
+        return;
+    }
+    uint64_t vh;
+    double num;
+    make_value(e, c, tc->pos, ev, NULL, &vh, &num);
+    group_feed(e, tc->cc, g, tc->mask, t, item, vh, num, NULL, 0);
+}
 
 /* Firings queued by the correlations fed so far go to those that name them. */
 static void drain(sc_engine *e)
@@ -1313,9 +1346,13 @@ static int group_idle(const sc_engine *e, const group *g)
            g->cursor > sat_add(e->gcursor, 2 * (span > INT64_MAX / 4 ? INT64_MAX / 4 : span));
 }
 
+/* Inner correlations first, then by time: the order signals come out in does not depend
+ * on the hash table. */
 static int group_order(const void *pa, const void *pb)
 {
     const group *a = *(group *const *)pa, *b = *(group *const *)pb;
+    if (a->rank != b->rank)
+        return a->rank < b->rank ? -1 : 1;
     if (a->cursor != b->cursor)
         return a->cursor < b->cursor ? -1 : 1;
     if (a->hash != b->hash)
@@ -1323,40 +1360,44 @@ static int group_order(const void *pa, const void *pb)
     return a->cc < b->cc ? -1 : a->cc > b->cc;
 }
 
-/* Closes what time has passed (all of it when final) and frees idle groups, inner
- * correlations first. Returns how many groups were looked at. */
-static size_t sweep(sc_engine *e, int final)
+/* What must be closed now: an idle group (everything when final), a signal no later
+ * window can join, a window whose timespan has passed. */
+static int due(const sc_engine *e, const group *g, int final)
+{
+    const ccorr *c = &e->cc[g->cc];
+    int idle = final || group_idle(e, g);
+    return (g->ep.open && (idle || e->gcursor > sat_add(g->ep.last, c->span))) ||
+           (g->win_open && (idle || e->gcursor > sat_add(g->win_min, c->span))) || idle;
+}
+
+/* Closes what is due, inner correlations first (their firings reach those that name them
+ * before these are looked at), in a fixed order (output does not depend on the table),
+ * then frees idle groups. Called every max(SWEEP_EVERY, groups) events: a scan of the
+ * table costs at most one step per event. */
+static void sweep(sc_engine *e, int final)
 {
     size_t n = 0;
-    group **all = malloc((e->ngroups ? e->ngroups : 1) * sizeof *all);
-    if (!all)
-        return 0;
+    group **due_v = malloc((e->ngroups ? e->ngroups : 1) * sizeof *due_v);
+    if (!due_v)
+        return;
     for (size_t i = 0; i < e->tabsize; i++)
         for (group *g = e->tab[i]; g; g = g->next)
-            all[n++] = g;
+            if (due(e, g, final))
+                due_v[n++] = g;
     if (n > 1)
-        qsort(all, n, sizeof *all, group_order);
-    int maxrank = 0;
-    for (size_t i = 0; i < e->ncc; i++)
-        if (e->cc[i].d->rank > maxrank)
-            maxrank = e->cc[i].d->rank;
-    /* rank by rank: a firing closed here reaches the next rank before it is looked at */
-    for (int r = 0; r <= maxrank; r++) {
-        for (size_t i = 0; i < n; i++) {
-            group *g = all[i];
-            const ccorr *c = &e->cc[g->cc];
-            if (c->d->rank != r)
-                continue;
-            int idle = final || group_idle(e, g);
-            if (g->ep.open && (idle || e->gcursor > sat_add(g->ep.last, c->span)))
-                episode_close(e, g);
-            if (g->win_open && (idle || e->gcursor > sat_add(g->win_min, c->span)))
-                window_close(e, g);
-        }
-        drain(e);
+        qsort(due_v, n, sizeof *due_v, group_order);
+    for (size_t i = 0; i < n; i++) {
+        group *g = due_v[i];
+        const ccorr *c = &e->cc[g->cc];
+        int idle = final || group_idle(e, g);
+        if (g->ep.open && (idle || e->gcursor > sat_add(g->ep.last, c->span)))
+            episode_close(e, g);
+        if (g->win_open && (idle || e->gcursor > sat_add(g->win_min, c->span)))
+            window_close(e, g);
+        if (i + 1 == n || due_v[i + 1]->rank != g->rank)
+            drain(e);
     }
-    free(all);
-    /* free the idle (everything when final) */
+    free(due_v);
     for (size_t i = 0; i < e->tabsize; i++) {
         group **pp = &e->tab[i];
         while (*pp) {
@@ -1370,7 +1411,7 @@ static size_t sweep(sc_engine *e, int final)
             }
         }
     }
-    return n;
+    e->since_sweep = 0;
 }
 
 void sc_feed(sc_engine *e, void *item, const dh_event *ev, const dh_rule *const *matched,
@@ -1382,7 +1423,7 @@ void sc_feed(sc_engine *e, void *item, const dh_event *ev, const dh_rule *const 
      * matching two rules of one correlation is one event (of both rules) when both give
      * it the same group. */
     touch tl[64];
-    size_t nt = 0;
+    size_t nt = 0, tlen = 0;
     for (size_t m = 0; m < nmatched; m++) {
         size_t b = dh_rule_index(matched[m]);
         for (uint32_t u = 0; b < e->nrules && u < e->nuses[b]; u++) {
@@ -1392,30 +1433,40 @@ void sc_feed(sc_engine *e, void *item, const dh_event *ev, const dh_rule *const 
                 continue;
             size_t k;
             for (k = 0; k < nt; k++)
-                if (tl[k].cc == us.cc && tl[k].klen == klen && !memcmp(tl[k].key, e->kbuf, klen))
+                if (tl[k].cc == us.cc && tl[k].klen == klen &&
+                    !memcmp(e->tkeys + tl[k].kfrom, e->kbuf, klen))
                     break;
             if (k < nt) {
                 tl[k].mask |= 1ULL << us.pos;
                 continue;
             }
-            if (nt == sizeof tl / sizeof tl[0] || !(tl[nt].key = malloc(klen ? klen : 1))) {
+            if (tlen + klen > e->tcap) {
+                size_t cap = e->tcap ? e->tcap : 256;
+                while (cap < tlen + klen)
+                    cap *= 2;
+                char *nk = realloc(e->tkeys, cap);
+                if (!nk) {
+                    e->stats.dropped++;
+                    continue;
+                }
+                e->tkeys = nk;
+                e->tcap = cap;
+            }
+            if (nt == sizeof tl / sizeof tl[0]) {
                 e->stats.dropped++;
                 continue;
             }
-            memcpy(tl[nt].key, e->kbuf, klen);
-            tl[nt].klen = klen;
-            tl[nt].cc = us.cc;
-            tl[nt].pos = us.pos;
-            tl[nt].mask = 1ULL << us.pos;
+            if (klen)
+                memcpy(e->tkeys + tlen, e->kbuf, klen);
+            tl[nt] = (touch){us.cc, us.pos, 1ULL << us.pos, tlen, klen};
+            tlen += klen;
             nt++;
         }
     }
-    for (size_t i = 0; i < nt; i++) {
-        feed_one(e, tl[i].cc, tl[i].pos, tl[i].mask, t, item, ev, NULL, NULL, 0);
-        free(tl[i].key);
-    }
+    for (size_t i = 0; i < nt; i++)
+        feed_touch(e, &tl[i], t, item, ev);
     drain(e);
-    if (++e->fed % SWEEP_EVERY == 0)
+    if (++e->since_sweep >= SWEEP_EVERY && e->since_sweep >= e->ngroups)
         sweep(e, 0);
 }
 
