@@ -832,7 +832,8 @@ static group *find_group(sc_engine *e, uint32_t cc, const char *key, size_t klen
     group *g = calloc(1, sizeof *g + klen);
     if (!g)
         return NULL;
-    if (state_reset(&g->st, &e->cc[cc])) {
+    /* the running metric is for eager correlations; the others judge whole windows */
+    if (e->cc[cc].d->eager && state_reset(&g->st, &e->cc[cc])) {
         state_free(&g->st);
         free(g);
         return NULL;
