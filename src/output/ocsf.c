@@ -325,7 +325,7 @@ dh_status dh_ocsf_finding(dh_buf *b, const dh_finding *f, const dh_guide *g, con
     dh_jw_array(w, "related_analytics");
     for (size_t i = 0; i < f->nrules; i++) {
         dh_jw_object(w, NULL);
-        dh_jw_strz(w, "uid", dh_rule_id(f->rules[i]));
+        dh_jw_strz(w, "uid", dh_rule_ref(f->rules[i])); /* never "": id, name or file:line */
         dh_jw_strz(w, "name", dh_rule_title(f->rules[i]));
         dh_jw_int(w, "type_id", 1);
         dh_jw_strz(w, "type", "Rule");
