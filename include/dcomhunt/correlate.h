@@ -103,6 +103,10 @@ void dh_correlator_free(dh_correlator *c);
 /* Is this event worth keeping for correlation (with the number of rules it matched)? Safe
  * to call from several threads at once (it reads the correlator's immutable tables). */
 int dh_correlator_wants(const dh_correlator *c, const dh_event *ev, size_t nmatched);
+/* Packs the copy of ev the correlator needs (dh_event_unpack gives it back): the envelope,
+ * the taxonomy fields and the original fields rs's correlation rules read (group-by,
+ * aliases, condition fields), and no other. Thread-safe: rs is only read. */
+dh_status dh_correlator_pack(const dh_ruleset *rs, const dh_event *ev, dh_buf *out);
 /* Takes an owned event copy and the rules it matched. */
 dh_status dh_correlator_take(dh_correlator *c, dh_event *ev, const dh_rule *const *rules,
                              size_t nrules);
@@ -110,6 +114,13 @@ dh_status dh_correlator_take(dh_correlator *c, dh_event *ev, const dh_rule *cons
  * finishes chains as their window passes and drops what no later chain can use, so its
  * memory follows the window (inputs must come in time order, as hunt reads them). */
 void dh_correlator_set_sink(dh_correlator *c, dh_finding_fn fn, void *ctx);
+/* With a sink set: finishes now what the window has passed (as every 16,384 events). */
+dh_status dh_correlator_flush(dh_correlator *c);
+/* Sigma correlation: events taken after correlation had already passed their time (inputs
+ * read out of time order: each is judged with what its group still holds), and events not
+ * held because a memory cap was reached. */
+uint64_t dh_correlator_sigma_late(const dh_correlator *c);
+uint64_t dh_correlator_sigma_dropped(const dh_correlator *c);
 /* Network sensor (Zeek) records let go because too many were held at once (0 normally). */
 uint64_t dh_correlator_wire_dropped(const dh_correlator *c);
 /* The most events the correlator held at once (to show its memory bound). */

@@ -177,6 +177,10 @@ dh_str dh_event_file_str(const dh_event *ev);
 typedef struct dh_buf dh_buf;
 /* with_data: keep the original fields too (else the envelope and taxonomy fields only). */
 dh_status dh_event_pack(const dh_event *ev, int with_data, dh_buf *out);
+/* Like dh_event_pack, keeping of the original fields only those named (compared
+ * case-insensitively, as rules compare field names). */
+dh_status dh_event_pack_named(const dh_event *ev, const char *const *names, size_t nnames,
+                              dh_buf *out);
 dh_event *dh_event_unpack(const void *data, size_t len, size_t *used);
 void dh_event_free(dh_event *ev);
 

@@ -75,12 +75,21 @@ const dh_rule *dh_ruleset_find(const dh_ruleset *rs, const char *id_or_name);
 int dh_rule_is_correlation(const dh_rule *r);
 /* A correlation rule's timespan in seconds; 0 for other rules. */
 int64_t dh_rule_correlation_timespan(const dh_rule *r);
+/* A correlation rule's type as written (event_count, value_count, temporal,
+ * temporal_ordered, value_sum, value_avg, value_percentile); "" for other rules. */
+const char *dh_rule_correlation_type(const dh_rule *r);
+/* The original field names (outside the envelope) the ruleset's correlation rules read:
+ * group-by entries, the fields aliases name, condition fields. Valid after finish. */
+size_t dh_ruleset_correlation_fields(const dh_ruleset *rs, const char *const **names);
 /* 0 for a base rule of a correlation without generate: true (report it only through the
  * correlation), else 1. */
 int dh_rule_reported_alone(const dh_rule *r);
 
 /* Rule metadata. Absent text attributes are "". */
 size_t dh_rule_index(const dh_rule *r);
+/* A stable reference for the rule, never "": its id; without one, its name; without
+ * either, where it was loaded ("file:line"). Findings name rules by it. */
+const char *dh_rule_ref(const dh_rule *r);
 const char *dh_rule_id(const dh_rule *r);
 const char *dh_rule_name(const dh_rule *r);
 const char *dh_rule_title(const dh_rule *r);

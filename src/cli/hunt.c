@@ -284,7 +284,7 @@ static dh_status hunt_event(void *wctx, const dh_event *ev, dh_buf *out)
         if (!st)
             st = dh_buf_append(out, w->hits, n * sizeof w->hits[0]);
         if (!st)
-            st = dh_event_pack(ev, 0, out); /* the correlator reads taxonomy fields only */
+            st = dh_correlator_pack(c->rs, ev, out); /* with the fields correlation rules read */
         w->st = st;
     }
     return w->st;
@@ -1156,6 +1156,15 @@ int cli_hunt(int argc, char **argv)
                 "  network sensor records let go, too many held at once: %llu (their chains "
                 "may lack wire evidence)\n",
                 (unsigned long long)dh_correlator_wire_dropped(c.corr));
+    if (!c.o.detections && dh_correlator_sigma_late(c.corr))
+        fprintf(stderr,
+                "  Sigma correlation: %llu events came after it had passed their time (inputs "
+                "read out of time order); they were judged with what their groups still held, "
+                "so signals across inputs may be missing\n",
+                (unsigned long long)dh_correlator_sigma_late(c.corr));
+    if (!c.o.detections && dh_correlator_sigma_dropped(c.corr))
+        fprintf(stderr, "  Sigma correlation: %llu events not held, a memory cap was reached\n",
+                (unsigned long long)dh_correlator_sigma_dropped(c.corr));
     if (!c.o.detections && tuning)
         fprintf(stderr,
                 "  suppressed by tuning: %llu (lateral_movement %llu, attempt %llu, "

@@ -254,6 +254,12 @@ int cli_rules(int argc, char **argv)
                 dh_ruleset_free(rs);
                 return DH_EXIT_ERROR;
             }
+        /* The verdicts made once everything is loaded (correlation rules: the rules they
+         * name, chains, aliases) are hunt's too: one loader, one verdict. */
+        if (dh_ruleset_finish(rs) == DH_ERR_NOMEM) {
+            dh_ruleset_free(rs);
+            return DH_EXIT_ERROR;
+        }
         printf("%zu rules loaded, %u refused, %u warnings\n", dh_ruleset_count(rs), dc.errors,
                dc.warnings);
         dh_ruleset_free(rs);
@@ -296,9 +302,12 @@ int cli_rules(int argc, char **argv)
                 fputs(" / ", stdout);
                 cli_put_safe(stdout, dh_rule_name(r));
             }
-            printf(" [%s%s%s]\n", dh_rule_logsource(r, "category"),
-                   *dh_rule_logsource(r, "service") ? " service:" : "",
-                   dh_rule_logsource(r, "service"));
+            if (dh_rule_is_correlation(r))
+                printf(" [correlation: %s]\n", dh_rule_correlation_type(r));
+            else
+                printf(" [%s%s%s]\n", dh_rule_logsource(r, "category"),
+                       *dh_rule_logsource(r, "service") ? " service:" : "",
+                       dh_rule_logsource(r, "service"));
         }
         printf("%zu rules\n", dh_ruleset_count(rs));
     } else if (!strcmp(sub, "show") && key) {

@@ -9,9 +9,9 @@
  * (identity before same-source-by-time before source side; then the nearest in time), so no
  * two findings share an activation, a logon or any other record. Remote activations the
  * target refused (10016, 10036) are grouped per source, account and object; source-side
- * records no target finding explains become source activity (or an attempt, when
- * DistributedCOM 10028 says the target could not be reached); rule detections nothing
- * explains become signals. A group is emitted once every activation in it is settled
+ * records no target finding explains become source activity (DistributedCOM 10028, a try
+ * that never reached the target, included); rule detections nothing explains become
+ * signals. A group is emitted once every activation in it is settled
  * (nothing later can still join it). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -268,6 +268,7 @@ static int source_groups(pass *p)
                 if (!(g = group_new(p, G_SOURCE, c->h, c->it->t)))
                     return -1;
                 snprintf(g->target, sizeof g->target, "%s", c->target);
+                snprintf(g->shown, sizeof g->shown, "%s", c->shown);
                 u64map_put(&p->a, &open, key, (int32_t)(g - p->groups));
             }
             if (c->it->t < g->tmin)
@@ -783,10 +784,12 @@ static int build_source(pass *p, group *g)
     fb *b = fb_start(p, g, &fam, &rule_sev, &err);
     if (!b)
         return -err;
-    int attempt = g->failed && g->obj && g->obj->lateral;
-    b->f.kind = attempt ? DH_FINDING_ATTEMPT : DH_FINDING_SOURCE_ACTIVITY;
+    /* a source naming a target (DistributedCOM 10028 included: the source's own record of a
+     * try that never reached the target) is source activity; attempts are refusals the
+     * target logged */
+    b->f.kind = DH_FINDING_SOURCE_ACTIVITY;
     object(b, g->obj);
-    b->f.target_host = str(b, (dh_str){g->target, strlen(g->target)});
+    b->f.target_host = str(b, (dh_str){g->shown, strlen(g->shown)});
     b->f.target_ip = corr_is_ip((dh_str){g->target, strlen(g->target)}) ? b->f.target_host : "";
     b->f.source_host = str(b, g->h->name);
     b->f.source_ip = str(b, host_ip_near(g->h, g->tmin));

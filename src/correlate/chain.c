@@ -268,11 +268,12 @@ void dh_correlator_free(dh_correlator *c)
 {
     if (!c)
         return;
+    sc_free(c->sc); /* releases what it holds before the items go */
+    c->sc = NULL;
     for (size_t i = 0; i < c->n; i++)
         item_free(c->v[i]);
     free(c->v);
     free(c->seen);
-    sc_free(c->sc);
     dh_comdb_free(c->own_db);
     free(c);
 }
@@ -482,6 +483,23 @@ static dh_status drop_old_wire(dh_correlator *c)
     return seen_rebuild(c) ? DH_ERR_NOMEM : DH_OK;
 }
 
+dh_status dh_correlator_pack(const dh_ruleset *rs, const dh_event *ev, dh_buf *out)
+{
+    const char *const *names = NULL;
+    size_t n = rs ? dh_ruleset_correlation_fields(rs, &names) : 0;
+    return dh_event_pack_named(ev, names, n, out);
+}
+
+uint64_t dh_correlator_sigma_late(const dh_correlator *c)
+{
+    return c->sc_late;
+}
+
+uint64_t dh_correlator_sigma_dropped(const dh_correlator *c)
+{
+    return c->sc ? sc_get_stats(c->sc).dropped : 0;
+}
+
 uint64_t dh_correlator_wire_dropped(const dh_correlator *c)
 {
     return c->wire_dropped;
@@ -537,6 +555,8 @@ dh_status dh_correlator_take(dh_correlator *c, dh_event *ev, const dh_rule *cons
         c->peak = c->n;
     if (it->t < c->min_held)
         c->min_held = it->t;
+    if (nrules && c->max_span && it->t < c->sc_upto)
+        c->sc_late++;
     if (it->wire) {
         /* sensor records come first, all at once: they do not move the clock */
         if (++c->nwire > MAX_WIRE_HELD)
@@ -559,70 +579,122 @@ dh_status dh_correlator_take(dh_correlator *c, dh_event *ev, const dh_rule *cons
 
 /* ---- Sigma correlation rules ------------------------------------------------------------- */
 
-typedef struct corr_ctx {
-    dh_finding_fn fn;
-    void *ctx;
-} corr_ctx;
-
-static void corr_fired(void *pctx, const dh_rule *corr, void *const *items, size_t n)
+/* The Sigma correlation engine holds items it may still show (sigma_corr.h): they are not
+ * freed while it does. */
+static void sc_hold(void *ctx, void *p)
 {
-    corr_ctx *cc = pctx;
-    if (!n || !cc->fn)
+    (void)ctx;
+    ((item *)p)->pins++;
+}
+
+static void sc_release(void *ctx, void *p)
+{
+    (void)ctx;
+    ((item *)p)->pins--;
+}
+
+static const dh_event *sc_event(void *ctx, void *p)
+{
+    (void)ctx;
+    return ((item *)p)->ev;
+}
+
+/* A Sigma correlation signal as a finding: the correlation, the correlations it chains and
+ * the base rules of its events; its identity is the correlation's (dh_rule_ref), its group
+ * and its first time, so two correlations firing on the same events stay two findings. A
+ * correlation does not explain its events away: a base rule with generate: true is a
+ * stand-alone rule too, and its matches are reported on their own. */
+static void corr_fired(void *ctx, const sc_signal *s)
+{
+    dh_correlator *c = ctx;
+    if (!c->fn)
         return;
-    dh_evidence *ev = calloc(n, sizeof *ev);
-    dh_str *cmds = calloc(n, sizeof *cmds);
-    if (!ev || !cmds) {
+    size_t n = s->nitems, nrules = 1 + (s->ninner < 63 ? s->ninner : 63);
+    dh_evidence *ev = calloc(n ? n : 1, sizeof *ev);
+    dh_str *cmds = calloc(n ? n : 1, sizeof *cmds);
+    const dh_rule **rules = calloc(nrules + n * 8, sizeof *rules);
+    if (!ev || !cmds || !rules) {
         free(ev);
         free(cmds);
+        free(rules);
         return;
     }
-    const dh_event *last = ((item *)items[n - 1])->ev;
+    const dh_event *last = n ? ((item *)s->items[n - 1])->ev : NULL;
     dh_finding f;
     memset(&f, 0, sizeof f);
     f.kind = DH_FINDING_SIGNAL;
-    f.severity = dh_rule_level(corr);
+    f.severity = dh_rule_level(s->corr);
     f.confidence = 2;
     f.com_object = f.clsid = "";
-    char hostname[256], sip[64], user[256], lid[64];
-    dh_str h = dh_event_host(last), s = corr_field(last, DH_FIELD_SOURCE_IP),
-           u = corr_field(last, DH_FIELD_USER), l = corr_field(last, DH_FIELD_LOGON_ID);
-    snprintf(hostname, sizeof hostname, "%.*s", (int)(h.len < 255 ? h.len : 255), h.ptr);
-    snprintf(sip, sizeof sip, "%.*s", (int)(s.len < 63 ? s.len : 63), s.ptr);
-    snprintf(user, sizeof user, "%.*s", (int)(u.len < 255 ? u.len : 255), u.ptr);
-    snprintf(lid, sizeof lid, "%.*s", (int)(l.len < 63 ? l.len : 63), l.ptr);
+    char hostname[256] = "", sip[64] = "", user[256] = "", lid[64] = "";
+    if (last) {
+        dh_str h = dh_event_host(last), si = corr_field(last, DH_FIELD_SOURCE_IP),
+               u = corr_field(last, DH_FIELD_USER), l = corr_field(last, DH_FIELD_LOGON_ID);
+        snprintf(hostname, sizeof hostname, "%.*s", (int)(h.len < 255 ? h.len : 255), h.ptr);
+        snprintf(sip, sizeof sip, "%.*s", (int)(si.len < 63 ? si.len : 63), si.ptr);
+        snprintf(user, sizeof user, "%.*s", (int)(u.len < 255 ? u.len : 255), u.ptr);
+        snprintf(lid, sizeof lid, "%.*s", (int)(l.len < 63 ? l.len : 63), l.ptr);
+    }
     f.target_host = hostname;
     f.target_ip = f.source_host = "";
     f.source_ip = sip;
     f.user = user;
     f.logon_id = lid;
-    f.rules = &corr;
-    f.nrules = 1;
+    rules[f.nrules++] = s->corr;
+    for (size_t i = 0; i < s->ninner && f.nrules < nrules; i++)
+        rules[f.nrules++] = s->inner[i];
     for (size_t i = 0; i < n; i++) {
-        const dh_event *e = ((item *)items[i])->ev;
+        const item *it = s->items[i];
         ev[i].role = "detection";
-        ev[i].ev = e;
-        int64_t t = dh_event_time(e);
-        if (!f.first_seen || t < f.first_seen)
-            f.first_seen = t;
-        if (t > f.last_seen)
-            f.last_seen = t;
-        if (dh_event_kind(e) == DH_KIND_PROCESS_CREATION) {
-            dh_str cl = corr_field(e, DH_FIELD_COMMAND_LINE);
-            cmds[f.ncommands] = cl.len ? cl : corr_field(e, DH_FIELD_IMAGE);
+        ev[i].ev = it->ev;
+        for (size_t r = 0; r < it->nrules && r < 8; r++) {
+            size_t k;
+            for (k = 0; k < f.nrules && rules[k] != it->rules[r]; k++)
+                ;
+            if (k == f.nrules)
+                rules[f.nrules++] = it->rules[r];
+            if (dh_rule_level(it->rules[r]) > f.severity)
+                f.severity = dh_rule_level(it->rules[r]);
+        }
+        if (dh_event_kind(it->ev) == DH_KIND_PROCESS_CREATION) {
+            dh_str cl = corr_field(it->ev, DH_FIELD_COMMAND_LINE);
+            cmds[f.ncommands] = cl.len ? cl : corr_field(it->ev, DH_FIELD_IMAGE);
             f.ncommands += cmds[f.ncommands].len > 0;
         }
     }
+    if (dh_rule_level(s->corr) > f.severity)
+        f.severity = dh_rule_level(s->corr);
     f.evidence = ev;
     f.nevidence = n;
     f.commands = cmds;
-    static const char *const why[] = {"a Sigma correlation rule's condition was met"};
-    f.reasons = why;
+    f.rules = rules;
+    f.first_seen = s->first;
+    f.last_seen = s->last;
+    char grouped[512], counted[160];
+    const char *why[3] = {s->why, NULL, NULL};
     f.nreasons = 1;
-    /* the id: the first event and the rule */
-    corr_finding_id(f.id, "correlation", ((item *)items[0])->ev, dh_rule_id(corr));
-    cc->fn(cc->ctx, &f);
+    if (*s->group) {
+        snprintf(grouped, sizeof grouped, "grouped by %s", s->group);
+        why[f.nreasons++] = grouped;
+    }
+    if (s->nevents > n) {
+        snprintf(counted, sizeof counted, "%llu events; %zu shown", (unsigned long long)s->nevents,
+                 n);
+        why[f.nreasons++] = counted;
+    }
+    f.reasons = why;
+    /* the id: the correlation, its group and its first time */
+    uint64_t h = corr_hash("correlation", 11, CORR_HASH0);
+    const char *ref = dh_rule_ref(s->corr);
+    h = corr_hash(ref, strlen(ref) + 1, h);
+    h = corr_hash(s->group, strlen(s->group) + 1, h);
+    for (size_t i = 0; i < 8; i++)
+        h = corr_hash((const char[]){(char)((uint64_t)s->first >> (8 * i))}, 1, h);
+    snprintf(f.id, sizeof f.id, "%016llx", (unsigned long long)h);
+    c->fn(c->fctx, &f);
     free(ev);
     free(cmds);
+    free(rules);
 }
 
 static int time_cmp(const void *pa, const void *pb)
@@ -635,15 +707,16 @@ static int time_cmp(const void *pa, const void *pb)
 
 /* Sigma correlation rules see every kept event that matched a rule, all hosts together,
  * in time order (group-by decides what belongs together). */
-static dh_status run_sigma_correlations(dh_correlator *c, dh_finding_fn fn, void *ctx,
-                                        int64_t horizon)
+static dh_status run_sigma_correlations(dh_correlator *c, int64_t horizon)
 {
     if (!c->rs || c->max_span == 0)
         return DH_OK;
     size_t n = 0;
     item **order = malloc((c->n ? c->n : 1) * sizeof *order);
-    if (!c->sc)
-        c->sc = sc_new(c->rs);
+    if (!c->sc) {
+        sc_hooks hooks = {corr_fired, sc_hold, sc_release, sc_event, c};
+        c->sc = sc_new(c->rs, &hooks);
+    }
     sc_engine *e = c->sc;
     if (!order || !e) {
         free(order);
@@ -654,12 +727,15 @@ static dh_status run_sigma_correlations(dh_correlator *c, dh_finding_fn fn, void
             order[n++] = c->v[i];
     if (n > 1)
         qsort(order, n, sizeof *order, time_cmp);
-    corr_ctx cc = {fn, ctx};
     for (size_t i = 0; i < n; i++) {
         order[i]->fed = 1;
-        sc_feed(e, order[i], order[i]->ev, order[i]->rules, order[i]->nrules, corr_fired, &cc);
+        sc_feed(e, order[i], order[i]->ev, order[i]->rules, order[i]->nrules);
     }
     free(order);
+    if (horizon > c->sc_upto)
+        c->sc_upto = horizon;
+    if (horizon == INT64_MAX)
+        sc_flush(e); /* the end: every window judged, every open signal fired */
     return DH_OK;
 }
 
@@ -698,7 +774,7 @@ static dh_status process(dh_correlator *c, int64_t horizon)
     int64_t W = c->o.window_s * TICKS, S = c->o.skew_s * TICKS;
     if (c->n > 1)
         qsort(c->v, c->n, sizeof *c->v, item_cmp);
-    dh_status st = run_sigma_correlations(c, c->fn, c->fctx, horizon);
+    dh_status st = run_sigma_correlations(c, horizon);
     if (st != DH_OK)
         return st;
     pass *p = calloc(1, sizeof *p);
@@ -720,15 +796,16 @@ static dh_status process(dh_correlator *c, int64_t horizon)
     free(p);
     if (st != DH_OK || horizon == INT64_MAX)
         return st;
-    /* Drop what is settled and older than any open group, window or correlation timespan
-     * reaches. */
+    /* Drop what is settled and older than any open group or window reaches. The Sigma
+     * correlation engine holds (pins) the events it may still show, for as long as it may,
+     * and keeps compact entries of the rest: its timespans do not keep events here. */
     int64_t from = c->open_min < settled ? c->open_min : settled;
-    int64_t keep_from = from - W - S - c->max_span;
+    int64_t keep_from = from - W - S;
     size_t k = 0;
     c->min_held = INT64_MAX;
     for (size_t i = 0; i < c->n; i++) {
         item *it = c->v[i];
-        if (it->t < keep_from && (!it->nrules || it->fed || !c->max_span)) {
+        if (!it->pins && it->t < keep_from && (!it->nrules || it->fed || !c->max_span)) {
             if (it->wire)
                 c->nwire--;
             item_free(it);
@@ -751,6 +828,19 @@ void dh_correlator_set_sink(dh_correlator *c, dh_finding_fn fn, void *ctx)
 size_t dh_correlator_peak(const dh_correlator *c)
 {
     return c->peak;
+}
+
+dh_status dh_correlator_flush(dh_correlator *c)
+{
+    if (!c->fn)
+        return DH_ERR_ARG;
+    c->since_flush = 0;
+    int64_t horizon = c->newest - (c->o.window_s + 2 * c->o.skew_s + FLUSH_SLACK_S) * TICKS;
+    /* nothing held is older than the horizon: a pass would decide nothing (many events with
+     * one time do not make passes over and over) */
+    if (horizon <= c->min_held)
+        return DH_OK;
+    return process(c, horizon);
 }
 
 dh_status dh_correlator_finish(dh_correlator *c, dh_finding_fn fn, void *ctx)

@@ -42,6 +42,7 @@ typedef struct item {
     unsigned used : 1;    /* evidence of an emitted finding */
     unsigned decided : 1; /* nothing more will be made of it (reported or dismissed) */
     unsigned fed : 1;     /* given to the Sigma correlation engine */
+    unsigned pins;        /* the Sigma correlation engine still holds it (window or evidence) */
     unsigned wire : 1;    /* a network sensor record (Zeek) */
     /* per pass: the group whose claim on it is strongest */
     int32_t claim;
@@ -69,6 +70,8 @@ struct dh_correlator {
     dh_finding_fn fn;
     void *fctx;
     sc_engine *sc;
+    int64_t sc_upto;  /* Sigma correlation has been fed everything older than this */
+    uint64_t sc_late; /* events for it taken after that: read out of time order */
     size_t peak;
     size_t nwire;
     uint64_t wire_dropped;
@@ -293,7 +296,8 @@ typedef struct group {
     unsigned families;
     dh_str tip;               /* the target's address when only the wire gave it */
     const dh_com_object *obj; /* attempts and source activity: the object */
-    char target[128];         /* G_SOURCE: the target as named */
+    char target[128];         /* G_SOURCE: the target, compared form */
+    char shown[128];          /* G_SOURCE: the target as the first record names it */
     int failed;               /* G_SOURCE: DistributedCOM 10028 among its records */
     size_t dropped;           /* claims past the cap */
 } group;
@@ -304,7 +308,8 @@ typedef struct srcc {
     host *h;
     int strong;       /* names target and object in code or a tool's arguments */
     int failed;       /* DistributedCOM 10028: the target could not be reached */
-    char target[128]; /* bare host name, lowercase, or an address */
+    char target[128]; /* bare host name, lowercase, or an address: what is compared */
+    char shown[128];  /* the target as the record writes it: what a finding shows */
     const dh_com_object *obj;
     int32_t group; /* joined target group, -1 */
     int32_t conn;  /* the host's connection it is (outbound RPC), -1 */

@@ -55,7 +55,7 @@ static int norm_target(dh_str t, const host *self, char out[128])
     return 1;
 }
 
-static srcc *cand_new(pass *p, item *it, host *h, const char *target, int strong)
+static srcc *cand_new(pass *p, item *it, host *h, const char *target, dh_str raw, int strong)
 {
     if (p->ncands == p->capcands) {
         size_t cap = p->capcands ? p->capcands * 2 : 64;
@@ -73,6 +73,16 @@ static srcc *cand_new(pass *p, item *it, host *h, const char *target, int strong
     c->group = -1;
     c->conn = -1;
     snprintf(c->target, sizeof c->target, "%s", target);
+    /* shown as written, without quotes or a UNC prefix */
+    while (raw.len &&
+           (raw.ptr[0] == '\\' || raw.ptr[0] == '"' || raw.ptr[0] == '\'' || raw.ptr[0] == ' ')) {
+        raw.ptr++;
+        raw.len--;
+    }
+    while (raw.len && (raw.ptr[raw.len - 1] == '"' || raw.ptr[raw.len - 1] == '\'' ||
+                       raw.ptr[raw.len - 1] == ' '))
+        raw.len--;
+    snprintf(c->shown, sizeof c->shown, "%.*s", (int)(raw.len < 127 ? raw.len : 127), raw.ptr);
     return c;
 }
 
@@ -85,7 +95,7 @@ static void from_text(pass *p, host *h, item *it, dh_str text)
         if (!norm_target(m[i].target, h, target))
             continue;
         const dh_com_object *o = m[i].object.len ? comdb_by_name(p->c->db, m[i].object) : NULL;
-        srcc *c = cand_new(p, it, h, target, 1);
+        srcc *c = cand_new(p, it, h, target, m[i].target, 1);
         if (c)
             c->obj = o;
     }
@@ -134,7 +144,7 @@ int source_scan(pass *p)
             case DH_KIND_EXPLICIT_LOGON: {
                 char target[128];
                 if (norm_target(corr_field(ev, DH_FIELD_DESTINATION_HOSTNAME), h, target))
-                    cand_new(p, it, h, target, 0);
+                    cand_new(p, it, h, target, corr_field(ev, DH_FIELD_DESTINATION_HOSTNAME), 0);
                 break;
             }
             case DH_KIND_DCOM_ERROR: {
@@ -142,7 +152,7 @@ int source_scan(pass *p)
                 if (dh_event_id(ev) != 10028 ||
                     !norm_target(corr_field(ev, DH_FIELD_REMOTE_HOST), h, target))
                     break;
-                srcc *c = cand_new(p, it, h, target, 1);
+                srcc *c = cand_new(p, it, h, target, corr_field(ev, DH_FIELD_REMOTE_HOST), 1);
                 if (c) {
                     c->failed = 1;
                     c->obj = comdb_by_guid(p->c->db, corr_field(ev, DH_FIELD_CLSID));
@@ -160,7 +170,7 @@ int source_scan(pass *p)
             if (c->inbound || c->rport != 135 || c->it->used || c->it->decided ||
                 c->it->t >= p->horizon || corr_loopback(c->rip) || !norm_target(c->rip, h, target))
                 continue;
-            srcc *sc = cand_new(p, c->it, h, target, 0);
+            srcc *sc = cand_new(p, c->it, h, target, c->rip, 0);
             if (sc)
                 sc->conn = (int32_t)i;
         }

@@ -1,6 +1,7 @@
 /* Accessors of the normalized event and the kind/field name tables. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "input/event_impl.h"
 
@@ -178,10 +179,26 @@ static int put_bytes(dh_buf *b, const char *p, size_t n)
     return dh_buf_append(b, &l, 4) || dh_buf_append(b, p, l);
 }
 
-dh_status dh_event_pack(const dh_event *ev, int with_data, dh_buf *out)
+/* Is data item i kept: all (names NULL), or only those named (case-insensitively, as the
+ * matcher compares original names)? */
+static int keep_item(const dh_event *ev, size_t i, const char *const *names, size_t nnames)
+{
+    if (!names)
+        return 1;
+    for (size_t k = 0; k < nnames; k++)
+        if (strlen(names[k]) == ev->data[i].name.len &&
+            !strncasecmp(names[k], ev->data[i].name.ptr, ev->data[i].name.len))
+            return 1;
+    return 0;
+}
+
+static dh_status pack(const dh_event *ev, int with_data, const char *const *names, size_t nnames,
+                      dh_buf *out)
 {
     size_t start = out->len;
-    size_t ndata = with_data ? ev->ndata : 0;
+    size_t ndata = 0;
+    for (size_t i = 0; with_data && i < ev->ndata; i++)
+        ndata += (size_t)keep_item(ev, i, names, nnames);
     pack_hdr h = {PACK_MAGIC, 0,         ev->kind,   ev->event_id, ev->record_id,
                   ev->time,   ev->chunk, ev->offset, ev->present,  (uint32_t)ndata,
                   4};
@@ -195,13 +212,26 @@ dh_status dh_event_pack(const dh_event *ev, int with_data, dh_buf *out)
     for (int i = 0; i < DH_FIELD_COUNT; i++)
         if ((ev->present & (1ULL << i)) && put_bytes(out, ev->fields[i].ptr, ev->fields[i].len))
             return DH_ERR_NOMEM;
-    for (size_t i = 0; i < ndata; i++)
-        if (put_bytes(out, ev->data[i].name.ptr, ev->data[i].name.len) ||
-            put_bytes(out, ev->data[i].value.ptr, ev->data[i].value.len))
+    for (size_t i = 0; with_data && i < ev->ndata; i++)
+        if (keep_item(ev, i, names, nnames) &&
+            (put_bytes(out, ev->data[i].name.ptr, ev->data[i].name.len) ||
+             put_bytes(out, ev->data[i].value.ptr, ev->data[i].value.len)))
             return DH_ERR_NOMEM;
     uint32_t total = (uint32_t)(out->len - start);
     memcpy(out->data + start + 4, &total, 4);
     return DH_OK;
+}
+
+dh_status dh_event_pack(const dh_event *ev, int with_data, dh_buf *out)
+{
+    return pack(ev, with_data, NULL, 0, out);
+}
+
+dh_status dh_event_pack_named(const dh_event *ev, const char *const *names, size_t nnames,
+                              dh_buf *out)
+{
+    static const char *const none[1] = {""};
+    return pack(ev, 1, names ? names : none, names ? nnames : 0, out);
 }
 
 static int get_bytes(const char **p, const char *end, dh_str *s)

@@ -45,7 +45,6 @@ typedef struct ctx {
     int err_line;
     unsigned nodes;
     dh_rule *r;
-    str_list *corr_refs; /* rules named by correlation rules of this text */
 } ctx;
 
 static void set_err(ctx *c, const yaml_node_t *n, const char *fmt, ...)
@@ -131,6 +130,16 @@ static void list_free(str_list *l)
     free(l->v);
     l->v = NULL;
     l->n = 0;
+}
+
+void sigma_list_free(str_list *l)
+{
+    list_free(l);
+}
+
+int sigma_list_push(str_list *l, const char *s)
+{
+    return list_push(l, s);
 }
 
 /* A scalar or a sequence of scalars into a list. */
@@ -532,7 +541,7 @@ static int parse_ip(const char *s, size_t n, uint8_t *family, uint8_t addr[16])
     return -1;
 }
 
-static int field_ref_resolve(const char *name, field_ref *f)
+int sigma_field_ref_resolve(const char *name, field_ref *f)
 {
     static const struct {
         const char *name;
@@ -631,7 +640,7 @@ static int compile_value(ctx *c, const yaml_node_t *vn, unsigned mods, int keywo
                       : (mods & M_STARTSWITH) ? N_STARTS
                       : (mods & M_ENDSWITH)   ? N_ENDS
                                               : N_EQ;
-        if (field_ref_resolve(v, &nd.ref))
+        if (sigma_field_ref_resolve(v, &nd.ref))
             return -1;
         return group_push(g, &nd);
     }
@@ -815,7 +824,7 @@ static int compile_test(ctx *c, const yaml_node_t *kn, yaml_node_t *vn, const ch
             set_err(c, kn, "'%s' names no field", key);
             goto fail;
         }
-        if (field_ref_resolve(field, &t->field))
+        if (sigma_field_ref_resolve(field, &t->field))
             goto fail;
         t->text = dups(key);
     }
@@ -967,6 +976,7 @@ void sigma_rule_free(dh_rule *r)
     free(r->status);
     free(r->description);
     free(r->origin);
+    free(r->ref);
     free(r->source);
     free(r->confidence);
     free(r->ls_category);
@@ -1002,35 +1012,49 @@ static char *get_text(ctx *c, yaml_node_t *root, const char *key)
     return dups(s && !is_null(n) ? s : "");
 }
 
+/* "number + letter (in lowercase)": s, m, h, d (and w). The specification sets no upper
+ * bound; dcomhunt takes up to 1000 years, far beyond any log, so that a timespan in
+ * 100-nanosecond ticks added to or taken from any event time stays inside 64 bits. */
+#define MAX_TIMESPAN_S (1000LL * 366 * 86400)
+
 static int parse_timespan(const char *s, int64_t *secs)
 {
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || v <= 0)
+    static const struct {
+        char unit;
+        int64_t mult;
+    } units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 7 * 86400}};
+    int64_t v = 0;
+    size_t i = 0;
+    for (; s[i] >= '0' && s[i] <= '9'; i++) {
+        v = v * 10 + (s[i] - '0');
+        if (v > MAX_TIMESPAN_S)
+            return -1;
+    }
+    if (i == 0 || v == 0 || !s[i] || s[i + 1])
         return -1;
-    int64_t mult;
-    if (!strcmp(end, "s"))
-        mult = 1;
-    else if (!strcmp(end, "m"))
-        mult = 60;
-    else if (!strcmp(end, "h"))
-        mult = 3600;
-    else if (!strcmp(end, "d"))
-        mult = 86400;
-    else if (!strcmp(end, "w"))
-        mult = 7 * 86400;
-    else
-        return -1;
-    if (v * (double)mult > 366.0 * 86400)
-        return -1;
-    *secs = (int64_t)(v * (double)mult);
-    return *secs > 0 ? 0 : -1;
+    for (size_t u = 0; u < sizeof units / sizeof units[0]; u++)
+        if (s[i] == units[u].unit) {
+            if (v > MAX_TIMESPAN_S / units[u].mult)
+                return -1;
+            *secs = v * units[u].mult;
+            return 0;
+        }
+    return -1;
+}
+
+static void field_refs_free(field_ref *f, size_t n)
+{
+    for (size_t i = 0; f && i < n; i++)
+        free(f[i].name);
+    free(f);
 }
 
 void sigma_corr_free(corr_def *d)
 {
     if (!d)
         return;
+    field_refs_free(d->gb, d->gb ? d->refs.n * d->group_by.n : 0);
+    field_refs_free(d->vf, d->vf ? d->refs.n * d->value_fields.n : 0);
     list_free(&d->refs);
     list_free(&d->group_by);
     for (size_t i = 0; i < d->naliases; i++) {
@@ -1040,15 +1064,126 @@ void sigma_corr_free(corr_def *d)
     }
     free(d->aliases);
     free(d->ref_idx);
-    free(d->value_field);
+    list_free(&d->value_fields);
     free(d);
 }
 
-/* The correlation section of a rule (Sigma correlation rules specification 2.x). */
+const char *sigma_corr_type_name(int type)
+{
+    static const char *const names[CORR_TYPE_COUNT] = {
+        "event_count", "value_count", "temporal",        "temporal_ordered",
+        "value_sum",   "value_avg",   "value_percentile"};
+    return type >= 0 && type < CORR_TYPE_COUNT ? names[type] : "";
+}
+
+static int corr_aliases(ctx *c, yaml_node_t *al, corr_def *d)
+{
+    if (al->type != YAML_MAPPING_NODE) {
+        set_err(c, al, "aliases must be a mapping");
+        return -1;
+    }
+    size_t na = (size_t)(al->data.mapping.pairs.top - al->data.mapping.pairs.start);
+    d->aliases = calloc(na ? na : 1, sizeof *d->aliases);
+    if (!d->aliases)
+        return -1;
+    for (size_t i = 0; i < na; i++) {
+        yaml_node_pair_t *p = &al->data.mapping.pairs.start[i];
+        yaml_node_t *k = node_at(c, p->key), *v = node_at(c, p->value);
+        if (!scalar(k) || !v || v->type != YAML_MAPPING_NODE) {
+            set_err(c, k ? k : al, "each alias maps rule names to field names");
+            return -1;
+        }
+        for (size_t j = 0; j < d->naliases; j++)
+            if (!strcmp(d->aliases[j].alias, scalar(k))) {
+                set_err(c, k, "alias '%s' is defined twice", scalar(k));
+                return -1;
+            }
+        corr_alias *a = &d->aliases[d->naliases++];
+        if (!(a->alias = dups(scalar(k))))
+            return -1;
+        for (yaml_node_pair_t *q = v->data.mapping.pairs.start; q < v->data.mapping.pairs.top;
+             q++) {
+            const char *rk = scalar(node_at(c, q->key)), *fv = scalar(node_at(c, q->value));
+            if (!rk || !fv || !*fv) {
+                set_err(c, v, "alias '%s' maps rule names to field names", a->alias);
+                return -1;
+            }
+            if (list_push(&a->rules, rk) || list_push(&a->fields, fv))
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* The condition: criteria (all must hold) and, for the value types, `field`. */
+static int corr_condition(ctx *c, yaml_node_t *cond_n, corr_def *d)
+{
+    static const struct {
+        const char *key;
+        uint8_t op;
+    } ops[] = {{"gt", CMP_CORR_GT},   {"gte", CMP_CORR_GTE}, {"lt", CMP_CORR_LT},
+               {"lte", CMP_CORR_LTE}, {"eq", CMP_CORR_EQ},   {"neq", CMP_CORR_NEQ}};
+    if (cond_n->type != YAML_MAPPING_NODE) {
+        set_err(c, cond_n, "correlation condition must be a mapping such as {gte: 5}");
+        return -1;
+    }
+    d->has_condition = 1;
+    for (yaml_node_pair_t *p = cond_n->data.mapping.pairs.start; p < cond_n->data.mapping.pairs.top;
+         p++) {
+        yaml_node_t *kn = node_at(c, p->key), *vn = node_at(c, p->value);
+        const char *k = scalar(kn);
+        if (!k || !vn) {
+            set_err(c, cond_n, "correlation condition keys must be names");
+            return -1;
+        }
+        if (!strcmp(k, "field")) {
+            if (d->value_fields.n) {
+                set_err(c, kn, "correlation condition names 'field' twice");
+                return -1;
+            }
+            if (get_strings(c, vn, &d->value_fields, "condition field"))
+                return -1;
+            for (size_t i = 0; i < d->value_fields.n; i++)
+                if (!*d->value_fields.v[i]) {
+                    set_err(c, vn, "condition field names an empty field");
+                    return -1;
+                }
+            continue;
+        }
+        size_t o;
+        for (o = 0; o < sizeof ops / sizeof ops[0]; o++)
+            if (!strcmp(k, ops[o].key))
+                break;
+        if (o == sizeof ops / sizeof ops[0]) {
+            set_err(c, kn, "unknown correlation condition '%s' (gt, gte, lt, lte, eq, neq, field)",
+                    k);
+            return -1;
+        }
+        const char *v = scalar(vn);
+        char *end = NULL;
+        double x =
+            v && *v && (v[0] == '-' || v[0] == '+' || v[0] == '.' || (v[0] >= '0' && v[0] <= '9'))
+                ? strtod(v, &end)
+                : 0;
+        if (!end || end == v || *end || x != x || x > 1e300 || x < -1e300) {
+            set_err(c, vn, "correlation condition '%s' needs a number", k);
+            return -1;
+        }
+        for (size_t i = 0; i < d->ncmp; i++)
+            if (d->cmp[i].op == ops[o].op) {
+                set_err(c, kn, "correlation condition '%s' is given twice", k);
+                return -1;
+            }
+        d->cmp[d->ncmp].op = ops[o].op;
+        d->cmp[d->ncmp].v = x;
+        d->ncmp++;
+    }
+    return 0;
+}
+
+/* The correlation section of a rule (Sigma correlation rules specification 2.1). */
 static int compile_correlation(ctx *c, yaml_node_t *n, dh_rule *r)
 {
-    static const char *const types[] = {"event_count", "value_count", "temporal",
-                                        "temporal_ordered"};
     if (n->type != YAML_MAPPING_NODE) {
         set_err(c, n, "correlation must be a mapping");
         return -1;
@@ -1060,13 +1195,13 @@ static int compile_correlation(ctx *c, yaml_node_t *n, dh_rule *r)
     yaml_node_t *t = map_get(c, n, "type");
     const char *ts = scalar(t);
     d->type = -1;
-    for (int i = 0; ts && i < 4; i++)
-        if (!strcmp(ts, types[i]))
+    for (int i = 0; ts && i < CORR_TYPE_COUNT; i++)
+        if (!strcmp(ts, sigma_corr_type_name(i)))
             d->type = i;
     if (d->type < 0) {
         set_err(c, t ? t : n,
-                "correlation type must be event_count, value_count, temporal or "
-                "temporal_ordered");
+                "correlation type must be event_count, value_count, temporal, temporal_ordered, "
+                "value_sum, value_avg or value_percentile");
         return -1;
     }
     if (get_strings(c, map_get(c, n, "rules"), &d->refs, "correlation rules") ||
@@ -1076,96 +1211,71 @@ static int compile_correlation(ctx *c, yaml_node_t *n, dh_rule *r)
         set_err(c, n, "correlation names no rules");
         return -1;
     }
+    if (d->refs.n > CORR_MAX_RULES) {
+        set_err(c, n, "correlation names %zu rules; dcomhunt takes at most %d", d->refs.n,
+                CORR_MAX_RULES);
+        return -1;
+    }
     yaml_node_t *span = map_get(c, n, "timespan");
     if (!scalar(span) || parse_timespan(scalar(span), &d->timespan_s)) {
         set_err(c, span ? span : n,
-                "timespan must be a number with s, m, h, d or w (at most a "
-                "year)");
+                "timespan must be a whole number with s, m, h, d or w (such as 90m), at most "
+                "1000 years");
         return -1;
     }
     yaml_node_t *gen = map_get(c, n, "generate");
-    d->generate = scalar(gen) && !strcasecmp(scalar(gen), "true");
+    if (gen && (!scalar(gen) || (strcmp(scalar(gen), "true") && strcmp(scalar(gen), "false")))) {
+        set_err(c, gen, "generate must be true or false");
+        return -1;
+    }
+    d->generate = gen && !strcmp(scalar(gen), "true");
     yaml_node_t *al = map_get(c, n, "aliases");
-    if (al) {
-        if (al->type != YAML_MAPPING_NODE) {
-            set_err(c, al, "aliases must be a mapping");
-            return -1;
-        }
-        size_t na = (size_t)(al->data.mapping.pairs.top - al->data.mapping.pairs.start);
-        d->aliases = calloc(na ? na : 1, sizeof *d->aliases);
-        if (!d->aliases)
-            return -1;
-        for (size_t i = 0; i < na; i++) {
-            yaml_node_pair_t *p = &al->data.mapping.pairs.start[i];
-            yaml_node_t *k = node_at(c, p->key), *v = node_at(c, p->value);
-            if (!scalar(k) || !v || v->type != YAML_MAPPING_NODE) {
-                set_err(c, k ? k : al, "each alias maps rule names to field names");
-                return -1;
-            }
-            corr_alias *a = &d->aliases[d->naliases++];
-            if (!(a->alias = dups(scalar(k))))
-                return -1;
-            for (yaml_node_pair_t *q = v->data.mapping.pairs.start; q < v->data.mapping.pairs.top;
-                 q++) {
-                const char *rk = scalar(node_at(c, q->key)), *fv = scalar(node_at(c, q->value));
-                if (!rk || !fv) {
-                    set_err(c, v, "alias '%s' maps rule names to field names", a->alias);
-                    return -1;
-                }
-                if (list_push(&a->rules, rk) || list_push(&a->fields, fv))
-                    return -1;
-            }
-        }
-    }
+    if (al && corr_aliases(c, al, d))
+        return -1;
     yaml_node_t *cond_n = map_get(c, n, "condition");
-    if (cond_n) {
-        if (cond_n->type != YAML_MAPPING_NODE) {
-            set_err(c, cond_n, "correlation condition must be a mapping such as {gte: 5}");
-            return -1;
-        }
-        for (yaml_node_pair_t *p = cond_n->data.mapping.pairs.start;
-             p < cond_n->data.mapping.pairs.top; p++) {
-            const char *k = scalar(node_at(c, p->key)), *v = scalar(node_at(c, p->value));
-            if (!k || !v) {
-                set_err(c, cond_n, "correlation condition keys and values must be scalars");
-                return -1;
-            }
-            if (!strcmp(k, "field")) {
-                if (!(d->value_field = dups(v)))
-                    return -1;
-                continue;
-            }
-            char *end;
-            double x = strtod(v, &end);
-            if (end == v || *end) {
-                set_err(c, cond_n, "correlation condition '%s' needs a number", k);
-                return -1;
-            }
-            if (!strcmp(k, "gt"))
-                d->has_gt = 1, d->gt = x;
-            else if (!strcmp(k, "gte"))
-                d->has_gte = 1, d->gte = x;
-            else if (!strcmp(k, "lt"))
-                d->has_lt = 1, d->lt = x;
-            else if (!strcmp(k, "lte"))
-                d->has_lte = 1, d->lte = x;
-            else if (!strcmp(k, "eq"))
-                d->has_eq = 1, d->eq = x;
-            else {
-                set_err(c, cond_n, "unknown correlation condition '%s'", k);
-                return -1;
-            }
-        }
-    }
-    int has_cmp = d->has_gt || d->has_gte || d->has_lt || d->has_lte || d->has_eq;
-    if ((d->type == CORR_EVENT_COUNT || d->type == CORR_VALUE_COUNT) && !has_cmp) {
-        set_err(c, n, "event_count and value_count need a condition such as {gte: 5}");
+    if (cond_n && corr_condition(c, cond_n, d))
+        return -1;
+    int count_type = d->type == CORR_EVENT_COUNT || d->type == CORR_VALUE_COUNT;
+    int temporal = d->type == CORR_TEMPORAL || d->type == CORR_TEMPORAL_ORDERED;
+    int value_type = !count_type && !temporal;
+    if (!temporal && !d->ncmp) {
+        set_err(c, cond_n ? cond_n : n, "%s needs a condition such as {gte: 5}",
+                sigma_corr_type_name(d->type));
         return -1;
     }
-    if (d->type == CORR_VALUE_COUNT && !d->value_field) {
-        set_err(c, n, "value_count needs 'field' in its condition");
+    if (temporal && cond_n && !d->ncmp) {
+        set_err(c, cond_n, "the condition of %s needs a criterion such as {gte: 2}",
+                sigma_corr_type_name(d->type));
         return -1;
     }
+    if ((d->type == CORR_VALUE_COUNT || value_type) && !d->value_fields.n) {
+        set_err(c, cond_n ? cond_n : n, "%s needs 'field' in its condition",
+                sigma_corr_type_name(d->type));
+        return -1;
+    }
+    if (value_type && d->value_fields.n > 1) {
+        set_err(c, cond_n, "%s reads one field; 'field' names %zu", sigma_corr_type_name(d->type),
+                d->value_fields.n);
+        return -1;
+    }
+    if (d->value_fields.n && d->type != CORR_VALUE_COUNT && !value_type) {
+        set_err(c, cond_n,
+                "'field' belongs to value_count, value_sum, value_avg and "
+                "value_percentile, not %s",
+                sigma_corr_type_name(d->type));
+        return -1;
+    }
+    /* Counts are of events held per group: a threshold no group can reach is refused
+     * rather than never met. */
+    if (count_type || temporal)
+        for (size_t i = 0; i < d->ncmp; i++)
+            if (d->cmp[i].v > (double)CORR_MAX_EVENTS) {
+                set_err(c, cond_n,
+                        "a count above %u: dcomhunt holds at most %u events per group "
+                        "and timespan",
+                        CORR_MAX_EVENTS, CORR_MAX_EVENTS);
+                return -1;
+            }
     return 0;
 }
 
@@ -1262,7 +1372,9 @@ static dh_rule *compile_rule(ctx *c, yaml_node_t *root)
         goto fail;
     yaml_node_t *corr = map_get(c, root, "correlation");
     if (corr) {
-        if (compile_correlation(c, corr, r) == 0) {
+        if (!*r->title)
+            set_err(c, root, "correlation rule has no title");
+        else if (compile_correlation(c, corr, r) == 0) {
             yaml_node_t *lv0 = map_get(c, root, "level");
             if (lv0 && (!scalar(lv0) || dh_level_parse(scalar(lv0), &r->level))) {
                 set_err(c, lv0, "level must be informational, low, medium, high or critical");
@@ -1272,19 +1384,21 @@ static dh_rule *compile_rule(ctx *c, yaml_node_t *root)
                 if (!get_strings(c, map_get(c, root, "tags"), &r->tags, "tags") &&
                     !get_strings(c, map_get(c, root, "falsepositives"), &r->falsepositives,
                                  "falsepositives")) {
-                    r->kinds = 0; /* met by no event: fed by its base rules */
+                    r->kinds = 0; /* met by no event: fed by the rules it names */
                     return r;
                 }
             }
         }
-        /* Refused: its base rules go with it (see dh_ruleset_add_text). */
+        /* Refused: at finish, the rules it names are refused with it (unless it says
+         * generate: true or a loaded correlation names them): alone they would report
+         * every event the correlation only counts. */
         yaml_node_t *gen = map_get(c, corr, "generate");
-        int generate = scalar(gen) && !strcasecmp(scalar(gen), "true");
-        if (c->corr_refs && !generate) {
+        int generate = scalar(gen) && !strcmp(scalar(gen), "true");
+        if (!generate && corr->type == YAML_MAPPING_NODE) {
             char keep_err[sizeof c->err];
             int keep_line = c->err_line;
             memcpy(keep_err, c->err, sizeof keep_err);
-            get_strings(c, map_get(c, corr, "rules"), c->corr_refs, "correlation rules");
+            get_strings(c, map_get(c, corr, "rules"), &c->rs->refused_refs, "correlation rules");
             memcpy(c->err, keep_err, sizeof keep_err);
             c->err_line = keep_line;
         }
@@ -1403,6 +1517,15 @@ static void emit_diag(ctx *c, int is_error, const char *rule, int line, const ch
     c->diag(c->dctx, &d);
 }
 
+/* What finish finds about a loaded rule goes to the last diagnostic callback given. */
+void sigma_emit_diag(dh_ruleset *rs, const dh_rule *r, int is_error, const char *msg)
+{
+    if (!rs->diag)
+        return;
+    dh_rule_diag d = {r->origin, r->line, is_error, *r->title ? r->title : r->ref, msg};
+    rs->diag(rs->dctx, &d);
+}
+
 dh_status dh_ruleset_new(dh_ruleset **out)
 {
     *out = calloc(1, sizeof **out);
@@ -1423,6 +1546,8 @@ void dh_ruleset_free(dh_ruleset *rs)
     free(rs->ph);
     for (int k = 0; k < 64; k++)
         free(rs->by_kind[k]);
+    list_free(&rs->refused_refs);
+    list_free(&rs->corr_fields);
     free(rs);
 }
 
@@ -1475,6 +1600,20 @@ static size_t mark_to_byte(const char *text, size_t len, size_t *chars, size_t *
     return *nbytes;
 }
 
+/* A rule's stable reference (dh_rule_ref): its id, else its name, else where it is. */
+static char *rule_ref(const dh_rule *r, const char *origin, int line)
+{
+    if (*r->id)
+        return dups(r->id);
+    if (*r->name)
+        return dups(r->name);
+    size_t n = strlen(origin) + 16;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s:%d", origin, line);
+    return p;
+}
+
 dh_status dh_ruleset_add_text(dh_ruleset *rs, const char *text, size_t len, const char *origin,
                               dh_rule_diag_fn diag, void *dctx)
 {
@@ -1487,8 +1626,6 @@ dh_status dh_ruleset_add_text(dh_ruleset *rs, const char *text, size_t len, cons
         return DH_ERR_NOMEM;
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     dh_status st = DH_OK;
-    size_t first_rule = rs->n;
-    str_list corr_refs = {0};
     size_t doc_from = 0, mark_chars = 0, mark_bytes = 0; /* the text of each document */
     for (;;) {
         yaml_document_t doc;
@@ -1507,12 +1644,7 @@ dh_status dh_ruleset_add_text(dh_ruleset *rs, const char *text, size_t len, cons
             break;
         }
         size_t doc_to = mark_to_byte(text, len, &mark_chars, &mark_bytes, doc.end_mark.index);
-        ctx c = {.rs = rs,
-                 .doc = &doc,
-                 .origin = origin,
-                 .diag = diag,
-                 .dctx = dctx,
-                 .corr_refs = &corr_refs};
+        ctx c = {.rs = rs, .doc = &doc, .origin = origin, .diag = diag, .dctx = dctx};
         dh_rule *r = compile_rule(&c, root);
         if (!r) {
             /* Name the rule by its title if it has one. */
@@ -1537,7 +1669,13 @@ dh_status dh_ruleset_add_text(dh_ruleset *rs, const char *text, size_t len, cons
                 yaml_document_delete(&doc);
                 yaml_parser_delete(&parser);
                 return DH_ERR_NOMEM;
+            } else if (!(r->ref = rule_ref(r, origin, (int)root->start_mark.line + 1))) {
+                sigma_rule_free(r);
+                yaml_document_delete(&doc);
+                yaml_parser_delete(&parser);
+                return DH_ERR_NOMEM;
             } else {
+                r->line = (int)root->start_mark.line + 1;
                 r->index = rs->n;
                 rs->rules[rs->n++] = r;
                 if (doc_to > doc_from && (r->source = dupn(text + doc_from, doc_to - doc_from)))
@@ -1551,32 +1689,6 @@ dh_status dh_ruleset_add_text(dh_ruleset *rs, const char *text, size_t len, cons
         doc_from = doc_to;
     }
     yaml_parser_delete(&parser);
-    /* A base rule of a correlation is not reported alone (unless the correlation says
-     * generate: true); with the correlation refused, the base rule is refused too rather
-     * than alerting on every event the correlation would only have counted. */
-    if (corr_refs.n) {
-        size_t keep_n = first_rule;
-        for (size_t i = first_rule; i < rs->n; i++) {
-            dh_rule *r = rs->rules[i];
-            int referenced = 0;
-            for (size_t k = 0; k < corr_refs.n && !referenced; k++)
-                referenced = (*r->name && !strcmp(r->name, corr_refs.v[k])) ||
-                             (*r->id && !strcmp(r->id, corr_refs.v[k]));
-            if (referenced) {
-                ctx c = {.rs = rs, .origin = origin, .diag = diag, .dctx = dctx};
-                emit_diag(&c, 1, r->title, 0,
-                          "base rule of a correlation rule that dcomhunt does not run yet: "
-                          "alone it would report every event the correlation only counts");
-                sigma_rule_free(r);
-                st = st == DH_OK ? DH_ERR_FORMAT : st;
-            } else {
-                r->index = keep_n;
-                rs->rules[keep_n++] = r;
-            }
-        }
-        rs->n = keep_n;
-    }
-    list_free(&corr_refs);
     return st;
 }
 

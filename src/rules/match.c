@@ -157,6 +157,41 @@ static int cidr_match(const needle *nd, const char *s, size_t n)
     return 1;
 }
 
+int sigma_field_value(const field_ref *f, const dh_event *ev, char *num, dh_str *out)
+{
+    switch (f->id) {
+    case FIELD_EVENT_ID:
+        *out = (dh_str){num, (size_t)snprintf(num, 24, "%u", dh_event_id(ev))};
+        return 1;
+    case FIELD_RECORD_ID:
+        *out = (dh_str){
+            num, (size_t)snprintf(num, 24, "%llu", (unsigned long long)dh_event_record_id(ev))};
+        return 1;
+    case FIELD_CHANNEL:
+        *out = dh_event_channel(ev);
+        return 1;
+    case FIELD_PROVIDER:
+        *out = dh_event_provider(ev);
+        return 1;
+    case FIELD_COMPUTER:
+        *out = dh_event_host(ev);
+        return 1;
+    case FIELD_KEYWORDS:
+        return 0;
+    default:
+        if (f->id >= 0 && dh_event_field(ev, (dh_field)f->id, out))
+            return 1;
+        size_t n;
+        const dh_kv *kv = dh_event_data(ev, &n);
+        for (size_t i = 0; i < n; i++)
+            if (kv[i].name.len == f->len && !strncasecmp(kv[i].name.ptr, f->name, f->len)) {
+                *out = kv[i].value;
+                return 1;
+            }
+        return 0;
+    }
+}
+
 /* Visits the values of a field; stops when fn returns non-zero and returns that. */
 typedef int (*value_fn)(dh_matcher *m, const needle *nd, const dh_event *ev, dh_str v);
 
@@ -404,83 +439,12 @@ size_t dh_matcher_run(dh_matcher *m, const dh_event *ev, dh_match_fn fn, void *c
     return n;
 }
 
-static int rule_named(const dh_rule *r, const char *key)
-{
-    return (*r->name && !strcmp(r->name, key)) || (*r->id && !strcmp(r->id, key));
-}
-
-/* Correlation rules name their base rules by name or id, in any file: resolve them once
- * everything is loaded. A correlation whose rules are missing (or are correlations
- * themselves) is refused; base rules are then not reported alone unless generate: true. */
-static void resolve_correlations(dh_ruleset *rs)
-{
-    /* Phase 1: decide, without freeing anything, which correlations cannot run. */
-    unsigned char *drop = calloc(rs->n ? rs->n : 1, 1);
-    if (!drop)
-        return;
-    for (size_t i = 0; i < rs->n; i++) {
-        dh_rule *r = rs->rules[i];
-        if (!r->corr)
-            continue;
-        corr_def *d = r->corr;
-        const char *missing = NULL;
-        free(d->ref_idx);
-        d->ref_idx = calloc(d->refs.n ? d->refs.n : 1, sizeof *d->ref_idx);
-        if (!d->ref_idx)
-            missing = "(out of memory)";
-        for (size_t k = 0; !missing && k < d->refs.n; k++) {
-            size_t j;
-            for (j = 0; j < rs->n; j++)
-                if (rs->rules[j] != r && rule_named(rs->rules[j], d->refs.v[k]))
-                    break;
-            if (j == rs->n || rs->rules[j]->corr)
-                missing = d->refs.v[k];
-        }
-        if (missing) {
-            drop[i] = 1;
-            char msg[300];
-            snprintf(msg, sizeof msg,
-                     "correlation names '%s', which is not a loaded single-event rule", missing);
-            if (rs->diag) {
-                dh_rule_diag dg = {r->origin, 0, 1, r->title, msg};
-                rs->diag(rs->dctx, &dg);
-            }
-        }
-    }
-    /* Phase 2: free the refused ones and renumber. */
-    size_t keep = 0;
-    for (size_t i = 0; i < rs->n; i++) {
-        if (drop[i])
-            sigma_rule_free(rs->rules[i]);
-        else
-            rs->rules[keep++] = rs->rules[i];
-    }
-    free(drop);
-    rs->n = keep;
-    for (size_t i = 0; i < rs->n; i++)
-        rs->rules[i]->index = i;
-    /* Phase 3: indexes of the base rules; they are reported only through the correlation
-     * unless it says generate: true. */
-    for (size_t i = 0; i < rs->n; i++) {
-        corr_def *d = rs->rules[i]->corr;
-        if (!d)
-            continue;
-        for (size_t k = 0; k < d->refs.n; k++)
-            for (size_t j = 0; j < rs->n; j++)
-                if (!rs->rules[j]->corr && rule_named(rs->rules[j], d->refs.v[k])) {
-                    d->ref_idx[k] = (uint32_t)j;
-                    if (!d->generate)
-                        rs->rules[j]->base_only = 1;
-                    break;
-                }
-    }
-}
-
 dh_status dh_ruleset_finish(dh_ruleset *rs)
 {
     if (rs->finished)
         return DH_OK;
-    resolve_correlations(rs);
+    if (sigma_resolve_correlations(rs))
+        return DH_ERR_NOMEM;
     for (unsigned k = 0; k < DH_KIND_COUNT; k++) {
         size_t cnt = 0;
         for (size_t i = 0; i < rs->n; i++)
@@ -595,13 +559,15 @@ const char *dh_rule_source(const dh_rule *r, size_t *len)
 
 const char *dh_rule_logsource(const dh_rule *r, const char *key)
 {
+    /* Correlation rules have no logsource: their parts are NULL, the answer is "". */
+    const char *v = NULL;
     if (!strcmp(key, "category"))
-        return r->ls_category;
-    if (!strcmp(key, "product"))
-        return r->ls_product;
-    if (!strcmp(key, "service"))
-        return r->ls_service;
-    return "";
+        v = r->ls_category;
+    else if (!strcmp(key, "product"))
+        v = r->ls_product;
+    else if (!strcmp(key, "service"))
+        v = r->ls_service;
+    return v ? v : "";
 }
 
 static const char *const level_names[] = {"informational", "low", "medium", "high", "critical"};
@@ -732,6 +698,59 @@ static void describe_cond(sbuf *b, const dh_rule *r, const cond *c)
     }
 }
 
+/* A correlation as it will run: its rules resolved, the field each group-by entry is read
+ * from per rule, the metric and condition, and when the condition is judged. */
+static void describe_correlation(sbuf *b, const dh_rule *r)
+{
+    const corr_def *d = r->corr;
+    char tmp[200];
+    puts_(b, "\ncorrelation: ");
+    puts_(b, sigma_corr_type_name(d->type));
+    snprintf(tmp, sizeof tmp, " within %llds", (long long)d->timespan_s);
+    puts_(b, tmp);
+    puts_(b, "\nrules:");
+    for (size_t k = 0; k < d->refs.n; k++) {
+        puts_(b, "\n  ");
+        puts_(b, d->refs.v[k]);
+    }
+    puts_(b, "\ngroup-by:");
+    if (!d->group_by.n)
+        puts_(b, " (none: all events of the named rules form one group)");
+    for (size_t g = 0; g < d->group_by.n; g++) {
+        puts_(b, "\n  ");
+        puts_(b, d->group_by.v[g]);
+        for (size_t k = 0; d->gb && k < d->refs.n; k++)
+            if (strcmp(d->gb[k * d->group_by.n + g].name, d->group_by.v[g])) {
+                puts_(b, "\n    in ");
+                puts_(b, d->refs.v[k]);
+                puts_(b, ": ");
+                puts_(b, d->gb[k * d->group_by.n + g].name);
+            }
+    }
+    puts_(b, "\nmetric: ");
+    puts_(b, sigma_corr_metric_name(d->type));
+    for (size_t f = 0; f < d->value_fields.n; f++) {
+        puts_(b, f ? " and " : " ");
+        puts_(b, d->value_fields.v[f]);
+    }
+    puts_(b, "\ncondition:");
+    if (!d->has_condition && d->ncmp) {
+        snprintf(tmp, sizeof tmp, " none given, so every named rule (>= %g)", d->cmp[0].v);
+        puts_(b, tmp);
+    }
+    if (d->has_condition) {
+        puts_(b, " ");
+        sigma_corr_condition_text(d, tmp, sizeof tmp);
+        puts_(b, tmp);
+    }
+    puts_(b, d->eager ? "\njudged: at every event, over the timespan before it (a signal per run "
+                        "of matching windows)"
+                      : "\njudged: once per window of the timespan, when it is complete");
+    if (d->generate)
+        puts_(b, "\ngenerate: the named rules are reported alone too");
+    puts_(b, "\n");
+}
+
 size_t dh_rule_describe(const dh_rule *r, char *out, size_t cap)
 {
     sbuf b = {out, cap, 0};
@@ -750,43 +769,7 @@ size_t dh_rule_describe(const dh_rule *r, char *out, size_t cap)
     if (r->base_only)
         puts_(&b, "\nreported: only through the correlation rules that name it");
     if (r->corr) {
-        static const char *const types[] = {"event_count", "value_count", "temporal",
-                                            "temporal_ordered"};
-        const corr_def *d = r->corr;
-        char tmp[160];
-        puts_(&b, "\ncorrelation: ");
-        puts_(&b, types[d->type]);
-        snprintf(tmp, sizeof tmp, " within %llds", (long long)d->timespan_s);
-        puts_(&b, tmp);
-        puts_(&b, "\nrules:");
-        for (size_t k = 0; k < d->refs.n; k++) {
-            puts_(&b, " ");
-            puts_(&b, d->refs.v[k]);
-        }
-        puts_(&b, "\ngroup-by:");
-        for (size_t k = 0; k < d->group_by.n; k++) {
-            puts_(&b, " ");
-            puts_(&b, d->group_by.v[k]);
-        }
-        if (d->value_field) {
-            puts_(&b, "\ndistinct values of: ");
-            puts_(&b, d->value_field);
-        }
-        const struct {
-            int has;
-            const char *op;
-            double v;
-        } cmps[] = {{d->has_gt, ">", d->gt},
-                    {d->has_gte, ">=", d->gte},
-                    {d->has_lt, "<", d->lt},
-                    {d->has_lte, "<=", d->lte},
-                    {d->has_eq, "==", d->eq}};
-        for (size_t k = 0; k < 5; k++)
-            if (cmps[k].has) {
-                snprintf(tmp, sizeof tmp, "\ncount %s %g", cmps[k].op, cmps[k].v);
-                puts_(&b, tmp);
-            }
-        puts_(&b, "\n");
+        describe_correlation(&b, r);
         return b.len;
     }
     puts_(&b, "\nevents: ");
@@ -856,6 +839,22 @@ int dh_rule_reported_alone(const dh_rule *r)
 int64_t dh_rule_correlation_timespan(const dh_rule *r)
 {
     return r->corr ? r->corr->timespan_s : 0;
+}
+
+const char *dh_rule_correlation_type(const dh_rule *r)
+{
+    return r->corr ? sigma_corr_type_name(r->corr->type) : "";
+}
+
+const char *dh_rule_ref(const dh_rule *r)
+{
+    return r->ref ? r->ref : r->id;
+}
+
+size_t dh_ruleset_correlation_fields(const dh_ruleset *rs, const char *const **names)
+{
+    *names = (const char *const *)rs->corr_fields.v;
+    return rs->corr_fields.n;
 }
 
 int dh_rule_is_filter(const dh_rule *r)

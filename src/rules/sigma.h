@@ -113,14 +113,36 @@ typedef struct str_list {
     size_t n;
 } str_list;
 
-/* A Sigma correlation rule (specification 2.x). */
-enum corr_type { CORR_EVENT_COUNT, CORR_VALUE_COUNT, CORR_TEMPORAL, CORR_TEMPORAL_ORDERED };
+/* A Sigma correlation rule (specification 2.1). The loader fills what the YAML says; at
+ * finish (correlation.c) the references are resolved, chains ranked, and every field a
+ * referenced rule's events are read by (group-by, aliases, condition.field) is compiled. */
+enum corr_type {
+    CORR_EVENT_COUNT,
+    CORR_VALUE_COUNT,
+    CORR_TEMPORAL,
+    CORR_TEMPORAL_ORDERED,
+    CORR_VALUE_SUM,
+    CORR_VALUE_AVG,
+    CORR_VALUE_PERCENTILE,
+    CORR_TYPE_COUNT
+};
+enum corr_op { CMP_CORR_GT, CMP_CORR_GTE, CMP_CORR_LT, CMP_CORR_LTE, CMP_CORR_EQ, CMP_CORR_NEQ };
+
+/* A correlation names at most this many rules (positions are bits of a 64-bit mask). */
+#define CORR_MAX_RULES 64
+/* Events one group holds within its timespan; count conditions above it are refused. */
+#define CORR_MAX_EVENTS (1u << 17)
 
 typedef struct corr_alias {
     char *alias;
     str_list rules;  /* rule name or id ... */
     str_list fields; /* ... and the field that plays the alias in it */
 } corr_alias;
+
+typedef struct corr_cmp {
+    uint8_t op; /* enum corr_op */
+    double v;
+} corr_cmp;
 
 typedef struct corr_def {
     int type;
@@ -130,10 +152,17 @@ typedef struct corr_def {
     corr_alias *aliases;
     size_t naliases;
     int64_t timespan_s;
-    int has_gt, has_gte, has_lt, has_lte, has_eq;
-    double gt, gte, lt, lte, eq;
-    char *value_field; /* value_count */
+    corr_cmp cmp[6]; /* all must hold; at most one of each op */
+    size_t ncmp;
+    int has_condition;     /* temporal types: without one, every named rule must appear */
+    str_list value_fields; /* condition.field (a list only for value_count) */
     int generate;
+    /* Resolved at finish. gb[k * group_by.n + g]: the field group-by entry g is read from
+     * in events of rule k (its alias for that rule, else the name itself); vf likewise for
+     * value_fields. */
+    field_ref *gb, *vf;
+    int eager; /* judged at every event (lower bounds on a growing count), else per window */
+    int rank;  /* 0: names single-event rules only; else 1 + the highest rank it names */
 } corr_def;
 
 struct dh_rule {
@@ -141,6 +170,8 @@ struct dh_rule {
     corr_def *corr; /* non-NULL: a correlation rule (no detection of its own) */
     int base_only;  /* referenced by a correlation without generate: not reported alone */
     char *id, *name, *title, *status, *description, *origin, *confidence;
+    int line;  /* where its YAML document starts (1-based; 0 unknown) */
+    char *ref; /* dh_rule_ref: id, else name, else origin:line */
     dh_level level;
     str_list tags, falsepositives, guide[2];
     char *ls_category, *ls_product, *ls_service;
@@ -173,6 +204,11 @@ struct dh_ruleset {
     int finished;
     dh_rule_diag_fn diag; /* the last diagnostic callback given, for what finish finds */
     void *dctx;
+    /* Rules named by correlation rules refused while loading (without generate: true):
+     * at finish they are refused too, unless a loaded correlation names them. */
+    str_list refused_refs;
+    /* The original field names correlation rules read (dh_ruleset_correlation_fields). */
+    str_list corr_fields;
     /* Index: per kind, the rules that can meet it, in rule order. */
     uint32_t *by_kind[64];
     size_t by_kind_n[64];
@@ -190,9 +226,25 @@ void sigma_cond_free(cond *c);
 
 /* loader.c */
 void sigma_corr_free(corr_def *d);
+int sigma_field_ref_resolve(const char *name, field_ref *f);
+void sigma_list_free(str_list *l);
+int sigma_list_push(str_list *l, const char *s);
+void sigma_emit_diag(dh_ruleset *rs, const dh_rule *r, int is_error, const char *msg);
+
+/* correlation.c: resolves correlation rules once everything is loaded (dh_ruleset_finish):
+ * references, chains, aliases and fields; refuses what cannot run, with its base rules. */
+int sigma_resolve_correlations(dh_ruleset *rs);
+const char *sigma_corr_type_name(int type);
+/* What a correlation type measures ("distinct values of"), and its condition as text
+ * ("> 100 and <= 200"); returns the text's length. */
+const char *sigma_corr_metric_name(int type);
+size_t sigma_corr_condition_text(const corr_def *d, char *buf, size_t cap);
 
 /* match.c */
 int sigma_rule_matches(dh_matcher *m, const dh_rule *r, const dh_event *ev);
+/* The first value of a field as the matcher reads it (envelope names, taxonomy ids, then
+ * original names, case-insensitively); num is scratch for numbers (24 bytes). 1 if present. */
+int sigma_field_value(const field_ref *f, const dh_event *ev, char *num, dh_str *out);
 void sigma_rule_free(dh_rule *r);
 
 /* case folding */

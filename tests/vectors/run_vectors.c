@@ -1,7 +1,8 @@
 /* Plain-text rule vectors: a rule (or the built-in pack), events, and what must match.
  *
  *   --- rule                      a Sigma rule follows, up to the next '--- ' line
- *   --- rule refused TEXT         the rule that follows must be refused, with TEXT in why
+ *   --- rule refused TEXT         the rule (or rules) that follow must all be refused, TEXT in
+ *                                 one of the reasons
  *   --- rule file PATH            the rule in PATH (relative to the working directory)
  *   --- pack                      the built-in rule pack
  *   --- event match | nomatch     (after '--- rule') the event that follows
@@ -13,16 +14,25 @@
  *                                 keys set its time (ISO 8601) and record id
  *   --- rules                     like '--- rule', for a text of several rules (correlations)
  *   --- chain with rules NAME     a correlation case with the last '--- rules' instead
+ *   --- flush                     (in a chain) the correlator finishes now what the window
+ *                                 has passed, as hunt does every 16,384 events: events that
+ *                                 follow and are older come out of time order
  *   --- expect KIND N [key=value]...   (in a chain, after all its events) N findings of
- *                                 KIND (or 'rule:NAME': findings naming that rule); the first has
- *                                 these values (source_ip, source_host, target_host, target_ip,
- *                                 com_object, objects=A,B, user, logon_id, confidence,
- *                                 severity, commands=count, servers=count, session=count,
- *                                 evidence=count, roles=count:role, records=id,id...)
+ *                                 KIND (or 'rule:REF': findings naming that rule by name, id
+ *                                 or file:line); the first (by first seen) has these values
+ *                                 (source_ip, source_host, target_host, target_ip, com_object,
+ *                                 objects=A,B, user, logon_id, confidence, commands=count,
+ *                                 servers=count, session=count, evidence=count,
+ *                                 roles=count:role, records=id,id..., events=count (the
+ *                                 events a correlation signal covers), first=TIME, last=TIME,
+ *                                 severity=LEVEL)
  *
  * Every chain is also checked for what must hold of any output: no two findings share an
  * evidence record (Sigma correlation findings excepted: they list the events that made a
  * correlation rule fire, which may be evidence of a finding too).
+ *
+ * Events reach the correlator as hunt hands them over (dh_correlator_pack): envelope,
+ * taxonomy fields and the original fields correlation rules read.
  *
  * Event lines are 'Key: value' (value verbatim), or 'Key:: value' where \n, \t, \\ and
  * \xNN in the value are escapes. Lowercase keys are the envelope:
@@ -51,6 +61,7 @@ static unsigned reported;
 
 typedef struct diag_capture {
     char last[512];
+    char all[4096]; /* every refusal, separated by " | " */
     unsigned errors;
 } diag_capture;
 
@@ -60,6 +71,8 @@ static void capture(void *ctx, const dh_rule_diag *d)
     if (d->is_error) {
         c->errors++;
         snprintf(c->last, sizeof c->last, "%s", d->message);
+        size_t n = strlen(c->all);
+        snprintf(c->all + n, sizeof c->all - n, "%s%s", n ? " | " : "", d->message);
     }
 }
 
@@ -217,13 +230,17 @@ typedef struct got_finding {
     dh_finding_kind kind;
     char source_ip[64], source_host[128], target_host[128], target_ip[64], com_object[64],
         user[128], logon_id[64], objects[256], records[1024], roles[1024];
-    const char *confidence, *severity;
+    const char *confidence;
     size_t ncommands, nevidence, nservers, nsession;
-    char rules[512];
+    unsigned long long nevents;
+    int64_t first, last;
+    dh_level severity;
+    char rules[1024];
 } got_finding;
 
 typedef struct chain_state {
     int custom; /* '--- chain with rules': the last '--- rules' section, not the pack */
+    const dh_ruleset *rs;
     dh_correlator *corr;
     got_finding got[64];
     size_t ngot;
@@ -257,7 +274,6 @@ static void on_finding(void *ctx, const dh_finding *f)
     g->nservers = f->nservers;
     g->nsession = f->nsession_commands;
     g->confidence = f->confidence >= 3 ? "high" : f->confidence == 2 ? "medium" : "low";
-    g->severity = dh_level_name(f->severity);
     g->objects[0] = 0;
     for (size_t i = 0; i < f->nobjects; i++) {
         if (i)
@@ -265,6 +281,7 @@ static void on_finding(void *ctx, const dh_finding *f)
         strncat(g->objects, f->objects[i].name, sizeof g->objects - strlen(g->objects) - 1);
     }
     g->records[0] = g->roles[0] = 0;
+    int correlation = f->nrules && dh_rule_is_correlation(f->rules[0]);
     for (size_t i = 0; i < f->nevidence; i++) {
         char one[64];
         snprintf(one, sizeof one, "%s%llu", i ? "," : "",
@@ -273,7 +290,7 @@ static void on_finding(void *ctx, const dh_finding *f)
         snprintf(one, sizeof one, " %s ", f->evidence[i].role);
         strncat(g->roles, one, sizeof g->roles - strlen(g->roles) - 1);
         /* no two findings share an evidence record */
-        if (f->nreasons && strstr(f->reasons[0], "Sigma correlation"))
+        if (correlation)
             continue;
         for (size_t k = 0; k < cs->nseen && !cs->shared[0]; k++)
             if (cs->seen[k] == f->evidence[i].ev)
@@ -283,11 +300,25 @@ static void on_finding(void *ctx, const dh_finding *f)
         if (cs->nseen < sizeof cs->seen / sizeof cs->seen[0])
             cs->seen[cs->nseen++] = f->evidence[i].ev;
     }
+    g->nevents = f->nevidence;
+    for (size_t i = 0; i < f->nreasons; i++) {
+        unsigned long long n;
+        if (sscanf(f->reasons[i], "%llu events;", &n) == 1)
+            g->nevents = n;
+    }
+    g->severity = f->severity;
+    g->first = f->first_seen;
+    g->last = f->last_seen;
     g->rules[0] = ' ';
     g->rules[1] = 0;
     for (size_t i = 0; i < f->nrules; i++) {
-        strncat(g->rules, dh_rule_name(f->rules[i]), sizeof g->rules - strlen(g->rules) - 2);
-        strncat(g->rules, " ", sizeof g->rules - strlen(g->rules) - 1);
+        const char *names[3] = {dh_rule_name(f->rules[i]), dh_rule_id(f->rules[i]),
+                                dh_rule_ref(f->rules[i])};
+        for (int k = 0; k < 3; k++)
+            if (*names[k]) {
+                strncat(g->rules, names[k], sizeof g->rules - strlen(g->rules) - 2);
+                strncat(g->rules, " ", sizeof g->rules - strlen(g->rules) - 1);
+            }
     }
 }
 
@@ -302,7 +333,7 @@ static void chain_event(chain_state *cs, dh_ruleset *pack, const dh_event *ev)
         return;
     dh_buf b;
     dh_buf_init(&b, 1 << 20);
-    dh_event_pack(ev, 1, &b);
+    dh_correlator_pack(cs->rs, ev, &b);
     size_t used;
     dh_event *copy = dh_event_unpack(b.data, b.len, &used);
     dh_buf_free(&b);
@@ -338,7 +369,7 @@ static int chain_expect(chain_state *cs, const char *spec, char *why, size_t cap
     for (size_t i = 0; i < cs->ngot; i++)
         if (by_rule ? strstr(cs->got[i].rules, padded) != NULL
                     : !strcmp(dh_finding_kind_name(cs->got[i].kind), kind)) {
-            if (!first)
+            if (!first || cs->got[i].first < first->first)
                 first = &cs->got[i];
             n++;
         }
@@ -356,7 +387,7 @@ static int chain_expect(chain_state *cs, const char *spec, char *why, size_t cap
         }
         *eq = 0;
         const char *k = tok, *v = eq + 1;
-        char num[32];
+        char num[64];
         const char *have = NULL;
         if (!strcmp(k, "source_ip"))
             have = first->source_ip;
@@ -376,8 +407,6 @@ static int chain_expect(chain_state *cs, const char *spec, char *why, size_t cap
             have = first->objects;
         else if (!strcmp(k, "confidence"))
             have = first->confidence;
-        else if (!strcmp(k, "severity"))
-            have = first->severity;
         else if (!strcmp(k, "records"))
             have = first->records;
         else if (!strcmp(k, "servers")) {
@@ -388,7 +417,7 @@ static int chain_expect(chain_state *cs, const char *spec, char *why, size_t cap
             have = num;
         } else if (!strncmp(k, "roles", 5)) {
             /* roles=N:role: N evidence records with that role */
-            char *colon = strchr(v, ':');
+            const char *colon = strchr(v, ':');
             if (colon) {
                 char pat[64];
                 snprintf(pat, sizeof pat, " %s ", colon + 1);
@@ -396,7 +425,7 @@ static int chain_expect(chain_state *cs, const char *spec, char *why, size_t cap
                 for (const char *q = first->roles; (q = strstr(q, pat)) != NULL;
                      q += strlen(pat) - 1)
                     cnt++;
-                snprintf(num, sizeof num, "%zu:%s", cnt, colon + 1);
+                snprintf(num, sizeof num, "%zu:%.40s", cnt, colon + 1);
                 have = num;
             }
         } else if (!strcmp(k, "commands")) {
@@ -404,6 +433,20 @@ static int chain_expect(chain_state *cs, const char *spec, char *why, size_t cap
             have = num;
         } else if (!strcmp(k, "evidence")) {
             snprintf(num, sizeof num, "%zu", first->nevidence);
+            have = num;
+        } else if (!strcmp(k, "severity")) {
+            have = dh_level_name(first->severity);
+        } else if (!strcmp(k, "events")) {
+            snprintf(num, sizeof num, "%llu", first->nevents);
+            have = num;
+        } else if (!strcmp(k, "first") || !strcmp(k, "last")) {
+            int64_t want_t;
+            if (dh_time_parse_iso(v, strlen(v), &want_t)) {
+                snprintf(why, cap, "bad time '%s'", v);
+                return -1;
+            }
+            int64_t got_t = !strcmp(k, "first") ? first->first : first->last;
+            snprintf(num, sizeof num, "%s", got_t == want_t ? v : "another time");
             have = num;
         }
         if (!have || strcmp(have, v)) {
@@ -496,7 +539,7 @@ static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsign
             for (size_t k = 0; k < ph.n; k++)
                 dh_ruleset_set_placeholder(rs, ph.name[k], (const char *const *)ph.values[k],
                                            ph.nvalues[k]);
-            diag_capture dc = {"", 0};
+            diag_capture dc = {"", "", 0};
             dh_ruleset_add_text(rs, text, o, path, capture, &dc);
             dh_ruleset_finish(rs);
             free(text);
@@ -505,12 +548,12 @@ static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsign
                 const char *want = refused + 7;
                 while (*want == ' ')
                     want++;
-                if (dc.errors >= 1 && dh_ruleset_count(rs) == 0 && strstr(dc.last, want)) {
+                if (dc.errors >= 1 && dh_ruleset_count(rs) == 0 && strstr(dc.all, want)) {
                     (*passed)++;
                 } else {
                     REPORT("%s:%zu: rule should be refused with '%s'; got %u refusals, "
-                           "%zu loaded, last reason '%s'\n",
-                           path, head + 1, want, dc.errors, dh_ruleset_count(rs), dc.last);
+                           "%zu loaded, reasons '%s'\n",
+                           path, head + 1, want, dc.errors, dh_ruleset_count(rs), dc.all);
                     (*failed)++;
                 }
                 mode = 0;
@@ -532,7 +575,8 @@ static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsign
             dh_correlator_free(cs->corr);
             memset(cs, 0, sizeof *cs);
             cs->custom = strstr(h, "with rules") != NULL;
-            dh_correlator_new(NULL, cs->custom ? rs : pack, &cs->corr);
+            cs->rs = cs->custom ? rs : pack;
+            dh_correlator_new(NULL, cs->rs, &cs->corr);
             mode = 3;
             continue;
         }
@@ -544,6 +588,11 @@ static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsign
                 REPORT("%s:%zu: %s\n", path, head + 1, why);
                 (*failed)++;
             }
+            continue;
+        }
+        if (!strcmp(h, "flush") && mode == 3) {
+            dh_correlator_set_sink(cs->corr, on_finding, cs);
+            dh_correlator_flush(cs->corr);
             continue;
         }
         if (!strcmp(h, "event") && mode == 3)
@@ -673,7 +722,7 @@ int main(int argc, char **argv)
 {
     dh_ruleset *pack;
     dh_ruleset_new(&pack);
-    diag_capture dc = {"", 0};
+    diag_capture dc = {"", "", 0};
     dh_ruleset_add_builtin(pack, capture, &dc);
     dh_ruleset_finish(pack);
     unsigned passed = 0, failed = 0;
