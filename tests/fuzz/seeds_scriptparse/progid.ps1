@@ -1,0 +1,1 @@
+$h = "fs01"; [activator]::CreateInstance([type]::GetTypeFromProgID("MMC20.Application.1", $h))
