@@ -289,16 +289,25 @@ int cli_rules(int argc, char **argv)
         printf("%-36s  %-13s  %-8s  %s\n", "id", "level", "conf.", "title / name / logsource");
         for (size_t i = 0; i < dh_ruleset_count(rs); i++) {
             const dh_rule *r = dh_ruleset_rule(rs, i);
-            printf("%-36s  %-13s  %-8s  ", dh_rule_id(r), dh_level_name(dh_rule_level(r)),
-                   *dh_rule_confidence(r) ? dh_rule_confidence(r) : "-");
+            /* everything but the level is the rule author's text: escaped */
+            const char *id = dh_rule_id(r), *conf = dh_rule_confidence(r);
+            cli_put_safe(stdout, id);
+            printf("%*s  %-13s  ", strlen(id) < 36 ? (int)(36 - strlen(id)) : 0, "",
+                   dh_level_name(dh_rule_level(r)));
+            cli_put_safe(stdout, *conf ? conf : "-");
+            printf("%*s  ", strlen(conf) < 8 ? (int)(8 - (*conf ? strlen(conf) : 1)) : 0, "");
             cli_put_safe(stdout, dh_rule_title(r));
             if (*dh_rule_name(r)) {
                 fputs(" / ", stdout);
                 cli_put_safe(stdout, dh_rule_name(r));
             }
-            printf(" [%s%s%s]\n", dh_rule_logsource(r, "category"),
-                   *dh_rule_logsource(r, "service") ? " service:" : "",
-                   dh_rule_logsource(r, "service"));
+            fputs(" [", stdout);
+            cli_put_safe(stdout, dh_rule_logsource(r, "category"));
+            if (*dh_rule_logsource(r, "service")) {
+                fputs(" service:", stdout);
+                cli_put_safe(stdout, dh_rule_logsource(r, "service"));
+            }
+            fputs("]\n", stdout);
         }
         printf("%zu rules\n", dh_ruleset_count(rs));
     } else if (!strcmp(sub, "show") && key) {

@@ -6,6 +6,7 @@
 #endif
 
 #include "core/timefmt.h"
+#include "core/utf8.h"
 
 static const char hexd[] = "0123456789abcdef";
 
@@ -18,33 +19,6 @@ static int esc_u(char *o, unsigned c)
     o[4] = hexd[(c >> 4) & 15];
     o[5] = hexd[c & 15];
     return 6;
-}
-
-/* Length of a valid UTF-8 sequence at s (n bytes left), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    if (c < 0xC2)
-        return 0;
-    if (c < 0xE0)
-        return n >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
-    if (c < 0xF0) {
-        if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
-            return 0;
-        if (c == 0xE0 && s[1] < 0xA0)
-            return 0;
-        if (c == 0xED && s[1] >= 0xA0)
-            return 0;
-        return 3;
-    }
-    if (c < 0xF5) {
-        if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
-            return 0;
-        if ((c == 0xF0 && s[1] < 0x90) || (c == 0xF4 && s[1] >= 0x90))
-            return 0;
-        return 4;
-    }
-    return 0;
 }
 
 dh_status dh_json_string(dh_buf *out, const char *str, size_t n)
@@ -107,18 +81,25 @@ dh_status dh_json_string(dh_buf *out, const char *str, size_t n)
             }
             i++;
         } else {
-            size_t l = utf8_len(s + i, n - i);
-            if (l == 0) {
+            long cp;
+            size_t l = dh_utf8_next(s + i, n - i, &cp);
+            if (cp < 0) {
                 o += esc_u(o, 0xFFFD);
-                i++;
-            } else if (l == 2 && c == 0xC2 && s[i + 1] < 0xA0) {
-                o += esc_u(o, s[i + 1]); /* C1 control */
-                i += 2;
+            } else if (dh_char_hidden(cp)) {
+                /* C1 controls and invisible or bidi formatting characters: escaped, so
+                 * the line reads as it is in any viewer; the value is unchanged */
+                if (cp > 0xFFFF) {
+                    o += esc_u(o, 0xD800 + (((unsigned)cp - 0x10000) >> 10));
+                    o += esc_u(o, 0xDC00 + (((unsigned)cp - 0x10000) & 0x3FF));
+                } else {
+                    o += esc_u(o, (unsigned)cp);
+                }
             } else {
                 for (size_t k = 0; k < l; k++)
-                    *o++ = (char)s[i + k];
-                i += l;
+                    o[k] = (char)s[i + k];
+                o += l;
             }
+            i += l;
         }
     }
     *o++ = '"';
