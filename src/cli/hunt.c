@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "cli/findings_out.h"
 #include "cli/tally.h"
+#include "cli/timeline.h"
 #include "dcomhunt/correlate.h"
 #include "core/buf.h"
 #include "core/timefmt.h"
@@ -43,13 +44,16 @@ typedef struct hunt_opts {
     int progress;
 } hunt_opts;
 
+/* A detection as the workers wrote it ('D' record); its strings are byte strings with a
+ * length (a value from the logs may hold a NUL) pointing into the record. */
 typedef struct row {
     size_t seq; /* arrival order, the last sort key so the table order is stable */
     uint32_t rule;
     int64_t time;
     uint64_t record_id;
     uint32_t event_id;
-    char *host, *file, *channel, *kind, *fields;
+    dh_str host, file, channel, kind, fields;
+    char *mem; /* the record's bytes, when the row is kept (the table) */
 } row;
 
 typedef struct hunt_ctx {
@@ -64,6 +68,7 @@ typedef struct hunt_ctx {
     row *rows;
     size_t nrows, rows_cap;
     uint64_t rows_dropped;
+    timeline *tl; /* --jsonl and --csv detections, put in time order */
     dh_buf line;
     int csv_header;
     int progress_shown;
@@ -104,8 +109,6 @@ static const char *const key_fields[][6] = {
     [DH_KIND_SERVICE_INSTALL] = {"ServiceName", "ImagePath", "User", NULL, NULL, NULL},
 };
 
-#define MAX_FIELD_TEXT 300
-
 static dh_status put_u32(dh_buf *b, uint32_t v)
 {
     return dh_buf_append(b, &v, 4);
@@ -118,7 +121,23 @@ static dh_status put_str(dh_buf *b, const char *s, size_t n)
     return st ? st : dh_buf_append(b, s, n);
 }
 
-/* "Name=value; Name=value" of the event's key fields (values cut at MAX_FIELD_TEXT). */
+/* One "Name=value" of the key fields: the value whole up to DH_VALUE_CAP, then marked. */
+static dh_status key_value(dh_buf *b, dh_str name, dh_str v)
+{
+    dh_status st = dh_buf_append(b, name.ptr, name.len);
+    if (!st)
+        st = dh_buf_putc(b, '=');
+    if (!st)
+        st = dh_buf_append(b, v.ptr, v.len > DH_VALUE_CAP ? DH_VALUE_CAP : v.len);
+    if (!st && v.len > DH_VALUE_CAP) {
+        char mark[64];
+        snprintf(mark, sizeof mark, " [truncated: %zu bytes]", v.len);
+        st = dh_buf_puts(b, mark);
+    }
+    return st;
+}
+
+/* "Name=value; Name=value" of the event's key fields. */
 static dh_status key_text(dh_buf *b, const dh_event *ev)
 {
     unsigned k = (unsigned)dh_event_kind(ev);
@@ -135,13 +154,7 @@ static dh_status key_text(dh_buf *b, const dh_event *ev)
                 st = dh_buf_append(b, "; ", 2);
             first = 0;
             if (!st)
-                st = dh_buf_puts(b, names[i]);
-            if (!st)
-                st = dh_buf_putc(b, '=');
-            if (!st)
-                st = dh_buf_append(b, v.ptr, v.len > MAX_FIELD_TEXT ? MAX_FIELD_TEXT : v.len);
-            if (!st && v.len > MAX_FIELD_TEXT)
-                st = dh_buf_puts(b, "...");
+                st = key_value(b, (dh_str){names[i], strlen(names[i])}, v);
         }
         return st;
     }
@@ -152,12 +165,7 @@ static dh_status key_text(dh_buf *b, const dh_event *ev)
             st = dh_buf_append(b, "; ", 2);
         first = 0;
         if (!st)
-            st = dh_buf_append(b, kv[i].name.ptr, kv[i].name.len);
-        if (!st)
-            st = dh_buf_putc(b, '=');
-        size_t l = kv[i].value.len > MAX_FIELD_TEXT ? MAX_FIELD_TEXT : kv[i].value.len;
-        if (!st)
-            st = dh_buf_append(b, kv[i].value.ptr, l);
+            st = key_value(b, kv[i].name, kv[i].value);
     }
     return st;
 }
@@ -308,29 +316,24 @@ static const char *level_color(dh_level l)
     }
 }
 
-/* CSV cell: quoted, quotes doubled, and a leading = + - @ tab or CR neutralised with a
- * quote so a spreadsheet never evaluates what the attacker wrote. */
 static void csv_cell(dh_buf *b, const char *s, size_t n)
 {
-    dh_buf_putc(b, '"');
-    if (n &&
-        (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r'))
-        dh_buf_putc(b, '\'');
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch == '"')
-            dh_buf_append(b, "\"\"", 2);
-        else if (ch < 0x20 && ch != '\t')
-            dh_buf_putc(b, ' ');
-        else
-            dh_buf_putc(b, (char)ch);
-    }
-    dh_buf_putc(b, '"');
+    dh_csv_cell(b, s, n);
+}
+
+static void csv_str(dh_buf *b, dh_str s)
+{
+    dh_csv_cell(b, s.ptr, s.len);
 }
 
 static void tty_text(dh_buf *b, const char *s, size_t n)
 {
     dh_text_escape(b, s, n, 0);
+}
+
+static void tty_str(dh_buf *b, dh_str s)
+{
+    dh_text_escape(b, s.ptr, s.len, 0);
 }
 
 static void print_line(hunt_ctx *c)
@@ -356,17 +359,17 @@ static void emit_jsonl(hunt_ctx *c, const row *d)
     dh_buf_puts(b, ",\"time\":\"");
     dh_time_put_iso(b, d->time);
     dh_buf_puts(b, "\",\"host\":");
-    dh_json_string(b, d->host, strlen(d->host));
+    dh_json_string(b, d->host.ptr, d->host.len);
     dh_buf_puts(b, ",\"channel\":");
-    dh_json_string(b, d->channel, strlen(d->channel));
+    dh_json_string(b, d->channel.ptr, d->channel.len);
     dh_buf_puts(b, ",\"event_id\":");
     dh_buf_put_u64(b, d->event_id);
-    dh_buf_puts(b, ",\"kind\":\"");
-    dh_buf_puts(b, d->kind);
-    dh_buf_puts(b, "\",\"fields\":");
-    dh_json_string(b, d->fields, strlen(d->fields));
+    dh_buf_puts(b, ",\"kind\":");
+    dh_json_string(b, d->kind.ptr, d->kind.len);
+    dh_buf_puts(b, ",\"fields\":");
+    dh_json_string(b, d->fields.ptr, d->fields.len);
     dh_buf_puts(b, ",\"file\":");
-    dh_json_string(b, d->file, strlen(d->file));
+    dh_json_string(b, d->file.ptr, d->file.len);
     dh_buf_puts(b, ",\"record_id\":");
     dh_buf_put_u64(b, d->record_id);
     dh_buf_puts(b, ",\"tags\":[");
@@ -407,18 +410,18 @@ static void emit_csv(hunt_ctx *c, const row *d)
     dh_buf_putc(b, ',');
     csv_cell(b, dh_rule_title(r), strlen(dh_rule_title(r)));
     dh_buf_putc(b, ',');
-    csv_cell(b, d->host, strlen(d->host));
+    csv_str(b, d->host);
     dh_buf_putc(b, ',');
-    csv_cell(b, d->channel, strlen(d->channel));
+    csv_str(b, d->channel);
     dh_buf_putc(b, ',');
     snprintf(num, sizeof num, "%u", d->event_id);
     csv_cell(b, num, strlen(num));
     dh_buf_putc(b, ',');
-    csv_cell(b, d->kind, strlen(d->kind));
+    csv_str(b, d->kind);
     dh_buf_putc(b, ',');
-    csv_cell(b, d->fields, strlen(d->fields));
+    csv_str(b, d->fields);
     dh_buf_putc(b, ',');
-    csv_cell(b, d->file, strlen(d->file));
+    csv_str(b, d->file);
     dh_buf_putc(b, ',');
     snprintf(num, sizeof num, "%llu", (unsigned long long)d->record_id);
     csv_cell(b, num, strlen(num));
@@ -426,16 +429,7 @@ static void emit_csv(hunt_ctx *c, const row *d)
     print_line(c);
 }
 
-static void row_free(row *d)
-{
-    free(d->host);
-    free(d->file);
-    free(d->channel);
-    free(d->kind);
-    free(d->fields);
-}
-
-static int read_str(const char **p, const char *end, char **out)
+static int read_str(const char **p, const char *end, dh_str *out)
 {
     uint32_t n;
     if (end - *p < 4)
@@ -444,13 +438,42 @@ static int read_str(const char **p, const char *end, char **out)
     *p += 4;
     if ((size_t)(end - *p) < n)
         return -1;
-    *out = malloc(n + 1);
-    if (!*out)
-        return -1;
-    memcpy(*out, *p, n);
-    (*out)[n] = 0;
+    *out = (dh_str){*p, n};
     *p += n;
     return 0;
+}
+
+/* A 'D' record (after its tag) into d, whose strings point into it; the bytes it took, or
+ * 0 if it is not one. */
+static size_t parse_row(const char *p, const char *end, row *d)
+{
+    const char *start = p;
+    memset(d, 0, sizeof *d);
+    if (end - p < 24)
+        return 0;
+    memcpy(&d->rule, p, 4);
+    memcpy(&d->time, p + 4, 8);
+    memcpy(&d->record_id, p + 12, 8);
+    memcpy(&d->event_id, p + 20, 4);
+    p += 24;
+    if (read_str(&p, end, &d->host) || read_str(&p, end, &d->file) ||
+        read_str(&p, end, &d->channel) || read_str(&p, end, &d->kind) ||
+        read_str(&p, end, &d->fields))
+        return 0;
+    return (size_t)(p - start);
+}
+
+static dh_status emit_timeline_row(void *ctx, const char *rec, size_t len)
+{
+    hunt_ctx *c = ctx;
+    row d;
+    if (!parse_row(rec, rec + len, &d))
+        return DH_ERR_FORMAT;
+    if (c->o.format == FMT_JSONL)
+        emit_jsonl(c, &d);
+    else
+        emit_csv(c, &d);
+    return ferror(stdout) ? DH_ERR_IO : DH_OK;
 }
 
 static dh_status hunt_emit(void *ctx, const char *bytes, size_t len)
@@ -492,40 +515,34 @@ static dh_status hunt_emit(void *ctx, const char *bytes, size_t len)
                 return st;
             continue;
         }
-        if (tag != 'D' || end - p < 24)
-            return DH_ERR_FORMAT;
         row d;
-        memset(&d, 0, sizeof d);
-        memcpy(&d.rule, p, 4);
-        memcpy(&d.time, p + 4, 8);
-        memcpy(&d.record_id, p + 12, 8);
-        memcpy(&d.event_id, p + 20, 4);
-        p += 24;
-        if (read_str(&p, end, &d.host) || read_str(&p, end, &d.file) ||
-            read_str(&p, end, &d.channel) || read_str(&p, end, &d.kind) ||
-            read_str(&p, end, &d.fields)) {
-            row_free(&d);
-            return DH_ERR_NOMEM;
-        }
+        size_t used = tag == 'D' ? parse_row(p, end, &d) : 0;
+        if (!used)
+            return DH_ERR_FORMAT;
+        const char *rec = p;
+        p += used;
         const dh_rule *r = dh_ruleset_rule(c->rs, d.rule);
         c->detections++;
         c->per_level[dh_rule_level(r)]++;
         c->per_rule[d.rule]++;
-        if (c->o.format == FMT_JSONL) {
-            emit_jsonl(c, &d);
-            row_free(&d);
-        } else if (c->o.format == FMT_CSV) {
-            emit_csv(c, &d);
-            row_free(&d);
+        if (c->tl) {
+            dh_status st = timeline_add(c->tl, d.time, rec, used);
+            if (st)
+                return st;
         } else if (c->nrows >= MAX_TABLE_ROWS) {
             c->rows_dropped++;
-            row_free(&d);
         } else {
+            char *mem = malloc(used);
+            if (!mem)
+                return DH_ERR_NOMEM;
+            memcpy(mem, rec, used);
+            parse_row(mem, mem + used, &d);
+            d.mem = mem;
             if (c->nrows == c->rows_cap) {
                 size_t cap = c->rows_cap ? c->rows_cap * 2 : 256;
                 row *nr = realloc(c->rows, cap * sizeof *nr);
                 if (!nr) {
-                    row_free(&d);
+                    free(d.mem);
                     return DH_ERR_NOMEM;
                 }
                 c->rows = nr;
@@ -625,13 +642,13 @@ static void print_table(hunt_ctx *c)
         dh_buf_puts(b, "  ");
         dh_time_put_iso(b, d->time);
         dh_buf_puts(b, "  ");
-        tty_text(b, d->host, strlen(d->host));
+        tty_str(b, d->host);
         dh_buf_puts(b, "  ");
-        tty_text(b, d->fields, strlen(d->fields));
+        tty_str(b, d->fields);
         dh_buf_puts(b, "\n      ");
         if (c->o.color)
             dh_buf_puts(b, "\033[2m");
-        tty_text(b, d->file, strlen(d->file));
+        tty_str(b, d->file);
         char num[64];
         snprintf(num, sizeof num, " record %llu, event %u", (unsigned long long)d->record_id,
                  d->event_id);
@@ -1049,6 +1066,15 @@ int cli_hunt(int argc, char **argv)
         dh_correlator_set_sink(c.corr, (dh_finding_fn)findings_out_add, fo);
         opts.time_order = 1;
     }
+    if (c.o.detections && c.o.format != FMT_TABLE) {
+        /* a timeline: detections in time order whatever the order of the inputs */
+        c.tl = timeline_new((size_t)256 << 20);
+        if (!c.tl) {
+            dh_ruleset_free(rs);
+            rc = DH_EXIT_ERROR;
+            goto out;
+        }
+    }
     static char obuf[1 << 20];
     setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
     dh_scan_callbacks cb = {
@@ -1072,8 +1098,13 @@ int cli_hunt(int argc, char **argv)
     size_t nfindings = 0;
     uint64_t per_kind[4] = {0, 0, 0, 0}, sup[4] = {0, 0, 0, 0};
     if (c.o.detections) {
-        if (c.o.format == FMT_TABLE)
+        if (c.o.format == FMT_TABLE) {
             print_table(&c);
+        } else if (c.tl) {
+            dh_status tst = timeline_finish(c.tl, emit_timeline_row, &c);
+            if (tst != DH_OK && st == DH_OK)
+                st = tst;
+        }
     } else {
         if (dh_correlator_finish(c.corr, (dh_finding_fn)findings_out_add, fo) == DH_OK) {
             nfindings = findings_out_print(fo, stdout);
@@ -1122,8 +1153,9 @@ int cli_hunt(int argc, char **argv)
     else
         rc = c.detections ? DH_EXIT_FOUND : DH_EXIT_OK;
     for (size_t i = 0; i < c.nrows; i++)
-        row_free(&c.rows[i]);
+        free(c.rows[i].mem);
     free(c.rows);
+    timeline_free(c.tl);
     for (size_t i = 0; i < c.merged.cap; i++)
         free(c.merged.v[i].channel);
     free(c.merged.v);

@@ -1,0 +1,192 @@
+/* Time order in bounded memory. See timeline.h.
+ *
+ * A record is held as one allocation: its time, its arrival number, its length, then its
+ * bytes. When the held bytes pass the budget they are sorted and written to an anonymous
+ * temporary file as one run ([time][seq][len][bytes]...); at the end the runs (and what
+ * is still held, sorted) are merged by a linear scan over the run heads: runs are few
+ * (one per budget's worth of records), so no heap is needed. */
+#include "cli/timeline.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct rec {
+    int64_t time;
+    uint64_t seq;
+    uint64_t len;
+    char bytes[];
+} rec;
+
+typedef struct run {
+    long start; /* offset of its first record in the file */
+    size_t count;
+} run;
+
+struct timeline {
+    size_t budget, held_bytes;
+    rec **v;
+    size_t n, cap;
+    uint64_t seq;
+    FILE *spill;
+    run *runs;
+    size_t nruns;
+};
+
+timeline *timeline_new(size_t budget)
+{
+    timeline *t = calloc(1, sizeof *t);
+    if (t)
+        t->budget = budget;
+    return t;
+}
+
+static int rec_cmp(const void *pa, const void *pb)
+{
+    const rec *a = *(rec *const *)pa, *b = *(rec *const *)pb;
+    if (a->time != b->time)
+        return a->time < b->time ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static void drop_held(timeline *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        free(t->v[i]);
+    t->n = 0;
+    t->held_bytes = 0;
+}
+
+/* Sorts what is held and writes it as one run. */
+static dh_status spill(timeline *t)
+{
+    if (!t->n)
+        return DH_OK;
+    if (!t->spill && !(t->spill = tmpfile()))
+        return DH_ERR_IO;
+    run *nr = realloc(t->runs, (t->nruns + 1) * sizeof *nr);
+    if (!nr)
+        return DH_ERR_NOMEM;
+    t->runs = nr;
+    if (fseek(t->spill, 0, SEEK_END))
+        return DH_ERR_IO;
+    run *r = &t->runs[t->nruns];
+    r->start = ftell(t->spill);
+    r->count = t->n;
+    qsort(t->v, t->n, sizeof *t->v, rec_cmp);
+    for (size_t i = 0; i < t->n; i++)
+        if (fwrite(t->v[i], sizeof(rec) + t->v[i]->len, 1, t->spill) != 1)
+            return DH_ERR_IO;
+    t->nruns++;
+    drop_held(t);
+    return DH_OK;
+}
+
+dh_status timeline_add(timeline *t, int64_t time, const char *bytes, size_t len)
+{
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 1024;
+        rec **v = realloc(t->v, cap * sizeof *v);
+        if (!v)
+            return DH_ERR_NOMEM;
+        t->v = v;
+        t->cap = cap;
+    }
+    rec *r = malloc(sizeof *r + len);
+    if (!r)
+        return DH_ERR_NOMEM;
+    r->time = time;
+    r->seq = t->seq++;
+    r->len = len;
+    memcpy(r->bytes, bytes, len);
+    t->v[t->n++] = r;
+    t->held_bytes += sizeof *r + len;
+    return t->held_bytes > t->budget ? spill(t) : DH_OK;
+}
+
+/* The head record of each run, read back one at a time. */
+typedef struct head {
+    rec *r;
+    long pos;
+    size_t left;
+} head;
+
+static dh_status read_head(timeline *t, head *h)
+{
+    free(h->r);
+    h->r = NULL;
+    if (!h->left)
+        return DH_OK;
+    rec hdr;
+    if (fseek(t->spill, h->pos, SEEK_SET) || fread(&hdr, sizeof hdr, 1, t->spill) != 1 ||
+        hdr.len > ((size_t)1 << 40))
+        return DH_ERR_IO;
+    rec *r = malloc(sizeof *r + hdr.len);
+    if (!r)
+        return DH_ERR_NOMEM;
+    *r = hdr;
+    if (hdr.len && fread(r->bytes, hdr.len, 1, t->spill) != 1) {
+        free(r);
+        return DH_ERR_IO;
+    }
+    h->r = r;
+    h->pos += (long)(sizeof hdr + hdr.len);
+    h->left--;
+    return DH_OK;
+}
+
+dh_status timeline_finish(timeline *t, dh_status (*fn)(void *ctx, const char *rec, size_t len),
+                          void *ctx)
+{
+    dh_status st = DH_OK;
+    if (!t->nruns) {
+        if (t->n > 1) /* qsort must not be given a null array */
+            qsort(t->v, t->n, sizeof *t->v, rec_cmp);
+        for (size_t i = 0; i < t->n && !st; i++)
+            st = fn(ctx, t->v[i]->bytes, t->v[i]->len);
+        drop_held(t);
+        return st;
+    }
+    if ((st = spill(t)))
+        return st;
+    head *hs = calloc(t->nruns, sizeof *hs);
+    if (!hs)
+        return DH_ERR_NOMEM;
+    for (size_t i = 0; i < t->nruns && !st; i++) {
+        hs[i].pos = t->runs[i].start;
+        hs[i].left = t->runs[i].count;
+        st = read_head(t, &hs[i]);
+    }
+    while (!st) {
+        size_t best = t->nruns;
+        for (size_t i = 0; i < t->nruns; i++)
+            if (hs[i].r && (best == t->nruns || rec_cmp(&hs[i].r, &hs[best].r) < 0))
+                best = i;
+        if (best == t->nruns)
+            break;
+        st = fn(ctx, hs[best].r->bytes, hs[best].r->len);
+        if (!st)
+            st = read_head(t, &hs[best]);
+    }
+    for (size_t i = 0; i < t->nruns; i++)
+        free(hs[i].r);
+    free(hs);
+    return st;
+}
+
+size_t timeline_runs(const timeline *t)
+{
+    return t->nruns;
+}
+
+void timeline_free(timeline *t)
+{
+    if (!t)
+        return;
+    drop_held(t);
+    free(t->v);
+    free(t->runs);
+    if (t->spill)
+        fclose(t->spill);
+    free(t);
+}
