@@ -63,6 +63,7 @@ typedef struct needle {
     char *orig;
     size_t orig_len;
     pcre2_code *re;
+    uint8_t jit; /* N_RE: compiled by the JIT (its match limit is per call) */
     double num;
     uint8_t family; /* N_CIDR: 4 or 6 */
     uint8_t addr[16];
@@ -191,7 +192,7 @@ void sigma_cond_free(cond *c);
 /* loader.c */
 void sigma_corr_free(corr_def *d);
 
-/* match.c */
+/* match.c: 0 no, 1 yes, 2 undecided (a regular expression hit its match limit). */
 int sigma_rule_matches(dh_matcher *m, const dh_rule *r, const dh_event *ev);
 void sigma_rule_free(dh_rule *r);
 
