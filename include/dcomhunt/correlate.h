@@ -72,6 +72,10 @@ typedef struct dh_finding {
     size_t nevidence;
     const dh_cut *cuts; /* values cut at DH_VALUE_CAP */
     size_t ncuts;
+    /* rules (among `rules`) that could not be decided on an event of the finding (a
+     * regular expression hit its match limit) and count as matched there */
+    const dh_rule *const *undecided;
+    size_t nundecided;
     /* left out past the caps above */
     size_t commands_dropped, evidence_dropped, rules_dropped;
 } dh_finding;
@@ -94,6 +98,10 @@ int dh_correlator_wants(const dh_event *ev, size_t nmatched);
 /* Takes an owned event copy and the rules it matched. */
 dh_status dh_correlator_take(dh_correlator *c, dh_event *ev, const dh_rule *const *rules,
                              size_t nrules);
+/* The same, with undecided[i] nonzero for a rule that was undecided on the event
+ * (dh_matcher_undecided); undecided may be NULL. */
+dh_status dh_correlator_take_undecided(dh_correlator *c, dh_event *ev, const dh_rule *const *rules,
+                                       size_t nrules, const unsigned char *undecided);
 /* Where findings go while events are still coming: with a sink set, the correlator
  * finishes chains as their window passes and drops what no later chain can use, so its
  * memory follows the window (inputs must come in time order, as hunt reads them). */

@@ -43,6 +43,10 @@ struct findings_out {
     uint64_t suppressed[4];
     size_t nshown_suppressed;
     findings_out *tee; /* another sink given every finding too (hunt --html) */
+    dh_level min_level;
+    const unsigned char *rule_on; /* borrowed; NULL: every rule */
+    int require_rule;
+    uint64_t hidden;
     rendered *v;
     size_t n, cap;
     uint64_t *ids; /* open-addressing set of the ids kept (two copies of an input) */
@@ -141,6 +145,29 @@ static void limits_json(dh_buf *b, const dh_finding *f)
         dh_buf_put_u64(b, f->rules_dropped);
         dh_buf_putc(b, '}');
     }
+}
+
+/* "undecided_rules": the rules a regular expression limit left undecided on an event of
+ * the finding (counted as matched there), when there are any. */
+static void undecided_json(dh_buf *b, const dh_finding *f)
+{
+    if (!f->nundecided)
+        return;
+    dh_buf_puts(b, ",\"undecided_rules\":[");
+    for (size_t i = 0; i < f->nundecided; i++) {
+        if (i)
+            dh_buf_putc(b, ',');
+        js(b, dh_rule_id(f->undecided[i]));
+    }
+    dh_buf_putc(b, ']');
+}
+
+static int is_undecided(const dh_finding *f, const dh_rule *r)
+{
+    for (size_t i = 0; i < f->nundecided; i++)
+        if (f->undecided[i] == r)
+            return 1;
+    return 0;
 }
 
 /* The length in the log of command i when it was cut, else 0. */
@@ -310,7 +337,9 @@ static void render_jsonl(dh_buf *b, const dh_finding *f, const dh_guide *g, cons
             dh_buf_putc(b, ',');
         js(b, dh_rule_name(f->rules[i]));
     }
-    dh_buf_puts(b, "],\"evidence\":[");
+    dh_buf_putc(b, ']');
+    undecided_json(b, f);
+    dh_buf_puts(b, ",\"evidence\":[");
     for (size_t i = 0; i < f->nevidence; i++) {
         if (i)
             dh_buf_putc(b, ',');
@@ -459,6 +488,7 @@ static void render_ocsf(dh_buf *b, const dh_finding *f, const dh_guide *g, const
     dh_buf_puts(b, ",\"logon_id\":");
     jstr(b, f->logon_id);
     limits_json(b, f);
+    undecided_json(b, f);
     dh_buf_putc(b, ',');
     guide_json(b, g);
     dh_buf_puts(b, "}}\n");
@@ -526,6 +556,8 @@ static void render_csv(dh_buf *b, const dh_finding *f, const dh_rule *sup)
         if (i)
             dh_buf_putc(&cb, ' ');
         dh_buf_puts(&cb, rule_label(f->rules[i]));
+        if (is_undecided(f, f->rules[i]))
+            dh_buf_puts(&cb, " (undecided)");
     }
     csv_cell(b, (dh_str){cb.data ? cb.data : "", cb.len});
     dh_buf_free(&cb);
@@ -690,6 +722,12 @@ static void render_table(findings_out *o, dh_buf *b, const dh_finding *f, const 
             ttys(b, rule_label(f->rules[i]));
         }
     }
+    for (size_t i = 0; i < f->nundecided; i++) {
+        dh_buf_puts(b, i ? "\n           " : "\n  undecided ");
+        ttys(b, rule_label(f->undecided[i]));
+        dh_buf_puts(b, ": a regular expression of the rule hit its match limit on an event of "
+                       "this finding (counted as matched)");
+    }
     for (size_t i = 0; i < f->nevidence; i++) {
         const dh_event *ev = f->evidence[i].ev;
         dh_buf_puts(b, i ? "\n           " : "\n  evidence ");
@@ -706,6 +744,31 @@ static void render_table(findings_out *o, dh_buf *b, const dh_finding *f, const 
     dh_buf_putc(b, '\n');
     if (o->explain && g)
         render_explain(b, g);
+}
+
+void findings_out_set_filter(findings_out *o, dh_level min_level, const unsigned char *rule_on,
+                             int require_rule)
+{
+    o->min_level = min_level;
+    o->rule_on = rule_on;
+    o->require_rule = require_rule;
+}
+
+uint64_t findings_out_hidden(const findings_out *o)
+{
+    return o->hidden;
+}
+
+static int shown(const findings_out *o, const dh_finding *f)
+{
+    if (f->severity < o->min_level)
+        return 0;
+    if (!o->require_rule)
+        return 1;
+    for (size_t i = 0; i < f->nrules; i++)
+        if (!o->rule_on || o->rule_on[dh_rule_index(f->rules[i])])
+            return 1;
+    return 0;
 }
 
 void findings_out_tee(findings_out *o, findings_out *also)
@@ -744,6 +807,10 @@ static int id_new(findings_out *o, const char *id)
 
 void findings_out_add(findings_out *o, const dh_finding *f)
 {
+    if (!shown(o, f)) {
+        o->hidden++;
+        return;
+    }
     if (o->tee)
         findings_out_add(o->tee, f);
     if (!id_new(o, f->id))

@@ -19,6 +19,12 @@ void findings_out_set_guide(findings_out *o, int explain, const char *const *pat
 /* Tuning (borrowed): suppressed findings are counted, and rendered (marked, after the
  * others) only with show_suppressed. */
 void findings_out_set_tuning(findings_out *o, dh_tuning *t, int show_suppressed);
+/* Which findings are shown (hunt --min-level, --rule, --no-builtin): severity at least
+ * min_level and, with require_rule, at least one rule involved that rule_on selects (per
+ * rule index, borrowed; NULL: any rule). The others are counted, not shown, not teed. */
+void findings_out_set_filter(findings_out *o, dh_level min_level, const unsigned char *rule_on,
+                             int require_rule);
+uint64_t findings_out_hidden(const findings_out *o);
 /* Every finding given to o is given to `also` too (borrowed). */
 void findings_out_tee(findings_out *o, findings_out *also);
 /* Renders f now (it is borrowed) and keeps the text for printing in order. */

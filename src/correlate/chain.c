@@ -35,6 +35,7 @@ typedef struct item {
     dh_str host;      /* the sorts, which compare them n log n times */
     dh_event *ev;
     const dh_rule **rules;
+    unsigned char *undecided; /* per rule: undecided on this event; NULL when none was */
     size_t nrules;
     uint64_t seq;
     int used;
@@ -129,6 +130,7 @@ void dh_correlator_free(dh_correlator *c)
     for (size_t i = 0; i < c->n; i++) {
         dh_event_free(c->v[i]->ev);
         free(c->v[i]->rules);
+        free(c->v[i]->undecided);
         free(c->v[i]);
     }
     free(c->v);
@@ -325,6 +327,12 @@ uint64_t dh_correlator_wire_dropped(const dh_correlator *c)
 dh_status dh_correlator_take(dh_correlator *c, dh_event *ev, const dh_rule *const *rules,
                              size_t nrules)
 {
+    return dh_correlator_take_undecided(c, ev, rules, nrules, NULL);
+}
+
+dh_status dh_correlator_take_undecided(dh_correlator *c, dh_event *ev, const dh_rule *const *rules,
+                                       size_t nrules, const unsigned char *undecided)
+{
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 1024;
         item **v = realloc(c->v, cap * sizeof *v);
@@ -350,6 +358,14 @@ dh_status dh_correlator_take(dh_correlator *c, dh_event *ev, const dh_rule *cons
         }
         memcpy(it->rules, rules, nrules * sizeof *it->rules);
         it->nrules = nrules;
+        if (undecided && memchr(undecided, 1, nrules)) {
+            it->undecided = malloc(nrules);
+            if (!it->undecided) {
+                dh_event_free(ev);
+                return DH_ERR_NOMEM;
+            }
+            memcpy(it->undecided, undecided, nrules);
+        }
     }
     it->seq = c->seq++;
     dh_str h = bare_host(dh_event_host(ev));
@@ -443,10 +459,10 @@ typedef struct fbuild {
     dh_finding f;
     const char *reasons[MAX_REASONS];
     dh_str *commands;
-    const dh_rule **rules;
+    const dh_rule **rules, **undecided;
     dh_evidence *ev;
     dh_cut *cuts;
-    size_t commands_cap, rules_cap, ev_cap, cuts_cap;
+    size_t commands_cap, rules_cap, ev_cap, cuts_cap, undecided_cap;
     size_t command_bytes;
     char *owned[4]; /* composed strings */
     int nowned;
@@ -494,6 +510,7 @@ static void fbuild_free(fbuild *b)
         free(b->owned[i]);
     free(b->commands);
     free(b->rules);
+    free(b->undecided);
     free(b->ev);
     free(b->cuts);
     free(b);
@@ -553,6 +570,16 @@ static void add_rule(fbuild *b, const dh_rule *r)
     b->rules[b->f.nrules++] = r;
 }
 
+static void add_undecided(fbuild *b, const dh_rule *r)
+{
+    for (size_t j = 0; j < b->f.nundecided; j++)
+        if (b->undecided[j] == r)
+            return;
+    if (b->f.nundecided < DH_FINDING_MAX_RULES &&
+        grow(&b->undecided, &b->undecided_cap, b->f.nundecided, sizeof *b->undecided))
+        b->undecided[b->f.nundecided++] = r;
+}
+
 static void add_evidence(fbuild *b, const char *role, item *it)
 {
     if (it->mark == b->gen)
@@ -577,6 +604,8 @@ static void add_evidence(fbuild *b, const char *role, item *it)
         add_rule(b, it->rules[k]);
         if (dh_rule_level(it->rules[k]) > b->f.severity)
             b->f.severity = dh_rule_level(it->rules[k]);
+        if (it->undecided && it->undecided[k])
+            add_undecided(b, it->rules[k]);
     }
     it->used = 1;
 }
@@ -657,6 +686,7 @@ static void finish_build(fbuild *b)
     b->f.rules = b->rules;
     b->f.evidence = b->ev;
     b->f.cuts = b->cuts;
+    b->f.undecided = b->undecided;
 }
 
 /* ---- per host ------------------------------------------------------------------------
@@ -1774,6 +1804,7 @@ static dh_status process(dh_correlator *c, int64_t horizon)
                 c->nwire--;
             dh_event_free(it->ev);
             free(it->rules);
+            free(it->undecided);
             free(it);
         } else {
             c->v[k++] = it;
