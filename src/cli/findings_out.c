@@ -47,6 +47,7 @@ struct findings_out {
     const unsigned char *rule_on; /* borrowed; NULL: every rule */
     int require_rule;
     uint64_t hidden;
+    uint64_t cut, commands_dropped, evidence_dropped, rules_dropped; /* over the caps */
     rendered *v;
     size_t n, cap;
     uint64_t *ids; /* open-addressing set of the ids kept (two copies of an input) */
@@ -759,6 +760,15 @@ uint64_t findings_out_hidden(const findings_out *o)
     return o->hidden;
 }
 
+void findings_out_caps(const findings_out *o, uint64_t *cut, uint64_t *commands, uint64_t *evidence,
+                       uint64_t *rules)
+{
+    *cut = o->cut;
+    *commands = o->commands_dropped;
+    *evidence = o->evidence_dropped;
+    *rules = o->rules_dropped;
+}
+
 static int shown(const findings_out *o, const dh_finding *f)
 {
     if (f->severity < o->min_level)
@@ -815,6 +825,10 @@ void findings_out_add(findings_out *o, const dh_finding *f)
         findings_out_add(o->tee, f);
     if (!id_new(o, f->id))
         return;
+    o->cut += f->ncuts;
+    o->commands_dropped += f->commands_dropped;
+    o->evidence_dropped += f->evidence_dropped;
+    o->rules_dropped += f->rules_dropped;
     const dh_rule *sup = o->tuning ? dh_tuning_check(o->tuning, f) : NULL;
     if (sup) {
         o->suppressed[f->kind & 3]++;

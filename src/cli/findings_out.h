@@ -25,6 +25,9 @@ void findings_out_set_tuning(findings_out *o, dh_tuning *t, int show_suppressed)
 void findings_out_set_filter(findings_out *o, dh_level min_level, const unsigned char *rule_on,
                              int require_rule);
 uint64_t findings_out_hidden(const findings_out *o);
+/* What the findings' caps left out, summed (values cut, commands, evidence, rules). */
+void findings_out_caps(const findings_out *o, uint64_t *cut, uint64_t *commands, uint64_t *evidence,
+                       uint64_t *rules);
 /* Every finding given to o is given to `also` too (borrowed). */
 void findings_out_tee(findings_out *o, findings_out *also);
 /* Renders f now (it is borrowed) and keeps the text for printing in order. */

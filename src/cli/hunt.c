@@ -1240,7 +1240,7 @@ int cli_hunt(int argc, char **argv)
         fputs("\r\033[K", stderr);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     size_t nfindings = 0;
-    uint64_t hidden = 0;
+    uint64_t hidden = 0, caps[4] = {0, 0, 0, 0};
     uint64_t per_kind[4] = {0, 0, 0, 0}, sup[4] = {0, 0, 0, 0};
     if (c.o.detections) {
         if (c.o.format == FMT_TABLE) {
@@ -1254,6 +1254,7 @@ int cli_hunt(int argc, char **argv)
         if (dh_correlator_finish(c.corr, (dh_finding_fn)findings_out_add, fo) == DH_OK) {
             nfindings = findings_out_print(fo, stdout);
             hidden = findings_out_hidden(fo);
+            findings_out_caps(fo, &caps[0], &caps[1], &caps[2], &caps[3]);
             findings_out_counts(fo, per_kind);
             findings_out_suppressed(fo, sup);
             if (html_out && write_html(fo_html, html_out, html_path) && st == DH_OK)
@@ -1274,6 +1275,12 @@ int cli_hunt(int argc, char **argv)
                 nfindings, (unsigned long long)per_kind[0], (unsigned long long)per_kind[1],
                 (unsigned long long)per_kind[2], (unsigned long long)per_kind[3],
                 (unsigned long long)c.kept, dh_correlator_peak(c.corr));
+    if (caps[0] || caps[1] || caps[2] || caps[3])
+        fprintf(stderr,
+                "  over the findings' caps (docs/findings.md, Limits): %llu values cut, not "
+                "listed: %llu commands, %llu evidence records, %llu rules\n",
+                (unsigned long long)caps[0], (unsigned long long)caps[1],
+                (unsigned long long)caps[2], (unsigned long long)caps[3]);
     if (!c.o.detections && hidden)
         fprintf(stderr, "  not shown: %llu findings below --min-level or without a selected rule\n",
                 (unsigned long long)hidden);

@@ -9,9 +9,11 @@ Sysmon process creations on one host, all at the same UtcTime, among which DCOM 
 1. 1,000,000 events with 10 chains: every chain is found, and the CPU time is at most
    SCALE times that of 100,000 events (linear is 10x, n log n about 12x; the quadratic
    duplicate check this replaced was 100x: 10k events took 0.46 s, 40k 16.5 s).
-2. 40,000 events that are all chains (20,000 activations, each with its child, at one
+2. 60,000 events that are all chains (20,000 activations, each with its child, at one
    time): 20,000 findings, each with its own command; the per-anchor lookups and the
    findings' duplicate check must not be quadratic either.
+3. One chain with 5,000 children: one finding at the caps of docs/findings.md, the rest
+   counted in it and in the summary, no child a signal of its own.
 
 CPU time is the child's (getrusage), not the wall clock, so a busy machine does not fail
 the test; under a sanitizer both runs are slower alike.
@@ -114,6 +116,24 @@ def main():
                      (len(lm), len({f["commands"][0] for f in lm if f["commands"]})))
     if any(len(f["commands"]) != 1 or len(f["evidence"]) != 3 for f in lm):
         fails.append("20,000 chains at one time: a chain took another chain's events")
+
+    # One chain whose server started 5,000 processes: one finding, over the caps of
+    # docs/findings.md (1,024 commands, 4,096 evidence records), the rest counted; none of
+    # the children a signal of its own (the 65th child was one).
+    fam = [LOGON % (1, 0x777, 1, 1, 0, 0), ACT % (2, 0, 10000, 0x777, 0)]
+    fam += [CHILD % (3 + i, i, 0, 100 + i, 50000 + i, 10000, 0x777) for i in range(5000)]
+    p = subprocess.run([a.dcomhunt, "hunt", "--jsonl", "--no-progress", "-"], input="".join(fam).encode(),
+                       capture_output=True)
+    fs = [json.loads(l) for l in p.stdout.decode().split("\n") if l]
+    kinds = sorted(f["kind"] for f in fs)
+    if kinds != ["lateral_movement"]:
+        fails.append("5,000 children: findings %r, want one lateral_movement" % kinds[:5])
+    elif (len(fs[0]["commands"]) != 1024 or len(fs[0]["evidence"]) != 4096 or
+          fs[0].get("dropped") != {"commands": 3976, "evidence": 906, "rules": 0}):
+        fails.append("5,000 children: %d commands, %d evidence, dropped %r" %
+                     (len(fs[0]["commands"]), len(fs[0]["evidence"]), fs[0].get("dropped")))
+    if b"not listed: 3976 commands, 906 evidence records" not in p.stderr:
+        fails.append("5,000 children: the summary does not count what the caps left out")
 
     for m in fails:
         print("FAIL:", m)

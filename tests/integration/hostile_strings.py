@@ -38,6 +38,9 @@ import tarfile
 import tempfile
 import zlib
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from explain import kql_literals  # noqa: E402  (the @"..." literals of a KQL query)
+
 VALUE_CAP = 131072  # docs/findings.md: the longest value a finding keeps whole (DH_VALUE_CAP)
 
 CASES = [
@@ -306,7 +309,10 @@ def main():
         for p in f["pivots"]:
             q = p["query"]
             if p["language"] == "kql":
-                lits, bare = kql_literals(q)
+                try:
+                    lits, bare = kql_literals(q)
+                except ValueError:
+                    lits, bare = None, q
                 check(lits is not None and bare.count("(") == bare.count(")") and "union" not in bare
                       and "\n|" in bare, "kql pivot: %s: a value left its literal: %r" % (case, q[:200]))
                 check(all(not any(is_control(c) for c in l) for l in lits or []),
@@ -331,6 +337,8 @@ def main():
         t = lf.get("truncated", [])
         check({"value": "commands[0]", "length": long_cmd, "kept": VALUE_CAP} in t,
               "jsonl: the cut command is not marked with its length: %r" % t)
+    check(re.search(r"over the findings' caps .*: 2 values cut", outs["jsonl"][1].decode("utf-8", "replace")),
+          "the summary does not count the values cut")
     for sink in ("table", "explain"):
         check(("[truncated: %d bytes, first %d shown]" % (long_cmd, VALUE_CAP)) in outs[sink][0].decode("utf-8", "replace"),
               "%s: the cut command is not marked" % sink)
@@ -377,6 +385,20 @@ def main():
     check(any("whoami\ufffd /all" in c for c in cmds), "evtx jsonl: a lone surrogate is not U+FFFD: %r" % cmds)
     inert("evtx csv", evtx_out["csv"])
 
+    # ---- tune suggest: YAML proposals that load, and read as they are ------------------------
+    fj = os.path.join(tmp.name, "findings.jsonl")
+    with open(fj, "wb") as f:
+        f.write(outs["jsonl"][0])
+    prop = run([D, "tune", "suggest", "--min", "1", fj])[0]
+    ptext = inert("tune suggest", prop)
+    pf = os.path.join(tmp.name, "proposals.yml")
+    with open(pf, "wb") as f:  # as a reviewer leaves them: with a reason
+        f.write(prop.replace(b"reason: ''", b"reason: 'reviewed'"))
+    rc = subprocess.run([D, "rules", "check", pf], capture_output=True)
+    check(rc.returncode == 0 and b" 0 refused" in rc.stdout,
+          "tune suggest: the proposals do not load: %r" % rc.stderr[-600:])
+    check("\\u202e" in ptext and "\\x1b" in ptext, "tune suggest: hidden characters not escaped")
+
     # ---- stats and dump ---------------------------------------------------------------------
     s = inert("stats", stats[0], ours="\n\t")
     check("Evil\\x1b[2J\\x9b\\u202eChan" in s, "stats: the channel is not escaped as on the terminal: %r" % s[-300:])
@@ -390,37 +412,6 @@ def main():
         print("FAIL:", m)
     print("%d checks, %d failed" % (checks[0], len(fails)))
     return 1 if fails else 0
-
-
-def kql_literals(q):
-    """The @"..." literals of a KQL query, unquoted, and the query with them blanked; None
-    if a literal is not closed."""
-    lits, out, i = [], [], 0
-    while i < len(q):
-        if q.startswith('@"', i):
-            j, s = i + 2, []
-            while True:
-                if j >= len(q):
-                    return None, q
-                if q[j] == '"' and q[j + 1:j + 2] == '"':
-                    s.append('"')
-                    j += 2
-                elif q[j] == '"':
-                    break
-                else:
-                    s.append(q[j])
-                    j += 1
-            lits.append("".join(s))
-            out.append('@""')
-            i = j + 1
-        elif q[i] == '"':
-            j = q.index('"', i + 1)
-            out.append(q[i:j + 1])
-            i = j + 1
-        else:
-            out.append(q[i])
-            i += 1
-    return lits, "".join(out)
 
 
 def is_control(c):
