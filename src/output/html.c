@@ -1586,6 +1586,50 @@ static void pivots(report *r, const doc *d, int arr)
     put_more(o, arr_len(d, arr), shown, "queries");
 }
 
+/* What the finding says it could not hold or decide (docs/findings.md, Limits): values cut
+ * with their length in the log, what its caps left out, rules left undecided. */
+static void limits_note(report *r, const doc *d)
+{
+    hout *o = &r->o;
+    int cut = obj_get(d, 0, "truncated"), dropped = obj_get(d, 0, "dropped"),
+        und = obj_get(d, 0, "undecided_rules");
+    if (!arr_len(d, cut) && dropped < 0 && !arr_len(d, und))
+        return;
+    puts_(o, "<ul class=\"limits\">");
+    int n = 0;
+    for (int t = arr_next(d, cut, -1); t >= 0 && n < MAX_LIST; t = arr_next(d, cut, t), n++) {
+        puts_(o, "<li><code>");
+        put_tok(r, d, obj_get(d, t, "value"), HT_MARK);
+        puts_(o, "</code> truncated: ");
+        put_tok(r, d, obj_get(d, t, "length"), HT_MARK);
+        puts_(o, " bytes in the log, the first ");
+        put_tok(r, d, obj_get(d, t, "kept"), HT_MARK);
+        puts_(o, " kept</li>");
+    }
+    if (dropped >= 0) {
+        static const char *const keys[] = {"commands", "evidence", "rules"};
+        static const char *const names[] = {" commands, ", " evidence records, ", " rules"};
+        puts_(o, "<li>over the finding's caps, not listed: ");
+        for (size_t k = 0; k < 3; k++) {
+            put_tok(r, d, obj_get(d, dropped, keys[k]), HT_MARK);
+            puts_(o, names[k]);
+        }
+        puts_(o, "</li>");
+    }
+    if (arr_len(d, und)) {
+        puts_(o, "<li>undecided (a regular expression hit its match limit; counted as "
+                 "matched):");
+        n = 0;
+        for (int t = arr_next(d, und, -1); t >= 0 && n < MAX_LIST; t = arr_next(d, und, t), n++) {
+            puts_(o, " <code>");
+            put_tok(r, d, t, HT_MARK);
+            puts_(o, "</code>");
+        }
+        puts_(o, "</li>");
+    }
+    puts_(o, "</ul>\n");
+}
+
 static void finding(report *r, const entry *e)
 {
     hout *o = &r->o;
@@ -1728,6 +1772,7 @@ static void finding(report *r, const entry *e)
         puts_(o, "<h4>Commands</h4>\n");
         list_strings(r, &d, cmds, "cmds", HT_MARK, "commands");
     }
+    limits_note(r, &d);
     evidence_table(r, &d, obj_get(&d, 0, "evidence"));
     int inv = obj_get(&d, 0, "investigate");
     if (arr_len(&d, inv)) {

@@ -371,6 +371,8 @@ def main():
     for n, (case, v) in enumerate(CASES):
         check("END%d" % n in page, "html: %s: the command is cut" % case)
     check("whoami<span class=\"esc\">\\x00</span> &amp; evil.exe" in page, "html: NUL is not marked")
+    check("<code>commands[0]</code> truncated: %d bytes in the log" % long_cmd in page,
+          "html: the cut command is not marked")
 
     # ---- EVTX: UTF-16 values with a NUL, an ESC and a lone surrogate ---------------------------
     t = inert("evtx table", evtx_out["table"])
