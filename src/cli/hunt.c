@@ -948,7 +948,7 @@ int cli_hunt(int argc, char **argv)
         {"tune", required_argument, NULL, 'T'},   {"show-suppressed", no_argument, NULL, 'U'},
         {"html", required_argument, NULL, 'X'},   {NULL, 0, NULL, 0},
     };
-    int explain = 0, show_suppressed = 0;
+    int explain = 0, show_suppressed = 0, window_set = 0, skew_set = 0;
     const char *html_path = NULL;
     FILE *html_out = NULL;
     findings_out *fo_html = NULL;
@@ -1008,10 +1008,13 @@ int cli_hunt(int argc, char **argv)
                 rc = DH_EXIT_USAGE;
                 goto out;
             }
-            if (ch == 'W')
+            if (ch == 'W') {
                 c.o.window_s = v;
-            else
+                window_set = 1;
+            } else {
                 c.o.skew_s = v;
+                skew_set = 1;
+            }
             break;
         }
         case 'f':
@@ -1109,6 +1112,9 @@ int cli_hunt(int argc, char **argv)
         clash = "--html writes the report of findings; --detections has none";
     else if (c.o.detections && (ntune || show_suppressed))
         clash = "--tune and --show-suppressed apply to findings, not to --detections";
+    else if (c.o.detections && (window_set || skew_set))
+        clash = "--window and --skew set how events are joined into findings; --detections "
+                "joins none";
     else if (explain && c.o.format == FMT_CSV)
         clash = "--explain: CSV has no room for the guide (the table shows it; --jsonl and "
                 "--ocsf always carry it)";

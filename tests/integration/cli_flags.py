@@ -136,7 +136,8 @@ def flags(D, C, tmp):
                  ["--detections", "--html", os.path.join(tmp, "x.html")],
                  ["--detections", "--tune", tune], ["--explain", "--csv"], ["--show-suppressed"],
                  ["--from", "2020-01-02", "--to", "2020-01-01"], ["--from", "2020-02-30"],
-                 ["--color", "blue"], ["--rules", os.path.join(tmp, "nonexistent.yml")],
+                 ["--color", "blue"], ["--detections", "--window", "60"], ["--detections", "--skew", "1"],
+                 ["--rules", os.path.join(tmp, "nonexistent.yml")],
                  ["--tune", os.path.join(tmp, "nonexistent.yml")], ["--rules", os.path.join(tmp, "empty")]):
         os.makedirs(os.path.join(tmp, "empty"), exist_ok=True)
         rc, out, err = run([D, "hunt", "--no-progress"] + args + [C])
