@@ -67,6 +67,15 @@ fi
 work=$build/campaign
 mkdir -p "$work"
 
+# Every dictionary must parse (libFuzzer would stop at once, which reads like a finding).
+for t in "${targets[@]}"; do
+    dict=tests/fuzz/dict/$(basename "$t" | sed 's/^fuzz_//').dict
+    if [ -f "$dict" ] && ! grep -q '^Dictionary: ' <<<"$("$t" -dict="$dict" -runs=0 2>&1 || true)"; then
+        echo "campaign: $dict does not parse (libFuzzer: name=\"value\", escapes \\ \" \xNN, 64 bytes at most)" >&2
+        exit 2
+    fi
+done
+
 # One target: its corpus, seeds, dictionary; the run; its crash inputs kept.
 run_one() {
     local t=$1 name short seeds dict dir keep rc
@@ -102,15 +111,12 @@ run_one() {
 }
 
 echo "campaign: ${#targets[@]} targets, $minutes min each, $parallel at a time"
-running=0
 for t in "${targets[@]}"; do
-    if [ "$running" -ge "$parallel" ]; then
+    while [ "$(jobs -rp | wc -l)" -ge "$parallel" ]; do
         wait -n || true
-        running=$((running - 1))
-    fi
+    done
     echo "campaign: $(date -u +%H:%M:%S) start $(basename "$t")"
     run_one "$t" &
-    running=$((running + 1))
 done
 wait
 
@@ -120,9 +126,9 @@ for t in "${targets[@]}"; do
     name=$(basename "$t")
     dir=$work/$name
     log=$dir/log
-    stat() { sed -n "s/^stat::$1: *//p" "$log" | tail -1; }
+    stat() { sed -n "s/^stat::$1: *//p" "$log" | tail -1 || true; }
     # the last progress line holds the coverage: "#N  DONE  cov: X ft: Y corp: Z/..."
-    last=$(grep -E '^#[0-9]+' "$log" | tail -1)
+    last=$(grep -E '^#[0-9]+' "$log" | tail -1 || true)
     cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
     ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
     corp=$(find "$dir/corpus" -type f | wc -l)
