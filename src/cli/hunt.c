@@ -27,6 +27,7 @@
 #include "output/text.h"
 
 #define MAX_TABLE_ROWS   100000 /* detections kept for the grouped table; more are counted */
+#define MAX_TABLE_BYTES  (256u << 20) /* and their bytes (a value may be 128 KiB) */
 #define MAX_SUMMARY_ROWS 25
 
 enum { FMT_TABLE, FMT_JSONL, FMT_CSV, FMT_OCSF };
@@ -70,6 +71,7 @@ typedef struct hunt_ctx {
     row *rows;
     size_t nrows, rows_cap;
     uint64_t rows_dropped;
+    size_t rows_bytes;
     timeline *tl; /* --jsonl and --csv detections, put in time order */
     dh_buf line;
     int csv_header;
@@ -595,7 +597,7 @@ static dh_status hunt_emit(void *ctx, const char *bytes, size_t len)
             dh_status st = timeline_add(c->tl, d.time, rec, used);
             if (st)
                 return st;
-        } else if (c->nrows >= MAX_TABLE_ROWS) {
+        } else if (c->nrows >= MAX_TABLE_ROWS || c->rows_bytes + used > MAX_TABLE_BYTES) {
             c->rows_dropped++;
         } else {
             char *mem = malloc(used);
@@ -604,6 +606,7 @@ static dh_status hunt_emit(void *ctx, const char *bytes, size_t len)
             memcpy(mem, rec, used);
             parse_row(mem, mem + used, &d);
             d.mem = mem;
+            c->rows_bytes += used;
             if (c->nrows == c->rows_cap) {
                 size_t cap = c->rows_cap ? c->rows_cap * 2 : 256;
                 row *nr = realloc(c->rows, cap * sizeof *nr);
