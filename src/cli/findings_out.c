@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "cli/findings_out.h"
+#include "cli/timeline.h"
 #include "core/timefmt.h"
 #include "findings/tune.h"
 #include "output/guide.h"
@@ -20,17 +21,17 @@ typedef struct bstr {
     size_t n;
 } bstr;
 
+/* A finding as an edge of the host graph (lateral movements and attempts): its printing
+ * key, so the graph follows the findings' order, and its hosts (cut at GRAPH_HOST_MAX: the
+ * graph is a summary; the findings show the names whole). */
 typedef struct rendered {
-    int64_t first_seen;
-    bstr target;
-    char id[17];
-    int kind;
-    char *text;
-    size_t len;
-    bstr src, dst; /* for the host graph; src.p NULL: not an edge */
-    int64_t last_seen;
-    int suppressed;
+    bstr key;
+    bstr src, dst;
+    int64_t first_seen, last_seen;
 } rendered;
+
+#define GRAPH_HOST_MAX 256
+#define HELD_BYTES     (256u << 20) /* rendered findings held in memory, then sorted runs on disk */
 
 struct findings_out {
     int format;
@@ -47,8 +48,11 @@ struct findings_out {
     const unsigned char *rule_on; /* borrowed; NULL: every rule */
     int require_rule;
     uint64_t hidden;
+    uint64_t lost; /* out of memory or disk: not printed (said at the end) */
     uint64_t cut, commands_dropped, evidence_dropped, rules_dropped; /* over the caps */
-    rendered *v;
+    timeline *tl; /* the rendered findings, by their printing key (sort_key) */
+    size_t nkept; /* findings kept (not a repeat, not hidden) */
+    rendered *v;  /* the host graph's edges */
     size_t n, cap;
     uint64_t *ids; /* open-addressing set of the ids kept (two copies of an input) */
     size_t ids_cap;
@@ -61,16 +65,39 @@ static const char *conf_name(int c)
     return c >= 3 ? "high" : c == 2 ? "medium" : "low";
 }
 
-static bstr dup_str(dh_str s)
+/* A copy of at most max bytes of s (a cut one ends with "..."). */
+static bstr dup_str(dh_str s, size_t max)
 {
-    bstr d = {malloc(s.len + 1), s.len};
+    size_t n = s.len > max ? max : s.len, extra = s.len > max ? 3 : 0;
+    bstr d = {malloc(n + extra + 1), n + extra};
     if (d.p) {
-        memcpy(d.p, s.ptr, s.len);
-        d.p[s.len] = 0;
+        memcpy(d.p, s.ptr, n);
+        memcpy(d.p + n, "...", extra);
+        d.p[n + extra] = 0;
     } else {
         d.n = 0;
     }
     return d;
+}
+
+/* The order findings are printed in, as bytes memcmp compares: shown before suppressed,
+ * chains before lone signals, by first seen, target host, id. */
+static void sort_key(dh_buf *k, const dh_finding *f, int suppressed)
+{
+    k->len = 0;
+    dh_buf_putc(k, (char)(suppressed ? 1 : 0));
+    dh_buf_putc(k, (char)(f->kind == DH_FINDING_SIGNAL ? 1 : 0));
+    uint64_t u = (uint64_t)f->first_seen ^ (1ULL << 63); /* big-endian, sign flipped */
+    for (int i = 0; i < 8; i++)
+        dh_buf_putc(k, (char)(u >> (56 - 8 * i)));
+    /* the target's bytes, a NUL as 00 FF and 00 00 at the end, so a prefix sorts first */
+    for (size_t i = 0; i < f->target_host.len; i++) {
+        dh_buf_putc(k, f->target_host.ptr[i]);
+        if (!f->target_host.ptr[i])
+            dh_buf_putc(k, (char)0xFF);
+    }
+    dh_buf_append(k, "\0\0", 2);
+    dh_buf_append(k, f->id, 16);
 }
 
 static int bstr_cmp(bstr a, bstr b, int ci)
@@ -83,6 +110,10 @@ static int bstr_cmp(bstr a, bstr b, int ci)
 findings_out *findings_out_new(int format, int color)
 {
     findings_out *o = calloc(1, sizeof *o);
+    if (o && !(o->tl = timeline_new(HELD_BYTES))) {
+        free(o);
+        o = NULL;
+    }
     if (o) {
         o->format = format;
         o->color = color;
@@ -791,7 +822,7 @@ void findings_out_tee(findings_out *o, findings_out *also)
 static int id_new(findings_out *o, const char *id)
 {
     uint64_t k = strtoull(id, NULL, 16) | 1; /* 0 marks a free slot */
-    if ((o->n + 1) * 2 > o->ids_cap) {
+    if ((o->nkept + 1) * 2 > o->ids_cap) {
         size_t cap = o->ids_cap ? o->ids_cap * 2 : 1024;
         uint64_t *v = calloc(cap, sizeof *v);
         if (!v)
@@ -812,6 +843,17 @@ static int id_new(findings_out *o, const char *id)
         if (o->ids[j] == k)
             return 0;
     o->ids[j] = k;
+    return 1;
+}
+
+static int grow_edges(findings_out *o)
+{
+    size_t cap = o->cap ? o->cap * 2 : 64;
+    rendered *v = realloc(o->v, cap * sizeof *v);
+    if (!v)
+        return 0;
+    o->v = v;
+    o->cap = cap;
     return 1;
 }
 
@@ -858,49 +900,35 @@ void findings_out_add(findings_out *o, const dh_finding *f)
     }
     if (have_guide)
         dh_guide_free(&g);
-    if (o->n == o->cap) {
-        size_t cap = o->cap ? o->cap * 2 : 64;
-        rendered *v = realloc(o->v, cap * sizeof *v);
-        if (!v)
-            return;
-        o->v = v;
-        o->cap = cap;
+    dh_buf key;
+    dh_buf_init(&key, 4 * (size_t)DH_VALUE_CAP);
+    sort_key(&key, f, sup != NULL);
+    if (timeline_add_key(o->tl, key.data, key.len, o->b.data ? o->b.data : "", o->b.len)) {
+        dh_buf_free(&key);
+        o->lost++;
+        return;
     }
-    rendered *r = &o->v[o->n];
-    memset(r, 0, sizeof *r);
-    r->first_seen = f->first_seen;
-    r->last_seen = f->last_seen;
-    r->target = dup_str(f->target_host);
-    memcpy(r->id, f->id, sizeof r->id);
-    r->kind = (int)f->kind;
-    r->text = malloc(o->b.len + 1);
-    if (r->text) {
-        memcpy(r->text, o->b.data, o->b.len);
-        r->len = o->b.len;
-    }
-    r->suppressed = sup != NULL;
-    if (!sup && (f->kind == DH_FINDING_LATERAL_MOVEMENT || f->kind == DH_FINDING_ATTEMPT)) {
-        r->src = dup_str(f->source_host.len ? f->source_host : f->source_ip);
-        r->dst = dup_str(f->target_host);
-    }
+    o->nkept++;
     if (sup)
         o->nshown_suppressed++;
     else
         o->per_kind[f->kind & 3]++;
-    o->n++;
+    if (!sup && (f->kind == DH_FINDING_LATERAL_MOVEMENT || f->kind == DH_FINDING_ATTEMPT) &&
+        (o->n < o->cap || grow_edges(o))) {
+        rendered *r = &o->v[o->n++];
+        r->first_seen = f->first_seen;
+        r->last_seen = f->last_seen;
+        r->key = dup_str((dh_str){key.data, key.len}, 2 * GRAPH_HOST_MAX);
+        r->src = dup_str(f->source_host.len ? f->source_host : f->source_ip, GRAPH_HOST_MAX);
+        r->dst = dup_str(f->target_host, GRAPH_HOST_MAX);
+    }
+    dh_buf_free(&key);
 }
 
 static int cmp_rendered(const void *pa, const void *pb)
 {
     const rendered *a = pa, *b = pb;
-    if (a->suppressed != b->suppressed)
-        return a->suppressed ? 1 : -1; /* suppressed findings last */
-    if (a->kind != b->kind && (a->kind == DH_FINDING_SIGNAL || b->kind == DH_FINDING_SIGNAL))
-        return a->kind == DH_FINDING_SIGNAL ? 1 : -1; /* chains first, lone signals last */
-    if (a->first_seen != b->first_seen)
-        return a->first_seen < b->first_seen ? -1 : 1;
-    int r = bstr_cmp(a->target, b->target, 0);
-    return r ? r : strcmp(a->id, b->id);
+    return bstr_cmp(a->key, b->key, 0);
 }
 
 /* The host graph: one edge per source and target (in order of first appearance) with its
@@ -1020,6 +1048,16 @@ static void print_graph(findings_out *o, FILE *out)
     free(by_src);
 }
 
+static dh_status write_finding(void *ctx, const char *text, size_t len)
+{
+    return fwrite(text, 1, len, ctx) == len ? DH_OK : DH_ERR_IO;
+}
+
+uint64_t findings_out_lost(const findings_out *o)
+{
+    return o->lost;
+}
+
 size_t findings_out_print(findings_out *o, FILE *out)
 {
     if (o->n > 1) /* qsort must not be given a null array */
@@ -1028,14 +1066,14 @@ size_t findings_out_print(findings_out *o, FILE *out)
         fputs("id,kind,severity,confidence,first_seen,last_seen,source_host,source_ip,"
               "target_host,target_ip,com_object,clsid,user,logon_id,commands,rules\n",
               out);
-    for (size_t i = 0; i < o->n; i++)
-        fwrite(o->v[i].text, 1, o->v[i].len, out);
+    if (timeline_finish(o->tl, write_finding, out) != DH_OK)
+        o->lost++;
     if (o->format == FOUT_TABLE) {
-        if (o->n == o->nshown_suppressed)
+        if (o->nkept == o->nshown_suppressed)
             fputs("no findings\n", out);
         print_graph(o, out);
     }
-    return o->n - o->nshown_suppressed;
+    return o->nkept - o->nshown_suppressed;
 }
 
 void findings_out_counts(const findings_out *o, uint64_t per_kind[4])
@@ -1053,11 +1091,11 @@ void findings_out_free(findings_out *o)
     if (!o)
         return;
     for (size_t i = 0; i < o->n; i++) {
-        free(o->v[i].text);
-        free(o->v[i].target.p);
+        free(o->v[i].key.p);
         free(o->v[i].src.p);
         free(o->v[i].dst.p);
     }
+    timeline_free(o->tl);
     free(o->v);
     free(o->ids);
     dh_buf_free(&o->b);

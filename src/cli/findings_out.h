@@ -25,6 +25,9 @@ void findings_out_set_tuning(findings_out *o, dh_tuning *t, int show_suppressed)
 void findings_out_set_filter(findings_out *o, dh_level min_level, const unsigned char *rule_on,
                              int require_rule);
 uint64_t findings_out_hidden(const findings_out *o);
+/* Findings that could not be kept or printed (out of memory, a temporary file that could
+ * not be written): 0 normally. */
+uint64_t findings_out_lost(const findings_out *o);
 /* What the findings' caps left out, summed (values cut, commands, evidence, rules). */
 void findings_out_caps(const findings_out *o, uint64_t *cut, uint64_t *commands, uint64_t *evidence,
                        uint64_t *rules);

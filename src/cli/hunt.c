@@ -26,7 +26,7 @@
 #include "output/json.h"
 #include "output/text.h"
 
-#define MAX_TABLE_ROWS   100000 /* detections kept for the grouped table; more are counted */
+#define MAX_TABLE_ROWS   100000       /* detections kept for the grouped table; more are counted */
 #define MAX_TABLE_BYTES  (256u << 20) /* and their bytes (a value may be 128 KiB) */
 #define MAX_SUMMARY_ROWS 25
 
@@ -1263,6 +1263,8 @@ int cli_hunt(int argc, char **argv)
         if (dh_correlator_finish(c.corr, (dh_finding_fn)findings_out_add, fo) == DH_OK) {
             nfindings = findings_out_print(fo, stdout);
             hidden = findings_out_hidden(fo);
+            if (findings_out_lost(fo) && st == DH_OK)
+                st = DH_ERR_NOMEM; /* a finding could not be kept or printed: said, and 4 */
             findings_out_caps(fo, &caps[0], &caps[1], &caps[2], &caps[3]);
             findings_out_counts(fo, per_kind);
             findings_out_suppressed(fo, sup);

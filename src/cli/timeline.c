@@ -1,10 +1,11 @@
-/* Time order in bounded memory. See timeline.h.
+/* Order in bounded memory. See timeline.h.
  *
- * A record is held as one allocation: its time, its arrival number, its length, then its
- * bytes. When the held bytes pass the budget they are sorted and written to an anonymous
- * temporary file as one run ([time][seq][len][bytes]...); at the end the runs (and what
- * is still held, sorted) are merged by a linear scan over the run heads: runs are few
- * (one per budget's worth of records), so no heap is needed. */
+ * A record is held as one allocation: its arrival number, the lengths of its key and its
+ * bytes, then the key and the bytes. When the held bytes pass the budget they are sorted
+ * and written to an anonymous temporary file as one run (the same layout, record after
+ * record); at the end the runs (and what is still held, sorted) are merged by a linear
+ * scan over the run heads: runs are few (one per budget's worth of records), so no heap
+ * is needed. */
 #include "cli/timeline.h"
 
 #include <stdio.h>
@@ -12,10 +13,9 @@
 #include <string.h>
 
 typedef struct rec {
-    int64_t time;
     uint64_t seq;
-    uint64_t len;
-    char bytes[];
+    uint64_t keylen, len;
+    char bytes[]; /* the key, then the record */
 } rec;
 
 typedef struct run {
@@ -44,8 +44,12 @@ timeline *timeline_new(size_t budget)
 static int rec_cmp(const void *pa, const void *pb)
 {
     const rec *a = *(rec *const *)pa, *b = *(rec *const *)pb;
-    if (a->time != b->time)
-        return a->time < b->time ? -1 : 1;
+    size_t n = a->keylen < b->keylen ? a->keylen : b->keylen;
+    int r = n ? memcmp(a->bytes, b->bytes, n) : 0;
+    if (r)
+        return r;
+    if (a->keylen != b->keylen)
+        return a->keylen < b->keylen ? -1 : 1;
     return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
@@ -75,7 +79,7 @@ static dh_status spill(timeline *t)
     r->count = t->n;
     qsort(t->v, t->n, sizeof *t->v, rec_cmp);
     for (size_t i = 0; i < t->n; i++)
-        if (fwrite(t->v[i], sizeof(rec) + t->v[i]->len, 1, t->spill) != 1)
+        if (fwrite(t->v[i], sizeof(rec) + t->v[i]->keylen + t->v[i]->len, 1, t->spill) != 1)
             return DH_ERR_IO;
     t->nruns++;
     drop_held(t);
@@ -83,6 +87,17 @@ static dh_status spill(timeline *t)
 }
 
 dh_status timeline_add(timeline *t, int64_t time, const char *bytes, size_t len)
+{
+    /* the time as a key that memcmp orders: big-endian, the sign bit flipped */
+    uint64_t u = (uint64_t)time ^ (1ULL << 63);
+    unsigned char key[8];
+    for (int i = 0; i < 8; i++)
+        key[i] = (unsigned char)(u >> (56 - 8 * i));
+    return timeline_add_key(t, key, sizeof key, bytes, len);
+}
+
+dh_status timeline_add_key(timeline *t, const void *key, size_t keylen, const char *bytes,
+                           size_t len)
 {
     if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 1024;
@@ -92,15 +107,16 @@ dh_status timeline_add(timeline *t, int64_t time, const char *bytes, size_t len)
         t->v = v;
         t->cap = cap;
     }
-    rec *r = malloc(sizeof *r + len);
+    rec *r = malloc(sizeof *r + keylen + len);
     if (!r)
         return DH_ERR_NOMEM;
-    r->time = time;
     r->seq = t->seq++;
+    r->keylen = keylen;
     r->len = len;
-    memcpy(r->bytes, bytes, len);
+    memcpy(r->bytes, key, keylen);
+    memcpy(r->bytes + keylen, bytes, len);
     t->v[t->n++] = r;
-    t->held_bytes += sizeof *r + len;
+    t->held_bytes += sizeof *r + keylen + len;
     return t->held_bytes > t->budget ? spill(t) : DH_OK;
 }
 
@@ -119,18 +135,19 @@ static dh_status read_head(timeline *t, head *h)
         return DH_OK;
     rec hdr;
     if (fseek(t->spill, h->pos, SEEK_SET) || fread(&hdr, sizeof hdr, 1, t->spill) != 1 ||
-        hdr.len > ((size_t)1 << 40))
+        hdr.len > ((size_t)1 << 40) || hdr.keylen > ((size_t)1 << 40))
         return DH_ERR_IO;
-    rec *r = malloc(sizeof *r + hdr.len);
+    size_t n = hdr.keylen + hdr.len;
+    rec *r = malloc(sizeof *r + n);
     if (!r)
         return DH_ERR_NOMEM;
     *r = hdr;
-    if (hdr.len && fread(r->bytes, hdr.len, 1, t->spill) != 1) {
+    if (n && fread(r->bytes, n, 1, t->spill) != 1) {
         free(r);
         return DH_ERR_IO;
     }
     h->r = r;
-    h->pos += (long)(sizeof hdr + hdr.len);
+    h->pos += (long)(sizeof hdr + n);
     h->left--;
     return DH_OK;
 }
@@ -143,7 +160,7 @@ dh_status timeline_finish(timeline *t, dh_status (*fn)(void *ctx, const char *re
         if (t->n > 1) /* qsort must not be given a null array */
             qsort(t->v, t->n, sizeof *t->v, rec_cmp);
         for (size_t i = 0; i < t->n && !st; i++)
-            st = fn(ctx, t->v[i]->bytes, t->v[i]->len);
+            st = fn(ctx, t->v[i]->bytes + t->v[i]->keylen, t->v[i]->len);
         drop_held(t);
         return st;
     }
@@ -164,7 +181,7 @@ dh_status timeline_finish(timeline *t, dh_status (*fn)(void *ctx, const char *re
                 best = i;
         if (best == t->nruns)
             break;
-        st = fn(ctx, hs[best].r->bytes, hs[best].r->len);
+        st = fn(ctx, hs[best].r->bytes + hs[best].r->keylen, hs[best].r->len);
         if (!st)
             st = read_head(t, &hs[best]);
     }

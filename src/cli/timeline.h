@@ -1,7 +1,8 @@
-/* Records put in time order whatever order they come in: held in memory up to a budget,
- * then sorted into runs in a temporary file and merged at the end (an external merge
- * sort), so a timeline of any length is sorted in bounded memory. Ties keep their order
- * of arrival. */
+/* Records put in order whatever order they come in (a timeline: by time; findings: by
+ * their printing key): held in memory up to a budget, then sorted into runs in a temporary
+ * file and merged at the end (an external merge sort), so output of any length is sorted
+ * in bounded memory. Records compare by their key's bytes; ties keep their order of
+ * arrival. */
 #ifndef DH_CLI_TIMELINE_H
 #define DH_CLI_TIMELINE_H
 
@@ -14,7 +15,10 @@ typedef struct timeline timeline;
 
 /* budget: bytes of records held in memory before a run goes to disk. */
 timeline *timeline_new(size_t budget);
-/* Copies the record. */
+/* Copies the record, with its key. */
+dh_status timeline_add_key(timeline *t, const void *key, size_t keylen, const char *rec,
+                           size_t len);
+/* The same with a time as the key. */
 dh_status timeline_add(timeline *t, int64_t time, const char *rec, size_t len);
 /* Calls fn for every record in time order; stops at fn's first error and returns it. */
 dh_status timeline_finish(timeline *t, dh_status (*fn)(void *ctx, const char *rec, size_t len),
