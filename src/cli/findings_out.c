@@ -1,7 +1,7 @@
-/* Rendering findings: table (by chain), JSON lines, OCSF Detection Finding (class 2004)
- * and CSV. Every string from the logs is escaped for its sink. Findings are collected,
- * then printed in a fixed order (first seen, target host, id), so the output does not
- * depend on the thread count. */
+/* Rendering findings: table (by chain), JSON lines, OCSF Detection Finding (class 2004,
+ * written by src/output/ocsf.c) and CSV. Every string from the logs is escaped for its sink.
+ * Findings are collected, then printed in a fixed order (first seen, target host, id), so the
+ * output does not depend on the thread count. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +13,7 @@
 #include "findings/tune.h"
 #include "output/guide.h"
 #include "output/json.h"
+#include "output/ocsf.h"
 #include "output/text.h"
 
 /* An owned byte string (values may hold a NUL). */
@@ -382,150 +383,6 @@ static void render_jsonl(dh_buf *b, const dh_finding *f, const dh_guide *g, cons
     dh_buf_puts(b, "}\n");
 }
 
-static int ocsf_severity(dh_level l)
-{
-    switch (l) {
-    case DH_LEVEL_CRITICAL:
-        return 5;
-    case DH_LEVEL_HIGH:
-        return 4;
-    case DH_LEVEL_MEDIUM:
-        return 3;
-    case DH_LEVEL_LOW:
-        return 2;
-    default:
-        return 1;
-    }
-}
-
-/* OCSF 1.1 Detection Finding (class_uid 2004, category 2 Findings, activity 1 Create). */
-static void render_ocsf(dh_buf *b, const dh_finding *f, const dh_guide *g, const dh_rule *sup)
-{
-    dh_buf title;
-    dh_buf_init(&title, 1u << 20);
-    dh_buf_puts(&title, "DCOM ");
-    dh_buf_puts(&title, dh_finding_kind_name(f->kind));
-    if (f->com_object.len) {
-        dh_buf_puts(&title, " via ");
-        dh_buf_append(&title, f->com_object.ptr, f->com_object.len);
-    }
-    if (f->target_host.len) {
-        dh_buf_puts(&title, " on ");
-        dh_buf_append(&title, f->target_host.ptr, f->target_host.len);
-    }
-    int64_t ms = (f->first_seen - DH_FILETIME_UNIX_EPOCH) / 10000;
-    int64_t ms_last = (f->last_seen - DH_FILETIME_UNIX_EPOCH) / 10000;
-    dh_buf_puts(b, "{\"class_uid\":2004,\"class_name\":\"Detection Finding\",\"category_uid\":2,"
-                   "\"category_name\":\"Findings\",\"activity_id\":1,\"activity_name\":\"Create\","
-                   "\"type_uid\":200401,\"severity_id\":");
-    dh_buf_put_i64(b, ocsf_severity(f->severity));
-    dh_buf_puts(b, ",\"severity\":\"");
-    dh_buf_puts(b, dh_level_name(f->severity));
-    dh_buf_puts(b, "\",\"confidence_id\":");
-    dh_buf_put_i64(b, f->confidence);
-    dh_buf_puts(b, ",\"confidence\":\"");
-    dh_buf_puts(b, conf_name(f->confidence));
-    dh_buf_puts(b, "\",\"time\":");
-    dh_buf_put_i64(b, ms);
-    dh_buf_puts(b, sup ? ",\"status_id\":3,\"status\":\"Suppressed\",\"status_detail\":"
-                       : ",\"status_id\":1");
-    if (sup) {
-        dh_buf d;
-        dh_buf_init(&d, 1u << 20);
-        dh_buf_puts(&d, dh_rule_title(sup));
-        dh_buf_puts(&d, ": ");
-        dh_buf_puts(&d, dh_rule_filter_reason(sup));
-        jstr(b, (dh_str){d.data ? d.data : "", d.len});
-        dh_buf_free(&d);
-    }
-    dh_buf_puts(b, ",\"metadata\":{\"version\":\"1.1.0\",\"product\":{\"name\":"
-                   "\"dcomhunt\",\"vendor_name\":\"dcomhunt\"}},\"finding_info\":{\"uid\":\"");
-    dh_buf_puts(b, f->id);
-    dh_buf_puts(b, "\",\"title\":");
-    jstr(b, (dh_str){title.data ? title.data : "", title.len});
-    dh_buf_free(&title);
-    dh_buf_puts(b, ",\"types\":[\"");
-    dh_buf_puts(b, dh_finding_kind_name(f->kind));
-    dh_buf_puts(b, "\"],\"first_seen_time\":");
-    dh_buf_put_i64(b, ms);
-    dh_buf_puts(b, ",\"last_seen_time\":");
-    dh_buf_put_i64(b, ms_last);
-    dh_buf_puts(b, ",\"analytic\":{\"type_id\":1,\"type\":\"Rule\",\"name\":\"dcomhunt chain\"},"
-                   "\"related_analytics\":[");
-    for (size_t i = 0; i < f->nrules; i++) {
-        if (i)
-            dh_buf_putc(b, ',');
-        dh_buf_puts(b, "{\"type_id\":1,\"type\":\"Rule\",\"uid\":");
-        js(b, dh_rule_id(f->rules[i]));
-        dh_buf_puts(b, ",\"name\":");
-        js(b, dh_rule_title(f->rules[i]));
-        dh_buf_putc(b, '}');
-    }
-    dh_buf_puts(b, "],\"attacks\":[{\"technique\":{\"uid\":\"T1021.003\",\"name\":\"Distributed "
-                   "Component Object Model\"},\"tactic\":{\"uid\":\"TA0008\",\"name\":\"Lateral "
-                   "Movement\"},\"version\":\"14\"}]},\"attacks\":[{\"technique\":{\"uid\":"
-                   "\"T1021.003\",\"name\":\"Distributed Component Object Model\"},\"tactic\":{"
-                   "\"uid\":\"TA0008\",\"name\":\"Lateral Movement\"}}],\"evidences\":[");
-    for (size_t i = 0; i < f->nevidence; i++) {
-        const dh_event *ev = f->evidence[i].ev;
-        if (i)
-            dh_buf_putc(b, ',');
-        dh_buf_puts(b, "{\"name\":");
-        js(b, f->evidence[i].role);
-        dh_buf_puts(b, ",\"device\":{\"hostname\":");
-        jstr(b, dh_event_host(ev));
-        dh_buf_puts(b, "},\"data\":{\"file\":");
-        jstr(b, dh_event_file_str(ev));
-        dh_buf_puts(b, ",\"record_id\":");
-        dh_buf_put_u64(b, dh_event_record_id(ev));
-        dh_buf_puts(b, ",\"event_id\":");
-        dh_buf_put_u64(b, dh_event_id(ev));
-        dh_buf_puts(b, ",\"channel\":");
-        jstr(b, dh_event_channel(ev));
-        dh_buf_puts(b, ",\"time\":");
-        jtime(b, dh_event_time(ev));
-        dh_str v;
-        if (dh_event_field(ev, DH_FIELD_COMMAND_LINE, &v)) {
-            dh_buf_puts(b, ",\"command_line\":");
-            jstr(b, v);
-        }
-        dh_buf_puts(b, "}}");
-    }
-    dh_buf_puts(b, "],\"src_endpoint\":{\"hostname\":");
-    jstr(b, f->source_host);
-    dh_buf_puts(b, ",\"ip\":");
-    jstr(b, f->source_ip);
-    dh_buf_puts(b, "},\"dst_endpoint\":{\"hostname\":");
-    jstr(b, f->target_host);
-    dh_buf_puts(b, ",\"ip\":");
-    jstr(b, f->target_ip);
-    dh_buf_puts(b, "},\"actor\":{\"user\":{\"name\":");
-    jstr(b, f->user);
-    dh_buf_puts(b, "}},\"remediation\":{\"desc\":");
-    {
-        dh_buf d;
-        dh_buf_init(&d, 1u << 20);
-        for (size_t i = 0; i < g->nrespond; i++) {
-            if (i)
-                dh_buf_puts(&d, "\n");
-            dh_buf_puts(&d, g->respond[i]);
-        }
-        jstr(b, (dh_str){d.data ? d.data : "", d.len});
-        dh_buf_free(&d);
-    }
-    dh_buf_puts(b, "},\"unmapped\":{\"com_object\":");
-    jstr(b, f->com_object);
-    dh_buf_puts(b, ",\"clsid\":");
-    jstr(b, f->clsid);
-    dh_buf_puts(b, ",\"logon_id\":");
-    jstr(b, f->logon_id);
-    limits_json(b, f);
-    undecided_json(b, f);
-    dh_buf_putc(b, ',');
-    guide_json(b, g);
-    dh_buf_puts(b, "}}\n");
-}
-
 static void csv_cell(dh_buf *b, dh_str s)
 {
     dh_csv_cell(b, s.ptr ? s.ptr : "", s.len);
@@ -889,7 +746,7 @@ void findings_out_add(findings_out *o, const dh_finding *f)
         render_jsonl(&o->b, f, gp, sup);
         break;
     case FOUT_OCSF:
-        render_ocsf(&o->b, f, gp, sup);
+        dh_ocsf_finding(&o->b, f, gp, sup);
         break;
     case FOUT_CSV:
         render_csv(&o->b, f, sup);

@@ -1,5 +1,5 @@
-/* Events written in other formats (dcomhunt dump --to): OTRF/NXLog-style flat JSON and
- * Winlogbeat/ECS JSON, both read back by dcomhunt's own readers. */
+/* Events written in other formats (dcomhunt dump --to): OTRF/NXLog-style flat JSON, read
+ * back by dcomhunt's own readers. (ECS documents: src/output/ecs.c.) */
 #include <string.h>
 
 #include "core/timefmt.h"
@@ -69,51 +69,5 @@ dh_status dh_json_event_otrf(dh_buf *b, const dh_event *ev)
         st = data_members(b, ev, 0);
     if (!st)
         st = dh_buf_puts(b, "}\n");
-    return st;
-}
-
-dh_status dh_json_event_ecs(dh_buf *b, const dh_event *ev)
-{
-    dh_status st = dh_buf_puts(b, "{\"@timestamp\":");
-    if (!st)
-        st = time_str(b, dh_event_time(ev));
-    if (!st)
-        st = dh_buf_puts(b, ",\"host\":{\"name\":");
-    if (!st)
-        st = str(b, dh_event_host(ev));
-    if (!st)
-        st = dh_buf_puts(b, "},\"event\":{\"code\":\"");
-    if (!st)
-        st = dh_buf_put_u64(b, dh_event_id(ev));
-    if (!st)
-        st = dh_buf_puts(b, "\",\"provider\":");
-    if (!st)
-        st = str(b, dh_event_provider(ev));
-    if (!st)
-        st = dh_buf_puts(b, ",\"kind\":\"event\"},\"winlog\":{\"channel\":");
-    if (!st)
-        st = str(b, dh_event_channel(ev));
-    if (!st)
-        st = dh_buf_puts(b, ",\"computer_name\":");
-    if (!st)
-        st = str(b, dh_event_host(ev));
-    if (!st)
-        st = dh_buf_puts(b, ",\"event_id\":\"");
-    if (!st)
-        st = dh_buf_put_u64(b, dh_event_id(ev));
-    if (!st)
-        st = dh_buf_puts(b, "\",\"record_id\":");
-    if (!st)
-        st = dh_buf_put_u64(b, dh_event_record_id(ev));
-    if (!st)
-        st = dh_buf_puts(b, ",\"provider_name\":");
-    if (!st)
-        st = str(b, dh_event_provider(ev));
-    if (!st)
-        st = dh_buf_puts(b, ",\"event_data\":{");
-    if (!st)
-        st = data_members(b, ev, 1);
-    if (!st)
-        st = dh_buf_puts(b, "}}}\n");
     return st;
 }

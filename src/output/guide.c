@@ -725,20 +725,25 @@ static void other_steps(dh_guide *g, vals *v)
                 or_unknown(v->source, "the source"), " as compromised: isolate it and reset ", U,
                 "'s credentials.", NULL));
         break;
-    case DH_FINDING_SOURCE_ACTIVITY:
+    case DH_FINDING_SOURCE_ACTIVITY: {
+        /* the host that made the call is the finding's source; the target is what it named */
+        const char *S = or_unknown(v->source, "the host");
+        int script = f->nevidence && !strcmp(f->evidence[0].role, "script");
         add(I, ni,
-            cat(T, " tried to activate ", or_unknown(v->object, "a COM object"),
-                " on another machine at ", v->t0,
-                " (DistributedCOM 10028: the target could not be reached). Find the process that "
-                "made the call and the account it ran as; look for the same host reaching other "
-                "targets.",
+            cat(S, " tried to activate ", or_unknown(v->object, "a COM object"), " on ",
+                or_unknown(v->target, "another machine"), " at ", v->t0,
+                script ? " (a PowerShell script block calls DCOM objects of another host)"
+                       : " (DistributedCOM 10028: the target could not be reached)",
+                ". Find the process that made the call and the account it ran as; look for the "
+                "same host reaching other targets.",
                 NULL));
         add(R, nr,
-            cat("If no administration tool explains it, isolate ", T,
+            cat("If no administration tool explains it, isolate ", S,
                 " (it acts as a source of lateral movement) and reset the credentials used on "
                 "it.",
                 NULL));
         break;
+    }
     default:
         add(I, ni,
             cat("A rule matched on ", T, " at ", v->t0,

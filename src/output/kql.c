@@ -320,30 +320,53 @@ static const colspec event_cols[] = {
 
 /* Sentinel: SecurityEvent, the Security log with its common data fields as columns. */
 static const colspec security_cols[] = {
-    {"TimeGenerated", 'D'},     {"Computer", 'S'},
-    {"EventID", 'I'},           {"Channel", 'S'},
-    {"EventSourceName", 'S'},   {"Activity", 'S'},
-    {"Account", 'S'},           {"AccountType", 'S'},
-    {"AccessMask", 'S'},        {"AuthenticationPackageName", 'S'},
-    {"CommandLine", 'S'},       {"ElevatedToken", 'S'},
-    {"EventData", 'S'},         {"ImpersonationLevel", 'S'},
-    {"IpAddress", 'S'},         {"IpPort", 'S'},
-    {"KeyLength", 'I'},         {"LmPackageName", 'S'},
-    {"LogonGuid", 'S'},         {"LogonProcessName", 'S'},
-    {"LogonType", 'I'},         {"MandatoryLabel", 'S'},
-    {"NewProcessId", 'S'},      {"NewProcessName", 'S'},
-    {"ObjectName", 'S'},        {"ObjectType", 'S'},
-    {"ParentProcessName", 'S'}, {"PrivilegeList", 'S'},
-    {"Process", 'S'},           {"ProcessId", 'S'},
-    {"ProcessName", 'S'},       {"RelativeTargetName", 'S'},
-    {"ServiceFileName", 'S'},   {"ServiceName", 'S'},
-    {"ShareName", 'S'},         {"SubjectAccount", 'S'},
-    {"SubjectDomainName", 'S'}, {"SubjectLogonId", 'S'},
-    {"SubjectUserName", 'S'},   {"SubjectUserSid", 'S'},
-    {"TargetAccount", 'S'},     {"TargetDomainName", 'S'},
-    {"TargetLogonId", 'S'},     {"TargetUserName", 'S'},
-    {"TargetUserSid", 'S'},     {"TokenElevationType", 'S'},
-    {"WorkstationName", 'S'},   {NULL, 0},
+    {"TimeGenerated", 'D'},
+    {"Computer", 'S'},
+    {"EventID", 'I'},
+    {"Channel", 'S'},
+    {"EventSourceName", 'S'},
+    {"Activity", 'S'},
+    {"Account", 'S'},
+    {"AccountType", 'S'},
+    {"AccessMask", 'S'},
+    {"AuthenticationPackageName", 'S'},
+    {"CommandLine", 'S'},
+    {"ElevatedToken", 'S'},
+    {"EventData", 'S'},
+    {"IpAddress", 'S'},
+    {"IpPort", 'S'},
+    {"KeyLength", 'I'},
+    {"LmPackageName", 'S'},
+    {"LogonGuid", 'S'},
+    {"LogonProcessName", 'S'},
+    {"LogonType", 'I'},
+    {"MandatoryLabel", 'S'},
+    {"NewProcessId", 'S'},
+    {"NewProcessName", 'S'},
+    {"ObjectName", 'S'},
+    {"ObjectType", 'S'},
+    {"ParentProcessName", 'S'},
+    {"PrivilegeList", 'S'},
+    {"Process", 'S'},
+    {"ProcessId", 'S'},
+    {"ProcessName", 'S'},
+    {"RelativeTargetName", 'S'},
+    {"ServiceFileName", 'S'},
+    {"ServiceName", 'S'},
+    {"ShareName", 'S'},
+    {"SubjectAccount", 'S'},
+    {"SubjectDomainName", 'S'},
+    {"SubjectLogonId", 'S'},
+    {"SubjectUserName", 'S'},
+    {"SubjectUserSid", 'S'},
+    {"TargetAccount", 'S'},
+    {"TargetDomainName", 'S'},
+    {"TargetLogonId", 'S'},
+    {"TargetUserName", 'S'},
+    {"TargetUserSid", 'S'},
+    {"TokenElevationType", 'S'},
+    {"WorkstationName", 'S'},
+    {NULL, 0},
 };
 
 static const colspec *find_col(const colspec *cols, const char *name)
@@ -612,6 +635,24 @@ static int ex_staged(const ex *e)
     return 0;
 }
 
+/* Kusto's analyzer refuses a syntax tree deeper than about 450 levels ("query syntax depth
+ * exceeds maximum safe limit"), and a chain of n ors is n levels deep: SigmaHQ's emoji rules
+ * give 1000 contains tests on one column. Operands of one and/or are written in a row up to
+ * GROUP of them; more are parenthesised in groups of GROUP (groups of groups beyond GROUP
+ * squared), which keeps the depth near GROUP per level of the condition. */
+#define GROUP 32
+
+/* How many operands of a run of n each written group holds: 1 (each alone) up to GROUP. */
+static size_t group_step(size_t n)
+{
+    size_t step = 1;
+    while (n > GROUP * step)
+        step *= GROUP;
+    return step;
+}
+
+static void flat_range(txt *t, const ex *e, size_t lo, size_t hi);
+
 static void ex_flat(txt *t, const ex *e)
 {
     switch (e->op) {
@@ -630,16 +671,27 @@ static void ex_flat(txt *t, const ex *e)
         tputs(t, ")");
         return;
     default:
-        for (size_t i = 0; i < e->nk; i++) {
-            if (i)
-                tputs(t, e->op == EX_AND ? " and " : " or ");
-            int paren = e->k[i]->op == EX_AND || e->k[i]->op == EX_OR;
-            if (paren)
-                tputs(t, "(");
+        flat_range(t, e, 0, e->nk);
+    }
+}
+
+/* Operands e->k[lo..hi), in groups of at most GROUP (see group_step). */
+static void flat_range(txt *t, const ex *e, size_t lo, size_t hi)
+{
+    size_t step = group_step(hi - lo);
+    for (size_t i = lo; i < hi; i += step) {
+        size_t end = i + step < hi ? i + step : hi;
+        if (i > lo)
+            tputs(t, e->op == EX_AND ? " and " : " or ");
+        int paren = end - i > 1 || e->k[i]->op == EX_AND || e->k[i]->op == EX_OR;
+        if (paren)
+            tputs(t, "(");
+        if (end - i > 1)
+            flat_range(t, e, i, end);
+        else
             ex_flat(t, e->k[i]);
-            if (paren)
-                tputs(t, ")");
-        }
+        if (paren)
+            tputs(t, ")");
     }
 }
 
@@ -650,6 +702,8 @@ static char *ex_flat_str(const ex *e)
     ex_flat(&s.t, e);
     return scratch_take(&s);
 }
+
+static void pretty_range(txt *t, const ex *e, size_t lo, size_t hi, int ind, int col);
 
 /* Writes e starting at column col; continuation lines are indented by ind. An expression
  * that fits in WIDTH stays on one line; else and/or put one operand per line. */
@@ -673,16 +727,28 @@ static void ex_pretty(txt *t, const ex *e, int ind, int col)
         tputs(t, ")");
         return;
     }
+    pretty_range(t, e, 0, e->nk, ind, col);
+}
+
+/* Operands e->k[lo..hi) one per line, in groups as flat_range writes them. */
+static void pretty_range(txt *t, const ex *e, size_t lo, size_t hi, int ind, int col)
+{
     const char *word = e->op == EX_AND ? "and " : "or ";
-    for (size_t i = 0; i < e->nk; i++) {
-        if (i) {
+    size_t step = group_step(hi - lo);
+    for (size_t i = lo; i < hi; i += step) {
+        size_t end = i + step < hi ? i + step : hi;
+        if (i > lo) {
             tputs(t, "\n");
             tindent(t, ind);
             tputs(t, word);
             col = ind + (int)strlen(word);
         }
         const ex *k = e->k[i];
-        if (k->op == EX_AND || k->op == EX_OR) {
+        if (end - i > 1) {
+            tputs(t, "(");
+            pretty_range(t, e, i, end, ind + 4, col + 1);
+            tputs(t, ")");
+        } else if (k->op == EX_AND || k->op == EX_OR) {
             tputs(t, "(");
             ex_pretty(t, k, ind + 4, col + 1);
             tputs(t, ")");
@@ -2052,6 +2118,40 @@ static void write_prefilter(txt *o, rule_tr **g, size_t n)
     ex_free(any);
 }
 
+/* The conditions of g[lo..hi), or'ed, each under its rule's name, indented by ind; more
+ * than GROUP rules are parenthesised in groups (see group_step). */
+static void write_rules(txt *o, rule_tr **g, size_t lo, size_t hi, int ind)
+{
+    size_t step = group_step(hi - lo);
+    for (size_t i = lo; i < hi; i += step) {
+        size_t end = i + step < hi ? i + step : hi;
+        if (end - i > 1) {
+            tputs(o, "\n");
+            tindent(o, ind);
+            tputs(o, i > lo ? "or (" : "(");
+            write_rules(o, g, i, end, ind + 4);
+            tputs(o, ")");
+            continue;
+        }
+        tputs(o, "\n");
+        tindent(o, ind);
+        tputs(o, "// ");
+        tcomment(o, rule_label(g[i]->r));
+        tputs(o, "\n");
+        tindent(o, ind);
+        if (i > lo)
+            tputs(o, "or ");
+        const ex *c = g[i]->cond;
+        int paren = c->op == EX_AND || c->op == EX_OR;
+        int col = ind + (i > lo ? 3 : 0);
+        if (paren)
+            tputs(o, "(");
+        ex_pretty(o, c, ind + 4, col + paren);
+        if (paren)
+            tputs(o, ")");
+    }
+}
+
 /* One query: rules[0..n) translated to the same target, or'ed. */
 static void write_query(txt *o, rule_tr **g, size_t n)
 {
@@ -2111,21 +2211,7 @@ static void write_query(txt *o, rule_tr **g, size_t n)
         free(sc.post);
     } else {
         tputs(o, "| where");
-        for (size_t i = 0; i < n; i++) {
-            tputs(o, "\n    // ");
-            tcomment(o, rule_label(g[i]->r));
-            tputs(o, "\n    ");
-            if (i)
-                tputs(o, "or ");
-            const ex *c = g[i]->cond;
-            int paren = c->op == EX_AND || c->op == EX_OR;
-            int col = i ? 7 : 4;
-            if (paren)
-                tputs(o, "(");
-            ex_pretty(o, c, 8, col + paren);
-            if (paren)
-                tputs(o, ")");
-        }
+        write_rules(o, g, 0, n, 4);
     }
     if (enrich)
         tprintf(o, ");\n%s", enrichment_lets);

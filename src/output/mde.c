@@ -11,6 +11,7 @@
 #include "core/timefmt.h"
 #include "output/json.h"
 #include "output/mde.h"
+#include "output/typed.h"
 
 #define COLUMNS(X)                                                                                 \
     X(TIMESTAMP, "Timestamp", 0)                                                                   \
@@ -81,14 +82,6 @@ static dh_str lit(const char *s)
     return (dh_str){s, strlen(s)};
 }
 
-static dh_str base_name(dh_str path)
-{
-    size_t i = path.len;
-    while (i > 0 && path.ptr[i - 1] != '\\' && path.ptr[i - 1] != '/')
-        i--;
-    return (dh_str){path.ptr + i, path.len - i};
-}
-
 /* Windows logs write ids in hexadecimal ("0x1ea3c6"); Defender in decimal. */
 static dh_str decimal(row *r, dh_str s)
 {
@@ -110,38 +103,6 @@ static dh_str decimal(row *r, dh_str s)
     return lit(b);
 }
 
-/* "DOMAIN\name" into Defender's two columns. */
-static void account(dh_str user, dh_str *dom, dh_str *name)
-{
-    const char *bs = user.len ? memchr(user.ptr, '\\', user.len) : NULL;
-    if (!bs) {
-        *name = user;
-        return;
-    }
-    *dom = (dh_str){user.ptr, (size_t)(bs - user.ptr)};
-    *name = (dh_str){bs + 1, user.len - (size_t)(bs - user.ptr) - 1};
-}
-
-static const char *logon_type_name(dh_str n)
-{
-    static const char *const names[] = {NULL,
-                                        NULL,
-                                        "Interactive",
-                                        "Network",
-                                        "Batch",
-                                        "Service",
-                                        NULL,
-                                        "Unlock",
-                                        "NetworkCleartext",
-                                        "NewCredentials",
-                                        "RemoteInteractive",
-                                        "CachedInteractive"};
-    unsigned v = 0;
-    for (size_t i = 0; i < n.len && i < 3; i++)
-        v = v * 10 + (unsigned)(n.ptr[i] - '0');
-    return n.len && n.len < 3 && v < 12 ? names[v] : NULL;
-}
-
 /* Fills the row; 0 if no Defender table holds this event. */
 static int fill(row *r, const dh_event *ev)
 {
@@ -152,20 +113,21 @@ static int fill(row *r, const dh_event *ev)
         table = "DeviceProcessEvents";
         r->v[COL_ACTION_TYPE] = lit("ProcessCreated");
         dh_str img = field(ev, DH_FIELD_IMAGE), pimg = field(ev, DH_FIELD_PARENT_IMAGE);
-        r->v[COL_FILE_NAME] = base_name(img);
+        r->v[COL_FILE_NAME] = dh_typed_basename(img);
         r->v[COL_FOLDER_PATH] = img;
         r->v[COL_PROCESS_ID] = decimal(r, field(ev, DH_FIELD_PROCESS_ID));
         r->v[COL_PROCESS_COMMAND_LINE] = field(ev, DH_FIELD_COMMAND_LINE);
         r->v[COL_PROCESS_INTEGRITY_LEVEL] = field(ev, DH_FIELD_INTEGRITY_LEVEL);
         r->v[COL_ORIGINAL_FILE_NAME] = field(ev, DH_FIELD_ORIGINAL_FILE_NAME);
-        account(field(ev, DH_FIELD_USER), &r->v[COL_ACCOUNT_DOMAIN], &r->v[COL_ACCOUNT_NAME]);
+        dh_typed_account(field(ev, DH_FIELD_USER), &r->v[COL_ACCOUNT_DOMAIN],
+                         &r->v[COL_ACCOUNT_NAME]);
         r->v[COL_LOGON_ID] = decimal(r, field(ev, DH_FIELD_LOGON_ID));
-        r->v[COL_INIT_FILE_NAME] = base_name(pimg);
+        r->v[COL_INIT_FILE_NAME] = dh_typed_basename(pimg);
         r->v[COL_INIT_FOLDER_PATH] = pimg;
         r->v[COL_INIT_COMMAND_LINE] = field(ev, DH_FIELD_PARENT_COMMAND_LINE);
         r->v[COL_INIT_PROCESS_ID] = decimal(r, field(ev, DH_FIELD_PARENT_PROCESS_ID));
-        account(field(ev, DH_FIELD_PARENT_USER), &r->v[COL_INIT_ACCOUNT_DOMAIN],
-                &r->v[COL_INIT_ACCOUNT_NAME]);
+        dh_typed_account(field(ev, DH_FIELD_PARENT_USER), &r->v[COL_INIT_ACCOUNT_DOMAIN],
+                         &r->v[COL_INIT_ACCOUNT_NAME]);
         break;
     }
     case DH_KIND_NETWORK_CONNECTION: {
@@ -185,11 +147,11 @@ static int fill(row *r, const dh_event *ev)
                              : proto.len == 3 && !memcmp(proto.ptr, "udp", 3) ? lit("Udp")
                                                                               : proto;
         dh_str img = field(ev, DH_FIELD_IMAGE);
-        r->v[COL_INIT_FILE_NAME] = base_name(img);
+        r->v[COL_INIT_FILE_NAME] = dh_typed_basename(img);
         r->v[COL_INIT_FOLDER_PATH] = img;
         r->v[COL_INIT_PROCESS_ID] = decimal(r, field(ev, DH_FIELD_PROCESS_ID));
-        account(field(ev, DH_FIELD_USER), &r->v[COL_INIT_ACCOUNT_DOMAIN],
-                &r->v[COL_INIT_ACCOUNT_NAME]);
+        dh_typed_account(field(ev, DH_FIELD_USER), &r->v[COL_INIT_ACCOUNT_DOMAIN],
+                         &r->v[COL_INIT_ACCOUNT_NAME]);
         break;
     }
     case DH_KIND_LOGON:
@@ -197,7 +159,7 @@ static int fill(row *r, const dh_event *ev)
         table = "DeviceLogonEvents";
         r->v[COL_ACTION_TYPE] =
             lit(dh_event_kind(ev) == DH_KIND_LOGON ? "LogonSuccess" : "LogonFailed");
-        const char *lt = logon_type_name(field(ev, DH_FIELD_LOGON_TYPE));
+        const char *lt = dh_typed_logon_type(field(ev, DH_FIELD_LOGON_TYPE));
         if (lt)
             r->v[COL_LOGON_TYPE] = lit(lt);
         r->v[COL_ACCOUNT_DOMAIN] = field(ev, DH_FIELD_TARGET_DOMAIN_NAME);
@@ -214,9 +176,9 @@ static int fill(row *r, const dh_event *ev)
         table = "DeviceImageLoadEvents";
         r->v[COL_ACTION_TYPE] = lit("ImageLoaded");
         dh_str dll = field(ev, DH_FIELD_IMAGE_LOADED), img = field(ev, DH_FIELD_IMAGE);
-        r->v[COL_FILE_NAME] = base_name(dll);
+        r->v[COL_FILE_NAME] = dh_typed_basename(dll);
         r->v[COL_FOLDER_PATH] = dll;
-        r->v[COL_INIT_FILE_NAME] = base_name(img);
+        r->v[COL_INIT_FILE_NAME] = dh_typed_basename(img);
         r->v[COL_INIT_FOLDER_PATH] = img;
         r->v[COL_INIT_PROCESS_ID] = decimal(r, field(ev, DH_FIELD_PROCESS_ID));
         break;
@@ -232,7 +194,7 @@ static int fill(row *r, const dh_event *ev)
         r->v[COL_REGISTRY_KEY] = field(ev, DH_FIELD_TARGET_OBJECT);
         r->v[COL_REGISTRY_VALUE_DATA] = field(ev, DH_FIELD_DETAILS);
         dh_str img = field(ev, DH_FIELD_IMAGE);
-        r->v[COL_INIT_FILE_NAME] = base_name(img);
+        r->v[COL_INIT_FILE_NAME] = dh_typed_basename(img);
         r->v[COL_INIT_FOLDER_PATH] = img;
         r->v[COL_INIT_PROCESS_ID] = decimal(r, field(ev, DH_FIELD_PROCESS_ID));
         break;

@@ -1,17 +1,25 @@
 /* libFuzzer target for the JSON readers (NXLog Windows events, Defender rows, Event Hubs
- * batches): every line of the input is decoded and normalized; then the input is read as a
- * JSON array, cut into batches the way the scanner cuts a stream. */
+ * batches): every line of the input is decoded and normalized, and every event written as an
+ * ECS document (dump --to ecs meets whatever the readers let through); then the input is read
+ * as a JSON array, cut into batches the way the scanner cuts a stream. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "input/json/jsonl.h"
+#include "output/json.h"
 
 static dh_status on_event(void *ctx, const dh_event *ev)
 {
+    static dh_buf ecs;
+    if (!ecs.limit)
+        dh_buf_init(&ecs, 1u << 22);
     size_t n;
     dh_event_data(ev, &n);
     *(size_t *)ctx += n;
+    ecs.len = 0;
+    dh_json_event_ecs(&ecs, ev);
     return DH_OK;
 }
 

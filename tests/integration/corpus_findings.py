@@ -89,7 +89,7 @@ def main():
                        capture_output=True, text=True)
     objs = [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
     check(objs and all(o["class_uid"] == 2004 and o["finding_info"]["uid"] and
-                       o["attacks"][0]["technique"]["uid"] == "T1021.003" and
+                       o["attacks"][0]["sub_technique"]["uid"] == "T1021.003" and
                        o["confidence_id"] in (1, 2, 3) and o["evidences"] for o in objs),
           "OCSF output malformed")
     check(len(objs) == len(outs[0].splitlines()), "OCSF and JSONL give different numbers of findings")

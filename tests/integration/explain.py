@@ -11,7 +11,8 @@ pivot queries written with the finding's own values. For each positive:
 - the dcomhunt pivot, run as written on the same input, finds the same finding again.
 
 An attacker-written value (a host name with quotes, a newline and a KQL pipe) cannot leave
-its literal: checked on a crafted Defender CSV."""
+its literal: checked on a crafted Defender CSV. Source-side activity (DistributedCOM 10028)
+is told with the host that made the call as the one to isolate, not the host it named."""
 import argparse
 import csv
 import io
@@ -187,6 +188,23 @@ def main():
                     argv = shlex.split(q["query"])
                     check(argv[:2] == ["dcomhunt", "hunt"] and all("rm" != x for x in argv),
                           "crafted value split the command line: %r" % q["query"])
+    # source-side activity: the steps name the host that made the call as the actor and
+    # the host it named as the target (a DistributedCOM 10028 on WS01 naming SRV02)
+    with tempfile.TemporaryDirectory() as d:
+        p = os.path.join(d, "source.jsonl")
+        with open(p, "w") as f:
+            f.write(json.dumps({"@timestamp": "2026-03-01T10:00:01.000Z", "Hostname": "WS01.corp.local",
+                                "Channel": "System", "SourceName": "Microsoft-Windows-DistributedCOM",
+                                "EventID": 10028, "RecordNumber": 12, "param1": "SRV02", "param2": "4242",
+                                "param3": "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
+                                "param4": "{49B2791A-B1AE-4C90-9B8E-E860BA07F889}"}) + "\n")
+        fs = [json.loads(l) for l in run(D, ["hunt", "--jsonl", "--no-progress", p]).splitlines()]
+        src = [f for f in fs if f["kind"] == "source_activity"]
+        check(len(src) == 1, "10028: %d source_activity findings" % len(src))
+        for f in src:
+            check(f["investigate"][0].startswith("WS01.corp.local tried to activate") and
+                  " on SRV02 " in f["investigate"][0], "10028 step: %r" % f["investigate"][0])
+            check("isolate WS01.corp.local" in f["respond"][0], "10028 response: %r" % f["respond"][0])
     for m in fails:
         print("FAIL:", m)
     print("%d passed, %d failed" % (checks - len(fails), len(fails)))

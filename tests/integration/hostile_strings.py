@@ -292,10 +292,13 @@ def main():
         else:
             for n, (case, v) in enumerate(CASES):
                 want = json_value(b"cmd.exe /c " + v + b" END%d" % n)
-                check(any(e["data"].get("command_line") == want for o in objs for e in o["evidences"]),
+                check(any(e.get("process", {}).get("cmd_line") == want for o in objs for e in o["evidences"]),
                       "%s: %s: no evidence with the command line whole" % (sink, case))
-                check(any(o["actor"]["user"]["name"] == json_value(b"CORP\\u" + v) for o in objs),
-                      "%s: %s: actor.user.name is not the account" % (sink, case))
+                check(any(want in o["unmapped"].get("commands", []) for o in objs),
+                      "%s: %s: unmapped.commands lacks the command whole" % (sink, case))
+                check(any(o.get("actor", {}).get("user", {}).get("name") == json_value(b"u" + v) and
+                          o["actor"]["user"].get("domain") == "CORP" for o in objs),
+                      "%s: %s: actor.user is not the account" % (sink, case))
     for n, (case, v) in enumerate(CASES):
         f = findings.get("T%d" % n)
         if not check(f, "jsonl: %s: no lateral_movement finding on T%d" % (case, n)):
@@ -337,6 +340,9 @@ def main():
         t = lf.get("truncated", [])
         check({"value": "commands[0]", "length": long_cmd, "kept": VALUE_CAP} in t,
               "jsonl: the cut command is not marked with its length: %r" % t)
+    oc = [json.loads(l) for l in outs["ocsf"][0].decode("utf-8", "replace").split("\n") if l]
+    check(any({"value": "commands[0]", "length": long_cmd, "kept": VALUE_CAP} in o["unmapped"].get("truncated", [])
+              for o in oc), "ocsf: the cut command is not marked under unmapped.truncated")
     check(re.search(r"over the findings' caps .*: 2 values cut", outs["jsonl"][1].decode("utf-8", "replace")),
           "the summary does not count the values cut")
     for sink in ("table", "explain"):

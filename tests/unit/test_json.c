@@ -1,5 +1,6 @@
 /* Unit tests for JSON string escaping (src/output/json.c): output is valid UTF-8 and
- * inert in a terminal whatever the input bytes. */
+ * inert in a terminal whatever the input bytes. The member writer of the schema sinks
+ * (src/output/jw.c) and the typed-value checks (src/output/typed.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,8 @@
 #include <cmocka.h>
 
 #include "output/json.h"
+#include "output/jw.h"
+#include "output/typed.h"
 #include "output/text.h"
 
 static void esc(const char *in, size_t n, const char *want)
@@ -208,6 +211,95 @@ static void json_respects_cap(void **state)
     dh_buf_free(&b);
 }
 
+static dh_str S(const char *s)
+{
+    return (dh_str){s, strlen(s)};
+}
+
+static void jw_commas_nesting_and_empties(void **state)
+{
+    (void)state;
+    dh_buf b;
+    dh_buf_init(&b, 1 << 16);
+    dh_jw w;
+    dh_jw_init(&w, &b);
+    dh_jw_int(&w, "a", -3);
+    dh_jw_strz(&w, "empty", ""); /* not written */
+    dh_jw_object(&w, "gone");    /* taken back with its key and comma */
+    dh_jw_str(&w, "x", (dh_str){NULL, 0});
+    dh_jw_end(&w);
+    dh_jw_array(&w, "none"); /* so is an empty array */
+    dh_jw_end(&w);
+    dh_jw_object(&w, "o");
+    dh_jw_strz(&w, "s", "q\"\n");
+    dh_jw_array(&w, "v");
+    dh_jw_strz(&w, NULL, "1");
+    dh_jw_object(&w, NULL); /* an empty element leaves no stray comma */
+    dh_jw_end(&w);
+    dh_jw_strz(&w, NULL, "2");
+    assert_int_equal(dh_jw_count(&w), 2);
+    dh_jw_end(&w);
+    dh_jw_bool(&w, "t", 1);
+    dh_jw_end(&w);
+    dh_jw_time(&w, "unknown", 0);
+    assert_int_equal(dh_jw_finish(&w), DH_OK);
+    const char *want = "{\"a\":-3,\"o\":{\"s\":\"q\\\"\\n\",\"v\":[\"1\",\"2\"],\"t\":true}}\n";
+    assert_int_equal(b.len, strlen(want));
+    assert_memory_equal(b.data, want, b.len);
+    dh_buf_free(&b);
+}
+
+static void jw_keeps_first_failure(void **state)
+{
+    (void)state;
+    dh_buf b;
+    dh_buf_init(&b, 32);
+    dh_jw w;
+    dh_jw_init(&w, &b);
+    dh_jw_strz(&w, "k", "a value far longer than the buffer's cap allows");
+    dh_jw_int(&w, "n", 1);
+    assert_int_equal(dh_jw_finish(&w), DH_ERR_NOMEM);
+    dh_buf_free(&b);
+    dh_buf_init(&b, 1 << 16);
+    dh_jw_init(&w, &b);
+    for (int i = 0; i < DH_JW_DEPTH + 2; i++)
+        dh_jw_object(&w, "d");
+    assert_int_equal(dh_jw_finish(&w), DH_ERR_LIMIT);
+    dh_buf_free(&b);
+}
+
+static void typed_values(void **state)
+{
+    (void)state;
+    assert_true(dh_typed_ip(S("10.0.2.19")));
+    assert_true(dh_typed_ip(S("fe80::1")));
+    assert_true(dh_typed_ip(S("::ffff:10.1.2.3")));
+    assert_false(dh_typed_ip(S("10.0.0.300")));
+    assert_false(dh_typed_ip(S("fe80::1%eth0")));
+    assert_false(dh_typed_ip(S("-")));
+    assert_false(dh_typed_ip(S("10.0.0.1 ")));
+    assert_false(dh_typed_ip((dh_str){"10.0.0.1\0x", 10}));
+    unsigned long long v = 0;
+    assert_true(dh_typed_uint(S("3572"), 2147483647ULL, &v) && v == 3572);
+    assert_true(dh_typed_uint(S("0x1ea3c6"), 2147483647ULL, &v) && v == 0x1ea3c6);
+    assert_false(dh_typed_uint(S("0xZZ"), 2147483647ULL, &v));
+    assert_false(dh_typed_uint(S("-5"), 2147483647ULL, &v));
+    assert_false(dh_typed_uint(S("70000"), 65535, &v));
+    assert_false(dh_typed_uint(S("99999999999999999999999"), ~0ULL, &v));
+    assert_false(dh_typed_uint(S("0x"), 65535, &v));
+    assert_false(dh_typed_uint(S(""), 65535, &v));
+    dh_str d, n = dh_typed_basename(S("C:\\Windows\\mmc.exe"));
+    assert_int_equal(n.len, 7);
+    assert_memory_equal(n.ptr, "mmc.exe", 7);
+    dh_typed_account(S("CORP\\eve"), &d, &n);
+    assert_int_equal(d.len, 4);
+    assert_int_equal(n.len, 3);
+    dh_typed_account(S("eve"), &d, &n);
+    assert_int_equal(d.len, 0);
+    assert_int_equal(n.len, 3);
+    assert_true(dh_typed_absent(S("-")) && dh_typed_absent(S("")) && !dh_typed_absent(S("x")));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -220,6 +312,9 @@ int main(void)
         cmocka_unit_test(text_terminal_safe),
         cmocka_unit_test(json_hidden_escaped),
         cmocka_unit_test(csv_cells),
+        cmocka_unit_test(jw_commas_nesting_and_empties),
+        cmocka_unit_test(jw_keeps_first_failure),
+        cmocka_unit_test(typed_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
