@@ -34,25 +34,50 @@ typedef struct dh_evidence {
     const dh_event *ev; /* the event (an owned copy kept by the correlator) */
 } dh_evidence;
 
+/* A value of a finding cut at DH_VALUE_CAP: which one, and its length in the log. */
+typedef struct dh_cut {
+    const char *value; /* "commands", "user", "target_host", ... (static) */
+    size_t index;      /* for "commands": which one */
+    size_t length;     /* bytes in the log */
+    size_t kept;       /* bytes in the finding */
+} dh_cut;
+
+/* The most a finding holds; what is past a cap is counted in the finding (never silently
+ * dropped, never split into another finding). */
+#define DH_FINDING_MAX_COMMANDS      1024
+#define DH_FINDING_MAX_COMMAND_BYTES (8u << 20)
+#define DH_FINDING_MAX_EVIDENCE      4096
+#define DH_FINDING_MAX_RULES         256
+
+/* Every string of a finding is a byte string with a length (values from the logs may hold
+ * a NUL), borrowed for the duration of the sink call. */
 typedef struct dh_finding {
     char id[17]; /* stable: the same input gives the same id */
     dh_finding_kind kind;
     dh_level severity;
     int confidence;             /* 1 low, 2 medium, 3 high */
-    const char *const *reasons; /* why this confidence */
+    const char *const *reasons; /* why this confidence (dcomhunt's own text) */
     size_t nreasons;
-    const char *com_object; /* "" when unknown */
-    const char *clsid;
-    const char *target_host, *target_ip;
-    const char *source_host, *source_ip;
-    const char *user, *logon_id;
-    const char *const *commands;
+    dh_str com_object; /* empty when unknown */
+    dh_str clsid;
+    dh_str target_host, target_ip;
+    dh_str source_host, source_ip;
+    dh_str user, logon_id;
+    const dh_str *commands;
     size_t ncommands;
     int64_t first_seen, last_seen; /* FILETIME ticks */
     const dh_rule *const *rules;
     size_t nrules;
     const dh_evidence *evidence;
     size_t nevidence;
+    const dh_cut *cuts; /* values cut at DH_VALUE_CAP */
+    size_t ncuts;
+    /* rules (among `rules`) that could not be decided on an event of the finding (a
+     * regular expression hit its match limit) and count as matched there */
+    const dh_rule *const *undecided;
+    size_t nundecided;
+    /* left out past the caps above */
+    size_t commands_dropped, evidence_dropped, rules_dropped;
 } dh_finding;
 
 typedef struct dh_correlate_opts {
@@ -77,6 +102,10 @@ dh_status dh_correlator_pack(const dh_ruleset *rs, const dh_event *ev, dh_buf *o
 /* Takes an owned event copy and the rules it matched. */
 dh_status dh_correlator_take(dh_correlator *c, dh_event *ev, const dh_rule *const *rules,
                              size_t nrules);
+/* The same, with undecided[i] nonzero for a rule that was undecided on the event
+ * (dh_matcher_undecided); undecided may be NULL. */
+dh_status dh_correlator_take_undecided(dh_correlator *c, dh_event *ev, const dh_rule *const *rules,
+                                       size_t nrules, const unsigned char *undecided);
 /* Where findings go while events are still coming: with a sink set, the correlator
  * finishes chains as their window passes and drops what no later chain can use, so its
  * memory follows the window (inputs must come in time order, as hunt reads them). */

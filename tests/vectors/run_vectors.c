@@ -239,9 +239,9 @@ typedef struct chain_state {
     int finished;
 } chain_state;
 
-static void copy_str(char *d, size_t cap, const char *s)
+static void copy_str(char *d, size_t cap, dh_str s)
 {
-    snprintf(d, cap, "%s", s ? s : "");
+    snprintf(d, cap, "%.*s", (int)s.len, s.ptr ? s.ptr : "");
 }
 
 static void on_finding(void *ctx, const dh_finding *f)
