@@ -44,25 +44,43 @@ typedef struct dh_finding_object {
     const char *hardening; /* how to take remote activation away from it, or "" */
 } dh_finding_object;
 
+/* A value of a finding cut at DH_VALUE_CAP: which one, and its length in the log. */
+typedef struct dh_cut {
+    const char *value; /* "commands", "servers", "session_commands", "user", "target_host",
+                          ... (static) */
+    size_t index;      /* for the three lists: which one */
+    size_t length;     /* bytes in the log */
+    size_t kept;       /* bytes in the finding */
+} dh_cut;
+
+/* The most a finding holds; what is past a cap is counted in the finding (never silently
+ * dropped, never split into another finding). The command cap holds for commands, servers
+ * and session_commands each (and their bytes together); commands_dropped counts all three. */
+#define DH_FINDING_MAX_COMMANDS      1024
+#define DH_FINDING_MAX_COMMAND_BYTES (8u << 20)
+#define DH_FINDING_MAX_EVIDENCE      4096
+#define DH_FINDING_MAX_RULES         256
+
+/* Every string of a finding is a byte string with a length (values from the logs may hold
+ * a NUL), borrowed for the duration of the sink call. */
 typedef struct dh_finding {
     char id[17]; /* stable: the same input gives the same id */
     dh_finding_kind kind;
     dh_level severity;
     int confidence;             /* 1 low, 2 medium, 3 high */
-    const char *const *reasons; /* why this confidence */
+    const char *const *reasons; /* why this confidence (dcomhunt's own text) */
     size_t nreasons;
-    const char *com_object; /* the main object's name; "" when unknown */
-    const char *clsid;
+    dh_str com_object; /* the main object's name; empty when unknown */
+    dh_str clsid;
     const dh_finding_object *objects; /* every object involved, the main one first */
     size_t nobjects;
-    const char *target_host, *target_ip;
-    const char *source_host, *source_ip;
-    const char *user, *logon_id;
+    dh_str target_host, target_ip;
+    dh_str source_host, source_ip;
+    dh_str user, logon_id;
     /* What the COM servers ran (their descendants, by lineage), in time order: one per
-     * process however many sensors logged it. Byte strings with a length (a NUL inside is
-     * kept); commands_dropped counts those past the cap (docs/findings.md). */
+     * process however many sensors logged it (docs/findings.md). */
     const dh_str *commands;
-    size_t ncommands, commands_dropped;
+    size_t ncommands;
     const dh_str *servers; /* the COM server processes started (their command lines) */
     size_t nservers;
     /* other processes of the activation's network logon session, not started by a server */
@@ -72,7 +90,15 @@ typedef struct dh_finding {
     const dh_rule *const *rules;
     size_t nrules;
     const dh_evidence *evidence;
-    size_t nevidence, evidence_dropped; /* records past the cap, counted */
+    size_t nevidence;
+    const dh_cut *cuts; /* values cut at DH_VALUE_CAP */
+    size_t ncuts;
+    /* rules (among `rules`) that could not be decided on an event of the finding (a
+     * regular expression hit its match limit) and count as matched there */
+    const dh_rule *const *undecided;
+    size_t nundecided;
+    /* left out past the caps above */
+    size_t commands_dropped, evidence_dropped, rules_dropped;
 } dh_finding;
 
 /* The knowledge table of COM objects (rules/knowledge/com-objects.yml, docs/com-objects.md):
@@ -110,6 +136,10 @@ dh_status dh_correlator_pack(const dh_ruleset *rs, const dh_event *ev, dh_buf *o
 /* Takes an owned event copy and the rules it matched. */
 dh_status dh_correlator_take(dh_correlator *c, dh_event *ev, const dh_rule *const *rules,
                              size_t nrules);
+/* The same, with undecided[i] nonzero for a rule that was undecided on the event
+ * (dh_matcher_undecided); undecided may be NULL. */
+dh_status dh_correlator_take_undecided(dh_correlator *c, dh_event *ev, const dh_rule *const *rules,
+                                       size_t nrules, const unsigned char *undecided);
 /* Where findings go while events are still coming: with a sink set, the correlator
  * finishes chains as their window passes and drops what no later chain can use, so its
  * memory follows the window (inputs must come in time order, as hunt reads them). */

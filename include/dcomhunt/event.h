@@ -170,10 +170,16 @@ dh_str dh_event_xml(const dh_event *ev);
  * dh_event_file returns NULL for them). */
 dh_str dh_event_file_str(const dh_event *ev);
 
+/* The longest value an owned copy keeps whole, and so the longest value a finding shows:
+ * Windows holds a command line of at most 32,767 UTF-16 units (98,301 bytes of UTF-8), an
+ * encoded stager is a few thousand characters. Longer values are cut there in the copy,
+ * and dh_event_value_length still gives their length in the log. */
+#define DH_VALUE_CAP 131072
+
 /* Owned copies, for state kept beyond the callback (the correlator). dh_event_unpack
  * returns a copy the caller frees with dh_event_free (NULL accepted), or NULL if the
  * bytes are not a packed event; *used is set to the bytes consumed. Values longer than
- * 4096 bytes are cut in the copy. The packed layout is internal to one process. */
+ * DH_VALUE_CAP bytes are cut in the copy. The packed layout is internal to one process. */
 typedef struct dh_buf dh_buf;
 /* with_data: keep the original fields too (else the envelope and taxonomy fields only). */
 dh_status dh_event_pack(const dh_event *ev, int with_data, dh_buf *out);
@@ -183,6 +189,9 @@ dh_status dh_event_pack_named(const dh_event *ev, const char *const *names, size
                               dh_buf *out);
 dh_event *dh_event_unpack(const void *data, size_t len, size_t *used);
 void dh_event_free(dh_event *ev);
+/* The length in the log of a value this event returned whole (an envelope string, a
+ * field's value): more than v.len when an owned copy cut it at DH_VALUE_CAP. */
+size_t dh_event_value_length(const dh_event *ev, dh_str v);
 
 /* Names. */
 const char *dh_kind_name(dh_kind kind);

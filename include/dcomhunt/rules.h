@@ -63,6 +63,8 @@ dh_status dh_ruleset_add_text(dh_ruleset *rs, const char *text, size_t len, cons
 dh_status dh_ruleset_add_path(dh_ruleset *rs, const char *path, dh_rule_diag_fn diag, void *ctx);
 /* The rule pack built into dcomhunt. */
 dh_status dh_ruleset_add_builtin(dh_ruleset *rs, dh_rule_diag_fn diag, void *ctx);
+/* The built-in pack's version: a digest of its files as built (and how many). */
+uint64_t dh_builtin_digest(size_t *nfiles);
 /* Builds the logsource index. No rule may be added afterwards. */
 dh_status dh_ruleset_finish(dh_ruleset *rs);
 
@@ -140,6 +142,11 @@ typedef void (*dh_match_fn)(void *ctx, const dh_rule *rule, const dh_event *ev);
 /* Runs every rule whose logsource can match ev; calls fn for each rule that matches, in
  * rule order. Returns the number of rules evaluated. */
 size_t dh_matcher_run(dh_matcher *m, const dh_event *ev, dh_match_fn fn, void *ctx);
+/* While fn runs: 1 when the rule could not be decided for this event (one of its regular
+ * expressions hit the match limit, and the rest of its condition does not settle it). Such
+ * a rule is reported as matched, so that padding a value cannot hide an event; the caller
+ * marks it undecided (docs/rules.md, Regular expressions). */
+int dh_matcher_undecided(const dh_matcher *m);
 
 #ifdef __cplusplus
 }

@@ -29,6 +29,9 @@ struct dh_ruleset;
 struct dh_rule_diag;
 /* Prints a rule diagnostic on stderr; ctx counts errors and warnings (may be NULL). */
 void cli_print_rule_diag(void *ctx, const struct dh_rule_diag *d);
+/* Checks that each rule file can be read and each directory holds rule files; says why
+ * not on stderr, after `what`, and returns -1 (a usage error: the user named it). */
+int cli_rule_paths_ok(const char *what, char **paths, size_t n);
 /* The built-in pack (if builtin) plus the given files/directories, finished. */
 dh_status cli_load_rules(struct dh_ruleset **out, int builtin, char **paths, size_t npaths,
                          unsigned *refused);
@@ -36,8 +39,10 @@ dh_status cli_load_rules(struct dh_ruleset **out, int builtin, char **paths, siz
 /* Prints a scan error on stderr, with attacker-controlled text (file names, messages
  * quoting input) made inert for a terminal. */
 void cli_print_error(const dh_error *e);
-/* Writes s to f with control characters escaped as \xNN. */
+/* Writes s to f escaped for a terminal (docs/output-escaping.md), a backslash too. */
 void cli_put_safe(FILE *f, const char *s);
+/* The same for n bytes (a value from the logs: a NUL is part of it). */
+void cli_put_safe_n(FILE *f, const char *s, size_t n);
 /* Writes multi-line text to f: newlines and tabs kept, other control characters \xNN. */
 void cli_put_text(FILE *f, const char *s);
 /* Parses a thread count; returns -1 if invalid. */

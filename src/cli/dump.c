@@ -61,7 +61,7 @@ static void dump_error(void *ctx, const dh_error *e)
 
 static void usage(FILE *f)
 {
-    fputs("usage: dcomhunt dump [--xml] [--fields] [-j N] PATH...\n"
+    fputs("usage: dcomhunt dump [--to FORMAT] [--xml] [--fields] [-j N] [--full-walk] PATH...\n"
           "  Decodes every event of the inputs (files or directories; formats are recognised\n"
           "  by content) and prints one JSON object per line: file, chunk, offset, record_id,\n"
           "  time, event_id, provider, channel, computer, kind, data.\n"

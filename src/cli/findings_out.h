@@ -19,6 +19,18 @@ void findings_out_set_guide(findings_out *o, int explain, const char *const *pat
 /* Tuning (borrowed): suppressed findings are counted, and rendered (marked, after the
  * others) only with show_suppressed. */
 void findings_out_set_tuning(findings_out *o, dh_tuning *t, int show_suppressed);
+/* Which findings are shown (hunt --min-level, --rule, --no-builtin): severity at least
+ * min_level and, with require_rule, at least one rule involved that rule_on selects (per
+ * rule index, borrowed; NULL: any rule). The others are counted, not shown, not teed. */
+void findings_out_set_filter(findings_out *o, dh_level min_level, const unsigned char *rule_on,
+                             int require_rule);
+uint64_t findings_out_hidden(const findings_out *o);
+/* Findings that could not be kept or printed (out of memory, a temporary file that could
+ * not be written): 0 normally. */
+uint64_t findings_out_lost(const findings_out *o);
+/* What the findings' caps left out, summed (values cut, commands, evidence, rules). */
+void findings_out_caps(const findings_out *o, uint64_t *cut, uint64_t *commands, uint64_t *evidence,
+                       uint64_t *rules);
 /* Every finding given to o is given to `also` too (borrowed). */
 void findings_out_tee(findings_out *o, findings_out *also);
 /* Renders f now (it is borrowed) and keeps the text for printing in order. */

@@ -4,6 +4,7 @@
  * Workers match events and write each detection, already rendered as its fields, into the
  * unit's output as a small length-prefixed record; the calling thread reads those records
  * in input order and prints them, so output is the same whatever the thread count. */
+#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "cli/cli.h"
 #include "cli/findings_out.h"
 #include "cli/tally.h"
+#include "cli/timeline.h"
 #include "dcomhunt/correlate.h"
 #include "core/buf.h"
 #include "core/timefmt.h"
@@ -24,7 +26,8 @@
 #include "output/json.h"
 #include "output/text.h"
 
-#define MAX_TABLE_ROWS   100000 /* detections kept for the grouped table; more are counted */
+#define MAX_TABLE_ROWS   100000       /* detections kept for the grouped table; more are counted */
+#define MAX_TABLE_BYTES  (256u << 20) /* and their bytes (a value may be 128 KiB) */
 #define MAX_SUMMARY_ROWS 25
 
 enum { FMT_TABLE, FMT_JSONL, FMT_CSV, FMT_OCSF };
@@ -43,13 +46,17 @@ typedef struct hunt_opts {
     int progress;
 } hunt_opts;
 
+/* A detection as the workers wrote it ('D' record); its strings are byte strings with a
+ * length (a value from the logs may hold a NUL) pointing into the record. */
 typedef struct row {
     size_t seq; /* arrival order, the last sort key so the table order is stable */
     uint32_t rule;
+    int undecided; /* the rule could not be decided on the event (reported as matched) */
     int64_t time;
     uint64_t record_id;
     uint32_t event_id;
-    char *host, *file, *channel, *kind, *fields;
+    dh_str host, file, channel, kind, fields;
+    char *mem; /* the record's bytes, when the row is kept (the table) */
 } row;
 
 typedef struct hunt_ctx {
@@ -64,11 +71,18 @@ typedef struct hunt_ctx {
     row *rows;
     size_t nrows, rows_cap;
     uint64_t rows_dropped;
+    size_t rows_bytes;
+    timeline *tl; /* --jsonl and --csv detections, put in time order */
     dh_buf line;
     int csv_header;
     int progress_shown;
     dh_correlator *corr;
-    uint64_t kept; /* events kept for correlation */
+    uint64_t kept;       /* events kept for correlation */
+    uint64_t *undecided; /* per rule: events it could not decide (merged from the workers) */
+    uint64_t undecided_events;
+    const dh_rule **take_rules; /* scratch of hunt_emit for a 'C' record */
+    unsigned char *take_undecided;
+    size_t take_cap;
 } hunt_ctx;
 
 typedef struct hunt_worker {
@@ -79,9 +93,16 @@ typedef struct hunt_worker {
     dh_buf *out;
     dh_buf scratch;
     dh_status st;
-    uint32_t hits[256]; /* rules that matched the current event (findings mode) */
-    size_t nhits;
+    uint32_t *hits;         /* rules that matched the current event (findings mode); the top bit */
+    size_t nhits, hits_cap; /* marks a rule that was undecided (UNDECIDED_BIT) */
+    uint64_t *undecided;    /* per rule: events it could not decide */
+    uint64_t undecided_events;
+    int event_undecided;
 } hunt_worker;
+
+/* A rule index with this bit set in a record: the rule came out undecided on the event
+ * (its regular expression hit the match limit) and is reported as matched. */
+#define UNDECIDED_BIT 0x80000000u
 
 /* ---- key fields of a matched event, per kind -------------------------------------- */
 
@@ -104,8 +125,6 @@ static const char *const key_fields[][6] = {
     [DH_KIND_SERVICE_INSTALL] = {"ServiceName", "ImagePath", "User", NULL, NULL, NULL},
 };
 
-#define MAX_FIELD_TEXT 300
-
 static dh_status put_u32(dh_buf *b, uint32_t v)
 {
     return dh_buf_append(b, &v, 4);
@@ -118,7 +137,23 @@ static dh_status put_str(dh_buf *b, const char *s, size_t n)
     return st ? st : dh_buf_append(b, s, n);
 }
 
-/* "Name=value; Name=value" of the event's key fields (values cut at MAX_FIELD_TEXT). */
+/* One "Name=value" of the key fields: the value whole up to DH_VALUE_CAP, then marked. */
+static dh_status key_value(dh_buf *b, dh_str name, dh_str v)
+{
+    dh_status st = dh_buf_append(b, name.ptr, name.len);
+    if (!st)
+        st = dh_buf_putc(b, '=');
+    if (!st)
+        st = dh_buf_append(b, v.ptr, v.len > DH_VALUE_CAP ? DH_VALUE_CAP : v.len);
+    if (!st && v.len > DH_VALUE_CAP) {
+        char mark[64];
+        snprintf(mark, sizeof mark, " [truncated: %zu bytes]", v.len);
+        st = dh_buf_puts(b, mark);
+    }
+    return st;
+}
+
+/* "Name=value; Name=value" of the event's key fields. */
 static dh_status key_text(dh_buf *b, const dh_event *ev)
 {
     unsigned k = (unsigned)dh_event_kind(ev);
@@ -135,13 +170,7 @@ static dh_status key_text(dh_buf *b, const dh_event *ev)
                 st = dh_buf_append(b, "; ", 2);
             first = 0;
             if (!st)
-                st = dh_buf_puts(b, names[i]);
-            if (!st)
-                st = dh_buf_putc(b, '=');
-            if (!st)
-                st = dh_buf_append(b, v.ptr, v.len > MAX_FIELD_TEXT ? MAX_FIELD_TEXT : v.len);
-            if (!st && v.len > MAX_FIELD_TEXT)
-                st = dh_buf_puts(b, "...");
+                st = key_value(b, (dh_str){names[i], strlen(names[i])}, v);
         }
         return st;
     }
@@ -152,14 +181,16 @@ static dh_status key_text(dh_buf *b, const dh_event *ev)
             st = dh_buf_append(b, "; ", 2);
         first = 0;
         if (!st)
-            st = dh_buf_append(b, kv[i].name.ptr, kv[i].name.len);
-        if (!st)
-            st = dh_buf_putc(b, '=');
-        size_t l = kv[i].value.len > MAX_FIELD_TEXT ? MAX_FIELD_TEXT : kv[i].value.len;
-        if (!st)
-            st = dh_buf_append(b, kv[i].value.ptr, l);
+            st = key_value(b, kv[i].name, kv[i].value);
     }
     return st;
+}
+
+/* Is a rule one the user asked for (--min-level, --rule)? Detections of other rules are
+ * not reported; findings are built from every rule and filtered as findings. */
+static int rule_selected(const hunt_opts *o, const dh_rule *r)
+{
+    return dh_rule_level(r) >= o->min_level && (!o->rule_on || o->rule_on[dh_rule_index(r)]);
 }
 
 static void on_match(void *ctx, const dh_rule *r, const dh_event *ev)
@@ -168,17 +199,30 @@ static void on_match(void *ctx, const dh_rule *r, const dh_event *ev)
     hunt_ctx *c = w->c;
     if (w->st)
         return;
-    if (dh_rule_level(r) < c->o.min_level)
-        return;
-    if (c->o.rule_on && !c->o.rule_on[dh_rule_index(r)])
-        return;
-    if (c->o.detections && !dh_rule_reported_alone(r))
-        return; /* a correlation's base rule: reported through findings only */
+    uint32_t und = dh_matcher_undecided(w->m) ? UNDECIDED_BIT : 0;
+    if (und) {
+        w->undecided[dh_rule_index(r)]++;
+        w->event_undecided = 1;
+    }
     if (!c->o.detections) {
-        if (w->nhits < sizeof w->hits / sizeof w->hits[0])
-            w->hits[w->nhits++] = (uint32_t)dh_rule_index(r);
+        /* every rule: a chain's severity and confidence do not depend on the filters */
+        if (w->nhits == w->hits_cap) {
+            size_t cap = w->hits_cap ? w->hits_cap * 2 : 64;
+            uint32_t *h = realloc(w->hits, cap * sizeof *h);
+            if (!h) {
+                w->st = DH_ERR_NOMEM;
+                return;
+            }
+            w->hits = h;
+            w->hits_cap = cap;
+        }
+        w->hits[w->nhits++] = (uint32_t)dh_rule_index(r) | und;
         return;
     }
+    if (!rule_selected(&c->o, r))
+        return;
+    if (!dh_rule_reported_alone(r))
+        return; /* a correlation's base rule: reported through findings only */
     dh_buf *b = w->out;
     if (dh_buf_putc(b, 'D')) {
         w->st = DH_ERR_NOMEM;
@@ -191,7 +235,7 @@ static void on_match(void *ctx, const dh_rule *r, const dh_event *ev)
     int64_t t = dh_event_time(ev);
     uint64_t rid = dh_event_record_id(ev);
     if (!st)
-        st = put_u32(b, (uint32_t)dh_rule_index(r));
+        st = put_u32(b, (uint32_t)dh_rule_index(r) | und);
     if (!st)
         st = dh_buf_append(b, &t, 8);
     if (!st)
@@ -229,8 +273,10 @@ static void *hunt_worker_new(void *ctx)
     if (!w)
         return NULL;
     w->c = ctx;
-    dh_buf_init(&w->scratch, 1 << 20);
-    if (dh_matcher_new(w->c->rs, &w->m)) {
+    dh_buf_init(&w->scratch, 64u << 20);
+    w->undecided = calloc(dh_ruleset_count(w->c->rs) + 1, sizeof *w->undecided);
+    if (!w->undecided || dh_matcher_new(w->c->rs, &w->m)) {
+        free(w->undecided);
         free(w);
         return NULL;
     }
@@ -247,9 +293,14 @@ static void hunt_worker_free(void *wctx)
     c->events += w->events;
     c->events_considered += w->considered;
     table_merge(&c->merged, &w->t);
+    c->undecided_events += w->undecided_events;
+    for (size_t i = 0; i < dh_ruleset_count(c->rs); i++)
+        c->undecided[i] += w->undecided[i];
     pthread_mutex_unlock(&c->mu);
     dh_buf_free(&w->scratch);
     dh_matcher_free(w->m);
+    free(w->hits);
+    free(w->undecided);
     free(w);
 }
 
@@ -274,14 +325,16 @@ static dh_status hunt_event(void *wctx, const dh_event *ev, dh_buf *out)
     w->out = out;
     w->st = DH_OK;
     w->nhits = 0;
+    w->event_undecided = 0;
     dh_matcher_run(w->m, ev, on_match, w);
+    w->undecided_events += (uint64_t)w->event_undecided;
     if (!c->o.detections && !w->st && dh_correlator_wants(c->corr, ev, w->nhits)) {
         /* 'C', the rules it matched, then the event packed for the correlator. */
         uint32_t n = (uint32_t)w->nhits;
         dh_status st = dh_buf_putc(out, 'C');
         if (!st)
             st = dh_buf_append(out, &n, 4);
-        if (!st)
+        if (!st && n)
             st = dh_buf_append(out, w->hits, n * sizeof w->hits[0]);
         if (!st)
             st = dh_correlator_pack(c->rs, ev, out); /* with the fields correlation rules read */
@@ -308,29 +361,24 @@ static const char *level_color(dh_level l)
     }
 }
 
-/* CSV cell: quoted, quotes doubled, and a leading = + - @ tab or CR neutralised with a
- * quote so a spreadsheet never evaluates what the attacker wrote. */
 static void csv_cell(dh_buf *b, const char *s, size_t n)
 {
-    dh_buf_putc(b, '"');
-    if (n &&
-        (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r'))
-        dh_buf_putc(b, '\'');
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch == '"')
-            dh_buf_append(b, "\"\"", 2);
-        else if (ch < 0x20 && ch != '\t')
-            dh_buf_putc(b, ' ');
-        else
-            dh_buf_putc(b, (char)ch);
-    }
-    dh_buf_putc(b, '"');
+    dh_csv_cell(b, s, n);
+}
+
+static void csv_str(dh_buf *b, dh_str s)
+{
+    dh_csv_cell(b, s.ptr, s.len);
 }
 
 static void tty_text(dh_buf *b, const char *s, size_t n)
 {
     dh_text_escape(b, s, n, 0);
+}
+
+static void tty_str(dh_buf *b, dh_str s)
+{
+    dh_text_escape(b, s.ptr, s.len, 0);
 }
 
 static void print_line(hunt_ctx *c)
@@ -356,19 +404,21 @@ static void emit_jsonl(hunt_ctx *c, const row *d)
     dh_buf_puts(b, ",\"time\":\"");
     dh_time_put_iso(b, d->time);
     dh_buf_puts(b, "\",\"host\":");
-    dh_json_string(b, d->host, strlen(d->host));
+    dh_json_string(b, d->host.ptr, d->host.len);
     dh_buf_puts(b, ",\"channel\":");
-    dh_json_string(b, d->channel, strlen(d->channel));
+    dh_json_string(b, d->channel.ptr, d->channel.len);
     dh_buf_puts(b, ",\"event_id\":");
     dh_buf_put_u64(b, d->event_id);
-    dh_buf_puts(b, ",\"kind\":\"");
-    dh_buf_puts(b, d->kind);
-    dh_buf_puts(b, "\",\"fields\":");
-    dh_json_string(b, d->fields, strlen(d->fields));
+    dh_buf_puts(b, ",\"kind\":");
+    dh_json_string(b, d->kind.ptr, d->kind.len);
+    dh_buf_puts(b, ",\"fields\":");
+    dh_json_string(b, d->fields.ptr, d->fields.len);
     dh_buf_puts(b, ",\"file\":");
-    dh_json_string(b, d->file, strlen(d->file));
+    dh_json_string(b, d->file.ptr, d->file.len);
     dh_buf_puts(b, ",\"record_id\":");
     dh_buf_put_u64(b, d->record_id);
+    if (d->undecided)
+        dh_buf_puts(b, ",\"undecided\":true");
     dh_buf_puts(b, ",\"tags\":[");
     for (size_t i = 0; i < dh_rule_tag_count(r); i++) {
         if (i)
@@ -385,7 +435,7 @@ static void emit_csv(hunt_ctx *c, const row *d)
     dh_buf *b = &c->line;
     if (!c->csv_header) {
         dh_buf_puts(b, "time,level,rule_id,rule_name,title,host,channel,event_id,kind,fields,file,"
-                       "record_id\n");
+                       "record_id,undecided\n");
         c->csv_header = 1;
     }
     char tbuf[40];
@@ -407,35 +457,28 @@ static void emit_csv(hunt_ctx *c, const row *d)
     dh_buf_putc(b, ',');
     csv_cell(b, dh_rule_title(r), strlen(dh_rule_title(r)));
     dh_buf_putc(b, ',');
-    csv_cell(b, d->host, strlen(d->host));
+    csv_str(b, d->host);
     dh_buf_putc(b, ',');
-    csv_cell(b, d->channel, strlen(d->channel));
+    csv_str(b, d->channel);
     dh_buf_putc(b, ',');
     snprintf(num, sizeof num, "%u", d->event_id);
     csv_cell(b, num, strlen(num));
     dh_buf_putc(b, ',');
-    csv_cell(b, d->kind, strlen(d->kind));
+    csv_str(b, d->kind);
     dh_buf_putc(b, ',');
-    csv_cell(b, d->fields, strlen(d->fields));
+    csv_str(b, d->fields);
     dh_buf_putc(b, ',');
-    csv_cell(b, d->file, strlen(d->file));
+    csv_str(b, d->file);
     dh_buf_putc(b, ',');
     snprintf(num, sizeof num, "%llu", (unsigned long long)d->record_id);
     csv_cell(b, num, strlen(num));
+    dh_buf_putc(b, ',');
+    csv_cell(b, d->undecided ? "yes" : "", d->undecided ? 3 : 0);
     dh_buf_putc(b, '\n');
     print_line(c);
 }
 
-static void row_free(row *d)
-{
-    free(d->host);
-    free(d->file);
-    free(d->channel);
-    free(d->kind);
-    free(d->fields);
-}
-
-static int read_str(const char **p, const char *end, char **out)
+static int read_str(const char **p, const char *end, dh_str *out)
 {
     uint32_t n;
     if (end - *p < 4)
@@ -444,13 +487,44 @@ static int read_str(const char **p, const char *end, char **out)
     *p += 4;
     if ((size_t)(end - *p) < n)
         return -1;
-    *out = malloc(n + 1);
-    if (!*out)
-        return -1;
-    memcpy(*out, *p, n);
-    (*out)[n] = 0;
+    *out = (dh_str){*p, n};
     *p += n;
     return 0;
+}
+
+/* A 'D' record (after its tag) into d, whose strings point into it; the bytes it took, or
+ * 0 if it is not one. */
+static size_t parse_row(const char *p, const char *end, row *d)
+{
+    const char *start = p;
+    memset(d, 0, sizeof *d);
+    if (end - p < 24)
+        return 0;
+    memcpy(&d->rule, p, 4);
+    memcpy(&d->time, p + 4, 8);
+    memcpy(&d->record_id, p + 12, 8);
+    memcpy(&d->event_id, p + 20, 4);
+    d->undecided = (d->rule & UNDECIDED_BIT) != 0;
+    d->rule &= ~UNDECIDED_BIT;
+    p += 24;
+    if (read_str(&p, end, &d->host) || read_str(&p, end, &d->file) ||
+        read_str(&p, end, &d->channel) || read_str(&p, end, &d->kind) ||
+        read_str(&p, end, &d->fields))
+        return 0;
+    return (size_t)(p - start);
+}
+
+static dh_status emit_timeline_row(void *ctx, const char *rec, size_t len)
+{
+    hunt_ctx *c = ctx;
+    row d;
+    if (!parse_row(rec, rec + len, &d))
+        return DH_ERR_FORMAT;
+    if (c->o.format == FMT_JSONL)
+        emit_jsonl(c, &d);
+    else
+        emit_csv(c, &d);
+    return ferror(stdout) ? DH_ERR_IO : DH_OK;
 }
 
 static dh_status hunt_emit(void *ctx, const char *bytes, size_t len)
@@ -469,13 +543,30 @@ static dh_status hunt_emit(void *ctx, const char *bytes, size_t len)
                 return DH_ERR_FORMAT;
             memcpy(&n, p, 4);
             p += 4;
-            if (n > 256 || (size_t)(end - p) < n * 4u)
+            if (n > dh_ruleset_count(c->rs) || (size_t)(end - p) < n * 4u)
                 return DH_ERR_FORMAT;
-            const dh_rule *rules[256];
+            if (n > c->take_cap) {
+                const dh_rule **r = realloc(c->take_rules, n * sizeof *r);
+                if (r)
+                    c->take_rules = r;
+                unsigned char *u = realloc(c->take_undecided, n);
+                if (u)
+                    c->take_undecided = u;
+                if (!r || !u)
+                    return DH_ERR_NOMEM;
+                c->take_cap = n;
+            }
+            const dh_rule **rules = c->take_rules;
             for (uint32_t i = 0; i < n; i++) {
                 uint32_t ri;
                 memcpy(&ri, p + 4 * i, 4);
+                c->take_undecided[i] = (ri & UNDECIDED_BIT) != 0;
+                ri &= ~UNDECIDED_BIT;
+                if (ri >= dh_ruleset_count(c->rs))
+                    return DH_ERR_FORMAT;
                 rules[i] = dh_ruleset_rule(c->rs, ri);
+                if (!rule_selected(&c->o, rules[i]))
+                    continue;
                 c->detections++;
                 c->per_level[dh_rule_level(rules[i])]++;
                 c->per_rule[ri]++;
@@ -487,45 +578,40 @@ static dh_status hunt_emit(void *ctx, const char *bytes, size_t len)
                 return DH_ERR_FORMAT;
             p += used;
             c->kept++;
-            dh_status st = dh_correlator_take(c->corr, ev, rules, n);
+            dh_status st = dh_correlator_take_undecided(c->corr, ev, rules, n, c->take_undecided);
             if (st)
                 return st;
             continue;
         }
-        if (tag != 'D' || end - p < 24)
-            return DH_ERR_FORMAT;
         row d;
-        memset(&d, 0, sizeof d);
-        memcpy(&d.rule, p, 4);
-        memcpy(&d.time, p + 4, 8);
-        memcpy(&d.record_id, p + 12, 8);
-        memcpy(&d.event_id, p + 20, 4);
-        p += 24;
-        if (read_str(&p, end, &d.host) || read_str(&p, end, &d.file) ||
-            read_str(&p, end, &d.channel) || read_str(&p, end, &d.kind) ||
-            read_str(&p, end, &d.fields)) {
-            row_free(&d);
-            return DH_ERR_NOMEM;
-        }
+        size_t used = tag == 'D' ? parse_row(p, end, &d) : 0;
+        if (!used)
+            return DH_ERR_FORMAT;
+        const char *rec = p;
+        p += used;
         const dh_rule *r = dh_ruleset_rule(c->rs, d.rule);
         c->detections++;
         c->per_level[dh_rule_level(r)]++;
         c->per_rule[d.rule]++;
-        if (c->o.format == FMT_JSONL) {
-            emit_jsonl(c, &d);
-            row_free(&d);
-        } else if (c->o.format == FMT_CSV) {
-            emit_csv(c, &d);
-            row_free(&d);
-        } else if (c->nrows >= MAX_TABLE_ROWS) {
+        if (c->tl) {
+            dh_status st = timeline_add(c->tl, d.time, rec, used);
+            if (st)
+                return st;
+        } else if (c->nrows >= MAX_TABLE_ROWS || c->rows_bytes + used > MAX_TABLE_BYTES) {
             c->rows_dropped++;
-            row_free(&d);
         } else {
+            char *mem = malloc(used);
+            if (!mem)
+                return DH_ERR_NOMEM;
+            memcpy(mem, rec, used);
+            parse_row(mem, mem + used, &d);
+            d.mem = mem;
+            c->rows_bytes += used;
             if (c->nrows == c->rows_cap) {
                 size_t cap = c->rows_cap ? c->rows_cap * 2 : 256;
                 row *nr = realloc(c->rows, cap * sizeof *nr);
                 if (!nr) {
-                    row_free(&d);
+                    free(d.mem);
                     return DH_ERR_NOMEM;
                 }
                 c->rows = nr;
@@ -625,17 +711,19 @@ static void print_table(hunt_ctx *c)
         dh_buf_puts(b, "  ");
         dh_time_put_iso(b, d->time);
         dh_buf_puts(b, "  ");
-        tty_text(b, d->host, strlen(d->host));
+        tty_str(b, d->host);
         dh_buf_puts(b, "  ");
-        tty_text(b, d->fields, strlen(d->fields));
+        tty_str(b, d->fields);
         dh_buf_puts(b, "\n      ");
         if (c->o.color)
             dh_buf_puts(b, "\033[2m");
-        tty_text(b, d->file, strlen(d->file));
+        tty_str(b, d->file);
         char num[64];
         snprintf(num, sizeof num, " record %llu, event %u", (unsigned long long)d->record_id,
                  d->event_id);
         dh_buf_puts(b, num);
+        if (d->undecided)
+            dh_buf_puts(b, "  [undecided: a regular expression of the rule hit its match limit]");
         if (c->o.color)
             dh_buf_puts(b, "\033[0m");
         dh_buf_putc(b, '\n');
@@ -647,14 +735,6 @@ static void print_table(hunt_ctx *c)
     }
     if (!c->detections)
         fputs("no detections\n", stdout);
-}
-
-static int cmp_count_desc(const void *a, const void *b)
-{
-    const tally *x = a, *y = b;
-    if (x->count != y->count)
-        return x->count > y->count ? -1 : 1;
-    return tally_cmp(a, b);
 }
 
 static void print_summary(hunt_ctx *c, const dh_scan_stats *st, double secs, unsigned refused)
@@ -672,11 +752,15 @@ static void print_summary(hunt_ctx *c, const dh_scan_stats *st, double secs, uns
         if (c->merged.v[i].channel)
             list[n++] = c->merged.v[i];
     if (list) {
-        qsort(list, n, sizeof *list, cmp_count_desc);
+        if (n > 1)
+            qsort(list, n, sizeof *list, tally_cmp_count);
         fprintf(f, "  events by channel and id (most first):\n");
         for (size_t i = 0; i < n && i < MAX_SUMMARY_ROWS; i++) {
             fprintf(f, "    %10llu  ", (unsigned long long)list[i].count);
-            cli_put_safe(f, *list[i].channel ? list[i].channel : "(no channel)");
+            if (list[i].channel_len)
+                cli_put_safe_n(f, list[i].channel, list[i].channel_len);
+            else
+                fputs("(no channel)", f);
             fprintf(f, " %u (%s)\n", list[i].event_id, dh_kind_name((dh_kind)list[i].kind));
         }
         if (n > MAX_SUMMARY_ROWS)
@@ -707,14 +791,40 @@ static void print_summary(hunt_ctx *c, const dh_scan_stats *st, double secs, uns
             secs > 0 ? (double)st->bytes_read / secs / 1e6 : 0.0);
 }
 
+/* Events where a rule's regular expression hit the match limit: a summary line, and a
+ * warning naming each such rule once. */
+static void print_undecided(const hunt_ctx *c)
+{
+    if (!c->undecided_events)
+        return;
+    fprintf(stderr,
+            "  undecided: %llu events where a rule's regular expression hit its match limit "
+            "(reported as matched, marked undecided)\n",
+            (unsigned long long)c->undecided_events);
+    for (size_t i = 0; i < dh_ruleset_count(c->rs); i++) {
+        if (!c->undecided[i])
+            continue;
+        const dh_rule *r = dh_ruleset_rule(c->rs, i);
+        fputs("dcomhunt hunt: warning: rule '", stderr);
+        cli_put_safe(stderr, dh_rule_title(r));
+        fputs("' (", stderr);
+        cli_put_safe(stderr, dh_rule_id(r));
+        fprintf(stderr,
+                "): a regular expression hit its match limit on %llu events; they are reported "
+                "as undecided matches (docs/rules.md)\n",
+                (unsigned long long)c->undecided[i]);
+    }
+}
+
 static void html_problem(void *ctx, const dh_error *e)
 {
     (void)ctx;
     cli_print_error(e);
 }
 
-/* The HTML report of the findings (hunt --html FILE); nonzero if it could not be written. */
-static int write_html(findings_out *fo, const char *path)
+/* The HTML report of the findings (hunt --html FILE) into out, opened before the hunt and
+ * closed here; nonzero if it could not be written. */
+static int write_html(findings_out *fo, FILE *out, const char *path)
 {
     char *text = NULL;
     size_t len = 0;
@@ -728,10 +838,9 @@ static int write_html(findings_out *fo, const char *path)
     }
     findings_out_print(fo, mem);
     int bad = fclose(mem) != 0;
-    FILE *out = bad ? NULL : fopen(path, "w");
     dh_status st =
-        out ? dh_html_report(text, len, "dcomhunt hunt", out, html_problem, NULL) : DH_ERR_IO;
-    if (out && fclose(out) != 0 && st == DH_OK)
+        bad ? DH_ERR_NOMEM : dh_html_report(text, len, "dcomhunt hunt", out, html_problem, NULL);
+    if (fflush(out) != 0 && st == DH_OK)
         st = DH_ERR_IO;
     free(text);
     if (st != DH_OK && st != DH_ERR_LIMIT) {
@@ -821,7 +930,9 @@ static int usage(FILE *f, int rc)
           "  evidence), failed attempts, source-side activity and lone signals.\n"
           "  --jsonl | --csv    machine-readable output (default: a table by chain)\n"
           "  --ocsf             OCSF Detection Finding (class 2004) objects, one per line\n"
-          "  --detections       print single-event detections (one per rule match) instead\n"
+          "                     (--jsonl, --csv and --ocsf: one of them)\n"
+          "  --detections       print single-event detections (one per rule match) instead:\n"
+          "                     a table by rule, or a timeline with --jsonl or --csv\n"
           "  --tune FILE        apply a tuning file (Sigma filters with a reason and an\n"
           "                     optional expiry; repeatable): findings a filter removes are\n"
           "                     counted as suppressed, not printed (docs/tuning.md)\n"
@@ -835,14 +946,18 @@ static int usage(FILE *f, int rc)
           "  --window SECONDS   how long after a COM server start its activity belongs to it\n"
           "                     (default 300)\n"
           "  --skew SECONDS     clock difference tolerated between logs (default 120)\n"
-          "  --from TIME        only events at or after TIME (ISO 8601, UTC)\n"
-          "  --to TIME          only events at or before TIME\n"
+          "  --from TIME        only events at or after TIME (ISO 8601: 2019-04-30,\n"
+          "                     2019-04-30T20:35:00Z, 2019-04-30T22:35:00+02:00)\n"
+          "  --to TIME          only events at or before TIME (a date alone: its whole day)\n"
           "  --host NAME        only events of this host (repeatable; NAME matches NAME.domain)\n"
-          "  --min-level LEVEL  informational, low, medium, high or critical\n"
-          "  --rule ID|NAME     only this rule (repeatable)\n"
+          "  --min-level LEVEL  only findings (detections) of this severity or above:\n"
+          "                     informational, low, medium, high or critical\n"
+          "  --rule ID|NAME     only findings (detections) of this rule (repeatable); with\n"
+          "                     --no-builtin, only findings of the rules given\n"
           "  --color WHEN       auto (default), always, never\n"
           "  --no-progress      no progress bar on stderr\n"
           "  -j, --threads N    worker threads (default: one per core)\n"
+          "  Flags that do nothing in the mode chosen are refused (exit status 2).\n"
           "  exit status: 0 nothing found, 1 findings (or detections), 2 usage, 3 input partly\n"
           "  skipped and nothing found, 4 fatal error, 5 found and input partly skipped\n",
           f);
@@ -876,8 +991,9 @@ int cli_hunt(int argc, char **argv)
         {"com-objects", required_argument, NULL, 'K'},
         {NULL, 0, NULL, 0},
     };
-    int explain = 0, show_suppressed = 0;
+    int explain = 0, show_suppressed = 0, window_set = 0, skew_set = 0;
     const char *html_path = NULL;
+    FILE *html_out = NULL;
     findings_out *fo_html = NULL;
     char **tune_paths = calloc((size_t)argc + 1, sizeof *tune_paths);
     size_t ntune = 0;
@@ -912,11 +1028,19 @@ int cli_hunt(int argc, char **argv)
             builtin = 0;
             break;
         case 'J':
-            c.o.format = FMT_JSONL;
-            break;
         case 'O':
-            c.o.format = FMT_OCSF;
+        case 'C': {
+            int f = ch == 'J' ? FMT_JSONL : ch == 'O' ? FMT_OCSF : FMT_CSV;
+            if (c.o.format != FMT_TABLE && c.o.format != f) {
+                fputs("dcomhunt hunt: --jsonl, --csv and --ocsf each choose the output: give "
+                      "one\n",
+                      stderr);
+                rc = DH_EXIT_USAGE;
+                goto out;
+            }
+            c.o.format = f;
             break;
+        }
         case 'D':
             c.o.detections = 1;
             break;
@@ -930,31 +1054,29 @@ int cli_hunt(int argc, char **argv)
                 rc = DH_EXIT_USAGE;
                 goto out;
             }
-            if (ch == 'W')
+            if (ch == 'W') {
                 c.o.window_s = v;
-            else
+                window_set = 1;
+            } else {
                 c.o.skew_s = v;
+                skew_set = 1;
+            }
             break;
         }
-        case 'C':
-            c.o.format = FMT_CSV;
-            break;
         case 'f':
         case 't': {
             int64_t t;
-            if (dh_time_parse_iso(optarg, strlen(optarg), &t)) {
-                /* A date alone means its midnight. */
-                char tmp[40];
-                snprintf(tmp, sizeof tmp, "%.10sT00:00:00Z", optarg);
-                if (strlen(optarg) != 10 || dh_time_parse_iso(tmp, strlen(tmp), &t)) {
-                    fprintf(stderr,
-                            "dcomhunt hunt: --%s wants an ISO 8601 time such as "
-                            "2019-04-30T20:35:00Z\n",
-                            ch == 'f' ? "from" : "to");
-                    rc = DH_EXIT_USAGE;
-                    goto out;
-                }
+            int date_only;
+            if (dh_time_parse_user(optarg, strlen(optarg), &t, &date_only)) {
+                fprintf(stderr,
+                        "dcomhunt hunt: --%s wants an ISO 8601 date or time, such as 2019-04-30, "
+                        "2019-04-30T20:35:00Z or 2019-04-30T22:35:00+02:00\n",
+                        ch == 'f' ? "from" : "to");
+                rc = DH_EXIT_USAGE;
+                goto out;
             }
+            if (ch == 't' && date_only)
+                t += 86400LL * 10000000 - 1; /* a date alone: the whole day */
             if (ch == 'f') {
                 c.o.from = t;
                 c.o.have_from = 1;
@@ -997,6 +1119,11 @@ int cli_hunt(int argc, char **argv)
             only[nonly++] = optarg;
             break;
         case 'c':
+            if (strcmp(optarg, "always") && strcmp(optarg, "never") && strcmp(optarg, "auto")) {
+                fputs("dcomhunt hunt: --color wants auto, always or never\n", stderr);
+                rc = DH_EXIT_USAGE;
+                goto out;
+            }
             color = !strcmp(optarg, "always") ? 1 : !strcmp(optarg, "never") ? 0 : -1;
             break;
         case 'P':
@@ -1024,6 +1151,47 @@ int cli_hunt(int argc, char **argv)
         rc = usage(stderr, DH_EXIT_USAGE);
         goto out;
     }
+    /* Flags that would do nothing in this mode are refused, not ignored. */
+    const char *clash = NULL;
+    if (c.o.detections && c.o.format == FMT_OCSF)
+        clash = "--ocsf writes findings (OCSF Detection Findings); with --detections use --jsonl "
+                "or --csv";
+    else if (c.o.detections && explain)
+        clash = "--explain writes the guide of findings; --detections has none";
+    else if (c.o.detections && html_path)
+        clash = "--html writes the report of findings; --detections has none";
+    else if (c.o.detections && (ntune || show_suppressed))
+        clash = "--tune and --show-suppressed apply to findings, not to --detections";
+    else if (c.o.detections && (window_set || skew_set))
+        clash = "--window and --skew set how events are joined into findings; --detections "
+                "joins none";
+    else if (c.o.detections && ncom)
+        clash = "--com-objects names the objects of findings; --detections has none";
+    else if (explain && c.o.format == FMT_CSV)
+        clash = "--explain: CSV has no room for the guide (the table shows it; --jsonl and "
+                "--ocsf always carry it)";
+    else if (show_suppressed && !ntune)
+        clash = "--show-suppressed shows what --tune suppresses: give --tune FILE";
+    else if (c.o.have_from && c.o.have_to && c.o.from > c.o.to)
+        clash = "--from is after --to";
+    if (clash) {
+        fprintf(stderr, "dcomhunt hunt: %s\n", clash);
+        rc = DH_EXIT_USAGE;
+        goto out;
+    }
+    if (cli_rule_paths_ok("dcomhunt hunt: --rules", rule_paths, nrp) ||
+        cli_rule_paths_ok("dcomhunt hunt: --tune", tune_paths, ntune)) {
+        rc = DH_EXIT_USAGE;
+        goto out;
+    }
+    /* The report's file is opened now: a path that cannot be written fails before the hunt. */
+    if (html_path && !(html_out = fopen(html_path, "w"))) {
+        fputs("dcomhunt hunt: --html: cannot write ", stderr);
+        cli_put_safe(stderr, html_path);
+        fprintf(stderr, ": %s\n", strerror(errno));
+        rc = DH_EXIT_USAGE;
+        goto out;
+    }
     dh_ruleset *rs = NULL;
     unsigned refused = 0;
     if (cli_load_rules(&rs, builtin, rule_paths, nrp, &refused)) {
@@ -1043,6 +1211,7 @@ int cli_hunt(int argc, char **argv)
         goto out;
     }
     c.per_rule = calloc(dh_ruleset_count(rs) + 1, sizeof *c.per_rule);
+    c.undecided = calloc(dh_ruleset_count(rs) + 1, sizeof *c.undecided);
     if (nonly) {
         c.o.rule_on = calloc(dh_ruleset_count(rs) + 1, 1);
         for (size_t i = 0; i < nonly && c.o.rule_on; i++) {
@@ -1057,7 +1226,7 @@ int cli_hunt(int argc, char **argv)
             c.o.rule_on[dh_rule_index(r)] = 1;
         }
     }
-    if (rc == DH_EXIT_OK && (!c.per_rule || (nonly && !c.o.rule_on)))
+    if (rc == DH_EXIT_OK && (!c.per_rule || !c.undecided || (nonly && !c.o.rule_on)))
         rc = DH_EXIT_ERROR;
     if (rc != DH_EXIT_OK) {
         dh_ruleset_free(rs);
@@ -1079,6 +1248,9 @@ int cli_hunt(int argc, char **argv)
             findings_out_set_guide(fo, explain, (const char *const *)argv + optind,
                                    (size_t)(argc - optind));
             findings_out_set_tuning(fo, tuning, show_suppressed);
+            /* --min-level, --rule, and rules of the user's alone (--no-builtin): only the
+             * findings they select are shown; every rule still builds the chains */
+            findings_out_set_filter(fo, c.o.min_level, c.o.rule_on, nonly || !builtin);
         }
         if (fo && html_path) {
             /* the report is built from the same findings as JSON lines, suppressed ones
@@ -1103,6 +1275,15 @@ int cli_hunt(int argc, char **argv)
         dh_correlator_set_sink(c.corr, (dh_finding_fn)findings_out_add, fo);
         opts.time_order = 1;
     }
+    if (c.o.detections && c.o.format != FMT_TABLE) {
+        /* a timeline: detections in time order whatever the order of the inputs */
+        c.tl = timeline_new((size_t)256 << 20);
+        if (!c.tl) {
+            dh_ruleset_free(rs);
+            rc = DH_EXIT_ERROR;
+            goto out;
+        }
+    }
     static char obuf[1 << 20];
     setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
     dh_scan_callbacks cb = {
@@ -1124,16 +1305,26 @@ int cli_hunt(int argc, char **argv)
         fputs("\r\033[K", stderr);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     size_t nfindings = 0;
+    uint64_t hidden = 0, caps[4] = {0, 0, 0, 0};
     uint64_t per_kind[4] = {0, 0, 0, 0}, sup[4] = {0, 0, 0, 0};
     if (c.o.detections) {
-        if (c.o.format == FMT_TABLE)
+        if (c.o.format == FMT_TABLE) {
             print_table(&c);
+        } else if (c.tl) {
+            dh_status tst = timeline_finish(c.tl, emit_timeline_row, &c);
+            if (tst != DH_OK && st == DH_OK)
+                st = tst;
+        }
     } else {
         if (dh_correlator_finish(c.corr, (dh_finding_fn)findings_out_add, fo) == DH_OK) {
             nfindings = findings_out_print(fo, stdout);
+            hidden = findings_out_hidden(fo);
+            if (findings_out_lost(fo) && st == DH_OK)
+                st = DH_ERR_NOMEM; /* a finding could not be kept or printed: said, and 4 */
+            findings_out_caps(fo, &caps[0], &caps[1], &caps[2], &caps[3]);
             findings_out_counts(fo, per_kind);
             findings_out_suppressed(fo, sup);
-            if (html_path && write_html(fo_html, html_path) && st == DH_OK)
+            if (html_out && write_html(fo_html, html_out, html_path) && st == DH_OK)
                 st = DH_ERR_IO;
         } else if (st == DH_OK) {
             st = DH_ERR_NOMEM;
@@ -1151,6 +1342,16 @@ int cli_hunt(int argc, char **argv)
                 nfindings, (unsigned long long)per_kind[0], (unsigned long long)per_kind[1],
                 (unsigned long long)per_kind[2], (unsigned long long)per_kind[3],
                 (unsigned long long)c.kept, dh_correlator_peak(c.corr));
+    if (caps[0] || caps[1] || caps[2] || caps[3])
+        fprintf(stderr,
+                "  over the findings' caps (docs/findings.md, Limits): %llu values cut, not "
+                "listed: %llu commands, %llu evidence records, %llu rules\n",
+                (unsigned long long)caps[0], (unsigned long long)caps[1],
+                (unsigned long long)caps[2], (unsigned long long)caps[3]);
+    if (!c.o.detections && hidden)
+        fprintf(stderr, "  not shown: %llu findings below --min-level or without a selected rule\n",
+                (unsigned long long)hidden);
+    print_undecided(&c);
     if (!c.o.detections && dh_correlator_wire_dropped(c.corr))
         fprintf(stderr,
                 "  network sensor records let go, too many held at once: %llu (their chains "
@@ -1185,18 +1386,27 @@ int cli_hunt(int argc, char **argv)
     else
         rc = c.detections ? DH_EXIT_FOUND : DH_EXIT_OK;
     for (size_t i = 0; i < c.nrows; i++)
-        row_free(&c.rows[i]);
+        free(c.rows[i].mem);
     free(c.rows);
+    timeline_free(c.tl);
     for (size_t i = 0; i < c.merged.cap; i++)
         free(c.merged.v[i].channel);
     free(c.merged.v);
     free(c.per_rule);
+    free(c.undecided);
+    free(c.take_rules);
+    free(c.take_undecided);
     free(c.o.rule_on);
     dh_buf_free(&c.line);
     pthread_mutex_destroy(&c.mu);
     dh_correlator_free(c.corr);
     dh_ruleset_free(rs);
 out:
+    if (html_out) {
+        fclose(html_out);
+        if (rc == DH_EXIT_USAGE || rc == DH_EXIT_ERROR)
+            remove(html_path); /* nothing was written: no empty report left behind */
+    }
     dh_tuning_free(tuning);
     dh_ruleset_free(tune_rs);
     free(tune_paths);

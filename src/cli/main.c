@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "core/buf.h"
+#include "dcomhunt/rules.h"
 #include "output/text.h"
 
 #define DH_VERSION "0.1.0"
@@ -14,6 +15,17 @@ static int cli_version(int argc, char **argv)
     (void)argc;
     (void)argv;
     printf("dcomhunt %s\n", DH_VERSION);
+    /* the built-in rule pack: how many rules, and a digest of its files as built */
+    size_t nfiles;
+    uint64_t digest = dh_builtin_digest(&nfiles);
+    dh_ruleset *rs = NULL;
+    size_t nrules = 0;
+    if (dh_ruleset_new(&rs) == DH_OK && dh_ruleset_add_builtin(rs, NULL, NULL) != DH_ERR_NOMEM &&
+        dh_ruleset_finish(rs) == DH_OK)
+        nrules = dh_ruleset_count(rs);
+    dh_ruleset_free(rs);
+    printf("rule pack: %zu rules from %zu files, digest %016llx\n", nrules, nfiles,
+           (unsigned long long)digest);
     return DH_EXIT_OK;
 }
 
@@ -43,29 +55,34 @@ static int cli_help(int argc, char **argv)
            "commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         printf("  %-10s %s\n", commands[i].name, commands[i].summary);
-    printf("\n'dcomhunt COMMAND --help' describes a command. Exit status: 0 ok, 1 detections,\n"
-           "2 usage error, 3 some input skipped (damaged or unreadable), 4 fatal error,\n"
-           "5 detections and some input skipped.\n");
+    printf("\n'dcomhunt COMMAND --help' describes a command. Exit status: 0 ok, 1 findings (or\n"
+           "detections) reported, 2 usage error, 3 some input skipped (damaged or unreadable),\n"
+           "4 fatal error, 5 findings reported and some input skipped.\n");
     return DH_EXIT_OK;
 }
 
-static void put_escaped(FILE *f, const char *s, unsigned flags)
+static void put_escaped(FILE *f, const char *s, size_t n, unsigned flags)
 {
     dh_buf b;
     dh_buf_init(&b, 64u << 20);
-    if (dh_text_escape(&b, s, strlen(s), flags) == DH_OK && b.len)
+    if (dh_text_escape(&b, s, n, flags) == DH_OK && b.len)
         fwrite(b.data, 1, b.len, f);
     dh_buf_free(&b);
 }
 
 void cli_put_safe(FILE *f, const char *s)
 {
-    put_escaped(f, s, DH_TEXT_BACKSLASH);
+    put_escaped(f, s, strlen(s), DH_TEXT_BACKSLASH);
+}
+
+void cli_put_safe_n(FILE *f, const char *s, size_t n)
+{
+    put_escaped(f, s, n, DH_TEXT_BACKSLASH);
 }
 
 void cli_put_text(FILE *f, const char *s)
 {
-    put_escaped(f, s, DH_TEXT_KEEP_LINES);
+    put_escaped(f, s, strlen(s), DH_TEXT_KEEP_LINES);
 }
 
 void cli_print_error(const dh_error *e)

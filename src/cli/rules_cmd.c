@@ -1,9 +1,12 @@
 /* dcomhunt rules check|list|show|export: lint rules, list what is loaded, print compiled
  * logic, export rules as KQL hunting queries or as their Sigma YAML. */
+#include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "dcomhunt/rules.h"
@@ -61,6 +64,63 @@ dh_status cli_load_rules(dh_ruleset **out, int builtin, char **paths, size_t npa
 fail:
     dh_ruleset_free(rs);
     return st;
+}
+
+/* Does the directory (or one below it) hold a *.yml or *.yaml file? */
+static int has_rule_files(const char *dir, int depth)
+{
+    DIR *d = depth < 32 ? opendir(dir) : NULL;
+    if (!d)
+        return 0;
+    int found = 0;
+    struct dirent *e;
+    while (!found && (e = readdir(d))) {
+        const char *n = e->d_name;
+        if (n[0] == '.')
+            continue;
+        size_t l = strlen(n);
+        char *sub = malloc(strlen(dir) + l + 2);
+        if (!sub)
+            break;
+        snprintf(sub, strlen(dir) + l + 2, "%s/%s", dir, n);
+        struct stat st;
+        if (!stat(sub, &st)) {
+            if (S_ISDIR(st.st_mode))
+                found = has_rule_files(sub, depth + 1);
+            else if ((l > 4 && !strcmp(n + l - 4, ".yml")) ||
+                     (l > 5 && !strcmp(n + l - 5, ".yaml")))
+                found = 1;
+        }
+        free(sub);
+    }
+    closedir(d);
+    return found;
+}
+
+int cli_rule_paths_ok(const char *what, char **paths, size_t n)
+{
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct stat st;
+        const char *why = NULL;
+        FILE *f = NULL;
+        if (stat(paths[i], &st))
+            why = strerror(errno);
+        else if (S_ISDIR(st.st_mode))
+            why = has_rule_files(paths[i], 0) ? NULL : "no rule files (*.yml, *.yaml) in it";
+        else if (!(f = fopen(paths[i], "rb")))
+            why = strerror(errno);
+        if (f)
+            fclose(f);
+        if (why) {
+            fputs(what, stderr);
+            fputs(": cannot use ", stderr);
+            cli_put_safe(stderr, paths[i]);
+            fprintf(stderr, ": %s\n", why);
+            bad = 1;
+        }
+    }
+    return bad ? -1 : 0;
 }
 
 static int usage(FILE *f, int rc)
@@ -146,7 +206,11 @@ static int rules_export(int argc, char **argv)
             opt.split = 1;
         else if (!strcmp(argv[i], "--no-enrich"))
             opt.no_enrich = 1;
-        else if (argv[i][0] != '-')
+        else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            free(paths);
+            free(keys);
+            return usage(stdout, DH_EXIT_OK);
+        } else if (argv[i][0] != '-')
             keys[nk++] = argv[i];
         else
             rc = DH_EXIT_USAGE;
@@ -154,9 +218,19 @@ static int rules_export(int argc, char **argv)
     if (rc || !to || (strcmp(to, "kql") && strcmp(to, "sigma"))) {
         free(paths);
         free(keys);
-        if (!rc)
+        if (!rc && !to) {
             fputs("dcomhunt rules export: --to kql or --to sigma is required\n", stderr);
+        } else if (!rc) {
+            fputs("dcomhunt rules export: unknown format '", stderr);
+            cli_put_safe(stderr, to);
+            fputs("' (--to kql or --to sigma)\n", stderr);
+        }
         return usage(stderr, DH_EXIT_USAGE);
+    }
+    if (cli_rule_paths_ok("dcomhunt rules export: --rules", paths, np)) {
+        free(paths);
+        free(keys);
+        return DH_EXIT_USAGE;
     }
     if (builtin < 0) /* --rules PATH replaces the built-in pack unless --builtin is given */
         builtin = np == 0;
@@ -245,6 +319,18 @@ int cli_rules(int argc, char **argv)
     if (!strcmp(sub, "check")) {
         if (argc < 3)
             return usage(stderr, DH_EXIT_USAGE);
+        for (int i = 2; i < argc; i++) {
+            if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+                return usage(stdout, DH_EXIT_OK);
+            if (argv[i][0] == '-' && argv[i][1]) {
+                fputs("dcomhunt rules check: unknown option ", stderr);
+                cli_put_safe(stderr, argv[i]);
+                fputc('\n', stderr);
+                return usage(stderr, DH_EXIT_USAGE);
+            }
+        }
+        if (cli_rule_paths_ok("dcomhunt rules check", argv + 2, (size_t)(argc - 2)))
+            return DH_EXIT_USAGE;
         dh_ruleset *rs;
         if (dh_ruleset_new(&rs))
             return DH_EXIT_ERROR;
@@ -276,12 +362,19 @@ int cli_rules(int argc, char **argv)
             paths[np++] = argv[++i];
         else if (!strcmp(argv[i], "--no-builtin"))
             builtin = 0;
-        else if (argv[i][0] != '-' && !key)
+        else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            free(paths);
+            return usage(stdout, DH_EXIT_OK);
+        } else if (argv[i][0] != '-' && !key)
             key = argv[i];
         else {
             free(paths);
             return usage(stderr, DH_EXIT_USAGE);
         }
+    }
+    if (cli_rule_paths_ok("dcomhunt rules: --rules", paths, np)) {
+        free(paths);
+        return DH_EXIT_USAGE;
     }
     dh_ruleset *rs;
     unsigned refused;
@@ -295,25 +388,39 @@ int cli_rules(int argc, char **argv)
         printf("%-36s  %-13s  %-8s  %s\n", "id", "level", "conf.", "title / name / logsource");
         for (size_t i = 0; i < dh_ruleset_count(rs); i++) {
             const dh_rule *r = dh_ruleset_rule(rs, i);
-            printf("%-36s  %-13s  %-8s  ", dh_rule_id(r), dh_level_name(dh_rule_level(r)),
-                   *dh_rule_confidence(r) ? dh_rule_confidence(r) : "-");
+            /* everything but the level is the rule author's text: escaped */
+            const char *id = dh_rule_id(r), *conf = dh_rule_confidence(r);
+            cli_put_safe(stdout, id);
+            printf("%*s  %-13s  ", strlen(id) < 36 ? (int)(36 - strlen(id)) : 0, "",
+                   dh_level_name(dh_rule_level(r)));
+            cli_put_safe(stdout, *conf ? conf : "-");
+            printf("%*s  ", strlen(conf) < 8 ? (int)(8 - (*conf ? strlen(conf) : 1)) : 0, "");
             cli_put_safe(stdout, dh_rule_title(r));
             if (*dh_rule_name(r)) {
                 fputs(" / ", stdout);
                 cli_put_safe(stdout, dh_rule_name(r));
             }
-            if (dh_rule_is_correlation(r))
-                printf(" [correlation: %s]\n", dh_rule_correlation_type(r));
-            else
-                printf(" [%s%s%s]\n", dh_rule_logsource(r, "category"),
-                       *dh_rule_logsource(r, "service") ? " service:" : "",
-                       dh_rule_logsource(r, "service"));
+            if (dh_rule_is_correlation(r)) {
+                fputs(" [correlation: ", stdout);
+                cli_put_safe(stdout, dh_rule_correlation_type(r));
+                fputs("]\n", stdout);
+                continue;
+            }
+            fputs(" [", stdout);
+            cli_put_safe(stdout, dh_rule_logsource(r, "category"));
+            if (*dh_rule_logsource(r, "service")) {
+                fputs(" service:", stdout);
+                cli_put_safe(stdout, dh_rule_logsource(r, "service"));
+            }
+            fputs("]\n", stdout);
         }
         printf("%zu rules\n", dh_ruleset_count(rs));
     } else if (!strcmp(sub, "show") && key) {
         const dh_rule *r = dh_ruleset_find(rs, key);
         if (!r) {
-            fputs("dcomhunt rules show: no loaded rule has that id or name\n", stderr);
+            fputs("dcomhunt rules show: no loaded rule has the id, name or title '", stderr);
+            cli_put_safe(stderr, key);
+            fputs("' (dcomhunt rules list lists them)\n", stderr);
             rc = DH_EXIT_USAGE;
         } else {
             size_t need = dh_rule_describe(r, NULL, 0) + 1;

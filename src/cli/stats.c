@@ -125,12 +125,12 @@ int cli_stats(int argc, char **argv)
     for (size_t i = 0; list && i < c.merged.cap; i++)
         if (c.merged.v[i].channel)
             list[n++] = c.merged.v[i];
-    if (list)
-        qsort(list, n, sizeof *list, tally_cmp);
+    if (list && n > 1)
+        qsort(list, n, sizeof *list, tally_cmp_count); /* most frequent first */
     printf("count\tchannel\tevent_id\tkind\n");
     for (size_t i = 0; i < n; i++) {
         printf("%llu\t", (unsigned long long)list[i].count);
-        cli_put_safe(stdout, list[i].channel);
+        cli_put_safe_n(stdout, list[i].channel, list[i].channel_len);
         printf("\t%u\t%s\n", list[i].event_id, dh_kind_name((dh_kind)list[i].kind));
     }
     for (size_t i = 0; i < c.merged.cap; i++)

@@ -59,12 +59,23 @@ tally *table_find(table *t, const char *s, size_t n, uint32_t id, int kind, size
 int tally_cmp(const void *a, const void *b)
 {
     const tally *x = a, *y = b;
-    int c = strcmp(x->channel, y->channel);
+    size_t n = x->channel_len < y->channel_len ? x->channel_len : y->channel_len;
+    int c = n ? memcmp(x->channel, y->channel, n) : 0;
+    if (!c && x->channel_len != y->channel_len)
+        c = x->channel_len < y->channel_len ? -1 : 1;
     if (c)
         return c;
     if (x->event_id != y->event_id)
         return x->event_id < y->event_id ? -1 : 1;
     return x->kind - y->kind;
+}
+
+int tally_cmp_count(const void *a, const void *b)
+{
+    const tally *x = a, *y = b;
+    if (x->count != y->count)
+        return x->count > y->count ? -1 : 1;
+    return tally_cmp(a, b);
 }
 
 void table_merge(table *dst, table *src)

@@ -24,5 +24,7 @@ tally *table_find(table *t, const char *s, size_t n, uint32_t id, int kind, size
 void table_merge(table *dst, table *src);
 /* Orders by channel, event id, kind. */
 int tally_cmp(const void *a, const void *b);
+/* Most frequent first, then as tally_cmp. */
+int tally_cmp_count(const void *a, const void *b);
 
 #endif

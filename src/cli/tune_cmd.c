@@ -15,6 +15,8 @@
 #include <jsmn.h>
 
 #include "cli/cli.h"
+#include "core/utf8.h"
+#include "output/text.h"
 #include "core/buf.h"
 #include "core/escape.h"
 
@@ -148,26 +150,54 @@ static int add_finding(suggest *s, char f[NF][MAX_FIELD])
     return 0;
 }
 
-/* A YAML single-quoted scalar: quotes doubled, control characters dropped. */
+/* A YAML scalar holding s exactly (docs/output-escaping.md): single-quoted when it is
+ * printable UTF-8, else double-quoted with quotes and backslashes escaped, control and invisible or
+ * bidirectional characters as \xNN, \uNNNN or \UNNNNNNNN, which YAML reads back as they were, so a
+ * proposed filter neither hides what it matches from its reviewer nor matches something else. */
 static void yq(FILE *out, const char *s)
 {
-    fputc('\'', out);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '\'')
-            fputs("''", out);
-        else if (c >= 0x20 && c != 0x7f)
-            fputc(c, out);
+    size_t n = strlen(s);
+    int plain = 1; /* printable UTF-8: single quotes, as people write them */
+    for (size_t i = 0; i < n && plain;) {
+        long cp;
+        i += dh_utf8_next((const unsigned char *)s + i, n - i, &cp);
+        plain = cp >= 0 && !dh_char_hidden(cp);
     }
-    fputc('\'', out);
+    if (plain) {
+        fputc('\'', out);
+        for (size_t i = 0; i < n; i++) {
+            if (s[i] == '\'')
+                fputc('\'', out); /* a quote is doubled */
+            fputc(s[i], out);
+        }
+        fputc('\'', out);
+        return;
+    }
+    fputc('"', out);
+    for (size_t i = 0; i < n;) {
+        long cp;
+        size_t k = dh_utf8_next((const unsigned char *)s + i, n - i, &cp);
+        if (cp == '"' || cp == '\\')
+            fprintf(out, "\\%c", (char)cp);
+        else if (cp < 0)
+            fprintf(out, "\\x%02x", (unsigned char)s[i]);
+        else if (dh_char_hidden(cp))
+            fprintf(out, cp <= 0xFF ? "\\x%02lx" : cp <= 0xFFFF ? "\\u%04lx" : "\\U%08lx", cp);
+        else
+            fwrite(s + i, 1, k, out);
+        i += k;
+    }
+    fputc('"', out);
 }
 
-/* A comment line's text: control characters dropped (a line end would end the comment). */
+/* A comment line's text, escaped as on the terminal (a line end would end the comment). */
 static void comment_text(FILE *out, const char *s)
 {
-    for (; *s; s++)
-        if ((unsigned char)*s >= 0x20 && *s != 0x7f)
-            fputc(*s, out);
+    dh_buf b;
+    dh_buf_init(&b, 1u << 20);
+    if (dh_text_escape(&b, s, strlen(s), 0) == DH_OK && b.len)
+        fwrite(b.data, 1, b.len, out);
+    dh_buf_free(&b);
 }
 
 static void propose(FILE *out, const group *g, unsigned n)

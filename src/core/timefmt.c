@@ -151,6 +151,64 @@ int dh_time_parse_iso(const char *s, size_t len, int64_t *ft)
     return 0;
 }
 
+static int fraction(const char *s, size_t len, size_t *p, int need_digit, int64_t *ticks);
+
+static unsigned days_in_month(unsigned y, unsigned m)
+{
+    static const unsigned char n[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 && leap ? 29u : n[m - 1];
+}
+
+int dh_time_parse_user(const char *s, size_t len, int64_t *ft, int *date_only)
+{
+    unsigned y, mo, d, h = 0, mi = 0, se = 0;
+    *date_only = 0;
+    if (len < 10 || digits_at(s, len, 0, 4, &y) || s[4] != '-' || digits_at(s, len, 5, 2, &mo) ||
+        s[7] != '-' || digits_at(s, len, 8, 2, &d) || mo < 1 || mo > 12 || d < 1 ||
+        d > days_in_month(y, mo))
+        return -1;
+    size_t pos = 10;
+    int64_t frac = 0, offset_s = 0;
+    if (pos == len) {
+        *date_only = 1;
+    } else {
+        if ((s[pos] != 'T' && s[pos] != 't' && s[pos] != ' ') ||
+            digits_at(s, len, pos + 1, 2, &h) || pos + 3 >= len || s[pos + 3] != ':' ||
+            digits_at(s, len, pos + 4, 2, &mi) || h > 23 || mi > 59)
+            return -1;
+        pos += 6;
+        if (pos < len && s[pos] == ':') {
+            if (digits_at(s, len, pos + 1, 2, &se) || se > 60)
+                return -1;
+            pos += 3;
+            if (fraction(s, len, &pos, 1, &frac))
+                return -1;
+        }
+        if (pos < len && (s[pos] == 'Z' || s[pos] == 'z')) {
+            pos++;
+        } else if (pos < len && (s[pos] == '+' || s[pos] == '-')) {
+            unsigned oh, om = 0;
+            int sign = s[pos] == '-' ? -1 : 1;
+            if (digits_at(s, len, pos + 1, 2, &oh) || oh > 23)
+                return -1;
+            pos += 3;
+            if (pos < len && s[pos] == ':')
+                pos++;
+            if (pos < len && (digits_at(s, len, pos, 2, &om) || om > 59))
+                return -1;
+            if (pos < len)
+                pos += 2;
+            offset_s = sign * (int64_t)(oh * 3600 + om * 60);
+        }
+        if (pos != len)
+            return -1;
+    }
+    int64_t days = days_from_civil(y, mo, d) + 134774;
+    *ft = ((days * 86400 + h * 3600 + mi * 60 + se - offset_s) * 10000000) + frac;
+    return 0;
+}
+
 /* Digits at s[*pos], 1 to `max` of them; -1 if none. */
 static int digits_var(const char *s, size_t len, size_t *pos, size_t max, unsigned *v)
 {

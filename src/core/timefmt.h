@@ -16,6 +16,10 @@ dh_status dh_time_put_fields(dh_buf *out, int64_t year, unsigned mon, unsigned d
                              unsigned min, unsigned sec, uint32_t frac, unsigned digits);
 /* Parses "YYYY-MM-DD[T ]HH:MM:SS[.f{1,9}][Z]" into FILETIME ticks; 0 on success. */
 int dh_time_parse_iso(const char *s, size_t len, int64_t *filetime);
+/* A time as people write it on a command line (ISO 8601): "YYYY-MM-DD" (a date alone,
+ * *date_only set), or "YYYY-MM-DD[T ]HH:MM[:SS[.f{1,9}]]" with "Z", an offset ("+02:00",
+ * "-0530", "+02") or nothing (UTC); the result is UTC. 0 on success. */
+int dh_time_parse_user(const char *s, size_t len, int64_t *filetime, int *date_only);
 /* Parses "M/D/YYYY, h:mm:ss[.f{1,9}] AM|PM" (a Log Analytics / Sentinel CSV export's UTC
  * time) into FILETIME ticks; 0 on success. */
 int dh_time_parse_us(const char *s, size_t len, int64_t *filetime);

@@ -19,10 +19,7 @@
 
 #include "correlate/corr.h"
 
-#define GROUP_SPAN_S 3600  /* the longest a group runs: later activations start another */
-#define MAX_EVIDENCE 65536 /* records per finding; more are counted */
-#define MAX_COMMANDS 4096  /* commands per finding; more are counted */
-#define MAX_OBJECTS  16
+#define GROUP_SPAN_S 3600 /* the longest a group runs: later activations start another */
 
 int claim_add(arena *a, claim **v, size_t *n, size_t *cap, size_t *dropped, item *it,
               const char *role, int rank, int64_t dt, unsigned fam, int32_t node)
@@ -295,36 +292,7 @@ static int source_groups(pass *p)
     return 0;
 }
 
-/* ---- building a finding ------------------------------------------------------------------ */
-
-typedef struct fb {
-    dh_finding f;
-    arena a;
-    dh_evidence *ev;
-    size_t nev;
-    const char *reasons[24];
-    dh_str *commands, *servers, *session;
-    size_t ncmd, nsrv, nses;
-    int32_t *cmd_nodes, *srv_nodes, *ses_nodes;
-    dh_finding_object objects[MAX_OBJECTS];
-    const dh_rule **rules;
-    size_t nrules;
-} fb;
-
-static const char *str(fb *b, dh_str s)
-{
-    char *d = arena_strdup(&b->a, s);
-    return d ? d : "";
-}
-
-static void reason(fb *b, const char *r)
-{
-    for (size_t i = 0; i < b->f.nreasons; i++)
-        if (b->reasons[i] == r)
-            return;
-    if (b->f.nreasons < sizeof b->reasons / sizeof b->reasons[0])
-        b->reasons[b->f.nreasons++] = r;
-}
+/* ---- building a finding (finding.c holds the lists and caps) ---------------------------- */
 
 static void object(fb *b, const dh_com_object *o)
 {
@@ -333,7 +301,7 @@ static void object(fb *b, const dh_com_object *o)
     for (size_t i = 0; i < b->f.nobjects; i++)
         if (!strcmp(b->objects[i].name, o->name))
             return;
-    if (b->f.nobjects >= MAX_OBJECTS)
+    if (b->f.nobjects >= FB_MAX_OBJECTS)
         return;
     b->objects[b->f.nobjects++] =
         (dh_finding_object){o->name, o->nclsids ? o->clsids[0] : "", o->appid, o->hardening};
@@ -347,85 +315,9 @@ static int in_explorer(const dh_com_object *o)
     return 0;
 }
 
-static int evidence_cmp(const void *pa, const void *pb)
+static dh_str cstr(const char *s)
 {
-    const dh_evidence *a = pa, *b = pb;
-    int64_t ta = dh_event_time(a->ev), tb = dh_event_time(b->ev);
-    if (ta != tb)
-        return ta < tb ? -1 : 1;
-    uint64_t ra = dh_event_record_id(a->ev), rb = dh_event_record_id(b->ev);
-    if (ra != rb)
-        return ra < rb ? -1 : 1;
-    return strcmp(a->role, b->role);
-}
-
-static void add_rules(fb *b, const item *it, dh_level *sev)
-{
-    for (size_t k = 0; k < it->nrules; k++) {
-        size_t j;
-        for (j = 0; j < b->nrules; j++)
-            if (b->rules[j] == it->rules[k])
-                break;
-        if (j == b->nrules) {
-            const dh_rule **v =
-                arena_grow(&b->a, b->rules, b->nrules * sizeof *v, (b->nrules + 1) * sizeof *v);
-            if (!v)
-                continue;
-            b->rules = v;
-            b->rules[b->nrules++] = it->rules[k];
-        }
-        if (dh_rule_level(it->rules[k]) > *sev)
-            *sev = dh_rule_level(it->rules[k]);
-    }
-}
-
-/* A command per process (several sensors may have logged it): the process's own command
- * line as the best record gives it. */
-static void add_process(fb *b, dh_str **list, int32_t **nodes, size_t *n, const host *h,
-                        int32_t node, size_t *dropped)
-{
-    for (size_t i = 0; i < *n; i++)
-        if ((*nodes)[i] == node)
-            return;
-    if (*n >= MAX_COMMANDS) {
-        if (dropped)
-            (*dropped)++;
-        return;
-    }
-    dh_str *v = arena_grow(&b->a, *list, *n * sizeof *v, (*n + 1) * sizeof *v);
-    int32_t *nv = arena_grow(&b->a, *nodes, *n * sizeof *nv, (*n + 1) * sizeof *nv);
-    if (!v || !nv)
-        return;
-    const pnode *pn = &h->nodes[node];
-    dh_str cl = pn->cmdline.len ? pn->cmdline : pn->image_path;
-    v[*n] = cl;
-    nv[*n] = node;
-    *list = v;
-    *nodes = nv;
-    (*n)++;
-}
-
-static int node_before(const host *h, int32_t a, int32_t b)
-{
-    const pnode *x = &h->nodes[a], *y = &h->nodes[b];
-    if (x->t != y->t)
-        return x->t < y->t;
-    uint64_t sx = x->nrecs ? x->recs[0]->seq : 0, sy = y->nrecs ? y->recs[0]->seq : 0;
-    return sx < sy;
-}
-
-static void sort_by_node_time(dh_str *list, int32_t *nodes, size_t n, const host *h)
-{
-    /* insertion sort: lists are short and mostly in order already */
-    for (size_t i = 1; i < n; i++)
-        for (size_t k = i; k > 0 && node_before(h, nodes[k], nodes[k - 1]); k--) {
-            dh_str t = list[k];
-            list[k] = list[k - 1];
-            list[k - 1] = t;
-            int32_t x = nodes[k];
-            nodes[k] = nodes[k - 1];
-            nodes[k - 1] = x;
-        }
+    return (dh_str){s, strlen(s)};
 }
 
 static void make_id(fb *b, const char *kind, const item *anchor)
@@ -437,7 +329,6 @@ static void make_id(fb *b, const char *kind, const item *anchor)
 static int collect(pass *p, group *g, fb *b, unsigned *fam, dh_level *rule_sev)
 {
     int32_t gi = (int32_t)(g - p->groups);
-    size_t cap = 0;
     for (int round = 0; round < 2; round++) {
         for (size_t k = 0; k <= g->nacts; k++) {
             const claim *cl;
@@ -465,30 +356,15 @@ static int collect(pass *p, group *g, fb *b, unsigned *fam, dh_level *rule_sev)
                 /* processes: commands, servers and the session apart */
                 if (cl[i].node >= 0 && k < g->nacts) {
                     const host *h = p->acts[g->acts[k]].h;
-                    if (!strcmp(cl[i].role, "child"))
-                        add_process(b, &b->commands, &b->cmd_nodes, &b->ncmd, h, cl[i].node,
-                                    &b->f.commands_dropped);
-                    else if (!strcmp(cl[i].role, "activation"))
-                        add_process(b, &b->servers, &b->srv_nodes, &b->nsrv, h, cl[i].node, NULL);
-                    else if (!strcmp(cl[i].role, "session"))
-                        add_process(b, &b->session, &b->ses_nodes, &b->nses, h, cl[i].node, NULL);
-                }
-                if (b->nev >= MAX_EVIDENCE) {
-                    b->f.evidence_dropped++;
-                    continue;
-                }
-                if (b->nev == cap) {
-                    size_t nc = cap ? cap * 2 : 32;
-                    dh_evidence *v = arena_grow(&b->a, b->ev, b->nev * sizeof *v, nc * sizeof *v);
-                    if (!v)
+                    int list = !strcmp(cl[i].role, "child")        ? FB_COMMANDS
+                               : !strcmp(cl[i].role, "activation") ? FB_SERVERS
+                               : !strcmp(cl[i].role, "session")    ? FB_SESSION
+                                                                   : -1;
+                    if (list >= 0 && fb_process(b, list, &h->nodes[cl[i].node], cl[i].node, NULL))
                         return -1;
-                    b->ev = v;
-                    cap = nc;
                 }
-                b->ev[b->nev].role = cl[i].role;
-                b->ev[b->nev].ev = it->ev;
-                b->nev++;
-                add_rules(b, it, rule_sev);
+                if (fb_record(b, cl[i].role, it, rule_sev))
+                    return -1;
                 for (size_t r = 0; r < it->nrules; r++)
                     if (dh_rule_level(it->rules[r]) >= DH_LEVEL_HIGH)
                         *fam |= EV_RULE_HIGH;
@@ -512,52 +388,39 @@ static void mark_used(pass *p, group *g)
     }
 }
 
-static void finish(fb *b)
+/* The lists, caps and the main object; -1 when memory ran out. */
+static int finish(fb *b)
 {
-    if (b->nev > 1)
-        qsort(b->ev, b->nev, sizeof *b->ev, evidence_cmp);
-    b->f.evidence = b->ev;
-    b->f.nevidence = b->nev;
-    for (size_t i = 0; i < b->nev; i++) {
-        int64_t t = dh_event_time(b->ev[i].ev);
-        if (!b->f.first_seen || t < b->f.first_seen)
-            b->f.first_seen = t;
-        if (t > b->f.last_seen)
-            b->f.last_seen = t;
-    }
-    b->f.reasons = b->reasons;
-    b->f.commands = b->commands;
-    b->f.ncommands = b->ncmd;
-    b->f.servers = b->servers;
-    b->f.nservers = b->nsrv;
-    b->f.session_commands = b->session;
-    b->f.nsession_commands = b->nses;
-    b->f.rules = b->rules;
-    b->f.nrules = b->nrules;
-    b->f.objects = b->objects;
+    if (fb_finish(b))
+        return -1;
     if (b->f.nobjects) {
-        b->f.com_object = b->objects[0].name;
-        b->f.clsid = b->objects[0].clsid;
+        b->f.com_object = cstr(b->objects[0].name);
+        b->f.clsid = cstr(b->objects[0].clsid);
     }
+    if (b->f.commands_dropped || b->f.evidence_dropped || b->f.rules_dropped)
+        fb_reason(b, "more records than a finding lists: the counts of those left out are given");
+    return 0;
 }
 
-static void fb_init(fb *b)
+/* The event whose host name is h's (its longest spelling), for the value's length. */
+static const dh_event *host_event(const host *h)
 {
-    memset(b, 0, sizeof *b);
-    b->f.com_object = b->f.clsid = "";
-    b->f.target_host = b->f.target_ip = b->f.source_host = b->f.source_ip = "";
-    b->f.user = b->f.logon_id = "";
+    for (size_t i = 0; i < h->n; i++)
+        if (dh_event_host(h->v[i]->ev).ptr == h->name.ptr)
+            return h->v[i]->ev;
+    return NULL;
 }
 
-static void name_source(pass *p, fb *b, dh_str src, dh_str workstation, int64_t t, group *g)
+static void name_source(pass *p, fb *b, dh_str src, dh_str workstation, const dh_event *wev,
+                        int64_t t, group *g)
 {
     if (workstation.len && !(workstation.len == 1 && workstation.ptr[0] == '-')) {
-        b->f.source_host = str(b, workstation);
+        b->f.source_host = fb_val(b, "source_host", workstation, wev);
         return;
     }
     host *o = src.len ? ip_owner(p, src, t) : NULL;
     if (o && o != g->h) {
-        b->f.source_host = str(b, o->name);
+        b->f.source_host = fb_val(b, "source_host", o->name, host_event(o));
         return;
     }
     /* a source-side record that joined the finding names its host */
@@ -565,7 +428,7 @@ static void name_source(pass *p, fb *b, dh_str src, dh_str workstation, int64_t 
         const char *r = b->ev[i].role;
         if (!strcmp(r, "script") || !strcmp(r, "source") || !strcmp(r, "source_network") ||
             !strcmp(r, "explicit_logon")) {
-            b->f.source_host = str(b, dh_event_host(b->ev[i].ev));
+            b->f.source_host = fb_val(b, "source_host", dh_event_host(b->ev[i].ev), b->ev[i].ev);
             return;
         }
     }
@@ -584,7 +447,7 @@ static fb *fb_start(pass *p, group *g, unsigned *fam, dh_level *rule_sev, int *e
     *err = 0;
     *fam = 0;
     *rule_sev = DH_LEVEL_INFORMATIONAL;
-    fb *b = calloc(1, sizeof *b);
+    fb *b = malloc(sizeof *b);
     if (!b) {
         *err = 1;
         return NULL;
@@ -593,7 +456,7 @@ static fb *fb_start(pass *p, group *g, unsigned *fam, dh_level *rule_sev, int *e
     int r = collect(p, g, b, fam, rule_sev);
     if (r || !b->nev) {
         *err = r != 0;
-        arena_free(&b->a);
+        fb_free(b);
         free(b);
         return NULL;
     }
@@ -602,7 +465,7 @@ static fb *fb_start(pass *p, group *g, unsigned *fam, dh_level *rule_sev, int *e
 
 static void fb_drop(fb *b)
 {
-    arena_free(&b->a);
+    fb_free(b);
     free(b);
 }
 
@@ -627,7 +490,7 @@ static int build_target(pass *p, group *g)
     score sc;
     score_lateral(fam, &sc);
     int lateral = sc.confidence > 0;
-    if (!lateral && !b->nrules) {
+    if (!lateral && !b->f.nrules) {
         /* a COM server with nothing remote behind it and nothing unusual about it: the
          * everyday -Embedding servers of an interactive session */
         for (size_t k = 0; k < g->nacts; k++)
@@ -652,8 +515,9 @@ static int build_target(pass *p, group *g)
     for (size_t k = 0; k < g->nacts; k++)
         object(b, p->acts[g->acts[k]].obj);
     object(b, named);
-    b->f.target_host = str(b, g->h->name);
-    b->f.target_ip = str(b, g->tip.len ? g->tip : host_ip_near(g->h, g->tmin));
+    b->f.target_host = fb_val(b, "target_host", g->h->name, host_event(g->h));
+    b->f.target_ip =
+        fb_val(b, "target_ip", g->tip.len ? g->tip : host_ip_near(g->h, g->tmin), NULL);
     /* the logon: by logon id first, then from the source */
     const dh_event *logon = NULL;
     for (int pass_ = 0; pass_ < 2 && !logon; pass_++)
@@ -672,45 +536,39 @@ static int build_target(pass *p, group *g)
         if (ls.len && !corr_loopback(ls))
             src = ls;
         ws = corr_field(logon, DH_FIELD_SOURCE_HOSTNAME);
-        dh_str d = corr_field(logon, DH_FIELD_TARGET_DOMAIN_NAME),
-               u = corr_field(logon, DH_FIELD_TARGET_USER_NAME);
-        char acct[300];
-        snprintf(acct, sizeof acct, "%.*s%s%.*s", (int)(d.len > 140 ? 140 : d.len), d.ptr,
-                 d.len ? "\\" : "", (int)(u.len > 140 ? 140 : u.len), u.ptr);
-        b->f.user = str(b, (dh_str){acct, strlen(acct)});
-        b->f.logon_id = str(b, corr_field(logon, DH_FIELD_LOGON_ID));
+        b->f.user = fb_account(b, logon, DH_FIELD_TARGET_DOMAIN_NAME, DH_FIELD_TARGET_USER_NAME);
+        b->f.logon_id = fb_val(b, "logon_id", corr_field(logon, DH_FIELD_LOGON_ID), logon);
     } else {
-        b->f.user = str(b, g->account);
-        for (size_t k = 0; k < g->nacts && !*b->f.logon_id; k++) {
+        b->f.user = fb_val(b, "user", g->account, NULL);
+        for (size_t k = 0; k < g->nacts && !b->f.logon_id.len; k++) {
             const act *a0 = &p->acts[g->acts[k]];
-            if (a0->kind == ACT_SERVER && a0->h->nodes[a0->node].nrecs)
-                b->f.logon_id =
-                    str(b, corr_field(a0->h->nodes[a0->node].recs[0]->ev, DH_FIELD_LOGON_ID));
+            if (a0->kind == ACT_SERVER && a0->h->nodes[a0->node].nrecs) {
+                const dh_event *r = a0->h->nodes[a0->node].recs[0]->ev;
+                b->f.logon_id = fb_val(b, "logon_id", corr_field(r, DH_FIELD_LOGON_ID), r);
+            }
         }
     }
-    b->f.source_ip = str(b, src);
-    name_source(p, b, src, ws, g->tmin, g);
+    b->f.source_ip = fb_val(b, "source_ip", src, logon);
+    name_source(p, b, src, ws, logon, g->tmin, g);
     if (lateral) {
         b->f.confidence = sc.confidence;
         for (size_t i = 0; i < sc.nreasons; i++)
-            reason(b, sc.reasons[i]);
+            fb_reason(b, sc.reasons[i]);
     } else {
         b->f.confidence = 1;
         for (size_t i = 0; i < sc.nreasons; i++)
-            reason(b, sc.reasons[i]);
-        reason(b, "no remote logon or connection found behind it: a local activation, or "
-                  "telemetry of that side is missing");
+            fb_reason(b, sc.reasons[i]);
+        fb_reason(b, "no remote logon or connection found behind it: a local activation, or "
+                     "telemetry of that side is missing");
     }
-    if (b->f.commands_dropped || b->f.evidence_dropped)
-        reason(b, "more records than a finding lists: the counts of those left out are given");
     dh_level sev = score_severity(b->f.kind, fam, b->f.confidence, p->acts[g->first_act].obj);
     b->f.severity = sev > rule_sev ? sev : rule_sev;
     if (!lateral)
         b->f.severity = rule_sev;
-    sort_by_node_time(b->commands, b->cmd_nodes, b->ncmd, g->h);
-    sort_by_node_time(b->servers, b->srv_nodes, b->nsrv, g->h);
-    sort_by_node_time(b->session, b->ses_nodes, b->nses, g->h);
-    finish(b);
+    if (finish(b)) {
+        fb_drop(b);
+        return -1;
+    }
     /* the anchor: the earliest activation's record */
     const act *first = &p->acts[g->first_act];
     for (size_t k = 0; k < g->nacts; k++)
@@ -739,30 +597,29 @@ static int build_attempt(pass *p, group *g)
         fb_drop(b);
         return 0;
     }
-    b->f.target_host = str(b, g->h->name);
-    b->f.target_ip = str(b, host_ip_near(g->h, g->tmin));
-    b->f.source_ip = str(b, g->src);
-    dh_str d = corr_field(first, DH_FIELD_TARGET_DOMAIN_NAME), u = corr_field(first, DH_FIELD_USER);
-    char acct[300];
-    snprintf(acct, sizeof acct, "%.*s%s%.*s", (int)(d.len > 140 ? 140 : d.len), d.ptr,
-             d.len ? "\\" : "", (int)(u.len > 140 ? 140 : u.len), u.ptr);
-    b->f.user = str(b, (dh_str){acct, strlen(acct)});
-    name_source(p, b, g->src, (dh_str){"", 0}, g->tmin, g);
-    finish(b);
-    b->f.clsid = str(b, corr_field(first, DH_FIELD_CLSID));
+    b->f.target_host = fb_val(b, "target_host", g->h->name, host_event(g->h));
+    b->f.target_ip = fb_val(b, "target_ip", host_ip_near(g->h, g->tmin), NULL);
+    b->f.source_ip = fb_val(b, "source_ip", g->src, first);
+    b->f.user = fb_account(b, first, DH_FIELD_TARGET_DOMAIN_NAME, DH_FIELD_USER);
+    name_source(p, b, g->src, (dh_str){"", 0}, NULL, g->tmin, g);
+    if (finish(b)) {
+        fb_drop(b);
+        return -1;
+    }
+    b->f.clsid = fb_val(b, "clsid", corr_field(first, DH_FIELD_CLSID), first);
     b->f.confidence = 2;
-    reason(b, dh_event_id(first) == 10036
-                  ? "remote DCOM activation rejected by the authentication-level hardening "
-                    "(System 10036 with a network address)"
-                  : "remote DCOM launch or activation refused (System 10016 with a network "
-                    "address)");
+    fb_reason(b, dh_event_id(first) == 10036
+                     ? "remote DCOM activation rejected by the authentication-level hardening "
+                       "(System 10036 with a network address)"
+                     : "remote DCOM launch or activation refused (System 10016 with a network "
+                       "address)");
     if (b->f.nobjects) {
         b->f.confidence = 3;
-        reason(b, "the class is one used for lateral movement");
+        fb_reason(b, "the class is one used for lateral movement");
     }
     if (fam & EV_SOURCE) {
         b->f.confidence = 3;
-        reason(b, "the source host's own telemetry names the target");
+        fb_reason(b, "the source host's own telemetry names the target");
     }
     dh_level sev = score_severity(DH_FINDING_ATTEMPT, fam, b->f.confidence, g->obj);
     b->f.severity = sev > rule_sev ? sev : rule_sev;
@@ -789,33 +646,36 @@ static int build_source(pass *p, group *g)
      * target logged */
     b->f.kind = DH_FINDING_SOURCE_ACTIVITY;
     object(b, g->obj);
-    b->f.target_host = str(b, (dh_str){g->shown, strlen(g->shown)});
-    b->f.target_ip = corr_is_ip((dh_str){g->target, strlen(g->target)}) ? b->f.target_host : "";
-    b->f.source_host = str(b, g->h->name);
-    b->f.source_ip = str(b, host_ip_near(g->h, g->tmin));
-    for (size_t i = 0; i < b->nev && !*b->f.user; i++) {
+    b->f.target_host = cstr(g->shown);
+    b->f.target_ip = corr_is_ip(cstr(g->target)) ? b->f.target_host : (dh_str){"", 0};
+    b->f.source_host = fb_val(b, "source_host", g->h->name, host_event(g->h));
+    b->f.source_ip = fb_val(b, "source_ip", host_ip_near(g->h, g->tmin), NULL);
+    for (size_t i = 0; i < b->nev && !b->f.user.len; i++) {
         dh_str u = corr_field(b->ev[i].ev, DH_FIELD_USER);
         if (u.len)
-            b->f.user = str(b, u);
+            b->f.user = fb_val(b, "user", u, b->ev[i].ev);
     }
-    finish(b);
+    if (finish(b)) {
+        fb_drop(b);
+        return -1;
+    }
     int strong_kinds = 0, support = 0;
     for (size_t i = 0; i < b->nev; i++) {
         const char *r = b->ev[i].role;
         if (!strcmp(r, "script")) {
-            reason(b, "a script block on this host activates a COM object on the target");
+            fb_reason(b, "a script block on this host activates a COM object on the target");
             strong_kinds++;
         } else if (!strcmp(r, "source")) {
-            reason(b, "a command line on this host activates a COM object on the target");
+            fb_reason(b, "a command line on this host activates a COM object on the target");
             strong_kinds++;
         } else if (!strcmp(r, "failure")) {
-            reason(b, "DCOM could not reach the named computer (System 10028 on the source)");
+            fb_reason(b, "DCOM could not reach the named computer (System 10028 on the source)");
             strong_kinds++;
         } else if (!strcmp(r, "source_network")) {
-            reason(b, "an outbound RPC connection to the target's endpoint mapper (port 135)");
+            fb_reason(b, "an outbound RPC connection to the target's endpoint mapper (port 135)");
             support = 1;
         } else if (!strcmp(r, "explicit_logon")) {
-            reason(b, "explicit credentials used for the target (Security 4648)");
+            fb_reason(b, "explicit credentials used for the target (Security 4648)");
             support = 1;
         }
     }
@@ -823,13 +683,13 @@ static int build_source(pass *p, group *g)
     if (b->f.confidence > 3)
         b->f.confidence = 3;
     if (g->obj && g->obj->lateral)
-        reason(b, "the object named is one used for lateral movement");
-    reason(b, "nothing from the target explains it: the target's telemetry is missing, or the "
-              "activation failed");
+        fb_reason(b, "the object named is one used for lateral movement");
+    fb_reason(b, "nothing from the target explains it: the target's telemetry is missing, or the "
+                 "activation failed");
     for (size_t i = 0; i < b->nev; i++)
         if (!strcmp(b->ev[i].role, "failure") && dh_event_kind(b->ev[i].ev) == DH_KIND_DCOM_ERROR &&
-            !*b->f.clsid)
-            b->f.clsid = str(b, corr_field(b->ev[i].ev, DH_FIELD_CLSID));
+            !b->f.clsid.len)
+            b->f.clsid = fb_val(b, "clsid", corr_field(b->ev[i].ev, DH_FIELD_CLSID), b->ev[i].ev);
     dh_level sev = score_severity(b->f.kind, fam, b->f.confidence, g->obj);
     b->f.severity = sev > rule_sev ? sev : rule_sev;
     make_id(b, dh_finding_kind_name(b->f.kind), g->claims[0].it);
@@ -846,7 +706,7 @@ static int build_signal(pass *p, item *it)
     it->decided = 1;
     if (!alone)
         return 0; /* only correlation rules report these */
-    fb *b = calloc(1, sizeof *b);
+    fb *b = malloc(sizeof *b);
     if (!b)
         return -1;
     fb_init(b);
@@ -854,15 +714,10 @@ static int build_signal(pass *p, item *it)
     int script = dh_event_kind(ev) == DH_KIND_PS_SCRIPT || dh_event_kind(ev) == DH_KIND_PS_MODULE;
     b->f.kind = script ? DH_FINDING_SOURCE_ACTIVITY : DH_FINDING_SIGNAL;
     dh_level sev = DH_LEVEL_INFORMATIONAL;
-    b->ev = arena_alloc(&b->a, sizeof *b->ev);
-    if (!b->ev) {
-        free(b);
+    if (fb_record(b, script ? "script" : "detection", it, &sev)) {
+        fb_drop(b);
         return -1;
     }
-    b->ev[0].role = script ? "script" : "detection";
-    b->ev[0].ev = ev;
-    b->nev = 1;
-    add_rules(b, it, &sev);
     b->f.severity = sev;
     b->f.confidence = 1;
     /* the object an event names: a GUID (registry paths, 10016), a COM server parent */
@@ -875,26 +730,26 @@ static int build_signal(pass *p, item *it)
                            corr_field(ev, DH_FIELD_PARENT_COMMAND_LINE), &emb);
     }
     object(b, o);
-    b->f.target_host = script ? "" : str(b, dh_event_host(ev));
-    b->f.source_host = script ? str(b, dh_event_host(ev)) : "";
-    b->f.user = str(b, corr_field(ev, DH_FIELD_USER));
-    b->f.logon_id = str(b, corr_field(ev, DH_FIELD_LOGON_ID));
-    if (dh_event_kind(ev) == DH_KIND_PROCESS_CREATION) {
-        b->commands = arena_alloc(&b->a, sizeof *b->commands);
-        if (b->commands) {
-            dh_str cl = corr_field(ev, DH_FIELD_COMMAND_LINE);
-            b->commands[0] = cl.len ? cl : corr_field(ev, DH_FIELD_IMAGE);
-            b->ncmd = b->commands[0].len ? 1 : 0;
-        }
+    if (script)
+        b->f.source_host = fb_val(b, "source_host", dh_event_host(ev), ev);
+    else
+        b->f.target_host = fb_val(b, "target_host", dh_event_host(ev), ev);
+    b->f.user = fb_val(b, "user", corr_field(ev, DH_FIELD_USER), ev);
+    b->f.logon_id = fb_val(b, "logon_id", corr_field(ev, DH_FIELD_LOGON_ID), ev);
+    if (dh_event_kind(ev) == DH_KIND_PROCESS_CREATION && fb_process(b, FB_COMMANDS, NULL, -1, ev)) {
+        fb_drop(b);
+        return -1;
     }
-    reason(b, script ? "a script block on this host calls DCOM objects of another host"
-                     : "a rule matched this event alone; no DCOM chain explains it");
-    finish(b);
+    fb_reason(b, script ? "a script block on this host calls DCOM objects of another host"
+                        : "a rule matched this event alone; no DCOM chain explains it");
+    if (finish(b)) {
+        fb_drop(b);
+        return -1;
+    }
     make_id(b, dh_finding_kind_name(b->f.kind), it);
     it->used = 1;
     emit(p, b);
-    arena_free(&b->a);
-    free(b);
+    fb_drop(b);
     return 0;
 }
 

@@ -21,7 +21,7 @@
 /* Inputs are read in order of their chunks' first record times; events within a chunk
  * span a little time, so the horizon keeps this much slack behind the newest event. */
 #define FLUSH_SLACK_S 600
-#define FLUSH_EVERY   16384 /* events between passes */
+#define FLUSH_EVERY   16384 /* events between passes, at least */
 /* Network sensor records are read before the host logs and held for the findings they join
  * (docs/formats.md); past this many, the oldest half of those no rule matched is let go. */
 #define MAX_WIRE_HELD (1u << 19)
@@ -253,6 +253,7 @@ dh_status dh_correlator_new(const dh_correlate_opts *o, const dh_ruleset *rs, dh
     }
     c->min_held = INT64_MAX;
     c->open_min = INT64_MAX;
+    c->flush_every = FLUSH_EVERY;
     *out = c;
     return DH_OK;
 }
@@ -261,6 +262,7 @@ static void item_free(item *it)
 {
     dh_event_free(it->ev);
     free(it->rules);
+    free(it->undecided);
     free(it);
 }
 
@@ -510,6 +512,12 @@ static dh_status process(dh_correlator *c, int64_t horizon);
 dh_status dh_correlator_take(dh_correlator *c, dh_event *ev, const dh_rule *const *rules,
                              size_t nrules)
 {
+    return dh_correlator_take_undecided(c, ev, rules, nrules, NULL);
+}
+
+dh_status dh_correlator_take_undecided(dh_correlator *c, dh_event *ev, const dh_rule *const *rules,
+                                       size_t nrules, const unsigned char *undecided)
+{
     uint64_t id = identity(ev);
     int dup = seen_insert(c, id);
     if (dup) {
@@ -544,6 +552,16 @@ dh_status dh_correlator_take(dh_correlator *c, dh_event *ev, const dh_rule *cons
         }
         memcpy(it->rules, rules, nrules * sizeof *it->rules);
         it->nrules = nrules;
+        if (undecided && memchr(undecided, 1, nrules)) {
+            it->undecided = malloc(nrules);
+            if (!it->undecided) {
+                dh_event_free(ev);
+                free(it->rules);
+                free(it);
+                return DH_ERR_NOMEM;
+            }
+            memcpy(it->undecided, undecided, nrules);
+        }
     }
     c->v[c->n++] = it;
     it->seq = c->seq++;
@@ -565,15 +583,11 @@ dh_status dh_correlator_take(dh_correlator *c, dh_event *ev, const dh_rule *cons
     }
     if (it->t > c->newest)
         c->newest = it->t;
-    /* every so often, finish what the window has passed (only with a sink to report to) */
-    if (c->fn && ++c->since_flush >= FLUSH_EVERY) {
-        c->since_flush = 0;
-        int64_t horizon = c->newest - (c->o.window_s + 2 * c->o.skew_s + FLUSH_SLACK_S) * TICKS;
-        /* nothing held is older than the horizon: a pass would decide nothing (many events
-         * with one time do not make passes over and over) */
-        if (horizon > c->min_held)
-            return process(c, horizon);
-    }
+    /* Every so often, finish what the window has passed (only with a sink to report to). A
+     * pass costs O(n log n) in the events held; waiting for as many new events as are held
+     * keeps that O(log n) per event when the window holds many. */
+    if (c->fn && ++c->since_flush >= c->flush_every)
+        return dh_correlator_flush(c);
     return DH_OK;
 }
 
@@ -609,80 +623,50 @@ static void corr_fired(void *ctx, const sc_signal *s)
     dh_correlator *c = ctx;
     if (!c->fn)
         return;
-    size_t n = s->nitems, nrules = 1 + (s->ninner < 63 ? s->ninner : 63);
-    dh_evidence *ev = calloc(n ? n : 1, sizeof *ev);
-    dh_str *cmds = calloc(n ? n : 1, sizeof *cmds);
-    const dh_rule **rules = calloc(nrules + n * 8, sizeof *rules);
-    if (!ev || !cmds || !rules) {
-        free(ev);
-        free(cmds);
-        free(rules);
+    fb *b = malloc(sizeof *b);
+    if (!b)
         return;
+    fb_init(b);
+    const dh_event *last = s->nitems ? ((item *)s->items[s->nitems - 1])->ev : NULL;
+    b->f.kind = DH_FINDING_SIGNAL;
+    b->f.severity = dh_rule_level(s->corr);
+    b->f.confidence = 2;
+    fb_rule(b, s->corr);
+    for (size_t i = 0; i < s->ninner; i++)
+        fb_rule(b, s->inner[i]);
+    dh_level sev = b->f.severity;
+    for (size_t i = 0; i < s->nitems; i++) {
+        item *it = s->items[i];
+        /* its records stay free for chains and signals: fb_record marks nothing */
+        if (fb_record(b, "detection", it, &sev) ||
+            (dh_event_kind(it->ev) == DH_KIND_PROCESS_CREATION &&
+             fb_process(b, FB_COMMANDS, NULL, -1, it->ev)))
+            goto out;
     }
-    const dh_event *last = n ? ((item *)s->items[n - 1])->ev : NULL;
-    dh_finding f;
-    memset(&f, 0, sizeof f);
-    f.kind = DH_FINDING_SIGNAL;
-    f.severity = dh_rule_level(s->corr);
-    f.confidence = 2;
-    f.com_object = f.clsid = "";
-    char hostname[256] = "", sip[64] = "", user[256] = "", lid[64] = "";
+    b->f.severity = sev;
     if (last) {
-        dh_str h = dh_event_host(last), si = corr_field(last, DH_FIELD_SOURCE_IP),
-               u = corr_field(last, DH_FIELD_USER), l = corr_field(last, DH_FIELD_LOGON_ID);
-        snprintf(hostname, sizeof hostname, "%.*s", (int)(h.len < 255 ? h.len : 255), h.ptr);
-        snprintf(sip, sizeof sip, "%.*s", (int)(si.len < 63 ? si.len : 63), si.ptr);
-        snprintf(user, sizeof user, "%.*s", (int)(u.len < 255 ? u.len : 255), u.ptr);
-        snprintf(lid, sizeof lid, "%.*s", (int)(l.len < 63 ? l.len : 63), l.ptr);
+        b->f.target_host = fb_val(b, "target_host", dh_event_host(last), last);
+        b->f.source_ip = fb_val(b, "source_ip", corr_field(last, DH_FIELD_SOURCE_IP), last);
+        b->f.user = fb_val(b, "user", corr_field(last, DH_FIELD_USER), last);
+        b->f.logon_id = fb_val(b, "logon_id", corr_field(last, DH_FIELD_LOGON_ID), last);
     }
-    f.target_host = hostname;
-    f.target_ip = f.source_host = "";
-    f.source_ip = sip;
-    f.user = user;
-    f.logon_id = lid;
-    rules[f.nrules++] = s->corr;
-    for (size_t i = 0; i < s->ninner && f.nrules < nrules; i++)
-        rules[f.nrules++] = s->inner[i];
-    for (size_t i = 0; i < n; i++) {
-        const item *it = s->items[i];
-        ev[i].role = "detection";
-        ev[i].ev = it->ev;
-        for (size_t r = 0; r < it->nrules && r < 8; r++) {
-            size_t k;
-            for (k = 0; k < f.nrules && rules[k] != it->rules[r]; k++)
-                ;
-            if (k == f.nrules)
-                rules[f.nrules++] = it->rules[r];
-            if (dh_rule_level(it->rules[r]) > f.severity)
-                f.severity = dh_rule_level(it->rules[r]);
-        }
-        if (dh_event_kind(it->ev) == DH_KIND_PROCESS_CREATION) {
-            dh_str cl = corr_field(it->ev, DH_FIELD_COMMAND_LINE);
-            cmds[f.ncommands] = cl.len ? cl : corr_field(it->ev, DH_FIELD_IMAGE);
-            f.ncommands += cmds[f.ncommands].len > 0;
-        }
-    }
-    if (dh_rule_level(s->corr) > f.severity)
-        f.severity = dh_rule_level(s->corr);
-    f.evidence = ev;
-    f.nevidence = n;
-    f.commands = cmds;
-    f.rules = rules;
-    f.first_seen = s->first;
-    f.last_seen = s->last;
-    char grouped[512], counted[160];
-    const char *why[3] = {s->why, NULL, NULL};
-    f.nreasons = 1;
+    fb_reason(b, fb_text(b, s->why, strlen(s->why)));
     if (*s->group) {
-        snprintf(grouped, sizeof grouped, "grouped by %s", s->group);
-        why[f.nreasons++] = grouped;
+        char g[512];
+        int n = snprintf(g, sizeof g, "grouped by %s", s->group);
+        fb_reason(b, fb_text(b, g, n < 0 ? 0 : (size_t)n < sizeof g ? (size_t)n : sizeof g - 1));
     }
-    if (s->nevents > n) {
-        snprintf(counted, sizeof counted, "%llu events; %zu shown", (unsigned long long)s->nevents,
-                 n);
-        why[f.nreasons++] = counted;
+    if (s->nevents > s->nitems) {
+        char g[160];
+        int n = snprintf(g, sizeof g, "%llu events; %zu shown", (unsigned long long)s->nevents,
+                         s->nitems < DH_FINDING_MAX_EVIDENCE ? s->nitems
+                                                             : (size_t)DH_FINDING_MAX_EVIDENCE);
+        fb_reason(b, fb_text(b, g, n < 0 ? 0 : (size_t)n < sizeof g ? (size_t)n : sizeof g - 1));
     }
-    f.reasons = why;
+    if (fb_finish(b))
+        goto out;
+    b->f.first_seen = s->first;
+    b->f.last_seen = s->last;
     /* the id: the correlation, its group and its first time */
     uint64_t h = corr_hash("correlation", 11, CORR_HASH0);
     const char *ref = dh_rule_ref(s->corr);
@@ -690,11 +674,11 @@ static void corr_fired(void *ctx, const sc_signal *s)
     h = corr_hash(s->group, strlen(s->group) + 1, h);
     for (size_t i = 0; i < 8; i++)
         h = corr_hash((const char[]){(char)((uint64_t)s->first >> (8 * i))}, 1, h);
-    snprintf(f.id, sizeof f.id, "%016llx", (unsigned long long)h);
-    c->fn(c->fctx, &f);
-    free(ev);
-    free(cmds);
-    free(rules);
+    snprintf(b->f.id, sizeof b->f.id, "%016llx", (unsigned long long)h);
+    c->fn(c->fctx, &b->f);
+out:
+    fb_free(b);
+    free(b);
 }
 
 static int time_cmp(const void *pa, const void *pb)
@@ -840,7 +824,9 @@ dh_status dh_correlator_flush(dh_correlator *c)
      * one time do not make passes over and over) */
     if (horizon <= c->min_held)
         return DH_OK;
-    return process(c, horizon);
+    dh_status st = process(c, horizon);
+    c->flush_every = c->n > FLUSH_EVERY ? c->n : FLUSH_EVERY;
+    return st;
 }
 
 dh_status dh_correlator_finish(dh_correlator *c, dh_finding_fn fn, void *ctx)

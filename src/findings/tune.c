@@ -110,7 +110,7 @@ static void build(pseudo *p, const dh_finding *f, const dh_str *command)
     memset(p, 0, sizeof *p);
     p->ev.kind = DH_KIND_OTHER;
     p->ev.chunk = -1;
-    p->ev.host = S(f->target_host);
+    p->ev.host = f->target_host;
     p->ev.channel = S("dcomhunt/finding");
     p->ev.provider = p->ev.channel;
     p->ev.time = f->first_seen;
@@ -127,19 +127,22 @@ static void build(pseudo *p, const dh_finding *f, const dh_str *command)
         if (!own.len && dh_event_field(e, DH_FIELD_COMMAND_LINE, &v))
             own = v;
     }
-    const char *bs = strrchr(f->user, '\\');
-    kv(p, "ComputerName", S(f->target_host), -1);
-    kv(p, "Computer", S(f->target_host), -1);
-    kv(p, "TargetHostname", S(f->target_host), DH_FIELD_DESTINATION_HOSTNAME);
-    kv(p, "TargetIp", S(f->target_ip), DH_FIELD_DESTINATION_IP);
-    kv(p, "SourceIp", S(f->source_ip), DH_FIELD_SOURCE_IP);
-    kv(p, "SourceHostname", S(f->source_host), DH_FIELD_SOURCE_HOSTNAME);
-    kv(p, "WorkstationName", S(f->source_host), DH_FIELD_WORKSTATION_NAME);
-    kv(p, "User", S(f->user), DH_FIELD_USER);
-    kv(p, "TargetUserName", S(bs ? bs + 1 : f->user), DH_FIELD_TARGET_USER_NAME);
-    kv(p, "LogonId", S(f->logon_id), DH_FIELD_LOGON_ID);
-    kv(p, "ComObject", S(f->com_object), -1);
-    kv(p, "CLSID", S(f->clsid), DH_FIELD_CLSID);
+    dh_str name = f->user; /* the account's name, after DOMAIN\ */
+    const char *bs = memchr(f->user.ptr, '\\', f->user.len);
+    if (bs)
+        name = (dh_str){bs + 1, f->user.len - (size_t)(bs + 1 - f->user.ptr)};
+    kv(p, "ComputerName", f->target_host, -1);
+    kv(p, "Computer", f->target_host, -1);
+    kv(p, "TargetHostname", f->target_host, DH_FIELD_DESTINATION_HOSTNAME);
+    kv(p, "TargetIp", f->target_ip, DH_FIELD_DESTINATION_IP);
+    kv(p, "SourceIp", f->source_ip, DH_FIELD_SOURCE_IP);
+    kv(p, "SourceHostname", f->source_host, DH_FIELD_SOURCE_HOSTNAME);
+    kv(p, "WorkstationName", f->source_host, DH_FIELD_WORKSTATION_NAME);
+    kv(p, "User", f->user, DH_FIELD_USER);
+    kv(p, "TargetUserName", name, DH_FIELD_TARGET_USER_NAME);
+    kv(p, "LogonId", f->logon_id, DH_FIELD_LOGON_ID);
+    kv(p, "ComObject", f->com_object, -1);
+    kv(p, "CLSID", f->clsid, DH_FIELD_CLSID);
     kv(p, "Image", image, DH_FIELD_IMAGE);
     kv(p, "ParentImage", parent, DH_FIELD_PARENT_IMAGE);
     kv(p, "CommandLine", command ? *command : own, DH_FIELD_COMMAND_LINE);

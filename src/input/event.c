@@ -1,4 +1,5 @@
 /* Accessors of the normalized event and the kind/field name tables. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -67,11 +68,30 @@ uint64_t dh_event_offset(const dh_event *ev)
     return ev->offset;
 }
 
+/* A field of an owned copy, from its packed block: the entries of the present fields in
+ * id order, (length in the log, kept length, bytes) each. */
+static void copy_field(const dh_event *ev, dh_field id, dh_str *out)
+{
+    const char *p = ev->copy_fields;
+    uint64_t before = ev->present & ((1ULL << id) - 1);
+    for (int k = __builtin_popcountll(before); k > 0; k--) {
+        uint32_t l;
+        memcpy(&l, p + 4, 4);
+        p += 8 + l;
+    }
+    uint32_t l;
+    memcpy(&l, p + 4, 4);
+    *out = (dh_str){p + 8, l};
+}
+
 int dh_event_field(const dh_event *ev, dh_field id, dh_str *out)
 {
     if ((unsigned)id >= DH_FIELD_COUNT || !(ev->present & (1ULL << id)))
         return 0;
-    *out = ev->fields[id];
+    if (ev->copy_fields)
+        copy_field(ev, id, out);
+    else
+        *out = ev->fields[id];
     return 1;
 }
 
@@ -153,9 +173,10 @@ int dh_field_from_name(const char *name, size_t len)
 }
 
 /* ---- owned copies ------------------------------------------------------------------
- * A packed event is one block: the header, then (id, len, bytes) for the envelope strings
- * and present taxonomy fields, then (name len, name, value len, value) per data item.
- * Only what the correlator needs to keep is copied; the layout never leaves the process. */
+ * A packed event is one block: the header, then (length in the log, kept length, bytes)
+ * for the envelope strings, the present taxonomy fields, and the name and value of each
+ * data item. Only what the correlator needs to keep is copied; the layout never leaves
+ * the process. */
 
 typedef struct pack_hdr {
     uint32_t magic, total;
@@ -170,13 +191,13 @@ typedef struct pack_hdr {
     uint32_t nstr; /* envelope strings: file, host, channel, provider */
 } pack_hdr;
 
-#define PACK_MAGIC     0x64687065u
-#define PACK_VALUE_CAP 4096 /* longer values (script blocks) are cut when kept */
+#define PACK_MAGIC 0x64687066u
 
 static int put_bytes(dh_buf *b, const char *p, size_t n)
 {
-    uint32_t l = (uint32_t)(n > PACK_VALUE_CAP ? PACK_VALUE_CAP : n);
-    return dh_buf_append(b, &l, 4) || dh_buf_append(b, p, l);
+    uint32_t l[2] = {(uint32_t)(n > UINT32_MAX ? UINT32_MAX : n),
+                     (uint32_t)(n > DH_VALUE_CAP ? DH_VALUE_CAP : n)};
+    return dh_buf_append(b, l, 8) || dh_buf_append(b, p, l[1]);
 }
 
 /* Is data item i kept: all (names NULL), or only those named (case-insensitively, as the
@@ -237,10 +258,10 @@ dh_status dh_event_pack_named(const dh_event *ev, const char *const *names, size
 static int get_bytes(const char **p, const char *end, dh_str *s)
 {
     uint32_t l;
-    if (end - *p < 4)
+    if (end - *p < 8)
         return -1;
-    memcpy(&l, *p, 4);
-    *p += 4;
+    memcpy(&l, *p + 4, 4);
+    *p += 8;
     if ((size_t)(end - *p) < l)
         return -1;
     s->ptr = *p;
@@ -257,16 +278,18 @@ dh_event *dh_event_unpack(const void *data, size_t len, size_t *used)
     memcpy(&h, data, sizeof h);
     if (h.magic != PACK_MAGIC || h.total > len || h.total < sizeof h || h.ndata > (1u << 20))
         return NULL;
-    /* One allocation: the event, its data array, then a copy of the packed bytes that the
-     * strings point into. */
-    size_t need = sizeof(dh_event) + h.ndata * sizeof(dh_kv) + h.total;
+    /* One allocation: the event without its fields array (a copy reads its fields from the
+     * packed bytes: 900 bytes less for each event the correlator holds), its data array,
+     * then a copy of the packed bytes that the strings point into. */
+    size_t head = offsetof(dh_event, fields);
+    size_t need = head + h.ndata * sizeof(dh_kv) + h.total;
     char *blk = malloc(need);
     if (!blk)
         return NULL;
     dh_event *ev = (dh_event *)(void *)blk;
-    memset(ev, 0, sizeof *ev);
-    dh_kv *kv = (dh_kv *)(void *)(blk + sizeof(dh_event));
-    char *copy = blk + sizeof(dh_event) + h.ndata * sizeof(dh_kv);
+    memset(ev, 0, head);
+    dh_kv *kv = (dh_kv *)(void *)(blk + head);
+    char *copy = blk + head + h.ndata * sizeof(dh_kv);
     memcpy(copy, data, h.total);
     const char *p = copy + sizeof h, *end = copy + h.total;
     dh_str file;
@@ -280,9 +303,12 @@ dh_event *dh_event_unpack(const void *data, size_t len, size_t *used)
     ev->chunk = h.chunk;
     ev->offset = h.offset;
     ev->present = h.present;
-    for (int i = 0; i < DH_FIELD_COUNT; i++)
-        if ((h.present & (1ULL << i)) && get_bytes(&p, end, &ev->fields[i]))
+    ev->copy_fields = p;
+    for (int i = 0; i < DH_FIELD_COUNT; i++) {
+        dh_str skip;
+        if ((h.present & (1ULL << i)) && get_bytes(&p, end, &skip))
             goto bad;
+    }
     for (uint32_t i = 0; i < h.ndata; i++)
         if (get_bytes(&p, end, &kv[i].name) || get_bytes(&p, end, &kv[i].value))
             goto bad;
@@ -291,6 +317,8 @@ dh_event *dh_event_unpack(const void *data, size_t len, size_t *used)
     /* The copy's file name is not NUL-terminated: read it with dh_event_file_str. */
     ev->file = NULL;
     ev->file_str = file;
+    ev->copy = copy;
+    ev->copy_len = h.total;
     *used = h.total;
     return ev;
 bad:
@@ -301,6 +329,17 @@ bad:
 void dh_event_free(dh_event *ev)
 {
     free(ev);
+}
+
+size_t dh_event_value_length(const dh_event *ev, dh_str v)
+{
+    /* only a value an owned copy cut can be longer than it is here */
+    if (!ev->copy || v.len != DH_VALUE_CAP || v.ptr < ev->copy + 8 + sizeof(pack_hdr) ||
+        v.ptr > ev->copy + ev->copy_len)
+        return v.len;
+    uint32_t l;
+    memcpy(&l, v.ptr - 8, 4);
+    return l > v.len ? l : v.len;
 }
 
 dh_str dh_event_file_str(const dh_event *ev)

@@ -22,16 +22,23 @@ struct dh_event {
     dh_str xml;
     const char *file;
     dh_str file_str; /* owned copies (dh_event_unpack): the file name, not NUL-terminated */
+    /* owned copies: the packed block the strings point into; each value's length in the
+     * log is stored just before its bytes (dh_event_value_length) */
+    const char *copy;
+    size_t copy_len;
     int64_t chunk;
     uint64_t offset;
     uint64_t present; /* bit i set: fields[i] holds taxonomy field i */
-    dh_str fields[DH_FIELD_COUNT];
     const dh_kv *data;
     size_t ndata;
     /* Room a mapping may use for values it composes (Defender's AccountDomain and
      * AccountName into one User); set by readers whose mappings need it, else NULL. */
     char *scratch;
     size_t scratch_len, scratch_cap;
+    /* Last, so that an owned copy can leave it out: a copy's fields are read from its
+     * packed block (copy_fields) and never from here. */
+    const char *copy_fields;
+    dh_str fields[DH_FIELD_COUNT];
 };
 
 /* One row of a mapping table: which events of which provider become which kind, and how

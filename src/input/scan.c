@@ -73,6 +73,8 @@ typedef struct scan_task {
     int json_array;   /* T_BATCH: elements of a JSON array, not lines */
     char *hdr;        /* T_CSV, T_ZEEK: owned copy of the header */
     size_t hdrlen;
+    int in_stream;     /* made from a stream: its file bytes are `progress`, not `len` */
+    uint64_t progress; /* bytes of the file on disk this task used (compressed ones) */
 } scan_task;
 
 typedef struct scan_result {
@@ -115,6 +117,7 @@ typedef struct stream {
     uint64_t line, offset;
     int64_t chunk;
     int eof;
+    uint64_t counted; /* file bytes already counted as progress */
 } stream;
 
 typedef struct scan {
@@ -146,6 +149,7 @@ typedef struct scan {
     uint64_t cur_chunk, cur_nchunks, cur_first, cur_size;
     int partial;
     dh_status fatal;
+    uint64_t progress; /* bytes of the input files used so far (for on_progress) */
 } scan;
 
 typedef struct worker {
@@ -742,8 +746,17 @@ static int next_task_seq(scan *s, scan_task *t, int only_early)
     size_t *cur = only_early ? &s->early_cur : &s->cur;
     for (;;) {
         if (s->str.active) {
-            if (stream_next(s, t))
+            if (stream_next(s, t)) {
+                /* progress in bytes of the file on disk: an archive's compressed bytes,
+                 * not the decompressed ones (which ran past 100%) */
+                stream *st = &s->str;
+                uint64_t at = st->ar ? (uint64_t)archive_filter_bytes(st->ar, -1) : st->offset;
+                t->in_stream = 1;
+                t->progress = at > st->counted ? at - st->counted : 0;
+                if (at > st->counted)
+                    st->counted = at;
                 return 1;
+            }
             /* The stream is done: its file is read. */
             size_t f = s->str.file;
             stream_close(&s->str);
@@ -1326,8 +1339,11 @@ static dh_status deliver(void *ctx, void *task, void *result)
         fill_error(&e, file, DH_ERR_FORMAT, t->chunk, t->off, 0, msg);
         report(s, &e);
     }
+    s->progress += t->in_stream ? t->progress : t->len;
     if (s->cb->on_progress)
-        s->cb->on_progress(s->cb->ctx, s->stats->bytes_read, s->stats->bytes_total);
+        s->cb->on_progress(
+            s->cb->ctx, s->progress < s->stats->bytes_total ? s->progress : s->stats->bytes_total,
+            s->stats->bytes_total);
     if (res->st != DH_OK)
         return res->st;
     if (res->out.len && s->cb->emit)

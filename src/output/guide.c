@@ -9,19 +9,26 @@
 #include "core/buf.h"
 #include "core/escape.h"
 #include "core/timefmt.h"
+#include "core/utf8.h"
 
 #define HOUR (3600LL * 10000000LL)
 
-/* The values a guide speaks of, taken once from the finding. */
+/* The values a guide speaks of, taken once from the finding: as prose (C strings for the
+ * steps, where a NUL the attacker wrote reads \x00: the exact value is in the finding) and
+ * as the exact slices the queries quote. */
 typedef struct vals {
     const dh_finding *f;
-    char target[256];  /* the host name as the finding gives it */
-    char bare[256];    /* without its domain: what DeviceName starts with */
-    char source[300];  /* "HOST (ip)", "ip", or "" */
-    char account[256]; /* "DOMAIN\name" */
-    char name[256];    /* the account's name alone */
-    char server[128];  /* the COM server's image file name ("mmc.exe"), or "" */
+    char *target;  /* the host name as the finding gives it */
+    char *source;  /* "HOST (ip)", "ip", or "" */
+    char *account; /* "DOMAIN\name" */
+    char *ip, *logon, *clsid, *object;
+    char *server;    /* the COM server's image file name, lowercase ("mmc.exe"), or "" */
+    dh_str server_v; /* the same as a slice */
+    dh_str bare;     /* the target without its domain: what DeviceName starts with */
+    dh_str name;     /* the account's name alone */
     char t0[40], t1[40], from[40], to[40], from_day[40], to_day[40];
+    char **owned; /* what prose() made */
+    size_t nowned, owned_cap;
 } vals;
 
 static void iso(char *out, size_t cap, int64_t t)
@@ -41,59 +48,90 @@ static void iso(char *out, size_t cap, int64_t t)
     dh_buf_free(&b);
 }
 
-static void copy(char *dst, size_t cap, const char *s, size_t n)
+/* A value as prose: an owned C string where control characters (C0, NUL included, DEL
+ * and C1) are written \xNN, so the only line ends of a step are the guide's own (every
+ * renderer escapes the rest for its medium). "" when out of memory. */
+static char *prose(vals *v, dh_str s)
 {
-    if (n >= cap)
-        n = cap - 1;
-    memcpy(dst, s, n);
-    dst[n] = 0;
-}
-
-static const char *base_name(const char *path)
-{
-    const char *b = path;
-    for (const char *p = path; *p; p++)
-        if (*p == '\\' || *p == '/')
-            b = p + 1;
-    return b;
+    static char empty[1];
+    if (v->nowned == v->owned_cap) {
+        size_t cap = v->owned_cap ? v->owned_cap * 2 : 32;
+        char **o = realloc(v->owned, cap * sizeof *o);
+        if (!o)
+            return empty;
+        v->owned = o;
+        v->owned_cap = cap;
+    }
+    dh_buf b;
+    dh_buf_init(&b, 4 * (size_t)DH_VALUE_CAP + 64);
+    static const char hx[] = "0123456789abcdef";
+    for (size_t i = 0, run = 0; i <= s.len;) {
+        long cp = 0;
+        size_t k = i < s.len ? dh_utf8_next((const unsigned char *)s.ptr + i, s.len - i, &cp) : 0;
+        if (i == s.len || (cp >= 0 && dh_char_control(cp))) {
+            dh_buf_append(&b, s.ptr + run, i - run);
+            if (i == s.len)
+                break;
+            char e[4] = {'\\', 'x', hx[(cp >> 4) & 15], hx[cp & 15]};
+            dh_buf_append(&b, e, 4);
+            run = i + k;
+        }
+        i += k;
+    }
+    if (dh_buf_putc(&b, 0)) {
+        dh_buf_free(&b);
+        return empty;
+    }
+    return v->owned[v->nowned++] = b.data;
 }
 
 static void take_vals(const dh_finding *f, vals *v)
 {
     memset(v, 0, sizeof *v);
     v->f = f;
-    copy(v->target, sizeof v->target, f->target_host, strlen(f->target_host));
-    size_t n = 0;
-    while (f->target_host[n] && f->target_host[n] != '.')
-        n++;
-    int ip = f->target_host[0] >= '0' && f->target_host[0] <= '9';
-    copy(v->bare, sizeof v->bare, f->target_host, ip ? strlen(f->target_host) : n);
-    if (*f->source_host && *f->source_ip) {
-        dh_buf b = {v->source, 0, sizeof v->source - 1, sizeof v->source - 1};
-        dh_buf_puts(&b, f->source_host);
+    v->target = prose(v, f->target_host);
+    v->bare = f->target_host;
+    int ip = f->target_host.len && f->target_host.ptr[0] >= '0' && f->target_host.ptr[0] <= '9';
+    const char *dot = ip ? NULL : memchr(f->target_host.ptr, '.', f->target_host.len);
+    if (dot)
+        v->bare.len = (size_t)(dot - f->target_host.ptr);
+    if (f->source_host.len && f->source_ip.len) {
+        dh_buf b;
+        dh_buf_init(&b, 4 * (size_t)DH_VALUE_CAP);
+        dh_buf_append(&b, f->source_host.ptr, f->source_host.len);
         dh_buf_puts(&b, " (");
-        dh_buf_puts(&b, f->source_ip);
+        dh_buf_append(&b, f->source_ip.ptr, f->source_ip.len);
         dh_buf_puts(&b, ")");
-        v->source[b.len] = 0;
+        v->source = prose(v, (dh_str){b.data ? b.data : "", b.len});
+        dh_buf_free(&b);
     } else {
-        const char *s = *f->source_host ? f->source_host : f->source_ip;
-        copy(v->source, sizeof v->source, s, strlen(s));
+        v->source = prose(v, f->source_host.len ? f->source_host : f->source_ip);
     }
-    copy(v->account, sizeof v->account, f->user, strlen(f->user));
-    const char *bs = strrchr(f->user, '\\');
-    const char *nm = bs ? bs + 1 : f->user;
-    copy(v->name, sizeof v->name, nm, strlen(nm));
+    v->account = prose(v, f->user);
+    v->name = f->user; /* after DOMAIN\ (a domain holds no backslash; a name may, as written) */
+    const char *bs = memchr(f->user.ptr, '\\', f->user.len);
+    if (bs)
+        v->name = (dh_str){bs + 1, f->user.len - (size_t)(bs + 1 - f->user.ptr)};
+    v->ip = prose(v, f->source_ip);
+    v->logon = prose(v, f->logon_id);
+    v->clsid = prose(v, f->clsid);
+    v->object = prose(v, f->com_object);
+    v->server = prose(v, (dh_str){"", 0});
+    v->server_v = (dh_str){"", 0};
     for (size_t i = 0; i < f->nevidence; i++) {
         dh_str img;
         if (!strcmp(f->evidence[i].role, "activation") &&
             dh_event_field(f->evidence[i].ev, DH_FIELD_IMAGE, &img)) {
-            char tmp[512];
-            copy(tmp, sizeof tmp, img.ptr, img.len);
-            const char *b = base_name(tmp);
-            copy(v->server, sizeof v->server, b, strlen(b));
-            for (char *p = v->server; *p; p++)
+            size_t b = 0;
+            for (size_t k = 0; k < img.len; k++)
+                if (img.ptr[k] == '\\' || img.ptr[k] == '/')
+                    b = k + 1;
+            char *low = prose(v, (dh_str){img.ptr + b, img.len - b});
+            for (char *p = low; *p; p++)
                 if (*p >= 'A' && *p <= 'Z')
                     *p = (char)(*p + 32);
+            v->server = low;
+            v->server_v = (dh_str){low, strlen(low)};
         }
     }
     iso(v->t0, sizeof v->t0, f->first_seen);
@@ -104,11 +142,18 @@ static void take_vals(const dh_finding *f, vals *v)
     iso(v->to_day, sizeof v->to_day, f->last_seen + 24 * HOUR);
 }
 
+static void free_vals(vals *v)
+{
+    for (size_t i = 0; i < v->nowned; i++)
+        free(v->owned[i]);
+    free(v->owned);
+}
+
 /* The concatenation of the NULL-terminated arguments, as an owned string. */
 static char *cat(const char *first, ...)
 {
     dh_buf b;
-    dh_buf_init(&b, 1u << 16);
+    dh_buf_init(&b, 64u << 20);
     va_list ap;
     va_start(ap, first);
     for (const char *s = first; s; s = va_arg(ap, const char *))
@@ -135,33 +180,70 @@ static void add(char **list, size_t *n, char *s)
 
 /* ---- quoting for queries ------------------------------------------------------------- */
 
-/* A KQL verbatim string literal: @"..." with quotes doubled; line ends and other control
- * characters (which no literal can hold) become spaces. */
-static void kql_lit(dh_buf *b, const char *s)
+/* A KQL verbatim string literal (docs/output-escaping.md): @"..." with quotes doubled.
+ * Control characters (line ends, which no literal holds, and the rest, so that a query's
+ * only line ends and tabs are its own) and bytes that are not UTF-8 become U+FFFD (as
+ * Kusto stores invalid bytes): such a query may find nothing, but no value ever ends its
+ * literal, and nothing is cut at a NUL. */
+static void kql_lit(dh_buf *b, dh_str s)
 {
     dh_buf_puts(b, "@\"");
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"')
+    for (size_t i = 0; i < s.len;) {
+        long cp;
+        size_t k = dh_utf8_next((const unsigned char *)s.ptr + i, s.len - i, &cp);
+        if (cp == '"')
             dh_buf_puts(b, "\"\"");
-        else if (c < 0x20 || c == 0x7f)
-            dh_buf_putc(b, ' ');
+        else if (cp < 0 || dh_char_control(cp))
+            dh_buf_puts(b, "\xEF\xBF\xBD");
         else
-            dh_buf_putc(b, (char)c);
+            dh_buf_append(b, s.ptr + i, k);
+        i += k;
     }
     dh_buf_putc(b, '"');
 }
 
-/* A shell word: single quotes, a quote inside as '\''; control characters dropped. */
-static void sh_word(dh_buf *b, const char *s)
+/* A shell word: single quotes ('\'' for a quote inside) when the value is printable
+ * UTF-8; else ANSI-C quoting, $'...' with \xNN for every byte of a control or hidden
+ * character or not UTF-8 (bash, zsh, ksh). A NUL cannot be part of an argument: it is
+ * left out. */
+static void sh_word(dh_buf *b, dh_str s)
 {
-    dh_buf_putc(b, '\'');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '\'')
-            dh_buf_puts(b, "'\\''");
-        else if (c >= 0x20 && c != 0x7f)
-            dh_buf_putc(b, (char)c);
+    int plain = 1;
+    for (size_t i = 0; i < s.len && plain;) {
+        long cp;
+        size_t k = dh_utf8_next((const unsigned char *)s.ptr + i, s.len - i, &cp);
+        plain = cp >= 0 && !dh_char_hidden(cp);
+        i += k;
+    }
+    if (plain) {
+        dh_buf_putc(b, '\'');
+        for (size_t i = 0; i < s.len; i++) {
+            if (s.ptr[i] == '\'')
+                dh_buf_puts(b, "'\\''");
+            else
+                dh_buf_putc(b, s.ptr[i]);
+        }
+        dh_buf_putc(b, '\'');
+        return;
+    }
+    static const char hx[] = "0123456789abcdef";
+    dh_buf_puts(b, "$'");
+    for (size_t i = 0; i < s.len;) {
+        long cp;
+        size_t k = dh_utf8_next((const unsigned char *)s.ptr + i, s.len - i, &cp);
+        if (cp == '\'' || cp == '\\') {
+            dh_buf_putc(b, '\\');
+            dh_buf_putc(b, (char)cp);
+        } else if (cp < 0 || (cp != 0 && dh_char_hidden(cp))) {
+            for (size_t j = 0; j < k; j++) {
+                unsigned char c = (unsigned char)s.ptr[i + j];
+                char e[4] = {'\\', 'x', hx[c >> 4], hx[c & 15]};
+                dh_buf_append(b, e, 4);
+            }
+        } else if (cp != 0) {
+            dh_buf_append(b, s.ptr + i, k);
+        }
+        i += k;
     }
     dh_buf_putc(b, '\'');
 }
@@ -180,12 +262,13 @@ static void kql_device(dh_buf *b, const vals *v)
     dh_buf_puts(b, "\n| where DeviceName =~ ");
     kql_lit(b, v->bare);
     dh_buf_puts(b, " or DeviceName startswith ");
-    char dotted[sizeof v->bare + 1];
-    size_t n = strlen(v->bare);
-    memcpy(dotted, v->bare, n);
-    dotted[n] = '.';
-    dotted[n + 1] = 0;
-    kql_lit(b, dotted);
+    /* the bare name and a dot, in one literal */
+    size_t at = b->len;
+    kql_lit(b, v->bare);
+    if (b->len > at && b->data[b->len - 1] == '"') {
+        b->len--;
+        dh_buf_puts(b, ".\"");
+    }
 }
 
 static char *done(dh_buf *b)
@@ -198,14 +281,14 @@ static char *done(dh_buf *b)
 }
 
 /* A logon id as Windows writes it ("0x1ea3c6") or as a decimal number; 0 if neither. */
-static int logon_number(const char *s, unsigned long long *out)
+static int logon_number(dh_str s, unsigned long long *out)
 {
-    int hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
-    const char *p = hex ? s + 2 : s;
+    int hex = s.len > 2 && s.ptr[0] == '0' && (s.ptr[1] == 'x' || s.ptr[1] == 'X');
+    const char *p = hex ? s.ptr + 2 : s.ptr, *end = s.ptr + s.len;
     unsigned long long v = 0;
-    if (!*p)
+    if (p == end)
         return 0;
-    for (; *p; p++) {
+    for (; p < end; p++) {
         int d = hex ? dh_hexval(*p) : (*p >= '0' && *p <= '9' ? *p - '0' : -1);
         if (d < 0 || v >> 59)
             return 0;
@@ -233,21 +316,21 @@ static void pivots(dh_guide *g, const vals *v, const char *const *paths, size_t 
 {
     const dh_finding *f = v->f;
     dh_buf b;
-    if (*v->bare) {
-        dh_buf_init(&b, 1u << 16);
+    if (v->bare.len) {
+        dh_buf_init(&b, 16u << 20);
         dh_buf_puts(&b, "DeviceLogonEvents");
         kql_window(&b, v->from, v->to);
         kql_device(&b, v);
         dh_buf_puts(&b, "\n| where LogonType == \"Network\"");
-        if (*f->source_ip || *v->name) {
+        if (f->source_ip.len || v->name.len) {
             dh_buf_puts(&b, "\n| where ");
-            if (*f->source_ip) {
+            if (f->source_ip.len) {
                 dh_buf_puts(&b, "RemoteIP == ");
                 kql_lit(&b, f->source_ip);
             }
-            if (*f->source_ip && *v->name)
+            if (f->source_ip.len && v->name.len)
                 dh_buf_puts(&b, " or ");
-            if (*v->name) {
+            if (v->name.len) {
                 dh_buf_puts(&b, "AccountName =~ ");
                 kql_lit(&b, v->name);
             }
@@ -256,17 +339,17 @@ static void pivots(dh_guide *g, const vals *v, const char *const *paths, size_t 
                         "AccountName, LogonType, Protocol, RemoteIP, RemoteDeviceName, LogonId");
         add_pivot(g, "Network logons on the target (the source and the account)", "kql", done(&b));
 
-        dh_buf_init(&b, 1u << 16);
+        dh_buf_init(&b, 16u << 20);
         dh_buf_puts(&b, "DeviceProcessEvents");
         kql_window(&b, v->from, v->to);
         kql_device(&b, v);
-        if (*v->server) {
+        if (v->server_v.len) {
             dh_buf_puts(&b, "\n| where InitiatingProcessFileName =~ ");
-            kql_lit(&b, v->server);
+            kql_lit(&b, v->server_v);
             dh_buf_puts(&b, " or InitiatingProcessParentFileName =~ ");
-            kql_lit(&b, v->server);
+            kql_lit(&b, v->server_v);
             dh_buf_puts(&b, " or (FileName =~ ");
-            kql_lit(&b, v->server);
+            kql_lit(&b, v->server_v);
             dh_buf_puts(&b, " and ProcessCommandLine has \"Embedding\")");
         } else {
             dh_buf_puts(&b, "\n| where InitiatingProcessFileName in~ (\"explorer.exe\", "
@@ -281,11 +364,11 @@ static void pivots(dh_guide *g, const vals *v, const char *const *paths, size_t 
                   done(&b));
     }
     unsigned long long lid;
-    if (*v->bare && logon_number(f->logon_id, &lid)) {
+    if (v->bare.len && logon_number(f->logon_id, &lid)) {
         /* Defender writes logon ids in decimal; Windows logs in hexadecimal */
         char num[24];
         snprintf(num, sizeof num, "%llu", lid);
-        dh_buf_init(&b, 1u << 16);
+        dh_buf_init(&b, 16u << 20);
         dh_buf_puts(&b, "DeviceProcessEvents");
         kql_window(&b, v->from, v->to);
         kql_device(&b, v);
@@ -298,8 +381,8 @@ static void pivots(dh_guide *g, const vals *v, const char *const *paths, size_t 
         add_pivot(g, "Everything the logon session ran on the target (its logon id)", "kql",
                   done(&b));
     }
-    if (*f->source_ip) {
-        dh_buf_init(&b, 1u << 16);
+    if (f->source_ip.len) {
+        dh_buf_init(&b, 16u << 20);
         dh_buf_puts(&b, "DeviceNetworkEvents");
         kql_window(&b, v->from, v->to);
         dh_buf_puts(&b, "\n| where ActionType == \"InboundConnectionAccepted\" and RemoteIP == ");
@@ -310,8 +393,8 @@ static void pivots(dh_guide *g, const vals *v, const char *const *paths, size_t 
         add_pivot(g, "Every host the source reached over RPC (135, then a dynamic port)", "kql",
                   done(&b));
     }
-    if (*v->name) {
-        dh_buf_init(&b, 1u << 16);
+    if (v->name.len) {
+        dh_buf_init(&b, 16u << 20);
         dh_buf_puts(&b, "DeviceLogonEvents");
         kql_window(&b, v->from_day, v->to_day);
         dh_buf_puts(&b, "\n| where LogonType == \"Network\" and AccountName =~ ");
@@ -322,13 +405,13 @@ static void pivots(dh_guide *g, const vals *v, const char *const *paths, size_t 
                   done(&b));
     }
     /* dcomhunt itself, narrowed to the hosts and the time of this finding */
-    dh_buf_init(&b, 1u << 16);
+    dh_buf_init(&b, 16u << 20);
     dh_buf_puts(&b, "dcomhunt hunt");
-    if (*f->target_host) {
+    if (f->target_host.len) {
         dh_buf_puts(&b, " --host ");
         sh_word(&b, v->bare);
     }
-    if (*f->source_host) {
+    if (f->source_host.len) {
         dh_buf_puts(&b, " --host ");
         sh_word(&b, f->source_host);
     }
@@ -338,7 +421,7 @@ static void pivots(dh_guide *g, const vals *v, const char *const *paths, size_t 
     dh_buf_puts(&b, v->to);
     for (size_t i = 0; i < npaths; i++) {
         dh_buf_putc(&b, ' ');
-        sh_word(&b, paths[i]);
+        sh_word(&b, (dh_str){paths[i], strlen(paths[i])});
     }
     if (!npaths)
         dh_buf_puts(&b, " PATH...");
@@ -354,21 +437,16 @@ static const char *or_unknown(const char *s, const char *unknown)
 }
 
 /* The commands, "a"; "b", for a sentence. */
-static char *commands_text(const dh_finding *f)
+static char *commands_text(vals *v)
 {
+    const dh_finding *f = v->f;
     dh_buf b;
-    dh_buf_init(&b, 1u << 16);
+    dh_buf_init(&b, 32 * (size_t)DH_VALUE_CAP);
     for (size_t i = 0; i < f->ncommands && i < 6; i++) {
         if (i)
             dh_buf_puts(&b, "; ");
         dh_buf_puts(&b, "`");
-        /* the steps are text: a NUL inside a command is shown, not a cut */
-        for (size_t k = 0; k < f->commands[i].len; k++) {
-            if (f->commands[i].ptr[k])
-                dh_buf_putc(&b, f->commands[i].ptr[k]);
-            else
-                dh_buf_puts(&b, "\\x00");
-        }
+        dh_buf_puts(&b, prose(v, f->commands[i]));
         dh_buf_puts(&b, "`");
     }
     if (f->ncommands > 6)
@@ -384,10 +462,11 @@ static char *lockdown(const vals *v)
     if (f->nobjects && *f->objects[0].hardening)
         return cat("Take remote activation away from ", f->objects[0].name, ": ",
                    f->objects[0].hardening, NULL);
-    if (*f->com_object)
-        return cat("Take remote launch and activation away from ", f->com_object,
-                   *f->clsid ? " (CLSID " : "", f->clsid, *f->clsid ? "; its AppID is named" : "",
-                   *f->clsid ? " under HKCR\\CLSID\\" : "", f->clsid, *f->clsid ? "\\AppID)" : "",
+    const char *clsid = v->clsid;
+    if (*v->object)
+        return cat("Take remote launch and activation away from ", v->object,
+                   *clsid ? " (CLSID " : "", clsid, *clsid ? "; its AppID is named" : "",
+                   *clsid ? " under HKCR\\CLSID\\" : "", clsid, *clsid ? "\\AppID)" : "",
                    " in DCOM Config (dcomcnfg) or by Group Policy: automation servers such as "
                    "Office need no remote activation on workstations.",
                    NULL);
@@ -398,33 +477,33 @@ static char *lockdown(const vals *v)
 }
 
 /* Rule guide steps with their placeholders filled from the finding. */
-static char *fill(const char *tmpl, const vals *v)
+static char *fill(const char *tmpl, vals *v)
 {
     const dh_finding *f = v->f;
-    char image[512] = "", parent[512] = "", cmdline[1024] = "";
+    const char *image = "", *parent = "", *cmdline = "";
     for (size_t i = 0; i < f->nevidence; i++) {
         const dh_event *ev = f->evidence[i].ev;
         dh_str s;
         if (!*image && dh_event_field(ev, DH_FIELD_IMAGE, &s) && s.len)
-            copy(image, sizeof image, s.ptr, s.len);
+            image = prose(v, s);
         if (!*parent && dh_event_field(ev, DH_FIELD_PARENT_IMAGE, &s) && s.len)
-            copy(parent, sizeof parent, s.ptr, s.len);
+            parent = prose(v, s);
         if (!*cmdline && dh_event_field(ev, DH_FIELD_COMMAND_LINE, &s) && s.len)
-            copy(cmdline, sizeof cmdline, s.ptr, s.len);
+            cmdline = prose(v, s);
     }
     static const char *const keys[] = {"host",  "source_ip",    "user",         "logon_id", "time",
                                        "clsid", "command_line", "parent_image", "image"};
     const char *values[] = {or_unknown(v->target, "the target"),
-                            or_unknown(f->source_ip, "the source (unknown)"),
+                            or_unknown(v->ip, "the source (unknown)"),
                             or_unknown(v->account, "the account"),
-                            or_unknown(f->logon_id, "(unknown)"),
+                            or_unknown(v->logon, "(unknown)"),
                             v->t0,
-                            or_unknown(f->clsid, "(unknown)"),
+                            or_unknown(v->clsid, "(unknown)"),
                             or_unknown(cmdline, "(none recorded)"),
                             or_unknown(parent, "(unknown)"),
                             or_unknown(image, "(unknown)")};
     dh_buf b;
-    dh_buf_init(&b, 1u << 16);
+    dh_buf_init(&b, 16u << 20);
     for (const char *p = tmpl; *p;) {
         if (*p == '{') {
             size_t k;
@@ -446,14 +525,16 @@ static char *fill(const char *tmpl, const vals *v)
 
 /* The rules' own steps after the finding's: those of the most severe rules first, at most
  * `max` of them (a chain that matched six rules would otherwise bury its five steps). */
-static void rule_steps(dh_guide *g, const vals *v, int which, size_t max)
+static void rule_steps(dh_guide *g, vals *v, int which, size_t max)
 {
     const dh_finding *f = v->f;
     char **list = which ? g->respond : g->investigate;
     size_t *n = which ? &g->nrespond : &g->ninvestigate;
     size_t added = 0;
-    const dh_rule *order[64];
-    size_t nr = f->nrules < 64 ? f->nrules : 64;
+    size_t nr = f->nrules;
+    const dh_rule **order = malloc((nr ? nr : 1) * sizeof *order);
+    if (!order)
+        return;
     for (size_t i = 0; i < nr; i++)
         order[i] = f->rules[i];
     for (size_t i = 1; i < nr; i++) /* insertion sort by level, stable */
@@ -481,9 +562,10 @@ static void rule_steps(dh_guide *g, const vals *v, int which, size_t max)
             free(s);
         }
     }
+    free(order);
 }
 
-static void lateral_steps(dh_guide *g, const vals *v)
+static void lateral_steps(dh_guide *g, vals *v)
 {
     const dh_finding *f = v->f;
     const char *T = or_unknown(v->target, "the target");
@@ -492,11 +574,11 @@ static void lateral_steps(dh_guide *g, const vals *v)
     char **I = g->investigate, **R = g->respond;
     size_t *ni = &g->ninvestigate, *nr = &g->nrespond;
     /* 1. the logon and its source */
-    if (*f->logon_id && *S)
+    if (*v->logon && *S)
         add(I, ni,
             cat("Confirm the logon and its source: on ", T,
-                ", find the network logon (Security 4624, logon type 3) with logon id ",
-                f->logon_id, " of ", U, " at about ", v->t0,
+                ", find the network logon (Security 4624, logon type 3) with logon id ", v->logon,
+                " of ", U, " at about ", v->t0,
                 ". Its IpAddress and "
                 "WorkstationName should name ",
                 S,
@@ -521,8 +603,8 @@ static void lateral_steps(dh_guide *g, const vals *v)
                 "the Security log and Sysmon network events of ",
                 T, " if they are missing.", NULL));
     /* 2. what the COM server ran */
-    char *cmds = f->ncommands ? commands_text(f) : NULL;
-    const char *obj = or_unknown(f->com_object, "A COM server");
+    char *cmds = f->ncommands ? commands_text(v) : NULL;
+    const char *obj = or_unknown(v->object, "A COM server");
     if (cmds)
         add(I, ni,
             cat("See what the COM server ran: ", obj, " was started on ", T, " at ", v->t0,
@@ -545,12 +627,12 @@ static void lateral_steps(dh_guide *g, const vals *v)
             "C:\\Windows or ADMIN$, handles to lsass.exe, outbound connections.",
             NULL));
     /* 4. the source elsewhere */
-    if (*f->source_ip)
+    if (*v->ip)
         add(I, ni,
             cat("Check whether ", S,
                 " did the same to other hosts: inbound TCP 135 and network "
                 "logons from ",
-                f->source_ip, " on every host between ", v->from, " and ", v->to,
+                v->ip, " on every host between ", v->from, " and ", v->to,
                 " (the \"every host the source reached\" pivot), and COM servers started by the "
                 "DCOM launcher under ",
                 U, ". One source reaching several targets is an operator moving laterally.", NULL));
@@ -604,7 +686,7 @@ static void lateral_steps(dh_guide *g, const vals *v)
     rule_steps(g, v, 1, 3);
 }
 
-static void other_steps(dh_guide *g, const vals *v)
+static void other_steps(dh_guide *g, vals *v)
 {
     const dh_finding *f = v->f;
     const char *T = or_unknown(v->target, "the host");
@@ -614,8 +696,8 @@ static void other_steps(dh_guide *g, const vals *v)
     switch (f->kind) {
     case DH_FINDING_ATTEMPT:
         add(I, ni,
-            cat("A remote activation of ", or_unknown(f->com_object, "a COM object"),
-                *f->clsid ? " (CLSID " : "", f->clsid, *f->clsid ? ")" : "", " by ", U, " from ",
+            cat("A remote activation of ", or_unknown(v->object, "a COM object"),
+                *v->clsid ? " (CLSID " : "", v->clsid, *v->clsid ? ")" : "", " by ", U, " from ",
                 or_unknown(v->source, "an unknown source"), " was refused on ", T, " at ", v->t0,
                 " (DistributedCOM 10016): someone tried DCOM against this host without the "
                 "launch rights.",
@@ -634,7 +716,7 @@ static void other_steps(dh_guide *g, const vals *v)
         const char *S = or_unknown(v->source, "the host");
         int script = f->nevidence && !strcmp(f->evidence[0].role, "script");
         add(I, ni,
-            cat(S, " tried to activate ", or_unknown(f->com_object, "a COM object"), " on ",
+            cat(S, " tried to activate ", or_unknown(v->object, "a COM object"), " on ",
                 or_unknown(v->target, "another machine"), " at ", v->t0,
                 script ? " (a PowerShell script block calls DCOM objects of another host)"
                        : " (DistributedCOM 10028: the target could not be reached)",
@@ -672,6 +754,7 @@ dh_status dh_guide_build(const dh_finding *f, const char *const *paths, size_t n
     else
         other_steps(g, v);
     pivots(g, v, paths, npaths);
+    free_vals(v);
     free(v);
     return DH_OK;
 }

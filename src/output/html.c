@@ -28,6 +28,7 @@
 
 #include "core/buf.h"
 #include "core/escape.h"
+#include "core/utf8.h"
 #include "core/timefmt.h"
 #include "output/html.h"
 
@@ -90,57 +91,6 @@ static void putu(hout *o, unsigned long long v)
 
 /* ---- text: UTF-8 checked, HTML-escaped, hidden characters shown -------------------- */
 
-/* Decodes one UTF-8 sequence (n > 0 bytes left): returns its length with *cp set, or 1 with
- * *cp = -1 for a byte that starts no valid sequence (overlong, surrogate, past U+10FFFF,
- * cut short). */
-static size_t utf8_next(const unsigned char *s, size_t n, long *cp)
-{
-    unsigned c = s[0];
-    size_t len;
-    long v, min;
-    if (c < 0x80) {
-        *cp = (long)c;
-        return 1;
-    }
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2, v = c & 0x1F, min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3, v = c & 0x0F, min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4, v = c & 0x07, min = 0x10000;
-    } else {
-        *cp = -1;
-        return 1;
-    }
-    if (n < len) {
-        *cp = -1;
-        return 1;
-    }
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80) {
-            *cp = -1;
-            return 1;
-        }
-        v = (v << 6) | (s[i] & 0x3F);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) {
-        *cp = -1;
-        return 1;
-    }
-    *cp = v;
-    return len;
-}
-
-/* Characters shown as escapes rather than rendered: C0, DEL and C1 controls, and the
- * invisible and bidirectional-override characters that make text read other than it is
- * (U+202E turns "exe.txt" around). */
-static int hidden_char(long cp)
-{
-    return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || cp == 0x061C ||
-           (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x2028 && cp <= 0x202E) ||
-           (cp >= 0x2060 && cp <= 0x2069) || cp == 0xFEFF;
-}
-
 enum {
     HT_MARK = 1,  /* escapes in <span class="esc"> (not inside <title>) */
     HT_LINES = 2, /* newlines and tabs kept (multi-line text in <pre>) */
@@ -162,7 +112,7 @@ static void html_text(hout *o, const char *str, size_t n, unsigned flags)
             return;
         }
         long cp;
-        size_t k = utf8_next(s + i, n - i, &cp);
+        size_t k = dh_utf8_next(s + i, n - i, &cp);
         const char *ent = NULL;
         char esc[16];
         if (cp < 0) {
@@ -170,8 +120,12 @@ static void html_text(hout *o, const char *str, size_t n, unsigned flags)
             ent = esc;
         } else if ((cp == '\n' || cp == '\t') && (flags & HT_LINES)) {
             ent = NULL;
-        } else if (hidden_char(cp)) {
-            snprintf(esc, sizeof esc, cp < 0x100 ? "\\x%02lX" : "\\u%04lX", cp);
+        } else if (dh_char_hidden(cp)) {
+            snprintf(esc, sizeof esc,
+                     cp < 0x100     ? "\\x%02lX"
+                     : cp <= 0xFFFF ? "\\u%04lX"
+                                    : "\\U%08lX",
+                     cp);
             ent = esc;
         } else if (cp == '&') {
             ent = "&amp;";
@@ -218,8 +172,8 @@ static void gv_label(dh_buf *b, const char *str, size_t n)
             break;
         }
         long cp;
-        size_t k = utf8_next(s + i, n - i, &cp);
-        if (cp < 0 || hidden_char(cp))
+        size_t k = dh_utf8_next(s + i, n - i, &cp);
+        if (cp < 0 || dh_char_hidden(cp))
             dh_buf_puts(b, "\xEF\xBF\xBD");
         else if (cp == '&')
             dh_buf_puts(b, "&amp;");
@@ -1632,6 +1586,50 @@ static void pivots(report *r, const doc *d, int arr)
     put_more(o, arr_len(d, arr), shown, "queries");
 }
 
+/* What the finding says it could not hold or decide (docs/findings.md, Limits): values cut
+ * with their length in the log, what its caps left out, rules left undecided. */
+static void limits_note(report *r, const doc *d)
+{
+    hout *o = &r->o;
+    int cut = obj_get(d, 0, "truncated"), dropped = obj_get(d, 0, "dropped"),
+        und = obj_get(d, 0, "undecided_rules");
+    if (!arr_len(d, cut) && dropped < 0 && !arr_len(d, und))
+        return;
+    puts_(o, "<ul class=\"limits\">");
+    int n = 0;
+    for (int t = arr_next(d, cut, -1); t >= 0 && n < MAX_LIST; t = arr_next(d, cut, t), n++) {
+        puts_(o, "<li><code>");
+        put_tok(r, d, obj_get(d, t, "value"), HT_MARK);
+        puts_(o, "</code> truncated: ");
+        put_tok(r, d, obj_get(d, t, "length"), HT_MARK);
+        puts_(o, " bytes in the log, the first ");
+        put_tok(r, d, obj_get(d, t, "kept"), HT_MARK);
+        puts_(o, " kept</li>");
+    }
+    if (dropped >= 0) {
+        static const char *const keys[] = {"commands", "evidence", "rules"};
+        static const char *const names[] = {" commands, ", " evidence records, ", " rules"};
+        puts_(o, "<li>over the finding's caps, not listed: ");
+        for (size_t k = 0; k < 3; k++) {
+            put_tok(r, d, obj_get(d, dropped, keys[k]), HT_MARK);
+            puts_(o, names[k]);
+        }
+        puts_(o, "</li>");
+    }
+    if (arr_len(d, und)) {
+        puts_(o, "<li>undecided (a regular expression hit its match limit; counted as "
+                 "matched):");
+        n = 0;
+        for (int t = arr_next(d, und, -1); t >= 0 && n < MAX_LIST; t = arr_next(d, und, t), n++) {
+            puts_(o, " <code>");
+            put_tok(r, d, t, HT_MARK);
+            puts_(o, "</code>");
+        }
+        puts_(o, "</li>");
+    }
+    puts_(o, "</ul>\n");
+}
+
 static void finding(report *r, const entry *e)
 {
     hout *o = &r->o;
@@ -1774,6 +1772,7 @@ static void finding(report *r, const entry *e)
         puts_(o, "<h4>Commands</h4>\n");
         list_strings(r, &d, cmds, "cmds", HT_MARK, "commands");
     }
+    limits_note(r, &d);
     evidence_table(r, &d, obj_get(&d, 0, "evidence"));
     int inv = obj_get(&d, 0, "investigate");
     if (arr_len(&d, inv)) {

@@ -6,8 +6,10 @@
 #include "core/buf.h"
 #include "dcomhunt/event.h"
 
-/* Appends a quoted JSON string. Control characters (C0, DEL, C1) are \u-escaped and
- * invalid UTF-8 becomes U+FFFD, whatever the attacker wrote. */
+/* Appends a quoted JSON string (docs/output-escaping.md). Control characters (C0, DEL,
+ * C1, NUL included) and invisible or bidirectional formatting characters are \u-escaped
+ * (the value is unchanged, the line reads as it is anywhere); each byte that is not valid
+ * UTF-8 becomes U+FFFD, whatever the attacker wrote. */
 dh_status dh_json_string(dh_buf *out, const char *s, size_t n);
 
 enum { DH_JSON_FIELDS = 1 };

@@ -30,11 +30,6 @@ static const struct {
 
 static const char *const confidences[] = {"Unknown", "Low", "Medium", "High"};
 
-static dh_str zs(const char *s)
-{
-    return (dh_str){s, s ? strlen(s) : 0};
-}
-
 static long long ms(int64_t filetime)
 {
     return (filetime - DH_FILETIME_UNIX_EPOCH) / 10000;
@@ -174,9 +169,8 @@ static void attacks(dh_jw *w)
 }
 
 /* resource_details: the target (role Target) and the source (role Actor) hosts. */
-static void resource(dh_jw *w, const char *host, const char *ip, int role_id, const char *role)
+static void resource(dh_jw *w, dh_str h, dh_str a, int role_id, const char *role)
 {
-    dh_str h = zs(host), a = zs(ip);
     int have_ip = dh_typed_ip(a);
     if (!h.len && !have_ip)
         return;
@@ -191,15 +185,15 @@ static void resource(dh_jw *w, const char *host, const char *ip, int role_id, co
     dh_jw_end(w);
 }
 
-static void observable(dh_jw *w, const char *name, int type_id, const char *type, const char *v)
+static void observable(dh_jw *w, const char *name, int type_id, const char *type, dh_str v)
 {
-    if (!v || !*v)
+    if (!v.len)
         return;
     dh_jw_object(w, NULL);
     dh_jw_strz(w, "name", name);
     dh_jw_int(w, "type_id", type_id);
     dh_jw_strz(w, "type", type);
-    dh_jw_strz(w, "value", v);
+    dh_jw_str(w, "value", v);
     dh_jw_end(w);
 }
 
@@ -220,23 +214,56 @@ static void byte_strings(dh_jw *w, const char *key, const dh_str *v, size_t n)
     dh_jw_end(w);
 }
 
+/* A cut value of a list (commands, servers, session_commands): shown with its index. */
+static int cut_listed(const char *value)
+{
+    return !strcmp(value, "commands") || !strcmp(value, "servers") ||
+           !strcmp(value, "session_commands");
+}
+
 /* What OCSF has no attribute for, under unmapped (an open object). */
 static void unmapped(dh_jw *w, const dh_finding *f, const dh_guide *g, const dh_rule *sup)
 {
     dh_jw_object(w, "unmapped");
     dh_jw_strz(w, "kind", dh_finding_kind_name(f->kind));
-    dh_jw_strz(w, "com_object", f->com_object);
-    dh_jw_strz(w, "clsid", f->clsid);
-    dh_jw_strz(w, "logon_id", f->logon_id);
+    dh_jw_str(w, "com_object", f->com_object);
+    dh_jw_str(w, "clsid", f->clsid);
+    dh_jw_str(w, "logon_id", f->logon_id);
     dh_jw_object(w, "source");
-    dh_jw_strz(w, "host", f->source_host);
-    dh_jw_strz(w, "ip", f->source_ip);
+    dh_jw_str(w, "host", f->source_host);
+    dh_jw_str(w, "ip", f->source_ip);
     dh_jw_end(w);
     dh_jw_object(w, "target");
-    dh_jw_strz(w, "host", f->target_host);
-    dh_jw_strz(w, "ip", f->target_ip);
+    dh_jw_str(w, "host", f->target_host);
+    dh_jw_str(w, "ip", f->target_ip);
     dh_jw_end(w);
     byte_strings(w, "commands", f->commands, f->ncommands);
+    /* what the finding could not hold whole or decide (docs/findings.md, Limits) */
+    dh_jw_array(w, "truncated");
+    for (size_t i = 0; i < f->ncuts; i++) {
+        char what[64];
+        if (cut_listed(f->cuts[i].value))
+            snprintf(what, sizeof what, "%s[%zu]", f->cuts[i].value, f->cuts[i].index);
+        else
+            snprintf(what, sizeof what, "%s", f->cuts[i].value);
+        dh_jw_object(w, NULL);
+        dh_jw_strz(w, "value", what);
+        dh_jw_uint(w, "length", f->cuts[i].length);
+        dh_jw_uint(w, "kept", f->cuts[i].kept);
+        dh_jw_end(w);
+    }
+    dh_jw_end(w);
+    if (f->commands_dropped || f->evidence_dropped || f->rules_dropped) {
+        dh_jw_object(w, "dropped");
+        dh_jw_uint(w, "commands", f->commands_dropped);
+        dh_jw_uint(w, "evidence", f->evidence_dropped);
+        dh_jw_uint(w, "rules", f->rules_dropped);
+        dh_jw_end(w);
+    }
+    dh_jw_array(w, "undecided_rules");
+    for (size_t i = 0; i < f->nundecided; i++)
+        dh_jw_strz(w, NULL, dh_rule_id(f->undecided[i]));
+    dh_jw_end(w);
     byte_strings(w, "servers", f->servers, f->nservers);
     byte_strings(w, "session_commands", f->session_commands, f->nsession_commands);
     dh_jw_array(w, "objects");
@@ -278,10 +305,19 @@ static void unmapped(dh_jw *w, const dh_finding *f, const dh_guide *g, const dh_
 
 dh_status dh_ocsf_finding(dh_buf *b, const dh_finding *f, const dh_guide *g, const dh_rule *sup)
 {
-    char title[512];
-    snprintf(title, sizeof title, "DCOM %s%s%s%s%s", dh_finding_kind_name(f->kind),
-             *f->com_object ? " via " : "", f->com_object, *f->target_host ? " on " : "",
-             f->target_host);
+    dh_buf tb;
+    dh_buf_init(&tb, 4 * (size_t)DH_VALUE_CAP);
+    dh_buf_puts(&tb, "DCOM ");
+    dh_buf_puts(&tb, dh_finding_kind_name(f->kind));
+    if (f->com_object.len) {
+        dh_buf_puts(&tb, " via ");
+        dh_buf_append(&tb, f->com_object.ptr, f->com_object.len);
+    }
+    if (f->target_host.len) {
+        dh_buf_puts(&tb, " on ");
+        dh_buf_append(&tb, f->target_host.ptr, f->target_host.len);
+    }
+    dh_str title = {tb.data ? tb.data : "", tb.len};
     unsigned lvl = (unsigned)f->severity <= DH_LEVEL_CRITICAL ? (unsigned)f->severity : 0;
     int conf = f->confidence >= 1 && f->confidence <= 3 ? f->confidence : 0;
     dh_jw jw, *w = &jw;
@@ -304,11 +340,15 @@ dh_status dh_ocsf_finding(dh_buf *b, const dh_finding *f, const dh_guide *g, con
     dh_jw_int(w, "status_id", sup ? 3 : 1);
     dh_jw_strz(w, "status", sup ? "Suppressed" : "New");
     if (sup) {
-        char detail[600];
-        snprintf(detail, sizeof detail, "%s: %s", dh_rule_title(sup), dh_rule_filter_reason(sup));
-        dh_jw_strz(w, "status_detail", detail);
+        dh_buf d;
+        dh_buf_init(&d, 1u << 20);
+        dh_buf_puts(&d, dh_rule_title(sup));
+        dh_buf_puts(&d, ": ");
+        dh_buf_puts(&d, dh_rule_filter_reason(sup));
+        dh_jw_str(w, "status_detail", (dh_str){d.data ? d.data : "", d.len});
+        dh_buf_free(&d);
     }
-    dh_jw_strz(w, "message", title);
+    dh_jw_str(w, "message", title);
     /* security_control: the engine observed and detected; it blocks nothing */
     dh_jw_int(w, "action_id", 3);
     dh_jw_strz(w, "action", "Observed");
@@ -331,7 +371,7 @@ dh_status dh_ocsf_finding(dh_buf *b, const dh_finding *f, const dh_guide *g, con
 
     dh_jw_object(w, "finding_info");
     dh_jw_strz(w, "uid", f->id);
-    dh_jw_strz(w, "title", title);
+    dh_jw_str(w, "title", title);
     dh_jw_array(w, "types");
     dh_jw_strz(w, NULL, dh_finding_kind_name(f->kind));
     dh_jw_end(w);
@@ -356,12 +396,12 @@ dh_status dh_ocsf_finding(dh_buf *b, const dh_finding *f, const dh_guide *g, con
     dh_jw_end(w);
     attacks(w);
 
-    device(w, "device", zs(f->target_host), zs(f->target_ip));
-    if (*f->user || *f->logon_id) {
+    device(w, "device", f->target_host, f->target_ip);
+    if (f->user.len || f->logon_id.len) {
         dh_jw_object(w, "actor");
-        user(w, "user", zs(f->user), (dh_str){NULL, 0}, (dh_str){NULL, 0});
+        user(w, "user", f->user, (dh_str){NULL, 0}, (dh_str){NULL, 0});
         dh_jw_object(w, "session");
-        dh_jw_strz(w, "uid", f->logon_id);
+        dh_jw_str(w, "uid", f->logon_id);
         if (dh_jw_count(w) && f->kind == DH_FINDING_LATERAL_MOVEMENT)
             dh_jw_bool(w, "is_remote", 1);
         dh_jw_end(w);
@@ -377,17 +417,15 @@ dh_status dh_ocsf_finding(dh_buf *b, const dh_finding *f, const dh_guide *g, con
     dh_jw_end(w);
     dh_jw_array(w, "observables");
     observable(w, "device.hostname", 1, "Hostname", f->target_host);
-    if (dh_typed_ip(zs(f->target_ip)))
+    if (dh_typed_ip(f->target_ip))
         observable(w, "device.ip", 2, "IP Address", f->target_ip);
-    if (dh_typed_ip(zs(f->source_ip)))
+    if (dh_typed_ip(f->source_ip))
         observable(w, "resources.ip", 2, "IP Address", f->source_ip);
     observable(w, "resources.hostname", 1, "Hostname", f->source_host);
     {
         dh_str d, n;
-        dh_typed_account(zs(f->user), &d, &n);
-        char name[256];
-        snprintf(name, sizeof name, "%.*s", (int)n.len, n.ptr ? n.ptr : "");
-        observable(w, "actor.user.name", 4, "User Name", name);
+        dh_typed_account(f->user, &d, &n);
+        observable(w, "actor.user.name", 4, "User Name", n);
     }
     dh_jw_end(w);
 
@@ -405,5 +443,6 @@ dh_status dh_ocsf_finding(dh_buf *b, const dh_finding *f, const dh_guide *g, con
         dh_buf_free(&d);
     }
     unmapped(w, f, g, sup);
+    dh_buf_free(&tb);
     return dh_jw_finish(w);
 }

@@ -58,6 +58,120 @@ static void set_err(ctx *c, const yaml_node_t *n, const char *fmt, ...)
     c->err_line = n ? (int)n->start_mark.line + 1 : 0;
 }
 
+static void emit_diag(ctx *c, int is_error, const char *rule, int line, const char *msg);
+
+/* A warning about the rule being loaded (it still loads). */
+static void warn(ctx *c, const yaml_node_t *n, const char *fmt, ...)
+{
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    emit_diag(c, 0, c->r && c->r->title ? c->r->title : "", n ? (int)n->start_mark.line + 1 : 0,
+              msg);
+}
+
+/* The quantifier at p, if any: its length (0: none), whether its count varies (*, +, ?,
+ * {n,m}, {n,}) and whether it is unbounded (*, +, {n,}); a possessive one (a trailing +)
+ * never backtracks and counts as none. */
+static size_t re_quantifier(const char *p, int *varies, int *unbounded)
+{
+    size_t n = 0;
+    *varies = *unbounded = 0;
+    if (*p == '*' || *p == '+' || *p == '?') {
+        n = 1;
+        *varies = 1;
+        *unbounded = *p != '?';
+    } else if (*p == '{') {
+        size_t j = 1, lo = 0, comma = 0, hi = 0;
+        while (p[j] >= '0' && p[j] <= '9')
+            j++, lo++;
+        if (p[j] == ',') {
+            comma = j++;
+            while (p[j] >= '0' && p[j] <= '9')
+                j++, hi++;
+        }
+        if (!lo || p[j] != '}')
+            return 0; /* a literal brace */
+        n = j + 1;
+        *varies = comma != 0;
+        *unbounded = comma && !hi;
+    }
+    if (n && p[n] == '+')
+        *varies = *unbounded = 0;
+    return n + (n && (p[n] == '+' || p[n] == '?'));
+}
+
+/* Why a pattern can backtrack without end, or NULL: a group repeated without bound that
+ * holds a varying repetition itself, as in (a+)+ or (\w+\s?)*. Atomic groups and
+ * possessive quantifiers do not backtrack and do not count. A lint, not a proof: the
+ * match limit is what protects the hunt (match.c). */
+static const char *re_nested_quantifier(const char *p)
+{
+    enum { DEPTH = 64 };
+    int inner[DEPTH], atomic[DEPTH], depth = 0;
+    inner[0] = atomic[0] = 0;
+    for (size_t i = 0; p[i]; i++) {
+        char ch = p[i];
+        int varies, unbounded;
+        if (ch == '\\') {
+            if (p[i + 1])
+                i++;
+        } else if (ch == '[') { /* a class: to its closing bracket */
+            size_t j = i + 1;
+            if (p[j] == '^')
+                j++;
+            if (p[j] == ']')
+                j++;
+            for (; p[j] && p[j] != ']'; j++)
+                if (p[j] == '\\' && p[j + 1])
+                    j++;
+            i = p[j] ? j : j - 1;
+        } else if (ch == '(') {
+            int is_atomic = 0;
+            if (p[i + 1] == '?') { /* (?:  (?=  (?<name>  (?>  (?i)  (?#...) */
+                size_t j = i + 2;
+                if (p[j] == '#') {
+                    while (p[j] && p[j] != ')')
+                        j++;
+                    i = p[j] ? j : j - 1;
+                    continue;
+                }
+                is_atomic = p[j] == '>';
+                while (p[j] && !strchr(":=!>)", p[j]))
+                    j++;
+                if (p[j] == ')') { /* options only: no group */
+                    i = j;
+                    continue;
+                }
+                i = p[j] ? j : j - 1;
+            }
+            if (depth + 1 < DEPTH) {
+                depth++;
+                inner[depth] = 0;
+                atomic[depth] = is_atomic;
+            }
+        } else if (ch == ')') {
+            int had = depth > 0 && inner[depth] && !atomic[depth];
+            if (depth > 0)
+                depth--;
+            size_t q = re_quantifier(p + i + 1, &varies, &unbounded);
+            if (had && unbounded)
+                return "repeats a group that holds a repetition, as (a+)+ does";
+            if (had || varies)
+                inner[depth] = 1; /* the enclosing group now holds a repetition */
+            i += q;
+        } else {
+            size_t q = re_quantifier(p + i + 1, &varies, &unbounded);
+            if (varies)
+                inner[depth] = 1;
+            i += q;
+        }
+    }
+    return NULL;
+}
+
 static char *dupn(const char *s, size_t n)
 {
     char *d = malloc(n + 1);
@@ -684,7 +798,15 @@ static int compile_value(ctx *c, const yaml_node_t *vn, unsigned mods, int keywo
                     (const char *)msg);
             return -1;
         }
-        pcre2_jit_compile(nd.re, PCRE2_JIT_COMPLETE); /* optional: falls back silently */
+        /* optional: without it the interpreter runs, under a budget (match.c) */
+        nd.jit = pcre2_jit_compile(nd.re, PCRE2_JIT_COMPLETE) == 0;
+        const char *why = re_nested_quantifier(v);
+        if (why)
+            warn(c, vn,
+                 "regular expression '%s' %s: it can backtrack without end on a long "
+                 "value (it runs under a match limit; an event where it hits the limit is "
+                 "reported as undecided)",
+                 v, why);
         nd.orig_len = strlen(v);
         if (!(nd.orig = dupn(v, nd.orig_len)) || group_push(g, &nd)) {
             free(nd.orig);

@@ -63,6 +63,7 @@ typedef struct needle {
     char *orig;
     size_t orig_len;
     pcre2_code *re;
+    uint8_t jit; /* N_RE: compiled by the JIT (its match limit is per call) */
     double num;
     uint8_t family; /* N_CIDR: 4 or 6 */
     uint8_t addr[16];
@@ -240,7 +241,7 @@ const char *sigma_corr_type_name(int type);
 const char *sigma_corr_metric_name(int type);
 size_t sigma_corr_condition_text(const corr_def *d, char *buf, size_t cap);
 
-/* match.c */
+/* match.c: 0 no, 1 yes, 2 undecided (a regular expression hit its match limit). */
 int sigma_rule_matches(dh_matcher *m, const dh_rule *r, const dh_event *ev);
 /* The first value of a field as the matcher reads it (envelope names, taxonomy ids, then
  * original names, case-insensitively); num is scratch for numbers (24 bytes). 1 if present. */

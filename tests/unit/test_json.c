@@ -55,7 +55,21 @@ static void json_valid_utf8_kept(void **state)
     ESC("\xc3\xa9\xe2\x82\xac\xe4\xb8\xad\xf0\x9f\x98\x80",
         "\"\xc3\xa9\xe2\x82\xac\xe4\xb8\xad\xf0\x9f\x98\x80\"");
     ESC("\xef\xbf\xbf\xf4\x8f\xbf\xbf", "\"\xef\xbf\xbf\xf4\x8f\xbf\xbf\"");
-    ESC("\xe2\x80\xa8", "\"\xe2\x80\xa8\""); /* U+2028 is valid JSON unescaped */
+}
+
+/* Invisible and bidirectional formatting characters are escaped (the value is the same,
+ * the raw line reads as it is in any viewer); the tag characters as a surrogate pair. */
+static void json_hidden_escaped(void **state)
+{
+    (void)state;
+    ESC("\xe2\x80\xa8", "\"\\u2028\"");
+    ESC("a\xe2\x80\xae"
+        "b",
+        "\"a\\u202eb\"");
+    ESC("\xe2\x81\xa6\xe2\x81\xa9\xe2\x80\x8b\xef\xbb\xbf\xd8\x9c\xc2\xad",
+        "\"\\u2066\\u2069\\u200b\\ufeff\\u061c\\u00ad\"");
+    ESC("\xf3\xa0\x81\x81", "\"\\udb40\\udc41\""); /* U+E0041 TAG LATIN CAPITAL A */
+    ESC("\xe2\x80\x90", "\"\xe2\x80\x90\"");       /* U+2010, a hyphen: kept */
 }
 
 static void json_invalid_utf8(void **state)
@@ -128,6 +142,18 @@ static void text_check(const char *in, size_t n, unsigned flags, const char *wan
  * come out as visible \xNN; backslashes only when asked; lines only when asked. */
 static void text_terminal_safe(void **state)
 {
+    /* a NUL is shown, and nothing after it is lost */
+    text_check("whoami\0 & evil", 14, 0, "whoami\\x00 & evil");
+    /* the 8-bit CSI byte and other bytes that are not UTF-8, one escape each */
+    text_check("\x9b"
+               "2J\xff\xc0\xaf\xe0\x80\xaf",
+               9, 0, "\\x9b2J\\xff\\xc0\\xaf\\xe0\\x80\\xaf");
+    text_check("ab\xe2\x82", 4, 0, "ab\\xe2\\x82"); /* cut at the end */
+    /* bidi overrides and invisible characters */
+    text_check("gpj\xe2\x80\xae"
+               "exe",
+               9, 0, "gpj\\u202eexe");
+    text_check("\xf3\xa0\x81\x81", 4, 0, "\\U000e0041");
     (void)state;
     text_check("a\x1b"
                "[31mb\x07"
@@ -139,6 +165,35 @@ static void text_terminal_safe(void **state)
     text_check("\xc2\xa9", 2, 0, "\xc2\xa9"); /* a printable non-ASCII letter stays */
     text_check("C:\\W\n", 5, 0, "C:\\W\\x0a");
     text_check("C:\\W\n", 5, DH_TEXT_BACKSLASH | DH_TEXT_KEEP_LINES, "C:\\x5cW\n");
+}
+
+static void csv_check(const char *in, size_t n, const char *want)
+{
+    dh_buf b;
+    dh_buf_init(&b, 1 << 16);
+    assert_int_equal(dh_csv_cell(&b, in, n), DH_OK);
+    if (b.len != strlen(want) || memcmp(b.data, want, b.len) != 0)
+        fail_msg("cell [%.*s], want [%s]", (int)b.len, b.data, want);
+    dh_buf_free(&b);
+}
+
+/* CSV cells: quoted, quotes doubled, escaped as on the terminal (one record per line), and
+ * no cell a spreadsheet evaluates. */
+static void csv_cells(void **state)
+{
+    (void)state;
+    csv_check("plain", 5, "\"plain\"");
+    csv_check("a\"b", 3, "\"a\"\"b\"");
+    csv_check("=1+1", 4, "\"'=1+1\"");
+    csv_check("+1", 2, "\"'+1\"");
+    csv_check("-1", 2, "\"'-1\"");
+    csv_check("@SUM(1)", 7, "\"'@SUM(1)\"");
+    csv_check("\t=1", 3, "\"\\x09=1\"");
+    csv_check("\r=1", 3, "\"\\x0d=1\"");
+    csv_check("a\nb\x1b\0c", 6, "\"a\\x0ab\\x1b\\x00c\"");
+    csv_check("\xc2\x9b\x9b", 3, "\"\\x9b\\x9b\"");
+    csv_check("x\xe2\x80\xae", 4, "\"x\\u202e\"");
+    csv_check("", 0, "\"\"");
 }
 
 static void json_respects_cap(void **state)
@@ -248,11 +303,18 @@ static void typed_values(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(json_plain_and_quotes),  cmocka_unit_test(json_controls),
-        cmocka_unit_test(json_valid_utf8_kept),   cmocka_unit_test(json_invalid_utf8),
-        cmocka_unit_test(json_sse_blocks),        cmocka_unit_test(json_respects_cap),
-        cmocka_unit_test(text_terminal_safe),     cmocka_unit_test(jw_commas_nesting_and_empties),
-        cmocka_unit_test(jw_keeps_first_failure), cmocka_unit_test(typed_values),
+        cmocka_unit_test(json_plain_and_quotes),
+        cmocka_unit_test(json_controls),
+        cmocka_unit_test(json_valid_utf8_kept),
+        cmocka_unit_test(json_invalid_utf8),
+        cmocka_unit_test(json_sse_blocks),
+        cmocka_unit_test(json_respects_cap),
+        cmocka_unit_test(text_terminal_safe),
+        cmocka_unit_test(json_hidden_escaped),
+        cmocka_unit_test(csv_cells),
+        cmocka_unit_test(jw_commas_nesting_and_empties),
+        cmocka_unit_test(jw_keeps_first_failure),
+        cmocka_unit_test(typed_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

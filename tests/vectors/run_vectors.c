@@ -250,9 +250,9 @@ typedef struct chain_state {
     char shared[160]; /* a record two findings share, if any */
 } chain_state;
 
-static void copy_str(char *d, size_t cap, const char *s)
+static void copy_str(char *d, size_t cap, dh_str s)
 {
-    snprintf(d, cap, "%s", s ? s : "");
+    snprintf(d, cap, "%.*s", (int)s.len, s.ptr ? s.ptr : "");
 }
 
 static void on_finding(void *ctx, const dh_finding *f)
