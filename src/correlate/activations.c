@@ -16,6 +16,7 @@
  * endpoint mapper, logons from the source of an explorer connection). Every join tolerates
  * the clock skew on both sides: nothing assumes one record comes after another. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "correlate/corr.h"
@@ -661,6 +662,40 @@ static host *unaddressed_target(pass *p, dh_str src, int64_t t)
     return only;
 }
 
+static int time_cmp(const void *pa, const void *pb)
+{
+    int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+    return a < b ? -1 : a > b;
+}
+
+/* Did the host's own logs record a process start within [t0, t1]? Its creation times are
+ * sorted once per pass, so each question costs O(log n). -1 when out of memory. */
+static int host_started_any(pass *p, host *h, int64_t t0, int64_t t1)
+{
+    if (!h->starts_built) {
+        size_t n = 0;
+        for (size_t i = 0; i < h->nnodes; i++)
+            n += h->nodes[i].created;
+        h->starts = n ? arena_alloc(&p->a, n * sizeof *h->starts) : NULL;
+        if (n && !h->starts)
+            return -1;
+        for (size_t i = 0; i < h->nnodes; i++)
+            if (h->nodes[i].created)
+                h->starts[h->nstarts++] = h->nodes[i].t;
+        qsort(h->starts, h->nstarts, sizeof *h->starts, time_cmp);
+        h->starts_built = 1;
+    }
+    size_t lo = 0, hi = h->nstarts;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (h->starts[mid] < t0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < h->nstarts && h->starts[lo] <= t1;
+}
+
 /* The network sensor alone: an activation request to a host's endpoint mapper, then
  * automation calls (IDispatch) from the same source on another port of that host, within
  * the window. WMI rides the same activation but calls its own interfaces: it is left out.
@@ -681,6 +716,15 @@ static void wire_acts(pass *p)
         if (!h)
             h = pass_host_of(p, corr_hash_ci(dst, CORR_HASH0) ^ 0x5a5a5a5a5a5a5a5aULL);
         if (!h || !src.len || corr_loopback(src))
+            continue;
+        /* A target whose own logs record process starts then tells what was activated: a
+         * COM server's start is an activation of its own (the wire joins it as evidence);
+         * none, or a cousin's (WmiPrvSE for WMI), and the wire alone proves no movement. */
+        int seen =
+            h->address_only ? 0 : host_started_any(p, h, it->t - p->W - p->S, it->t + p->W + p->S);
+        if (seen < 0)
+            return;
+        if (seen)
             continue;
         uint64_t key = corr_hash_ci(src, h->key) | 1;
         int32_t k = u64map_get(&latest, key);
