@@ -668,32 +668,63 @@ static int time_cmp(const void *pa, const void *pb)
     return a < b ? -1 : a > b;
 }
 
-/* Did the host's own logs record a process start within [t0, t1]? Its creation times are
- * sorted once per pass, so each question costs O(log n). -1 when out of memory. */
-static int host_started_any(pass *p, host *h, int64_t t0, int64_t t1)
+/* Did the host's own logs record a cousin (an object the table marks as no lateral
+ * movement: the WMI provider host, WinRM's host) started by the DCOM launcher within
+ * [t0, t1]? The start times are sorted once per pass: O(log n) a question. -1: no memory. */
+static int cousin_started(pass *p, host *h, int64_t t0, int64_t t1)
 {
-    if (!h->starts_built) {
+    if (!h->cousins_built) {
         size_t n = 0;
-        for (size_t i = 0; i < h->nnodes; i++)
-            n += h->nodes[i].created;
-        h->starts = n ? arena_alloc(&p->a, n * sizeof *h->starts) : NULL;
-        if (n && !h->starts)
+        for (size_t i = 0; i < h->nnodes; i++) {
+            const pnode *x = &h->nodes[i];
+            n += x->created && x->dcomlaunch && x->obj && !x->obj->lateral;
+        }
+        if (n && !(h->cousins = arena_alloc(&p->a, n * sizeof *h->cousins)))
             return -1;
-        for (size_t i = 0; i < h->nnodes; i++)
-            if (h->nodes[i].created)
-                h->starts[h->nstarts++] = h->nodes[i].t;
-        qsort(h->starts, h->nstarts, sizeof *h->starts, time_cmp);
-        h->starts_built = 1;
+        for (size_t i = 0; i < h->nnodes && n; i++) {
+            const pnode *x = &h->nodes[i];
+            if (x->created && x->dcomlaunch && x->obj && !x->obj->lateral)
+                h->cousins[h->ncousins++] = x->t;
+        }
+        qsort(h->cousins, h->ncousins, sizeof *h->cousins, time_cmp);
+        h->cousins_built = 1;
     }
-    size_t lo = 0, hi = h->nstarts;
+    size_t lo = 0, hi = h->ncousins;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (h->starts[mid] < t0)
+        if (h->cousins[mid] < t0)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo < h->nstarts && h->starts[lo] <= t1;
+    return lo < h->ncousins && h->cousins[lo] <= t1;
+}
+
+/* The target's own record of the connection a wire record w shows (the same source address
+ * and port, the same local port, within the skew) names the process that served it: is it
+ * one the table does not know as serving a lateral-movement object (svchost.exe for WMI)? */
+static int served_by_other(pass *p, host *h, const item *w)
+{
+    dh_str src = corr_field(w->ev, DH_FIELD_SOURCE_IP);
+    uint64_t sport = 0, dport = 0;
+    corr_num(corr_field(w->ev, DH_FIELD_SOURCE_PORT), &sport);
+    corr_num(corr_field(w->ev, DH_FIELD_DESTINATION_PORT), &dport);
+    size_t walked = 0;
+    for (int32_t i = u64map_get(&h->conn_by_rip, corr_hash_ci(src, CORR_HASH0)); i >= 0;
+         i = h->conns[i].next_rip) {
+        const conn *c = &h->conns[i];
+        if (c->it->t > w->t + p->S || walked++ == WALK_CAP)
+            break; /* the chain runs in time order */
+        if (!c->inbound || c->lport != dport || (sport && c->rport != sport) ||
+            !corr_ieq(c->rip, src) || c->it->t < w->t - p->S)
+            continue;
+        dh_str image = c->node >= 0 && h->nodes[c->node].image_path.len
+                           ? h->nodes[c->node].image_path
+                           : corr_field(c->it->ev, DH_FIELD_IMAGE);
+        if (image.len)
+            return !comdb_is_server_image(p->c->db, image) && !comdb_by_listener(p->c->db, image);
+    }
+    return 0;
 }
 
 /* The network sensor alone: an activation request to a host's endpoint mapper, then
@@ -717,14 +748,12 @@ static void wire_acts(pass *p)
             h = pass_host_of(p, corr_hash_ci(dst, CORR_HASH0) ^ 0x5a5a5a5a5a5a5a5aULL);
         if (!h || !src.len || corr_loopback(src))
             continue;
-        /* A target whose own logs record process starts then tells what was activated: a
-         * COM server's start is an activation of its own (the wire joins it as evidence);
-         * none, or a cousin's (WmiPrvSE for WMI), and the wire alone proves no movement. */
-        int seen =
-            h->address_only ? 0 : host_started_any(p, h, it->t - p->W - p->S, it->t + p->W + p->S);
-        if (seen < 0)
+        /* The target's own logs may tell what the request activated: a cousin started for
+         * it (the WMI provider host for WMI) is no movement */
+        int cousin = h->address_only ? 0 : cousin_started(p, h, it->t - p->S, it->t + p->W + p->S);
+        if (cousin < 0)
             return;
-        if (seen)
+        if (cousin)
             continue;
         uint64_t key = corr_hash_ci(src, h->key) | 1;
         int32_t k = u64map_get(&latest, key);
@@ -742,7 +771,10 @@ static void wire_acts(pass *p)
             dh_str wd = corr_field(w->ev, DH_FIELD_DESTINATION_IP);
             automation = corr_ieq(corr_field(w->ev, DH_FIELD_SOURCE_IP), src) &&
                          (corr_ieq(wd, dst) || host_owns_ip(h, wd)) && port != 135 &&
-                         within(w->t, it->t, it->t + p->W) && corr_wire_automation(w->ev);
+                         within(w->t, it->t, it->t + p->W) && corr_wire_automation(w->ev) &&
+                         /* nor when the target's own record of those calls names a process
+                          * serving no lateral-movement object (svchost.exe for WMI) */
+                         (h->address_only || !served_by_other(p, h, w));
         }
         if (!automation)
             continue;

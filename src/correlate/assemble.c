@@ -697,27 +697,35 @@ static int build_source(pass *p, group *g)
     return 0;
 }
 
-/* A rule detection nothing explains. */
-static int build_signal(pass *p, item *it)
+/* A rule detection nothing explains: one record, or the records several sensors made of
+ * one process (its node; -1 for none), which are one signal. */
+static int build_signal(pass *p, item *const *its, size_t n, host *h, int32_t node)
 {
     size_t alone = 0;
-    for (size_t k = 0; k < it->nrules; k++)
-        alone += (size_t)dh_rule_reported_alone(it->rules[k]);
-    it->decided = 1;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < its[i]->nrules; k++)
+            alone += (size_t)dh_rule_reported_alone(its[i]->rules[k]);
+        its[i]->decided = 1;
+    }
     if (!alone)
         return 0; /* only correlation rules report these */
     fb *b = malloc(sizeof *b);
     if (!b)
         return -1;
     fb_init(b);
+    item *it = its[0];
+    for (size_t i = 1; i < n; i++) /* the earliest record names the signal */
+        if (its[i]->t < it->t || (its[i]->t == it->t && its[i]->seq < it->seq))
+            it = its[i];
     const dh_event *ev = it->ev;
     int script = dh_event_kind(ev) == DH_KIND_PS_SCRIPT || dh_event_kind(ev) == DH_KIND_PS_MODULE;
     b->f.kind = script ? DH_FINDING_SOURCE_ACTIVITY : DH_FINDING_SIGNAL;
     dh_level sev = DH_LEVEL_INFORMATIONAL;
-    if (fb_record(b, script ? "script" : "detection", it, &sev)) {
-        fb_drop(b);
-        return -1;
-    }
+    for (size_t i = 0; i < n; i++)
+        if (fb_record(b, script ? "script" : "detection", its[i], &sev)) {
+            fb_drop(b);
+            return -1;
+        }
     b->f.severity = sev;
     b->f.confidence = 1;
     /* the object an event names: a GUID (registry paths, 10016), a COM server parent */
@@ -736,7 +744,9 @@ static int build_signal(pass *p, item *it)
         b->f.target_host = fb_val(b, "target_host", dh_event_host(ev), ev);
     b->f.user = fb_val(b, "user", corr_field(ev, DH_FIELD_USER), ev);
     b->f.logon_id = fb_val(b, "logon_id", corr_field(ev, DH_FIELD_LOGON_ID), ev);
-    if (dh_event_kind(ev) == DH_KIND_PROCESS_CREATION && fb_process(b, FB_COMMANDS, NULL, -1, ev)) {
+    if (dh_event_kind(ev) == DH_KIND_PROCESS_CREATION &&
+        fb_process(b, FB_COMMANDS, node >= 0 ? &h->nodes[node] : NULL, node,
+                   node >= 0 ? NULL : ev)) {
         fb_drop(b);
         return -1;
     }
@@ -747,9 +757,51 @@ static int build_signal(pass *p, item *it)
         return -1;
     }
     make_id(b, dh_finding_kind_name(b->f.kind), it);
-    it->used = 1;
+    for (size_t i = 0; i < n; i++)
+        its[i]->used = 1;
     emit(p, b);
     fb_drop(b);
+    return 0;
+}
+
+static int lone(const item *it)
+{
+    return !it->used && !it->decided && it->nrules && it->claim == -1;
+}
+
+/* Lone detections: the records of one process (a Sysmon 1 and a 4688 of it) are one
+ * signal, made when all of them are settled; any other record is a signal of its own. */
+static int build_signals(pass *p)
+{
+    for (size_t k = 0; k < p->nh; k++) {
+        host *h = &p->hosts[k];
+        for (size_t i = 0; i < h->nnodes; i++) {
+            pnode *pn = &h->nodes[i];
+            item *its[NODE_MAX_RECS];
+            size_t n = 0, late = 0;
+            for (size_t r = 0; r < pn->nrecs; r++)
+                if (lone(pn->recs[r])) {
+                    its[n++] = pn->recs[r];
+                    late += pn->recs[r]->t >= p->settled;
+                }
+            if (n < 2)
+                continue;
+            if (late) { /* wait for the others: one signal for the process */
+                for (size_t r = 0; r < n; r++)
+                    its[r]->claim = -2;
+                continue;
+            }
+            if (build_signal(p, its, n, h, (int32_t)i))
+                return -1;
+        }
+        for (size_t i = 0; i < h->n; i++) {
+            item *it = h->v[i];
+            if (!lone(it) || it->t >= p->settled)
+                continue;
+            if (build_signal(p, &it, 1, h, -1))
+                return -1;
+        }
+    }
     return 0;
 }
 
@@ -801,16 +853,5 @@ int assemble(pass *p)
         if (r)
             return -1;
     }
-    /* lone detections */
-    for (size_t k = 0; k < p->nh; k++) {
-        host *h = &p->hosts[k];
-        for (size_t i = 0; i < h->n; i++) {
-            item *it = h->v[i];
-            if (it->used || it->decided || !it->nrules || it->t >= p->settled || it->claim >= 0)
-                continue;
-            if (build_signal(p, it))
-                return -1;
-        }
-    }
-    return 0;
+    return build_signals(p);
 }

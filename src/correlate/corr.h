@@ -214,9 +214,10 @@ struct host {
     int32_t *logon_next, *logon_src_next;
     int32_t *net_logons; /* the network logons from another host, in time order (indices in v) */
     size_t nnet_logons;
-    int64_t *starts; /* creation times of its processes, sorted (built when first asked) */
-    size_t nstarts;
-    int starts_built;
+    int64_t *cousins; /* start times of cousins the launcher started, sorted (built when
+                         first asked) */
+    size_t ncousins;
+    int cousins_built;
 };
 
 typedef struct ipent {
