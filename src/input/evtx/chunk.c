@@ -274,8 +274,8 @@ dh_status evtx_decode_chunk(evtx_decoder *d, const uint8_t *buf, size_t len, con
         const char *why = evtx_decode_record_xml(d, pos + 24, pos + size - 4);
         if (!why)
             why = finalize(d, recid, written);
-        free_scratch(d);
         if (why) {
+            free_scratch(d);
             res->damaged = 1;
             res->records_bad++;
             if (!data_crc_checked) {
@@ -288,7 +288,10 @@ dh_status evtx_decode_chunk(evtx_decoder *d, const uint8_t *buf, size_t len, con
             report(d, err, DH_ERR_FORMAT, pos, recid, why);
         } else {
             res->records++;
+            /* Names and values of bare elements and nested BinXML live in the scratch
+             * templates: they are freed only once the event has been handed on. */
             dh_status st = on_event(ev_ctx, &d->ev);
+            free_scratch(d);
             if (st != DH_OK)
                 return st;
         }
