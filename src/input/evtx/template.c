@@ -262,11 +262,20 @@ static int parse_value_token(compiler *cc, uint8_t tok)
     return -1;
 }
 
-/* Is nameoff a plausible name reference for a field at fieldpos? */
+/* Is nameoff a plausible name reference for a field at fieldpos? A name is either inline
+ * (right after its field) or stored earlier in the chunk, always past the 512-byte chunk
+ * header (the header holds offsets, never names), with its characters inside the chunk and
+ * its UTF-16 terminator in place. Logs forwarded by Windows Event Collector leave the
+ * dependency id out of elements even at record level, so the layout is decided by this
+ * test; a zero where a dependency id was expected reads as offset 0, the chunk signature. */
 static int name_ref_ok(const compiler *cc, uint32_t fieldpos, uint32_t nameoff)
 {
-    return nameoff == fieldpos + 4 || (nameoff + 8 <= fieldpos && nameoff >= 128) ||
-           (nameoff < cc->data_start && nameoff + 8 <= cc->clen);
+    if (nameoff != fieldpos + 4 && !(nameoff < fieldpos && nameoff >= EVTX_CHUNK_HEADER_SIZE))
+        return 0;
+    if (nameoff > cc->clen - 8 || cc->clen < 8)
+        return 0;
+    uint64_t term = (uint64_t)nameoff + 8 + 2ull * rd16(cc->c + nameoff + 6);
+    return term + 2 <= cc->clen && rd16(cc->c + term) == 0;
 }
 
 static int parse_element(compiler *cc, int depth)
