@@ -77,6 +77,14 @@ typedef struct scan_task {
     uint64_t progress; /* bytes of the file on disk this task used (compressed ones) */
 } scan_task;
 
+typedef struct junk_run {
+    uint64_t off, end; /* file offsets: the first junk chunk, the end of the last slot */
+    int64_t chunk;     /* index of the first junk chunk */
+    uint32_t n;        /* junk chunks (empty ones between them are not counted) */
+    size_t file;
+    const char *name;
+} junk_run;
+
 typedef struct scan_result {
     dh_buf out;
     dh_error *errs;
@@ -85,6 +93,11 @@ typedef struct scan_result {
     evtx_chunk_result cr; /* sums over the task's chunks; damaged counts chunks */
     uint32_t nchunks_done;
     dh_status st;
+    /* EVTX read as a stream (no look-ahead): junk chunks are damage when a real chunk
+     * follows, trailing data when none does. Whether this task had a real chunk, and the
+     * junk after its last one (the deliverer decides, in input order). */
+    int has_chunk;
+    junk_run junk;
 } scan_result;
 
 /* Time order: every chunk of every file, by the time of its first record. */
@@ -139,6 +152,7 @@ typedef struct scan {
     uint64_t *sizes, *firsts;
     size_t end_pos; /* FILE_END tasks emitted */
     size_t planned_files;
+    junk_run junk; /* EVTX stream: junk chunks not yet known to be damage or trailing */
     const dh_scan_callbacks *cb;
     dh_scan_stats *stats;
     path_list files;
@@ -256,6 +270,16 @@ static void task_error(scan_task *t, size_t file, int kind, dh_status st, const 
     t->chunk = -1;
     t->st = st;
     snprintf(t->msg, sizeof t->msg, "%s", msg);
+}
+
+/* Junk after the last chunk of an EVTX file: said once, as a warning (nothing of the log
+ * is lost), never as damage. */
+static void junk_note(char *msg, size_t n, uint64_t from, uint64_t to)
+{
+    snprintf(msg, n,
+             "warning: trailing data: the %llu bytes from here to the end hold no chunk and no "
+             "record (data left on the disk after the log); ignored",
+             (unsigned long long)(to - from));
 }
 
 /* Producer: the next unit in input order. Called with the pipeline lock held. */
@@ -722,6 +746,8 @@ static int stdin_open(scan *s, size_t file, scan_task *t)
 static int next_task_time(scan *s, scan_task *t);
 
 static int next_task_seq(scan *s, scan_task *t, int only_early);
+static int evtx_file_notes(scan *s, size_t file, int fd, const evtx_layout *lay, const char *warn,
+                           uint64_t size, uint64_t *nchunks);
 
 static int next_task(void *ctx, void *task)
 {
@@ -745,6 +771,11 @@ static int next_task_seq(scan *s, scan_task *t, int only_early)
 {
     size_t *cur = only_early ? &s->early_cur : &s->cur;
     for (;;) {
+        /* Notes about the file just opened (time order delivers its own first). */
+        if (!only_early && s->pending_pos < s->npending) {
+            *t = s->pending[s->pending_pos++];
+            return 1;
+        }
         if (s->str.active) {
             if (stream_next(s, t)) {
                 /* progress in bytes of the file on disk: an archive's compressed bytes,
@@ -861,23 +892,10 @@ static int next_task_seq(scan *s, scan_task *t, int only_early)
         s->cur_fd = fd;
         s->cur_open = 1;
         s->cur_chunk = 0;
-        s->cur_nchunks = lay.nchunks;
         s->cur_first = lay.first_chunk;
         s->cur_size = (uint64_t)st.st_size;
-        if (lay.truncated_chunks) {
-            char msg[200];
-            snprintf(msg, sizeof msg,
-                     "file truncated: its header lists %llu chunks, the file holds %llu",
-                     (unsigned long long)lay.truncated_chunks, (unsigned long long)lay.nchunks);
-            task_error(t, *cur, T_FILE_TRUNCATED, DH_ERR_FORMAT, msg);
-            t->fd = fd;
-            return 1;
-        }
-        if (warn) {
-            task_error(t, *cur, T_FILE_NOTE, DH_ERR_CHECKSUM, warn);
-            t->fd = fd;
-            return 1;
-        }
+        if (evtx_file_notes(s, *cur, fd, &lay, warn, s->cur_size, &s->cur_nchunks))
+            return 0;
     }
 }
 
@@ -898,6 +916,33 @@ static int push_pending(scan *s, size_t file, int kind, dh_status st, const char
         return -1;
     s->pending = p;
     task_error(&s->pending[s->npending++], file, kind, st, msg);
+    return 0;
+}
+
+/* What the opening of an EVTX file has to say (a cut file, a header checksum, junk after
+ * the last chunk), queued as notes; *nchunks: the chunks worth reading. -1: no memory. */
+static int evtx_file_notes(scan *s, size_t file, int fd, const evtx_layout *lay, const char *warn,
+                           uint64_t size, uint64_t *nchunks)
+{
+    char msg[200];
+    if (lay->truncated_chunks) {
+        snprintf(msg, sizeof msg,
+                 "file truncated: its header lists %llu chunks, the file holds %llu",
+                 (unsigned long long)lay->truncated_chunks, (unsigned long long)lay->nchunks);
+        if (push_pending(s, file, T_FILE_TRUNCATED, DH_ERR_FORMAT, msg))
+            return -1;
+    } else if (warn && push_pending(s, file, T_FILE_NOTE, DH_ERR_CHECKSUM, warn)) {
+        return -1;
+    }
+    uint64_t junk_from;
+    dh_status jst;
+    *nchunks = evtx_trailing_junk(fd, lay, size, &junk_from, &jst);
+    if (*nchunks < lay->nchunks) {
+        junk_note(msg, sizeof msg, junk_from, size);
+        if (push_pending(s, file, T_FILE_NOTE, DH_ERR_FORMAT, msg))
+            return -1;
+        s->pending[s->npending - 1].off = junk_from;
+    }
     return 0;
 }
 
@@ -975,16 +1020,10 @@ static dh_status plan_time_order(scan *s)
                 return DH_ERR_NOMEM;
             continue;
         }
-        if (lay.truncated_chunks) {
-            char msg[200];
-            snprintf(msg, sizeof msg,
-                     "file truncated: its header lists %llu chunks, the file holds %llu",
-                     (unsigned long long)lay.truncated_chunks, (unsigned long long)lay.nchunks);
-            if (push_pending(s, f, T_FILE_TRUNCATED, DH_ERR_FORMAT, msg))
-                return DH_ERR_NOMEM;
-        } else if (warn && push_pending(s, f, T_FILE_NOTE, DH_ERR_CHECKSUM, warn)) {
+        uint64_t nchunks;
+        if (evtx_file_notes(s, f, fd, &lay, warn, (uint64_t)st.st_size, &nchunks))
             return DH_ERR_NOMEM;
-        }
+        lay.nchunks = nchunks;
         s->fds[f] = fd;
         s->sizes[f] = (uint64_t)st.st_size;
         s->firsts[f] = lay.first_chunk;
@@ -1130,6 +1169,24 @@ static void unit_error(void *ctx, dh_status st, int64_t chunk, uint64_t offset, 
     snprintf(e->message, sizeof e->message, "%s", msg);
 }
 
+/* Junk chunks followed by a real chunk (an EVTX stream): one message for the run. */
+static void junk_damage_msg(char *msg, size_t n, const junk_run *j)
+{
+    if (j->n == 1)
+        snprintf(msg, n, "chunk signature missing, chunk skipped");
+    else
+        snprintf(msg, n, "%u chunks from here to offset %llu have no chunk signature, skipped",
+                 j->n, (unsigned long long)j->end);
+}
+
+static void junk_damage(worker *w, junk_run *j)
+{
+    char msg[200];
+    junk_damage_msg(msg, sizeof msg, j);
+    unit_error(w, DH_ERR_FORMAT, j->chunk, j->off, 0, msg);
+    memset(j, 0, sizeof *j);
+}
+
 static void line_error(void *ctx, uint64_t line, uint64_t offset, const char *why)
 {
     char msg[200];
@@ -1162,6 +1219,8 @@ static void work(void *ctx, void *wctx, void *task, void *result)
     res->st = DH_OK;
     res->nchunks_done = 0;
     memset(&res->cr, 0, sizeof res->cr);
+    res->has_chunk = 0;
+    memset(&res->junk, 0, sizeof res->junk);
     if (t->kind == T_BATCH) {
         if (!w || !w->jr) {
             res->st = DH_ERR_NOMEM;
@@ -1249,6 +1308,26 @@ static void work(void *ctx, void *wctx, void *task, void *result)
         evtx_error_fn ef = {unit_error, w};
         res->st = evtx_decode_chunk(w->dec, w->chunk, got, t->name ? t->name : s->files.v[t->file],
                                     chunk, off, unit_event, w, &ef, &cr);
+        if (cr.junk && !t->buf) {
+            /* A file: the junk after its last chunk was cut off when it was opened. */
+            cr.damaged = 1;
+            unit_error(w, DH_ERR_FORMAT, chunk, off, 0, "chunk signature missing, chunk skipped");
+        } else if (cr.junk) {
+            if (!res->junk.n) {
+                res->junk.off = off;
+                res->junk.chunk = chunk;
+            }
+            res->junk.n++;
+            res->junk.end = off + got;
+        } else if (!cr.empty) {
+            if (res->junk.n) { /* junk, then a chunk: damage */
+                res->cr.damaged += res->junk.n;
+                junk_damage(w, &res->junk);
+            }
+            res->has_chunk = 1;
+        } else if (res->junk.n) {
+            res->junk.end = off + got;
+        }
         res->cr.records += cr.records;
         res->cr.records_bad += cr.records_bad;
         res->cr.damaged += cr.damaged || short_read ? 1 : 0;
@@ -1277,6 +1356,27 @@ static void fill_error(dh_error *e, const char *file, dh_status st, int64_t chun
     snprintf(e->message, sizeof e->message, "%s", msg);
 }
 
+/* The pending junk of an EVTX stream is settled: damage (a chunk followed) or trailing
+ * data (the stream ended), said once. */
+static void junk_settle(scan *s, int damage)
+{
+    junk_run *j = &s->junk;
+    const char *file = j->name ? j->name : s->files.v[j->file];
+    char msg[200];
+    dh_error e;
+    if (damage) {
+        s->partial = 1;
+        s->stats->chunks_damaged += j->n;
+        junk_damage_msg(msg, sizeof msg, j);
+        fill_error(&e, file, DH_ERR_FORMAT, j->chunk, j->off, 0, msg);
+    } else {
+        junk_note(msg, sizeof msg, j->off, j->end);
+        fill_error(&e, file, DH_ERR_FORMAT, -1, j->off, 0, msg);
+    }
+    report(s, &e);
+    memset(j, 0, sizeof *j);
+}
+
 static dh_status deliver(void *ctx, void *task, void *result)
 {
     scan *s = ctx;
@@ -1284,7 +1384,11 @@ static dh_status deliver(void *ctx, void *task, void *result)
     scan_result *res = result;
     const char *file = t->name ? t->name : s->files.v[t->file];
     dh_error e;
-    free(t->buf); /* the worker is done with it */
+    if (s->junk.n && (t->kind != T_CHUNK || t->file != s->junk.file || t->name != s->junk.name))
+        junk_settle(s, 0); /* that stream ended with junk */
+    else if (s->junk.n && res->has_chunk)
+        junk_settle(s, 1); /* a chunk followed */
+    free(t->buf);          /* the worker is done with it */
     t->buf = NULL;
     free(t->hdr);
     t->hdr = NULL;
@@ -1309,7 +1413,7 @@ static dh_status deliver(void *ctx, void *task, void *result)
         report(s, &e);
         return DH_OK;
     case T_FILE_NOTE: /* a warning: nothing is skipped */
-        fill_error(&e, file, t->st, -1, 0, 0, t->msg);
+        fill_error(&e, file, t->st, -1, t->off, 0, t->msg);
         report(s, &e);
         return DH_OK;
     case T_FILE_END:
@@ -1331,6 +1435,16 @@ static dh_status deliver(void *ctx, void *task, void *result)
     for (size_t i = 0; i < res->nerrs; i++) {
         snprintf(res->errs[i].file, sizeof res->errs[i].file, "%s", file);
         report(s, &res->errs[i]);
+    }
+    if (t->kind == T_CHUNK && res->junk.n) {
+        if (s->junk.n) { /* the same run, across tasks */
+            s->junk.n += res->junk.n;
+            s->junk.end = res->junk.end;
+        } else {
+            s->junk = res->junk;
+            s->junk.file = t->file;
+            s->junk.name = t->name;
+        }
     }
     if (res->errs_dropped) {
         char msg[96];
@@ -1423,6 +1537,8 @@ dh_status dh_scan_run(const char *const *paths, size_t npaths, const dh_scan_opt
         .result_fini = result_fini,
     };
     st = dh_pipeline_run(&ops, threads, threads * 4);
+    if (s.junk.n)
+        junk_settle(&s, 0);
     if (s.cur_open && s.cur_fd >= 0)
         close(s.cur_fd);
     if (st == DH_OK && s.partial)

@@ -299,10 +299,20 @@ static const char *put_value(evtx_decoder *d, const evtx_value *v, int in_attr)
     return NULL;
 }
 
+/* Is the substitution's value not there: an optional substitution of NULL (Windows does
+ * not create the element or attribute, MS-EVEN6), or a value lost to a tear (left out
+ * rather than shown empty)? */
+static int absent(const evtx_op *op, const evtx_value *vals, uint32_t nvals)
+{
+    if (op->subst < nvals && vals[op->subst].lost)
+        return 1;
+    return op->optional && (op->subst >= nvals || vals[op->subst].type == 0x00);
+}
+
 static const char *walk(evtx_decoder *d, const evtx_template *t, const evtx_value *vals,
                         uint32_t nvals)
 {
-    static const evtx_value null_value = {NULL, 0, 0};
+    static const evtx_value null_value = {NULL, 0, 0, 0};
     const char *why;
     for (uint32_t i = 0; i < t->nops; i++) {
         const evtx_op *op = &t->ops[i];
@@ -319,8 +329,7 @@ static const char *walk(evtx_decoder *d, const evtx_template *t, const evtx_valu
                 while (cs < end && t->ops[cs].code != OP_CLOSE_START)
                     cs++;
                 if (end < t->nops && cs + 2 == end && t->ops[cs + 1].code == OP_SUBST &&
-                    t->ops[cs + 1].optional &&
-                    (t->ops[cs + 1].subst >= nvals || vals[t->ops[cs + 1].subst].type == 0x00)) {
+                    absent(&t->ops[cs + 1], vals, nvals)) {
                     i = end;
                     break;
                 }
@@ -354,8 +363,7 @@ static const char *walk(evtx_decoder *d, const evtx_template *t, const evtx_valu
             for (; j < t->nops && t->ops[j].code >= OP_TEXT && t->ops[j].code <= OP_ENTREF; j++) {
                 const evtx_op *vo = &t->ops[j];
                 pieces++;
-                if (vo->code == OP_SUBST && vo->optional &&
-                    (vo->subst >= nvals || vals[vo->subst].type == 0x00))
+                if (vo->code == OP_SUBST && absent(vo, vals, nvals))
                     nulls++;
             }
             if (pieces && nulls == pieces) {
@@ -437,7 +445,7 @@ static const char *walk(evtx_decoder *d, const evtx_template *t, const evtx_valu
                         if (!evtx_array_item(v->type, v->p, v->len, k, &ip, &il))
                             break;
                         size_t before = d->arena.len;
-                        evtx_value iv = {ip, (uint32_t)il, (uint8_t)(v->type & 0x7f)};
+                        evtx_value iv = {ip, (uint32_t)il, (uint8_t)(v->type & 0x7f), 0};
                         if (k && d->want_xml) {
                             /* Windows repeats the element for each item: close it and
                              * open it again with the same start tag. */
@@ -620,7 +628,7 @@ static int values_fit(const evtx_plan *plan, const evtx_value *vals, uint32_t n)
 static const char *exec_instance(evtx_decoder *d, evtx_template *t, const evtx_value *vals,
                                  uint32_t n, uint8_t role)
 {
-    if (!d->want_xml && !d->full_walk) {
+    if (!d->want_xml && !d->full_walk && !d->tear) {
         const evtx_plan *plan = evtx_plan_get(t, role);
         if (plan && plan->ok && values_fit(plan, vals, n)) {
             if (d->depth > 0)
@@ -656,6 +664,8 @@ static const char *walk_instance(evtx_decoder *d, uint32_t *pos, uint32_t end, u
         uint32_t size = rd32(c + *pos + 20);
         if (size > end - *pos - 24)
             return "template definition runs past the record";
+        if (d->tear && *pos + 24 + size > d->tear)
+            return "torn inside its template definition";
         *pos += 24 + size;
     }
     const char *why = NULL;
@@ -665,10 +675,18 @@ static const char *walk_instance(evtx_decoder *d, uint32_t *pos, uint32_t end, u
     if (end - *pos < 4)
         return "template values run past the record";
     uint32_t n = rd32(c + *pos);
+    /* Torn before the value count: every substitution of the template is lost. */
+    int count_lost = d->tear && *pos + 4 > d->tear;
+    if (count_lost) {
+        n = 0;
+        for (uint32_t k = 0; k < t->nops; k++)
+            if (t->ops[k].code == OP_SUBST && t->ops[k].subst + 1u > n)
+                n = t->ops[k].subst + 1u;
+    }
     *pos += 4;
     if (n > EVTX_MAX_VALUES)
         return "too many template values";
-    if ((uint64_t)n * 4 > end - *pos)
+    if (!count_lost && (uint64_t)n * 4 > end - *pos)
         return "template value descriptors run past the record";
     if (d->tpl_depth >= EVTX_MAX_TPL_DEPTH)
         return "templates nested too deeply";
@@ -682,14 +700,35 @@ static const char *walk_instance(evtx_decoder *d, uint32_t *pos, uint32_t end, u
         lv->cap = cap;
     }
     const uint8_t *desc = c + *pos;
-    *pos += 4 * n;
+    uint32_t desc_pos = *pos;
+    if (!count_lost)
+        *pos += 4 * n;
     for (uint32_t i = 0; i < n; i++) {
+        evtx_value *v = &lv->v[i];
+        if (d->tear && (count_lost || desc_pos + 4 * i + 4 > d->tear)) {
+            /* The descriptor itself was never written: the value is unknown. */
+            *v = (evtx_value){NULL, 0, 0x00, 1};
+            d->values_total++;
+            d->values_lost++;
+            continue;
+        }
         uint32_t size = rd16(desc + 4 * i);
         if (size > end - *pos)
             return "template value runs past the record";
-        lv->v[i].p = c + *pos;
-        lv->v[i].len = size;
-        lv->v[i].type = desc[4 * i + 2];
+        v->p = c + *pos;
+        v->len = size;
+        v->type = desc[4 * i + 2];
+        v->lost = 0;
+        if (d->tear) {
+            d->values_total++;
+            if (size && *pos + size > d->tear) {
+                v->p = NULL;
+                v->len = 0;
+                v->type = 0x00;
+                v->lost = 1;
+                d->values_lost++;
+            }
+        }
         *pos += size;
     }
     d->tpl_depth++;

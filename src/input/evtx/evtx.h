@@ -175,6 +175,7 @@ typedef struct evtx_value {
     const uint8_t *p;
     uint32_t len;
     uint8_t type;
+    uint8_t lost; /* torn record: the value's bytes were never written (type is 0x00) */
 } evtx_value;
 
 /* A pending data item while a record is walked. Offsets into the arena because the
@@ -257,6 +258,10 @@ typedef struct evtx_decoder {
     const evtx_template *attr_tpl;
     uint32_t attr_op;
     const char *err; /* why the record failed, static text */
+    /* A torn record (see chunk.c): chunk offset from which its bytes are zeros that were
+     * never written, 0 for a whole record; values reaching it are lost, never invented. */
+    uint32_t tear;
+    uint32_t values_total, values_lost;
     /* Template cache, across chunks. */
     evtx_template *cache[1024];
     unsigned ncached;
@@ -275,7 +280,19 @@ typedef struct evtx_chunk_result {
     uint64_t records_bad;
     int damaged;
     int empty;
+    int junk; /* no chunk signature and no record in it (reported by the caller, which
+               * knows whether a chunk follows: junk after the last chunk is trailing data,
+               * not damage) */
 } evtx_chunk_result;
+
+/* What a 64 KiB slot of an EVTX file holds. */
+enum evtx_slot {
+    EVTX_SLOT_CHUNK,   /* "ElfChnk\0" */
+    EVTX_SLOT_EMPTY,   /* all zeros (preallocated) */
+    EVTX_SLOT_RECORDS, /* no chunk signature, but records: a chunk whose header was damaged */
+    EVTX_SLOT_JUNK,    /* neither: data left on the disk, not part of the log */
+};
+int evtx_slot_kind(const uint8_t *p, size_t len);
 
 dh_status evtx_decode_chunk(evtx_decoder *d, const uint8_t *buf, size_t len, const char *file,
                             int64_t chunk_index, uint64_t file_off, evtx_event_fn on_event,
