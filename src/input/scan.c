@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,11 +34,14 @@
 /* Chunks per task: one chunk (~40 us of work) per hand-off made the threads spend their
  * time waking each other; eight keep two threads at ~1.4x -> see bench/. */
 #define CHUNKS_PER_TASK 8
+/* A named pipe with no writer: how long to wait before saying so. */
+#define FIFO_NOTICE_MS 1000
 
 typedef struct path_list {
     char **v;
     size_t n, cap;
     unsigned char *explicit_; /* named on the command line (not found in a directory) */
+    int *fd; /* a named pipe or device opened before the scan (-1: none); NULL: none at all */
 } path_list;
 
 enum {
@@ -98,6 +102,7 @@ typedef struct scan_result {
      * junk after its last one (the deliverer decides, in input order). */
     int has_chunk;
     junk_run junk;
+    uint64_t unused; /* records of logs read but not used (Zeek logs without endpoints) */
 } scan_result;
 
 /* Time order: every chunk of every file, by the time of its first record. */
@@ -118,11 +123,12 @@ typedef struct stream {
     struct archive *inner;  /* an archive inside it being read (one level), or NULL */
     const char *inner_name; /* "archive!member" of the inner archive */
     int failed;             /* the archive cannot be read further */
+    int pipe_fd;            /* an archive read from a pipe: its descriptor, closed at the end */
     size_t file;
     const char *name;
-    int member_fmt; /* the format of the current member (EVTX or a text format) */
-    int plain_fmt;  /* the same, for a stream that is not an archive */
-    dh_buf hdr;     /* CSV: the header record; Zeek: the header lines in effect */
+    int fmt;    /* what the stream (or the archive's current member) holds: EVTX (chunks
+                 * from the carry's first byte on) or a text format */
+    dh_buf hdr; /* CSV: the header record; Zeek: the header lines in effect */
     int have_hdr;
     int member_open;
     char *carry; /* bytes read but not yet handed out */
@@ -192,8 +198,16 @@ static int add_path(path_list *l, const char *p, int explicit_)
         if (!e)
             return -1;
         l->explicit_ = e;
+        if (l->fd) {
+            int *f = realloc(l->fd, cap * sizeof *f);
+            if (!f)
+                return -1;
+            l->fd = f;
+        }
         l->cap = cap;
     }
+    if (l->fd)
+        l->fd[l->n] = -1;
     size_t n = strlen(p);
     char *c = malloc(n + 1);
     if (!c)
@@ -348,6 +362,8 @@ static void stream_close(stream *st)
     }
     if (st->fd > 0)
         close(st->fd);
+    if (st->pipe_fd > 0)
+        close(st->pipe_fd);
     free(st->carry);
     dh_buf_free(&st->hdr);
     memset(st, 0, sizeof *st);
@@ -408,6 +424,44 @@ static int replay_close(struct archive *a, void *cd)
     free(c->head);
     free(c);
     return ARCHIVE_OK;
+}
+
+static int push_pending(scan *s, size_t file, int kind, dh_status st, const char *msg);
+
+/* A stream (an archive member, standard input, a pipe) whose first bytes are in the carry
+ * and recognised as f is set up to be read exactly as a file of that format would be: an
+ * EVTX file header is checked (its checksum) and skipped, bare chunks are read from the
+ * first byte. What there is to say is queued (s->pending) ahead of the stream's units.
+ * Sets member_open when there is something to read; -1: out of memory. */
+static int stream_begin(scan *s, dh_format f)
+{
+    stream *st = &s->str;
+    st->fmt = f == DH_FORMAT_EVTX_CHUNK ? DH_FORMAT_EVTX : f;
+    st->member_open = 1;
+    st->hdr.len = 0;
+    st->have_hdr = 0;
+    if (f != DH_FORMAT_EVTX)
+        return 0;
+    evtx_layout lay;
+    const char *warn = NULL;
+    if (evtx_file_layout((const uint8_t *)st->carry, st->carry_len, 0, 0, &lay, &warn) != DH_OK) {
+        st->member_open = 0;
+        if (push_pending(s, st->file, T_FILE_ERROR, DH_ERR_FORMAT, "EVTX file header truncated"))
+            return -1;
+        s->pending[s->npending - 1].name = st->name;
+        return 0;
+    }
+    if (warn) {
+        if (push_pending(s, st->file, T_FILE_NOTE, DH_ERR_CHECKSUM, warn))
+            return -1;
+        s->pending[s->npending - 1].name = st->name;
+    }
+    /* The file header is not needed to read the chunks that follow it. */
+    size_t h = st->carry_len < EVTX_FILE_HEADER_SIZE ? st->carry_len : EVTX_FILE_HEADER_SIZE;
+    memmove(st->carry, st->carry + h, st->carry_len - h);
+    st->carry_len -= h;
+    st->offset = h;
+    return 0;
 }
 
 /* Opens the next member of the archive that dcomhunt can read; 0 when there is none. An
@@ -492,22 +546,13 @@ static int next_member(scan *s, scan_task *t, int *made)
             st->inner = in;
             continue;
         }
-        if (!dh_format_is_text(f) && f != DH_FORMAT_EVTX)
+        if (!dh_format_is_text(f) && f != DH_FORMAT_EVTX && f != DH_FORMAT_EVTX_CHUNK)
             continue; /* other members (a README, a pcap, an archive two levels down) */
-        st->member_fmt = f;
-        st->member_open = 1;
-        st->hdr.len = 0;
-        st->have_hdr = 0;
         st->name = keep_name(s, parent, mname ? mname : "?");
-        if (f == DH_FORMAT_EVTX && st->carry_len < EVTX_FILE_HEADER_SIZE)
-            continue; /* a header and nothing else */
-        if (f == DH_FORMAT_EVTX) {
-            /* The file header is not needed to read the chunks that follow it. */
-            memmove(st->carry, st->carry + EVTX_FILE_HEADER_SIZE,
-                    st->carry_len - EVTX_FILE_HEADER_SIZE);
-            st->carry_len -= EVTX_FILE_HEADER_SIZE;
-            st->offset = EVTX_FILE_HEADER_SIZE;
-        }
+        if (stream_begin(s, f) < 0)
+            return 0;
+        if (!st->member_open)
+            continue; /* nothing to read in it (what to say is queued) */
         return 1;
     }
 }
@@ -518,7 +563,7 @@ static size_t text_cut(int fmt, const char *buf, size_t len, uint64_t offset)
 {
     if (fmt == DH_FORMAT_XML)
         return evxml_cut(buf, len);
-    if (fmt == DH_FORMAT_JSON_ARRAY)
+    if (fmt == DH_FORMAT_JSON_ARRAY || fmt == DH_FORMAT_JSON_DOC)
         return jsonl_array_cut(buf, len, offset == 0);
     if (fmt == DH_FORMAT_MDE_CSV)
         return mdecsv_cut(buf, len);
@@ -538,7 +583,13 @@ static int stream_next(scan *s, scan_task *t)
             if (!next_member(s, t, &made))
                 return made;
         }
-        int fmt = st->ar ? st->member_fmt : st->plain_fmt;
+        if (s->pending_pos < s->npending) { /* what stream_begin had to say comes first */
+            *t = s->pending[s->pending_pos++];
+            return 1;
+        }
+        if (!st->ar && !st->member_open)
+            return 0;
+        int fmt = st->fmt;
         memset(t, 0, sizeof *t);
         t->file = st->file;
         t->fd = -1;
@@ -621,7 +672,8 @@ static int stream_next(scan *s, scan_task *t)
                   : fmt == DH_FORMAT_MDE_CSV  ? T_CSV
                   : fmt == DH_FORMAT_ZEEK_TSV ? T_ZEEK
                                               : T_BATCH;
-        t->json_array = fmt == DH_FORMAT_JSON_ARRAY;
+        /* Pretty-printed documents are cut into objects like an array's elements. */
+        t->json_array = fmt == DH_FORMAT_JSON_ARRAY || fmt == DH_FORMAT_JSON_DOC;
         if (fmt == DH_FORMAT_MDE_CSV || fmt == DH_FORMAT_ZEEK_TSV) {
             t->hdr = malloc(st->hdr.len ? st->hdr.len : 1);
             if (!t->hdr)
@@ -679,25 +731,29 @@ static int stream_open(scan *s, size_t file, int fd, dh_format f, scan_task *t)
         }
     } else {
         st->fd = fd;
-        st->plain_fmt = dh_format_is_text(f) ? f : DH_FORMAT_JSONL;
+        st->fmt = f;
+        st->member_open = 1;
     }
     st->active = 1;
     return 0;
 }
 
-/* Standard input: read its first bytes, recognise them, and go on as a stream. */
-static int stdin_open(scan *s, size_t file, scan_task *t)
+/* Standard input, a named pipe, process substitution (<(...)), a character device: read
+ * as a stream from fd, its first bytes recognised exactly as a file's would be. Returns
+ * 0 (go on: the stream is active, or what to say is queued), 1 (t says why nothing is read
+ * from it), -1 (out of memory). */
+static int fd_stream_open(scan *s, size_t file, int fd, scan_task *t)
 {
     stream *st = &s->str;
     memset(st, 0, sizeof *st);
-    st->fd = 0;
+    st->fd = fd;
     st->file = file;
     st->name = s->files.v[file];
     st->line = 1;
     dh_buf_init(&st->hdr, 1u << 20);
     if (stream_fill(st, 4096)) {
-        task_error(t, file, T_FILE_ERROR, DH_ERR_IO, "cannot read standard input");
-        st->fd = -1;
+        task_error(t, file, T_FILE_ERROR, DH_ERR_IO, strerror(errno));
+        stream_close(st);
         return 1;
     }
     dh_format f = dh_sniff((const uint8_t *)st->carry, st->carry_len);
@@ -710,33 +766,31 @@ static int stdin_open(scan *s, size_t file, scan_task *t)
         }
         c->head = st->carry;
         c->head_len = st->carry_len;
-        c->fd = 0;
+        c->fd = fd;
         st->carry = NULL;
         st->carry_len = 0;
         st->eof = 0;
-        st->fd = -1;
+        st->fd = -1; /* the replay client reads it; closed with the stream below */
         archive_read_support_filter_all(st->ar);
         archive_read_support_format_all(st->ar);
         archive_read_support_format_raw(st->ar);
         if (archive_read_open(st->ar, c, NULL, replay_read, replay_close) != ARCHIVE_OK) {
-            task_error(t, file, T_FILE_ERROR, DH_ERR_FORMAT, "standard input: not an archive");
-            archive_read_free(st->ar);
-            st->ar = NULL;
+            char msg[200];
+            snprintf(msg, sizeof msg, "archive: %s", archive_error_string(st->ar));
+            task_error(t, file, T_FILE_ERROR, DH_ERR_FORMAT, msg);
+            stream_close(st);
+            if (fd > 0)
+                close(fd);
             return 1;
         }
-    } else if (dh_format_is_text(f)) {
-        st->plain_fmt = f;
-    } else if (f == DH_FORMAT_EVTX && st->carry_len >= EVTX_FILE_HEADER_SIZE) {
-        st->plain_fmt = DH_FORMAT_EVTX;
-        memmove(st->carry, st->carry + EVTX_FILE_HEADER_SIZE,
-                st->carry_len - EVTX_FILE_HEADER_SIZE);
-        st->carry_len -= EVTX_FILE_HEADER_SIZE;
-        st->offset = EVTX_FILE_HEADER_SIZE;
+        st->pipe_fd = fd;
+    } else if (dh_format_is_text(f) || f == DH_FORMAT_EVTX || f == DH_FORMAT_EVTX_CHUNK) {
+        if (stream_begin(s, f) < 0)
+            return -1;
     } else {
-        task_error(t, file, T_FILE_UNKNOWN, DH_ERR_UNSUPPORTED, "not a format dcomhunt reads");
-        free(st->carry);
-        memset(st, 0, sizeof *st);
-        st->fd = -1;
+        task_error(t, file, T_FILE_UNKNOWN, DH_ERR_UNSUPPORTED,
+                   st->carry_len ? "not a format dcomhunt reads" : "empty: nothing to read");
+        stream_close(st);
         return 1;
     }
     st->active = 1;
@@ -831,8 +885,11 @@ static int next_task_seq(scan *s, scan_task *t, int only_early)
         if (*cur >= s->files.n)
             return 0;
         const char *path = s->files.v[(*cur)];
-        if (!strcmp(path, "-")) {
-            int r = stdin_open(s, *cur, t);
+        int pre = s->files.fd ? s->files.fd[*cur] : -1;
+        if (pre >= 0 || !strcmp(path, "-")) {
+            if (pre >= 0)
+                s->files.fd[*cur] = -1; /* the stream owns it now */
+            int r = fd_stream_open(s, *cur, pre >= 0 ? pre : 0, t);
             if (r < 0)
                 return 0;
             if (r > 0) {
@@ -966,7 +1023,8 @@ static int is_sensor_log(dh_format fmt, const uint8_t *head, size_t n)
         return 0;
     const uint8_t *nl = memchr(head, '\n', n);
     size_t line = nl ? (size_t)(nl - head) : n;
-    return has_bytes(head, line, "\"id.orig_h\"") && has_bytes(head, line, "\"uid\"");
+    return (has_bytes(head, line, "\"id.orig_h\"") || has_bytes(head, line, "\"id_orig_h\"")) &&
+           has_bytes(head, line, "\"uid\"");
 }
 
 /* Opens the first MAX_OPEN_FILES files, peeks at each chunk's first record time, and
@@ -985,8 +1043,8 @@ static dh_status plan_time_order(scan *s)
     for (size_t f = 0; f < nf; f++) {
         s->fds[f] = -1;
         const char *path = s->files.v[f];
-        if (!strcmp(path, "-"))
-            continue; /* standard input is read as a stream, after the planned files */
+        if (!strcmp(path, "-") || (s->files.fd && s->files.fd[f] >= 0))
+            continue; /* standard input and pipes are read as streams, after the plan */
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
             char msg[160];
@@ -1119,8 +1177,10 @@ static void *worker_new(void *ctx)
     w->cr = mdecsv_reader_new();
     w->zr = zeek_reader_new();
     w->dec = evtx_decoder_new(s->opts->want_xml);
-    if (w->dec)
+    if (w->dec) {
         w->dec->full_walk = s->opts->full_walk;
+        w->dec->want_sys = s->opts->want_system || s->opts->want_xml;
+    }
     w->chunk = malloc(EVTX_CHUNK_SIZE);
     if (s->cb->worker_new)
         w->user = s->cb->worker_new(s->cb->ctx);
@@ -1221,6 +1281,9 @@ static void work(void *ctx, void *wctx, void *task, void *result)
     memset(&res->cr, 0, sizeof res->cr);
     res->has_chunk = 0;
     memset(&res->junk, 0, sizeof res->junk);
+    res->unused = 0;
+    uint64_t unused0 =
+        w && w->jr && w->zr ? jsonl_reader_unused(w->jr) + zeek_reader_unused(w->zr) : 0;
     if (t->kind == T_BATCH) {
         if (!w || !w->jr) {
             res->st = DH_ERR_NOMEM;
@@ -1238,6 +1301,7 @@ static void work(void *ctx, void *wctx, void *task, void *result)
                                    &res->cr.records_bad);
         if (res->cr.records_bad)
             res->cr.damaged = 1;
+        res->unused = jsonl_reader_unused(w->jr) + zeek_reader_unused(w->zr) - unused0;
         return;
     }
     if (t->kind == T_CSV || t->kind == T_ZEEK) {
@@ -1257,6 +1321,7 @@ static void work(void *ctx, void *wctx, void *task, void *result)
                                   &res->cr.records, &res->cr.records_bad);
         if (res->cr.records_bad)
             res->cr.damaged = 1;
+        res->unused = jsonl_reader_unused(w->jr) + zeek_reader_unused(w->zr) - unused0;
         return;
     }
     if (t->kind == T_XML) {
@@ -1428,6 +1493,7 @@ static dh_status deliver(void *ctx, void *task, void *result)
     s->stats->bytes_read += t->len;
     s->stats->records += res->cr.records;
     s->stats->records_damaged += res->cr.records_bad;
+    s->stats->records_unused += res->unused;
     if (res->cr.damaged) {
         s->stats->chunks_damaged += (uint64_t)res->cr.damaged;
         s->partial = 1;
@@ -1462,6 +1528,45 @@ static dh_status deliver(void *ctx, void *task, void *result)
         return res->st;
     if (res->out.len && s->cb->emit)
         return s->cb->emit(s->cb->ctx, res->out.data, res->out.len);
+    return DH_OK;
+}
+
+/* A named pipe, process substitution (/dev/fd/N), a device or socket named on the command
+ * line is opened before the scan, without blocking, and read later as a stream like
+ * standard input. A named pipe that nothing writes to yet would block the open (and the
+ * whole scan) without a word: dcomhunt says what it waits for, then waits for a writer. */
+static dh_status open_special(scan *s, size_t file, const struct stat *sb)
+{
+    if (!s->files.fd) {
+        s->files.fd = malloc(s->files.cap * sizeof *s->files.fd);
+        if (!s->files.fd)
+            return DH_ERR_NOMEM;
+        for (size_t k = 0; k < s->files.cap; k++)
+            s->files.fd[k] = -1;
+    }
+    const char *path = s->files.v[file];
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return DH_OK; /* said when its turn comes: "cannot open" */
+    if (S_ISFIFO(sb->st_mode)) {
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        int r;
+        while ((r = poll(&pf, 1, FIFO_NOTICE_MS)) < 0 && errno == EINTR)
+            ;
+        if (r == 0 && s->cb->on_error) {
+            dh_error e;
+            fill_error(&e, path, DH_OK, -1, 0, 0,
+                       "waiting for a writer: nothing has opened this named pipe for writing "
+                       "yet (dcomhunt reads it once something does; interrupt to stop)");
+            s->cb->on_error(s->cb->ctx, &e);
+            while (poll(&pf, 1, -1) < 0 && errno == EINTR)
+                ;
+        }
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    s->files.fd[file] = fd;
     return DH_OK;
 }
 
@@ -1503,12 +1608,15 @@ dh_status dh_scan_run(const char *const *paths, size_t npaths, const dh_scan_opt
                 walk_dir(&s, paths[i], 0);
         } else {
             stats->files_seen++;
-            if (stat(paths[i], &sb) == 0)
+            int special = stat(paths[i], &sb) == 0 && !S_ISREG(sb.st_mode);
+            if (!special)
                 stats->bytes_total += (uint64_t)sb.st_size;
             if (add_path(&s.files, paths[i], 1) != 0) {
                 st = DH_ERR_NOMEM;
                 goto done;
             }
+            if (special && (st = open_special(&s, s.files.n - 1, &sb)) != DH_OK)
+                goto done;
         }
     }
     unsigned threads = opts->threads;
@@ -1561,7 +1669,11 @@ done:
     free(s.names);
     for (size_t i = 0; i < s.files.n; i++)
         free(s.files.v[i]);
+    for (size_t i = 0; s.files.fd && i < s.files.n; i++)
+        if (s.files.fd[i] >= 0)
+            close(s.files.fd[i]);
     free(s.files.v);
     free(s.files.explicit_);
+    free(s.files.fd);
     return st;
 }

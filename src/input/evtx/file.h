@@ -24,6 +24,7 @@ typedef struct evtx_layout {
 uint64_t evtx_trailing_junk(int fd, const evtx_layout *lay, uint64_t file_size, uint64_t *junk_from,
                             dh_status *st);
 
+/* file_size 0: a stream whose size is not known (only the header is checked). */
 dh_status evtx_file_layout(const uint8_t *head, size_t head_len, uint64_t file_size,
                            int header_less, evtx_layout *out, const char **warning);
 
