@@ -160,8 +160,21 @@ size_t dh_event_data_count(const dh_event *ev);
 int dh_event_data_at(const dh_event *ev, size_t i, dh_str *name, dh_str *value);
 
 /* By name: a taxonomy name first (so "Image" finds NewProcessName on Security 4688), then
- * the original names, case-sensitive. Returns 1 and sets *out if found. */
+ * the original names, case-sensitive, then the System properties below. Returns 1 and sets
+ * *out if found. */
 int dh_event_get(const dh_event *ev, const char *name, size_t name_len, dh_str *out);
+
+/* System properties beyond the envelope, as Windows writes them in the event's <System>
+ * element: Level, Task, Opcode, Keywords, Version (element text), Qualifiers (EventID),
+ * Guid and EventSourceName (Provider), UserID (Security), ProcessID and ThreadID
+ * (Execution), ActivityID and RelatedActivityID (Correlation). Names as there, values as
+ * text ("4", "0x8020000000000000", "S-1-5-18"); only those the record has. */
+const dh_kv *dh_event_system(const dh_event *ev, size_t *count);
+/* One of them by name, case-insensitive, also as shippers and rules spell them
+ * (SecurityUserID, Security_UserID, ExecutionProcessID, Execution_ThreadID...). */
+int dh_event_system_get(const dh_event *ev, const char *name, size_t name_len, dh_str *out);
+/* Is the name (case-insensitive) one of those, or another spelling of one? */
+int dh_system_name(const char *name, size_t name_len);
 
 /* The record rendered as XML, if the reader was asked for it; empty otherwise. */
 dh_str dh_event_xml(const dh_event *ev);

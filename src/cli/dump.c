@@ -145,6 +145,7 @@ int cli_dump(int argc, char **argv)
         return DH_EXIT_USAGE;
     }
     opts.want_xml = c.xml;
+    opts.want_system = 1; /* every format written keeps them */
     static char obuf[1 << 20];
     setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
     if (c.to == TO_MDE_CSV) {

@@ -746,6 +746,9 @@ static void print_summary(hunt_ctx *c, const dh_scan_stats *st, double secs, uns
             (unsigned long long)st->files_read, (unsigned long long)st->files_skipped,
             (unsigned long long)st->chunks, (unsigned long long)st->chunks_damaged,
             (unsigned long long)st->records, (unsigned long long)st->records_damaged);
+    if (st->records_unused)
+        fprintf(f, "  records of logs not used (Zeek logs without connection endpoints): %llu\n",
+                (unsigned long long)st->records_unused);
     size_t n = 0;
     tally *list = malloc((c->merged.n ? c->merged.n : 1) * sizeof *list);
     for (size_t i = 0; list && i < c->merged.cap; i++)
@@ -1228,6 +1231,7 @@ int cli_hunt(int argc, char **argv)
             goto out;
         }
     }
+    opts.want_system = dh_ruleset_wants_system(rs);
     static char obuf[1 << 20];
     setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
     dh_scan_callbacks cb = {

@@ -31,6 +31,8 @@ struct dh_event {
     uint64_t present; /* bit i set: fields[i] holds taxonomy field i */
     const dh_kv *data;
     size_t ndata;
+    const dh_kv *sys; /* System properties beyond the envelope (dh_event_system) */
+    size_t nsys;
     /* Room a mapping may use for values it composes (Defender's AccountDomain and
      * AccountName into one User); set by readers whose mappings need it, else NULL. */
     char *scratch;

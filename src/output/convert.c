@@ -40,6 +40,48 @@ static dh_status data_members(dh_buf *b, const dh_event *ev, int first)
     return st;
 }
 
+/* NXLog's names for the System properties (Level and the EventID's Qualifiers, which
+ * NXLog leaves out, under their own names; the reader knows both). */
+static const struct {
+    const char *sys, *nxlog;
+} nxlog_sys[] = {
+    {"Guid", "ProviderGuid"},
+    {"ProcessID", "ExecutionProcessID"},
+    {"ThreadID", "ThreadID"},
+    {"UserID", "UserID"},
+    {"ActivityID", "ActivityID"},
+    {"RelatedActivityID", "RelatedActivityID"},
+    {"Task", "Task"},
+    {"Version", "Version"},
+    {"Opcode", "OpcodeValue"},
+    {"Keywords", "Keywords"},
+    {"Level", "Level"},
+    {"Qualifiers", "Qualifiers"},
+    {"KernelTime", "KernelTime"},
+    {"UserTime", "UserTime"},
+    {"ProcessorID", "ProcessorID"},
+};
+
+static dh_status otrf_system(dh_buf *b, const dh_event *ev)
+{
+    size_t n;
+    const dh_kv *sys = dh_event_system(ev, &n);
+    dh_status st = DH_OK;
+    for (size_t i = 0; i < n && !st; i++)
+        for (size_t k = 0; k < sizeof nxlog_sys / sizeof nxlog_sys[0] && !st; k++)
+            if (strlen(nxlog_sys[k].sys) == sys[i].name.len &&
+                !memcmp(nxlog_sys[k].sys, sys[i].name.ptr, sys[i].name.len)) {
+                st = dh_buf_puts(b, ",\"");
+                if (!st)
+                    st = dh_buf_puts(b, nxlog_sys[k].nxlog);
+                if (!st)
+                    st = dh_buf_puts(b, "\":");
+                if (!st)
+                    st = str(b, sys[i].value);
+            }
+    return st;
+}
+
 dh_status dh_json_event_otrf(dh_buf *b, const dh_event *ev)
 {
     dh_status st = dh_buf_puts(b, "{\"@timestamp\":");
@@ -65,6 +107,8 @@ dh_status dh_json_event_otrf(dh_buf *b, const dh_event *ev)
         st = dh_buf_puts(b, ",\"RecordNumber\":");
     if (!st)
         st = dh_buf_put_u64(b, dh_event_record_id(ev));
+    if (!st)
+        st = otrf_system(b, ev);
     if (!st)
         st = data_members(b, ev, 0);
     if (!st)

@@ -306,6 +306,11 @@ static int each_value(dh_matcher *m, const field_ref *f, const dh_event *ev, con
                 any = or3(any, fn(m, nd, ev, kv[i].value));
             }
         }
+        /* Not in the event data: a System property (Level, Keywords, UserID...). */
+        if (!*present && dh_event_system_get(ev, f->name, f->len, &v)) {
+            *present = 1;
+            return fn(m, nd, ev, v);
+        }
         return any;
     }
 }
@@ -528,6 +533,21 @@ dh_status dh_ruleset_finish(dh_ruleset *rs)
 size_t dh_ruleset_count(const dh_ruleset *rs)
 {
     return rs->n;
+}
+
+int dh_ruleset_wants_system(const dh_ruleset *rs)
+{
+    for (size_t i = 0; i < rs->n; i++) {
+        const dh_rule *r = rs->rules[i];
+        for (size_t k = 0; k < r->nids; k++)
+            for (size_t s = 0; s < r->ids[k].nsel; s++)
+                for (size_t t = 0; t < r->ids[k].sel[s].nt; t++) {
+                    const field_ref *f = &r->ids[k].sel[s].t[t].field;
+                    if (f->id == FIELD_BY_NAME && dh_system_name(f->name, f->len))
+                        return 1;
+                }
+    }
+    return 0;
 }
 const dh_rule *dh_ruleset_rule(const dh_ruleset *rs, size_t i)
 {

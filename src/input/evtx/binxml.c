@@ -54,17 +54,33 @@ uint8_t evtx_classify_role(uint8_t parent, uint8_t known)
     }
 }
 
-static int content_wanted(uint8_t role)
+static int content_wanted(const evtx_decoder *d, uint8_t role)
 {
     return role == R_SYS_EVENTID || role == R_SYS_RECID || role == R_SYS_CHANNEL ||
-           role == R_SYS_COMPUTER || role == R_ED_ITEM || role == R_ED_DEEP || role == R_UD_ITEM;
+           role == R_SYS_COMPUTER || (role == R_SYS_OTHER && d->want_sys) || role == R_ED_ITEM ||
+           role == R_ED_DEEP || role == R_UD_ITEM;
 }
 
-static int attr_wanted(uint8_t role, uint8_t known)
+/* An attribute of a System element that is a System property (dh_event_system): all but
+ * the provider's Name and the time, which are the envelope. */
+int evtx_sys_attr(uint8_t role, uint8_t known)
+{
+    return (role == R_SYS_PROVIDER && known != KN_NAME) || role == R_SYS_EVENTID ||
+           role == R_SYS_OTHER;
+}
+
+static int attr_wanted(const evtx_decoder *d, uint8_t role, uint8_t known)
 {
     return (role == R_SYS_PROVIDER && known == KN_NAME) ||
            (role == R_SYS_TIME && known == KN_SYSTEMTIME) ||
-           (role == R_ED_ITEM && known == KN_NAME);
+           (role == R_ED_ITEM && known == KN_NAME) || (d->want_sys && evtx_sys_attr(role, known));
+}
+
+void evtx_push_sys(evtx_decoder *d, const char *name, uint32_t name_len, uint32_t off, uint32_t len)
+{
+    if (d->nsys >= EVTX_MAX_SYS)
+        return; /* a System element holds a dozen properties; more is not Windows' */
+    d->sys[d->nsys++] = (evtx_sysitem){name, name_len, off, len};
 }
 
 /* XML text escaping. Tab, LF and CR become character references so the output stays one
@@ -212,6 +228,9 @@ static const char *end_attr(evtx_decoder *d)
             d->time = ft;
             d->time_set = 1;
         }
+    } else if (d->want_sys && evtx_sys_attr(f->role, d->attr_known)) {
+        const evtx_op *aop = &d->attr_tpl->ops[d->attr_op];
+        evtx_push_sys(d, d->attr_tpl->pool + aop->a, aop->alen, off, len);
     } else if (f->role == R_ED_ITEM && d->attr_known == KN_NAME && !f->name_static) {
         f->name_off = off;
         f->name_len = len;
@@ -264,6 +283,12 @@ static const char *finish_element(evtx_decoder *d, const evtx_op *op, const evtx
             const char *why = add_item(d, f, off, len);
             if (why)
                 return why;
+        }
+        break;
+    case R_SYS_OTHER:
+        if (d->want_sys && !f->has_child && !empty) { /* Level, Task, Opcode, Keywords... */
+            const evtx_op *o = &f->tpl->ops[f->op];
+            evtx_push_sys(d, f->tpl->pool + o->a, o->alen, off, len);
         }
         break;
     }
@@ -373,6 +398,8 @@ static const char *walk(evtx_decoder *d, const evtx_template *t, const evtx_valu
             d->attr_open = 1;
             d->attr_known = op->known;
             d->attr_start = (uint32_t)d->arena.len;
+            d->attr_tpl = t;
+            d->attr_op = i;
             if (f->role == R_ED_ITEM && op->known == KN_NAME && pieces == 1 &&
                 t->ops[i + 1].code == OP_TEXT) {
                 f->name_static = t->pool + t->ops[i + 1].a;
@@ -415,8 +442,8 @@ static const char *walk(evtx_decoder *d, const evtx_template *t, const evtx_valu
                 break;
             evtx_frame *f = &d->frames[d->depth - 1];
             int in_attr = d->attr_open;
-            int wanted = d->want_xml ||
-                         (in_attr ? attr_wanted(f->role, d->attr_known) : content_wanted(f->role));
+            int wanted = d->want_xml || (in_attr ? attr_wanted(d, f->role, d->attr_known)
+                                                 : content_wanted(d, f->role));
             if (op->code == OP_SUBST) {
                 const evtx_value *v = op->subst < nvals ? &vals[op->subst] : &null_value;
                 if (v->type == 0x21 && !in_attr) {
@@ -528,6 +555,8 @@ static const char *run_plan(evtx_decoder *d, const evtx_template *t, const evtx_
             if (si >= nvals || vals[si].type == 0x00)
                 continue; /* the element is not there at all */
         }
+        if (e->target == P_SYS && !d->want_sys)
+            continue;
         if (e->target == P_NESTED) {
             if (e->subst < nvals && vals[e->subst].type == 0x21) {
                 const char *why = run_nested(d, &vals[e->subst], e->role);
@@ -603,6 +632,9 @@ static const char *run_plan(evtx_decoder *d, const evtx_template *t, const evtx_
             break;
         case P_ITEM:
             why = push_item(d, t->pool + e->name_a, e->name_alen, t, e->name_op, start, len);
+            break;
+        case P_SYS:
+            evtx_push_sys(d, t->pool + e->name_a, e->name_alen, start, len);
             break;
         }
         if (why)

@@ -45,12 +45,11 @@ void evtx_decoder_free(evtx_decoder *d)
     free(d);
 }
 
+/* memcmp against itself shifted by one byte: libc's vectorised compare, ~10x a byte loop
+ * on the preallocated (all-zero) chunks that end most logs. */
 static int all_zero(const uint8_t *p, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if (p[i])
-            return 0;
-    return 1;
+    return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
 }
 
 static uint64_t parse_u64(const char *s, size_t n, int *ok)
@@ -105,6 +104,12 @@ static const char *finalize(evtx_decoder *d, uint64_t header_recid, int64_t writ
     }
     ev->data = d->kvs;
     ev->ndata = d->nitems;
+    for (unsigned i = 0; i < d->nsys; i++) {
+        d->syskv[i].name = (dh_str){d->sys[i].name, d->sys[i].name_len};
+        d->syskv[i].value = (dh_str){a + d->sys[i].value_off, d->sys[i].value_len};
+    }
+    ev->sys = d->syskv;
+    ev->nsys = d->nsys;
     ev->present = 0;
     ev->kind = DH_KIND_OTHER;
 
@@ -346,6 +351,7 @@ dh_status evtx_decode_chunk(evtx_decoder *d, const uint8_t *buf, size_t len, con
         d->recid_off = d->recid_len = 0;
         d->tear = tear;
         d->values_total = d->values_lost = 0;
+        d->nsys = 0;
         memset(&d->ev, 0, sizeof d->ev);
         d->ev.file = file;
         d->ev.chunk = chunk_index;

@@ -481,6 +481,14 @@ static int build_plan(const evtx_template *t, uint8_t root, evtx_plan *p)
             } else if (role == R_SYS_TIME && op->known == KN_SYSTEMTIME) {
                 if (plan_add(p, &cap, P_TIME, i + 1, j))
                     return -1;
+            } else if (evtx_sys_attr(role, op->known)) {
+                if (plan_add(p, &cap, P_SYS, i + 1, j))
+                    return -1;
+                evtx_plan_entry *e = &p->e[p->n - 1];
+                e->name_a = op->a;
+                e->name_alen = op->alen;
+                e->opt_only =
+                    j == i + 2 && t->ops[i + 1].code == OP_SUBST && t->ops[i + 1].optional;
             } else if (role == R_ED_ITEM && op->known == KN_NAME) {
                 if (j != i + 2 || t->ops[i + 1].code != OP_TEXT)
                     return 0;
@@ -538,6 +546,18 @@ static int build_plan(const evtx_template *t, uint8_t root, evtx_plan *p)
                 break;
             case R_ED_DEEP:
                 return 0;
+            case R_SYS_OTHER: /* Level, Task...: the text of a leaf, under its own name */
+                if (op->code == OP_END && !st[depth - 1].has_child &&
+                    !range_has_nested(t, first, i)) {
+                    if (plan_add(p, &cap, P_SYS, first, i))
+                        return -1;
+                    evtx_plan_entry *e = &p->e[p->n - 1];
+                    e->name_a = t->ops[st[depth - 1].open].a;
+                    e->name_alen = t->ops[st[depth - 1].open].alen;
+                    e->opt_only =
+                        i == first + 1 && t->ops[first].code == OP_SUBST && t->ops[first].optional;
+                }
+                break;
             }
             if (target != 0xff) {
                 if (st[depth - 1].has_child || range_has_nested(t, first, i))

@@ -25,6 +25,7 @@
 
 #define MAX_TOKENS 8192
 #define MAX_LINE   (16u << 20)
+#define SYS_MAX    24
 
 struct jsonl_reader {
     char envtext[6][512];  /* ECS envelope values, unescaped (outside the arena) */
@@ -35,7 +36,86 @@ struct jsonl_reader {
     dh_kv *kv;
     size_t kv_cap;
     uint32_t *off; /* arena offsets while the line is read: name, name len, value, value len */
+    uint64_t unused;
+    /* System properties (dh_event_system): a static name, an arena value. */
+    const char *sys_name[SYS_MAX];
+    uint32_t sys_off[SYS_MAX], sys_len[SYS_MAX];
+    size_t nsys;
+    dh_kv sys[SYS_MAX];
+    char keywords[SYS_MAX][24]; /* NXLog's signed decimal Keywords, as Windows writes them */
 };
+
+/* NXLog's (and dcomhunt's otrf) names for the System properties. */
+static const struct {
+    const char *key, *sys;
+} nxlog_sys[] = {
+    {"ProviderGuid", "Guid"},
+    {"ExecutionProcessID", "ProcessID"},
+    {"ThreadID", "ThreadID"},
+    {"UserID", "UserID"},
+    {"ActivityID", "ActivityID"},
+    {"RelatedActivityID", "RelatedActivityID"},
+    {"Task", "Task"},
+    {"Version", "Version"},
+    {"OpcodeValue", "Opcode"},
+    {"Keywords", "Keywords"},
+    {"Level", "Level"},
+    {"Qualifiers", "Qualifiers"},
+    {"KernelTime", "KernelTime"},
+    {"UserTime", "UserTime"},
+    {"ProcessorID", "ProcessorID"},
+};
+
+/* The System name of a shipper's key, or NULL. */
+static const char *nxlog_sys_name(const char *k, size_t n)
+{
+    for (size_t i = 0; i < sizeof nxlog_sys / sizeof nxlog_sys[0]; i++)
+        if (strlen(nxlog_sys[i].key) == n && !memcmp(nxlog_sys[i].key, k, n))
+            return nxlog_sys[i].sys;
+    return NULL;
+}
+
+static void sys_add(jsonl_reader *r, const char *name, uint32_t off, uint32_t len)
+{
+    if (r->nsys < SYS_MAX) {
+        r->sys_name[r->nsys] = name;
+        r->sys_off[r->nsys] = off;
+        r->sys_len[r->nsys] = len;
+        r->nsys++;
+    }
+}
+
+/* Hands the System properties collected for this object to the event. NXLog writes
+ * Keywords as a signed decimal (-9223372036854775808): Windows' form is 0x8000000000000000. */
+static void sys_finish(jsonl_reader *r, dh_event *ev)
+{
+    const char *a = r->arena.data ? r->arena.data : "";
+    for (size_t i = 0; i < r->nsys; i++) {
+        dh_str v = {a + r->sys_off[i], r->sys_len[i]};
+        if (!strcmp(r->sys_name[i], "Keywords") && v.len && v.len < 22 &&
+            (v.ptr[0] == '-' || (v.ptr[0] >= '0' && v.ptr[0] <= '9'))) {
+            char num[24];
+            memcpy(num, v.ptr, v.len);
+            num[v.len] = 0;
+            char *end;
+            unsigned long long u = v.ptr[0] == '-' ? (unsigned long long)strtoll(num, &end, 10)
+                                                   : strtoull(num, &end, 10);
+            if (!*end) {
+                int k = snprintf(r->keywords[i], sizeof r->keywords[i], "0x%llx", u);
+                v = (dh_str){r->keywords[i], (size_t)k};
+            }
+        }
+        r->sys[i].name = (dh_str){r->sys_name[i], strlen(r->sys_name[i])};
+        r->sys[i].value = v;
+    }
+    ev->sys = r->sys;
+    ev->nsys = r->nsys;
+}
+
+uint64_t jsonl_reader_unused(const jsonl_reader *r)
+{
+    return r->unused;
+}
 
 jsonl_reader *jsonl_reader_new(void)
 {
@@ -106,6 +186,11 @@ static const struct {
     {"ActivityID", sizeof "ActivityID" - 1},
     {"RelatedActivityID", sizeof "RelatedActivityID" - 1},
     {"ERROR_EVT_UNRESOLVED", sizeof "ERROR_EVT_UNRESOLVED" - 1},
+    {"Level", sizeof "Level" - 1},
+    {"Qualifiers", sizeof "Qualifiers" - 1},
+    {"KernelTime", sizeof "KernelTime" - 1},
+    {"UserTime", sizeof "UserTime" - 1},
+    {"ProcessorID", sizeof "ProcessorID" - 1},
 };
 
 /* Called for every member of every NXLog line: a 256-bucket table (length, first and
@@ -237,6 +322,7 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
                                  const char *table, dh_event *ev)
 {
     r->arena.len = 0;
+    r->nsys = 0;
     size_t nkv = 0;
     dh_str utc = {"", 0};
     int64_t event_id = -1;
@@ -295,6 +381,11 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
         if (slot >= 0) {
             env[slot][0] = vo;
             env[slot][1] = vl;
+        }
+        if (shape == SHAPE_NXLOG && !null) {
+            const char *sn = nxlog_sys_name(kp, kn);
+            if (sn)
+                sys_add(r, sn, vo, vl);
         }
         if (shape == SHAPE_NXLOG && key_is(js, k, "Source")) { /* kept as data too */
             env[8][0] = vo;
@@ -402,6 +493,8 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
     ev->record_id = recno;
     ev->data = r->kv;
     ev->ndata = nkv;
+    if (shape == SHAPE_NXLOG)
+        sys_finish(r, ev);
     dh_map_windows_apply(ev);
     return NULL;
 }
@@ -415,6 +508,26 @@ static int member(const jsmntok_t *tok, int nt, const char *js, int o, const cha
         if (tok[i].type == JSMN_STRING && key_eq(js, &tok[i], name, nn))
             return i + 1;
         i = skip_subtree(tok, nt, i + 1);
+    }
+    return -1;
+}
+
+/* A member by a dotted path ("process.thread.id") from the object at token o; -1. */
+static int member_path(const jsmntok_t *tok, int nt, const char *js, int o, const char *path)
+{
+    char part[64];
+    const char *p = path;
+    while (o >= 0) {
+        const char *dot = strchr(p, '.');
+        size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        if (n >= sizeof part || tok[o].type != JSMN_OBJECT)
+            return -1;
+        memcpy(part, p, n);
+        part[n] = 0;
+        o = member(tok, nt, js, o, part);
+        if (!dot)
+            return o;
+        p = dot + 1;
     }
     return -1;
 }
@@ -531,7 +644,7 @@ static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_eve
     /* One pass over the top-level keys tells the shape (a member() per key would scan
      * the object again for each). */
     int recs = -1, wl = -1, eventid = -1, stamp = -1, device = -1, orig = -1, uid = -1, eobj = -1,
-        tbl = -1;
+        tbl = -1, zts = -1;
     for (int i = 1, remaining = r->tok[0].size; remaining-- > 0 && i + 1 < nt;) {
         const jsmntok_t *k = &r->tok[i];
         if (k->type == JSMN_STRING) {
@@ -545,10 +658,12 @@ static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_eve
                 stamp = i + 1;
             else if (key_is(js, k, "DeviceName"))
                 device = i + 1;
-            else if (key_is(js, k, "id.orig_h"))
+            else if (key_is(js, k, "id.orig_h") || key_is(js, k, "id_orig_h"))
                 orig = i + 1;
-            else if (key_is(js, k, "uid"))
+            else if (key_is(js, k, "uid") || key_is(js, k, "fuid") || key_is(js, k, "_path"))
                 uid = i + 1;
+            else if (key_is(js, k, "ts"))
+                zts = i + 1;
             else if (key_is(js, k, "event"))
                 eobj = i + 1;
             else if (key_is(js, k, "Table"))
@@ -626,6 +741,49 @@ static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_eve
             ev->data = r->kv;
             ev->ndata = 0;
         }
+        /* The System properties Winlogbeat keeps (and dcomhunt's ECS writer adds). */
+        static const struct {
+            const char *path, *sys;
+        } winlog_sys[] = {
+            {"provider_guid", "Guid"},
+            {"version", "Version"},
+            {"level", "Level"},
+            {"task", "Task"},
+            {"opcode", "Opcode"},
+            {"keywords", "Keywords"},
+            {"activity_id", "ActivityID"},
+            {"related_activity_id", "RelatedActivityID"},
+            {"event_qualifiers", "Qualifiers"},
+            {"event_source_name", "EventSourceName"},
+            {"process.pid", "ProcessID"},
+            {"process.thread.id", "ThreadID"},
+            {"process.kernel_time", "KernelTime"},
+            {"process.user_time", "UserTime"},
+            {"process.processor_id", "ProcessorID"},
+            {"process.session_id", "SessionID"},
+            {"user.identifier", "UserID"},
+        };
+        r->nsys = 0;
+        for (size_t k = 0; k < sizeof winlog_sys / sizeof winlog_sys[0]; k++) {
+            int v = member_path(r->tok, nt, js, wl, winlog_sys[k].path);
+            if (v >= 0 && r->tok[v].type == JSMN_ARRAY && r->tok[v].size > 0)
+                v++; /* keywords: the first */
+            if (v < 0 || r->tok[v].type == JSMN_OBJECT || r->tok[v].type == JSMN_ARRAY)
+                continue;
+            size_t at = r->arena.len;
+            if (r->tok[v].type == JSMN_STRING
+                    ? dh_json_unescape(&r->arena, js + r->tok[v].start,
+                                       (size_t)(r->tok[v].end - r->tok[v].start))
+                    : dh_buf_append(&r->arena, js + r->tok[v].start,
+                                    (size_t)(r->tok[v].end - r->tok[v].start)))
+                return "value too long";
+            sys_add(r, winlog_sys[k].sys, (uint32_t)at, (uint32_t)(r->arena.len - at));
+        }
+        sys_finish(r, ev);
+        /* The arena may have moved while they were added: the data values point into it
+         * (their names point into the line). */
+        for (size_t k = 0; k < ev->ndata; k++)
+            r->kv[k].value = (dh_str){r->arena.data + r->off[4 * k + 2], r->off[4 * k + 3]};
         ev->channel = canonical_channel((dh_str){r->envtext[0], strlen(r->envtext[0])});
         ev->host = (dh_str){r->envtext[1], strlen(r->envtext[1])};
         ev->event_id = (uint32_t)strtoul(r->envtext[2], NULL, 10);
@@ -638,11 +796,16 @@ static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_eve
         dh_map_windows_apply(ev);
         return emit(ev, on_event, ectx, events, stop);
     }
-    if (orig >= 0 && uid >= 0 && eventid < 0) {
-        /* A Zeek log line (conn, dce_rpc, ...): flat, Zeek's own field names. */
+    if (((orig >= 0 && uid >= 0) || (zts >= 0 && uid >= 0)) && eventid < 0) {
+        /* A Zeek log line (conn, dce_rpc, ..., and logs without endpoints such as files or
+         * x509, counted and let go): flat, Zeek's own field names. */
         const char *why = decode_object(r, js, nt, 0, SHAPE_ECS, NULL, ev);
         if (!why)
             why = zeek_finish(ev, (dh_str){"", 0});
+        if (why == zeek_not_used) {
+            r->unused++;
+            return NULL;
+        }
         if (why)
             return why;
         return emit(ev, on_event, ectx, events, stop);

@@ -15,6 +15,8 @@ typedef void (*jsonl_error_fn)(void *ctx, uint64_t line, uint64_t offset, const 
 
 jsonl_reader *jsonl_reader_new(void);
 void jsonl_reader_free(jsonl_reader *r);
+/* Records read but not used since the reader was made (Zeek logs without endpoints). */
+uint64_t jsonl_reader_unused(const jsonl_reader *r);
 /* Decodes complete lines in [buf, buf+len); `first_line` and `base_offset` number them
  * for provenance. A line that is not an event is reported and skipped. Returns the
  * number of events, or a negative status if a callback stopped it. */
