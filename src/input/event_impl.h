@@ -86,6 +86,10 @@ const char *dh_sentinel_param_name(unsigned index);
 /* The provider of an Event-table row from its Source ("DistributedCOM" ->
  * "Microsoft-Windows-DistributedCOM"). */
 dh_str dh_sentinel_provider(dh_str source);
+/* An event read back from a format that carries any source (event XML, dump's JSON): the
+ * mapping of its source (Zeek, Elastic Endpoint, else Windows and Defender), envelope
+ * kept as read. NULL, or why it is not an event. (mappings/any.c) */
+const char *dh_map_any_apply(dh_event *ev);
 /* Kind refinements that depend on a value (Sysmon 12 create vs delete). */
 dh_kind dh_map_refine_kind(const dh_map_row *row, const dh_event *ev);
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/escape.h"
 #include "core/timefmt.h"
 #include "input/evtx/evtx.h"
 
@@ -81,53 +82,6 @@ void evtx_push_sys(evtx_decoder *d, const char *name, uint32_t name_len, uint32_
     if (d->nsys >= EVTX_MAX_SYS)
         return; /* a System element holds a dozen properties; more is not Windows' */
     d->sys[d->nsys++] = (evtx_sysitem){name, name_len, off, len};
-}
-
-/* XML text escaping. Tab, LF and CR become character references so the output stays one
- * line per record; the other C0 controls and DEL cannot appear in XML 1.0 at all, even as
- * references, and become U+FFFD (the JSON output keeps them, \u-escaped). */
-static dh_status xml_escape(dh_buf *out, const char *s, size_t n, int attr)
-{
-    size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        const char *rep = NULL;
-        switch (ch) {
-        case '&':
-            rep = "&amp;";
-            break;
-        case '<':
-            rep = "&lt;";
-            break;
-        case '>':
-            rep = "&gt;";
-            break;
-        case '"':
-            rep = attr ? "&quot;" : NULL;
-            break;
-        case '\t':
-            rep = "&#x9;";
-            break;
-        case '\n':
-            rep = "&#xA;";
-            break;
-        case '\r':
-            rep = "&#xD;";
-            break;
-        default:
-            if (ch < 0x20 || ch == 0x7f)
-                rep = "\xEF\xBF\xBD";
-        }
-        if (rep) {
-            dh_status st = dh_buf_append(out, s + run, i - run);
-            if (!st)
-                st = dh_buf_puts(out, rep);
-            if (st)
-                return st;
-            run = i + 1;
-        }
-    }
-    return dh_buf_append(out, s + run, n - run);
 }
 
 static const char *push_item(evtx_decoder *d, const char *name, uint32_t name_len,
@@ -319,7 +273,7 @@ static const char *put_value(evtx_decoder *d, const evtx_value *v, int in_attr)
     if (evtx_value_text(&d->arena, v->type, v->p, v->len) != DH_OK)
         return "value text exceeds the size limit";
     if (d->want_xml &&
-        xml_escape(&d->xml, d->arena.data + before, d->arena.len - before, in_attr) != DH_OK)
+        dh_xml_escape(&d->xml, d->arena.data + before, d->arena.len - before, in_attr) != DH_OK)
         return "XML output exceeds the size limit";
     return NULL;
 }
@@ -511,7 +465,7 @@ static const char *walk(evtx_decoder *d, const evtx_template *t, const evtx_valu
                              dh_buf_append(&d->xml, t->pool + op->a, op->alen) ||
                              dh_buf_puts(&d->xml, "]]>");
                     else
-                        st = xml_escape(&d->xml, t->pool + op->a, op->alen, in_attr);
+                        st = dh_xml_escape(&d->xml, t->pool + op->a, op->alen, in_attr);
                     if (st)
                         return "XML output exceeds the size limit";
                 }

@@ -37,6 +37,9 @@ struct jsonl_reader {
     size_t kv_cap;
     uint32_t *off; /* arena offsets while the line is read: name, name len, value, value len */
     uint64_t unused;
+    /* The line is the flat layout as dcomhunt dump --to otrf writes it (no NXLog delivery
+     * keys, no Sentinel columns): only the keys it writes are not event data. */
+    int own_flat;
     /* System properties (dh_event_system): a static name, an arena value. */
     const char *sys_name[SYS_MAX];
     uint32_t sys_off[SYS_MAX], sys_len[SYS_MAX];
@@ -64,6 +67,27 @@ static const struct {
     {"KernelTime", "KernelTime"},
     {"UserTime", "UserTime"},
     {"ProcessorID", "ProcessorID"},
+};
+
+/* dh_event_system's names, as static strings. */
+static const char *const sys_names[] = {
+    "Level",
+    "Task",
+    "Opcode",
+    "Keywords",
+    "Version",
+    "Qualifiers",
+    "Guid",
+    "EventSourceName",
+    "UserID",
+    "ProcessID",
+    "ThreadID",
+    "ActivityID",
+    "RelatedActivityID",
+    "KernelTime",
+    "UserTime",
+    "ProcessorID",
+    "SessionID",
 };
 
 /* The System name of a shipper's key, or NULL. */
@@ -362,6 +386,8 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
                 slot = 4;
             else if (key_is(js, k, "@timestamp"))
                 slot = 5;
+            else if (r->own_flat) /* only dcomhunt's own envelope keys */
+                slot = -1;
             /* Sentinel's SecurityEvent rows: the same events, other envelope names */
             else if (key_is(js, k, "Computer"))
                 slot = 7;
@@ -423,6 +449,8 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
                          r->arena.data[vo] <= 'Z' &&
                          (vl < 2 || (r->arena.data[vo + 1] >= 'A' && r->arena.data[vo + 1] <= 'Z'));
         int skip = is_skip(kp, kn) && !(kn == 9 && !memcmp(kp, "EventType", 9) && !nxlog_type);
+        if (shape == SHAPE_NXLOG && r->own_flat) /* what dump --to otrf writes: all else is data */
+            skip = nxlog_sys_name(kp, kn) != NULL;
         if (((shape == SHAPE_NXLOG && slot < 0 && !skip) || (shape == SHAPE_MDE && !null && vl) ||
              (shape == SHAPE_ECS && !null)) &&
             !(shape == SHAPE_NXLOG &&
@@ -493,10 +521,17 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
     ev->record_id = recno;
     ev->data = r->kv;
     ev->ndata = nkv;
-    if (shape == SHAPE_NXLOG)
-        sys_finish(r, ev);
-    dh_map_windows_apply(ev);
-    return NULL;
+    if (shape == SHAPE_MDE) {
+        dh_map_windows_apply(ev);
+        return NULL;
+    }
+    /* NXLog's shape carries any source when dump --to otrf wrote it (Zeek, Elastic,
+     * Defender rows): mapped by the source its provider names. */
+    sys_finish(r, ev);
+    ev->scratch = r->scratch;
+    ev->scratch_len = 0;
+    ev->scratch_cap = sizeof r->scratch;
+    return dh_map_any_apply(ev);
 }
 
 /* Finds key `name` among the members of the object at token o; its value's index or -1. */
@@ -614,6 +649,266 @@ static const char *decode_elastic(jsonl_reader *r, const char *js, int nt, dh_ev
     return dh_map_elastic_apply(ev);
 }
 
+/* ---- evtx_dump and dcomhunt dump objects ----------------------------------------------
+ * Items are collected as (name offset in the line, name length, value offset in the arena,
+ * value length) in r->off, as decode_object does; values are unescaped into the arena. */
+
+/* Appends the text of a scalar token (a string unescaped; a number, true, false as
+ * written; null as empty) to the arena; its offset and length. */
+static int tok_text(jsonl_reader *r, const char *js, const jsmntok_t *t, uint32_t *off,
+                    uint32_t *len)
+{
+    size_t at = r->arena.len;
+    int bad = 0;
+    if (t->type == JSMN_STRING)
+        bad = dh_json_unescape(&r->arena, js + t->start, (size_t)(t->end - t->start));
+    else if (!(t->end - t->start == 4 && !memcmp(js + t->start, "null", 4)))
+        bad = dh_buf_append(&r->arena, js + t->start, (size_t)(t->end - t->start)) ? -1 : 0;
+    *off = (uint32_t)at;
+    *len = (uint32_t)(r->arena.len - at);
+    return bad;
+}
+
+static int item_add(jsonl_reader *r, size_t *nkv, uint32_t name_off, uint32_t name_len, uint32_t vo,
+                    uint32_t vl)
+{
+    if (*nkv >= r->kv_cap)
+        return -1;
+    r->off[4 * *nkv] = name_off;
+    r->off[4 * *nkv + 1] = name_len;
+    r->off[4 * *nkv + 2] = vo;
+    r->off[4 * *nkv + 3] = vl;
+    (*nkv)++;
+    return 0;
+}
+
+/* The value at token v as items named by key token k: a scalar is one item, an array one
+ * item per scalar element, {"#text": ...} its text; other objects are walked for their
+ * leaves (UserData), "#attributes" left out. */
+static const char *items_of(jsonl_reader *r, const char *js, int nt, int k, int v, size_t *nkv,
+                            int depth)
+{
+    const jsmntok_t *kt = &r->tok[k], *vt = &r->tok[v];
+    uint32_t no = (uint32_t)kt->start, nl = (uint32_t)(kt->end - kt->start), vo, vl;
+    if (depth > 8)
+        return "objects nested too deep";
+    if (vt->type == JSMN_OBJECT) {
+        int text = member(r->tok, nt, js, v, "#text");
+        if (text >= 0)
+            return items_of(r, js, nt, k, text, nkv, depth + 1);
+        int i = v + 1, remaining = vt->size;
+        while (remaining-- > 0 && i + 1 < nt) {
+            int next = skip_subtree(r->tok, nt, i + 1);
+            if (!key_is(js, &r->tok[i], "#attributes")) {
+                const char *why = items_of(r, js, nt, i, i + 1, nkv, depth + 1);
+                if (why)
+                    return why;
+            }
+            i = next;
+        }
+        return NULL;
+    }
+    if (vt->type == JSMN_ARRAY) {
+        int i = v + 1;
+        for (int c = 0; c < vt->size && i < nt; c++) {
+            int next = skip_subtree(r->tok, nt, i);
+            if (r->tok[i].type != JSMN_OBJECT && r->tok[i].type != JSMN_ARRAY) {
+                if (tok_text(r, js, &r->tok[i], &vo, &vl) || item_add(r, nkv, no, nl, vo, vl))
+                    return "value too long, or too many fields";
+            }
+            i = next;
+        }
+        return NULL;
+    }
+    if (tok_text(r, js, vt, &vo, &vl) || item_add(r, nkv, no, nl, vo, vl))
+        return "value too long, or too many fields";
+    return NULL;
+}
+
+/* The text of the member at `path` (dotted, from object o) into the arena; 0 if absent. */
+static int path_text(jsonl_reader *r, const char *js, int nt, int o, const char *path,
+                     uint32_t *off, uint32_t *len)
+{
+    int v = member_path(r->tok, nt, js, o, path);
+    if (v >= 0 && r->tok[v].type == JSMN_OBJECT) /* {"#text": 4624, "#attributes": ...} */
+        v = member(r->tok, nt, js, v, "#text");
+    if (v < 0 || r->tok[v].type == JSMN_OBJECT || r->tok[v].type == JSMN_ARRAY)
+        return 0;
+    return tok_text(r, js, &r->tok[v], off, len) == 0;
+}
+
+static uint64_t arena_u64(const jsonl_reader *r, uint32_t off, uint32_t len)
+{
+    char num[24];
+    size_t l = len < 23 ? len : 23;
+    memcpy(num, r->arena.data + off, l);
+    num[l] = 0;
+    return strtoull(num, NULL, 10);
+}
+
+/* evtx_dump's JSON of a record (the Rust evtx tools, Chainsaw, SigmaHQ's regression data):
+ * {"Event": {"#attributes": ..., "System": {"Provider": {"#attributes": {"Name": ...}},
+ * "EventID": 4688 or {"#text": 4688, "#attributes": {"Qualifiers": ...}}, "TimeCreated":
+ * {"#attributes": {"SystemTime": ...}}, ...}, "EventData": {name: value, ...} or
+ * "UserData": {wrapper: {leaf: value}}}}. The same event as the EVTX record. */
+static const char *decode_evtxdump(jsonl_reader *r, const char *js, int nt, int event, dh_event *ev)
+{
+    r->arena.len = 0;
+    r->nsys = 0;
+    size_t nkv = 0;
+    int sys = member(r->tok, nt, js, event, "System");
+    if (sys < 0 || r->tok[sys].type != JSMN_OBJECT)
+        return "an Event object without System";
+    uint32_t env[6][2];
+    static const char *const env_paths[] = {
+        "Provider.#attributes.Name",         "Channel", "Computer", "EventID", "EventRecordID",
+        "TimeCreated.#attributes.SystemTime"};
+    for (int k = 0; k < 6; k++)
+        if (!path_text(r, js, nt, sys, env_paths[k], &env[k][0], &env[k][1]))
+            env[k][0] = env[k][1] = 0;
+    /* System properties: the element's text (Level...) or its attributes (Security...). */
+    int i = sys + 1, remaining = r->tok[sys].size;
+    while (remaining-- > 0 && i + 1 < nt) {
+        int next = skip_subtree(r->tok, nt, i + 1);
+        const jsmntok_t *k = &r->tok[i], *v = &r->tok[i + 1];
+        static const char *const props[] = {"Level", "Task", "Opcode", "Keywords", "Version"};
+        for (size_t p = 0; p < sizeof props / sizeof props[0]; p++) {
+            uint32_t vo, vl;
+            if (key_eq(js, k, props[p], strlen(props[p])) && v->type != JSMN_OBJECT &&
+                v->type != JSMN_ARRAY && !tok_text(r, js, v, &vo, &vl))
+                sys_add(r, props[p], vo, vl);
+        }
+        int at = v->type == JSMN_OBJECT ? member(r->tok, nt, js, i + 1, "#attributes") : -1;
+        if (at >= 0 && r->tok[at].type == JSMN_OBJECT) {
+            static const char *const attrs[] = {"Guid",       "EventSourceName",   "Qualifiers",
+                                                "UserID",     "ProcessID",         "ThreadID",
+                                                "ActivityID", "RelatedActivityID", "KernelTime",
+                                                "UserTime",   "ProcessorID",       "SessionID"};
+            for (size_t p = 0; p < sizeof attrs / sizeof attrs[0]; p++) {
+                int a = member(r->tok, nt, js, at, attrs[p]);
+                uint32_t vo, vl;
+                if (a >= 0 && r->tok[a].type != JSMN_OBJECT && r->tok[a].type != JSMN_ARRAY &&
+                    !tok_text(r, js, &r->tok[a], &vo, &vl))
+                    sys_add(r, attrs[p], vo, vl);
+            }
+        }
+        i = next;
+    }
+    int ed = member(r->tok, nt, js, event, "EventData");
+    int ud = member(r->tok, nt, js, event, "UserData");
+    const char *why = NULL;
+    if (ed >= 0 && r->tok[ed].type == JSMN_OBJECT) {
+        i = ed + 1;
+        remaining = r->tok[ed].size;
+        while (!why && remaining-- > 0 && i + 1 < nt) {
+            int next = skip_subtree(r->tok, nt, i + 1);
+            if (!key_is(js, &r->tok[i], "#attributes"))
+                why = items_of(r, js, nt, i, i + 1, &nkv, 0);
+            i = next;
+        }
+    }
+    if (!why && ud >= 0 && r->tok[ud].type == JSMN_OBJECT) {
+        i = ud + 1;
+        remaining = r->tok[ud].size;
+        while (!why && remaining-- > 0 && i + 1 < nt) { /* the wrapper element, then leaves */
+            int next = skip_subtree(r->tok, nt, i + 1);
+            if (r->tok[i + 1].type == JSMN_OBJECT)
+                why = items_of(r, js, nt, i, i + 1, &nkv, 0);
+            i = next;
+        }
+    }
+    if (why)
+        return why;
+    const char *a = r->arena.data ? r->arena.data : "";
+    for (size_t k = 0; k < nkv; k++) {
+        r->kv[k].name = (dh_str){js + r->off[4 * k], r->off[4 * k + 1]};
+        r->kv[k].value = (dh_str){a + r->off[4 * k + 2], r->off[4 * k + 3]};
+    }
+    ev->provider = (dh_str){a + env[0][0], env[0][1]};
+    ev->channel = (dh_str){a + env[1][0], env[1][1]};
+    ev->host = (dh_str){a + env[2][0], env[2][1]};
+    ev->event_id = env[3][1] ? (uint32_t)arena_u64(r, env[3][0], env[3][1]) : 0;
+    ev->record_id = env[4][1] ? arena_u64(r, env[4][0], env[4][1]) : 0;
+    ev->time = 0;
+    if (env[5][1])
+        dh_time_parse_iso(a + env[5][0], env[5][1], &ev->time);
+    ev->data = r->kv;
+    ev->ndata = nkv;
+    sys_finish(r, ev);
+    dh_map_windows_apply(ev);
+    return NULL;
+}
+
+/* dcomhunt dump's own JSON ({"record_id", "time", "event_id", "provider", "channel",
+ * "computer", "kind", "data": {name: value or [values]}, "system": {...}}): read back as
+ * the event it was written from, mapped again by the table of its source (Zeek, Elastic
+ * Endpoint, Windows and Defender). */
+static const char *decode_dump(jsonl_reader *r, const char *js, int nt, dh_event *ev)
+{
+    r->arena.len = 0;
+    r->nsys = 0;
+    size_t nkv = 0;
+    uint32_t env[6][2];
+    static const char *const env_keys[] = {"provider", "channel",   "computer",
+                                           "event_id", "record_id", "time"};
+    for (int k = 0; k < 6; k++)
+        if (!path_text(r, js, nt, 0, env_keys[k], &env[k][0], &env[k][1]))
+            env[k][0] = env[k][1] = 0;
+    int data = member(r->tok, nt, js, 0, "data");
+    const char *why = NULL;
+    int i = data + 1, remaining = r->tok[data].size;
+    while (!why && remaining-- > 0 && i + 1 < nt) {
+        int next = skip_subtree(r->tok, nt, i + 1);
+        why = items_of(r, js, nt, i, i + 1, &nkv, 0);
+        i = next;
+    }
+    int sys = member(r->tok, nt, js, 0, "system");
+    if (!why && sys >= 0 && r->tok[sys].type == JSMN_OBJECT) {
+        i = sys + 1;
+        remaining = r->tok[sys].size;
+        while (remaining-- > 0 && i + 1 < nt && r->nsys < SYS_MAX) {
+            int next = skip_subtree(r->tok, nt, i + 1);
+            uint32_t vo, vl;
+            /* The name: dh_event_system's own, as a static string when it is one. */
+            const char *name = NULL;
+            for (size_t p = 0; p < sizeof sys_names / sizeof sys_names[0]; p++)
+                if (key_eq(js, &r->tok[i], sys_names[p], strlen(sys_names[p])))
+                    name = sys_names[p];
+            if (name && r->tok[i + 1].type != JSMN_OBJECT && r->tok[i + 1].type != JSMN_ARRAY &&
+                !tok_text(r, js, &r->tok[i + 1], &vo, &vl))
+                sys_add(r, name, vo, vl);
+            i = next;
+        }
+    }
+    if (why)
+        return why;
+    const char *a = r->arena.data ? r->arena.data : "";
+    for (size_t k = 0; k < nkv; k++) {
+        r->kv[k].name = (dh_str){js + r->off[4 * k], r->off[4 * k + 1]};
+        r->kv[k].value = (dh_str){a + r->off[4 * k + 2], r->off[4 * k + 3]};
+    }
+    dh_str provider = {a + env[0][0], env[0][1]}, channel = {a + env[1][0], env[1][1]};
+    dh_str host = {a + env[2][0], env[2][1]};
+    uint32_t event_id = env[3][1] ? (uint32_t)arena_u64(r, env[3][0], env[3][1]) : 0;
+    uint64_t record_id = env[4][1] ? arena_u64(r, env[4][0], env[4][1]) : 0;
+    int64_t t = 0;
+    if (env[5][1])
+        dh_time_parse_iso(a + env[5][0], env[5][1], &t);
+    ev->provider = provider;
+    ev->channel = channel;
+    ev->host = host;
+    ev->event_id = event_id;
+    ev->record_id = record_id;
+    ev->time = t;
+    ev->data = r->kv;
+    ev->ndata = nkv;
+    ev->scratch = r->scratch;
+    ev->scratch_len = 0;
+    ev->scratch_cap = sizeof r->scratch;
+    sys_finish(r, ev);
+    return dh_map_any_apply(ev);
+}
+
 /* Hands a decoded event on; a callback's stop status goes to *stop. Returns NULL (the line
  * was an event). */
 static const char *emit(dh_event *ev, jsonl_event_fn on_event, void *ectx, uint64_t *events,
@@ -644,7 +939,7 @@ static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_eve
     /* One pass over the top-level keys tells the shape (a member() per key would scan
      * the object again for each). */
     int recs = -1, wl = -1, eventid = -1, stamp = -1, device = -1, orig = -1, uid = -1, eobj = -1,
-        tbl = -1, zts = -1;
+        tbl = -1, zts = -1, evt = -1, drec = -1, ddata = -1, shipped = 0, ts_key = 0;
     for (int i = 1, remaining = r->tok[0].size; remaining-- > 0 && i + 1 < nt;) {
         const jsmntok_t *k = &r->tok[i];
         if (k->type == JSMN_STRING) {
@@ -668,8 +963,32 @@ static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_eve
                 eobj = i + 1;
             else if (key_is(js, k, "Table"))
                 tbl = i + 1;
+            else if (key_is(js, k, "Event"))
+                evt = i + 1;
+            else if (key_is(js, k, "EventReceivedTime") || key_is(js, k, "TimeGenerated") ||
+                     key_is(js, k, "SourceModuleName"))
+                shipped = 1;
+            else if (key_is(js, k, "@timestamp"))
+                ts_key = 1;
+            else if (key_is(js, k, "record_id"))
+                drec = i + 1;
+            else if (key_is(js, k, "data"))
+                ddata = i + 1;
         }
         i = skip_subtree(r->tok, nt, i + 1);
+    }
+    if (evt >= 0 && r->tok[evt].type == JSMN_OBJECT && member(r->tok, nt, js, evt, "System") >= 0) {
+        const char *why = decode_evtxdump(r, js, nt, evt, ev);
+        if (why)
+            return why;
+        return emit(ev, on_event, ectx, events, stop);
+    }
+    if (drec >= 0 && ddata >= 0 && r->tok[ddata].type == JSMN_OBJECT &&
+        member(r->tok, nt, js, 0, "event_id") >= 0) {
+        const char *why = decode_dump(r, js, nt, ev);
+        if (why)
+            return why;
+        return emit(ev, on_event, ectx, events, stop);
     }
     if (recs >= 0 && r->tok[recs].type == JSMN_ARRAY) {
         int i = recs + 1, remaining = r->tok[recs].size;
@@ -793,7 +1112,12 @@ static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_eve
         if (r->envtext[5][0])
             dh_time_parse_iso(r->envtext[5], strlen(r->envtext[5]), &t);
         ev->time = t;
-        dh_map_windows_apply(ev);
+        ev->scratch = r->scratch; /* a Defender row written as Winlogbeat JSON */
+        ev->scratch_len = 0;
+        ev->scratch_cap = sizeof r->scratch;
+        const char *why = dh_map_any_apply(ev);
+        if (why)
+            return why;
         return emit(ev, on_event, ectx, events, stop);
     }
     if (((orig >= 0 && uid >= 0) || (zts >= 0 && uid >= 0)) && eventid < 0) {
@@ -818,8 +1142,10 @@ static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_eve
         return emit(ev, on_event, ectx, events, stop);
     }
     int shape = eventid >= 0 ? SHAPE_NXLOG : (stamp >= 0 && device >= 0) ? SHAPE_MDE : -1;
+    r->own_flat = shape == SHAPE_NXLOG && ts_key && !shipped;
     if (shape < 0)
-        return "not a Windows event, a Defender row, an Event Hubs batch or a Zeek record";
+        return "not a Windows event (event XML as JSON, NXLog, Winlogbeat, dcomhunt dump), a "
+               "Defender row, an Event Hubs batch, an Elastic document or a Zeek record";
     const char *tname = tbl >= 0
                             ? dh_mde_table((dh_str){js + r->tok[tbl].start,
                                                     (size_t)(r->tok[tbl].end - r->tok[tbl].start)})

@@ -36,6 +36,7 @@ struct evxml_reader {
     int64_t time;
     int too_many;
     dh_kv kv[MAX_ITEMS];
+    char scratch[1 << 16]; /* values a mapping composes (Defender rows written as XML) */
     item_off sys[MAX_SYS]; /* System properties beyond the envelope */
     size_t nsys;
     dh_kv syskv[MAX_SYS];
@@ -253,8 +254,10 @@ static const char *parse_one(evxml_reader *r, const char *s, size_t n, dh_event 
     }
     ev->sys = r->syskv;
     ev->nsys = r->nsys;
-    dh_map_windows_apply(ev);
-    return NULL;
+    ev->scratch = r->scratch;
+    ev->scratch_len = 0;
+    ev->scratch_cap = sizeof r->scratch;
+    return dh_map_any_apply(ev);
 }
 
 dh_status evxml_decode(evxml_reader *r, const char *buf, size_t len, const char *file,
