@@ -173,7 +173,6 @@ int cli_dump(int argc, char **argv)
                 "dcomhunt dump: %llu events have no Defender table (DistributedCOM, PowerShell, "
                 "special logons...) and were not written\n",
                 skipped);
-    if (stats.files_read == 0 && stats.files_seen > 0 && st == DH_OK)
-        fputs("dcomhunt dump: no input in a format dcomhunt reads\n", stderr);
+    cli_nothing_read("dump", st, &stats);
     return cli_exit_for(st, &stats);
 }

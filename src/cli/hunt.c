@@ -1255,8 +1255,10 @@ int cli_hunt(int argc, char **argv)
     size_t nfindings = 0;
     uint64_t hidden = 0, caps[4] = {0, 0, 0, 0};
     uint64_t per_kind[4] = {0, 0, 0, 0}, sup[4] = {0, 0, 0, 0};
+    /* Nothing read is not "no findings": the table says nothing then (stderr says why). */
+    int nothing = cli_nothing_read("hunt", st, &stats);
     if (c.o.detections) {
-        if (c.o.format == FMT_TABLE) {
+        if (c.o.format == FMT_TABLE && !nothing) {
             print_table(&c);
         } else if (c.tl) {
             dh_status tst = timeline_finish(c.tl, emit_timeline_row, &c);
@@ -1265,7 +1267,8 @@ int cli_hunt(int argc, char **argv)
         }
     } else {
         if (dh_correlator_finish(c.corr, (dh_finding_fn)findings_out_add, fo) == DH_OK) {
-            nfindings = findings_out_print(fo, stdout);
+            if (!nothing)
+                nfindings = findings_out_print(fo, stdout);
             hidden = findings_out_hidden(fo);
             if (findings_out_lost(fo) && st == DH_OK)
                 st = DH_ERR_NOMEM; /* a finding could not be kept or printed: said, and 4 */
@@ -1327,7 +1330,7 @@ int cli_hunt(int argc, char **argv)
         c.detections = nfindings;
     if (st != DH_OK && st != DH_ERR_FORMAT)
         fprintf(stderr, "dcomhunt hunt: %s\n", dh_status_str(st));
-    if (st != DH_OK && st != DH_ERR_FORMAT)
+    if ((st != DH_OK && st != DH_ERR_FORMAT) || nothing)
         rc = DH_EXIT_ERROR;
     else if (st == DH_ERR_FORMAT || refused)
         rc = c.detections ? DH_EXIT_FOUND_PARTIAL : DH_EXIT_PARTIAL;

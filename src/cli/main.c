@@ -108,12 +108,24 @@ int cli_parse_threads(const char *s)
     return (int)v;
 }
 
+int cli_nothing_read(const char *cmd, dh_status st, const dh_scan_stats *stats)
+{
+    if ((st != DH_OK && st != DH_ERR_FORMAT) || stats->files_read)
+        return 0;
+    fprintf(stderr, "dcomhunt %s: nothing was read: %s\n", cmd,
+            stats->files_seen == 0 ? "no files found"
+                                   : "no input could be opened or is in a format dcomhunt reads");
+    return 1;
+}
+
 int cli_exit_for(dh_status st, const dh_scan_stats *stats)
 {
+    if ((st == DH_OK || st == DH_ERR_FORMAT) && !stats->files_read)
+        return DH_EXIT_ERROR; /* nothing read is not "nothing found" */
     if (st == DH_OK)
         return DH_EXIT_OK;
     if (st == DH_ERR_FORMAT)
-        return stats->files_read || stats->records ? DH_EXIT_PARTIAL : DH_EXIT_PARTIAL;
+        return DH_EXIT_PARTIAL;
     return DH_EXIT_ERROR;
 }
 

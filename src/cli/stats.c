@@ -151,5 +151,6 @@ int cli_stats(int argc, char **argv)
                 (unsigned long long)stats.records_unused);
     if (st != DH_OK && st != DH_ERR_FORMAT)
         fprintf(stderr, "dcomhunt stats: %s\n", dh_status_str(st));
+    cli_nothing_read("stats", st, &stats);
     return cli_exit_for(st, &stats);
 }

@@ -51,10 +51,11 @@ enum {
     T_FILE_TRUNCATED,
     T_FILE_END,
     T_FILE_UNKNOWN,
-    T_BATCH, /* complete JSON lines in buf */
-    T_XML,   /* complete <Event> elements in buf */
-    T_CSV,   /* complete Defender CSV records in buf, the header in hdr */
-    T_ZEEK,  /* complete Zeek TSV lines in buf, the header lines in effect in hdr */
+    T_BATCH,          /* complete JSON lines in buf */
+    T_XML,            /* complete <Event> elements in buf */
+    T_CSV,            /* complete Defender CSV records in buf, the header in hdr */
+    T_ZEEK,           /* complete Zeek TSV lines in buf, the header lines in effect in hdr */
+    T_RECORD_SKIPPED, /* a text record over the size cap, read past (msg says which) */
 };
 
 #define BATCH_BYTES    (4u << 20) /* JSON lines per task */
@@ -573,6 +574,92 @@ static size_t text_cut(int fmt, const char *buf, size_t len, uint64_t offset)
     return 0;
 }
 
+/* Where a record too large to read ends: state kept across the reads of a skip. */
+typedef struct skip_state {
+    int done;
+    unsigned depth;   /* JSON: nesting */
+    int in_str, esc;  /* JSON: inside a string, after a backslash */
+    int started;      /* JSON: the element's first bracket was seen */
+    unsigned matched; /* XML: bytes of "</Event>" matched */
+} skip_state;
+
+/* Bytes of buf up to and including the end of the record being skipped (ss->done), or n. */
+static size_t skip_scan(skip_state *ss, int fmt, const char *b, size_t n)
+{
+    static const char end_tag[] = "</Event>";
+    for (size_t i = 0; i < n; i++) {
+        char c = b[i];
+        if (fmt == DH_FORMAT_XML) {
+            ss->matched = c == end_tag[ss->matched] ? ss->matched + 1 : c == '<' ? 1 : 0;
+            if (ss->matched == 8)
+                goto end;
+        } else if (fmt == DH_FORMAT_JSON_ARRAY || fmt == DH_FORMAT_JSON_DOC) {
+            if (ss->in_str) {
+                if (ss->esc)
+                    ss->esc = 0;
+                else if (c == '\\')
+                    ss->esc = 1;
+                else if (c == '"')
+                    ss->in_str = 0;
+            } else if (c == '"') {
+                ss->in_str = 1;
+            } else if (c == '{' || c == '[') {
+                ss->depth++;
+                ss->started = 1;
+            } else if ((c == '}' || c == ']') && ss->depth && --ss->depth == 0 && ss->started) {
+                goto end;
+            }
+        } else if (c == '\n') { /* JSON lines, Zeek, a CSV line */
+            goto end;
+        }
+        continue;
+    end:
+        ss->done = 1;
+        return i + 1;
+    }
+    return n;
+}
+
+/* A record over the cap (MAX_LINE_BYTES) is read past, not into memory, and said once: a
+ * T_RECORD_SKIPPED task. Returns 1 (t filled) or 0 (out of memory). */
+static int skip_record(scan *s, scan_task *t, int fmt)
+{
+    stream *st = &s->str;
+    /* The record starts after what separates it from the previous one. */
+    size_t lead = 0;
+    while (lead < st->carry_len &&
+           (st->carry[lead] == ' ' || st->carry[lead] == '\t' || st->carry[lead] == '\r' ||
+            st->carry[lead] == '\n' || (st->carry[lead] == ',' && fmt != DH_FORMAT_MDE_CSV)))
+        st->line += st->carry[lead++] == '\n';
+    memmove(st->carry, st->carry + lead, st->carry_len - lead);
+    st->carry_len -= lead;
+    st->offset += lead;
+    uint64_t line0 = st->line, off0 = st->offset, bytes = 0;
+    skip_state ss = {0};
+    for (;;) {
+        size_t k = skip_scan(&ss, fmt, st->carry, st->carry_len);
+        for (const char *q = st->carry; (q = memchr(q, '\n', (size_t)(st->carry + k - q))); q++)
+            st->line++;
+        memmove(st->carry, st->carry + k, st->carry_len - k);
+        st->carry_len -= k;
+        st->offset += k;
+        bytes += k;
+        if (ss.done || st->eof)
+            break;
+        if (stream_fill(st, 1u << 20))
+            return 0;
+        if (!st->carry_len)
+            break;
+    }
+    char msg[200];
+    snprintf(msg, sizeof msg, "line %llu: record over %u MiB (%llu bytes), skipped",
+             (unsigned long long)line0, MAX_LINE_BYTES >> 20, (unsigned long long)bytes);
+    task_error(t, st->file, T_RECORD_SKIPPED, DH_ERR_LIMIT, msg);
+    t->name = st->name;
+    t->off = off0;
+    return 1;
+}
+
 /* The next task of the current stream; 0 when the stream is done. */
 static int stream_next(scan *s, scan_task *t)
 {
@@ -666,7 +753,18 @@ static int stream_next(scan *s, scan_task *t)
                     return 0;
                 continue;
             }
-            n = st->carry_len;
+            /* No whole record in 16 MiB. CSV: a quote that never closes makes everything
+             * after it look like one record; lines are the fallback (the reader resumes at
+             * the next line that holds a well-formed record). Else, or a single line over
+             * the cap: one record too large, skipped whole and said once. */
+            const char *nl = NULL;
+            if (fmt == DH_FORMAT_MDE_CSV)
+                for (size_t k = st->carry_len; k-- > 0 && !nl;)
+                    if (st->carry[k] == '\n')
+                        nl = st->carry + k;
+            if (!nl)
+                return skip_record(s, t, fmt);
+            n = (size_t)(nl - st->carry) + 1;
         }
         t->kind = fmt == DH_FORMAT_XML        ? T_XML
                   : fmt == DH_FORMAT_MDE_CSV  ? T_CSV
@@ -689,7 +787,7 @@ static int stream_next(scan *s, scan_task *t)
         if (t->buf && fmt == DH_FORMAT_ZEEK_TSV &&
             zeek_header_update(&st->hdr, t->buf, n)) /* the header after this batch */
             st->hdr.len = 0;
-        if (t->buf && fmt != DH_FORMAT_XML) {
+        if (t->buf) {
             const char *q = t->buf, *end = t->buf + n;
             uint64_t lines = 0;
             while ((q = memchr(q, '\n', (size_t)(end - q))) != NULL) {
@@ -1475,6 +1573,12 @@ static dh_status deliver(void *ctx, void *task, void *result)
     case T_FILE_TRUNCATED: /* the chunks that are there are still read */
         s->partial = 1;
         fill_error(&e, file, t->st, -1, 0, 0, t->msg);
+        report(s, &e);
+        return DH_OK;
+    case T_RECORD_SKIPPED: /* the rest of the file is still read */
+        s->partial = 1;
+        s->stats->records_damaged++;
+        fill_error(&e, file, t->st, -1, t->off, 0, t->msg);
         report(s, &e);
         return DH_OK;
     case T_FILE_NOTE: /* a warning: nothing is skipped */

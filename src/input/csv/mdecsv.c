@@ -398,6 +398,12 @@ dh_status mdecsv_decode(mdecsv_reader *r, const char *hdr, size_t hdrlen, const 
                         return st;
                 }
             }
+            /* A malformed record that runs over several lines (a quote that never closes
+             * takes the lines after it): only its first line is lost; the next line that
+             * starts a well-formed record is read again as one. */
+            const char *nl = why && !hwhy ? memchr(buf + s, '\n', e - s) : NULL;
+            if (nl)
+                end = (size_t)(nl - buf) + 1;
         }
         if (why) {
             (*bad)++;
