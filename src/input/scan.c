@@ -465,6 +465,20 @@ static int stream_begin(scan *s, dh_format f)
     return 0;
 }
 
+/* A JSON input whose first object is no event of a kind dcomhunt reads (a manifest, an
+ * archive's metadata.json, a configuration) is another kind of file: found in a directory
+ * or an archive, it is passed over like a README, not read object by object and reported.
+ * Named on the command line it is read (and what is not an event said). */
+#define JSON_PEEK (64u << 10)
+static int json_not_events(dh_format f, const char *head, size_t n)
+{
+    int how = f == DH_FORMAT_JSON_ARRAY ? JSONL_ARRAY
+              : f == DH_FORMAT_JSON_DOC ? JSONL_DOC
+              : f == DH_FORMAT_JSONL    ? JSONL_LINES
+                                        : -1;
+    return how >= 0 && jsonl_first_is_event(head, n, how) == 0;
+}
+
 /* Opens the next member of the archive that dcomhunt can read; 0 when there is none. An
  * archive member is opened as an archive in turn (one level deep) and its members read. */
 static int next_member(scan *s, scan_task *t, int *made)
@@ -549,6 +563,9 @@ static int next_member(scan *s, scan_task *t, int *made)
         }
         if (!dh_format_is_text(f) && f != DH_FORMAT_EVTX && f != DH_FORMAT_EVTX_CHUNK)
             continue; /* other members (a README, a pcap, an archive two levels down) */
+        if ((f == DH_FORMAT_JSONL || f == DH_FORMAT_JSON_ARRAY || f == DH_FORMAT_JSON_DOC) &&
+            (stream_fill(st, JSON_PEEK) || json_not_events(f, st->carry, st->carry_len)))
+            continue; /* JSON, but not events: a manifest */
         st->name = keep_name(s, parent, mname ? mname : "?");
         if (stream_begin(s, f) < 0)
             return 0;
@@ -1021,6 +1038,20 @@ static int next_task_seq(scan *s, scan_task *t, int only_early)
                        got < 0 ? "cannot read" : "not a format dcomhunt reads");
             (*cur)++;
             return 1;
+        }
+        if ((f == DH_FORMAT_JSONL || f == DH_FORMAT_JSON_ARRAY || f == DH_FORMAT_JSON_DOC) &&
+            !s->files.explicit_[*cur]) {
+            char *peek = malloc(JSON_PEEK);
+            ssize_t pn = peek ? pread(fd, peek, JSON_PEEK, 0) : -1;
+            int other = pn > 0 && json_not_events(f, peek, (size_t)pn);
+            free(peek);
+            if (other) {
+                close(fd);
+                task_error(t, *cur, T_FILE_UNKNOWN, DH_ERR_UNSUPPORTED,
+                           "JSON, but not events of a kind dcomhunt reads");
+                (*cur)++;
+                return 1;
+            }
         }
         if (dh_format_is_text(f) || f == DH_FORMAT_ARCHIVE) {
             int r = stream_open(s, *cur, fd, f, t);

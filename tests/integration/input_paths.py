@@ -158,6 +158,28 @@ def main():
                   (fmt, len(want[1]), want[0], want[2],
                    "same by every path" if not [f for f in fails if f.startswith(fmt + " ")]
                    else "DIFFERS"))
+        # Evidence bundles as collected: a pretty-printed metadata.json beside the log is
+        # another kind of file (passed over, not read line by line and reported); Zeek logs
+        # dcomhunt does not use (packet_filter, pe, x509...) are counted, not damage.
+        bundle = os.path.join(d, "bundle.zip")
+        with zipfile.ZipFile(bundle, "w") as z:
+            z.writestr("metadata.json", json.dumps({"case": "IR-7", "hosts": ["IEWIN7"],
+                                                    "tools": {"kape": "1.3"}}, indent=2))
+            z.writestr("IEWIN7/Sysmon.evtx", evtx)
+        p = dump(dh, [bundle])
+        check(p.returncode == 0 and len(p.stdout.splitlines()) == 9 and not p.stderr,
+              "bundle with metadata.json: exit %d, %d events, %r" %
+              (p.returncode, len(p.stdout.splitlines()), p.stderr[-300:]))
+        for cmd in ("dump", "stats"):
+            p = subprocess.run([dh, cmd, os.path.join(a.corpus, ZEEK)], capture_output=True)
+            errs = [l for l in p.stderr.decode().splitlines()
+                    if "files" not in l and "not used" not in l]
+            check(p.returncode == 0 and not errs, "Zeek logs, %s: exit %d, %s" %
+                  (cmd, p.returncode, errs[:3]))
+            if cmd == "stats":
+                check(b"records of logs not used (Zeek logs without connection endpoints): 3"
+                      in p.stderr, "Zeek logs not used are not counted: %r" % p.stderr[-300:])
+        print("metadata.json beside a log: passed over; Zeek logs not used: counted, status 0")
         # A named pipe with no writer: announced after a second, then read.
         fifo = os.path.join(d, "late.fifo")
         os.mkfifo(fifo)

@@ -921,6 +921,83 @@ static const char *emit(dh_event *ev, jsonl_event_fn on_event, void *ectx, uint6
     return NULL;
 }
 
+/* The top-level keys that tell an object's shape, found in one pass (a member() per key
+ * would scan the object again for each): token indexes of their values, or -1. */
+typedef struct line_keys {
+    int recs, wl, eventid, stamp, device, orig, uid, eobj, tbl, zts, evt, drec, ddata;
+    int shipped, ts_key;
+} line_keys;
+
+static void scan_keys(const jsmntok_t *tok, int nt, const char *js, line_keys *lk)
+{
+    memset(lk, -1, sizeof *lk);
+    lk->shipped = lk->ts_key = 0;
+    for (int i = 1, remaining = tok[0].size; remaining-- > 0 && i + 1 < nt;) {
+        const jsmntok_t *k = &tok[i];
+        if (k->type == JSMN_STRING) {
+            if (key_is(js, k, "EventID"))
+                lk->eventid = i + 1;
+            else if (key_is(js, k, "records"))
+                lk->recs = i + 1;
+            else if (key_is(js, k, "winlog"))
+                lk->wl = i + 1;
+            else if (key_is(js, k, "Timestamp"))
+                lk->stamp = i + 1;
+            else if (key_is(js, k, "DeviceName"))
+                lk->device = i + 1;
+            else if (key_is(js, k, "id.orig_h") || key_is(js, k, "id_orig_h"))
+                lk->orig = i + 1;
+            else if (key_is(js, k, "uid") || key_is(js, k, "fuid") || key_is(js, k, "_path"))
+                lk->uid = i + 1;
+            else if (key_is(js, k, "ts"))
+                lk->zts = i + 1;
+            else if (key_is(js, k, "event"))
+                lk->eobj = i + 1;
+            else if (key_is(js, k, "Table"))
+                lk->tbl = i + 1;
+            else if (key_is(js, k, "Event"))
+                lk->evt = i + 1;
+            else if (key_is(js, k, "EventReceivedTime") || key_is(js, k, "TimeGenerated") ||
+                     key_is(js, k, "SourceModuleName"))
+                lk->shipped = 1;
+            else if (key_is(js, k, "@timestamp"))
+                lk->ts_key = 1;
+            else if (key_is(js, k, "record_id"))
+                lk->drec = i + 1;
+            else if (key_is(js, k, "data"))
+                lk->ddata = i + 1;
+        }
+        i = skip_subtree(tok, nt, i + 1);
+    }
+}
+
+/* Which shape an object is, by its keys (in the order decode_line tries them). */
+enum { S_NONE, S_EVTXDUMP, S_DUMP, S_BATCH, S_WINLOG, S_ZEEK, S_ELASTIC, S_NXLOG, S_MDE };
+
+static int shape_of(const jsmntok_t *tok, int nt, const char *js, const line_keys *k)
+{
+    if (k->evt >= 0 && tok[k->evt].type == JSMN_OBJECT &&
+        member(tok, nt, js, k->evt, "System") >= 0)
+        return S_EVTXDUMP;
+    if (k->drec >= 0 && k->ddata >= 0 && tok[k->ddata].type == JSMN_OBJECT &&
+        member(tok, nt, js, 0, "event_id") >= 0)
+        return S_DUMP;
+    if (k->recs >= 0 && tok[k->recs].type == JSMN_ARRAY)
+        return S_BATCH;
+    if (k->wl >= 0 && tok[k->wl].type == JSMN_OBJECT)
+        return S_WINLOG;
+    if (((k->orig >= 0 && k->uid >= 0) || (k->zts >= 0 && k->uid >= 0)) && k->eventid < 0)
+        return S_ZEEK;
+    if (k->eventid < 0 && k->eobj >= 0 && tok[k->eobj].type == JSMN_OBJECT &&
+        member(tok, nt, js, k->eobj, "category") >= 0)
+        return S_ELASTIC;
+    if (k->eventid >= 0)
+        return S_NXLOG;
+    if (k->stamp >= 0 && k->device >= 0)
+        return S_MDE;
+    return S_NONE;
+}
+
 /* A line: a Windows event (NXLog), a Defender row, or an Event Hubs batch of Defender rows
  * ({"records":[{"category":"AdvancedHunting-<table>","properties":{...}}]}). */
 static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_event *ev,
@@ -936,46 +1013,19 @@ static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_eve
         return "not valid JSON";
     if (nt < 1 || r->tok[0].type != JSMN_OBJECT)
         return "not a JSON object";
-    /* One pass over the top-level keys tells the shape (a member() per key would scan
-     * the object again for each). */
-    int recs = -1, wl = -1, eventid = -1, stamp = -1, device = -1, orig = -1, uid = -1, eobj = -1,
-        tbl = -1, zts = -1, evt = -1, drec = -1, ddata = -1, shipped = 0, ts_key = 0;
-    for (int i = 1, remaining = r->tok[0].size; remaining-- > 0 && i + 1 < nt;) {
-        const jsmntok_t *k = &r->tok[i];
-        if (k->type == JSMN_STRING) {
-            if (key_is(js, k, "EventID"))
-                eventid = i + 1;
-            else if (key_is(js, k, "records"))
-                recs = i + 1;
-            else if (key_is(js, k, "winlog"))
-                wl = i + 1;
-            else if (key_is(js, k, "Timestamp"))
-                stamp = i + 1;
-            else if (key_is(js, k, "DeviceName"))
-                device = i + 1;
-            else if (key_is(js, k, "id.orig_h") || key_is(js, k, "id_orig_h"))
-                orig = i + 1;
-            else if (key_is(js, k, "uid") || key_is(js, k, "fuid") || key_is(js, k, "_path"))
-                uid = i + 1;
-            else if (key_is(js, k, "ts"))
-                zts = i + 1;
-            else if (key_is(js, k, "event"))
-                eobj = i + 1;
-            else if (key_is(js, k, "Table"))
-                tbl = i + 1;
-            else if (key_is(js, k, "Event"))
-                evt = i + 1;
-            else if (key_is(js, k, "EventReceivedTime") || key_is(js, k, "TimeGenerated") ||
-                     key_is(js, k, "SourceModuleName"))
-                shipped = 1;
-            else if (key_is(js, k, "@timestamp"))
-                ts_key = 1;
-            else if (key_is(js, k, "record_id"))
-                drec = i + 1;
-            else if (key_is(js, k, "data"))
-                ddata = i + 1;
-        }
-        i = skip_subtree(r->tok, nt, i + 1);
+    line_keys lk;
+    scan_keys(r->tok, nt, js, &lk);
+    int recs = lk.recs, wl = lk.wl, eventid = lk.eventid, stamp = lk.stamp, device = lk.device,
+        orig = lk.orig, uid = lk.uid, eobj = lk.eobj, tbl = lk.tbl, zts = lk.zts, evt = lk.evt,
+        drec = lk.drec, ddata = lk.ddata, shipped = lk.shipped, ts_key = lk.ts_key;
+    (void)stamp;
+    (void)device;
+    switch (shape_of(r->tok, nt, js, &lk)) {
+    case S_NONE:
+        return "not a Windows event (event XML as JSON, NXLog, Winlogbeat, dcomhunt dump), a "
+               "Defender row, an Event Hubs batch, an Elastic document or a Zeek record";
+    default:
+        break;
     }
     if (evt >= 0 && r->tok[evt].type == JSMN_OBJECT && member(r->tok, nt, js, evt, "System") >= 0) {
         const char *why = decode_evtxdump(r, js, nt, evt, ev);
@@ -1338,4 +1388,33 @@ dh_status jsonl_decode_array(jsonl_reader *r, const char *buf, size_t len, int a
         if (k != ARR_ELEMENT)
             return DH_OK;
     }
+}
+
+/* Is the first object of the input an event of a shape dcomhunt reads? */
+int jsonl_first_is_event(const char *buf, size_t len, int how)
+{
+    size_t s = 0, e = 0, pos = array_body(buf, len, 1); /* past a BOM (and a '[') */
+    if (how != JSONL_LINES) {
+        if (array_next(buf, len, &pos, &s, &e) != ARR_ELEMENT)
+            return -1;
+    } else {
+        const char *nl = memchr(buf + pos, '\n', len - pos);
+        if (!nl)
+            return -1;
+        s = pos;
+        e = (size_t)(nl - buf);
+    }
+    jsmntok_t *tok = malloc(MAX_TOKENS * sizeof *tok);
+    if (!tok)
+        return -1;
+    jsmn_parser p;
+    jsmn_init(&p);
+    int nt = jsmn_parse(&p, buf + s, e - s, tok, MAX_TOKENS), r = -1;
+    if (nt > 0 && tok[0].type == JSMN_OBJECT) {
+        line_keys lk;
+        scan_keys(tok, nt, buf + s, &lk);
+        r = shape_of(tok, nt, buf + s, &lk) != S_NONE;
+    }
+    free(tok);
+    return r;
 }

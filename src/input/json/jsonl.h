@@ -37,4 +37,10 @@ dh_status jsonl_decode_array(jsonl_reader *r, const char *buf, size_t len, int a
                              jsonl_event_fn on_event, void *ectx, jsonl_error_fn on_error,
                              void *errctx, uint64_t *events, uint64_t *bad);
 
+/* Is the first object of an input (JSON lines, an array, pretty-printed objects) an event
+ * of a shape dcomhunt reads? 1 yes, 0 a JSON object of another kind (a manifest, a
+ * configuration), -1 cannot tell from these bytes. */
+enum { JSONL_LINES, JSONL_ARRAY, JSONL_DOC };
+int jsonl_first_is_event(const char *buf, size_t len, int how);
+
 #endif
