@@ -54,7 +54,19 @@ typedef struct dh_str {
     X(WMI_EVENT, "wmi_event")                                                                      \
     X(FILE_DELETE, "file_delete")                                                                  \
     X(RPC_CALL, "rpc_call")                                                                        \
-    X(CREATE_STREAM_HASH, "create_stream_hash")
+    X(CREATE_STREAM_HASH, "create_stream_hash")                                                    \
+    X(DRIVER_LOAD, "driver_load")                                                                  \
+    X(FILE_CHANGE, "file_change")                                                                  \
+    X(RAW_ACCESS_THREAD, "raw_access_thread")                                                      \
+    X(PROCESS_TAMPERING, "process_tampering")                                                      \
+    X(FILE_EXECUTABLE_DETECTED, "file_executable_detected")                                        \
+    X(SYSMON_STATUS, "sysmon_status")                                                              \
+    X(SYSMON_ERROR, "sysmon_error")                                                                \
+    X(PS_CLASSIC_START, "ps_classic_start")                                                        \
+    X(PS_CLASSIC_PROVIDER_START, "ps_classic_provider_start")                                      \
+    X(PS_CLASSIC_SCRIPT, "ps_classic_script")                                                      \
+    X(FILE_ACCESS, "file_access")                                                                  \
+    X(FILE_RENAME, "file_rename")
 
 typedef enum dh_kind {
 #define DH_X(id, name) DH_KIND_##id,

@@ -126,6 +126,21 @@ int dh_event_get(const dh_event *ev, const char *name, size_t len, dh_str *out)
             return 1;
         }
     }
+    /* Windows Defender writes its data names with spaces ("Threat Name"); rules and
+     * queries name them without ("ThreatName"). */
+    for (size_t i = 0; i < ev->ndata; i++) {
+        dh_str n = ev->data[i].name;
+        if (n.len <= len || !memchr(n.ptr, ' ', n.len))
+            continue;
+        size_t k = 0, j = 0;
+        for (; j < n.len && k <= len; j++)
+            if (n.ptr[j] != ' ' && (k == len || n.ptr[j] != name[k++]))
+                break;
+        if (j == n.len && k == len) {
+            *out = ev->data[i].value;
+            return 1;
+        }
+    }
     return dh_event_system_get(ev, name, len, out);
 }
 

@@ -10,6 +10,7 @@
 #include "dcomhunt/event.h"
 
 _Static_assert(DH_FIELD_COUNT <= 64, "present is a 64-bit mask");
+_Static_assert(DH_KIND_COUNT <= 64, "a rule's kinds are a 64-bit mask");
 
 struct dh_event {
     dh_kind kind;

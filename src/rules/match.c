@@ -217,6 +217,25 @@ static int cidr_match(const needle *nd, const char *s, size_t n)
     return 1;
 }
 
+/* Does a data name with spaces ("Threat Name", as Windows Defender's Operational log
+ * writes its event data) equal a rule's field name without them ("ThreatName", as Sigma
+ * rules write every field)? Case-insensitive, as all field names. */
+static int name_eq_but_spaces(dh_str name, const char *f, size_t flen)
+{
+    if (!memchr(name.ptr, ' ', name.len))
+        return 0;
+    size_t k = 0;
+    for (size_t i = 0; i < name.len; i++) {
+        if (name.ptr[i] == ' ')
+            continue;
+        if (k >= flen ||
+            sigma_lower[(unsigned char)name.ptr[i]] != sigma_lower[(unsigned char)f[k]])
+            return 0;
+        k++;
+    }
+    return k == flen;
+}
+
 int sigma_field_value(const field_ref *f, const dh_event *ev, char *num, dh_str *out)
 {
     switch (f->id) {
@@ -244,11 +263,13 @@ int sigma_field_value(const field_ref *f, const dh_event *ev, char *num, dh_str 
         size_t n;
         const dh_kv *kv = dh_event_data(ev, &n);
         for (size_t i = 0; i < n; i++)
-            if (kv[i].name.len == f->len && !strncasecmp(kv[i].name.ptr, f->name, f->len)) {
+            if ((kv[i].name.len == f->len && !strncasecmp(kv[i].name.ptr, f->name, f->len)) ||
+                (kv[i].name.len > f->len && name_eq_but_spaces(kv[i].name, f->name, f->len))) {
                 *out = kv[i].value;
                 return 1;
             }
-        return 0;
+        /* Not in the event data: a System property (Level, Keywords, UserID...). */
+        return dh_event_system_get(ev, f->name, f->len, out);
     }
 }
 
@@ -300,7 +321,8 @@ static int each_value(dh_matcher *m, const field_ref *f, const dh_event *ev, con
             size_t n;
             const dh_kv *kv = dh_event_data(ev, &n);
             for (size_t i = 0; i < n && any != YES; i++) {
-                if (kv[i].name.len != f->len || strncasecmp(kv[i].name.ptr, f->name, f->len))
+                if ((kv[i].name.len != f->len || strncasecmp(kv[i].name.ptr, f->name, f->len)) &&
+                    !(kv[i].name.len > f->len && name_eq_but_spaces(kv[i].name, f->name, f->len)))
                     continue;
                 *present = 1;
                 any = or3(any, fn(m, nd, ev, kv[i].value));
