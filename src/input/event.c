@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "input/event_impl.h"
+#include "input/mappings/system.h"
 
 static const char *const kind_names[] = {
 #define DH_X(id, name) name,
@@ -150,53 +151,20 @@ const dh_kv *dh_event_system(const dh_event *ev, size_t *count)
     return ev->sys;
 }
 
-/* Other spellings of the System properties: the element's name joined to the attribute's
- * (Sigma backends and evtx_dump flatten them so), NXLog's and Winlogbeat's names. */
-static const struct {
-    const char *alias, *name;
-} sys_aliases[] = {
-    {"SecurityUserID", "UserID"},
-    {"Security_UserID", "UserID"},
-    {"ExecutionProcessID", "ProcessID"},
-    {"Execution_ProcessID", "ProcessID"},
-    {"ExecutionThreadID", "ThreadID"},
-    {"Execution_ThreadID", "ThreadID"},
-    {"CorrelationActivityID", "ActivityID"},
-    {"Correlation_ActivityID", "ActivityID"},
-    {"Correlation_RelatedActivityID", "RelatedActivityID"},
-    {"EventIDQualifiers", "Qualifiers"},
-    {"EventID_Qualifiers", "Qualifiers"},
-    {"ProviderGuid", "Guid"},
-    {"Provider_Guid", "Guid"},
-    {"Provider_EventSourceName", "EventSourceName"},
-};
-
-static const char *const sys_names[] = {
-    "Level",           "Task",   "Opcode",    "Keywords", "Version",    "Qualifiers",        "Guid",
-    "EventSourceName", "UserID", "ProcessID", "ThreadID", "ActivityID", "RelatedActivityID",
-};
-
 int dh_system_name(const char *name, size_t len)
 {
-    for (size_t k = 0; k < sizeof sys_names / sizeof sys_names[0]; k++)
-        if (strlen(sys_names[k]) == len && !strncasecmp(sys_names[k], name, len))
-            return 1;
-    for (size_t k = 0; k < sizeof sys_aliases / sizeof sys_aliases[0]; k++)
-        if (strlen(sys_aliases[k].alias) == len && !strncasecmp(sys_aliases[k].alias, name, len))
-            return 1;
-    return 0;
+    return dh_sys_canonical(name, len) != NULL;
 }
 
 int dh_event_system_get(const dh_event *ev, const char *name, size_t len, dh_str *out)
 {
     if (!ev->nsys)
         return 0;
-    for (size_t k = 0; k < sizeof sys_aliases / sizeof sys_aliases[0]; k++)
-        if (strlen(sys_aliases[k].alias) == len && !strncasecmp(sys_aliases[k].alias, name, len)) {
-            name = sys_aliases[k].name;
-            len = strlen(name);
-            break;
-        }
+    const char *c = dh_sys_canonical(name, len);
+    if (c) { /* another spelling: look for the property under its own name */
+        name = c;
+        len = strlen(c);
+    }
     for (size_t i = 0; i < ev->nsys; i++)
         if (ev->sys[i].name.len == len && !strncasecmp(ev->sys[i].name.ptr, name, len)) {
             *out = ev->sys[i].value;

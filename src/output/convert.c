@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/timefmt.h"
+#include "input/mappings/system.h"
 #include "output/json.h"
 
 static dh_status str(dh_buf *b, dh_str s)
@@ -40,40 +41,19 @@ static dh_status data_members(dh_buf *b, const dh_event *ev, int first)
     return st;
 }
 
-/* NXLog's names for the System properties (Level and the EventID's Qualifiers, which
- * NXLog leaves out, under their own names; the reader knows both). */
-static const struct {
-    const char *sys, *nxlog;
-} nxlog_sys[] = {
-    {"Guid", "ProviderGuid"},
-    {"ProcessID", "ExecutionProcessID"},
-    {"ThreadID", "ThreadID"},
-    {"UserID", "UserID"},
-    {"ActivityID", "ActivityID"},
-    {"RelatedActivityID", "RelatedActivityID"},
-    {"Task", "Task"},
-    {"Version", "Version"},
-    {"Opcode", "OpcodeValue"},
-    {"Keywords", "Keywords"},
-    {"Level", "Level"},
-    {"Qualifiers", "Qualifiers"},
-    {"KernelTime", "KernelTime"},
-    {"UserTime", "UserTime"},
-    {"ProcessorID", "ProcessorID"},
-};
-
+/* The System properties under NXLog's keys (src/input/mappings/system.c). */
 static dh_status otrf_system(dh_buf *b, const dh_event *ev)
 {
     size_t n;
     const dh_kv *sys = dh_event_system(ev, &n);
     dh_status st = DH_OK;
     for (size_t i = 0; i < n && !st; i++)
-        for (size_t k = 0; k < sizeof nxlog_sys / sizeof nxlog_sys[0] && !st; k++)
-            if (strlen(nxlog_sys[k].sys) == sys[i].name.len &&
-                !memcmp(nxlog_sys[k].sys, sys[i].name.ptr, sys[i].name.len)) {
+        for (size_t k = 0; k < dh_sys_count && !st; k++)
+            if (dh_sys_names[k].nxlog && strlen(dh_sys_names[k].name) == sys[i].name.len &&
+                !memcmp(dh_sys_names[k].name, sys[i].name.ptr, sys[i].name.len)) {
                 st = dh_buf_puts(b, ",\"");
                 if (!st)
-                    st = dh_buf_puts(b, nxlog_sys[k].nxlog);
+                    st = dh_buf_puts(b, dh_sys_names[k].nxlog);
                 if (!st)
                     st = dh_buf_puts(b, "\":");
                 if (!st)

@@ -12,7 +12,6 @@
 usage: sigmahq.py --dcomhunt PATH --sigmahq DIR --docs docs/rules.md [--jobs N]
 """
 import argparse
-import concurrent.futures
 import json
 import os
 import re
@@ -61,13 +60,22 @@ def cases(root):
     return res
 
 
-def run_case(dh, rule, sample, rid):
-    p = subprocess.run([dh, "hunt", "--detections", "--jsonl", "--no-builtin", "--no-progress",
-                        "-j", "1", "--rules", rule, sample], capture_output=True, timeout=120)
-    if p.returncode not in (0, 1, 3, 5) or p.returncode < 0:
-        return -1, p.stderr.decode("utf-8", "replace")[-300:]
-    n = sum(1 for l in p.stdout.splitlines() if json.loads(l).get("rule_id") == rid)
-    return n, p.stderr.decode("utf-8", "replace")[-300:]
+def detections(dh, rules, samples):
+    """One hunt with every case's rule over every case's sample: {(rule id, sample): n}.
+    A rule meets every sample here, but only its own sample counts, so this is the same as
+    SigmaHQ's runner (each rule alone on its sample), in one process instead of hundreds."""
+    args = [dh, "hunt", "--detections", "--jsonl", "--no-builtin", "--no-progress"]
+    for r in sorted(set(rules)):
+        args += ["--rules", r]
+    p = subprocess.run(args + sorted(set(samples)), capture_output=True, timeout=1200)
+    out = {}
+    if p.returncode < 0 or p.returncode not in (0, 1, 3, 5):
+        return None, p.stderr.decode("utf-8", "replace")[-500:]
+    for l in p.stdout.splitlines():
+        d = json.loads(l)
+        k = (d.get("rule_id"), d.get("file"))
+        out[k] = out.get(k, 0) + 1
+    return out, p.stderr.decode("utf-8", "replace")[-500:]
 
 
 def main():
@@ -90,7 +98,8 @@ def main():
     with open(a.docs, encoding="utf-8") as f:
         docs = f.read()
     section = docs.split("## SigmaHQ rules refused", 1)
-    allowed = re.findall(r"^\| `([^`]+)` \|", section[1], re.M) if len(section) > 1 else []
+    table = section[1].split("\n## ", 1)[0] if len(section) > 1 else ""
+    allowed = re.findall(r"^\| `([^`]+)` \|", table, re.M)
     bad = []
     for line in err.splitlines():
         if "rule refused" not in line:
@@ -118,22 +127,22 @@ def main():
             todo.append((name, rid, rules[rid], form, path, mc))
     passed = {"evtx": 0, "json": 0}
     counts = {"evtx": 0, "json": 0}
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, a.jobs)) as ex:
-        futs = {ex.submit(run_case, a.dcomhunt, rule, path, rid): (name, rid, form, path, mc)
-                for name, rid, rule, form, path, mc in todo}
-        for fu in concurrent.futures.as_completed(futs):
-            name, rid, form, path, mc = futs[fu]
-            counts[form] += 1
-            if not os.path.exists(path):
+    for form in ("evtx", "json"):
+        mine = [x for x in todo if x[3] == form and os.path.exists(x[4])]
+        for name, rid, rule, f, path, mc in todo:
+            if f == form and not os.path.exists(path):
                 fails.append("%s (%s): sample missing: %s" % (name, form, path))
-                continue
-            n, err = fu.result()
+        got, err = detections(a.dcomhunt, [x[2] for x in mine], [x[4] for x in mine])
+        if got is None:
+            fails.append("hunt over the %s samples failed: %s" % (form, err))
+            got = {}
+        for name, rid, rule, f, path, mc in mine:
+            counts[form] += 1
+            n = got.get((rid, path), 0)
             if n >= mc:
                 passed[form] += 1
             else:
-                fails.append("%s (%s): %d matches, want at least %d%s" %
-                             (name, form, n, mc, "; " + err.strip().splitlines()[-1]
-                              if n < 0 and err.strip() else ""))
+                fails.append("%s (%s): %d matches, want at least %d" % (name, form, n, mc))
     for form in ("evtx", "json"):
         print("SigmaHQ regression tests on the %s samples: %d of %d pass" %
               (form, passed[form], counts[form]))

@@ -21,6 +21,7 @@
 #include "core/timefmt.h"
 #include "core/escape.h"
 #include "input/json/jsonl.h"
+#include "input/mappings/system.h"
 #include "input/zeek/zeek.h"
 
 #define MAX_TOKENS 8192
@@ -41,65 +42,14 @@ struct jsonl_reader {
      * keys, no Sentinel columns): only the keys it writes are not event data. */
     int own_flat;
     /* System properties (dh_event_system): a static name, an arena value. */
-    const char *sys_name[SYS_MAX];
+    dh_str sys_name[SYS_MAX]; /* static, or in the line */
     uint32_t sys_off[SYS_MAX], sys_len[SYS_MAX];
     size_t nsys;
     dh_kv sys[SYS_MAX];
     char keywords[SYS_MAX][24]; /* NXLog's signed decimal Keywords, as Windows writes them */
 };
 
-/* NXLog's (and dcomhunt's otrf) names for the System properties. */
-static const struct {
-    const char *key, *sys;
-} nxlog_sys[] = {
-    {"ProviderGuid", "Guid"},
-    {"ExecutionProcessID", "ProcessID"},
-    {"ThreadID", "ThreadID"},
-    {"UserID", "UserID"},
-    {"ActivityID", "ActivityID"},
-    {"RelatedActivityID", "RelatedActivityID"},
-    {"Task", "Task"},
-    {"Version", "Version"},
-    {"OpcodeValue", "Opcode"},
-    {"Keywords", "Keywords"},
-    {"Level", "Level"},
-    {"Qualifiers", "Qualifiers"},
-    {"KernelTime", "KernelTime"},
-    {"UserTime", "UserTime"},
-    {"ProcessorID", "ProcessorID"},
-};
-
-/* dh_event_system's names, as static strings. */
-static const char *const sys_names[] = {
-    "Level",
-    "Task",
-    "Opcode",
-    "Keywords",
-    "Version",
-    "Qualifiers",
-    "Guid",
-    "EventSourceName",
-    "UserID",
-    "ProcessID",
-    "ThreadID",
-    "ActivityID",
-    "RelatedActivityID",
-    "KernelTime",
-    "UserTime",
-    "ProcessorID",
-    "SessionID",
-};
-
-/* The System name of a shipper's key, or NULL. */
-static const char *nxlog_sys_name(const char *k, size_t n)
-{
-    for (size_t i = 0; i < sizeof nxlog_sys / sizeof nxlog_sys[0]; i++)
-        if (strlen(nxlog_sys[i].key) == n && !memcmp(nxlog_sys[i].key, k, n))
-            return nxlog_sys[i].sys;
-    return NULL;
-}
-
-static void sys_add(jsonl_reader *r, const char *name, uint32_t off, uint32_t len)
+static void sys_add_n(jsonl_reader *r, dh_str name, uint32_t off, uint32_t len)
 {
     if (r->nsys < SYS_MAX) {
         r->sys_name[r->nsys] = name;
@@ -109,6 +59,11 @@ static void sys_add(jsonl_reader *r, const char *name, uint32_t off, uint32_t le
     }
 }
 
+static void sys_add(jsonl_reader *r, const char *name, uint32_t off, uint32_t len)
+{
+    sys_add_n(r, (dh_str){name, strlen(name)}, off, len);
+}
+
 /* Hands the System properties collected for this object to the event. NXLog writes
  * Keywords as a signed decimal (-9223372036854775808): Windows' form is 0x8000000000000000. */
 static void sys_finish(jsonl_reader *r, dh_event *ev)
@@ -116,8 +71,8 @@ static void sys_finish(jsonl_reader *r, dh_event *ev)
     const char *a = r->arena.data ? r->arena.data : "";
     for (size_t i = 0; i < r->nsys; i++) {
         dh_str v = {a + r->sys_off[i], r->sys_len[i]};
-        if (!strcmp(r->sys_name[i], "Keywords") && v.len && v.len < 22 &&
-            (v.ptr[0] == '-' || (v.ptr[0] >= '0' && v.ptr[0] <= '9'))) {
+        if (r->sys_name[i].len == 8 && !memcmp(r->sys_name[i].ptr, "Keywords", 8) && v.len &&
+            v.len < 22 && (v.ptr[0] == '-' || (v.ptr[0] >= '0' && v.ptr[0] <= '9'))) {
             char num[24];
             memcpy(num, v.ptr, v.len);
             num[v.len] = 0;
@@ -129,7 +84,7 @@ static void sys_finish(jsonl_reader *r, dh_event *ev)
                 v = (dh_str){r->keywords[i], (size_t)k};
             }
         }
-        r->sys[i].name = (dh_str){r->sys_name[i], strlen(r->sys_name[i])};
+        r->sys[i].name = r->sys_name[i];
         r->sys[i].value = v;
     }
     ev->sys = r->sys;
@@ -409,7 +364,7 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
             env[slot][1] = vl;
         }
         if (shape == SHAPE_NXLOG && !null) {
-            const char *sn = nxlog_sys_name(kp, kn);
+            const char *sn = dh_sys_from_nxlog(kp, kn);
             if (sn)
                 sys_add(r, sn, vo, vl);
         }
@@ -450,7 +405,7 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
                          (vl < 2 || (r->arena.data[vo + 1] >= 'A' && r->arena.data[vo + 1] <= 'Z'));
         int skip = is_skip(kp, kn) && !(kn == 9 && !memcmp(kp, "EventType", 9) && !nxlog_type);
         if (shape == SHAPE_NXLOG && r->own_flat) /* what dump --to otrf writes: all else is data */
-            skip = nxlog_sys_name(kp, kn) != NULL;
+            skip = dh_sys_from_nxlog(kp, kn) != NULL;
         if (((shape == SHAPE_NXLOG && slot < 0 && !skip) || (shape == SHAPE_MDE && !null && vl) ||
              (shape == SHAPE_ECS && !null)) &&
             !(shape == SHAPE_NXLOG &&
@@ -746,6 +701,35 @@ static uint64_t arena_u64(const jsonl_reader *r, uint32_t off, uint32_t len)
     return strtoull(num, NULL, 10);
 }
 
+/* The envelope (env: provider, channel, computer, event id, record id, time, each an arena
+ * offset and length, or 0 0) and the items collected in r->off, into ev: the data names
+ * point into the line, the values into the arena (which no longer moves). Then the System
+ * properties and the mapping of the event's source. */
+static const char *finish_event(jsonl_reader *r, const char *js, size_t nkv, uint32_t env[6][2],
+                                dh_event *ev)
+{
+    const char *a = r->arena.data ? r->arena.data : "";
+    for (size_t k = 0; k < nkv; k++) {
+        r->kv[k].name = (dh_str){js + r->off[4 * k], r->off[4 * k + 1]};
+        r->kv[k].value = (dh_str){a + r->off[4 * k + 2], r->off[4 * k + 3]};
+    }
+    ev->provider = (dh_str){a + env[0][0], env[0][1]};
+    ev->channel = (dh_str){a + env[1][0], env[1][1]};
+    ev->host = (dh_str){a + env[2][0], env[2][1]};
+    ev->event_id = env[3][1] ? (uint32_t)arena_u64(r, env[3][0], env[3][1]) : 0;
+    ev->record_id = env[4][1] ? arena_u64(r, env[4][0], env[4][1]) : 0;
+    ev->time = 0;
+    if (env[5][1])
+        dh_time_parse_iso(a + env[5][0], env[5][1], &ev->time);
+    ev->data = r->kv;
+    ev->ndata = nkv;
+    ev->scratch = r->scratch;
+    ev->scratch_len = 0;
+    ev->scratch_cap = sizeof r->scratch;
+    sys_finish(r, ev);
+    return dh_map_any_apply(ev);
+}
+
 /* evtx_dump's JSON of a record (the Rust evtx tools, Chainsaw, SigmaHQ's regression data):
  * {"Event": {"#attributes": ..., "System": {"Provider": {"#attributes": {"Name": ...}},
  * "EventID": 4688 or {"#text": 4688, "#attributes": {"Qualifiers": ...}}, "TimeCreated":
@@ -817,26 +801,7 @@ static const char *decode_evtxdump(jsonl_reader *r, const char *js, int nt, int 
             i = next;
         }
     }
-    if (why)
-        return why;
-    const char *a = r->arena.data ? r->arena.data : "";
-    for (size_t k = 0; k < nkv; k++) {
-        r->kv[k].name = (dh_str){js + r->off[4 * k], r->off[4 * k + 1]};
-        r->kv[k].value = (dh_str){a + r->off[4 * k + 2], r->off[4 * k + 3]};
-    }
-    ev->provider = (dh_str){a + env[0][0], env[0][1]};
-    ev->channel = (dh_str){a + env[1][0], env[1][1]};
-    ev->host = (dh_str){a + env[2][0], env[2][1]};
-    ev->event_id = env[3][1] ? (uint32_t)arena_u64(r, env[3][0], env[3][1]) : 0;
-    ev->record_id = env[4][1] ? arena_u64(r, env[4][0], env[4][1]) : 0;
-    ev->time = 0;
-    if (env[5][1])
-        dh_time_parse_iso(a + env[5][0], env[5][1], &ev->time);
-    ev->data = r->kv;
-    ev->ndata = nkv;
-    sys_finish(r, ev);
-    dh_map_windows_apply(ev);
-    return NULL;
+    return why ? why : finish_event(r, js, nkv, env, ev);
 }
 
 /* dcomhunt dump's own JSON ({"record_id", "time", "event_id", "provider", "channel",
@@ -869,44 +834,19 @@ static const char *decode_dump(jsonl_reader *r, const char *js, int nt, dh_event
         while (remaining-- > 0 && i + 1 < nt && r->nsys < SYS_MAX) {
             int next = skip_subtree(r->tok, nt, i + 1);
             uint32_t vo, vl;
-            /* The name: dh_event_system's own, as a static string when it is one. */
-            const char *name = NULL;
-            for (size_t p = 0; p < sizeof sys_names / sizeof sys_names[0]; p++)
-                if (key_eq(js, &r->tok[i], sys_names[p], strlen(sys_names[p])))
-                    name = sys_names[p];
-            if (name && r->tok[i + 1].type != JSMN_OBJECT && r->tok[i + 1].type != JSMN_ARRAY &&
+            /* The name: dh_event_system's own, as a static string when it is one (any
+             * other, such as a classic source's Execution attribute, kept as written). */
+            dh_str nm = {js + r->tok[i].start, (size_t)(r->tok[i].end - r->tok[i].start)};
+            const char *c = dh_sys_canonical(nm.ptr, nm.len);
+            if (c)
+                nm = (dh_str){c, strlen(c)};
+            if (r->tok[i + 1].type != JSMN_OBJECT && r->tok[i + 1].type != JSMN_ARRAY &&
                 !tok_text(r, js, &r->tok[i + 1], &vo, &vl))
-                sys_add(r, name, vo, vl);
+                sys_add_n(r, nm, vo, vl);
             i = next;
         }
     }
-    if (why)
-        return why;
-    const char *a = r->arena.data ? r->arena.data : "";
-    for (size_t k = 0; k < nkv; k++) {
-        r->kv[k].name = (dh_str){js + r->off[4 * k], r->off[4 * k + 1]};
-        r->kv[k].value = (dh_str){a + r->off[4 * k + 2], r->off[4 * k + 3]};
-    }
-    dh_str provider = {a + env[0][0], env[0][1]}, channel = {a + env[1][0], env[1][1]};
-    dh_str host = {a + env[2][0], env[2][1]};
-    uint32_t event_id = env[3][1] ? (uint32_t)arena_u64(r, env[3][0], env[3][1]) : 0;
-    uint64_t record_id = env[4][1] ? arena_u64(r, env[4][0], env[4][1]) : 0;
-    int64_t t = 0;
-    if (env[5][1])
-        dh_time_parse_iso(a + env[5][0], env[5][1], &t);
-    ev->provider = provider;
-    ev->channel = channel;
-    ev->host = host;
-    ev->event_id = event_id;
-    ev->record_id = record_id;
-    ev->time = t;
-    ev->data = r->kv;
-    ev->ndata = nkv;
-    ev->scratch = r->scratch;
-    ev->scratch_len = 0;
-    ev->scratch_cap = sizeof r->scratch;
-    sys_finish(r, ev);
-    return dh_map_any_apply(ev);
+    return why ? why : finish_event(r, js, nkv, env, ev);
 }
 
 /* Hands a decoded event on; a callback's stop status goes to *stop. Returns NULL (the line
@@ -1111,30 +1051,11 @@ static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_eve
             ev->ndata = 0;
         }
         /* The System properties Winlogbeat keeps (and dcomhunt's ECS writer adds). */
-        static const struct {
-            const char *path, *sys;
-        } winlog_sys[] = {
-            {"provider_guid", "Guid"},
-            {"version", "Version"},
-            {"level", "Level"},
-            {"task", "Task"},
-            {"opcode", "Opcode"},
-            {"keywords", "Keywords"},
-            {"activity_id", "ActivityID"},
-            {"related_activity_id", "RelatedActivityID"},
-            {"event_qualifiers", "Qualifiers"},
-            {"event_source_name", "EventSourceName"},
-            {"process.pid", "ProcessID"},
-            {"process.thread.id", "ThreadID"},
-            {"process.kernel_time", "KernelTime"},
-            {"process.user_time", "UserTime"},
-            {"process.processor_id", "ProcessorID"},
-            {"process.session_id", "SessionID"},
-            {"user.identifier", "UserID"},
-        };
         r->nsys = 0;
-        for (size_t k = 0; k < sizeof winlog_sys / sizeof winlog_sys[0]; k++) {
-            int v = member_path(r->tok, nt, js, wl, winlog_sys[k].path);
+        for (size_t k = 0; k < dh_sys_count; k++) {
+            if (!dh_sys_names[k].winlog)
+                continue;
+            int v = member_path(r->tok, nt, js, wl, dh_sys_names[k].winlog);
             if (v >= 0 && r->tok[v].type == JSMN_ARRAY && r->tok[v].size > 0)
                 v++; /* keywords: the first */
             if (v < 0 || r->tok[v].type == JSMN_OBJECT || r->tok[v].type == JSMN_ARRAY)
@@ -1146,7 +1067,7 @@ static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_eve
                     : dh_buf_append(&r->arena, js + r->tok[v].start,
                                     (size_t)(r->tok[v].end - r->tok[v].start)))
                 return "value too long";
-            sys_add(r, winlog_sys[k].sys, (uint32_t)at, (uint32_t)(r->arena.len - at));
+            sys_add(r, dh_sys_names[k].name, (uint32_t)at, (uint32_t)(r->arena.len - at));
         }
         sys_finish(r, ev);
         /* The arena may have moved while they were added: the data values point into it
