@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/buf.h"
 #include "rules/sigma.h"
 
 #define GLOB_STAR '\x01'
@@ -730,7 +731,9 @@ static void put_needle_text(sbuf *b, const needle *nd)
         char tmp[160];
         if (nd->kind == N_NUM) {
             static const char *const ops[] = {">", ">=", "<", "<="};
-            snprintf(tmp, sizeof tmp, "%s %g", ops[nd->cmp], nd->num);
+            char num[48];
+            dh_format_double(num, sizeof num, nd->num, 0); /* %g would say 1.23457e+06 */
+            snprintf(tmp, sizeof tmp, "%s %s", ops[nd->cmp], num);
             puts_(b, tmp);
         } else if (nd->kind == N_EXISTS) {
             puts_(b, nd->exists ? "true" : "false");
