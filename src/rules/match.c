@@ -844,7 +844,9 @@ static void describe_correlation(sbuf *b, const dh_rule *r)
     }
     puts_(b, "\ncondition:");
     if (!d->has_condition && d->ncmp) {
-        snprintf(tmp, sizeof tmp, " none given, so every named rule (>= %g)", d->cmp[0].v);
+        char num[48];
+        dh_format_double(num, sizeof num, d->cmp[0].v, 0);
+        snprintf(tmp, sizeof tmp, " none given, so every named rule (>= %s)", num);
         puts_(b, tmp);
     }
     if (d->has_condition) {
