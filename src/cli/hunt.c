@@ -934,7 +934,8 @@ static int usage(FILE *f, int rc)
           "  -j, --threads N    worker threads (default: one per core)\n"
           "  Flags that do nothing in the mode chosen are refused (exit status 2).\n"
           "  exit status: 0 nothing found, 1 findings (or detections), 2 usage, 3 input partly\n"
-          "  skipped and nothing found, 4 fatal error, 5 found and input partly skipped\n",
+          "  skipped and nothing found, 4 fatal error or nothing read, 5 found and input\n"
+          "  partly skipped\n",
           f);
     return rc;
 }

@@ -57,7 +57,7 @@ static int cli_help(int argc, char **argv)
         printf("  %-10s %s\n", commands[i].name, commands[i].summary);
     printf("\n'dcomhunt COMMAND --help' describes a command. Exit status: 0 ok, 1 findings (or\n"
            "detections) reported, 2 usage error, 3 some input skipped (damaged or unreadable),\n"
-           "4 fatal error, 5 findings reported and some input skipped.\n");
+           "4 fatal error or nothing read, 5 findings reported and some input skipped.\n");
     return DH_EXIT_OK;
 }
 
