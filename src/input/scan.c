@@ -138,6 +138,8 @@ typedef struct stream {
     int64_t chunk;
     int eof;
     uint64_t counted; /* file bytes already counted as progress */
+    size_t members;   /* archive members recognised and read */
+    int raw;          /* the archive is a lone compressed stream (.gz, .xz...) */
 } stream;
 
 typedef struct scan {
@@ -429,6 +431,21 @@ static int replay_close(struct archive *a, void *cd)
 
 static int push_pending(scan *s, size_t file, int kind, dh_status st, const char *msg);
 
+/* The containers dcomhunt opens (docs/formats.md): zip, 7z and tar, through any filter
+ * (gzip, bzip2, xz, zstd...), or a lone compressed stream (raw). Not libarchive's other
+ * formats: its mtree reader takes text whose first lines hold no space (Zeek's compact
+ * JSON, a CSV export's rows) for a list of file names and gives each an empty body: the
+ * log was read as nothing. */
+static void archive_formats(struct archive *a)
+{
+    archive_read_support_filter_all(a);
+    archive_read_support_format_zip(a);
+    archive_read_support_format_7zip(a);
+    archive_read_support_format_tar(a);
+    archive_read_support_format_empty(a); /* an empty .gz */
+    archive_read_support_format_raw(a);   /* a lone .gz, .xz, .zst file or member */
+}
+
 /* A stream (an archive member, standard input, a pipe) whose first bytes are in the carry
  * and recognised as f is set up to be read exactly as a file of that format would be: an
  * EVTX file header is checked (its checksum) and skipped, bare chunks are read from the
@@ -512,6 +529,7 @@ static int next_member(scan *s, scan_task *t, int *made)
             }
             return 0;
         }
+        st->raw = archive_format(a) == ARCHIVE_FORMAT_RAW && !st->inner;
         if (archive_entry_filetype(e) != AE_IFREG)
             continue;
         const char *mname = archive_entry_pathname(e);
@@ -545,9 +563,7 @@ static int next_member(scan *s, scan_task *t, int *made)
             c->outer = st->ar;
             st->carry = NULL;
             st->carry_len = 0;
-            archive_read_support_filter_all(in);
-            archive_read_support_format_all(in);
-            archive_read_support_format_raw(in); /* a .gz or .zst member */
+            archive_formats(in);
             st->inner_name = keep_name(s, parent, mname ? mname : "?");
             if (archive_read_open(in, c, NULL, replay_read, replay_close) != ARCHIVE_OK) {
                 char msg[200];
@@ -566,6 +582,7 @@ static int next_member(scan *s, scan_task *t, int *made)
         if ((f == DH_FORMAT_JSONL || f == DH_FORMAT_JSON_ARRAY || f == DH_FORMAT_JSON_DOC) &&
             (stream_fill(st, JSON_PEEK) || json_not_events(f, st->carry, st->carry_len)))
             continue; /* JSON, but not events: a manifest */
+        st->members++;
         st->name = keep_name(s, parent, mname ? mname : "?");
         if (stream_begin(s, f) < 0)
             return 0;
@@ -833,9 +850,7 @@ static int stream_open(scan *s, size_t file, int fd, dh_format f, scan_task *t)
         st->ar = archive_read_new();
         if (!st->ar)
             return -1;
-        archive_read_support_filter_all(st->ar);
-        archive_read_support_format_all(st->ar);
-        archive_read_support_format_raw(st->ar); /* a lone .gz, .xz, .zst file */
+        archive_formats(st->ar);
         if (archive_read_open_filename(st->ar, s->files.v[file], 1 << 16) != ARCHIVE_OK) {
             char msg[200];
             snprintf(msg, sizeof msg, "archive: %s", archive_error_string(st->ar));
@@ -886,9 +901,7 @@ static int fd_stream_open(scan *s, size_t file, int fd, scan_task *t)
         st->carry_len = 0;
         st->eof = 0;
         st->fd = -1; /* the replay client reads it; closed with the stream below */
-        archive_read_support_filter_all(st->ar);
-        archive_read_support_format_all(st->ar);
-        archive_read_support_format_raw(st->ar);
+        archive_formats(st->ar);
         if (archive_read_open(st->ar, c, NULL, replay_read, replay_close) != ARCHIVE_OK) {
             char msg[200];
             snprintf(msg, sizeof msg, "archive: %s", archive_error_string(st->ar));
@@ -957,13 +970,19 @@ static int next_task_seq(scan *s, scan_task *t, int only_early)
                     st->counted = at;
                 return 1;
             }
-            /* The stream is done: its file is read. */
+            /* The stream is done: its file is read, unless it is an archive that held
+             * nothing dcomhunt reads (then it is skipped like any such file). */
             size_t f = s->str.file;
+            int none = s->str.ar && !s->str.members && !s->str.failed, raw = s->str.raw;
             stream_close(&s->str);
             if (only_early)
                 s->planned[f] = 1; /* the later file-by-file pass skips it */
             memset(t, 0, sizeof *t);
             t->kind = T_FILE_END;
+            if (none)
+                task_error(t, f, T_FILE_UNKNOWN, DH_ERR_UNSUPPORTED,
+                           raw ? "decompressed, not a format dcomhunt reads"
+                               : "archive: no member in a format dcomhunt reads");
             t->file = f;
             t->fd = -1;
             t->chunk = -1;

@@ -2,18 +2,25 @@
 """Every way an input can arrive is recognised and read the same way, a table: each format
 dcomhunt reads (EVTX, bare EVTX chunks, event XML, NXLog JSON lines, a JSON array,
 pretty-printed evtx_dump JSON, Defender CSV, Zeek TSV and JSON, and EVTX with trailing disk
-junk) arriving as a file, gzip'd, as a zip member, as a member of a zip inside a tar.gz,
-on standard input, through a named pipe and through process substitution (/dev/fd/N) gives
-the same events, the same exit status and the same number of messages as the plain file.
+junk), written as the tools that make it write it (Zeek's JSON is compact: no space after
+':' or ',', ports as numbers; an export's first rows may hold no space at all), arriving
+as a file, gzip'd, bzip2'd, xz'd, gzip'd on standard input, as a zip member, as a .gz
+member of a zip, as a member of a zip inside a tar.gz, on standard input, through a named
+pipe and through process substitution (/dev/fd/N) gives the same events, the same exit
+status and the same number of messages as the plain file. Text whose first lines hold no
+space is what a permissive archive reader takes for a file list (mtree): such a log must
+still be read as the log it is.
 A named pipe that nothing writes to for a while is announced, then read when a writer
 comes.
 
 usage: input_paths.py --dcomhunt PATH --corpus DIR --samples DIR --sigmahq DIR
 """
 import argparse
+import bz2
 import gzip
 import io
 import json
+import lzma
 import os
 import subprocess
 import sys
@@ -78,6 +85,22 @@ def main():
         zeek_json = "".join(json.dumps({k: (float(v) if k == "ts" else v)
                                         for k, v in zip(fields, l.split("\t")) if v != "-"}) + "\n"
                             for l in zl if not l.startswith("#")).encode()
+
+        def zeek_compact(rename):
+            """conn.log as Zeek's JSON writer writes it: compact, ports and counts as
+            numbers; rename: the id.* names as exporters with underscores write them."""
+            out = []
+            for l in zl:
+                if l.startswith("#"):
+                    continue
+                rec = {}
+                for k, v in zip(fields, l.split("\t")):
+                    if v == "-":
+                        continue
+                    rec[k.replace(".", "_") if rename else k] = (
+                        float(v) if k == "ts" else int(v) if v.isdigit() else v)
+                out.append(json.dumps(rec, separators=(",", ":")) + "\n")
+            return "".join(out).encode()
         with zipfile.ZipFile(os.path.join(a.corpus, OTRF)) as z:
             name = z.namelist()[0]
             otrf = b"".join(z.open(name).readlines()[:2000])
@@ -94,6 +117,8 @@ def main():
         ecs = subprocess.run([dh, "dump", "--to", "ecs", os.path.join(a.corpus, POSITIVE)],
                              capture_output=True).stdout
         array = b"[\n" + b",\n".join(l for l in ecs.splitlines() if l.strip()) + b"\n]\n"
+        # An export whose rows hold no space (the first rows of a network or logon table).
+        tight = csv.splitlines(True)[:1] + [l for l in csv.splitlines(True)[1:] if b" " not in l]
         formats = {
             "evtx": evtx,
             "evtx-chunks": evtx[4096:],
@@ -105,18 +130,39 @@ def main():
             "defender-csv": csv,
             "zeek-tsv": zeek_tsv,
             "zeek-json": zeek_json,
+            "zeek-json-as-written": zeek_compact(False),
+            "zeek-json-underscores": zeek_compact(True),
+            "zeek-json-one-line": zeek_compact(False).splitlines(True)[0],
+            "defender-csv-no-spaces": b"".join(tight),
+            # Nothing dcomhunt reads: nothing read (exit 4, said) by every path, an archive
+            # or a compressed file holding only this included.
+            "junk": b"Collected with care. See the case notes.\n",
         }
         for fmt, data in formats.items():
             plain = os.path.join(d, fmt + ".plain")
             with open(plain, "wb") as f:
                 f.write(data)
             want = result(dump(dh, [plain]))
-            check(want[1], "%s: no events from the plain file (exit %d)" % (fmt, want[0]))
+            if fmt == "junk":
+                check(want[0] == 4 and not want[1] and want[2] == 2,
+                      "junk: exit %d, %d events, %d messages" % (want[0], len(want[1]), want[2]))
+            else:
+                check(want[1], "%s: no events from the plain file (exit %d)" % (fmt, want[0]))
             got = {}
             gz = os.path.join(d, fmt + ".gz")
             with gzip.open(gz, "wb") as f:
                 f.write(data)
             got["gzip"] = result(dump(dh, [gz]))
+            for how, mod, ext in (("bzip2", bz2, ".bz2"), ("xz", lzma, ".xz")):
+                comp = os.path.join(d, fmt + ext)
+                with open(comp, "wb") as f:
+                    f.write(mod.compress(data))
+                got[how] = result(dump(dh, [comp]))
+            got["gzip on stdin"] = result(dump(dh, ["-"], stdin=gzip.compress(data)))
+            zgz = os.path.join(d, fmt + ".gz.zip")
+            with zipfile.ZipFile(zgz, "w", zipfile.ZIP_STORED) as z:
+                z.writestr("rotated/" + fmt + ".gz", gzip.compress(data))
+            got["gzip member of a zip"] = result(dump(dh, [zgz]))
             zp = os.path.join(d, fmt + ".zip")
             with zipfile.ZipFile(zp, "w", zipfile.ZIP_DEFLATED) as z:
                 z.writestr("evidence/" + fmt, data)
@@ -192,7 +238,8 @@ def main():
                                                        p.stderr[-300:]))
     for f in fails:
         print("FAIL " + f)
-    print("%d formats x 7 paths: %d cells, %d failures" % (len(formats), cells, len(fails)))
+    print("%d formats x %d paths: %d cells, %d failures" %
+          (len(formats), cells // len(formats), cells, len(fails)))
     return 1 if fails else 0
 
 
