@@ -116,6 +116,10 @@ def main():
                              capture_output=True).stdout
         ecs = subprocess.run([dh, "dump", "--to", "ecs", os.path.join(a.corpus, POSITIVE)],
                              capture_output=True).stdout
+        own = subprocess.run([dh, "dump", os.path.join(a.corpus, POSITIVE)],
+                             capture_output=True).stdout
+        mde_json = subprocess.run([dh, "dump", "--to", "mde-json",
+                                   os.path.join(a.corpus, POSITIVE)], capture_output=True).stdout
         array = b"[\n" + b",\n".join(l for l in ecs.splitlines() if l.strip()) + b"\n]\n"
         # An export whose rows hold no space (the first rows of a network or logon table).
         tight = csv.splitlines(True)[:1] + [l for l in csv.splitlines(True)[1:] if b" " not in l]
@@ -126,6 +130,9 @@ def main():
             "event-xml": xml,
             "nxlog-jsonl": otrf,
             "ecs-json-array": array,
+            "ecs-jsonl": ecs,
+            "dump-json": own,
+            "defender-json": mde_json,
             "evtx_dump-json": docs,
             "defender-csv": csv,
             "zeek-tsv": zeek_tsv,
