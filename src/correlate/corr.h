@@ -200,6 +200,7 @@ struct host {
     pnode *nodes;
     size_t nnodes, capnodes;
     u64map by_guid, by_pid, by_kin, by_kin_nopid;
+    u64map by_image;      /* image basename -> its one node (-2: several) */
     u64map node_by_logon; /* logon id -> first created node of it (chained) */
     conn *conns;
     size_t nconns;

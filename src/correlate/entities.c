@@ -589,6 +589,36 @@ static int is_logon_network(const dh_event *ev)
            lt.len == 1 && lt.ptr[0] == '3';
 }
 
+/* Images by basename: the node of an image the host ran once, for records that name only
+ * the image (an export that dropped the process id and GUID). */
+static int index_images(host *h)
+{
+    for (size_t i = 0; i < h->nnodes; i++) {
+        const char *b = h->nodes[i].image;
+        if (!*b)
+            continue;
+        uint64_t k = corr_hash_ci((dh_str){b, strlen(b)}, CORR_HASH0);
+        int32_t cur = u64map_get(&h->by_image, k);
+        if (u64map_put(&h->p->a, &h->by_image, k, cur == -1 ? (int32_t)i : -2))
+            return -1;
+    }
+    return 0;
+}
+
+/* The one process of this image the host knows by then (started at most the skew after t,
+ * or known by reference); -1 when none or several. */
+static int32_t image_only(host *h, dh_str image, int64_t t)
+{
+    char base[64];
+    comdb_base_lower(image, base, sizeof base);
+    if (!*base)
+        return -1;
+    int32_t i = u64map_get(&h->by_image, corr_hash_ci((dh_str){base, strlen(base)}, CORR_HASH0));
+    if (i < 0 || (h->nodes[i].created && h->nodes[i].t > t + h->p->S))
+        return -1;
+    return i;
+}
+
 static int attach(host *h, item *it)
 {
     arena *a = &h->p->a;
@@ -608,6 +638,8 @@ static int attach(host *h, item *it)
         c->it = it;
         classify_conn(h, c);
         c->node = resolve(h, guid_key(guid), pid, image, it->t);
+        if (c->node < 0 && !guid.len && !pid && image.len)
+            c->node = image_only(h, image, it->t);
         c = &h->conns[h->nconns];
         if (c->node >= 0) {
             c->next_node = h->nodes[c->node].first_conn;
@@ -822,6 +854,8 @@ int entities_build(pass *p)
             if (dh_event_kind(h->v[i]->ev) == DH_KIND_PROCESS_CREATION)
                 add_creation(h, h->v[i]);
         link_parents(h);
+        if (index_images(h))
+            return -1;
         for (size_t i = 0; i < h->n; i++)
             if (attach(h, h->v[i]))
                 return -1;
