@@ -686,7 +686,8 @@ static int cousin_started(pass *p, host *h, int64_t t0, int64_t t1)
             if (x->created && x->dcomlaunch && x->obj && !x->obj->lateral)
                 h->cousins[h->ncousins++] = x->t;
         }
-        qsort(h->cousins, h->ncousins, sizeof *h->cousins, time_cmp);
+        if (h->ncousins) /* no null pointer to qsort, even with nothing to sort */
+            qsort(h->cousins, h->ncousins, sizeof *h->cousins, time_cmp);
         h->cousins_built = 1;
     }
     size_t lo = 0, hi = h->ncousins;
