@@ -657,8 +657,12 @@ static void put_values(dh_evtx_writer *w, const slot *s, uint32_t n, int nested,
             put_nested_data(w, r, data_tpl);
             len = w->pos - at;
             type = DH_EVTX_BINXML;
-        } else if (s[i].v) {
+        } else if (s[i].v && (s[i].v->len || !(type & DH_EVTX_ARRAY))) {
             len = put_value(w, s[i].v);
+        } else {
+            /* An array of no elements is stored as an empty value: readers (libevtx, and
+             * Windows) make one empty element of it either way. */
+            type = DH_EVTX_NULL;
         }
         if (len > 0xFFFF)
             w->full = 1; /* a descriptor holds 16 bits: the caller gets DH_ERR_LIMIT */
