@@ -1,5 +1,9 @@
 # Writes a C source holding the built-in rule pack: one byte array per rules/*.yml file.
 # Invoked as: cmake -DOUT=file.c -DRULES_DIR=dir -P embed_rules.cmake
+# (-DSYMBOL=name embeds another folder of YAML files, e.g. the scenarios, under that name.)
+if(NOT SYMBOL)
+  set(SYMBOL dh_builtin_rules)
+endif()
 file(GLOB files RELATIVE "${RULES_DIR}" "${RULES_DIR}/*.yml")
 list(SORT files)
 set(body "/* Generated from the YAML files of rules/ by cmake/embed_rules.cmake. Do not edit. */\n#include <stddef.h>\n\n")
@@ -14,6 +18,7 @@ foreach(f IN LISTS files)
   string(APPEND table "    {\"${f}\", rule_${i}, ${len}},\n")
   math(EXPR i "${i} + 1")
 endforeach()
-string(APPEND body "\nconst struct dh_builtin_rule {\n    const char *name;\n    const unsigned char *data;\n    size_t len;\n} dh_builtin_rules[] = {\n${table}    {NULL, NULL, 0},\n};\n")
+string(REGEX REPLACE "s$" "" STRUCT "${SYMBOL}")
+string(APPEND body "\nconst struct ${STRUCT} {\n    const char *name;\n    const unsigned char *data;\n    size_t len;\n} ${SYMBOL}[] = {\n${table}    {NULL, NULL, 0},\n};\n")
 file(WRITE "${OUT}.tmp" "${body}")
 file(COPY_FILE "${OUT}.tmp" "${OUT}" ONLY_IF_DIFFERENT)
