@@ -82,9 +82,13 @@ struct dh_evtx_writer {
 
 /* ---- little-endian stores into the chunk, with room checks ----------------------- */
 
+/* Records stop 8 bytes short of the chunk's end: libevtx (20181227) skips a last record
+ * that ends exactly at offset 65536 (its free-space offset then equals the chunk size). */
+#define CHUNK_END (CHUNK - 8)
+
 static int room(dh_evtx_writer *w, size_t n)
 {
-    if (w->full || n > (size_t)(CHUNK - w->pos)) {
+    if (w->full || w->pos > CHUNK_END || n > (size_t)(CHUNK_END - w->pos)) {
         w->full = 1;
         return 0;
     }
@@ -152,7 +156,7 @@ static size_t put_utf16(dh_evtx_writer *w, const char *s, size_t n)
 {
     if (w->full)
         return 0;
-    size_t b = dh_utf8_to_utf16le(w->chunk + w->pos, CHUNK - w->pos, s, n);
+    size_t b = dh_utf8_to_utf16le(w->chunk + w->pos, CHUNK_END - w->pos, s, n);
     if (b == (size_t)-1) {
         w->full = 1;
         return 0;

@@ -497,6 +497,39 @@ static void test_record_from_text(void **state)
     dh_buf_free(&scratch);
 }
 
+/* No record ends exactly at the chunk's end: libevtx skips such a last record (its chunk's
+ * free-space offset equals the chunk size). Every string length around the boundary is
+ * tried; the chunk holding the record must keep 8 bytes free, else the record moves on. */
+static void test_chunk_end(void **state)
+{
+    (void)state;
+    char *big = malloc(70000);
+    memset(big, 'x', 70000);
+    int straddled = 0;
+    for (uint32_t len = 31000; len < 32800; len++) {
+        dh_buf mem;
+        dh_buf_init(&mem, 1u << 24);
+        dh_evtx_writer *w;
+        assert_int_equal(dh_evtx_writer_new_mem(&mem, NULL, &w), DH_OK);
+        dh_evtx_record r;
+        dh_evtx_item items[64];
+        fill_record(&r, items, 3);
+        assert_int_equal(dh_evtx_writer_add(w, &r, NULL), DH_OK);
+        dh_evtx_item bi = {"Big", {DH_EVTX_STRING, len, big}};
+        r.items = &bi;
+        r.nitems = 1;
+        dh_status st = dh_evtx_writer_add(w, &r, NULL);
+        assert_true(st == DH_OK || st == DH_ERR_LIMIT); /* the longest fit in no chunk */
+        straddled += st == DH_OK && dh_evtx_writer_chunks(w) == 2;
+        assert_int_equal(dh_evtx_writer_close(w), DH_OK);
+        const uint8_t *c = (const uint8_t *)mem.data + 4096;
+        assert_true(rd32(c + 48) <= 65536 - 8);
+        dh_buf_free(&mem);
+    }
+    assert_true(straddled > 0); /* the range did reach the boundary */
+    free(big);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -505,6 +538,7 @@ int main(void)
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_value_parse),
         cmocka_unit_test(test_record_from_text),
+        cmocka_unit_test(test_chunk_end),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
