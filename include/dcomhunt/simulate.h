@@ -138,6 +138,11 @@ typedef struct dh_selftest_opts {
     const int *sensor_sets; /* NULL: all */
     size_t nsensor_sets;
     uint64_t seed;
+    int format, defender_format; /* as dh_sim_opts (default EVTX, JSON) */
+    double noise_per_hour;       /* background events per host per hour (default 120) */
+    double drop;                 /* events lost on the way (default 0) */
+    const dh_sim_setting *skews; /* as dh_sim_opts */
+    size_t nskews;
     const char *work_dir; /* where to generate (a temporary directory under it) */
     int keep;             /* leave the generated telemetry there */
     unsigned threads;

@@ -303,6 +303,22 @@ static int cmp_name(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static int kind_rank(const char *k)
+{
+    static const char *const order[] = {"attack", "failure", "benign", "cousin"};
+    for (int i = 0; i < 4; i++)
+        if (k && !strcmp(k, order[i]))
+            return i;
+    return 4;
+}
+
+static int cmp_scenario(const void *a, const void *b)
+{
+    const dh_sim_scenario *x = *(dh_sim_scenario *const *)a, *y = *(dh_sim_scenario *const *)b;
+    int d = kind_rank(x->kind) - kind_rank(y->kind);
+    return d ? d : strcmp(x->name, y->name);
+}
+
 static int has_ext(const char *n)
 {
     size_t l = strlen(n);
@@ -388,6 +404,8 @@ dh_status dh_sim_catalog_load(const char *dir, dh_sim_diag_fn diag, void *ctx, d
         }
     if (dir)
         load_dir(&l, dir);
+    /* attacks, failures, benign activity, cousins; by name within each */
+    qsort(c->v, c->n, sizeof *c->v, cmp_scenario);
     *out = c;
     return l.refused ? DH_ERR_FORMAT : DH_OK;
 }

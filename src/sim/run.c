@@ -64,7 +64,7 @@ void dh_sim_opts_init(dh_sim_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->seed = 1;
-    o->spacing_s = 3600;
+    o->spacing_s = 900;
     o->domain = "corp.example";
 }
 
@@ -237,7 +237,7 @@ dh_status sim_run(const dh_sim_catalog *cat, const dh_sim_opts *oin, const char 
     if (!o.start)
         o.start = default_start();
     if (!o.spacing_s)
-        o.spacing_s = 3600;
+        o.spacing_s = 900;
     if (o.sensor_set < 0 || (size_t)o.sensor_set >= sim_nsensor_sets) {
         set_err(err, DH_ERR_ARG, NULL, "no such sensor set%s", "");
         return DH_ERR_ARG;

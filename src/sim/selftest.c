@@ -29,7 +29,7 @@
 typedef struct found {
     dh_finding_kind kind;
     char target_host[256], target_ip[64], source_host[256], source_ip[64];
-    char object[64], user[256];
+    char object[64], clsid[64], user[256];
     char *commands[16];
     size_t ncommands;
     int used;
@@ -66,6 +66,7 @@ static void on_finding(void *ctx, const dh_finding *f)
     copy(x->source_host, sizeof x->source_host, f->source_host);
     copy(x->source_ip, sizeof x->source_ip, f->source_ip);
     copy(x->object, sizeof x->object, f->com_object);
+    copy(x->clsid, sizeof x->clsid, f->clsid);
     copy(x->user, sizeof x->user, f->user);
     for (size_t i = 0; i < f->ncommands && i < 16; i++)
         if ((x->commands[x->ncommands] = strdup(f->commands[i])) != NULL)
@@ -274,8 +275,11 @@ static void differences(const sim_expected *x, const found *f, char *out, size_t
         ADD("source address %s, found '%s'; ", x->source_ip, f->source_ip);
     if (x->source_host && !same_host(x->source_host, f->source_host))
         ADD("source host %s, found '%s'; ", x->source_host, f->source_host);
-    if (x->objects[0] && strcmp(x->objects[0], f->object) &&
-        !(x->objects[1] && !strcmp(x->objects[1], f->object)))
+    int object_ok = !x->objects[0];
+    for (int k = 0; k < 2 && !object_ok; k++)
+        object_ok = (x->objects[k] && !strcmp(x->objects[k], f->object)) ||
+                    (x->clsids[k] && !strcasecmp(x->clsids[k], f->clsid));
+    if (!object_ok)
         ADD("object %s%s%s, found '%s'; ", x->objects[0], x->objects[1] ? " or " : "",
             x->objects[1] ? x->objects[1] : "", f->object);
     if (x->account && !same_account(x->account, f->user))
@@ -412,6 +416,7 @@ void dh_selftest_opts_init(dh_selftest_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->seed = 1;
+    o->noise_per_hour = 120;
 }
 
 const char *dh_selftest_verdict_name(dh_selftest_verdict v)
@@ -470,6 +475,24 @@ dh_status dh_selftest_run(const dh_sim_catalog *cat, const dh_ruleset *rs,
             so.sensor_set = set;
             so.seed = o->seed;
             so.threads = o->threads;
+            so.noise_per_hour = o->noise_per_hour;
+            so.format = o->format;
+            so.defender_format = o->defender_format;
+            so.drop = o->drop;
+            /* the skews of roles this scenario has (and of the network sensor) */
+            dh_sim_setting skews[64];
+            size_t nsk = 0;
+            for (size_t q = 0; q < o->nskews && nsk < 64; q++) {
+                const char *key = o->skews[q].key;
+                size_t hl = strcspn(key, ":");
+                int keep = !strcmp(key, "zeek");
+                for (size_t r = 0; s->hosts && r < s->hosts->n && !keep; r++)
+                    keep = strlen(s->hosts->keys[r]) == hl && !strncmp(s->hosts->keys[r], key, hl);
+                if (keep)
+                    skews[nsk++] = o->skews[q];
+            }
+            so.skews = skews;
+            so.nskews = nsk;
             dh_sim_stats stats;
             sim_result *res = NULL;
             st = sim_run(cat, &so, dir, &stats, err, &res);

@@ -143,6 +143,7 @@ enum { SIDE_NONE = 0, SIDE_SOURCE = 1, SIDE_TARGET = 2, SIDE_WIRE = 4 };
 
 typedef struct sim_host {
     const char *role, *name, *fqdn, *ip, *machine_sid;
+    const char *spec; /* the role's declaration: scenarios share a host when role and spec agree */
     int linux_os, server;
     unsigned sides; /* SIDE_SOURCE / SIDE_TARGET: what it is in the scenarios */
     unsigned sensors;
@@ -282,7 +283,7 @@ int sim_fail(sim_world *w, const snode *at, const char *fmt, ...)
 /* Finds or creates a host / account for a role of the scenario (defaults from its spec). */
 int sim_host_for(sim_world *w, const dh_sim_scenario *s, const char *role);
 int sim_account_for(sim_world *w, const dh_sim_scenario *s, const char *role);
-int sim_host_by_role(const sim_world *w, const char *role);
+int sim_host_by_role(const sim_world *w, const char *role, const char *spec);
 int sim_account_by_role(const sim_world *w, const char *role);
 /* Starts a process (its events are the caller's); returns its index. */
 int sim_proc_new(sim_world *w, int host, int parent, const char *image, const char *cmd, int user,
@@ -344,7 +345,7 @@ typedef struct sim_expected {
     const char *kind; /* lateral_movement, attempt, source_activity; NULL: none expected */
     const char *reason;
     const char *target_host, *target_ip, *source_host, *source_ip, *account;
-    const char *objects[2];
+    const char *objects[2], *clsids[2]; /* either names the object; the class id is what counts */
     const char *commands[8];
     size_t ncommands;
 } sim_expected;

@@ -107,45 +107,68 @@ static int sensor_any(const sim_world *w, int host)
     return host >= 0 && !w->hosts[host].linux_os && w->hosts[host].sensors;
 }
 
-/* Why no finding can be expected, from what the sensor set left. */
+/* Why no finding can be expected, from what the sensor set left: the target's side, the
+ * source's side, the wire. */
 static const char *reason(sim_world *w, const sim_hop *h, const seen *s)
 {
-    char buf[1024];
+    char buf[1200];
     size_t n = 0;
 #define SAY(...) n += (size_t)snprintf(buf + n, n < sizeof buf ? sizeof buf - n : 0, __VA_ARGS__)
+    const sim_host *dst = &w->hosts[h->dst_host], *src = &w->hosts[h->src_host];
     int explorer = !strcmp(h->object->server, "explorer");
-    int src_lin = w->hosts[h->src_host].linux_os;
-    int target_seen = s->any[EVC_ACTIVATION] || s->any[EVC_LOGON] || s->any[EVC_EPM] ||
-                      s->any[EVC_SERVER_IN] || s->any[EVC_CHILD] || s->any[EVC_FAILURE];
-    if (w->o->drop > 0 && (s->generated[EVC_ACTIVATION] || s->generated[EVC_FAILURE]) &&
-        sensor_any(w, h->dst_host) && !target_seen)
-        SAY("the target's records of it were lost on the way (drop rate %.2f); ", w->o->drop);
-    if (!sensor_any(w, h->dst_host))
-        SAY("the target has no sensor in this set");
-    else if (explorer && !s->any[EVC_SERVER_IN])
-        SAY("%s runs inside the desktop user's explorer: without connection records (Sysmon 3, "
-            "5156 or Defender) on the target nothing ties explorer's child to the remote caller, "
-            "and the child runs as the desktop user",
-            h->object->name);
-    else if (!s->any[EVC_ACTIVATION] && !explorer)
-        SAY("the target's sensors do not record process starts, so the COM server's start is "
-            "not seen");
-    else if (h->result == RES_UNREACHABLE)
+    int lost = 0;
+    for (int c = 1; c < EVC_COUNT; c++)
+        lost |= s->generated[c] && !s->any[c] && w->o->drop > 0;
+    if (lost)
+        SAY("some of its records were lost on the way (drop rate %.2f); ", w->o->drop);
+    switch (h->result) {
+    case RES_OK:
+        if (!sensor_any(w, h->dst_host))
+            SAY("the target has no sensor in this set");
+        else if (explorer && !s->any[EVC_SERVER_IN])
+            SAY("%s runs inside the desktop user's explorer: without connection records "
+                "(Sysmon 3, 5156 or Defender) on the target nothing ties explorer's child to the "
+                "remote caller, and the child runs as the desktop user",
+                h->object->name);
+        else if (!explorer && !s->any[EVC_ACTIVATION])
+            SAY("the COM server's start is not recorded on the target");
+        else
+            SAY("nothing on the target ties the activation to a remote caller");
+        break;
+    case RES_DENIED:
+    case RES_HARDENING:
+        if (!sensor_any(w, h->dst_host))
+            SAY("the target has no sensor in this set");
+        else if (!(dst->sensors & SEN_SYSTEM))
+            SAY("the target logs the refusal only in its System log (DistributedCOM %d), which "
+                "this sensor set does not collect",
+                h->result == RES_DENIED ? 10016 : 10036);
+        else
+            SAY("the target's refusal was not recorded");
+        break;
+    default:
         SAY("the target never answered, so it logged nothing");
-    else
-        SAY("the target's records do not tie the activation to a caller");
-    if (src_lin)
-        SAY("; the source runs Impacket on Linux, which no Windows sensor watches");
-    else if (!sensor_any(w, h->src_host))
-        SAY("; the source has no sensor in this set");
-    else if (s->any[EVC_OUTBOUND] && !s->any[EVC_SCRIPT])
-        SAY("; the source's connection records show RPC to the target's port 135 and a dynamic "
-            "port, not what was activated or what it ran");
-    else if (!s->any[EVC_SCRIPT] && !(h->result == RES_UNREACHABLE && s->any[EVC_FAILURE]))
-        SAY("; the source's sensors record nothing that names the object or the target");
+        if (sensor_any(w, h->src_host) && !(src->sensors & SEN_SYSTEM))
+            SAY("; the source logs the failure only in its System log (DistributedCOM 10028), "
+                "which this sensor set does not collect");
+        break;
+    }
+    if (!s->any[EVC_SCRIPT]) {
+        if (src->linux_os)
+            SAY("; the source runs Impacket on Linux, which no Windows sensor watches");
+        else if (!sensor_any(w, h->src_host))
+            SAY("; the source has no sensor in this set");
+        else if (s->any[EVC_OUTBOUND])
+            SAY("; the source's connection records show RPC to the target (port 135 and a dynamic "
+                "port), not what was activated or what it ran");
+        else if (h->result != RES_UNREACHABLE)
+            SAY("; the source's sensors record nothing that names the object or the target");
+    }
     if (s->any[EVC_WIRE_ACT])
         SAY("; the network sensor sees the activation request (ISystemActivator on port 135) "
             "but not which object it asked for (WMI and management tools make the same call)");
+    else if (s->any[EVC_WIRE_CONN] && h->result == RES_UNREACHABLE)
+        SAY("; the network sensor sees only unanswered connection attempts to port 135");
 #undef SAY
     return sim_strndup(&w->arena, buf, n < sizeof buf ? n : sizeof buf - 1);
 }
@@ -239,10 +262,16 @@ sim_truth *sim_truth_build(sim_world *w)
                 if (s.any[EVC_LOGON] || (!explorer && s.any[EVC_ACTIVATION]))
                     x->account = account_text(w, h->account);
                 if (explorer) {
+                    /* the two shell objects leave the same traces */
+                    const sim_object *a = sim_object_find(w->cat, "ShellWindows"),
+                                     *b = sim_object_find(w->cat, "ShellBrowserWindow");
                     x->objects[0] = "ShellWindows";
                     x->objects[1] = "ShellBrowserWindow";
+                    x->clsids[0] = a ? a->clsid : NULL;
+                    x->clsids[1] = b ? b->clsid : NULL;
                 } else {
                     x->objects[0] = h->object->name;
+                    x->clsids[0] = h->object->clsid;
                 }
                 fill_commands(en, w, h, tag);
             }
@@ -252,8 +281,10 @@ sim_truth *sim_truth_build(sim_world *w)
                 x->target_host = dst->name;
                 x->source_ip = src->ip;
                 x->account = account_text(w, h->account);
-                if (h->result == RES_DENIED)
+                if (h->result == RES_DENIED) {
                     x->objects[0] = h->object->name;
+                    x->clsids[0] = h->object->clsid;
+                }
             }
         } else if (s.any[EVC_FAILURE]) {
             x->kind = "source_activity";
@@ -265,6 +296,7 @@ sim_truth *sim_truth_build(sim_world *w)
             x->source_host = src->name;
             x->target_host = h->target_name_used;
             x->objects[0] = h->object->name;
+            x->clsids[0] = h->object->clsid;
         }
         if (!x->kind)
             x->reason = reason(w, h, &s);

@@ -211,12 +211,21 @@ static const char *setting(const dh_sim_setting *v, size_t n, const char *role, 
     return NULL;
 }
 
-int sim_host_by_role(const sim_world *w, const char *role)
+int sim_host_by_role(const sim_world *w, const char *role, const char *spec)
 {
     for (size_t i = 0; i < w->nhosts; i++)
-        if (!strcmp(w->hosts[i].role, role))
+        if (!strcmp(w->hosts[i].role, role) && !strcmp(w->hosts[i].spec, spec))
             return (int)i;
     return -1;
+}
+
+/* A role's declaration as one string: os, role, desktop, office. */
+static const char *spec_of(sim_world *w, const snode *spec)
+{
+    const char *os = snode_str(spec, "os"), *kind = snode_str(spec, "role"),
+               *desk = snode_str(spec, "desktop"), *off = snode_str(spec, "office");
+    return sim_printf(&w->arena, "%s|%s|%s|%s", os ? os : "windows", kind ? kind : "workstation",
+                      desk ? desk : "", off ? off : "");
 }
 
 int sim_account_by_role(const sim_world *w, const char *role)
@@ -268,13 +277,22 @@ static int boot_proc(sim_world *w, int host, int parent, const char *image, cons
 
 int sim_host_for(sim_world *w, const dh_sim_scenario *s, const char *role)
 {
-    int have = sim_host_by_role(w, role);
-    if (have >= 0)
-        return have;
     const snode *spec = snode_get(s->hosts, role);
     if (!spec) {
         sim_fail(w, s->steps, "host role '%s' is not declared under hosts:", role);
         return -1;
+    }
+    const char *sig = spec_of(w, spec);
+    const char *side = snode_str(spec, "side");
+    unsigned sides = !side                     ? SIDE_NONE
+                     : !strcmp(side, "source") ? SIDE_SOURCE
+                     : !strcmp(side, "target") ? SIDE_TARGET
+                     : !strcmp(side, "both")   ? SIDE_SOURCE | SIDE_TARGET
+                                               : SIDE_NONE;
+    int have = sim_host_by_role(w, role, sig);
+    if (have >= 0) {
+        w->hosts[have].sides |= sides; /* what it is across the scenarios */
+        return have;
     }
     const char *os = snode_str(spec, "os"), *kind = snode_str(spec, "role");
     if (!GROW(w, w->hosts, w->nhosts, w->hosts_cap))
@@ -282,6 +300,7 @@ int sim_host_for(sim_world *w, const dh_sim_scenario *s, const char *role)
     sim_host *h = &w->hosts[w->nhosts];
     memset(h, 0, sizeof *h);
     h->role = sim_strdup(&w->arena, role);
+    h->spec = sig;
     h->linux_os = os && !strcmp(os, "linux");
     h->server = kind && (!strcmp(kind, "server") || !strcmp(kind, "dc"));
     h->desktop = -1;
@@ -290,6 +309,11 @@ int sim_host_for(sim_world *w, const dh_sim_scenario *s, const char *role)
     /* name */
     const char *name = setting(w->o->names, w->o->nnames, role, NULL, NULL);
     char buf[64];
+    if (name && name_taken(w, name)) {
+        /* the role again, declared otherwise by another scenario: another machine */
+        snprintf(buf, sizeof buf, "%.50s-%zu", name, w->nhosts + 1);
+        name = buf;
+    }
     if (!name) {
         static const char *const kinds[] = {"APP", "FILE", "SQL", "WEB", "RPT", "OPS", "CA", "HR"};
         for (int tries = 0; tries < 100; tries++) {
@@ -336,12 +360,7 @@ int sim_host_for(sim_world *w, const dh_sim_scenario *s, const char *role)
     const snode *off = snode_get(spec, "office");
     if (off && off->type == SN_SCALAR && !strcmp(off->text, "true"))
         h->office = 1;
-    const char *side = snode_str(spec, "side");
-    h->sides = !side                     ? SIDE_NONE
-               : !strcmp(side, "source") ? SIDE_SOURCE
-               : !strcmp(side, "target") ? SIDE_TARGET
-               : !strcmp(side, "both")   ? SIDE_SOURCE | SIDE_TARGET
-                                         : SIDE_NONE;
+    h->sides = sides;
     for (int i = 0; i <= SRC_COUNT; i++)
         h->skew[i] = 0;
     int hi = (int)w->nhosts++;
@@ -453,12 +472,50 @@ int sim_account_for(sim_world *w, const dh_sim_scenario *s, const char *role)
     return (int)w->naccounts++;
 }
 
+/* The version resource of the Windows binaries scenarios start, as Sysmon reports it. */
+static const struct {
+    const char *file, *desc, *orig;
+} known_images[] = {
+    {"cmd.exe", "Windows Command Processor", "Cmd.Exe"},
+    {"powershell.exe", "Windows PowerShell", "PowerShell.EXE"},
+    {"whoami.exe", "whoami - displays logged on user information", "whoami.exe"},
+    {"mmc.exe", "Microsoft Management Console", "MMC.EXE"},
+    {"svchost.exe", "Host Process for Windows Services", "svchost.exe"},
+    {"explorer.exe", "Windows Explorer", "EXPLORER.EXE"},
+    {"calc.exe", "Windows Calculator", "CALC.EXE"},
+    {"rundll32.exe", "Windows host process (Rundll32)", "RUNDLL32.EXE"},
+    {"mshta.exe", "Microsoft (R) HTML Application host", "MSHTA.EXE"},
+    {"wmiprvse.exe", "WMI Provider Host", "Wmiprvse.exe"},
+    {"conhost.exe", "Console Window Host", "CONHOST.EXE"},
+    {"net.exe", "Net Command", "net.exe"},
+    {"net1.exe", "Net Command", "net1.exe"},
+    {"ipconfig.exe", "IP Configuration Utility", "ipconfig.exe"},
+    {"hostname.exe", "Hostname APP", "hostname.exe"},
+    {"wsmprovhost.exe", "Host process for WinRM plug-ins", "wsmprovhost.exe"},
+    {"dllhost.exe", "COM Surrogate", "dllhost.exe"},
+    {"runtimebroker.exe", "Runtime Broker", "RuntimeBroker.exe"},
+    {"dcomcnfg.exe", "COM+ Configuration Tool", "DCOMCNFG.EXE"},
+    {"userinit.exe", "Userinit Logon Application", "USERINIT.EXE"},
+    {"taskhostw.exe", "Host Process for Windows Tasks", "taskhostw.exe"},
+    {"reg.exe", "Registry Console Tool", "reg.exe"},
+    {"schtasks.exe", "Task Scheduler Configuration Tool", "schtasks.exe"},
+    {"certutil.exe", "CertUtil.exe", "CertUtil.exe"},
+    {"wmic.exe", "WMI Commandline Utility", "wmic.exe"},
+    {"notepad.exe", "Notepad", "NOTEPAD.EXE"},
+    {"services.exe", "Services and Controller app", "services.exe"},
+    {"lsass.exe", "Local Security Authority Process", "lsass.exe"},
+    {"wininit.exe", "Windows Start-Up Application", "wininit.exe"},
+    {"winlogon.exe", "Windows Logon Application", "WINLOGON.EXE"},
+    {"smss.exe", "Windows Session Manager", "smss.exe"},
+    {"sysmon64.exe", "System activity monitor", "Sysmon.exe"},
+};
+
 static const char *guid_text(sim_world *w, uint32_t prefix, int64_t t, unsigned kind, uint64_t key)
 {
     uint64_t secs = (uint64_t)((t - 116444736000000000LL) / SIM_TICKS);
     /* Sysmon's shape: machine part, the start time's seconds (low and high words), then
      * 0x10 for a process or 0x20 for a logon and the object's key, little-endian. */
-    return sim_printf(&w->arena, "{%08X-%04X-%04X-0000-00%02X%02X%02X%02X%02X00}", prefix,
+    return sim_printf(&w->arena, "{%08X-%04X-%04X-0000-00%02X%02X%02X%02X%02X}", prefix,
                       (unsigned)(secs & 0xFFFF), (unsigned)((secs >> 16) & 0xFFFF), kind,
                       (unsigned)(key & 0xFF), (unsigned)((key >> 8) & 0xFF),
                       (unsigned)((key >> 16) & 0xFF), (unsigned)((key >> 24) & 0xFF));
@@ -503,7 +560,13 @@ int sim_proc_new(sim_world *w, int host, int parent, const char *image, const ch
     p->version = win ? "10.0.19041.1 (WinBuild.160101.0800)" : "-";
     p->desc = "-";
     const char *base = strrchr(image, '\\');
-    p->orig = sim_strdup(&w->arena, base ? base + 1 : image);
+    base = base ? base + 1 : image;
+    p->orig = sim_strdup(&w->arena, base);
+    for (size_t i = 0; i < sizeof known_images / sizeof known_images[0]; i++)
+        if (!strcasecmp(base, known_images[i].file)) {
+            p->desc = known_images[i].desc;
+            p->orig = known_images[i].orig;
+        }
     return (int)w->nprocs++;
 }
 
