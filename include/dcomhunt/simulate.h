@@ -80,7 +80,7 @@ typedef struct dh_sim_opts {
     int defender_format; /* DH_SIM_DEFENDER_* */
     uint64_t seed;       /* default 1 */
     int64_t start;       /* FILETIME of the first scenario; 0: 2024-05-14T08:00:00Z */
-    int64_t spacing_s;   /* between scenarios (default 3600) */
+    int64_t spacing_s;   /* between scenarios (default 900) */
     const char *domain;  /* DNS domain (default corp.example); NetBIOS = first label */
     /* host=NAME, host.ip=ADDR, account=DOMAIN\name, HOST.sensors=sysmon,security,... and
      * skews: HOST=SECONDS or HOST:CHANNEL=SECONDS (channel: security, system, sysmon,

@@ -58,7 +58,7 @@ static int usage(FILE *f, int rc)
           "  --seed N             the random seed (default 1): same arguments, same bytes\n"
           "  --start TIME         when the first scenario starts (default\n"
           "                       2024-05-14T08:00:00Z)\n"
-          "  --spacing SECONDS    between scenarios (default 3600)\n"
+          "  --spacing SECONDS    between scenarios (default 900)\n"
           "  --domain NAME        the DNS domain (default corp.example)\n"
           "  --host ROLE=NAME     a host's name (repeatable)\n"
           "  --ip ROLE=ADDRESS    a host's address (repeatable)\n"
@@ -69,7 +69,7 @@ static int usage(FILE *f, int rc)
           "  --drop P             lose each event with probability P (0 to 1)\n"
           "  --duplicate          write every log twice (DIR/dup/)\n"
           "  --dirty              EVTX files as live logs copied while Windows writes them\n"
-          "  --noise N            background events per host per hour (default 0)\n"
+          "  --noise N            background events per host per hour (default 60; 0: none)\n"
           "  --noise-size SIZE    write background events until about SIZE bytes (K, M, G)\n"
           "  -j, --threads N      worker threads (default: one per core)\n",
           f);
@@ -182,6 +182,7 @@ int cli_simulate(int argc, char **argv)
     };
     dh_sim_opts o;
     dh_sim_opts_init(&o);
+    o.noise_per_hour = 60; /* a demo that looks like an estate, at about 10 MB */
     const char *out = NULL, *user_dir = NULL;
     int do_list = 0, rc = DH_EXIT_OK;
     const char **names = calloc((size_t)argc + 1, sizeof *names);
