@@ -159,16 +159,23 @@ static int check_scenario(loader *l, const char *origin, dh_sim_scenario *s)
     return 0;
 }
 
-static int load_objects(loader *l, const char *origin, const char *text, size_t len)
+/* The file's YAML, or NULL with the reason reported. */
+static snode *parse(loader *l, const char *origin, const char *text, size_t len)
 {
-    dh_sim_catalog *c = l->c;
     char why[256];
     int line;
     snode *root = snode_parse(text, len, why, sizeof why, &line);
-    if (!root) {
+    if (!root)
         report(l, origin, line, why);
+    return root;
+}
+
+static int load_objects(loader *l, const char *origin, const char *text, size_t len)
+{
+    dh_sim_catalog *c = l->c;
+    snode *root = parse(l, origin, text, len);
+    if (!root)
         return -1;
-    }
     snode **roots = realloc(c->roots, (c->nroots + 1) * sizeof *roots);
     if (!roots) {
         snode_free(root);
@@ -240,13 +247,9 @@ static int load_objects(loader *l, const char *origin, const char *text, size_t 
 static int load_scenario(loader *l, const char *origin, const char *text, size_t len, int builtin)
 {
     dh_sim_catalog *c = l->c;
-    char why[256];
-    int line;
-    snode *root = snode_parse(text, len, why, sizeof why, &line);
-    if (!root) {
-        report(l, origin, line, why);
+    snode *root = parse(l, origin, text, len);
+    if (!root)
         return -1;
-    }
     dh_sim_scenario *s = calloc(1, sizeof *s);
     if (!s) {
         snode_free(root);

@@ -83,7 +83,7 @@ static int join(char *out, size_t cap, const char *a, const char *b, const char 
     return 0;
 }
 
-static int mkdirs(const char *path)
+int sim_mkdirs(const char *path)
 {
     char tmp[4096];
     size_t n = strlen(path);
@@ -199,7 +199,7 @@ static dh_evtx_writer *evtx_for(job *j, int ch, int src)
     const sim_host *h = &j->w->hosts[j->host];
     char path[4096], dir[4096];
     if (join(path, sizeof path, j->dir, h->name, sim_sources[src].file) ||
-        join(dir, sizeof dir, j->dir, h->name, NULL) || mkdirs(dir)) {
+        join(dir, sizeof dir, j->dir, h->name, NULL) || sim_mkdirs(dir)) {
         job_fail(j, DH_ERR_IO, "cannot create", dir);
         return NULL;
     }
@@ -221,7 +221,7 @@ static FILE *file_for(job *j, FILE **f, char *path, size_t cap, const char *sub,
         return *f;
     char dir[4096];
     if (join(dir, sizeof dir, j->dir, sub, NULL) || join(path, cap, dir, name, NULL) ||
-        mkdirs(dir)) {
+        sim_mkdirs(dir)) {
         job_fail(j, DH_ERR_IO, "cannot create", dir);
         return NULL;
     }
@@ -453,7 +453,7 @@ static void run_job(job *j)
         if (!sim_sensor_sets[o->sensor_set].zeek)
             return;
         char dir[4096];
-        if (join(dir, sizeof dir, j->dir, "zeek", NULL) || mkdirs(dir)) {
+        if (join(dir, sizeof dir, j->dir, "zeek", NULL) || sim_mkdirs(dir)) {
             job_fail(j, DH_ERR_IO, "cannot create", dir);
             return;
         }
@@ -567,7 +567,7 @@ static dh_status duplicate(job *j, const char *dir)
         char *slash = strrchr(ddir, '/');
         if (slash)
             *slash = 0;
-        if (mkdirs(ddir))
+        if (sim_mkdirs(ddir))
             return DH_ERR_IO;
         FILE *in = fopen(src, "rb"), *out = fopen(dst, "wb");
         size_t k;

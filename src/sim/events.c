@@ -651,10 +651,25 @@ void ev_registry(sim_world *w, int proc, const char *key, const char *details, i
     tag(e, hop, SIDE_TARGET, EVC_NONE);
 }
 
+/* The items 5140 and 5145 begin with: the account, the share, where it is on disk. */
+static void share_items(sim_world *w, sim_ev *e, const sim_logon *l, const char *share,
+                        const char *local)
+{
+    const sim_account *a = &w->accounts[l->account];
+    sim_ev_put(e, "SubjectUserSid", a->sid);
+    sim_ev_put(e, "SubjectUserName", a->name);
+    sim_ev_put(e, "SubjectDomainName", a->domain);
+    sim_ev_put(e, "SubjectLogonId", hex(w, l->id));
+    sim_ev_put(e, "ObjectType", "File");
+    sim_ev_put(e, "IpAddress", l->src_ip);
+    sim_ev_put(e, "IpPort", num(w, l->src_port));
+    sim_ev_put(e, "ShareName", sim_printf(&w->arena, "\\\\*\\%s", share));
+    sim_ev_put(e, "ShareLocalPath", local);
+}
+
 void ev_share(sim_world *w, int host, const sim_logon *l, const char *share, const char *rel,
               int64_t t, int hop)
 {
-    const sim_account *a = &w->accounts[l->account];
     if (w->hosts[host].linux_os)
         return;
     const char *local = !strcasecmp(share, "ADMIN$") ? "\\??\\C:\\Windows"
@@ -663,15 +678,7 @@ void ev_share(sim_world *w, int host, const sim_logon *l, const char *share, con
     sim_ev *e = sim_ev_new(w, host, SRC_SECURITY, 5140, t, 11);
     if (!e)
         return;
-    sim_ev_put(e, "SubjectUserSid", a->sid);
-    sim_ev_put(e, "SubjectUserName", a->name);
-    sim_ev_put(e, "SubjectDomainName", a->domain);
-    sim_ev_put(e, "SubjectLogonId", hex(w, l->id));
-    sim_ev_put(e, "ObjectType", "File");
-    sim_ev_put(e, "IpAddress", l->src_ip);
-    sim_ev_put(e, "IpPort", num(w, l->src_port));
-    sim_ev_put(e, "ShareName", sim_printf(&w->arena, "\\\\*\\%s", share));
-    sim_ev_put(e, "ShareLocalPath", local);
+    share_items(w, e, l, share, local);
     sim_ev_put(e, "AccessMask", "0x1");
     sim_ev_put(e, "AccessList", "%%4416\r\n\t\t\t\t");
     if (!rel)
@@ -679,15 +686,7 @@ void ev_share(sim_world *w, int host, const sim_logon *l, const char *share, con
     e = sim_ev_new(w, host, SRC_SECURITY, 5145, t + 3000, 13);
     if (!e)
         return;
-    sim_ev_put(e, "SubjectUserSid", a->sid);
-    sim_ev_put(e, "SubjectUserName", a->name);
-    sim_ev_put(e, "SubjectDomainName", a->domain);
-    sim_ev_put(e, "SubjectLogonId", hex(w, l->id));
-    sim_ev_put(e, "ObjectType", "File");
-    sim_ev_put(e, "IpAddress", l->src_ip);
-    sim_ev_put(e, "IpPort", num(w, l->src_port));
-    sim_ev_put(e, "ShareName", sim_printf(&w->arena, "\\\\*\\%s", share));
-    sim_ev_put(e, "ShareLocalPath", local);
+    share_items(w, e, l, share, local);
     sim_ev_put(e, "RelativeTargetName", rel);
     sim_ev_put(e, "AccessMask", "0x12019f");
     sim_ev_put(e, "AccessList",

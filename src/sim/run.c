@@ -212,24 +212,6 @@ static int configure_hosts(sim_world *w, dh_error *err)
     return 0;
 }
 
-static int mkdirs(const char *path)
-{
-    char tmp[4096];
-    size_t n = strlen(path);
-    if (n >= sizeof tmp)
-        return -1;
-    memcpy(tmp, path, n + 1);
-    for (size_t i = 1; i <= n; i++)
-        if (tmp[i] == '/' || tmp[i] == 0) {
-            char c = tmp[i];
-            tmp[i] = 0;
-            if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-                return -1;
-            tmp[i] = c;
-        }
-    return 0;
-}
-
 dh_status sim_run(const dh_sim_catalog *cat, const dh_sim_opts *oin, const char *dir,
                   dh_sim_stats *stats, dh_error *err, sim_result **keep)
 {
@@ -297,7 +279,7 @@ dh_status sim_run(const dh_sim_catalog *cat, const dh_sim_opts *oin, const char 
     }
     if (!st && configure_hosts(w, err))
         st = DH_ERR_ARG;
-    if (!st && mkdirs(dir)) {
+    if (!st && sim_mkdirs(dir)) {
         set_err(err, DH_ERR_IO, dir, "cannot create the folder%s", "");
         st = DH_ERR_IO;
     }

@@ -336,6 +336,7 @@ void sim_noise_free(sim_noise *n);
 
 /* emit.c */
 dh_status sim_emit(sim_world *w, const char *dir, dh_sim_stats *st, dh_error *err);
+int sim_mkdirs(const char *path); /* mkdir -p; 0 or -1 */
 
 /* truth.c */
 typedef struct sim_truth sim_truth;
