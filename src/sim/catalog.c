@@ -387,6 +387,15 @@ static int load_dir(loader *l, const char *dir)
     return 0;
 }
 
+int sim_catalog_add_text(dh_sim_catalog *c, const char *origin, const char *text, size_t len,
+                         dh_sim_diag_fn diag, void *ctx)
+{
+    loader l = {c, diag, ctx, 0};
+    load_scenario(&l, origin, text, len, 0);
+    qsort(c->v, c->n, sizeof *c->v, cmp_scenario);
+    return l.refused ? -1 : 0;
+}
+
 dh_status dh_sim_catalog_load(const char *dir, dh_sim_diag_fn diag, void *ctx, dh_sim_catalog **out)
 {
     dh_sim_catalog *c = calloc(1, sizeof *c);

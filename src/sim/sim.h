@@ -96,6 +96,9 @@ struct dh_sim_catalog {
 };
 
 const sim_object *sim_object_find(const dh_sim_catalog *c, const char *name);
+/* Adds one scenario given as text (the fuzz target's way in); -1 if it was refused. */
+int sim_catalog_add_text(dh_sim_catalog *c, const char *origin, const char *text, size_t len,
+                         dh_sim_diag_fn diag, void *ctx);
 
 /* ---- sensors and sources ------------------------------------------------------------ */
 

@@ -15,7 +15,8 @@
 
 #include "sim/sim.h"
 
-#define MAX_NAMES 256
+#define MAX_NAMES  256
+#define MAX_EVENTS 2000000 /* records one run's scenarios may make (loops are in the files) */
 
 typedef struct run {
     sim_world *w;
@@ -790,6 +791,9 @@ static int run_steps(run *r, const snode *steps)
             rc = fail(r, s, "unknown step '%s'", type);
         if (rc || r->w->err[0])
             return -1;
+        if (r->w->nevs > MAX_EVENTS)
+            return fail(r, s, "the scenarios make more than 2,000,000 records (%s)",
+                        "a loop too long?");
     }
     return 0;
 }
