@@ -663,6 +663,12 @@ static void put_values(dh_evtx_writer *w, const slot *s, uint32_t n, int nested,
             type = DH_EVTX_BINXML;
         } else if (s[i].v && (s[i].v->len || !(type & DH_EVTX_ARRAY))) {
             len = put_value(w, s[i].v);
+            /* A size_t is declared SizeT in the template and stored as the hexadecimal
+             * integer of its width, as Windows stores it (libevtx reads a bare SizeT value
+             * as decimal). */
+            if ((type & 0x7f) == DH_EVTX_SIZET)
+                type = (uint8_t)((type & DH_EVTX_ARRAY) |
+                                 (s[i].v->len == 4 ? DH_EVTX_HEX32 : DH_EVTX_HEX64));
         } else {
             /* An array of no elements is stored as an empty value: readers (libevtx, and
              * Windows) make one empty element of it either way. */

@@ -63,10 +63,22 @@ HEX_PADDED_RE = re.compile(r"^0x([0-9a-fA-F]{8}|[0-9a-fA-F]{16})$")
 CTRL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 CTRL_BASE = 0xF0000  # plane-15 private use: never in the corpus, valid in XML
 
+# SIGNED_NEGATIVE: libevtx prints a negative Int32 or Int64 with its sign bit dropped and
+# the rest negated: -123 comes out as -2147483525 (that is -(2^31 - 123)), -2 as
+# -9223372036854775806. We accept dcomhunt's value when it is the negative number libevtx
+# mangled that way. (Real logs rarely hold negative integers; the EVTX writer's every-type
+# files do.)
+#
+# FLOAT_EXPONENT: libevtx prints Real32/Real64 values as "%e" with a three-digit exponent
+# ("1.500000e+000"); dcomhunt prints the shortest round-trip form ("1.5"). Accepted when
+# both parse to the same number.
 NORMALISATIONS = {
     "TIME_9_DIGITS": "libevtx prints 9 fractional digits for 100 ns FILETIMEs",
     "HEX_PADDED": "libevtx zero-pads HexInt32/HexInt64 to 8/16 digits; Windows prints 0x%x",
+    "SIGNED_NEGATIVE": "libevtx drops the sign bit of negative Int32/Int64 values",
+    "FLOAT_EXPONENT": "libevtx prints floating-point values as %e",
 }
+FLOAT_RE = re.compile(r"^-?\d\.\d{6}e[+-]\d{3}$")
 
 
 def norm_time_oracle(s, used):
@@ -91,6 +103,18 @@ def value_matches(ours, theirs, used):
     if m and m.group(3) == "00" and ours == "%s.%sZ" % (m.group(1), m.group(2)):
         used["TIME_9_DIGITS"] += 1
         return True
+    if re.match(r"^-\d+$", ours or "") and re.match(r"^-\d+$", theirs or ""):
+        v = int(ours)
+        if int(theirs) in (-(2**31 + v), -(2**63 + v)):
+            used["SIGNED_NEGATIVE"] += 1
+            return True
+    if FLOAT_RE.match(theirs or ""):
+        try:
+            if float(theirs) == float(ours):
+                used["FLOAT_EXPONENT"] += 1
+                return True
+        except ValueError:
+            pass
     return False
 
 
