@@ -97,15 +97,15 @@ def body(dh, source, work):
     W = lambda *p: os.path.join(work, *p)
 
     # --- determinism ------------------------------------------------------------------
-    simulate(dh, W("a"), "--noise", "40", "-j", "1")
-    simulate(dh, W("b"), "--noise", "40", "-j", "3")
-    simulate(dh, W("c"), "--noise", "40", "--seed", "7")
+    simulate(dh, W("a"), "--noise", "15", "-j", "1")
+    simulate(dh, W("b"), "--noise", "15", "-j", "3")
+    simulate(dh, W("c"), "--noise", "15", "--seed", "7")
     fa, fb, fc = files_of(W("a")), files_of(W("b")), files_of(W("c"))
     check(len(fa) > 40 and fa == fb, "same arguments, same bytes, 1 or 3 threads (%d files)" % len(fa))
     check(fa != fc, "another seed, other bytes")
 
     # --- the oracle reads every record ------------------------------------------------
-    simulate(dh, W("dirty"), "--noise", "40", "--dirty")
+    simulate(dh, W("dirty"), "--noise", "15", "--dirty")
     for d in ("a", "dirty"):
         bad = []
         n = 0
@@ -119,9 +119,9 @@ def body(dh, source, work):
             if ex != ours or ours == 0:
                 bad.append("%s: evtxexport %d, dump %d" % (rel, ex, ours))
         check(not bad and n > 1000, "evtxexport reads every record of %s/ (%d records) %s" % (d, n, bad[:3]))
-        cmp = run([sys.executable, os.path.join(source, "tests", "integration", "compare_evtxexport.py"),
-                   "--dcomhunt", dh, "--corpus", W(d)])
-        check(cmp.returncode == 0, "evtxexport and dump agree on every record of %s/" % d)
+    cmp = run([sys.executable, os.path.join(source, "tests", "integration", "compare_evtxexport.py"),
+               "--dcomhunt", dh, "--corpus", W("a")])
+    check(cmp.returncode == 0, "evtxexport and dump agree on every value of every record of a/")
     with open(W("dirty", next(r for r in files_of(W("dirty")) if r.endswith("Security.evtx"))), "rb") as f:
         check(f.read(124)[120] == 1, "--dirty sets the file header's dirty flag")
 
@@ -129,7 +129,7 @@ def body(dh, source, work):
     base = sorted((comparable(e) for e in dump(dh, W("a"))[0] if e["provider"] != "Zeek"),
                   key=lambda e: (e["computer"], e["channel"], e["record_id"]))
     for fmt in ("ecs", "otrf"):
-        simulate(dh, W(fmt), "--noise", "40", "--format", fmt)
+        simulate(dh, W(fmt), "--noise", "15", "--format", fmt)
         got = sorted((comparable(e) for e in dump(dh, W(fmt))[0] if e["provider"] != "Zeek"),
                      key=lambda e: (e["computer"], e["channel"], e["record_id"]))
         same = len(got) == len(base) and all(
@@ -213,7 +213,7 @@ def body(dh, source, work):
           "--skew target:sysmon=-37 moves the target's Sysmon log only (%s)" % deltas)
     a0, a1 = times(W("s0"), "attacker"), times(W("s1"), "attacker")
     check({round(secs(a1[k]) - secs(a0[k])) for k in a0} == {90}, "--skew attacker=90 moves all its logs")
-    simulate(dh, W("drop"), "--noise", "40", "--drop", "0.5")
+    simulate(dh, W("drop"), "--noise", "15", "--drop", "0.5")
     nd = len(dump(dh, W("drop"), False)[0])
     check(0.35 * len(events) < nd < 0.65 * len(events), "--drop 0.5 loses about half (%d of %d)" % (nd, len(events)))
     simulate(dh, W("dup"), "--scenario", "impacket-dcomexec-mmc20", "--duplicate")
