@@ -32,7 +32,7 @@
 #define MAX_CHUNK_TPLS 512  /* template definitions in one chunk */
 #define MAX_CACHED     4096 /* templates kept across chunks before the cache is dropped */
 #define MAX_DEPTH      16   /* element nesting of the templates written here */
-#define MAX_ITEMS      1024 /* data items of one event */
+#define MAX_ITEMS      1024 /* data items of one event, an array's elements each counted */
 
 enum { TK_SYSTEM_MANIFEST = 1, TK_SYSTEM_CLASSIC = 2, TK_EVENTDATA = 3, TK_USERDATA = 4 };
 
@@ -991,6 +991,18 @@ uint64_t dh_evtx_writer_bytes(const dh_evtx_writer *w)
     return FILE_HDR + dh_evtx_writer_chunks(w) * (uint64_t)CHUNK;
 }
 
+/* How many data items value v reads back as: one, or one per element of an array (an
+ * empty array still makes one empty item). A string array is given as UTF-8 pieces and
+ * stored as as many UTF-16 ones. */
+static size_t value_items(const dh_evtx_value *v)
+{
+    if (!(v->type & DH_EVTX_ARRAY))
+        return 1;
+    uint8_t t = (v->type & 0x7f) == DH_EVTX_STRING ? DH_EVTX_ANSI | DH_EVTX_ARRAY : v->type;
+    size_t n = evtx_array_count(t, v->data, v->len);
+    return n ? n : 1;
+}
+
 static dh_status check_record(const dh_evtx_record *r)
 {
     if (!r->provider || !r->channel || !r->computer)
@@ -1003,14 +1015,16 @@ static dh_status check_record(const dh_evtx_record *r)
         return DH_ERR_ARG;
     if (r->user_data && !valid_name(r->user_data))
         return DH_ERR_ARG;
+    size_t nread = 0;
     for (size_t i = 0; i < r->nitems; i++) {
         const char *name = r->items[i].name;
         if (!name || (r->user_data && !valid_name(name)))
             return DH_ERR_ARG;
         if (check_value(&r->items[i].value))
             return DH_ERR_ARG;
+        nread += value_items(&r->items[i].value);
     }
-    return DH_OK;
+    return nread > MAX_ITEMS ? DH_ERR_LIMIT : DH_OK;
 }
 
 dh_status dh_evtx_writer_add(dh_evtx_writer *w, const dh_evtx_record *r, uint64_t *record_id)

@@ -103,8 +103,9 @@ dh_status dh_evtx_writer_open(const char *path, const dh_evtx_writer_opts *o, dh
 /* Writes into out (the whole file, header included, after close). */
 dh_status dh_evtx_writer_new_mem(dh_buf *out, const dh_evtx_writer_opts *o, dh_evtx_writer **out_w);
 /* Appends one event; *record_id (may be NULL) gets its EventRecordID. DH_ERR_LIMIT: the
- * event does not fit in a chunk (values over about 60 KiB); DH_ERR_ARG: a value's type or
- * length is not valid. Neither leaves anything written; later events still go. */
+ * event does not fit in a chunk (values over about 60 KiB) or reads back as more than 1024
+ * data items (each element of an array is one); DH_ERR_ARG: a value's type or length is
+ * not valid. Neither leaves anything written; later events still go. */
 dh_status dh_evtx_writer_add(dh_evtx_writer *w, const dh_evtx_record *r, uint64_t *record_id);
 /* Events written, chunks written so far. */
 uint64_t dh_evtx_writer_records(const dh_evtx_writer *w);

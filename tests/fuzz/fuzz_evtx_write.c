@@ -138,7 +138,7 @@ static void expect_value(const dh_evtx_value *v, dh_buf *texts, size_t *offs, si
         return;
     }
     size_t n = evtx_array_count(v->type, p, len);
-    for (size_t i = 0; i < n && *count < 255; i++) {
+    for (size_t i = 0; i < n && *count < EVTX_MAX_ITEMS; i++) {
         const uint8_t *ip;
         size_t il;
         if (!evtx_array_item(v->type, p, len, i, &ip, &il))
@@ -168,7 +168,8 @@ static dh_status on_event(void *ctx, const dh_event *ev)
     dh_buf texts;
     dh_buf_init(&texts, 1 << 22);
     for (size_t i = 0; i < r->nitems; i++) {
-        size_t offs[257], count;
+        static size_t offs[EVTX_MAX_ITEMS + 1];
+        size_t count;
         texts.len = 0;
         expect_value(&r->items[i].value, &texts, offs, &count);
         if (count == 0) /* an empty array still makes one empty item */

@@ -546,6 +546,67 @@ static void test_chunk_end(void **state)
     free(big);
 }
 
+/* Every element of an array is a data item when read back, so the limit on items counts
+ * elements: an array of more elements than that is refused (it was written, and the
+ * decoder then refused the whole record for its 10,000 items), one of 1024 elements is
+ * written and reads back as 1024 items, and a record of several arrays counts them all. */
+static size_t items_read;
+static dh_status count_items(void *ctx, const dh_event *ev)
+{
+    (void)ctx;
+    size_t n;
+    dh_event_data(ev, &n);
+    items_read = n;
+    return DH_OK;
+}
+
+static void test_array_items(void **state)
+{
+    (void)state;
+    static uint8_t bytes[10000];
+    char *strings = malloc(3000);
+    for (size_t i = 0; i < 3000; i += 2)
+        strings[i] = 'a', strings[i + 1] = 0;
+    dh_buf mem;
+    dh_buf_init(&mem, 1u << 24);
+    dh_evtx_writer *w;
+    assert_int_equal(dh_evtx_writer_new_mem(&mem, NULL, &w), DH_OK);
+    dh_evtx_record r;
+    dh_evtx_item items[64];
+    fill_record(&r, items, 0);
+    dh_evtx_item arr = {"Bytes", {DH_EVTX_I8 | DH_EVTX_ARRAY, 10000, bytes}};
+    r.items = &arr;
+    r.nitems = 1;
+    assert_int_equal(dh_evtx_writer_add(w, &r, NULL), DH_ERR_LIMIT);
+    arr.value.len = 1025;
+    assert_int_equal(dh_evtx_writer_add(w, &r, NULL), DH_ERR_LIMIT);
+    dh_evtx_item two[2] = {{"Words", {DH_EVTX_U16 | DH_EVTX_ARRAY, 1200, bytes}},
+                           {"Strings", {DH_EVTX_STRING | DH_EVTX_ARRAY, 3000, strings}}};
+    r.items = two; /* 600 + 1500 elements */
+    r.nitems = 2;
+    assert_int_equal(dh_evtx_writer_add(w, &r, NULL), DH_ERR_LIMIT);
+    two[1].value.len = 848; /* 600 + 424 elements: exactly the limit */
+    assert_int_equal(dh_evtx_writer_add(w, &r, NULL), DH_OK);
+    r.items = &arr;
+    r.nitems = 1;
+    arr.value.len = 1024;
+    assert_int_equal(dh_evtx_writer_add(w, &r, NULL), DH_OK);
+    assert_int_equal(dh_evtx_writer_close(w), DH_OK);
+    assert_int_equal(mem.len, 4096 + 65536);
+    evtx_decoder *d = evtx_decoder_new(0);
+    assert_non_null(d);
+    evtx_chunk_result res;
+    items_read = 0;
+    evtx_decode_chunk(d, (const uint8_t *)mem.data + 4096, 65536, "mem.evtx", 0, 4096, count_items,
+                      NULL, NULL, &res);
+    assert_int_equal(res.records_bad, 0);
+    assert_int_equal(res.damaged, 0);
+    assert_int_equal(items_read, 1024); /* the last record's */
+    evtx_decoder_free(d);
+    dh_buf_free(&mem);
+    free(strings);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -555,6 +616,7 @@ int main(void)
         cmocka_unit_test(test_value_parse),
         cmocka_unit_test(test_record_from_text),
         cmocka_unit_test(test_chunk_end),
+        cmocka_unit_test(test_array_items),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
