@@ -40,9 +40,10 @@ typedef struct found_list {
     size_t n, cap;
 } found_list;
 
-static void copy(char *dst, size_t cap, const char *s)
+/* A finding's byte string as text (the simulator writes no NUL into its values). */
+static void copy(char *dst, size_t cap, dh_str s)
 {
-    snprintf(dst, cap, "%s", s ? s : "");
+    snprintf(dst, cap, "%.*s", (int)(s.len < cap ? s.len : cap - 1), s.ptr ? s.ptr : "");
 }
 
 static void on_finding(void *ctx, const dh_finding *f)
@@ -69,8 +70,8 @@ static void on_finding(void *ctx, const dh_finding *f)
     copy(x->clsid, sizeof x->clsid, f->clsid);
     copy(x->user, sizeof x->user, f->user);
     for (size_t i = 0; i < f->ncommands && i < 16; i++)
-        if ((x->commands[x->ncommands] = strdup(f->commands[i])) != NULL)
-            x->ncommands++;
+        if ((x->commands[x->ncommands] = malloc(f->commands[i].len + 1)) != NULL)
+            copy(x->commands[x->ncommands++], f->commands[i].len + 1, f->commands[i]);
 }
 
 static void found_free(found_list *l)
@@ -141,7 +142,7 @@ static dh_status hw_event(void *wctx, const dh_event *ev, dh_buf *out)
     if (!st)
         st = dh_buf_append(out, w->hits, n * 4);
     if (!st)
-        st = dh_event_pack(ev, 0, out);
+        st = dh_correlator_pack(w->h->rs, ev, out); /* with the fields correlation rules read */
     return st;
 }
 
