@@ -1104,8 +1104,10 @@ static void evict(sc_engine *e, group *g, const ccorr *c, int64_t t)
         b--;
         g->dirty = 1;
     }
-    g->e += a;
-    g->off += a;
+    if (a) {
+        g->e += a;
+        g->off += a;
+    }
     e->held -= g->n - (b - a);
     g->n = b - a;
 }

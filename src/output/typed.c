@@ -47,6 +47,8 @@ int dh_typed_uint(dh_str s, unsigned long long max, unsigned long long *out)
 
 dh_str dh_typed_basename(dh_str p)
 {
+    if (!p.ptr)
+        return p;
     size_t i = p.len;
     while (i > 0 && p.ptr[i - 1] != '\\' && p.ptr[i - 1] != '/')
         i--;
