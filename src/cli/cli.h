@@ -28,7 +28,8 @@ int cli_simulate(int argc, char **argv);
 int cli_selftest(int argc, char **argv);
 
 struct dh_sim_catalog;
-/* The built-in scenarios and those of dir (may be NULL); problems are printed. 0 or -1. */
+/* The built-in scenarios and those of dir (may be NULL); problems are printed. 0; 1 when
+ * some files were refused (the others loaded); -1 when nothing could be loaded. */
 int cli_load_scenarios(const char *dir, struct dh_sim_catalog **out);
 
 struct dh_ruleset;

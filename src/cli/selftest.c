@@ -246,7 +246,7 @@ int cli_selftest(int argc, char **argv)
             break;
         case 'n':
             o.noise_per_hour = strtod(optarg, &end);
-            if (!*optarg || *end || o.noise_per_hour < 0 || o.noise_per_hour > 1e6) {
+            if (!*optarg || *end || !(o.noise_per_hour >= 0 && o.noise_per_hour <= 1e6)) {
                 fputs("dcomhunt selftest: --noise wants events per host per hour\n", stderr);
                 rc = DH_EXIT_USAGE;
                 goto done;
@@ -254,7 +254,7 @@ int cli_selftest(int argc, char **argv)
             break;
         case 'd':
             o.drop = strtod(optarg, &end);
-            if (!*optarg || *end || o.drop < 0 || o.drop > 1) {
+            if (!*optarg || *end || !(o.drop >= 0 && o.drop <= 1)) {
                 fputs("dcomhunt selftest: --drop wants a probability from 0 to 1\n", stderr);
                 rc = DH_EXIT_USAGE;
                 goto done;
@@ -302,7 +302,8 @@ int cli_selftest(int argc, char **argv)
         rc = DH_EXIT_USAGE;
         goto done;
     }
-    if (cli_load_scenarios(user_dir, (struct dh_sim_catalog **)&cat)) {
+    int loaded = cli_load_scenarios(user_dir, (struct dh_sim_catalog **)&cat);
+    if (loaded < 0) {
         rc = DH_EXIT_ERROR;
         goto done;
     }
@@ -362,6 +363,9 @@ int cli_selftest(int argc, char **argv)
     } else {
         rc = fails ? DH_EXIT_FOUND : DH_EXIT_OK;
     }
+    /* a scenario file or rule that was refused is not tested: not a pass */
+    if (rc == DH_EXIT_OK && (loaded || refused))
+        rc = DH_EXIT_PARTIAL;
 done:
     for (size_t i = 0; i < t.nk; i++) {
         free(t.k[i].scenario);

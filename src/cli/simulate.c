@@ -33,9 +33,11 @@ int cli_load_scenarios(const char *dir, struct dh_sim_catalog **out)
         fputs("dcomhunt: out of memory loading the scenarios\n", stderr);
         return -1;
     }
-    if (st == DH_ERR_FORMAT)
+    if (st == DH_ERR_FORMAT) {
         fputs("dcomhunt: some scenario files were refused (above); the others are loaded\n",
               stderr);
+        return 1;
+    }
     return 0;
 }
 
@@ -103,7 +105,7 @@ static int parse_size(const char *s, uint64_t *out)
 {
     char *end;
     double v = strtod(s, &end);
-    if (end == s || v < 0)
+    if (end == s || !(v >= 0)) /* NaN too */
         return -1;
     double m = 1;
     if (*end == 'k' || *end == 'K')
@@ -116,7 +118,7 @@ static int parse_size(const char *s, uint64_t *out)
         m = 1e12, end++;
     if (*end == 'B' || *end == 'b')
         end++;
-    if (*end)
+    if (*end || !(v * m < 1e18)) /* a petabyte is far enough; infinity is not a size */
         return -1;
     *out = (uint64_t)(v * m);
     return 0;
@@ -284,7 +286,7 @@ int cli_simulate(int argc, char **argv)
             break;
         case 'x':
             o.drop = strtod(optarg, &end);
-            if (!*optarg || *end || o.drop < 0 || o.drop > 1) {
+            if (!*optarg || *end || !(o.drop >= 0 && o.drop <= 1)) {
                 fputs("dcomhunt simulate: --drop wants a probability from 0 to 1\n", stderr);
                 goto usage_error;
             }
@@ -297,7 +299,7 @@ int cli_simulate(int argc, char **argv)
             break;
         case 'n':
             o.noise_per_hour = strtod(optarg, &end);
-            if (!*optarg || *end || o.noise_per_hour < 0 || o.noise_per_hour > 1e9) {
+            if (!*optarg || *end || !(o.noise_per_hour >= 0 && o.noise_per_hour <= 1e9)) {
                 fputs("dcomhunt simulate: --noise wants events per host per hour\n", stderr);
                 goto usage_error;
             }
@@ -326,10 +328,12 @@ int cli_simulate(int argc, char **argv)
     }
     if (optind < argc || (!out && !do_list))
         goto usage_error;
-    if (cli_load_scenarios(user_dir, (struct dh_sim_catalog **)&cat)) {
+    int loaded = cli_load_scenarios(user_dir, (struct dh_sim_catalog **)&cat);
+    if (loaded < 0) {
         rc = DH_EXIT_ERROR;
         goto done;
     }
+    rc = loaded ? DH_EXIT_PARTIAL : DH_EXIT_OK; /* a refused file is skipped input */
     if (do_list) {
         list(cat);
         goto done;

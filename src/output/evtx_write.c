@@ -14,6 +14,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1340,6 +1342,9 @@ static int parse_raw(uint8_t type, const char *s, size_t n, uint8_t *b, size_t c
         char *end;
         double d = strtod(tmp, &end);
         if (*end)
+            return -1;
+        /* a finite double beyond float's range has no Real32 (converting it is undefined) */
+        if (type == DH_EVTX_F32 && d == d && (d > FLT_MAX || d < -FLT_MAX) && !isinf(d))
             return -1;
         if (type == DH_EVTX_F32) {
             float f = (float)d;

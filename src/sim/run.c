@@ -165,13 +165,7 @@ static int configure_hosts(sim_world *w, dh_error *err)
         const char *key = o->skews[k].key;
         if (!strcmp(key, "zeek"))
             continue; /* the network sensor's, applied by the emitter */
-        char *end;
-        double secs = strtod(o->skews[k].value, &end);
-        if (*end || secs < -86400 * 7 || secs > 86400 * 7) {
-            set_err(err, DH_ERR_ARG, NULL, "skew '%s' is not a number of seconds",
-                    o->skews[k].value);
-            return -1;
-        }
+        double secs = strtod(o->skews[k].value, NULL); /* checked by check_opts */
         const char *colon = strchr(key, ':');
         size_t hn = colon ? (size_t)(colon - key) : strlen(key);
         int src = -1, defender = 0;
@@ -212,6 +206,66 @@ static int configure_hosts(sim_world *w, dh_error *err)
     return 0;
 }
 
+/* The options a caller may get wrong, before anything runs: numbers that are not numbers
+ * (NaN passes every range test written as two comparisons), names that would become
+ * folders outside the output or fields Windows never writes. */
+static int check_opts(const dh_sim_opts *o, dh_error *err)
+{
+    char what[64];
+    if (!(o->drop >= 0 && o->drop <= 1)) {
+        set_err(err, DH_ERR_ARG, NULL, "drop: a probability from 0 to 1%s", "");
+        return -1;
+    }
+    if (!(o->noise_per_hour >= 0 && o->noise_per_hour <= 1e9)) {
+        set_err(err, DH_ERR_ARG, NULL, "noise: 0 to 1e9 events per host per hour%s", "");
+        return -1;
+    }
+    if (o->spacing_s && (o->spacing_s < 60 || o->spacing_s > 30 * 86400)) {
+        set_err(err, DH_ERR_ARG, NULL, "spacing: 60 to 2592000 seconds%s", "");
+        return -1;
+    }
+    if (o->domain && !sim_valid_domain(o->domain)) {
+        set_err(err, DH_ERR_ARG, NULL,
+                "domain '%s': dot-separated labels of letters, digits and dashes", o->domain);
+        return -1;
+    }
+    for (size_t k = 0; k < o->nskews; k++) {
+        char *end;
+        double secs = strtod(o->skews[k].value, &end);
+        if (end == o->skews[k].value || *end || !(secs >= -86400 * 7 && secs <= 86400 * 7)) {
+            set_err(err, DH_ERR_ARG, NULL,
+                    "skew '%s' is not a number of seconds (-604800 to 604800)", o->skews[k].value);
+            return -1;
+        }
+    }
+    for (size_t k = 0; k < o->nnames; k++)
+        if (!sim_valid_host_name(o->names[k].value, 1)) {
+            set_err(err, DH_ERR_ARG, NULL,
+                    "host name '%s': letters, digits and dashes (at most 15 for Windows, 63 "
+                    "for Linux), not zeek or dup",
+                    o->names[k].value);
+            return -1;
+        }
+    for (size_t k = 0; k < o->naddresses; k++)
+        if (!sim_valid_address(o->addresses[k].value)) {
+            set_err(err, DH_ERR_ARG, NULL, "address '%s' is not an IPv4 or IPv6 address",
+                    o->addresses[k].value);
+            return -1;
+        }
+    for (size_t k = 0; k < o->naccounts; k++) {
+        const char *v = o->accounts[k].value, *bs = strchr(v, '\\');
+        snprintf(what, sizeof what, "%.*s", bs ? (int)(bs - v) : 0, v);
+        if ((bs && !sim_valid_host_name(what, 0)) || !sim_valid_account_name(bs ? bs + 1 : v)) {
+            set_err(err, DH_ERR_ARG, NULL,
+                    "account '%s': a name, or a NetBIOS domain, a backslash and a name; the "
+                    "name without control characters or \"/[]:;|=,+*?<>@ and a backslash",
+                    v);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 dh_status sim_run(const dh_sim_catalog *cat, const dh_sim_opts *oin, const char *dir,
                   dh_sim_stats *stats, dh_error *err, sim_result **keep)
 {
@@ -225,6 +279,8 @@ dh_status sim_run(const dh_sim_catalog *cat, const dh_sim_opts *oin, const char 
         return DH_ERR_ARG;
     }
     memset(stats, 0, sizeof *stats);
+    if (check_opts(&o, err))
+        return DH_ERR_ARG;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     const dh_sim_scenario **list = calloc(cat->n + o.nscenarios + 1, sizeof *list);

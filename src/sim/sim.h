@@ -42,6 +42,7 @@ uint64_t sim_hash(const void *p, size_t n, uint64_t h);
 typedef struct sim_arena {
     struct sim_block *head;
     size_t used, cap;
+    size_t total; /* bytes of all its blocks */
 } sim_arena;
 
 void sim_arena_free(sim_arena *a);
@@ -280,6 +281,15 @@ typedef struct sim_world {
 
 /* world.c */
 void sim_world_init(sim_world *w, const dh_sim_opts *o, const dh_sim_catalog *cat);
+/* Names as Windows allows them (they become folder names and fields of records); 1 if
+ * valid. A host: letters, digits and dashes, at most 15 (NetBIOS) or 63 (Linux), not a
+ * folder of the output's own (zeek, dup). An account: at most 64 bytes, no control
+ * character nor any of "/\\[]:;|=,+*?<>@. A DNS domain: dot-separated labels of letters,
+ * digits and dashes, at most 253. An address: IPv4 or IPv6. */
+int sim_valid_host_name(const char *s, int linux_os);
+int sim_valid_account_name(const char *s);
+int sim_valid_domain(const char *s);
+int sim_valid_address(const char *s);
 void sim_world_free(sim_world *w);
 int sim_fail(sim_world *w, const snode *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -1,6 +1,7 @@
 /* Scenario files as a small tree of scalars, maps and sequences with their line numbers
  * (libyaml's document API, copied out so the step interpreter needs no libyaml types).
- * Bounded: a file of more than MAX_NODES nodes (an alias bomb) is refused. */
+ * Bounded: a file of more than MAX_NODES nodes, or whose values copied out come to more
+ * than MAX_TEXT bytes (aliases repeat a node: an alias bomb), is refused. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,10 +11,12 @@
 
 #define MAX_NODES 200000
 #define MAX_DEPTH 64
+#define MAX_TEXT  (16u << 20) /* four times the largest file read */
 
 typedef struct conv {
     yaml_document_t *doc;
     unsigned nodes;
+    size_t text; /* bytes of values and keys copied out so far */
     char *why;
     size_t whycap;
     int *line;
@@ -47,6 +50,16 @@ static snode *convert(conv *c, yaml_node_t *y, int depth)
     switch (y->type) {
     case YAML_SCALAR_NODE:
         n->type = SN_SCALAR;
+        c->text += y->data.scalar.length + 1;
+        if (c->text > MAX_TEXT) {
+            snprintf(c->why, c->whycap, "YAML expands to more than 16 MiB of values (aliases?)");
+            goto fail;
+        }
+        if (memchr(y->data.scalar.value, 0, y->data.scalar.length)) {
+            /* C strings end there: the rest would be lost without a word */
+            snprintf(c->why, c->whycap, "a value holds a NUL character");
+            goto fail;
+        }
         n->text = strndup((const char *)y->data.scalar.value, y->data.scalar.length);
         if (!n->text)
             goto fail;
@@ -76,8 +89,9 @@ static snode *convert(conv *c, yaml_node_t *y, int depth)
         for (size_t i = 0; i < k; i++) {
             yaml_node_pair_t *p = &y->data.mapping.pairs.start[i];
             yaml_node_t *key = yaml_document_get_node(c->doc, p->key);
-            if (!key || key->type != YAML_SCALAR_NODE) {
-                snprintf(c->why, c->whycap, "a mapping key is not a plain value");
+            if (!key || key->type != YAML_SCALAR_NODE ||
+                memchr(key->data.scalar.value, 0, key->data.scalar.length)) {
+                snprintf(c->why, c->whycap, "a mapping key is not a plain value (or holds a NUL)");
                 *c->line = key ? (int)key->start_mark.line + 1 : n->line;
                 goto fail;
             }
@@ -87,6 +101,7 @@ static snode *convert(conv *c, yaml_node_t *y, int depth)
                     *c->line = (int)key->start_mark.line + 1;
                     goto fail;
                 }
+            c->text += key->data.scalar.length + 1;
             n->keys[i] = strdup((const char *)key->data.scalar.value);
             n->vals[i] = convert(c, yaml_document_get_node(c->doc, p->value), depth + 1);
             if (!n->keys[i] || !n->vals[i]) {
@@ -133,7 +148,7 @@ snode *snode_parse(const char *text, size_t len, char *why, size_t whycap, int *
     if (!r) {
         snprintf(why, whycap, "empty file");
     } else {
-        conv c = {&doc, 0, why, whycap, line};
+        conv c = {&doc, 0, 0, why, whycap, line};
         root = convert(&c, r, 0);
     }
     yaml_document_delete(&doc);

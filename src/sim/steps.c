@@ -8,6 +8,7 @@
  * what Windows logs instead (10016 access denied, 10028 target unreachable, 10036 the
  * authentication-level hardening). Each event is tagged with the hop and the evidence it
  * gives, for the ground truth. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,11 @@
 #include "sim/sim.h"
 
 #define MAX_NAMES  256
-#define MAX_EVENTS 2000000 /* records one run's scenarios may make (loops are in the files) */
+#define MAX_VALUE  8191         /* bytes of one value, placeholders expanded */
+#define MAX_EVENTS 2000000      /* records one run's scenarios may make (loops are in the files) */
+#define MAX_BYTES  (256u << 20) /* and the memory they may take */
+
+static const char *const auth_words[] = {"kerberos", "ntlm", NULL};
 
 typedef struct run {
     sim_world *w;
@@ -38,7 +43,9 @@ static int fail(run *r, const snode *at, const char *fmt, const char *a)
     return sim_fail(r->w, at, fmt, a);
 }
 
-/* A step's scalar, with loop variables and ${...} placeholders expanded. */
+/* A step's scalar, with loop variables and ${...} placeholders expanded; at most
+ * MAX_VALUE bytes (cmd.exe's own limit on a command line: a record holds several values
+ * and must fit one 64 KiB EVTX chunk). */
 static const char *arg(run *r, const snode *step, const char *key)
 {
     const snode *v = snode_get(step, key);
@@ -49,19 +56,65 @@ static const char *arg(run *r, const snode *step, const char *key)
         return NULL;
     }
     const char *t = v->text;
-    /* ${var} of an enclosing for_each first: a plain textual substitution */
+    /* ${var} of an enclosing for_each first: a plain textual substitution, each use
+     * replaced once (a value that holds ${var} itself is not expanded again) */
     for (size_t i = 0; i < r->nvars && strstr(t, "${"); i++) {
         char pat[64];
         snprintf(pat, sizeof pat, "${%s}", r->vars[i].name);
+        size_t plen = strlen(pat), vlen = strlen(r->vars[i].value), from = 0;
         const char *hit;
-        while ((hit = strstr(t, pat)) != NULL) {
-            t = sim_printf(&r->w->arena, "%.*s%s%s", (int)(hit - t), t, r->vars[i].value,
-                           hit + strlen(pat));
+        while ((hit = strstr(t + from, pat)) != NULL) {
+            size_t at = (size_t)(hit - t);
+            if (strlen(t) - plen + vlen > MAX_VALUE)
+                break; /* reported below */
+            t = sim_printf(&r->w->arena, "%.*s%s%s", (int)at, t, r->vars[i].value, hit + plen);
             if (!t)
                 return NULL;
+            from = at + vlen;
         }
     }
-    return sim_expand(r->w, r->s, t, v);
+    const char *x = strlen(t) > MAX_VALUE ? t : sim_expand(r->w, r->s, t, v);
+    if (x && strlen(x) > MAX_VALUE) {
+        fail(r, v, "'%s' is longer than 8191 bytes", key);
+        return NULL;
+    }
+    return x;
+}
+
+/* A setting that is one of a few words: its index in `words`, `dflt` when absent, -1 (the
+ * mistake reported) otherwise. */
+static int choice(run *r, const snode *st, const char *key, const char *const *words, int dflt)
+{
+    const char *v = arg(r, st, key);
+    if (!v)
+        return r->w->err[0] ? -1 : dflt;
+    char list[160] = "";
+    for (int i = 0; words[i]; i++) {
+        if (!strcmp(v, words[i]))
+            return i;
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", words[i]);
+    }
+    char msg[240];
+    snprintf(msg, sizeof msg, "'%s' is one of %s", key, list);
+    return fail(r, snode_get(st, key), "%s", msg);
+}
+
+/* A whole number from lo to hi: the number, `dflt` when absent, -1 (reported) otherwise. */
+static long number(run *r, const snode *st, const char *key, long lo, long hi, long dflt)
+{
+    const char *v = arg(r, st, key);
+    if (!v)
+        return r->w->err[0] ? -1 : dflt;
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (!*v || *end || errno || n < lo || n > hi) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "'%.40s': '%.60s' is not a whole number from %ld to %ld", key, v,
+                 lo, hi);
+        return fail(r, snode_get(st, key), "%s", msg);
+    }
+    return n;
 }
 
 static int check_keys(run *r, const snode *step, const char *type, const char *const *allowed)
@@ -288,9 +341,11 @@ static int step_logon(run *r, const snode *st)
     int acct = account_arg(r, st, "account");
     if (host < 0 || acct < 0)
         return r->w->err[0] ? -1 : fail(r, st, "logon: '%s' is required", "account");
-    const char *t = arg(r, st, "type"), *auth = arg(r, st, "auth");
-    int type = t ? (int)strtol(t, NULL, 10) : 3;
-    int kerb = auth ? !strcmp(auth, "kerberos") : !(from >= 0 && r->w->hosts[from].linux_os);
+    int type = (int)number(r, st, "type", 2, 13, 3);
+    int auth = choice(r, st, "auth", auth_words, from >= 0 && r->w->hosts[from].linux_os);
+    if (type < 0 || auth < 0)
+        return -1;
+    int kerb = auth == 0;
     sim_logon *l = sim_logon_new(r->w, host, acct, type, from, kerb, r->w->now);
     if (!l)
         return -1;
@@ -342,6 +397,8 @@ static int parse_calls(run *r, const snode *list, const char **calls, size_t cap
         if (!colon)
             return fail(r, e, "'%s' is not ENDPOINT:OPERATION",
                         e->type == SN_SCALAR ? e->text : "");
+        if (strlen(e->text) > MAX_VALUE)
+            return fail(r, e, "'%s' is longer than 8191 bytes", "rpc");
         calls[(*n)++] = sim_strndup(&r->w->arena, e->text, (size_t)(colon - e->text));
         calls[(*n)++] = colon + 1;
     }
@@ -361,10 +418,10 @@ static int step_connect(run *r, const snode *st)
     if (client < 0 || to < 0)
         return -1;
     const char *port = arg(r, st, "port");
-    uint16_t dport =
-        port && strcmp(port, "dynamic") ? (uint16_t)strtoul(port, NULL, 10) : sim_port(w, to, 1);
-    if (!dport)
-        return fail(r, snode_get(st, "port"), "'%s' is not a port", port ? port : "");
+    long pn = port && strcmp(port, "dynamic") ? number(r, st, "port", 1, 65535, 0) : 0;
+    if (pn < 0 || r->w->err[0])
+        return -1;
+    uint16_t dport = pn ? (uint16_t)pn : sim_port(w, to, 1);
     const char *sref = arg(r, st, "server");
     int server = -1;
     if (!w->hosts[to].linux_os) {
@@ -376,8 +433,11 @@ static int step_connect(run *r, const snode *st)
         if (server < 0)
             return -1;
     }
-    const char *res = arg(r, st, "result");
-    int answered = !res || !strcmp(res, "ok");
+    static const char *const results[] = {"ok", "unanswered", NULL};
+    int res = choice(r, st, "result", results, 0);
+    if (res < 0)
+        return -1;
+    int answered = res == 0;
     const char *calls[32];
     size_t ncalls;
     if (parse_calls(r, snode_get(st, "rpc"), calls, 32, &ncalls))
@@ -457,8 +517,12 @@ static int step_dcom(run *r, const snode *st)
         return fail(r, snode_get(st, "result"),
                     "result '%s': one of ok, denied, unreachable, hardening", res);
     int src = w->procs[client].host;
-    const char *auth = arg(r, st, "auth");
-    int kerb = auth ? !strcmp(auth, "kerberos") : !w->hosts[src].linux_os;
+    int auth = choice(r, st, "auth", auth_words, w->hosts[src].linux_os);
+    static const char *const target_names[] = {"name", "fqdn", "ip", NULL};
+    int tn = choice(r, st, "target_name", target_names, 0);
+    if (auth < 0 || tn < 0)
+        return -1;
+    int kerb = auth == 0;
     if (w->nhops == w->hops_cap) {
         size_t cap = w->hops_cap ? w->hops_cap * 2 : 16;
         sim_hop *v = realloc(w->hops, cap * sizeof *v);
@@ -484,16 +548,15 @@ static int step_dcom(run *r, const snode *st)
     hop->kerberos = kerb;
     hop->server_proc = -1;
     hop->expected = !obj->technique || !strcmp(obj->technique, "T1021.003");
-    const char *tn = arg(r, st, "target_name");
-    hop->target_name_used = !tn || !strcmp(tn, "name") ? w->hosts[to].name
-                            : !strcmp(tn, "fqdn")      ? w->hosts[to].fqdn
-                                                       : w->hosts[to].ip;
+    hop->target_name_used = tn == 0   ? w->hosts[to].name
+                            : tn == 1 ? w->hosts[to].fqdn
+                                      : w->hosts[to].ip;
     hop->t0 = w->now;
     /* the scenario's expect entry for this hop: `hop: N`, or one without hop for all */
     const snode *ex = r->s->expect;
     for (size_t i = 0; ex && ex->type == SN_SEQ && i < ex->n; i++) {
         const char *hn = snode_str(ex->vals[i], "hop");
-        if (!hn || (int)strtol(hn, NULL, 10) == hop->n)
+        if (!hn || strtol(hn, NULL, 10) == (long)hop->n)
             hop->expect = ex->vals[i];
     }
     int tagn = (int)w->nhops + 1; /* evidence tags carry the hop's index in w->hops, plus one */
@@ -665,13 +728,16 @@ static int step_load(run *r, const snode *st)
     static const char *const keys[] = {"process", "image", "signed", NULL};
     if (check_keys(r, st, "load", keys))
         return -1;
-    const char *ref = arg(r, st, "process"), *dll = arg(r, st, "image"), *sg = arg(r, st, "signed");
+    static const char *const yes_no[] = {"false", "true", NULL};
+    const char *ref = arg(r, st, "process"), *dll = arg(r, st, "image");
+    int sg = choice(r, st, "signed", yes_no, 0);
+    if (sg < 0)
+        return -1;
     int p = ref ? proc_ref(r, snode_get(st, "process"), -1, ref) : -1;
     if (p < 0 || !dll)
         return r->w->err[0] ? -1 : fail(r, st, "load: '%s' and 'process' are required", "image");
     const sim_proc *pp = &r->w->procs[p];
-    ev_image_load(r->w, p, dll, sg && !strcmp(sg, "true"), r->w->now,
-                  pp->hop_server ? pp->hop_server : pp->hop_child);
+    ev_image_load(r->w, p, dll, sg, r->w->now, pp->hop_server ? pp->hop_server : pp->hop_child);
     tick(r);
     return 0;
 }
@@ -793,6 +859,9 @@ static int run_steps(run *r, const snode *steps)
             return -1;
         if (r->w->nevs > MAX_EVENTS)
             return fail(r, s, "the scenarios make more than 2,000,000 records (%s)",
+                        "a loop too long?");
+        if (r->w->arena.total > MAX_BYTES)
+            return fail(r, s, "the scenarios' records take more than 256 MiB (%s)",
                         "a loop too long?");
     }
     return 0;

@@ -1,6 +1,7 @@
 /* The simulated estate: randomness, string arena, hosts and accounts for the scenario
  * roles (names, addresses, SIDs), their processes and logon sessions, ports, and the
  * ${...} placeholders of scenario text. */
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,7 @@ void *sim_alloc(sim_arena *a, size_t n)
             return NULL;
         b->next = a->head;
         b->cap = cap;
+        a->total += cap;
         a->head = b;
         a->used = 0;
         a->cap = cap;
@@ -78,7 +80,7 @@ void sim_arena_free(sim_arena *a)
         b = n;
     }
     a->head = NULL;
-    a->used = a->cap = 0;
+    a->used = a->cap = a->total = 0;
 }
 
 void sim_arena_reset(sim_arena *a)
@@ -93,7 +95,7 @@ void sim_arena_reset(sim_arena *a)
     }
     a->head->next = NULL;
     a->used = 0;
-    a->cap = a->head->cap;
+    a->cap = a->total = a->head->cap;
 }
 
 char *sim_strndup(sim_arena *a, const char *s, size_t n)
@@ -154,6 +156,61 @@ void sim_world_init(sim_world *w, const dh_sim_opts *o, const dh_sim_catalog *ca
                                (unsigned)(1000000000 + sim_rng_below(&r, 3000000000u)),
                                (unsigned)(1000000000 + sim_rng_below(&r, 3000000000u)),
                                (unsigned)(1000000000 + sim_rng_below(&r, 3000000000u)));
+}
+
+static int label_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+}
+
+int sim_valid_host_name(const char *s, int linux_os)
+{
+    size_t n = s ? strlen(s) : 0, digits = 0;
+    if (!n || n > (linux_os ? 63u : 15u) || s[0] == '-' || s[n - 1] == '-' ||
+        !strcasecmp(s, "zeek") || !strcasecmp(s, "dup"))
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!label_char(s[i]))
+            return 0;
+        digits += s[i] >= '0' && s[i] <= '9';
+    }
+    return digits < n; /* a name of digits only is an address to Windows */
+}
+
+int sim_valid_account_name(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (!n || n > 64)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f || strchr("\"/\\[]:;|=,+*?<>@", s[i]))
+            return 0;
+    return 1;
+}
+
+int sim_valid_domain(const char *s)
+{
+    size_t n = s ? strlen(s) : 0, label = 0;
+    if (!n || n > 253)
+        return 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i == n || s[i] == '.') {
+            if (!label || label > 63 || s[i - 1] == '-' || s[i - label] == '-')
+                return 0;
+            label = 0;
+        } else if (!label_char(s[i])) {
+            return 0;
+        } else {
+            label++;
+        }
+    }
+    return 1;
+}
+
+int sim_valid_address(const char *s)
+{
+    unsigned char b[16];
+    return s && (inet_pton(AF_INET, s, b) == 1 || inet_pton(AF_INET6, s, b) == 1);
 }
 
 void sim_world_free(sim_world *w)
@@ -309,9 +366,11 @@ int sim_host_for(sim_world *w, const dh_sim_scenario *s, const char *role)
     /* name */
     const char *name = setting(w->o->names, w->o->nnames, role, NULL, NULL);
     char buf[64];
+    if (name && !sim_valid_host_name(name, h->linux_os))
+        return sim_fail(w, spec, "host name '%s': at most 15 characters for a Windows host", name);
     if (name && name_taken(w, name)) {
         /* the role again, declared otherwise by another scenario: another machine */
-        snprintf(buf, sizeof buf, "%.50s-%zu", name, w->nhosts + 1);
+        snprintf(buf, sizeof buf, "%.*s-%zu", h->linux_os ? 50 : 11, name, w->nhosts + 1);
         name = buf;
     }
     if (!name) {

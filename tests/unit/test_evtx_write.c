@@ -455,6 +455,8 @@ static void test_value_parse(void **state)
         {DH_EVTX_BINARY, "004d5a", -1},
         {DH_EVTX_F64, "-2.5", 8},
         {DH_EVTX_F64, "-2.50", -1},
+        {DH_EVTX_F32, "1e300", -1}, /* beyond float: refused before any conversion */
+        {DH_EVTX_F32, "-1e39", -1},
         {DH_EVTX_STRING, "anything at all", 15},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
