@@ -31,6 +31,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 
 FAILS = []
 SANITIZED = False
@@ -43,15 +44,22 @@ def check(ok, what):
     return ok
 
 
+def cap():
+    """A regression must fail the test, not exhaust the machine: 2 GiB of address space
+    (not under a sanitizer, which reserves far more)."""
+    resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+
 def run(args, timeout=120):
     """Runs args; returns (status, stdout, stderr, peak RSS in MiB)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        p = subprocess.Popen(args, stdout=out, stderr=err)
+        p = subprocess.Popen(args, stdout=out, stderr=err, preexec_fn=None if SANITIZED else cap)
+        timer = threading.Timer(timeout, p.kill)  # a hang fails the case (status -9)
+        timer.start()
         try:
             _, status, ru = os.wait4(p.pid, 0)
-        except BaseException:
-            p.kill()
-            raise
+        finally:
+            timer.cancel()
         p.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
