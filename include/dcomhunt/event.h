@@ -54,7 +54,19 @@ typedef struct dh_str {
     X(WMI_EVENT, "wmi_event")                                                                      \
     X(FILE_DELETE, "file_delete")                                                                  \
     X(RPC_CALL, "rpc_call")                                                                        \
-    X(CREATE_STREAM_HASH, "create_stream_hash")
+    X(CREATE_STREAM_HASH, "create_stream_hash")                                                    \
+    X(DRIVER_LOAD, "driver_load")                                                                  \
+    X(FILE_CHANGE, "file_change")                                                                  \
+    X(RAW_ACCESS_THREAD, "raw_access_thread")                                                      \
+    X(PROCESS_TAMPERING, "process_tampering")                                                      \
+    X(FILE_EXECUTABLE_DETECTED, "file_executable_detected")                                        \
+    X(SYSMON_STATUS, "sysmon_status")                                                              \
+    X(SYSMON_ERROR, "sysmon_error")                                                                \
+    X(PS_CLASSIC_START, "ps_classic_start")                                                        \
+    X(PS_CLASSIC_PROVIDER_START, "ps_classic_provider_start")                                      \
+    X(PS_CLASSIC_SCRIPT, "ps_classic_script")                                                      \
+    X(FILE_ACCESS, "file_access")                                                                  \
+    X(FILE_RENAME, "file_rename")
 
 typedef enum dh_kind {
 #define DH_X(id, name) DH_KIND_##id,
@@ -160,8 +172,21 @@ size_t dh_event_data_count(const dh_event *ev);
 int dh_event_data_at(const dh_event *ev, size_t i, dh_str *name, dh_str *value);
 
 /* By name: a taxonomy name first (so "Image" finds NewProcessName on Security 4688), then
- * the original names, case-sensitive. Returns 1 and sets *out if found. */
+ * the original names, case-sensitive, then the System properties below. Returns 1 and sets
+ * *out if found. */
 int dh_event_get(const dh_event *ev, const char *name, size_t name_len, dh_str *out);
+
+/* System properties beyond the envelope, as Windows writes them in the event's <System>
+ * element: Level, Task, Opcode, Keywords, Version (element text), Qualifiers (EventID),
+ * Guid and EventSourceName (Provider), UserID (Security), ProcessID and ThreadID
+ * (Execution), ActivityID and RelatedActivityID (Correlation). Names as there, values as
+ * text ("4", "0x8020000000000000", "S-1-5-18"); only those the record has. */
+const dh_kv *dh_event_system(const dh_event *ev, size_t *count);
+/* One of them by name, case-insensitive, also as shippers and rules spell them
+ * (SecurityUserID, Security_UserID, ExecutionProcessID, Execution_ThreadID...). */
+int dh_event_system_get(const dh_event *ev, const char *name, size_t name_len, dh_str *out);
+/* Is the name (case-insensitive) one of those, or another spelling of one? */
+int dh_system_name(const char *name, size_t name_len);
 
 /* The record rendered as XML, if the reader was asked for it; empty otherwise. */
 dh_str dh_event_xml(const dh_event *ev);

@@ -69,6 +69,9 @@ uint64_t dh_builtin_digest(size_t *nfiles);
 dh_status dh_ruleset_finish(dh_ruleset *rs);
 
 size_t dh_ruleset_count(const dh_ruleset *rs);
+/* Does a rule test a System property (Level, Keywords, UserID...: dh_event_system)? Then
+ * the scan should be asked for them (dh_scan_opts.want_system). */
+int dh_ruleset_wants_system(const dh_ruleset *rs);
 const dh_rule *dh_ruleset_rule(const dh_ruleset *rs, size_t i);
 /* By id, by name, or else by exact title; NULL if absent. */
 const dh_rule *dh_ruleset_find(const dh_ruleset *rs, const char *id_or_name);

@@ -45,6 +45,10 @@ typedef struct dh_scan_callbacks {
 typedef struct dh_scan_opts {
     unsigned threads; /* 0: one per online core */
     int want_xml;     /* render each record's XML (dh_event_xml) */
+    int want_system;  /* EVTX: the System properties beyond the envelope (dh_event_system:
+                       * Level, Keywords, UserID...); converting them costs about a fifth of
+                       * the decode time, so only when something reads them. Other formats
+                       * give them whenever they carry them. */
     int recurse;      /* descend into directories (default on via dh_scan_opts_init) */
     int full_walk;    /* EVTX: never take the precomputed-plan fast path (a verification
                        * aid: output must not change, only speed) */
@@ -64,6 +68,8 @@ typedef struct dh_scan_stats {
     uint64_t records;         /* events delivered */
     uint64_t records_damaged; /* records skipped */
     uint64_t errors;          /* on_error calls */
+    uint64_t records_unused;  /* valid records of logs dcomhunt does not use (Zeek logs
+                               * without connection endpoints: files, x509, pe...) */
 } dh_scan_stats;
 
 void dh_scan_opts_init(dh_scan_opts *opts);

@@ -14,7 +14,7 @@ enum {
     DH_EXIT_FOUND = 1,         /* (hunt) detections or findings were reported */
     DH_EXIT_USAGE = 2,         /* bad command line */
     DH_EXIT_PARTIAL = 3,       /* some input was skipped: damaged, unreadable or unknown */
-    DH_EXIT_ERROR = 4,         /* nothing could be done: fatal error */
+    DH_EXIT_ERROR = 4,         /* nothing could be done: fatal error, or nothing read */
     DH_EXIT_FOUND_PARTIAL = 5, /* (hunt) detections, and some input was skipped */
 };
 
@@ -54,7 +54,10 @@ void cli_put_safe_n(FILE *f, const char *s, size_t n);
 void cli_put_text(FILE *f, const char *s);
 /* Parses a thread count; returns -1 if invalid. */
 int cli_parse_threads(const char *s);
-/* Maps a scan status to the exit status. */
+/* Maps a scan status to the exit status: an error when nothing at all was read. */
 int cli_exit_for(dh_status st, const dh_scan_stats *stats);
+/* Says so on stderr ("dcomhunt CMD: nothing was read: ...") when no input was read;
+ * returns 1 then. */
+int cli_nothing_read(const char *cmd, dh_status st, const dh_scan_stats *stats);
 
 #endif

@@ -13,6 +13,7 @@
 #include "output/evtx_write.h"
 #include "output/json.h"
 #include "output/mde.h"
+#include "output/xml.h"
 
 enum { TO_JSON, TO_XML, TO_OTRF, TO_ECS, TO_MDE_JSON, TO_MDE_CSV, TO_EVTX };
 
@@ -143,11 +144,8 @@ static dh_status dump_event(void *wctx, const dh_event *ev, dh_buf *out)
         return dh_json_event_otrf(out, ev);
     if (c->to == TO_ECS)
         return dh_json_event_ecs(out, ev);
-    if (c->xml) {
-        dh_str x = dh_event_xml(ev);
-        dh_status st = dh_buf_append(out, x.ptr, x.len);
-        return st ? st : dh_buf_putc(out, '\n');
-    }
+    if (c->xml)
+        return dh_xml_event(out, ev);
     return dh_json_event(out, ev, c->flags);
 }
 
@@ -172,7 +170,7 @@ static void usage(FILE *f)
           "  Decodes every event of the inputs (files or directories; formats are recognised\n"
           "  by content) and prints one JSON object per line: file, chunk, offset, record_id,\n"
           "  time, event_id, provider, channel, computer, kind, data.\n"
-          "  --xml        print each record's XML instead (EVTX input)\n"
+          "  --xml        print each event as Windows event XML instead (--to xml)\n"
           "  --to FORMAT  json (the default), xml, otrf (NXLog-style flat JSON), ecs\n"
           "               (Winlogbeat JSON): events dcomhunt reads back as they were;\n"
           "               mde-json, mde-csv (Defender advanced-hunting rows: process,\n"
@@ -261,6 +259,7 @@ int cli_dump(int argc, char **argv)
         return DH_EXIT_USAGE;
     }
     opts.want_xml = c.xml;
+    opts.want_system = 1; /* every format written keeps them */
     c.out = stdout;
     if (c.to == TO_EVTX) {
         /* A file only: the header is written last, at offset 0, so neither a terminal nor
@@ -335,7 +334,6 @@ int cli_dump(int argc, char **argv)
                 "dcomhunt dump: %llu events have no Defender table (DistributedCOM, PowerShell, "
                 "special logons...) and were not written\n",
                 skipped);
-    if (stats.files_read == 0 && stats.files_seen > 0 && st == DH_OK)
-        fputs("dcomhunt dump: no input in a format dcomhunt reads\n", stderr);
+    cli_nothing_read("dump", st, &stats);
     return cli_exit_for(st, &stats);
 }

@@ -746,6 +746,9 @@ static void print_summary(hunt_ctx *c, const dh_scan_stats *st, double secs, uns
             (unsigned long long)st->files_read, (unsigned long long)st->files_skipped,
             (unsigned long long)st->chunks, (unsigned long long)st->chunks_damaged,
             (unsigned long long)st->records, (unsigned long long)st->records_damaged);
+    if (st->records_unused)
+        fprintf(f, "  records of logs not used (Zeek logs without connection endpoints): %llu\n",
+                (unsigned long long)st->records_unused);
     size_t n = 0;
     tally *list = malloc((c->merged.n ? c->merged.n : 1) * sizeof *list);
     for (size_t i = 0; list && i < c->merged.cap; i++)
@@ -931,7 +934,8 @@ static int usage(FILE *f, int rc)
           "  -j, --threads N    worker threads (default: one per core)\n"
           "  Flags that do nothing in the mode chosen are refused (exit status 2).\n"
           "  exit status: 0 nothing found, 1 findings (or detections), 2 usage, 3 input partly\n"
-          "  skipped and nothing found, 4 fatal error, 5 found and input partly skipped\n",
+          "  skipped and nothing found, 4 fatal error or nothing read, 5 found and input\n"
+          "  partly skipped\n",
           f);
     return rc;
 }
@@ -1228,6 +1232,7 @@ int cli_hunt(int argc, char **argv)
             goto out;
         }
     }
+    opts.want_system = dh_ruleset_wants_system(rs);
     static char obuf[1 << 20];
     setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
     dh_scan_callbacks cb = {
@@ -1251,8 +1256,10 @@ int cli_hunt(int argc, char **argv)
     size_t nfindings = 0;
     uint64_t hidden = 0, caps[4] = {0, 0, 0, 0};
     uint64_t per_kind[4] = {0, 0, 0, 0}, sup[4] = {0, 0, 0, 0};
+    /* Nothing read is not "no findings": the table says nothing then (stderr says why). */
+    int nothing = cli_nothing_read("hunt", st, &stats);
     if (c.o.detections) {
-        if (c.o.format == FMT_TABLE) {
+        if (c.o.format == FMT_TABLE && !nothing) {
             print_table(&c);
         } else if (c.tl) {
             dh_status tst = timeline_finish(c.tl, emit_timeline_row, &c);
@@ -1261,7 +1268,8 @@ int cli_hunt(int argc, char **argv)
         }
     } else {
         if (dh_correlator_finish(c.corr, (dh_finding_fn)findings_out_add, fo) == DH_OK) {
-            nfindings = findings_out_print(fo, stdout);
+            if (!nothing)
+                nfindings = findings_out_print(fo, stdout);
             hidden = findings_out_hidden(fo);
             if (findings_out_lost(fo) && st == DH_OK)
                 st = DH_ERR_NOMEM; /* a finding could not be kept or printed: said, and 4 */
@@ -1323,7 +1331,7 @@ int cli_hunt(int argc, char **argv)
         c.detections = nfindings;
     if (st != DH_OK && st != DH_ERR_FORMAT)
         fprintf(stderr, "dcomhunt hunt: %s\n", dh_status_str(st));
-    if (st != DH_OK && st != DH_ERR_FORMAT)
+    if ((st != DH_OK && st != DH_ERR_FORMAT) || nothing)
         rc = DH_EXIT_ERROR;
     else if (st == DH_ERR_FORMAT || refused)
         rc = c.detections ? DH_EXIT_FOUND_PARTIAL : DH_EXIT_PARTIAL;

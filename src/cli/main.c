@@ -59,7 +59,7 @@ static int cli_help(int argc, char **argv)
         printf("  %-10s %s\n", commands[i].name, commands[i].summary);
     printf("\n'dcomhunt COMMAND --help' describes a command. Exit status: 0 ok, 1 findings (or\n"
            "detections) reported, 2 usage error, 3 some input skipped (damaged or unreadable),\n"
-           "4 fatal error, 5 findings reported and some input skipped.\n");
+           "4 fatal error or nothing read, 5 findings reported and some input skipped.\n");
     return DH_EXIT_OK;
 }
 
@@ -110,12 +110,24 @@ int cli_parse_threads(const char *s)
     return (int)v;
 }
 
+int cli_nothing_read(const char *cmd, dh_status st, const dh_scan_stats *stats)
+{
+    if ((st != DH_OK && st != DH_ERR_FORMAT) || stats->files_read)
+        return 0;
+    fprintf(stderr, "dcomhunt %s: nothing was read: %s\n", cmd,
+            stats->files_seen == 0 ? "no files found"
+                                   : "no input could be opened or is in a format dcomhunt reads");
+    return 1;
+}
+
 int cli_exit_for(dh_status st, const dh_scan_stats *stats)
 {
+    if ((st == DH_OK || st == DH_ERR_FORMAT) && !stats->files_read)
+        return DH_EXIT_ERROR; /* nothing read is not "nothing found" */
     if (st == DH_OK)
         return DH_EXIT_OK;
     if (st == DH_ERR_FORMAT)
-        return stats->files_read || stats->records ? DH_EXIT_PARTIAL : DH_EXIT_PARTIAL;
+        return DH_EXIT_PARTIAL;
     return DH_EXIT_ERROR;
 }
 

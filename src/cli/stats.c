@@ -146,7 +146,11 @@ int cli_stats(int argc, char **argv)
             (unsigned long long)stats.records, (unsigned long long)stats.records_damaged, secs,
             secs > 0 ? (double)stats.records / secs : 0.0,
             secs > 0 ? (double)stats.bytes_read / secs / 1e6 : 0.0);
+    if (stats.records_unused)
+        fprintf(stderr, "records of logs not used (Zeek logs without connection endpoints): %llu\n",
+                (unsigned long long)stats.records_unused);
     if (st != DH_OK && st != DH_ERR_FORMAT)
         fprintf(stderr, "dcomhunt stats: %s\n", dh_status_str(st));
+    cli_nothing_read("stats", st, &stats);
     return cli_exit_for(st, &stats);
 }

@@ -1,6 +1,7 @@
 /* Growable capped byte buffer. Never prints, never aborts. */
 #include "core/buf.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 void dh_buf_init(dh_buf *b, size_t limit)
@@ -88,4 +89,45 @@ dh_status dh_buf_put_hex(dh_buf *b, unsigned long long v)
     tmp[--i] = 'x';
     tmp[--i] = '0';
     return dh_buf_append(b, tmp + i, sizeof tmp - i);
+}
+
+/* No Debian-packaged C library prints the shortest round-trip form (glibc's printf has no
+ * such conversion), so: %.17g (%.9g for a float) always reads back exactly; shorter
+ * precisions are tried first and the first that reads back equal wins. Its exponent form
+ * ("1e+01") becomes plain digits ("10") while they fit the type's precision, as Windows
+ * writes numbers. A handful of snprintf calls per value is nothing next to decoding the
+ * record that holds it. */
+size_t dh_format_double(char *out, size_t cap, double v, int single)
+{
+    char tmp[48];
+    int max = single ? 9 : 17, n = 0, prec;
+    for (prec = 1; prec <= max; prec++) {
+        n = snprintf(tmp, sizeof tmp, "%.*g", prec, v);
+        if (n < 0 || (size_t)n >= sizeof tmp)
+            return 0;
+        if (v != v) /* NaN never compares equal: its text is the same at any precision */
+            break;
+        if (single ? strtof(tmp, NULL) == (float)v : strtod(tmp, NULL) == v)
+            break;
+    }
+    const char *e = memchr(tmp, 'e', (size_t)n);
+    if (e) {
+        long x = strtol(e + 1, NULL, 10);
+        if (x >= 0 && x < max && x + 1 > prec) {
+            n = snprintf(tmp, sizeof tmp, "%.*g", (int)x + 1, v);
+            if (n < 0 || (size_t)n >= sizeof tmp)
+                return 0;
+        }
+    }
+    if ((size_t)n >= cap)
+        return 0;
+    memcpy(out, tmp, (size_t)n + 1);
+    return (size_t)n;
+}
+
+dh_status dh_buf_put_double(dh_buf *b, double v, int single)
+{
+    char tmp[48];
+    size_t n = dh_format_double(tmp, sizeof tmp, v, single);
+    return n ? dh_buf_append(b, tmp, n) : DH_ERR_FORMAT;
 }

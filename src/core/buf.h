@@ -43,5 +43,10 @@ dh_status dh_buf_put_u64(dh_buf *b, unsigned long long v);
 dh_status dh_buf_put_i64(dh_buf *b, long long v);
 /* "0x" then lowercase hex digits, no padding (as Windows renders HexInt32/64). */
 dh_status dh_buf_put_hex(dh_buf *b, unsigned long long v);
+/* The shortest decimal that reads back as the same value ("3199.234", not
+ * "3199.2339999999999"); single: the value is a float (32-bit) and must read back as one. */
+dh_status dh_buf_put_double(dh_buf *b, double v, int single);
+/* The same into out (NUL-terminated); its length, or 0 if cap is too small. */
+size_t dh_format_double(char *out, size_t cap, double v, int single);
 
 #endif

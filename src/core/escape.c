@@ -1,4 +1,4 @@
-/* Escapes in text from outside: hexadecimal digits, JSON string bodies. */
+/* Escapes in text from outside: hexadecimal digits, JSON string bodies, XML text. */
 #include "core/escape.h"
 
 #include <string.h>
@@ -109,4 +109,83 @@ int dh_json_unescape(dh_buf *out, const char *s, size_t n)
         run = i;
     }
     return dh_buf_append(out, s + run, n - run) ? -1 : 0;
+}
+
+/* Length of the valid UTF-8 sequence at s (n bytes left) that XML 1.0 can hold, or 0. */
+static size_t xml_char_len(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    if (c < 0x80)
+        return c >= 0x20 && c != 0x7f ? 1 : 0;
+    if (c < 0xC2)
+        return 0;
+    if (c < 0xE0)
+        return n >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
+    if (c < 0xF0) {
+        if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
+            return 0;
+        if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] >= 0xA0))
+            return 0; /* overlong, surrogate */
+        if (c == 0xEF && s[1] == 0xBF && (s[2] == 0xBE || s[2] == 0xBF))
+            return 0; /* U+FFFE, U+FFFF */
+        return 3;
+    }
+    if (c < 0xF5) {
+        if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
+            return 0;
+        if ((c == 0xF0 && s[1] < 0x90) || (c == 0xF4 && s[1] >= 0x90))
+            return 0;
+        return 4;
+    }
+    return 0;
+}
+
+dh_status dh_xml_escape(dh_buf *out, const char *s, size_t n, int attr)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t run = 0, i = 0;
+    while (i < n) {
+        unsigned char ch = u[i];
+        const char *rep = NULL;
+        size_t len = 1;
+        switch (ch) {
+        case '&':
+            rep = "&amp;";
+            break;
+        case '<':
+            rep = "&lt;";
+            break;
+        case '>':
+            rep = "&gt;";
+            break;
+        case '"':
+            rep = attr ? "&quot;" : NULL;
+            break;
+        case '\t':
+            rep = "&#x9;";
+            break;
+        case '\n':
+            rep = "&#xA;";
+            break;
+        case '\r':
+            rep = "&#xD;";
+            break;
+        default:
+            len = xml_char_len(u + i, n - i);
+            if (!len) {
+                rep = "\xEF\xBF\xBD";
+                len = 1;
+            }
+        }
+        if (rep) {
+            dh_status st = dh_buf_append(out, s + run, i - run);
+            if (!st)
+                st = dh_buf_puts(out, rep);
+            if (st)
+                return st;
+            run = i + len;
+        }
+        i += len;
+    }
+    return dh_buf_append(out, s + run, n - run);
 }

@@ -31,6 +31,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/buf.h"
 #include "correlate/sigma_corr.h"
 #include "rules/sigma.h"
 
@@ -894,8 +895,10 @@ static void fire(sc_engine *e, const ccorr *c, group *g, evref *ev, size_t nev, 
                          d->value_fields.v[i]);
         o += k > 0 ? (size_t)k : 0;
     }
-    snprintf(why, sizeof why, "%s: %s%s = %g (condition: %s) %s %llds",
-             sigma_corr_type_name(d->type), sigma_corr_metric_name(d->type), fields, metric, crit,
+    char mnum[48]; /* 1234567, not %g's 1.23457e+06 */
+    dh_format_double(mnum, sizeof mnum, metric, 0);
+    snprintf(why, sizeof why, "%s: %s%s = %s (condition: %s) %s %llds",
+             sigma_corr_type_name(d->type), sigma_corr_metric_name(d->type), fields, mnum, crit,
              d->eager ? "within" : "in a window of", (long long)d->timespan_s);
     char *show = make_show(c, g->key, g->klen);
     sc_signal s = {c->rule,          items,    n,        nevents, first, last, metric, why,

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "input/event_impl.h"
+#include "input/mappings/system.h"
 
 static const char *const kind_names[] = {
 #define DH_X(id, name) name,
@@ -126,6 +127,49 @@ int dh_event_get(const dh_event *ev, const char *name, size_t len, dh_str *out)
             return 1;
         }
     }
+    /* Windows Defender writes its data names with spaces ("Threat Name"); rules and
+     * queries name them without ("ThreatName"). */
+    for (size_t i = 0; i < ev->ndata; i++) {
+        dh_str n = ev->data[i].name;
+        if (n.len <= len || !memchr(n.ptr, ' ', n.len))
+            continue;
+        size_t k = 0, j = 0;
+        for (; j < n.len && k <= len; j++)
+            if (n.ptr[j] != ' ' && (k == len || n.ptr[j] != name[k++]))
+                break;
+        if (j == n.len && k == len) {
+            *out = ev->data[i].value;
+            return 1;
+        }
+    }
+    return dh_event_system_get(ev, name, len, out);
+}
+
+const dh_kv *dh_event_system(const dh_event *ev, size_t *count)
+{
+    *count = ev->nsys;
+    return ev->sys;
+}
+
+int dh_system_name(const char *name, size_t len)
+{
+    return dh_sys_canonical(name, len) != NULL;
+}
+
+int dh_event_system_get(const dh_event *ev, const char *name, size_t len, dh_str *out)
+{
+    if (!ev->nsys)
+        return 0;
+    const char *c = dh_sys_canonical(name, len);
+    if (c) { /* another spelling: look for the property under its own name */
+        name = c;
+        len = strlen(c);
+    }
+    for (size_t i = 0; i < ev->nsys; i++)
+        if (ev->sys[i].name.len == len && !strncasecmp(ev->sys[i].name.ptr, name, len)) {
+            *out = ev->sys[i].value;
+            return 1;
+        }
     return 0;
 }
 

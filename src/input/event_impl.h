@@ -10,6 +10,7 @@
 #include "dcomhunt/event.h"
 
 _Static_assert(DH_FIELD_COUNT <= 64, "present is a 64-bit mask");
+_Static_assert(DH_KIND_COUNT <= 64, "a rule's kinds are a 64-bit mask");
 
 struct dh_event {
     dh_kind kind;
@@ -31,6 +32,8 @@ struct dh_event {
     uint64_t present; /* bit i set: fields[i] holds taxonomy field i */
     const dh_kv *data;
     size_t ndata;
+    const dh_kv *sys; /* System properties beyond the envelope (dh_event_system) */
+    size_t nsys;
     /* Room a mapping may use for values it composes (Defender's AccountDomain and
      * AccountName into one User); set by readers whose mappings need it, else NULL. */
     char *scratch;
@@ -84,6 +87,10 @@ const char *dh_sentinel_param_name(unsigned index);
 /* The provider of an Event-table row from its Source ("DistributedCOM" ->
  * "Microsoft-Windows-DistributedCOM"). */
 dh_str dh_sentinel_provider(dh_str source);
+/* An event read back from a format that carries any source (event XML, dump's JSON): the
+ * mapping of its source (Zeek, Elastic Endpoint, else Windows and Defender), envelope
+ * kept as read. NULL, or why it is not an event. (mappings/any.c) */
+const char *dh_map_any_apply(dh_event *ev);
 /* Kind refinements that depend on a value (Sysmon 12 create vs delete). */
 dh_kind dh_map_refine_kind(const dh_map_row *row, const dh_event *ev);
 

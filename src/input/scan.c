@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,11 +34,14 @@
 /* Chunks per task: one chunk (~40 us of work) per hand-off made the threads spend their
  * time waking each other; eight keep two threads at ~1.4x -> see bench/. */
 #define CHUNKS_PER_TASK 8
+/* A named pipe with no writer: how long to wait before saying so. */
+#define FIFO_NOTICE_MS 1000
 
 typedef struct path_list {
     char **v;
     size_t n, cap;
     unsigned char *explicit_; /* named on the command line (not found in a directory) */
+    int *fd; /* a named pipe or device opened before the scan (-1: none); NULL: none at all */
 } path_list;
 
 enum {
@@ -47,10 +51,11 @@ enum {
     T_FILE_TRUNCATED,
     T_FILE_END,
     T_FILE_UNKNOWN,
-    T_BATCH, /* complete JSON lines in buf */
-    T_XML,   /* complete <Event> elements in buf */
-    T_CSV,   /* complete Defender CSV records in buf, the header in hdr */
-    T_ZEEK,  /* complete Zeek TSV lines in buf, the header lines in effect in hdr */
+    T_BATCH,          /* complete JSON lines in buf */
+    T_XML,            /* complete <Event> elements in buf */
+    T_CSV,            /* complete Defender CSV records in buf, the header in hdr */
+    T_ZEEK,           /* complete Zeek TSV lines in buf, the header lines in effect in hdr */
+    T_RECORD_SKIPPED, /* a text record over the size cap, read past (msg says which) */
 };
 
 #define BATCH_BYTES    (4u << 20) /* JSON lines per task */
@@ -77,6 +82,14 @@ typedef struct scan_task {
     uint64_t progress; /* bytes of the file on disk this task used (compressed ones) */
 } scan_task;
 
+typedef struct junk_run {
+    uint64_t off, end; /* file offsets: the first junk chunk, the end of the last slot */
+    int64_t chunk;     /* index of the first junk chunk */
+    uint32_t n;        /* junk chunks (empty ones between them are not counted) */
+    size_t file;
+    const char *name;
+} junk_run;
+
 typedef struct scan_result {
     dh_buf out;
     dh_error *errs;
@@ -85,6 +98,12 @@ typedef struct scan_result {
     evtx_chunk_result cr; /* sums over the task's chunks; damaged counts chunks */
     uint32_t nchunks_done;
     dh_status st;
+    /* EVTX read as a stream (no look-ahead): junk chunks are damage when a real chunk
+     * follows, trailing data when none does. Whether this task had a real chunk, and the
+     * junk after its last one (the deliverer decides, in input order). */
+    int has_chunk;
+    junk_run junk;
+    uint64_t unused; /* records of logs read but not used (Zeek logs without endpoints) */
 } scan_result;
 
 /* Time order: every chunk of every file, by the time of its first record. */
@@ -105,11 +124,12 @@ typedef struct stream {
     struct archive *inner;  /* an archive inside it being read (one level), or NULL */
     const char *inner_name; /* "archive!member" of the inner archive */
     int failed;             /* the archive cannot be read further */
+    int pipe_fd;            /* an archive read from a pipe: its descriptor, closed at the end */
     size_t file;
     const char *name;
-    int member_fmt; /* the format of the current member (EVTX or a text format) */
-    int plain_fmt;  /* the same, for a stream that is not an archive */
-    dh_buf hdr;     /* CSV: the header record; Zeek: the header lines in effect */
+    int fmt;    /* what the stream (or the archive's current member) holds: EVTX (chunks
+                 * from the carry's first byte on) or a text format */
+    dh_buf hdr; /* CSV: the header record; Zeek: the header lines in effect */
     int have_hdr;
     int member_open;
     char *carry; /* bytes read but not yet handed out */
@@ -118,6 +138,8 @@ typedef struct stream {
     int64_t chunk;
     int eof;
     uint64_t counted; /* file bytes already counted as progress */
+    size_t members;   /* archive members recognised and read */
+    int raw;          /* the archive is a lone compressed stream (.gz, .xz...) */
 } stream;
 
 typedef struct scan {
@@ -139,6 +161,7 @@ typedef struct scan {
     uint64_t *sizes, *firsts;
     size_t end_pos; /* FILE_END tasks emitted */
     size_t planned_files;
+    junk_run junk; /* EVTX stream: junk chunks not yet known to be damage or trailing */
     const dh_scan_callbacks *cb;
     dh_scan_stats *stats;
     path_list files;
@@ -178,8 +201,16 @@ static int add_path(path_list *l, const char *p, int explicit_)
         if (!e)
             return -1;
         l->explicit_ = e;
+        if (l->fd) {
+            int *f = realloc(l->fd, cap * sizeof *f);
+            if (!f)
+                return -1;
+            l->fd = f;
+        }
         l->cap = cap;
     }
+    if (l->fd)
+        l->fd[l->n] = -1;
     size_t n = strlen(p);
     char *c = malloc(n + 1);
     if (!c)
@@ -258,6 +289,16 @@ static void task_error(scan_task *t, size_t file, int kind, dh_status st, const 
     snprintf(t->msg, sizeof t->msg, "%s", msg);
 }
 
+/* Junk after the last chunk of an EVTX file: said once, as a warning (nothing of the log
+ * is lost), never as damage. */
+static void junk_note(char *msg, size_t n, uint64_t from, uint64_t to)
+{
+    snprintf(msg, n,
+             "warning: trailing data: the %llu bytes from here to the end hold no chunk and no "
+             "record (data left on the disk after the log); ignored",
+             (unsigned long long)(to - from));
+}
+
 /* Producer: the next unit in input order. Called with the pipeline lock held. */
 static const char *keep_name(scan *s, const char *a, const char *b)
 {
@@ -324,6 +365,8 @@ static void stream_close(stream *st)
     }
     if (st->fd > 0)
         close(st->fd);
+    if (st->pipe_fd > 0)
+        close(st->pipe_fd);
     free(st->carry);
     dh_buf_free(&st->hdr);
     memset(st, 0, sizeof *st);
@@ -386,6 +429,73 @@ static int replay_close(struct archive *a, void *cd)
     return ARCHIVE_OK;
 }
 
+static int push_pending(scan *s, size_t file, int kind, dh_status st, const char *msg);
+
+/* The containers dcomhunt opens (docs/formats.md): zip, 7z and tar, through any filter
+ * (gzip, bzip2, xz, zstd...), or a lone compressed stream (raw). Not libarchive's other
+ * formats: its mtree reader takes text whose first lines hold no space (Zeek's compact
+ * JSON, a CSV export's rows) for a list of file names and gives each an empty body: the
+ * log was read as nothing. */
+static void archive_formats(struct archive *a)
+{
+    archive_read_support_filter_all(a);
+    archive_read_support_format_zip(a);
+    archive_read_support_format_7zip(a);
+    archive_read_support_format_tar(a);
+    archive_read_support_format_empty(a); /* an empty .gz */
+    archive_read_support_format_raw(a);   /* a lone .gz, .xz, .zst file or member */
+}
+
+/* A stream (an archive member, standard input, a pipe) whose first bytes are in the carry
+ * and recognised as f is set up to be read exactly as a file of that format would be: an
+ * EVTX file header is checked (its checksum) and skipped, bare chunks are read from the
+ * first byte. What there is to say is queued (s->pending) ahead of the stream's units.
+ * Sets member_open when there is something to read; -1: out of memory. */
+static int stream_begin(scan *s, dh_format f)
+{
+    stream *st = &s->str;
+    st->fmt = f == DH_FORMAT_EVTX_CHUNK ? DH_FORMAT_EVTX : f;
+    st->member_open = 1;
+    st->hdr.len = 0;
+    st->have_hdr = 0;
+    if (f != DH_FORMAT_EVTX)
+        return 0;
+    evtx_layout lay;
+    const char *warn = NULL;
+    if (evtx_file_layout((const uint8_t *)st->carry, st->carry_len, 0, 0, &lay, &warn) != DH_OK) {
+        st->member_open = 0;
+        if (push_pending(s, st->file, T_FILE_ERROR, DH_ERR_FORMAT, "EVTX file header truncated"))
+            return -1;
+        s->pending[s->npending - 1].name = st->name;
+        return 0;
+    }
+    if (warn) {
+        if (push_pending(s, st->file, T_FILE_NOTE, DH_ERR_CHECKSUM, warn))
+            return -1;
+        s->pending[s->npending - 1].name = st->name;
+    }
+    /* The file header is not needed to read the chunks that follow it. */
+    size_t h = st->carry_len < EVTX_FILE_HEADER_SIZE ? st->carry_len : EVTX_FILE_HEADER_SIZE;
+    memmove(st->carry, st->carry + h, st->carry_len - h);
+    st->carry_len -= h;
+    st->offset = h;
+    return 0;
+}
+
+/* A JSON input whose first object is no event of a kind dcomhunt reads (a manifest, an
+ * archive's metadata.json, a configuration) is another kind of file: found in a directory
+ * or an archive, it is passed over like a README, not read object by object and reported.
+ * Named on the command line it is read (and what is not an event said). */
+#define JSON_PEEK (64u << 10)
+static int json_not_events(dh_format f, const char *head, size_t n)
+{
+    int how = f == DH_FORMAT_JSON_ARRAY ? JSONL_ARRAY
+              : f == DH_FORMAT_JSON_DOC ? JSONL_DOC
+              : f == DH_FORMAT_JSONL    ? JSONL_LINES
+                                        : -1;
+    return how >= 0 && jsonl_first_is_event(head, n, how) == 0;
+}
+
 /* Opens the next member of the archive that dcomhunt can read; 0 when there is none. An
  * archive member is opened as an archive in turn (one level deep) and its members read. */
 static int next_member(scan *s, scan_task *t, int *made)
@@ -419,6 +529,7 @@ static int next_member(scan *s, scan_task *t, int *made)
             }
             return 0;
         }
+        st->raw = archive_format(a) == ARCHIVE_FORMAT_RAW && !st->inner;
         if (archive_entry_filetype(e) != AE_IFREG)
             continue;
         const char *mname = archive_entry_pathname(e);
@@ -452,9 +563,7 @@ static int next_member(scan *s, scan_task *t, int *made)
             c->outer = st->ar;
             st->carry = NULL;
             st->carry_len = 0;
-            archive_read_support_filter_all(in);
-            archive_read_support_format_all(in);
-            archive_read_support_format_raw(in); /* a .gz or .zst member */
+            archive_formats(in);
             st->inner_name = keep_name(s, parent, mname ? mname : "?");
             if (archive_read_open(in, c, NULL, replay_read, replay_close) != ARCHIVE_OK) {
                 char msg[200];
@@ -468,22 +577,17 @@ static int next_member(scan *s, scan_task *t, int *made)
             st->inner = in;
             continue;
         }
-        if (!dh_format_is_text(f) && f != DH_FORMAT_EVTX)
+        if (!dh_format_is_text(f) && f != DH_FORMAT_EVTX && f != DH_FORMAT_EVTX_CHUNK)
             continue; /* other members (a README, a pcap, an archive two levels down) */
-        st->member_fmt = f;
-        st->member_open = 1;
-        st->hdr.len = 0;
-        st->have_hdr = 0;
+        if ((f == DH_FORMAT_JSONL || f == DH_FORMAT_JSON_ARRAY || f == DH_FORMAT_JSON_DOC) &&
+            (stream_fill(st, JSON_PEEK) || json_not_events(f, st->carry, st->carry_len)))
+            continue; /* JSON, but not events: a manifest */
+        st->members++;
         st->name = keep_name(s, parent, mname ? mname : "?");
-        if (f == DH_FORMAT_EVTX && st->carry_len < EVTX_FILE_HEADER_SIZE)
-            continue; /* a header and nothing else */
-        if (f == DH_FORMAT_EVTX) {
-            /* The file header is not needed to read the chunks that follow it. */
-            memmove(st->carry, st->carry + EVTX_FILE_HEADER_SIZE,
-                    st->carry_len - EVTX_FILE_HEADER_SIZE);
-            st->carry_len -= EVTX_FILE_HEADER_SIZE;
-            st->offset = EVTX_FILE_HEADER_SIZE;
-        }
+        if (stream_begin(s, f) < 0)
+            return 0;
+        if (!st->member_open)
+            continue; /* nothing to read in it (what to say is queued) */
         return 1;
     }
 }
@@ -494,7 +598,7 @@ static size_t text_cut(int fmt, const char *buf, size_t len, uint64_t offset)
 {
     if (fmt == DH_FORMAT_XML)
         return evxml_cut(buf, len);
-    if (fmt == DH_FORMAT_JSON_ARRAY)
+    if (fmt == DH_FORMAT_JSON_ARRAY || fmt == DH_FORMAT_JSON_DOC)
         return jsonl_array_cut(buf, len, offset == 0);
     if (fmt == DH_FORMAT_MDE_CSV)
         return mdecsv_cut(buf, len);
@@ -502,6 +606,92 @@ static size_t text_cut(int fmt, const char *buf, size_t len, uint64_t offset)
         if (buf[k] == '\n')
             return k + 1;
     return 0;
+}
+
+/* Where a record too large to read ends: state kept across the reads of a skip. */
+typedef struct skip_state {
+    int done;
+    unsigned depth;   /* JSON: nesting */
+    int in_str, esc;  /* JSON: inside a string, after a backslash */
+    int started;      /* JSON: the element's first bracket was seen */
+    unsigned matched; /* XML: bytes of "</Event>" matched */
+} skip_state;
+
+/* Bytes of buf up to and including the end of the record being skipped (ss->done), or n. */
+static size_t skip_scan(skip_state *ss, int fmt, const char *b, size_t n)
+{
+    static const char end_tag[] = "</Event>";
+    for (size_t i = 0; i < n; i++) {
+        char c = b[i];
+        if (fmt == DH_FORMAT_XML) {
+            ss->matched = c == end_tag[ss->matched] ? ss->matched + 1 : c == '<' ? 1 : 0;
+            if (ss->matched == 8)
+                goto end;
+        } else if (fmt == DH_FORMAT_JSON_ARRAY || fmt == DH_FORMAT_JSON_DOC) {
+            if (ss->in_str) {
+                if (ss->esc)
+                    ss->esc = 0;
+                else if (c == '\\')
+                    ss->esc = 1;
+                else if (c == '"')
+                    ss->in_str = 0;
+            } else if (c == '"') {
+                ss->in_str = 1;
+            } else if (c == '{' || c == '[') {
+                ss->depth++;
+                ss->started = 1;
+            } else if ((c == '}' || c == ']') && ss->depth && --ss->depth == 0 && ss->started) {
+                goto end;
+            }
+        } else if (c == '\n') { /* JSON lines, Zeek, a CSV line */
+            goto end;
+        }
+        continue;
+    end:
+        ss->done = 1;
+        return i + 1;
+    }
+    return n;
+}
+
+/* A record over the cap (MAX_LINE_BYTES) is read past, not into memory, and said once: a
+ * T_RECORD_SKIPPED task. Returns 1 (t filled) or 0 (out of memory). */
+static int skip_record(scan *s, scan_task *t, int fmt)
+{
+    stream *st = &s->str;
+    /* The record starts after what separates it from the previous one. */
+    size_t lead = 0;
+    while (lead < st->carry_len &&
+           (st->carry[lead] == ' ' || st->carry[lead] == '\t' || st->carry[lead] == '\r' ||
+            st->carry[lead] == '\n' || (st->carry[lead] == ',' && fmt != DH_FORMAT_MDE_CSV)))
+        st->line += st->carry[lead++] == '\n';
+    memmove(st->carry, st->carry + lead, st->carry_len - lead);
+    st->carry_len -= lead;
+    st->offset += lead;
+    uint64_t line0 = st->line, off0 = st->offset, bytes = 0;
+    skip_state ss = {0};
+    for (;;) {
+        size_t k = skip_scan(&ss, fmt, st->carry, st->carry_len);
+        for (const char *q = st->carry; (q = memchr(q, '\n', (size_t)(st->carry + k - q))); q++)
+            st->line++;
+        memmove(st->carry, st->carry + k, st->carry_len - k);
+        st->carry_len -= k;
+        st->offset += k;
+        bytes += k;
+        if (ss.done || st->eof)
+            break;
+        if (stream_fill(st, 1u << 20))
+            return 0;
+        if (!st->carry_len)
+            break;
+    }
+    char msg[200];
+    snprintf(msg, sizeof msg, "line %llu: record over %u MiB (%llu bytes), skipped",
+             (unsigned long long)line0, MAX_LINE_BYTES >> 20, (unsigned long long)bytes);
+    task_error(t, st->file, T_RECORD_SKIPPED, DH_ERR_LIMIT, msg);
+    t->name = st->name;
+    t->off = off0;
+    return 1;
 }
 
 /* The next task of the current stream; 0 when the stream is done. */
@@ -514,7 +704,13 @@ static int stream_next(scan *s, scan_task *t)
             if (!next_member(s, t, &made))
                 return made;
         }
-        int fmt = st->ar ? st->member_fmt : st->plain_fmt;
+        if (s->pending_pos < s->npending) { /* what stream_begin had to say comes first */
+            *t = s->pending[s->pending_pos++];
+            return 1;
+        }
+        if (!st->ar && !st->member_open)
+            return 0;
+        int fmt = st->fmt;
         memset(t, 0, sizeof *t);
         t->file = st->file;
         t->fd = -1;
@@ -591,13 +787,25 @@ static int stream_next(scan *s, scan_task *t)
                     return 0;
                 continue;
             }
-            n = st->carry_len;
+            /* No whole record in 16 MiB. CSV: a quote that never closes makes everything
+             * after it look like one record; lines are the fallback (the reader resumes at
+             * the next line that holds a well-formed record). Else, or a single line over
+             * the cap: one record too large, skipped whole and said once. */
+            const char *nl = NULL;
+            if (fmt == DH_FORMAT_MDE_CSV)
+                for (size_t k = st->carry_len; k-- > 0 && !nl;)
+                    if (st->carry[k] == '\n')
+                        nl = st->carry + k;
+            if (!nl)
+                return skip_record(s, t, fmt);
+            n = (size_t)(nl - st->carry) + 1;
         }
         t->kind = fmt == DH_FORMAT_XML        ? T_XML
                   : fmt == DH_FORMAT_MDE_CSV  ? T_CSV
                   : fmt == DH_FORMAT_ZEEK_TSV ? T_ZEEK
                                               : T_BATCH;
-        t->json_array = fmt == DH_FORMAT_JSON_ARRAY;
+        /* Pretty-printed documents are cut into objects like an array's elements. */
+        t->json_array = fmt == DH_FORMAT_JSON_ARRAY || fmt == DH_FORMAT_JSON_DOC;
         if (fmt == DH_FORMAT_MDE_CSV || fmt == DH_FORMAT_ZEEK_TSV) {
             t->hdr = malloc(st->hdr.len ? st->hdr.len : 1);
             if (!t->hdr)
@@ -613,7 +821,7 @@ static int stream_next(scan *s, scan_task *t)
         if (t->buf && fmt == DH_FORMAT_ZEEK_TSV &&
             zeek_header_update(&st->hdr, t->buf, n)) /* the header after this batch */
             st->hdr.len = 0;
-        if (t->buf && fmt != DH_FORMAT_XML) {
+        if (t->buf) {
             const char *q = t->buf, *end = t->buf + n;
             uint64_t lines = 0;
             while ((q = memchr(q, '\n', (size_t)(end - q))) != NULL) {
@@ -642,9 +850,7 @@ static int stream_open(scan *s, size_t file, int fd, dh_format f, scan_task *t)
         st->ar = archive_read_new();
         if (!st->ar)
             return -1;
-        archive_read_support_filter_all(st->ar);
-        archive_read_support_format_all(st->ar);
-        archive_read_support_format_raw(st->ar); /* a lone .gz, .xz, .zst file */
+        archive_formats(st->ar);
         if (archive_read_open_filename(st->ar, s->files.v[file], 1 << 16) != ARCHIVE_OK) {
             char msg[200];
             snprintf(msg, sizeof msg, "archive: %s", archive_error_string(st->ar));
@@ -655,25 +861,29 @@ static int stream_open(scan *s, size_t file, int fd, dh_format f, scan_task *t)
         }
     } else {
         st->fd = fd;
-        st->plain_fmt = dh_format_is_text(f) ? f : DH_FORMAT_JSONL;
+        st->fmt = f;
+        st->member_open = 1;
     }
     st->active = 1;
     return 0;
 }
 
-/* Standard input: read its first bytes, recognise them, and go on as a stream. */
-static int stdin_open(scan *s, size_t file, scan_task *t)
+/* Standard input, a named pipe, process substitution (<(...)), a character device: read
+ * as a stream from fd, its first bytes recognised exactly as a file's would be. Returns
+ * 0 (go on: the stream is active, or what to say is queued), 1 (t says why nothing is read
+ * from it), -1 (out of memory). */
+static int fd_stream_open(scan *s, size_t file, int fd, scan_task *t)
 {
     stream *st = &s->str;
     memset(st, 0, sizeof *st);
-    st->fd = 0;
+    st->fd = fd;
     st->file = file;
     st->name = s->files.v[file];
     st->line = 1;
     dh_buf_init(&st->hdr, 1u << 20);
     if (stream_fill(st, 4096)) {
-        task_error(t, file, T_FILE_ERROR, DH_ERR_IO, "cannot read standard input");
-        st->fd = -1;
+        task_error(t, file, T_FILE_ERROR, DH_ERR_IO, strerror(errno));
+        stream_close(st);
         return 1;
     }
     dh_format f = dh_sniff((const uint8_t *)st->carry, st->carry_len);
@@ -686,33 +896,29 @@ static int stdin_open(scan *s, size_t file, scan_task *t)
         }
         c->head = st->carry;
         c->head_len = st->carry_len;
-        c->fd = 0;
+        c->fd = fd;
         st->carry = NULL;
         st->carry_len = 0;
         st->eof = 0;
-        st->fd = -1;
-        archive_read_support_filter_all(st->ar);
-        archive_read_support_format_all(st->ar);
-        archive_read_support_format_raw(st->ar);
+        st->fd = -1; /* the replay client reads it; closed with the stream below */
+        archive_formats(st->ar);
         if (archive_read_open(st->ar, c, NULL, replay_read, replay_close) != ARCHIVE_OK) {
-            task_error(t, file, T_FILE_ERROR, DH_ERR_FORMAT, "standard input: not an archive");
-            archive_read_free(st->ar);
-            st->ar = NULL;
+            char msg[200];
+            snprintf(msg, sizeof msg, "archive: %s", archive_error_string(st->ar));
+            task_error(t, file, T_FILE_ERROR, DH_ERR_FORMAT, msg);
+            stream_close(st);
+            if (fd > 0)
+                close(fd);
             return 1;
         }
-    } else if (dh_format_is_text(f)) {
-        st->plain_fmt = f;
-    } else if (f == DH_FORMAT_EVTX && st->carry_len >= EVTX_FILE_HEADER_SIZE) {
-        st->plain_fmt = DH_FORMAT_EVTX;
-        memmove(st->carry, st->carry + EVTX_FILE_HEADER_SIZE,
-                st->carry_len - EVTX_FILE_HEADER_SIZE);
-        st->carry_len -= EVTX_FILE_HEADER_SIZE;
-        st->offset = EVTX_FILE_HEADER_SIZE;
+        st->pipe_fd = fd;
+    } else if (dh_format_is_text(f) || f == DH_FORMAT_EVTX || f == DH_FORMAT_EVTX_CHUNK) {
+        if (stream_begin(s, f) < 0)
+            return -1;
     } else {
-        task_error(t, file, T_FILE_UNKNOWN, DH_ERR_UNSUPPORTED, "not a format dcomhunt reads");
-        free(st->carry);
-        memset(st, 0, sizeof *st);
-        st->fd = -1;
+        task_error(t, file, T_FILE_UNKNOWN, DH_ERR_UNSUPPORTED,
+                   st->carry_len ? "not a format dcomhunt reads" : "empty: nothing to read");
+        stream_close(st);
         return 1;
     }
     st->active = 1;
@@ -722,6 +928,8 @@ static int stdin_open(scan *s, size_t file, scan_task *t)
 static int next_task_time(scan *s, scan_task *t);
 
 static int next_task_seq(scan *s, scan_task *t, int only_early);
+static int evtx_file_notes(scan *s, size_t file, int fd, const evtx_layout *lay, const char *warn,
+                           uint64_t size, uint64_t *nchunks);
 
 static int next_task(void *ctx, void *task)
 {
@@ -745,6 +953,11 @@ static int next_task_seq(scan *s, scan_task *t, int only_early)
 {
     size_t *cur = only_early ? &s->early_cur : &s->cur;
     for (;;) {
+        /* Notes about the file just opened (time order delivers its own first). */
+        if (!only_early && s->pending_pos < s->npending) {
+            *t = s->pending[s->pending_pos++];
+            return 1;
+        }
         if (s->str.active) {
             if (stream_next(s, t)) {
                 /* progress in bytes of the file on disk: an archive's compressed bytes,
@@ -757,13 +970,19 @@ static int next_task_seq(scan *s, scan_task *t, int only_early)
                     st->counted = at;
                 return 1;
             }
-            /* The stream is done: its file is read. */
+            /* The stream is done: its file is read, unless it is an archive that held
+             * nothing dcomhunt reads (then it is skipped like any such file). */
             size_t f = s->str.file;
+            int none = s->str.ar && !s->str.members && !s->str.failed, raw = s->str.raw;
             stream_close(&s->str);
             if (only_early)
                 s->planned[f] = 1; /* the later file-by-file pass skips it */
             memset(t, 0, sizeof *t);
             t->kind = T_FILE_END;
+            if (none)
+                task_error(t, f, T_FILE_UNKNOWN, DH_ERR_UNSUPPORTED,
+                           raw ? "decompressed, not a format dcomhunt reads"
+                               : "archive: no member in a format dcomhunt reads");
             t->file = f;
             t->fd = -1;
             t->chunk = -1;
@@ -800,8 +1019,11 @@ static int next_task_seq(scan *s, scan_task *t, int only_early)
         if (*cur >= s->files.n)
             return 0;
         const char *path = s->files.v[(*cur)];
-        if (!strcmp(path, "-")) {
-            int r = stdin_open(s, *cur, t);
+        int pre = s->files.fd ? s->files.fd[*cur] : -1;
+        if (pre >= 0 || !strcmp(path, "-")) {
+            if (pre >= 0)
+                s->files.fd[*cur] = -1; /* the stream owns it now */
+            int r = fd_stream_open(s, *cur, pre >= 0 ? pre : 0, t);
             if (r < 0)
                 return 0;
             if (r > 0) {
@@ -836,6 +1058,20 @@ static int next_task_seq(scan *s, scan_task *t, int only_early)
             (*cur)++;
             return 1;
         }
+        if ((f == DH_FORMAT_JSONL || f == DH_FORMAT_JSON_ARRAY || f == DH_FORMAT_JSON_DOC) &&
+            !s->files.explicit_[*cur]) {
+            char *peek = malloc(JSON_PEEK);
+            ssize_t pn = peek ? pread(fd, peek, JSON_PEEK, 0) : -1;
+            int other = pn > 0 && json_not_events(f, peek, (size_t)pn);
+            free(peek);
+            if (other) {
+                close(fd);
+                task_error(t, *cur, T_FILE_UNKNOWN, DH_ERR_UNSUPPORTED,
+                           "JSON, but not events of a kind dcomhunt reads");
+                (*cur)++;
+                return 1;
+            }
+        }
         if (dh_format_is_text(f) || f == DH_FORMAT_ARCHIVE) {
             int r = stream_open(s, *cur, fd, f, t);
             if (r < 0)
@@ -861,23 +1097,10 @@ static int next_task_seq(scan *s, scan_task *t, int only_early)
         s->cur_fd = fd;
         s->cur_open = 1;
         s->cur_chunk = 0;
-        s->cur_nchunks = lay.nchunks;
         s->cur_first = lay.first_chunk;
         s->cur_size = (uint64_t)st.st_size;
-        if (lay.truncated_chunks) {
-            char msg[200];
-            snprintf(msg, sizeof msg,
-                     "file truncated: its header lists %llu chunks, the file holds %llu",
-                     (unsigned long long)lay.truncated_chunks, (unsigned long long)lay.nchunks);
-            task_error(t, *cur, T_FILE_TRUNCATED, DH_ERR_FORMAT, msg);
-            t->fd = fd;
-            return 1;
-        }
-        if (warn) {
-            task_error(t, *cur, T_FILE_NOTE, DH_ERR_CHECKSUM, warn);
-            t->fd = fd;
-            return 1;
-        }
+        if (evtx_file_notes(s, *cur, fd, &lay, warn, s->cur_size, &s->cur_nchunks))
+            return 0;
     }
 }
 
@@ -901,6 +1124,33 @@ static int push_pending(scan *s, size_t file, int kind, dh_status st, const char
     return 0;
 }
 
+/* What the opening of an EVTX file has to say (a cut file, a header checksum, junk after
+ * the last chunk), queued as notes; *nchunks: the chunks worth reading. -1: no memory. */
+static int evtx_file_notes(scan *s, size_t file, int fd, const evtx_layout *lay, const char *warn,
+                           uint64_t size, uint64_t *nchunks)
+{
+    char msg[200];
+    if (lay->truncated_chunks) {
+        snprintf(msg, sizeof msg,
+                 "file truncated: its header lists %llu chunks, the file holds %llu",
+                 (unsigned long long)lay->truncated_chunks, (unsigned long long)lay->nchunks);
+        if (push_pending(s, file, T_FILE_TRUNCATED, DH_ERR_FORMAT, msg))
+            return -1;
+    } else if (warn && push_pending(s, file, T_FILE_NOTE, DH_ERR_CHECKSUM, warn)) {
+        return -1;
+    }
+    uint64_t junk_from;
+    dh_status jst;
+    *nchunks = evtx_trailing_junk(fd, lay, size, &junk_from, &jst);
+    if (*nchunks < lay->nchunks) {
+        junk_note(msg, sizeof msg, junk_from, size);
+        if (push_pending(s, file, T_FILE_NOTE, DH_ERR_FORMAT, msg))
+            return -1;
+        s->pending[s->npending - 1].off = junk_from;
+    }
+    return 0;
+}
+
 /* Network sensor logs (Zeek, TSV or JSON): evidence that joins the chains of the host
  * logs, so it is read first and held (it does not move the correlator's clock); read
  * after time-ordered host logs, it would come when their chains were closed. */
@@ -921,7 +1171,8 @@ static int is_sensor_log(dh_format fmt, const uint8_t *head, size_t n)
         return 0;
     const uint8_t *nl = memchr(head, '\n', n);
     size_t line = nl ? (size_t)(nl - head) : n;
-    return has_bytes(head, line, "\"id.orig_h\"") && has_bytes(head, line, "\"uid\"");
+    return (has_bytes(head, line, "\"id.orig_h\"") || has_bytes(head, line, "\"id_orig_h\"")) &&
+           has_bytes(head, line, "\"uid\"");
 }
 
 /* Opens the first MAX_OPEN_FILES files, peeks at each chunk's first record time, and
@@ -940,8 +1191,8 @@ static dh_status plan_time_order(scan *s)
     for (size_t f = 0; f < nf; f++) {
         s->fds[f] = -1;
         const char *path = s->files.v[f];
-        if (!strcmp(path, "-"))
-            continue; /* standard input is read as a stream, after the planned files */
+        if (!strcmp(path, "-") || (s->files.fd && s->files.fd[f] >= 0))
+            continue; /* standard input and pipes are read as streams, after the plan */
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
             char msg[160];
@@ -975,16 +1226,10 @@ static dh_status plan_time_order(scan *s)
                 return DH_ERR_NOMEM;
             continue;
         }
-        if (lay.truncated_chunks) {
-            char msg[200];
-            snprintf(msg, sizeof msg,
-                     "file truncated: its header lists %llu chunks, the file holds %llu",
-                     (unsigned long long)lay.truncated_chunks, (unsigned long long)lay.nchunks);
-            if (push_pending(s, f, T_FILE_TRUNCATED, DH_ERR_FORMAT, msg))
-                return DH_ERR_NOMEM;
-        } else if (warn && push_pending(s, f, T_FILE_NOTE, DH_ERR_CHECKSUM, warn)) {
+        uint64_t nchunks;
+        if (evtx_file_notes(s, f, fd, &lay, warn, (uint64_t)st.st_size, &nchunks))
             return DH_ERR_NOMEM;
-        }
+        lay.nchunks = nchunks;
         s->fds[f] = fd;
         s->sizes[f] = (uint64_t)st.st_size;
         s->firsts[f] = lay.first_chunk;
@@ -1080,8 +1325,10 @@ static void *worker_new(void *ctx)
     w->cr = mdecsv_reader_new();
     w->zr = zeek_reader_new();
     w->dec = evtx_decoder_new(s->opts->want_xml);
-    if (w->dec)
+    if (w->dec) {
         w->dec->full_walk = s->opts->full_walk;
+        w->dec->want_sys = s->opts->want_system || s->opts->want_xml;
+    }
     w->chunk = malloc(EVTX_CHUNK_SIZE);
     if (s->cb->worker_new)
         w->user = s->cb->worker_new(s->cb->ctx);
@@ -1130,6 +1377,24 @@ static void unit_error(void *ctx, dh_status st, int64_t chunk, uint64_t offset, 
     snprintf(e->message, sizeof e->message, "%s", msg);
 }
 
+/* Junk chunks followed by a real chunk (an EVTX stream): one message for the run. */
+static void junk_damage_msg(char *msg, size_t n, const junk_run *j)
+{
+    if (j->n == 1)
+        snprintf(msg, n, "chunk signature missing, chunk skipped");
+    else
+        snprintf(msg, n, "%u chunks from here to offset %llu have no chunk signature, skipped",
+                 j->n, (unsigned long long)j->end);
+}
+
+static void junk_damage(worker *w, junk_run *j)
+{
+    char msg[200];
+    junk_damage_msg(msg, sizeof msg, j);
+    unit_error(w, DH_ERR_FORMAT, j->chunk, j->off, 0, msg);
+    memset(j, 0, sizeof *j);
+}
+
 static void line_error(void *ctx, uint64_t line, uint64_t offset, const char *why)
 {
     char msg[200];
@@ -1162,6 +1427,11 @@ static void work(void *ctx, void *wctx, void *task, void *result)
     res->st = DH_OK;
     res->nchunks_done = 0;
     memset(&res->cr, 0, sizeof res->cr);
+    res->has_chunk = 0;
+    memset(&res->junk, 0, sizeof res->junk);
+    res->unused = 0;
+    uint64_t unused0 =
+        w && w->jr && w->zr ? jsonl_reader_unused(w->jr) + zeek_reader_unused(w->zr) : 0;
     if (t->kind == T_BATCH) {
         if (!w || !w->jr) {
             res->st = DH_ERR_NOMEM;
@@ -1179,6 +1449,7 @@ static void work(void *ctx, void *wctx, void *task, void *result)
                                    &res->cr.records_bad);
         if (res->cr.records_bad)
             res->cr.damaged = 1;
+        res->unused = jsonl_reader_unused(w->jr) + zeek_reader_unused(w->zr) - unused0;
         return;
     }
     if (t->kind == T_CSV || t->kind == T_ZEEK) {
@@ -1198,6 +1469,7 @@ static void work(void *ctx, void *wctx, void *task, void *result)
                                   &res->cr.records, &res->cr.records_bad);
         if (res->cr.records_bad)
             res->cr.damaged = 1;
+        res->unused = jsonl_reader_unused(w->jr) + zeek_reader_unused(w->zr) - unused0;
         return;
     }
     if (t->kind == T_XML) {
@@ -1249,6 +1521,26 @@ static void work(void *ctx, void *wctx, void *task, void *result)
         evtx_error_fn ef = {unit_error, w};
         res->st = evtx_decode_chunk(w->dec, w->chunk, got, t->name ? t->name : s->files.v[t->file],
                                     chunk, off, unit_event, w, &ef, &cr);
+        if (cr.junk && !t->buf) {
+            /* A file: the junk after its last chunk was cut off when it was opened. */
+            cr.damaged = 1;
+            unit_error(w, DH_ERR_FORMAT, chunk, off, 0, "chunk signature missing, chunk skipped");
+        } else if (cr.junk) {
+            if (!res->junk.n) {
+                res->junk.off = off;
+                res->junk.chunk = chunk;
+            }
+            res->junk.n++;
+            res->junk.end = off + got;
+        } else if (!cr.empty) {
+            if (res->junk.n) { /* junk, then a chunk: damage */
+                res->cr.damaged += res->junk.n;
+                junk_damage(w, &res->junk);
+            }
+            res->has_chunk = 1;
+        } else if (res->junk.n) {
+            res->junk.end = off + got;
+        }
         res->cr.records += cr.records;
         res->cr.records_bad += cr.records_bad;
         res->cr.damaged += cr.damaged || short_read ? 1 : 0;
@@ -1277,6 +1569,27 @@ static void fill_error(dh_error *e, const char *file, dh_status st, int64_t chun
     snprintf(e->message, sizeof e->message, "%s", msg);
 }
 
+/* The pending junk of an EVTX stream is settled: damage (a chunk followed) or trailing
+ * data (the stream ended), said once. */
+static void junk_settle(scan *s, int damage)
+{
+    junk_run *j = &s->junk;
+    const char *file = j->name ? j->name : s->files.v[j->file];
+    char msg[200];
+    dh_error e;
+    if (damage) {
+        s->partial = 1;
+        s->stats->chunks_damaged += j->n;
+        junk_damage_msg(msg, sizeof msg, j);
+        fill_error(&e, file, DH_ERR_FORMAT, j->chunk, j->off, 0, msg);
+    } else {
+        junk_note(msg, sizeof msg, j->off, j->end);
+        fill_error(&e, file, DH_ERR_FORMAT, -1, j->off, 0, msg);
+    }
+    report(s, &e);
+    memset(j, 0, sizeof *j);
+}
+
 static dh_status deliver(void *ctx, void *task, void *result)
 {
     scan *s = ctx;
@@ -1284,7 +1597,11 @@ static dh_status deliver(void *ctx, void *task, void *result)
     scan_result *res = result;
     const char *file = t->name ? t->name : s->files.v[t->file];
     dh_error e;
-    free(t->buf); /* the worker is done with it */
+    if (s->junk.n && (t->kind != T_CHUNK || t->file != s->junk.file || t->name != s->junk.name))
+        junk_settle(s, 0); /* that stream ended with junk */
+    else if (s->junk.n && res->has_chunk)
+        junk_settle(s, 1); /* a chunk followed */
+    free(t->buf);          /* the worker is done with it */
     t->buf = NULL;
     free(t->hdr);
     t->hdr = NULL;
@@ -1308,8 +1625,14 @@ static dh_status deliver(void *ctx, void *task, void *result)
         fill_error(&e, file, t->st, -1, 0, 0, t->msg);
         report(s, &e);
         return DH_OK;
+    case T_RECORD_SKIPPED: /* the rest of the file is still read */
+        s->partial = 1;
+        s->stats->records_damaged++;
+        fill_error(&e, file, t->st, -1, t->off, 0, t->msg);
+        report(s, &e);
+        return DH_OK;
     case T_FILE_NOTE: /* a warning: nothing is skipped */
-        fill_error(&e, file, t->st, -1, 0, 0, t->msg);
+        fill_error(&e, file, t->st, -1, t->off, 0, t->msg);
         report(s, &e);
         return DH_OK;
     case T_FILE_END:
@@ -1324,6 +1647,7 @@ static dh_status deliver(void *ctx, void *task, void *result)
     s->stats->bytes_read += t->len;
     s->stats->records += res->cr.records;
     s->stats->records_damaged += res->cr.records_bad;
+    s->stats->records_unused += res->unused;
     if (res->cr.damaged) {
         s->stats->chunks_damaged += (uint64_t)res->cr.damaged;
         s->partial = 1;
@@ -1331,6 +1655,16 @@ static dh_status deliver(void *ctx, void *task, void *result)
     for (size_t i = 0; i < res->nerrs; i++) {
         snprintf(res->errs[i].file, sizeof res->errs[i].file, "%s", file);
         report(s, &res->errs[i]);
+    }
+    if (t->kind == T_CHUNK && res->junk.n) {
+        if (s->junk.n) { /* the same run, across tasks */
+            s->junk.n += res->junk.n;
+            s->junk.end = res->junk.end;
+        } else {
+            s->junk = res->junk;
+            s->junk.file = t->file;
+            s->junk.name = t->name;
+        }
     }
     if (res->errs_dropped) {
         char msg[96];
@@ -1348,6 +1682,45 @@ static dh_status deliver(void *ctx, void *task, void *result)
         return res->st;
     if (res->out.len && s->cb->emit)
         return s->cb->emit(s->cb->ctx, res->out.data, res->out.len);
+    return DH_OK;
+}
+
+/* A named pipe, process substitution (/dev/fd/N), a device or socket named on the command
+ * line is opened before the scan, without blocking, and read later as a stream like
+ * standard input. A named pipe that nothing writes to yet would block the open (and the
+ * whole scan) without a word: dcomhunt says what it waits for, then waits for a writer. */
+static dh_status open_special(scan *s, size_t file, const struct stat *sb)
+{
+    if (!s->files.fd) {
+        s->files.fd = malloc(s->files.cap * sizeof *s->files.fd);
+        if (!s->files.fd)
+            return DH_ERR_NOMEM;
+        for (size_t k = 0; k < s->files.cap; k++)
+            s->files.fd[k] = -1;
+    }
+    const char *path = s->files.v[file];
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return DH_OK; /* said when its turn comes: "cannot open" */
+    if (S_ISFIFO(sb->st_mode)) {
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        int r;
+        while ((r = poll(&pf, 1, FIFO_NOTICE_MS)) < 0 && errno == EINTR)
+            ;
+        if (r == 0 && s->cb->on_error) {
+            dh_error e;
+            fill_error(&e, path, DH_OK, -1, 0, 0,
+                       "waiting for a writer: nothing has opened this named pipe for writing "
+                       "yet (dcomhunt reads it once something does; interrupt to stop)");
+            s->cb->on_error(s->cb->ctx, &e);
+            while (poll(&pf, 1, -1) < 0 && errno == EINTR)
+                ;
+        }
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    s->files.fd[file] = fd;
     return DH_OK;
 }
 
@@ -1389,12 +1762,15 @@ dh_status dh_scan_run(const char *const *paths, size_t npaths, const dh_scan_opt
                 walk_dir(&s, paths[i], 0);
         } else {
             stats->files_seen++;
-            if (stat(paths[i], &sb) == 0)
+            int special = stat(paths[i], &sb) == 0 && !S_ISREG(sb.st_mode);
+            if (!special)
                 stats->bytes_total += (uint64_t)sb.st_size;
             if (add_path(&s.files, paths[i], 1) != 0) {
                 st = DH_ERR_NOMEM;
                 goto done;
             }
+            if (special && (st = open_special(&s, s.files.n - 1, &sb)) != DH_OK)
+                goto done;
         }
     }
     unsigned threads = opts->threads;
@@ -1423,6 +1799,8 @@ dh_status dh_scan_run(const char *const *paths, size_t npaths, const dh_scan_opt
         .result_fini = result_fini,
     };
     st = dh_pipeline_run(&ops, threads, threads * 4);
+    if (s.junk.n)
+        junk_settle(&s, 0);
     if (s.cur_open && s.cur_fd >= 0)
         close(s.cur_fd);
     if (st == DH_OK && s.partial)
@@ -1445,7 +1823,11 @@ done:
     free(s.names);
     for (size_t i = 0; i < s.files.n; i++)
         free(s.files.v[i]);
+    for (size_t i = 0; s.files.fd && i < s.files.n; i++)
+        if (s.files.fd[i] >= 0)
+            close(s.files.fd[i]);
     free(s.files.v);
     free(s.files.explicit_);
+    free(s.files.fd);
     return st;
 }

@@ -60,6 +60,29 @@ static int mde_csv_header(const uint8_t *p, size_t n)
     return (host || (computer && eventid)) && time && commas;
 }
 
+/* Does the object at p go on past the end of its first line (a pretty-printed document,
+ * as evtx_dump and many exporters write), rather than end on it (JSON lines)? Strings
+ * are skipped whole, so braces and newlines inside them do not count. */
+static int json_object_spans_lines(const uint8_t *p, size_t n)
+{
+    unsigned depth = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '"') {
+            for (i++; i < n && p[i] != '"'; i++)
+                if (p[i] == '\\')
+                    i++;
+        } else if (p[i] == '{' || p[i] == '[') {
+            depth++;
+        } else if (p[i] == '}' || p[i] == ']') {
+            if (--depth == 0)
+                return 0;
+        } else if (p[i] == '\n') {
+            return 1;
+        }
+    }
+    return 0; /* one long line, or cut short in the first bytes: read as lines */
+}
+
 dh_format dh_sniff(const uint8_t *p, size_t n)
 {
     for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
@@ -74,7 +97,7 @@ dh_format dh_sniff(const uint8_t *p, size_t n)
     while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
         i++;
     if (i < n && p[i] == '{')
-        return DH_FORMAT_JSONL;
+        return json_object_spans_lines(p + i, n - i) ? DH_FORMAT_JSON_DOC : DH_FORMAT_JSONL;
     if (i < n && p[i] == '[') {
         /* a JSON array: of objects, or empty */
         size_t k = i + 1;
@@ -105,6 +128,8 @@ const char *dh_format_name(dh_format f)
         return "jsonl";
     if (f == DH_FORMAT_JSON_ARRAY)
         return "json-array";
+    if (f == DH_FORMAT_JSON_DOC)
+        return "json-document";
     if (f == DH_FORMAT_XML)
         return "xml";
     if (f == DH_FORMAT_MDE_CSV)
@@ -119,6 +144,6 @@ const char *dh_format_name(dh_format f)
 
 int dh_format_is_text(dh_format f)
 {
-    return f == DH_FORMAT_JSONL || f == DH_FORMAT_JSON_ARRAY || f == DH_FORMAT_XML ||
-           f == DH_FORMAT_MDE_CSV || f == DH_FORMAT_ZEEK_TSV;
+    return f == DH_FORMAT_JSONL || f == DH_FORMAT_JSON_ARRAY || f == DH_FORMAT_JSON_DOC ||
+           f == DH_FORMAT_XML || f == DH_FORMAT_MDE_CSV || f == DH_FORMAT_ZEEK_TSV;
 }

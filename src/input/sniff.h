@@ -11,6 +11,7 @@ typedef enum dh_format {
     DH_FORMAT_EVTX_CHUNK, /* bare chunks ("ElfChnk\0"), e.g. carved from memory or disk */
     DH_FORMAT_JSONL,      /* one JSON object per line */
     DH_FORMAT_JSON_ARRAY, /* a JSON array of objects */
+    DH_FORMAT_JSON_DOC,   /* pretty-printed JSON objects (one or several, each over lines) */
     DH_FORMAT_XML,        /* Windows event XML: <Event> elements */
     DH_FORMAT_MDE_CSV,    /* Defender / Sentinel CSV export: header record, then rows */
     DH_FORMAT_ZEEK_TSV,   /* Zeek log in its TSV form: #separator, #fields..., rows */

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/timefmt.h"
+#include "input/mappings/system.h"
 #include "output/json.h"
 
 static dh_status str(dh_buf *b, dh_str s)
@@ -40,6 +41,27 @@ static dh_status data_members(dh_buf *b, const dh_event *ev, int first)
     return st;
 }
 
+/* The System properties under NXLog's keys (src/input/mappings/system.c). */
+static dh_status otrf_system(dh_buf *b, const dh_event *ev)
+{
+    size_t n;
+    const dh_kv *sys = dh_event_system(ev, &n);
+    dh_status st = DH_OK;
+    for (size_t i = 0; i < n && !st; i++)
+        for (size_t k = 0; k < dh_sys_count && !st; k++)
+            if (dh_sys_names[k].nxlog && strlen(dh_sys_names[k].name) == sys[i].name.len &&
+                !memcmp(dh_sys_names[k].name, sys[i].name.ptr, sys[i].name.len)) {
+                st = dh_buf_puts(b, ",\"");
+                if (!st)
+                    st = dh_buf_puts(b, dh_sys_names[k].nxlog);
+                if (!st)
+                    st = dh_buf_puts(b, "\":");
+                if (!st)
+                    st = str(b, sys[i].value);
+            }
+    return st;
+}
+
 dh_status dh_json_event_otrf(dh_buf *b, const dh_event *ev)
 {
     dh_status st = dh_buf_puts(b, "{\"@timestamp\":");
@@ -65,6 +87,8 @@ dh_status dh_json_event_otrf(dh_buf *b, const dh_event *ev)
         st = dh_buf_puts(b, ",\"RecordNumber\":");
     if (!st)
         st = dh_buf_put_u64(b, dh_event_record_id(ev));
+    if (!st)
+        st = otrf_system(b, ev);
     if (!st)
         st = data_members(b, ev, 0);
     if (!st)

@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include "core/timefmt.h"
+#include "input/mappings/system.h"
 #include "output/json.h"
 #include "output/jw.h"
 #include "output/typed.h"
@@ -437,6 +438,56 @@ static void emit(dh_jw *w, doc *d)
         dh_jw_end(w);
 }
 
+/* The System properties where Winlogbeat keeps them under winlog (provider_guid, version,
+ * task, opcode, keywords, activity_id, process.pid, process.thread.id, user.identifier...:
+ * src/input/mappings/system.c), so dcomhunt reads them back. Level, Task, Opcode and
+ * Keywords are the numbers the record holds: Winlogbeat writes the names a provider's
+ * manifest gives them, which a log file does not carry. */
+static const char *winlog_path(dh_str name)
+{
+    for (size_t k = 0; k < dh_sys_count; k++)
+        if (strlen(dh_sys_names[k].name) == name.len &&
+            !memcmp(dh_sys_names[k].name, name.ptr, name.len))
+            return dh_sys_names[k].winlog;
+    return NULL;
+}
+
+static void winlog_system(dh_jw *w, const dh_event *ev)
+{
+    size_t n;
+    const dh_kv *sys = dh_event_system(ev, &n);
+    for (size_t i = 0; i < n; i++) { /* winlog's own members */
+        const char *p = winlog_path(sys[i].name);
+        if (!p || strchr(p, '.'))
+            continue;
+        if (!strcmp(p, "keywords")) { /* an array, as Winlogbeat writes it */
+            dh_jw_array(w, p);
+            dh_jw_str(w, NULL, sys[i].value);
+            dh_jw_end(w);
+        } else {
+            dh_jw_str(w, p, sys[i].value);
+        }
+    }
+    static const char *const objects[] = {"process", "user"};
+    for (size_t o = 0; o < sizeof objects / sizeof objects[0]; o++) {
+        size_t pl = strlen(objects[o]);
+        dh_jw_object(w, objects[o]); /* taken back if nothing goes in */
+        for (size_t i = 0; i < n; i++) {
+            const char *p = winlog_path(sys[i].name);
+            if (!p || strncmp(p, objects[o], pl) || p[pl] != '.')
+                continue;
+            if (!strcmp(p + pl + 1, "thread.id")) {
+                dh_jw_object(w, "thread");
+                dh_jw_str(w, "id", sys[i].value);
+                dh_jw_end(w);
+            } else {
+                dh_jw_str(w, p + pl + 1, sys[i].value);
+            }
+        }
+        dh_jw_end(w);
+    }
+}
+
 static void cstrs(const char *const *s, size_t max, dh_str *out, size_t *n)
 {
     *n = 0;
@@ -496,6 +547,7 @@ dh_status dh_json_event_ecs(dh_buf *b, const dh_event *ev)
     dh_jw_member(w, zs("event_id"), zs(id));
     dh_jw_uint(w, "record_id", dh_event_record_id(ev));
     dh_jw_member(w, zs("provider_name"), dh_event_provider(ev));
+    winlog_system(w, ev);
     const char *lt = dh_typed_logon_type(dh_typed_field(ev, DH_FIELD_LOGON_TYPE));
     dh_str lid = dh_typed_field(ev, DH_FIELD_LOGON_ID);
     if (lt || lid.len) {

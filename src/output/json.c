@@ -249,6 +249,19 @@ dh_status dh_json_event(dh_buf *out, const dh_event *ev, unsigned flags)
     free(ord);
     if (!st)
         st = dh_buf_putc(out, '}');
+    /* The System properties beyond the envelope (Level, Keywords, UserID...), when any. */
+    const dh_kv *sys = dh_event_system(ev, &n);
+    for (size_t i = 0; i < n && !st; i++) {
+        st = dh_buf_puts(out, i ? "," : ",\"system\":{");
+        if (!st)
+            st = dh_json_string(out, sys[i].name.ptr, sys[i].name.len);
+        if (!st)
+            st = dh_buf_putc(out, ':');
+        if (!st)
+            st = dh_json_string(out, sys[i].value.ptr, sys[i].value.len);
+        if (!st && i + 1 == n)
+            st = dh_buf_putc(out, '}');
+    }
     if ((flags & DH_JSON_FIELDS) && !st) {
         st = dh_buf_append(out, ",\"fields\":{", 11);
         int f = 1;

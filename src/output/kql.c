@@ -1611,7 +1611,7 @@ static ex *needle_atom(rule_tr *k, const colref *c, const needle *nd)
     case N_NUM: {
         static const char *const ops[] = {">", ">=", "<", "<="};
         char num[64];
-        snprintf(num, sizeof num, "%.17g", nd->num);
+        dh_format_double(num, sizeof num, nd->num, 0); /* 0.1, not 0.10000000000000001 */
         if (numeric(c->type))
             tprintf(t, "(isnotnull(%s) and %s %s %s)", c->name, c->name, ops[nd->cmp], num);
         else

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "rules/sigma.h"
 
 static int named(const dh_rule *r, const char *key)
@@ -108,8 +109,9 @@ size_t sigma_corr_condition_text(const corr_def *d, char *buf, size_t cap)
     if (cap)
         buf[0] = 0;
     for (size_t i = 0; i < d->ncmp && n + 1 < cap; i++) {
-        int k =
-            snprintf(buf + n, cap - n, "%s%s %g", i ? " and " : "", ops[d->cmp[i].op], d->cmp[i].v);
+        char num[48]; /* the value as written, not %g's six digits (1.23457e+06) */
+        dh_format_double(num, sizeof num, d->cmp[i].v, 0);
+        int k = snprintf(buf + n, cap - n, "%s%s %s", i ? " and " : "", ops[d->cmp[i].op], num);
         if (k < 0)
             break;
         n += (size_t)k < cap - n ? (size_t)k : cap - n - 1;

@@ -943,11 +943,18 @@ static int compile_test(ctx *c, const yaml_node_t *kn, yaml_node_t *vn, const ch
         if (parse_modifiers(c, kn, key, &field, &mods))
             goto fail;
         if (!*field) {
-            set_err(c, kn, "'%s' names no field", key);
+            /* A keyword list with modifiers, '|all': [...] (Sigma: keywords may take value
+             * modifiers; with all, every keyword must appear in the event). */
+            if (mods & (M_EXISTS | M_FIELDREF)) {
+                set_err(c, kn, "'%s' names no field (exists and fieldref need one)", key);
+                goto fail;
+            }
+            keyword = 1;
+            t->field.id = FIELD_KEYWORDS;
+            t->field.name = dups("(keywords)");
+        } else if (sigma_field_ref_resolve(field, &t->field)) {
             goto fail;
         }
-        if (sigma_field_ref_resolve(field, &t->field))
-            goto fail;
         t->text = dups(key);
     }
     t->all = (mods & M_ALL) != 0;

@@ -31,6 +31,18 @@ static const struct {
     {"pipe_created", BIT(PIPE_CREATED)},
     {"wmi_event", BIT(WMI_EVENT)},
     {"create_stream_hash", BIT(CREATE_STREAM_HASH)},
+    {"driver_load", BIT(DRIVER_LOAD)},
+    {"file_change", BIT(FILE_CHANGE)},
+    {"raw_access_thread", BIT(RAW_ACCESS_THREAD)},
+    {"process_tampering", BIT(PROCESS_TAMPERING)},
+    {"file_executable_detected", BIT(FILE_EXECUTABLE_DETECTED)},
+    {"sysmon_status", BIT(SYSMON_STATUS)},
+    {"sysmon_error", BIT(SYSMON_ERROR)},
+    {"ps_classic_start", BIT(PS_CLASSIC_START)},
+    {"ps_classic_provider_start", BIT(PS_CLASSIC_PROVIDER_START)},
+    {"ps_classic_script", BIT(PS_CLASSIC_SCRIPT)},
+    {"file_access", BIT(FILE_ACCESS)},
+    {"file_rename", BIT(FILE_RENAME)},
 };
 
 static const struct {
@@ -70,6 +82,18 @@ static const struct {
     {"diagnosis-scripted", "Microsoft-Windows-Diagnosis-Scripted/Operational"},
     {"dhcp", "Microsoft-Windows-DHCP-Server/Operational"},
     {"vhdmp", "Microsoft-Windows-VHDMP/Operational"},
+    /* As pySigma's Windows pipeline names them, and the channels Windows logs them to. */
+    {"appxdeployment-server", "Microsoft-Windows-AppXDeploymentServer/Operational"},
+    {"appxpackaging-om", "Microsoft-Windows-AppxPackaging/Operational"},
+    {"dns-server", "DNS Server"},
+    {"iis-configuration", "Microsoft-IIS-Configuration/Operational"},
+    {"smbserver-connectivity", "Microsoft-Windows-SmbServer/Connectivity"},
+    {"ldap", "Microsoft-Windows-LDAP-Client/Debug"},
+    {"ldap_debug", "Microsoft-Windows-LDAP-Client/Debug"},
+    {"microsoft-servicebus-client", "Microsoft-ServiceBus-Client"},
+    {"bitlocker", "Microsoft-Windows-BitLocker/BitLocker Management"},
+    {"dns-server-audit", "Microsoft-Windows-DNS-Server/Audit"},
+    {"dns-server-analytic", "Microsoft-Windows-DNS-Server/Analytical"},
 };
 
 const char *sigma_logsource(const char *category, const char *product, const char *service,

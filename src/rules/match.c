@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/buf.h"
 #include "rules/sigma.h"
 
 #define GLOB_STAR '\x01'
@@ -217,6 +218,25 @@ static int cidr_match(const needle *nd, const char *s, size_t n)
     return 1;
 }
 
+/* Does a data name with spaces ("Threat Name", as Windows Defender's Operational log
+ * writes its event data) equal a rule's field name without them ("ThreatName", as Sigma
+ * rules write every field)? Case-insensitive, as all field names. */
+static int name_eq_but_spaces(dh_str name, const char *f, size_t flen)
+{
+    if (!memchr(name.ptr, ' ', name.len))
+        return 0;
+    size_t k = 0;
+    for (size_t i = 0; i < name.len; i++) {
+        if (name.ptr[i] == ' ')
+            continue;
+        if (k >= flen ||
+            sigma_lower[(unsigned char)name.ptr[i]] != sigma_lower[(unsigned char)f[k]])
+            return 0;
+        k++;
+    }
+    return k == flen;
+}
+
 int sigma_field_value(const field_ref *f, const dh_event *ev, char *num, dh_str *out)
 {
     switch (f->id) {
@@ -244,11 +264,13 @@ int sigma_field_value(const field_ref *f, const dh_event *ev, char *num, dh_str 
         size_t n;
         const dh_kv *kv = dh_event_data(ev, &n);
         for (size_t i = 0; i < n; i++)
-            if (kv[i].name.len == f->len && !strncasecmp(kv[i].name.ptr, f->name, f->len)) {
+            if ((kv[i].name.len == f->len && !strncasecmp(kv[i].name.ptr, f->name, f->len)) ||
+                (kv[i].name.len > f->len && name_eq_but_spaces(kv[i].name, f->name, f->len))) {
                 *out = kv[i].value;
                 return 1;
             }
-        return 0;
+        /* Not in the event data: a System property (Level, Keywords, UserID...). */
+        return dh_event_system_get(ev, f->name, f->len, out);
     }
 }
 
@@ -300,11 +322,17 @@ static int each_value(dh_matcher *m, const field_ref *f, const dh_event *ev, con
             size_t n;
             const dh_kv *kv = dh_event_data(ev, &n);
             for (size_t i = 0; i < n && any != YES; i++) {
-                if (kv[i].name.len != f->len || strncasecmp(kv[i].name.ptr, f->name, f->len))
+                if ((kv[i].name.len != f->len || strncasecmp(kv[i].name.ptr, f->name, f->len)) &&
+                    !(kv[i].name.len > f->len && name_eq_but_spaces(kv[i].name, f->name, f->len)))
                     continue;
                 *present = 1;
                 any = or3(any, fn(m, nd, ev, kv[i].value));
             }
+        }
+        /* Not in the event data: a System property (Level, Keywords, UserID...). */
+        if (!*present && dh_event_system_get(ev, f->name, f->len, &v)) {
+            *present = 1;
+            return fn(m, nd, ev, v);
         }
         return any;
     }
@@ -529,6 +557,21 @@ size_t dh_ruleset_count(const dh_ruleset *rs)
 {
     return rs->n;
 }
+
+int dh_ruleset_wants_system(const dh_ruleset *rs)
+{
+    for (size_t i = 0; i < rs->n; i++) {
+        const dh_rule *r = rs->rules[i];
+        for (size_t k = 0; k < r->nids; k++)
+            for (size_t s = 0; s < r->ids[k].nsel; s++)
+                for (size_t t = 0; t < r->ids[k].sel[s].nt; t++) {
+                    const field_ref *f = &r->ids[k].sel[s].t[t].field;
+                    if (f->id == FIELD_BY_NAME && dh_system_name(f->name, f->len))
+                        return 1;
+                }
+    }
+    return 0;
+}
 const dh_rule *dh_ruleset_rule(const dh_ruleset *rs, size_t i)
 {
     return i < rs->n ? rs->rules[i] : NULL;
@@ -688,7 +731,9 @@ static void put_needle_text(sbuf *b, const needle *nd)
         char tmp[160];
         if (nd->kind == N_NUM) {
             static const char *const ops[] = {">", ">=", "<", "<="};
-            snprintf(tmp, sizeof tmp, "%s %g", ops[nd->cmp], nd->num);
+            char num[48];
+            dh_format_double(num, sizeof num, nd->num, 0); /* %g would say 1.23457e+06 */
+            snprintf(tmp, sizeof tmp, "%s %s", ops[nd->cmp], num);
             puts_(b, tmp);
         } else if (nd->kind == N_EXISTS) {
             puts_(b, nd->exists ? "true" : "false");
@@ -799,7 +844,9 @@ static void describe_correlation(sbuf *b, const dh_rule *r)
     }
     puts_(b, "\ncondition:");
     if (!d->has_condition && d->ncmp) {
-        snprintf(tmp, sizeof tmp, " none given, so every named rule (>= %g)", d->cmp[0].v);
+        char num[48];
+        dh_format_double(num, sizeof num, d->cmp[0].v, 0);
+        snprintf(tmp, sizeof tmp, " none given, so every named rule (>= %s)", num);
         puts_(b, tmp);
     }
     if (d->has_condition) {

@@ -1,7 +1,8 @@
 /* libFuzzer target for the JSON readers (NXLog Windows events, Defender rows, Event Hubs
- * batches): every line of the input is decoded and normalized, and every event written as an
- * ECS document (dump --to ecs meets whatever the readers let through); then the input is read
- * as a JSON array, cut into batches the way the scanner cuts a stream. */
+ * batches, evtx_dump and dump JSON, Winlogbeat, Zeek): every line of the input is decoded
+ * and normalized, and every event written as an ECS document (dump --to ecs meets whatever
+ * the readers let through); then the input is read as a JSON array (and as pretty-printed
+ * objects, the same cutting), cut into batches the way the scanner cuts a stream. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t events = 0, bad = 0;
     jsonl_decode(r, (const char *)data, size, "fuzz", 1, 0, on_event, &items, NULL, NULL, &events,
                  &bad);
+    /* What the scanner asks of a JSON input's first object (is it an event at all?). */
+    for (int how = JSONL_LINES; how <= JSONL_DOC; how++)
+        jsonl_first_is_event((const char *)data, size, how);
     const char *p = (const char *)data;
     size_t left = size, off = 0;
     while (left) {

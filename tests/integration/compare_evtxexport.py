@@ -63,22 +63,34 @@ HEX_PADDED_RE = re.compile(r"^0x([0-9a-fA-F]{8}|[0-9a-fA-F]{16})$")
 CTRL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 CTRL_BASE = 0xF0000  # plane-15 private use: never in the corpus, valid in XML
 
+# SIZET_DECIMAL: libevtx renders SizeT values (0x10: 4673/4674 ProcessId, 4656 HandleId)
+# in decimal; Windows' own rendering is hex, "0x24c" (Event Viewer's XML view, wevtutil).
+# dcomhunt's value is accepted when it is exactly "0x%x" of the oracle's decimal number
+# (libevtx pads every other hex type, so an unpadded hex value can only be a SizeT).
+SIZET_RE = re.compile(r"^0x[0-9a-f]+$")
+
+# FLOAT_VALUE: Real32/Real64 are compared by value: dcomhunt prints the shortest text that
+# reads back as the same number ("3199.234"), libevtx a fixed number of digits.
+FLOAT_RE = re.compile(r"^-?(\d+\.\d*|\.\d+|\d+)([eE][-+]?\d+)?$")
+
 # SIGNED_NEGATIVE: libevtx prints a negative Int32 or Int64 with its sign bit dropped and
 # the rest negated: -123 comes out as -2147483525 (that is -(2^31 - 123)), -2 as
 # -9223372036854775806. We accept dcomhunt's value when it is the negative number libevtx
 # mangled that way. (Real logs rarely hold negative integers; the EVTX writer's every-type
 # files do.)
-#
-# FLOAT_EXPONENT: libevtx prints Real32/Real64 values as "%e" with a three-digit exponent
-# ("1.500000e+000"); dcomhunt prints the shortest round-trip form ("1.5"). Accepted when
-# both parse to the same number.
+
+# LONE_LF: a string value that is a single line feed (Application_no_crc32.evtx, Windows
+# Search 1003 ExtraInfo: UTF-16 "0a 00", as python-evtx also shows it) is printed empty by
+# libevtx.
+
 NORMALISATIONS = {
     "TIME_9_DIGITS": "libevtx prints 9 fractional digits for 100 ns FILETIMEs",
     "HEX_PADDED": "libevtx zero-pads HexInt32/HexInt64 to 8/16 digits; Windows prints 0x%x",
+    "SIZET_DECIMAL": "libevtx prints SizeT in decimal; Windows prints it in hex",
+    "FLOAT_VALUE": "floats compared by value (dcomhunt prints the shortest round-trip form)",
+    "LONE_LF": "libevtx prints a value that is one line feed as empty",
     "SIGNED_NEGATIVE": "libevtx drops the sign bit of negative Int32/Int64 values",
-    "FLOAT_EXPONENT": "libevtx prints floating-point values as %e",
 }
-FLOAT_RE = re.compile(r"^-?\d\.\d{6}e[+-]\d{3}$")
 
 
 def norm_time_oracle(s, used):
@@ -103,18 +115,21 @@ def value_matches(ours, theirs, used):
     if m and m.group(3) == "00" and ours == "%s.%sZ" % (m.group(1), m.group(2)):
         used["TIME_9_DIGITS"] += 1
         return True
+    if theirs.isdigit() and SIZET_RE.match(ours) and int(ours, 16) == int(theirs):
+        used["SIZET_DECIMAL"] += 1
+        return True
+    if (FLOAT_RE.match(ours) and FLOAT_RE.match(theirs) and any(c in theirs for c in ".eE")
+            and float(ours) == float(theirs)):
+        used["FLOAT_VALUE"] += 1
+        return True
+    if ours == "\n" and theirs == "":
+        used["LONE_LF"] += 1
+        return True
     if re.match(r"^-\d+$", ours or "") and re.match(r"^-\d+$", theirs or ""):
         v = int(ours)
         if int(theirs) in (-(2**31 + v), -(2**63 + v)):
             used["SIGNED_NEGATIVE"] += 1
             return True
-    if FLOAT_RE.match(theirs or ""):
-        try:
-            if float(theirs) == float(ours):
-                used["FLOAT_EXPONENT"] += 1
-                return True
-        except ValueError:
-            pass
     return False
 
 
@@ -167,10 +182,11 @@ def parse_event_xml(text):
             rec["data"].append((name, child.text or ""))
     ud = root.find(EVTX_NS + "UserData")
     if ud is not None:
-        for el in ud.iter():
-            if el is ud or len(el):
-                continue  # the wrapper and inner nodes are not items, only leaves are
-            rec["data"].append((local(el.tag), el.text or ""))
+        for wrapper in ud:  # UserData holds one wrapper element; its leaves are the items
+            for el in wrapper.iter():
+                if el is wrapper or len(el):
+                    continue  # inner nodes are not items, only leaves are
+                rec["data"].append((local(el.tag), el.text or ""))
     if repaired:
         back = re.compile("[%s-%s]" % (chr(CTRL_BASE), chr(CTRL_BASE + 0x1f)))
         unmap = lambda v: back.sub(lambda m: chr(ord(m.group(0)) - CTRL_BASE), v)

@@ -123,6 +123,32 @@ static void buf_integers(void **state)
 
 /* ---- utf16 / cp1252 ---- */
 
+/* Numbers written for people and queries (KQL comparisons, rules show, Real64 values):
+ * the shortest text that reads back as the same value. */
+static void format_double(void **state)
+{
+    (void)state;
+    static const struct {
+        double v;
+        const char *want;
+    } cases[] = {{0.1, "0.1"},
+                 {1234567, "1234567"},
+                 {3199.234, "3199.234"},
+                 {1e300, "1e+300"},
+                 {-2.5, "-2.5"},
+                 {1.0 / 3, "0.3333333333333333"},
+                 {1e16, "10000000000000000"},
+                 {123456789012, "123456789012"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[48];
+        size_t n = dh_format_double(out, sizeof out, cases[i].v, 0);
+        if (n != strlen(cases[i].want) || strcmp(out, cases[i].want))
+            fail_msg("%.17g: got [%s], want [%s]", cases[i].v, out, cases[i].want);
+    }
+    char tiny[3];
+    assert_int_equal(dh_format_double(tiny, sizeof tiny, 1234567, 0), 0); /* cap respected */
+}
+
 static void utf16(const uint8_t *p, size_t units, const char *want, size_t want_len)
 {
     dh_buf b;
@@ -338,6 +364,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(buf_append_and_cap),
+        cmocka_unit_test(format_double),
         cmocka_unit_test(buf_cap_single_big_append),
         cmocka_unit_test(buf_grows_past_initial_block),
         cmocka_unit_test(buf_integers),

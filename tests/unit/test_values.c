@@ -66,6 +66,17 @@ static void v_floats_and_bool(void **state)
     VAL(0x0b, "\x00\x00\x20\xc1", "-10");                 /* float -10 */
     VAL(0x0c, "\x00\x00\x00\x00\x00\x00\x04\x40", "2.5"); /* double 2.5 */
     VAL(0x0c, "\x00\x00\x00\x00\x00\x00\x00\x00", "0");
+    /* The shortest text that reads back as the same value, never %.17g's noise. */
+    VAL(0x0c, "\x87\x16\xd9\xce\x77\xfe\xa8\x40", "3199.234");
+    VAL(0x0c, "\x9a\x99\x99\x99\x99\x99\xb9\x3f", "0.1");
+    VAL(0x0c, "\x55\x55\x55\x55\x55\x55\xd5\x3f", "0.3333333333333333");
+    VAL(0x0c, "\x9c\x75\x00\x88\x3c\xe4\x37\x7e", "1e+300");
+    VAL(0x0c, "\x01\x00\x00\x00\x00\x00\x00\x00", "5e-324");
+    VAL(0x0c, "\x00\x00\x00\x00\x00\x00\x00\x80", "-0");
+    VAL(0x0b, "\xcd\xcc\xcc\x3d", "0.1"); /* float 0.1: not 0.100000001 */
+    VAL(0x0b, "\xd0\x0f\x49\x40", "3.14159");
+    VAL(0x0c, "\x00\x00\x00\x00\x00\x00\x34\x43", "5629499534213120"); /* 2^52 * 1.25 */
+    VAL(0x0c, "\x00\x00\x00\x00\x00\x00\x4e\x40", "60");
     VAL(0x0d, "\x01\x00\x00\x00", "true");
     VAL(0x0d, "\x00\x00\x00\x00", "false");
     VAL(0x0d, "\x00\x00\x00\x01", "true"); /* any non-zero */

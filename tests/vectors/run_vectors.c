@@ -30,7 +30,8 @@
  *
  * Event lines are 'Key: value' (value verbatim), or 'Key:: value' where \n, \t, \\ and
  * \xNN in the value are escapes. Lowercase keys are the envelope:
- * provider, event_id, channel, host, kind; the rest are the event's original fields, in
+ * provider, event_id, channel, host, kind; 'system.NAME' a System property (Level,
+ * Keywords, UserID...); the rest are the event's original fields, in
  * order, mapped to taxonomy fields by the same table the readers use. Without provider
  * and event_id the event is Sysmon event 1 (a process creation). */
 #include <stdio.h>
@@ -92,9 +93,12 @@ typedef struct event_text {
     size_t n;
 } event_text;
 
+static dh_kv sysv[32]; /* the System properties of the event being built */
+
 static int build_event(event_text *et, dh_event *ev, dh_kv *kv, char *err, size_t errcap)
 {
     memset(ev, 0, sizeof *ev);
+    size_t ns = 0;
     ev->time = 132000000000000000LL;
     const char *provider = NULL, *channel = NULL, *host = "HOST", *kind = NULL;
     unsigned long event_id = 0;
@@ -122,7 +126,11 @@ static int build_event(event_text *et, dh_event *ev, dh_kv *kv, char *err, size_
             ev->time = t;
         } else if (!strcmp(k, "record_id"))
             ev->record_id = strtoull(v, NULL, 10);
-        else {
+        else if (!strncmp(k, "system.", 7) && ns < sizeof sysv / sizeof sysv[0]) {
+            sysv[ns].name = (dh_str){k + 7, strlen(k + 7)};
+            sysv[ns].value = (dh_str){v, strlen(v)};
+            ns++;
+        } else {
             kv[nd].name = (dh_str){k, strlen(k)};
             kv[nd].value = (dh_str){v, strlen(v)};
             nd++;
@@ -142,6 +150,8 @@ static int build_event(event_text *et, dh_event *ev, dh_kv *kv, char *err, size_
     ev->event_id = (uint32_t)event_id;
     ev->data = kv;
     ev->ndata = nd;
+    ev->sys = sysv;
+    ev->nsys = ns;
     ev->file = "vector";
     ev->chunk = -1;
     dh_map_windows_apply(ev);

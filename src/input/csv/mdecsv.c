@@ -65,8 +65,12 @@ static int parser_init(mdecsv_reader *r)
     if (r->p_ok)
         csv_free(&r->p);
     r->p_ok = csv_init(&r->p, CSV_STRICT | CSV_STRICT_FINI) == 0;
-    if (r->p_ok)
+    if (r->p_ok) {
         csv_set_space_func(&r->p, no_space);
+        /* libcsv grows a field's buffer by this much at a time (128 bytes by default): a
+         * field of megabytes then costs thousands of reallocations and copies. */
+        csv_set_blk_size(&r->p, 1u << 20);
+    }
     return r->p_ok ? 0 : -1;
 }
 
@@ -100,9 +104,11 @@ void mdecsv_reader_free(mdecsv_reader *r)
  * buffer ends first. A quote opens quoting only at a field's start (RFC 4180); a stray
  * quote inside an unquoted field is a character, so one bad record cannot swallow the
  * records after it (libcsv then reports it). */
-static size_t record_end(const char *b, size_t n, size_t from)
+static size_t record_end_q(const char *b, size_t n, size_t from, int *open_quote)
 {
     int quoted = 0, field_start = 1;
+    if (open_quote)
+        *open_quote = 0;
     for (size_t i = from; i < n; i++) {
         char c = b[i];
         if (quoted) {
@@ -125,7 +131,14 @@ static size_t record_end(const char *b, size_t n, size_t from)
             field_start = 0;
         }
     }
+    if (open_quote)
+        *open_quote = quoted;
     return 0;
+}
+
+static size_t record_end(const char *b, size_t n, size_t from)
+{
+    return record_end_q(b, n, from, NULL);
 }
 
 size_t mdecsv_first(const char *buf, size_t len)
@@ -374,9 +387,13 @@ dh_status mdecsv_decode(mdecsv_reader *r, const char *hdr, size_t hdrlen, const 
     size_t pos = 0;
     uint64_t line = first_line;
     while (pos < len) {
-        size_t end = record_end(buf, len, pos);
+        /* No end: the last record of the input, without a newline; or a quote that never
+         * closes, which took every line after it (not worth parsing to know it is bad). */
+        int open_quote;
+        size_t end = record_end_q(buf, len, pos, &open_quote);
+        open_quote = open_quote && memchr(buf + pos, '\n', len - pos) != NULL;
         if (!end)
-            end = len; /* the last record of the input, without a newline */
+            end = len;
         size_t s = pos, e = end;
         while (e > s && (buf[e - 1] == '\n' || buf[e - 1] == '\r'))
             e--;
@@ -385,6 +402,8 @@ dh_status mdecsv_decode(mdecsv_reader *r, const char *hdr, size_t hdrlen, const 
         if (e > s) {
             if (hwhy) {
                 why = hwhy;
+            } else if (open_quote) {
+                why = "malformed CSV record (a quote that never closes)";
             } else {
                 memset(&ev, 0, sizeof ev);
                 ev.file = file;
@@ -398,6 +417,12 @@ dh_status mdecsv_decode(mdecsv_reader *r, const char *hdr, size_t hdrlen, const 
                         return st;
                 }
             }
+            /* A malformed record that runs over several lines (a quote that never closes
+             * takes the lines after it): only its first line is lost; the next line that
+             * starts a well-formed record is read again as one. */
+            const char *nl = why && !hwhy ? memchr(buf + s, '\n', e - s) : NULL;
+            if (nl)
+                end = (size_t)(nl - buf) + 1;
         }
         if (why) {
             (*bad)++;

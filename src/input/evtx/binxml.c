@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/escape.h"
 #include "core/timefmt.h"
 #include "input/evtx/evtx.h"
 
@@ -54,64 +55,33 @@ uint8_t evtx_classify_role(uint8_t parent, uint8_t known)
     }
 }
 
-static int content_wanted(uint8_t role)
+static int content_wanted(const evtx_decoder *d, uint8_t role)
 {
     return role == R_SYS_EVENTID || role == R_SYS_RECID || role == R_SYS_CHANNEL ||
-           role == R_SYS_COMPUTER || role == R_ED_ITEM || role == R_ED_DEEP || role == R_UD_ITEM;
+           role == R_SYS_COMPUTER || (role == R_SYS_OTHER && d->want_sys) || role == R_ED_ITEM ||
+           role == R_ED_DEEP || role == R_UD_ITEM;
 }
 
-static int attr_wanted(uint8_t role, uint8_t known)
+/* An attribute of a System element that is a System property (dh_event_system): all but
+ * the provider's Name and the time, which are the envelope. */
+int evtx_sys_attr(uint8_t role, uint8_t known)
+{
+    return (role == R_SYS_PROVIDER && known != KN_NAME) || role == R_SYS_EVENTID ||
+           role == R_SYS_OTHER;
+}
+
+static int attr_wanted(const evtx_decoder *d, uint8_t role, uint8_t known)
 {
     return (role == R_SYS_PROVIDER && known == KN_NAME) ||
            (role == R_SYS_TIME && known == KN_SYSTEMTIME) ||
-           (role == R_ED_ITEM && known == KN_NAME);
+           (role == R_ED_ITEM && known == KN_NAME) || (d->want_sys && evtx_sys_attr(role, known));
 }
 
-/* XML text escaping. Tab, LF and CR become character references so the output stays one
- * line per record; the other C0 controls and DEL cannot appear in XML 1.0 at all, even as
- * references, and become U+FFFD (the JSON output keeps them, \u-escaped). */
-static dh_status xml_escape(dh_buf *out, const char *s, size_t n, int attr)
+void evtx_push_sys(evtx_decoder *d, const char *name, uint32_t name_len, uint32_t off, uint32_t len)
 {
-    size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        const char *rep = NULL;
-        switch (ch) {
-        case '&':
-            rep = "&amp;";
-            break;
-        case '<':
-            rep = "&lt;";
-            break;
-        case '>':
-            rep = "&gt;";
-            break;
-        case '"':
-            rep = attr ? "&quot;" : NULL;
-            break;
-        case '\t':
-            rep = "&#x9;";
-            break;
-        case '\n':
-            rep = "&#xA;";
-            break;
-        case '\r':
-            rep = "&#xD;";
-            break;
-        default:
-            if (ch < 0x20 || ch == 0x7f)
-                rep = "\xEF\xBF\xBD";
-        }
-        if (rep) {
-            dh_status st = dh_buf_append(out, s + run, i - run);
-            if (!st)
-                st = dh_buf_puts(out, rep);
-            if (st)
-                return st;
-            run = i + 1;
-        }
-    }
-    return dh_buf_append(out, s + run, n - run);
+    if (d->nsys >= EVTX_MAX_SYS)
+        return; /* a System element holds a dozen properties; more is not Windows' */
+    d->sys[d->nsys++] = (evtx_sysitem){name, name_len, off, len};
 }
 
 static const char *push_item(evtx_decoder *d, const char *name, uint32_t name_len,
@@ -212,6 +182,9 @@ static const char *end_attr(evtx_decoder *d)
             d->time = ft;
             d->time_set = 1;
         }
+    } else if (d->want_sys && evtx_sys_attr(f->role, d->attr_known)) {
+        const evtx_op *aop = &d->attr_tpl->ops[d->attr_op];
+        evtx_push_sys(d, d->attr_tpl->pool + aop->a, aop->alen, off, len);
     } else if (f->role == R_ED_ITEM && d->attr_known == KN_NAME && !f->name_static) {
         f->name_off = off;
         f->name_len = len;
@@ -266,6 +239,12 @@ static const char *finish_element(evtx_decoder *d, const evtx_op *op, const evtx
                 return why;
         }
         break;
+    case R_SYS_OTHER:
+        if (d->want_sys && !f->has_child && !empty) { /* Level, Task, Opcode, Keywords... */
+            const evtx_op *o = &f->tpl->ops[f->op];
+            evtx_push_sys(d, f->tpl->pool + o->a, o->alen, off, len);
+        }
+        break;
     }
     if (d->want_xml) {
         dh_status st;
@@ -294,15 +273,25 @@ static const char *put_value(evtx_decoder *d, const evtx_value *v, int in_attr)
     if (evtx_value_text(&d->arena, v->type, v->p, v->len) != DH_OK)
         return "value text exceeds the size limit";
     if (d->want_xml &&
-        xml_escape(&d->xml, d->arena.data + before, d->arena.len - before, in_attr) != DH_OK)
+        dh_xml_escape(&d->xml, d->arena.data + before, d->arena.len - before, in_attr) != DH_OK)
         return "XML output exceeds the size limit";
     return NULL;
+}
+
+/* Is the substitution's value not there: an optional substitution of NULL (Windows does
+ * not create the element or attribute, MS-EVEN6), or a value lost to a tear (left out
+ * rather than shown empty)? */
+static int absent(const evtx_op *op, const evtx_value *vals, uint32_t nvals)
+{
+    if (op->subst < nvals && vals[op->subst].lost)
+        return 1;
+    return op->optional && (op->subst >= nvals || vals[op->subst].type == 0x00);
 }
 
 static const char *walk(evtx_decoder *d, const evtx_template *t, const evtx_value *vals,
                         uint32_t nvals)
 {
-    static const evtx_value null_value = {NULL, 0, 0};
+    static const evtx_value null_value = {NULL, 0, 0, 0};
     const char *why;
     for (uint32_t i = 0; i < t->nops; i++) {
         const evtx_op *op = &t->ops[i];
@@ -319,8 +308,7 @@ static const char *walk(evtx_decoder *d, const evtx_template *t, const evtx_valu
                 while (cs < end && t->ops[cs].code != OP_CLOSE_START)
                     cs++;
                 if (end < t->nops && cs + 2 == end && t->ops[cs + 1].code == OP_SUBST &&
-                    t->ops[cs + 1].optional &&
-                    (t->ops[cs + 1].subst >= nvals || vals[t->ops[cs + 1].subst].type == 0x00)) {
+                    absent(&t->ops[cs + 1], vals, nvals)) {
                     i = end;
                     break;
                 }
@@ -354,8 +342,7 @@ static const char *walk(evtx_decoder *d, const evtx_template *t, const evtx_valu
             for (; j < t->nops && t->ops[j].code >= OP_TEXT && t->ops[j].code <= OP_ENTREF; j++) {
                 const evtx_op *vo = &t->ops[j];
                 pieces++;
-                if (vo->code == OP_SUBST && vo->optional &&
-                    (vo->subst >= nvals || vals[vo->subst].type == 0x00))
+                if (vo->code == OP_SUBST && absent(vo, vals, nvals))
                     nulls++;
             }
             if (pieces && nulls == pieces) {
@@ -365,6 +352,8 @@ static const char *walk(evtx_decoder *d, const evtx_template *t, const evtx_valu
             d->attr_open = 1;
             d->attr_known = op->known;
             d->attr_start = (uint32_t)d->arena.len;
+            d->attr_tpl = t;
+            d->attr_op = i;
             if (f->role == R_ED_ITEM && op->known == KN_NAME && pieces == 1 &&
                 t->ops[i + 1].code == OP_TEXT) {
                 f->name_static = t->pool + t->ops[i + 1].a;
@@ -407,8 +396,8 @@ static const char *walk(evtx_decoder *d, const evtx_template *t, const evtx_valu
                 break;
             evtx_frame *f = &d->frames[d->depth - 1];
             int in_attr = d->attr_open;
-            int wanted = d->want_xml ||
-                         (in_attr ? attr_wanted(f->role, d->attr_known) : content_wanted(f->role));
+            int wanted = d->want_xml || (in_attr ? attr_wanted(d, f->role, d->attr_known)
+                                                 : content_wanted(d, f->role));
             if (op->code == OP_SUBST) {
                 const evtx_value *v = op->subst < nvals ? &vals[op->subst] : &null_value;
                 if (v->type == 0x21 && !in_attr) {
@@ -437,7 +426,7 @@ static const char *walk(evtx_decoder *d, const evtx_template *t, const evtx_valu
                         if (!evtx_array_item(v->type, v->p, v->len, k, &ip, &il))
                             break;
                         size_t before = d->arena.len;
-                        evtx_value iv = {ip, (uint32_t)il, (uint8_t)(v->type & 0x7f)};
+                        evtx_value iv = {ip, (uint32_t)il, (uint8_t)(v->type & 0x7f), 0};
                         if (k && d->want_xml) {
                             /* Windows repeats the element for each item: close it and
                              * open it again with the same start tag. */
@@ -476,7 +465,7 @@ static const char *walk(evtx_decoder *d, const evtx_template *t, const evtx_valu
                              dh_buf_append(&d->xml, t->pool + op->a, op->alen) ||
                              dh_buf_puts(&d->xml, "]]>");
                     else
-                        st = xml_escape(&d->xml, t->pool + op->a, op->alen, in_attr);
+                        st = dh_xml_escape(&d->xml, t->pool + op->a, op->alen, in_attr);
                     if (st)
                         return "XML output exceeds the size limit";
                 }
@@ -520,6 +509,8 @@ static const char *run_plan(evtx_decoder *d, const evtx_template *t, const evtx_
             if (si >= nvals || vals[si].type == 0x00)
                 continue; /* the element is not there at all */
         }
+        if (e->target == P_SYS && !d->want_sys)
+            continue;
         if (e->target == P_NESTED) {
             if (e->subst < nvals && vals[e->subst].type == 0x21) {
                 const char *why = run_nested(d, &vals[e->subst], e->role);
@@ -596,6 +587,9 @@ static const char *run_plan(evtx_decoder *d, const evtx_template *t, const evtx_
         case P_ITEM:
             why = push_item(d, t->pool + e->name_a, e->name_alen, t, e->name_op, start, len);
             break;
+        case P_SYS:
+            evtx_push_sys(d, t->pool + e->name_a, e->name_alen, start, len);
+            break;
         }
         if (why)
             return why;
@@ -620,7 +614,7 @@ static int values_fit(const evtx_plan *plan, const evtx_value *vals, uint32_t n)
 static const char *exec_instance(evtx_decoder *d, evtx_template *t, const evtx_value *vals,
                                  uint32_t n, uint8_t role)
 {
-    if (!d->want_xml && !d->full_walk) {
+    if (!d->want_xml && !d->full_walk && !d->tear) {
         const evtx_plan *plan = evtx_plan_get(t, role);
         if (plan && plan->ok && values_fit(plan, vals, n)) {
             if (d->depth > 0)
@@ -656,6 +650,8 @@ static const char *walk_instance(evtx_decoder *d, uint32_t *pos, uint32_t end, u
         uint32_t size = rd32(c + *pos + 20);
         if (size > end - *pos - 24)
             return "template definition runs past the record";
+        if (d->tear && *pos + 24 + size > d->tear)
+            return "torn inside its template definition";
         *pos += 24 + size;
     }
     const char *why = NULL;
@@ -665,10 +661,18 @@ static const char *walk_instance(evtx_decoder *d, uint32_t *pos, uint32_t end, u
     if (end - *pos < 4)
         return "template values run past the record";
     uint32_t n = rd32(c + *pos);
+    /* Torn before the value count: every substitution of the template is lost. */
+    int count_lost = d->tear && *pos + 4 > d->tear;
+    if (count_lost) {
+        n = 0;
+        for (uint32_t k = 0; k < t->nops; k++)
+            if (t->ops[k].code == OP_SUBST && t->ops[k].subst + 1u > n)
+                n = t->ops[k].subst + 1u;
+    }
     *pos += 4;
     if (n > EVTX_MAX_VALUES)
         return "too many template values";
-    if ((uint64_t)n * 4 > end - *pos)
+    if (!count_lost && (uint64_t)n * 4 > end - *pos)
         return "template value descriptors run past the record";
     if (d->tpl_depth >= EVTX_MAX_TPL_DEPTH)
         return "templates nested too deeply";
@@ -682,14 +686,35 @@ static const char *walk_instance(evtx_decoder *d, uint32_t *pos, uint32_t end, u
         lv->cap = cap;
     }
     const uint8_t *desc = c + *pos;
-    *pos += 4 * n;
+    uint32_t desc_pos = *pos;
+    if (!count_lost)
+        *pos += 4 * n;
     for (uint32_t i = 0; i < n; i++) {
+        evtx_value *v = &lv->v[i];
+        if (d->tear && (count_lost || desc_pos + 4 * i + 4 > d->tear)) {
+            /* The descriptor itself was never written: the value is unknown. */
+            *v = (evtx_value){NULL, 0, 0x00, 1};
+            d->values_total++;
+            d->values_lost++;
+            continue;
+        }
         uint32_t size = rd16(desc + 4 * i);
         if (size > end - *pos)
             return "template value runs past the record";
-        lv->v[i].p = c + *pos;
-        lv->v[i].len = size;
-        lv->v[i].type = desc[4 * i + 2];
+        v->p = c + *pos;
+        v->len = size;
+        v->type = desc[4 * i + 2];
+        v->lost = 0;
+        if (d->tear) {
+            d->values_total++;
+            if (size && *pos + size > d->tear) {
+                v->p = NULL;
+                v->len = 0;
+                v->type = 0x00;
+                v->lost = 1;
+                d->values_lost++;
+            }
+        }
         *pos += size;
     }
     d->tpl_depth++;

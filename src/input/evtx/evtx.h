@@ -115,6 +115,8 @@ enum evtx_role {
     R_COUNT
 };
 uint8_t evtx_classify_role(uint8_t parent, uint8_t known);
+/* Is an attribute of an element in `role` a System property (Security/@UserID...)? */
+int evtx_sys_attr(uint8_t role, uint8_t known);
 
 /* A template's plan: what a top-level walk would capture, worked out once. Each entry is
  * a target and the range of value ops that make its text. Running the plan visits only
@@ -128,6 +130,7 @@ enum evtx_target {
     P_COMPUTER,
     P_ITEM,
     P_NESTED, /* a BinXML value (type 0x21): its own template, run in context `role` */
+    P_SYS,    /* a System property (Level, Task..., Security/@UserID...): name_a names it */
 };
 
 typedef struct evtx_plan_entry {
@@ -175,6 +178,7 @@ typedef struct evtx_value {
     const uint8_t *p;
     uint32_t len;
     uint8_t type;
+    uint8_t lost; /* torn record: the value's bytes were never written (type is 0x00) */
 } evtx_value;
 
 /* A pending data item while a record is walked. Offsets into the arena because the
@@ -211,6 +215,14 @@ typedef struct evtx_frame {
     const evtx_template *name_tpl;
 } evtx_frame;
 
+/* A System property of the record being walked (dh_event_system). */
+#define EVTX_MAX_SYS 24
+typedef struct evtx_sysitem {
+    const char *name; /* in a template's pool */
+    uint32_t name_len;
+    uint32_t value_off, value_len; /* arena */
+} evtx_sysitem;
+
 typedef struct evtx_chunk_tpl {
     uint32_t def_off;
     evtx_template *tpl;
@@ -224,6 +236,7 @@ typedef struct evtx_error_fn {
 
 typedef struct evtx_decoder {
     int want_xml;
+    int want_sys;  /* convert the System properties (dh_event_system): ~20% of decode time */
     int full_walk; /* never run template plans */
     /* Per chunk. */
     const uint8_t *chunk;
@@ -257,6 +270,13 @@ typedef struct evtx_decoder {
     const evtx_template *attr_tpl;
     uint32_t attr_op;
     const char *err; /* why the record failed, static text */
+    /* A torn record (see chunk.c): chunk offset from which its bytes are zeros that were
+     * never written, 0 for a whole record; values reaching it are lost, never invented. */
+    uint32_t tear;
+    uint32_t values_total, values_lost;
+    evtx_sysitem sys[EVTX_MAX_SYS];
+    unsigned nsys;
+    dh_kv syskv[EVTX_MAX_SYS];
     /* Template cache, across chunks. */
     evtx_template *cache[1024];
     unsigned ncached;
@@ -275,7 +295,19 @@ typedef struct evtx_chunk_result {
     uint64_t records_bad;
     int damaged;
     int empty;
+    int junk; /* no chunk signature and no record in it (reported by the caller, which
+               * knows whether a chunk follows: junk after the last chunk is trailing data,
+               * not damage) */
 } evtx_chunk_result;
+
+/* What a 64 KiB slot of an EVTX file holds. */
+enum evtx_slot {
+    EVTX_SLOT_CHUNK,   /* "ElfChnk\0" */
+    EVTX_SLOT_EMPTY,   /* all zeros (preallocated) */
+    EVTX_SLOT_RECORDS, /* no chunk signature, but records: a chunk whose header was damaged */
+    EVTX_SLOT_JUNK,    /* neither: data left on the disk, not part of the log */
+};
+int evtx_slot_kind(const uint8_t *p, size_t len);
 
 dh_status evtx_decode_chunk(evtx_decoder *d, const uint8_t *buf, size_t len, const char *file,
                             int64_t chunk_index, uint64_t file_off, evtx_event_fn on_event,
@@ -295,6 +327,8 @@ void evtx_template_cache_clear(evtx_decoder *d);
 const evtx_plan *evtx_plan_get(evtx_template *t, uint8_t role);
 
 /* binxml.c */
+void evtx_push_sys(evtx_decoder *d, const char *name, uint32_t name_len, uint32_t off,
+                   uint32_t len);
 /* Decodes the record's BinXML at [start, end) into d->ev; NULL on success, else why. */
 const char *evtx_decode_record_xml(evtx_decoder *d, uint32_t start, uint32_t end);
 

@@ -262,11 +262,20 @@ static int parse_value_token(compiler *cc, uint8_t tok)
     return -1;
 }
 
-/* Is nameoff a plausible name reference for a field at fieldpos? */
+/* Is nameoff a plausible name reference for a field at fieldpos? A name is either inline
+ * (right after its field) or stored earlier in the chunk, always past the 512-byte chunk
+ * header (the header holds offsets, never names), with its characters inside the chunk and
+ * its UTF-16 terminator in place. Logs forwarded by Windows Event Collector leave the
+ * dependency id out of elements even at record level, so the layout is decided by this
+ * test; a zero where a dependency id was expected reads as offset 0, the chunk signature. */
 static int name_ref_ok(const compiler *cc, uint32_t fieldpos, uint32_t nameoff)
 {
-    return nameoff == fieldpos + 4 || (nameoff + 8 <= fieldpos && nameoff >= 128) ||
-           (nameoff < cc->data_start && nameoff + 8 <= cc->clen);
+    if (nameoff != fieldpos + 4 && !(nameoff < fieldpos && nameoff >= EVTX_CHUNK_HEADER_SIZE))
+        return 0;
+    if (nameoff > cc->clen - 8 || cc->clen < 8)
+        return 0;
+    uint64_t term = (uint64_t)nameoff + 8 + 2ull * rd16(cc->c + nameoff + 6);
+    return term + 2 <= cc->clen && rd16(cc->c + term) == 0;
 }
 
 static int parse_element(compiler *cc, int depth)
@@ -472,6 +481,14 @@ static int build_plan(const evtx_template *t, uint8_t root, evtx_plan *p)
             } else if (role == R_SYS_TIME && op->known == KN_SYSTEMTIME) {
                 if (plan_add(p, &cap, P_TIME, i + 1, j))
                     return -1;
+            } else if (evtx_sys_attr(role, op->known)) {
+                if (plan_add(p, &cap, P_SYS, i + 1, j))
+                    return -1;
+                evtx_plan_entry *e = &p->e[p->n - 1];
+                e->name_a = op->a;
+                e->name_alen = op->alen;
+                e->opt_only =
+                    j == i + 2 && t->ops[i + 1].code == OP_SUBST && t->ops[i + 1].optional;
             } else if (role == R_ED_ITEM && op->known == KN_NAME) {
                 if (j != i + 2 || t->ops[i + 1].code != OP_TEXT)
                     return 0;
@@ -529,6 +546,18 @@ static int build_plan(const evtx_template *t, uint8_t root, evtx_plan *p)
                 break;
             case R_ED_DEEP:
                 return 0;
+            case R_SYS_OTHER: /* Level, Task...: the text of a leaf, under its own name */
+                if (op->code == OP_END && !st[depth - 1].has_child &&
+                    !range_has_nested(t, first, i)) {
+                    if (plan_add(p, &cap, P_SYS, first, i))
+                        return -1;
+                    evtx_plan_entry *e = &p->e[p->n - 1];
+                    e->name_a = t->ops[st[depth - 1].open].a;
+                    e->name_alen = t->ops[st[depth - 1].open].alen;
+                    e->opt_only =
+                        i == first + 1 && t->ops[first].code == OP_SUBST && t->ops[first].optional;
+                }
+                break;
             }
             if (target != 0xff) {
                 if (st[depth - 1].has_child || range_has_nested(t, first, i))

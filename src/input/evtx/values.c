@@ -82,15 +82,6 @@ static dh_status put_systemtime(dh_buf *out, const uint8_t *p)
                               rd16(p + 12), rd16(p + 14), 3);
 }
 
-static dh_status put_double(dh_buf *out, double v, int prec)
-{
-    char tmp[64];
-    int n = snprintf(tmp, sizeof tmp, "%.*g", prec, v);
-    if (n < 0 || (size_t)n >= sizeof tmp)
-        return DH_ERR_FORMAT;
-    return dh_buf_append(out, tmp, (size_t)n);
-}
-
 /* Fixed element size of a scalar type, 0 for variable-size types. */
 static size_t type_size(uint8_t t, size_t len)
 {
@@ -159,13 +150,13 @@ static dh_status scalar_text(dh_buf *out, uint8_t t, const uint8_t *p, size_t n)
         uint32_t u = rd32(p);
         float f;
         memcpy(&f, &u, 4);
-        return put_double(out, f, 9);
+        return dh_buf_put_double(out, f, 1);
     }
     case 0x0c: {
         uint64_t u = rd64(p);
         double f;
         memcpy(&f, &u, 8);
-        return put_double(out, f, 17);
+        return dh_buf_put_double(out, f, 0);
     }
     case 0x0d:
         return dh_buf_puts(out, rd32(p) ? "true" : "false");

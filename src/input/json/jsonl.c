@@ -21,10 +21,12 @@
 #include "core/timefmt.h"
 #include "core/escape.h"
 #include "input/json/jsonl.h"
+#include "input/mappings/system.h"
 #include "input/zeek/zeek.h"
 
 #define MAX_TOKENS 8192
 #define MAX_LINE   (16u << 20)
+#define SYS_MAX    24
 
 struct jsonl_reader {
     char envtext[6][512];  /* ECS envelope values, unescaped (outside the arena) */
@@ -35,7 +37,64 @@ struct jsonl_reader {
     dh_kv *kv;
     size_t kv_cap;
     uint32_t *off; /* arena offsets while the line is read: name, name len, value, value len */
+    uint64_t unused;
+    /* The line is the flat layout as dcomhunt dump --to otrf writes it (no NXLog delivery
+     * keys, no Sentinel columns): only the keys it writes are not event data. */
+    int own_flat;
+    /* System properties (dh_event_system): a static name, an arena value. */
+    dh_str sys_name[SYS_MAX]; /* static, or in the line */
+    uint32_t sys_off[SYS_MAX], sys_len[SYS_MAX];
+    size_t nsys;
+    dh_kv sys[SYS_MAX];
+    char keywords[SYS_MAX][24]; /* NXLog's signed decimal Keywords, as Windows writes them */
 };
+
+static void sys_add_n(jsonl_reader *r, dh_str name, uint32_t off, uint32_t len)
+{
+    if (r->nsys < SYS_MAX) {
+        r->sys_name[r->nsys] = name;
+        r->sys_off[r->nsys] = off;
+        r->sys_len[r->nsys] = len;
+        r->nsys++;
+    }
+}
+
+static void sys_add(jsonl_reader *r, const char *name, uint32_t off, uint32_t len)
+{
+    sys_add_n(r, (dh_str){name, strlen(name)}, off, len);
+}
+
+/* Hands the System properties collected for this object to the event. NXLog writes
+ * Keywords as a signed decimal (-9223372036854775808): Windows' form is 0x8000000000000000. */
+static void sys_finish(jsonl_reader *r, dh_event *ev)
+{
+    const char *a = r->arena.data ? r->arena.data : "";
+    for (size_t i = 0; i < r->nsys; i++) {
+        dh_str v = {a + r->sys_off[i], r->sys_len[i]};
+        if (r->sys_name[i].len == 8 && !memcmp(r->sys_name[i].ptr, "Keywords", 8) && v.len &&
+            v.len < 22 && (v.ptr[0] == '-' || (v.ptr[0] >= '0' && v.ptr[0] <= '9'))) {
+            char num[24];
+            memcpy(num, v.ptr, v.len);
+            num[v.len] = 0;
+            char *end;
+            unsigned long long u = v.ptr[0] == '-' ? (unsigned long long)strtoll(num, &end, 10)
+                                                   : strtoull(num, &end, 10);
+            if (!*end) {
+                int k = snprintf(r->keywords[i], sizeof r->keywords[i], "0x%llx", u);
+                v = (dh_str){r->keywords[i], (size_t)k};
+            }
+        }
+        r->sys[i].name = r->sys_name[i];
+        r->sys[i].value = v;
+    }
+    ev->sys = r->sys;
+    ev->nsys = r->nsys;
+}
+
+uint64_t jsonl_reader_unused(const jsonl_reader *r)
+{
+    return r->unused;
+}
 
 jsonl_reader *jsonl_reader_new(void)
 {
@@ -106,6 +165,11 @@ static const struct {
     {"ActivityID", sizeof "ActivityID" - 1},
     {"RelatedActivityID", sizeof "RelatedActivityID" - 1},
     {"ERROR_EVT_UNRESOLVED", sizeof "ERROR_EVT_UNRESOLVED" - 1},
+    {"Level", sizeof "Level" - 1},
+    {"Qualifiers", sizeof "Qualifiers" - 1},
+    {"KernelTime", sizeof "KernelTime" - 1},
+    {"UserTime", sizeof "UserTime" - 1},
+    {"ProcessorID", sizeof "ProcessorID" - 1},
 };
 
 /* Called for every member of every NXLog line: a 256-bucket table (length, first and
@@ -237,6 +301,7 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
                                  const char *table, dh_event *ev)
 {
     r->arena.len = 0;
+    r->nsys = 0;
     size_t nkv = 0;
     dh_str utc = {"", 0};
     int64_t event_id = -1;
@@ -276,6 +341,8 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
                 slot = 4;
             else if (key_is(js, k, "@timestamp"))
                 slot = 5;
+            else if (r->own_flat) /* only dcomhunt's own envelope keys */
+                slot = -1;
             /* Sentinel's SecurityEvent rows: the same events, other envelope names */
             else if (key_is(js, k, "Computer"))
                 slot = 7;
@@ -295,6 +362,11 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
         if (slot >= 0) {
             env[slot][0] = vo;
             env[slot][1] = vl;
+        }
+        if (shape == SHAPE_NXLOG && !null) {
+            const char *sn = dh_sys_from_nxlog(kp, kn);
+            if (sn)
+                sys_add(r, sn, vo, vl);
         }
         if (shape == SHAPE_NXLOG && key_is(js, k, "Source")) { /* kept as data too */
             env[8][0] = vo;
@@ -332,6 +404,8 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
                          r->arena.data[vo] <= 'Z' &&
                          (vl < 2 || (r->arena.data[vo + 1] >= 'A' && r->arena.data[vo + 1] <= 'Z'));
         int skip = is_skip(kp, kn) && !(kn == 9 && !memcmp(kp, "EventType", 9) && !nxlog_type);
+        if (shape == SHAPE_NXLOG && r->own_flat) /* what dump --to otrf writes: all else is data */
+            skip = dh_sys_from_nxlog(kp, kn) != NULL;
         if (((shape == SHAPE_NXLOG && slot < 0 && !skip) || (shape == SHAPE_MDE && !null && vl) ||
              (shape == SHAPE_ECS && !null)) &&
             !(shape == SHAPE_NXLOG &&
@@ -402,8 +476,17 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
     ev->record_id = recno;
     ev->data = r->kv;
     ev->ndata = nkv;
-    dh_map_windows_apply(ev);
-    return NULL;
+    if (shape == SHAPE_MDE) {
+        dh_map_windows_apply(ev);
+        return NULL;
+    }
+    /* NXLog's shape carries any source when dump --to otrf wrote it (Zeek, Elastic,
+     * Defender rows): mapped by the source its provider names. */
+    sys_finish(r, ev);
+    ev->scratch = r->scratch;
+    ev->scratch_len = 0;
+    ev->scratch_cap = sizeof r->scratch;
+    return dh_map_any_apply(ev);
 }
 
 /* Finds key `name` among the members of the object at token o; its value's index or -1. */
@@ -415,6 +498,26 @@ static int member(const jsmntok_t *tok, int nt, const char *js, int o, const cha
         if (tok[i].type == JSMN_STRING && key_eq(js, &tok[i], name, nn))
             return i + 1;
         i = skip_subtree(tok, nt, i + 1);
+    }
+    return -1;
+}
+
+/* A member by a dotted path ("process.thread.id") from the object at token o; -1. */
+static int member_path(const jsmntok_t *tok, int nt, const char *js, int o, const char *path)
+{
+    char part[64];
+    const char *p = path;
+    while (o >= 0) {
+        const char *dot = strchr(p, '.');
+        size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        if (n >= sizeof part || tok[o].type != JSMN_OBJECT)
+            return -1;
+        memcpy(part, p, n);
+        part[n] = 0;
+        o = member(tok, nt, js, o, part);
+        if (!dot)
+            return o;
+        p = dot + 1;
     }
     return -1;
 }
@@ -501,6 +604,251 @@ static const char *decode_elastic(jsonl_reader *r, const char *js, int nt, dh_ev
     return dh_map_elastic_apply(ev);
 }
 
+/* ---- evtx_dump and dcomhunt dump objects ----------------------------------------------
+ * Items are collected as (name offset in the line, name length, value offset in the arena,
+ * value length) in r->off, as decode_object does; values are unescaped into the arena. */
+
+/* Appends the text of a scalar token (a string unescaped; a number, true, false as
+ * written; null as empty) to the arena; its offset and length. */
+static int tok_text(jsonl_reader *r, const char *js, const jsmntok_t *t, uint32_t *off,
+                    uint32_t *len)
+{
+    size_t at = r->arena.len;
+    int bad = 0;
+    if (t->type == JSMN_STRING)
+        bad = dh_json_unescape(&r->arena, js + t->start, (size_t)(t->end - t->start));
+    else if (!(t->end - t->start == 4 && !memcmp(js + t->start, "null", 4)))
+        bad = dh_buf_append(&r->arena, js + t->start, (size_t)(t->end - t->start)) ? -1 : 0;
+    *off = (uint32_t)at;
+    *len = (uint32_t)(r->arena.len - at);
+    return bad;
+}
+
+static int item_add(jsonl_reader *r, size_t *nkv, uint32_t name_off, uint32_t name_len, uint32_t vo,
+                    uint32_t vl)
+{
+    if (*nkv >= r->kv_cap)
+        return -1;
+    r->off[4 * *nkv] = name_off;
+    r->off[4 * *nkv + 1] = name_len;
+    r->off[4 * *nkv + 2] = vo;
+    r->off[4 * *nkv + 3] = vl;
+    (*nkv)++;
+    return 0;
+}
+
+/* The value at token v as items named by key token k: a scalar is one item, an array one
+ * item per scalar element, {"#text": ...} its text; other objects are walked for their
+ * leaves (UserData), "#attributes" left out. */
+static const char *items_of(jsonl_reader *r, const char *js, int nt, int k, int v, size_t *nkv,
+                            int depth)
+{
+    const jsmntok_t *kt = &r->tok[k], *vt = &r->tok[v];
+    uint32_t no = (uint32_t)kt->start, nl = (uint32_t)(kt->end - kt->start), vo, vl;
+    if (depth > 8)
+        return "objects nested too deep";
+    if (vt->type == JSMN_OBJECT) {
+        int text = member(r->tok, nt, js, v, "#text");
+        if (text >= 0)
+            return items_of(r, js, nt, k, text, nkv, depth + 1);
+        int i = v + 1, remaining = vt->size;
+        while (remaining-- > 0 && i + 1 < nt) {
+            int next = skip_subtree(r->tok, nt, i + 1);
+            if (!key_is(js, &r->tok[i], "#attributes")) {
+                const char *why = items_of(r, js, nt, i, i + 1, nkv, depth + 1);
+                if (why)
+                    return why;
+            }
+            i = next;
+        }
+        return NULL;
+    }
+    if (vt->type == JSMN_ARRAY) {
+        int i = v + 1;
+        for (int c = 0; c < vt->size && i < nt; c++) {
+            int next = skip_subtree(r->tok, nt, i);
+            if (r->tok[i].type != JSMN_OBJECT && r->tok[i].type != JSMN_ARRAY) {
+                if (tok_text(r, js, &r->tok[i], &vo, &vl) || item_add(r, nkv, no, nl, vo, vl))
+                    return "value too long, or too many fields";
+            }
+            i = next;
+        }
+        return NULL;
+    }
+    if (tok_text(r, js, vt, &vo, &vl) || item_add(r, nkv, no, nl, vo, vl))
+        return "value too long, or too many fields";
+    return NULL;
+}
+
+/* The text of the member at `path` (dotted, from object o) into the arena; 0 if absent. */
+static int path_text(jsonl_reader *r, const char *js, int nt, int o, const char *path,
+                     uint32_t *off, uint32_t *len)
+{
+    int v = member_path(r->tok, nt, js, o, path);
+    if (v >= 0 && r->tok[v].type == JSMN_OBJECT) /* {"#text": 4624, "#attributes": ...} */
+        v = member(r->tok, nt, js, v, "#text");
+    if (v < 0 || r->tok[v].type == JSMN_OBJECT || r->tok[v].type == JSMN_ARRAY)
+        return 0;
+    return tok_text(r, js, &r->tok[v], off, len) == 0;
+}
+
+static uint64_t arena_u64(const jsonl_reader *r, uint32_t off, uint32_t len)
+{
+    char num[24];
+    size_t l = len < 23 ? len : 23;
+    memcpy(num, r->arena.data + off, l);
+    num[l] = 0;
+    return strtoull(num, NULL, 10);
+}
+
+/* The envelope (env: provider, channel, computer, event id, record id, time, each an arena
+ * offset and length, or 0 0) and the items collected in r->off, into ev: the data names
+ * point into the line, the values into the arena (which no longer moves). Then the System
+ * properties and the mapping of the event's source. */
+static const char *finish_event(jsonl_reader *r, const char *js, size_t nkv, uint32_t env[6][2],
+                                dh_event *ev)
+{
+    const char *a = r->arena.data ? r->arena.data : "";
+    for (size_t k = 0; k < nkv; k++) {
+        r->kv[k].name = (dh_str){js + r->off[4 * k], r->off[4 * k + 1]};
+        r->kv[k].value = (dh_str){a + r->off[4 * k + 2], r->off[4 * k + 3]};
+    }
+    ev->provider = (dh_str){a + env[0][0], env[0][1]};
+    ev->channel = (dh_str){a + env[1][0], env[1][1]};
+    ev->host = (dh_str){a + env[2][0], env[2][1]};
+    ev->event_id = env[3][1] ? (uint32_t)arena_u64(r, env[3][0], env[3][1]) : 0;
+    ev->record_id = env[4][1] ? arena_u64(r, env[4][0], env[4][1]) : 0;
+    ev->time = 0;
+    if (env[5][1])
+        dh_time_parse_iso(a + env[5][0], env[5][1], &ev->time);
+    ev->data = r->kv;
+    ev->ndata = nkv;
+    ev->scratch = r->scratch;
+    ev->scratch_len = 0;
+    ev->scratch_cap = sizeof r->scratch;
+    sys_finish(r, ev);
+    return dh_map_any_apply(ev);
+}
+
+/* evtx_dump's JSON of a record (the Rust evtx tools, Chainsaw, SigmaHQ's regression data):
+ * {"Event": {"#attributes": ..., "System": {"Provider": {"#attributes": {"Name": ...}},
+ * "EventID": 4688 or {"#text": 4688, "#attributes": {"Qualifiers": ...}}, "TimeCreated":
+ * {"#attributes": {"SystemTime": ...}}, ...}, "EventData": {name: value, ...} or
+ * "UserData": {wrapper: {leaf: value}}}}. The same event as the EVTX record. */
+static const char *decode_evtxdump(jsonl_reader *r, const char *js, int nt, int event, dh_event *ev)
+{
+    r->arena.len = 0;
+    r->nsys = 0;
+    size_t nkv = 0;
+    int sys = member(r->tok, nt, js, event, "System");
+    if (sys < 0 || r->tok[sys].type != JSMN_OBJECT)
+        return "an Event object without System";
+    uint32_t env[6][2];
+    static const char *const env_paths[] = {
+        "Provider.#attributes.Name",         "Channel", "Computer", "EventID", "EventRecordID",
+        "TimeCreated.#attributes.SystemTime"};
+    for (int k = 0; k < 6; k++)
+        if (!path_text(r, js, nt, sys, env_paths[k], &env[k][0], &env[k][1]))
+            env[k][0] = env[k][1] = 0;
+    /* System properties: the element's text (Level...) or its attributes (Security...). */
+    int i = sys + 1, remaining = r->tok[sys].size;
+    while (remaining-- > 0 && i + 1 < nt) {
+        int next = skip_subtree(r->tok, nt, i + 1);
+        const jsmntok_t *k = &r->tok[i], *v = &r->tok[i + 1];
+        static const char *const props[] = {"Level", "Task", "Opcode", "Keywords", "Version"};
+        for (size_t p = 0; p < sizeof props / sizeof props[0]; p++) {
+            uint32_t vo, vl;
+            if (key_eq(js, k, props[p], strlen(props[p])) && v->type != JSMN_OBJECT &&
+                v->type != JSMN_ARRAY && !tok_text(r, js, v, &vo, &vl))
+                sys_add(r, props[p], vo, vl);
+        }
+        int at = v->type == JSMN_OBJECT ? member(r->tok, nt, js, i + 1, "#attributes") : -1;
+        if (at >= 0 && r->tok[at].type == JSMN_OBJECT) {
+            static const char *const attrs[] = {"Guid",       "EventSourceName",   "Qualifiers",
+                                                "UserID",     "ProcessID",         "ThreadID",
+                                                "ActivityID", "RelatedActivityID", "KernelTime",
+                                                "UserTime",   "ProcessorID",       "SessionID"};
+            for (size_t p = 0; p < sizeof attrs / sizeof attrs[0]; p++) {
+                int a = member(r->tok, nt, js, at, attrs[p]);
+                uint32_t vo, vl;
+                if (a >= 0 && r->tok[a].type != JSMN_OBJECT && r->tok[a].type != JSMN_ARRAY &&
+                    !tok_text(r, js, &r->tok[a], &vo, &vl))
+                    sys_add(r, attrs[p], vo, vl);
+            }
+        }
+        i = next;
+    }
+    int ed = member(r->tok, nt, js, event, "EventData");
+    int ud = member(r->tok, nt, js, event, "UserData");
+    const char *why = NULL;
+    if (ed >= 0 && r->tok[ed].type == JSMN_OBJECT) {
+        i = ed + 1;
+        remaining = r->tok[ed].size;
+        while (!why && remaining-- > 0 && i + 1 < nt) {
+            int next = skip_subtree(r->tok, nt, i + 1);
+            if (!key_is(js, &r->tok[i], "#attributes"))
+                why = items_of(r, js, nt, i, i + 1, &nkv, 0);
+            i = next;
+        }
+    }
+    if (!why && ud >= 0 && r->tok[ud].type == JSMN_OBJECT) {
+        i = ud + 1;
+        remaining = r->tok[ud].size;
+        while (!why && remaining-- > 0 && i + 1 < nt) { /* the wrapper element, then leaves */
+            int next = skip_subtree(r->tok, nt, i + 1);
+            if (r->tok[i + 1].type == JSMN_OBJECT)
+                why = items_of(r, js, nt, i, i + 1, &nkv, 0);
+            i = next;
+        }
+    }
+    return why ? why : finish_event(r, js, nkv, env, ev);
+}
+
+/* dcomhunt dump's own JSON ({"record_id", "time", "event_id", "provider", "channel",
+ * "computer", "kind", "data": {name: value or [values]}, "system": {...}}): read back as
+ * the event it was written from, mapped again by the table of its source (Zeek, Elastic
+ * Endpoint, Windows and Defender). */
+static const char *decode_dump(jsonl_reader *r, const char *js, int nt, dh_event *ev)
+{
+    r->arena.len = 0;
+    r->nsys = 0;
+    size_t nkv = 0;
+    uint32_t env[6][2];
+    static const char *const env_keys[] = {"provider", "channel",   "computer",
+                                           "event_id", "record_id", "time"};
+    for (int k = 0; k < 6; k++)
+        if (!path_text(r, js, nt, 0, env_keys[k], &env[k][0], &env[k][1]))
+            env[k][0] = env[k][1] = 0;
+    int data = member(r->tok, nt, js, 0, "data");
+    const char *why = NULL;
+    int i = data + 1, remaining = r->tok[data].size;
+    while (!why && remaining-- > 0 && i + 1 < nt) {
+        int next = skip_subtree(r->tok, nt, i + 1);
+        why = items_of(r, js, nt, i, i + 1, &nkv, 0);
+        i = next;
+    }
+    int sys = member(r->tok, nt, js, 0, "system");
+    if (!why && sys >= 0 && r->tok[sys].type == JSMN_OBJECT) {
+        i = sys + 1;
+        remaining = r->tok[sys].size;
+        while (remaining-- > 0 && i + 1 < nt && r->nsys < SYS_MAX) {
+            int next = skip_subtree(r->tok, nt, i + 1);
+            uint32_t vo, vl;
+            /* The name: dh_event_system's own, as a static string when it is one (any
+             * other, such as a classic source's Execution attribute, kept as written). */
+            dh_str nm = {js + r->tok[i].start, (size_t)(r->tok[i].end - r->tok[i].start)};
+            const char *c = dh_sys_canonical(nm.ptr, nm.len);
+            if (c)
+                nm = (dh_str){c, strlen(c)};
+            if (r->tok[i + 1].type != JSMN_OBJECT && r->tok[i + 1].type != JSMN_ARRAY &&
+                !tok_text(r, js, &r->tok[i + 1], &vo, &vl))
+                sys_add_n(r, nm, vo, vl);
+            i = next;
+        }
+    }
+    return why ? why : finish_event(r, js, nkv, env, ev);
+}
+
 /* Hands a decoded event on; a callback's stop status goes to *stop. Returns NULL (the line
  * was an event). */
 static const char *emit(dh_event *ev, jsonl_event_fn on_event, void *ectx, uint64_t *events,
@@ -511,6 +859,83 @@ static const char *emit(dh_event *ev, jsonl_event_fn on_event, void *ectx, uint6
     if (st)
         *stop = st;
     return NULL;
+}
+
+/* The top-level keys that tell an object's shape, found in one pass (a member() per key
+ * would scan the object again for each): token indexes of their values, or -1. */
+typedef struct line_keys {
+    int recs, wl, eventid, stamp, device, orig, uid, eobj, tbl, zts, evt, drec, ddata;
+    int shipped, ts_key;
+} line_keys;
+
+static void scan_keys(const jsmntok_t *tok, int nt, const char *js, line_keys *lk)
+{
+    memset(lk, -1, sizeof *lk);
+    lk->shipped = lk->ts_key = 0;
+    for (int i = 1, remaining = tok[0].size; remaining-- > 0 && i + 1 < nt;) {
+        const jsmntok_t *k = &tok[i];
+        if (k->type == JSMN_STRING) {
+            if (key_is(js, k, "EventID"))
+                lk->eventid = i + 1;
+            else if (key_is(js, k, "records"))
+                lk->recs = i + 1;
+            else if (key_is(js, k, "winlog"))
+                lk->wl = i + 1;
+            else if (key_is(js, k, "Timestamp"))
+                lk->stamp = i + 1;
+            else if (key_is(js, k, "DeviceName"))
+                lk->device = i + 1;
+            else if (key_is(js, k, "id.orig_h") || key_is(js, k, "id_orig_h"))
+                lk->orig = i + 1;
+            else if (key_is(js, k, "uid") || key_is(js, k, "fuid") || key_is(js, k, "_path"))
+                lk->uid = i + 1;
+            else if (key_is(js, k, "ts"))
+                lk->zts = i + 1;
+            else if (key_is(js, k, "event"))
+                lk->eobj = i + 1;
+            else if (key_is(js, k, "Table"))
+                lk->tbl = i + 1;
+            else if (key_is(js, k, "Event"))
+                lk->evt = i + 1;
+            else if (key_is(js, k, "EventReceivedTime") || key_is(js, k, "TimeGenerated") ||
+                     key_is(js, k, "SourceModuleName"))
+                lk->shipped = 1;
+            else if (key_is(js, k, "@timestamp"))
+                lk->ts_key = 1;
+            else if (key_is(js, k, "record_id"))
+                lk->drec = i + 1;
+            else if (key_is(js, k, "data"))
+                lk->ddata = i + 1;
+        }
+        i = skip_subtree(tok, nt, i + 1);
+    }
+}
+
+/* Which shape an object is, by its keys (in the order decode_line tries them). */
+enum { S_NONE, S_EVTXDUMP, S_DUMP, S_BATCH, S_WINLOG, S_ZEEK, S_ELASTIC, S_NXLOG, S_MDE };
+
+static int shape_of(const jsmntok_t *tok, int nt, const char *js, const line_keys *k)
+{
+    if (k->evt >= 0 && tok[k->evt].type == JSMN_OBJECT &&
+        member(tok, nt, js, k->evt, "System") >= 0)
+        return S_EVTXDUMP;
+    if (k->drec >= 0 && k->ddata >= 0 && tok[k->ddata].type == JSMN_OBJECT &&
+        member(tok, nt, js, 0, "event_id") >= 0)
+        return S_DUMP;
+    if (k->recs >= 0 && tok[k->recs].type == JSMN_ARRAY)
+        return S_BATCH;
+    if (k->wl >= 0 && tok[k->wl].type == JSMN_OBJECT)
+        return S_WINLOG;
+    if (((k->orig >= 0 && k->uid >= 0) || (k->zts >= 0 && k->uid >= 0)) && k->eventid < 0)
+        return S_ZEEK;
+    if (k->eventid < 0 && k->eobj >= 0 && tok[k->eobj].type == JSMN_OBJECT &&
+        member(tok, nt, js, k->eobj, "category") >= 0)
+        return S_ELASTIC;
+    if (k->eventid >= 0)
+        return S_NXLOG;
+    if (k->stamp >= 0 && k->device >= 0)
+        return S_MDE;
+    return S_NONE;
 }
 
 /* A line: a Windows event (NXLog), a Defender row, or an Event Hubs batch of Defender rows
@@ -528,33 +953,32 @@ static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_eve
         return "not valid JSON";
     if (nt < 1 || r->tok[0].type != JSMN_OBJECT)
         return "not a JSON object";
-    /* One pass over the top-level keys tells the shape (a member() per key would scan
-     * the object again for each). */
-    int recs = -1, wl = -1, eventid = -1, stamp = -1, device = -1, orig = -1, uid = -1, eobj = -1,
-        tbl = -1;
-    for (int i = 1, remaining = r->tok[0].size; remaining-- > 0 && i + 1 < nt;) {
-        const jsmntok_t *k = &r->tok[i];
-        if (k->type == JSMN_STRING) {
-            if (key_is(js, k, "EventID"))
-                eventid = i + 1;
-            else if (key_is(js, k, "records"))
-                recs = i + 1;
-            else if (key_is(js, k, "winlog"))
-                wl = i + 1;
-            else if (key_is(js, k, "Timestamp"))
-                stamp = i + 1;
-            else if (key_is(js, k, "DeviceName"))
-                device = i + 1;
-            else if (key_is(js, k, "id.orig_h"))
-                orig = i + 1;
-            else if (key_is(js, k, "uid"))
-                uid = i + 1;
-            else if (key_is(js, k, "event"))
-                eobj = i + 1;
-            else if (key_is(js, k, "Table"))
-                tbl = i + 1;
-        }
-        i = skip_subtree(r->tok, nt, i + 1);
+    line_keys lk;
+    scan_keys(r->tok, nt, js, &lk);
+    int recs = lk.recs, wl = lk.wl, eventid = lk.eventid, stamp = lk.stamp, device = lk.device,
+        orig = lk.orig, uid = lk.uid, eobj = lk.eobj, tbl = lk.tbl, zts = lk.zts, evt = lk.evt,
+        drec = lk.drec, ddata = lk.ddata, shipped = lk.shipped, ts_key = lk.ts_key;
+    (void)stamp;
+    (void)device;
+    switch (shape_of(r->tok, nt, js, &lk)) {
+    case S_NONE:
+        return "not a Windows event (event XML as JSON, NXLog, Winlogbeat, dcomhunt dump), a "
+               "Defender row, an Event Hubs batch, an Elastic document or a Zeek record";
+    default:
+        break;
+    }
+    if (evt >= 0 && r->tok[evt].type == JSMN_OBJECT && member(r->tok, nt, js, evt, "System") >= 0) {
+        const char *why = decode_evtxdump(r, js, nt, evt, ev);
+        if (why)
+            return why;
+        return emit(ev, on_event, ectx, events, stop);
+    }
+    if (drec >= 0 && ddata >= 0 && r->tok[ddata].type == JSMN_OBJECT &&
+        member(r->tok, nt, js, 0, "event_id") >= 0) {
+        const char *why = decode_dump(r, js, nt, ev);
+        if (why)
+            return why;
+        return emit(ev, on_event, ectx, events, stop);
     }
     if (recs >= 0 && r->tok[recs].type == JSMN_ARRAY) {
         int i = recs + 1, remaining = r->tok[recs].size;
@@ -626,6 +1050,30 @@ static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_eve
             ev->data = r->kv;
             ev->ndata = 0;
         }
+        /* The System properties Winlogbeat keeps (and dcomhunt's ECS writer adds). */
+        r->nsys = 0;
+        for (size_t k = 0; k < dh_sys_count; k++) {
+            if (!dh_sys_names[k].winlog)
+                continue;
+            int v = member_path(r->tok, nt, js, wl, dh_sys_names[k].winlog);
+            if (v >= 0 && r->tok[v].type == JSMN_ARRAY && r->tok[v].size > 0)
+                v++; /* keywords: the first */
+            if (v < 0 || r->tok[v].type == JSMN_OBJECT || r->tok[v].type == JSMN_ARRAY)
+                continue;
+            size_t at = r->arena.len;
+            if (r->tok[v].type == JSMN_STRING
+                    ? dh_json_unescape(&r->arena, js + r->tok[v].start,
+                                       (size_t)(r->tok[v].end - r->tok[v].start))
+                    : dh_buf_append(&r->arena, js + r->tok[v].start,
+                                    (size_t)(r->tok[v].end - r->tok[v].start)))
+                return "value too long";
+            sys_add(r, dh_sys_names[k].name, (uint32_t)at, (uint32_t)(r->arena.len - at));
+        }
+        sys_finish(r, ev);
+        /* The arena may have moved while they were added: the data values point into it
+         * (their names point into the line). */
+        for (size_t k = 0; k < ev->ndata; k++)
+            r->kv[k].value = (dh_str){r->arena.data + r->off[4 * k + 2], r->off[4 * k + 3]};
         ev->channel = canonical_channel((dh_str){r->envtext[0], strlen(r->envtext[0])});
         ev->host = (dh_str){r->envtext[1], strlen(r->envtext[1])};
         ev->event_id = (uint32_t)strtoul(r->envtext[2], NULL, 10);
@@ -635,14 +1083,24 @@ static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_eve
         if (r->envtext[5][0])
             dh_time_parse_iso(r->envtext[5], strlen(r->envtext[5]), &t);
         ev->time = t;
-        dh_map_windows_apply(ev);
+        ev->scratch = r->scratch; /* a Defender row written as Winlogbeat JSON */
+        ev->scratch_len = 0;
+        ev->scratch_cap = sizeof r->scratch;
+        const char *why = dh_map_any_apply(ev);
+        if (why)
+            return why;
         return emit(ev, on_event, ectx, events, stop);
     }
-    if (orig >= 0 && uid >= 0 && eventid < 0) {
-        /* A Zeek log line (conn, dce_rpc, ...): flat, Zeek's own field names. */
+    if (((orig >= 0 && uid >= 0) || (zts >= 0 && uid >= 0)) && eventid < 0) {
+        /* A Zeek log line (conn, dce_rpc, ..., and logs without endpoints such as files or
+         * x509, counted and let go): flat, Zeek's own field names. */
         const char *why = decode_object(r, js, nt, 0, SHAPE_ECS, NULL, ev);
         if (!why)
             why = zeek_finish(ev, (dh_str){"", 0});
+        if (why == zeek_not_used) {
+            r->unused++;
+            return NULL;
+        }
         if (why)
             return why;
         return emit(ev, on_event, ectx, events, stop);
@@ -655,8 +1113,10 @@ static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_eve
         return emit(ev, on_event, ectx, events, stop);
     }
     int shape = eventid >= 0 ? SHAPE_NXLOG : (stamp >= 0 && device >= 0) ? SHAPE_MDE : -1;
+    r->own_flat = shape == SHAPE_NXLOG && ts_key && !shipped;
     if (shape < 0)
-        return "not a Windows event, a Defender row, an Event Hubs batch or a Zeek record";
+        return "not a Windows event (event XML as JSON, NXLog, Winlogbeat, dcomhunt dump), a "
+               "Defender row, an Event Hubs batch, an Elastic document or a Zeek record";
     const char *tname = tbl >= 0
                             ? dh_mde_table((dh_str){js + r->tok[tbl].start,
                                                     (size_t)(r->tok[tbl].end - r->tok[tbl].start)})
@@ -849,4 +1309,33 @@ dh_status jsonl_decode_array(jsonl_reader *r, const char *buf, size_t len, int a
         if (k != ARR_ELEMENT)
             return DH_OK;
     }
+}
+
+/* Is the first object of the input an event of a shape dcomhunt reads? */
+int jsonl_first_is_event(const char *buf, size_t len, int how)
+{
+    size_t s = 0, e = 0, pos = array_body(buf, len, 1); /* past a BOM (and a '[') */
+    if (how != JSONL_LINES) {
+        if (array_next(buf, len, &pos, &s, &e) != ARR_ELEMENT)
+            return -1;
+    } else {
+        const char *nl = memchr(buf + pos, '\n', len - pos);
+        if (!nl)
+            return -1;
+        s = pos;
+        e = (size_t)(nl - buf);
+    }
+    jsmntok_t *tok = malloc(MAX_TOKENS * sizeof *tok);
+    if (!tok)
+        return -1;
+    jsmn_parser p;
+    jsmn_init(&p);
+    int nt = jsmn_parse(&p, buf + s, e - s, tok, MAX_TOKENS), r = -1;
+    if (nt > 0 && tok[0].type == JSMN_OBJECT) {
+        line_keys lk;
+        scan_keys(tok, nt, buf + s, &lk);
+        r = shape_of(tok, nt, buf + s, &lk) != S_NONE;
+    }
+    free(tok);
+    return r;
 }

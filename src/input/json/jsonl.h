@@ -15,6 +15,8 @@ typedef void (*jsonl_error_fn)(void *ctx, uint64_t line, uint64_t offset, const 
 
 jsonl_reader *jsonl_reader_new(void);
 void jsonl_reader_free(jsonl_reader *r);
+/* Records read but not used since the reader was made (Zeek logs without endpoints). */
+uint64_t jsonl_reader_unused(const jsonl_reader *r);
 /* Decodes complete lines in [buf, buf+len); `first_line` and `base_offset` number them
  * for provenance. A line that is not an event is reported and skipped. Returns the
  * number of events, or a negative status if a callback stopped it. */
@@ -34,5 +36,11 @@ dh_status jsonl_decode_array(jsonl_reader *r, const char *buf, size_t len, int a
                              const char *file, uint64_t first_line, uint64_t base_offset,
                              jsonl_event_fn on_event, void *ectx, jsonl_error_fn on_error,
                              void *errctx, uint64_t *events, uint64_t *bad);
+
+/* Is the first object of an input (JSON lines, an array, pretty-printed objects) an event
+ * of a shape dcomhunt reads? 1 yes, 0 a JSON object of another kind (a manifest, a
+ * configuration), -1 cannot tell from these bytes. */
+enum { JSONL_LINES, JSONL_ARRAY, JSONL_DOC };
+int jsonl_first_is_event(const char *buf, size_t len, int how);
 
 #endif

@@ -375,6 +375,25 @@ static const dh_map_row rows[] = {
     {SYSMON, 22, K(DNS_QUERY), 1, no_pairs, NULL},
     {SYSMON, 23, K(FILE_DELETE), 1, no_pairs, NULL},
     {SYSMON, 26, K(FILE_DELETE), 1, no_pairs, NULL},
+    {SYSMON, 2, K(FILE_CHANGE), 1, no_pairs, NULL},
+    {SYSMON, 4, K(SYSMON_STATUS), 1, no_pairs, NULL},
+    {SYSMON, 6, K(DRIVER_LOAD), 1, no_pairs, NULL},
+    {SYSMON, 9, K(RAW_ACCESS_THREAD), 1, no_pairs, NULL},
+    {SYSMON, 16, K(SYSMON_STATUS), 1, no_pairs, NULL},
+    {SYSMON, 25, K(PROCESS_TAMPERING), 1, no_pairs, NULL},
+    {SYSMON, 29, K(FILE_EXECUTABLE_DETECTED), 1, no_pairs, NULL},
+    {SYSMON, 255, K(SYSMON_ERROR), 1, no_pairs, NULL},
+    /* Windows PowerShell (the classic log): engine start, provider start, pipeline
+     * execution; their data is nameless (Data), as rules test it. */
+    {"PowerShell", 400, K(PS_CLASSIC_START), 0, no_pairs, NULL},
+    {"PowerShell", 600, K(PS_CLASSIC_PROVIDER_START), 0, no_pairs, NULL},
+    {"PowerShell", 800, K(PS_CLASSIC_SCRIPT), 0, no_pairs, NULL},
+    /* The Microsoft-Windows-Kernel-File ETW provider (its Analytic channel, or an ETW
+     * collector writing events): Create is a file opened or created, Rename and
+     * RenamePath a rename. */
+    {"Microsoft-Windows-Kernel-File", 12, K(FILE_ACCESS), 1, no_pairs, NULL},
+    {"Microsoft-Windows-Kernel-File", 19, K(FILE_RENAME), 1, no_pairs, NULL},
+    {"Microsoft-Windows-Kernel-File", 27, K(FILE_RENAME), 1, no_pairs, NULL},
     {SECURITY, 4624, K(LOGON), 1, logon_pairs, NULL},
     {SECURITY, 4625, K(LOGON_FAILED), 1, logon_pairs, NULL},
     {SECURITY, 4648, K(EXPLICIT_LOGON), 1, explicit_pairs, NULL},
@@ -400,7 +419,7 @@ static const dh_map_row rows[] = {
 
 const dh_map_row *dh_map_windows_find(dh_str provider, uint32_t event_id)
 {
-    /* 34 rows; the event id check rejects almost every row before any string compare. */
+    /* 50 rows; the event id check rejects almost every row before any string compare. */
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         const dh_map_row *r = &rows[i];
         if (r->event_id != event_id)

@@ -54,11 +54,35 @@ static uint64_t mix(uint64_t h, dh_str s)
     return (h ^ 0xff) * 1099511628211ULL;
 }
 
+const char zeek_not_used[] = "a record of a Zeek log without connection endpoints";
+
+/* Exporters that cannot have dots in names (Elasticsearch pipelines, some SIEMs) write the
+ * connection's endpoints as id_orig_h ...: the same fields. */
+static const struct {
+    const char *underscore, *dotted;
+} dotted_names[] = {
+    {"id_orig_h", "id.orig_h"},
+    {"id_orig_p", "id.orig_p"},
+    {"id_resp_h", "id.resp_h"},
+    {"id_resp_p", "id.resp_p"},
+};
+
+static void undot(dh_event *ev)
+{
+    /* The data array belongs to the reader that filled it (a dh_kv array it owns). */
+    dh_kv *kv = (dh_kv *)ev->data;
+    for (size_t i = 0; i < ev->ndata; i++)
+        for (size_t k = 0; k < sizeof dotted_names / sizeof dotted_names[0]; k++)
+            if (kv[i].name.len == 9 && !memcmp(kv[i].name.ptr, dotted_names[k].underscore, 9))
+                kv[i].name = (dh_str){dotted_names[k].dotted, 9};
+}
+
 const char *zeek_finish(dh_event *ev, dh_str path)
 {
     dh_str v, ts = {"", 0};
+    undot(ev);
     if (!raw(ev, "id.orig_h", &v) || !raw(ev, "id.resp_h", &v))
-        return "not a Zeek record: no id.orig_h and id.resp_h";
+        return zeek_not_used;
     if (!path.len && raw(ev, "_path", &v))
         path = v;
     if (!path.len) { /* JSON logs often leave the log's name out: tell it by its fields */

@@ -12,6 +12,7 @@
 
 #define MAX_DEPTH 64
 #define MAX_ITEMS 4096
+#define MAX_SYS   24
 
 enum { X_NONE, X_EVENT, X_SYSTEM, X_EVENTDATA, X_USERDATA, X_OTHER };
 
@@ -35,6 +36,10 @@ struct evxml_reader {
     int64_t time;
     int too_many;
     dh_kv kv[MAX_ITEMS];
+    char scratch[1 << 16]; /* values a mapping composes (Defender rows written as XML) */
+    item_off sys[MAX_SYS]; /* System properties beyond the envelope */
+    size_t nsys;
+    dh_kv syskv[MAX_SYS];
 };
 
 static uint32_t put(evxml_reader *r, const char *s, size_t n)
@@ -43,6 +48,15 @@ static uint32_t put(evxml_reader *r, const char *s, size_t n)
     if (dh_buf_append(&r->arena, s, n))
         r->too_many = 1;
     return off;
+}
+
+static void add_sys(evxml_reader *r, const char *name, const char *v, size_t vl)
+{
+    if (r->nsys >= MAX_SYS)
+        return;
+    uint32_t no = put(r, name, strlen(name));
+    uint32_t vo = put(r, v, vl);
+    r->sys[r->nsys++] = (item_off){no, (uint32_t)strlen(name), vo, (uint32_t)vl};
 }
 
 static const char *attr(const char **atts, const char *name)
@@ -80,6 +94,13 @@ static void XMLCALL on_start(void *ud, const char *name, const char **atts)
     r->name_len[d] = 0;
     snprintf(r->elem[d], sizeof r->elem[d], "%s", name);
     if (c == X_SYSTEM && parent == X_SYSTEM) {
+        /* Attributes of System's children are System properties (Security/@UserID,
+         * Execution/@ProcessID...), but for the provider's name and the time. */
+        for (size_t i = 0; atts && atts[i]; i += 2)
+            if (!(!strcmp(name, "Provider") && !strcmp(atts[i], "Name")) &&
+                !(!strcmp(name, "TimeCreated") && !strcmp(atts[i], "SystemTime")) &&
+                strncmp(atts[i], "xmlns", 5))
+                add_sys(r, atts[i], atts[i + 1], strlen(atts[i + 1]));
         if (!strcmp(name, "Provider")) {
             const char *v = attr(atts, "Name");
             if (v) {
@@ -92,6 +113,7 @@ static void XMLCALL on_start(void *ud, const char *name, const char **atts)
             if (v && !dh_time_parse_iso(v, strlen(v), &t))
                 r->time = t;
         }
+        r->text_start[d] = (uint32_t)r->arena.len; /* the element's text starts here */
     }
     if (c == X_EVENTDATA && parent == X_EVENTDATA) {
         const char *v = !strcmp(name, "Data") ? attr(atts, "Name") : NULL;
@@ -124,11 +146,16 @@ static void XMLCALL on_end(void *ud, const char *name)
     uint32_t off = r->text_start[d], len = (uint32_t)r->arena.len - r->text_start[d];
     if (r->ctx[d] == X_SYSTEM && d >= 1 && r->ctx[d - 1] == X_SYSTEM) {
         static const char *const keys[] = {"", "Channel", "Computer", "EventID", "EventRecordID"};
+        int env = 0;
         for (int k = 1; k < 5; k++)
             if (!strcmp(r->elem[d], keys[k])) {
                 r->env[k][0] = off;
                 r->env[k][1] = len;
+                env = 1;
             }
+        if (!env && !r->has_child[d] && len && r->nsys < MAX_SYS) /* Level, Task, Keywords... */
+            r->sys[r->nsys++] = (item_off){put(r, r->elem[d], strlen(r->elem[d])),
+                                           (uint32_t)strlen(r->elem[d]), off, len};
     } else if (r->name_len[d] && !r->has_child[d]) {
         if (r->nitems >= MAX_ITEMS) {
             r->too_many = 1;
@@ -193,6 +220,7 @@ static const char *parse_one(evxml_reader *r, const char *s, size_t n, dh_event 
     r->arena.len = 0;
     r->depth = 0;
     r->nitems = 0;
+    r->nsys = 0;
     r->time = 0;
     r->too_many = 0;
     memset(r->env, 0, sizeof r->env);
@@ -220,8 +248,16 @@ static const char *parse_one(evxml_reader *r, const char *s, size_t n, dh_event 
     ev->time = r->time;
     ev->data = r->kv;
     ev->ndata = r->nitems;
-    dh_map_windows_apply(ev);
-    return NULL;
+    for (size_t i = 0; i < r->nsys; i++) {
+        r->syskv[i].name = (dh_str){a + r->sys[i].name, r->sys[i].name_len};
+        r->syskv[i].value = (dh_str){a + r->sys[i].value, r->sys[i].value_len};
+    }
+    ev->sys = r->syskv;
+    ev->nsys = r->nsys;
+    ev->scratch = r->scratch;
+    ev->scratch_len = 0;
+    ev->scratch_cap = sizeof r->scratch;
+    return dh_map_any_apply(ev);
 }
 
 dh_status evxml_decode(evxml_reader *r, const char *buf, size_t len, const char *file,

@@ -20,7 +20,13 @@ struct zeek_reader {
     size_t nfields;
     dh_buf arena;
     dh_kv kv[MAX_FIELDS];
+    uint64_t unused; /* records of logs without connection endpoints */
 };
+
+uint64_t zeek_reader_unused(const zeek_reader *r)
+{
+    return r->unused;
+}
 
 zeek_reader *zeek_reader_new(void)
 {
@@ -225,7 +231,10 @@ dh_status zeek_decode(zeek_reader *r, const char *hdr, size_t hdrlen, const char
             ev.chunk = -1;
             ev.offset = base_offset + pos;
             why = row(r, buf + pos, e - pos, &ev);
-            if (!why) {
+            if (why == zeek_not_used) {
+                r->unused++;
+                why = NULL;
+            } else if (!why) {
                 (*events)++;
                 dh_status st = on_event(ectx, &ev);
                 if (st)

@@ -32,8 +32,15 @@ dh_status zeek_decode(zeek_reader *r, const char *hdr, size_t hdrlen, const char
                       uint64_t *events, uint64_t *bad);
 
 /* The envelope and taxonomy of a Zeek record whose data is filled (names as Zeek's fields:
- * ts, uid, id.orig_h ...): `path` is the log's name ("conn", "dce_rpc"), or empty to tell
- * it from the fields. Returns NULL, or why it is not a Zeek record. */
+ * ts, uid, id.orig_h ...; id_orig_h as some exporters write them is read the same):
+ * `path` is the log's name ("conn", "dce_rpc"), or empty to tell it from the fields.
+ * Returns NULL, zeek_not_used for a record of a log without connection endpoints
+ * (packet_filter, files, pe, x509, ocsp...: valid, but nothing dcomhunt uses; counted,
+ * not an error), or why it is not a Zeek record. */
 const char *zeek_finish(dh_event *ev, dh_str path);
+extern const char zeek_not_used[];
+
+/* Records of logs not used (see zeek_finish) since the reader was made. */
+uint64_t zeek_reader_unused(const zeek_reader *r);
 
 #endif
