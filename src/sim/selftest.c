@@ -434,7 +434,8 @@ dh_status dh_selftest_run(const dh_sim_catalog *cat, const dh_ruleset *rs,
     const char *base = o->work_dir ? o->work_dir : getenv("TMPDIR");
     if (!base || !*base)
         base = "/tmp";
-    if ((size_t)snprintf(root, sizeof root, "%.3000s/dcomhunt-selftest-XXXXXX", base) >=
+    if ((o->work_dir && sim_mkdirs(o->work_dir)) || /* --keep DIR: made if new */
+        (size_t)snprintf(root, sizeof root, "%.3000s/dcomhunt-selftest-XXXXXX", base) >=
             sizeof root ||
         !mkdtemp(root)) {
         if (err) {

@@ -19,7 +19,8 @@ never a crash, a hang, a wrong file written or a file written outside --out.
 - host names, addresses, domains and accounts are checked: a host named ../x wrote outside
   --out, one named zeek wrote into the network sensor's folder;
 - a refused scenario file gives status 3 (partial), from simulate and selftest;
-- control characters in values are written as given and read back as given.
+- control characters in values are written as given and read back as given;
+- selftest --keep makes its folder when it is new (it said it could not create one).
 
 usage: simulate_hostile.py --dcomhunt PATH [--sanitized]
 """
@@ -208,6 +209,14 @@ def body(dh, work):
                            "--noise", "0"], timeout=120)
     check(rc == 3 and b"pass" in out,
           "selftest with a refused scenario file is not a pass (status %d)" % rc)
+
+    # --- documented use: selftest --keep DIR with a new DIR ------------------------------------
+    rc, out, err, _ = run([dh, "selftest", "--scenario", "mmc20-executeshellcommand", "--sensors",
+                           "sysmon", "--noise", "0", "--keep", W("keep", "new")], timeout=120)
+    kept = [f for dp, dn, fn in os.walk(W("keep")) for f in fn if f.endswith(".evtx")]
+    check(rc == 0 and b"pass" in out and kept,
+          "selftest --keep NEWDIR makes the folder and keeps the telemetry (%d, %d EVTX files): %s"
+          % (rc, len(kept), err.strip()[:100]))
 
     # --- control characters are data ------------------------------------------------------------
     ctrl = PS.replace("'C:\\Windows\\p.exe'}", "\"C:\\\\p\\x01\\e[31m.exe\", "
