@@ -5,7 +5,7 @@
 # what is already installed, npm ci reinstalls the pinned version. Runs as root, or through
 # sudo when it is not root; npm runs as the user who called it.
 #
-#   sudo scripts/bootstrap.sh      (or as root: scripts/bootstrap.sh)
+#   scripts/bootstrap.sh           (as root, or as a user it elevates with sudo)
 set -euo pipefail
 
 packages=(

@@ -24,6 +24,13 @@ int cli_rules(int argc, char **argv);
 int cli_tune(int argc, char **argv);
 int cli_hunt(int argc, char **argv);
 int cli_report(int argc, char **argv);
+int cli_simulate(int argc, char **argv);
+int cli_selftest(int argc, char **argv);
+
+struct dh_sim_catalog;
+/* The built-in scenarios and those of dir (may be NULL); problems are printed. 0; 1 when
+ * some files were refused (the others loaded); -1 when nothing could be loaded. */
+int cli_load_scenarios(const char *dir, struct dh_sim_catalog **out);
 
 struct dh_ruleset;
 struct dh_rule_diag;

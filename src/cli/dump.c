@@ -1,24 +1,126 @@
 /* dcomhunt dump: every event as a JSON line (or the record's XML). */
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/buf.h"
+#include "output/evtx_schema.h"
+#include "output/evtx_write.h"
 #include "output/json.h"
 #include "output/mde.h"
 #include "output/xml.h"
 
-enum { TO_JSON, TO_XML, TO_OTRF, TO_ECS, TO_MDE_JSON, TO_MDE_CSV };
+enum { TO_JSON, TO_XML, TO_OTRF, TO_ECS, TO_MDE_JSON, TO_MDE_CSV, TO_EVTX };
 
 typedef struct dump_ctx {
     int to;
     int xml;
     unsigned flags;
     atomic_ullong not_written; /* events the output format has no place for */
+    FILE *out;
+    dh_evtx_writer *evtx; /* --to evtx: fed in input order from emit */
+    dh_buf scratch;
+    uint64_t evtx_refused; /* events the EVTX writer could not take */
 } dump_ctx;
+
+/* --to evtx: workers serialize each event (envelope and every data item, whole) into the
+ * unit's output; the calling thread reads them back in input order for the one writer. */
+static dh_status put_str(dh_buf *b, dh_str s)
+{
+    uint32_t n = (uint32_t)s.len;
+    dh_status st = dh_buf_append(b, &n, 4);
+    return st ? st : dh_buf_append(b, s.ptr ? s.ptr : "", s.len);
+}
+
+static dh_status pack_event(dh_buf *b, const dh_event *ev)
+{
+    size_t n;
+    const dh_kv *kv = dh_event_data(ev, &n);
+    uint32_t id = dh_event_id(ev), nd = (uint32_t)n;
+    uint64_t rid = dh_event_record_id(ev);
+    int64_t t = dh_event_time(ev);
+    dh_status st = dh_buf_putc(b, 'E');
+    if (!st)
+        st = put_str(b, dh_event_provider(ev));
+    if (!st)
+        st = put_str(b, dh_event_channel(ev));
+    if (!st)
+        st = put_str(b, dh_event_host(ev));
+    if (!st)
+        st = dh_buf_append(b, &id, 4);
+    if (!st)
+        st = dh_buf_append(b, &rid, 8);
+    if (!st)
+        st = dh_buf_append(b, &t, 8);
+    if (!st)
+        st = dh_buf_append(b, &nd, 4);
+    for (size_t i = 0; i < n && !st; i++) {
+        st = put_str(b, kv[i].name);
+        if (!st)
+            st = put_str(b, kv[i].value);
+    }
+    return st;
+}
+
+static int get_str(const char **p, const char *end, dh_str *s)
+{
+    uint32_t n;
+    if (end - *p < 4)
+        return -1;
+    memcpy(&n, *p, 4);
+    *p += 4;
+    if ((size_t)(end - *p) < n)
+        return -1;
+    *s = (dh_str){*p, n};
+    *p += n;
+    return 0;
+}
+
+static dh_status write_evtx(dump_ctx *c, const char *bytes, size_t len)
+{
+    const char *p = bytes, *end = bytes + len;
+    dh_kv kv[1024];
+    dh_evtx_item items[1024];
+    while (p < end) {
+        dh_evtx_text_event e;
+        memset(&e, 0, sizeof e);
+        uint32_t nd;
+        if (*p++ != 'E' || get_str(&p, end, &e.provider) || get_str(&p, end, &e.channel) ||
+            get_str(&p, end, &e.host) || end - p < 24)
+            return DH_ERR_FORMAT;
+        memcpy(&e.event_id, p, 4);
+        memcpy(&e.record_id, p + 4, 8);
+        memcpy(&e.time, p + 12, 8);
+        memcpy(&nd, p + 20, 4);
+        p += 24;
+        int fits = nd <= sizeof kv / sizeof kv[0] && e.event_id <= 0xFFFF;
+        for (uint32_t i = 0; i < nd; i++) {
+            dh_str name, value;
+            if (get_str(&p, end, &name) || get_str(&p, end, &value))
+                return DH_ERR_FORMAT;
+            if (fits && i < sizeof kv / sizeof kv[0])
+                kv[i] = (dh_kv){name, value};
+        }
+        e.data = kv;
+        e.ndata = fits ? nd : 0;
+        dh_evtx_record r;
+        dh_status st = fits ? dh_evtx_record_from_text(&e, &r, items,
+                                                       sizeof items / sizeof items[0], &c->scratch)
+                            : DH_ERR_LIMIT;
+        if (!st)
+            st = dh_evtx_writer_add(c->evtx, &r, NULL);
+        if (st == DH_ERR_LIMIT || st == DH_ERR_ARG)
+            c->evtx_refused++;
+        else if (st)
+            return st;
+    }
+    return DH_OK;
+}
 
 static void *dump_worker_new(void *ctx)
 {
@@ -28,6 +130,8 @@ static void *dump_worker_new(void *ctx)
 static dh_status dump_event(void *wctx, const dh_event *ev, dh_buf *out)
 {
     dump_ctx *c = wctx;
+    if (c->to == TO_EVTX)
+        return pack_event(out, ev);
     if (c->to == TO_MDE_JSON || c->to == TO_MDE_CSV) {
         int written;
         dh_status st = c->to == TO_MDE_JSON ? dh_mde_json_event(out, ev, &written)
@@ -47,8 +151,10 @@ static dh_status dump_event(void *wctx, const dh_event *ev, dh_buf *out)
 
 static dh_status dump_emit(void *ctx, const char *bytes, size_t len)
 {
-    (void)ctx;
-    return fwrite(bytes, 1, len, stdout) == len ? DH_OK : DH_ERR_IO;
+    dump_ctx *c = ctx;
+    if (c->to == TO_EVTX)
+        return write_evtx(c, bytes, len);
+    return fwrite(bytes, 1, len, c->out) == len ? DH_OK : DH_ERR_IO;
 }
 
 static void dump_error(void *ctx, const dh_error *e)
@@ -59,7 +165,8 @@ static void dump_error(void *ctx, const dh_error *e)
 
 static void usage(FILE *f)
 {
-    fputs("usage: dcomhunt dump [--to FORMAT] [--xml] [--fields] [-j N] [--full-walk] PATH...\n"
+    fputs("usage: dcomhunt dump [--to FORMAT] [-o FILE] [--xml] [--fields] [-j N] [--full-walk]\n"
+          "                     PATH...\n"
           "  Decodes every event of the inputs (files or directories; formats are recognised\n"
           "  by content) and prints one JSON object per line: file, chunk, offset, record_id,\n"
           "  time, event_id, provider, channel, computer, kind, data.\n"
@@ -67,7 +174,9 @@ static void usage(FILE *f)
           "  --to FORMAT  json (the default), xml, otrf (NXLog-style flat JSON), ecs\n"
           "               (Winlogbeat JSON): events dcomhunt reads back as they were;\n"
           "               mde-json, mde-csv (Defender advanced-hunting rows: process,\n"
-          "               network, logon, image-load and registry events only)\n"
+          "               network, logon, image-load and registry events only);\n"
+          "               evtx (a Windows event log file, with -o FILE)\n"
+          "  -o, --output FILE  write to FILE instead of standard output\n"
           "  --fields     add the normalized taxonomy fields as \"fields\"\n"
           "  -j, --threads N   worker threads (default: one per core)\n"
           "  --full-walk  decode without the per-template fast path (a check: the output\n"
@@ -78,20 +187,18 @@ static void usage(FILE *f)
 int cli_dump(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"xml", no_argument, NULL, 'x'},
-        {"to", required_argument, NULL, 't'},
-        {"fields", no_argument, NULL, 'f'},
-        {"threads", required_argument, NULL, 'j'},
-        {"full-walk", no_argument, NULL, 'W'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"xml", no_argument, NULL, 'x'},           {"to", required_argument, NULL, 't'},
+        {"output", required_argument, NULL, 'o'},  {"fields", no_argument, NULL, 'f'},
+        {"threads", required_argument, NULL, 'j'}, {"full-walk", no_argument, NULL, 'W'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     dump_ctx c = {0};
+    const char *out_path = NULL;
     dh_scan_opts opts;
     dh_scan_opts_init(&opts);
     int ch;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "j:h", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "j:o:h", longopts, NULL)) != -1) {
         switch (ch) {
         case 'x':
             c.xml = 1;
@@ -109,14 +216,19 @@ int cli_dump(int argc, char **argv)
                 c.to = TO_MDE_JSON;
             else if (!strcmp(optarg, "mde-csv"))
                 c.to = TO_MDE_CSV;
+            else if (!strcmp(optarg, "evtx"))
+                c.to = TO_EVTX;
             else {
-                fputs("dcomhunt dump: --to takes json, xml, otrf, ecs, mde-json or mde-csv\n",
+                fputs("dcomhunt dump: --to takes json, xml, otrf, ecs, mde-json, mde-csv or evtx\n",
                       stderr);
                 return DH_EXIT_USAGE;
             }
             break;
         case 'f':
             c.flags |= DH_JSON_FIELDS;
+            break;
+        case 'o':
+            out_path = optarg;
             break;
         case 'W':
             opts.full_walk = 1;
@@ -142,15 +254,49 @@ int cli_dump(int argc, char **argv)
         usage(stderr);
         return DH_EXIT_USAGE;
     }
+    if (c.xml && c.to == TO_EVTX) {
+        fputs("dcomhunt dump: --xml and --to evtx exclude each other\n", stderr);
+        return DH_EXIT_USAGE;
+    }
     opts.want_xml = c.xml;
     opts.want_system = 1; /* every format written keeps them */
+    c.out = stdout;
+    if (c.to == TO_EVTX) {
+        /* A file only: the header is written last, at offset 0, so neither a terminal nor
+         * a pipe can take it, and standard output redirected to a file may be a log the
+         * user appends to. */
+        dh_status st = out_path ? dh_evtx_writer_open(out_path, NULL, &c.evtx) : DH_ERR_ARG;
+        if (st == DH_ERR_ARG) {
+            fputs("dcomhunt dump: --to evtx writes a file: give -o FILE (a regular file; not a "
+                  "terminal, a pipe or standard output)\n",
+                  stderr);
+            return DH_EXIT_USAGE;
+        }
+        if (st) {
+            fputs("dcomhunt dump: cannot create ", stderr);
+            cli_put_safe(stderr, out_path);
+            fprintf(stderr, ": %s\n", dh_status_str(st));
+            return DH_EXIT_ERROR;
+        }
+        c.out = NULL;
+        dh_buf_init(&c.scratch, 64u << 20);
+    } else if (out_path) {
+        c.out = fopen(out_path, "w");
+        if (!c.out) {
+            fputs("dcomhunt dump: cannot create ", stderr);
+            cli_put_safe(stderr, out_path);
+            fputc('\n', stderr);
+            return DH_EXIT_ERROR;
+        }
+    }
     static char obuf[1 << 20];
-    setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
+    if (c.out)
+        setvbuf(c.out, obuf, _IOFBF, sizeof obuf);
     if (c.to == TO_MDE_CSV) {
         dh_buf h;
         dh_buf_init(&h, 4096);
         if (dh_mde_csv_header(&h) == DH_OK)
-            fwrite(h.data, 1, h.len, stdout);
+            fwrite(h.data, 1, h.len, c.out);
         dh_buf_free(&h);
     }
     dh_scan_callbacks cb = {
@@ -163,8 +309,23 @@ int cli_dump(int argc, char **argv)
     dh_scan_stats stats;
     dh_status st = dh_scan_run((const char *const *)argv + optind, (size_t)(argc - optind), &opts,
                                &cb, &stats);
-    if (fflush(stdout) != 0 && st == DH_OK)
-        st = DH_ERR_IO;
+    if (c.to == TO_EVTX) {
+        dh_status cs = dh_evtx_writer_close(c.evtx);
+        if (cs != DH_OK && st == DH_OK)
+            st = cs;
+        dh_buf_free(&c.scratch);
+        if (c.evtx_refused)
+            fprintf(stderr,
+                    "dcomhunt dump: %llu events do not fit an EVTX record (more than 64 KiB of "
+                    "values, an event id above 65535 or more than 1024 items) and were not "
+                    "written\n",
+                    (unsigned long long)c.evtx_refused);
+    } else {
+        if (fflush(c.out) != 0 && st == DH_OK)
+            st = DH_ERR_IO;
+        if (c.out != stdout && fclose(c.out) != 0 && st == DH_OK)
+            st = DH_ERR_IO;
+    }
     if (st != DH_OK && st != DH_ERR_FORMAT)
         fprintf(stderr, "dcomhunt dump: %s\n", dh_status_str(st));
     unsigned long long skipped = atomic_load(&c.not_written);

@@ -42,6 +42,8 @@ static const struct command {
     {"rules", cli_rules, "check, list, show and export (KQL, Sigma) rules"},
     {"report", cli_report, "write an HTML report from the findings of hunt --jsonl"},
     {"tune", cli_tune, "propose tuning filters from past findings (tune suggest)"},
+    {"simulate", cli_simulate, "write DCOM attacks and their look-alikes as logs, with the truth"},
+    {"selftest", cli_selftest, "simulate every scenario under every sensor set and hunt it"},
     {"version", cli_version, "print the version"},
     {"help", cli_help, "show this help"},
 };

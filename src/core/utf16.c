@@ -112,3 +112,74 @@ dh_status dh_cp1252_to_utf8(dh_buf *out, const uint8_t *p, size_t n)
     out->len += (size_t)(o - start);
     return DH_OK;
 }
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes) and its code point; 0 when the
+ * bytes do not start a well-formed sequence (RFC 3629: no overlong forms, no surrogates). */
+static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    unsigned c = s[0];
+    size_t len;
+    uint32_t v, min;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+        len = 2, v = c & 0x1F, min = 0x80;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3, v = c & 0x0F, min = 0x800;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4, v = c & 0x07, min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        v = (v << 6) | (s[i] & 0x3F);
+    }
+    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+        return 0;
+    *cp = v;
+    return len;
+}
+
+size_t dh_utf8_to_utf16le(uint8_t *out, size_t cap, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t o = 0, i = 0;
+    while (i < n) {
+        /* ASCII runs, the common case of every log value, one byte at a time but with no
+         * decoding. */
+        if (p[i] < 0x80) {
+            if (cap - o < 2)
+                return (size_t)-1;
+            out[o++] = p[i++];
+            out[o++] = 0;
+            continue;
+        }
+        uint32_t cp;
+        size_t l = utf8_seq(p + i, n - i, &cp);
+        if (!l) {
+            cp = 0xFFFD;
+            l = 1;
+        }
+        i += l;
+        if (cp >= 0x10000) {
+            if (cap - o < 4)
+                return (size_t)-1;
+            uint32_t v = cp - 0x10000, hi = 0xD800 + (v >> 10), lo = 0xDC00 + (v & 0x3FF);
+            out[o++] = (uint8_t)(hi & 0xFF);
+            out[o++] = (uint8_t)(hi >> 8);
+            out[o++] = (uint8_t)(lo & 0xFF);
+            out[o++] = (uint8_t)(lo >> 8);
+        } else {
+            if (cap - o < 2)
+                return (size_t)-1;
+            out[o++] = (uint8_t)(cp & 0xFF);
+            out[o++] = (uint8_t)(cp >> 8);
+        }
+    }
+    return o;
+}

@@ -19,12 +19,12 @@ struct dh_comdb {
     size_t nserver_images;
 };
 
-struct dh_builtin_rule {
+struct dh_builtin_knowledge {
     const char *name;
     const unsigned char *data;
     size_t len;
 };
-extern const struct dh_builtin_rule dh_builtin_knowledge[];
+extern const struct dh_builtin_knowledge dh_builtin_knowledge[];
 
 /* ---- freeing ----------------------------------------------------------------------------- */
 
@@ -500,7 +500,7 @@ dh_status dh_comdb_new(dh_comdb **out)
     dh_comdb *db = calloc(1, sizeof *db);
     if (!db)
         return DH_ERR_NOMEM;
-    for (const struct dh_builtin_rule *k = dh_builtin_knowledge; k->name; k++) {
+    for (const struct dh_builtin_knowledge *k = dh_builtin_knowledge; k->name; k++) {
         char origin[256];
         snprintf(origin, sizeof origin, "builtin:rules/knowledge/%s", k->name);
         dh_error err;

@@ -73,6 +73,12 @@ SIZET_RE = re.compile(r"^0x[0-9a-f]+$")
 # reads back as the same number ("3199.234"), libevtx a fixed number of digits.
 FLOAT_RE = re.compile(r"^-?(\d+\.\d*|\.\d+|\d+)([eE][-+]?\d+)?$")
 
+# SIGNED_NEGATIVE: libevtx prints a negative Int32 or Int64 with its sign bit dropped and
+# the rest negated: -123 comes out as -2147483525 (that is -(2^31 - 123)), -2 as
+# -9223372036854775806. We accept dcomhunt's value when it is the negative number libevtx
+# mangled that way. (Real logs rarely hold negative integers; the EVTX writer's every-type
+# files do.)
+
 # LONE_LF: a string value that is a single line feed (Application_no_crc32.evtx, Windows
 # Search 1003 ExtraInfo: UTF-16 "0a 00", as python-evtx also shows it) is printed empty by
 # libevtx.
@@ -83,6 +89,7 @@ NORMALISATIONS = {
     "SIZET_DECIMAL": "libevtx prints SizeT in decimal; Windows prints it in hex",
     "FLOAT_VALUE": "floats compared by value (dcomhunt prints the shortest round-trip form)",
     "LONE_LF": "libevtx prints a value that is one line feed as empty",
+    "SIGNED_NEGATIVE": "libevtx drops the sign bit of negative Int32/Int64 values",
 }
 
 
@@ -118,6 +125,11 @@ def value_matches(ours, theirs, used):
     if ours == "\n" and theirs == "":
         used["LONE_LF"] += 1
         return True
+    if re.match(r"^-\d+$", ours or "") and re.match(r"^-\d+$", theirs or ""):
+        v = int(ours)
+        if int(theirs) in (-(2**31 + v), -(2**63 + v)):
+            used["SIGNED_NEGATIVE"] += 1
+            return True
     return False
 
 
