@@ -1169,7 +1169,7 @@ static void name_source(host_ctx *h, fbuild *b, dh_str ip, dh_str workstation, i
     size_t lo = addrs_lower(m, ip), hi = lo;
     while (hi < m->n && ci_cmp(m->v[hi].ip, ip) == 0)
         hi++;
-    const addr *best = nearest(m->v + lo, hi - lo, t);
+    const addr *best = hi > lo ? nearest(m->v + lo, hi - lo, t) : NULL;
     if (best)
         b->f.source_host = best->host;
 }
