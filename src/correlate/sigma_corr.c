@@ -1440,7 +1440,7 @@ void sc_feed(sc_engine *e, void *item, const dh_event *ev, const dh_rule *const 
             size_t k;
             for (k = 0; k < nt; k++)
                 if (tl[k].cc == us.cc && tl[k].klen == klen &&
-                    !memcmp(e->tkeys + tl[k].kfrom, e->kbuf, klen))
+                    (!klen || !memcmp(e->tkeys + tl[k].kfrom, e->kbuf, klen)))
                     break;
             if (k < nt) {
                 tl[k].mask |= 1ULL << us.pos;

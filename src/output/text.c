@@ -67,7 +67,8 @@ dh_status dh_csv_cell(dh_buf *out, const char *s, size_t n)
         st = dh_buf_putc(out, '\'');
     for (size_t i = 0, run = 0; i <= t.len && !st; i++) {
         if (i == t.len) {
-            st = dh_buf_append(out, t.data + run, i - run);
+            if (i > run)
+                st = dh_buf_append(out, t.data + run, i - run);
         } else if (t.data[i] == '"') {
             st = dh_buf_append(out, t.data + run, i + 1 - run);
             run = i;
