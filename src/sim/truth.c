@@ -291,6 +291,14 @@ sim_truth *sim_truth_build(sim_world *w)
             x->source_host = src->name;
             x->target_host = h->target_name_used;
         }
+        if (!x->kind && h->result == RES_OK && s.any[EVC_WIRE_ACT]) {
+            /* The network sensor alone: the activation request to 135, then calls on the
+             * server's dynamic port of the target. dcomhunt reports that as a low-confidence
+             * lateral_movement naming both addresses and no object (docs/findings.md). */
+            x->kind = "lateral_movement";
+            x->target_ip = dst->ip;
+            x->source_ip = src->ip;
+        }
         if (!x->kind && s.any[EVC_SCRIPT]) {
             x->kind = "source_activity";
             x->source_host = src->name;
