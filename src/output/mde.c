@@ -5,6 +5,7 @@
  * goes in a "Table" column (dcomhunt reads it back; exports by query hold one table and
  * leave it out). Events no Defender table holds (DistributedCOM errors, PowerShell script
  * blocks, special logons...) are not written. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -67,7 +68,7 @@ typedef struct row {
     dh_str v[NCOL];
     char num[4][24]; /* decimal renderings of hexadecimal ids */
     int nnum;
-    char rid[24], ts[40];
+    char rid[24], ts[40], did[41];
 } row;
 
 static dh_str field(const dh_event *ev, dh_field id)
@@ -101,6 +102,29 @@ static dh_str decimal(row *r, dh_str s)
     char *b = r->num[r->nnum++];
     snprintf(b, 24, "%llu", v);
     return lit(b);
+}
+
+/* Defender names a machine by a 40-hex-digit DeviceId that Windows logs do not hold; rows
+ * are joined on it (by device, logon id, process id). Written here as a stable stand-in
+ * made from the host's bare name, lowercased: every row of one host carries the same id in
+ * every table and every run. Five 32-bit FNV-1a hashes with different offsets, not a
+ * digest: only stability is needed. */
+static dh_str device_id(row *r, dh_str host)
+{
+    size_t n = 0;
+    while (n < host.len && host.ptr[n] != '.')
+        n++;
+    if (!n)
+        return (dh_str){"", 0};
+    for (unsigned k = 0; k < 5; k++) {
+        uint32_t h = 2166136261u ^ (k * 0x9e3779b9u);
+        for (size_t i = 0; i < n; i++) {
+            unsigned char c = (unsigned char)host.ptr[i];
+            h = (h ^ (c >= 'A' && c <= 'Z' ? c + 32 : c)) * 16777619u;
+        }
+        snprintf(r->did + 8 * k, 9, "%08x", h);
+    }
+    return (dh_str){r->did, 40};
 }
 
 /* Fills the row; 0 if no Defender table holds this event. */
@@ -207,6 +231,7 @@ static int fill(row *r, const dh_event *ev)
     if (dh_time_put_iso(&tb, dh_event_time(ev)) == DH_OK)
         r->v[COL_TIMESTAMP] = (dh_str){r->ts, tb.len};
     r->v[COL_DEVICE_NAME] = dh_event_host(ev);
+    r->v[COL_DEVICE_ID] = device_id(r, r->v[COL_DEVICE_NAME]);
     snprintf(r->rid, sizeof r->rid, "%llu", (unsigned long long)dh_event_record_id(ev));
     r->v[COL_REPORT_ID] = lit(r->rid);
     r->v[COL_TABLE] = lit(table);

@@ -19,6 +19,7 @@ import argparse
 import csv
 import io
 import json
+import re
 import os
 import subprocess
 import sys
@@ -408,6 +409,17 @@ def main():
         # network sensor's own findings, by address
         check(sorted(f["target"]["host"] for f in every if not f["com_object"]) ==
               ["10.23.123.20", "10.23.123.21"], "wire, two targets: %s" % [f["target"] for f in every])
+
+        # -- DeviceId: one 40-hex-digit id per host, the same in every row and table ------
+        lm = os.path.join(a.corpus, "EVTX-ATTACK-SAMPLES", "Lateral Movement")
+        ids = {}
+        for line in run(D, ["dump", "--to", "mde-json", lm]).stdout.splitlines():
+            r = json.loads(line)
+            ids.setdefault(r["DeviceName"].split(".")[0].lower(), set()).add(r["DeviceId"])
+        check(len(ids) >= 5 and all(len(v) == 1 for v in ids.values()) and
+              len({next(iter(v)) for v in ids.values()}) == len(ids) and
+              all(re.fullmatch("[0-9a-f]{40}", next(iter(v))) for v in ids.values()),
+              "DeviceId: not one distinct 40-hex id per host: %s" % ids)
     for m in fails:
         print("FAIL:", m)
     print("%d passed, %d failed" % (checks - len(fails), len(fails)))
