@@ -66,7 +66,8 @@ typedef struct dh_str {
     X(PS_CLASSIC_PROVIDER_START, "ps_classic_provider_start")                                      \
     X(PS_CLASSIC_SCRIPT, "ps_classic_script")                                                      \
     X(FILE_ACCESS, "file_access")                                                                  \
-    X(FILE_RENAME, "file_rename")
+    X(FILE_RENAME, "file_rename")                                                                  \
+    X(TASK_CREATE, "task_create")
 
 typedef enum dh_kind {
 #define DH_X(id, name) DH_KIND_##id,

@@ -123,6 +123,7 @@ static const char *const key_fields[][6] = {
     [DH_KIND_PS_MODULE] = {"Payload", NULL, NULL, NULL, NULL, NULL},
     [DH_KIND_FILE_EVENT] = {"Image", "TargetFilename", NULL, NULL, NULL, NULL},
     [DH_KIND_SERVICE_INSTALL] = {"ServiceName", "ImagePath", "User", NULL, NULL, NULL},
+    [DH_KIND_TASK_CREATE] = {"TaskName", "User", "LogonId", NULL, NULL, NULL},
 };
 
 static dh_status put_u32(dh_buf *b, uint32_t v)

@@ -312,8 +312,24 @@ static size_t first_at(item *const *v, size_t n, int64_t t)
     return lo;
 }
 
-/* Services its descendants installed: a 7045 whose name or binary a descendant's command
- * line names (sc create NAME binPath= ...), within the window. */
+/* A task's name as a command line writes it: the last part of its path (\Updater ->
+ * Updater, as in schtasks /create /tn Updater). */
+static dh_str task_name(const dh_event *ev)
+{
+    dh_str s = {"", 0};
+    if (!dh_event_get(ev, "TaskName", 8, &s))
+        return (dh_str){"", 0};
+    size_t i = s.len;
+    while (i > 0 && s.ptr[i - 1] != '\\')
+        i--;
+    return (dh_str){s.ptr + i, s.len - i};
+}
+
+/* Services and scheduled tasks its descendants created, within the window: a 7045 whose
+ * name or binary a descendant's command line names (sc create NAME binPath= ...); a task
+ * (Security 4698, TaskScheduler 106) whose name a descendant's command line names
+ * (schtasks /create /tn NAME), or a 4698 made under the activation's own logon session
+ * (a task registered through the COM API leaves no schtasks command). */
 static void services_of(pass *p, act *a)
 {
     host *h = a->h;
@@ -323,6 +339,21 @@ static void services_of(pass *p, act *a)
         item *svc = h->services[i];
         if (svc->t > a->tlast + p->W + p->S)
             break;
+        if (dh_event_kind(svc->ev) == DH_KIND_TASK_CREATE) {
+            dh_str name = task_name(svc->ev);
+            uint64_t logon = 0;
+            int mine = a->logon && !corr_system_logon(a->logon) &&
+                       corr_num(corr_field(svc->ev, DH_FIELD_LOGON_ID), &logon) &&
+                       logon == a->logon;
+            for (size_t k = 0; k < n && !mine; k++) {
+                const claim *c = &a->claims[k];
+                mine = !strcmp(c->role, "child") && c->node >= 0 && name.len >= 3 &&
+                       corr_find(h->nodes[c->node].cmdline, name);
+            }
+            if (mine)
+                act_claim(p, a, svc, "task", 1, absdt(svc->t, a->t), EV_EXEC, -1);
+            continue;
+        }
         dh_str name = corr_field(svc->ev, DH_FIELD_SERVICE_NAME),
                bin = corr_field(svc->ev, DH_FIELD_SERVICE_FILE_NAME);
         for (size_t k = 0; k < n; k++) {

@@ -318,6 +318,7 @@ int dh_correlator_wants(const dh_correlator *c, const dh_event *ev, size_t nmatc
     case DH_KIND_PROCESS_CREATION:
     case DH_KIND_DCOM_ERROR:
     case DH_KIND_SERVICE_INSTALL:
+    case DH_KIND_TASK_CREATE:
         return 1;
     case DH_KIND_LOGON: {
         dh_str lt;
@@ -489,7 +490,19 @@ dh_status dh_correlator_pack(const dh_ruleset *rs, const dh_event *ev, dh_buf *o
 {
     const char *const *names = NULL;
     size_t n = rs ? dh_ruleset_correlation_fields(rs, &names) : 0;
-    return dh_event_pack_named(ev, names, n, out);
+    if (dh_event_kind(ev) != DH_KIND_TASK_CREATE)
+        return dh_event_pack_named(ev, names, n, out);
+    /* the correlator's own original field: a task's name joins it to the command that
+     * created it (activations.c) */
+    const char **all = malloc((n + 1) * sizeof *all);
+    if (!all)
+        return DH_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        all[i] = names[i];
+    all[n] = "TaskName";
+    dh_status st = dh_event_pack_named(ev, all, n + 1, out);
+    free(all);
+    return st;
 }
 
 uint64_t dh_correlator_sigma_late(const dh_correlator *c)

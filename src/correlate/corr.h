@@ -207,7 +207,7 @@ struct host {
     u64map conn_by_rip; /* remote address -> first conn (chained, time order) */
     aux *loads, *files;
     size_t nloads, nfiles;
-    item **services; /* services installed (System 7045) */
+    item **services; /* services installed (System 7045) and tasks created (4698, 106) */
     size_t nservices;
     u64map file_by_name; /* basename of a file written (Sysmon 11, 5145) -> first (chained) */
     u64map logon_by_id;  /* logon id -> first logon item index in v (chained via logon_next) */

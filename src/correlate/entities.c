@@ -651,7 +651,7 @@ static int attach(host *h, item *it)
         h->nconns++;
         return 0;
     }
-    if (k == DH_KIND_SERVICE_INSTALL) {
+    if (k == DH_KIND_SERVICE_INSTALL || k == DH_KIND_TASK_CREATE) {
         if (h->nservices % 16 == 0) {
             item **v = arena_grow(a, h->services, h->nservices * sizeof *v,
                                   (h->nservices + 16) * sizeof *v);

@@ -211,8 +211,8 @@ static int proc_cmp(const void *pa, const void *pb)
 /* A role's weight in what a finding lists past its cap: what says what happened first. */
 static int role_rank(const char *r)
 {
-    static const char *const minor[] = {"child", "session", "load",     "file",
-                                        "wire",  "service", "detection"};
+    static const char *const minor[] = {"child", "session", "load", "file",
+                                        "wire",  "service", "task", "detection"};
     for (size_t i = 0; i < sizeof minor / sizeof minor[0]; i++)
         if (!strcmp(r, minor[i]))
             return 1;

@@ -96,6 +96,7 @@ static const cls by_kind[DH_KIND_COUNT] = {
     [DH_KIND_REGISTRY_RENAME] = {C("configuration", "registry"), C("change"), NULL},
     [DH_KIND_DCOM_ERROR] = {C(NULL), C(NULL), "failure"},
     [DH_KIND_SERVICE_INSTALL] = {C("configuration"), C("creation"), NULL},
+    [DH_KIND_TASK_CREATE] = {C("configuration"), C("creation"), NULL},
     [DH_KIND_PS_SCRIPT] = {C("process"), C("info"), NULL},
     [DH_KIND_PS_MODULE] = {C("process"), C("info"), NULL},
     [DH_KIND_PROCESS_TERMINATION] = {C("process"), C("end"), NULL},

@@ -85,6 +85,10 @@ static const dh_map_pair service_pairs[] = {
     P("AccountName", USER),
     END,
 };
+static const dh_map_pair task106_pairs[] = {
+    P("UserContext", USER),
+    END,
+};
 static const dh_map_pair sysmon_registry_pairs[] = {
     P("NewName", DETAILS),
     END,
@@ -407,6 +411,8 @@ static const dh_map_row rows[] = {
     {DCOM, 10028, K(DCOM_ERROR), 0, dcom10028_pairs, fix_dcom},
     {DCOM, 10036, K(DCOM_ERROR), 0, dcom10036_pairs, fix_dcom},
     {"Service Control Manager", 7045, K(SERVICE_INSTALL), 1, service_pairs, NULL},
+    {SECURITY, 4698, K(TASK_CREATE), 1, subject_pairs, NULL},
+    {"Microsoft-Windows-TaskScheduler", 106, K(TASK_CREATE), 1, task106_pairs, NULL},
     {PWSH, 4103, K(PS_MODULE), 1, no_pairs, NULL},
     {PWSH, 4104, K(PS_SCRIPT), 1, no_pairs, NULL},
     {"DeviceProcessEvents", 0, K(PROCESS_CREATION), 0, mde_process_pairs, fix_mde_process},
