@@ -78,7 +78,9 @@ def file_header(nchunks, next_record):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--corpus", default="/work/shared/corpus")
+    ap.add_argument("--corpus", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                     "..", "..", "shared", "corpus"),
+                    help="the shared corpus (default: ../shared/corpus beside the clone)")
     ap.add_argument("--size-mb", type=float, required=True,
                     help="target output size in MiB (rounded down to whole chunks, at least one)")
     ap.add_argument("--min-free-kib", type=float, default=48,

@@ -8,7 +8,7 @@ export LC_ALL=C
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 out=$here/out
-CORPUS=${CORPUS:-/work/shared/corpus}
+CORPUS=${CORPUS:-$root/../shared/corpus}
 SMALL_MB=${SMALL_MB:-100}
 LARGE_MB=${LARGE_MB:-1100}
 mkdir -p "$out"

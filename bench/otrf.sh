@@ -9,7 +9,7 @@ export LC_ALL=C
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 out=$here/out/otrf
-CORPUS=${CORPUS:-/work/shared/corpus}
+CORPUS=${CORPUS:-$root/../shared/corpus}
 ZIP=${ZIP:-$CORPUS/Security-Datasets/datasets/atomic/windows/lateral_movement/host/empire_dcom_shellwindows_stager.zip}
 RUNS=${RUNS:-3}
 for tool in jq unzip bc; do

@@ -3,7 +3,7 @@
 # this one run. See bench/README.md.
 #
 # Environment:
-#   CORPUS     corpus of .evtx files          (default /work/shared/corpus)
+#   CORPUS     corpus of .evtx files          (default ../shared/corpus beside the clone)
 #   BIG_MB     size of the main input, MiB     (default 256)
 #   PY_MB      slice for python-evtx, MiB      (default 4)
 #   EXP_MB     slice for evtxexport, MiB, used only if the big file would take it
@@ -16,7 +16,7 @@ export LC_ALL=C
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 out=$here/out
-CORPUS=${CORPUS:-/work/shared/corpus}
+CORPUS=${CORPUS:-$root/../shared/corpus}
 BIG_MB=${BIG_MB:-256}
 PY_MB=${PY_MB:-4}
 EXP_MB=${EXP_MB:-16}

@@ -6,7 +6,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 out="$root/bench/out"
-zip=/work/shared/corpus/Security-Datasets/datasets/atomic/windows/lateral_movement/host/empire_dcom_shellwindows_stager.zip
+zip=$root/../shared/corpus/Security-Datasets/datasets/atomic/windows/lateral_movement/host/empire_dcom_shellwindows_stager.zip
 file=${1:-$out/empire_dcom_shellwindows_stager_2020-09-18130751.json}
 rounds=${2:-5}
 mkdir -p "$out"
