@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "input/event_impl.h"
+#include "event/event_impl.h"
 
 struct dh_tuning {
     const dh_ruleset *rs;

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "core/timefmt.h"
-#include "input/mappings/system.h"
+#include "event/mappings/system.h"
 #include "output/json.h"
 
 static dh_status str(dh_buf *b, dh_str s)
@@ -41,7 +41,7 @@ static dh_status data_members(dh_buf *b, const dh_event *ev, int first)
     return st;
 }
 
-/* The System properties under NXLog's keys (src/input/mappings/system.c). */
+/* The System properties under NXLog's keys (src/event/mappings/system.c). */
 static dh_status otrf_system(dh_buf *b, const dh_event *ev)
 {
     size_t n;

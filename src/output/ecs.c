@@ -18,7 +18,7 @@
 #include <stdio.h>
 
 #include "core/timefmt.h"
-#include "input/mappings/system.h"
+#include "event/mappings/system.h"
 #include "output/json.h"
 #include "output/jw.h"
 #include "output/typed.h"
@@ -441,7 +441,7 @@ static void emit(dh_jw *w, doc *d)
 
 /* The System properties where Winlogbeat keeps them under winlog (provider_guid, version,
  * task, opcode, keywords, activity_id, process.pid, process.thread.id, user.identifier...:
- * src/input/mappings/system.c), so dcomhunt reads them back. Level, Task, Opcode and
+ * src/event/mappings/system.c), so dcomhunt reads them back. Level, Task, Opcode and
  * Keywords are the numbers the record holds: Winlogbeat writes the names a provider's
  * manifest gives them, which a log file does not carry. */
 static const char *winlog_path(dh_str name)

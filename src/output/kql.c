@@ -3,7 +3,7 @@
  * Reads the compiled rule (src/rules/sigma.h: search identifiers, selections, field tests,
  * needles after expand/windash/base64 expansion, the condition tree) and writes a query:
  * the logsource picks the table, Sigma field names become the table's columns (the reverse
- * of src/input/mappings/windows.c, which maps Defender rows to the same names), modifiers
+ * of src/event/mappings/windows.c, which maps Defender rows to the same names), modifiers
  * become KQL operators and the condition becomes and/or/not. Fields Defender spells apart
  * (Sysmon's direction-relative SourceIp, the registry's key\value path, DOMAIN\user) are
  * derived in an extend exactly as dcomhunt derives them from Defender rows.

@@ -1,7 +1,7 @@
 /* Event XML for events of any source. EVTX records keep the XML the decoder rendered from
  * the record; events read from other formats (JSON, CSV, Zeek, XML) are written in Windows'
  * shape, so every event dump can read has an XML form (and the XML reader gives it back,
- * mapped by its source: see src/input/mappings/any.c). Writes; decides nothing. */
+ * mapped by its source: see src/event/mappings/any.c). Writes; decides nothing. */
 #include "output/xml.h"
 
 #include <string.h>

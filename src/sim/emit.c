@@ -18,7 +18,8 @@
 #include <unistd.h>
 
 #include "core/timefmt.h"
-#include "input/event_impl.h"
+#include "event/event_impl.h"
+#include "event/mappings/mappings.h"
 #include "output/evtx_schema.h"
 #include "output/evtx_write.h"
 #include "output/json.h"

@@ -17,7 +17,8 @@
 #include "core/buf.h"
 #include "dcomhunt/correlate.h"
 #include "dcomhunt/rules.h"
-#include "input/event_impl.h"
+#include "event/event_impl.h"
+#include "event/mappings/mappings.h"
 
 #define TICKS 10000000LL
 

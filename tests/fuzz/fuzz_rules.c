@@ -7,7 +7,8 @@
 #include <string.h>
 
 #include "dcomhunt/rules.h"
-#include "input/event_impl.h"
+#include "event/event_impl.h"
+#include "event/mappings/mappings.h"
 
 static void on_match(void *ctx, const dh_rule *r, const dh_event *ev)
 {

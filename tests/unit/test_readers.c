@@ -13,7 +13,8 @@
 #include "core/escape.h"
 #include "core/timefmt.h"
 #include "input/csv/mdecsv.h"
-#include "input/event_impl.h"
+#include "event/event_impl.h"
+#include "event/mappings/mappings.h"
 #include "input/zeek/zeek.h"
 
 #define S(lit) (lit), sizeof(lit) - 1

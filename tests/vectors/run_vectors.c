@@ -48,7 +48,8 @@
 #include "core/timefmt.h"
 #include "dcomhunt/correlate.h"
 #include "dcomhunt/rules.h"
-#include "input/event_impl.h"
+#include "event/event_impl.h"
+#include "event/mappings/mappings.h"
 
 #define MAX_LINES    200000
 #define MAX_REPORTED 40 /* failures printed in full; the rest are only counted */

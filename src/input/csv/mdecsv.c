@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/timefmt.h"
+#include "event/mappings/mappings.h"
 
 #define MAX_COLUMNS 512
 #define MAX_RECORD  (16u << 20)

@@ -7,6 +7,7 @@
 #include <zlib.h>
 
 #include "input/evtx/evtx.h"
+#include "event/mappings/mappings.h"
 
 #define MAX_CACHED_TEMPLATES 4096
 

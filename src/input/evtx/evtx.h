@@ -14,7 +14,8 @@
 
 #include "core/buf.h"
 #include "dcomhunt/scan.h"
-#include "input/event_impl.h"
+#include "event/event_impl.h"
+#include "event/mappings/mappings.h"
 
 #define EVTX_FILE_HEADER_SIZE  4096
 #define EVTX_CHUNK_SIZE        65536

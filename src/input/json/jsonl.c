@@ -21,8 +21,9 @@
 #include "core/timefmt.h"
 #include "core/escape.h"
 #include "input/json/jsonl.h"
-#include "input/mappings/system.h"
+#include "event/mappings/system.h"
 #include "input/zeek/zeek.h"
+#include "event/mappings/mappings.h"
 
 #define MAX_TOKENS 8192
 #define MAX_LINE   (16u << 20)

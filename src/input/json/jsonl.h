@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
-#include "input/event_impl.h"
+#include "event/event_impl.h"
 
 typedef struct jsonl_reader jsonl_reader;
 

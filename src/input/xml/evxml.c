@@ -9,6 +9,7 @@
 
 #include "core/timefmt.h"
 #include "input/xml/evxml.h"
+#include "event/mappings/mappings.h"
 
 #define MAX_DEPTH 64
 #define MAX_ITEMS 4096

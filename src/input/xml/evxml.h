@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "input/event_impl.h"
+#include "event/event_impl.h"
 
 typedef struct evxml_reader evxml_reader;
 typedef dh_status (*evxml_event_fn)(void *ctx, const dh_event *ev);

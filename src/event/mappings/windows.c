@@ -3,7 +3,8 @@
  * name maps to a taxonomy field. This table is the one place that knows it. */
 #include <string.h>
 
-#include "input/event_impl.h"
+#include "event/event_impl.h"
+#include "event/mappings/mappings.h"
 
 #define P(src, dst)                                                                                \
     {                                                                                              \

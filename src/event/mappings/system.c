@@ -1,5 +1,5 @@
 /* The System properties and their spellings in other schemas: one table (system.h). */
-#include "input/mappings/system.h"
+#include "event/mappings/system.h"
 
 #include <string.h>
 #include <strings.h>

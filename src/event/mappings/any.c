@@ -4,7 +4,8 @@
  * written by dump --to and read again gets the kind and fields it had. */
 #include <string.h>
 
-#include "input/event_impl.h"
+#include "event/event_impl.h"
+#include "event/mappings/mappings.h"
 #include "input/zeek/zeek.h"
 
 const char *dh_map_any_apply(dh_event *ev)

@@ -7,7 +7,8 @@
 #include <strings.h>
 
 #include "core/timefmt.h"
-#include "input/event_impl.h"
+#include "event/event_impl.h"
+#include "event/mappings/mappings.h"
 
 #define P(src, dst)                                                                                \
     {                                                                                              \

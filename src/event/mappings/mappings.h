@@ -1,48 +1,12 @@
-/* The layout behind the opaque dh_event. Readers fill it; everything else reads it through
- * include/dcomhunt/event.h. Strings point into the reader's per-record arena or into a
- * compiled template's string pool: both outlive the on_event callback, nothing more. */
-#ifndef DH_INPUT_EVENT_IMPL_H
-#define DH_INPUT_EVENT_IMPL_H
+/* The mapping functions: how each source's events become dcomhunt's event model (kind and
+ * taxonomy fields), by table. One file per source under src/event/mappings/. */
+#ifndef DH_EVENT_MAPPINGS_H
+#define DH_EVENT_MAPPINGS_H
 
 #include <stdint.h>
 
 #include "core/buf.h"
-#include "dcomhunt/event.h"
-
-_Static_assert(DH_FIELD_COUNT <= 64, "present is a 64-bit mask");
-_Static_assert(DH_KIND_COUNT <= 64, "a rule's kinds are a 64-bit mask");
-
-struct dh_event {
-    dh_kind kind;
-    uint32_t event_id;
-    uint64_t record_id;
-    int64_t time;
-    dh_str host;
-    dh_str channel;
-    dh_str provider;
-    dh_str xml;
-    const char *file;
-    dh_str file_str; /* owned copies (dh_event_unpack): the file name, not NUL-terminated */
-    /* owned copies: the packed block the strings point into; each value's length in the
-     * log is stored just before its bytes (dh_event_value_length) */
-    const char *copy;
-    size_t copy_len;
-    int64_t chunk;
-    uint64_t offset;
-    uint64_t present; /* bit i set: fields[i] holds taxonomy field i */
-    const dh_kv *data;
-    size_t ndata;
-    const dh_kv *sys; /* System properties beyond the envelope (dh_event_system) */
-    size_t nsys;
-    /* Room a mapping may use for values it composes (Defender's AccountDomain and
-     * AccountName into one User); set by readers whose mappings need it, else NULL. */
-    char *scratch;
-    size_t scratch_len, scratch_cap;
-    /* Last, so that an owned copy can leave it out: a copy's fields are read from its
-     * packed block (copy_fields) and never from here. */
-    const char *copy_fields;
-    dh_str fields[DH_FIELD_COUNT];
-};
+#include "event/event_impl.h"
 
 /* One row of a mapping table: which events of which provider become which kind, and how
  * their original field names map to taxonomy fields (names equal to a taxonomy name map to
@@ -75,7 +39,7 @@ void dh_map_windows_apply(dh_event *ev);
 const char *dh_mde_table(dh_str name);
 const char *dh_mde_table_for_action(dh_str action);
 /* Elastic Endpoint / ECS documents flattened to dotted names: envelope, kind and taxonomy
- * fields (src/input/mappings/elastic.c); NULL, or why the document is not an event. */
+ * fields (src/event/mappings/elastic.c); NULL, or why the document is not an event. */
 const char *dh_map_elastic_apply(dh_event *ev);
 /* Sentinel's Event table: the values of ParameterXml ("<Param>v</Param>...") in order,
  * appended to out, entities decoded; fn gets each one's number (1-based), offset and

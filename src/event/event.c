@@ -4,8 +4,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "input/event_impl.h"
-#include "input/mappings/system.h"
+#include "event/event_impl.h"
+#include "event/mappings/system.h"
 
 static const char *const kind_names[] = {
 #define DH_X(id, name) name,

@@ -5,7 +5,8 @@
 #include <string.h>
 
 #include "core/timefmt.h"
-#include "input/event_impl.h"
+#include "event/event_impl.h"
+#include "event/mappings/mappings.h"
 #include "input/zeek/zeek.h"
 
 #define P(src, dst)                                                                                \
