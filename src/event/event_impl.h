@@ -1,6 +1,6 @@
-/* The layout behind the opaque dh_event (the event model, src/event/). Readers fill it; everything else reads it through
- * include/dcomhunt/event.h. Strings point into the reader's per-record arena or into a
- * compiled template's string pool: both outlive the on_event callback, nothing more. */
+/* The layout behind the opaque dh_event (the event model, src/event/). Readers fill it; everything
+ * else reads it through include/dcomhunt/event.h. Strings point into the reader's per-record arena
+ * or into a compiled template's string pool: both outlive the on_event callback, nothing more. */
 #ifndef DH_EVENT_EVENT_IMPL_H
 #define DH_EVENT_EVENT_IMPL_H
 
