@@ -7,7 +7,8 @@
  * what it ran; failed remote activations become attempts; lone detections become signals.
  *
  * Ownership: dh_correlator_take takes the event (freed with the correlator). Findings
- * passed to the sink are borrowed for the duration of the call. Single-threaded. */
+ * passed to the sink are borrowed for the duration of the call. Single-threaded. The
+ * finding itself, and what is done with it (tuning, writers), is dcomhunt/finding.h. */
 #ifndef DCOMHUNT_CORRELATE_H
 #define DCOMHUNT_CORRELATE_H
 
@@ -15,91 +16,13 @@
 #include <stdint.h>
 
 #include "dcomhunt/event.h"
+#include "dcomhunt/finding.h"
 #include "dcomhunt/rules.h"
 #include "dcomhunt/status.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-typedef enum dh_finding_kind {
-    DH_FINDING_LATERAL_MOVEMENT = 0,
-    DH_FINDING_ATTEMPT = 1,
-    DH_FINDING_SOURCE_ACTIVITY = 2,
-    DH_FINDING_SIGNAL = 3,
-} dh_finding_kind;
-
-typedef struct dh_evidence {
-    const char *role;   /* activation, logon, network, child, session, load, file, failure,
-                           detection, script, source, source_network, explicit_logon, wire
-                           (docs/findings.md) */
-    const dh_event *ev; /* the event (an owned copy kept by the correlator) */
-} dh_evidence;
-
-/* A COM object a finding involves, as the knowledge table (docs/com-objects.md) names it. */
-typedef struct dh_finding_object {
-    const char *name;      /* "MMC20.Application" */
-    const char *clsid;     /* "{49B2791A-...}", or "" */
-    const char *appid;     /* or "" */
-    const char *hardening; /* how to take remote activation away from it, or "" */
-} dh_finding_object;
-
-/* A value of a finding cut at DH_VALUE_CAP: which one, and its length in the log. */
-typedef struct dh_cut {
-    const char *value; /* "commands", "servers", "session_commands", "user", "target_host",
-                          ... (static) */
-    size_t index;      /* for the three lists: which one */
-    size_t length;     /* bytes in the log */
-    size_t kept;       /* bytes in the finding */
-} dh_cut;
-
-/* The most a finding holds; what is past a cap is counted in the finding (never silently
- * dropped, never split into another finding). The command cap holds for commands, servers
- * and session_commands each (and their bytes together); commands_dropped counts all three. */
-#define DH_FINDING_MAX_COMMANDS      1024
-#define DH_FINDING_MAX_COMMAND_BYTES (8u << 20)
-#define DH_FINDING_MAX_EVIDENCE      4096
-#define DH_FINDING_MAX_RULES         256
-
-/* Every string of a finding is a byte string with a length (values from the logs may hold
- * a NUL), borrowed for the duration of the sink call. */
-typedef struct dh_finding {
-    char id[17]; /* stable: the same input gives the same id */
-    dh_finding_kind kind;
-    dh_level severity;
-    int confidence;             /* 1 low, 2 medium, 3 high */
-    const char *const *reasons; /* why this confidence (dcomhunt's own text) */
-    size_t nreasons;
-    dh_str com_object; /* the main object's name; empty when unknown */
-    dh_str clsid;
-    const dh_finding_object *objects; /* every object involved, the main one first */
-    size_t nobjects;
-    dh_str target_host, target_ip;
-    dh_str source_host, source_ip;
-    dh_str user, logon_id;
-    /* What the COM servers ran (their descendants, by lineage), in time order: one per
-     * process however many sensors logged it (docs/findings.md). */
-    const dh_str *commands;
-    size_t ncommands;
-    const dh_str *servers; /* the COM server processes started (their command lines) */
-    size_t nservers;
-    /* other processes of the activation's network logon session, not started by a server */
-    const dh_str *session_commands;
-    size_t nsession_commands;
-    int64_t first_seen, last_seen; /* FILETIME ticks */
-    const dh_rule *const *rules;
-    size_t nrules;
-    const dh_evidence *evidence;
-    size_t nevidence;
-    const dh_cut *cuts; /* values cut at DH_VALUE_CAP */
-    size_t ncuts;
-    /* rules (among `rules`) that could not be decided on an event of the finding (a
-     * regular expression hit its match limit) and count as matched there */
-    const dh_rule *const *undecided;
-    size_t nundecided;
-    /* left out past the caps above */
-    size_t commands_dropped, evidence_dropped, rules_dropped;
-} dh_finding;
 
 /* The knowledge table of COM objects (rules/knowledge/com-objects.yml, docs/com-objects.md):
  * dh_comdb_new builds the built-in table; the add functions add rows of the same YAML form
@@ -119,7 +42,6 @@ typedef struct dh_correlate_opts {
 } dh_correlate_opts;
 
 typedef struct dh_correlator dh_correlator;
-typedef void (*dh_finding_fn)(void *ctx, const dh_finding *f);
 
 void dh_correlate_opts_init(dh_correlate_opts *o);
 /* rs: the rules whose matches will be passed in (its correlation rules run too); may be
@@ -157,8 +79,6 @@ uint64_t dh_correlator_wire_dropped(const dh_correlator *c);
 size_t dh_correlator_peak(const dh_correlator *c);
 /* Assembles and emits what is left. */
 dh_status dh_correlator_finish(dh_correlator *c, dh_finding_fn fn, void *ctx);
-
-const char *dh_finding_kind_name(dh_finding_kind k);
 
 #ifdef __cplusplus
 }

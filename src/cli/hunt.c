@@ -15,10 +15,10 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "cli/findings_out.h"
 #include "cli/tally.h"
-#include "cli/timeline.h"
+#include "core/timeline.h"
 #include "dcomhunt/correlate.h"
+#include "dcomhunt/finding.h"
 #include "core/buf.h"
 #include "core/timefmt.h"
 #include "dcomhunt/rules.h"
@@ -828,7 +828,7 @@ static void html_problem(void *ctx, const dh_error *e)
 
 /* The HTML report of the findings (hunt --html FILE) into out, opened before the hunt and
  * closed here; nonzero if it could not be written. */
-static int write_html(findings_out *fo, FILE *out, const char *path)
+static int write_html(dh_findings_writer *fo, FILE *out, const char *path)
 {
     char *text = NULL;
     size_t len = 0;
@@ -840,7 +840,7 @@ static int write_html(findings_out *fo, FILE *out, const char *path)
         fputs("dcomhunt hunt: --html: out of memory\n", stderr);
         return -1;
     }
-    findings_out_print(fo, mem);
+    dh_findings_writer_print(fo, mem);
     int bad = fclose(mem) != 0;
     dh_status st =
         bad ? DH_ERR_NOMEM : dh_html_report(text, len, "dcomhunt hunt", out, html_problem, NULL);
@@ -999,7 +999,7 @@ int cli_hunt(int argc, char **argv)
     int explain = 0, show_suppressed = 0, window_set = 0, skew_set = 0;
     const char *html_path = NULL;
     FILE *html_out = NULL;
-    findings_out *fo_html = NULL;
+    dh_findings_writer *fo_html = NULL;
     char **tune_paths = calloc((size_t)argc + 1, sizeof *tune_paths);
     size_t ntune = 0;
     char **com_paths = calloc((size_t)argc + 1, sizeof *com_paths);
@@ -1242,42 +1242,42 @@ int cli_hunt(int argc, char **argv)
     pthread_mutex_init(&c.mu, NULL);
     dh_buf_init(&c.line, 64u << 20);
     dh_correlate_opts copts = {c.o.window_s, c.o.skew_s, comdb};
-    findings_out *fo = NULL;
+    dh_findings_writer *fo = NULL;
     if (!c.o.detections) {
-        int fmt = c.o.format == FMT_JSONL  ? FOUT_JSONL
-                  : c.o.format == FMT_OCSF ? FOUT_OCSF
-                  : c.o.format == FMT_CSV  ? FOUT_CSV
-                                           : FOUT_TABLE;
-        fo = findings_out_new(fmt, c.o.color);
+        dh_findings_format fmt = c.o.format == FMT_JSONL  ? DH_FINDINGS_JSONL
+                                 : c.o.format == FMT_OCSF ? DH_FINDINGS_OCSF
+                                 : c.o.format == FMT_CSV  ? DH_FINDINGS_CSV
+                                                          : DH_FINDINGS_TABLE;
+        dh_findings_writer_new(fmt, c.o.color, &fo);
         if (fo) {
-            findings_out_set_guide(fo, explain, (const char *const *)argv + optind,
-                                   (size_t)(argc - optind));
-            findings_out_set_tuning(fo, tuning, show_suppressed);
+            dh_findings_writer_set_guide(fo, explain, (const char *const *)argv + optind,
+                                         (size_t)(argc - optind));
+            dh_findings_writer_set_tuning(fo, tuning, show_suppressed);
             /* --min-level, --rule, and rules of the user's alone (--no-builtin): only the
              * findings they select are shown; every rule still builds the chains */
-            findings_out_set_filter(fo, c.o.min_level, c.o.rule_on, nonly || !builtin);
+            dh_findings_writer_set_filter(fo, c.o.min_level, c.o.rule_on, nonly || !builtin);
         }
         if (fo && html_path) {
             /* the report is built from the same findings as JSON lines, suppressed ones
              * included (the page lists them apart) */
-            fo_html = findings_out_new(FOUT_JSONL, 0);
+            dh_findings_writer_new(DH_FINDINGS_JSONL, 0, &fo_html);
             if (fo_html) {
-                findings_out_set_guide(fo_html, 0, (const char *const *)argv + optind,
-                                       (size_t)(argc - optind));
-                findings_out_set_tuning(fo_html, tuning, 1);
-                findings_out_tee(fo, fo_html);
+                dh_findings_writer_set_guide(fo_html, 0, (const char *const *)argv + optind,
+                                             (size_t)(argc - optind));
+                dh_findings_writer_set_tuning(fo_html, tuning, 1);
+                dh_findings_writer_tee(fo, fo_html);
             }
         }
         dh_status cst = fo ? dh_correlator_new(&copts, rs, &c.corr) : DH_ERR_NOMEM;
         if (cst != DH_OK) {
             fprintf(stderr, "dcomhunt hunt: cannot start the correlator: %s\n", dh_status_str(cst));
-            findings_out_free(fo);
+            dh_findings_writer_free(fo);
             dh_ruleset_free(rs);
             rc = DH_EXIT_ERROR;
             goto out;
         }
         /* Chains are finished as the window passes them: inputs are read in time order. */
-        dh_correlator_set_sink(c.corr, (dh_finding_fn)findings_out_add, fo);
+        dh_correlator_set_sink(c.corr, dh_findings_writer_sink, fo);
         opts.time_order = 1;
     }
     if (c.o.detections && c.o.format != FMT_TABLE) {
@@ -1324,22 +1324,22 @@ int cli_hunt(int argc, char **argv)
                 st = tst;
         }
     } else {
-        if (dh_correlator_finish(c.corr, (dh_finding_fn)findings_out_add, fo) == DH_OK) {
+        if (dh_correlator_finish(c.corr, dh_findings_writer_sink, fo) == DH_OK) {
             if (!nothing)
-                nfindings = findings_out_print(fo, stdout);
-            hidden = findings_out_hidden(fo);
-            if (findings_out_lost(fo) && st == DH_OK)
+                nfindings = dh_findings_writer_print(fo, stdout);
+            hidden = dh_findings_writer_hidden(fo);
+            if (dh_findings_writer_lost(fo) && st == DH_OK)
                 st = DH_ERR_NOMEM; /* a finding could not be kept or printed: said, and 4 */
-            findings_out_caps(fo, &caps[0], &caps[1], &caps[2], &caps[3]);
-            findings_out_counts(fo, per_kind);
-            findings_out_suppressed(fo, sup);
+            dh_findings_writer_caps(fo, &caps[0], &caps[1], &caps[2], &caps[3]);
+            dh_findings_writer_counts(fo, per_kind);
+            dh_findings_writer_suppressed(fo, sup);
             if (html_out && write_html(fo_html, html_out, html_path) && st == DH_OK)
                 st = DH_ERR_IO;
         } else if (st == DH_OK) {
             st = DH_ERR_NOMEM;
         }
-        findings_out_free(fo);
-        findings_out_free(fo_html);
+        dh_findings_writer_free(fo);
+        dh_findings_writer_free(fo_html);
     }
     if (fflush(stdout) != 0 && st == DH_OK)
         st = DH_ERR_IO;

@@ -15,7 +15,7 @@
  *   ChildImage                              the image of the process that ran it
  *   FindingKind                             lateral_movement, attempt, source_activity, signal
  */
-#include "findings/tune.h"
+#include "dcomhunt/finding.h"
 
 #include <stdlib.h>
 #include <string.h>

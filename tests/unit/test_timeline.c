@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "cli/timeline.h"
+#include "core/timeline.h"
 
 typedef struct seen {
     int64_t last_time;

@@ -1,20 +1,24 @@
-/* Findings as OCSF 1.8.0 Detection Findings (ocsf.h). Every attribute written is one the
+/* Findings as OCSF 1.8.0 Detection Findings (class_uid 2004), one JSON object per line,
+ * with the profiles they use declared in metadata.profiles (security_control: action,
+ * disposition, attacks, is_alert; host: actor); docs/findings.md lists every attribute.
+ * Every attribute written is one the
  * class defines, or one of the two profiles named in metadata.profiles, with its
  * dictionary type and its enum caption; unknown values are left out, never written empty.
  * tests/conformance/ocsf_findings.py checks every finding kind against the schema's own
  * source (../shared/ocsf-schema). What OCSF has no place for (the COM object, the
  * resolved source, the guide's steps and pivots) is under `unmapped`, as the standard
  * says. */
-#include "output/ocsf.h"
-
 #include <stdio.h>
 #include <string.h>
 
 #include "core/timefmt.h"
+#include "findings/model.h"
+#include "output/findings_format.h"
 #include "output/jw.h"
 #include "output/typed.h"
 
-#define INT32_MAXV 2147483647ULL
+#define DH_OCSF_VERSION "1.8.0"
+#define INT32_MAXV      2147483647ULL
 
 /* severity_id by dh_level, with the schema's captions */
 static const struct {
@@ -214,13 +218,6 @@ static void byte_strings(dh_jw *w, const char *key, const dh_str *v, size_t n)
     dh_jw_end(w);
 }
 
-/* A cut value of a list (commands, servers, session_commands): shown with its index. */
-static int cut_listed(const char *value)
-{
-    return !strcmp(value, "commands") || !strcmp(value, "servers") ||
-           !strcmp(value, "session_commands");
-}
-
 /* What OCSF has no attribute for, under unmapped (an open object). */
 static void unmapped(dh_jw *w, const dh_finding *f, const dh_guide *g, const dh_rule *sup)
 {
@@ -242,10 +239,7 @@ static void unmapped(dh_jw *w, const dh_finding *f, const dh_guide *g, const dh_
     dh_jw_array(w, "truncated");
     for (size_t i = 0; i < f->ncuts; i++) {
         char what[64];
-        if (cut_listed(f->cuts[i].value))
-            snprintf(what, sizeof what, "%s[%zu]", f->cuts[i].value, f->cuts[i].index);
-        else
-            snprintf(what, sizeof what, "%s", f->cuts[i].value);
+        dh_cut_name(&f->cuts[i], what, sizeof what);
         dh_jw_object(w, NULL);
         dh_jw_strz(w, "value", what);
         dh_jw_uint(w, "length", f->cuts[i].length);
@@ -303,7 +297,9 @@ static void unmapped(dh_jw *w, const dh_finding *f, const dh_guide *g, const dh_
     dh_jw_end(w);
 }
 
-dh_status dh_ocsf_finding(dh_buf *b, const dh_finding *f, const dh_guide *g, const dh_rule *sup)
+/* Appends f as one line. g: its guide (remediation, and the steps and pivots kept under
+ * unmapped); sup: the tuning filter that suppressed it, or NULL. */
+static dh_status ocsf_finding(dh_buf *b, const dh_finding *f, const dh_guide *g, const dh_rule *sup)
 {
     dh_buf tb;
     dh_buf_init(&tb, 4 * (size_t)DH_VALUE_CAP);
@@ -446,3 +442,18 @@ dh_status dh_ocsf_finding(dh_buf *b, const dh_finding *f, const dh_guide *g, con
     dh_buf_free(&tb);
     return dh_jw_finish(w);
 }
+
+static void ocsf_render(dh_buf *b, const dh_finding *f, const dh_guide *g, const dh_rule *sup,
+                        const dh_findings_style *st)
+{
+    static const dh_guide none; /* a guide that could not be built: nothing from it */
+    (void)st;
+    ocsf_finding(b, f, g ? g : &none, sup);
+}
+
+const dh_findings_format_ops dh_findings_ocsf_ops = {
+    .format = DH_FINDINGS_OCSF,
+    .name = "ocsf",
+    .guide = DH_GUIDE_ALWAYS,
+    .render = ocsf_render,
+};

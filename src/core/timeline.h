@@ -3,8 +3,8 @@
  * file and merged at the end (an external merge sort), so output of any length is sorted
  * in bounded memory. Records compare by their key's bytes; ties keep their order of
  * arrival. */
-#ifndef DH_CLI_TIMELINE_H
-#define DH_CLI_TIMELINE_H
+#ifndef DH_CORE_TIMELINE_H
+#define DH_CORE_TIMELINE_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -6,7 +6,7 @@
  * record); at the end the runs (and what is still held, sorted) are merged by a linear
  * scan over the run heads: runs are few (one per budget's worth of records), so no heap
  * is needed. */
-#include "cli/timeline.h"
+#include "core/timeline.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,0 +1,46 @@
+/* The findings writers' table: one row per output format (dh_findings_format), each
+ * implemented in its own file (findings_table.c, findings_jsonl.c, findings_ocsf.c,
+ * findings_csv.c). A row says how one finding is rendered and what comes before and after
+ * them all; which findings are rendered, and in what order, is src/findings/keep.c's, and
+ * the writer that joins the two is findings_writer.c. Renderers escape every string from
+ * the logs for their medium and never decide anything. */
+#ifndef DH_OUTPUT_FINDINGS_FORMAT_H
+#define DH_OUTPUT_FINDINGS_FORMAT_H
+
+#include <stdio.h>
+
+#include "core/buf.h"
+#include "dcomhunt/finding.h"
+#include "output/findings_graph.h"
+#include "output/guide.h"
+
+/* When a format wants each finding's guide built. */
+typedef enum { DH_GUIDE_NEVER, DH_GUIDE_ALWAYS, DH_GUIDE_EXPLAIN } dh_guide_use;
+
+/* How the writer was set up, for the renderers that care. */
+typedef struct dh_findings_style {
+    int color;   /* ANSI colors (table) */
+    int explain; /* the guide and pivots under each finding (table) */
+} dh_findings_style;
+
+typedef struct dh_findings_format_ops {
+    dh_findings_format format;
+    const char *name;
+    dh_guide_use guide;
+    int graph; /* collects the host graph for `end` */
+    /* Appends f. g: its guide, NULL when none was wanted or it could not be built; sup: the
+     * tuning filter that suppressed it (shown with show_suppressed), or NULL. */
+    void (*render)(dh_buf *b, const dh_finding *f, const dh_guide *g, const dh_rule *sup,
+                   const dh_findings_style *st);
+    void (*begin)(FILE *out); /* before the findings, or NULL */
+    /* After the findings, or NULL: nshown, the findings written that were not suppressed;
+     * graph, when the row asked for it. */
+    void (*end)(FILE *out, size_t nshown, dh_findings_graph *graph);
+} dh_findings_format_ops;
+
+extern const dh_findings_format_ops dh_findings_table_ops;
+extern const dh_findings_format_ops dh_findings_jsonl_ops;
+extern const dh_findings_format_ops dh_findings_ocsf_ops;
+extern const dh_findings_format_ops dh_findings_csv_ops;
+
+#endif
