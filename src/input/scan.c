@@ -20,12 +20,9 @@
 
 #include "core/buf.h"
 #include "core/pool.h"
-#include "input/csv/mdecsv.h"
-#include "input/json/jsonl.h"
-#include "input/zeek/zeek.h"
-#include "input/xml/evxml.h"
 #include "input/evtx/evtx.h"
 #include "input/evtx/file.h"
+#include "input/reader.h"
 #include "input/sniff.h"
 
 #define OUT_LIMIT           (256u << 20) /* output of one unit */
@@ -45,16 +42,13 @@ typedef struct path_list {
 } path_list;
 
 enum {
-    T_CHUNK,
+    T_UNIT, /* a unit for a reader: EVTX chunks, or whole text records in buf (with the
+             * header in hdr for CSV and Zeek) */
     T_FILE_ERROR,
     T_FILE_NOTE,
     T_FILE_TRUNCATED,
     T_FILE_END,
     T_FILE_UNKNOWN,
-    T_BATCH,          /* complete JSON lines in buf */
-    T_XML,            /* complete <Event> elements in buf */
-    T_CSV,            /* complete Defender CSV records in buf, the header in hdr */
-    T_ZEEK,           /* complete Zeek TSV lines in buf, the header lines in effect in hdr */
     T_RECORD_SKIPPED, /* a text record over the size cap, read past (msg says which) */
 };
 
@@ -63,6 +57,8 @@ enum {
 
 typedef struct scan_task {
     int kind;
+    const dh_reader *reader; /* T_UNIT: the row that decodes it */
+    dh_format format;        /* T_UNIT: as sniffed */
     size_t file;
     int fd;
     int64_t chunk; /* first chunk */
@@ -74,36 +70,24 @@ typedef struct scan_task {
     char *buf; /* owned bytes (JSON lines, or EVTX chunks read from an archive) */
     size_t buflen;
     const char *name; /* display name ("archive!member"); NULL: the file's path */
-    uint64_t line;    /* T_BATCH: number of the first line */
-    int json_array;   /* T_BATCH: elements of a JSON array, not lines */
-    char *hdr;        /* T_CSV, T_ZEEK: owned copy of the header */
+    uint64_t line;    /* text units: number of the first line */
+    char *hdr;        /* CSV, Zeek: owned copy of the header */
     size_t hdrlen;
     int in_stream;     /* made from a stream: its file bytes are `progress`, not `len` */
     uint64_t progress; /* bytes of the file on disk this task used (compressed ones) */
 } scan_task;
-
-typedef struct junk_run {
-    uint64_t off, end; /* file offsets: the first junk chunk, the end of the last slot */
-    int64_t chunk;     /* index of the first junk chunk */
-    uint32_t n;        /* junk chunks (empty ones between them are not counted) */
-    size_t file;
-    const char *name;
-} junk_run;
 
 typedef struct scan_result {
     dh_buf out;
     dh_error *errs;
     size_t nerrs;
     uint64_t errs_dropped;
-    evtx_chunk_result cr; /* sums over the task's chunks; damaged counts chunks */
-    uint32_t nchunks_done;
+    /* What the reader counted. EVTX read as a stream (no look-ahead): junk chunks are
+     * damage when a real chunk follows, trailing data when none does; r says whether this
+     * task had a real chunk and the junk after its last one (the deliverer decides, in
+     * input order). */
+    dh_reader_result r;
     dh_status st;
-    /* EVTX read as a stream (no look-ahead): junk chunks are damage when a real chunk
-     * follows, trailing data when none does. Whether this task had a real chunk, and the
-     * junk after its last one (the deliverer decides, in input order). */
-    int has_chunk;
-    junk_run junk;
-    uint64_t unused; /* records of logs read but not used (Zeek logs without endpoints) */
 } scan_result;
 
 /* Time order: every chunk of every file, by the time of its first record. */
@@ -127,8 +111,10 @@ typedef struct stream {
     int pipe_fd;            /* an archive read from a pipe: its descriptor, closed at the end */
     size_t file;
     const char *name;
-    int fmt;    /* what the stream (or the archive's current member) holds: EVTX (chunks
-                 * from the carry's first byte on) or a text format */
+    /* what the stream (or the archive's current member) holds: chunks from the carry's
+     * first byte on (EVTX) or text records, and the row that reads them */
+    dh_format fmt;
+    const dh_reader *rd;
     dh_buf hdr; /* CSV: the header record; Zeek: the header lines in effect */
     int have_hdr;
     int member_open;
@@ -161,7 +147,7 @@ typedef struct scan {
     uint64_t *sizes, *firsts;
     size_t end_pos; /* FILE_END tasks emitted */
     size_t planned_files;
-    junk_run junk; /* EVTX stream: junk chunks not yet known to be damage or trailing */
+    dh_reader_junk junk; /* EVTX stream: junk chunks not yet known to be damage or trailing */
     const dh_scan_callbacks *cb;
     dh_scan_stats *stats;
     path_list files;
@@ -177,14 +163,11 @@ typedef struct scan {
 
 typedef struct worker {
     scan *s;
-    jsonl_reader *jr;
-    evxml_reader *xr;
-    mdecsv_reader *cr;
-    zeek_reader *zr;
-    evtx_decoder *dec;
-    uint8_t *chunk;
+    void *state[DH_FORMAT_COUNT]; /* per reader row, made on its first unit */
+    unsigned char tried[DH_FORMAT_COUNT];
     void *user;
     scan_result *res; /* the unit being decoded */
+    dh_reader_sink sink;
 } worker;
 
 static int add_path(path_list *l, const char *p, int explicit_)
@@ -454,28 +437,27 @@ static void archive_formats(struct archive *a)
 static int stream_begin(scan *s, dh_format f)
 {
     stream *st = &s->str;
-    st->fmt = f == DH_FORMAT_EVTX_CHUNK ? DH_FORMAT_EVTX : f;
+    st->fmt = f;
+    st->rd = dh_reader_for(f);
     st->member_open = 1;
     st->hdr.len = 0;
     st->have_hdr = 0;
-    if (f != DH_FORMAT_EVTX)
+    if (!st->rd->begin)
         return 0;
-    evtx_layout lay;
-    const char *warn = NULL;
-    if (evtx_file_layout((const uint8_t *)st->carry, st->carry_len, 0, 0, &lay, &warn) != DH_OK) {
+    size_t h = 0;
+    const char *note = NULL;
+    if (st->rd->begin(f, (const uint8_t *)st->carry, st->carry_len, &h, &note) != DH_OK) {
         st->member_open = 0;
-        if (push_pending(s, st->file, T_FILE_ERROR, DH_ERR_FORMAT, "EVTX file header truncated"))
+        if (push_pending(s, st->file, T_FILE_ERROR, DH_ERR_FORMAT, note))
             return -1;
         s->pending[s->npending - 1].name = st->name;
         return 0;
     }
-    if (warn) {
-        if (push_pending(s, st->file, T_FILE_NOTE, DH_ERR_CHECKSUM, warn))
+    if (note) {
+        if (push_pending(s, st->file, T_FILE_NOTE, DH_ERR_CHECKSUM, note))
             return -1;
         s->pending[s->npending - 1].name = st->name;
     }
-    /* The file header is not needed to read the chunks that follow it. */
-    size_t h = st->carry_len < EVTX_FILE_HEADER_SIZE ? st->carry_len : EVTX_FILE_HEADER_SIZE;
     memmove(st->carry, st->carry + h, st->carry_len - h);
     st->carry_len -= h;
     st->offset = h;
@@ -487,14 +469,6 @@ static int stream_begin(scan *s, dh_format f)
  * or an archive, it is passed over like a README, not read object by object and reported.
  * Named on the command line it is read (and what is not an event said). */
 #define JSON_PEEK (64u << 10)
-static int json_not_events(dh_format f, const char *head, size_t n)
-{
-    int how = f == DH_FORMAT_JSON_ARRAY ? JSONL_ARRAY
-              : f == DH_FORMAT_JSON_DOC ? JSONL_DOC
-              : f == DH_FORMAT_JSONL    ? JSONL_LINES
-                                        : -1;
-    return how >= 0 && jsonl_first_is_event(head, n, how) == 0;
-}
 
 /* Opens the next member of the archive that dcomhunt can read; 0 when there is none. An
  * archive member is opened as an archive in turn (one level deep) and its members read. */
@@ -577,10 +551,11 @@ static int next_member(scan *s, scan_task *t, int *made)
             st->inner = in;
             continue;
         }
-        if (!dh_format_is_text(f) && f != DH_FORMAT_EVTX && f != DH_FORMAT_EVTX_CHUNK)
+        const dh_reader *rd = dh_reader_for(f);
+        if (!rd)
             continue; /* other members (a README, a pcap, an archive two levels down) */
-        if ((f == DH_FORMAT_JSONL || f == DH_FORMAT_JSON_ARRAY || f == DH_FORMAT_JSON_DOC) &&
-            (stream_fill(st, JSON_PEEK) || json_not_events(f, st->carry, st->carry_len)))
+        if (rd->not_events &&
+            (stream_fill(st, JSON_PEEK) || rd->not_events(st->carry, st->carry_len)))
             continue; /* JSON, but not events: a manifest */
         st->members++;
         st->name = keep_name(s, parent, mname ? mname : "?");
@@ -590,22 +565,6 @@ static int next_member(scan *s, scan_task *t, int *made)
             continue; /* nothing to read in it (what to say is queued) */
         return 1;
     }
-}
-
-/* How many leading bytes of a text stream's buffer hold whole events; 0: none yet.
- * `offset` is the buffer's offset in its file or member. */
-static size_t text_cut(int fmt, const char *buf, size_t len, uint64_t offset)
-{
-    if (fmt == DH_FORMAT_XML)
-        return evxml_cut(buf, len);
-    if (fmt == DH_FORMAT_JSON_ARRAY || fmt == DH_FORMAT_JSON_DOC)
-        return jsonl_array_cut(buf, len, offset == 0);
-    if (fmt == DH_FORMAT_MDE_CSV)
-        return mdecsv_cut(buf, len);
-    for (size_t k = len; k-- > 0;) /* JSON lines: through the last newline */
-        if (buf[k] == '\n')
-            return k + 1;
-    return 0;
 }
 
 /* Where a record too large to read ends: state kept across the reads of a skip. */
@@ -618,16 +577,16 @@ typedef struct skip_state {
 } skip_state;
 
 /* Bytes of buf up to and including the end of the record being skipped (ss->done), or n. */
-static size_t skip_scan(skip_state *ss, int fmt, const char *b, size_t n)
+static size_t skip_scan(skip_state *ss, enum dh_record_end how, const char *b, size_t n)
 {
     static const char end_tag[] = "</Event>";
     for (size_t i = 0; i < n; i++) {
         char c = b[i];
-        if (fmt == DH_FORMAT_XML) {
+        if (how == DH_END_XML_ELEMENT) {
             ss->matched = c == end_tag[ss->matched] ? ss->matched + 1 : c == '<' ? 1 : 0;
             if (ss->matched == 8)
                 goto end;
-        } else if (fmt == DH_FORMAT_JSON_ARRAY || fmt == DH_FORMAT_JSON_DOC) {
+        } else if (how == DH_END_JSON_VALUE) {
             if (ss->in_str) {
                 if (ss->esc)
                     ss->esc = 0;
@@ -656,14 +615,15 @@ static size_t skip_scan(skip_state *ss, int fmt, const char *b, size_t n)
 
 /* A record over the cap (MAX_LINE_BYTES) is read past, not into memory, and said once: a
  * T_RECORD_SKIPPED task. Returns 1 (t filled) or 0 (out of memory). */
-static int skip_record(scan *s, scan_task *t, int fmt)
+static int skip_record(scan *s, scan_task *t)
 {
     stream *st = &s->str;
+    enum dh_record_end how = st->rd->record_end;
     /* The record starts after what separates it from the previous one. */
     size_t lead = 0;
     while (lead < st->carry_len &&
            (st->carry[lead] == ' ' || st->carry[lead] == '\t' || st->carry[lead] == '\r' ||
-            st->carry[lead] == '\n' || (st->carry[lead] == ',' && fmt != DH_FORMAT_MDE_CSV)))
+            st->carry[lead] == '\n' || (st->carry[lead] == ',' && how != DH_END_CSV_RECORD)))
         st->line += st->carry[lead++] == '\n';
     memmove(st->carry, st->carry + lead, st->carry_len - lead);
     st->carry_len -= lead;
@@ -671,7 +631,7 @@ static int skip_record(scan *s, scan_task *t, int fmt)
     uint64_t line0 = st->line, off0 = st->offset, bytes = 0;
     skip_state ss = {0};
     for (;;) {
-        size_t k = skip_scan(&ss, fmt, st->carry, st->carry_len);
+        size_t k = skip_scan(&ss, how, st->carry, st->carry_len);
         for (const char *q = st->carry; (q = memchr(q, '\n', (size_t)(st->carry + k - q))); q++)
             st->line++;
         memmove(st->carry, st->carry + k, st->carry_len - k);
@@ -710,28 +670,29 @@ static int stream_next(scan *s, scan_task *t)
         }
         if (!st->ar && !st->member_open)
             return 0;
-        int fmt = st->fmt;
+        const dh_reader *rd = st->rd;
         memset(t, 0, sizeof *t);
         t->file = st->file;
         t->fd = -1;
         t->name = st->name;
-        if (fmt == DH_FORMAT_EVTX) {
-            if (stream_fill(st, (size_t)CHUNKS_PER_TASK * EVTX_CHUNK_SIZE) || !st->carry_len) {
+        t->kind = T_UNIT;
+        t->reader = rd;
+        t->format = st->fmt;
+        if (rd->chunk_size) {
+            size_t unit = (size_t)CHUNKS_PER_TASK * rd->chunk_size;
+            if (stream_fill(st, unit) || !st->carry_len) {
                 st->member_open = 0;
                 if (!st->ar)
                     return 0;
                 continue;
             }
-            size_t n = st->carry_len < (size_t)CHUNKS_PER_TASK * EVTX_CHUNK_SIZE
-                           ? st->carry_len
-                           : (size_t)CHUNKS_PER_TASK * EVTX_CHUNK_SIZE;
-            t->kind = T_CHUNK;
+            size_t n = st->carry_len < unit ? st->carry_len : unit;
             t->buf = take_carry(st, n);
             t->buflen = n;
             t->chunk = st->chunk;
             t->off = st->offset;
             t->len = n;
-            t->nchunks = (uint32_t)((n + EVTX_CHUNK_SIZE - 1) / EVTX_CHUNK_SIZE);
+            t->nchunks = (uint32_t)((n + rd->chunk_size - 1) / rd->chunk_size);
             st->chunk += t->nchunks;
             st->offset += n;
             return t->buf != NULL;
@@ -752,9 +713,9 @@ static int stream_next(scan *s, scan_task *t)
                 return 0;
             continue;
         }
-        if (fmt == DH_FORMAT_MDE_CSV && !st->have_hdr) {
+        if (rd->header && !st->have_hdr) {
             /* The header record: kept, and handed to every batch of this file. */
-            size_t h = mdecsv_first(st->carry, st->carry_len);
+            size_t h = rd->header(st->carry, st->carry_len);
             if (!h && !st->eof && st->carry_len < MAX_LINE_BYTES) {
                 if (stream_fill(st, st->carry_len * 2 < MAX_LINE_BYTES ? st->carry_len * 2
                                                                        : MAX_LINE_BYTES))
@@ -779,7 +740,7 @@ static int stream_next(scan *s, scan_task *t)
                 st->line += st->hdr.data[k] == '\n';
             continue;
         }
-        size_t n = st->eof ? st->carry_len : text_cut(fmt, st->carry, st->carry_len, st->offset);
+        size_t n = st->eof ? st->carry_len : rd->cut(st->carry, st->carry_len, st->offset);
         if (!n) {
             if (st->carry_len < MAX_LINE_BYTES) {
                 if (stream_fill(st, st->carry_len * 2 < MAX_LINE_BYTES ? st->carry_len * 2
@@ -792,21 +753,15 @@ static int stream_next(scan *s, scan_task *t)
              * the next line that holds a well-formed record). Else, or a single line over
              * the cap: one record too large, skipped whole and said once. */
             const char *nl = NULL;
-            if (fmt == DH_FORMAT_MDE_CSV)
+            if (rd->record_end == DH_END_CSV_RECORD)
                 for (size_t k = st->carry_len; k-- > 0 && !nl;)
                     if (st->carry[k] == '\n')
                         nl = st->carry + k;
             if (!nl)
-                return skip_record(s, t, fmt);
+                return skip_record(s, t);
             n = (size_t)(nl - st->carry) + 1;
         }
-        t->kind = fmt == DH_FORMAT_XML        ? T_XML
-                  : fmt == DH_FORMAT_MDE_CSV  ? T_CSV
-                  : fmt == DH_FORMAT_ZEEK_TSV ? T_ZEEK
-                                              : T_BATCH;
-        /* Pretty-printed documents are cut into objects like an array's elements. */
-        t->json_array = fmt == DH_FORMAT_JSON_ARRAY || fmt == DH_FORMAT_JSON_DOC;
-        if (fmt == DH_FORMAT_MDE_CSV || fmt == DH_FORMAT_ZEEK_TSV) {
+        if (rd->header || rd->header_update) {
             t->hdr = malloc(st->hdr.len ? st->hdr.len : 1);
             if (!t->hdr)
                 return 0;
@@ -818,8 +773,8 @@ static int stream_next(scan *s, scan_task *t)
         t->buf = take_carry(st, n);
         t->buflen = n;
         t->len = n;
-        if (t->buf && fmt == DH_FORMAT_ZEEK_TSV &&
-            zeek_header_update(&st->hdr, t->buf, n)) /* the header after this batch */
+        if (t->buf && rd->header_update &&
+            rd->header_update(&st->hdr, t->buf, n)) /* the header after this batch */
             st->hdr.len = 0;
         if (t->buf) {
             const char *q = t->buf, *end = t->buf + n;
@@ -862,6 +817,7 @@ static int stream_open(scan *s, size_t file, int fd, dh_format f, scan_task *t)
     } else {
         st->fd = fd;
         st->fmt = f;
+        st->rd = dh_reader_for(f);
         st->member_open = 1;
     }
     st->active = 1;
@@ -912,7 +868,7 @@ static int fd_stream_open(scan *s, size_t file, int fd, scan_task *t)
             return 1;
         }
         st->pipe_fd = fd;
-    } else if (dh_format_is_text(f) || f == DH_FORMAT_EVTX || f == DH_FORMAT_EVTX_CHUNK) {
+    } else if (dh_reader_for(f)) {
         if (stream_begin(s, f) < 0)
             return -1;
     } else {
@@ -992,7 +948,9 @@ static int next_task_seq(scan *s, scan_task *t, int only_early)
         if (s->cur_open) {
             if (s->cur_chunk < s->cur_nchunks) {
                 memset(t, 0, sizeof *t);
-                t->kind = T_CHUNK;
+                t->kind = T_UNIT;
+                t->reader = &dh_reader_evtx;
+                t->format = DH_FORMAT_EVTX;
                 t->file = *cur;
                 t->fd = s->cur_fd;
                 t->chunk = (int64_t)s->cur_chunk;
@@ -1058,11 +1016,11 @@ static int next_task_seq(scan *s, scan_task *t, int only_early)
             (*cur)++;
             return 1;
         }
-        if ((f == DH_FORMAT_JSONL || f == DH_FORMAT_JSON_ARRAY || f == DH_FORMAT_JSON_DOC) &&
-            !s->files.explicit_[*cur]) {
+        const dh_reader *rd = dh_reader_for(f);
+        if (rd && rd->not_events && !s->files.explicit_[*cur]) {
             char *peek = malloc(JSON_PEEK);
             ssize_t pn = peek ? pread(fd, peek, JSON_PEEK, 0) : -1;
-            int other = pn > 0 && json_not_events(f, peek, (size_t)pn);
+            int other = pn > 0 && rd->not_events(peek, (size_t)pn);
             free(peek);
             if (other) {
                 close(fd);
@@ -1072,7 +1030,7 @@ static int next_task_seq(scan *s, scan_task *t, int only_early)
                 return 1;
             }
         }
-        if (dh_format_is_text(f) || f == DH_FORMAT_ARCHIVE) {
+        if (!rd || rd->cut) { /* an archive, or text: read as a stream */
             int r = stream_open(s, *cur, fd, f, t);
             if (r < 0)
                 return 0;
@@ -1151,30 +1109,6 @@ static int evtx_file_notes(scan *s, size_t file, int fd, const evtx_layout *lay,
     return 0;
 }
 
-/* Network sensor logs (Zeek, TSV or JSON): evidence that joins the chains of the host
- * logs, so it is read first and held (it does not move the correlator's clock); read
- * after time-ordered host logs, it would come when their chains were closed. */
-static int has_bytes(const uint8_t *h, size_t n, const char *lit)
-{
-    size_t k = strlen(lit);
-    for (size_t i = 0; i + k <= n; i++)
-        if (h[i] == (uint8_t)lit[0] && !memcmp(h + i, lit, k))
-            return 1;
-    return 0;
-}
-
-static int is_sensor_log(dh_format fmt, const uint8_t *head, size_t n)
-{
-    if (fmt == DH_FORMAT_ZEEK_TSV)
-        return 1;
-    if (fmt != DH_FORMAT_JSONL)
-        return 0;
-    const uint8_t *nl = memchr(head, '\n', n);
-    size_t line = nl ? (size_t)(nl - head) : n;
-    return (has_bytes(head, line, "\"id.orig_h\"") || has_bytes(head, line, "\"id_orig_h\"")) &&
-           has_bytes(head, line, "\"uid\"");
-}
-
 /* Opens the first MAX_OPEN_FILES files, peeks at each chunk's first record time, and
  * orders all their chunks by it. Files past the cap are read file by file afterwards. */
 static dh_status plan_time_order(scan *s)
@@ -1210,9 +1144,14 @@ static dh_status plan_time_order(scan *s)
         dh_format fmt = got > 0 ? dh_sniff(head, (size_t)got) : DH_FORMAT_UNKNOWN;
         evtx_layout lay;
         const char *warn = NULL;
-        if (fmt != DH_FORMAT_EVTX && fmt != DH_FORMAT_EVTX_CHUNK) {
+        const dh_reader *rd = dh_reader_for(fmt);
+        if (!rd || !rd->chunk_size) {
             close(fd); /* read later, file by file, by the stream producer */
-            if (is_sensor_log(fmt, head, (size_t)got)) {
+            /* Network sensor logs (Zeek, TSV or JSON): evidence that joins the chains of
+             * the host logs, so it is read first and held (it does not move the
+             * correlator's clock); read after time-ordered host logs, it would come when
+             * their chains were closed. */
+            if (rd && rd->sensor && rd->sensor(head, (size_t)got)) {
                 s->early[f] = 1; /* ... but before the planned chunks */
                 s->early_left = 1;
             }
@@ -1268,7 +1207,9 @@ static int next_task_time(scan *s, scan_task *t)
     if (s->plan_pos < s->nplan) {
         plan_entry *e = &s->plan[s->plan_pos++];
         memset(t, 0, sizeof *t);
-        t->kind = T_CHUNK;
+        t->kind = T_UNIT;
+        t->reader = &dh_reader_evtx;
+        t->format = DH_FORMAT_EVTX;
         t->file = e->file;
         t->fd = s->fds[e->file];
         t->chunk = e->chunk;
@@ -1313,6 +1254,10 @@ static void result_fini(void *r)
     free(res->errs);
 }
 
+static void unit_error(void *ctx, dh_status st, int64_t chunk, uint64_t offset, uint64_t record_id,
+                       const char *msg);
+static dh_status unit_event(void *ctx, const dh_event *ev);
+
 static void *worker_new(void *ctx)
 {
     scan *s = ctx;
@@ -1320,16 +1265,7 @@ static void *worker_new(void *ctx)
     if (!w)
         return NULL;
     w->s = s;
-    w->jr = jsonl_reader_new();
-    w->xr = evxml_reader_new();
-    w->cr = mdecsv_reader_new();
-    w->zr = zeek_reader_new();
-    w->dec = evtx_decoder_new(s->opts->want_xml);
-    if (w->dec) {
-        w->dec->full_walk = s->opts->full_walk;
-        w->dec->want_sys = s->opts->want_system || s->opts->want_xml;
-    }
-    w->chunk = malloc(EVTX_CHUNK_SIZE);
+    w->sink = (dh_reader_sink){unit_event, unit_error, w};
     if (s->cb->worker_new)
         w->user = s->cb->worker_new(s->cb->ctx);
     return w;
@@ -1343,12 +1279,11 @@ static void worker_free(void *ctx, void *wctx)
         return;
     if (s->cb->worker_free)
         s->cb->worker_free(w->user);
-    evtx_decoder_free(w->dec);
-    jsonl_reader_free(w->jr);
-    evxml_reader_free(w->xr);
-    mdecsv_reader_free(w->cr);
-    zeek_reader_free(w->zr);
-    free(w->chunk);
+    size_t nrows;
+    const dh_reader *const *rows = dh_reader_rows(&nrows);
+    for (size_t i = 0; i < nrows; i++)
+        if (w->state[rows[i]->format])
+            rows[i]->state_free(w->state[rows[i]->format]);
     free(w);
 }
 
@@ -1377,44 +1312,23 @@ static void unit_error(void *ctx, dh_status st, int64_t chunk, uint64_t offset, 
     snprintf(e->message, sizeof e->message, "%s", msg);
 }
 
-/* Junk chunks followed by a real chunk (an EVTX stream): one message for the run. */
-static void junk_damage_msg(char *msg, size_t n, const junk_run *j)
-{
-    if (j->n == 1)
-        snprintf(msg, n, "chunk signature missing, chunk skipped");
-    else
-        snprintf(msg, n, "%u chunks from here to offset %llu have no chunk signature, skipped",
-                 j->n, (unsigned long long)j->end);
-}
-
-static void junk_damage(worker *w, junk_run *j)
-{
-    char msg[200];
-    junk_damage_msg(msg, sizeof msg, j);
-    unit_error(w, DH_ERR_FORMAT, j->chunk, j->off, 0, msg);
-    memset(j, 0, sizeof *j);
-}
-
-static void line_error(void *ctx, uint64_t line, uint64_t offset, const char *why)
-{
-    char msg[200];
-    snprintf(msg, sizeof msg, "line %llu: %s", (unsigned long long)line, why);
-    unit_error(ctx, DH_ERR_FORMAT, -1, offset, 0, msg);
-}
-
-static void xml_error(void *ctx, uint64_t offset, const char *why)
-{
-    char msg[200];
-    snprintf(msg, sizeof msg, "event XML: %s", why);
-    unit_error(ctx, DH_ERR_FORMAT, -1, offset, 0, msg);
-}
-
 static dh_status unit_event(void *ctx, const dh_event *ev)
 {
     worker *w = ctx;
     return w->s->cb->on_event(w->user, ev, &w->res->out);
 }
 
+/* The reader row's state of this worker, made on its first unit (NULL: no memory). */
+static void *reader_state(worker *w, const dh_reader *rd)
+{
+    if (!w->tried[rd->format]) {
+        w->tried[rd->format] = 1;
+        w->state[rd->format] = rd->state_new(w->s->opts);
+    }
+    return w->state[rd->format];
+}
+
+/* Worker thread: one unit through its reader. */
 static void work(void *ctx, void *wctx, void *task, void *result)
 {
     scan *s = ctx;
@@ -1425,129 +1339,29 @@ static void work(void *ctx, void *wctx, void *task, void *result)
     res->nerrs = 0;
     res->errs_dropped = 0;
     res->st = DH_OK;
-    res->nchunks_done = 0;
-    memset(&res->cr, 0, sizeof res->cr);
-    res->has_chunk = 0;
-    memset(&res->junk, 0, sizeof res->junk);
-    res->unused = 0;
-    uint64_t unused0 =
-        w && w->jr && w->zr ? jsonl_reader_unused(w->jr) + zeek_reader_unused(w->zr) : 0;
-    if (t->kind == T_BATCH) {
-        if (!w || !w->jr) {
-            res->st = DH_ERR_NOMEM;
-            return;
-        }
-        w->res = res;
-        const char *fname = t->name ? t->name : s->files.v[t->file];
-        if (t->json_array)
-            res->st = jsonl_decode_array(w->jr, t->buf, t->buflen, t->off == 0, fname, t->line,
-                                         t->off, (jsonl_event_fn)unit_event, w, line_error, w,
-                                         &res->cr.records, &res->cr.records_bad);
-        else
-            res->st = jsonl_decode(w->jr, t->buf, t->buflen, fname, t->line, t->off,
-                                   (jsonl_event_fn)unit_event, w, line_error, w, &res->cr.records,
-                                   &res->cr.records_bad);
-        if (res->cr.records_bad)
-            res->cr.damaged = 1;
-        res->unused = jsonl_reader_unused(w->jr) + zeek_reader_unused(w->zr) - unused0;
+    memset(&res->r, 0, sizeof res->r);
+    if (t->kind != T_UNIT)
         return;
-    }
-    if (t->kind == T_CSV || t->kind == T_ZEEK) {
-        if (!w || !w->cr || !w->zr) {
-            res->st = DH_ERR_NOMEM;
-            return;
-        }
-        w->res = res;
-        const char *fname = t->name ? t->name : s->files.v[t->file];
-        if (t->kind == T_CSV)
-            res->st = mdecsv_decode(w->cr, t->hdr, t->hdrlen, t->buf, t->buflen, fname, t->line,
-                                    t->off, (jsonl_event_fn)unit_event, w, line_error, w,
-                                    &res->cr.records, &res->cr.records_bad);
-        else
-            res->st = zeek_decode(w->zr, t->hdr, t->hdrlen, t->buf, t->buflen, fname, t->line,
-                                  t->off, (jsonl_event_fn)unit_event, w, line_error, w,
-                                  &res->cr.records, &res->cr.records_bad);
-        if (res->cr.records_bad)
-            res->cr.damaged = 1;
-        res->unused = jsonl_reader_unused(w->jr) + zeek_reader_unused(w->zr) - unused0;
-        return;
-    }
-    if (t->kind == T_XML) {
-        if (!w || !w->xr) {
-            res->st = DH_ERR_NOMEM;
-            return;
-        }
-        w->res = res;
-        res->st = evxml_decode(w->xr, t->buf, t->buflen, t->name ? t->name : s->files.v[t->file],
-                               t->off, (evxml_event_fn)unit_event, w, xml_error, w,
-                               &res->cr.records, &res->cr.records_bad);
-        if (res->cr.records_bad)
-            res->cr.damaged = 1;
-        return;
-    }
-    if (t->kind != T_CHUNK)
-        return;
-    if (!w || !w->dec || !w->chunk) {
+    void *state = w ? reader_state(w, t->reader) : NULL;
+    if (!state) {
         res->st = DH_ERR_NOMEM;
         return;
     }
     w->res = res;
-    for (uint32_t k = 0; k < t->nchunks; k++) {
-        uint64_t off = t->off + (uint64_t)k * EVTX_CHUNK_SIZE;
-        uint64_t want64 = t->off + t->len - off;
-        uint32_t want = want64 < EVTX_CHUNK_SIZE ? (uint32_t)want64 : EVTX_CHUNK_SIZE;
-        int64_t chunk = t->chunk + k;
-        uint32_t got = 0;
-        if (t->buf) { /* read already (an archive member) */
-            memcpy(w->chunk, t->buf + (size_t)k * EVTX_CHUNK_SIZE, want);
-            got = want;
-        }
-        while (got < want) {
-            ssize_t n = pread(t->fd, w->chunk + got, want - got, (off_t)(off + got));
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0)
-                break;
-            got += (uint32_t)n;
-        }
-        int short_read = got < want;
-        if (short_read)
-            unit_error(w, DH_ERR_IO, chunk, off + got, 0, "read failed or file shrank");
-        if (got == 0) {
-            res->cr.damaged++;
-            continue;
-        }
-        evtx_chunk_result cr;
-        evtx_error_fn ef = {unit_error, w};
-        res->st = evtx_decode_chunk(w->dec, w->chunk, got, t->name ? t->name : s->files.v[t->file],
-                                    chunk, off, unit_event, w, &ef, &cr);
-        if (cr.junk && !t->buf) {
-            /* A file: the junk after its last chunk was cut off when it was opened. */
-            cr.damaged = 1;
-            unit_error(w, DH_ERR_FORMAT, chunk, off, 0, "chunk signature missing, chunk skipped");
-        } else if (cr.junk) {
-            if (!res->junk.n) {
-                res->junk.off = off;
-                res->junk.chunk = chunk;
-            }
-            res->junk.n++;
-            res->junk.end = off + got;
-        } else if (!cr.empty) {
-            if (res->junk.n) { /* junk, then a chunk: damage */
-                res->cr.damaged += res->junk.n;
-                junk_damage(w, &res->junk);
-            }
-            res->has_chunk = 1;
-        } else if (res->junk.n) {
-            res->junk.end = off + got;
-        }
-        res->cr.records += cr.records;
-        res->cr.records_bad += cr.records_bad;
-        res->cr.damaged += cr.damaged || short_read ? 1 : 0;
-        res->nchunks_done++;
-        if (res->st != DH_OK)
-            break;
-    }
+    dh_reader_unit u = {
+        .format = t->format,
+        .file = t->name ? t->name : s->files.v[t->file],
+        .buf = t->buf,
+        .len = t->len,
+        .hdr = t->hdr,
+        .hdrlen = t->hdrlen,
+        .fd = t->fd,
+        .offset = t->off,
+        .line = t->line,
+        .chunk = t->chunk,
+        .nchunks = t->nchunks,
+    };
+    res->st = t->reader->decode(state, &u, &w->sink, &res->r);
 }
 
 static void report(scan *s, const dh_error *e)
@@ -1573,14 +1387,14 @@ static void fill_error(dh_error *e, const char *file, dh_status st, int64_t chun
  * data (the stream ended), said once. */
 static void junk_settle(scan *s, int damage)
 {
-    junk_run *j = &s->junk;
+    dh_reader_junk *j = &s->junk;
     const char *file = j->name ? j->name : s->files.v[j->file];
     char msg[200];
     dh_error e;
     if (damage) {
         s->partial = 1;
         s->stats->chunks_damaged += j->n;
-        junk_damage_msg(msg, sizeof msg, j);
+        dh_reader_junk_msg(msg, sizeof msg, j);
         fill_error(&e, file, DH_ERR_FORMAT, j->chunk, j->off, 0, msg);
     } else {
         junk_note(msg, sizeof msg, j->off, j->end);
@@ -1597,9 +1411,10 @@ static dh_status deliver(void *ctx, void *task, void *result)
     scan_result *res = result;
     const char *file = t->name ? t->name : s->files.v[t->file];
     dh_error e;
-    if (s->junk.n && (t->kind != T_CHUNK || t->file != s->junk.file || t->name != s->junk.name))
+    int chunked = t->kind == T_UNIT && t->reader->chunk_size;
+    if (s->junk.n && (!chunked || t->file != s->junk.file || t->name != s->junk.name))
         junk_settle(s, 0); /* that stream ended with junk */
-    else if (s->junk.n && res->has_chunk)
+    else if (s->junk.n && res->r.has_chunk)
         junk_settle(s, 1); /* a chunk followed */
     free(t->buf);          /* the worker is done with it */
     t->buf = NULL;
@@ -1641,27 +1456,27 @@ static dh_status deliver(void *ctx, void *task, void *result)
         s->stats->files_read++;
         return DH_OK;
     }
-    if (t->kind == T_BATCH || t->kind == T_XML || t->kind == T_CSV || t->kind == T_ZEEK)
+    if (!chunked)
         s->stats->batches++;
-    s->stats->chunks += res->nchunks_done;
+    s->stats->chunks += res->r.chunks_done;
     s->stats->bytes_read += t->len;
-    s->stats->records += res->cr.records;
-    s->stats->records_damaged += res->cr.records_bad;
-    s->stats->records_unused += res->unused;
-    if (res->cr.damaged) {
-        s->stats->chunks_damaged += (uint64_t)res->cr.damaged;
+    s->stats->records += res->r.records;
+    s->stats->records_damaged += res->r.records_bad;
+    s->stats->records_unused += res->r.unused;
+    if (res->r.damaged) {
+        s->stats->chunks_damaged += res->r.damaged;
         s->partial = 1;
     }
     for (size_t i = 0; i < res->nerrs; i++) {
         snprintf(res->errs[i].file, sizeof res->errs[i].file, "%s", file);
         report(s, &res->errs[i]);
     }
-    if (t->kind == T_CHUNK && res->junk.n) {
+    if (chunked && res->r.junk.n) {
         if (s->junk.n) { /* the same run, across tasks */
-            s->junk.n += res->junk.n;
-            s->junk.end = res->junk.end;
+            s->junk.n += res->r.junk.n;
+            s->junk.end = res->r.junk.end;
         } else {
-            s->junk = res->junk;
+            s->junk = res->r.junk;
             s->junk.file = t->file;
             s->junk.name = t->name;
         }

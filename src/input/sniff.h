@@ -1,21 +1,29 @@
-/* Recognising an input's format from its first bytes, never from its name. */
+/* Recognising an input's format from its first bytes, never from its name: archives here,
+ * every other format by its reader's row (input/reader.h), tried in the table's order. */
 #ifndef DH_INPUT_SNIFF_H
 #define DH_INPUT_SNIFF_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+/* Formats and their names (as dcomhunt's messages and docs/formats.md spell them). */
+#define DH_FORMAT_LIST(X)                                                                          \
+    X(UNKNOWN, "unknown")                                                                          \
+    X(EVTX, "evtx")              /* "ElfFile\0" file header, then chunks */                        \
+    X(EVTX_CHUNK, "evtx-chunks") /* bare chunks ("ElfChnk\0"), e.g. carved from memory */          \
+    X(JSONL, "jsonl")            /* one JSON object per line */                                    \
+    X(JSON_ARRAY, "json-array")  /* a JSON array of objects */                                     \
+    X(JSON_DOC, "json-document") /* pretty-printed JSON objects, each over lines */                \
+    X(XML, "xml")                /* Windows event XML: <Event> elements */                         \
+    X(MDE_CSV, "mde-csv")        /* Defender / Sentinel CSV export: header record, then rows */    \
+    X(ZEEK_TSV, "zeek-tsv")      /* Zeek log in its TSV form: #separator, #fields..., rows */      \
+    X(ARCHIVE, "archive")        /* zip, 7z, tar, gzip, bzip2, xz, zstd: read with libarchive */
+
 typedef enum dh_format {
-    DH_FORMAT_UNKNOWN,
-    DH_FORMAT_EVTX,       /* "ElfFile\0" file header, then chunks */
-    DH_FORMAT_EVTX_CHUNK, /* bare chunks ("ElfChnk\0"), e.g. carved from memory or disk */
-    DH_FORMAT_JSONL,      /* one JSON object per line */
-    DH_FORMAT_JSON_ARRAY, /* a JSON array of objects */
-    DH_FORMAT_JSON_DOC,   /* pretty-printed JSON objects (one or several, each over lines) */
-    DH_FORMAT_XML,        /* Windows event XML: <Event> elements */
-    DH_FORMAT_MDE_CSV,    /* Defender / Sentinel CSV export: header record, then rows */
-    DH_FORMAT_ZEEK_TSV,   /* Zeek log in its TSV form: #separator, #fields..., rows */
-    DH_FORMAT_ARCHIVE,    /* zip, 7z, tar, gzip, bzip2, xz, zstd: read with libarchive */
+#define DH_X(id, name) DH_FORMAT_##id,
+    DH_FORMAT_LIST(DH_X)
+#undef DH_X
+        DH_FORMAT_COUNT
 } dh_format;
 
 dh_format dh_sniff(const uint8_t *p, size_t n);

@@ -14,6 +14,7 @@
 
 #include "core/timefmt.h"
 #include "event/mappings/mappings.h"
+#include "input/reader.h"
 
 #define MAX_COLUMNS 512
 #define MAX_RECORD  (16u << 20)
@@ -436,3 +437,83 @@ dh_status mdecsv_decode(mdecsv_reader *r, const char *hdr, size_t hdrlen, const 
     }
     return DH_OK;
 }
+
+/* The Defender CSV row of the reader table. */
+
+/* A Defender / Sentinel CSV header: comma-separated names on the first line, among them
+ * a time column (Timestamp, or TimeGenerated with or without " [UTC]") and DeviceName (a
+ * Defender table) or Computer and EventID (Sentinel's SecurityEvent). */
+static dh_format mdecsv_sniff(const uint8_t *p, size_t n)
+{
+    const uint8_t *nl = memchr(p, '\n', n);
+    size_t end = nl ? (size_t)(nl - p) : n;
+    int host = 0, time = 0, commas = 0, eventid = 0, computer = 0;
+    size_t s = 0;
+    for (size_t i = 0; i <= end; i++) {
+        if (i < end && p[i] != ',')
+            continue;
+        size_t a = s, b = i;
+        if (b > a && p[b - 1] == '\r')
+            b--;
+        if (b - a >= 2 && p[a] == '"' && p[b - 1] == '"') {
+            a++;
+            b--;
+        }
+        size_t len = b - a;
+#define IS(lit) (len == sizeof(lit) - 1 && !memcmp(p + a, lit, len))
+        if (IS("DeviceName"))
+            host = 1;
+        else if (IS("Computer"))
+            computer = 1;
+        else if (IS("EventID"))
+            eventid = 1;
+        else if (IS("Timestamp") || IS("TimeGenerated") || IS("Timestamp [UTC]") ||
+                 IS("TimeGenerated [UTC]"))
+            time = 1;
+#undef IS
+        commas += i < end;
+        s = i + 1;
+    }
+    /* Sentinel's SecurityEvent: Computer and EventID */
+    return (host || (computer && eventid)) && time && commas ? DH_FORMAT_MDE_CSV
+                                                             : DH_FORMAT_UNKNOWN;
+}
+
+static size_t mdecsv_cut_row(const char *buf, size_t len, uint64_t offset)
+{
+    (void)offset;
+    return mdecsv_cut(buf, len);
+}
+
+static void *mdecsv_state_new(const dh_scan_opts *opts)
+{
+    (void)opts;
+    return mdecsv_reader_new();
+}
+
+static void mdecsv_state_free(void *state)
+{
+    mdecsv_reader_free(state);
+}
+
+static dh_status mdecsv_decode_unit(void *state, const dh_reader_unit *u,
+                                    const dh_reader_sink *sink, dh_reader_result *res)
+{
+    dh_status st = mdecsv_decode(state, u->hdr, u->hdrlen, u->buf, u->len, u->file, u->line,
+                                 u->offset, sink->on_event, sink->ctx, dh_reader_line_error,
+                                 (void *)sink, &res->records, &res->records_bad);
+    res->damaged = res->records_bad ? 1 : 0;
+    return st;
+}
+
+const dh_reader dh_reader_mde_csv = {
+    .name = "mde-csv",
+    .format = DH_FORMAT_MDE_CSV,
+    .sniff = mdecsv_sniff,
+    .cut = mdecsv_cut_row,
+    .header = mdecsv_first,
+    .record_end = DH_END_CSV_RECORD,
+    .state_new = mdecsv_state_new,
+    .state_free = mdecsv_state_free,
+    .decode = mdecsv_decode_unit,
+};

@@ -21,6 +21,7 @@
 #include "core/timefmt.h"
 #include "core/escape.h"
 #include "input/json/jsonl.h"
+#include "input/reader.h"
 #include "event/mappings/system.h"
 #include "input/zeek/zeek.h"
 #include "event/mappings/mappings.h"
@@ -1340,3 +1341,163 @@ int jsonl_first_is_event(const char *buf, size_t len, int how)
     free(tok);
     return r;
 }
+
+/* The JSON rows of the reader table: lines, arrays and pretty-printed documents share
+ * this reader; documents are cut into objects like an array's elements. */
+
+/* Does the object at p go on past the end of its first line (a pretty-printed document,
+ * as evtx_dump and many exporters write), rather than end on it (JSON lines)? Strings
+ * are skipped whole, so braces and newlines inside them do not count. */
+static int json_object_spans_lines(const uint8_t *p, size_t n)
+{
+    unsigned depth = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '"') {
+            for (i++; i < n && p[i] != '"'; i++)
+                if (p[i] == '\\')
+                    i++;
+        } else if (p[i] == '{' || p[i] == '[') {
+            depth++;
+        } else if (p[i] == '}' || p[i] == ']') {
+            if (--depth == 0)
+                return 0;
+        } else if (p[i] == '\n') {
+            return 1;
+        }
+    }
+    return 0; /* one long line, or cut short in the first bytes: read as lines */
+}
+
+static dh_format sniff_doc(const uint8_t *p, size_t n)
+{
+    return n && p[0] == '{' && json_object_spans_lines(p, n) ? DH_FORMAT_JSON_DOC
+                                                             : DH_FORMAT_UNKNOWN;
+}
+
+static dh_format sniff_lines(const uint8_t *p, size_t n)
+{
+    return n && p[0] == '{' ? DH_FORMAT_JSONL : DH_FORMAT_UNKNOWN;
+}
+
+/* A JSON array: of objects, or empty. */
+static dh_format sniff_array(const uint8_t *p, size_t n)
+{
+    if (!n || p[0] != '[')
+        return DH_FORMAT_UNKNOWN;
+    size_t k = 1;
+    while (k < n && (p[k] == ' ' || p[k] == '\t' || p[k] == '\r' || p[k] == '\n'))
+        k++;
+    return k < n && (p[k] == '{' || p[k] == ']') ? DH_FORMAT_JSON_ARRAY : DH_FORMAT_UNKNOWN;
+}
+
+static size_t cut_elements(const char *buf, size_t len, uint64_t offset)
+{
+    return jsonl_array_cut(buf, len, offset == 0);
+}
+
+static int not_events_lines(const char *buf, size_t len)
+{
+    return jsonl_first_is_event(buf, len, JSONL_LINES) == 0;
+}
+
+static int not_events_array(const char *buf, size_t len)
+{
+    return jsonl_first_is_event(buf, len, JSONL_ARRAY) == 0;
+}
+
+static int not_events_doc(const char *buf, size_t len)
+{
+    return jsonl_first_is_event(buf, len, JSONL_DOC) == 0;
+}
+
+static int has_bytes(const uint8_t *h, size_t n, const char *lit)
+{
+    size_t k = strlen(lit);
+    for (size_t i = 0; i + k <= n; i++)
+        if (h[i] == (uint8_t)lit[0] && !memcmp(h + i, lit, k))
+            return 1;
+    return 0;
+}
+
+/* Zeek's logs as JSON lines: the first line names "uid" and the connection's origin. */
+static int zeek_json(const uint8_t *head, size_t n)
+{
+    const uint8_t *nl = memchr(head, '\n', n);
+    size_t line = nl ? (size_t)(nl - head) : n;
+    return (has_bytes(head, line, "\"id.orig_h\"") || has_bytes(head, line, "\"id_orig_h\"")) &&
+           has_bytes(head, line, "\"uid\"");
+}
+
+static void *json_state_new(const dh_scan_opts *opts)
+{
+    (void)opts;
+    return jsonl_reader_new();
+}
+
+static void json_state_free(void *state)
+{
+    jsonl_reader_free(state);
+}
+
+static dh_status decode_lines(void *state, const dh_reader_unit *u, const dh_reader_sink *sink,
+                              dh_reader_result *res)
+{
+    jsonl_reader *r = state;
+    uint64_t unused0 = jsonl_reader_unused(r);
+    dh_status st =
+        jsonl_decode(r, u->buf, u->len, u->file, u->line, u->offset, sink->on_event, sink->ctx,
+                     dh_reader_line_error, (void *)sink, &res->records, &res->records_bad);
+    res->damaged = res->records_bad ? 1 : 0;
+    res->unused = jsonl_reader_unused(r) - unused0;
+    return st;
+}
+
+static dh_status decode_elements(void *state, const dh_reader_unit *u, const dh_reader_sink *sink,
+                                 dh_reader_result *res)
+{
+    jsonl_reader *r = state;
+    uint64_t unused0 = jsonl_reader_unused(r);
+    dh_status st = jsonl_decode_array(r, u->buf, u->len, u->offset == 0, u->file, u->line,
+                                      u->offset, sink->on_event, sink->ctx, dh_reader_line_error,
+                                      (void *)sink, &res->records, &res->records_bad);
+    res->damaged = res->records_bad ? 1 : 0;
+    res->unused = jsonl_reader_unused(r) - unused0;
+    return st;
+}
+
+const dh_reader dh_reader_jsonl = {
+    .name = "jsonl",
+    .format = DH_FORMAT_JSONL,
+    .sniff = sniff_lines,
+    .cut = dh_reader_cut_lines,
+    .record_end = DH_END_LINE,
+    .not_events = not_events_lines,
+    .sensor = zeek_json,
+    .state_new = json_state_new,
+    .state_free = json_state_free,
+    .decode = decode_lines,
+};
+
+const dh_reader dh_reader_json_array = {
+    .name = "json-array",
+    .format = DH_FORMAT_JSON_ARRAY,
+    .sniff = sniff_array,
+    .cut = cut_elements,
+    .record_end = DH_END_JSON_VALUE,
+    .not_events = not_events_array,
+    .state_new = json_state_new,
+    .state_free = json_state_free,
+    .decode = decode_elements,
+};
+
+const dh_reader dh_reader_json_doc = {
+    .name = "json-document",
+    .format = DH_FORMAT_JSON_DOC,
+    .sniff = sniff_doc,
+    .cut = cut_elements,
+    .record_end = DH_END_JSON_VALUE,
+    .not_events = not_events_doc,
+    .state_new = json_state_new,
+    .state_free = json_state_free,
+    .decode = decode_elements,
+};

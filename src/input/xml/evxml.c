@@ -9,6 +9,7 @@
 
 #include "core/timefmt.h"
 #include "input/xml/evxml.h"
+#include "input/reader.h"
 #include "event/mappings/mappings.h"
 
 #define MAX_DEPTH 64
@@ -300,3 +301,65 @@ dh_status evxml_decode(evxml_reader *r, const char *buf, size_t len, const char 
     }
     return DH_OK;
 }
+
+/* The event XML row of the reader table. */
+
+/* An <Event> element near the start (after a declaration or a wrapper such as
+ * <Events>). */
+static dh_format evxml_sniff(const uint8_t *p, size_t n)
+{
+    if (!n || p[0] != '<')
+        return DH_FORMAT_UNKNOWN;
+    for (size_t k = 0; k + 7 <= n; k++)
+        if (!memcmp(p + k, "<Event", 6) &&
+            (p[k + 6] == '>' || p[k + 6] == ' ' || p[k + 6] == '\n' || p[k + 6] == '\r' ||
+             p[k + 6] == '\t'))
+            return DH_FORMAT_XML;
+    return DH_FORMAT_UNKNOWN;
+}
+
+static size_t evxml_cut_row(const char *buf, size_t len, uint64_t offset)
+{
+    (void)offset;
+    return evxml_cut(buf, len);
+}
+
+static void xml_error(void *sink, uint64_t offset, const char *why)
+{
+    const dh_reader_sink *k = sink;
+    char msg[200];
+    snprintf(msg, sizeof msg, "event XML: %s", why);
+    k->on_error(k->ctx, DH_ERR_FORMAT, -1, offset, 0, msg);
+}
+
+static void *evxml_state_new(const dh_scan_opts *opts)
+{
+    (void)opts;
+    return evxml_reader_new();
+}
+
+static void evxml_state_free(void *state)
+{
+    evxml_reader_free(state);
+}
+
+static dh_status evxml_decode_unit(void *state, const dh_reader_unit *u, const dh_reader_sink *sink,
+                                   dh_reader_result *res)
+{
+    dh_status st =
+        evxml_decode(state, u->buf, u->len, u->file, u->offset, sink->on_event, sink->ctx,
+                     xml_error, (void *)sink, &res->records, &res->records_bad);
+    res->damaged = res->records_bad ? 1 : 0;
+    return st;
+}
+
+const dh_reader dh_reader_xml = {
+    .name = "xml",
+    .format = DH_FORMAT_XML,
+    .sniff = evxml_sniff,
+    .cut = evxml_cut_row,
+    .record_end = DH_END_XML_ELEMENT,
+    .state_new = evxml_state_new,
+    .state_free = evxml_state_free,
+    .decode = evxml_decode_unit,
+};

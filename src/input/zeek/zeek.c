@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/escape.h"
+#include "input/reader.h"
 
 #define MAX_FIELDS 256
 #define MAX_HEADER (64u << 10)
@@ -250,3 +251,55 @@ dh_status zeek_decode(zeek_reader *r, const char *hdr, size_t hdrlen, const char
     }
     return DH_OK;
 }
+
+/* The Zeek TSV row of the reader table. */
+
+static dh_format zeek_sniff(const uint8_t *p, size_t n)
+{
+    return n >= 11 && !memcmp(p, "#separator ", 11) ? DH_FORMAT_ZEEK_TSV : DH_FORMAT_UNKNOWN;
+}
+
+/* Every Zeek log is network sensor evidence. */
+static int zeek_sensor(const uint8_t *head, size_t n)
+{
+    (void)head;
+    (void)n;
+    return 1;
+}
+
+static void *zeek_state_new(const dh_scan_opts *opts)
+{
+    (void)opts;
+    return zeek_reader_new();
+}
+
+static void zeek_state_free(void *state)
+{
+    zeek_reader_free(state);
+}
+
+static dh_status zeek_decode_unit(void *state, const dh_reader_unit *u, const dh_reader_sink *sink,
+                                  dh_reader_result *res)
+{
+    zeek_reader *r = state;
+    uint64_t unused0 = zeek_reader_unused(r);
+    dh_status st = zeek_decode(r, u->hdr, u->hdrlen, u->buf, u->len, u->file, u->line, u->offset,
+                               sink->on_event, sink->ctx, dh_reader_line_error, (void *)sink,
+                               &res->records, &res->records_bad);
+    res->damaged = res->records_bad ? 1 : 0;
+    res->unused = zeek_reader_unused(r) - unused0;
+    return st;
+}
+
+const dh_reader dh_reader_zeek_tsv = {
+    .name = "zeek-tsv",
+    .format = DH_FORMAT_ZEEK_TSV,
+    .sniff = zeek_sniff,
+    .cut = dh_reader_cut_lines,
+    .header_update = zeek_header_update,
+    .record_end = DH_END_LINE,
+    .sensor = zeek_sensor,
+    .state_new = zeek_state_new,
+    .state_free = zeek_state_free,
+    .decode = zeek_decode_unit,
+};
