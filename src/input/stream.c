@@ -1,0 +1,342 @@
+/* Byte streams cut into units: a text file, standard input, a pipe or an archive member
+ * is read through a carry buffer and cut into batches of whole records (by the reader's
+ * cut) or runs of chunks; a record over the cap is read past and said once. What a
+ * stream's first bytes hold that is not records (an EVTX file header, a CSV header, Zeek's
+ * '#' lines) is handled here through the reader's row. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <archive.h>
+
+#include "input/scan_impl.h"
+
+static ssize_t stream_read(stream *st, void *buf, size_t n)
+{
+    if (st->inner)
+        return (ssize_t)archive_read_data(st->inner, buf, n);
+    if (st->ar)
+        return (ssize_t)archive_read_data(st->ar, buf, n);
+    for (;;) {
+        ssize_t r = read(st->fd, buf, n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        return r;
+    }
+}
+
+/* Fills st->carry up to `want` bytes (fewer at the end of the stream). */
+int scan_stream_fill(stream *st, size_t want)
+{
+    if (st->carry_len >= want || st->eof)
+        return 0;
+    char *n = realloc(st->carry, want);
+    if (!n)
+        return -1;
+    st->carry = n;
+    while (st->carry_len < want) {
+        ssize_t r = stream_read(st, st->carry + st->carry_len, want - st->carry_len);
+        if (r < 0)
+            return -1;
+        if (r == 0) {
+            st->eof = 1;
+            break;
+        }
+        st->carry_len += (size_t)r;
+    }
+    return 0;
+}
+
+void scan_stream_close(stream *st)
+{
+    if (st->inner) {
+        archive_read_free(st->inner);
+        st->inner = NULL;
+    }
+    if (st->ar) {
+        archive_read_free(st->ar);
+        st->ar = NULL;
+    }
+    if (st->fd > 0)
+        close(st->fd);
+    if (st->pipe_fd > 0)
+        close(st->pipe_fd);
+    free(st->carry);
+    dh_buf_free(&st->hdr);
+    memset(st, 0, sizeof *st);
+    st->fd = -1;
+}
+
+/* Hands out `n` bytes of the carry as an owned buffer. */
+char *scan_take_carry(stream *st, size_t n)
+{
+    char *b = malloc(n ? n : 1);
+    if (!b)
+        return NULL;
+    memcpy(b, st->carry, n);
+    memmove(st->carry, st->carry + n, st->carry_len - n);
+    st->carry_len -= n;
+    return b;
+}
+
+/* A stream (an archive member, standard input, a pipe) whose first bytes are in the carry
+ * and recognised as f is set up to be read exactly as a file of that format would be: an
+ * EVTX file header is checked (its checksum) and skipped, bare chunks are read from the
+ * first byte. What there is to say is queued (s->pending) ahead of the stream's units.
+ * Sets member_open when there is something to read; -1: out of memory. */
+int scan_stream_begin(scan *s, dh_format f)
+{
+    stream *st = &s->str;
+    st->fmt = f;
+    st->rd = dh_reader_for(f);
+    st->member_open = 1;
+    st->hdr.len = 0;
+    st->have_hdr = 0;
+    if (!st->rd->begin)
+        return 0;
+    size_t h = 0;
+    const char *note = NULL;
+    if (st->rd->begin(f, (const uint8_t *)st->carry, st->carry_len, &h, &note) != DH_OK) {
+        st->member_open = 0;
+        if (scan_push_pending(s, st->file, T_FILE_ERROR, DH_ERR_FORMAT, note))
+            return -1;
+        s->pending[s->npending - 1].name = st->name;
+        return 0;
+    }
+    if (note) {
+        if (scan_push_pending(s, st->file, T_FILE_NOTE, DH_ERR_CHECKSUM, note))
+            return -1;
+        s->pending[s->npending - 1].name = st->name;
+    }
+    memmove(st->carry, st->carry + h, st->carry_len - h);
+    st->carry_len -= h;
+    st->offset = h;
+    return 0;
+}
+
+/* Where a record too large to read ends: state kept across the reads of a skip. */
+typedef struct skip_state {
+    int done;
+    unsigned depth;   /* JSON: nesting */
+    int in_str, esc;  /* JSON: inside a string, after a backslash */
+    int started;      /* JSON: the element's first bracket was seen */
+    unsigned matched; /* XML: bytes of "</Event>" matched */
+} skip_state;
+
+/* Bytes of buf up to and including the end of the record being skipped (ss->done), or n. */
+static size_t skip_scan(skip_state *ss, enum dh_record_end how, const char *b, size_t n)
+{
+    static const char end_tag[] = "</Event>";
+    for (size_t i = 0; i < n; i++) {
+        char c = b[i];
+        if (how == DH_END_XML_ELEMENT) {
+            ss->matched = c == end_tag[ss->matched] ? ss->matched + 1 : c == '<' ? 1 : 0;
+            if (ss->matched == 8)
+                goto end;
+        } else if (how == DH_END_JSON_VALUE) {
+            if (ss->in_str) {
+                if (ss->esc)
+                    ss->esc = 0;
+                else if (c == '\\')
+                    ss->esc = 1;
+                else if (c == '"')
+                    ss->in_str = 0;
+            } else if (c == '"') {
+                ss->in_str = 1;
+            } else if (c == '{' || c == '[') {
+                ss->depth++;
+                ss->started = 1;
+            } else if ((c == '}' || c == ']') && ss->depth && --ss->depth == 0 && ss->started) {
+                goto end;
+            }
+        } else if (c == '\n') { /* JSON lines, Zeek, a CSV line */
+            goto end;
+        }
+        continue;
+    end:
+        ss->done = 1;
+        return i + 1;
+    }
+    return n;
+}
+
+/* A record over the cap (MAX_LINE_BYTES) is read past, not into memory, and said once: a
+ * T_RECORD_SKIPPED task. Returns 1 (t filled) or 0 (out of memory). */
+static int skip_record(scan *s, scan_task *t)
+{
+    stream *st = &s->str;
+    enum dh_record_end how = st->rd->record_end;
+    /* The record starts after what separates it from the previous one. */
+    size_t lead = 0;
+    while (lead < st->carry_len &&
+           (st->carry[lead] == ' ' || st->carry[lead] == '\t' || st->carry[lead] == '\r' ||
+            st->carry[lead] == '\n' || (st->carry[lead] == ',' && how != DH_END_CSV_RECORD)))
+        st->line += st->carry[lead++] == '\n';
+    memmove(st->carry, st->carry + lead, st->carry_len - lead);
+    st->carry_len -= lead;
+    st->offset += lead;
+    uint64_t line0 = st->line, off0 = st->offset, bytes = 0;
+    skip_state ss = {0};
+    for (;;) {
+        size_t k = skip_scan(&ss, how, st->carry, st->carry_len);
+        for (const char *q = st->carry; (q = memchr(q, '\n', (size_t)(st->carry + k - q))); q++)
+            st->line++;
+        memmove(st->carry, st->carry + k, st->carry_len - k);
+        st->carry_len -= k;
+        st->offset += k;
+        bytes += k;
+        if (ss.done || st->eof)
+            break;
+        if (scan_stream_fill(st, 1u << 20))
+            return 0;
+        if (!st->carry_len)
+            break;
+    }
+    char msg[200];
+    snprintf(msg, sizeof msg, "line %llu: record over %u MiB (%llu bytes), skipped",
+             (unsigned long long)line0, MAX_LINE_BYTES >> 20, (unsigned long long)bytes);
+    scan_task_error(t, st->file, T_RECORD_SKIPPED, DH_ERR_LIMIT, msg);
+    t->name = st->name;
+    t->off = off0;
+    return 1;
+}
+
+/* The next task of the current stream; 0 when the stream is done. */
+int scan_stream_next(scan *s, scan_task *t)
+{
+    stream *st = &s->str;
+    for (;;) {
+        if (st->ar && !st->member_open) {
+            int made;
+            if (!scan_next_member(s, t, &made))
+                return made;
+        }
+        if (s->pending_pos < s->npending) { /* what scan_stream_begin had to say comes first */
+            *t = s->pending[s->pending_pos++];
+            return 1;
+        }
+        if (!st->ar && !st->member_open)
+            return 0;
+        const dh_reader *rd = st->rd;
+        memset(t, 0, sizeof *t);
+        t->file = st->file;
+        t->fd = -1;
+        t->name = st->name;
+        t->kind = T_UNIT;
+        t->reader = rd;
+        t->format = st->fmt;
+        if (rd->chunk_size) {
+            size_t unit = (size_t)CHUNKS_PER_TASK * rd->chunk_size;
+            if (scan_stream_fill(st, unit) || !st->carry_len) {
+                st->member_open = 0;
+                if (!st->ar)
+                    return 0;
+                continue;
+            }
+            size_t n = st->carry_len < unit ? st->carry_len : unit;
+            t->buf = scan_take_carry(st, n);
+            t->buflen = n;
+            t->chunk = st->chunk;
+            t->off = st->offset;
+            t->len = n;
+            t->nchunks = (uint32_t)((n + rd->chunk_size - 1) / rd->chunk_size);
+            st->chunk += t->nchunks;
+            st->offset += n;
+            return t->buf != NULL;
+        }
+        /* Text: a batch of whole events (XML elements, JSON lines or array elements); one
+         * larger than the cap is cut there and reported by the parser. */
+        if (scan_stream_fill(st, BATCH_BYTES)) {
+            scan_task_error(t, st->file, T_FILE_ERROR, DH_ERR_IO, "read failed");
+            t->name = st->name;
+            st->member_open = 0;
+            st->eof = 1;
+            st->carry_len = 0;
+            return 1;
+        }
+        if (!st->carry_len) {
+            st->member_open = 0;
+            if (!st->ar)
+                return 0;
+            continue;
+        }
+        if (rd->header && !st->have_hdr) {
+            /* The header record: kept, and handed to every batch of this file. */
+            size_t h = rd->header(st->carry, st->carry_len);
+            if (!h && !st->eof && st->carry_len < MAX_LINE_BYTES) {
+                if (scan_stream_fill(st, st->carry_len * 2 < MAX_LINE_BYTES ? st->carry_len * 2
+                                                                            : MAX_LINE_BYTES))
+                    return 0;
+                continue;
+            }
+            if (!h)
+                h = st->carry_len;
+            st->hdr.len = 0;
+            if (dh_buf_append(&st->hdr, st->carry, h)) {
+                scan_task_error(t, st->file, T_FILE_ERROR, DH_ERR_FORMAT, "CSV header too long");
+                t->name = st->name;
+                st->member_open = 0;
+                st->eof = 1;
+                st->carry_len = 0;
+                return 1;
+            }
+            st->have_hdr = 1;
+            free(scan_take_carry(st, h));
+            st->offset += h;
+            for (size_t k = 0; k < h; k++)
+                st->line += st->hdr.data[k] == '\n';
+            continue;
+        }
+        size_t n = st->eof ? st->carry_len : rd->cut(st->carry, st->carry_len, st->offset);
+        if (!n) {
+            if (st->carry_len < MAX_LINE_BYTES) {
+                if (scan_stream_fill(st, st->carry_len * 2 < MAX_LINE_BYTES ? st->carry_len * 2
+                                                                            : MAX_LINE_BYTES))
+                    return 0;
+                continue;
+            }
+            /* No whole record in 16 MiB. CSV: a quote that never closes makes everything
+             * after it look like one record; lines are the fallback (the reader resumes at
+             * the next line that holds a well-formed record). Else, or a single line over
+             * the cap: one record too large, skipped whole and said once. */
+            const char *nl = NULL;
+            if (rd->record_end == DH_END_CSV_RECORD)
+                for (size_t k = st->carry_len; k-- > 0 && !nl;)
+                    if (st->carry[k] == '\n')
+                        nl = st->carry + k;
+            if (!nl)
+                return skip_record(s, t);
+            n = (size_t)(nl - st->carry) + 1;
+        }
+        if (rd->header || rd->header_update) {
+            t->hdr = malloc(st->hdr.len ? st->hdr.len : 1);
+            if (!t->hdr)
+                return 0;
+            memcpy(t->hdr, st->hdr.data ? st->hdr.data : "", st->hdr.len);
+            t->hdrlen = st->hdr.len;
+        }
+        t->line = st->line;
+        t->off = st->offset;
+        t->buf = scan_take_carry(st, n);
+        t->buflen = n;
+        t->len = n;
+        if (t->buf && rd->header_update &&
+            rd->header_update(&st->hdr, t->buf, n)) /* the header after this batch */
+            st->hdr.len = 0;
+        if (t->buf) {
+            const char *q = t->buf, *end = t->buf + n;
+            uint64_t lines = 0;
+            while ((q = memchr(q, '\n', (size_t)(end - q))) != NULL) {
+                lines++;
+                q++;
+            }
+            st->line += lines;
+        }
+        st->offset += n;
+        return t->buf != NULL;
+    }
+}
