@@ -372,6 +372,26 @@ for (a, b), whys in sorted(mod_edges.items()):
                          % (loc, a, b, how, " ".join(m[4:] if m.startswith("src/") else m
                                                      for m in comp))))
 
+# ---- The same table in docs/architecture.md (when the tree has it) --------------------
+doc = os.path.join(root, "docs", "architecture.md")
+if os.path.exists(doc):
+    rows = {}
+    with open(doc, encoding="utf-8") as fh:
+        for no, ln in enumerate(fh, 1):
+            cells = [c.strip() for c in ln.strip().strip("|").split("|")]
+            if ln.startswith("|") and len(cells) == 2 and cells[0] in LAYERS:
+                words = re.findall(r"[a-z]+", re.sub(r"`[^`]*`", "", cells[1]))
+                rows[cells[0]] = (no, [w for w in words if w in LAYERS or w == "public"])
+    for layer, allowed in LAYERS.items():
+        if layer not in rows:
+            problems.append(("doc table " + layer, "docs/architecture.md:1: the layer table "
+                             "has no row for %s (scripts/check-layers.sh has one)" % layer))
+        elif sorted(rows[layer][1]) != sorted(allowed):
+            problems.append(("doc table " + layer, "docs/architecture.md:%d: the row of %s says "
+                             "%s, scripts/check-layers.sh says %s: change both together"
+                             % (rows[layer][0], layer, ", ".join(rows[layer][1]) or "nothing",
+                                ", ".join(allowed) or "nothing")))
+
 # ---- The known list -------------------------------------------------------------------
 if list_mode:
     for key in sorted({k for k, _ in problems}):

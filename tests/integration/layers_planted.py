@@ -11,6 +11,7 @@ line and the rule:
   - a header cycle (core/utf16.h <-> core/escape.c) and a cycle hidden behind no header
     at all (two .c files calling each other's functions);
   - a line of the known list that no longer occurs, a line without its issue number;
+  - a row of the layer table in docs/architecture.md that differs from the script's;
 while a planted include written in a comment or a string, or a planted violation that is
 listed, passes.
 """
@@ -36,6 +37,8 @@ def fresh(src_root, scratch, name):
     d = os.path.join(scratch, name)
     for sub in ("src", "include"):
         shutil.copytree(os.path.join(src_root, sub), os.path.join(d, sub))
+    os.makedirs(os.path.join(d, "docs"))
+    shutil.copy(os.path.join(src_root, "docs", "architecture.md"), os.path.join(d, "docs"))
     os.makedirs(os.path.join(d, "scripts"))
     shutil.copy(os.path.join(scratch, "known.txt"), os.path.join(d, "scripts", "layers-known.txt"))
     return d
@@ -154,6 +157,22 @@ def main():
         rc, out = run(script, d)
         check(rc == 1 and "needs its issue number" in out,
               "a known line without an issue number fails: %d %s" % (rc, out))
+        # The table in docs/architecture.md is the script's.
+        d = fresh(a.source, scratch, "doc_table")
+        doc = os.path.join(d, "docs", "architecture.md")
+        with open(doc) as fh:
+            text = fh.read()
+        row = re.search(r"^\| input \| event, core \|$", text, re.M)
+        check(row is not None, "docs/architecture.md has the input row")
+        if row:
+            with open(doc, "w") as fh:
+                fh.write(text[:row.start()] + "| input | rules, event, core |" + text[row.end():])
+            rc, out = run(script, d)
+            line = text.count("\n", 0, row.start()) + 1
+            check(rc == 1 and re.search(r"^docs/architecture\.md:%d: the row of input says "
+                                        r"rules, event, core, scripts/check-layers\.sh says "
+                                        r"event, core" % line, out, re.M),
+                  "a changed row of the doc's table fails: %d %s" % (rc, out))
         # What must pass: a listed violation; includes and names in comments and strings.
         d = fresh(a.source, scratch, "listed")
         plant_after_includes(os.path.join(d, "src/core/buf.c"), '#include "cli/cli.h"')
