@@ -10,6 +10,8 @@ void dh_buf_init(dh_buf *b, size_t limit)
     b->len = 0;
     b->cap = 0;
     b->limit = limit;
+    b->err = DH_OK;
+    b->err_at = 0;
 }
 
 void dh_buf_free(dh_buf *b)
@@ -19,14 +21,36 @@ void dh_buf_free(dh_buf *b)
     free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
+    b->err = DH_OK;
+}
+
+void dh_buf_truncate(dh_buf *b, size_t n)
+{
+    if (n < b->len)
+        b->len = n;
+    if (b->err != DH_OK && n <= b->err_at)
+        b->err = DH_OK;
+}
+
+/* Keeps the first failure; see buf.h. */
+static char *fail(dh_buf *b, dh_status st)
+{
+    b->err = st;
+    b->err_at = b->len;
+    return NULL;
 }
 
 char *dh_buf_reserve(dh_buf *b, size_t n)
 {
+    if (b->err != DH_OK) {
+        if (b->len >= b->err_at)
+            return NULL;
+        b->err = DH_OK; /* cut back by hand below the failure: its bytes are gone */
+    }
     if (b->data && n <= b->cap - b->len)
         return b->data + b->len;
     if (n > b->limit || b->len > b->limit - n)
-        return NULL;
+        return fail(b, DH_ERR_NOMEM);
     size_t want = b->len + n;
     size_t cap = b->cap ? b->cap : 4096;
     if (want == 0)
@@ -37,7 +61,7 @@ char *dh_buf_reserve(dh_buf *b, size_t n)
         cap = b->limit;
     char *p = realloc(b->data, cap);
     if (!p)
-        return NULL;
+        return fail(b, DH_ERR_NOMEM);
     b->data = p;
     b->cap = cap;
     return b->data + b->len;
@@ -46,10 +70,10 @@ char *dh_buf_reserve(dh_buf *b, size_t n)
 dh_status dh_buf_append(dh_buf *b, const void *data, size_t len)
 {
     if (len == 0)
-        return DH_OK;
+        return dh_buf_status(b);
     char *p = dh_buf_reserve(b, len);
     if (!p)
-        return DH_ERR_NOMEM;
+        return b->err;
     memcpy(p, data, len);
     b->len += len;
     return DH_OK;

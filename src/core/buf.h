@@ -1,6 +1,15 @@
 /* A growable byte buffer with a hard cap (every buffer that grows has one).
  * Owns its bytes; dh_buf_free accepts NULL-initialised buffers. Pointers into data are
- * invalidated by any append: keep offsets while a buffer is still growing. */
+ * invalidated by any append: keep offsets while a buffer is still growing.
+ *
+ * Errors stick: the first failed append (cap reached, or no memory) is kept in the buffer
+ * and every later append does nothing and returns it, so a writer may append a whole line
+ * without checking each piece and check dh_buf_status() once before the line goes out:
+ * what failed can never leave as a line with a piece missing. dh_buf_reset() and
+ * dh_buf_truncate() to at or before the failure point discard the failed content and the
+ * error with it. Code that cuts len back by hand below the failure point gets the same
+ * (the next append clears the error); cutting back to exactly that point does not, since
+ * it cannot be told apart from carrying on after the failure. */
 #ifndef DH_CORE_BUF_H
 #define DH_CORE_BUF_H
 
@@ -14,21 +23,32 @@ struct dh_buf {
     char *data;
     size_t len;
     size_t cap;
-    size_t limit; /* bytes; appends beyond it fail with DH_ERR_NOMEM */
+    size_t limit;  /* bytes; appends beyond it fail with DH_ERR_NOMEM */
+    dh_status err; /* the first failure, DH_OK if none; see the top of this file */
+    size_t err_at; /* len when it failed: the failed bytes would have started here */
 };
 
 void dh_buf_init(dh_buf *b, size_t limit);
 void dh_buf_free(dh_buf *b);
-/* Makes room for n more bytes; returns a pointer to write them, or NULL. The caller then
- * adds what it wrote to b->len. */
+/* Makes room for n more bytes; returns a pointer to write them, or NULL (and the error
+ * sticks). The caller then adds what it wrote to b->len. */
 char *dh_buf_reserve(dh_buf *b, size_t n);
 static inline void dh_buf_reset(dh_buf *b)
 {
     b->len = 0;
+    b->err = DH_OK;
+}
+/* Cuts the contents back to n bytes (n <= len); clears the error when n is at or before
+ * the point where it happened. */
+void dh_buf_truncate(dh_buf *b, size_t n);
+/* The first failure since the buffer was initialised or last reset, or DH_OK. */
+static inline dh_status dh_buf_status(const dh_buf *b)
+{
+    return b->err != DH_OK && b->len >= b->err_at ? b->err : DH_OK;
 }
 static inline dh_status dh_buf_putc(dh_buf *b, char c)
 {
-    if (b->len < b->cap) {
+    if (b->len < b->cap && b->err == DH_OK) {
         b->data[b->len++] = c;
         return DH_OK;
     }

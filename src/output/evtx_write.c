@@ -1370,7 +1370,7 @@ int dh_evtx_value_parse(uint8_t type, const char *text, size_t n, uint8_t *buf, 
         return len;
     /* Canonical only: the value must render back to exactly this text. */
     char tmp[256];
-    dh_buf r = {tmp, 0, sizeof tmp, sizeof tmp};
+    dh_buf r = {.data = tmp, .len = 0, .cap = sizeof tmp, .limit = sizeof tmp};
     if (evtx_value_text(&r, type, buf, (size_t)len) != DH_OK || r.len != n ||
         memcmp(r.data, text, n) != 0)
         return -1;

@@ -29,6 +29,7 @@ typedef struct vals {
     char t0[40], t1[40], from[40], to[40], from_day[40], to_day[40];
     char **owned; /* what prose() made */
     size_t nowned, owned_cap;
+    size_t lost; /* values prose() could not build (out of memory) */
 } vals;
 
 static void iso(char *out, size_t cap, int64_t t)
@@ -57,8 +58,10 @@ static char *prose(vals *v, dh_str s)
     if (v->nowned == v->owned_cap) {
         size_t cap = v->owned_cap ? v->owned_cap * 2 : 32;
         char **o = realloc(v->owned, cap * sizeof *o);
-        if (!o)
+        if (!o) {
+            v->lost++;
             return empty;
+        }
         v->owned = o;
         v->owned_cap = cap;
     }
@@ -78,8 +81,9 @@ static char *prose(vals *v, dh_str s)
         }
         i += k;
     }
-    if (dh_buf_putc(&b, 0)) {
+    if (dh_buf_putc(&b, 0)) { /* a piece failed before (the error sticks) or this one */
         dh_buf_free(&b);
+        v->lost++;
         return empty;
     }
     return v->owned[v->nowned++] = b.data;
@@ -167,11 +171,18 @@ static char *cat(const char *first, ...)
     return b.data;
 }
 
-static void add(char **list, size_t *n, char *s)
+/* A step for the investigation (which 0) or the response (which 1). NULL is a step that
+ * could not be built (out of memory): counted, so the guide is refused whole rather than
+ * shown with a step missing. */
+static void add(dh_guide *g, int which, char *s)
 {
-    if (!s)
+    char **list = which ? g->respond : g->investigate;
+    size_t *n = which ? &g->nrespond : &g->ninvestigate;
+    if (!s) {
+        g->lost++;
         return;
-    if (*n >= DH_GUIDE_MAX_STEPS) {
+    }
+    if (*n >= DH_GUIDE_MAX_STEPS) { /* more than any finding kind writes: never reached */
         free(s);
         return;
     }
@@ -265,8 +276,8 @@ static void kql_device(dh_buf *b, const vals *v)
     /* the bare name and a dot, in one literal */
     size_t at = b->len;
     kql_lit(b, v->bare);
-    if (b->len > at && b->data[b->len - 1] == '"') {
-        b->len--;
+    if (dh_buf_status(b) == DH_OK && b->len > at && b->data[b->len - 1] == '"') {
+        dh_buf_truncate(b, b->len - 1);
         dh_buf_puts(b, ".\"");
     }
 }
@@ -300,8 +311,10 @@ static int logon_number(dh_str s, unsigned long long *out)
 
 static void add_pivot(dh_guide *g, const char *title, const char *lang, char *q)
 {
-    if (!q)
+    if (!q) { /* a query with a piece missing never goes out: the guide is refused */
+        g->lost++;
         return;
+    }
     if (g->npivots >= DH_GUIDE_MAX_PIVOTS) {
         free(q);
         return;
@@ -533,8 +546,10 @@ static void rule_steps(dh_guide *g, vals *v, int which, size_t max)
     size_t added = 0;
     size_t nr = f->nrules;
     const dh_rule **order = malloc((nr ? nr : 1) * sizeof *order);
-    if (!order)
+    if (!order) {
+        g->lost++;
         return;
+    }
     for (size_t i = 0; i < nr; i++)
         order[i] = f->rules[i];
     for (size_t i = 1; i < nr; i++) /* insertion sort by level, stable */
@@ -547,8 +562,10 @@ static void rule_steps(dh_guide *g, vals *v, int which, size_t max)
         const dh_rule *rule = order[r];
         for (size_t i = 0; i < dh_rule_guide_count(rule, which) && added < max; i++) {
             char *s = fill(dh_rule_guide_step(rule, which, i), v);
-            if (!s)
+            if (!s) {
+                g->lost++;
                 continue;
+            }
             int dup = 0;
             for (size_t k = 0; k < *n && !dup; k++)
                 dup = strstr(list[k], s) != NULL;
@@ -557,7 +574,7 @@ static void rule_steps(dh_guide *g, vals *v, int which, size_t max)
                 continue;
             }
             const char *nm = *dh_rule_name(rule) ? dh_rule_name(rule) : dh_rule_ref(rule);
-            add(list, n, cat("[", nm, "] ", s, NULL));
+            add(g, which, cat("[", nm, "] ", s, NULL));
             added++;
             free(s);
         }
@@ -571,11 +588,9 @@ static void lateral_steps(dh_guide *g, vals *v)
     const char *T = or_unknown(v->target, "the target");
     const char *U = or_unknown(v->account, "the account");
     const char *S = v->source;
-    char **I = g->investigate, **R = g->respond;
-    size_t *ni = &g->ninvestigate, *nr = &g->nrespond;
     /* 1. the logon and its source */
     if (*v->logon && *S)
-        add(I, ni,
+        add(g, 0,
             cat("Confirm the logon and its source: on ", T,
                 ", find the network logon (Security 4624, logon type 3) with logon id ", v->logon,
                 " of ", U, " at about ", v->t0,
@@ -586,7 +601,7 @@ static void lateral_steps(dh_guide *g, vals *v)
                 "out) and a 4672 with the same logon id (administrator rights).",
                 NULL));
     else if (*S)
-        add(I, ni,
+        add(g, 0,
             cat("Confirm the logon and its source: on ", T,
                 ", list the network logons (Security 4624, logon type 3) from ", S,
                 " in the minutes before ", v->t0,
@@ -594,7 +609,7 @@ static void lateral_steps(dh_guide *g, vals *v)
                 "dynamic port; the logon names the account that activated the object.",
                 NULL));
     else
-        add(I, ni,
+        add(g, 0,
             cat("Find the source: no log named it. On ", T,
                 ", list the network logons (Security 4624, logon type 3) and the inbound "
                 "connections to TCP 135 in the minutes before ",
@@ -606,7 +621,7 @@ static void lateral_steps(dh_guide *g, vals *v)
     char *cmds = f->ncommands ? commands_text(v) : NULL;
     const char *obj = or_unknown(v->object, "A COM server");
     if (cmds)
-        add(I, ni,
+        add(g, 0,
             cat("See what the COM server ran: ", obj, " was started on ", T, " at ", v->t0,
                 *v->server ? " (" : "", v->server,
                 *v->server ? ", started by the DCOM launcher)" : "", " and ran ", cmds,
@@ -614,21 +629,21 @@ static void lateral_steps(dh_guide *g, vals *v)
                 "PowerShell with -enc or a download cradle is a stager.",
                 NULL));
     else
-        add(I, ni,
+        add(g, 0,
             cat("See what the COM server ran: ", obj, " was started on ", T, " at ", v->t0,
                 " but no process it started was recorded. Check the server's own activity "
                 "(loaded DLLs, files, connections), whether process-creation logging covers ",
                 T, ", and whether the run failed.", NULL));
     free(cmds);
     /* 3. what that did next */
-    add(I, ni,
+    add(g, 0,
         cat("Follow what those processes did next on ", T, " from ", v->t0, " to ", v->to,
             ": services installed (7045), scheduled tasks, accounts created, files written under "
             "C:\\Windows or ADMIN$, handles to lsass.exe, outbound connections.",
             NULL));
     /* 4. the source elsewhere */
     if (*v->ip)
-        add(I, ni,
+        add(g, 0,
             cat("Check whether ", S,
                 " did the same to other hosts: inbound TCP 135 and network "
                 "logons from ",
@@ -637,12 +652,12 @@ static void lateral_steps(dh_guide *g, vals *v)
                 "DCOM launcher under ",
                 U, ". One source reaching several targets is an operator moving laterally.", NULL));
     else
-        add(I, ni,
+        add(g, 0,
             cat("Once the source is known, check whether it did the same to other hosts: "
                 "inbound TCP 135 and network logons from it on every host between ",
                 v->from, " and ", v->to, ".", NULL));
     /* 5. is the account expected there */
-    add(I, ni,
+    add(g, 0,
         cat("Check whether ", U, " is expected to administer ", T,
             ": its group memberships, whether it logged on to ", T,
             " in the last 30 days (the \"where else the account logged on\" pivot), and whether ",
@@ -652,32 +667,32 @@ static void lateral_steps(dh_guide *g, vals *v)
             NULL));
     rule_steps(g, v, 0, 5);
 
-    add(R, nr,
+    add(g, 1,
         cat("Contain the target ", T,
             ": isolate it from the network (Defender: Isolate device), capture memory before "
             "any reboot, and keep its event logs.",
             NULL));
     if (*S)
-        add(R, nr,
+        add(g, 1,
             cat("Contain the source ", S, ": it holds ", U,
                 "'s credentials or a session of it. Isolate it and find out how it was reached "
                 "(it is the previous hop).",
                 NULL));
     else
-        add(R, nr, cat("Find the source (the investigation's first step) and contain it.", NULL));
-    add(R, nr,
+        add(g, 1, cat("Find the source (the investigation's first step) and contain it.", NULL));
+    add(g, 1,
         cat("Reset the credentials of ", U,
             " (for a domain account, also end its sessions and Kerberos tickets), and review every "
             "host it logged on to since ",
             v->from_day, ".", NULL));
-    add(R, nr, lockdown(v));
-    add(R, nr,
+    add(g, 1, lockdown(v));
+    add(g, 1,
         cat("Where DCOM between machines is not needed, disable it (HKLM\\SOFTWARE\\Microsoft\\"
             "Ole, EnableDCOM = N) or block TCP 135 and the dynamic RPC range (49152-65535) "
             "between workstations at the host firewall; keep the DCOM hardening (KB5004442) "
             "enforced.",
             NULL));
-    add(R, nr,
+    add(g, 1,
         cat("Search elsewhere for the same activity: the commands run here, the source ",
             or_unknown(S, "(once known)"), " and the account ", U,
             " on every host (the pivots below), and the rules of this finding as hunting "
@@ -691,22 +706,20 @@ static void other_steps(dh_guide *g, vals *v)
     const dh_finding *f = v->f;
     const char *T = or_unknown(v->target, "the host");
     const char *U = or_unknown(v->account, "the account");
-    char **I = g->investigate, **R = g->respond;
-    size_t *ni = &g->ninvestigate, *nr = &g->nrespond;
     switch (f->kind) {
     case DH_FINDING_ATTEMPT:
-        add(I, ni,
+        add(g, 0,
             cat("A remote activation of ", or_unknown(v->object, "a COM object"),
                 *v->clsid ? " (CLSID " : "", v->clsid, *v->clsid ? ")" : "", " by ", U, " from ",
                 or_unknown(v->source, "an unknown source"), " was refused on ", T, " at ", v->t0,
                 " (DistributedCOM 10016): someone tried DCOM against this host without the "
                 "launch rights.",
                 NULL));
-        add(I, ni,
+        add(g, 0,
             cat("Check whether the same source succeeded on other hosts in the same hour (the "
                 "pivots below), and whether ",
                 U, " is expected to run remote COM automation at all.", NULL));
-        add(R, nr,
+        add(g, 1,
             cat("If the attempt is not explained by administration software, treat ",
                 or_unknown(v->source, "the source"), " as compromised: isolate it and reset ", U,
                 "'s credentials.", NULL));
@@ -715,7 +728,7 @@ static void other_steps(dh_guide *g, vals *v)
         /* the host that made the call is the finding's source; the target is what it named */
         const char *S = or_unknown(v->source, "the host");
         int script = f->nevidence && !strcmp(f->evidence[0].role, "script");
-        add(I, ni,
+        add(g, 0,
             cat(S, " tried to activate ", or_unknown(v->object, "a COM object"), " on ",
                 or_unknown(v->target, "another machine"), " at ", v->t0,
                 script ? " (a PowerShell script block calls DCOM objects of another host)"
@@ -723,7 +736,7 @@ static void other_steps(dh_guide *g, vals *v)
                 ". Find the process that made the call and the account it ran as; look for the "
                 "same host reaching other targets.",
                 NULL));
-        add(R, nr,
+        add(g, 1,
             cat("If no administration tool explains it, isolate ", S,
                 " (it acts as a source of lateral movement) and reset the credentials used on "
                 "it.",
@@ -731,7 +744,7 @@ static void other_steps(dh_guide *g, vals *v)
         break;
     }
     default:
-        add(I, ni,
+        add(g, 0,
             cat("A rule matched on ", T, " at ", v->t0,
                 " but no DCOM chain was found around it: read the matching event, then look for "
                 "a network logon and inbound RPC on ",
@@ -754,8 +767,13 @@ dh_status dh_guide_build(const dh_finding *f, const char *const *paths, size_t n
     else
         other_steps(g, v);
     pivots(g, v, paths, npaths);
+    size_t lost = g->lost + v->lost;
     free_vals(v);
     free(v);
+    if (lost) { /* never a guide with a step, a value or a query missing */
+        dh_guide_free(g);
+        return DH_ERR_NOMEM;
+    }
     return DH_OK;
 }
 

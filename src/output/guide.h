@@ -28,10 +28,14 @@ typedef struct dh_guide {
     size_t nrespond;
     dh_pivot pivots[DH_GUIDE_MAX_PIVOTS];
     size_t npivots;
+    size_t lost; /* while building: pieces that could not be built (never set in a guide
+                  * dh_guide_build returned) */
 } dh_guide;
 
 /* Builds the guide of f. `paths` are the hunt's inputs (for the dcomhunt command line),
- * NULL when unknown. The guide owns its strings: dh_guide_free. */
+ * NULL when unknown. The guide owns its strings: dh_guide_free. DH_ERR_NOMEM when any step,
+ * value or query could not be built whole: g is then empty (never a guide with a piece
+ * missing) and needs no dh_guide_free. */
 dh_status dh_guide_build(const dh_finding *f, const char *const *paths, size_t npaths, dh_guide *g);
 void dh_guide_free(dh_guide *g);
 

@@ -227,7 +227,7 @@ static int fill(row *r, const dh_event *ev)
         return 0;
     }
     /* a buffer over r->ts: its limit equals its capacity, so it never reallocates */
-    dh_buf tb = {r->ts, 0, sizeof r->ts, sizeof r->ts};
+    dh_buf tb = {.data = r->ts, .len = 0, .cap = sizeof r->ts, .limit = sizeof r->ts};
     if (dh_time_put_iso(&tb, dh_event_time(ev)) == DH_OK)
         r->v[COL_TIMESTAMP] = (dh_str){r->ts, tb.len};
     r->v[COL_DEVICE_NAME] = dh_event_host(ev);

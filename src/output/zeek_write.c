@@ -11,7 +11,7 @@
 static dh_status stamp(dh_buf *out, int64_t ft)
 {
     char iso[40];
-    dh_buf b = {iso, 0, sizeof iso, sizeof iso};
+    dh_buf b = {.data = iso, .len = 0, .cap = sizeof iso, .limit = sizeof iso};
     dh_status st = dh_time_put_iso(&b, ft);
     if (st || b.len < 19)
         return st ? st : DH_ERR_FORMAT;

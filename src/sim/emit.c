@@ -128,7 +128,7 @@ static int remember(job *j, const char *path)
 static void put_time_value(char *buf, size_t cap, const char *name, int64_t logged)
 {
     if (!strcmp(name, "ts")) {
-        dh_buf b = {buf, 0, cap, cap};
+        dh_buf b = {.data = buf, .len = 0, .cap = cap, .limit = cap};
         if (dh_zeek_time(&b, logged) == DH_OK && b.len < cap)
             buf[b.len] = 0;
         else
@@ -137,7 +137,7 @@ static void put_time_value(char *buf, size_t cap, const char *name, int64_t logg
     }
     /* Sysmon's UtcTime: "YYYY-MM-DD HH:MM:SS.mmm" */
     char iso[40];
-    dh_buf b = {iso, 0, sizeof iso, sizeof iso};
+    dh_buf b = {.data = iso, .len = 0, .cap = sizeof iso, .limit = sizeof iso};
     if (dh_time_put_iso(&b, logged) != DH_OK || b.len < 23) {
         buf[0] = 0;
         return;
@@ -239,10 +239,14 @@ static FILE *file_for(job *j, FILE **f, char *path, size_t cap, const char *sub,
 
 static void put_line(job *j, FILE *f, const char *path)
 {
-    if (j->line.len && fwrite(j->line.data, 1, j->line.len, f) != j->line.len)
+    dh_status st = dh_buf_status(&j->line);
+    if (st) /* a piece did not fit (the error sticks): the line never goes out cut short */
+        job_fail(j, st, "cannot hold a line of", path);
+    else if (j->line.len && fwrite(j->line.data, 1, j->line.len, f) != j->line.len)
         job_fail(j, DH_ERR_IO, "cannot write", path);
-    j->bytes += j->line.len;
-    j->line.len = 0;
+    else
+        j->bytes += j->line.len;
+    dh_buf_reset(&j->line);
 }
 
 /* Is this event one Defender records (a table of the advanced-hunting schema)? */
@@ -416,7 +420,7 @@ static void write_wire(job *j, sim_ev *e, int scenario, int64_t skew)
     j->events++;
     if (scenario)
         e->written |= 1;
-    if (b->len > (8u << 20)) {
+    if (b->len > (8u << 20) && dh_buf_status(b) == DH_OK) {   /* never a row cut short */
         FILE *f = e->src == SRC_ZEEK_CONN ? j->json : j->mde; /* conn.log, dce_rpc.log */
         if (f && fwrite(b->data, 1, b->len, f) != b->len)
             job_fail(j, DH_ERR_IO, "cannot write", "zeek");
@@ -519,8 +523,10 @@ static void close_job(job *j)
     if (j->host < 0 && j->json) {
         dh_zeek_close(&j->zconn, j->w->end + 3600 * SIM_TICKS);
         dh_zeek_close(&j->zdce, j->w->end + 3600 * SIM_TICKS);
-        if (fwrite(j->zconn.data, 1, j->zconn.len, j->json) != j->zconn.len ||
-            fwrite(j->zdce.data, 1, j->zdce.len, j->mde) != j->zdce.len)
+        if (dh_buf_status(&j->zconn) || dh_buf_status(&j->zdce)) /* never a row cut short */
+            job_fail(j, DH_ERR_NOMEM, "cannot hold the rows of", "zeek");
+        else if (fwrite(j->zconn.data, 1, j->zconn.len, j->json) != j->zconn.len ||
+                 fwrite(j->zdce.data, 1, j->zdce.len, j->mde) != j->zdce.len)
             job_fail(j, DH_ERR_IO, "cannot write", "zeek");
         j->bytes += j->zconn.len + j->zdce.len;
     }

@@ -456,7 +456,11 @@ dh_status sim_truth_write(const sim_truth *t, const sim_world *w, const char *pa
         }
         dh_buf_puts(&b, "}\n");
     }
-    dh_status st = b.len == fwrite(b.data, 1, b.len, f) ? DH_OK : DH_ERR_IO;
+    /* the pieces were appended unchecked: the first failure stuck, so nothing cut short is
+     * written */
+    dh_status st = dh_buf_status(&b);
+    if (!st && b.len != fwrite(b.data, 1, b.len, f))
+        st = DH_ERR_IO;
     if (fclose(f) != 0 && !st)
         st = DH_ERR_IO;
     dh_buf_free(&b);

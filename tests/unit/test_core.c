@@ -31,14 +31,17 @@ static void buf_append_and_cap(void **state)
     dh_buf_init(&b, 10);
     assert_int_equal(dh_buf_append(&b, "0123456789", 10), DH_OK);
     ASSERT_BUF(&b, "0123456789");
+    /* Empty appends succeed, even at the cap. */
+    assert_int_equal(dh_buf_append(&b, "", 0), DH_OK);
     /* One byte past the cap fails and leaves the contents alone. */
+    assert_int_equal(dh_buf_status(&b), DH_OK);
     assert_int_equal(dh_buf_append(&b, "x", 1), DH_ERR_NOMEM);
     assert_int_equal(dh_buf_putc(&b, 'x'), DH_ERR_NOMEM);
     ASSERT_BUF(&b, "0123456789");
     assert_true(b.cap <= 10);
-    /* Empty appends always succeed, even at the cap. */
-    assert_int_equal(dh_buf_append(&b, "", 0), DH_OK);
+    assert_int_equal(dh_buf_status(&b), DH_ERR_NOMEM);
     dh_buf_reset(&b);
+    assert_int_equal(dh_buf_status(&b), DH_OK);
     assert_int_equal(b.len, 0);
     assert_int_equal(dh_buf_append(&b, "abc", 3), DH_OK);
     ASSERT_BUF(&b, "abc");
@@ -58,12 +61,49 @@ static void buf_cap_single_big_append(void **state)
     memset(big, 'a', sizeof big);
     assert_int_equal(dh_buf_append(&b, big, 101), DH_ERR_NOMEM);
     assert_int_equal(b.len, 0);
+    dh_buf_reset(&b);
     assert_int_equal(dh_buf_append(&b, big, 60), DH_OK);
     assert_int_equal(dh_buf_append(&b, big, 41), DH_ERR_NOMEM);
+    dh_buf_truncate(&b, 60); /* back to the failure point: the error goes */
     assert_int_equal(dh_buf_append(&b, big, 40), DH_OK);
     assert_int_equal(b.len, 100);
     /* A reserve that would overflow size_t arithmetic is refused, not wrapped. */
     assert_null(dh_buf_reserve(&b, (size_t)-1));
+    assert_int_equal(dh_buf_status(&b), DH_ERR_NOMEM);
+    dh_buf_free(&b);
+}
+
+/* The first failure sticks: a line whose middle piece did not fit never goes out with
+ * the later pieces and without that one. */
+static void buf_error_sticks(void **state)
+{
+    (void)state;
+    dh_buf b;
+    dh_buf_init(&b, 16);
+    assert_int_equal(dh_buf_puts(&b, "a,"), DH_OK);
+    assert_int_equal(dh_buf_puts(&b, "0123456789abcdefXYZ"), DH_ERR_NOMEM);
+    /* Later pieces that would fit do nothing and report the first failure. */
+    assert_int_equal(dh_buf_puts(&b, ",c"), DH_ERR_NOMEM);
+    assert_int_equal(dh_buf_putc(&b, '\n'), DH_ERR_NOMEM);
+    assert_int_equal(dh_buf_put_u64(&b, 7), DH_ERR_NOMEM);
+    assert_null(dh_buf_reserve(&b, 1));
+    ASSERT_BUF(&b, "a,");
+    assert_int_equal(dh_buf_status(&b), DH_ERR_NOMEM);
+    /* Truncating after the failure point keeps it; at or before it clears it. */
+    dh_buf_truncate(&b, 2);
+    assert_int_equal(dh_buf_status(&b), DH_OK);
+    assert_int_equal(dh_buf_puts(&b, "b"), DH_OK);
+    ASSERT_BUF(&b, "a,b");
+    assert_int_equal(dh_buf_puts(&b, "0123456789abcdefXYZ"), DH_ERR_NOMEM);
+    dh_buf_truncate(&b, 3);
+    assert_int_equal(dh_buf_status(&b), DH_OK);
+    assert_int_equal(dh_buf_puts(&b, "0123456789abcdefXYZ"), DH_ERR_NOMEM);
+    /* Cut back below the failure point by hand (older code sets len): the bytes that
+     * failed are gone, so the next append starts clean. */
+    b.len = 1;
+    assert_int_equal(dh_buf_status(&b), DH_OK);
+    assert_int_equal(dh_buf_putc(&b, ';'), DH_OK);
+    ASSERT_BUF(&b, "a;");
     dh_buf_free(&b);
 }
 
@@ -114,8 +154,10 @@ static void buf_integers(void **state)
     dh_buf_init(&b, 3);
     assert_int_equal(dh_buf_put_u64(&b, 1234), DH_ERR_NOMEM);
     assert_int_equal(b.len, 0);
+    dh_buf_reset(&b);
     assert_int_equal(dh_buf_put_hex(&b, 0x10), DH_ERR_NOMEM);
     assert_int_equal(b.len, 0);
+    dh_buf_reset(&b);
     assert_int_equal(dh_buf_put_u64(&b, 123), DH_OK);
     ASSERT_BUF(&b, "123");
     dh_buf_free(&b);
@@ -233,6 +275,7 @@ static void utf16_unaligned_and_capped(void **state)
     /* The converter reserves its worst case (3 bytes per unit) up front. */
     assert_int_equal(dh_utf16le_to_utf8(&b, raw + 1, 3), DH_ERR_NOMEM);
     assert_int_equal(b.len, 0);
+    dh_buf_reset(&b);
     assert_int_equal(dh_utf16le_to_utf8(&b, raw + 1, 2), DH_OK);
     assert_buf(&b, "hi", 2);
     dh_buf_free(&b);
@@ -366,6 +409,7 @@ int main(void)
         cmocka_unit_test(buf_append_and_cap),
         cmocka_unit_test(format_double),
         cmocka_unit_test(buf_cap_single_big_append),
+        cmocka_unit_test(buf_error_sticks),
         cmocka_unit_test(buf_grows_past_initial_block),
         cmocka_unit_test(buf_integers),
         cmocka_unit_test(utf16_basic),

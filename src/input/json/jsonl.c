@@ -588,7 +588,7 @@ static const char *flatten(jsonl_reader *r, const char *js, int nt, int i, size_
 static const char *decode_elastic(jsonl_reader *r, const char *js, int nt, dh_event *ev)
 {
     r->arena.len = 0;
-    r->names.len = 0;
+    dh_buf_reset(&r->names);
     size_t nkv = 0;
     const char *why = flatten(r, js, nt, 0, &nkv, 0);
     if (why)
@@ -1029,7 +1029,7 @@ static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_eve
                           : member(r->tok, nt, js, 0, "@timestamp");
             if (v < 0 || r->tok[v].type == JSMN_OBJECT || r->tok[v].type == JSMN_ARRAY)
                 continue;
-            tmp.len = 0;
+            dh_buf_reset(&tmp); /* a value past the cap must not fail the next */
             if (r->tok[v].type == JSMN_STRING
                     ? dh_json_unescape(&tmp, js + r->tok[v].start,
                                        (size_t)(r->tok[v].end - r->tok[v].start))

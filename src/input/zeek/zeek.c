@@ -134,7 +134,7 @@ static const char *header_line(zeek_reader *r, const char *s, size_t n)
     else if (kn == 5 && starts(s, n, "#path"))
         copy_small(r->path, sizeof r->path, &r->path_len, s + vs, n - vs);
     else if (kn == 7 && starts(s, n, "#fields")) {
-        r->names.len = 0;
+        dh_buf_reset(&r->names);
         r->nfields = 0;
         size_t p = vs;
         while (p <= n) {
