@@ -150,6 +150,10 @@ size_t dh_matcher_run(dh_matcher *m, const dh_event *ev, dh_match_fn fn, void *c
  * a rule is reported as matched, so that padding a value cannot hide an event; the caller
  * marks it undecided (docs/rules.md, Regular expressions). */
 int dh_matcher_undecided(const dh_matcher *m);
+/* Failures of the regular-expression engine itself (out of memory, an internal error; not
+ * a miss, not a limit) since m was created. Each left its test undecided, as a limit does;
+ * the caller reports the count once. msg (may be NULL) receives the first one's text. */
+uint64_t dh_matcher_regex_errors(const dh_matcher *m, char *msg, size_t cap);
 
 #ifdef __cplusplus
 }

@@ -40,6 +40,12 @@ struct dh_matcher {
     pcre2_match_context *mc;
     pcre2_jit_stack *js;
     int undecided; /* while fn runs: the rule came out undecided */
+    /* Regular-expression engine failures that are not a limit (out of memory, an internal
+     * error): each leaves its test undecided, as a limit does, so nothing is hidden, and is
+     * counted here so the caller reports it (dh_matcher_regex_errors) rather than taking
+     * it for a miss or a limit. */
+    uint64_t re_errors;
+    int re_first_error; /* pcre2's code of the first */
 };
 
 dh_status dh_matcher_new(const dh_ruleset *rs, dh_matcher **out)
@@ -98,8 +104,40 @@ static int re_match(dh_matcher *m, const needle *nd, dh_str v)
     int rc = pcre2_match(nd->re, (PCRE2_SPTR)v.ptr, v.len, 0, 0, m->md, m->mc);
     if (!nd->jit)
         pcre2_set_match_limit(m->mc, RE_MATCH_LIMIT);
-    /* a limit (match, depth, heap, JIT stack) or any other failure: undecided */
-    return rc >= 0 ? YES : rc == PCRE2_ERROR_NOMATCH ? NO : UNDECIDED;
+    int out = sigma_re_outcome(rc);
+    if (out == SIGMA_RE_ERROR) {
+        if (!m->re_errors++)
+            m->re_first_error = rc;
+        return UNDECIDED;
+    }
+    return out;
+}
+
+int sigma_re_outcome(int rc)
+{
+    if (rc >= 0)
+        return YES;
+    switch (rc) {
+    case PCRE2_ERROR_NOMATCH:
+        return NO;
+    case PCRE2_ERROR_MATCHLIMIT: /* the limits a pattern's cost can reach: undecided */
+    case PCRE2_ERROR_DEPTHLIMIT:
+    case PCRE2_ERROR_HEAPLIMIT:
+    case PCRE2_ERROR_JIT_STACKLIMIT:
+        return UNDECIDED;
+    default: /* the engine failed: neither a miss nor a limit */
+        return SIGMA_RE_ERROR;
+    }
+}
+
+uint64_t dh_matcher_regex_errors(const dh_matcher *m, char *msg, size_t cap)
+{
+    if (msg && cap) {
+        msg[0] = 0;
+        if (m->re_errors && pcre2_get_error_message(m->re_first_error, (PCRE2_UCHAR *)msg, cap) < 0)
+            snprintf(msg, cap, "PCRE2 error %d", m->re_first_error);
+    }
+    return m->re_errors;
 }
 
 static int ci_eq(const char *a, const char *lowered, size_t n)

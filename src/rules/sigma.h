@@ -241,6 +241,11 @@ const char *sigma_corr_type_name(int type);
 const char *sigma_corr_metric_name(int type);
 size_t sigma_corr_condition_text(const corr_def *d, char *buf, size_t cap);
 
+/* match.c: pcre2_match's return code as a test's outcome: 1 yes, 0 no, 2 undecided (a
+ * limit: match, depth, heap, JIT stack), SIGMA_RE_ERROR for any other failure of the
+ * engine (the matcher counts it and leaves the test undecided). */
+#define SIGMA_RE_ERROR 3
+int sigma_re_outcome(int rc);
 /* match.c: 0 no, 1 yes, 2 undecided (a regular expression hit its match limit). */
 int sigma_rule_matches(dh_matcher *m, const dh_rule *r, const dh_event *ev);
 /* The first value of a field as the matcher reads it (envelope names, taxonomy ids, then

@@ -94,8 +94,9 @@ typedef struct hunt {
 typedef struct hworker {
     hunt *h;
     dh_matcher *m;
-    uint32_t hits[256];
-    size_t nhits;
+    uint32_t *hits; /* the rules the current event matched: grown, never capped */
+    size_t nhits, hits_cap;
+    dh_status st; /* the first failure (no memory for hits) */
 } hworker;
 
 static void *hw_new(void *ctx)
@@ -117,6 +118,7 @@ static void hw_free(void *wctx)
     if (!w)
         return;
     dh_matcher_free(w->m);
+    free(w->hits);
     free(w);
 }
 
@@ -124,8 +126,17 @@ static void hw_match(void *ctx, const dh_rule *r, const dh_event *ev)
 {
     hworker *w = ctx;
     (void)ev;
-    if (w->nhits < 256)
-        w->hits[w->nhits++] = (uint32_t)dh_rule_index(r);
+    if (w->nhits == w->hits_cap) {
+        size_t cap = w->hits_cap ? w->hits_cap * 2 : 64;
+        uint32_t *h = realloc(w->hits, cap * sizeof *h);
+        if (!h) {
+            w->st = DH_ERR_NOMEM;
+            return;
+        }
+        w->hits = h;
+        w->hits_cap = cap;
+    }
+    w->hits[w->nhits++] = (uint32_t)dh_rule_index(r);
 }
 
 static dh_status hw_event(void *wctx, const dh_event *ev, dh_buf *out)
@@ -135,6 +146,8 @@ static dh_status hw_event(void *wctx, const dh_event *ev, dh_buf *out)
         return DH_ERR_NOMEM;
     w->nhits = 0;
     dh_matcher_run(w->m, ev, hw_match, w);
+    if (w->st)
+        return w->st;
     if (!dh_correlator_wants(w->h->corr, ev, w->nhits))
         return DH_OK;
     uint32_t n = (uint32_t)w->nhits;
@@ -156,21 +169,26 @@ static dh_status hw_emit(void *ctx, const char *bytes, size_t len)
             return DH_ERR_FORMAT;
         memcpy(&n, p, 4);
         p += 4;
-        if (n > 256 || (size_t)(end - p) < n * 4u)
+        if (n > dh_ruleset_count(h->rs) || (size_t)(end - p) / 4 < n)
             return DH_ERR_FORMAT;
-        const dh_rule *rules[256];
+        const dh_rule **rules = malloc((n ? n : 1) * sizeof *rules);
+        if (!rules)
+            return DH_ERR_NOMEM;
         for (uint32_t i = 0; i < n; i++) {
             uint32_t k;
             memcpy(&k, p + 4 * i, 4);
             rules[i] = dh_ruleset_rule(h->rs, k);
         }
-        p += 4 * n;
+        p += 4 * (size_t)n;
         size_t used = 0;
         dh_event *ev = dh_event_unpack(p, (size_t)(end - p), &used);
-        if (!ev)
+        if (!ev) {
+            free(rules);
             return DH_ERR_FORMAT;
+        }
         p += used;
         dh_status st = dh_correlator_take(h->corr, ev, rules, n);
+        free(rules);
         if (st)
             return st;
     }
