@@ -1,4 +1,5 @@
 /* Accessors of the normalized event and the kind/field name tables. */
+#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,27 +191,28 @@ static unsigned name_bucket(const char *name, size_t len)
            255u;
 }
 
+/* The JSON and XML readers ask once per member (the EVTX decoder caches the answer per
+ * template): a 256-bucket table built once leaves at most a few names to compare. Built
+ * under pthread_once: readers on several threads ask at the same time. */
+static int8_t field_first[256], field_next[DH_FIELD_COUNT];
+static pthread_once_t field_table_once = PTHREAD_ONCE_INIT;
+
+static void build_field_table(void)
+{
+    memset(field_first, -1, sizeof field_first);
+    for (int i = DH_FIELD_COUNT - 1; i >= 0; i--) {
+        unsigned b = name_bucket(field_names[i], field_lens[i]);
+        field_next[i] = field_first[b];
+        field_first[b] = (int8_t)i;
+    }
+}
+
 int dh_field_from_name(const char *name, size_t len)
 {
-    /* The JSON and XML readers ask once per member (the EVTX decoder caches the answer per
-     * template): a 256-bucket table built once leaves at most a few names to compare. */
-    static int8_t first[256], next[DH_FIELD_COUNT];
-    static int built; /* a benign race: every thread builds the same table */
     if (len == 0)
         return -1;
-    if (!__atomic_load_n(&built, __ATOMIC_ACQUIRE)) {
-        int8_t f[256], n[DH_FIELD_COUNT];
-        memset(f, -1, sizeof f);
-        for (int i = DH_FIELD_COUNT - 1; i >= 0; i--) {
-            unsigned b = name_bucket(field_names[i], field_lens[i]);
-            n[i] = f[b];
-            f[b] = (int8_t)i;
-        }
-        memcpy(first, f, sizeof f);
-        memcpy(next, n, sizeof n);
-        __atomic_store_n(&built, 1, __ATOMIC_RELEASE);
-    }
-    for (int i = first[name_bucket(name, len)]; i >= 0; i = next[i])
+    pthread_once(&field_table_once, build_field_table);
+    for (int i = field_first[name_bucket(name, len)]; i >= 0; i = field_next[i])
         if (field_lens[i] == len && memcmp(field_names[i], name, len) == 0)
             return i;
     return -1;
