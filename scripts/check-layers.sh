@@ -15,6 +15,7 @@
 #   file:line: layer -> layer (included header): the rule it breaks
 #   file:line: cycle module -> module (how: an include, or the functions it calls): ...
 #   known-file:line: listed but no longer found: remove it (the list only shrinks)
+#   docs/architecture.md:line: a row of its layer table that differs from LAYERS below
 # 2 on a usage error.
 #
 # Modules and cycles. A module is x.c with its x.h (same folder, same name); a header
