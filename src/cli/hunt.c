@@ -1,26 +1,22 @@
-/* dcomhunt hunt: run the rule pack (and the user's rules) over the inputs and report
- * detections as a table, JSON lines or CSV, with a summary on stderr.
- *
- * Workers match events and write each detection, already rendered as its fields, into the
- * unit's output as a small length-prefixed record; the calling thread reads those records
- * in input order and prints them, so output is the same whatever the thread count. */
+/* dcomhunt hunt: run the rule pack (and the user's rules) over the inputs through the
+ * engine (dcomhunt/engine.h) and print what it reports: findings (or detections) as a
+ * table, JSON lines, OCSF or CSV, with a summary on stderr. This file parses arguments,
+ * loads rules, tuning and the knowledge table through public calls, and prints; the
+ * pipeline itself (reading, matching, correlating) is the engine's. */
 #include <errno.h>
 #include <getopt.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "cli/tally.h"
-#include "core/timeline.h"
-#include "dcomhunt/correlate.h"
-#include "dcomhunt/finding.h"
 #include "core/buf.h"
 #include "core/timefmt.h"
+#include "dcomhunt/correlate.h"
+#include "dcomhunt/engine.h"
+#include "dcomhunt/finding.h"
 #include "dcomhunt/rules.h"
 #include "output/html.h"
 #include "output/json.h"
@@ -29,6 +25,9 @@
 #define MAX_TABLE_ROWS   100000       /* detections kept for the grouped table; more are counted */
 #define MAX_TABLE_BYTES  (256u << 20) /* and their bytes (a value may be 128 KiB) */
 #define MAX_SUMMARY_ROWS 25
+/* What a kept detection counts against MAX_TABLE_BYTES beyond its strings (its times,
+ * ids and lengths), as the table's cap has always counted it. */
+#define ROW_FIXED_BYTES 44u
 
 enum { FMT_TABLE, FMT_JSONL, FMT_CSV, FMT_OCSF };
 
@@ -46,303 +45,27 @@ typedef struct hunt_opts {
     int progress;
 } hunt_opts;
 
-/* A detection as the workers wrote it ('D' record); its strings are byte strings with a
- * length (a value from the logs may hold a NUL) pointing into the record. */
+/* A detection kept for the table: the engine's, its strings copied into mem. */
 typedef struct row {
     size_t seq; /* arrival order, the last sort key so the table order is stable */
-    uint32_t rule;
-    int undecided; /* the rule could not be decided on the event (reported as matched) */
-    int64_t time;
-    uint64_t record_id;
-    uint32_t event_id;
-    dh_str host, file, channel, kind, fields;
-    char *mem; /* the record's bytes, when the row is kept (the table) */
+    dh_detection d;
+    char *mem;
 } row;
 
 typedef struct hunt_ctx {
     hunt_opts o;
     const dh_ruleset *rs;
-    pthread_mutex_t mu;
-    table merged;
-    uint64_t events, events_considered;
-    uint64_t per_level[DH_LEVEL_CRITICAL + 1];
-    uint64_t detections;
-    uint64_t *per_rule;
+    dh_engine *eng;
+    dh_findings_writer *fo; /* findings mode: where findings go */
     row *rows;
     size_t nrows, rows_cap;
     uint64_t rows_dropped;
     size_t rows_bytes;
-    timeline *tl; /* --jsonl and --csv detections, put in time order */
     dh_buf line;
     int csv_header;
     int progress_shown;
-    dh_correlator *corr;
-    uint64_t kept;       /* events kept for correlation */
-    uint64_t *undecided; /* per rule: events it could not decide (merged from the workers) */
-    uint64_t undecided_events;
-    const dh_rule **take_rules; /* scratch of hunt_emit for a 'C' record */
-    unsigned char *take_undecided;
-    size_t take_cap;
+    dh_status out_st; /* why a sink callback stopped the run (the engine says cancelled) */
 } hunt_ctx;
-
-typedef struct hunt_worker {
-    hunt_ctx *c;
-    dh_matcher *m;
-    table t;
-    uint64_t events, considered;
-    dh_buf *out;
-    dh_buf scratch;
-    dh_status st;
-    uint32_t *hits;         /* rules that matched the current event (findings mode); the top bit */
-    size_t nhits, hits_cap; /* marks a rule that was undecided (UNDECIDED_BIT) */
-    uint64_t *undecided;    /* per rule: events it could not decide */
-    uint64_t undecided_events;
-    int event_undecided;
-} hunt_worker;
-
-/* A rule index with this bit set in a record: the rule came out undecided on the event
- * (its regular expression hit the match limit) and is reported as matched. */
-#define UNDECIDED_BIT 0x80000000u
-
-/* ---- key fields of a matched event, per kind -------------------------------------- */
-
-static const char *const key_fields[][6] = {
-    [DH_KIND_PROCESS_CREATION] = {"Image", "CommandLine", "ParentImage", "ParentCommandLine",
-                                  "User", "LogonId"},
-    [DH_KIND_NETWORK_CONNECTION] = {"Image", "Initiated", "SourceIp", "SourcePort", "DestinationIp",
-                                    "DestinationPort"},
-    [DH_KIND_LOGON] = {"TargetUserName", "TargetDomainName", "LogonType", "IpAddress",
-                       "WorkstationName", "TargetLogonId"},
-    [DH_KIND_IMAGE_LOAD] = {"Image", "ImageLoaded", "Signed", "SignatureStatus", "User", NULL},
-    [DH_KIND_REGISTRY_ADD] = {"Image", "EventType", "TargetObject", "Details", NULL, NULL},
-    [DH_KIND_REGISTRY_SET] = {"Image", "EventType", "TargetObject", "Details", NULL, NULL},
-    [DH_KIND_REGISTRY_DELETE] = {"Image", "EventType", "TargetObject", NULL, NULL, NULL},
-    [DH_KIND_REGISTRY_RENAME] = {"Image", "EventType", "TargetObject", "Details", NULL, NULL},
-    [DH_KIND_DCOM_ERROR] = {"CLSID", "AppID", "User", "RemoteHost", "Image", NULL},
-    [DH_KIND_PS_SCRIPT] = {"ScriptBlockText", "Path", NULL, NULL, NULL, NULL},
-    [DH_KIND_PS_MODULE] = {"Payload", NULL, NULL, NULL, NULL, NULL},
-    [DH_KIND_FILE_EVENT] = {"Image", "TargetFilename", NULL, NULL, NULL, NULL},
-    [DH_KIND_SERVICE_INSTALL] = {"ServiceName", "ImagePath", "User", NULL, NULL, NULL},
-    [DH_KIND_TASK_CREATE] = {"TaskName", "User", "LogonId", NULL, NULL, NULL},
-};
-
-static dh_status put_u32(dh_buf *b, uint32_t v)
-{
-    return dh_buf_append(b, &v, 4);
-}
-
-static dh_status put_str(dh_buf *b, const char *s, size_t n)
-{
-    uint32_t l = (uint32_t)n;
-    dh_status st = dh_buf_append(b, &l, 4);
-    return st ? st : dh_buf_append(b, s, n);
-}
-
-/* One "Name=value" of the key fields: the value whole up to DH_VALUE_CAP, then marked. */
-static dh_status key_value(dh_buf *b, dh_str name, dh_str v)
-{
-    dh_status st = dh_buf_append(b, name.ptr, name.len);
-    if (!st)
-        st = dh_buf_putc(b, '=');
-    if (!st)
-        st = dh_buf_append(b, v.ptr, v.len > DH_VALUE_CAP ? DH_VALUE_CAP : v.len);
-    if (!st && v.len > DH_VALUE_CAP) {
-        char mark[64];
-        snprintf(mark, sizeof mark, " [truncated: %zu bytes]", v.len);
-        st = dh_buf_puts(b, mark);
-    }
-    return st;
-}
-
-/* "Name=value; Name=value" of the event's key fields. */
-static dh_status key_text(dh_buf *b, const dh_event *ev)
-{
-    unsigned k = (unsigned)dh_event_kind(ev);
-    const char *const *names =
-        k < sizeof key_fields / sizeof key_fields[0] && key_fields[k][0] ? key_fields[k] : NULL;
-    int first = 1;
-    dh_status st = DH_OK;
-    if (names) {
-        for (int i = 0; i < 6 && names[i] && !st; i++) {
-            dh_str v;
-            if (!dh_event_get(ev, names[i], strlen(names[i]), &v) || !v.len)
-                continue;
-            if (!first)
-                st = dh_buf_append(b, "; ", 2);
-            first = 0;
-            if (!st)
-                st = key_value(b, (dh_str){names[i], strlen(names[i])}, v);
-        }
-        return st;
-    }
-    size_t n;
-    const dh_kv *kv = dh_event_data(ev, &n);
-    for (size_t i = 0; i < n && i < 6 && !st; i++) {
-        if (!first)
-            st = dh_buf_append(b, "; ", 2);
-        first = 0;
-        if (!st)
-            st = key_value(b, kv[i].name, kv[i].value);
-    }
-    return st;
-}
-
-/* Is a rule one the user asked for (--min-level, --rule)? Detections of other rules are
- * not reported; findings are built from every rule and filtered as findings. */
-static int rule_selected(const hunt_opts *o, const dh_rule *r)
-{
-    return dh_rule_level(r) >= o->min_level && (!o->rule_on || o->rule_on[dh_rule_index(r)]);
-}
-
-static void on_match(void *ctx, const dh_rule *r, const dh_event *ev)
-{
-    hunt_worker *w = ctx;
-    hunt_ctx *c = w->c;
-    if (w->st)
-        return;
-    uint32_t und = dh_matcher_undecided(w->m) ? UNDECIDED_BIT : 0;
-    if (und) {
-        w->undecided[dh_rule_index(r)]++;
-        w->event_undecided = 1;
-    }
-    if (!c->o.detections) {
-        /* every rule: a chain's severity and confidence do not depend on the filters */
-        if (w->nhits == w->hits_cap) {
-            size_t cap = w->hits_cap ? w->hits_cap * 2 : 64;
-            uint32_t *h = realloc(w->hits, cap * sizeof *h);
-            if (!h) {
-                w->st = DH_ERR_NOMEM;
-                return;
-            }
-            w->hits = h;
-            w->hits_cap = cap;
-        }
-        w->hits[w->nhits++] = (uint32_t)dh_rule_index(r) | und;
-        return;
-    }
-    if (!rule_selected(&c->o, r))
-        return;
-    if (!dh_rule_reported_alone(r))
-        return; /* a correlation's base rule: reported through findings only */
-    dh_buf *b = w->out;
-    if (dh_buf_putc(b, 'D')) {
-        w->st = DH_ERR_NOMEM;
-        return;
-    }
-    dh_str host = dh_event_host(ev), ch = dh_event_channel(ev);
-    const char *file = dh_event_file(ev), *kind = dh_kind_name(dh_event_kind(ev));
-    w->scratch.len = 0;
-    dh_status st = key_text(&w->scratch, ev);
-    int64_t t = dh_event_time(ev);
-    uint64_t rid = dh_event_record_id(ev);
-    if (!st)
-        st = put_u32(b, (uint32_t)dh_rule_index(r) | und);
-    if (!st)
-        st = dh_buf_append(b, &t, 8);
-    if (!st)
-        st = dh_buf_append(b, &rid, 8);
-    if (!st)
-        st = put_u32(b, dh_event_id(ev));
-    if (!st)
-        st = put_str(b, host.ptr, host.len);
-    if (!st)
-        st = put_str(b, file, strlen(file));
-    if (!st)
-        st = put_str(b, ch.ptr, ch.len);
-    if (!st)
-        st = put_str(b, kind, strlen(kind));
-    if (!st)
-        st = put_str(b, w->scratch.data ? w->scratch.data : "", w->scratch.len);
-    w->st = st;
-}
-
-static int host_selected(const hunt_opts *o, dh_str h)
-{
-    if (!o->nhosts)
-        return 1;
-    for (size_t i = 0; i < o->nhosts; i++) {
-        size_t n = strlen(o->hosts[i]);
-        if (h.len >= n && !strncasecmp(h.ptr, o->hosts[i], n) && (h.len == n || h.ptr[n] == '.'))
-            return 1;
-    }
-    return 0;
-}
-
-static void *hunt_worker_new(void *ctx)
-{
-    hunt_worker *w = calloc(1, sizeof *w);
-    if (!w)
-        return NULL;
-    w->c = ctx;
-    dh_buf_init(&w->scratch, 64u << 20);
-    w->undecided = calloc(dh_ruleset_count(w->c->rs) + 1, sizeof *w->undecided);
-    if (!w->undecided || dh_matcher_new(w->c->rs, &w->m)) {
-        free(w->undecided);
-        free(w);
-        return NULL;
-    }
-    return w;
-}
-
-static void hunt_worker_free(void *wctx)
-{
-    hunt_worker *w = wctx;
-    if (!w)
-        return;
-    hunt_ctx *c = w->c;
-    pthread_mutex_lock(&c->mu);
-    c->events += w->events;
-    c->events_considered += w->considered;
-    table_merge(&c->merged, &w->t);
-    c->undecided_events += w->undecided_events;
-    for (size_t i = 0; i < dh_ruleset_count(c->rs); i++)
-        c->undecided[i] += w->undecided[i];
-    pthread_mutex_unlock(&c->mu);
-    dh_buf_free(&w->scratch);
-    dh_matcher_free(w->m);
-    free(w->hits);
-    free(w->undecided);
-    free(w);
-}
-
-static dh_status hunt_event(void *wctx, const dh_event *ev, dh_buf *out)
-{
-    hunt_worker *w = wctx;
-    if (!w)
-        return DH_ERR_NOMEM;
-    hunt_ctx *c = w->c;
-    w->events++;
-    dh_str ch = dh_event_channel(ev);
-    size_t slot;
-    tally *e = table_find(&w->t, ch.ptr, ch.len, dh_event_id(ev), (int)dh_event_kind(ev), &slot);
-    if (!e)
-        return DH_ERR_NOMEM;
-    e->count++;
-    int64_t t = dh_event_time(ev);
-    if ((c->o.have_from && t < c->o.from) || (c->o.have_to && t > c->o.to) ||
-        !host_selected(&c->o, dh_event_host(ev)))
-        return DH_OK;
-    w->considered++;
-    w->out = out;
-    w->st = DH_OK;
-    w->nhits = 0;
-    w->event_undecided = 0;
-    dh_matcher_run(w->m, ev, on_match, w);
-    w->undecided_events += (uint64_t)w->event_undecided;
-    if (!c->o.detections && !w->st && dh_correlator_wants(c->corr, ev, w->nhits)) {
-        /* 'C', the rules it matched, then the event packed for the correlator. */
-        uint32_t n = (uint32_t)w->nhits;
-        dh_status st = dh_buf_putc(out, 'C');
-        if (!st)
-            st = dh_buf_append(out, &n, 4);
-        if (!st && n)
-            st = dh_buf_append(out, w->hits, n * sizeof w->hits[0]);
-        if (!st)
-            st = dh_correlator_pack(c->rs, ev, out); /* with the fields correlation rules read */
-        w->st = st;
-    }
-    return w->st;
-}
 
 /* ---- printing ------------------------------------------------------------------ */
 
@@ -388,9 +111,9 @@ static void print_line(hunt_ctx *c)
     c->line.len = 0;
 }
 
-static void emit_jsonl(hunt_ctx *c, const row *d)
+static void emit_jsonl(hunt_ctx *c, const dh_detection *d)
 {
-    const dh_rule *r = dh_ruleset_rule(c->rs, d->rule);
+    const dh_rule *r = d->rule;
     dh_buf *b = &c->line;
     dh_buf_puts(b, "{\"rule_id\":");
     dh_json_string(b, dh_rule_id(r), strlen(dh_rule_id(r)));
@@ -430,9 +153,9 @@ static void emit_jsonl(hunt_ctx *c, const row *d)
     print_line(c);
 }
 
-static void emit_csv(hunt_ctx *c, const row *d)
+static void emit_csv(hunt_ctx *c, const dh_detection *d)
 {
-    const dh_rule *r = dh_ruleset_rule(c->rs, d->rule);
+    const dh_rule *r = d->rule;
     dh_buf *b = &c->line;
     if (!c->csv_header) {
         dh_buf_puts(b, "time,level,rule_id,rule_name,title,host,channel,event_id,kind,fields,file,"
@@ -479,150 +202,72 @@ static void emit_csv(hunt_ctx *c, const row *d)
     print_line(c);
 }
 
-static int read_str(const char **p, const char *end, dh_str *out)
+/* A detection's strings copied into one allocation (the table keeps it past the call). */
+static char *copy_detection(dh_detection *d, size_t bytes)
 {
-    uint32_t n;
-    if (end - *p < 4)
-        return -1;
-    memcpy(&n, *p, 4);
-    *p += 4;
-    if ((size_t)(end - *p) < n)
-        return -1;
-    *out = (dh_str){*p, n};
-    *p += n;
+    char *mem = malloc(bytes ? bytes : 1), *p = mem;
+    if (!mem)
+        return NULL;
+    dh_str *s[] = {&d->host, &d->file, &d->channel, &d->kind, &d->fields};
+    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
+        if (s[i]->len)
+            memcpy(p, s[i]->ptr, s[i]->len);
+        s[i]->ptr = p;
+        p += s[i]->len;
+    }
+    return mem;
+}
+
+/* The grouped table's rows: kept up to their caps, the others counted. */
+static dh_status keep_row(hunt_ctx *c, const dh_detection *det)
+{
+    size_t strings =
+        det->host.len + det->file.len + det->channel.len + det->kind.len + det->fields.len;
+    size_t used = ROW_FIXED_BYTES + strings;
+    if (c->nrows >= MAX_TABLE_ROWS || c->rows_bytes + used > MAX_TABLE_BYTES) {
+        c->rows_dropped++;
+        return DH_OK;
+    }
+    row d = {c->nrows, *det, NULL};
+    if (!(d.mem = copy_detection(&d.d, strings)))
+        return DH_ERR_NOMEM;
+    c->rows_bytes += used;
+    if (c->nrows == c->rows_cap) {
+        size_t cap = c->rows_cap ? c->rows_cap * 2 : 256;
+        row *nr = realloc(c->rows, cap * sizeof *nr);
+        if (!nr) {
+            free(d.mem);
+            return DH_ERR_NOMEM;
+        }
+        c->rows = nr;
+        c->rows_cap = cap;
+    }
+    c->rows[c->nrows++] = d;
+    return DH_OK;
+}
+
+/* ---- the engine's sink ----------------------------------------------------------- */
+
+static int hunt_detection(void *ctx, const dh_detection *d)
+{
+    hunt_ctx *c = ctx;
+    if (c->o.format == FMT_TABLE) {
+        c->out_st = keep_row(c, d);
+    } else {
+        if (c->o.format == FMT_JSONL)
+            emit_jsonl(c, d);
+        else
+            emit_csv(c, d);
+        c->out_st = ferror(stdout) ? DH_ERR_IO : DH_OK;
+    }
+    return c->out_st != DH_OK;
+}
+
+static int hunt_finding(void *ctx, const dh_finding *f)
+{
+    hunt_ctx *c = ctx;
+    dh_findings_writer_add(c->fo, f);
     return 0;
-}
-
-/* A 'D' record (after its tag) into d, whose strings point into it; the bytes it took, or
- * 0 if it is not one. */
-static size_t parse_row(const char *p, const char *end, row *d)
-{
-    const char *start = p;
-    memset(d, 0, sizeof *d);
-    if (end - p < 24)
-        return 0;
-    memcpy(&d->rule, p, 4);
-    memcpy(&d->time, p + 4, 8);
-    memcpy(&d->record_id, p + 12, 8);
-    memcpy(&d->event_id, p + 20, 4);
-    d->undecided = (d->rule & UNDECIDED_BIT) != 0;
-    d->rule &= ~UNDECIDED_BIT;
-    p += 24;
-    if (read_str(&p, end, &d->host) || read_str(&p, end, &d->file) ||
-        read_str(&p, end, &d->channel) || read_str(&p, end, &d->kind) ||
-        read_str(&p, end, &d->fields))
-        return 0;
-    return (size_t)(p - start);
-}
-
-static dh_status emit_timeline_row(void *ctx, const char *rec, size_t len)
-{
-    hunt_ctx *c = ctx;
-    row d;
-    if (!parse_row(rec, rec + len, &d))
-        return DH_ERR_FORMAT;
-    if (c->o.format == FMT_JSONL)
-        emit_jsonl(c, &d);
-    else
-        emit_csv(c, &d);
-    return ferror(stdout) ? DH_ERR_IO : DH_OK;
-}
-
-static dh_status hunt_emit(void *ctx, const char *bytes, size_t len)
-{
-    hunt_ctx *c = ctx;
-    const char *p = bytes, *end = bytes + len;
-    if (c->progress_shown) {
-        fputs("\r\033[K", stderr);
-        c->progress_shown = 0;
-    }
-    while (end - p >= 1) {
-        char tag = *p++;
-        if (tag == 'C') {
-            uint32_t n;
-            if (end - p < 4)
-                return DH_ERR_FORMAT;
-            memcpy(&n, p, 4);
-            p += 4;
-            if (n > dh_ruleset_count(c->rs) || (size_t)(end - p) < n * 4u)
-                return DH_ERR_FORMAT;
-            if (n > c->take_cap) {
-                const dh_rule **r = realloc(c->take_rules, n * sizeof *r);
-                if (r)
-                    c->take_rules = r;
-                unsigned char *u = realloc(c->take_undecided, n);
-                if (u)
-                    c->take_undecided = u;
-                if (!r || !u)
-                    return DH_ERR_NOMEM;
-                c->take_cap = n;
-            }
-            const dh_rule **rules = c->take_rules;
-            for (uint32_t i = 0; i < n; i++) {
-                uint32_t ri;
-                memcpy(&ri, p + 4 * i, 4);
-                c->take_undecided[i] = (ri & UNDECIDED_BIT) != 0;
-                ri &= ~UNDECIDED_BIT;
-                if (ri >= dh_ruleset_count(c->rs))
-                    return DH_ERR_FORMAT;
-                rules[i] = dh_ruleset_rule(c->rs, ri);
-                if (!rule_selected(&c->o, rules[i]))
-                    continue;
-                c->detections++;
-                c->per_level[dh_rule_level(rules[i])]++;
-                c->per_rule[ri]++;
-            }
-            p += 4 * n;
-            size_t used = 0;
-            dh_event *ev = dh_event_unpack(p, (size_t)(end - p), &used);
-            if (!ev)
-                return DH_ERR_FORMAT;
-            p += used;
-            c->kept++;
-            dh_status st = dh_correlator_take_undecided(c->corr, ev, rules, n, c->take_undecided);
-            if (st)
-                return st;
-            continue;
-        }
-        row d;
-        size_t used = tag == 'D' ? parse_row(p, end, &d) : 0;
-        if (!used)
-            return DH_ERR_FORMAT;
-        const char *rec = p;
-        p += used;
-        const dh_rule *r = dh_ruleset_rule(c->rs, d.rule);
-        c->detections++;
-        c->per_level[dh_rule_level(r)]++;
-        c->per_rule[d.rule]++;
-        if (c->tl) {
-            dh_status st = timeline_add(c->tl, d.time, rec, used);
-            if (st)
-                return st;
-        } else if (c->nrows >= MAX_TABLE_ROWS || c->rows_bytes + used > MAX_TABLE_BYTES) {
-            c->rows_dropped++;
-        } else {
-            char *mem = malloc(used);
-            if (!mem)
-                return DH_ERR_NOMEM;
-            memcpy(mem, rec, used);
-            parse_row(mem, mem + used, &d);
-            d.mem = mem;
-            c->rows_bytes += used;
-            if (c->nrows == c->rows_cap) {
-                size_t cap = c->rows_cap ? c->rows_cap * 2 : 256;
-                row *nr = realloc(c->rows, cap * sizeof *nr);
-                if (!nr) {
-                    free(d.mem);
-                    return DH_ERR_NOMEM;
-                }
-                c->rows = nr;
-                c->rows_cap = cap;
-            }
-            d.seq = c->nrows;
-            c->rows[c->nrows++] = d;
-        }
-    }
-    return ferror(stdout) ? DH_ERR_IO : DH_OK;
 }
 
 static void hunt_error(void *ctx, const dh_error *e)
@@ -659,35 +304,39 @@ static void hunt_progress(void *ctx, uint64_t done, uint64_t total)
     c->progress_shown = 1;
 }
 
-static const hunt_ctx *sort_ctx;
+/* A status from the engine, with the sink's own reason when it was the sink that stopped
+ * it (a write that failed, memory for the table). */
+static dh_status sink_status(const hunt_ctx *c, dh_status st)
+{
+    return st == DH_ERR_CANCELLED && c->out_st != DH_OK ? c->out_st : st;
+}
 
 static int cmp_row(const void *a, const void *b)
 {
     const row *x = a, *y = b;
-    const dh_rule *rx = dh_ruleset_rule(sort_ctx->rs, x->rule);
-    const dh_rule *ry = dh_ruleset_rule(sort_ctx->rs, y->rule);
-    if (dh_rule_level(rx) != dh_rule_level(ry))
-        return dh_rule_level(rx) > dh_rule_level(ry) ? -1 : 1;
-    if (x->rule != y->rule)
-        return x->rule < y->rule ? -1 : 1;
-    if (x->time != y->time)
-        return x->time < y->time ? -1 : 1;
+    dh_level lx = dh_rule_level(x->d.rule), ly = dh_rule_level(y->d.rule);
+    size_t ix = dh_rule_index(x->d.rule), iy = dh_rule_index(y->d.rule);
+    if (lx != ly)
+        return lx > ly ? -1 : 1;
+    if (ix != iy)
+        return ix < iy ? -1 : 1;
+    if (x->d.time != y->d.time)
+        return x->d.time < y->d.time ? -1 : 1;
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-static void print_table(hunt_ctx *c)
+static void print_table(hunt_ctx *c, uint64_t detections)
 {
     /* Order: level (highest first), rule, time, arrival. */
-    sort_ctx = c;
     if (c->nrows > 1) /* qsort must not be given a null array */
         qsort(c->rows, c->nrows, sizeof *c->rows, cmp_row);
     dh_buf *b = &c->line;
-    uint32_t cur = UINT32_MAX;
+    const dh_rule *cur = NULL;
     for (size_t i = 0; i < c->nrows; i++) {
-        const row *d = &c->rows[i];
-        const dh_rule *r = dh_ruleset_rule(c->rs, d->rule);
-        if (d->rule != cur) {
-            cur = d->rule;
+        const dh_detection *d = &c->rows[i].d;
+        const dh_rule *r = d->rule;
+        if (r != cur) {
+            cur = r;
             dh_buf_putc(b, '\n');
             if (c->o.color)
                 dh_buf_puts(b, level_color(dh_rule_level(r)));
@@ -703,10 +352,10 @@ static void print_table(hunt_ctx *c)
                 dh_buf_puts(b, ", ");
             }
             tty_text(b, dh_rule_id(r), strlen(dh_rule_id(r)));
+            uint64_t n = dh_engine_rule_detections(c->eng, r);
             char num[48];
-            snprintf(num, sizeof num, ", %llu detection%s)\n",
-                     (unsigned long long)c->per_rule[d->rule],
-                     c->per_rule[d->rule] == 1 ? "" : "s");
+            snprintf(num, sizeof num, ", %llu detection%s)\n", (unsigned long long)n,
+                     n == 1 ? "" : "s");
             dh_buf_puts(b, num);
         }
         dh_buf_puts(b, "  ");
@@ -734,13 +383,14 @@ static void print_table(hunt_ctx *c)
         fprintf(stdout, "\n(%llu more detections not shown in the table: use --jsonl or --csv)\n",
                 (unsigned long long)c->rows_dropped);
     }
-    if (!c->detections)
+    if (!detections)
         fputs("no detections\n", stdout);
 }
 
-static void print_summary(hunt_ctx *c, const dh_scan_stats *st, double secs, unsigned refused)
+static void print_summary(hunt_ctx *c, const dh_engine_counts *es, double secs, unsigned refused)
 {
     FILE *f = stderr;
+    const dh_scan_stats *st = &es->input;
     fprintf(f,
             "\nsummary\n  input: %llu files read, %llu skipped; %llu chunks (%llu damaged); "
             "%llu events (%llu records damaged)\n",
@@ -750,44 +400,29 @@ static void print_summary(hunt_ctx *c, const dh_scan_stats *st, double secs, uns
     if (st->records_unused)
         fprintf(f, "  records of logs not used (Zeek logs without connection endpoints): %llu\n",
                 (unsigned long long)st->records_unused);
-    size_t n = 0;
-    tally *list = malloc((c->merged.n ? c->merged.n : 1) * sizeof *list);
-    for (size_t i = 0; list && i < c->merged.cap; i++)
-        if (c->merged.v[i].channel)
-            list[n++] = c->merged.v[i];
+    const dh_channel_count *list;
+    size_t n = dh_engine_channels(c->eng, &list);
     if (list) {
-        if (n > 1)
-            qsort(list, n, sizeof *list, tally_cmp_count);
         fprintf(f, "  events by channel and id (most first):\n");
         for (size_t i = 0; i < n && i < MAX_SUMMARY_ROWS; i++) {
             fprintf(f, "    %10llu  ", (unsigned long long)list[i].count);
-            if (list[i].channel_len)
-                cli_put_safe_n(f, list[i].channel, list[i].channel_len);
+            if (list[i].channel.len)
+                cli_put_safe_n(f, list[i].channel.ptr, list[i].channel.len);
             else
                 fputs("(no channel)", f);
-            fprintf(f, " %u (%s)\n", list[i].event_id, dh_kind_name((dh_kind)list[i].kind));
+            fprintf(f, " %u (%s)\n", list[i].event_id, dh_kind_name(list[i].kind));
         }
         if (n > MAX_SUMMARY_ROWS)
             fprintf(f, "    ... %zu more (dcomhunt stats lists them all)\n", n - MAX_SUMMARY_ROWS);
     }
-    /* Rules applicable: those whose logsource met at least one event read. */
-    size_t applicable = 0, nr = dh_ruleset_count(c->rs);
-    for (size_t i = 0; i < nr; i++) {
-        const dh_rule *r = dh_ruleset_rule(c->rs, i);
-        int hit = 0;
-        for (size_t k = 0; k < n && !hit; k++)
-            hit = dh_rule_meets(r, (dh_kind)list[k].kind, list[k].channel, list[k].channel_len);
-        applicable += (size_t)hit;
-    }
-    free(list);
-    fprintf(f, "  rules: %zu loaded, %u refused, %zu applicable to the events read\n", nr, refused,
-            applicable);
+    fprintf(f, "  rules: %zu loaded, %u refused, %zu applicable to the events read\n",
+            dh_ruleset_count(c->rs), refused, es->rules_applicable);
     fprintf(f,
             "  detections: %llu (critical %llu, high %llu, medium %llu, low %llu, "
             "informational %llu)\n",
-            (unsigned long long)c->detections, (unsigned long long)c->per_level[4],
-            (unsigned long long)c->per_level[3], (unsigned long long)c->per_level[2],
-            (unsigned long long)c->per_level[1], (unsigned long long)c->per_level[0]);
+            (unsigned long long)es->detections, (unsigned long long)es->per_level[4],
+            (unsigned long long)es->per_level[3], (unsigned long long)es->per_level[2],
+            (unsigned long long)es->per_level[1], (unsigned long long)es->per_level[0]);
     if (st->errors)
         fprintf(f, "  problems reported above: %llu\n", (unsigned long long)st->errors);
     fprintf(f, "  time: %.3f s, %.0f events/s, %.1f MB/s\n", secs,
@@ -797,18 +432,19 @@ static void print_summary(hunt_ctx *c, const dh_scan_stats *st, double secs, uns
 
 /* Events where a rule's regular expression hit the match limit: a summary line, and a
  * warning naming each such rule once. */
-static void print_undecided(const hunt_ctx *c)
+static void print_undecided(const hunt_ctx *c, const dh_engine_counts *es)
 {
-    if (!c->undecided_events)
+    if (!es->undecided_events)
         return;
     fprintf(stderr,
             "  undecided: %llu events where a rule's regular expression hit its match limit "
             "(reported as matched, marked undecided)\n",
-            (unsigned long long)c->undecided_events);
+            (unsigned long long)es->undecided_events);
     for (size_t i = 0; i < dh_ruleset_count(c->rs); i++) {
-        if (!c->undecided[i])
-            continue;
         const dh_rule *r = dh_ruleset_rule(c->rs, i);
+        uint64_t n = dh_engine_rule_undecided(c->eng, r);
+        if (!n)
+            continue;
         fputs("dcomhunt hunt: warning: rule '", stderr);
         cli_put_safe(stderr, dh_rule_title(r));
         fputs("' (", stderr);
@@ -816,7 +452,7 @@ static void print_undecided(const hunt_ctx *c)
         fprintf(stderr,
                 "): a regular expression hit its match limit on %llu events; they are reported "
                 "as undecided matches (docs/rules.md)\n",
-                (unsigned long long)c->undecided[i]);
+                (unsigned long long)n);
     }
 }
 
@@ -1011,8 +647,8 @@ int cli_hunt(int argc, char **argv)
     memset(&c, 0, sizeof c);
     c.o.window_s = 300;
     c.o.skew_s = 120;
-    dh_scan_opts opts;
-    dh_scan_opts_init(&opts);
+    unsigned threads = 0;
+    const dh_rule **selected = NULL; /* --rule, for the engine */
     char **rule_paths = calloc((size_t)argc + 1, sizeof *rule_paths);
     char **only = calloc((size_t)argc + 1, sizeof *only);
     c.o.hosts = calloc((size_t)argc + 1, sizeof *c.o.hosts);
@@ -1141,7 +777,7 @@ int cli_hunt(int argc, char **argv)
                 rc = DH_EXIT_USAGE;
                 goto out;
             }
-            opts.threads = (unsigned)t;
+            threads = (unsigned)t;
             break;
         }
         case 'h':
@@ -1215,11 +851,10 @@ int cli_hunt(int argc, char **argv)
         rc = DH_EXIT_USAGE;
         goto out;
     }
-    c.per_rule = calloc(dh_ruleset_count(rs) + 1, sizeof *c.per_rule);
-    c.undecided = calloc(dh_ruleset_count(rs) + 1, sizeof *c.undecided);
     if (nonly) {
         c.o.rule_on = calloc(dh_ruleset_count(rs) + 1, 1);
-        for (size_t i = 0; i < nonly && c.o.rule_on; i++) {
+        selected = calloc(nonly, sizeof *selected);
+        for (size_t i = 0; i < nonly && c.o.rule_on && selected; i++) {
             const dh_rule *r = dh_ruleset_find(rs, only[i]);
             if (!r) {
                 fputs("dcomhunt hunt: --rule: no loaded rule has the id or name '", stderr);
@@ -1229,9 +864,10 @@ int cli_hunt(int argc, char **argv)
                 break;
             }
             c.o.rule_on[dh_rule_index(r)] = 1;
+            selected[i] = r;
         }
     }
-    if (rc == DH_EXIT_OK && (!c.per_rule || !c.undecided || (nonly && !c.o.rule_on)))
+    if (rc == DH_EXIT_OK && nonly && (!c.o.rule_on || !selected))
         rc = DH_EXIT_ERROR;
     if (rc != DH_EXIT_OK) {
         dh_ruleset_free(rs);
@@ -1239,25 +875,47 @@ int cli_hunt(int argc, char **argv)
     }
     c.o.color = color < 0 ? isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL : color;
     c.o.progress = progress && isatty(STDERR_FILENO);
-    pthread_mutex_init(&c.mu, NULL);
     dh_buf_init(&c.line, 64u << 20);
-    dh_correlate_opts copts = {c.o.window_s, c.o.skew_s, comdb};
-    dh_findings_writer *fo = NULL;
+    dh_engine_opts eo;
+    dh_engine_opts_init(&eo);
+    eo.mode = c.o.detections ? DH_ENGINE_DETECTIONS : DH_ENGINE_FINDINGS;
+    eo.threads = threads;
+    /* --jsonl and --csv detections: a timeline, in time order whatever the inputs' order */
+    eo.time_order = c.o.detections && c.o.format != FMT_TABLE;
+    eo.window_s = c.o.window_s;
+    eo.skew_s = c.o.skew_s;
+    eo.comdb = comdb;
+    eo.have_from = c.o.have_from;
+    eo.from = c.o.from;
+    eo.have_to = c.o.have_to;
+    eo.to = c.o.to;
+    eo.hosts = (const char *const *)c.o.hosts;
+    eo.nhosts = c.o.nhosts;
+    eo.min_level = c.o.min_level;
+    eo.rules = selected;
+    eo.nrules = selected ? nonly : 0;
+    eo.sink = (dh_engine_sink){
+        .ctx = &c,
+        .on_finding = hunt_finding,
+        .on_detection = hunt_detection,
+        .on_error = hunt_error,
+        .on_progress = hunt_progress,
+    };
     if (!c.o.detections) {
         dh_findings_format fmt = c.o.format == FMT_JSONL  ? DH_FINDINGS_JSONL
                                  : c.o.format == FMT_OCSF ? DH_FINDINGS_OCSF
                                  : c.o.format == FMT_CSV  ? DH_FINDINGS_CSV
                                                           : DH_FINDINGS_TABLE;
-        dh_findings_writer_new(fmt, c.o.color, &fo);
-        if (fo) {
-            dh_findings_writer_set_guide(fo, explain, (const char *const *)argv + optind,
+        dh_findings_writer_new(fmt, c.o.color, &c.fo);
+        if (c.fo) {
+            dh_findings_writer_set_guide(c.fo, explain, (const char *const *)argv + optind,
                                          (size_t)(argc - optind));
-            dh_findings_writer_set_tuning(fo, tuning, show_suppressed);
+            dh_findings_writer_set_tuning(c.fo, tuning, show_suppressed);
             /* --min-level, --rule, and rules of the user's alone (--no-builtin): only the
              * findings they select are shown; every rule still builds the chains */
-            dh_findings_writer_set_filter(fo, c.o.min_level, c.o.rule_on, nonly || !builtin);
+            dh_findings_writer_set_filter(c.fo, c.o.min_level, c.o.rule_on, nonly || !builtin);
         }
-        if (fo && html_path) {
+        if (c.fo && html_path) {
             /* the report is built from the same findings as JSON lines, suppressed ones
              * included (the page lists them apart) */
             dh_findings_writer_new(DH_FINDINGS_JSONL, 0, &fo_html);
@@ -1265,47 +923,27 @@ int cli_hunt(int argc, char **argv)
                 dh_findings_writer_set_guide(fo_html, 0, (const char *const *)argv + optind,
                                              (size_t)(argc - optind));
                 dh_findings_writer_set_tuning(fo_html, tuning, 1);
-                dh_findings_writer_tee(fo, fo_html);
+                dh_findings_writer_tee(c.fo, fo_html);
             }
         }
-        dh_status cst = fo ? dh_correlator_new(&copts, rs, &c.corr) : DH_ERR_NOMEM;
-        if (cst != DH_OK) {
-            fprintf(stderr, "dcomhunt hunt: cannot start the correlator: %s\n", dh_status_str(cst));
-            dh_findings_writer_free(fo);
-            dh_ruleset_free(rs);
-            rc = DH_EXIT_ERROR;
-            goto out;
-        }
-        /* Chains are finished as the window passes them: inputs are read in time order. */
-        dh_correlator_set_sink(c.corr, dh_findings_writer_sink, fo);
-        opts.time_order = 1;
     }
-    if (c.o.detections && c.o.format != FMT_TABLE) {
-        /* a timeline: detections in time order whatever the order of the inputs */
-        c.tl = timeline_new((size_t)256 << 20);
-        if (!c.tl) {
-            dh_ruleset_free(rs);
-            rc = DH_EXIT_ERROR;
-            goto out;
-        }
+    dh_status est = c.o.detections || c.fo ? dh_engine_new(&eo, rs, &c.eng) : DH_ERR_NOMEM;
+    if (est != DH_OK) {
+        fprintf(stderr, "dcomhunt hunt: cannot start the %s: %s\n",
+                c.o.detections ? "engine" : "correlator", dh_status_str(est));
+        dh_findings_writer_free(c.fo);
+        dh_findings_writer_free(fo_html);
+        dh_buf_free(&c.line);
+        dh_ruleset_free(rs);
+        rc = DH_EXIT_ERROR;
+        goto out;
     }
-    opts.want_system = dh_ruleset_wants_system(rs);
     static char obuf[1 << 20];
     setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
-    dh_scan_callbacks cb = {
-        .ctx = &c,
-        .worker_new = hunt_worker_new,
-        .worker_free = hunt_worker_free,
-        .on_event = hunt_event,
-        .emit = hunt_emit,
-        .on_error = hunt_error,
-        .on_progress = hunt_progress,
-    };
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    dh_scan_stats stats;
-    dh_status st = dh_scan_run((const char *const *)argv + optind, (size_t)(argc - optind), &opts,
-                               &cb, &stats);
+    dh_status st = sink_status(
+        &c, dh_engine_run(c.eng, (const char *const *)argv + optind, (size_t)(argc - optind)));
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (c.progress_shown)
         fputs("\r\033[K", stderr);
@@ -1313,44 +951,48 @@ int cli_hunt(int argc, char **argv)
     size_t nfindings = 0;
     uint64_t hidden = 0, caps[4] = {0, 0, 0, 0};
     uint64_t per_kind[4] = {0, 0, 0, 0}, sup[4] = {0, 0, 0, 0};
+    dh_engine_counts es;
+    if (dh_engine_stats(c.eng, &es) != DH_OK && st == DH_OK)
+        st = DH_ERR_NOMEM;
     /* Nothing read is not "no findings": the table says nothing then (stderr says why). */
-    int nothing = cli_nothing_read("hunt", st, &stats);
+    int nothing = cli_nothing_read("hunt", st, &es.input);
     if (c.o.detections) {
-        if (c.o.format == FMT_TABLE && !nothing) {
-            print_table(&c);
-        } else if (c.tl) {
-            dh_status tst = timeline_finish(c.tl, emit_timeline_row, &c);
-            if (tst != DH_OK && st == DH_OK)
-                st = tst;
-        }
+        /* the timeline's detections come out now; the table's were kept as they came */
+        dh_status tst = sink_status(&c, dh_engine_finish(c.eng));
+        if (tst != DH_OK && st == DH_OK)
+            st = tst;
+        if (c.o.format == FMT_TABLE && !nothing)
+            print_table(&c, es.detections);
     } else {
-        if (dh_correlator_finish(c.corr, dh_findings_writer_sink, fo) == DH_OK) {
+        if (dh_engine_finish(c.eng) == DH_OK) {
             if (!nothing)
-                nfindings = dh_findings_writer_print(fo, stdout);
-            hidden = dh_findings_writer_hidden(fo);
-            if (dh_findings_writer_lost(fo) && st == DH_OK)
+                nfindings = dh_findings_writer_print(c.fo, stdout);
+            hidden = dh_findings_writer_hidden(c.fo);
+            if (dh_findings_writer_lost(c.fo) && st == DH_OK)
                 st = DH_ERR_NOMEM; /* a finding could not be kept or printed: said, and 4 */
-            dh_findings_writer_caps(fo, &caps[0], &caps[1], &caps[2], &caps[3]);
-            dh_findings_writer_counts(fo, per_kind);
-            dh_findings_writer_suppressed(fo, sup);
+            dh_findings_writer_caps(c.fo, &caps[0], &caps[1], &caps[2], &caps[3]);
+            dh_findings_writer_counts(c.fo, per_kind);
+            dh_findings_writer_suppressed(c.fo, sup);
             if (html_out && write_html(fo_html, html_out, html_path) && st == DH_OK)
                 st = DH_ERR_IO;
         } else if (st == DH_OK) {
             st = DH_ERR_NOMEM;
         }
-        dh_findings_writer_free(fo);
+        dh_findings_writer_free(c.fo);
         dh_findings_writer_free(fo_html);
     }
+    if (dh_engine_stats(c.eng, &es) != DH_OK && st == DH_OK)
+        st = DH_ERR_NOMEM;
     if (fflush(stdout) != 0 && st == DH_OK)
         st = DH_ERR_IO;
-    print_summary(&c, &stats, secs, refused);
+    print_summary(&c, &es, secs, refused);
     if (!c.o.detections)
         fprintf(stderr,
                 "  findings: %zu (lateral_movement %llu, attempt %llu, source_activity %llu, "
                 "signal %llu); %llu events kept for correlation, at most %zu at once\n",
                 nfindings, (unsigned long long)per_kind[0], (unsigned long long)per_kind[1],
                 (unsigned long long)per_kind[2], (unsigned long long)per_kind[3],
-                (unsigned long long)c.kept, dh_correlator_peak(c.corr));
+                (unsigned long long)es.kept, es.kept_peak);
     if (caps[0] || caps[1] || caps[2] || caps[3])
         fprintf(stderr,
                 "  over the findings' caps (docs/findings.md, Limits): %llu values cut, not "
@@ -1360,21 +1002,21 @@ int cli_hunt(int argc, char **argv)
     if (!c.o.detections && hidden)
         fprintf(stderr, "  not shown: %llu findings below --min-level or without a selected rule\n",
                 (unsigned long long)hidden);
-    print_undecided(&c);
-    if (!c.o.detections && dh_correlator_wire_dropped(c.corr))
+    print_undecided(&c, &es);
+    if (!c.o.detections && es.wire_dropped)
         fprintf(stderr,
                 "  network sensor records let go, too many held at once: %llu (their chains "
                 "may lack wire evidence)\n",
-                (unsigned long long)dh_correlator_wire_dropped(c.corr));
-    if (!c.o.detections && dh_correlator_sigma_late(c.corr))
+                (unsigned long long)es.wire_dropped);
+    if (!c.o.detections && es.sigma_late)
         fprintf(stderr,
                 "  Sigma correlation: %llu events came after it had passed their time (inputs "
                 "read out of time order); they were judged with what their groups still held, "
                 "so signals across inputs may be missing\n",
-                (unsigned long long)dh_correlator_sigma_late(c.corr));
-    if (!c.o.detections && dh_correlator_sigma_dropped(c.corr))
+                (unsigned long long)es.sigma_late);
+    if (!c.o.detections && es.sigma_dropped)
         fprintf(stderr, "  Sigma correlation: %llu events not held, a memory cap was reached\n",
-                (unsigned long long)dh_correlator_sigma_dropped(c.corr));
+                (unsigned long long)es.sigma_dropped);
     if (!c.o.detections && tuning)
         fprintf(stderr,
                 "  suppressed by tuning: %llu (lateral_movement %llu, attempt %llu, "
@@ -1384,31 +1026,20 @@ int cli_hunt(int argc, char **argv)
                 show_suppressed || !(sup[0] + sup[1] + sup[2] + sup[3])
                     ? ""
                     : "; --show-suppressed shows them");
-    if (!c.o.detections)
-        c.detections = nfindings;
+    uint64_t reported = c.o.detections ? es.detections : nfindings;
     if (st != DH_OK && st != DH_ERR_FORMAT)
         fprintf(stderr, "dcomhunt hunt: %s\n", dh_status_str(st));
     if ((st != DH_OK && st != DH_ERR_FORMAT) || nothing)
         rc = DH_EXIT_ERROR;
     else if (st == DH_ERR_FORMAT || refused)
-        rc = c.detections ? DH_EXIT_FOUND_PARTIAL : DH_EXIT_PARTIAL;
+        rc = reported ? DH_EXIT_FOUND_PARTIAL : DH_EXIT_PARTIAL;
     else
-        rc = c.detections ? DH_EXIT_FOUND : DH_EXIT_OK;
+        rc = reported ? DH_EXIT_FOUND : DH_EXIT_OK;
     for (size_t i = 0; i < c.nrows; i++)
         free(c.rows[i].mem);
     free(c.rows);
-    timeline_free(c.tl);
-    for (size_t i = 0; i < c.merged.cap; i++)
-        free(c.merged.v[i].channel);
-    free(c.merged.v);
-    free(c.per_rule);
-    free(c.undecided);
-    free(c.take_rules);
-    free(c.take_undecided);
-    free(c.o.rule_on);
     dh_buf_free(&c.line);
-    pthread_mutex_destroy(&c.mu);
-    dh_correlator_free(c.corr);
+    dh_engine_free(c.eng);
     dh_ruleset_free(rs);
 out:
     if (html_out) {
@@ -1423,6 +1054,8 @@ out:
     dh_comdb_free(comdb);
     free(rule_paths);
     free(only);
+    free(selected);
+    free(c.o.rule_on);
     free(c.o.hosts);
     return rc;
 }

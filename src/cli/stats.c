@@ -2,69 +2,13 @@
  * kind. It exercises exactly the decode-and-normalize path, which makes it the benchmark
  * of that path too. */
 #include <getopt.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli/cli.h"
-#include "cli/tally.h"
-
-typedef struct stats_ctx {
-    pthread_mutex_t mu;
-    table merged;
-    uint64_t events;
-} stats_ctx;
-
-typedef struct stats_worker {
-    stats_ctx *c;
-    table t;
-    uint64_t events;
-    const char *last_ptr; /* last channel seen, to skip rehashing the same key */
-    size_t last_len;
-    uint32_t last_id;
-    size_t last_slot;
-} stats_worker;
-
-static void *stats_worker_new(void *ctx)
-{
-    stats_worker *w = calloc(1, sizeof *w);
-    if (w)
-        w->c = ctx;
-    return w;
-}
-
-static void stats_worker_free(void *wctx)
-{
-    stats_worker *w = wctx;
-    if (!w)
-        return;
-    stats_ctx *c = w->c;
-    pthread_mutex_lock(&c->mu);
-    c->events += w->events;
-    table_merge(&c->merged, &w->t);
-    pthread_mutex_unlock(&c->mu);
-    free(w);
-}
-
-static dh_status stats_event(void *wctx, const dh_event *ev, dh_buf *out)
-{
-    (void)out;
-    stats_worker *w = wctx;
-    if (!w)
-        return DH_ERR_NOMEM;
-    w->events++;
-    dh_str ch = dh_event_channel(ev);
-    uint32_t id = dh_event_id(ev);
-    int kind = (int)dh_event_kind(ev);
-    size_t slot;
-    tally *e = table_find(&w->t, ch.ptr, ch.len, id, kind, &slot);
-    if (!e)
-        return DH_ERR_NOMEM;
-    e->count++;
-    return DH_OK;
-}
+#include "dcomhunt/engine.h"
 
 static void stats_error(void *ctx, const dh_error *e)
 {
@@ -79,8 +23,9 @@ int cli_stats(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    dh_scan_opts opts;
-    dh_scan_opts_init(&opts);
+    dh_engine_opts opts;
+    dh_engine_opts_init(&opts);
+    opts.mode = DH_ENGINE_DETECTIONS; /* with no rules: events read and counted, no more */
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "j:h", longopts, NULL)) != -1) {
@@ -103,41 +48,34 @@ int cli_stats(int argc, char **argv)
         fputs("usage: dcomhunt stats [-j N] PATH...\n", stderr);
         return DH_EXIT_USAGE;
     }
-    stats_ctx c = {0};
-    pthread_mutex_init(&c.mu, NULL);
-    dh_scan_callbacks cb = {
-        .ctx = &c,
-        .worker_new = stats_worker_new,
-        .worker_free = stats_worker_free,
-        .on_event = stats_event,
-        .on_error = stats_error,
-    };
+    opts.sink = (dh_engine_sink){.on_error = stats_error};
+    dh_engine *eng = NULL;
+    dh_status st = dh_engine_new(&opts, NULL, &eng);
+    if (st != DH_OK) {
+        fprintf(stderr, "dcomhunt stats: %s\n", dh_status_str(st));
+        return DH_EXIT_ERROR;
+    }
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    dh_scan_stats stats;
-    dh_status st = dh_scan_run((const char *const *)argv + optind, (size_t)(argc - optind), &opts,
-                               &cb, &stats);
+    st = dh_engine_run(eng, (const char *const *)argv + optind, (size_t)(argc - optind));
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 
-    size_t n = 0;
-    tally *list = malloc((c.merged.n ? c.merged.n : 1) * sizeof *list);
-    for (size_t i = 0; list && i < c.merged.cap; i++)
-        if (c.merged.v[i].channel)
-            list[n++] = c.merged.v[i];
-    if (list && n > 1)
-        qsort(list, n, sizeof *list, tally_cmp_count); /* most frequent first */
+    dh_engine_counts counts;
+    if (dh_engine_stats(eng, &counts) != DH_OK && st == DH_OK)
+        st = DH_ERR_NOMEM;
+    const dh_scan_stats stats = counts.input;
+    const dh_channel_count *list;
+    size_t n = dh_engine_channels(eng, &list); /* most frequent first */
+    if (!list && st == DH_OK)
+        st = DH_ERR_NOMEM;
     printf("count\tchannel\tevent_id\tkind\n");
     for (size_t i = 0; i < n; i++) {
         printf("%llu\t", (unsigned long long)list[i].count);
-        cli_put_safe_n(stdout, list[i].channel, list[i].channel_len);
-        printf("\t%u\t%s\n", list[i].event_id, dh_kind_name((dh_kind)list[i].kind));
+        cli_put_safe_n(stdout, list[i].channel.ptr, list[i].channel.len);
+        printf("\t%u\t%s\n", list[i].event_id, dh_kind_name(list[i].kind));
     }
-    for (size_t i = 0; i < c.merged.cap; i++)
-        free(c.merged.v[i].channel);
-    free(c.merged.v);
-    free(list);
-    pthread_mutex_destroy(&c.mu);
+    dh_engine_free(eng);
     fprintf(stderr,
             "files %llu read, %llu skipped; chunks %llu (%llu damaged); records %llu "
             "(%llu damaged); %.3f s; %.0f records/s; %.1f MB/s\n",

@@ -1,8 +1,8 @@
-/* Open-addressing table of event counts, keyed by channel, event id and kind. */
+/* Open-addressing table of event counts, keyed by channel, event id and kind (tally.h). */
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/tally.h"
+#include "engine/tally.h"
 
 static uint64_t hash_key(const char *s, size_t n, uint32_t id)
 {
@@ -12,11 +12,12 @@ static uint64_t hash_key(const char *s, size_t n, uint32_t id)
     return h;
 }
 
-tally *table_find(table *t, const char *s, size_t n, uint32_t id, int kind, size_t *slot)
+dh_tally *dh_tally_find(dh_tally_table *t, const char *s, size_t n, uint32_t id, int kind,
+                        size_t *slot)
 {
     if (t->n * 2 >= t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 256;
-        tally *nv = calloc(cap, sizeof *nv);
+        dh_tally *nv = calloc(cap, sizeof *nv);
         if (!nv)
             return NULL;
         for (size_t i = 0; i < t->cap; i++) {
@@ -33,7 +34,7 @@ tally *table_find(table *t, const char *s, size_t n, uint32_t id, int kind, size
     }
     size_t j = hash_key(s, n, id) & (t->cap - 1);
     while (t->v[j].channel) {
-        tally *e = &t->v[j];
+        dh_tally *e = &t->v[j];
         if (e->event_id == id && e->kind == kind && e->channel_len == n &&
             memcmp(e->channel, s, n) == 0) {
             *slot = j;
@@ -41,7 +42,7 @@ tally *table_find(table *t, const char *s, size_t n, uint32_t id, int kind, size
         }
         j = (j + 1) & (t->cap - 1);
     }
-    tally *e = &t->v[j];
+    dh_tally *e = &t->v[j];
     e->channel = malloc(n + 1);
     if (!e->channel)
         return NULL;
@@ -56,9 +57,9 @@ tally *table_find(table *t, const char *s, size_t n, uint32_t id, int kind, size
     return e;
 }
 
-int tally_cmp(const void *a, const void *b)
+int dh_tally_cmp(const void *a, const void *b)
 {
-    const tally *x = a, *y = b;
+    const dh_tally *x = a, *y = b;
     size_t n = x->channel_len < y->channel_len ? x->channel_len : y->channel_len;
     int c = n ? memcmp(x->channel, y->channel, n) : 0;
     if (!c && x->channel_len != y->channel_len)
@@ -70,22 +71,22 @@ int tally_cmp(const void *a, const void *b)
     return x->kind - y->kind;
 }
 
-int tally_cmp_count(const void *a, const void *b)
+int dh_tally_cmp_count(const void *a, const void *b)
 {
-    const tally *x = a, *y = b;
+    const dh_tally *x = a, *y = b;
     if (x->count != y->count)
         return x->count > y->count ? -1 : 1;
-    return tally_cmp(a, b);
+    return dh_tally_cmp(a, b);
 }
 
-void table_merge(table *dst, table *src)
+void dh_tally_merge(dh_tally_table *dst, dh_tally_table *src)
 {
     for (size_t i = 0; i < src->cap; i++) {
-        tally *e = &src->v[i];
+        dh_tally *e = &src->v[i];
         if (!e->channel)
             continue;
         size_t slot;
-        tally *m = table_find(dst, e->channel, e->channel_len, e->event_id, e->kind, &slot);
+        dh_tally *m = dh_tally_find(dst, e->channel, e->channel_len, e->event_id, e->kind, &slot);
         if (m)
             m->count += e->count;
         free(e->channel);
