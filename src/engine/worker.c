@@ -19,7 +19,6 @@ struct engine_worker {
     dh_buf *out;
     dh_buf scratch; /* the key fields text of a detection */
     dh_status st;
-    const dh_event *ev;     /* the event being matched (for an error's provenance) */
     uint32_t *hits;         /* rules that matched the current event (findings mode); */
     size_t nhits, hits_cap; /* DH_REC_UNDECIDED marks an undecided one */
     uint64_t *undecided;    /* per rule: events it could not decide */

@@ -31,8 +31,10 @@
  * evidence record (Sigma correlation findings excepted: they list the events that made a
  * correlation rule fire, which may be evidence of a finding too).
  *
- * Events reach the correlator as hunt hands them over (dh_correlator_pack): envelope,
- * taxonomy fields and the original fields correlation rules read.
+ * Every event goes through the engine (dh_engine_push), as hunt's events do: matched,
+ * and in a chain handed to the correlator as the engine packs it (envelope, taxonomy
+ * fields and the original fields correlation rules read). Match cases use an engine in
+ * detections mode that reports every rule, a correlation's base rules too.
  *
  * Event lines are 'Key: value' (value verbatim), or 'Key:: value' where \n, \t, \\ and
  * \xNN in the value are escapes. Lowercase keys are the envelope:
@@ -44,9 +46,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/buf.h"
 #include "core/timefmt.h"
 #include "dcomhunt/correlate.h"
+#include "dcomhunt/engine.h"
 #include "dcomhunt/rules.h"
 #include "event/event_impl.h"
 #include "event/mappings/mappings.h"
@@ -190,12 +192,32 @@ typedef struct match_set {
     size_t n;
 } match_set;
 
-static void collect(void *ctx, const dh_rule *r, const dh_event *ev)
+static int collect(void *ctx, const dh_detection *d)
 {
-    (void)ev;
     match_set *m = ctx;
     if (m->n < 512)
-        m->hit[m->n++] = r;
+        m->hit[m->n++] = d->rule;
+    return 0;
+}
+
+/* An engine reporting every match of rs's rules to *ms as a detection. */
+static dh_engine *match_engine(const dh_ruleset *rs, match_set *ms)
+{
+    dh_engine_opts o;
+    dh_engine_opts_init(&o);
+    o.mode = DH_ENGINE_DETECTIONS;
+    o.base_rules = 1;
+    o.sink = (dh_engine_sink){.ctx = ms, .on_detection = collect};
+    dh_engine *e = NULL;
+    dh_engine_new(&o, rs, &e);
+    return e;
+}
+
+/* The rules ev matches, through the engine; -1 if the engine failed. */
+static int match_event(dh_engine *e, match_set *ms, const dh_event *ev)
+{
+    ms->n = 0;
+    return e && dh_engine_push(e, ev) == DH_OK ? 0 : -1;
 }
 
 static char *trim_end(char *s)
@@ -252,7 +274,7 @@ typedef struct got_finding {
 typedef struct chain_state {
     int custom; /* '--- chain with rules': the last '--- rules' section, not the pack */
     const dh_ruleset *rs;
-    dh_correlator *corr;
+    dh_engine *eng; /* findings mode: matcher and correlator */
     got_finding got[64];
     size_t ngot;
     int finished;
@@ -266,11 +288,11 @@ static void copy_str(char *d, size_t cap, dh_str s)
     snprintf(d, cap, "%.*s", (int)s.len, s.ptr ? s.ptr : "");
 }
 
-static void on_finding(void *ctx, const dh_finding *f)
+static int on_finding(void *ctx, const dh_finding *f)
 {
     chain_state *cs = ctx;
     if (cs->ngot >= 64)
-        return;
+        return 0;
     got_finding *g = &cs->got[cs->ngot++];
     g->kind = f->kind;
     copy_str(g->source_ip, sizeof g->source_ip, f->source_ip);
@@ -331,33 +353,29 @@ static void on_finding(void *ctx, const dh_finding *f)
                 strncat(g->rules, " ", sizeof g->rules - strlen(g->rules) - 1);
             }
     }
+    return 0;
 }
 
-static void chain_event(chain_state *cs, dh_ruleset *pack, const dh_event *ev)
+/* A chain's engine: findings mode over rs, findings collected in cs. */
+static dh_engine *chain_engine(chain_state *cs, const dh_ruleset *rs)
 {
-    match_set ms = {{0}, 0};
-    dh_matcher *m;
-    dh_matcher_new(pack, &m);
-    dh_matcher_run(m, ev, collect, &ms);
-    dh_matcher_free(m);
-    if (!dh_correlator_wants(cs->corr, ev, ms.n))
-        return;
-    dh_buf b;
-    dh_buf_init(&b, 1 << 20);
-    dh_correlator_pack(cs->rs, ev, &b);
-    size_t used;
-    dh_event *copy = dh_event_unpack(b.data, b.len, &used);
-    dh_buf_free(&b);
-    if (copy)
-        dh_correlator_take(cs->corr, copy, ms.hit, ms.n);
+    dh_engine_opts o;
+    dh_engine_opts_init(&o);
+    o.sink = (dh_engine_sink){.ctx = cs, .on_finding = on_finding};
+    dh_engine *e = NULL;
+    dh_engine_new(&o, rs, &e);
+    return e;
 }
 
 /* "--- expect KIND N key=value..." against the chain's findings; returns 0 if it holds. */
 static int chain_expect(chain_state *cs, const char *spec, char *why, size_t cap)
 {
     if (!cs->finished) {
-        dh_correlator_finish(cs->corr, on_finding, cs);
         cs->finished = 1;
+        if (dh_engine_finish(cs->eng) != DH_OK) {
+            snprintf(why, cap, "the engine could not finish the chain");
+            return -1;
+        }
     }
     if (cs->shared[0]) {
         snprintf(why, cap, "%s", cs->shared);
@@ -468,7 +486,8 @@ static int chain_expect(chain_state *cs, const char *spec, char *why, size_t cap
     return 0;
 }
 
-static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsigned *failed)
+static int run_file(const char *path, dh_ruleset *pack, dh_engine *pack_eng, match_set *pack_ms,
+                    unsigned *passed, unsigned *failed)
 {
     chain_state *cs = calloc(1, sizeof *cs);
     ph_list ph = {{0}, {0}, {0}, 0};
@@ -489,7 +508,9 @@ static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsign
     }
     fclose(f);
     dh_ruleset *rs = NULL; /* current single rule, owned */
-    int mode = 0;          /* 1 rule, 2 pack */
+    dh_engine *rule_eng = NULL;
+    match_set rule_ms = {{0}, 0};
+    int mode = 0; /* 1 rule, 2 pack */
     size_t i = 0;
     while (i < n) {
         char *l = lines[i];
@@ -514,6 +535,8 @@ static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsign
             continue;
         }
         if (!strncmp(h, "rule", 4)) {
+            dh_engine_free(rule_eng);
+            rule_eng = NULL;
             dh_ruleset_free(rs);
             rs = NULL;
             size_t len = 0;
@@ -575,6 +598,7 @@ static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsign
                 mode = 0;
             } else {
                 mode = 1;
+                rule_eng = match_engine(rs, &rule_ms);
             }
             continue;
         }
@@ -583,11 +607,11 @@ static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsign
             continue;
         }
         if (!strncmp(h, "chain", 5)) {
-            dh_correlator_free(cs->corr);
+            dh_engine_free(cs->eng);
             memset(cs, 0, sizeof *cs);
             cs->custom = strstr(h, "with rules") != NULL;
             cs->rs = cs->custom ? rs : pack;
-            dh_correlator_new(NULL, cs->rs, &cs->corr);
+            cs->eng = chain_engine(cs, cs->rs);
             mode = 3;
             continue;
         }
@@ -602,8 +626,10 @@ static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsign
             continue;
         }
         if (!strcmp(h, "flush") && mode == 3) {
-            dh_correlator_set_sink(cs->corr, on_finding, cs);
-            dh_correlator_flush(cs->corr);
+            if (dh_engine_flush(cs->eng) != DH_OK) {
+                REPORT("%s:%zu: the engine could not flush\n", path, head + 1);
+                (*failed)++;
+            }
             continue;
         }
         if (!strcmp(h, "event") && mode == 3)
@@ -644,29 +670,35 @@ static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsign
             continue;
         }
         const char *what = h + 6;
-        match_set ms = {{0}, 0};
         if (mode == 3) {
-            chain_event(cs, cs->custom && rs ? rs : pack, &ev);
+            if (dh_engine_push(cs->eng, &ev) != DH_OK) {
+                REPORT("%s:%zu: the engine refused the event\n", path, head + 1);
+                (*failed)++;
+            }
             continue;
         }
         if (mode == 1 && (!strcmp(what, "match") || !strcmp(what, "nomatch"))) {
-            dh_matcher *m;
-            dh_matcher_new(rs, &m);
-            dh_matcher_run(m, &ev, collect, &ms);
-            dh_matcher_free(m);
+            const match_set *ms = &rule_ms;
+            if (match_event(rule_eng, &rule_ms, &ev)) {
+                REPORT("%s:%zu: the engine could not match the event\n", path, head + 1);
+                (*failed)++;
+                continue;
+            }
             int want = !strcmp(what, "match");
-            if ((ms.n > 0) == want) {
+            if ((ms->n > 0) == want) {
                 (*passed)++;
             } else {
                 REPORT("%s:%zu: expected %s, got %s\n", path, head + 1, what,
-                       ms.n ? "match" : "nomatch");
+                       ms->n ? "match" : "nomatch");
                 (*failed)++;
             }
         } else if (mode == 2 && !strncmp(what, "expect", 6)) {
-            dh_matcher *m;
-            dh_matcher_new(pack, &m);
-            dh_matcher_run(m, &ev, collect, &ms);
-            dh_matcher_free(m);
+            const match_set *ms = pack_ms;
+            if (match_event(pack_eng, pack_ms, &ev)) {
+                REPORT("%s:%zu: the engine could not match the event\n", path, head + 1);
+                (*failed)++;
+                continue;
+            }
             /* Compare the sets: every named rule matched, nothing else did. */
             char names[4096];
             snprintf(names, sizeof names, "%s", what + 6);
@@ -683,19 +715,19 @@ static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsign
                     continue;
                 }
                 size_t k;
-                for (k = 0; k < ms.n; k++)
-                    if (!strcmp(dh_rule_name(ms.hit[k]), tok) ||
-                        !strcmp(dh_rule_id(ms.hit[k]), tok))
+                for (k = 0; k < ms->n; k++)
+                    if (!strcmp(dh_rule_name(ms->hit[k]), tok) ||
+                        !strcmp(dh_rule_id(ms->hit[k]), tok))
                         break;
-                if (k == ms.n) {
+                if (k == ms->n) {
                     ok = 0;
                     strncat(missing, " ", sizeof missing - strlen(missing) - 1);
                     strncat(missing, tok, sizeof missing - strlen(missing) - 1);
                 }
             }
-            for (size_t k = 0; k < ms.n; k++) {
+            for (size_t k = 0; k < ms->n; k++) {
                 const char *nm =
-                    *dh_rule_name(ms.hit[k]) ? dh_rule_name(ms.hit[k]) : dh_rule_id(ms.hit[k]);
+                    *dh_rule_name(ms->hit[k]) ? dh_rule_name(ms->hit[k]) : dh_rule_id(ms->hit[k]);
                 char padded[600];
                 snprintf(padded, sizeof padded, " %s ", nm);
                 char hay[4200];
@@ -720,8 +752,9 @@ static int run_file(const char *path, dh_ruleset *pack, unsigned *passed, unsign
             (*failed)++;
         }
     }
+    dh_engine_free(rule_eng);
     dh_ruleset_free(rs);
-    dh_correlator_free(cs->corr);
+    dh_engine_free(cs->eng);
     free(cs);
     for (size_t k = 0; k < n; k++)
         free(lines[k]);
@@ -741,8 +774,11 @@ int main(int argc, char **argv)
         REPORT("built-in pack: %u rules refused, last: %s\n", dc.errors, dc.last);
         failed += dc.errors;
     }
+    match_set pack_ms = {{0}, 0};
+    dh_engine *pack_eng = match_engine(pack, &pack_ms);
     for (int i = 1; i < argc; i++)
-        run_file(argv[i], pack, &passed, &failed);
+        run_file(argv[i], pack, pack_eng, &pack_ms, &passed, &failed);
+    dh_engine_free(pack_eng);
     dh_ruleset_free(pack);
     if (reported > MAX_REPORTED)
         fprintf(stderr, "(%u more failures not shown)\n", reported - MAX_REPORTED);
