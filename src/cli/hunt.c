@@ -605,456 +605,547 @@ static int usage(FILE *f, int rc)
     return rc;
 }
 
-int cli_hunt(int argc, char **argv)
+/* What the command line asked for beyond hunt_opts; the arrays hold argv's strings. */
+typedef struct hunt_args {
+    int explain, show_suppressed, window_set, skew_set;
+    int builtin, color, progress;
+    unsigned threads;
+    const char *html_path;
+    char **rule_paths, **tune_paths, **com_paths, **only;
+    size_t nrp, ntune, ncom, nonly;
+    const char *const *paths; /* the inputs */
+    size_t npaths;
+    int stop; /* parse_args: the command ends here, with the status returned */
+} hunt_args;
+
+/* What is loaded for the hunt (rules, knowledge table, tuning, the report's file), freed
+ * or closed by loaded_free. */
+typedef struct hunt_loaded {
+    dh_ruleset *rs;
+    unsigned refused;
+    dh_comdb *comdb;
+    dh_ruleset *tune_rs;
+    dh_tuning *tuning;
+    const dh_rule **selected; /* --rule, for the engine */
+    FILE *html_out;
+    dh_findings_writer *fo_html;
+} hunt_loaded;
+
+static const struct option longopts[] = {
+    {"rules", required_argument, NULL, 'r'},
+    {"no-builtin", no_argument, NULL, 'B'},
+    {"jsonl", no_argument, NULL, 'J'},
+    {"csv", no_argument, NULL, 'C'},
+    {"from", required_argument, NULL, 'f'},
+    {"to", required_argument, NULL, 't'},
+    {"host", required_argument, NULL, 'H'},
+    {"min-level", required_argument, NULL, 'l'},
+    {"rule", required_argument, NULL, 'R'},
+    {"color", required_argument, NULL, 'c'},
+    {"no-progress", no_argument, NULL, 'P'},
+    {"threads", required_argument, NULL, 'j'},
+    {"detections", no_argument, NULL, 'D'},
+    {"ocsf", no_argument, NULL, 'O'},
+    {"window", required_argument, NULL, 'W'},
+    {"skew", required_argument, NULL, 'S'},
+    {"explain", no_argument, NULL, 'E'},
+    {"help", no_argument, NULL, 'h'},
+    {"tune", required_argument, NULL, 'T'},
+    {"show-suppressed", no_argument, NULL, 'U'},
+    {"html", required_argument, NULL, 'X'},
+    {"com-objects", required_argument, NULL, 'K'},
+    {NULL, 0, NULL, 0},
+};
+
+/* --window, --skew: seconds. */
+static int parse_seconds(int ch, const char *arg, hunt_args *a, hunt_opts *o)
 {
-    static const struct option longopts[] = {
-        {"rules", required_argument, NULL, 'r'},
-        {"no-builtin", no_argument, NULL, 'B'},
-        {"jsonl", no_argument, NULL, 'J'},
-        {"csv", no_argument, NULL, 'C'},
-        {"from", required_argument, NULL, 'f'},
-        {"to", required_argument, NULL, 't'},
-        {"host", required_argument, NULL, 'H'},
-        {"min-level", required_argument, NULL, 'l'},
-        {"rule", required_argument, NULL, 'R'},
-        {"color", required_argument, NULL, 'c'},
-        {"no-progress", no_argument, NULL, 'P'},
-        {"threads", required_argument, NULL, 'j'},
-        {"detections", no_argument, NULL, 'D'},
-        {"ocsf", no_argument, NULL, 'O'},
-        {"window", required_argument, NULL, 'W'},
-        {"skew", required_argument, NULL, 'S'},
-        {"explain", no_argument, NULL, 'E'},
-        {"help", no_argument, NULL, 'h'},
-        {"tune", required_argument, NULL, 'T'},
-        {"show-suppressed", no_argument, NULL, 'U'},
-        {"html", required_argument, NULL, 'X'},
-        {"com-objects", required_argument, NULL, 'K'},
-        {NULL, 0, NULL, 0},
-    };
-    int explain = 0, show_suppressed = 0, window_set = 0, skew_set = 0;
-    const char *html_path = NULL;
-    FILE *html_out = NULL;
-    dh_findings_writer *fo_html = NULL;
-    char **tune_paths = calloc((size_t)argc + 1, sizeof *tune_paths);
-    size_t ntune = 0;
-    char **com_paths = calloc((size_t)argc + 1, sizeof *com_paths);
-    size_t ncom = 0;
-    dh_comdb *comdb = NULL;
-    dh_ruleset *tune_rs = NULL;
-    dh_tuning *tuning = NULL;
-    hunt_ctx c;
-    memset(&c, 0, sizeof c);
-    c.o.window_s = 300;
-    c.o.skew_s = 120;
-    unsigned threads = 0;
-    const dh_rule **selected = NULL; /* --rule, for the engine */
-    char **rule_paths = calloc((size_t)argc + 1, sizeof *rule_paths);
-    char **only = calloc((size_t)argc + 1, sizeof *only);
-    c.o.hosts = calloc((size_t)argc + 1, sizeof *c.o.hosts);
-    size_t nrp = 0, nonly = 0;
-    int builtin = 1, color = -1, progress = 1, rc = DH_EXIT_OK;
-    if (!rule_paths || !only || !c.o.hosts) {
-        rc = DH_EXIT_ERROR;
-        goto out;
+    char *endp;
+    long v = strtol(arg, &endp, 10);
+    if (*arg == 0 || *endp || v < 0 || v > 86400 * 7) {
+        fprintf(stderr, "dcomhunt hunt: --%s wants seconds (0 to 604800)\n",
+                ch == 'W' ? "window" : "skew");
+        return DH_EXIT_USAGE;
     }
-    int ch;
+    if (ch == 'W') {
+        o->window_s = v;
+        a->window_set = 1;
+    } else {
+        o->skew_s = v;
+        a->skew_set = 1;
+    }
+    return DH_EXIT_OK;
+}
+
+/* --from, --to: an ISO 8601 date or time. */
+static int parse_time(int ch, const char *arg, hunt_opts *o)
+{
+    int64_t t;
+    int date_only;
+    if (dh_time_parse_user(arg, strlen(arg), &t, &date_only)) {
+        fprintf(stderr,
+                "dcomhunt hunt: --%s wants an ISO 8601 date or time, such as 2019-04-30, "
+                "2019-04-30T20:35:00Z or 2019-04-30T22:35:00+02:00\n",
+                ch == 'f' ? "from" : "to");
+        return DH_EXIT_USAGE;
+    }
+    if (ch == 't' && date_only)
+        t += 86400LL * 10000000 - 1; /* a date alone: the whole day */
+    if (ch == 'f') {
+        o->from = t;
+        o->have_from = 1;
+    } else {
+        o->to = t;
+        o->have_to = 1;
+    }
+    return DH_EXIT_OK;
+}
+
+/* The options whose value is checked; DH_EXIT_USAGE (said why) when it is not valid. */
+static int parse_value(int ch, const char *arg, hunt_args *a, hunt_opts *o)
+{
+    switch (ch) {
+    case 'J':
+    case 'O':
+    case 'C': {
+        int f = ch == 'J' ? FMT_JSONL : ch == 'O' ? FMT_OCSF : FMT_CSV;
+        if (o->format != FMT_TABLE && o->format != f) {
+            fputs("dcomhunt hunt: --jsonl, --csv and --ocsf each choose the output: give one\n",
+                  stderr);
+            return DH_EXIT_USAGE;
+        }
+        o->format = f;
+        return DH_EXIT_OK;
+    }
+    case 'W':
+    case 'S':
+        return parse_seconds(ch, arg, a, o);
+    case 'f':
+    case 't':
+        return parse_time(ch, arg, o);
+    case 'l':
+        if (dh_level_parse(arg, &o->min_level)) {
+            fputs("dcomhunt hunt: --min-level wants informational, low, medium, high or "
+                  "critical\n",
+                  stderr);
+            return DH_EXIT_USAGE;
+        }
+        return DH_EXIT_OK;
+    case 'c':
+        if (strcmp(arg, "always") && strcmp(arg, "never") && strcmp(arg, "auto")) {
+            fputs("dcomhunt hunt: --color wants auto, always or never\n", stderr);
+            return DH_EXIT_USAGE;
+        }
+        a->color = !strcmp(arg, "always") ? 1 : !strcmp(arg, "never") ? 0 : -1;
+        return DH_EXIT_OK;
+    default: { /* 'j' */
+        int t = cli_parse_threads(arg);
+        if (t < 0) {
+            fputs("dcomhunt hunt: -j wants a number from 0 to 256\n", stderr);
+            return DH_EXIT_USAGE;
+        }
+        a->threads = (unsigned)t;
+        return DH_EXIT_OK;
+    }
+    }
+}
+
+/* The command line into a and o; with a->stop set, the command ends with the status
+ * returned (help, a usage error). */
+static int parse_args(int argc, char **argv, hunt_args *a, hunt_opts *o)
+{
+    int ch, rc = DH_EXIT_OK;
     optind = 1;
+    a->stop = 1;
     while ((ch = getopt_long(argc, argv, "j:h", longopts, NULL)) != -1) {
         switch (ch) {
         case 'r':
-            rule_paths[nrp++] = optarg;
+            a->rule_paths[a->nrp++] = optarg;
             break;
         case 'B':
-            builtin = 0;
+            a->builtin = 0;
+            break;
+        case 'D':
+            o->detections = 1;
+            break;
+        case 'H':
+            o->hosts[o->nhosts++] = optarg;
+            break;
+        case 'E':
+            a->explain = 1;
+            break;
+        case 'T':
+            a->tune_paths[a->ntune++] = optarg;
+            break;
+        case 'K':
+            a->com_paths[a->ncom++] = optarg;
+            break;
+        case 'U':
+            a->show_suppressed = 1;
+            break;
+        case 'X':
+            a->html_path = optarg;
+            break;
+        case 'R':
+            a->only[a->nonly++] = optarg;
+            break;
+        case 'P':
+            a->progress = 0;
             break;
         case 'J':
         case 'O':
-        case 'C': {
-            int f = ch == 'J' ? FMT_JSONL : ch == 'O' ? FMT_OCSF : FMT_CSV;
-            if (c.o.format != FMT_TABLE && c.o.format != f) {
-                fputs("dcomhunt hunt: --jsonl, --csv and --ocsf each choose the output: give "
-                      "one\n",
-                      stderr);
-                rc = DH_EXIT_USAGE;
-                goto out;
-            }
-            c.o.format = f;
-            break;
-        }
-        case 'D':
-            c.o.detections = 1;
-            break;
+        case 'C':
         case 'W':
-        case 'S': {
-            char *endp;
-            long v = strtol(optarg, &endp, 10);
-            if (*optarg == 0 || *endp || v < 0 || v > 86400 * 7) {
-                fprintf(stderr, "dcomhunt hunt: --%s wants seconds (0 to 604800)\n",
-                        ch == 'W' ? "window" : "skew");
-                rc = DH_EXIT_USAGE;
-                goto out;
-            }
-            if (ch == 'W') {
-                c.o.window_s = v;
-                window_set = 1;
-            } else {
-                c.o.skew_s = v;
-                skew_set = 1;
-            }
-            break;
-        }
+        case 'S':
         case 'f':
-        case 't': {
-            int64_t t;
-            int date_only;
-            if (dh_time_parse_user(optarg, strlen(optarg), &t, &date_only)) {
-                fprintf(stderr,
-                        "dcomhunt hunt: --%s wants an ISO 8601 date or time, such as 2019-04-30, "
-                        "2019-04-30T20:35:00Z or 2019-04-30T22:35:00+02:00\n",
-                        ch == 'f' ? "from" : "to");
-                rc = DH_EXIT_USAGE;
-                goto out;
-            }
-            if (ch == 't' && date_only)
-                t += 86400LL * 10000000 - 1; /* a date alone: the whole day */
-            if (ch == 'f') {
-                c.o.from = t;
-                c.o.have_from = 1;
-            } else {
-                c.o.to = t;
-                c.o.have_to = 1;
-            }
-            break;
-        }
-        case 'H':
-            c.o.hosts[c.o.nhosts++] = optarg;
-            break;
-        case 'E':
-            explain = 1;
-            break;
-        case 'T':
-            if (tune_paths)
-                tune_paths[ntune++] = optarg;
-            break;
-        case 'K':
-            if (com_paths)
-                com_paths[ncom++] = optarg;
-            break;
-        case 'U':
-            show_suppressed = 1;
-            break;
-        case 'X':
-            html_path = optarg;
-            break;
+        case 't':
         case 'l':
-            if (dh_level_parse(optarg, &c.o.min_level)) {
-                fputs("dcomhunt hunt: --min-level wants informational, low, medium, high or "
-                      "critical\n",
-                      stderr);
-                rc = DH_EXIT_USAGE;
-                goto out;
-            }
-            break;
-        case 'R':
-            only[nonly++] = optarg;
-            break;
         case 'c':
-            if (strcmp(optarg, "always") && strcmp(optarg, "never") && strcmp(optarg, "auto")) {
-                fputs("dcomhunt hunt: --color wants auto, always or never\n", stderr);
-                rc = DH_EXIT_USAGE;
-                goto out;
-            }
-            color = !strcmp(optarg, "always") ? 1 : !strcmp(optarg, "never") ? 0 : -1;
+        case 'j':
+            if ((rc = parse_value(ch, optarg, a, o)) != DH_EXIT_OK)
+                return rc;
             break;
-        case 'P':
-            progress = 0;
-            break;
-        case 'j': {
-            int t = cli_parse_threads(optarg);
-            if (t < 0) {
-                fputs("dcomhunt hunt: -j wants a number from 0 to 256\n", stderr);
-                rc = DH_EXIT_USAGE;
-                goto out;
-            }
-            threads = (unsigned)t;
-            break;
-        }
         case 'h':
-            rc = usage(stdout, DH_EXIT_OK);
-            goto out;
+            return usage(stdout, DH_EXIT_OK);
         default:
-            rc = usage(stderr, DH_EXIT_USAGE);
-            goto out;
+            return usage(stderr, DH_EXIT_USAGE);
         }
     }
-    if (optind >= argc) {
-        rc = usage(stderr, DH_EXIT_USAGE);
-        goto out;
+    if (optind >= argc)
+        return usage(stderr, DH_EXIT_USAGE);
+    a->paths = (const char *const *)argv + optind;
+    a->npaths = (size_t)(argc - optind);
+    a->stop = 0;
+    return DH_EXIT_OK;
+}
+
+/* Flags that would do nothing in this mode are refused, not ignored: why, or NULL. */
+static const char *flag_clash(const hunt_args *a, const hunt_opts *o)
+{
+    if (o->detections && o->format == FMT_OCSF)
+        return "--ocsf writes findings (OCSF Detection Findings); with --detections use --jsonl "
+               "or --csv";
+    if (o->detections && a->explain)
+        return "--explain writes the guide of findings; --detections has none";
+    if (o->detections && a->html_path)
+        return "--html writes the report of findings; --detections has none";
+    if (o->detections && (a->ntune || a->show_suppressed))
+        return "--tune and --show-suppressed apply to findings, not to --detections";
+    if (o->detections && (a->window_set || a->skew_set))
+        return "--window and --skew set how events are joined into findings; --detections "
+               "joins none";
+    if (o->detections && a->ncom)
+        return "--com-objects names the objects of findings; --detections has none";
+    if (a->explain && o->format == FMT_CSV)
+        return "--explain: CSV has no room for the guide (the table shows it; --jsonl and "
+               "--ocsf always carry it)";
+    if (a->show_suppressed && !a->ntune)
+        return "--show-suppressed shows what --tune suppresses: give --tune FILE";
+    if (o->have_from && o->have_to && o->from > o->to)
+        return "--from is after --to";
+    return NULL;
+}
+
+/* --rule: the rules named, as the findings writer's per-index selection (o->rule_on) and
+ * as the engine's list (l->selected). */
+static int select_rules(const hunt_args *a, hunt_opts *o, hunt_loaded *l)
+{
+    if (!a->nonly)
+        return DH_EXIT_OK;
+    o->rule_on = calloc(dh_ruleset_count(l->rs) + 1, 1);
+    l->selected = calloc(a->nonly, sizeof *l->selected);
+    if (!o->rule_on || !l->selected)
+        return DH_EXIT_ERROR;
+    for (size_t i = 0; i < a->nonly; i++) {
+        const dh_rule *r = dh_ruleset_find(l->rs, a->only[i]);
+        if (!r) {
+            fputs("dcomhunt hunt: --rule: no loaded rule has the id or name '", stderr);
+            cli_put_safe(stderr, a->only[i]);
+            fputs("'\n", stderr);
+            return DH_EXIT_USAGE;
+        }
+        o->rule_on[dh_rule_index(r)] = 1;
+        l->selected[i] = r;
     }
-    /* Flags that would do nothing in this mode are refused, not ignored. */
-    const char *clash = NULL;
-    if (c.o.detections && c.o.format == FMT_OCSF)
-        clash = "--ocsf writes findings (OCSF Detection Findings); with --detections use --jsonl "
-                "or --csv";
-    else if (c.o.detections && explain)
-        clash = "--explain writes the guide of findings; --detections has none";
-    else if (c.o.detections && html_path)
-        clash = "--html writes the report of findings; --detections has none";
-    else if (c.o.detections && (ntune || show_suppressed))
-        clash = "--tune and --show-suppressed apply to findings, not to --detections";
-    else if (c.o.detections && (window_set || skew_set))
-        clash = "--window and --skew set how events are joined into findings; --detections "
-                "joins none";
-    else if (c.o.detections && ncom)
-        clash = "--com-objects names the objects of findings; --detections has none";
-    else if (explain && c.o.format == FMT_CSV)
-        clash = "--explain: CSV has no room for the guide (the table shows it; --jsonl and "
-                "--ocsf always carry it)";
-    else if (show_suppressed && !ntune)
-        clash = "--show-suppressed shows what --tune suppresses: give --tune FILE";
-    else if (c.o.have_from && c.o.have_to && c.o.from > c.o.to)
-        clash = "--from is after --to";
-    if (clash) {
-        fprintf(stderr, "dcomhunt hunt: %s\n", clash);
-        rc = DH_EXIT_USAGE;
-        goto out;
-    }
-    if (cli_rule_paths_ok("dcomhunt hunt: --rules", rule_paths, nrp) ||
-        cli_rule_paths_ok("dcomhunt hunt: --tune", tune_paths, ntune)) {
-        rc = DH_EXIT_USAGE;
-        goto out;
-    }
+    return DH_EXIT_OK;
+}
+
+/* Everything the hunt needs before reading: the report's file, rules, knowledge table,
+ * tuning, the rule selection. The status to exit with when something cannot be used. */
+static int load(const hunt_args *a, hunt_opts *o, hunt_loaded *l)
+{
+    if (cli_rule_paths_ok("dcomhunt hunt: --rules", a->rule_paths, a->nrp) ||
+        cli_rule_paths_ok("dcomhunt hunt: --tune", a->tune_paths, a->ntune))
+        return DH_EXIT_USAGE;
     /* The report's file is opened now: a path that cannot be written fails before the hunt. */
-    if (html_path && !(html_out = fopen(html_path, "w"))) {
+    if (a->html_path && !(l->html_out = fopen(a->html_path, "w"))) {
         fputs("dcomhunt hunt: --html: cannot write ", stderr);
-        cli_put_safe(stderr, html_path);
+        cli_put_safe(stderr, a->html_path);
         fprintf(stderr, ": %s\n", strerror(errno));
-        rc = DH_EXIT_USAGE;
-        goto out;
+        return DH_EXIT_USAGE;
     }
-    dh_ruleset *rs = NULL;
-    unsigned refused = 0;
-    if (cli_load_rules(&rs, builtin, rule_paths, nrp, &refused)) {
+    if (cli_load_rules(&l->rs, a->builtin, a->rule_paths, a->nrp, &l->refused)) {
         fputs("dcomhunt hunt: cannot load rules\n", stderr);
-        rc = DH_EXIT_ERROR;
-        goto out;
+        return DH_EXIT_ERROR;
     }
-    c.rs = rs;
-    if (ncom && load_com_objects(com_paths, ncom, &comdb)) {
-        dh_ruleset_free(rs);
-        rc = DH_EXIT_USAGE;
-        goto out;
+    if (a->ncom && load_com_objects(a->com_paths, a->ncom, &l->comdb))
+        return DH_EXIT_USAGE;
+    if (a->ntune && load_tuning(a->tune_paths, a->ntune, &l->tune_rs, &l->tuning))
+        return DH_EXIT_USAGE;
+    return select_rules(a, o, l);
+}
+
+static void loaded_free(hunt_loaded *l, const char *html_path, int rc)
+{
+    if (l->html_out) {
+        fclose(l->html_out);
+        if (rc == DH_EXIT_USAGE || rc == DH_EXIT_ERROR)
+            remove(html_path); /* nothing was written: no empty report left behind */
     }
-    if (ntune && load_tuning(tune_paths, ntune, &tune_rs, &tuning)) {
-        dh_ruleset_free(rs);
-        rc = DH_EXIT_USAGE;
-        goto out;
-    }
-    if (nonly) {
-        c.o.rule_on = calloc(dh_ruleset_count(rs) + 1, 1);
-        selected = calloc(nonly, sizeof *selected);
-        for (size_t i = 0; i < nonly && c.o.rule_on && selected; i++) {
-            const dh_rule *r = dh_ruleset_find(rs, only[i]);
-            if (!r) {
-                fputs("dcomhunt hunt: --rule: no loaded rule has the id or name '", stderr);
-                cli_put_safe(stderr, only[i]);
-                fputs("'\n", stderr);
-                rc = DH_EXIT_USAGE;
-                break;
-            }
-            c.o.rule_on[dh_rule_index(r)] = 1;
-            selected[i] = r;
-        }
-    }
-    if (rc == DH_EXIT_OK && nonly && (!c.o.rule_on || !selected))
-        rc = DH_EXIT_ERROR;
-    if (rc != DH_EXIT_OK) {
-        dh_ruleset_free(rs);
-        goto out;
-    }
-    c.o.color = color < 0 ? isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL : color;
-    c.o.progress = progress && isatty(STDERR_FILENO);
-    dh_buf_init(&c.line, 64u << 20);
+    dh_findings_writer_free(l->fo_html);
+    dh_tuning_free(l->tuning);
+    dh_ruleset_free(l->tune_rs);
+    dh_comdb_free(l->comdb);
+    free(l->selected);
+    dh_ruleset_free(l->rs);
+}
+
+/* Findings mode: the writer the findings are printed with (c->fo), and the HTML report's
+ * (l->fo_html) fed from it. */
+static void open_writers(hunt_ctx *c, const hunt_args *a, hunt_loaded *l)
+{
+    dh_findings_format fmt = c->o.format == FMT_JSONL  ? DH_FINDINGS_JSONL
+                             : c->o.format == FMT_OCSF ? DH_FINDINGS_OCSF
+                             : c->o.format == FMT_CSV  ? DH_FINDINGS_CSV
+                                                       : DH_FINDINGS_TABLE;
+    if (dh_findings_writer_new(fmt, c->o.color, &c->fo) != DH_OK)
+        return;
+    dh_findings_writer_set_guide(c->fo, a->explain, a->paths, a->npaths);
+    dh_findings_writer_set_tuning(c->fo, l->tuning, a->show_suppressed);
+    /* --min-level, --rule, and rules of the user's alone (--no-builtin): only the findings
+     * they select are shown; every rule still builds the chains */
+    dh_findings_writer_set_filter(c->fo, c->o.min_level, c->o.rule_on, a->nonly || !a->builtin);
+    if (!a->html_path)
+        return;
+    /* the report is built from the same findings as JSON lines, suppressed ones included
+     * (the page lists them apart) */
+    if (dh_findings_writer_new(DH_FINDINGS_JSONL, 0, &l->fo_html) != DH_OK)
+        return;
+    dh_findings_writer_set_guide(l->fo_html, 0, a->paths, a->npaths);
+    dh_findings_writer_set_tuning(l->fo_html, l->tuning, 1);
+    dh_findings_writer_tee(c->fo, l->fo_html);
+}
+
+/* The engine, as the options ask, with this command as its sink. */
+static dh_status start_engine(hunt_ctx *c, const hunt_args *a, const hunt_loaded *l)
+{
     dh_engine_opts eo;
     dh_engine_opts_init(&eo);
-    eo.mode = c.o.detections ? DH_ENGINE_DETECTIONS : DH_ENGINE_FINDINGS;
-    eo.threads = threads;
+    eo.mode = c->o.detections ? DH_ENGINE_DETECTIONS : DH_ENGINE_FINDINGS;
+    eo.threads = a->threads;
     /* --jsonl and --csv detections: a timeline, in time order whatever the inputs' order */
-    eo.time_order = c.o.detections && c.o.format != FMT_TABLE;
-    eo.window_s = c.o.window_s;
-    eo.skew_s = c.o.skew_s;
-    eo.comdb = comdb;
-    eo.have_from = c.o.have_from;
-    eo.from = c.o.from;
-    eo.have_to = c.o.have_to;
-    eo.to = c.o.to;
-    eo.hosts = (const char *const *)c.o.hosts;
-    eo.nhosts = c.o.nhosts;
-    eo.min_level = c.o.min_level;
-    eo.rules = selected;
-    eo.nrules = selected ? nonly : 0;
+    eo.time_order = c->o.detections && c->o.format != FMT_TABLE;
+    eo.window_s = c->o.window_s;
+    eo.skew_s = c->o.skew_s;
+    eo.comdb = l->comdb;
+    eo.have_from = c->o.have_from;
+    eo.from = c->o.from;
+    eo.have_to = c->o.have_to;
+    eo.to = c->o.to;
+    eo.hosts = (const char *const *)c->o.hosts;
+    eo.nhosts = c->o.nhosts;
+    eo.min_level = c->o.min_level;
+    eo.rules = l->selected;
+    eo.nrules = l->selected ? a->nonly : 0;
     eo.sink = (dh_engine_sink){
-        .ctx = &c,
+        .ctx = c,
         .on_finding = hunt_finding,
         .on_detection = hunt_detection,
         .on_error = hunt_error,
         .on_progress = hunt_progress,
     };
-    if (!c.o.detections) {
-        dh_findings_format fmt = c.o.format == FMT_JSONL  ? DH_FINDINGS_JSONL
-                                 : c.o.format == FMT_OCSF ? DH_FINDINGS_OCSF
-                                 : c.o.format == FMT_CSV  ? DH_FINDINGS_CSV
-                                                          : DH_FINDINGS_TABLE;
-        dh_findings_writer_new(fmt, c.o.color, &c.fo);
-        if (c.fo) {
-            dh_findings_writer_set_guide(c.fo, explain, (const char *const *)argv + optind,
-                                         (size_t)(argc - optind));
-            dh_findings_writer_set_tuning(c.fo, tuning, show_suppressed);
-            /* --min-level, --rule, and rules of the user's alone (--no-builtin): only the
-             * findings they select are shown; every rule still builds the chains */
-            dh_findings_writer_set_filter(c.fo, c.o.min_level, c.o.rule_on, nonly || !builtin);
-        }
-        if (c.fo && html_path) {
-            /* the report is built from the same findings as JSON lines, suppressed ones
-             * included (the page lists them apart) */
-            dh_findings_writer_new(DH_FINDINGS_JSONL, 0, &fo_html);
-            if (fo_html) {
-                dh_findings_writer_set_guide(fo_html, 0, (const char *const *)argv + optind,
-                                             (size_t)(argc - optind));
-                dh_findings_writer_set_tuning(fo_html, tuning, 1);
-                dh_findings_writer_tee(c.fo, fo_html);
-            }
-        }
+    return c->o.detections || c->fo ? dh_engine_new(&eo, l->rs, &c->eng) : DH_ERR_NOMEM;
+}
+
+/* What the findings writer counted, for the summary. */
+typedef struct findings_tally {
+    size_t shown;
+    uint64_t hidden, caps[4], per_kind[4], suppressed[4];
+} findings_tally;
+
+/* Findings mode, after the run: the last findings out of the engine, printed (unless
+ * nothing was read), and the HTML report written. Updates *st. */
+static void print_findings(hunt_ctx *c, const hunt_args *a, hunt_loaded *l, int nothing,
+                           dh_status *st, findings_tally *ft)
+{
+    if (dh_engine_finish(c->eng) != DH_OK) {
+        if (*st == DH_OK)
+            *st = DH_ERR_NOMEM;
+        return;
     }
-    dh_status est = c.o.detections || c.fo ? dh_engine_new(&eo, rs, &c.eng) : DH_ERR_NOMEM;
-    if (est != DH_OK) {
-        fprintf(stderr, "dcomhunt hunt: cannot start the %s: %s\n",
-                c.o.detections ? "engine" : "correlator", dh_status_str(est));
-        dh_findings_writer_free(c.fo);
-        dh_findings_writer_free(fo_html);
-        dh_buf_free(&c.line);
-        dh_ruleset_free(rs);
-        rc = DH_EXIT_ERROR;
-        goto out;
-    }
-    static char obuf[1 << 20];
-    setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    dh_status st = sink_status(
-        &c, dh_engine_run(c.eng, (const char *const *)argv + optind, (size_t)(argc - optind)));
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    if (c.progress_shown)
-        fputs("\r\033[K", stderr);
-    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    size_t nfindings = 0;
-    uint64_t hidden = 0, caps[4] = {0, 0, 0, 0};
-    uint64_t per_kind[4] = {0, 0, 0, 0}, sup[4] = {0, 0, 0, 0};
-    dh_engine_counts es;
-    if (dh_engine_stats(c.eng, &es) != DH_OK && st == DH_OK)
-        st = DH_ERR_NOMEM;
-    /* Nothing read is not "no findings": the table says nothing then (stderr says why). */
-    int nothing = cli_nothing_read("hunt", st, &es.input);
-    if (c.o.detections) {
-        /* the timeline's detections come out now; the table's were kept as they came */
-        dh_status tst = sink_status(&c, dh_engine_finish(c.eng));
-        if (tst != DH_OK && st == DH_OK)
-            st = tst;
-        if (c.o.format == FMT_TABLE && !nothing)
-            print_table(&c, es.detections);
-    } else {
-        if (dh_engine_finish(c.eng) == DH_OK) {
-            if (!nothing)
-                nfindings = dh_findings_writer_print(c.fo, stdout);
-            hidden = dh_findings_writer_hidden(c.fo);
-            if (dh_findings_writer_lost(c.fo) && st == DH_OK)
-                st = DH_ERR_NOMEM; /* a finding could not be kept or printed: said, and 4 */
-            dh_findings_writer_caps(c.fo, &caps[0], &caps[1], &caps[2], &caps[3]);
-            dh_findings_writer_counts(c.fo, per_kind);
-            dh_findings_writer_suppressed(c.fo, sup);
-            if (html_out && write_html(fo_html, html_out, html_path) && st == DH_OK)
-                st = DH_ERR_IO;
-        } else if (st == DH_OK) {
-            st = DH_ERR_NOMEM;
-        }
-        dh_findings_writer_free(c.fo);
-        dh_findings_writer_free(fo_html);
-    }
-    if (dh_engine_stats(c.eng, &es) != DH_OK && st == DH_OK)
-        st = DH_ERR_NOMEM;
-    if (fflush(stdout) != 0 && st == DH_OK)
-        st = DH_ERR_IO;
-    print_summary(&c, &es, secs, refused);
-    if (!c.o.detections)
+    if (!nothing)
+        ft->shown = dh_findings_writer_print(c->fo, stdout);
+    ft->hidden = dh_findings_writer_hidden(c->fo);
+    if (dh_findings_writer_lost(c->fo) && *st == DH_OK)
+        *st = DH_ERR_NOMEM; /* a finding could not be kept or printed: said, and 4 */
+    dh_findings_writer_caps(c->fo, &ft->caps[0], &ft->caps[1], &ft->caps[2], &ft->caps[3]);
+    dh_findings_writer_counts(c->fo, ft->per_kind);
+    dh_findings_writer_suppressed(c->fo, ft->suppressed);
+    if (l->html_out && write_html(l->fo_html, l->html_out, a->html_path) && *st == DH_OK)
+        *st = DH_ERR_IO;
+}
+
+/* The summary's lines about findings and what the engine let go. */
+static void print_findings_summary(const hunt_ctx *c, const hunt_args *a, const hunt_loaded *l,
+                                   const dh_engine_counts *es, const findings_tally *ft)
+{
+    const uint64_t *k = ft->per_kind, *cap = ft->caps, *sup = ft->suppressed;
+    int findings = !c->o.detections;
+    if (findings)
         fprintf(stderr,
                 "  findings: %zu (lateral_movement %llu, attempt %llu, source_activity %llu, "
                 "signal %llu); %llu events kept for correlation, at most %zu at once\n",
-                nfindings, (unsigned long long)per_kind[0], (unsigned long long)per_kind[1],
-                (unsigned long long)per_kind[2], (unsigned long long)per_kind[3],
-                (unsigned long long)es.kept, es.kept_peak);
-    if (caps[0] || caps[1] || caps[2] || caps[3])
+                ft->shown, (unsigned long long)k[0], (unsigned long long)k[1],
+                (unsigned long long)k[2], (unsigned long long)k[3], (unsigned long long)es->kept,
+                es->kept_peak);
+    if (cap[0] || cap[1] || cap[2] || cap[3])
         fprintf(stderr,
                 "  over the findings' caps (docs/findings.md, Limits): %llu values cut, not "
                 "listed: %llu commands, %llu evidence records, %llu rules\n",
-                (unsigned long long)caps[0], (unsigned long long)caps[1],
-                (unsigned long long)caps[2], (unsigned long long)caps[3]);
-    if (!c.o.detections && hidden)
+                (unsigned long long)cap[0], (unsigned long long)cap[1], (unsigned long long)cap[2],
+                (unsigned long long)cap[3]);
+    if (findings && ft->hidden)
         fprintf(stderr, "  not shown: %llu findings below --min-level or without a selected rule\n",
-                (unsigned long long)hidden);
-    print_undecided(&c, &es);
-    if (!c.o.detections && es.wire_dropped)
+                (unsigned long long)ft->hidden);
+    print_undecided(c, es);
+    if (findings && es->wire_dropped)
         fprintf(stderr,
                 "  network sensor records let go, too many held at once: %llu (their chains "
                 "may lack wire evidence)\n",
-                (unsigned long long)es.wire_dropped);
-    if (!c.o.detections && es.sigma_late)
+                (unsigned long long)es->wire_dropped);
+    if (findings && es->sigma_late)
         fprintf(stderr,
                 "  Sigma correlation: %llu events came after it had passed their time (inputs "
                 "read out of time order); they were judged with what their groups still held, "
                 "so signals across inputs may be missing\n",
-                (unsigned long long)es.sigma_late);
-    if (!c.o.detections && es.sigma_dropped)
+                (unsigned long long)es->sigma_late);
+    if (findings && es->sigma_dropped)
         fprintf(stderr, "  Sigma correlation: %llu events not held, a memory cap was reached\n",
-                (unsigned long long)es.sigma_dropped);
-    if (!c.o.detections && tuning)
+                (unsigned long long)es->sigma_dropped);
+    uint64_t nsup = sup[0] + sup[1] + sup[2] + sup[3];
+    if (findings && l->tuning)
         fprintf(stderr,
                 "  suppressed by tuning: %llu (lateral_movement %llu, attempt %llu, "
                 "source_activity %llu, signal %llu)%s\n",
-                (unsigned long long)(sup[0] + sup[1] + sup[2] + sup[3]), (unsigned long long)sup[0],
-                (unsigned long long)sup[1], (unsigned long long)sup[2], (unsigned long long)sup[3],
-                show_suppressed || !(sup[0] + sup[1] + sup[2] + sup[3])
-                    ? ""
-                    : "; --show-suppressed shows them");
-    uint64_t reported = c.o.detections ? es.detections : nfindings;
+                (unsigned long long)nsup, (unsigned long long)sup[0], (unsigned long long)sup[1],
+                (unsigned long long)sup[2], (unsigned long long)sup[3],
+                a->show_suppressed || !nsup ? "" : "; --show-suppressed shows them");
+}
+
+/* Reads the inputs through the engine and prints everything; the exit status. */
+static int hunt_run(hunt_ctx *c, const hunt_args *a, hunt_loaded *l)
+{
+    static char obuf[1 << 20];
+    setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    dh_status st = sink_status(c, dh_engine_run(c->eng, a->paths, a->npaths));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (c->progress_shown)
+        fputs("\r\033[K", stderr);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    findings_tally ft;
+    memset(&ft, 0, sizeof ft);
+    dh_engine_counts es;
+    if (dh_engine_stats(c->eng, &es) != DH_OK && st == DH_OK)
+        st = DH_ERR_NOMEM;
+    /* Nothing read is not "no findings": the table says nothing then (stderr says why). */
+    int nothing = cli_nothing_read("hunt", st, &es.input);
+    if (c->o.detections) {
+        /* the timeline's detections come out now; the table's were kept as they came */
+        dh_status tst = sink_status(c, dh_engine_finish(c->eng));
+        if (tst != DH_OK && st == DH_OK)
+            st = tst;
+        if (c->o.format == FMT_TABLE && !nothing)
+            print_table(c, es.detections);
+    } else {
+        print_findings(c, a, l, nothing, &st, &ft);
+    }
+    if (dh_engine_stats(c->eng, &es) != DH_OK && st == DH_OK)
+        st = DH_ERR_NOMEM;
+    if (fflush(stdout) != 0 && st == DH_OK)
+        st = DH_ERR_IO;
+    print_summary(c, &es, secs, l->refused);
+    print_findings_summary(c, a, l, &es, &ft);
+    uint64_t reported = c->o.detections ? es.detections : ft.shown;
     if (st != DH_OK && st != DH_ERR_FORMAT)
         fprintf(stderr, "dcomhunt hunt: %s\n", dh_status_str(st));
     if ((st != DH_OK && st != DH_ERR_FORMAT) || nothing)
+        return DH_EXIT_ERROR;
+    if (st == DH_ERR_FORMAT || l->refused)
+        return reported ? DH_EXIT_FOUND_PARTIAL : DH_EXIT_PARTIAL;
+    return reported ? DH_EXIT_FOUND : DH_EXIT_OK;
+}
+
+int cli_hunt(int argc, char **argv)
+{
+    hunt_ctx c;
+    memset(&c, 0, sizeof c);
+    c.o.window_s = 300;
+    c.o.skew_s = 120;
+    hunt_args a;
+    memset(&a, 0, sizeof a);
+    a.builtin = 1;
+    a.color = -1;
+    a.progress = 1;
+    hunt_loaded l;
+    memset(&l, 0, sizeof l);
+    /* every option can repeat at most argc times */
+    a.rule_paths = calloc((size_t)argc + 1, sizeof *a.rule_paths);
+    a.tune_paths = calloc((size_t)argc + 1, sizeof *a.tune_paths);
+    a.com_paths = calloc((size_t)argc + 1, sizeof *a.com_paths);
+    a.only = calloc((size_t)argc + 1, sizeof *a.only);
+    c.o.hosts = calloc((size_t)argc + 1, sizeof *c.o.hosts);
+    int rc = DH_EXIT_ERROR;
+    if (!a.rule_paths || !a.tune_paths || !a.com_paths || !a.only || !c.o.hosts)
+        goto out;
+    rc = parse_args(argc, argv, &a, &c.o);
+    if (a.stop)
+        goto out;
+    const char *clash = flag_clash(&a, &c.o);
+    if (clash) {
+        fprintf(stderr, "dcomhunt hunt: %s\n", clash);
+        rc = DH_EXIT_USAGE;
+        goto out;
+    }
+    if ((rc = load(&a, &c.o, &l)) != DH_EXIT_OK)
+        goto out;
+    c.rs = l.rs;
+    c.o.color = a.color < 0 ? isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL : a.color;
+    c.o.progress = a.progress && isatty(STDERR_FILENO);
+    dh_buf_init(&c.line, 64u << 20);
+    if (!c.o.detections)
+        open_writers(&c, &a, &l);
+    dh_status est = start_engine(&c, &a, &l);
+    if (est != DH_OK) {
+        fprintf(stderr, "dcomhunt hunt: cannot start the %s: %s\n",
+                c.o.detections ? "engine" : "correlator", dh_status_str(est));
         rc = DH_EXIT_ERROR;
-    else if (st == DH_ERR_FORMAT || refused)
-        rc = reported ? DH_EXIT_FOUND_PARTIAL : DH_EXIT_PARTIAL;
-    else
-        rc = reported ? DH_EXIT_FOUND : DH_EXIT_OK;
+    } else {
+        rc = hunt_run(&c, &a, &l);
+    }
     for (size_t i = 0; i < c.nrows; i++)
         free(c.rows[i].mem);
     free(c.rows);
     dh_buf_free(&c.line);
     dh_engine_free(c.eng);
-    dh_ruleset_free(rs);
+    dh_findings_writer_free(c.fo);
 out:
-    if (html_out) {
-        fclose(html_out);
-        if (rc == DH_EXIT_USAGE || rc == DH_EXIT_ERROR)
-            remove(html_path); /* nothing was written: no empty report left behind */
-    }
-    dh_tuning_free(tuning);
-    dh_ruleset_free(tune_rs);
-    free(tune_paths);
-    free(com_paths);
-    dh_comdb_free(comdb);
-    free(rule_paths);
-    free(only);
-    free(selected);
+    loaded_free(&l, a.html_path, rc);
+    free(a.rule_paths);
+    free(a.tune_paths);
+    free(a.com_paths);
+    free(a.only);
     free(c.o.rule_on);
     free(c.o.hosts);
     return rc;
