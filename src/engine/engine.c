@@ -19,25 +19,6 @@ void dh_engine_opts_init(dh_engine_opts *o)
     o->min_level = DH_LEVEL_INFORMATIONAL;
 }
 
-void dh_engine_fail(dh_engine *e, dh_status st, const dh_event *ev, const char *message)
-{
-    pthread_mutex_lock(&e->mu);
-    if (e->err.status == DH_OK) {
-        memset(&e->err, 0, sizeof e->err);
-        e->err.status = st;
-        e->err.chunk = -1;
-        snprintf(e->err.message, sizeof e->err.message, "%s: %s", message, dh_status_str(st));
-        if (ev) {
-            dh_str f = dh_event_file_str(ev);
-            snprintf(e->err.file, sizeof e->err.file, "%.*s", (int)f.len, f.ptr ? f.ptr : "");
-            e->err.chunk = dh_event_chunk(ev);
-            e->err.offset = dh_event_offset(ev);
-            e->err.record_id = dh_event_record_id(ev);
-        }
-    }
-    pthread_mutex_unlock(&e->mu);
-}
-
 static int rule_of(const dh_ruleset *rs, const dh_rule *r)
 {
     return rs && r && dh_rule_index(r) < dh_ruleset_count(rs) &&
