@@ -486,6 +486,165 @@ static int chain_expect(chain_state *cs, const char *spec, char *why, size_t cap
     return 0;
 }
 
+/* Where a vector is, and the counts its verdict goes to. */
+typedef struct where {
+    const char *path;
+    size_t line;
+    unsigned *passed, *failed;
+} where;
+
+/* A '--- rule' section's text: its lines, or with 'rule file PATH' that file; NULL (and
+ * said) if it cannot be read. *len is set; the caller frees. */
+static char *rule_text(const where *at, const char *h, char **lines, size_t n, size_t *len)
+{
+    if (!strncmp(h, "rule file ", 10)) {
+        FILE *rf = fopen(h + 10, "rb");
+        char *text = rf ? malloc(1 << 20) : NULL;
+        *len = text ? fread(text, 1, (1 << 20) - 1, rf) : 0;
+        if (rf)
+            fclose(rf);
+        if (!text) {
+            REPORT("%s:%zu: cannot read %s\n", at->path, at->line, h + 10);
+            (*at->failed)++;
+            return NULL;
+        }
+        text[*len] = 0;
+        return text;
+    }
+    size_t total = 0;
+    for (size_t k = 0; k < n; k++)
+        total += strlen(lines[k]) + 1;
+    char *text = malloc(total + 1);
+    size_t o = 0;
+    for (size_t k = 0; k < n && text; k++) {
+        size_t ll = strlen(lines[k]);
+        memcpy(text + o, lines[k], ll);
+        text[o + ll] = '\n';
+        o += ll + 1;
+    }
+    if (text)
+        text[o] = 0;
+    *len = o;
+    return text;
+}
+
+/* A '--- rule' (or 'rules', 'rule refused TEXT', 'rule file PATH') section: the rules
+ * loaded into *rs; returns the mode that follows (1: events are matched against them, 0:
+ * nothing to match, the section was its own test or failed). */
+static int rule_section(const where *at, const char *h, char **lines, size_t n, const ph_list *ph,
+                        dh_ruleset **rs)
+{
+    size_t o = 0;
+    char *text = rule_text(at, h, lines, n, &o);
+    if (!text)
+        return 0;
+    dh_ruleset_new(rs);
+    for (size_t k = 0; k < ph->n; k++)
+        dh_ruleset_set_placeholder(*rs, ph->name[k], (const char *const *)ph->values[k],
+                                   ph->nvalues[k]);
+    diag_capture dc = {"", "", 0};
+    dh_ruleset_add_text(*rs, text, o, at->path, capture, &dc);
+    dh_ruleset_finish(*rs);
+    free(text);
+    const char *refused = strstr(h, "refused");
+    if (refused) {
+        const char *want = refused + 7;
+        while (*want == ' ')
+            want++;
+        if (dc.errors >= 1 && dh_ruleset_count(*rs) == 0 && strstr(dc.all, want)) {
+            (*at->passed)++;
+        } else {
+            REPORT("%s:%zu: rule should be refused with '%s'; got %u refusals, "
+                   "%zu loaded, reasons '%s'\n",
+                   at->path, at->line, want, dc.errors, dh_ruleset_count(*rs), dc.all);
+            (*at->failed)++;
+        }
+        return 0;
+    }
+    if (dc.errors || (dh_ruleset_count(*rs) != 1 && strncmp(h, "rules", 5) != 0) ||
+        dh_ruleset_count(*rs) == 0) {
+        REPORT("%s:%zu: rule did not load: %s\n", at->path, at->line, dc.last);
+        (*at->failed)++;
+        return 0;
+    }
+    return 1;
+}
+
+/* An event section's 'Key: value' lines [start, end) into et (the lines are cut in place). */
+static void event_lines(const where *at, char **lines, size_t start, size_t end, event_text *et)
+{
+    for (size_t k = start; k < end && et->n < 256; k++) {
+        char *line = lines[k];
+        if (!line[0] || line[0] == '#')
+            continue;
+        char *sep = strstr(line, ": ");
+        int escaped = sep && sep > line && sep[-1] == ':';
+        size_t kl = sep ? (size_t)(sep - line) - (size_t)escaped : strlen(line);
+        if (!sep && (kl == 0 || line[kl - 1] != ':')) {
+            REPORT("%s:%zu: event line without 'Key: value'\n", at->path, k + 1);
+            (*at->failed)++;
+            continue;
+        }
+        if (!sep)
+            kl--;
+        et->keys[et->n] = line;
+        line[kl] = 0;
+        et->vals[et->n] = sep ? sep + 2 : line + kl;
+        if (escaped)
+            unescape_value(et->vals[et->n]);
+        et->n++;
+    }
+}
+
+/* '--- event expect NAME... | none' after '--- pack': the pack rules that matched (ms) are
+ * exactly those named. */
+static void pack_expect(const where *at, const dh_ruleset *pack, const match_set *ms,
+                        const char *want)
+{
+    char names[4096];
+    snprintf(names, sizeof names, "%s", want);
+    int ok = 1;
+    char missing[2048] = "", extra[2048] = "";
+    for (char *tok = strtok(names, " \t"); tok; tok = strtok(NULL, " \t")) {
+        if (!strcmp(tok, "none"))
+            continue;
+        if (!dh_ruleset_find(pack, tok)) {
+            REPORT("%s:%zu: no pack rule named '%s'\n", at->path, at->line, tok);
+            ok = 0;
+            continue;
+        }
+        size_t k;
+        for (k = 0; k < ms->n; k++)
+            if (!strcmp(dh_rule_name(ms->hit[k]), tok) || !strcmp(dh_rule_id(ms->hit[k]), tok))
+                break;
+        if (k == ms->n) {
+            ok = 0;
+            strncat(missing, " ", sizeof missing - strlen(missing) - 1);
+            strncat(missing, tok, sizeof missing - strlen(missing) - 1);
+        }
+    }
+    for (size_t k = 0; k < ms->n; k++) {
+        const char *nm =
+            *dh_rule_name(ms->hit[k]) ? dh_rule_name(ms->hit[k]) : dh_rule_id(ms->hit[k]);
+        char padded[600];
+        snprintf(padded, sizeof padded, " %s ", nm);
+        char hay[4200];
+        snprintf(hay, sizeof hay, " %s ", want);
+        if (!strstr(hay, padded)) {
+            ok = 0;
+            strncat(extra, " ", sizeof extra - strlen(extra) - 1);
+            strncat(extra, nm, sizeof extra - strlen(extra) - 1);
+        }
+    }
+    if (ok) {
+        (*at->passed)++;
+    } else {
+        REPORT("%s:%zu: pack mismatch; missing:%s; unexpected:%s\n", at->path, at->line,
+               *missing ? missing : " -", *extra ? extra : " -");
+        (*at->failed)++;
+    }
+}
+
 static int run_file(const char *path, dh_ruleset *pack, dh_engine *pack_eng, match_set *pack_ms,
                     unsigned *passed, unsigned *failed)
 {
@@ -512,6 +671,7 @@ static int run_file(const char *path, dh_ruleset *pack, dh_engine *pack_eng, mat
     match_set rule_ms = {{0}, 0};
     int mode = 0; /* 1 rule, 2 pack */
     size_t i = 0;
+    where at = {path, 0, passed, failed};
     while (i < n) {
         char *l = lines[i];
         if (strncmp(l, "--- ", 4) != 0) {
@@ -524,6 +684,7 @@ static int run_file(const char *path, dh_ruleset *pack, dh_engine *pack_eng, mat
         }
         size_t head = i++;
         size_t start = i;
+        at.line = head + 1;
         while (i < n && strncmp(lines[i], "--- ", 4) != 0)
             i++;
         const char *h = l + 4;
@@ -539,67 +700,9 @@ static int run_file(const char *path, dh_ruleset *pack, dh_engine *pack_eng, mat
             rule_eng = NULL;
             dh_ruleset_free(rs);
             rs = NULL;
-            size_t len = 0;
-            for (size_t k = start; k < i; k++)
-                len += strlen(lines[k]) + 1;
-            char *text = malloc(len + 1);
-            size_t o = 0;
-            for (size_t k = start; k < i; k++) {
-                size_t ll = strlen(lines[k]);
-                memcpy(text + o, lines[k], ll);
-                text[o + ll] = '\n';
-                o += ll + 1;
-            }
-            text[o] = 0;
-            if (!strncmp(h, "rule file ", 10)) {
-                FILE *rf = fopen(h + 10, "rb");
-                free(text);
-                text = NULL;
-                o = 0;
-                if (rf) {
-                    text = malloc(1 << 20);
-                    o = text ? fread(text, 1, (1 << 20) - 1, rf) : 0;
-                    fclose(rf);
-                }
-                if (!text) {
-                    REPORT("%s:%zu: cannot read %s\n", path, head + 1, h + 10);
-                    (*failed)++;
-                    mode = 0;
-                    continue;
-                }
-                text[o] = 0;
-            }
-            dh_ruleset_new(&rs);
-            for (size_t k = 0; k < ph.n; k++)
-                dh_ruleset_set_placeholder(rs, ph.name[k], (const char *const *)ph.values[k],
-                                           ph.nvalues[k]);
-            diag_capture dc = {"", "", 0};
-            dh_ruleset_add_text(rs, text, o, path, capture, &dc);
-            dh_ruleset_finish(rs);
-            free(text);
-            const char *refused = strstr(h, "refused");
-            if (refused) {
-                const char *want = refused + 7;
-                while (*want == ' ')
-                    want++;
-                if (dc.errors >= 1 && dh_ruleset_count(rs) == 0 && strstr(dc.all, want)) {
-                    (*passed)++;
-                } else {
-                    REPORT("%s:%zu: rule should be refused with '%s'; got %u refusals, "
-                           "%zu loaded, reasons '%s'\n",
-                           path, head + 1, want, dc.errors, dh_ruleset_count(rs), dc.all);
-                    (*failed)++;
-                }
-                mode = 0;
-            } else if (dc.errors || (dh_ruleset_count(rs) != 1 && strncmp(h, "rules", 5) != 0) ||
-                       dh_ruleset_count(rs) == 0) {
-                REPORT("%s:%zu: rule did not load: %s\n", path, head + 1, dc.last);
-                (*failed)++;
-                mode = 0;
-            } else {
-                mode = 1;
+            mode = rule_section(&at, h, lines + start, i - start, &ph, &rs);
+            if (mode == 1)
                 rule_eng = match_engine(rs, &rule_ms);
-            }
             continue;
         }
         if (!strcmp(h, "pack")) {
@@ -640,27 +743,7 @@ static int run_file(const char *path, dh_ruleset *pack, dh_engine *pack_eng, mat
             continue;
         }
         event_text et = {{0}, {0}, 0};
-        for (size_t k = start; k < i && et.n < 256; k++) {
-            char *line = lines[k];
-            if (!line[0] || line[0] == '#')
-                continue;
-            char *sep = strstr(line, ": ");
-            int escaped = sep && sep > line && sep[-1] == ':';
-            size_t kl = sep ? (size_t)(sep - line) - (size_t)escaped : strlen(line);
-            if (!sep && (kl == 0 || line[kl - 1] != ':')) {
-                REPORT("%s:%zu: event line without 'Key: value'\n", path, k + 1);
-                (*failed)++;
-                continue;
-            }
-            if (!sep)
-                kl--;
-            et.keys[et.n] = line;
-            line[kl] = 0;
-            et.vals[et.n] = sep ? sep + 2 : line + kl;
-            if (escaped)
-                unescape_value(et.vals[et.n]);
-            et.n++;
-        }
+        event_lines(&at, lines, start, i, &et);
         dh_event ev;
         dh_kv kv[256];
         char err[200];
@@ -699,53 +782,7 @@ static int run_file(const char *path, dh_ruleset *pack, dh_engine *pack_eng, mat
                 (*failed)++;
                 continue;
             }
-            /* Compare the sets: every named rule matched, nothing else did. */
-            char names[4096];
-            snprintf(names, sizeof names, "%s", what + 6);
-            int ok = 1;
-            size_t expected = 0;
-            char missing[2048] = "", extra[2048] = "";
-            for (char *tok = strtok(names, " \t"); tok; tok = strtok(NULL, " \t")) {
-                if (!strcmp(tok, "none"))
-                    continue;
-                expected++;
-                if (!dh_ruleset_find(pack, tok)) {
-                    REPORT("%s:%zu: no pack rule named '%s'\n", path, head + 1, tok);
-                    ok = 0;
-                    continue;
-                }
-                size_t k;
-                for (k = 0; k < ms->n; k++)
-                    if (!strcmp(dh_rule_name(ms->hit[k]), tok) ||
-                        !strcmp(dh_rule_id(ms->hit[k]), tok))
-                        break;
-                if (k == ms->n) {
-                    ok = 0;
-                    strncat(missing, " ", sizeof missing - strlen(missing) - 1);
-                    strncat(missing, tok, sizeof missing - strlen(missing) - 1);
-                }
-            }
-            for (size_t k = 0; k < ms->n; k++) {
-                const char *nm =
-                    *dh_rule_name(ms->hit[k]) ? dh_rule_name(ms->hit[k]) : dh_rule_id(ms->hit[k]);
-                char padded[600];
-                snprintf(padded, sizeof padded, " %s ", nm);
-                char hay[4200];
-                snprintf(hay, sizeof hay, " %s ", what + 6);
-                if (!strstr(hay, padded)) {
-                    ok = 0;
-                    strncat(extra, " ", sizeof extra - strlen(extra) - 1);
-                    strncat(extra, nm, sizeof extra - strlen(extra) - 1);
-                }
-            }
-            (void)expected;
-            if (ok) {
-                (*passed)++;
-            } else {
-                REPORT("%s:%zu: pack mismatch; missing:%s; unexpected:%s\n", path, head + 1,
-                       *missing ? missing : " -", *extra ? extra : " -");
-                (*failed)++;
-            }
+            pack_expect(&at, pack, ms, what + 6);
         } else {
             REPORT("%s:%zu: '--- event %s' does not fit the current section\n", path, head + 1,
                    what);
