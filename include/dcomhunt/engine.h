@@ -130,6 +130,11 @@ typedef struct dh_engine_counts {
                                    kept for correlation, which every matched event is) */
     uint64_t per_level[DH_LEVEL_CRITICAL + 1]; /* the detections by their rule's level */
     uint64_t undecided_events;                 /* events where a rule came out undecided */
+    /* Failures of the regular-expression engine itself (out of memory, an internal error;
+     * not a miss, not a limit): each left its test undecided, as a limit does.
+     * regex_error is the first one's text ("" when none). */
+    uint64_t regex_errors;
+    char regex_error[256];
     size_t rules_applicable; /* rules whose logsource met at least one event seen */
     /* Findings mode. */
     uint64_t kept;          /* events kept for correlation */
@@ -152,8 +157,10 @@ void dh_engine_opts_init(dh_engine_opts *opts);
  * only reads and counts events (no matching, no findings). DH_ERR_ARG for options that
  * contradict each other (from after to, a negative window, a rule of another ruleset). */
 dh_status dh_engine_new(const dh_engine_opts *opts, const dh_ruleset *rs, dh_engine **out);
-/* Reads the paths (files, directories recursively, archives), as dh_scan_run does; in
- * findings mode EVTX chunks are read in time order across files. DH_OK when every input
+/* Reads the paths (files, directories recursively, archives, "-" for standard input), as
+ * dh_scan_run does; in findings mode EVTX chunks are read in time order across files.
+ * There is no buffer input: bytes in memory go through a file or a pipe, or through the
+ * caller's own reader and dh_engine_push. DH_OK when every input
  * was read whole, DH_ERR_FORMAT when something was skipped (on_error said what), another
  * status when the run stopped. May be called more than once, and mixed with push. */
 dh_status dh_engine_run(dh_engine *eng, const char *const *paths, size_t npaths);

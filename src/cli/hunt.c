@@ -434,6 +434,15 @@ static void print_summary(hunt_ctx *c, const dh_engine_counts *es, double secs, 
  * warning naming each such rule once. */
 static void print_undecided(const hunt_ctx *c, const dh_engine_counts *es)
 {
+    if (es->regex_errors) {
+        /* the regular-expression engine failed (not a miss, not a limit): said once */
+        fprintf(stderr,
+                "dcomhunt hunt: warning: the regular-expression engine failed %llu times "
+                "(the tests concerned count as undecided); the first: ",
+                (unsigned long long)es->regex_errors);
+        cli_put_safe(stderr, es->regex_error);
+        fputc('\n', stderr);
+    }
     if (!es->undecided_events)
         return;
     fprintf(stderr,

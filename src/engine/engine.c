@@ -277,6 +277,8 @@ dh_status dh_engine_stats(dh_engine *e, dh_engine_counts *out)
     out->detections = e->detections;
     memcpy(out->per_level, e->per_level, sizeof out->per_level);
     out->undecided_events = e->undecided_events;
+    out->regex_errors = e->regex_errors;
+    memcpy(out->regex_error, e->regex_error, sizeof out->regex_error);
     /* Rules applicable: those whose logsource met at least one event read. */
     for (size_t i = 0; i < e->nrules; i++) {
         const dh_rule *r = dh_ruleset_rule(e->rs, i);

@@ -29,8 +29,10 @@ struct dh_engine {
     pthread_mutex_t mu; /* guards what workers merge: */
     dh_tally_table merged;
     uint64_t events, considered, undecided_events;
-    uint64_t *undecided; /* per rule: events it could not decide */
-    dh_error err;        /* the first failure (status DH_OK when none) */
+    uint64_t *undecided;   /* per rule: events it could not decide */
+    uint64_t regex_errors; /* the matchers' regular-expression engine failures */
+    char regex_error[256]; /* the first one's text */
+    dh_error err;          /* the first failure (status DH_OK when none) */
 
     /* Calling thread only. */
     dh_scan_stats input;

@@ -24,6 +24,7 @@ struct engine_worker {
     uint64_t *undecided;    /* per rule: events it could not decide */
     uint64_t undecided_events;
     int event_undecided;
+    uint64_t regex_errors_merged; /* of dh_matcher_regex_errors, already added to e's */
 };
 
 /* ---- key fields of a matched event, per kind -------------------------------------- */
@@ -174,6 +175,14 @@ void dh_engine_worker_merge(engine_worker *w)
     e->considered += w->considered;
     dh_tally_merge(&e->merged, &w->t);
     e->undecided_events += w->undecided_events;
+    char msg[sizeof e->regex_error];
+    uint64_t rx = w->m ? dh_matcher_regex_errors(w->m, msg, sizeof msg) : 0;
+    if (rx > w->regex_errors_merged) {
+        if (!e->regex_errors)
+            memcpy(e->regex_error, msg, sizeof msg);
+        e->regex_errors += rx - w->regex_errors_merged;
+        w->regex_errors_merged = rx;
+    }
     for (size_t i = 0; i < e->nrules; i++) {
         e->undecided[i] += w->undecided[i];
         w->undecided[i] = 0;
