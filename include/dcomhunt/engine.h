@@ -182,7 +182,8 @@ uint64_t dh_engine_rule_undecided(const dh_engine *eng, const dh_rule *r);
 /* The events counted by channel, event id and kind, most frequent first (then by
  * channel, event id, kind); *out is owned by the engine. Returns how many. */
 size_t dh_engine_channels(dh_engine *eng, const dh_channel_count **out);
-/* The failure that stopped the last call that failed (status DH_OK when none). */
+/* The first failure that stopped a call (status DH_OK when none); kept until the engine
+ * is freed. */
 const dh_error *dh_engine_error(const dh_engine *eng);
 void dh_engine_free(dh_engine *eng);
 
