@@ -1,5 +1,5 @@
 /* Unit tests for the external sort behind --detections timelines and findings output
- * (src/cli/timeline.c): with a budget of a few records, runs go to a temporary file and
+ * (src/core/timeline.c): with a budget of a few records, runs go to a temporary file and
  * are merged; the output is every record, in key order, ties in arrival order. */
 #include <setjmp.h>
 #include <stdarg.h>
