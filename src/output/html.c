@@ -21,18 +21,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define JSMN_STATIC
-#define JSMN_STRICT
-#define JSMN_PARENT_LINKS
-#include <jsmn.h>
-
 #include "core/buf.h"
 #include "core/escape.h"
 #include "core/utf8.h"
 #include "core/timefmt.h"
+#include "output/findings_read.h"
 #include "output/html.h"
 
-#define MAX_TOKENS   (1u << 20)   /* per line (20 MiB of tokens): more is refused */
 #define MAX_LIST     500          /* items shown per list: evidence rows, commands, steps */
 #define MAX_VALUE    (256u << 10) /* bytes shown of one string; the rest is counted */
 #define MAX_KEY      1024         /* bytes of a string kept as a tally key (host, COM object) */
@@ -195,94 +190,6 @@ static void gv_label(dh_buf *b, const char *str, size_t n)
     dh_buf_putc(b, '\0');
 }
 
-/* ---- JSON: jsmn tokens over one line ---------------------------------------------- */
-
-typedef struct doc {
-    const char *js; /* the line */
-    jsmntok_t *tok;
-    int ntok;
-} doc;
-
-typedef struct hstr {
-    const char *p;
-    size_t n;
-} hstr;
-
-/* Appends the JSON string body s[0..n) to b with its escapes resolved (jsmn has checked
- * them; a lone surrogate becomes U+FFFD). Raw bytes pass as they are; html_text checks
- * their UTF-8 and shows control characters. */
-static void json_unescape(dh_buf *b, const char *s, size_t n)
-{
-    size_t at = b->len;
-    if (dh_json_unescape(b, s, n))
-        b->len = at; /* cannot happen after jsmn's check, or the page's cap was reached */
-}
-
-/* The value of a key of object `obj`: a token index, or -1. Keys are compared as written
- * (a key spelled with \u escapes is not found, which only hides the attacker's own field). */
-static int obj_get(const doc *d, int obj, const char *key)
-{
-    if (obj < 0 || obj >= d->ntok || d->tok[obj].type != JSMN_OBJECT)
-        return -1;
-    size_t kl = strlen(key);
-    int end = d->tok[obj].end;
-    for (int i = obj + 1; i + 1 < d->ntok && d->tok[i].start < end; i++) {
-        const jsmntok_t *t = &d->tok[i];
-        if (t->parent != obj || t->type != JSMN_STRING || t->size != 1)
-            continue;
-        if ((size_t)(t->end - t->start) == kl && memcmp(d->js + t->start, key, kl) == 0)
-            return i + 1;
-    }
-    return -1;
-}
-
-/* The element of array `arr` after `prev` (-1: the first), or -1. */
-static int arr_next(const doc *d, int arr, int prev)
-{
-    if (arr < 0 || arr >= d->ntok || d->tok[arr].type != JSMN_ARRAY)
-        return -1;
-    int end = d->tok[arr].end;
-    for (int i = prev < 0 ? arr + 1 : prev + 1; i < d->ntok && d->tok[i].start < end; i++)
-        if (d->tok[i].parent == arr)
-            return i;
-    return -1;
-}
-
-static int arr_len(const doc *d, int arr)
-{
-    return arr >= 0 && d->tok[arr].type == JSMN_ARRAY ? d->tok[arr].size : 0;
-}
-
-/* Appends the text of token t to b: a string decoded, a number or true/false as written;
- * null, objects and arrays give nothing. */
-static void tok_text(const doc *d, int t, dh_buf *b)
-{
-    if (t < 0)
-        return;
-    const jsmntok_t *k = &d->tok[t];
-    const char *s = d->js + k->start;
-    size_t n = (size_t)(k->end - k->start);
-    if (k->type == JSMN_STRING)
-        json_unescape(b, s, n);
-    else if (k->type == JSMN_PRIMITIVE && !(n == 4 && memcmp(s, "null", 4) == 0))
-        dh_buf_append(b, s, n);
-}
-
-/* The text of token t in scratch buffer sc (reset first); valid until sc is used again. */
-static hstr val(const doc *d, int t, dh_buf *sc)
-{
-    sc->len = 0;
-    tok_text(d, t, sc);
-    hstr r = {sc->data ? sc->data : "", sc->len};
-    return r;
-}
-
-static int tok_is_true(const doc *d, int t)
-{
-    return t >= 0 && d->tok[t].type == JSMN_PRIMITIVE && d->tok[t].end - d->tok[t].start == 4 &&
-           memcmp(d->js + d->tok[t].start, "true", 4) == 0;
-}
-
 /* ---- tallies: string -> counts, open addressing, capped --------------------------- */
 
 typedef struct titem {
@@ -411,7 +318,7 @@ static size_t cut_utf8(const char *s, size_t n, size_t max)
 }
 
 /* A composite key: each part as a 4-byte length then its bytes (parts may hold any byte). */
-static void key_part(dh_buf *k, hstr p)
+static void key_part(dh_buf *k, dh_jstr p)
 {
     uint32_t n = (uint32_t)cut_utf8(p.p, p.n, MAX_KEY);
     dh_buf_append(k, &n, sizeof n);
@@ -419,10 +326,10 @@ static void key_part(dh_buf *k, hstr p)
 }
 
 /* Part i of composite key k (length kn). */
-static hstr key_at(const char *k, size_t kn, int i)
+static dh_jstr key_at(const char *k, size_t kn, int i)
 {
     size_t at = 0;
-    hstr r = {"", 0};
+    dh_jstr r = {"", 0};
     for (int j = 0; at + 4 <= kn; j++) {
         uint32_t n;
         memcpy(&n, k + at, 4);
@@ -460,8 +367,7 @@ typedef struct report {
     dh_html_error_fn on_error;
     void *ctx;
     hout o;
-    jsmntok_t *tok;
-    unsigned tokcap;
+    dh_findings_reader *rd;
     dh_buf sc, ar, lb; /* scratch: values, a line's strings, a graph label */
     entry *e;
     size_t ne, ecap;
@@ -490,69 +396,7 @@ static void report_error(report *r, dh_status st, uint64_t offset, uint64_t line
     r->on_error(r->ctx, &e);
 }
 
-/* Whether the line nests no deeper than MAX_DEPTH. jsmn with parent links closes a bracket
- * by walking up from the last token, which is quadratic in the depth: a line of 100,000
- * nested brackets took 28 s. A finding nests 3 deep. */
-#define MAX_DEPTH 64
-static int depth_ok(const char *s, size_t n)
-{
-    int depth = 0, in_str = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (in_str) {
-            if (c == '\\')
-                i++;
-            else if (c == '"')
-                in_str = 0;
-        } else if (c == '"') {
-            in_str = 1;
-        } else if (c == '{' || c == '[') {
-            if (++depth > MAX_DEPTH)
-                return 0;
-        } else if (c == '}' || c == ']') {
-            depth--;
-        }
-    }
-    return 1;
-}
-
-/* Tokenizes a line into r->tok; fills d, or returns why not. */
-static const char *parse_line(report *r, const char *line, size_t len, doc *d)
-{
-    if (!depth_ok(line, len))
-        return "JSON nested deeper than 64 levels";
-    jsmn_parser p;
-    jsmn_init(&p);
-    int n = jsmn_parse(&p, line, len, NULL, 0); /* count first: tokens are then sized once */
-    if (n == JSMN_ERROR_PART)
-        return "not valid JSON (cut short)";
-    if (n < 0)
-        return "not valid JSON";
-    if (n == 0)
-        return "not a JSON object";
-    if ((unsigned)n > MAX_TOKENS)
-        return "more than 1048576 JSON values on one line";
-    if ((unsigned)n > r->tokcap) {
-        jsmntok_t *t = realloc(r->tok, (size_t)n * sizeof *t);
-        if (!t)
-            return "out of memory";
-        r->tok = t, r->tokcap = (unsigned)n;
-    }
-    jsmn_init(&p);
-    n = jsmn_parse(&p, line, len, r->tok, r->tokcap);
-    if (n == JSMN_ERROR_PART)
-        return "not valid JSON (cut short)";
-    if (n <= 0)
-        return "not valid JSON";
-    if (r->tok[0].type != JSMN_OBJECT)
-        return "not a JSON object";
-    if ((size_t)r->tok[0].end != len)
-        return "text after the JSON object";
-    d->js = line, d->tok = r->tok, d->ntok = n;
-    return NULL;
-}
-
-static int sev_index(hstr s)
+static int sev_index(dh_jstr s)
 {
     for (int i = 0; i < NSEV; i++)
         if (s.n == strlen(sev_names[i]) && memcmp(s.p, sev_names[i], s.n) == 0)
@@ -564,29 +408,29 @@ typedef struct span {
     size_t off, n;
 } span;
 
-static span take(report *r, const doc *d, int t)
+static span take(report *r, const dh_jdoc *d, int t)
 {
     span s = {r->ar.len, 0};
-    tok_text(d, t, &r->ar);
+    dh_jdoc_text(d, t, &r->ar);
     s.n = r->ar.len - s.off;
     return s;
 }
 
-static hstr at(const report *r, span s)
+static dh_jstr at(const report *r, span s)
 {
-    hstr h = {r->ar.data ? r->ar.data + s.off : "", s.n};
+    dh_jstr h = {r->ar.data ? r->ar.data + s.off : "", s.n};
     return h;
 }
 
 /* A host's name for the summary and graph: the host name, else the IP. */
-static hstr host_key(hstr host, hstr ip)
+static dh_jstr host_key(dh_jstr host, dh_jstr ip)
 {
     return host.n ? host : ip;
 }
 
-static void count_host(report *r, hstr host, hstr ip, int as_source)
+static void count_host(report *r, dh_jstr host, dh_jstr ip, int as_source)
 {
-    hstr k = host_key(host, ip);
+    dh_jstr k = host_key(host, ip);
     if (!k.n)
         return;
     titem *it = tally_get(&r->hosts, k.p, cut_utf8(k.p, k.n, MAX_KEY));
@@ -603,7 +447,7 @@ static void count_host(report *r, hstr host, hstr ip, int as_source)
 }
 
 /* Pass one on a checked line: the index entry and the tallies. */
-static void index_finding(report *r, const doc *d, size_t off, size_t len, uint64_t line)
+static void index_finding(report *r, const dh_jdoc *d, size_t off, size_t len, uint64_t line)
 {
     if (r->ne >= DH_HTML_MAX_FINDINGS) {
         if (r->cut++ == 0) {
@@ -627,22 +471,22 @@ static void index_finding(report *r, const doc *d, size_t off, size_t len, uint6
         r->e = ne, r->ecap = nc;
     }
     r->ar.len = 0;
-    int src = obj_get(d, 0, "source"), dst = obj_get(d, 0, "target");
-    span kind = take(r, d, obj_get(d, 0, "kind"));
-    span sev = take(r, d, obj_get(d, 0, "severity"));
-    span first = take(r, d, obj_get(d, 0, "first_seen"));
-    span last = take(r, d, obj_get(d, 0, "last_seen"));
-    span sh = take(r, d, obj_get(d, src, "host")), si = take(r, d, obj_get(d, src, "ip"));
-    span th = take(r, d, obj_get(d, dst, "host")), ti = take(r, d, obj_get(d, dst, "ip"));
-    span com = take(r, d, obj_get(d, 0, "com_object"));
-    int supp = tok_is_true(d, obj_get(d, 0, "suppressed"));
+    int src = dh_jdoc_get(d, 0, "source"), dst = dh_jdoc_get(d, 0, "target");
+    span kind = take(r, d, dh_jdoc_get(d, 0, "kind"));
+    span sev = take(r, d, dh_jdoc_get(d, 0, "severity"));
+    span first = take(r, d, dh_jdoc_get(d, 0, "first_seen"));
+    span last = take(r, d, dh_jdoc_get(d, 0, "last_seen"));
+    span sh = take(r, d, dh_jdoc_get(d, src, "host")), si = take(r, d, dh_jdoc_get(d, src, "ip"));
+    span th = take(r, d, dh_jdoc_get(d, dst, "host")), ti = take(r, d, dh_jdoc_get(d, dst, "ip"));
+    span com = take(r, d, dh_jdoc_get(d, 0, "com_object"));
+    int supp = dh_jdoc_true(d, dh_jdoc_get(d, 0, "suppressed"));
 
     entry *e = &r->e[r->ne];
     memset(e, 0, sizeof *e);
     e->off = off, e->len = (uint32_t)len, e->line = line, e->seq = (uint32_t)r->ne;
     e->suppressed = (uint8_t)supp;
     e->sev = (uint8_t)sev_index(at(r, sev));
-    hstr f = at(r, first), l = at(r, last);
+    dh_jstr f = at(r, first), l = at(r, last);
     e->has_first = f.n && dh_time_parse_iso(f.p, f.n, &e->first) == 0;
     e->has_last = l.n && dh_time_parse_iso(l.p, l.n, &e->last) == 0;
     if (e->has_last && e->has_first && e->last < e->first)
@@ -670,7 +514,7 @@ static void index_finding(report *r, const doc *d, size_t off, size_t len, uint6
         it->c[supp]++;
     count_host(r, at(r, th), at(r, ti), 0);
     count_host(r, at(r, sh), at(r, si), 1);
-    hstr sk = host_key(at(r, sh), at(r, si)), tk = host_key(at(r, th), at(r, ti));
+    dh_jstr sk = host_key(at(r, sh), at(r, si)), tk = host_key(at(r, th), at(r, ti));
     if (sk.n && tk.n) {
         dh_buf_reset(&r->sc);
         key_part(&r->sc, sk);
@@ -681,42 +525,19 @@ static void index_finding(report *r, const doc *d, size_t off, size_t len, uint6
     }
 }
 
-static int is_blank(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r';
-}
-
 static void pass_one(report *r)
 {
-    size_t pos = 0;
+    size_t pos = 0, s, e, start;
     uint64_t lineno = 0;
-    if (r->len >= 3 && memcmp(r->js, "\xEF\xBB\xBF", 3) == 0)
-        pos = 3; /* a byte-order mark, as some editors save */
-    while (pos < r->len && r->o.st == DH_OK) {
-        const char *nl = memchr(r->js + pos, '\n', r->len - pos);
-        size_t end = nl ? (size_t)(nl - r->js) : r->len;
-        size_t s = pos, e = end, start = pos;
-        pos = nl ? end + 1 : r->len;
-        lineno++;
-        while (s < e && is_blank(r->js[s]))
-            s++;
-        while (e > s && is_blank(r->js[e - 1]))
-            e--;
-        if (s == e)
-            continue;
+    while (r->o.st == DH_OK &&
+           dh_findings_next_line(r->js, r->len, &pos, &lineno, &s, &e, &start)) {
         r->lines++;
         const char *why = NULL;
-        doc d;
+        dh_jdoc d;
         if (e - s > DH_HTML_MAX_LINE)
             why = "line longer than 16 MiB";
         else
-            why = parse_line(r, r->js + s, e - s, &d);
-        if (!why) {
-            int id = obj_get(&d, 0, "id"), kind = obj_get(&d, 0, "kind");
-            if (id < 0 || kind < 0 || d.tok[id].type != JSMN_STRING ||
-                d.tok[kind].type != JSMN_STRING)
-                why = "not a finding (no \"id\" and \"kind\" strings)";
-        }
+            why = dh_findings_reader_finding(r->rd, r->js + s, e - s, &d);
         if (why) {
             r->skipped++;
             r->in_st = DH_ERR_FORMAT;
@@ -833,16 +654,16 @@ static void put_sev_class(hout *o, int sev)
 }
 
 /* Escaped text of token t (nothing if absent). */
-static void put_tok(report *r, const doc *d, int t, unsigned flags)
+static void put_tok(report *r, const dh_jdoc *d, int t, unsigned flags)
 {
-    hstr v = val(d, t, &r->sc);
+    dh_jstr v = dh_jdoc_val(d, t, &r->sc);
     html_text(&r->o, v.p, v.n, flags);
 }
 
 /* Escaped text of obj[key], or `dflt` (our own text, in <em>) when empty. */
-static void put_field(report *r, const doc *d, int obj, const char *key, const char *dflt)
+static void put_field(report *r, const dh_jdoc *d, int obj, const char *key, const char *dflt)
 {
-    hstr v = val(d, obj_get(d, obj, key), &r->sc);
+    dh_jstr v = dh_jdoc_val(d, dh_jdoc_get(d, obj, key), &r->sc);
     if (v.n)
         html_text(&r->o, v.p, v.n, HT_MARK);
     else if (dflt) {
@@ -853,13 +674,13 @@ static void put_field(report *r, const doc *d, int obj, const char *key, const c
 }
 
 /* "host (ip)", "host", "ip" or dflt, for an endpoint object. */
-static void put_endpoint(report *r, const doc *d, int ep, const char *dflt)
+static void put_endpoint(report *r, const dh_jdoc *d, int ep, const char *dflt)
 {
-    hstr h = val(d, obj_get(d, ep, "host"), &r->sc);
+    dh_jstr h = dh_jdoc_val(d, dh_jdoc_get(d, ep, "host"), &r->sc);
     int has_host = h.n > 0;
     if (has_host)
         html_text(&r->o, h.p, h.n, HT_MARK);
-    hstr ip = val(d, obj_get(d, ep, "ip"), &r->sc);
+    dh_jstr ip = dh_jdoc_val(d, dh_jdoc_get(d, ep, "ip"), &r->sc);
     if (ip.n) {
         if (has_host)
             puts_(&r->o, " (");
@@ -990,7 +811,7 @@ static void summary(report *r)
     uint64_t col[NSEV + 1] = {0}, tot = 0, tsupp = 0;
     for (size_t i = 0; kv && i < r->kinds.n; i++) {
         const titem *it = kv[i].it;
-        hstr kind = {tkey(&r->kinds, it), it->klen};
+        dh_jstr kind = {tkey(&r->kinds, it), it->klen};
         puts_(o, "<tr><td>");
         html_text(o, kind.p, kind.n, HT_MARK);
         puts_(o, "</td>");
@@ -1000,7 +821,7 @@ static void summary(report *r)
             if (s < NSEV) {
                 dh_buf_reset(&r->sc);
                 key_part(&r->sc, kind);
-                hstr sv = {sev_names[s], strlen(sev_names[s])};
+                dh_jstr sv = {sev_names[s], strlen(sev_names[s])};
                 key_part(&r->sc, sv);
                 const titem *ks = tally_find(&r->kindsev, r->sc.data, r->sc.len);
                 c = ks ? ks->c[0] : 0;
@@ -1135,8 +956,8 @@ static void timeline(report *r)
     size_t shown = n < MAX_TIMELINE ? n : MAX_TIMELINE;
     for (size_t i = 0; i < shown && o->st == DH_OK; i++) {
         const entry *e = v[i];
-        doc d;
-        if (parse_line(r, r->js + e->off, e->len, &d))
+        dh_jdoc d;
+        if (dh_findings_reader_parse(r->rd, r->js + e->off, e->len, &d))
             continue;
         puts_(o, "<div class=\"tl-row\"><a class=\"tl-label\" href=\"#f");
         putu(o, e->num);
@@ -1145,12 +966,12 @@ static void timeline(report *r)
         puts_(o, " ");
         put_time(o, e->first, 1);
         puts_(o, " ");
-        put_tok(r, &d, obj_get(&d, 0, "kind"), HT_MARK);
+        put_tok(r, &d, dh_jdoc_get(&d, 0, "kind"), HT_MARK);
         puts_(o, " &rarr; ");
-        int dst = obj_get(&d, 0, "target");
-        hstr th = val(&d, obj_get(&d, dst, "host"), &r->sc);
+        int dst = dh_jdoc_get(&d, 0, "target");
+        dh_jstr th = dh_jdoc_val(&d, dh_jdoc_get(&d, dst, "host"), &r->sc);
         if (!th.n)
-            th = val(&d, obj_get(&d, dst, "ip"), &r->sc);
+            th = dh_jdoc_val(&d, dh_jdoc_get(&d, dst, "ip"), &r->sc);
         html_text(o, th.p, th.n, HT_MARK);
         if (e->suppressed)
             puts_(o, " (suppressed)");
@@ -1322,7 +1143,7 @@ typedef struct gv {
     size_t nnode;
 } gv;
 
-static Agnode_t *gv_node(gv *x, hstr key, int target)
+static Agnode_t *gv_node(gv *x, dh_jstr key, int target)
 {
     titem *it = tally_get(&x->nodes, key.p, key.n);
     if (!it)
@@ -1373,8 +1194,8 @@ static void build_graph(gv *x, item_ref *ev, size_t nedges)
     for (size_t i = 0; i < nedges; i++) {
         const titem *it = ev[i].it;
         const char *k = tkey(&r->edges, it);
-        hstr src = key_at(k, it->klen, 0), dst = key_at(k, it->klen, 1);
-        hstr com = key_at(k, it->klen, 2);
+        dh_jstr src = key_at(k, it->klen, 0), dst = key_at(k, it->klen, 1);
+        dh_jstr com = key_at(k, it->klen, 2);
         Agnode_t *a = gv_node(x, src, 0), *b = gv_node(x, dst, 1);
         if (!a || !b)
             continue;
@@ -1410,7 +1231,7 @@ static void build_graph(gv *x, item_ref *ev, size_t nedges)
     /* targets named by findings without a known source, as lone nodes */
     for (size_t i = 0; i < r->hosts.n && x->nnode < MAX_NODES; i++)
         if (r->hosts.v[i].c[0]) {
-            hstr k = {tkey(&r->hosts, &r->hosts.v[i]), r->hosts.v[i].klen};
+            dh_jstr k = {tkey(&r->hosts, &r->hosts.v[i]), r->hosts.v[i].klen};
             gv_node(x, k, 1);
         }
 }
@@ -1511,7 +1332,7 @@ static void kv_row(report *r, const char *th)
     puts_(&r->o, "</th><td>");
 }
 
-static void list_strings(report *r, const doc *d, int arr, const char *olclass, unsigned flags,
+static void list_strings(report *r, const dh_jdoc *d, int arr, const char *olclass, unsigned flags,
                          const char *what)
 {
     hout *o = &r->o;
@@ -1519,17 +1340,18 @@ static void list_strings(report *r, const doc *d, int arr, const char *olclass, 
     puts_(o, olclass);
     puts_(o, "\">");
     int shown = 0;
-    for (int t = arr_next(d, arr, -1); t >= 0 && shown < MAX_LIST; t = arr_next(d, arr, t)) {
+    for (int t = dh_jdoc_next(d, arr, -1); t >= 0 && shown < MAX_LIST;
+         t = dh_jdoc_next(d, arr, t)) {
         puts_(o, olclass[0] == 'c' ? "<li><code>" : "<li>");
         put_tok(r, d, t, flags);
         puts_(o, olclass[0] == 'c' ? "</code></li>" : "</li>");
         shown++;
     }
     puts_(o, "</ol>\n");
-    put_more(o, arr_len(d, arr), shown, what);
+    put_more(o, dh_jdoc_len(d, arr), shown, what);
 }
 
-static void evidence_table(report *r, const doc *d, int arr)
+static void evidence_table(report *r, const dh_jdoc *d, int arr)
 {
     static const char *const cols[] = {"role",     "time", "host",      "channel",
                                        "event_id", "kind", "record_id", "file"};
@@ -1544,11 +1366,12 @@ static void evidence_table(report *r, const doc *d, int arr)
     }
     puts_(o, "</tr>\n");
     int shown = 0;
-    for (int t = arr_next(d, arr, -1); t >= 0 && shown < MAX_LIST; t = arr_next(d, arr, t)) {
+    for (int t = dh_jdoc_next(d, arr, -1); t >= 0 && shown < MAX_LIST;
+         t = dh_jdoc_next(d, arr, t)) {
         puts_(o, "<tr>");
         for (size_t c = 0; c < sizeof cols / sizeof cols[0]; c++) {
             puts_(o, c == 7 ? "<td><code>" : "<td>");
-            put_tok(r, d, obj_get(d, t, cols[c]), HT_MARK);
+            put_tok(r, d, dh_jdoc_get(d, t, cols[c]), HT_MARK);
             puts_(o, c == 7 ? "</code></td>" : "</td>");
         }
         puts_(o, "</tr>\n");
@@ -1557,17 +1380,18 @@ static void evidence_table(report *r, const doc *d, int arr)
     if (!shown)
         puts_(o, "<tr><td colspan=\"8\"><em>none</em></td></tr>\n");
     puts_(o, "</table>\n");
-    put_more(o, arr_len(d, arr), shown, "evidence records");
+    put_more(o, dh_jdoc_len(d, arr), shown, "evidence records");
 }
 
-static void pivots(report *r, const doc *d, int arr)
+static void pivots(report *r, const dh_jdoc *d, int arr)
 {
     hout *o = &r->o;
     puts_(o, "<h4>Pivot queries</h4>\n");
     int shown = 0;
-    for (int t = arr_next(d, arr, -1); t >= 0 && shown < MAX_LIST; t = arr_next(d, arr, t)) {
+    for (int t = dh_jdoc_next(d, arr, -1); t >= 0 && shown < MAX_LIST;
+         t = dh_jdoc_next(d, arr, t)) {
         puts_(o, "<div class=\"pivot\"><div class=\"pivot-head\"><span class=\"lang\">");
-        hstr lang = val(d, obj_get(d, t, "language"), &r->sc);
+        dh_jstr lang = dh_jdoc_val(d, dh_jdoc_get(d, t, "language"), &r->sc);
         if (lang.n == 3 && memcmp(lang.p, "kql", 3) == 0)
             puts_(o, "KQL");
         else if (lang.n == 8 && memcmp(lang.p, "dcomhunt", 8) == 0)
@@ -1579,31 +1403,32 @@ static void pivots(report *r, const doc *d, int arr)
         puts_(o, "</span>");
         put_field(r, d, t, "title", NULL);
         puts_(o, "</div><pre class=\"query\">");
-        put_tok(r, d, obj_get(d, t, "query"), HT_MARK | HT_LINES);
+        put_tok(r, d, dh_jdoc_get(d, t, "query"), HT_MARK | HT_LINES);
         puts_(o, "</pre></div>\n");
         shown++;
     }
-    put_more(o, arr_len(d, arr), shown, "queries");
+    put_more(o, dh_jdoc_len(d, arr), shown, "queries");
 }
 
 /* What the finding says it could not hold or decide (docs/findings.md, Limits): values cut
  * with their length in the log, what its caps left out, rules left undecided. */
-static void limits_note(report *r, const doc *d)
+static void limits_note(report *r, const dh_jdoc *d)
 {
     hout *o = &r->o;
-    int cut = obj_get(d, 0, "truncated"), dropped = obj_get(d, 0, "dropped"),
-        und = obj_get(d, 0, "undecided_rules");
-    if (!arr_len(d, cut) && dropped < 0 && !arr_len(d, und))
+    int cut = dh_jdoc_get(d, 0, "truncated"), dropped = dh_jdoc_get(d, 0, "dropped"),
+        und = dh_jdoc_get(d, 0, "undecided_rules");
+    if (!dh_jdoc_len(d, cut) && dropped < 0 && !dh_jdoc_len(d, und))
         return;
     puts_(o, "<ul class=\"limits\">");
     int n = 0;
-    for (int t = arr_next(d, cut, -1); t >= 0 && n < MAX_LIST; t = arr_next(d, cut, t), n++) {
+    for (int t = dh_jdoc_next(d, cut, -1); t >= 0 && n < MAX_LIST;
+         t = dh_jdoc_next(d, cut, t), n++) {
         puts_(o, "<li><code>");
-        put_tok(r, d, obj_get(d, t, "value"), HT_MARK);
+        put_tok(r, d, dh_jdoc_get(d, t, "value"), HT_MARK);
         puts_(o, "</code> truncated: ");
-        put_tok(r, d, obj_get(d, t, "length"), HT_MARK);
+        put_tok(r, d, dh_jdoc_get(d, t, "length"), HT_MARK);
         puts_(o, " bytes in the log, the first ");
-        put_tok(r, d, obj_get(d, t, "kept"), HT_MARK);
+        put_tok(r, d, dh_jdoc_get(d, t, "kept"), HT_MARK);
         puts_(o, " kept</li>");
     }
     if (dropped >= 0) {
@@ -1611,16 +1436,17 @@ static void limits_note(report *r, const doc *d)
         static const char *const names[] = {" commands, ", " evidence records, ", " rules"};
         puts_(o, "<li>over the finding's caps, not listed: ");
         for (size_t k = 0; k < 3; k++) {
-            put_tok(r, d, obj_get(d, dropped, keys[k]), HT_MARK);
+            put_tok(r, d, dh_jdoc_get(d, dropped, keys[k]), HT_MARK);
             puts_(o, names[k]);
         }
         puts_(o, "</li>");
     }
-    if (arr_len(d, und)) {
+    if (dh_jdoc_len(d, und)) {
         puts_(o, "<li>undecided (a regular expression hit its match limit; counted as "
                  "matched):");
         n = 0;
-        for (int t = arr_next(d, und, -1); t >= 0 && n < MAX_LIST; t = arr_next(d, und, t), n++) {
+        for (int t = dh_jdoc_next(d, und, -1); t >= 0 && n < MAX_LIST;
+             t = dh_jdoc_next(d, und, t), n++) {
             puts_(o, " <code>");
             put_tok(r, d, t, HT_MARK);
             puts_(o, "</code>");
@@ -1633,10 +1459,10 @@ static void limits_note(report *r, const doc *d)
 static void finding(report *r, const entry *e)
 {
     hout *o = &r->o;
-    doc d;
-    if (parse_line(r, r->js + e->off, e->len, &d))
+    dh_jdoc d;
+    if (dh_findings_reader_parse(r->rd, r->js + e->off, e->len, &d))
         return; /* checked in pass one: cannot happen */
-    int src = obj_get(&d, 0, "source"), dst = obj_get(&d, 0, "target");
+    int src = dh_jdoc_get(&d, 0, "source"), dst = dh_jdoc_get(&d, 0, "target");
     puts_(o, "<article class=\"finding s-");
     put_sev_class(o, e->sev);
     puts_(o, e->suppressed ? " suppressed" : "");
@@ -1657,18 +1483,18 @@ static void finding(report *r, const entry *e)
     put_endpoint(r, &d, src, "unknown source");
     puts_(o, " &rarr; ");
     put_endpoint(r, &d, dst, "unknown target");
-    hstr com = val(&d, obj_get(&d, 0, "com_object"), &r->sc);
+    dh_jstr com = dh_jdoc_val(&d, dh_jdoc_get(&d, 0, "com_object"), &r->sc);
     if (com.n) {
         puts_(o, " via ");
         html_text(o, com.p, com.n, HT_MARK);
     }
     puts_(o, "</h3>\n");
 
-    int sb = obj_get(&d, 0, "suppressed_by");
+    int sb = dh_jdoc_get(&d, 0, "suppressed_by");
     if (e->suppressed || sb >= 0) {
         puts_(o, e->suppressed ? "<p class=\"suppressed-note\">Suppressed"
                                : "<p class=\"suppressed-note\">A suppression matched");
-        hstr reason = val(&d, obj_get(&d, sb, "reason"), &r->sc);
+        dh_jstr reason = dh_jdoc_val(&d, dh_jdoc_get(&d, sb, "reason"), &r->sc);
         if (reason.n) {
             puts_(o, ": <span>");
             html_text(o, reason.p, reason.n, HT_MARK);
@@ -1679,7 +1505,7 @@ static void finding(report *r, const entry *e)
         static const char *const names[] = {"filter", "id", "expires", "from"};
         int any = 0;
         for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
-            hstr v = val(&d, obj_get(&d, sb, keys[k]), &r->sc);
+            dh_jstr v = dh_jdoc_val(&d, dh_jdoc_get(&d, sb, keys[k]), &r->sc);
             if (!v.n)
                 continue;
             puts_(o, any++ ? ", " : " <span>(");
@@ -1700,12 +1526,12 @@ static void finding(report *r, const entry *e)
     puts_(o, "</code></td></tr>\n");
     kv_row(r, "confidence");
     put_field(r, &d, 0, "confidence", "not given");
-    int reasons = obj_get(&d, 0, "confidence_reasons");
-    if (arr_len(&d, reasons)) {
+    int reasons = dh_jdoc_get(&d, 0, "confidence_reasons");
+    if (dh_jdoc_len(&d, reasons)) {
         puts_(o, "<ul>");
         int n = 0;
-        for (int t = arr_next(&d, reasons, -1); t >= 0 && n < MAX_LIST;
-             t = arr_next(&d, reasons, t), n++) {
+        for (int t = dh_jdoc_next(&d, reasons, -1); t >= 0 && n < MAX_LIST;
+             t = dh_jdoc_next(&d, reasons, t), n++) {
             puts_(o, "<li>");
             put_tok(r, &d, t, HT_MARK);
             puts_(o, "</li>");
@@ -1721,7 +1547,7 @@ static void finding(report *r, const entry *e)
     puts_(o, "</td></tr>\n");
     kv_row(r, "account");
     put_field(r, &d, 0, "user", "unknown");
-    hstr lid = val(&d, obj_get(&d, 0, "logon_id"), &r->sc);
+    dh_jstr lid = dh_jdoc_val(&d, dh_jdoc_get(&d, 0, "logon_id"), &r->sc);
     if (lid.n) {
         puts_(o, " <span class=\"mono\">logon id ");
         html_text(o, lid.p, lid.n, HT_MARK);
@@ -1730,7 +1556,7 @@ static void finding(report *r, const entry *e)
     puts_(o, "</td></tr>\n");
     kv_row(r, "COM object");
     put_field(r, &d, 0, "com_object", "not named");
-    hstr clsid = val(&d, obj_get(&d, 0, "clsid"), &r->sc);
+    dh_jstr clsid = dh_jdoc_val(&d, dh_jdoc_get(&d, 0, "clsid"), &r->sc);
     if (clsid.n) {
         puts_(o, " <code>");
         html_text(o, clsid.p, clsid.n, HT_MARK);
@@ -1747,8 +1573,8 @@ static void finding(report *r, const entry *e)
     put_field(r, &d, 0, "last_seen", "unknown");
     puts_(o, "</td></tr>\n");
     kv_row(r, "rules");
-    int names = obj_get(&d, 0, "rule_names"), ids = obj_get(&d, 0, "rule_ids");
-    int tn = arr_next(&d, names, -1), ti = arr_next(&d, ids, -1), nr = 0;
+    int names = dh_jdoc_get(&d, 0, "rule_names"), ids = dh_jdoc_get(&d, 0, "rule_ids");
+    int tn = dh_jdoc_next(&d, names, -1), ti = dh_jdoc_next(&d, ids, -1), nr = 0;
     while ((tn >= 0 || ti >= 0) && nr < MAX_LIST) {
         if (nr++)
             puts_(o, "<br>");
@@ -1759,33 +1585,33 @@ static void finding(report *r, const entry *e)
             puts_(o, "</code>");
         }
         if (tn >= 0)
-            tn = arr_next(&d, names, tn);
+            tn = dh_jdoc_next(&d, names, tn);
         if (ti >= 0)
-            ti = arr_next(&d, ids, ti);
+            ti = dh_jdoc_next(&d, ids, ti);
     }
     if (!nr)
         puts_(o, "<em>none</em>");
     puts_(o, "</td></tr>\n</table>\n");
 
-    int cmds = obj_get(&d, 0, "commands");
-    if (arr_len(&d, cmds)) {
+    int cmds = dh_jdoc_get(&d, 0, "commands");
+    if (dh_jdoc_len(&d, cmds)) {
         puts_(o, "<h4>Commands</h4>\n");
         list_strings(r, &d, cmds, "cmds", HT_MARK, "commands");
     }
     limits_note(r, &d);
-    evidence_table(r, &d, obj_get(&d, 0, "evidence"));
-    int inv = obj_get(&d, 0, "investigate");
-    if (arr_len(&d, inv)) {
+    evidence_table(r, &d, dh_jdoc_get(&d, 0, "evidence"));
+    int inv = dh_jdoc_get(&d, 0, "investigate");
+    if (dh_jdoc_len(&d, inv)) {
         puts_(o, "<h4>Investigate</h4>\n");
         list_strings(r, &d, inv, "steps", HT_MARK | HT_LINES, "steps");
     }
-    int resp = obj_get(&d, 0, "respond");
-    if (arr_len(&d, resp)) {
+    int resp = dh_jdoc_get(&d, 0, "respond");
+    if (dh_jdoc_len(&d, resp)) {
         puts_(o, "<h4>Respond</h4>\n");
         list_strings(r, &d, resp, "steps", HT_MARK | HT_LINES, "steps");
     }
-    int piv = obj_get(&d, 0, "pivots");
-    if (arr_len(&d, piv))
+    int piv = dh_jdoc_get(&d, 0, "pivots");
+    if (dh_jdoc_len(&d, piv))
         pivots(r, &d, piv);
     puts_(o, "</article>\n");
 }
@@ -1821,6 +1647,10 @@ dh_status dh_html_report(const char *jsonl, size_t len, const char *source_name,
     if ((!jsonl && len) || !out)
         return DH_ERR_ARG;
     report *r = calloc(1, sizeof *r);
+    if (r && !(r->rd = dh_findings_reader_new())) {
+        free(r);
+        r = NULL;
+    }
     if (!r)
         return DH_ERR_NOMEM;
     r->js = jsonl ? jsonl : "";
@@ -1868,7 +1698,7 @@ dh_status dh_html_report(const char *jsonl, size_t len, const char *source_name,
     tally_free(&r->coms);
     tally_free(&r->hosts);
     tally_free(&r->edges);
-    free(r->tok);
+    dh_findings_reader_free(r->rd);
     free(r->e);
     free(r);
     return st;
