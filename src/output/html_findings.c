@@ -139,13 +139,11 @@ static void limits_note(report *r, const dh_jdoc *d)
     html_puts(o, "</ul>\n");
 }
 
-static void finding(report *r, const entry *e)
+/* The finding's heading: number, severity, kind, source -> target, object. */
+static void finding_heading(report *r, const entry *e, const dh_jdoc *d)
 {
     hout *o = &r->o;
-    dh_jdoc d;
-    if (dh_findings_reader_parse(r->rd, r->js + e->off, e->len, &d))
-        return; /* checked in pass one: cannot happen */
-    int src = dh_jdoc_get(&d, 0, "source"), dst = dh_jdoc_get(&d, 0, "target");
+    int src = dh_jdoc_get(d, 0, "source"), dst = dh_jdoc_get(d, 0, "target");
     html_puts(o, "<article class=\"finding s-");
     html_put_sev_class(o, e->sev);
     html_puts(o, e->suppressed ? " suppressed" : "");
@@ -159,25 +157,30 @@ static void finding(report *r, const entry *e)
     html_puts(o, "<span class=\"badge sev-");
     html_put_sev_class(o, e->sev);
     html_puts(o, "\">");
-    html_put_field(r, &d, 0, "severity", "no severity");
+    html_put_field(r, d, 0, "severity", "no severity");
     html_puts(o, "</span> ");
-    html_put_field(r, &d, 0, "kind", NULL);
+    html_put_field(r, d, 0, "kind", NULL);
     html_puts(o, ": ");
-    html_put_endpoint(r, &d, src, "unknown source");
+    html_put_endpoint(r, d, src, "unknown source");
     html_puts(o, " &rarr; ");
-    html_put_endpoint(r, &d, dst, "unknown target");
-    dh_jstr com = dh_jdoc_val(&d, dh_jdoc_get(&d, 0, "com_object"), &r->sc);
+    html_put_endpoint(r, d, dst, "unknown target");
+    dh_jstr com = dh_jdoc_val(d, dh_jdoc_get(d, 0, "com_object"), &r->sc);
     if (com.n) {
         html_puts(o, " via ");
         html_text(o, com.p, com.n, HT_MARK);
     }
     html_puts(o, "</h3>\n");
+}
 
-    int sb = dh_jdoc_get(&d, 0, "suppressed_by");
+/* Why a suppressed finding is (or a matched suppression would have been) set apart. */
+static void suppression_note(report *r, const entry *e, const dh_jdoc *d)
+{
+    hout *o = &r->o;
+    int sb = dh_jdoc_get(d, 0, "suppressed_by");
     if (e->suppressed || sb >= 0) {
         html_puts(o, e->suppressed ? "<p class=\"suppressed-note\">Suppressed"
                                    : "<p class=\"suppressed-note\">A suppression matched");
-        dh_jstr reason = dh_jdoc_val(&d, dh_jdoc_get(&d, sb, "reason"), &r->sc);
+        dh_jstr reason = dh_jdoc_val(d, dh_jdoc_get(d, sb, "reason"), &r->sc);
         if (reason.n) {
             html_puts(o, ": <span>");
             html_text(o, reason.p, reason.n, HT_MARK);
@@ -188,7 +191,7 @@ static void finding(report *r, const entry *e)
         static const char *const names[] = {"filter", "id", "expires", "from"};
         int any = 0;
         for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
-            dh_jstr v = dh_jdoc_val(&d, dh_jdoc_get(&d, sb, keys[k]), &r->sc);
+            dh_jstr v = dh_jdoc_val(d, dh_jdoc_get(d, sb, keys[k]), &r->sc);
             if (!v.n)
                 continue;
             html_puts(o, any++ ? ", " : " <span>(");
@@ -201,36 +204,42 @@ static void finding(report *r, const entry *e)
             html_puts(o, ")</span>");
         html_puts(o, "</p>\n");
     }
+}
 
+/* The finding's values: id, confidence and why, hosts, account, object, times, rules. */
+static void finding_values(report *r, const dh_jdoc *d)
+{
+    hout *o = &r->o;
+    int src = dh_jdoc_get(d, 0, "source"), dst = dh_jdoc_get(d, 0, "target");
     html_puts(o, "<table class=\"kv\">\n");
     kv_row(r, "id");
     html_puts(o, "<code>");
-    html_put_field(r, &d, 0, "id", NULL);
+    html_put_field(r, d, 0, "id", NULL);
     html_puts(o, "</code></td></tr>\n");
     kv_row(r, "confidence");
-    html_put_field(r, &d, 0, "confidence", "not given");
-    int reasons = dh_jdoc_get(&d, 0, "confidence_reasons");
-    if (dh_jdoc_len(&d, reasons)) {
+    html_put_field(r, d, 0, "confidence", "not given");
+    int reasons = dh_jdoc_get(d, 0, "confidence_reasons");
+    if (dh_jdoc_len(d, reasons)) {
         html_puts(o, "<ul>");
         int n = 0;
-        for (int t = dh_jdoc_next(&d, reasons, -1); t >= 0 && n < MAX_LIST;
-             t = dh_jdoc_next(&d, reasons, t), n++) {
+        for (int t = dh_jdoc_next(d, reasons, -1); t >= 0 && n < MAX_LIST;
+             t = dh_jdoc_next(d, reasons, t), n++) {
             html_puts(o, "<li>");
-            html_put_tok(r, &d, t, HT_MARK);
+            html_put_tok(r, d, t, HT_MARK);
             html_puts(o, "</li>");
         }
         html_puts(o, "</ul>");
     }
     html_puts(o, "</td></tr>\n");
     kv_row(r, "source");
-    html_put_endpoint(r, &d, src, "unknown");
+    html_put_endpoint(r, d, src, "unknown");
     html_puts(o, "</td></tr>\n");
     kv_row(r, "target");
-    html_put_endpoint(r, &d, dst, "unknown");
+    html_put_endpoint(r, d, dst, "unknown");
     html_puts(o, "</td></tr>\n");
     kv_row(r, "account");
-    html_put_field(r, &d, 0, "user", "unknown");
-    dh_jstr lid = dh_jdoc_val(&d, dh_jdoc_get(&d, 0, "logon_id"), &r->sc);
+    html_put_field(r, d, 0, "user", "unknown");
+    dh_jstr lid = dh_jdoc_val(d, dh_jdoc_get(d, 0, "logon_id"), &r->sc);
     if (lid.n) {
         html_puts(o, " <span class=\"mono\">logon id ");
         html_text(o, lid.p, lid.n, HT_MARK);
@@ -238,8 +247,8 @@ static void finding(report *r, const entry *e)
     }
     html_puts(o, "</td></tr>\n");
     kv_row(r, "COM object");
-    html_put_field(r, &d, 0, "com_object", "not named");
-    dh_jstr clsid = dh_jdoc_val(&d, dh_jdoc_get(&d, 0, "clsid"), &r->sc);
+    html_put_field(r, d, 0, "com_object", "not named");
+    dh_jstr clsid = dh_jdoc_val(d, dh_jdoc_get(d, 0, "clsid"), &r->sc);
     if (clsid.n) {
         html_puts(o, " <code>");
         html_text(o, clsid.p, clsid.n, HT_MARK);
@@ -247,35 +256,45 @@ static void finding(report *r, const entry *e)
     }
     html_puts(o, "</td></tr>\n");
     kv_row(r, "technique");
-    html_put_field(r, &d, 0, "technique", "T1021.003");
+    html_put_field(r, d, 0, "technique", "T1021.003");
     html_puts(o, "</td></tr>\n");
     kv_row(r, "first seen");
-    html_put_field(r, &d, 0, "first_seen", "unknown");
+    html_put_field(r, d, 0, "first_seen", "unknown");
     html_puts(o, "</td></tr>\n");
     kv_row(r, "last seen");
-    html_put_field(r, &d, 0, "last_seen", "unknown");
+    html_put_field(r, d, 0, "last_seen", "unknown");
     html_puts(o, "</td></tr>\n");
     kv_row(r, "rules");
-    int names = dh_jdoc_get(&d, 0, "rule_names"), ids = dh_jdoc_get(&d, 0, "rule_ids");
-    int tn = dh_jdoc_next(&d, names, -1), ti = dh_jdoc_next(&d, ids, -1), nr = 0;
+    int names = dh_jdoc_get(d, 0, "rule_names"), ids = dh_jdoc_get(d, 0, "rule_ids");
+    int tn = dh_jdoc_next(d, names, -1), ti = dh_jdoc_next(d, ids, -1), nr = 0;
     while ((tn >= 0 || ti >= 0) && nr < MAX_LIST) {
         if (nr++)
             html_puts(o, "<br>");
-        html_put_tok(r, &d, tn, HT_MARK);
+        html_put_tok(r, d, tn, HT_MARK);
         if (ti >= 0) {
             html_puts(o, " <code>");
-            html_put_tok(r, &d, ti, HT_MARK);
+            html_put_tok(r, d, ti, HT_MARK);
             html_puts(o, "</code>");
         }
         if (tn >= 0)
-            tn = dh_jdoc_next(&d, names, tn);
+            tn = dh_jdoc_next(d, names, tn);
         if (ti >= 0)
-            ti = dh_jdoc_next(&d, ids, ti);
+            ti = dh_jdoc_next(d, ids, ti);
     }
     if (!nr)
         html_puts(o, "<em>none</em>");
     html_puts(o, "</td></tr>\n</table>\n");
+}
 
+static void finding(report *r, const entry *e)
+{
+    hout *o = &r->o;
+    dh_jdoc d;
+    if (dh_findings_reader_parse(r->rd, r->js + e->off, e->len, &d))
+        return; /* checked in pass one: cannot happen */
+    finding_heading(r, e, &d);
+    suppression_note(r, e, &d);
+    finding_values(r, &d);
     int cmds = dh_jdoc_get(&d, 0, "commands");
     if (dh_jdoc_len(&d, cmds)) {
         html_puts(o, "<h4>Commands</h4>\n");

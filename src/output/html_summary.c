@@ -7,7 +7,8 @@
 #include "core/timefmt.h"
 #include "output/html_impl.h"
 
-void html_summary(report *r)
+/* The facts: input, findings shown and suppressed, time range, hosts, what was skipped. */
+static void summary_facts(report *r)
 {
     hout *o = &r->o;
     html_puts(o, "<section id=\"summary\">\n<h2>Summary</h2>\n<dl class=\"facts\">");
@@ -47,8 +48,12 @@ void html_summary(report *r)
         html_puts(o, " were left out of this page (not counted in the tables)</dd>");
     }
     html_puts(o, "</dl>\n<div class=\"cols\">\n");
+}
 
-    /* kind x severity */
+/* Findings by kind and severity (a row per kind, most first), with the totals. */
+static void summary_kinds(report *r)
+{
+    hout *o = &r->o;
     html_puts(o, "<div><h4>Findings by kind and severity</h4><table><tr><th>kind</th>");
     for (int s = 0; s < NSEV; s++) {
         html_puts(o, "<th>");
@@ -107,8 +112,12 @@ void html_summary(report *r)
     if (r->kinds.dropped)
         html_puts(o, "<p class=\"note\">Too many distinct kinds: some are not counted.</p>");
     html_puts(o, "</div>\n");
+}
 
-    /* COM objects */
+/* COM objects by findings. */
+static void summary_objects(report *r)
+{
+    hout *o = &r->o;
     html_puts(o, "<div><h4>COM objects</h4><table><tr><th>COM object</th><th>findings</th>"
                  "<th>suppressed</th></tr>");
     item_ref *cv = html_sorted_items(&r->coms);
@@ -132,8 +141,12 @@ void html_summary(report *r)
     }
     free(cv);
     html_puts(o, "</div>\n");
+}
 
-    /* hosts */
+/* Hosts by findings, as target and as source. */
+static void summary_hosts(report *r)
+{
+    hout *o = &r->o;
     html_puts(o, "<div><h4>Hosts</h4><table><tr><th>host</th><th>IP</th><th>as target</th>"
                  "<th>as source</th></tr>");
     item_ref *hv = html_sorted_items(&r->hosts);
@@ -161,7 +174,16 @@ void html_summary(report *r)
     if (r->hosts.dropped)
         html_puts(o, "<p class=\"note\">Too many distinct hosts: some are not counted.</p>");
     free(hv);
-    html_puts(o, "</div>\n</div>\n</section>\n");
+    html_puts(o, "</div>\n");
+}
+
+void html_summary(report *r)
+{
+    summary_facts(r);
+    summary_kinds(r);
+    summary_objects(r);
+    summary_hosts(r);
+    html_puts(&r->o, "</div>\n</section>\n");
 }
 
 static void put_pct(hout *o, double v)
