@@ -8,8 +8,10 @@
  * in display order, and writes its section. So memory is the index, the tallies and one
  * line's tokens, never every parsed finding at once; the page goes to the FILE as it grows.
  *
- * The passes and sections each have their file (html_impl.h lists them); this one runs
- * them in order.
+ * The passes and sections each have their file: html_out.c (writing, escaping),
+ * html_tally.c, html_index.c (the report's state, the first pass), html_page.c (frame,
+ * shared pieces), html_summary.c, html_graph.c, html_findings.c; this one runs them in
+ * order.
  *
  * Everything in the input is attacker-controlled (host names, users, command lines, file
  * names are written by whoever controls the logged machines, and the JSONL file itself may
@@ -20,7 +22,12 @@
  * second wall. */
 #include <stdlib.h>
 
-#include "output/html_impl.h"
+#include "output/html.h"
+#include "output/html_findings.h"
+#include "output/html_graph.h"
+#include "output/html_index.h"
+#include "output/html_page.h"
+#include "output/html_summary.h"
 
 dh_status dh_html_report(const char *jsonl, size_t len, const char *source_name, FILE *out,
                          dh_html_error_fn on_error, void *ctx)
@@ -39,6 +46,8 @@ dh_status dh_html_report(const char *jsonl, size_t len, const char *source_name,
     r->name = source_name ? source_name : "(findings)";
     r->on_error = on_error;
     r->ctx = ctx;
+    r->max_findings = DH_HTML_MAX_FINDINGS;
+    r->max_line = DH_HTML_MAX_LINE;
     r->o.f = out;
     dh_buf_init(&r->o.b, 64u << 20);
     dh_buf_init(&r->sc, (size_t)DH_HTML_MAX_LINE * 4);

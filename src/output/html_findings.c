@@ -1,4 +1,4 @@
-/* The HTML report's findings sections (html_impl.h): one section per finding in display
+/* The HTML report's findings sections (html_findings.h): one section per finding in display
  * order, each line parsed again by the findings reader: what moved where, commands,
  * evidence, the guide's steps and pivots, limits; suppressed ones in a section apart. */
 #include <stdio.h>
@@ -6,7 +6,8 @@
 #include <string.h>
 
 #include "core/timefmt.h"
-#include "output/html_impl.h"
+#include "output/html_findings.h"
+#include "output/html_page.h"
 
 static void kv_row(report *r, const char *th)
 {

@@ -1,4 +1,4 @@
-/* The HTML report's host graph (html_impl.h): the edges tallied in the first pass laid out
+/* The HTML report's host graph (html_graph.h): the edges tallied in the first pass laid out
  * by graphviz (dot) and inlined as SVG, whose tags are checked against a whitelist. */
 #include <gvc.h>
 #include <gvplugin.h>
@@ -6,7 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "output/html_impl.h"
+#include "output/html_graph.h"
+#include "output/html_page.h"
+
+#define MAX_EDGES 300 /* graph edges: dot's layout time grows fast past this */
+#define MAX_NODES 400
 
 /* The two graphviz plugins the graph needs, linked in and handed to gvContextPlugins()
  * (graphviz's "builtins" way, as in its library guide) instead of gvContext() loading every

@@ -1,4 +1,4 @@
-/* The HTML report's first pass (html_impl.h): each line read by the findings reader
+/* The HTML report's first pass (html_index.h): each line read by the findings reader
  * (findings_read.c), skipped with its reason when it is not a finding, else indexed
  * (offset, times, flags) and counted in the tallies; then the display order. */
 #include <stdio.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "core/timefmt.h"
-#include "output/html_impl.h"
+#include "output/html_index.h"
 
 const char *const html_sev_names[] = {"critical", "high", "medium", "low", "informational"};
 
@@ -80,12 +80,12 @@ static void count_host(report *r, dh_jstr host, dh_jstr ip, int as_source)
 /* Pass one on a checked line: the index entry and the tallies. */
 static void index_finding(report *r, const dh_jdoc *d, size_t off, size_t len, uint64_t line)
 {
-    if (r->ne >= DH_HTML_MAX_FINDINGS) {
+    if (r->ne >= r->max_findings) {
         if (r->cut++ == 0) {
             char why[128];
             snprintf(why, sizeof why,
-                     "more than %u findings: the rest are counted, not shown (the page says so)",
-                     DH_HTML_MAX_FINDINGS);
+                     "more than %llu findings: the rest are counted, not shown (the page says so)",
+                     (unsigned long long)r->max_findings);
             html_report_error(r, DH_ERR_LIMIT, off, line, why);
         }
         if (r->in_st == DH_OK)
@@ -167,7 +167,7 @@ void html_pass_one(report *r)
         r->lines++;
         const char *why = NULL;
         dh_jdoc d;
-        if (e - s > DH_HTML_MAX_LINE)
+        if (e - s > r->max_line)
             why = "line longer than 16 MiB";
         else
             why = dh_findings_reader_finding(r->rd, r->js + s, e - s, &d);

@@ -1,4 +1,4 @@
-/* The HTML report's writing (html_impl.h): the page goes to the FILE through a buffer
+/* The HTML report's writing (html_out.h): the page goes to the FILE through a buffer
  * whose first failure sticks, and every byte of input reaches it only through html_text
  * (text nodes) or html_gv_label (graph labels, escaped again by graphviz). */
 #include <stdio.h>
@@ -6,7 +6,7 @@
 
 #include "core/utf8.h"
 #include "core/escape.h"
-#include "output/html_impl.h"
+#include "output/html_out.h"
 
 void html_flush_out(hout *o)
 {

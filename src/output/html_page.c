@@ -1,4 +1,4 @@
-/* The HTML report's frame (html_impl.h): the style sheet, the head with its
+/* The HTML report's frame (html_page.h): the style sheet, the head with its
  * Content-Security-Policy, the header and navigation, and the small pieces every section
  * writes (times, severities, values of a finding, "N more" notes, tallies by count). */
 #include <stdio.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "core/timefmt.h"
-#include "output/html_impl.h"
+#include "output/html_page.h"
 
 static const char css[] =
     ":root{color-scheme:light}"

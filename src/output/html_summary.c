@@ -1,11 +1,15 @@
-/* The HTML report's overview sections (html_impl.h): the summary (findings by kind and
+/* The HTML report's overview sections (html_summary.h): the summary (findings by kind and
  * severity, COM objects, hosts) and the timeline of findings. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/timefmt.h"
-#include "output/html_impl.h"
+#include "output/html_summary.h"
+#include "output/html_page.h"
+
+#define MAX_TIMELINE 2000 /* timeline rows */
+#define MAX_HOSTS    100  /* rows of the hosts table */
 
 /* The facts: input, findings shown and suppressed, time range, hosts, what was skipped. */
 static void summary_facts(report *r)
@@ -44,7 +48,7 @@ static void summary_facts(report *r)
         html_puts(o, "<dt>Cut</dt><dd class=\"note\">");
         html_putu(o, r->cut);
         html_puts(o, " findings past the first ");
-        html_putu(o, DH_HTML_MAX_FINDINGS);
+        html_putu(o, r->max_findings);
         html_puts(o, " were left out of this page (not counted in the tables)</dd>");
     }
     html_puts(o, "</dl>\n<div class=\"cols\">\n");

@@ -1,9 +1,9 @@
-/* The HTML report's tallies (html_impl.h): string -> counts for the summary, the hosts and
+/* The HTML report's tallies (html_tally.h): string -> counts for the summary, the hosts and
  * the graph's edges, open addressing, at most MAX_TALLY keys each (more are counted). */
 #include <stdlib.h>
 #include <string.h>
 
-#include "output/html_impl.h"
+#include "output/html_tally.h"
 
 void html_tally_init(tally *t)
 {
