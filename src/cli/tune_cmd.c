@@ -9,19 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define JSMN_STATIC
-#define JSMN_STRICT
-#define JSMN_PARENT_LINKS
-#include <jsmn.h>
-
 #include "cli/cli.h"
 #include "core/utf8.h"
 #include "output/text.h"
 #include "core/buf.h"
 #include "core/escape.h"
+#include "output/findings_read.h"
 
 #define MAX_LINE   (16u << 20)
-#define MAX_TOKENS 65536
 #define MAX_GROUPS 100000
 #define MAX_FIELD  512
 
@@ -52,48 +47,19 @@ static char *dupn(const char *s, size_t n)
     return d;
 }
 
-/* A JSON token's text, unescaped, cut to cap - 1 bytes. */
-static void tok_text(const char *js, const jsmntok_t *t, char *out, size_t cap)
+/* The text of token t (a string decoded, a number as written), cut to MAX_FIELD - 1 bytes. */
+static void get_tok(const dh_jdoc *d, int t, dh_buf *sc, char *out)
 {
-    out[0] = 0;
-    if (t->type != JSMN_STRING && t->type != JSMN_PRIMITIVE)
-        return;
-    dh_buf b;
-    dh_buf_init(&b, MAX_LINE);
-    if (!dh_json_unescape(&b, js + t->start, (size_t)(t->end - t->start))) {
-        size_t n = b.len < cap - 1 ? b.len : cap - 1;
-        memcpy(out, b.data ? b.data : "", n);
-        out[n] = 0;
-    }
-    dh_buf_free(&b);
+    dh_jstr v = dh_jdoc_val(d, t, sc);
+    size_t n = v.n < MAX_FIELD - 1 ? v.n : MAX_FIELD - 1;
+    memcpy(out, v.p, n);
+    out[n] = 0;
 }
 
-static int skip(const jsmntok_t *t, int nt, int i)
+/* The text of member `name` of object o (-1: none), as get_tok. */
+static void get(const dh_jdoc *d, int o, const char *name, dh_buf *sc, char *out)
 {
-    int end = t[i].end, next = i + 1;
-    while (next < nt && t[next].start < end)
-        next++;
-    return next;
-}
-
-/* The value token of key `name` in the object at `o`, or -1. */
-static int member(const char *js, const jsmntok_t *t, int nt, int o, const char *name)
-{
-    size_t n = strlen(name);
-    for (int i = o + 1, left = t[o].size; left-- > 0 && i + 1 < nt; i = skip(t, nt, i + 1))
-        if (t[i].type == JSMN_STRING && (size_t)(t[i].end - t[i].start) == n &&
-            !memcmp(js + t[i].start, name, n))
-            return i + 1;
-    return -1;
-}
-
-static void get(const char *js, const jsmntok_t *t, int nt, int o, const char *name, char *out)
-{
-    int v = o >= 0 ? member(js, t, nt, o, name) : -1;
-    if (v >= 0)
-        tok_text(js, &t[v], out, MAX_FIELD);
-    else
-        out[0] = 0;
+    get_tok(d, dh_jdoc_get(d, o, name), sc, out);
 }
 
 static int add_finding(suggest *s, char f[NF][MAX_FIELD])
@@ -298,11 +264,13 @@ int cli_tune(int argc, char **argv)
     if (optind >= argc)
         return usage(stderr, DH_EXIT_USAGE);
     suggest s = {0};
-    jsmntok_t *tok = malloc(MAX_TOKENS * sizeof *tok);
+    dh_findings_reader *rd = dh_findings_reader_new();
+    dh_buf sc;
+    dh_buf_init(&sc, MAX_LINE);
     char *line = malloc(MAX_LINE + 1);
     char(*f)[MAX_FIELD] = malloc(NF * sizeof *f);
     int rc = DH_EXIT_OK;
-    if (!tok || !line || !f)
+    if (!rd || !line || !f)
         rc = DH_EXIT_ERROR;
     for (int a = optind; a < argc && rc == DH_EXIT_OK; a++) {
         FILE *in = strcmp(argv[a], "-") ? fopen(argv[a], "rb") : stdin;
@@ -328,30 +296,30 @@ int cli_tune(int argc, char **argv)
             if (!n)
                 continue;
             s.lines++;
-            jsmn_parser p;
-            jsmn_init(&p);
-            int nt = jsmn_parse(&p, line, n, tok, MAX_TOKENS);
-            int kind = nt > 0 && tok[0].type == JSMN_OBJECT ? member(line, tok, nt, 0, "kind") : -1;
-            if (kind < 0) {
+            size_t b = 0; /* blanks around the object, as report allows */
+            while (b < n && (line[b] == ' ' || line[b] == '\t'))
+                b++;
+            while (n > b && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+                n--;
+            dh_jdoc d;
+            if (dh_findings_reader_finding(rd, line + b, n - b, &d)) {
                 s.bad++;
                 fputs("dcomhunt tune: ", stderr);
                 cli_put_safe(stderr, argv[a]);
                 fprintf(stderr, ": line %lu: not a finding (dcomhunt hunt --jsonl)\n", lineno);
                 continue;
             }
-            int src = member(line, tok, nt, 0, "source"), tgt = member(line, tok, nt, 0, "target");
-            int rules = member(line, tok, nt, 0, "rule_names");
-            get(line, tok, nt, 0, "kind", f[F_KIND]);
-            get(line, tok, nt, src, "ip", f[F_SRC_IP]);
-            get(line, tok, nt, src, "host", f[F_SRC_HOST]);
-            get(line, tok, nt, 0, "user", f[F_USER]);
-            get(line, tok, nt, 0, "com_object", f[F_OBJECT]);
-            get(line, tok, nt, tgt, "host", f[F_TARGET]);
-            get(line, tok, nt, 0, "first_seen", f[F_FIRST]);
-            f[F_RULE][0] = 0;
-            if (rules >= 0 && tok[rules].type == JSMN_ARRAY && tok[rules].size > 0)
-                tok_text(line, &tok[rules + 1], f[F_RULE], MAX_FIELD);
-            if (member(line, tok, nt, 0, "suppressed") >= 0)
+            int src = dh_jdoc_get(&d, 0, "source"), tgt = dh_jdoc_get(&d, 0, "target");
+            get(&d, 0, "kind", &sc, f[F_KIND]);
+            get(&d, src, "ip", &sc, f[F_SRC_IP]);
+            get(&d, src, "host", &sc, f[F_SRC_HOST]);
+            get(&d, 0, "user", &sc, f[F_USER]);
+            get(&d, 0, "com_object", &sc, f[F_OBJECT]);
+            get(&d, tgt, "host", &sc, f[F_TARGET]);
+            get(&d, 0, "first_seen", &sc, f[F_FIRST]);
+            /* the first rule names a signal's pattern */
+            get_tok(&d, dh_jdoc_next(&d, dh_jdoc_get(&d, 0, "rule_names"), -1), &sc, f[F_RULE]);
+            if (dh_jdoc_get(&d, 0, "suppressed") >= 0)
                 continue; /* already tuned away */
             s.findings++;
             if (add_finding(&s, f)) {
@@ -386,7 +354,8 @@ int cli_tune(int argc, char **argv)
             free(s.g[i].targets[t]);
     }
     free(s.g);
-    free(tok);
+    dh_findings_reader_free(rd);
+    dh_buf_free(&sc);
     free(line);
     free(f);
     return rc;

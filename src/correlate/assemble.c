@@ -487,8 +487,8 @@ static int build_target(pass *p, group *g)
         return -err;
     for (size_t k = 0; k < g->nacts; k++)
         fam |= p->acts[g->acts[k]].families;
-    score sc;
-    score_lateral(fam, &sc);
+    dh_score sc;
+    dh_score_lateral(fam, &sc);
     int lateral = sc.confidence > 0;
     if (!lateral && !b->f.nrules) {
         /* a COM server with nothing remote behind it and nothing unusual about it: the

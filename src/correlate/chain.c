@@ -5,11 +5,12 @@
  * pass runs over what is held: entities first (processes merged across sensors, logon
  * sessions, connections: entities.c), then activations and the evidence each claims
  * (activations.c), the source side (source.c), one finding per intrusion with exclusive
- * evidence (assemble.c), confidence and severity (score.c). A pass decides what is older
- * than the horizon (the newest event minus the window, twice the skew and a slack: inputs
- * arrive in roughly time order) and emits a group once nothing later can join it; then
- * what no later pass can use is dropped, so memory follows the window, not the input.
- * Sigma correlation rules run beside it, on the same items, in time order. */
+ * evidence (assemble.c), confidence and severity (src/findings/score.c). A pass decides
+ * what is older than the horizon (the newest event minus the window, twice the skew and a
+ * slack: inputs arrive in roughly time order) and emits a group once nothing later can
+ * join it; then what no later pass can use is dropped, so memory follows the window, not
+ * the input. Sigma correlation rules run beside it, on the same items, in time order
+ * (sigma_glue.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,198 +26,6 @@
 /* Network sensor records are read before the host logs and held for the findings they join
  * (docs/formats.md); past this many, the oldest half of those no rule matched is let go. */
 #define MAX_WIRE_HELD (1u << 19)
-
-/* ---- small helpers ----------------------------------------------------------------------- */
-
-dh_str corr_field(const dh_event *ev, dh_field id)
-{
-    dh_str s = {"", 0};
-    dh_event_field(ev, id, &s);
-    /* an IPv4 address written as IPv6 (Security 4624's "::ffff:10.0.0.5") is that address:
-     * Sysmon and Defender write it plain */
-    if ((id == DH_FIELD_SOURCE_IP || id == DH_FIELD_DESTINATION_IP) && s.len > 7 &&
-        !strncasecmp(s.ptr, "::ffff:", 7) && memchr(s.ptr + 7, '.', s.len - 7)) {
-        s.ptr += 7;
-        s.len -= 7;
-    }
-    return s;
-}
-
-int corr_ieq(dh_str a, dh_str b)
-{
-    return a.len == b.len && (a.len == 0 || strncasecmp(a.ptr, b.ptr, a.len) == 0);
-}
-
-int corr_contains(dh_str h, const char *n)
-{
-    size_t nl = strlen(n);
-    for (size_t i = 0; i + nl <= h.len; i++)
-        if (strncasecmp(h.ptr + i, n, nl) == 0)
-            return 1;
-    return 0;
-}
-
-int corr_num(dh_str s, uint64_t *v)
-{
-    while (s.len && s.ptr[0] == ' ') {
-        s.ptr++;
-        s.len--;
-    }
-    if (!s.len)
-        return 0;
-    uint64_t r = 0;
-    size_t i = 0;
-    int hex = s.len > 2 && s.ptr[0] == '0' && (s.ptr[1] == 'x' || s.ptr[1] == 'X');
-    if (hex)
-        i = 2;
-    if (i == s.len || s.len - i > (hex ? 16u : 20u))
-        return 0;
-    for (; i < s.len; i++) {
-        char ch = s.ptr[i];
-        unsigned d;
-        if (ch >= '0' && ch <= '9')
-            d = (unsigned)(ch - '0');
-        else if (hex && ch >= 'a' && ch <= 'f')
-            d = (unsigned)(ch - 'a' + 10);
-        else if (hex && ch >= 'A' && ch <= 'F')
-            d = (unsigned)(ch - 'A' + 10);
-        else
-            return 0;
-        r = r * (hex ? 16 : 10) + d;
-    }
-    *v = r;
-    return 1;
-}
-
-int corr_find(dh_str h, dh_str n)
-{
-    for (size_t i = 0; n.len && i + n.len <= h.len; i++)
-        if (strncasecmp(h.ptr + i, n.ptr, n.len) == 0)
-            return 1;
-    return 0;
-}
-
-int corr_loopback(dh_str ip)
-{
-    return (ip.len >= 4 && !strncmp(ip.ptr, "127.", 4)) ||
-           (ip.len == 3 && !strncmp(ip.ptr, "::1", 3)) || (ip.len == 1 && ip.ptr[0] == '-') ||
-           ip.len == 0 ||
-           (ip.len >= 7 && !strncasecmp(ip.ptr, "::ffff:127.", 11 < ip.len ? 11 : ip.len));
-}
-
-int corr_true(dh_str s)
-{
-    return s.len == 4 && !strncasecmp(s.ptr, "true", 4);
-}
-
-int corr_is_ip(dh_str s)
-{
-    if (s.len < 2 || s.len > 45)
-        return 0;
-    int colon = 0, dot = 0;
-    for (size_t i = 0; i < s.len; i++) {
-        char c = s.ptr[i];
-        if (c == ':')
-            colon++;
-        else if (c == '.')
-            dot++;
-        else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-            return 0;
-    }
-    return colon >= 2 || dot == 3;
-}
-
-/* A host's name without its domain: Sysmon says WORKSTATION6.theshire.local where another
- * log of the same machine says WORKSTATION6; FQDN and bare name are one host. */
-dh_str corr_bare_host(dh_str h)
-{
-    size_t n = 0;
-    while (n < h.len && h.ptr[n] != '.')
-        n++;
-    /* an address is not cut at its dots */
-    if (n < h.len && h.ptr[0] >= '0' && h.ptr[0] <= '9')
-        return h;
-    return (dh_str){h.ptr, n};
-}
-
-uint64_t corr_hash(const void *p, size_t n, uint64_t h)
-{
-    const unsigned char *s = p;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ s[i]) * 1099511628211ULL;
-    return h;
-}
-
-uint64_t corr_hash_ci(dh_str s, uint64_t h)
-{
-    for (size_t i = 0; i < s.len; i++) {
-        unsigned char ch = (unsigned char)s.ptr[i];
-        h = (h ^ (ch >= 'A' && ch <= 'Z' ? ch + 32u : ch)) * 1099511628211ULL;
-    }
-    return h;
-}
-
-/* Network sensor records (Zeek): they belong to no host's own telemetry. */
-int corr_is_wire(const dh_event *ev)
-{
-    dh_str p = dh_event_provider(ev);
-    return p.len == 4 && !memcmp(p.ptr, "Zeek", 4);
-}
-
-int corr_wire_activation(const dh_event *ev)
-{
-    static const char *const endpoints[] = {"ISystemActivator", "IRemoteSCMActivator",
-                                            "IActivation", "IRemoteActivation",
-                                            "000001a0-0000-0000-c000-000000000046"};
-    dh_str e;
-    if (dh_event_kind(ev) != DH_KIND_RPC_CALL || !dh_event_field(ev, DH_FIELD_RPC_ENDPOINT, &e))
-        return 0;
-    for (size_t i = 0; i < sizeof endpoints / sizeof endpoints[0]; i++)
-        if (corr_ieq(e, (dh_str){endpoints[i], strlen(endpoints[i])}))
-            return 1;
-    return 0;
-}
-
-int corr_wire_automation(const dh_event *ev)
-{
-    dh_str e;
-    if (dh_event_kind(ev) != DH_KIND_RPC_CALL || !dh_event_field(ev, DH_FIELD_RPC_ENDPOINT, &e))
-        return 0;
-    return corr_ieq(e, (dh_str){"IDispatch", 9}) ||
-           corr_ieq(e, (dh_str){"00020400-0000-0000-c000-000000000046", 36});
-}
-
-dh_str corr_file_base(dh_str path)
-{
-    size_t s = 0;
-    for (size_t i = 0; i < path.len; i++)
-        if (path.ptr[i] == '\\' || path.ptr[i] == '/')
-            s = i + 1;
-    return (dh_str){path.ptr + s, path.len - s};
-}
-
-void corr_finding_id(char out[17], const char *kind, const dh_event *anchor, const char *extra)
-{
-    uint64_t h = corr_hash(kind, strlen(kind), CORR_HASH0);
-    if (anchor) {
-        uint64_t rid = dh_event_record_id(anchor);
-        int64_t t = dh_event_time(anchor);
-        uint32_t eid = dh_event_id(anchor);
-        h = corr_hash_ci(dh_event_host(anchor), h);
-        h = corr_hash_ci(dh_event_channel(anchor), h);
-        h = corr_hash(&rid, 8, h);
-        h = corr_hash(&t, 8, h);
-        h = corr_hash(&eid, 4, h);
-    }
-    if (extra)
-        h = corr_hash(extra, strlen(extra), h);
-    snprintf(out, 17, "%016llx", (unsigned long long)h);
-}
-
-int corr_system_logon(uint64_t id)
-{
-    return id == 0 || id == 0x3e7 || id == 0x3e4 || id == 0x3e5;
-}
 
 /* ---- lifecycle --------------------------------------------------------------------------- */
 
@@ -278,12 +87,6 @@ void dh_correlator_free(dh_correlator *c)
     free(c->seen);
     dh_comdb_free(c->own_db);
     free(c);
-}
-
-const char *dh_finding_kind_name(dh_finding_kind k)
-{
-    static const char *const names[] = {"lateral_movement", "attempt", "source_activity", "signal"};
-    return (unsigned)k < 4 ? names[k] : "signal";
 }
 
 /* ---- intake ------------------------------------------------------------------------------ */
@@ -604,138 +407,6 @@ dh_status dh_correlator_take_undecided(dh_correlator *c, dh_event *ev, const dh_
     return DH_OK;
 }
 
-/* ---- Sigma correlation rules ------------------------------------------------------------- */
-
-/* The Sigma correlation engine holds items it may still show (sigma_corr.h): they are not
- * freed while it does. */
-static void sc_hold(void *ctx, void *p)
-{
-    (void)ctx;
-    ((item *)p)->pins++;
-}
-
-static void sc_release(void *ctx, void *p)
-{
-    (void)ctx;
-    ((item *)p)->pins--;
-}
-
-static const dh_event *sc_event(void *ctx, void *p)
-{
-    (void)ctx;
-    return ((item *)p)->ev;
-}
-
-/* A Sigma correlation signal as a finding: the correlation, the correlations it chains and
- * the base rules of its events; its identity is the correlation's (dh_rule_ref), its group
- * and its first time, so two correlations firing on the same events stay two findings. A
- * correlation does not explain its events away: a base rule with generate: true is a
- * stand-alone rule too, and its matches are reported on their own. */
-static void corr_fired(void *ctx, const sc_signal *s)
-{
-    dh_correlator *c = ctx;
-    if (!c->fn)
-        return;
-    fb *b = malloc(sizeof *b);
-    if (!b)
-        return;
-    fb_init(b);
-    const dh_event *last = s->nitems ? ((item *)s->items[s->nitems - 1])->ev : NULL;
-    b->f.kind = DH_FINDING_SIGNAL;
-    b->f.severity = dh_rule_level(s->corr);
-    b->f.confidence = 2;
-    fb_rule(b, s->corr);
-    for (size_t i = 0; i < s->ninner; i++)
-        fb_rule(b, s->inner[i]);
-    dh_level sev = b->f.severity;
-    for (size_t i = 0; i < s->nitems; i++) {
-        item *it = s->items[i];
-        /* its records stay free for chains and signals: fb_record marks nothing */
-        if (fb_record(b, "detection", it, &sev) ||
-            (dh_event_kind(it->ev) == DH_KIND_PROCESS_CREATION &&
-             fb_process(b, FB_COMMANDS, NULL, -1, it->ev)))
-            goto out;
-    }
-    b->f.severity = sev;
-    if (last) {
-        b->f.target_host = fb_val(b, "target_host", dh_event_host(last), last);
-        b->f.source_ip = fb_val(b, "source_ip", corr_field(last, DH_FIELD_SOURCE_IP), last);
-        b->f.user = fb_val(b, "user", corr_field(last, DH_FIELD_USER), last);
-        b->f.logon_id = fb_val(b, "logon_id", corr_field(last, DH_FIELD_LOGON_ID), last);
-    }
-    fb_reason(b, fb_text(b, s->why, strlen(s->why)));
-    if (*s->group) {
-        char g[512];
-        int n = snprintf(g, sizeof g, "grouped by %s", s->group);
-        fb_reason(b, fb_text(b, g, n < 0 ? 0 : (size_t)n < sizeof g ? (size_t)n : sizeof g - 1));
-    }
-    if (s->nevents > s->nitems) {
-        char g[160];
-        int n = snprintf(g, sizeof g, "%llu events; %zu shown", (unsigned long long)s->nevents,
-                         s->nitems < DH_FINDING_MAX_EVIDENCE ? s->nitems
-                                                             : (size_t)DH_FINDING_MAX_EVIDENCE);
-        fb_reason(b, fb_text(b, g, n < 0 ? 0 : (size_t)n < sizeof g ? (size_t)n : sizeof g - 1));
-    }
-    if (fb_finish(b))
-        goto out;
-    b->f.first_seen = s->first;
-    b->f.last_seen = s->last;
-    /* the id: the correlation, its group and its first time */
-    uint64_t h = corr_hash("correlation", 11, CORR_HASH0);
-    const char *ref = dh_rule_ref(s->corr);
-    h = corr_hash(ref, strlen(ref) + 1, h);
-    h = corr_hash(s->group, strlen(s->group) + 1, h);
-    for (size_t i = 0; i < 8; i++)
-        h = corr_hash((const char[]){(char)((uint64_t)s->first >> (8 * i))}, 1, h);
-    snprintf(b->f.id, sizeof b->f.id, "%016llx", (unsigned long long)h);
-    c->fn(c->fctx, &b->f);
-out:
-    fb_free(b);
-    free(b);
-}
-
-static int time_cmp(const void *pa, const void *pb)
-{
-    const item *a = *(item *const *)pa, *b = *(item *const *)pb;
-    if (a->t != b->t)
-        return a->t < b->t ? -1 : 1;
-    return a->seq < b->seq ? -1 : a->seq > b->seq;
-}
-
-/* Sigma correlation rules see every kept event that matched a rule, all hosts together,
- * in time order (group-by decides what belongs together). */
-static dh_status run_sigma_correlations(dh_correlator *c, int64_t horizon)
-{
-    if (!c->rs || c->max_span == 0)
-        return DH_OK;
-    size_t n = 0;
-    item **order = malloc((c->n ? c->n : 1) * sizeof *order);
-    if (!c->sc) {
-        sc_hooks hooks = {corr_fired, sc_hold, sc_release, sc_event, c};
-        c->sc = sc_new(c->rs, &hooks);
-    }
-    sc_engine *e = c->sc;
-    if (!order || !e) {
-        free(order);
-        return DH_ERR_NOMEM;
-    }
-    for (size_t i = 0; i < c->n; i++)
-        if (c->v[i]->nrules && !c->v[i]->fed && c->v[i]->t < horizon)
-            order[n++] = c->v[i];
-    if (n > 1)
-        qsort(order, n, sizeof *order, time_cmp);
-    for (size_t i = 0; i < n; i++) {
-        order[i]->fed = 1;
-        sc_feed(e, order[i], order[i]->ev, order[i]->rules, order[i]->nrules);
-    }
-    free(order);
-    if (horizon > c->sc_upto)
-        c->sc_upto = horizon;
-    if (horizon == INT64_MAX)
-        sc_flush(e); /* the end: every window judged, every open signal fired */
-    return DH_OK;
-}
-
 /* ---- a pass ------------------------------------------------------------------------------ */
 
 int corr_host_cmp(const dh_event *a, const dh_event *b)
@@ -771,7 +442,7 @@ static dh_status process(dh_correlator *c, int64_t horizon)
     int64_t W = c->o.window_s * TICKS, S = c->o.skew_s * TICKS;
     if (c->n > 1)
         qsort(c->v, c->n, sizeof *c->v, item_cmp);
-    dh_status st = run_sigma_correlations(c, horizon);
+    dh_status st = corr_run_sigma(c, horizon);
     if (st != DH_OK)
         return st;
     pass *p = calloc(1, sizeof *p);

@@ -1,7 +1,9 @@
 /* The correlator's insides, shared by its modules (internal to src/correlate/):
  *
  *   chain.c        the public API: intake (duplicates dropped at once), when to finish
- *                  what (the horizon), Sigma correlation glue, dropping what is done
+ *                  what (the horizon), dropping what is done
+ *   helpers.c      field access, comparisons, hashing, finding ids
+ *   sigma_glue.c   Sigma correlation rules run on the held items, their signals as findings
  *   entities.c     per host: which records are one process (sensors merged), parent
  *                  links, connections and loads attached to processes, logon sessions,
  *                  the host's own addresses and the address map of all hosts
@@ -13,7 +15,6 @@
  *   assemble.c     one intrusion, one finding: grouping activations, exclusive evidence,
  *                  building and emitting findings, attempts, source activity, signals
  *   finding.c      one finding's lists and values within the caps of dcomhunt/correlate.h
- *   score.c        confidence and severity tables (docs/findings.md)
  *   scriptparse.c  reading a target host and an object out of code and command lines
  *
  * Everything built in a pass (hosts, processes, activations, groups) lives in the pass's
@@ -27,6 +28,7 @@
 #include "correlate/comdb.h"
 #include "correlate/sigma_corr.h"
 #include "dcomhunt/correlate.h"
+#include "findings/score.h"
 
 #define TICKS 10000000LL /* FILETIME ticks per second */
 
@@ -79,7 +81,7 @@ struct dh_correlator {
     uint64_t wire_dropped;
 };
 
-/* ---- small helpers (chain.c) ------------------------------------------------------------ */
+/* ---- small helpers (helpers.c) ---------------------------------------------------------- */
 
 dh_str corr_field(const dh_event *ev, dh_field id);
 int corr_ieq(dh_str a, dh_str b);
@@ -239,23 +241,6 @@ enum act_kind {
                      (IDispatch) on the object's port */
 };
 
-/* Evidence families: what a finding's confidence is made of (score.c). */
-enum {
-    EV_START = 1 << 0,      /* the server's start by the DCOM launcher */
-    EV_LOGON_ID = 1 << 1,   /* network logon linked by logon id */
-    EV_LOGON_SRC = 1 << 2,  /* network logon from the same source (by time) */
-    EV_NET = 1 << 3,        /* inbound connection to the server process from the source */
-    EV_EPM = 1 << 4,        /* endpoint mapper (135) from the same source */
-    EV_EXEC = 1 << 5,       /* what the server ran: descendants, a planted DLL, output file */
-    EV_SOURCE = 1 << 6,     /* the source host's own telemetry names the target */
-    EV_WIRE = 1 << 7,       /* a network sensor saw the activation */
-    EV_RULE_HIGH = 1 << 8,  /* a high-level rule matched an event of the finding */
-    EV_EXPLORER = 1 << 9,   /* explorer.exe accepted the connection (ShellWindows) */
-    EV_REF = 1 << 10,       /* the server is known by reference only */
-    EV_PLANTED = 1 << 11,   /* a DLL written shortly before and loaded by the server */
-    EV_WIRE_ONLY = 1 << 12, /* the network sensor alone: activation, then automation calls */
-};
-
 typedef struct claim {
     item *it;
     const char *role;
@@ -357,6 +342,10 @@ host *address_host(pass *p, dh_str ip);
 pnode *node_of(host *h, dh_str guid, dh_str pid, dh_str image, int64_t t);
 int node_is_descendant(const host *h, int32_t n, int32_t ancestor, int depth);
 
+/* sigma_glue.c: feeds the Sigma correlation engine the items with rules older than horizon
+ * (INT64_MAX: everything, and the engine's windows closed). */
+dh_status corr_run_sigma(dh_correlator *c, int64_t horizon);
+
 /* activations.c */
 int activations_find(pass *p);
 
@@ -424,15 +413,14 @@ dh_str fb_account(fb *b, const dh_event *ev, dh_field domain, dh_field name);
 /* Applies the caps, sorts, sets the finding's lists; -1 when memory ran out. */
 int fb_finish(fb *b);
 
-/* score.c */
-typedef struct score {
-    int confidence; /* 0: not lateral movement; 1 low, 2 medium, 3 high */
-    const char *reasons[16];
-    size_t nreasons;
-} score;
-void score_lateral(unsigned families, score *s);
-dh_level score_severity(dh_finding_kind kind, unsigned families, int confidence,
-                        const dh_com_object *obj);
+/* Severity by the object the knowledge table names (NULL: none known), see
+ * findings/score.h. */
+static inline dh_level score_severity(dh_finding_kind kind, unsigned families, int confidence,
+                                      const dh_com_object *obj)
+{
+    return dh_score_severity(kind, families, confidence, obj && obj->lateral,
+                             obj ? obj->severity : DH_LEVEL_MEDIUM);
+}
 
 /* scriptparse.c */
 typedef struct dcom_mention {

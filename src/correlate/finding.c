@@ -1,5 +1,5 @@
 /* Building one finding: its records, rules, processes and values, within the caps of
- * dcomhunt/correlate.h.
+ * dcomhunt/finding.h.
  *
  * Everything of the finding is collected first (its records, the processes it ran, its
  * rules); fb_finish then applies the caps: the records a finding lists are the ones that
@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "correlate/corr.h"
+#include "findings/evidence.h"
 
 static const dh_str none = {"", 0};
 
@@ -208,38 +209,6 @@ static int proc_cmp(const void *pa, const void *pb)
     return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
-/* A role's weight in what a finding lists past its cap: what says what happened first. */
-static int role_rank(const char *r)
-{
-    static const char *const minor[] = {"child", "session", "load", "file",
-                                        "wire",  "service", "task", "detection"};
-    for (size_t i = 0; i < sizeof minor / sizeof minor[0]; i++)
-        if (!strcmp(r, minor[i]))
-            return 1;
-    return 0;
-}
-
-static int evidence_cmp(const void *pa, const void *pb)
-{
-    const dh_evidence *a = pa, *b = pb;
-    int64_t ta = dh_event_time(a->ev), tb = dh_event_time(b->ev);
-    if (ta != tb)
-        return ta < tb ? -1 : 1;
-    uint64_t ra = dh_event_record_id(a->ev), rb = dh_event_record_id(b->ev);
-    if (ra != rb)
-        return ra < rb ? -1 : 1;
-    return strcmp(a->role, b->role);
-}
-
-static int evidence_rank_cmp(const void *pa, const void *pb)
-{
-    const dh_evidence *a = pa, *b = pb;
-    int x = role_rank(a->role), y = role_rank(b->role);
-    if (x != y)
-        return x - y;
-    return evidence_cmp(pa, pb);
-}
-
 /* The path of a process's value in the finding: which list and index. */
 static const char *const list_names[FB_NLISTS] = {"commands", "servers", "session_commands"};
 
@@ -290,13 +259,7 @@ int fb_finish(fb *b)
     b->f.session_commands = out[FB_SESSION];
     b->f.nsession_commands = b->lists[FB_SESSION].kept;
     /* records: past the cap, the minor roles and the latest go */
-    if (b->nev > DH_FINDING_MAX_EVIDENCE) {
-        qsort(b->ev, b->nev, sizeof *b->ev, evidence_rank_cmp);
-        b->f.evidence_dropped += b->nev - DH_FINDING_MAX_EVIDENCE;
-        b->nev = DH_FINDING_MAX_EVIDENCE;
-    }
-    if (b->nev > 1)
-        qsort(b->ev, b->nev, sizeof *b->ev, evidence_cmp);
+    b->f.evidence_dropped += dh_evidence_keep(b->ev, &b->nev, DH_FINDING_MAX_EVIDENCE);
     b->f.evidence = b->ev;
     b->f.nevidence = b->nev;
     if (b->tmin != INT64_MAX) {

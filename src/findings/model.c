@@ -1,8 +1,15 @@
-/* The finding model's small questions (model.h). */
+/* The finding model's names and small questions (model.h; dh_finding_kind_name is public,
+ * dcomhunt/finding.h). */
 #include "findings/model.h"
 
 #include <stdio.h>
 #include <string.h>
+
+const char *dh_finding_kind_name(dh_finding_kind k)
+{
+    static const char *const names[] = {"lateral_movement", "attempt", "source_activity", "signal"};
+    return (unsigned)k < 4 ? names[k] : "signal";
+}
 
 const char *dh_confidence_name(int c)
 {

@@ -1,7 +1,8 @@
-/* Confidence and severity, as tables (docs/findings.md has the same tables in prose):
- * which combination of evidence families makes a lateral movement and how sure it is, and
- * how the object and the outcome set the severity. The first row that fits decides. */
-#include "correlate/corr.h"
+/* Confidence and severity, as tables (score.h; docs/findings.md has the same tables in
+ * prose): which combination of evidence families makes a lateral movement and how sure it
+ * is, and how the object and the outcome set the severity. The first row that fits
+ * decides. */
+#include "findings/score.h"
 
 typedef struct conf_row {
     unsigned all;  /* every family here */
@@ -63,7 +64,7 @@ static const struct {
     {EV_RULE_HIGH, "a high-level rule matched an event of the finding"},
 };
 
-void score_lateral(unsigned fam, score *s)
+void dh_score_lateral(unsigned fam, dh_score *s)
 {
     s->confidence = 0;
     s->nreasons = 0;
@@ -87,14 +88,14 @@ static dh_level up(dh_level l)
     return l < DH_LEVEL_CRITICAL ? (dh_level)(l + 1) : l;
 }
 
-dh_level score_severity(dh_finding_kind kind, unsigned fam, int confidence,
-                        const dh_com_object *obj)
+dh_level dh_score_severity(dh_finding_kind kind, unsigned fam, int confidence, int object_lateral,
+                           dh_level object_level)
 {
     switch (kind) {
     case DH_FINDING_LATERAL_MOVEMENT: {
         /* the object's severity (a generic COM server: medium); code running on the target
          * (commands, a planted DLL) one level up; inferred from the network alone, medium */
-        dh_level l = obj && obj->lateral ? obj->severity : DH_LEVEL_MEDIUM;
+        dh_level l = object_lateral ? object_level : DH_LEVEL_MEDIUM;
         if (fam & (EV_EXEC | EV_PLANTED))
             l = up(l);
         if (confidence <= 1 && l > DH_LEVEL_MEDIUM)
@@ -104,7 +105,7 @@ dh_level score_severity(dh_finding_kind kind, unsigned fam, int confidence,
     case DH_FINDING_ATTEMPT:
         return DH_LEVEL_MEDIUM;
     case DH_FINDING_SOURCE_ACTIVITY:
-        return obj && obj->lateral ? DH_LEVEL_MEDIUM : DH_LEVEL_LOW;
+        return object_lateral ? DH_LEVEL_MEDIUM : DH_LEVEL_LOW;
     default:
         return DH_LEVEL_INFORMATIONAL;
     }

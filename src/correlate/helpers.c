@@ -1,0 +1,198 @@
+/* The correlator's small helpers (corr.h): field access, comparisons, hashing, the wire
+ * record tests and finding ids, shared by every module of src/correlate/. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "correlate/corr.h"
+
+dh_str corr_field(const dh_event *ev, dh_field id)
+{
+    dh_str s = {"", 0};
+    dh_event_field(ev, id, &s);
+    /* an IPv4 address written as IPv6 (Security 4624's "::ffff:10.0.0.5") is that address:
+     * Sysmon and Defender write it plain */
+    if ((id == DH_FIELD_SOURCE_IP || id == DH_FIELD_DESTINATION_IP) && s.len > 7 &&
+        !strncasecmp(s.ptr, "::ffff:", 7) && memchr(s.ptr + 7, '.', s.len - 7)) {
+        s.ptr += 7;
+        s.len -= 7;
+    }
+    return s;
+}
+
+int corr_ieq(dh_str a, dh_str b)
+{
+    return a.len == b.len && (a.len == 0 || strncasecmp(a.ptr, b.ptr, a.len) == 0);
+}
+
+int corr_contains(dh_str h, const char *n)
+{
+    size_t nl = strlen(n);
+    for (size_t i = 0; i + nl <= h.len; i++)
+        if (strncasecmp(h.ptr + i, n, nl) == 0)
+            return 1;
+    return 0;
+}
+
+int corr_num(dh_str s, uint64_t *v)
+{
+    while (s.len && s.ptr[0] == ' ') {
+        s.ptr++;
+        s.len--;
+    }
+    if (!s.len)
+        return 0;
+    uint64_t r = 0;
+    size_t i = 0;
+    int hex = s.len > 2 && s.ptr[0] == '0' && (s.ptr[1] == 'x' || s.ptr[1] == 'X');
+    if (hex)
+        i = 2;
+    if (i == s.len || s.len - i > (hex ? 16u : 20u))
+        return 0;
+    for (; i < s.len; i++) {
+        char ch = s.ptr[i];
+        unsigned d;
+        if (ch >= '0' && ch <= '9')
+            d = (unsigned)(ch - '0');
+        else if (hex && ch >= 'a' && ch <= 'f')
+            d = (unsigned)(ch - 'a' + 10);
+        else if (hex && ch >= 'A' && ch <= 'F')
+            d = (unsigned)(ch - 'A' + 10);
+        else
+            return 0;
+        r = r * (hex ? 16 : 10) + d;
+    }
+    *v = r;
+    return 1;
+}
+
+int corr_find(dh_str h, dh_str n)
+{
+    for (size_t i = 0; n.len && i + n.len <= h.len; i++)
+        if (strncasecmp(h.ptr + i, n.ptr, n.len) == 0)
+            return 1;
+    return 0;
+}
+
+int corr_loopback(dh_str ip)
+{
+    return (ip.len >= 4 && !strncmp(ip.ptr, "127.", 4)) ||
+           (ip.len == 3 && !strncmp(ip.ptr, "::1", 3)) || (ip.len == 1 && ip.ptr[0] == '-') ||
+           ip.len == 0 ||
+           (ip.len >= 7 && !strncasecmp(ip.ptr, "::ffff:127.", 11 < ip.len ? 11 : ip.len));
+}
+
+int corr_true(dh_str s)
+{
+    return s.len == 4 && !strncasecmp(s.ptr, "true", 4);
+}
+
+int corr_is_ip(dh_str s)
+{
+    if (s.len < 2 || s.len > 45)
+        return 0;
+    int colon = 0, dot = 0;
+    for (size_t i = 0; i < s.len; i++) {
+        char c = s.ptr[i];
+        if (c == ':')
+            colon++;
+        else if (c == '.')
+            dot++;
+        else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+            return 0;
+    }
+    return colon >= 2 || dot == 3;
+}
+
+/* A host's name without its domain: Sysmon says WORKSTATION6.theshire.local where another
+ * log of the same machine says WORKSTATION6; FQDN and bare name are one host. */
+dh_str corr_bare_host(dh_str h)
+{
+    size_t n = 0;
+    while (n < h.len && h.ptr[n] != '.')
+        n++;
+    /* an address is not cut at its dots */
+    if (n < h.len && h.ptr[0] >= '0' && h.ptr[0] <= '9')
+        return h;
+    return (dh_str){h.ptr, n};
+}
+
+uint64_t corr_hash(const void *p, size_t n, uint64_t h)
+{
+    const unsigned char *s = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ s[i]) * 1099511628211ULL;
+    return h;
+}
+
+uint64_t corr_hash_ci(dh_str s, uint64_t h)
+{
+    for (size_t i = 0; i < s.len; i++) {
+        unsigned char ch = (unsigned char)s.ptr[i];
+        h = (h ^ (ch >= 'A' && ch <= 'Z' ? ch + 32u : ch)) * 1099511628211ULL;
+    }
+    return h;
+}
+
+/* Network sensor records (Zeek): they belong to no host's own telemetry. */
+int corr_is_wire(const dh_event *ev)
+{
+    dh_str p = dh_event_provider(ev);
+    return p.len == 4 && !memcmp(p.ptr, "Zeek", 4);
+}
+
+int corr_wire_activation(const dh_event *ev)
+{
+    static const char *const endpoints[] = {"ISystemActivator", "IRemoteSCMActivator",
+                                            "IActivation", "IRemoteActivation",
+                                            "000001a0-0000-0000-c000-000000000046"};
+    dh_str e;
+    if (dh_event_kind(ev) != DH_KIND_RPC_CALL || !dh_event_field(ev, DH_FIELD_RPC_ENDPOINT, &e))
+        return 0;
+    for (size_t i = 0; i < sizeof endpoints / sizeof endpoints[0]; i++)
+        if (corr_ieq(e, (dh_str){endpoints[i], strlen(endpoints[i])}))
+            return 1;
+    return 0;
+}
+
+int corr_wire_automation(const dh_event *ev)
+{
+    dh_str e;
+    if (dh_event_kind(ev) != DH_KIND_RPC_CALL || !dh_event_field(ev, DH_FIELD_RPC_ENDPOINT, &e))
+        return 0;
+    return corr_ieq(e, (dh_str){"IDispatch", 9}) ||
+           corr_ieq(e, (dh_str){"00020400-0000-0000-c000-000000000046", 36});
+}
+
+dh_str corr_file_base(dh_str path)
+{
+    size_t s = 0;
+    for (size_t i = 0; i < path.len; i++)
+        if (path.ptr[i] == '\\' || path.ptr[i] == '/')
+            s = i + 1;
+    return (dh_str){path.ptr + s, path.len - s};
+}
+
+void corr_finding_id(char out[17], const char *kind, const dh_event *anchor, const char *extra)
+{
+    uint64_t h = corr_hash(kind, strlen(kind), CORR_HASH0);
+    if (anchor) {
+        uint64_t rid = dh_event_record_id(anchor);
+        int64_t t = dh_event_time(anchor);
+        uint32_t eid = dh_event_id(anchor);
+        h = corr_hash_ci(dh_event_host(anchor), h);
+        h = corr_hash_ci(dh_event_channel(anchor), h);
+        h = corr_hash(&rid, 8, h);
+        h = corr_hash(&t, 8, h);
+        h = corr_hash(&eid, 4, h);
+    }
+    if (extra)
+        h = corr_hash(extra, strlen(extra), h);
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+int corr_system_logon(uint64_t id)
+{
+    return id == 0 || id == 0x3e7 || id == 0x3e4 || id == 0x3e5;
+}
