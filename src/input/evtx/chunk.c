@@ -6,7 +6,9 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "input/evtx/binxml.h"
 #include "input/evtx/evtx.h"
+#include "input/evtx/template.h"
 #include "event/mappings/mappings.h"
 
 #define MAX_CACHED_TEMPLATES 4096

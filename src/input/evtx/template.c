@@ -11,6 +11,7 @@
 
 #include "core/utf16.h"
 #include "input/evtx/evtx.h"
+#include "input/evtx/template.h"
 
 #define POOL_LIMIT (4u << 20)
 #define MAX_CACHED 4096

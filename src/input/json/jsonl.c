@@ -24,7 +24,6 @@
 #include "input/json/jsonl.h"
 #include "input/reader.h"
 #include "event/mappings/system.h"
-#include "input/zeek/zeek.h"
 #include "event/mappings/mappings.h"
 
 #define MAX_TOKENS 8192
@@ -1100,8 +1099,8 @@ static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_eve
          * x509, counted and let go): flat, Zeek's own field names. */
         const char *why = decode_object(r, js, nt, 0, SHAPE_ECS, NULL, ev);
         if (!why)
-            why = zeek_finish(ev, (dh_str){"", 0});
-        if (why == zeek_not_used) {
+            why = dh_map_zeek_apply(ev, (dh_str){"", 0});
+        if (why == dh_map_zeek_not_used) {
             r->unused++;
             return NULL;
         }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/escape.h"
+#include "event/mappings/mappings.h"
 #include "input/reader.h"
 
 #define MAX_FIELDS 256
@@ -201,13 +202,13 @@ static const char *row(zeek_reader *r, const char *s, size_t n, dh_event *ev)
     }
     ev->data = r->kv;
     ev->ndata = nkv;
-    return zeek_finish(ev, (dh_str){r->path, r->path_len});
+    return dh_map_zeek_apply(ev, (dh_str){r->path, r->path_len});
 }
 
 dh_status zeek_decode(zeek_reader *r, const char *hdr, size_t hdrlen, const char *buf, size_t len,
                       const char *file, uint64_t first_line, uint64_t base_offset,
-                      jsonl_event_fn on_event, void *ectx, jsonl_error_fn on_error, void *errctx,
-                      uint64_t *events, uint64_t *bad)
+                      dh_reader_event_fn on_event, void *ectx, dh_reader_line_error_fn on_error,
+                      void *errctx, uint64_t *events, uint64_t *bad)
 {
     reset(r);
     for (size_t pos = 0; pos < hdrlen;) {
@@ -232,7 +233,7 @@ dh_status zeek_decode(zeek_reader *r, const char *hdr, size_t hdrlen, const char
             ev.chunk = -1;
             ev.offset = base_offset + pos;
             why = row(r, buf + pos, e - pos, &ev);
-            if (why == zeek_not_used) {
+            if (why == dh_map_zeek_not_used) {
                 r->unused++;
                 why = NULL;
             } else if (!why) {
