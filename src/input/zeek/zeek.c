@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/escape.h"
+#include "event/builder.h"
 #include "event/mappings/mappings.h"
 #include "input/reader.h"
 
@@ -200,8 +201,7 @@ static const char *row(zeek_reader *r, const char *s, size_t n, dh_event *ev)
         r->kv[nkv].value = (dh_str){r->arena.data + off[i], len[i]};
         nkv++;
     }
-    ev->data = r->kv;
-    ev->ndata = nkv;
+    dh_event_set_data(ev, r->kv, nkv);
     return dh_map_zeek_apply(ev, (dh_str){r->path, r->path_len});
 }
 
@@ -228,10 +228,8 @@ dh_status zeek_decode(zeek_reader *r, const char *hdr, size_t hdrlen, const char
             why = header_line(r, buf + pos, e - pos);
         } else if (e > pos) {
             dh_event ev;
-            memset(&ev, 0, sizeof ev);
-            ev.file = file;
-            ev.chunk = -1;
-            ev.offset = base_offset + pos;
+            dh_event_begin(&ev, file);
+            dh_event_set_origin(&ev, file, -1, base_offset + pos);
             why = row(r, buf + pos, e - pos, &ev);
             if (why == dh_map_zeek_not_used) {
                 r->unused++;
