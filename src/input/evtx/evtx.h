@@ -1,4 +1,6 @@
-/* EVTX decoder internals shared by file.c, chunk.c, template.c, binxml.c and values.c.
+/* EVTX decoder internals shared by chunk.c, template.c, binxml.c and reader.c (the file
+ * layout is file.h, element roles roles.h, the format's constants and value rendering
+ * core/evtx_format.h).
  *
  * The decoder reads a chunk (64 KiB, self-contained) from a caller-owned buffer, compiles
  * each BinXML template it meets into a flat op list once (cached per decoder across chunks,

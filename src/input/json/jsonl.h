@@ -1,4 +1,7 @@
-/* JSON-lines readers: one event per line. */
+/* The JSON reader: one event per object, from JSON lines, arrays of objects or
+ * pretty-printed documents; the object's shape picks the mapping (NXLog/OTRF Windows
+ * events, dump's own layout, ECS/winlogbeat, Elastic Endpoint, Defender and Sentinel
+ * exports, Zeek's JSON logs). Its rows in the reader table are at the end of jsonl.c. */
 #ifndef DH_INPUT_JSONL_H
 #define DH_INPUT_JSONL_H
 
