@@ -237,7 +237,7 @@ static int absent(const evtx_op *op, const evtx_value *vals, uint32_t nvals)
     return op->optional && (op->subst >= nvals || vals[op->subst].type == 0x00);
 }
 
-/* The full walk of a template instance: one switch over the op list. Long, on purpose: it
+/* The full walk of a template instance: one switch over the op list. long because: it
  * is the decoder's inner loop (every op of every record that takes no plan), and its
  * state (frame stack, attribute in progress, XML output) lives in locals and the decoder;
  * cutting it per opcode would pass that state through calls on every op. */

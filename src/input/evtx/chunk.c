@@ -235,7 +235,7 @@ static void report_lost(evtx_decoder *d, const evtx_error_fn *err, evtx_chunk_re
 }
 
 /* One chunk: header checks, string and template tables, then the records in order, each
- * with its recovery (torn, zeroed, damaged). Long, on purpose: the per-record loop keeps
+ * with its recovery (torn, zeroed, damaged). long because: the per-record loop keeps
  * the chunk's position, record bounds and recovery state in locals, and it is the hot path
  * of every EVTX read; left whole rather than risk its speed without a measurement. */
 dh_status evtx_decode_chunk(evtx_decoder *d, const uint8_t *buf, size_t len, const char *file,

@@ -299,7 +299,7 @@ static uint64_t row_id(const char *p, size_t n)
 }
 
 /* One event from the object at token `o`: NXLog-flattened Windows event or a Defender
- * row (table given, or inferred from ActionType). Long, on purpose: one pass over the
+ * row (table given, or inferred from ActionType). long because: one pass over the
  * object's members, per line on the JSON hot path, sorting each into envelope, System
  * property or data as it goes. */
 static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o, int shape,
@@ -944,9 +944,9 @@ static int shape_of(const jsmntok_t *tok, int nt, const char *js, const line_key
 }
 
 /* A line: a Windows event (NXLog), a Defender row, or an Event Hubs batch of Defender rows
- * ({"records":[{"category":"AdvancedHunting-<table>","properties":{...}}]}). Long, on
- * purpose: the per-line entry of the JSON hot path, one dispatch on the line's shape
- * with each shape's envelope filled inline. */
+ * ({"records":[{"category":"AdvancedHunting-<table>","properties":{...}}]}).
+ * long because: the per-line entry of the JSON hot path, one dispatch on the line's
+ * shape with each shape's envelope filled inline. */
 static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_event *ev,
                                jsonl_event_fn on_event, void *ectx, uint64_t *events,
                                dh_status *stop)
