@@ -6,8 +6,10 @@
  * carried is also reachable by its original name.
  *
  * Ownership: a dh_event and every string it points to are borrowed. They are valid only
- * during the callback that received the event (they live in the reader's per-chunk
- * arena). Copy what you keep. Strings are UTF-8, length-delimited, not NUL-terminated. */
+ * during the callback that received the event (they live in the reader's per-record arena
+ * and the unit's bytes). Copy what you keep (dh_event_pack below); an owned copy from
+ * dh_event_unpack is the caller's until dh_event_free. Strings are UTF-8,
+ * length-delimited, not NUL-terminated. */
 #ifndef DCOMHUNT_EVENT_H
 #define DCOMHUNT_EVENT_H
 
@@ -154,8 +156,8 @@ dh_str dh_event_host(const dh_event *ev);
 dh_str dh_event_channel(const dh_event *ev);
 dh_str dh_event_provider(const dh_event *ev);
 
-/* Provenance: the file (for archives later "archive!member"), EVTX chunk index (-1 for
- * non-chunked inputs) and the byte offset of the record in the file. */
+/* Provenance: the file ("archive!member" for an archive's member), EVTX chunk index (-1
+ * for non-chunked inputs) and the byte offset of the record in the file or member. */
 const char *dh_event_file(const dh_event *ev);
 int64_t dh_event_chunk(const dh_event *ev);
 uint64_t dh_event_offset(const dh_event *ev);

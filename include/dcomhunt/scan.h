@@ -1,12 +1,17 @@
 /* dcomhunt: reading inputs into events, on a worker pool, in deterministic order.
  *
- * dh_scan_run() expands the paths (files and directories, recursively), recognises each
- * file's format by its content, cuts the input into independent units (an EVTX chunk is
- * one unit), and decodes the units on `threads` workers. For every event, on_event runs on
- * the worker thread that decoded it and may append bytes to that unit's output buffer.
- * emit then receives each unit's bytes on the calling thread, in input order, so output is
- * the same whatever the thread count. Errors (damaged chunks or records, unreadable files)
- * reach on_error on the calling thread, in input order too; they never stop the scan.
+ * dh_scan_run() expands the paths (files; directories, recursively unless opts.recurse is
+ * off; "-" for standard input; named pipes and devices, read as streams), recognises each
+ * input's format by its content (EVTX, event XML, JSON lines/arrays/documents, Defender
+ * CSV, Zeek TSV; archives are opened and their members recognised in turn), cuts it into
+ * independent units (up to eight EVTX chunks, or a batch of whole text records), and
+ * decodes the units on `threads` workers. For every event, on_event runs on the worker
+ * thread that decoded it and may append bytes to that unit's output buffer. emit then
+ * receives each unit's bytes on the calling thread, in input order (file by file, or by
+ * chunk time with opts.time_order), so output is the same whatever the thread count.
+ * Problems in the input (damaged chunks or records, unreadable or unrecognised files)
+ * reach on_error on the calling thread, in input order too; they never stop the scan. A
+ * callback that returns an error does.
  *
  * Ownership: paths are borrowed for the duration of the call. The dh_buf passed to
  * on_event is owned by the scanner. Worker contexts are created by worker_new and freed by

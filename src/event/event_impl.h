@@ -1,6 +1,8 @@
-/* The layout behind the opaque dh_event (the event model, src/event/). Readers fill it; everything
- * else reads it through include/dcomhunt/event.h. Strings point into the reader's per-record arena
- * or into a compiled template's string pool: both outlive the on_event callback, nothing more. */
+/* The layout behind the opaque dh_event (the event model, src/event/). Readers and tests fill it
+ * through event/builder.h; the mappings (event/mappings/) set kind and taxonomy fields; everything
+ * else reads it through include/dcomhunt/event.h. Strings point into the reader's per-record
+ * arena, the unit's bytes or a compiled template's string pool: all outlive the on_event
+ * callback, nothing more (owned copies: their packed block, see copy below). */
 #ifndef DH_EVENT_EVENT_IMPL_H
 #define DH_EVENT_EVENT_IMPL_H
 

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "input/evtx/evtx.h"
+#include "core/evtx_format.h"
 #include "input/scan_impl.h"
 
 static int plan_cmp(const void *pa, const void *pb)

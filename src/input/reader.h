@@ -28,6 +28,10 @@ typedef dh_status (*dh_reader_event_fn)(void *ctx, const dh_event *ev);
  * where in the reader's terms ("line 12: ...", "event XML: ..."). */
 typedef void (*dh_reader_error_fn)(void *ctx, dh_status st, int64_t chunk, uint64_t offset,
                                    uint64_t record_id, const char *msg);
+/* What the text readers' own decode functions report (line-numbered formats): the line
+ * and offset of the record and why it was skipped. The rows turn it into the shape above
+ * (dh_reader_line_error). */
+typedef void (*dh_reader_line_error_fn)(void *ctx, uint64_t line, uint64_t offset, const char *why);
 
 typedef struct dh_reader_sink {
     dh_reader_event_fn on_event;

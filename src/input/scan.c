@@ -13,7 +13,7 @@
 
 #include <archive.h>
 
-#include "input/evtx/evtx.h"
+#include "core/evtx_format.h"
 #include "input/scan_impl.h"
 
 void scan_task_error(scan_task *t, size_t file, int kind, dh_status st, const char *msg)

@@ -25,7 +25,7 @@
 
 #include "core/timefmt.h"
 #include "core/utf16.h"
-#include "input/evtx/evtx.h"
+#include "core/evtx_format.h"
 
 #define CHUNK          EVTX_CHUNK_SIZE
 #define CHUNK_HDR      EVTX_CHUNK_HEADER_SIZE

@@ -13,7 +13,7 @@
 #include "core/escape.h"
 #include "core/timefmt.h"
 #include "input/csv/mdecsv.h"
-#include "event/event_impl.h"
+#include "event/builder.h"
 #include "event/mappings/mappings.h"
 #include "input/zeek/zeek.h"
 
@@ -175,50 +175,107 @@ static void security_4688_process_ids_any_order(void **state)
     (void)state;
     static const char *const orders[2][2] = {{"ProcessId", "NewProcessId"},
                                              {"NewProcessId", "ProcessId"}};
+    dh_event_builder b;
+    dh_event_builder_init(&b);
     for (int o = 0; o < 2; o++) {
-        dh_kv kv[3];
-        kv[0].name = (dh_str){orders[o][0], strlen(orders[o][0])};
-        kv[0].value = o ? (dh_str){S("0x17dc")} : (dh_str){S("0x2008")};
-        kv[1].name = (dh_str){orders[o][1], strlen(orders[o][1])};
-        kv[1].value = o ? (dh_str){S("0x2008")} : (dh_str){S("0x17dc")};
-        kv[2].name = (dh_str){S("NewProcessName")};
-        kv[2].value = (dh_str){S("C:\\Windows\\System32\\cmd.exe")};
-        dh_event ev;
-        memset(&ev, 0, sizeof ev);
-        ev.provider = (dh_str){S("Microsoft-Windows-Security-Auditing")};
-        ev.event_id = 4688;
-        ev.data = kv;
-        ev.ndata = 3;
-        dh_map_windows_apply(&ev);
+        dh_event_builder_clear(&b);
+        dh_event *ev = dh_event_builder_ev(&b);
+        dh_event_set_provider(ev, DH_STR("Microsoft-Windows-Security-Auditing"));
+        dh_event_set_ids(ev, 4688, 0);
+        assert_int_equal(dh_event_builder_add(&b, (dh_str){orders[o][0], strlen(orders[o][0])},
+                                              o ? DH_STR("0x17dc") : DH_STR("0x2008")),
+                         DH_OK);
+        assert_int_equal(dh_event_builder_add(&b, (dh_str){orders[o][1], strlen(orders[o][1])},
+                                              o ? DH_STR("0x2008") : DH_STR("0x17dc")),
+                         DH_OK);
+        assert_int_equal(dh_event_builder_add(&b, DH_STR("NewProcessName"),
+                                              DH_STR("C:\\Windows\\System32\\cmd.exe")),
+                         DH_OK);
+        ev = dh_event_builder_event(&b);
+        assert_int_equal(dh_event_data_count(ev), 3);
+        dh_map_windows_apply(ev);
         dh_str pid, ppid;
-        assert_int_equal(dh_event_field(&ev, DH_FIELD_PROCESS_ID, &pid), 1);
-        assert_int_equal(dh_event_field(&ev, DH_FIELD_PARENT_PROCESS_ID, &ppid), 1);
+        assert_int_equal(dh_event_field(ev, DH_FIELD_PROCESS_ID, &pid), 1);
+        assert_int_equal(dh_event_field(ev, DH_FIELD_PARENT_PROCESS_ID, &ppid), 1);
         assert_true(pid.len == 6 && !memcmp(pid.ptr, "0x17dc", 6));
         assert_true(ppid.len == 6 && !memcmp(ppid.ptr, "0x2008", 6));
     }
     /* a name the row gives no meaning of its own still maps to its taxonomy field: OTRF's
      * 5156 says "ProcessId" where Windows says "ProcessID"; 4688's SubjectUserName is both
      * the User (a pair) and SubjectUserName */
-    dh_kv kv[2] = {{{S("ProcessId")}, {S("8200")}}, {{S("Direction")}, {S("%%14592")}}};
-    dh_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.provider = (dh_str){S("Microsoft-Windows-Security-Auditing")};
-    ev.event_id = 5156;
-    ev.data = kv;
-    ev.ndata = 2;
-    dh_map_windows_apply(&ev);
+    dh_event_builder_clear(&b);
+    dh_event *ev = dh_event_builder_ev(&b);
+    dh_event_set_provider(ev, DH_STR("Microsoft-Windows-Security-Auditing"));
+    dh_event_set_ids(ev, 5156, 0);
+    assert_int_equal(dh_event_builder_add(&b, DH_STR("ProcessId"), DH_STR("8200")), DH_OK);
+    assert_int_equal(dh_event_builder_add(&b, DH_STR("Direction"), DH_STR("%%14592")), DH_OK);
+    ev = dh_event_builder_event(&b);
+    dh_map_windows_apply(ev);
     dh_str v;
-    assert_int_equal(dh_event_field(&ev, DH_FIELD_PROCESS_ID, &v), 1);
+    assert_int_equal(dh_event_field(ev, DH_FIELD_PROCESS_ID, &v), 1);
     assert_true(v.len == 4 && !memcmp(v.ptr, "8200", 4));
-    dh_kv kv2[1] = {{{S("SubjectUserName")}, {S("alice")}}};
-    memset(&ev, 0, sizeof ev);
-    ev.provider = (dh_str){S("Microsoft-Windows-Security-Auditing")};
-    ev.event_id = 4688;
-    ev.data = kv2;
-    ev.ndata = 1;
-    dh_map_windows_apply(&ev);
-    assert_int_equal(dh_event_field(&ev, DH_FIELD_USER, &v), 1);
-    assert_int_equal(dh_event_field(&ev, DH_FIELD_SUBJECT_USER_NAME, &v), 1);
+    dh_event_builder_clear(&b);
+    ev = dh_event_builder_ev(&b);
+    dh_event_set_provider(ev, DH_STR("Microsoft-Windows-Security-Auditing"));
+    dh_event_set_ids(ev, 4688, 0);
+    assert_int_equal(dh_event_builder_add(&b, DH_STR("SubjectUserName"), DH_STR("alice")), DH_OK);
+    ev = dh_event_builder_event(&b);
+    dh_map_windows_apply(ev);
+    assert_int_equal(dh_event_field(ev, DH_FIELD_USER, &v), 1);
+    assert_int_equal(dh_event_field(ev, DH_FIELD_SUBJECT_USER_NAME, &v), 1);
+    dh_event_builder_free(&b);
+    dh_event_builder_free(NULL);
+}
+
+/* The builder: the envelope as set, the fields added in order and copied (the caller's
+ * buffer may change after an add), the event empty again after a clear. */
+static void builder_builds_events(void **state)
+{
+    (void)state;
+    dh_event_builder b;
+    dh_event_builder_init(&b);
+    dh_event *ev = dh_event_builder_ev(&b);
+    dh_event_set_kind(ev, DH_KIND_PROCESS_CREATION);
+    dh_event_set_time(ev, 133000000000000000LL);
+    dh_event_set_host(ev, DH_STR("WS01"));
+    dh_event_set_channel(ev, DH_STR("Security"));
+    dh_event_set_ids(ev, 4688, 77);
+    dh_event_set_origin(ev, "t.evtx", 3, 4096);
+    dh_event_set_field(ev, DH_FIELD_IMAGE, DH_STR("C:\\x.exe"));
+    char name[16] = "CommandLine", value[16] = "x.exe /c";
+    assert_int_equal(
+        dh_event_builder_add(&b, (dh_str){name, strlen(name)}, (dh_str){value, strlen(value)}),
+        DH_OK);
+    memset(name, 'z', sizeof name - 1);
+    memset(value, 'z', sizeof value - 1);
+    for (int i = 0; i < 100; i++) /* the text grows and moves */
+        assert_int_equal(dh_event_builder_add(&b, DH_STR("Extra"), DH_STR("0123456789")), DH_OK);
+    ev = dh_event_builder_event(&b);
+    assert_int_equal(dh_event_kind(ev), DH_KIND_PROCESS_CREATION);
+    assert_true(dh_event_time(ev) == 133000000000000000LL);
+    assert_int_equal(dh_event_id(ev), 4688);
+    assert_int_equal(dh_event_record_id(ev), 77);
+    assert_int_equal(dh_event_chunk(ev), 3);
+    assert_int_equal(dh_event_offset(ev), 4096);
+    assert_string_equal(dh_event_file(ev), "t.evtx");
+    dh_str s = dh_event_host(ev);
+    assert_true(s.len == 4 && !memcmp(s.ptr, "WS01", 4));
+    assert_int_equal(dh_event_field(ev, DH_FIELD_IMAGE, &s), 1);
+    assert_true(s.len == 8 && !memcmp(s.ptr, "C:\\x.exe", 8));
+    assert_int_equal(dh_event_data_count(ev), 101);
+    dh_str n, val;
+    assert_int_equal(dh_event_data_at(ev, 0, &n, &val), 1);
+    assert_true(n.len == 11 && !memcmp(n.ptr, "CommandLine", 11));
+    assert_true(val.len == 8 && !memcmp(val.ptr, "x.exe /c", 8));
+    assert_int_equal(dh_event_get(ev, "CommandLine", 11, &s), 1);
+    assert_int_equal(dh_event_data_at(ev, 100, &n, &val), 1);
+    assert_true(val.len == 10 && !memcmp(val.ptr, "0123456789", 10));
+    dh_event_builder_clear(&b);
+    ev = dh_event_builder_event(&b);
+    assert_int_equal(dh_event_data_count(ev), 0);
+    assert_int_equal(dh_event_field(ev, DH_FIELD_IMAGE, &s), 0);
+    assert_int_equal(dh_event_chunk(ev), -1);
+    dh_event_builder_free(&b);
 }
 
 int main(void)
@@ -231,6 +288,7 @@ int main(void)
         cmocka_unit_test(times_of_exports),
         cmocka_unit_test(sentinel_parameter_xml),
         cmocka_unit_test(security_4688_process_ids_any_order),
+        cmocka_unit_test(builder_builds_events),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,7 +6,6 @@
 
 #include "event/event_impl.h"
 #include "event/mappings/mappings.h"
-#include "input/zeek/zeek.h"
 
 const char *dh_map_any_apply(dh_event *ev)
 {
@@ -18,8 +17,8 @@ const char *dh_map_any_apply(dh_event *ev)
     const char *why = NULL;
     if (p.len == 4 && !memcmp(p.ptr, "Zeek", 4)) {
         dh_str path = c.len > 5 ? (dh_str){c.ptr + 5, c.len - 5} : (dh_str){"", 0};
-        why = zeek_finish(ev, path);
-        if (why == zeek_not_used)
+        why = dh_map_zeek_apply(ev, path);
+        if (why == dh_map_zeek_not_used)
             why = NULL;
     } else if (p.len == 16 && !memcmp(p.ptr, "Elastic Endpoint", 16)) {
         why = dh_map_elastic_apply(ev);

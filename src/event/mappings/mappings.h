@@ -55,6 +55,14 @@ dh_str dh_sentinel_provider(dh_str source);
  * mapping of its source (Zeek, Elastic Endpoint, else Windows and Defender), envelope
  * kept as read. NULL, or why it is not an event. (mappings/any.c) */
 const char *dh_map_any_apply(dh_event *ev);
+/* Zeek records (src/event/mappings/zeek.c): the envelope and taxonomy of a record whose
+ * data is filled (names as Zeek's fields: ts, uid, id.orig_h ...; id_orig_h as some
+ * exporters write them is read the same). `path` is the log's name ("conn", "dce_rpc"),
+ * or empty to tell it from the fields. Returns NULL, dh_map_zeek_not_used for a record of
+ * a log without connection endpoints (packet_filter, files, pe, x509, ocsp...: valid, but
+ * nothing dcomhunt uses; counted, not an error), or why it is not a Zeek record. */
+const char *dh_map_zeek_apply(dh_event *ev, dh_str path);
+extern const char dh_map_zeek_not_used[];
 /* Kind refinements that depend on a value (Sysmon 12 create vs delete). */
 dh_kind dh_map_refine_kind(const dh_map_row *row, const dh_event *ev);
 

@@ -7,7 +7,6 @@
 #include "core/timefmt.h"
 #include "event/event_impl.h"
 #include "event/mappings/mappings.h"
-#include "input/zeek/zeek.h"
 
 #define P(src, dst)                                                                                \
     {                                                                                              \
@@ -55,7 +54,7 @@ static uint64_t mix(uint64_t h, dh_str s)
     return (h ^ 0xff) * 1099511628211ULL;
 }
 
-const char zeek_not_used[] = "a record of a Zeek log without connection endpoints";
+const char dh_map_zeek_not_used[] = "a record of a Zeek log without connection endpoints";
 
 /* Exporters that cannot have dots in names (Elasticsearch pipelines, some SIEMs) write the
  * connection's endpoints as id_orig_h ...: the same fields. */
@@ -78,12 +77,12 @@ static void undot(dh_event *ev)
                 kv[i].name = (dh_str){dotted_names[k].dotted, 9};
 }
 
-const char *zeek_finish(dh_event *ev, dh_str path)
+const char *dh_map_zeek_apply(dh_event *ev, dh_str path)
 {
     dh_str v, ts = {"", 0};
     undot(ev);
     if (!raw(ev, "id.orig_h", &v) || !raw(ev, "id.resp_h", &v))
-        return zeek_not_used;
+        return dh_map_zeek_not_used;
     if (!path.len && raw(ev, "_path", &v))
         path = v;
     if (!path.len) { /* JSON logs often leave the log's name out: tell it by its fields */

@@ -382,8 +382,8 @@ static const char *decode_record(mdecsv_reader *r, const char *s, size_t n, dh_e
 
 dh_status mdecsv_decode(mdecsv_reader *r, const char *hdr, size_t hdrlen, const char *buf,
                         size_t len, const char *file, uint64_t first_line, uint64_t base_offset,
-                        jsonl_event_fn on_event, void *ectx, jsonl_error_fn on_error, void *errctx,
-                        uint64_t *events, uint64_t *bad)
+                        dh_reader_event_fn on_event, void *ectx, dh_reader_line_error_fn on_error,
+                        void *errctx, uint64_t *events, uint64_t *bad)
 {
     const char *hwhy = load_header(r, hdr, hdrlen);
     size_t pos = 0;

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "input/json/jsonl.h"
+#include "input/reader.h"
 
 typedef struct mdecsv_reader mdecsv_reader;
 
@@ -25,7 +25,7 @@ size_t mdecsv_first(const char *buf, size_t len);
  * Records that are not well-formed CSV are reported by line and skipped. */
 dh_status mdecsv_decode(mdecsv_reader *r, const char *hdr, size_t hdrlen, const char *buf,
                         size_t len, const char *file, uint64_t first_line, uint64_t base_offset,
-                        jsonl_event_fn on_event, void *ectx, jsonl_error_fn on_error, void *errctx,
-                        uint64_t *events, uint64_t *bad);
+                        dh_reader_event_fn on_event, void *ectx, dh_reader_line_error_fn on_error,
+                        void *errctx, uint64_t *events, uint64_t *bad);
 
 #endif

@@ -10,64 +10,13 @@
 #include "core/escape.h"
 #include "core/timefmt.h"
 #include "input/evtx/evtx.h"
-
-uint8_t evtx_classify_role(uint8_t parent, uint8_t known)
-{
-    switch (parent) {
-    case R_NONE:
-        return known == KN_EVENT ? R_EVENT : R_OTHER;
-    case R_EVENT:
-        return known == KN_SYSTEM      ? R_SYSTEM
-               : known == KN_EVENTDATA ? R_EVENTDATA
-               : known == KN_USERDATA  ? R_USERDATA
-                                       : R_OTHER;
-    case R_SYSTEM:
-        switch (known) {
-        case KN_PROVIDER:
-            return R_SYS_PROVIDER;
-        case KN_EVENTID:
-            return R_SYS_EVENTID;
-        case KN_TIMECREATED:
-            return R_SYS_TIME;
-        case KN_EVENTRECORDID:
-            return R_SYS_RECID;
-        case KN_CHANNEL:
-            return R_SYS_CHANNEL;
-        case KN_COMPUTER:
-            return R_SYS_COMPUTER;
-        default:
-            return R_SYS_OTHER;
-        }
-    case R_EVENTDATA:
-        return R_ED_ITEM;
-    case R_ED_ITEM:
-        return R_ED_DEEP;
-    case R_USERDATA:
-        return R_UD_WRAP;
-    case R_UD_WRAP:
-    case R_UD_ITEM:
-        return R_UD_ITEM;
-    case R_SYS_OTHER:
-    case R_ED_DEEP:
-        return parent;
-    default:
-        return R_OTHER;
-    }
-}
+#include "input/evtx/template.h"
 
 static int content_wanted(const evtx_decoder *d, uint8_t role)
 {
     return role == R_SYS_EVENTID || role == R_SYS_RECID || role == R_SYS_CHANNEL ||
            role == R_SYS_COMPUTER || (role == R_SYS_OTHER && d->want_sys) || role == R_ED_ITEM ||
            role == R_ED_DEEP || role == R_UD_ITEM;
-}
-
-/* An attribute of a System element that is a System property (dh_event_system): all but
- * the provider's Name and the time, which are the envelope. */
-int evtx_sys_attr(uint8_t role, uint8_t known)
-{
-    return (role == R_SYS_PROVIDER && known != KN_NAME) || role == R_SYS_EVENTID ||
-           role == R_SYS_OTHER;
 }
 
 static int attr_wanted(const evtx_decoder *d, uint8_t role, uint8_t known)
@@ -288,6 +237,10 @@ static int absent(const evtx_op *op, const evtx_value *vals, uint32_t nvals)
     return op->optional && (op->subst >= nvals || vals[op->subst].type == 0x00);
 }
 
+/* The full walk of a template instance: one switch over the op list. long because: it
+ * is the decoder's inner loop (every op of every record that takes no plan), and its
+ * state (frame stack, attribute in progress, XML output) lives in locals and the decoder;
+ * cutting it per opcode would pass that state through calls on every op. */
 static const char *walk(evtx_decoder *d, const evtx_template *t, const evtx_value *vals,
                         uint32_t nvals)
 {

@@ -6,7 +6,10 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "input/evtx/binxml.h"
 #include "input/evtx/evtx.h"
+#include "input/evtx/template.h"
+#include "event/builder.h"
 #include "event/mappings/mappings.h"
 
 #define MAX_CACHED_TEMPLATES 4096
@@ -68,10 +71,8 @@ static uint64_t parse_u64(const char *s, size_t n, int *ok)
 
 static void set_field(dh_event *ev, int id, dh_str v)
 {
-    if (!(ev->present & (1ULL << id))) {
-        ev->fields[id] = v;
-        ev->present |= 1ULL << id;
-    }
+    if (!(ev->present & (1ULL << id)))
+        dh_event_set_field(ev, (dh_field)id, v);
 }
 
 /* Turns the walked record into ev: envelope, data items, taxonomy fields. */
@@ -79,16 +80,15 @@ static const char *finalize(evtx_decoder *d, uint64_t header_recid, int64_t writ
 {
     dh_event *ev = &d->ev;
     const char *a = d->arena.data ? d->arena.data : ""; /* no text converted at all */
-    ev->time = d->time_set ? d->time : written;
-    ev->provider = (dh_str){a + d->provider_off, d->provider_len};
-    ev->channel = (dh_str){a + d->channel_off, d->channel_len};
-    ev->host = (dh_str){a + d->computer_off, d->computer_len};
-    int ok;
+    dh_event_set_time(ev, d->time_set ? d->time : written);
+    dh_event_set_provider(ev, (dh_str){a + d->provider_off, d->provider_len});
+    dh_event_set_channel(ev, (dh_str){a + d->channel_off, d->channel_len});
+    dh_event_set_host(ev, (dh_str){a + d->computer_off, d->computer_len});
+    int ok, rok;
     uint64_t id = parse_u64(a + d->eventid_off, d->eventid_len, &ok);
-    ev->event_id = ok && id <= UINT32_MAX ? (uint32_t)id : 0;
-    uint64_t rid = parse_u64(a + d->recid_off, d->recid_len, &ok);
-    ev->record_id = ok ? rid : header_recid;
-    ev->xml = d->want_xml ? (dh_str){d->xml.data, d->xml.len} : (dh_str){"", 0};
+    uint64_t rid = parse_u64(a + d->recid_off, d->recid_len, &rok);
+    dh_event_set_ids(ev, ok && id <= UINT32_MAX ? (uint32_t)id : 0, rok ? rid : header_recid);
+    dh_event_set_xml(ev, d->want_xml ? (dh_str){d->xml.data, d->xml.len} : (dh_str){"", 0});
 
     if (d->kvs_cap < d->nitems) {
         dh_kv *n = realloc(d->kvs, d->nitems * sizeof *n);
@@ -103,16 +103,14 @@ static const char *finalize(evtx_decoder *d, uint64_t header_recid, int64_t writ
                                          : (dh_str){a + it->name_off, it->name_len};
         d->kvs[i].value = (dh_str){a + it->value_off, it->value_len};
     }
-    ev->data = d->kvs;
-    ev->ndata = d->nitems;
+    dh_event_set_data(ev, d->kvs, d->nitems);
     for (unsigned i = 0; i < d->nsys; i++) {
         d->syskv[i].name = (dh_str){d->sys[i].name, d->sys[i].name_len};
         d->syskv[i].value = (dh_str){a + d->sys[i].value_off, d->sys[i].value_len};
     }
-    ev->sys = d->syskv;
-    ev->nsys = d->nsys;
-    ev->present = 0;
-    ev->kind = DH_KIND_OTHER;
+    dh_event_set_system(ev, d->syskv, d->nsys);
+    dh_event_clear_fields(ev);
+    dh_event_set_kind(ev, DH_KIND_OTHER);
 
     const dh_map_row *row = dh_map_windows_find(ev->provider, ev->event_id);
     if (!row)
@@ -146,7 +144,7 @@ static const char *finalize(evtx_decoder *d, uint64_t header_recid, int64_t writ
         for (int k = 0; k < n; k++)
             set_field(ev, ids[k], d->kvs[i].value);
     }
-    ev->kind = dh_map_refine_kind(row, ev);
+    dh_event_set_kind(ev, dh_map_refine_kind(row, ev));
     if (row->fix)
         row->fix(ev);
     return NULL;
@@ -236,6 +234,10 @@ static void report_lost(evtx_decoder *d, const evtx_error_fn *err, evtx_chunk_re
     report(d, err, DH_ERR_FORMAT, pos, 0, msg);
 }
 
+/* One chunk: header checks, string and template tables, then the records in order, each
+ * with its recovery (torn, zeroed, damaged). long because: the per-record loop keeps
+ * the chunk's position, record bounds and recovery state in locals, and it is the hot path
+ * of every EVTX read; left whole rather than risk its speed without a measurement. */
 dh_status evtx_decode_chunk(evtx_decoder *d, const uint8_t *buf, size_t len, const char *file,
                             int64_t chunk_index, uint64_t file_off, evtx_event_fn on_event,
                             void *ev_ctx, const evtx_error_fn *err, evtx_chunk_result *res)
@@ -353,10 +355,8 @@ dh_status evtx_decode_chunk(evtx_decoder *d, const uint8_t *buf, size_t len, con
         d->tear = tear;
         d->values_total = d->values_lost = 0;
         d->nsys = 0;
-        memset(&d->ev, 0, sizeof d->ev);
-        d->ev.file = file;
-        d->ev.chunk = chunk_index;
-        d->ev.offset = file_off + pos;
+        dh_event_begin(&d->ev, file);
+        dh_event_set_origin(&d->ev, file, chunk_index, file_off + pos);
 
         const char *why = evtx_decode_record_xml(d, pos + 24, pos + size - 4);
         if (!why)

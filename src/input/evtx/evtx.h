@@ -1,4 +1,6 @@
-/* EVTX decoder internals shared by file.c, chunk.c, template.c, binxml.c and values.c.
+/* EVTX decoder internals shared by chunk.c, template.c, binxml.c and reader.c (the file
+ * layout is file.h, element roles roles.h, the format's constants and value rendering
+ * core/evtx_format.h).
  *
  * The decoder reads a chunk (64 KiB, self-contained) from a caller-owned buffer, compiles
  * each BinXML template it meets into a flat op list once (cached per decoder across chunks,
@@ -13,49 +15,17 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "core/evtx_format.h"
 #include "dcomhunt/scan.h"
 #include "event/event_impl.h"
 #include "event/mappings/mappings.h"
+#include "input/evtx/roles.h"
 
-#define EVTX_FILE_HEADER_SIZE  4096
-#define EVTX_CHUNK_SIZE        65536
-#define EVTX_CHUNK_HEADER_SIZE 512
-#define EVTX_MAX_DEPTH         64          /* element nesting, template nesting included */
-#define EVTX_MAX_VALUES        4096        /* substitution values in one template instance */
-#define EVTX_MAX_ITEMS         8192        /* data items in one event */
-#define EVTX_ARENA_LIMIT       (64u << 20) /* converted text of one record */
-#define EVTX_MAX_OPS           65536       /* ops walked per record, nested templates included */
-
-static inline uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | (p[1] << 8));
-}
-static inline uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-static inline uint64_t rd64(const uint8_t *p)
-{
-    return rd32(p) | ((uint64_t)rd32(p + 4) << 32);
-}
-
-/* Names the decoder reacts to, resolved once per template. */
-enum evtx_known {
-    KN_NONE,
-    KN_EVENT,
-    KN_SYSTEM,
-    KN_PROVIDER,
-    KN_EVENTID,
-    KN_TIMECREATED,
-    KN_EVENTRECORDID,
-    KN_CHANNEL,
-    KN_COMPUTER,
-    KN_EVENTDATA,
-    KN_USERDATA,
-    KN_DATA,
-    KN_NAME,
-    KN_SYSTEMTIME,
-};
+#define EVTX_MAX_DEPTH   64          /* element nesting, template nesting included */
+#define EVTX_MAX_VALUES  4096        /* substitution values in one template instance */
+#define EVTX_MAX_ITEMS   8192        /* data items in one event */
+#define EVTX_ARENA_LIMIT (64u << 20) /* converted text of one record */
+#define EVTX_MAX_OPS     65536       /* ops walked per record, nested templates included */
 
 enum evtx_opcode {
     OP_OPEN,        /* name */
@@ -93,31 +63,6 @@ typedef struct evtx_extname {
     uint32_t nbytes; /* UTF-16 bytes of the name */
     uint32_t copy;   /* offset of the copy in tpl->bytes_ext */
 } evtx_extname;
-
-/* Where an element or attribute sits in an event, decided from its ancestors' names. */
-enum evtx_role {
-    R_NONE,
-    R_EVENT,
-    R_SYSTEM,
-    R_SYS_PROVIDER,
-    R_SYS_EVENTID,
-    R_SYS_TIME,
-    R_SYS_RECID,
-    R_SYS_CHANNEL,
-    R_SYS_COMPUTER,
-    R_SYS_OTHER,
-    R_EVENTDATA,
-    R_ED_ITEM,
-    R_ED_DEEP,
-    R_USERDATA,
-    R_UD_WRAP,
-    R_UD_ITEM,
-    R_OTHER,
-    R_COUNT
-};
-uint8_t evtx_classify_role(uint8_t parent, uint8_t known);
-/* Is an attribute of an element in `role` a System property (Security/@UserID...)? */
-int evtx_sys_attr(uint8_t role, uint8_t known);
 
 /* A template's plan: what a top-level walk would capture, worked out once. Each entry is
  * a target and the range of value ops that make its text. Running the plan visits only
@@ -313,32 +258,5 @@ int evtx_slot_kind(const uint8_t *p, size_t len);
 dh_status evtx_decode_chunk(evtx_decoder *d, const uint8_t *buf, size_t len, const char *file,
                             int64_t chunk_index, uint64_t file_off, evtx_event_fn on_event,
                             void *ev_ctx, const evtx_error_fn *err, evtx_chunk_result *res);
-
-/* template.c */
-/* Compiles the BinXML at [start, end) of the chunk: a template definition's data when
- * is_template, else an ad-hoc fragment (an element that may lack dependency ids). */
-evtx_template *evtx_template_compile(evtx_decoder *d, uint32_t start, uint32_t end, int no_depid,
-                                     const char **why);
-void evtx_template_free(evtx_template *t);
-/* Finds or compiles the template whose definition header is at def_off. */
-evtx_template *evtx_template_get(evtx_decoder *d, uint32_t def_off, const char **why);
-void evtx_template_cache_clear(evtx_decoder *d);
-
-/* Builds (once) and returns t's plan for instantiation in `role`; NULL on no memory. */
-const evtx_plan *evtx_plan_get(evtx_template *t, uint8_t role);
-
-/* binxml.c */
-void evtx_push_sys(evtx_decoder *d, const char *name, uint32_t name_len, uint32_t off,
-                   uint32_t len);
-/* Decodes the record's BinXML at [start, end) into d->ev; NULL on success, else why. */
-const char *evtx_decode_record_xml(evtx_decoder *d, uint32_t start, uint32_t end);
-
-/* values.c: append a substitution value's text to out. Array types append every element,
- * separated by sep when sep is non-NULL (else only element `index`). */
-dh_status evtx_value_text(dh_buf *out, uint8_t type, const uint8_t *p, size_t len);
-/* Number of elements of an array value and the bounds of element i. */
-size_t evtx_array_count(uint8_t type, const uint8_t *p, size_t len);
-int evtx_array_item(uint8_t type, const uint8_t *p, size_t len, size_t i, const uint8_t **ip,
-                    size_t *ilen);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "core/utf16.h"
 #include "input/evtx/evtx.h"
+#include "input/evtx/template.h"
 
 #define POOL_LIMIT (4u << 20)
 #define MAX_CACHED 4096
@@ -440,7 +441,9 @@ static int range_has_nested(const evtx_template *t, uint32_t first, uint32_t las
 
 /* Works out, once per context role, what a walk of t captures (see evtx_plan_entry).
  * Leaves ok at 0 for shapes the plan does not cover (a Data name made of substitutions,
- * mixed content in captured elements); those instances always take the full walk. */
+ * mixed content in captured elements); those instances always take the full walk. One
+ * function, long because: it mirrors walk() in binxml.c case by case, and the two must
+ * agree (evtx_plan_equals_full_walk checks it), which is easiest to see side by side. */
 static int build_plan(const evtx_template *t, uint8_t root, evtx_plan *p)
 {
     struct {

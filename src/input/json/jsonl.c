@@ -24,7 +24,6 @@
 #include "input/json/jsonl.h"
 #include "input/reader.h"
 #include "event/mappings/system.h"
-#include "input/zeek/zeek.h"
 #include "event/mappings/mappings.h"
 
 #define MAX_TOKENS 8192
@@ -300,7 +299,9 @@ static uint64_t row_id(const char *p, size_t n)
 }
 
 /* One event from the object at token `o`: NXLog-flattened Windows event or a Defender
- * row (table given, or inferred from ActionType). */
+ * row (table given, or inferred from ActionType). long because: one pass over the
+ * object's members, per line on the JSON hot path, sorting each into envelope, System
+ * property or data as it goes. */
 static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o, int shape,
                                  const char *table, dh_event *ev)
 {
@@ -943,7 +944,9 @@ static int shape_of(const jsmntok_t *tok, int nt, const char *js, const line_key
 }
 
 /* A line: a Windows event (NXLog), a Defender row, or an Event Hubs batch of Defender rows
- * ({"records":[{"category":"AdvancedHunting-<table>","properties":{...}}]}). */
+ * ({"records":[{"category":"AdvancedHunting-<table>","properties":{...}}]}).
+ * long because: the per-line entry of the JSON hot path, one dispatch on the line's
+ * shape with each shape's envelope filled inline. */
 static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_event *ev,
                                jsonl_event_fn on_event, void *ectx, uint64_t *events,
                                dh_status *stop)
@@ -1100,8 +1103,8 @@ static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_eve
          * x509, counted and let go): flat, Zeek's own field names. */
         const char *why = decode_object(r, js, nt, 0, SHAPE_ECS, NULL, ev);
         if (!why)
-            why = zeek_finish(ev, (dh_str){"", 0});
-        if (why == zeek_not_used) {
+            why = dh_map_zeek_apply(ev, (dh_str){"", 0});
+        if (why == dh_map_zeek_not_used) {
             r->unused++;
             return NULL;
         }

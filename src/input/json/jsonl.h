@@ -1,4 +1,7 @@
-/* JSON-lines readers: one event per line. */
+/* The JSON reader: one event per object, from JSON lines, arrays of objects or
+ * pretty-printed documents; the object's shape picks the mapping (NXLog/OTRF Windows
+ * events, dump's own layout, ECS/winlogbeat, Elastic Endpoint, Defender and Sentinel
+ * exports, Zeek's JSON logs). Its rows in the reader table are at the end of jsonl.c. */
 #ifndef DH_INPUT_JSONL_H
 #define DH_INPUT_JSONL_H
 
@@ -7,11 +10,12 @@
 
 #include "core/buf.h"
 #include "event/event_impl.h"
+#include "input/reader.h"
 
 typedef struct jsonl_reader jsonl_reader;
 
-typedef dh_status (*jsonl_event_fn)(void *ctx, const dh_event *ev);
-typedef void (*jsonl_error_fn)(void *ctx, uint64_t line, uint64_t offset, const char *why);
+typedef dh_reader_event_fn jsonl_event_fn;
+typedef dh_reader_line_error_fn jsonl_error_fn;
 
 jsonl_reader *jsonl_reader_new(void);
 void jsonl_reader_free(jsonl_reader *r);

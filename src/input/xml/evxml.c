@@ -10,6 +10,7 @@
 #include "core/timefmt.h"
 #include "input/xml/evxml.h"
 #include "input/reader.h"
+#include "event/builder.h"
 #include "event/mappings/mappings.h"
 
 #define MAX_DEPTH 64
@@ -239,26 +240,22 @@ static const char *parse_one(evxml_reader *r, const char *s, size_t n, dh_event 
     size_t l = r->env[3][1] < 23 ? r->env[3][1] : 23;
     memcpy(num, a + r->env[3][0], l);
     num[l] = 0;
-    ev->event_id = (uint32_t)strtoul(num, NULL, 10);
+    uint32_t event_id = (uint32_t)strtoul(num, NULL, 10);
     l = r->env[4][1] < 23 ? r->env[4][1] : 23;
     memcpy(num, a + r->env[4][0], l);
     num[l] = 0;
-    ev->record_id = strtoull(num, NULL, 10);
-    ev->provider = (dh_str){a + r->env[0][0], r->env[0][1]};
-    ev->channel = (dh_str){a + r->env[1][0], r->env[1][1]};
-    ev->host = (dh_str){a + r->env[2][0], r->env[2][1]};
-    ev->time = r->time;
-    ev->data = r->kv;
-    ev->ndata = r->nitems;
+    dh_event_set_ids(ev, event_id, strtoull(num, NULL, 10));
+    dh_event_set_provider(ev, (dh_str){a + r->env[0][0], r->env[0][1]});
+    dh_event_set_channel(ev, (dh_str){a + r->env[1][0], r->env[1][1]});
+    dh_event_set_host(ev, (dh_str){a + r->env[2][0], r->env[2][1]});
+    dh_event_set_time(ev, r->time);
+    dh_event_set_data(ev, r->kv, r->nitems);
     for (size_t i = 0; i < r->nsys; i++) {
         r->syskv[i].name = (dh_str){a + r->sys[i].name, r->sys[i].name_len};
         r->syskv[i].value = (dh_str){a + r->sys[i].value, r->sys[i].value_len};
     }
-    ev->sys = r->syskv;
-    ev->nsys = r->nsys;
-    ev->scratch = r->scratch;
-    ev->scratch_len = 0;
-    ev->scratch_cap = sizeof r->scratch;
+    dh_event_set_system(ev, r->syskv, r->nsys);
+    dh_event_set_scratch(ev, r->scratch, sizeof r->scratch);
     return dh_map_any_apply(ev);
 }
 
@@ -282,10 +279,8 @@ dh_status evxml_decode(evxml_reader *r, const char *buf, size_t len, const char 
         size_t s0 = (size_t)(start - buf);
         size_t e0 = end ? (size_t)(end - buf) + 8 : len;
         dh_event ev;
-        memset(&ev, 0, sizeof ev);
-        ev.file = file;
-        ev.chunk = -1;
-        ev.offset = base_offset + s0;
+        dh_event_begin(&ev, file);
+        dh_event_set_origin(&ev, file, -1, base_offset + s0);
         const char *why = parse_one(r, buf + s0, e0 - s0, &ev);
         if (why) {
             (*bad)++;

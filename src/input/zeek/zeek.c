@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "core/escape.h"
+#include "event/builder.h"
+#include "event/mappings/mappings.h"
 #include "input/reader.h"
 
 #define MAX_FIELDS 256
@@ -199,15 +201,14 @@ static const char *row(zeek_reader *r, const char *s, size_t n, dh_event *ev)
         r->kv[nkv].value = (dh_str){r->arena.data + off[i], len[i]};
         nkv++;
     }
-    ev->data = r->kv;
-    ev->ndata = nkv;
-    return zeek_finish(ev, (dh_str){r->path, r->path_len});
+    dh_event_set_data(ev, r->kv, nkv);
+    return dh_map_zeek_apply(ev, (dh_str){r->path, r->path_len});
 }
 
 dh_status zeek_decode(zeek_reader *r, const char *hdr, size_t hdrlen, const char *buf, size_t len,
                       const char *file, uint64_t first_line, uint64_t base_offset,
-                      jsonl_event_fn on_event, void *ectx, jsonl_error_fn on_error, void *errctx,
-                      uint64_t *events, uint64_t *bad)
+                      dh_reader_event_fn on_event, void *ectx, dh_reader_line_error_fn on_error,
+                      void *errctx, uint64_t *events, uint64_t *bad)
 {
     reset(r);
     for (size_t pos = 0; pos < hdrlen;) {
@@ -227,12 +228,10 @@ dh_status zeek_decode(zeek_reader *r, const char *hdr, size_t hdrlen, const char
             why = header_line(r, buf + pos, e - pos);
         } else if (e > pos) {
             dh_event ev;
-            memset(&ev, 0, sizeof ev);
-            ev.file = file;
-            ev.chunk = -1;
-            ev.offset = base_offset + pos;
+            dh_event_begin(&ev, file);
+            dh_event_set_origin(&ev, file, -1, base_offset + pos);
             why = row(r, buf + pos, e - pos, &ev);
-            if (why == zeek_not_used) {
+            if (why == dh_map_zeek_not_used) {
                 r->unused++;
                 why = NULL;
             } else if (!why) {

@@ -4,7 +4,7 @@
  * #path, #fields, #types), then one row per line; a new header may start a new block
  * (logs concatenated). The producer cuts batches at line ends and hands each batch the
  * header in effect at its first byte (see zeek_header_update). JSON lines are decoded by
- * the JSON reader, which calls zeek_finish for objects that carry Zeek's "uid" and "id.*"
+ * the JSON reader, which calls dh_map_zeek_apply for objects that carry Zeek's "uid" and "id.*"
  * fields. */
 #ifndef DH_INPUT_ZEEK_H
 #define DH_INPUT_ZEEK_H
@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
-#include "input/json/jsonl.h"
+#include "input/reader.h"
 
 typedef struct zeek_reader zeek_reader;
 
@@ -28,19 +28,11 @@ int zeek_header_update(dh_buf *hdr, const char *buf, size_t len);
  * Rows before any #fields line, or not matching it, are reported by line and skipped. */
 dh_status zeek_decode(zeek_reader *r, const char *hdr, size_t hdrlen, const char *buf, size_t len,
                       const char *file, uint64_t first_line, uint64_t base_offset,
-                      jsonl_event_fn on_event, void *ectx, jsonl_error_fn on_error, void *errctx,
-                      uint64_t *events, uint64_t *bad);
+                      dh_reader_event_fn on_event, void *ectx, dh_reader_line_error_fn on_error,
+                      void *errctx, uint64_t *events, uint64_t *bad);
 
-/* The envelope and taxonomy of a Zeek record whose data is filled (names as Zeek's fields:
- * ts, uid, id.orig_h ...; id_orig_h as some exporters write them is read the same):
- * `path` is the log's name ("conn", "dce_rpc"), or empty to tell it from the fields.
- * Returns NULL, zeek_not_used for a record of a log without connection endpoints
- * (packet_filter, files, pe, x509, ocsp...: valid, but nothing dcomhunt uses; counted,
- * not an error), or why it is not a Zeek record. */
-const char *zeek_finish(dh_event *ev, dh_str path);
-extern const char zeek_not_used[];
-
-/* Records of logs not used (see zeek_finish) since the reader was made. */
+/* Records of logs not used (see dh_map_zeek_apply in event/mappings/mappings.h) since the reader
+ * was made. */
 uint64_t zeek_reader_unused(const zeek_reader *r);
 
 #endif

@@ -5,12 +5,12 @@
 
 #include "core/timefmt.h"
 #include "core/utf16.h"
-#include "input/evtx/evtx.h"
+#include "core/evtx_format.h"
 
 static dh_status put_hex_bytes(dh_buf *out, const uint8_t *p, size_t n)
 {
     static const char digits[] = "0123456789ABCDEF";
-    if (n > EVTX_ARENA_LIMIT)
+    if (n > EVTX_VALUE_LIMIT)
         return DH_ERR_LIMIT;
     char *o = dh_buf_reserve(out, n * 2);
     if (!o)
