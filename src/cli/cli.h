@@ -1,5 +1,7 @@
-/* The dcomhunt command: shared helpers of the subcommands. The CLI is the only code that
- * prints or exits. */
+/* The dcomhunt command: what its files share. The CLI is the only code that prints or
+ * exits. The files depend one way: main.c (the command table) -> the subcommands (dump.c,
+ * hunt.c, ...) -> the helpers (common.c, load.c) -> the library; nothing below calls
+ * back up (scripts/check-layers.sh reports a cycle). */
 #ifndef DH_CLI_H
 #define DH_CLI_H
 
@@ -18,6 +20,8 @@ enum {
     DH_EXIT_FOUND_PARTIAL = 5, /* (hunt) detections, and some input was skipped */
 };
 
+/* ---- the subcommands, one file each; called by main.c only ---------------------------- */
+
 int cli_dump(int argc, char **argv);
 int cli_stats(int argc, char **argv);
 int cli_rules(int argc, char **argv);
@@ -27,6 +31,8 @@ int cli_report(int argc, char **argv);
 int cli_simulate(int argc, char **argv);
 int cli_selftest(int argc, char **argv);
 
+/* ---- load.c: rule sets and scenario catalogs, refusals printed -------------------------- */
+
 struct dh_sim_catalog;
 /* The built-in scenarios and those of dir (may be NULL); problems are printed. 0; 1 when
  * some files were refused (the others loaded); -1 when nothing could be loaded. */
@@ -34,7 +40,12 @@ int cli_load_scenarios(const char *dir, struct dh_sim_catalog **out);
 
 struct dh_ruleset;
 struct dh_rule_diag;
-/* Prints a rule diagnostic on stderr; ctx counts errors and warnings (may be NULL). */
+/* What cli_print_rule_diag counts when given one as its ctx. */
+typedef struct cli_diag_count {
+    unsigned errors, warnings;
+} cli_diag_count;
+/* Prints a rule diagnostic on stderr; ctx, a cli_diag_count, counts errors and warnings
+ * (may be NULL). */
 void cli_print_rule_diag(void *ctx, const struct dh_rule_diag *d);
 /* Checks that each rule file can be read and each directory holds rule files; says why
  * not on stderr, after `what`, and returns -1 (a usage error: the user named it). */
@@ -42,6 +53,8 @@ int cli_rule_paths_ok(const char *what, char **paths, size_t n);
 /* The built-in pack (if builtin) plus the given files/directories, finished. */
 dh_status cli_load_rules(struct dh_ruleset **out, int builtin, char **paths, size_t npaths,
                          unsigned *refused);
+
+/* ---- common.c: printing for a terminal, thread counts, exit statuses -------------------- */
 
 /* Prints a scan error on stderr, with attacker-controlled text (file names, messages
  * quoting input) made inert for a terminal. */

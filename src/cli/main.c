@@ -1,12 +1,10 @@
-/* dcomhunt: entry point and subcommand table. */
+/* dcomhunt: entry point and subcommand table. The one caller of the subcommands: the
+ * helpers they share live below them (common.c, load.c), never here. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
-#include "core/buf.h"
 #include "dcomhunt/rules.h"
-#include "output/text.h"
 
 #define DH_VERSION "0.1.0"
 
@@ -61,74 +59,6 @@ static int cli_help(int argc, char **argv)
            "detections) reported, 2 usage error, 3 some input skipped (damaged or unreadable),\n"
            "4 fatal error or nothing read, 5 findings reported and some input skipped.\n");
     return DH_EXIT_OK;
-}
-
-static void put_escaped(FILE *f, const char *s, size_t n, unsigned flags)
-{
-    dh_buf b;
-    dh_buf_init(&b, 64u << 20);
-    if (dh_text_escape(&b, s, n, flags) == DH_OK && b.len)
-        fwrite(b.data, 1, b.len, f);
-    dh_buf_free(&b);
-}
-
-void cli_put_safe(FILE *f, const char *s)
-{
-    put_escaped(f, s, strlen(s), DH_TEXT_BACKSLASH);
-}
-
-void cli_put_safe_n(FILE *f, const char *s, size_t n)
-{
-    put_escaped(f, s, n, DH_TEXT_BACKSLASH);
-}
-
-void cli_put_text(FILE *f, const char *s)
-{
-    put_escaped(f, s, strlen(s), DH_TEXT_KEEP_LINES);
-}
-
-void cli_print_error(const dh_error *e)
-{
-    fputs("dcomhunt: ", stderr);
-    cli_put_safe(stderr, e->file);
-    if (e->chunk >= 0)
-        fprintf(stderr, ": chunk %lld", (long long)e->chunk);
-    fprintf(stderr, ": offset %llu", (unsigned long long)e->offset);
-    if (e->record_id)
-        fprintf(stderr, ": record %llu", (unsigned long long)e->record_id);
-    fputs(": ", stderr);
-    cli_put_safe(stderr, e->message);
-    fputc('\n', stderr);
-}
-
-int cli_parse_threads(const char *s)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (*s == 0 || *end != 0 || v < 0 || v > 256)
-        return -1;
-    return (int)v;
-}
-
-int cli_nothing_read(const char *cmd, dh_status st, const dh_scan_stats *stats)
-{
-    if ((st != DH_OK && st != DH_ERR_FORMAT) || stats->files_read)
-        return 0;
-    fprintf(stderr, "dcomhunt %s: nothing was read: %s\n", cmd,
-            stats->files_seen == 0 ? "no files found"
-                                   : "no input could be opened or is in a format dcomhunt reads");
-    return 1;
-}
-
-int cli_exit_for(dh_status st, const dh_scan_stats *stats)
-{
-    if ((st == DH_OK || st == DH_ERR_FORMAT) && !stats->files_read)
-        return DH_EXIT_ERROR; /* nothing read is not "nothing found" */
-    if (st == DH_OK)
-        return DH_EXIT_OK;
-    if (st == DH_ERR_FORMAT)
-        return DH_EXIT_PARTIAL;
-    return DH_EXIT_ERROR;
 }
 
 int main(int argc, char **argv)

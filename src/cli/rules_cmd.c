@@ -1,127 +1,13 @@
 /* dcomhunt rules check|list|show|export: lint rules, list what is loaded, print compiled
  * logic, export rules as KQL hunting queries or as their Sigma YAML. */
-#include <dirent.h>
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "dcomhunt/rules.h"
 #include "output/kql.h"
-
-typedef struct diag_ctx {
-    unsigned errors, warnings;
-    int quiet_warnings;
-} diag_ctx;
-
-void cli_print_rule_diag(void *ctx, const dh_rule_diag *d)
-{
-    diag_ctx *c = ctx;
-    if (c) {
-        if (d->is_error)
-            c->errors++;
-        else
-            c->warnings++;
-        if (!d->is_error && c->quiet_warnings)
-            return;
-    }
-    fputs("dcomhunt: ", stderr);
-    cli_put_safe(stderr, d->origin);
-    if (d->line)
-        fprintf(stderr, ":%d", d->line);
-    fputs(d->is_error ? ": rule refused" : ": warning", stderr);
-    if (d->rule && *d->rule) {
-        fputs(" (", stderr);
-        cli_put_safe(stderr, d->rule);
-        fputs(")", stderr);
-    }
-    fputs(": ", stderr);
-    cli_put_safe(stderr, d->message);
-    fputc('\n', stderr);
-}
-
-dh_status cli_load_rules(dh_ruleset **out, int builtin, char **paths, size_t npaths,
-                         unsigned *refused)
-{
-    dh_ruleset *rs;
-    dh_status st = dh_ruleset_new(&rs);
-    if (st)
-        return st;
-    diag_ctx dc = {0};
-    if (builtin && (st = dh_ruleset_add_builtin(rs, cli_print_rule_diag, &dc)) == DH_ERR_NOMEM)
-        goto fail;
-    for (size_t i = 0; i < npaths; i++)
-        if ((st = dh_ruleset_add_path(rs, paths[i], cli_print_rule_diag, &dc)) == DH_ERR_NOMEM)
-            goto fail;
-    if ((st = dh_ruleset_finish(rs)))
-        goto fail;
-    *refused = dc.errors;
-    *out = rs;
-    return DH_OK;
-fail:
-    dh_ruleset_free(rs);
-    return st;
-}
-
-/* Does the directory (or one below it) hold a *.yml or *.yaml file? */
-static int has_rule_files(const char *dir, int depth)
-{
-    DIR *d = depth < 32 ? opendir(dir) : NULL;
-    if (!d)
-        return 0;
-    int found = 0;
-    struct dirent *e;
-    while (!found && (e = readdir(d))) {
-        const char *n = e->d_name;
-        if (n[0] == '.')
-            continue;
-        size_t l = strlen(n);
-        char *sub = malloc(strlen(dir) + l + 2);
-        if (!sub)
-            break;
-        snprintf(sub, strlen(dir) + l + 2, "%s/%s", dir, n);
-        struct stat st;
-        if (!stat(sub, &st)) {
-            if (S_ISDIR(st.st_mode))
-                found = has_rule_files(sub, depth + 1);
-            else if ((l > 4 && !strcmp(n + l - 4, ".yml")) ||
-                     (l > 5 && !strcmp(n + l - 5, ".yaml")))
-                found = 1;
-        }
-        free(sub);
-    }
-    closedir(d);
-    return found;
-}
-
-int cli_rule_paths_ok(const char *what, char **paths, size_t n)
-{
-    int bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        struct stat st;
-        const char *why = NULL;
-        FILE *f = NULL;
-        if (stat(paths[i], &st))
-            why = strerror(errno);
-        else if (S_ISDIR(st.st_mode))
-            why = has_rule_files(paths[i], 0) ? NULL : "no rule files (*.yml, *.yaml) in it";
-        else if (!(f = fopen(paths[i], "rb")))
-            why = strerror(errno);
-        if (f)
-            fclose(f);
-        if (why) {
-            fputs(what, stderr);
-            fputs(": cannot use ", stderr);
-            cli_put_safe(stderr, paths[i]);
-            fprintf(stderr, ": %s\n", why);
-            bad = 1;
-        }
-    }
-    return bad ? -1 : 0;
-}
 
 static int usage(FILE *f, int rc)
 {
@@ -334,7 +220,7 @@ int cli_rules(int argc, char **argv)
         dh_ruleset *rs;
         if (dh_ruleset_new(&rs))
             return DH_EXIT_ERROR;
-        diag_ctx dc = {0};
+        cli_diag_count dc = {0};
         for (int i = 2; i < argc; i++)
             if (dh_ruleset_add_path(rs, argv[i], cli_print_rule_diag, &dc) == DH_ERR_NOMEM) {
                 dh_ruleset_free(rs);

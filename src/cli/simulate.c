@@ -14,33 +14,6 @@
 #include "core/timefmt.h"
 #include "dcomhunt/simulate.h"
 
-static void sim_diag(void *ctx, const char *origin, int line, const char *message)
-{
-    (void)ctx;
-    fputs("dcomhunt: ", stderr);
-    cli_put_safe(stderr, origin);
-    if (line > 0)
-        fprintf(stderr, ":%d", line);
-    fputs(": ", stderr);
-    cli_put_safe(stderr, message);
-    fputc('\n', stderr);
-}
-
-int cli_load_scenarios(const char *dir, struct dh_sim_catalog **out)
-{
-    dh_status st = dh_sim_catalog_load(dir, sim_diag, NULL, (dh_sim_catalog **)out);
-    if (st == DH_ERR_NOMEM) {
-        fputs("dcomhunt: out of memory loading the scenarios\n", stderr);
-        return -1;
-    }
-    if (st == DH_ERR_FORMAT) {
-        fputs("dcomhunt: some scenario files were refused (above); the others are loaded\n",
-              stderr);
-        return 1;
-    }
-    return 0;
-}
-
 static int usage(FILE *f, int rc)
 {
     fputs("usage: dcomhunt simulate --out DIR [OPTIONS]\n"

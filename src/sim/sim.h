@@ -133,6 +133,7 @@ typedef struct sim_source {
 } sim_source;
 extern const sim_source sim_sources[SRC_COUNT];
 
+/* The sensor sets, in sensors.c: what each host side runs under dh_sim_opts.sensor_set. */
 typedef struct sim_sensor_set {
     const char *name, *description;
     unsigned source_hosts, target_hosts, other_hosts; /* SEN_* bits by the host's side */
