@@ -119,7 +119,7 @@ int dh_keep_admits(dh_keep *k, const dh_finding *f, const dh_rule **sup)
  * chains before lone signals, by first seen, target host, id. */
 static void sort_key(dh_buf *k, const dh_finding *f, int suppressed)
 {
-    k->len = 0;
+    dh_buf_reset(k);
     dh_buf_putc(k, (char)(suppressed ? 1 : 0));
     dh_buf_putc(k, (char)(f->kind == DH_FINDING_SIGNAL ? 1 : 0));
     uint64_t u = (uint64_t)f->first_seen ^ (1ULL << 63); /* big-endian, sign flipped */

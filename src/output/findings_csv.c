@@ -23,7 +23,7 @@ static void render_csv(dh_buf *b, const dh_finding *f, const dh_rule *sup)
     dh_buf_init(&tb, 64);
     dh_time_put_iso(&tb, f->first_seen);
     snprintf(t1, sizeof t1, "%.*s", (int)tb.len, tb.data);
-    tb.len = 0;
+    dh_buf_reset(&tb);
     dh_time_put_iso(&tb, f->last_seen);
     snprintf(t2, sizeof t2, "%.*s", (int)tb.len, tb.data);
     dh_buf_free(&tb);
@@ -67,7 +67,7 @@ static void render_csv(dh_buf *b, const dh_finding *f, const dh_rule *sup)
     }
     csv_cell(b, (dh_str){cb.data ? cb.data : "", cb.len});
     dh_buf_putc(b, ',');
-    cb.len = 0;
+    dh_buf_reset(&cb);
     for (size_t i = 0; i < f->nrules; i++) {
         if (i)
             dh_buf_putc(&cb, ' ');

@@ -140,7 +140,8 @@ static void json_unescape(dh_buf *b, const char *s, size_t n)
 {
     size_t at = b->len;
     if (dh_json_unescape(b, s, n))
-        b->len = at; /* cannot happen after jsmn's check, or the page's cap was reached */
+        dh_buf_truncate(b,
+                        at); /* cannot happen after jsmn's check, or the page's cap was reached */
 }
 
 /* The value of a key of object `obj`: a token index, or -1. Keys are compared as written
@@ -196,7 +197,7 @@ void dh_jdoc_text(const dh_jdoc *d, int t, dh_buf *b)
 /* The text of token t in scratch buffer sc (reset first); valid until sc is used again. */
 dh_jstr dh_jdoc_val(const dh_jdoc *d, int t, dh_buf *sc)
 {
-    sc->len = 0;
+    dh_buf_reset(sc);
     dh_jdoc_text(d, t, sc);
     dh_jstr r = {sc->data ? sc->data : "", sc->len};
     return r;

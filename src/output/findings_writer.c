@@ -87,7 +87,7 @@ void dh_findings_writer_add(dh_findings_writer *w, const dh_finding *f)
     dh_guide_use use = w->ops->guide;
     int have_guide = (use == DH_GUIDE_ALWAYS || (use == DH_GUIDE_EXPLAIN && w->style.explain)) &&
                      dh_guide_build(f, w->paths, w->npaths, &g) == DH_OK;
-    w->b.len = 0;
+    dh_buf_reset(&w->b);
     w->ops->render(&w->b, f, have_guide ? &g : NULL, sup, &w->style);
     if (have_guide)
         dh_guide_free(&g);

@@ -101,7 +101,7 @@ static void index_finding(report *r, const dh_jdoc *d, size_t off, size_t len, u
         }
         r->e = ne, r->ecap = nc;
     }
-    r->ar.len = 0;
+    dh_buf_reset(&r->ar);
     int src = dh_jdoc_get(d, 0, "source"), dst = dh_jdoc_get(d, 0, "target");
     span kind = take(r, d, dh_jdoc_get(d, 0, "kind"));
     span sev = take(r, d, dh_jdoc_get(d, 0, "severity"));

@@ -12,7 +12,7 @@ void html_flush_out(hout *o)
 {
     if (o->st == DH_OK && o->b.len && fwrite(o->b.data, 1, o->b.len, o->f) != o->b.len)
         o->st = DH_ERR_IO;
-    o->b.len = 0;
+    dh_buf_reset(&o->b);
 }
 
 void html_put(hout *o, const char *s, size_t n)

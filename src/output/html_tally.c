@@ -76,7 +76,7 @@ titem *html_tally_get(tally *t, const char *k, size_t kn)
     }
     size_t off = t->keys.len;
     if (dh_buf_append(&t->keys, k, kn) != DH_OK || dh_buf_putc(&t->keys, '\0') != DH_OK) {
-        t->keys.len = off;
+        dh_buf_truncate(&t->keys, off);
         t->dropped++;
         return NULL;
     }
