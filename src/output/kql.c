@@ -26,6 +26,8 @@
 #include <strings.h>
 
 #include "output/kql.h"
+
+#include "event/mappings/defender.h"
 #include "rules/sigma.h"
 
 /* KQL's strcat function, written in two pieces: scripts/checksrc.sh bans C's by name. */
@@ -172,128 +174,10 @@ static int tstring(txt *t, const char *s, size_t n)
 
 /* ---- tables and columns ------------------------------------------------------------ */
 
-/* Column types: S string, L long, I int, B bool, D datetime, Y dynamic. */
-typedef struct colspec {
-    const char *name;
-    char type;
-} colspec;
-
-#define DEVICE_COLS                                                                                \
-    {"Timestamp", 'D'}, {"DeviceId", 'S'}, {"DeviceName", 'S'}, {"ActionType", 'S'},               \
-        {"ReportId", 'L'},                                                                         \
-    {                                                                                              \
-        "AppGuardContainerId", 'S'                                                                 \
-    }
-#define INITIATING_COLS                                                                            \
-    {"InitiatingProcessAccountDomain", 'S'}, {"InitiatingProcessAccountName", 'S'},                \
-        {"InitiatingProcessAccountSid", 'S'}, {"InitiatingProcessAccountUpn", 'S'},                \
-        {"InitiatingProcessAccountObjectId", 'S'}, {"InitiatingProcessIntegrityLevel", 'S'},       \
-        {"InitiatingProcessTokenElevation", 'S'}, {"InitiatingProcessSHA1", 'S'},                  \
-        {"InitiatingProcessSHA256", 'S'}, {"InitiatingProcessMD5", 'S'},                           \
-        {"InitiatingProcessFileName", 'S'}, {"InitiatingProcessFileSize", 'L'},                    \
-        {"InitiatingProcessVersionInfoCompanyName", 'S'},                                          \
-        {"InitiatingProcessVersionInfoProductName", 'S'},                                          \
-        {"InitiatingProcessVersionInfoProductVersion", 'S'},                                       \
-        {"InitiatingProcessVersionInfoInternalFileName", 'S'},                                     \
-        {"InitiatingProcessVersionInfoOriginalFileName", 'S'},                                     \
-        {"InitiatingProcessVersionInfoFileDescription", 'S'}, {"InitiatingProcessId", 'L'},        \
-        {"InitiatingProcessCommandLine", 'S'}, {"InitiatingProcessCreationTime", 'D'},             \
-        {"InitiatingProcessFolderPath", 'S'}, {"InitiatingProcessParentId", 'L'},                  \
-        {"InitiatingProcessParentFileName", 'S'}, {"InitiatingProcessParentCreationTime", 'D'},    \
-        {"InitiatingProcessSessionId", 'L'}, {"IsInitiatingProcessRemoteSession", 'B'},            \
-        {"InitiatingProcessRemoteSessionDeviceName", 'S'},                                         \
-    {                                                                                              \
-        "InitiatingProcessRemoteSessionIP", 'S'                                                    \
-    }
-
-static const colspec process_cols[] = {
-    DEVICE_COLS,
-    INITIATING_COLS,
-    {"FileName", 'S'},
-    {"FolderPath", 'S'},
-    {"SHA1", 'S'},
-    {"SHA256", 'S'},
-    {"MD5", 'S'},
-    {"FileSize", 'L'},
-    {"ProcessVersionInfoCompanyName", 'S'},
-    {"ProcessVersionInfoProductName", 'S'},
-    {"ProcessVersionInfoProductVersion", 'S'},
-    {"ProcessVersionInfoInternalFileName", 'S'},
-    {"ProcessVersionInfoOriginalFileName", 'S'},
-    {"ProcessVersionInfoFileDescription", 'S'},
-    {"ProcessId", 'L'},
-    {"ProcessCommandLine", 'S'},
-    {"ProcessIntegrityLevel", 'S'},
-    {"ProcessTokenElevation", 'S'},
-    {"ProcessCreationTime", 'D'},
-    {"AccountDomain", 'S'},
-    {"AccountName", 'S'},
-    {"AccountSid", 'S'},
-    {"AccountUpn", 'S'},
-    {"AccountObjectId", 'S'},
-    {"LogonId", 'L'},
-    {"InitiatingProcessLogonId", 'L'},
-    {"InitiatingProcessSignerType", 'S'},
-    {"InitiatingProcessSignatureStatus", 'S'},
-    {"AdditionalFields", 'Y'},
-    {"CreatedProcessSessionId", 'L'},
-    {"IsProcessRemoteSession", 'B'},
-    {"ProcessRemoteSessionDeviceName", 'S'},
-    {"ProcessRemoteSessionIP", 'S'},
-    {NULL, 0},
-};
-
-static const colspec network_cols[] = {
-    DEVICE_COLS,          INITIATING_COLS,       {"RemoteIP", 'S'},         {"RemotePort", 'I'},
-    {"RemoteUrl", 'S'},   {"LocalIP", 'S'},      {"LocalPort", 'I'},        {"Protocol", 'S'},
-    {"LocalIPType", 'S'}, {"RemoteIPType", 'S'}, {"AdditionalFields", 'Y'}, {NULL, 0},
-};
-
-static const colspec image_cols[] = {
-    DEVICE_COLS,     INITIATING_COLS, {"FileName", 'S'}, {"FolderPath", 'S'}, {"SHA1", 'S'},
-    {"SHA256", 'S'}, {"MD5", 'S'},    {"FileSize", 'L'}, {NULL, 0},
-};
-
-static const colspec registry_cols[] = {
-    DEVICE_COLS,
-    INITIATING_COLS,
-    {"RegistryKey", 'S'},
-    {"RegistryValueType", 'S'},
-    {"RegistryValueName", 'S'},
-    {"RegistryValueData", 'S'},
-    {"PreviousRegistryKey", 'S'},
-    {"PreviousRegistryValueName", 'S'},
-    {"PreviousRegistryValueData", 'S'},
-    {NULL, 0},
-};
-
-static const colspec file_cols[] = {
-    DEVICE_COLS,
-    INITIATING_COLS,
-    {"FileName", 'S'},
-    {"FolderPath", 'S'},
-    {"SHA1", 'S'},
-    {"SHA256", 'S'},
-    {"MD5", 'S'},
-    {"FileSize", 'L'},
-    {"FileOriginUrl", 'S'},
-    {"FileOriginReferrerUrl", 'S'},
-    {"FileOriginIP", 'S'},
-    {"PreviousFolderPath", 'S'},
-    {"PreviousFileName", 'S'},
-    {"RequestProtocol", 'S'},
-    {"RequestSourceIP", 'S'},
-    {"RequestSourcePort", 'I'},
-    {"RequestAccountName", 'S'},
-    {"RequestAccountDomain", 'S'},
-    {"RequestAccountSid", 'S'},
-    {"ShareName", 'S'},
-    {"SensitivityLabel", 'S'},
-    {"SensitivitySubLabel", 'S'},
-    {"IsAzureInfoProtectionApplied", 'B'},
-    {"AdditionalFields", 'Y'},
-    {NULL, 0},
-};
+/* Defender's tables and columns come from the schema table (event/mappings/defender.h);
+ * Sentinel's Event and SecurityEvent below, which only this exporter reads, use the same
+ * shape. Column types: S string, L long, I int, B bool, D datetime, Y dynamic. */
+typedef dh_defender_column colspec;
 
 /* Sentinel: the Event table (Windows event logs collected by the Azure Monitor Agent). */
 static const colspec event_cols[] = {
@@ -368,22 +252,6 @@ static const colspec security_cols[] = {
     {"WorkstationName", 'S'},
     {NULL, 0},
 };
-
-static const colspec *find_col(const colspec *cols, const char *name)
-{
-    for (; cols->name; cols++)
-        if (!strcmp(cols->name, name))
-            return cols;
-    return NULL;
-}
-
-static const colspec *find_col_ci(const colspec *cols, const char *name)
-{
-    for (; cols->name; cols++)
-        if (!strcasecmp(cols->name, name))
-            return cols;
-    return NULL;
-}
 
 /* Columns derived from others, named after the Sigma field they stand for. */
 enum {
@@ -559,12 +427,34 @@ typedef struct target {
     const char *table;
     char filter[300]; /* what the logsource itself selects, "" if nothing */
     const fmap *map;
-    const colspec *cols;
+    int mde_table;                 /* TK_DEFENDER: its dh_defender_table */
+    const colspec *cols;           /* TK_EVENT/TK_SECURITY_EVENT: the columns, NULL-terminated */
     const char *host;              /* the column of the Sigma envelope field Computer */
     const char *const *data_names; /* TK_EVENT/TK_SECURITY_EVENT; NULL: every taxonomy name */
     const char *comment;
     int process; /* DeviceProcessEvents: the enrichment applies */
 } target;
+
+/* The column of t's table called name, or NULL. */
+static const colspec *find_col(const target *t, const char *name)
+{
+    if (t->kind == TK_DEFENDER)
+        return dh_defender_find_column((dh_defender_table)t->mde_table, name, 0);
+    for (const colspec *c = t->cols; c->name; c++)
+        if (!strcmp(c->name, name))
+            return c;
+    return NULL;
+}
+
+static const colspec *find_col_ci(const target *t, const char *name)
+{
+    if (t->kind == TK_DEFENDER)
+        return dh_defender_find_column((dh_defender_table)t->mde_table, name, 1);
+    for (const colspec *c = t->cols; c->name; c++)
+        if (!strcasecmp(c->name, name))
+            return c;
+    return NULL;
+}
 
 /* ---- expressions ------------------------------------------------------------------ */
 
@@ -948,21 +838,21 @@ static int pick_target(rule_tr *k)
         "Microsoft Defender advanced hunting (in Microsoft Sentinel: the same table from the "
         "Microsoft Defender XDR connector)";
     t->kind = TK_DEFENDER;
-    t->host = "DeviceName";
+    t->host = dh_defender_name(DH_MDE_COL_DeviceName);
     t->comment = defender_note;
     if (!strcmp(cat, "process_creation")) {
-        t->table = "DeviceProcessEvents";
+        t->table = dh_defender_table_name(DH_DEFENDER_PROCESS_EVENTS);
         t->map = process_map;
-        t->cols = process_cols;
+        t->mde_table = DH_DEFENDER_PROCESS_EVENTS;
         t->process = 1;
     } else if (!strcmp(cat, "network_connection")) {
-        t->table = "DeviceNetworkEvents";
+        t->table = dh_defender_table_name(DH_DEFENDER_NETWORK_EVENTS);
         t->map = network_map;
-        t->cols = network_cols;
+        t->mde_table = DH_DEFENDER_NETWORK_EVENTS;
     } else if (!strcmp(cat, "image_load")) {
-        t->table = "DeviceImageLoadEvents";
+        t->table = dh_defender_table_name(DH_DEFENDER_IMAGE_LOAD_EVENTS);
         t->map = image_map;
-        t->cols = image_cols;
+        t->mde_table = DH_DEFENDER_IMAGE_LOAD_EVENTS;
     } else if (!strncmp(cat, "registry_", 9)) {
         static const struct {
             const char *category, *filter;
@@ -981,14 +871,14 @@ static int pick_target(rule_tr *k)
             set_err(k, "logsource category '%s' has no Defender table in this export", cat);
             return -1;
         }
-        t->table = "DeviceRegistryEvents";
+        t->table = dh_defender_table_name(DH_DEFENDER_REGISTRY_EVENTS);
         t->map = registry_map;
-        t->cols = registry_cols;
+        t->mde_table = DH_DEFENDER_REGISTRY_EVENTS;
         snprintf(t->filter, sizeof t->filter, "%s", reg[i].filter);
     } else if (!strcmp(cat, "file_event") || !strcmp(cat, "file_delete")) {
-        t->table = "DeviceFileEvents";
+        t->table = dh_defender_table_name(DH_DEFENDER_FILE_EVENTS);
         t->map = file_map;
-        t->cols = file_cols;
+        t->mde_table = DH_DEFENDER_FILE_EVENTS;
         snprintf(t->filter, sizeof t->filter, "%s",
                  !strcmp(cat, "file_delete") ? "ActionType == \"FileDeleted\""
                                              : "ActionType in (\"FileCreated\", \"FileModified\")");
@@ -1079,7 +969,7 @@ static int data_prefixed(const target *t, const char *name)
     for (size_t i = 0; i < sizeof keywords / sizeof keywords[0]; i++)
         if (!strcasecmp(keywords[i], name))
             return 1;
-    return find_col_ci(t->cols, name) != NULL;
+    return find_col_ci(t, name) != NULL;
 }
 
 static int ident_ok(const char *s)
@@ -1096,15 +986,14 @@ static int ident_ok(const char *s)
 
 static void set_plain(colref *c, const target *t, const char *column)
 {
-    const colspec *cs = find_col(t->cols, column);
+    const colspec *cs = find_col(t, column);
     snprintf(c->name, sizeof c->name, "%s", column);
     c->type = cs ? cs->type : 'S';
     c->staged = 0;
     c->fname = NULL;
     if (t->kind == TK_DEFENDER)
         for (size_t i = 0; i < sizeof file_name_cols / sizeof file_name_cols[0]; i++)
-            if (!strcmp(file_name_cols[i].path, column) &&
-                find_col(t->cols, file_name_cols[i].name))
+            if (!strcmp(file_name_cols[i].path, column) && find_col(t, file_name_cols[i].name))
                 c->fname = file_name_cols[i].name;
 }
 
@@ -1161,7 +1050,7 @@ static int resolve(rule_tr *k, const field_ref *f, colref *c)
                     k->oom = 1;
                 return 0;
             }
-        if (find_col(t->cols, f->name)) { /* already Defender's own column name */
+        if (find_col(t, f->name)) { /* already Defender's own column name */
             set_plain(c, t, f->name);
             return 0;
         }
@@ -1182,8 +1071,7 @@ static int resolve(rule_tr *k, const field_ref *f, colref *c)
             return -1;
         }
     }
-    if (t->kind == TK_SECURITY_EVENT && find_col(t->cols, f->name) &&
-        strcmp(f->name, "EventData")) {
+    if (t->kind == TK_SECURITY_EVENT && find_col(t, f->name) && strcmp(f->name, "EventData")) {
         set_plain(c, t, f->name);
         return 0;
     }
