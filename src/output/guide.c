@@ -10,6 +10,7 @@
 #include "core/escape.h"
 #include "core/timefmt.h"
 #include "core/utf8.h"
+#include "event/mappings/defender.h"
 
 #define HOUR (3600LL * 10000000LL)
 
@@ -282,6 +283,21 @@ static void kql_device(dh_buf *b, const vals *v)
     }
 }
 
+/* "\n| project " and the columns, named by the schema (event/mappings/defender.h). */
+#define C(name) DH_MDE_COL_##name
+static void project(dh_buf *b, const dh_defender_col *cols, size_t n)
+{
+    dh_buf_puts(b, "\n| project ");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            dh_buf_puts(b, ", ");
+        dh_buf_puts(b, dh_defender_name(cols[i]));
+    }
+}
+#define PROJECT(b, ...)                                                                            \
+    project((b), (const dh_defender_col[]){__VA_ARGS__},                                           \
+            sizeof((const dh_defender_col[]){__VA_ARGS__}) / sizeof(dh_defender_col))
+
 static char *done(dh_buf *b)
 {
     if (dh_buf_putc(b, 0)) {
@@ -331,7 +347,7 @@ static void pivots(dh_guide *g, const vals *v, const char *const *paths, size_t 
     dh_buf b;
     if (v->bare.len) {
         dh_buf_init(&b, 16u << 20);
-        dh_buf_puts(&b, "DeviceLogonEvents");
+        dh_buf_puts(&b, dh_defender_table_name(DH_DEFENDER_LOGON_EVENTS));
         kql_window(&b, v->from, v->to);
         kql_device(&b, v);
         dh_buf_puts(&b, "\n| where LogonType == \"Network\"");
@@ -348,12 +364,12 @@ static void pivots(dh_guide *g, const vals *v, const char *const *paths, size_t 
                 kql_lit(&b, v->name);
             }
         }
-        dh_buf_puts(&b, "\n| project Timestamp, DeviceName, ActionType, AccountDomain, "
-                        "AccountName, LogonType, Protocol, RemoteIP, RemoteDeviceName, LogonId");
+        PROJECT(&b, C(Timestamp), C(DeviceName), C(ActionType), C(AccountDomain), C(AccountName),
+                C(LogonType), C(Protocol), C(RemoteIP), C(RemoteDeviceName), C(LogonId));
         add_pivot(g, "Network logons on the target (the source and the account)", "kql", done(&b));
 
         dh_buf_init(&b, 16u << 20);
-        dh_buf_puts(&b, "DeviceProcessEvents");
+        dh_buf_puts(&b, dh_defender_table_name(DH_DEFENDER_PROCESS_EVENTS));
         kql_window(&b, v->from, v->to);
         kql_device(&b, v);
         if (v->server_v.len) {
@@ -370,9 +386,9 @@ static void pivots(dh_guide *g, const vals *v, const char *const *paths, size_t 
                             "\"pwsh.exe\", \"mshta.exe\", \"rundll32.exe\", \"wscript.exe\", "
                             "\"cscript.exe\", \"regsvr32.exe\")");
         }
-        dh_buf_puts(&b, "\n| project Timestamp, DeviceName, AccountName, FileName, "
-                        "ProcessCommandLine, InitiatingProcessFileName, "
-                        "InitiatingProcessCommandLine, InitiatingProcessParentFileName");
+        PROJECT(&b, C(Timestamp), C(DeviceName), C(AccountName), C(FileName), C(ProcessCommandLine),
+                C(InitiatingProcessFileName), C(InitiatingProcessCommandLine),
+                C(InitiatingProcessParentFileName));
         add_pivot(g, "What the COM server started on the target, and what those started", "kql",
                   done(&b));
     }
@@ -382,21 +398,21 @@ static void pivots(dh_guide *g, const vals *v, const char *const *paths, size_t 
         char num[24];
         snprintf(num, sizeof num, "%llu", lid);
         dh_buf_init(&b, 16u << 20);
-        dh_buf_puts(&b, "DeviceProcessEvents");
+        dh_buf_puts(&b, dh_defender_table_name(DH_DEFENDER_PROCESS_EVENTS));
         kql_window(&b, v->from, v->to);
         kql_device(&b, v);
         dh_buf_puts(&b, "\n| where LogonId == ");
         dh_buf_puts(&b, num);
         dh_buf_puts(&b, " or InitiatingProcessLogonId == ");
         dh_buf_puts(&b, num);
-        dh_buf_puts(&b, "\n| project Timestamp, DeviceName, AccountName, FileName, "
-                        "ProcessCommandLine, InitiatingProcessFileName, LogonId");
+        PROJECT(&b, C(Timestamp), C(DeviceName), C(AccountName), C(FileName), C(ProcessCommandLine),
+                C(InitiatingProcessFileName), C(LogonId));
         add_pivot(g, "Everything the logon session ran on the target (its logon id)", "kql",
                   done(&b));
     }
     if (f->source_ip.len) {
         dh_buf_init(&b, 16u << 20);
-        dh_buf_puts(&b, "DeviceNetworkEvents");
+        dh_buf_puts(&b, dh_defender_table_name(DH_DEFENDER_NETWORK_EVENTS));
         kql_window(&b, v->from, v->to);
         dh_buf_puts(&b, "\n| where ActionType == \"InboundConnectionAccepted\" and RemoteIP == ");
         kql_lit(&b, f->source_ip);
@@ -408,7 +424,7 @@ static void pivots(dh_guide *g, const vals *v, const char *const *paths, size_t 
     }
     if (v->name.len) {
         dh_buf_init(&b, 16u << 20);
-        dh_buf_puts(&b, "DeviceLogonEvents");
+        dh_buf_puts(&b, dh_defender_table_name(DH_DEFENDER_LOGON_EVENTS));
         kql_window(&b, v->from_day, v->to_day);
         dh_buf_puts(&b, "\n| where LogonType == \"Network\" and AccountName =~ ");
         kql_lit(&b, v->name);

@@ -26,274 +26,24 @@
 #include <strings.h>
 
 #include "output/kql.h"
+
+#include "event/mappings/defender.h"
+#include "output/kql_regex.h"
+#include "output/kql_text.h"
 #include "rules/sigma.h"
 
 /* KQL's strcat function, written in two pieces: scripts/checksrc.sh bans C's by name. */
 #define KSTRCAT                                                                                    \
     "str"                                                                                          \
     "cat"
-#define WIDTH     100         /* where clauses are wrapped to this many columns */
-#define TMP_LIMIT (64u << 20) /* cap of the scratch buffers (one rule's text) */
-
-/* ---- text ------------------------------------------------------------------------- */
-
-typedef struct txt {
-    dh_buf *b;
-    int oom;
-} txt;
-
-static void tput(txt *t, const char *s, size_t n)
-{
-    if (!t->oom && dh_buf_append(t->b, s, n) != DH_OK)
-        t->oom = 1;
-}
-
-static void tputs(txt *t, const char *s)
-{
-    tput(t, s, strlen(s));
-}
-
-static void tprintf(txt *t, const char *fmt, ...)
-{
-    char small[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(small, sizeof small, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        t->oom = 1;
-        return;
-    }
-    if ((size_t)n < sizeof small) {
-        tput(t, small, (size_t)n);
-        return;
-    }
-    char *big = malloc((size_t)n + 1);
-    if (!big) {
-        t->oom = 1;
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(big, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    tput(t, big, (size_t)n);
-    free(big);
-}
-
-static void tindent(txt *t, int n)
-{
-    for (int i = 0; i < n; i++)
-        tput(t, " ", 1);
-}
-
-/* A scratch text with its own buffer. */
-typedef struct scratch {
-    dh_buf b;
-    txt t;
-} scratch;
-
-static void scratch_init(scratch *s)
-{
-    dh_buf_init(&s->b, TMP_LIMIT);
-    s->t.b = &s->b;
-    s->t.oom = 0;
-}
-
-/* The text so far as a NUL-terminated malloc'd string (the scratch is emptied). */
-static char *scratch_take(scratch *s)
-{
-    tput(&s->t, "", 1);
-    if (s->t.oom) {
-        dh_buf_free(&s->b);
-        return NULL;
-    }
-    char *p = s->b.data;
-    s->b.data = NULL;
-    s->b.len = s->b.cap = 0;
-    return p;
-}
-
-/* Comment text: control characters (a title is one line) become spaces. */
-static void tcomment(txt *t, const char *s)
-{
-    for (; *s; s++) {
-        char c = (unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s;
-        tput(t, &c, 1);
-    }
-}
-
-/* A KQL string literal: verbatim (@"...", quotes doubled) when the value has backslashes,
- * else "..." with \" \\ \t \n \r escapes. Returns -1 for control characters neither form
- * can hold. */
-static int tstring(txt *t, const char *s, size_t n)
-{
-    int bs = 0, ctl = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '\\')
-            bs = 1;
-        else if (c == '\t' || c == '\n' || c == '\r')
-            ctl = 1;
-        else if (c < 0x20 || c == 0x7f)
-            return -1;
-    }
-    if (bs && !ctl) {
-        tputs(t, "@\"");
-        for (size_t i = 0; i < n; i++)
-            tput(t, s[i] == '"' ? "\"\"" : &s[i], s[i] == '"' ? 2 : 1);
-        tputs(t, "\"");
-        return 0;
-    }
-    tputs(t, "\"");
-    for (size_t i = 0; i < n; i++) {
-        switch (s[i]) {
-        case '"':
-            tputs(t, "\\\"");
-            break;
-        case '\\':
-            tputs(t, "\\\\");
-            break;
-        case '\t':
-            tputs(t, "\\t");
-            break;
-        case '\n':
-            tputs(t, "\\n");
-            break;
-        case '\r':
-            tputs(t, "\\r");
-            break;
-        default:
-            tput(t, &s[i], 1);
-        }
-    }
-    tputs(t, "\"");
-    return 0;
-}
+#define WIDTH 100 /* where clauses are wrapped to this many columns */
 
 /* ---- tables and columns ------------------------------------------------------------ */
 
-/* Column types: S string, L long, I int, B bool, D datetime, Y dynamic. */
-typedef struct colspec {
-    const char *name;
-    char type;
-} colspec;
-
-#define DEVICE_COLS                                                                                \
-    {"Timestamp", 'D'}, {"DeviceId", 'S'}, {"DeviceName", 'S'}, {"ActionType", 'S'},               \
-        {"ReportId", 'L'},                                                                         \
-    {                                                                                              \
-        "AppGuardContainerId", 'S'                                                                 \
-    }
-#define INITIATING_COLS                                                                            \
-    {"InitiatingProcessAccountDomain", 'S'}, {"InitiatingProcessAccountName", 'S'},                \
-        {"InitiatingProcessAccountSid", 'S'}, {"InitiatingProcessAccountUpn", 'S'},                \
-        {"InitiatingProcessAccountObjectId", 'S'}, {"InitiatingProcessIntegrityLevel", 'S'},       \
-        {"InitiatingProcessTokenElevation", 'S'}, {"InitiatingProcessSHA1", 'S'},                  \
-        {"InitiatingProcessSHA256", 'S'}, {"InitiatingProcessMD5", 'S'},                           \
-        {"InitiatingProcessFileName", 'S'}, {"InitiatingProcessFileSize", 'L'},                    \
-        {"InitiatingProcessVersionInfoCompanyName", 'S'},                                          \
-        {"InitiatingProcessVersionInfoProductName", 'S'},                                          \
-        {"InitiatingProcessVersionInfoProductVersion", 'S'},                                       \
-        {"InitiatingProcessVersionInfoInternalFileName", 'S'},                                     \
-        {"InitiatingProcessVersionInfoOriginalFileName", 'S'},                                     \
-        {"InitiatingProcessVersionInfoFileDescription", 'S'}, {"InitiatingProcessId", 'L'},        \
-        {"InitiatingProcessCommandLine", 'S'}, {"InitiatingProcessCreationTime", 'D'},             \
-        {"InitiatingProcessFolderPath", 'S'}, {"InitiatingProcessParentId", 'L'},                  \
-        {"InitiatingProcessParentFileName", 'S'}, {"InitiatingProcessParentCreationTime", 'D'},    \
-        {"InitiatingProcessSessionId", 'L'}, {"IsInitiatingProcessRemoteSession", 'B'},            \
-        {"InitiatingProcessRemoteSessionDeviceName", 'S'},                                         \
-    {                                                                                              \
-        "InitiatingProcessRemoteSessionIP", 'S'                                                    \
-    }
-
-static const colspec process_cols[] = {
-    DEVICE_COLS,
-    INITIATING_COLS,
-    {"FileName", 'S'},
-    {"FolderPath", 'S'},
-    {"SHA1", 'S'},
-    {"SHA256", 'S'},
-    {"MD5", 'S'},
-    {"FileSize", 'L'},
-    {"ProcessVersionInfoCompanyName", 'S'},
-    {"ProcessVersionInfoProductName", 'S'},
-    {"ProcessVersionInfoProductVersion", 'S'},
-    {"ProcessVersionInfoInternalFileName", 'S'},
-    {"ProcessVersionInfoOriginalFileName", 'S'},
-    {"ProcessVersionInfoFileDescription", 'S'},
-    {"ProcessId", 'L'},
-    {"ProcessCommandLine", 'S'},
-    {"ProcessIntegrityLevel", 'S'},
-    {"ProcessTokenElevation", 'S'},
-    {"ProcessCreationTime", 'D'},
-    {"AccountDomain", 'S'},
-    {"AccountName", 'S'},
-    {"AccountSid", 'S'},
-    {"AccountUpn", 'S'},
-    {"AccountObjectId", 'S'},
-    {"LogonId", 'L'},
-    {"InitiatingProcessLogonId", 'L'},
-    {"InitiatingProcessSignerType", 'S'},
-    {"InitiatingProcessSignatureStatus", 'S'},
-    {"AdditionalFields", 'Y'},
-    {"CreatedProcessSessionId", 'L'},
-    {"IsProcessRemoteSession", 'B'},
-    {"ProcessRemoteSessionDeviceName", 'S'},
-    {"ProcessRemoteSessionIP", 'S'},
-    {NULL, 0},
-};
-
-static const colspec network_cols[] = {
-    DEVICE_COLS,          INITIATING_COLS,       {"RemoteIP", 'S'},         {"RemotePort", 'I'},
-    {"RemoteUrl", 'S'},   {"LocalIP", 'S'},      {"LocalPort", 'I'},        {"Protocol", 'S'},
-    {"LocalIPType", 'S'}, {"RemoteIPType", 'S'}, {"AdditionalFields", 'Y'}, {NULL, 0},
-};
-
-static const colspec image_cols[] = {
-    DEVICE_COLS,     INITIATING_COLS, {"FileName", 'S'}, {"FolderPath", 'S'}, {"SHA1", 'S'},
-    {"SHA256", 'S'}, {"MD5", 'S'},    {"FileSize", 'L'}, {NULL, 0},
-};
-
-static const colspec registry_cols[] = {
-    DEVICE_COLS,
-    INITIATING_COLS,
-    {"RegistryKey", 'S'},
-    {"RegistryValueType", 'S'},
-    {"RegistryValueName", 'S'},
-    {"RegistryValueData", 'S'},
-    {"PreviousRegistryKey", 'S'},
-    {"PreviousRegistryValueName", 'S'},
-    {"PreviousRegistryValueData", 'S'},
-    {NULL, 0},
-};
-
-static const colspec file_cols[] = {
-    DEVICE_COLS,
-    INITIATING_COLS,
-    {"FileName", 'S'},
-    {"FolderPath", 'S'},
-    {"SHA1", 'S'},
-    {"SHA256", 'S'},
-    {"MD5", 'S'},
-    {"FileSize", 'L'},
-    {"FileOriginUrl", 'S'},
-    {"FileOriginReferrerUrl", 'S'},
-    {"FileOriginIP", 'S'},
-    {"PreviousFolderPath", 'S'},
-    {"PreviousFileName", 'S'},
-    {"RequestProtocol", 'S'},
-    {"RequestSourceIP", 'S'},
-    {"RequestSourcePort", 'I'},
-    {"RequestAccountName", 'S'},
-    {"RequestAccountDomain", 'S'},
-    {"RequestAccountSid", 'S'},
-    {"ShareName", 'S'},
-    {"SensitivityLabel", 'S'},
-    {"SensitivitySubLabel", 'S'},
-    {"IsAzureInfoProtectionApplied", 'B'},
-    {"AdditionalFields", 'Y'},
-    {NULL, 0},
-};
+/* Defender's tables and columns come from the schema table (event/mappings/defender.h);
+ * Sentinel's Event and SecurityEvent below, which only this exporter reads, use the same
+ * shape. Column types: S string, L long, I int, B bool, D datetime, Y dynamic. */
+typedef dh_defender_column colspec;
 
 /* Sentinel: the Event table (Windows event logs collected by the Azure Monitor Agent). */
 static const colspec event_cols[] = {
@@ -368,22 +118,6 @@ static const colspec security_cols[] = {
     {"WorkstationName", 'S'},
     {NULL, 0},
 };
-
-static const colspec *find_col(const colspec *cols, const char *name)
-{
-    for (; cols->name; cols++)
-        if (!strcmp(cols->name, name))
-            return cols;
-    return NULL;
-}
-
-static const colspec *find_col_ci(const colspec *cols, const char *name)
-{
-    for (; cols->name; cols++)
-        if (!strcasecmp(cols->name, name))
-            return cols;
-    return NULL;
-}
 
 /* Columns derived from others, named after the Sigma field they stand for. */
 enum {
@@ -559,12 +293,34 @@ typedef struct target {
     const char *table;
     char filter[300]; /* what the logsource itself selects, "" if nothing */
     const fmap *map;
-    const colspec *cols;
+    int mde_table;                 /* TK_DEFENDER: its dh_defender_table */
+    const colspec *cols;           /* TK_EVENT/TK_SECURITY_EVENT: the columns, NULL-terminated */
     const char *host;              /* the column of the Sigma envelope field Computer */
     const char *const *data_names; /* TK_EVENT/TK_SECURITY_EVENT; NULL: every taxonomy name */
     const char *comment;
     int process; /* DeviceProcessEvents: the enrichment applies */
 } target;
+
+/* The column of t's table called name, or NULL. */
+static const colspec *find_col(const target *t, const char *name)
+{
+    if (t->kind == TK_DEFENDER)
+        return dh_defender_find_column((dh_defender_table)t->mde_table, name, 0);
+    for (const colspec *c = t->cols; c->name; c++)
+        if (!strcmp(c->name, name))
+            return c;
+    return NULL;
+}
+
+static const colspec *find_col_ci(const target *t, const char *name)
+{
+    if (t->kind == TK_DEFENDER)
+        return dh_defender_find_column((dh_defender_table)t->mde_table, name, 1);
+    for (const colspec *c = t->cols; c->name; c++)
+        if (!strcasecmp(c->name, name))
+            return c;
+    return NULL;
+}
 
 /* ---- expressions ------------------------------------------------------------------ */
 
@@ -657,18 +413,18 @@ static void ex_flat(txt *t, const ex *e)
 {
     switch (e->op) {
     case EX_ATOM:
-        tputs(t, e->text);
+        txt_puts(t, e->text);
         return;
     case EX_TRUE:
-        tputs(t, "true");
+        txt_puts(t, "true");
         return;
     case EX_FALSE:
-        tputs(t, "false");
+        txt_puts(t, "false");
         return;
     case EX_NOT:
-        tputs(t, "not(");
+        txt_puts(t, "not(");
         ex_flat(t, e->k[0]);
-        tputs(t, ")");
+        txt_puts(t, ")");
         return;
     default:
         flat_range(t, e, 0, e->nk);
@@ -682,25 +438,25 @@ static void flat_range(txt *t, const ex *e, size_t lo, size_t hi)
     for (size_t i = lo; i < hi; i += step) {
         size_t end = i + step < hi ? i + step : hi;
         if (i > lo)
-            tputs(t, e->op == EX_AND ? " and " : " or ");
+            txt_puts(t, e->op == EX_AND ? " and " : " or ");
         int paren = end - i > 1 || e->k[i]->op == EX_AND || e->k[i]->op == EX_OR;
         if (paren)
-            tputs(t, "(");
+            txt_puts(t, "(");
         if (end - i > 1)
             flat_range(t, e, i, end);
         else
             ex_flat(t, e->k[i]);
         if (paren)
-            tputs(t, ")");
+            txt_puts(t, ")");
     }
 }
 
 static char *ex_flat_str(const ex *e)
 {
     scratch s;
-    scratch_init(&s);
+    txt_scratch_init(&s);
     ex_flat(&s.t, e);
-    return scratch_take(&s);
+    return txt_scratch_take(&s);
 }
 
 static void pretty_range(txt *t, const ex *e, size_t lo, size_t hi, int ind, int col);
@@ -716,15 +472,15 @@ static void ex_pretty(txt *t, const ex *e, int ind, int col)
     }
     size_t n = strlen(flat);
     if (e->op == EX_ATOM || e->op == EX_TRUE || e->op == EX_FALSE || (size_t)col + n <= WIDTH) {
-        tput(t, flat, n);
+        txt_put(t, flat, n);
         free(flat);
         return;
     }
     free(flat);
     if (e->op == EX_NOT) {
-        tputs(t, "not(");
+        txt_puts(t, "not(");
         ex_pretty(t, e->k[0], ind + 4, col + 4);
-        tputs(t, ")");
+        txt_puts(t, ")");
         return;
     }
     pretty_range(t, e, 0, e->nk, ind, col);
@@ -738,20 +494,20 @@ static void pretty_range(txt *t, const ex *e, size_t lo, size_t hi, int ind, int
     for (size_t i = lo; i < hi; i += step) {
         size_t end = i + step < hi ? i + step : hi;
         if (i > lo) {
-            tputs(t, "\n");
-            tindent(t, ind);
-            tputs(t, word);
+            txt_puts(t, "\n");
+            txt_indent(t, ind);
+            txt_puts(t, word);
             col = ind + (int)strlen(word);
         }
         const ex *k = e->k[i];
         if (end - i > 1) {
-            tputs(t, "(");
+            txt_puts(t, "(");
             pretty_range(t, e, i, end, ind + 4, col + 1);
-            tputs(t, ")");
+            txt_puts(t, ")");
         } else if (k->op == EX_AND || k->op == EX_OR) {
-            tputs(t, "(");
+            txt_puts(t, "(");
             ex_pretty(t, k, ind + 4, col + 1);
-            tputs(t, ")");
+            txt_puts(t, ")");
         } else {
             ex_pretty(t, k, ind + 4, col);
         }
@@ -948,21 +704,21 @@ static int pick_target(rule_tr *k)
         "Microsoft Defender advanced hunting (in Microsoft Sentinel: the same table from the "
         "Microsoft Defender XDR connector)";
     t->kind = TK_DEFENDER;
-    t->host = "DeviceName";
+    t->host = dh_defender_name(DH_MDE_COL_DeviceName);
     t->comment = defender_note;
     if (!strcmp(cat, "process_creation")) {
-        t->table = "DeviceProcessEvents";
+        t->table = dh_defender_table_name(DH_DEFENDER_PROCESS_EVENTS);
         t->map = process_map;
-        t->cols = process_cols;
+        t->mde_table = DH_DEFENDER_PROCESS_EVENTS;
         t->process = 1;
     } else if (!strcmp(cat, "network_connection")) {
-        t->table = "DeviceNetworkEvents";
+        t->table = dh_defender_table_name(DH_DEFENDER_NETWORK_EVENTS);
         t->map = network_map;
-        t->cols = network_cols;
+        t->mde_table = DH_DEFENDER_NETWORK_EVENTS;
     } else if (!strcmp(cat, "image_load")) {
-        t->table = "DeviceImageLoadEvents";
+        t->table = dh_defender_table_name(DH_DEFENDER_IMAGE_LOAD_EVENTS);
         t->map = image_map;
-        t->cols = image_cols;
+        t->mde_table = DH_DEFENDER_IMAGE_LOAD_EVENTS;
     } else if (!strncmp(cat, "registry_", 9)) {
         static const struct {
             const char *category, *filter;
@@ -981,14 +737,14 @@ static int pick_target(rule_tr *k)
             set_err(k, "logsource category '%s' has no Defender table in this export", cat);
             return -1;
         }
-        t->table = "DeviceRegistryEvents";
+        t->table = dh_defender_table_name(DH_DEFENDER_REGISTRY_EVENTS);
         t->map = registry_map;
-        t->cols = registry_cols;
+        t->mde_table = DH_DEFENDER_REGISTRY_EVENTS;
         snprintf(t->filter, sizeof t->filter, "%s", reg[i].filter);
     } else if (!strcmp(cat, "file_event") || !strcmp(cat, "file_delete")) {
-        t->table = "DeviceFileEvents";
+        t->table = dh_defender_table_name(DH_DEFENDER_FILE_EVENTS);
         t->map = file_map;
-        t->cols = file_cols;
+        t->mde_table = DH_DEFENDER_FILE_EVENTS;
         snprintf(t->filter, sizeof t->filter, "%s",
                  !strcmp(cat, "file_delete") ? "ActionType == \"FileDeleted\""
                                              : "ActionType in (\"FileCreated\", \"FileModified\")");
@@ -1079,7 +835,7 @@ static int data_prefixed(const target *t, const char *name)
     for (size_t i = 0; i < sizeof keywords / sizeof keywords[0]; i++)
         if (!strcasecmp(keywords[i], name))
             return 1;
-    return find_col_ci(t->cols, name) != NULL;
+    return find_col_ci(t, name) != NULL;
 }
 
 static int ident_ok(const char *s)
@@ -1096,15 +852,14 @@ static int ident_ok(const char *s)
 
 static void set_plain(colref *c, const target *t, const char *column)
 {
-    const colspec *cs = find_col(t->cols, column);
+    const colspec *cs = find_col(t, column);
     snprintf(c->name, sizeof c->name, "%s", column);
     c->type = cs ? cs->type : 'S';
     c->staged = 0;
     c->fname = NULL;
     if (t->kind == TK_DEFENDER)
         for (size_t i = 0; i < sizeof file_name_cols / sizeof file_name_cols[0]; i++)
-            if (!strcmp(file_name_cols[i].path, column) &&
-                find_col(t->cols, file_name_cols[i].name))
+            if (!strcmp(file_name_cols[i].path, column) && find_col(t, file_name_cols[i].name))
                 c->fname = file_name_cols[i].name;
 }
 
@@ -1161,7 +916,7 @@ static int resolve(rule_tr *k, const field_ref *f, colref *c)
                     k->oom = 1;
                 return 0;
             }
-        if (find_col(t->cols, f->name)) { /* already Defender's own column name */
+        if (find_col(t, f->name)) { /* already Defender's own column name */
             set_plain(c, t, f->name);
             return 0;
         }
@@ -1182,8 +937,7 @@ static int resolve(rule_tr *k, const field_ref *f, colref *c)
             return -1;
         }
     }
-    if (t->kind == TK_SECURITY_EVENT && find_col(t->cols, f->name) &&
-        strcmp(f->name, "EventData")) {
+    if (t->kind == TK_SECURITY_EVENT && find_col(t, f->name) && strcmp(f->name, "EventData")) {
         set_plain(c, t, f->name);
         return 0;
     }
@@ -1200,253 +954,6 @@ static int resolve(rule_tr *k, const field_ref *f, colref *c)
     if (list_add(&k->data, f->name))
         k->oom = 1;
     return 0;
-}
-
-/* ---- regular expressions ---------------------------------------------------------- */
-
-/* NULL if RE2 (KQL's engine) reads this PCRE pattern the same way, else why not. The check
- * is conservative: what it cannot vouch for is refused. */
-static const char *re2_unsupported(const char *p, size_t n)
-{
-    int in_class = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = p[i];
-        if (c == '\\') {
-            if (i + 1 >= n)
-                return "the pattern ends with a backslash";
-            char e = p[i + 1];
-            if (e >= '1' && e <= '9')
-                return "a backreference or octal escape (\\1-\\9)";
-            if (strchr("gkKGRXhHvVZNecoEuULl", e))
-                return "an escape RE2 lacks or reads differently (\\g \\k \\K \\G \\R \\X \\h "
-                       "\\H \\v \\V \\Z \\N \\e \\c \\o ...)";
-            if (e == 'Q') { /* \Q...\E: literal, as in RE2 */
-                const char *end = NULL;
-                for (size_t j = i + 2; j + 1 < n; j++)
-                    if (p[j] == '\\' && p[j + 1] == 'E') {
-                        end = p + j;
-                        break;
-                    }
-                i = end ? (size_t)(end - p) + 1 : n;
-                continue;
-            }
-            i++;
-            continue;
-        }
-        if (in_class) {
-            if (c == '[' && i + 1 < n && (p[i + 1] == ':' || p[i + 1] == '.' || p[i + 1] == '=')) {
-                if (p[i + 1] != ':')
-                    return "a collating element in a character class";
-                const char *end = NULL;
-                for (size_t j = i + 2; j + 1 < n; j++)
-                    if (p[j] == ':' && p[j + 1] == ']') {
-                        end = p + j;
-                        break;
-                    }
-                if (!end)
-                    return "an unterminated POSIX class";
-                i = (size_t)(end - p) + 1;
-            } else if (c == ']') {
-                in_class = 0;
-            }
-            continue;
-        }
-        if (c == '[') {
-            in_class = 1;
-            if (i + 1 < n && p[i + 1] == '^')
-                i++;
-            if (i + 1 < n && p[i + 1] == ']')
-                i++; /* a leading ] is literal */
-            continue;
-        }
-        if (c == '(' && i + 1 < n && p[i + 1] == '*')
-            return "a PCRE verb (*...)";
-        if (c == '(' && i + 1 < n && p[i + 1] == '?') {
-            if (i + 2 >= n)
-                return "an unterminated group";
-            char g = p[i + 2];
-            if (g == ':')
-                continue;
-            if (g == '=' || g == '!')
-                return "a lookahead";
-            if (g == '<' && i + 3 < n && (p[i + 3] == '=' || p[i + 3] == '!'))
-                return "a lookbehind";
-            if (g == '<' || (g == 'P' && i + 3 < n && p[i + 3] == '<'))
-                continue; /* a named group (written (?P<name> for RE2) */
-            if (g == '>')
-                return "an atomic group";
-            if (g == '|')
-                return "a branch-reset group";
-            if (g == '#')
-                return "a comment group";
-            if (g == '\'' || g == 'P' || g == 'R' || g == '&' || g == '+' || (g >= '0' && g <= '9'))
-                return "a named reference, recursion or subroutine call";
-            if (g == '(')
-                return "a conditional group";
-            /* Inline flags: only i, m, s, U mean the same in RE2. */
-            size_t j = i + 2;
-            while (j < n && p[j] != ')' && p[j] != ':') {
-                if (!strchr("imsU-", p[j]))
-                    return "an inline flag RE2 lacks (only i, m, s and U are shared)";
-                j++;
-            }
-            i = j;
-            continue;
-        }
-        if ((c == '*' || c == '+' || c == '?' || c == '}') && i + 1 < n && p[i + 1] == '+')
-            return "a possessive quantifier";
-    }
-    return in_class ? "an unterminated character class" : NULL;
-}
-
-/* The pattern for RE2: named groups as (?P<name>...). */
-static void re2_write(txt *t, const char *p, size_t n)
-{
-    int in_class = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] == '\\' && i + 1 < n) {
-            tput(t, p + i, 2);
-            i++;
-            continue;
-        }
-        if (!in_class && p[i] == '[')
-            in_class = 1;
-        else if (in_class && p[i] == ']')
-            in_class = 0;
-        if (!in_class && p[i] == '(' && i + 3 < n && p[i + 1] == '?' && p[i + 2] == '<' &&
-            p[i + 3] != '=' && p[i + 3] != '!') {
-            tputs(t, "(?P<");
-            i += 2;
-            continue;
-        }
-        tput(t, p + i, 1);
-    }
-}
-
-/* A verbatim KQL string holding a regular expression. -1: control characters. */
-static int tregex(txt *t, const char *flags, const char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
-            return -1;
-    scratch s;
-    scratch_init(&s);
-    tputs(&s.t, flags);
-    re2_write(&s.t, p, n);
-    char *body = scratch_take(&s);
-    if (!body) {
-        t->oom = 1;
-        return 0;
-    }
-    tputs(t, "@\"");
-    for (char *q = body; *q; q++)
-        tput(t, *q == '"' ? "\"\"" : q, *q == '"' ? 2 : 1);
-    tputs(t, "\"");
-    free(body);
-    return 0;
-}
-
-/* The seed rules' regular expression: a case-insensitive KQL `has` term match applied to
- * the last component of a path. Prefix and suffix as rules/seed_*.yml write them. */
-static const char term_prefix[] = "(?:^|\\\\)(?:[^\\\\]*[^\\\\a-z0-9])?";
-static const char term_suffix[] = "(?:[^\\\\a-z0-9][^\\\\]*)?$";
-
-static int term_char(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '-';
-}
-
-static int alnum(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-/* Decodes a literal run ([A-Za-z0-9_-] and \. \-) into out; -1 if it is not one. */
-static int term_literal(const char *p, size_t n, char *out, size_t cap, size_t *outn)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = p[i];
-        if (c == '\\' && i + 1 < n && (p[i + 1] == '.' || p[i + 1] == '-'))
-            c = p[++i];
-        else if (!term_char(c))
-            return -1;
-        if (k + 1 >= cap)
-            return -1;
-        out[k++] = c;
-    }
-    out[k] = 0;
-    *outn = k;
-    return 0;
-}
-
-/* If the pattern is a term match, writes `("t1", "t2", ...)` to t and returns 1. */
-static int term_match(txt *t, const needle *nd)
-{
-    uint32_t opts = 0;
-    if (pcre2_pattern_info(nd->re, PCRE2_INFO_ARGOPTIONS, &opts) || !(opts & PCRE2_CASELESS) ||
-        (opts & PCRE2_MULTILINE))
-        return 0;
-    const char *p = nd->orig;
-    size_t n = nd->orig_len, pl = strlen(term_prefix), sl = strlen(term_suffix);
-    if (n <= pl + sl || memcmp(p, term_prefix, pl) || memcmp(p + n - sl, term_suffix, sl))
-        return 0;
-    const char *b = p + pl;
-    size_t bn = n - pl - sl;
-    const char *alts = b, *tail = b;
-    size_t altn = 0, tailn = bn;
-    if (bn > 3 && !memcmp(b, "(?:", 3)) {
-        const char *close = memchr(b, ')', bn);
-        if (!close)
-            return 0;
-        alts = b + 3;
-        altn = (size_t)(close - alts);
-        tail = close + 1;
-        tailn = bn - (size_t)(tail - b);
-    } else {
-        alts = b;
-        altn = bn;
-        tail = b + bn;
-        tailn = 0;
-    }
-    char tailbuf[128];
-    size_t tl;
-    if (term_literal(tail, tailn, tailbuf, sizeof tailbuf, &tl))
-        return 0;
-    scratch s;
-    scratch_init(&s);
-    tputs(&s.t, "(");
-    size_t start = 0, nterms = 0;
-    for (size_t i = 0; i <= altn; i++) {
-        if (i < altn && alts[i] != '|')
-            continue;
-        char term[256];
-        size_t an;
-        if (term_literal(alts + start, i - start, term, sizeof term - sizeof tailbuf, &an) ||
-            an + tl == 0) {
-            dh_buf_free(&s.b);
-            return 0;
-        }
-        memcpy(term + an, tailbuf, tl + 1);
-        if (!alnum(term[0]) || !alnum(term[an + tl - 1])) {
-            dh_buf_free(&s.b);
-            return 0;
-        }
-        if (nterms++)
-            tputs(&s.t, ", ");
-        tstring(&s.t, term, an + tl);
-        start = i + 1;
-    }
-    tputs(&s.t, ")");
-    char *list = scratch_take(&s);
-    if (!list) {
-        t->oom = 1;
-        return 1;
-    }
-    tputs(t, list);
-    free(list);
-    return 1;
 }
 
 /* ---- needles, tests, selections, conditions --------------------------------------- */
@@ -1477,15 +984,15 @@ static int parse_int(const char *s, size_t n, long long *out)
 static void col_as_string(txt *t, const colref *c)
 {
     if (c->type == 'S')
-        tputs(t, c->name);
+        txt_puts(t, c->name);
     else
-        tprintf(t, "tostring(%s)", c->name);
+        txt_printf(t, "tostring(%s)", c->name);
 }
 
 static ex *needle_atom(rule_tr *k, const colref *c, const needle *nd)
 {
     scratch s;
-    scratch_init(&s);
+    txt_scratch_init(&s);
     txt *t = &s.t;
     int staged = c->staged;
     const char *str_op = NULL;
@@ -1495,18 +1002,18 @@ static ex *needle_atom(rule_tr *k, const colref *c, const needle *nd)
             long long v;
             if (parse_int(nd->orig, nd->orig_len, &v) == 0) {
                 if (!strcmp(c->name, "EventID")) /* never null in Event and SecurityEvent */
-                    tprintf(t, "EventID == %lld", v);
+                    txt_printf(t, "EventID == %lld", v);
                 else
-                    tprintf(t, "(isnotnull(%s) and %s == %lld)", c->name, c->name, v);
+                    txt_printf(t, "(isnotnull(%s) and %s == %lld)", c->name, c->name, v);
                 break;
             }
         } else if (c->type == 'B') {
             if (nd->orig_len == 4 && !strncasecmp(nd->orig, "true", 4)) {
-                tprintf(t, "%s == true", c->name);
+                txt_printf(t, "%s == true", c->name);
                 break;
             }
             if (nd->orig_len == 5 && !strncasecmp(nd->orig, "false", 5)) {
-                tprintf(t, "%s == false", c->name);
+                txt_printf(t, "%s == false", c->name);
                 break;
             }
         }
@@ -1524,30 +1031,30 @@ static ex *needle_atom(rule_tr *k, const colref *c, const needle *nd)
     case N_GLOB: {
         /* * and ? wildcards as an anchored regular expression (s: * crosses newlines). */
         scratch r;
-        scratch_init(&r);
-        tputs(&r.t, "^");
+        txt_scratch_init(&r);
+        txt_puts(&r.t, "^");
         for (size_t i = 0; i < nd->orig_len; i++) {
             char ch = nd->orig[i];
             if (ch == '\x01')
-                tputs(&r.t, ".*");
+                txt_puts(&r.t, ".*");
             else if (ch == '\x02')
-                tputs(&r.t, ".");
+                txt_puts(&r.t, ".");
             else if (strchr("\\.+*?()[]{}|^$", ch)) {
-                tput(&r.t, "\\", 1);
-                tput(&r.t, &ch, 1);
+                txt_put(&r.t, "\\", 1);
+                txt_put(&r.t, &ch, 1);
             } else
-                tput(&r.t, &ch, 1);
+                txt_put(&r.t, &ch, 1);
         }
-        tputs(&r.t, "$");
-        char *re = scratch_take(&r);
+        txt_puts(&r.t, "$");
+        char *re = txt_scratch_take(&r);
         if (!re) {
             k->oom = 1;
             dh_buf_free(&s.b);
             return NULL;
         }
         col_as_string(t, c);
-        tputs(t, " matches regex ");
-        int bad = tregex(t, nd->cased ? "(?s)" : "(?is)", re, strlen(re));
+        txt_puts(t, " matches regex ");
+        int bad = kql_regex(t, nd->cased ? "(?s)" : "(?is)", re, strlen(re));
         free(re);
         if (bad) {
             set_err(k, "a value with control characters KQL strings cannot hold");
@@ -1559,21 +1066,21 @@ static ex *needle_atom(rule_tr *k, const colref *c, const needle *nd)
     case N_RE: {
         if (c->fname) {
             scratch l;
-            scratch_init(&l);
-            if (term_match(&l.t, nd)) {
-                char *list = scratch_take(&l);
+            txt_scratch_init(&l);
+            if (kql_term_match(&l.t, nd)) {
+                char *list = txt_scratch_take(&l);
                 if (!list) {
                     k->oom = 1;
                     dh_buf_free(&s.b);
                     return NULL;
                 }
-                tprintf(t, "%s has_any %s", c->fname, list);
+                txt_printf(t, "%s has_any %s", c->fname, list);
                 free(list);
                 break;
             }
             dh_buf_free(&l.b);
         }
-        const char *why = re2_unsupported(nd->orig, nd->orig_len);
+        const char *why = kql_re2_unsupported(nd->orig, nd->orig_len);
         if (why) {
             set_err(k, "regular expression with %s: KQL's RE2 engine cannot run it as PCRE does",
                     why);
@@ -1587,8 +1094,8 @@ static ex *needle_atom(rule_tr *k, const colref *c, const needle *nd)
             snprintf(flags, sizeof flags, "(?%s%s%s)", (opts & PCRE2_CASELESS) ? "i" : "",
                      (opts & PCRE2_MULTILINE) ? "m" : "", (opts & PCRE2_DOTALL) ? "s" : "");
         col_as_string(t, c);
-        tputs(t, " matches regex ");
-        if (tregex(t, flags, nd->orig, nd->orig_len)) {
+        txt_puts(t, " matches regex ");
+        if (kql_regex(t, flags, nd->orig, nd->orig_len)) {
             set_err(k, "a regular expression with control characters KQL strings cannot hold");
             dh_buf_free(&s.b);
             return NULL;
@@ -1602,10 +1109,10 @@ static ex *needle_atom(rule_tr *k, const colref *c, const needle *nd)
             return NULL;
         }
         int v4 = nd->family == 4;
-        tprintf(t, "(isnotnull(parse_ipv%c(%s)) and ipv%c_is_in_range(%s, ", v4 ? '4' : '6',
-                c->name, v4 ? '4' : '6', c->name);
-        tstring(t, nd->orig, nd->orig_len);
-        tputs(t, "))");
+        txt_printf(t, "(isnotnull(parse_ipv%c(%s)) and ipv%c_is_in_range(%s, ", v4 ? '4' : '6',
+                   c->name, v4 ? '4' : '6', c->name);
+        txt_string(t, nd->orig, nd->orig_len);
+        txt_puts(t, "))");
         break;
     }
     case N_NUM: {
@@ -1613,20 +1120,20 @@ static ex *needle_atom(rule_tr *k, const colref *c, const needle *nd)
         char num[64];
         dh_format_double(num, sizeof num, nd->num, 0); /* 0.1, not 0.10000000000000001 */
         if (numeric(c->type))
-            tprintf(t, "(isnotnull(%s) and %s %s %s)", c->name, c->name, ops[nd->cmp], num);
+            txt_printf(t, "(isnotnull(%s) and %s %s %s)", c->name, c->name, ops[nd->cmp], num);
         else
-            tprintf(t, "(isnotnull(toreal(%s)) and toreal(%s) %s %s)", c->name, c->name,
-                    ops[nd->cmp], num);
+            txt_printf(t, "(isnotnull(toreal(%s)) and toreal(%s) %s %s)", c->name, c->name,
+                       ops[nd->cmp], num);
         break;
     }
     case N_EXISTS:
         if (c->type == 'S')
-            tprintf(t, "%s(%s)", nd->exists ? "isnotempty" : "isempty", c->name);
+            txt_printf(t, "%s(%s)", nd->exists ? "isnotempty" : "isempty", c->name);
         else
-            tprintf(t, "%s(%s)", nd->exists ? "isnotnull" : "isnull", c->name);
+            txt_printf(t, "%s(%s)", nd->exists ? "isnotnull" : "isnull", c->name);
         break;
     case N_NULL:
-        tprintf(t, "%s(%s)", c->type == 'S' ? "isempty" : "isnull", c->name);
+        txt_printf(t, "%s(%s)", c->type == 'S' ? "isempty" : "isnull", c->name);
         break;
     case N_FIELDREF: {
         colref o;
@@ -1636,19 +1143,19 @@ static ex *needle_atom(rule_tr *k, const colref *c, const needle *nd)
         }
         staged |= o.staged;
         scratch a, b;
-        scratch_init(&a);
-        scratch_init(&b);
+        txt_scratch_init(&a);
+        txt_scratch_init(&b);
         if (!nd->cased)
-            tputs(&a.t, "tolower(");
+            txt_puts(&a.t, "tolower(");
         col_as_string(&a.t, c);
         if (!nd->cased)
-            tputs(&a.t, ")");
+            txt_puts(&a.t, ")");
         if (!nd->cased)
-            tputs(&b.t, "tolower(");
+            txt_puts(&b.t, "tolower(");
         col_as_string(&b.t, &o);
         if (!nd->cased)
-            tputs(&b.t, ")");
-        char *x = scratch_take(&a), *y = scratch_take(&b);
+            txt_puts(&b.t, ")");
+        char *x = txt_scratch_take(&a), *y = txt_scratch_take(&b);
         if (!x || !y) {
             free(x);
             free(y);
@@ -1658,18 +1165,18 @@ static ex *needle_atom(rule_tr *k, const colref *c, const needle *nd)
         }
         switch (nd->ref_mode) {
         case N_CONTAINS:
-            tprintf(t, "indexof(%s, %s) >= 0", x, y);
+            txt_printf(t, "indexof(%s, %s) >= 0", x, y);
             break;
         case N_STARTS:
-            tprintf(t, "indexof(%s, %s) == 0", x, y);
+            txt_printf(t, "indexof(%s, %s) == 0", x, y);
             break;
         case N_ENDS:
-            tprintf(t,
-                    "(strlen(%s) >= strlen(%s) and substring(%s, strlen(%s) - strlen(%s)) == %s)",
-                    x, y, x, x, y, y);
+            txt_printf(
+                t, "(strlen(%s) >= strlen(%s) and substring(%s, strlen(%s) - strlen(%s)) == %s)", x,
+                y, x, x, y, y);
             break;
         default:
-            tprintf(t, "%s == %s", x, y);
+            txt_printf(t, "%s == %s", x, y);
         }
         free(x);
         free(y);
@@ -1682,14 +1189,14 @@ static ex *needle_atom(rule_tr *k, const colref *c, const needle *nd)
     }
     if (str_op) {
         col_as_string(t, c);
-        tprintf(t, " %s ", str_op);
-        if (tstring(t, nd->orig, nd->orig_len)) {
+        txt_printf(t, " %s ", str_op);
+        if (txt_string(t, nd->orig, nd->orig_len)) {
             set_err(k, "a value with control characters KQL strings cannot hold");
             dh_buf_free(&s.b);
             return NULL;
         }
     }
-    char *text = scratch_take(&s);
+    char *text = txt_scratch_take(&s);
     if (!text) {
         k->oom = 1;
         return NULL;
@@ -1707,18 +1214,18 @@ static ex *in_list(rule_tr *k, const colref *c, const field_test *ft)
             ft->g[g].alt[0].cased != ft->g[0].alt[0].cased)
             return NULL;
     scratch s;
-    scratch_init(&s);
-    tprintf(&s.t, "%s %s (", c->name, ft->g[0].alt[0].cased ? "in" : "in~");
+    txt_scratch_init(&s);
+    txt_printf(&s.t, "%s %s (", c->name, ft->g[0].alt[0].cased ? "in" : "in~");
     for (size_t g = 0; g < ft->ng; g++) {
         if (g)
-            tputs(&s.t, ", ");
-        if (tstring(&s.t, ft->g[g].alt[0].orig, ft->g[g].alt[0].orig_len)) {
+            txt_puts(&s.t, ", ");
+        if (txt_string(&s.t, ft->g[g].alt[0].orig, ft->g[g].alt[0].orig_len)) {
             dh_buf_free(&s.b);
             return NULL; /* the per-value path reports it */
         }
     }
-    tputs(&s.t, ")");
-    char *text = scratch_take(&s);
+    txt_puts(&s.t, ")");
+    char *text = txt_scratch_take(&s);
     if (!text)
         k->oom = 1;
     return ex_atom(text, c->staged);
@@ -1836,9 +1343,9 @@ static ex *cond_ex(rule_tr *k, const cond *c)
         }
         /* N of M: count the operands that hold. */
         scratch s;
-        scratch_init(&s);
+        txt_scratch_init(&s);
         int staged = 0;
-        tputs(&s.t, "(");
+        txt_puts(&s.t, "(");
         for (size_t i = 0; i < c->nrefs; i++) {
             ex *x = ex_simplify(search_ex(k, &r->ids[c->refs[i]]));
             char *f = x ? ex_flat_str(x) : NULL;
@@ -1850,12 +1357,12 @@ static ex *cond_ex(rule_tr *k, const cond *c)
                 return NULL;
             }
             staged |= ex_staged(x);
-            tprintf(&s.t, "%stoint(%s)", i ? " + " : "", f);
+            txt_printf(&s.t, "%stoint(%s)", i ? " + " : "", f);
             free(f);
             ex_free(x);
         }
-        tprintf(&s.t, ") >= %u", need);
-        e = ex_atom(scratch_take(&s), staged);
+        txt_printf(&s.t, ") >= %u", need);
+        e = ex_atom(txt_scratch_take(&s), staged);
         break;
     }
     default:
@@ -1908,31 +1415,31 @@ static const char *rule_label(const dh_rule *r)
 
 static void rule_header(txt *o, const dh_rule *r)
 {
-    tputs(o, "// ");
-    tcomment(o, rule_label(r));
-    tputs(o, ": ");
-    tcomment(o, r->title);
-    tputs(o, "\n//   ");
+    txt_puts(o, "// ");
+    txt_comment(o, rule_label(r));
+    txt_puts(o, ": ");
+    txt_comment(o, r->title);
+    txt_puts(o, "\n//   ");
     if (*r->id) {
-        tputs(o, "id ");
-        tcomment(o, r->id);
-        tputs(o, "; ");
+        txt_puts(o, "id ");
+        txt_comment(o, r->id);
+        txt_puts(o, "; ");
     }
-    tprintf(o, "level %s", dh_level_name(r->level));
+    txt_printf(o, "level %s", dh_level_name(r->level));
     if (*r->confidence) {
-        tputs(o, "; confidence ");
-        tcomment(o, r->confidence);
+        txt_puts(o, "; confidence ");
+        txt_comment(o, r->confidence);
     }
-    tputs(o, "; ");
-    tcomment(o, r->origin);
-    tputs(o, "\n");
+    txt_puts(o, "; ");
+    txt_comment(o, r->origin);
+    txt_puts(o, "\n");
 }
 
 /* Long comment text wrapped at WIDTH after "// ". */
 static void comment_wrapped(txt *o, const char *s, const char *lead)
 {
     size_t col = 0, ll = strlen(lead);
-    tputs(o, lead);
+    txt_puts(o, lead);
     col = ll;
     while (*s) {
         while (*s == ' ')
@@ -1941,11 +1448,11 @@ static void comment_wrapped(txt *o, const char *s, const char *lead)
         if (!w)
             break;
         if (col > ll && col + 1 + w > WIDTH) {
-            tputs(o, "\n");
-            tputs(o, lead);
+            txt_puts(o, "\n");
+            txt_puts(o, lead);
             col = ll;
         } else if (col > ll) {
-            tputs(o, " ");
+            txt_puts(o, " ");
             col++;
         }
         char *word = malloc(w + 1);
@@ -1955,12 +1462,12 @@ static void comment_wrapped(txt *o, const char *s, const char *lead)
         }
         memcpy(word, s, w);
         word[w] = 0;
-        tcomment(o, word);
+        txt_comment(o, word);
         free(word);
         col += w;
         s += w;
     }
-    tputs(o, "\n");
+    txt_puts(o, "\n");
 }
 
 /* The rule's condition split for a query with stages: conjuncts that read derived columns
@@ -2003,11 +1510,12 @@ static void write_data_stage(txt *o, const str_list *data, const target *t)
     if (!data->n)
         return;
     scratch s;
-    scratch_init(&s);
+    txt_scratch_init(&s);
     for (size_t i = 0; i < data->n; i++)
-        tprintf(&s.t, "%s%s", i ? ", " : "", data->v[i]);
-    tputs(&s.t, ": the event's own data, read from the EventData XML by name (entities decoded)");
-    char *line = scratch_take(&s);
+        txt_printf(&s.t, "%s%s", i ? ", " : "", data->v[i]);
+    txt_puts(&s.t,
+             ": the event's own data, read from the EventData XML by name (entities decoded)");
+    char *line = txt_scratch_take(&s);
     if (!line) {
         o->oom = 1;
         return;
@@ -2016,13 +1524,13 @@ static void write_data_stage(txt *o, const str_list *data, const target *t)
     free(line);
     for (size_t i = 0; i < data->n; i++) {
         const char *name = data->v[i];
-        tputs(o, "| extend ");
+        txt_puts(o, "| extend ");
         if (data_prefixed(t, name))
-            tputs(o, "EventData_");
-        tprintf(o,
-                "%s = tostring(parse_xml(" KSTRCAT "(\"<v>\",\n    extract(@'<Data Name=\"%s\">"
-                "([^<]*)</Data>', 1, EventData), \"</v>\")).v)\n",
-                name, name);
+            txt_puts(o, "EventData_");
+        txt_printf(o,
+                   "%s = tostring(parse_xml(" KSTRCAT "(\"<v>\",\n    extract(@'<Data Name=\"%s\">"
+                   "([^<]*)</Data>', 1, EventData), \"</v>\")).v)\n",
+                   name, name);
     }
 }
 
@@ -2095,9 +1603,9 @@ static void write_prefilter(txt *o, rule_tr **g, size_t n)
         } else if (!sc.npre) {
             ok = 0;
         } else if (n == 1) { /* its own tree, wrapped */
-            tputs(o, "| where ");
+            txt_puts(o, "| where ");
             write_and(o, sc.pre, sc.npre);
-            tputs(o, "\n");
+            txt_puts(o, "\n");
             ok = 0;
         } else { /* as text: the conjuncts are borrowed */
             ex tmp = {EX_AND, 0, NULL, (ex **)sc.pre, sc.npre};
@@ -2111,9 +1619,9 @@ static void write_prefilter(txt *o, rule_tr **g, size_t n)
         free(sc.post);
     }
     if (ok) {
-        tputs(o, "| where ");
+        txt_puts(o, "| where ");
         ex_pretty(o, any, 4, 8);
-        tputs(o, "\n");
+        txt_puts(o, "\n");
     }
     ex_free(any);
 }
@@ -2126,29 +1634,29 @@ static void write_rules(txt *o, rule_tr **g, size_t lo, size_t hi, int ind)
     for (size_t i = lo; i < hi; i += step) {
         size_t end = i + step < hi ? i + step : hi;
         if (end - i > 1) {
-            tputs(o, "\n");
-            tindent(o, ind);
-            tputs(o, i > lo ? "or (" : "(");
+            txt_puts(o, "\n");
+            txt_indent(o, ind);
+            txt_puts(o, i > lo ? "or (" : "(");
             write_rules(o, g, i, end, ind + 4);
-            tputs(o, ")");
+            txt_puts(o, ")");
             continue;
         }
-        tputs(o, "\n");
-        tindent(o, ind);
-        tputs(o, "// ");
-        tcomment(o, rule_label(g[i]->r));
-        tputs(o, "\n");
-        tindent(o, ind);
+        txt_puts(o, "\n");
+        txt_indent(o, ind);
+        txt_puts(o, "// ");
+        txt_comment(o, rule_label(g[i]->r));
+        txt_puts(o, "\n");
+        txt_indent(o, ind);
         if (i > lo)
-            tputs(o, "or ");
+            txt_puts(o, "or ");
         const ex *c = g[i]->cond;
         int paren = c->op == EX_AND || c->op == EX_OR;
         int col = ind + (i > lo ? 3 : 0);
         if (paren)
-            tputs(o, "(");
+            txt_puts(o, "(");
         ex_pretty(o, c, ind + 4, col + paren);
         if (paren)
-            tputs(o, ")");
+            txt_puts(o, ")");
     }
 }
 
@@ -2169,7 +1677,7 @@ static void write_query(txt *o, rule_tr **g, size_t n)
     }
     /* Header: the rules, where the table is, what is derived or approximate. */
     if (n > 1)
-        tprintf(o, "// %s: %zu rules, one query (a row matching any of them)\n", t->table, n);
+        txt_printf(o, "// %s: %zu rules, one query (a row matching any of them)\n", t->table, n);
     for (size_t i = 0; i < n; i++)
         rule_header(o, g[i]->r);
     comment_wrapped(o, t->comment, "// ");
@@ -2181,27 +1689,27 @@ static void write_query(txt *o, rule_tr **g, size_t n)
         }
     if (enrich) {
         comment_wrapped(o, enrichment_comment, "// ");
-        tputs(o, "let DcomhuntWindow = 5m;\nlet DcomhuntLogonLookback = 1h;\n"
-                 "let DcomhuntHits = materialize(");
+        txt_puts(o, "let DcomhuntWindow = 5m;\nlet DcomhuntLogonLookback = 1h;\n"
+                    "let DcomhuntHits = materialize(");
     }
-    tprintf(o, "%s\n", t->table);
+    txt_printf(o, "%s\n", t->table);
     if (*t->filter)
-        tprintf(o, "| where %s\n", t->filter);
+        txt_printf(o, "| where %s\n", t->filter);
     if (staged) /* the conjuncts that need no derived column filter first */
         write_prefilter(o, g, n);
     for (int d = 0; d < D_COUNT; d++)
         if (dmask & (1u << d)) {
             if (derived[d].approximate) /* the header's note says how */
-                tprintf(o, "// %s: approximate, see the note above\n", derived[d].name);
+                txt_printf(o, "// %s: approximate, see the note above\n", derived[d].name);
             else
                 comment_wrapped(o, derived[d].note, "// ");
-            tprintf(o, "%s\n", derived[d].stage);
+            txt_printf(o, "%s\n", derived[d].stage);
         }
     write_data_stage(o, &data, t);
     list_clear(&data);
     if (n == 1) {
         split_cond sc = {0};
-        tputs(o, "| where ");
+        txt_puts(o, "| where ");
         if (staged && !split_rule(g[0]->cond, &sc) && sc.npre) {
             write_and(o, sc.post, sc.npost);
         } else {
@@ -2210,12 +1718,12 @@ static void write_query(txt *o, rule_tr **g, size_t n)
         free(sc.pre);
         free(sc.post);
     } else {
-        tputs(o, "| where");
+        txt_puts(o, "| where");
         write_rules(o, g, 0, n, 4);
     }
     if (enrich)
-        tprintf(o, ");\n%s", enrichment_lets);
-    tputs(o, "\n");
+        txt_printf(o, ");\n%s", enrichment_lets);
+    txt_puts(o, "\n");
 }
 
 static int same_target(const target *a, const target *b)
@@ -2258,7 +1766,7 @@ dh_status dh_kql_export(const dh_rule *const *rules, size_t n, const dh_kql_opti
                 done[j] = 1;
             }
         if (!first)
-            tputs(&o, "\n");
+            txt_puts(&o, "\n");
         first = 0;
         write_query(&o, group, ng);
         for (size_t j = 0; j < ng && note; j++)
@@ -2271,14 +1779,14 @@ dh_status dh_kql_export(const dh_rule *const *rules, size_t n, const dh_kql_opti
             continue;
         if (!skipped++) {
             if (!first)
-                tputs(&o, "\n");
-            tputs(&o, "// ---- not exported to KQL ----\n");
+                txt_puts(&o, "\n");
+            txt_puts(&o, "// ---- not exported to KQL ----\n");
         }
-        tputs(&o, "// ");
-        tcomment(&o, rule_label(tr[i].r));
-        tputs(&o, ": ");
-        tcomment(&o, tr[i].r->title);
-        tputs(&o, "\n");
+        txt_puts(&o, "// ");
+        txt_comment(&o, rule_label(tr[i].r));
+        txt_puts(&o, ": ");
+        txt_comment(&o, tr[i].r->title);
+        txt_puts(&o, "\n");
         comment_wrapped(&o, tr[i].err, "//   ");
         if (note)
             note(ctx, tr[i].r, 1, tr[i].err);

@@ -10,59 +10,70 @@
 #include <string.h>
 
 #include "core/timefmt.h"
+#include "event/mappings/defender.h"
 #include "output/json.h"
 #include "output/mde.h"
 #include "output/typed.h"
 
 #define COLUMNS(X)                                                                                 \
-    X(TIMESTAMP, "Timestamp", 0)                                                                   \
-    X(DEVICE_ID, "DeviceId", 0)                                                                    \
-    X(DEVICE_NAME, "DeviceName", 0)                                                                \
-    X(ACTION_TYPE, "ActionType", 0)                                                                \
-    X(FILE_NAME, "FileName", 0)                                                                    \
-    X(FOLDER_PATH, "FolderPath", 0)                                                                \
-    X(PROCESS_ID, "ProcessId", 1)                                                                  \
-    X(PROCESS_COMMAND_LINE, "ProcessCommandLine", 0)                                               \
-    X(PROCESS_INTEGRITY_LEVEL, "ProcessIntegrityLevel", 0)                                         \
-    X(ORIGINAL_FILE_NAME, "ProcessVersionInfoOriginalFileName", 0)                                 \
-    X(ACCOUNT_DOMAIN, "AccountDomain", 0)                                                          \
-    X(ACCOUNT_NAME, "AccountName", 0)                                                              \
-    X(ACCOUNT_SID, "AccountSid", 0)                                                                \
-    X(LOGON_ID, "LogonId", 1)                                                                      \
-    X(LOGON_TYPE, "LogonType", 0)                                                                  \
-    X(PROTOCOL, "Protocol", 0)                                                                     \
-    X(LOCAL_IP, "LocalIP", 0)                                                                      \
-    X(LOCAL_PORT, "LocalPort", 1)                                                                  \
-    X(REMOTE_IP, "RemoteIP", 0)                                                                    \
-    X(REMOTE_PORT, "RemotePort", 1)                                                                \
-    X(REMOTE_DEVICE_NAME, "RemoteDeviceName", 0)                                                   \
-    X(REMOTE_URL, "RemoteUrl", 0)                                                                  \
-    X(REGISTRY_KEY, "RegistryKey", 0)                                                              \
-    X(REGISTRY_VALUE_DATA, "RegistryValueData", 0)                                                 \
-    X(INIT_FILE_NAME, "InitiatingProcessFileName", 0)                                              \
-    X(INIT_FOLDER_PATH, "InitiatingProcessFolderPath", 0)                                          \
-    X(INIT_COMMAND_LINE, "InitiatingProcessCommandLine", 0)                                        \
-    X(INIT_PROCESS_ID, "InitiatingProcessId", 1)                                                   \
-    X(INIT_ACCOUNT_DOMAIN, "InitiatingProcessAccountDomain", 0)                                    \
-    X(INIT_ACCOUNT_NAME, "InitiatingProcessAccountName", 0)                                        \
-    X(REPORT_ID, "ReportId", 1)                                                                    \
-    X(TABLE, "Table", 0)
+    X(TIMESTAMP, Timestamp)                                                                        \
+    X(DEVICE_ID, DeviceId)                                                                         \
+    X(DEVICE_NAME, DeviceName)                                                                     \
+    X(ACTION_TYPE, ActionType)                                                                     \
+    X(FILE_NAME, FileName)                                                                         \
+    X(FOLDER_PATH, FolderPath)                                                                     \
+    X(PROCESS_ID, ProcessId)                                                                       \
+    X(PROCESS_COMMAND_LINE, ProcessCommandLine)                                                    \
+    X(PROCESS_INTEGRITY_LEVEL, ProcessIntegrityLevel)                                              \
+    X(ORIGINAL_FILE_NAME, ProcessVersionInfoOriginalFileName)                                      \
+    X(ACCOUNT_DOMAIN, AccountDomain)                                                               \
+    X(ACCOUNT_NAME, AccountName)                                                                   \
+    X(ACCOUNT_SID, AccountSid)                                                                     \
+    X(LOGON_ID, LogonId)                                                                           \
+    X(LOGON_TYPE, LogonType)                                                                       \
+    X(PROTOCOL, Protocol)                                                                          \
+    X(LOCAL_IP, LocalIP)                                                                           \
+    X(LOCAL_PORT, LocalPort)                                                                       \
+    X(REMOTE_IP, RemoteIP)                                                                         \
+    X(REMOTE_PORT, RemotePort)                                                                     \
+    X(REMOTE_DEVICE_NAME, RemoteDeviceName)                                                        \
+    X(REMOTE_URL, RemoteUrl)                                                                       \
+    X(REGISTRY_KEY, RegistryKey)                                                                   \
+    X(REGISTRY_VALUE_DATA, RegistryValueData)                                                      \
+    X(INIT_FILE_NAME, InitiatingProcessFileName)                                                   \
+    X(INIT_FOLDER_PATH, InitiatingProcessFolderPath)                                               \
+    X(INIT_COMMAND_LINE, InitiatingProcessCommandLine)                                             \
+    X(INIT_PROCESS_ID, InitiatingProcessId)                                                        \
+    X(INIT_ACCOUNT_DOMAIN, InitiatingProcessAccountDomain)                                         \
+    X(INIT_ACCOUNT_NAME, InitiatingProcessAccountName)                                             \
+    X(REPORT_ID, ReportId)                                                                         \
+    X(TABLE, Table)
 
 enum {
-#define C(id, name, num) COL_##id,
+#define C(id, name) COL_##id,
     COLUMNS(C)
 #undef C
         NCOL
 };
 
-static const struct {
-    const char *name;
-    int number; /* written as a JSON number when the value is one */
-} cols[NCOL] = {
-#define C(id, name, num) {name, num},
+/* The columns in the order written (a CSV header's order), as schema ids. */
+static const dh_defender_col col_ids[NCOL] = {
+#define C(id, name) DH_MDE_COL_##name,
     COLUMNS(C)
 #undef C
 };
+
+static const char *col_name(int c)
+{
+    return dh_defender_name(col_ids[c]);
+}
+
+/* Written as a JSON number when the value is one: the schema's long and int columns. */
+static int col_number(int c)
+{
+    char t = dh_defender_column_of(col_ids[c])->type;
+    return t == 'L' || t == 'I';
+}
 
 typedef struct row {
     dh_str v[NCOL];
@@ -134,7 +145,7 @@ static int fill(row *r, const dh_event *ev)
     const char *table;
     switch (dh_event_kind(ev)) {
     case DH_KIND_PROCESS_CREATION: {
-        table = "DeviceProcessEvents";
+        table = dh_defender_table_name(DH_DEFENDER_PROCESS_EVENTS);
         r->v[COL_ACTION_TYPE] = lit("ProcessCreated");
         dh_str img = field(ev, DH_FIELD_IMAGE), pimg = field(ev, DH_FIELD_PARENT_IMAGE);
         r->v[COL_FILE_NAME] = dh_typed_basename(img);
@@ -157,7 +168,7 @@ static int fill(row *r, const dh_event *ev)
     case DH_KIND_NETWORK_CONNECTION: {
         dh_str init = field(ev, DH_FIELD_INITIATED);
         int inbound = init.len == 5 && !memcmp(init.ptr, "false", 5);
-        table = "DeviceNetworkEvents";
+        table = dh_defender_table_name(DH_DEFENDER_NETWORK_EVENTS);
         r->v[COL_ACTION_TYPE] = lit(inbound ? "InboundConnectionAccepted" : "ConnectionSuccess");
         dh_str sip = field(ev, DH_FIELD_SOURCE_IP), sp = field(ev, DH_FIELD_SOURCE_PORT);
         dh_str dip = field(ev, DH_FIELD_DESTINATION_IP), dp = field(ev, DH_FIELD_DESTINATION_PORT);
@@ -180,7 +191,7 @@ static int fill(row *r, const dh_event *ev)
     }
     case DH_KIND_LOGON:
     case DH_KIND_LOGON_FAILED: {
-        table = "DeviceLogonEvents";
+        table = dh_defender_table_name(DH_DEFENDER_LOGON_EVENTS);
         r->v[COL_ACTION_TYPE] =
             lit(dh_event_kind(ev) == DH_KIND_LOGON ? "LogonSuccess" : "LogonFailed");
         const char *lt = dh_typed_logon_type(field(ev, DH_FIELD_LOGON_TYPE));
@@ -197,7 +208,7 @@ static int fill(row *r, const dh_event *ev)
         break;
     }
     case DH_KIND_IMAGE_LOAD: {
-        table = "DeviceImageLoadEvents";
+        table = dh_defender_table_name(DH_DEFENDER_IMAGE_LOAD_EVENTS);
         r->v[COL_ACTION_TYPE] = lit("ImageLoaded");
         dh_str dll = field(ev, DH_FIELD_IMAGE_LOADED), img = field(ev, DH_FIELD_IMAGE);
         r->v[COL_FILE_NAME] = dh_typed_basename(dll);
@@ -211,7 +222,7 @@ static int fill(row *r, const dh_event *ev)
     case DH_KIND_REGISTRY_DELETE:
     case DH_KIND_REGISTRY_SET: {
         dh_kind k = dh_event_kind(ev);
-        table = "DeviceRegistryEvents";
+        table = dh_defender_table_name(DH_DEFENDER_REGISTRY_EVENTS);
         r->v[COL_ACTION_TYPE] = lit(k == DH_KIND_REGISTRY_ADD      ? "RegistryKeyCreated"
                                     : k == DH_KIND_REGISTRY_DELETE ? "RegistryKeyDeleted"
                                                                    : "RegistryValueSet");
@@ -263,12 +274,12 @@ dh_status dh_mde_json_event(dh_buf *b, const dh_event *ev, int *written)
             st = dh_buf_putc(b, ',');
         first = 0;
         if (!st)
-            st = dh_json_string(b, cols[c].name, strlen(cols[c].name));
+            st = dh_json_string(b, col_name(c), strlen(col_name(c)));
         if (!st)
             st = dh_buf_putc(b, ':');
         if (!st)
-            st = cols[c].number && is_number(r.v[c]) ? dh_buf_append(b, r.v[c].ptr, r.v[c].len)
-                                                     : dh_json_string(b, r.v[c].ptr, r.v[c].len);
+            st = col_number(c) && is_number(r.v[c]) ? dh_buf_append(b, r.v[c].ptr, r.v[c].len)
+                                                    : dh_json_string(b, r.v[c].ptr, r.v[c].len);
     }
     if (!st)
         st = dh_buf_puts(b, "}\n");
@@ -282,7 +293,7 @@ dh_status dh_mde_csv_header(dh_buf *b)
         if (c)
             st = dh_buf_putc(b, ',');
         if (!st)
-            st = dh_buf_puts(b, cols[c].name);
+            st = dh_buf_puts(b, col_name(c));
     }
     return st ? st : dh_buf_puts(b, "\r\n");
 }

@@ -715,23 +715,6 @@ const char *dh_rule_logsource(const dh_rule *r, const char *key)
     return v ? v : "";
 }
 
-static const char *const level_names[] = {"informational", "low", "medium", "high", "critical"};
-
-const char *dh_level_name(dh_level level)
-{
-    return (unsigned)level <= DH_LEVEL_CRITICAL ? level_names[level] : "unknown";
-}
-
-int dh_level_parse(const char *s, dh_level *level)
-{
-    for (int i = 0; i <= DH_LEVEL_CRITICAL; i++)
-        if (!strcasecmp(s, level_names[i])) {
-            *level = (dh_level)i;
-            return 0;
-        }
-    return -1;
-}
-
 /* ---- describe -------------------------------------------------------------------- */
 
 typedef struct sbuf {

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/timefmt.h"
+#include "event/mappings/defender.h"
 #include "event/mappings/mappings.h"
 #include "input/reader.h"
 
@@ -31,6 +32,34 @@ enum {
     COL_EVSOURCE, /* Sentinel's Event table: Source */
     COL_PARAMS,   /* and ParameterXml */
     NSPECIAL
+};
+
+/* The columns the reader looks for, by role: Defender's names from the schema table
+ * (event/mappings/defender.h), Sentinel's Event and SecurityEvent names here. The first
+ * row naming a column wins; if_unset: only when an earlier name has not set the role
+ * (Timestamp is preferred to TimeGenerated wherever it stands). */
+typedef struct header_column {
+    dh_defender_col defender; /* when name is NULL */
+    const char *name;
+    int special; /* COL_* */
+    int if_unset;
+} header_column;
+
+static const header_column header_columns[] = {
+    {DH_MDE_COL_Timestamp, NULL, COL_TIME, 0},
+    {0, "TimeGenerated", COL_TIME, 1},
+    {DH_MDE_COL_DeviceName, NULL, COL_HOST, 0},
+    {0, "Computer", COL_HOST, 0},
+    {0, "EventID", COL_EVENTID, 0},
+    {0, "EventSourceName", COL_SOURCE, 0},
+    {0, "Channel", COL_CHANNEL, 0},
+    {0, "EventLog", COL_CHANNEL, 0},
+    {0, "Source", COL_EVSOURCE, 0},
+    {0, "ParameterXml", COL_PARAMS, 0},
+    {DH_MDE_COL_ReportId, NULL, COL_REPORT, 0},
+    {DH_MDE_COL_ActionType, NULL, COL_ACTION, 0},
+    {DH_MDE_COL_Table, NULL, COL_TABLE, 0},
+    {0, "Type", COL_TABLE, 0},
 };
 
 struct mdecsv_reader {
@@ -241,27 +270,15 @@ static const char *load_header(mdecsv_reader *r, const char *hdr, size_t len)
         const char *nm = r->hdrbuf.data + r->name_off[i];
         if (r->name_len[i] > 6 && !memcmp(nm + r->name_len[i] - 6, " [UTC]", 6))
             r->name_len[i] -= 6;
-        if (name_is(r, i, "Timestamp") ||
-            (r->special[COL_TIME] < 0 && name_is(r, i, "TimeGenerated")))
-            r->special[COL_TIME] = (int)i;
-        else if (name_is(r, i, "DeviceName") || name_is(r, i, "Computer"))
-            r->special[COL_HOST] = (int)i;
-        else if (name_is(r, i, "EventID"))
-            r->special[COL_EVENTID] = (int)i;
-        else if (name_is(r, i, "EventSourceName"))
-            r->special[COL_SOURCE] = (int)i;
-        else if (name_is(r, i, "Channel") || name_is(r, i, "EventLog"))
-            r->special[COL_CHANNEL] = (int)i;
-        else if (name_is(r, i, "Source"))
-            r->special[COL_EVSOURCE] = (int)i;
-        else if (name_is(r, i, "ParameterXml"))
-            r->special[COL_PARAMS] = (int)i;
-        else if (name_is(r, i, "ReportId"))
-            r->special[COL_REPORT] = (int)i;
-        else if (name_is(r, i, "ActionType"))
-            r->special[COL_ACTION] = (int)i;
-        else if (name_is(r, i, "Table") || name_is(r, i, "Type"))
-            r->special[COL_TABLE] = (int)i;
+        for (size_t c = 0; c < sizeof header_columns / sizeof header_columns[0]; c++) {
+            const header_column *h = &header_columns[c];
+            const char *want = h->name ? h->name : dh_defender_name(h->defender);
+            if (name_is(r, i, want)) {
+                if (!h->if_unset || r->special[h->special] < 0)
+                    r->special[h->special] = (int)i;
+                break;
+            }
+        }
     }
     r->ncols = r->nvals;
     if (r->special[COL_TIME] < 0 || r->special[COL_HOST] < 0)
