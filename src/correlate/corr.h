@@ -14,6 +14,7 @@
  *                  credentials and outbound RPC naming a target; DistributedCOM failures
  *   assemble.c     one intrusion, one finding: grouping activations, exclusive evidence,
  *                  building and emitting findings, attempts, source activity, signals
+ *   claim.c        adding to a claim list (activations, source and assemble all do)
  *   finding.c      one finding's lists and values within the caps of dcomhunt/correlate.h
  *   scriptparse.c  reading a target host and an object out of code and command lines
  *
@@ -366,7 +367,8 @@ int wire_join(pass *p);
 
 /* assemble.c */
 int assemble(pass *p);
-/* Adds a claim. Claims are not capped (they are a few words per held record: the memory
+
+/* claim.c: adds a claim. Claims are not capped (they are a few words per held record: the memory
  * follows what is held); past CLAIM_CAP, a guard against runaway growth, they are counted in
  * *dropped. */
 #define CLAIM_CAP (1u << 26)
