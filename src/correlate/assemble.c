@@ -21,31 +21,6 @@
 
 #define GROUP_SPAN_S 3600 /* the longest a group runs: later activations start another */
 
-int claim_add(arena *a, claim **v, size_t *n, size_t *cap, size_t *dropped, item *it,
-              const char *role, int rank, int64_t dt, unsigned fam, int32_t node)
-{
-    if (*n >= CLAIM_CAP) {
-        (*dropped)++;
-        return 0;
-    }
-    if (*n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 16;
-        claim *nv = arena_grow(a, *v, *n * sizeof *nv, nc * sizeof *nv);
-        if (!nv)
-            return -1;
-        *v = nv;
-        *cap = nc;
-    }
-    claim *c = &(*v)[(*n)++];
-    c->it = it;
-    c->role = role;
-    c->rank = rank;
-    c->dt = dt < 0 ? -dt : dt;
-    c->fam = fam;
-    c->node = node;
-    return 0;
-}
-
 static group *group_new(pass *p, enum group_kind kind, host *h, int64_t t)
 {
     if (p->ngroups == p->capgroups) {

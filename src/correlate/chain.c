@@ -409,16 +409,6 @@ dh_status dh_correlator_take_undecided(dh_correlator *c, dh_event *ev, const dh_
 
 /* ---- a pass ------------------------------------------------------------------------------ */
 
-int corr_host_cmp(const dh_event *a, const dh_event *b)
-{
-    dh_str x = corr_bare_host(dh_event_host(a)), y = corr_bare_host(dh_event_host(b));
-    size_t n = x.len < y.len ? x.len : y.len;
-    int r = n ? strncasecmp(x.ptr, y.ptr, n) : 0;
-    if (r)
-        return r;
-    return x.len < y.len ? -1 : x.len > y.len;
-}
-
 /* Network sensor records first (their own "host"), then per host in time order. */
 static int item_cmp(const void *pa, const void *pb)
 {

@@ -14,6 +14,7 @@
  *                  credentials and outbound RPC naming a target; DistributedCOM failures
  *   assemble.c     one intrusion, one finding: grouping activations, exclusive evidence,
  *                  building and emitting findings, attempts, source activity, signals
+ *   claim.c        adding to a claim list (activations, source and assemble all do)
  *   finding.c      one finding's lists and values within the caps of dcomhunt/correlate.h
  *   scriptparse.c  reading a target host and an object out of code and command lines
  *
@@ -24,6 +25,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <strings.h>
 
 #include "correlate/comdb.h"
 #include "correlate/sigma_corr.h"
@@ -103,8 +105,17 @@ int corr_wire_activation(const dh_event *ev);
  * are driven through; WMI uses its own interfaces (IWbem*). */
 int corr_wire_automation(const dh_event *ev);
 int corr_system_logon(uint64_t id); /* SYSTEM, LOCAL SERVICE, NETWORK SERVICE, 0 */
-/* Hosts compare by bare name, case-insensitively. */
-int corr_host_cmp(const dh_event *a, const dh_event *b);
+/* Hosts compare by bare name, case-insensitively. Inline: the pass's sort (chain.c) and the
+ * host split (entities.c) call it once per pair of held items. */
+static inline int corr_host_cmp(const dh_event *a, const dh_event *b)
+{
+    dh_str x = corr_bare_host(dh_event_host(a)), y = corr_bare_host(dh_event_host(b));
+    size_t n = x.len < y.len ? x.len : y.len;
+    int r = n ? strncasecmp(x.ptr, y.ptr, n) : 0;
+    if (r)
+        return r;
+    return x.len < y.len ? -1 : x.len > y.len;
+}
 /* The file name of a Windows or POSIX path. */
 dh_str corr_file_base(dh_str path);
 /* A finding's id: FNV-1a 64 over its kind, its anchor record (host, channel, record id, time,
@@ -356,7 +367,8 @@ int wire_join(pass *p);
 
 /* assemble.c */
 int assemble(pass *p);
-/* Adds a claim. Claims are not capped (they are a few words per held record: the memory
+
+/* claim.c: adds a claim. Claims are not capped (they are a few words per held record: the memory
  * follows what is held); past CLAIM_CAP, a guard against runaway growth, they are counted in
  * *dropped. */
 #define CLAIM_CAP (1u << 26)
