@@ -184,54 +184,63 @@ static void usage(FILE *f)
           f);
 }
 
-int cli_dump(int argc, char **argv)
+static const struct option longopts[] = {
+    {"xml", no_argument, NULL, 'x'},           {"to", required_argument, NULL, 't'},
+    {"output", required_argument, NULL, 'o'},  {"fields", no_argument, NULL, 'f'},
+    {"threads", required_argument, NULL, 'j'}, {"full-walk", no_argument, NULL, 'W'},
+    {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+};
+
+/* --to: the output format into c; -1 (said why) when the name is unknown. */
+static int parse_to(const char *arg, dump_ctx *c)
 {
-    static const struct option longopts[] = {
-        {"xml", no_argument, NULL, 'x'},           {"to", required_argument, NULL, 't'},
-        {"output", required_argument, NULL, 'o'},  {"fields", no_argument, NULL, 'f'},
-        {"threads", required_argument, NULL, 'j'}, {"full-walk", no_argument, NULL, 'W'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
-    };
-    dump_ctx c = {0};
-    const char *out_path = NULL;
-    dh_scan_opts opts;
-    dh_scan_opts_init(&opts);
+    if (!strcmp(arg, "json"))
+        c->to = TO_JSON;
+    else if (!strcmp(arg, "xml"))
+        c->xml = 1;
+    else if (!strcmp(arg, "otrf"))
+        c->to = TO_OTRF;
+    else if (!strcmp(arg, "ecs"))
+        c->to = TO_ECS;
+    else if (!strcmp(arg, "mde-json"))
+        c->to = TO_MDE_JSON;
+    else if (!strcmp(arg, "mde-csv"))
+        c->to = TO_MDE_CSV;
+    else if (!strcmp(arg, "evtx"))
+        c->to = TO_EVTX;
+    else {
+        fputs("dcomhunt dump: --to takes json, xml, otrf, ecs, mde-json, mde-csv or evtx\n",
+              stderr);
+        return -1;
+    }
+    return 0;
+}
+
+/* The command line into c, *out_path and opts; with *stop set, the command ends with the
+ * status returned (help, a usage error). The inputs start at argv[optind]. */
+static int parse_args(int argc, char **argv, dump_ctx *c, const char **out_path, dh_scan_opts *opts,
+                      int *stop)
+{
     int ch;
     optind = 1;
+    *stop = 1;
     while ((ch = getopt_long(argc, argv, "j:o:h", longopts, NULL)) != -1) {
         switch (ch) {
         case 'x':
-            c.xml = 1;
+            c->xml = 1;
             break;
         case 't':
-            if (!strcmp(optarg, "json"))
-                c.to = TO_JSON;
-            else if (!strcmp(optarg, "xml"))
-                c.xml = 1;
-            else if (!strcmp(optarg, "otrf"))
-                c.to = TO_OTRF;
-            else if (!strcmp(optarg, "ecs"))
-                c.to = TO_ECS;
-            else if (!strcmp(optarg, "mde-json"))
-                c.to = TO_MDE_JSON;
-            else if (!strcmp(optarg, "mde-csv"))
-                c.to = TO_MDE_CSV;
-            else if (!strcmp(optarg, "evtx"))
-                c.to = TO_EVTX;
-            else {
-                fputs("dcomhunt dump: --to takes json, xml, otrf, ecs, mde-json, mde-csv or evtx\n",
-                      stderr);
+            if (parse_to(optarg, c))
                 return DH_EXIT_USAGE;
-            }
             break;
         case 'f':
-            c.flags |= DH_JSON_FIELDS;
+            c->flags |= DH_JSON_FIELDS;
             break;
         case 'o':
-            out_path = optarg;
+            *out_path = optarg;
             break;
         case 'W':
-            opts.full_walk = 1;
+            opts->full_walk = 1;
             break;
         case 'j': {
             int t = cli_parse_threads(optarg);
@@ -239,7 +248,7 @@ int cli_dump(int argc, char **argv)
                 fputs("dcomhunt dump: -j wants a number from 0 to 256\n", stderr);
                 return DH_EXIT_USAGE;
             }
-            opts.threads = (unsigned)t;
+            opts->threads = (unsigned)t;
             break;
         }
         case 'h':
@@ -254,18 +263,24 @@ int cli_dump(int argc, char **argv)
         usage(stderr);
         return DH_EXIT_USAGE;
     }
-    if (c.xml && c.to == TO_EVTX) {
+    if (c->xml && c->to == TO_EVTX) {
         fputs("dcomhunt dump: --xml and --to evtx exclude each other\n", stderr);
         return DH_EXIT_USAGE;
     }
-    opts.want_xml = c.xml;
-    opts.want_system = 1; /* every format written keeps them */
-    c.out = stdout;
-    if (c.to == TO_EVTX) {
+    *stop = 0;
+    return DH_EXIT_OK;
+}
+
+/* Opens where the events go (standard output, -o FILE, or the EVTX writer) and writes
+ * the CSV header; DH_EXIT_OK or the exit status of the failure, said on stderr. */
+static int open_output(dump_ctx *c, const char *out_path)
+{
+    c->out = stdout;
+    if (c->to == TO_EVTX) {
         /* A file only: the header is written last, at offset 0, so neither a terminal nor
          * a pipe can take it, and standard output redirected to a file may be a log the
          * user appends to. */
-        dh_status st = out_path ? dh_evtx_writer_open(out_path, NULL, &c.evtx) : DH_ERR_ARG;
+        dh_status st = out_path ? dh_evtx_writer_open(out_path, NULL, &c->evtx) : DH_ERR_ARG;
         if (st == DH_ERR_ARG) {
             fputs("dcomhunt dump: --to evtx writes a file: give -o FILE (a regular file; not a "
                   "terminal, a pipe or standard output)\n",
@@ -278,11 +293,11 @@ int cli_dump(int argc, char **argv)
             fprintf(stderr, ": %s\n", dh_status_str(st));
             return DH_EXIT_ERROR;
         }
-        c.out = NULL;
-        dh_buf_init(&c.scratch, 64u << 20);
+        c->out = NULL;
+        dh_buf_init(&c->scratch, 64u << 20);
     } else if (out_path) {
-        c.out = fopen(out_path, "w");
-        if (!c.out) {
+        c->out = fopen(out_path, "w");
+        if (!c->out) {
             fputs("dcomhunt dump: cannot create ", stderr);
             cli_put_safe(stderr, out_path);
             fputc('\n', stderr);
@@ -290,15 +305,64 @@ int cli_dump(int argc, char **argv)
         }
     }
     static char obuf[1 << 20];
-    if (c.out)
-        setvbuf(c.out, obuf, _IOFBF, sizeof obuf);
-    if (c.to == TO_MDE_CSV) {
+    if (c->out)
+        setvbuf(c->out, obuf, _IOFBF, sizeof obuf);
+    if (c->to == TO_MDE_CSV) {
         dh_buf h;
         dh_buf_init(&h, 4096);
         if (dh_mde_csv_header(&h) == DH_OK)
-            fwrite(h.data, 1, h.len, c.out);
+            fwrite(h.data, 1, h.len, c->out);
         dh_buf_free(&h);
     }
+    return DH_EXIT_OK;
+}
+
+/* Closes the output (the EVTX file's header is written here) and says what was not
+ * written; st is the scan's status, returned with the first close failure added. */
+static dh_status close_output(dump_ctx *c, dh_status st)
+{
+    if (c->to == TO_EVTX) {
+        dh_status cs = dh_evtx_writer_close(c->evtx);
+        if (cs != DH_OK && st == DH_OK)
+            st = cs;
+        dh_buf_free(&c->scratch);
+        if (c->evtx_refused)
+            fprintf(stderr,
+                    "dcomhunt dump: %llu events do not fit an EVTX record (more than 64 KiB of "
+                    "values, an event id above 65535 or more than 1024 items) and were not "
+                    "written\n",
+                    (unsigned long long)c->evtx_refused);
+    } else {
+        if (fflush(c->out) != 0 && st == DH_OK)
+            st = DH_ERR_IO;
+        if (c->out != stdout && fclose(c->out) != 0 && st == DH_OK)
+            st = DH_ERR_IO;
+    }
+    if (st != DH_OK && st != DH_ERR_FORMAT)
+        fprintf(stderr, "dcomhunt dump: %s\n", dh_status_str(st));
+    unsigned long long skipped = atomic_load(&c->not_written);
+    if (skipped)
+        fprintf(stderr,
+                "dcomhunt dump: %llu events have no Defender table (DistributedCOM, PowerShell, "
+                "special logons...) and were not written\n",
+                skipped);
+    return st;
+}
+
+int cli_dump(int argc, char **argv)
+{
+    dump_ctx c = {0};
+    const char *out_path = NULL;
+    dh_scan_opts opts;
+    dh_scan_opts_init(&opts);
+    int stop;
+    int rc = parse_args(argc, argv, &c, &out_path, &opts, &stop);
+    if (stop)
+        return rc;
+    opts.want_xml = c.xml;
+    opts.want_system = 1; /* every format written keeps them */
+    if ((rc = open_output(&c, out_path)) != DH_EXIT_OK)
+        return rc;
     dh_scan_callbacks cb = {
         .ctx = &c,
         .worker_new = dump_worker_new,
@@ -309,31 +373,7 @@ int cli_dump(int argc, char **argv)
     dh_scan_stats stats;
     dh_status st = dh_scan_run((const char *const *)argv + optind, (size_t)(argc - optind), &opts,
                                &cb, &stats);
-    if (c.to == TO_EVTX) {
-        dh_status cs = dh_evtx_writer_close(c.evtx);
-        if (cs != DH_OK && st == DH_OK)
-            st = cs;
-        dh_buf_free(&c.scratch);
-        if (c.evtx_refused)
-            fprintf(stderr,
-                    "dcomhunt dump: %llu events do not fit an EVTX record (more than 64 KiB of "
-                    "values, an event id above 65535 or more than 1024 items) and were not "
-                    "written\n",
-                    (unsigned long long)c.evtx_refused);
-    } else {
-        if (fflush(c.out) != 0 && st == DH_OK)
-            st = DH_ERR_IO;
-        if (c.out != stdout && fclose(c.out) != 0 && st == DH_OK)
-            st = DH_ERR_IO;
-    }
-    if (st != DH_OK && st != DH_ERR_FORMAT)
-        fprintf(stderr, "dcomhunt dump: %s\n", dh_status_str(st));
-    unsigned long long skipped = atomic_load(&c.not_written);
-    if (skipped)
-        fprintf(stderr,
-                "dcomhunt dump: %llu events have no Defender table (DistributedCOM, PowerShell, "
-                "special logons...) and were not written\n",
-                skipped);
+    st = close_output(&c, st);
     cli_nothing_read("dump", st, &stats);
     return cli_exit_for(st, &stats);
 }

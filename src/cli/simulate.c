@@ -127,209 +127,245 @@ static void list(const dh_sim_catalog *c)
         printf("  %-14s %s\n", dh_sim_sensor_set_name(i), dh_sim_sensor_set_description(i));
 }
 
-int cli_simulate(int argc, char **argv)
-{
-    static const struct option longopts[] = {
-        {"out", required_argument, NULL, 'o'},
-        {"scenario", required_argument, NULL, 's'},
-        {"scenarios", required_argument, NULL, 'S'},
-        {"list", no_argument, NULL, 'l'},
-        {"sensors", required_argument, NULL, 'e'},
-        {"host-sensors", required_argument, NULL, 'E'},
-        {"format", required_argument, NULL, 'f'},
-        {"defender", required_argument, NULL, 'D'},
-        {"seed", required_argument, NULL, 'r'},
-        {"start", required_argument, NULL, 't'},
-        {"spacing", required_argument, NULL, 'p'},
-        {"domain", required_argument, NULL, 'd'},
-        {"host", required_argument, NULL, 'H'},
-        {"ip", required_argument, NULL, 'I'},
-        {"account", required_argument, NULL, 'A'},
-        {"skew", required_argument, NULL, 'k'},
-        {"drop", required_argument, NULL, 'x'},
-        {"duplicate", no_argument, NULL, 'u'},
-        {"dirty", no_argument, NULL, 'y'},
-        {"noise", required_argument, NULL, 'n'},
-        {"noise-size", required_argument, NULL, 'N'},
-        {"threads", required_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+/* What the command line asked for; the strings are argv's, the arrays are freed by
+ * sim_args_free. */
+typedef struct sim_args {
     dh_sim_opts o;
-    dh_sim_opts_init(&o);
-    o.noise_per_hour = 60; /* a demo that looks like an estate, at about 10 MB */
-    const char *out = NULL, *user_dir = NULL;
-    int do_list = 0, rc = DH_EXIT_OK;
-    const char **names = calloc((size_t)argc + 1, sizeof *names);
-    size_t nnames = 0;
-    settings hosts = {0}, ips = {0}, accts = {0}, sensors = {0}, skews = {0};
-    dh_sim_catalog *cat = NULL;
-    if (!names)
-        return DH_EXIT_ERROR;
+    const char *out, *user_dir;
+    int do_list;
+    const char **names; /* --scenario */
+    size_t nnames;
+    settings hosts, ips, accts, sensors, skews;
+    int stop; /* parse_args: the command ends here, with the status returned */
+} sim_args;
+
+static const struct option longopts[] = {
+    {"out", required_argument, NULL, 'o'},
+    {"scenario", required_argument, NULL, 's'},
+    {"scenarios", required_argument, NULL, 'S'},
+    {"list", no_argument, NULL, 'l'},
+    {"sensors", required_argument, NULL, 'e'},
+    {"host-sensors", required_argument, NULL, 'E'},
+    {"format", required_argument, NULL, 'f'},
+    {"defender", required_argument, NULL, 'D'},
+    {"seed", required_argument, NULL, 'r'},
+    {"start", required_argument, NULL, 't'},
+    {"spacing", required_argument, NULL, 'p'},
+    {"domain", required_argument, NULL, 'd'},
+    {"host", required_argument, NULL, 'H'},
+    {"ip", required_argument, NULL, 'I'},
+    {"account", required_argument, NULL, 'A'},
+    {"skew", required_argument, NULL, 'k'},
+    {"drop", required_argument, NULL, 'x'},
+    {"duplicate", no_argument, NULL, 'u'},
+    {"dirty", no_argument, NULL, 'y'},
+    {"noise", required_argument, NULL, 'n'},
+    {"noise-size", required_argument, NULL, 'N'},
+    {"threads", required_argument, NULL, 'j'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* --format, --defender: the output formats; -1 (said why) when the name is unknown. */
+static int parse_format(int ch, const char *arg, dh_sim_opts *o)
+{
+    if (ch == 'f') {
+        if (!strcmp(arg, "evtx"))
+            o->format = DH_SIM_FMT_EVTX;
+        else if (!strcmp(arg, "ecs"))
+            o->format = DH_SIM_FMT_ECS;
+        else if (!strcmp(arg, "otrf"))
+            o->format = DH_SIM_FMT_OTRF;
+        else {
+            fputs("dcomhunt simulate: --format takes evtx, ecs or otrf\n", stderr);
+            return -1;
+        }
+        return 0;
+    }
+    if (!strcmp(arg, "json") || !strcmp(arg, "csv"))
+        o->defender_format = !strcmp(arg, "csv");
+    else {
+        fputs("dcomhunt simulate: --defender takes json or csv\n", stderr);
+        return -1;
+    }
+    return 0;
+}
+
+/* --seed, --start, --spacing: when and how the scenarios are laid out; -1 (said why) when
+ * the value is not valid. */
+static int parse_timing(int ch, const char *arg, dh_sim_opts *o)
+{
+    char *end;
+    switch (ch) {
+    case 'r':
+        o->seed = strtoull(arg, &end, 10);
+        if (!*arg || *end) {
+            fputs("dcomhunt simulate: --seed wants a number\n", stderr);
+            return -1;
+        }
+        return 0;
+    case 't':
+        if (dh_time_parse_iso(arg, strlen(arg), &o->start)) {
+            fputs("dcomhunt simulate: --start wants an ISO 8601 time such as "
+                  "2024-05-14T08:00:00Z\n",
+                  stderr);
+            return -1;
+        }
+        return 0;
+    default: /* 'p' */
+        o->spacing_s = strtoll(arg, &end, 10);
+        if (!*arg || *end || o->spacing_s < 60 || o->spacing_s > 30 * 86400) {
+            fputs("dcomhunt simulate: --spacing wants seconds (60 to 2592000)\n", stderr);
+            return -1;
+        }
+        return 0;
+    }
+}
+
+/* --drop, --noise, --noise-size, -j: the amounts; -1 (said why) when the value is not
+ * valid. */
+static int parse_amount(int ch, const char *arg, dh_sim_opts *o)
+{
+    char *end;
+    switch (ch) {
+    case 'x':
+        o->drop = strtod(arg, &end);
+        if (!*arg || *end || !(o->drop >= 0 && o->drop <= 1)) {
+            fputs("dcomhunt simulate: --drop wants a probability from 0 to 1\n", stderr);
+            return -1;
+        }
+        return 0;
+    case 'n':
+        o->noise_per_hour = strtod(arg, &end);
+        if (!*arg || *end || !(o->noise_per_hour >= 0 && o->noise_per_hour <= 1e9)) {
+            fputs("dcomhunt simulate: --noise wants events per host per hour\n", stderr);
+            return -1;
+        }
+        return 0;
+    case 'N':
+        if (parse_size(arg, &o->noise_bytes)) {
+            fputs("dcomhunt simulate: --noise-size wants a size such as 500M or 20G\n", stderr);
+            return -1;
+        }
+        return 0;
+    default: { /* 'j' */
+        int t = cli_parse_threads(arg);
+        if (t < 0) {
+            fputs("dcomhunt simulate: -j wants a number from 0 to 256\n", stderr);
+            return -1;
+        }
+        o->threads = (unsigned)t;
+        return 0;
+    }
+    }
+}
+
+/* The options that take a value (all but --sensors, which parse_args checks); -1 (said
+ * why) when it is not valid, and the caller prints the usage. */
+static int parse_value(int ch, char *arg, sim_args *a)
+{
+    switch (ch) {
+    case 'o':
+        a->out = arg;
+        return 0;
+    case 's':
+        a->names[a->nnames++] = arg;
+        return 0;
+    case 'S':
+        a->user_dir = arg;
+        return 0;
+    case 'd':
+        a->o.domain = arg;
+        return 0;
+    case 'E':
+        return add_setting(&a->sensors, "host-sensors", arg);
+    case 'H':
+        return add_setting(&a->hosts, "host", arg);
+    case 'I':
+        return add_setting(&a->ips, "ip", arg);
+    case 'A':
+        return add_setting(&a->accts, "account", arg);
+    case 'k':
+        return add_setting(&a->skews, "skew", arg);
+    case 'f':
+    case 'D':
+        return parse_format(ch, arg, &a->o);
+    case 'r':
+    case 't':
+    case 'p':
+        return parse_timing(ch, arg, &a->o);
+    default: /* 'x', 'n', 'N', 'j' */
+        return parse_amount(ch, arg, &a->o);
+    }
+}
+
+/* The command line into a; with a->stop set, the command ends with the status returned
+ * (help, a usage error). */
+static int parse_args(int argc, char **argv, sim_args *a)
+{
     int ch;
     optind = 1;
+    a->stop = 1;
     while ((ch = getopt_long(argc, argv, "j:h", longopts, NULL)) != -1) {
-        char *end;
         switch (ch) {
-        case 'o':
-            out = optarg;
-            break;
-        case 's':
-            names[nnames++] = optarg;
-            break;
-        case 'S':
-            user_dir = optarg;
-            break;
         case 'l':
-            do_list = 1;
-            break;
-        case 'e':
-            o.sensor_set = dh_sim_sensor_set_find(optarg);
-            if (o.sensor_set < 0) {
-                fputs("dcomhunt simulate: --sensors: no such set (simulate --list shows them)\n",
-                      stderr);
-                rc = DH_EXIT_USAGE;
-                goto done;
-            }
-            break;
-        case 'E':
-            if (add_setting(&sensors, "host-sensors", optarg))
-                goto usage_error;
-            break;
-        case 'f':
-            if (!strcmp(optarg, "evtx"))
-                o.format = DH_SIM_FMT_EVTX;
-            else if (!strcmp(optarg, "ecs"))
-                o.format = DH_SIM_FMT_ECS;
-            else if (!strcmp(optarg, "otrf"))
-                o.format = DH_SIM_FMT_OTRF;
-            else {
-                fputs("dcomhunt simulate: --format takes evtx, ecs or otrf\n", stderr);
-                goto usage_error;
-            }
-            break;
-        case 'D':
-            if (!strcmp(optarg, "json") || !strcmp(optarg, "csv"))
-                o.defender_format = !strcmp(optarg, "csv");
-            else {
-                fputs("dcomhunt simulate: --defender takes json or csv\n", stderr);
-                goto usage_error;
-            }
-            break;
-        case 'r':
-            o.seed = strtoull(optarg, &end, 10);
-            if (!*optarg || *end) {
-                fputs("dcomhunt simulate: --seed wants a number\n", stderr);
-                goto usage_error;
-            }
-            break;
-        case 't':
-            if (dh_time_parse_iso(optarg, strlen(optarg), &o.start)) {
-                fputs("dcomhunt simulate: --start wants an ISO 8601 time such as "
-                      "2024-05-14T08:00:00Z\n",
-                      stderr);
-                goto usage_error;
-            }
-            break;
-        case 'p':
-            o.spacing_s = strtoll(optarg, &end, 10);
-            if (!*optarg || *end || o.spacing_s < 60 || o.spacing_s > 30 * 86400) {
-                fputs("dcomhunt simulate: --spacing wants seconds (60 to 2592000)\n", stderr);
-                goto usage_error;
-            }
-            break;
-        case 'd':
-            o.domain = optarg;
-            break;
-        case 'H':
-            if (add_setting(&hosts, "host", optarg))
-                goto usage_error;
-            break;
-        case 'I':
-            if (add_setting(&ips, "ip", optarg))
-                goto usage_error;
-            break;
-        case 'A':
-            if (add_setting(&accts, "account", optarg))
-                goto usage_error;
-            break;
-        case 'k':
-            if (add_setting(&skews, "skew", optarg))
-                goto usage_error;
-            break;
-        case 'x':
-            o.drop = strtod(optarg, &end);
-            if (!*optarg || *end || !(o.drop >= 0 && o.drop <= 1)) {
-                fputs("dcomhunt simulate: --drop wants a probability from 0 to 1\n", stderr);
-                goto usage_error;
-            }
+            a->do_list = 1;
             break;
         case 'u':
-            o.duplicate = 1;
+            a->o.duplicate = 1;
             break;
         case 'y':
-            o.dirty = 1;
+            a->o.dirty = 1;
             break;
-        case 'n':
-            o.noise_per_hour = strtod(optarg, &end);
-            if (!*optarg || *end || !(o.noise_per_hour >= 0 && o.noise_per_hour <= 1e9)) {
-                fputs("dcomhunt simulate: --noise wants events per host per hour\n", stderr);
-                goto usage_error;
+        case 'e':
+            a->o.sensor_set = dh_sim_sensor_set_find(optarg);
+            if (a->o.sensor_set < 0) {
+                fputs("dcomhunt simulate: --sensors: no such set (simulate --list shows them)\n",
+                      stderr);
+                return DH_EXIT_USAGE;
             }
             break;
-        case 'N':
-            if (parse_size(optarg, &o.noise_bytes)) {
-                fputs("dcomhunt simulate: --noise-size wants a size such as 500M or 20G\n", stderr);
-                goto usage_error;
-            }
-            break;
-        case 'j': {
-            int t = cli_parse_threads(optarg);
-            if (t < 0) {
-                fputs("dcomhunt simulate: -j wants a number from 0 to 256\n", stderr);
-                goto usage_error;
-            }
-            o.threads = (unsigned)t;
-            break;
-        }
         case 'h':
-            rc = usage(stdout, DH_EXIT_OK);
-            goto done;
+            return usage(stdout, DH_EXIT_OK);
+        case '?':
+            return usage(stderr, DH_EXIT_USAGE);
         default:
-            goto usage_error;
+            if (parse_value(ch, optarg, a))
+                return usage(stderr, DH_EXIT_USAGE);
+            break;
         }
     }
-    if (optind < argc || (!out && !do_list))
-        goto usage_error;
-    int loaded = cli_load_scenarios(user_dir, (struct dh_sim_catalog **)&cat);
-    if (loaded < 0) {
-        rc = DH_EXIT_ERROR;
-        goto done;
-    }
-    rc = loaded ? DH_EXIT_PARTIAL : DH_EXIT_OK; /* a refused file is skipped input */
-    if (do_list) {
-        list(cat);
-        goto done;
-    }
-    if (!dir_usable(out)) {
-        fputs("dcomhunt simulate: ", stderr);
-        cli_put_safe(stderr, out);
-        fputs(" exists and is not empty: give a new --out folder (nothing is overwritten)\n",
-              stderr);
-        rc = DH_EXIT_USAGE;
-        goto done;
-    }
-    o.scenarios = names;
-    o.nscenarios = nnames;
-    o.names = hosts.v, o.nnames = hosts.n;
-    o.addresses = ips.v, o.naddresses = ips.n;
-    o.accounts = accts.v, o.naccounts = accts.n;
-    o.sensors = sensors.v, o.nsensors = sensors.n;
-    o.skews = skews.v, o.nskews = skews.n;
+    if (optind < argc || (!a->out && !a->do_list))
+        return usage(stderr, DH_EXIT_USAGE);
+    a->stop = 0;
+    return DH_EXIT_OK;
+}
+
+static void sim_args_free(sim_args *a)
+{
+    free(a->names);
+    free(a->hosts.v);
+    free(a->ips.v);
+    free(a->accts.v);
+    free(a->sensors.v);
+    free(a->skews.v);
+}
+
+/* Writes the scenarios' logs into a->out and says what was written; the exit status. */
+static int run(sim_args *a, const dh_sim_catalog *cat)
+{
+    dh_sim_opts *o = &a->o;
+    o->scenarios = a->names;
+    o->nscenarios = a->nnames;
+    o->names = a->hosts.v, o->nnames = a->hosts.n;
+    o->addresses = a->ips.v, o->naddresses = a->ips.n;
+    o->accounts = a->accts.v, o->naccounts = a->accts.n;
+    o->sensors = a->sensors.v, o->nsensors = a->sensors.n;
+    o->skews = a->skews.v, o->nskews = a->skews.n;
     dh_sim_stats st;
     dh_error err;
     memset(&err, 0, sizeof err);
-    dh_status s = dh_sim_run(cat, &o, out, &st, &err);
+    dh_status s = dh_sim_run(cat, o, a->out, &st, &err);
     if (s) {
         fputs("dcomhunt simulate: ", stderr);
         if (err.file[0]) {
@@ -338,34 +374,62 @@ int cli_simulate(int argc, char **argv)
         }
         cli_put_safe(stderr, err.message[0] ? err.message : dh_status_str(s));
         fputc('\n', stderr);
-        rc = s == DH_ERR_ARG || s == DH_ERR_FORMAT ? DH_EXIT_USAGE : DH_EXIT_ERROR;
-        goto done;
+        return s == DH_ERR_ARG || s == DH_ERR_FORMAT ? DH_EXIT_USAGE : DH_EXIT_ERROR;
     }
-    size_t ns = nnames ? nnames : dh_sim_catalog_count(cat);
+    size_t ns = a->nnames ? a->nnames : dh_sim_catalog_count(cat);
     fprintf(stderr,
             "simulate: %zu scenarios, sensor set %s, seed %llu: %llu events (%llu background) "
             "in %llu files, %.1f MB, %.2f s, %.0f events/s\n",
-            ns, dh_sim_sensor_set_name((size_t)o.sensor_set), (unsigned long long)o.seed,
+            ns, dh_sim_sensor_set_name((size_t)o->sensor_set), (unsigned long long)o->seed,
             (unsigned long long)st.events, (unsigned long long)st.noise_events,
             (unsigned long long)st.files, (double)st.bytes / 1e6, st.seconds,
             st.seconds > 0 ? (double)st.events / st.seconds : 0.0);
     if (st.dropped)
         fprintf(stderr, "  %llu events lost on purpose (--drop)\n", (unsigned long long)st.dropped);
     fputs("  ground truth: ", stderr);
-    cli_put_safe(stderr, out);
+    cli_put_safe(stderr, a->out);
     fputs("/truth.jsonl; hunt it with: dcomhunt hunt ", stderr);
-    cli_put_safe(stderr, out);
+    cli_put_safe(stderr, a->out);
     fputc('\n', stderr);
-    goto done;
-usage_error:
-    rc = usage(stderr, DH_EXIT_USAGE);
+    return DH_EXIT_OK;
+}
+
+int cli_simulate(int argc, char **argv)
+{
+    sim_args a;
+    memset(&a, 0, sizeof a);
+    dh_sim_opts_init(&a.o);
+    a.o.noise_per_hour = 60; /* a demo that looks like an estate, at about 10 MB */
+    a.names = calloc((size_t)argc + 1, sizeof *a.names);
+    if (!a.names)
+        return DH_EXIT_ERROR;
+    dh_sim_catalog *cat = NULL;
+    int rc = parse_args(argc, argv, &a);
+    if (a.stop)
+        goto done;
+    int loaded = cli_load_scenarios(a.user_dir, (struct dh_sim_catalog **)&cat);
+    if (loaded < 0) {
+        rc = DH_EXIT_ERROR;
+        goto done;
+    }
+    rc = loaded ? DH_EXIT_PARTIAL : DH_EXIT_OK; /* a refused file is skipped input */
+    if (a.do_list) {
+        list(cat);
+        goto done;
+    }
+    if (!dir_usable(a.out)) {
+        fputs("dcomhunt simulate: ", stderr);
+        cli_put_safe(stderr, a.out);
+        fputs(" exists and is not empty: give a new --out folder (nothing is overwritten)\n",
+              stderr);
+        rc = DH_EXIT_USAGE;
+        goto done;
+    }
+    int ran = run(&a, cat);
+    if (ran != DH_EXIT_OK)
+        rc = ran;
 done:
     dh_sim_catalog_free(cat);
-    free(names);
-    free(hosts.v);
-    free(ips.v);
-    free(accts.v);
-    free(sensors.v);
-    free(skews.v);
+    sim_args_free(&a);
     return rc;
 }

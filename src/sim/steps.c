@@ -492,7 +492,61 @@ static const char *const object_calls[] = {"IRemUnknown2",
 static const char *const wmi_calls[] = {"IRemUnknown2", "RemQueryInterface2", "IWbemLevel1Login",
                                         "NTLMLogin",    "IWbemServices",      "ExecMethod"};
 
-static int step_dcom(run *r, const snode *st)
+/* A new, zeroed hop at the end of w->hops (not yet counted in w->nhops); NULL when out of
+ * memory. */
+static sim_hop *hop_slot(sim_world *w)
+{
+    if (w->nhops == w->hops_cap) {
+        size_t cap = w->hops_cap ? w->hops_cap * 2 : 16;
+        sim_hop *v = realloc(w->hops, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        w->hops = v;
+        w->hops_cap = cap;
+    }
+    sim_hop *hop = &w->hops[w->nhops];
+    memset(hop, 0, sizeof *hop);
+    return hop;
+}
+
+/* result: ok (the default), denied, unreachable, hardening; -1 (said) when another word. */
+static int dcom_result(run *r, const snode *st)
+{
+    const char *res = arg(r, st, "result");
+    int result = !res || !strcmp(res, "ok")    ? RES_OK
+                 : !strcmp(res, "denied")      ? RES_DENIED
+                 : !strcmp(res, "unreachable") ? RES_UNREACHABLE
+                 : !strcmp(res, "hardening")   ? RES_HARDENING
+                                               : -1;
+    if (result < 0)
+        return fail(r, snode_get(st, "result"),
+                    "result '%s': one of ok, denied, unreachable, hardening", res);
+    return result;
+}
+
+/* Fills the hop's number, its place in the run and the scenario's expect entry for it:
+ * `hop: N`, or one without hop for all. */
+static void hop_place(run *r, sim_hop *hop)
+{
+    sim_world *w = r->w;
+    int n = 0;
+    for (size_t i = 0; i < w->nhops; i++)
+        if (w->hops[i].scenario == r->s)
+            n++;
+    hop->n = n + 1;
+    hop->scenario = r->s;
+    hop->t0 = w->now;
+    const snode *ex = r->s->expect;
+    for (size_t i = 0; ex && ex->type == SN_SEQ && i < ex->n; i++) {
+        const char *hn = snode_str(ex->vals[i], "hop");
+        if (!hn || strtol(hn, NULL, 10) == (long)hop->n)
+            hop->expect = ex->vals[i];
+    }
+}
+
+/* The dcom step's arguments checked and its hop recorded in w->hops; the hop's evidence
+ * tag (its index in w->hops, plus one), with the client process in *client_out, or -1. */
+static int dcom_hop_new(run *r, const snode *st, int *client_out)
 {
     static const char *const keys[] = {"from",        "to",   "account", "object",
                                        "result",      "auth", "as",      "explicit_credentials",
@@ -512,119 +566,101 @@ static int step_dcom(run *r, const snode *st)
     if (!obj)
         return fail(r, snode_get(st, "object"), "no COM object '%s' in scenarios/objects.yml",
                     oname ? oname : "(none given)");
-    const char *res = arg(r, st, "result");
-    int result = !res || !strcmp(res, "ok")    ? RES_OK
-                 : !strcmp(res, "denied")      ? RES_DENIED
-                 : !strcmp(res, "unreachable") ? RES_UNREACHABLE
-                 : !strcmp(res, "hardening")   ? RES_HARDENING
-                                               : -1;
+    int result = dcom_result(r, st);
     if (result < 0)
-        return fail(r, snode_get(st, "result"),
-                    "result '%s': one of ok, denied, unreachable, hardening", res);
+        return -1;
     int src = w->procs[client].host;
     int auth = choice(r, st, "auth", auth_words, w->hosts[src].linux_os);
     static const char *const target_names[] = {"name", "fqdn", "ip", NULL};
     int tn = choice(r, st, "target_name", target_names, 0);
     if (auth < 0 || tn < 0)
         return -1;
-    int kerb = auth == 0;
-    if (w->nhops == w->hops_cap) {
-        size_t cap = w->hops_cap ? w->hops_cap * 2 : 16;
-        sim_hop *v = realloc(w->hops, cap * sizeof *v);
-        if (!v)
-            return -1;
-        w->hops = v;
-        w->hops_cap = cap;
-    }
-    sim_hop *hop = &w->hops[w->nhops];
-    memset(hop, 0, sizeof *hop);
-    int n = 0;
-    for (size_t i = 0; i < w->nhops; i++)
-        if (w->hops[i].scenario == r->s)
-            n++;
-    hop->n = n + 1;
-    hop->scenario = r->s;
+    sim_hop *hop = hop_slot(w);
+    if (!hop)
+        return -1;
+    hop_place(r, hop);
     hop->src_host = src;
     hop->dst_host = to;
     hop->account = acct;
     hop->client = w->hosts[src].linux_os ? -1 : client;
     hop->object = obj;
     hop->result = result;
-    hop->kerberos = kerb;
+    hop->kerberos = auth == 0;
     hop->server_proc = -1;
     hop->expected = !obj->technique || !strcmp(obj->technique, "T1021.003");
     hop->target_name_used = tn == 0   ? w->hosts[to].name
                             : tn == 1 ? w->hosts[to].fqdn
                                       : w->hosts[to].ip;
-    hop->t0 = w->now;
-    /* the scenario's expect entry for this hop: `hop: N`, or one without hop for all */
-    const snode *ex = r->s->expect;
-    for (size_t i = 0; ex && ex->type == SN_SEQ && i < ex->n; i++) {
-        const char *hn = snode_str(ex->vals[i], "hop");
-        if (!hn || strtol(hn, NULL, 10) == (long)hop->n)
-            hop->expect = ex->vals[i];
-    }
-    int tagn = (int)w->nhops + 1; /* evidence tags carry the hop's index in w->hops, plus one */
+    int tagn = (int)w->nhops + 1;
     w->nhops++;
     w->procs[client].hop_client = tagn;
+    *client_out = client;
+    return tagn;
+}
 
-    int64_t t = w->now;
-    uint16_t sport = sim_port(w, src, 0);
-    if (result == RES_UNREACHABLE) {
-        ev_connection(w, client, -1, to, sport, 135, t, tagn, EVC_OUTBOUND, EVC_NONE, NULL, 0);
-        if (!w->hosts[src].linux_os) {
-            const sim_proc *cp = &w->procs[client];
-            const char *params[] = {hop->target_name_used, sim_printf(&w->arena, "%u", cp->pid),
-                                    cp->image, obj->clsid};
-            ev_dcom_error(w, src, 10028, params, 4, t + 21 * SIM_TICKS + 30000,
-                          sim_user_sid(w, cp->user), tagn, SIDE_SOURCE);
-            w->evs[w->nevs - 1].pid = cp->pid;
-        }
-        tag_client(r, client, tagn);
-        w->now = t + 22 * SIM_TICKS;
-        hop->t1 = w->now;
-        return 0;
+/* The target never answers: the client's connection to the endpoint mapper and, on
+ * Windows, its DCOM error 10028. */
+static int dcom_unreachable(run *r, sim_hop *hop, int client, int tagn, int64_t t, uint16_t sport)
+{
+    sim_world *w = r->w;
+    int src = hop->src_host;
+    ev_connection(w, client, -1, hop->dst_host, sport, 135, t, tagn, EVC_OUTBOUND, EVC_NONE, NULL,
+                  0);
+    if (!w->hosts[src].linux_os) {
+        const sim_proc *cp = &w->procs[client];
+        const char *params[] = {hop->target_name_used, sim_printf(&w->arena, "%u", cp->pid),
+                                cp->image, hop->object->clsid};
+        ev_dcom_error(w, src, 10028, params, 4, t + 21 * SIM_TICKS + 30000,
+                      sim_user_sid(w, cp->user), tagn, SIDE_SOURCE);
+        w->evs[w->nevs - 1].pid = cp->pid;
     }
-    ev_connection(w, client, w->hosts[to].p_rpcss, to, sport, 135, t, tagn, EVC_OUTBOUND, EVC_EPM,
-                  "dce_rpc", 1);
-    ev_rpc_calls(w, src, to, sport, 135, t + 40000, epm_calls, 2, tagn);
-    if (snode_get(st, "explicit_credentials") && hop->client >= 0)
-        ev_explicit_logon(w, client, acct, to, t - 10000);
-    sim_logon *l = sim_logon_new(w, to, acct, 3, src, kerb, t + 60000);
-    if (!l)
-        return -1;
-    l->src_port = sport;
-    ev_logon(w, l, tagn);
-    uint64_t logon_id = l->id;
-    const sim_account *a = &w->accounts[acct];
-    int64_t tl = t + (int64_t)(3 + sim_rng_below(&w->rng, 5)) * 1000000;
-    if (result == RES_DENIED || result == RES_HARDENING) {
-        if (result == RES_DENIED) {
-            const char *params[] = {"application-specific",
-                                    "Remote",
-                                    "Launch",
-                                    obj->clsid,
-                                    obj->appid ? obj->appid : obj->clsid,
-                                    a->domain,
-                                    a->name,
-                                    a->sid,
-                                    w->hosts[src].ip,
-                                    "Unavailable",
-                                    "Unavailable"};
-            ev_dcom_error(w, to, 10016, params, 11, tl, a->sid, tagn, SIDE_TARGET);
-        } else {
-            const char *params[] = {a->domain, a->name, a->sid, w->hosts[src].ip};
-            ev_dcom_error(w, to, 10036, params, 4, tl, "S-1-5-18", tagn, SIDE_TARGET);
-        }
-        ev_logoff(w, l, tl + 2 * SIM_TICKS);
-        tag_client(r, client, tagn);
-        w->now = tl + SIM_TICKS;
-        hop->t1 = w->now;
-        return 0;
+    tag_client(r, client, tagn);
+    w->now = t + 22 * SIM_TICKS;
+    hop->t1 = w->now;
+    return 0;
+}
+
+/* The target refuses the launch: DCOM error 10016 (denied) or 10036 (hardening) there,
+ * then the network logon ends. */
+static int dcom_refused(run *r, sim_hop *hop, int client, int tagn, sim_logon *l, int64_t tl)
+{
+    sim_world *w = r->w;
+    const sim_object *obj = hop->object;
+    const sim_account *a = &w->accounts[hop->account];
+    int src = hop->src_host, to = hop->dst_host;
+    if (hop->result == RES_DENIED) {
+        const char *params[] = {"application-specific",
+                                "Remote",
+                                "Launch",
+                                obj->clsid,
+                                obj->appid ? obj->appid : obj->clsid,
+                                a->domain,
+                                a->name,
+                                a->sid,
+                                w->hosts[src].ip,
+                                "Unavailable",
+                                "Unavailable"};
+        ev_dcom_error(w, to, 10016, params, 11, tl, a->sid, tagn, SIDE_TARGET);
+    } else {
+        const char *params[] = {a->domain, a->name, a->sid, w->hosts[src].ip};
+        ev_dcom_error(w, to, 10036, params, 4, tl, "S-1-5-18", tagn, SIDE_TARGET);
     }
-    /* the COM server */
+    ev_logoff(w, l, tl + 2 * SIM_TICKS);
+    tag_client(r, client, tagn);
+    w->now = tl + SIM_TICKS;
+    hop->t1 = w->now;
+    return 0;
+}
+
+/* The COM server on the target: explorer (a shell object), the netsvcs service host, or
+ * a new process under DcomLaunch started at ts; its process index, or -1. */
+static int dcom_server(run *r, const snode *st, sim_hop *hop, int tagn, uint64_t logon_id,
+                       int64_t ts)
+{
+    sim_world *w = r->w;
+    const sim_object *obj = hop->object;
+    int to = hop->dst_host, acct = hop->account;
     int server;
-    int64_t ts = tl;
     if (!strcmp(obj->server, "explorer")) {
         server = proc_ref(r, st, to, "explorer");
         if (server < 0)
@@ -633,7 +669,7 @@ static int step_dcom(run *r, const snode *st)
         server = w->hosts[to].p_netsvcs;
     } else {
         server = sim_proc_new(w, to, w->hosts[to].p_dcomlaunch, obj->image, obj->command_line, acct,
-                              logon_id, a->admin ? "High" : "Medium", ts);
+                              logon_id, w->accounts[acct].admin ? "High" : "Medium", ts);
         if (server < 0)
             return -1;
         sim_proc *sp = &w->procs[server];
@@ -651,12 +687,46 @@ static int step_dcom(run *r, const snode *st)
     if (strcmp(obj->server, "process"))
         w->procs[server].hop_server = tagn; /* what it starts now belongs to this hop */
     hop->server_proc = server;
+    return server;
+}
+
+/* One DCOM activation from a client to a target, as its result calls for: the endpoint
+ * mapper, the network logon, then a refusal or the COM server and the call on the object. */
+static int step_dcom(run *r, const snode *st)
+{
+    int client = -1;
+    int tagn = dcom_hop_new(r, st, &client);
+    if (tagn < 0)
+        return -1;
+    sim_world *w = r->w;
+    sim_hop *hop = &w->hops[tagn - 1];
+    int src = hop->src_host, to = hop->dst_host, acct = hop->account;
+    int64_t t = w->now;
+    uint16_t sport = sim_port(w, src, 0);
+    if (hop->result == RES_UNREACHABLE)
+        return dcom_unreachable(r, hop, client, tagn, t, sport);
+    ev_connection(w, client, w->hosts[to].p_rpcss, to, sport, 135, t, tagn, EVC_OUTBOUND, EVC_EPM,
+                  "dce_rpc", 1);
+    ev_rpc_calls(w, src, to, sport, 135, t + 40000, epm_calls, 2, tagn);
+    if (snode_get(st, "explicit_credentials") && hop->client >= 0)
+        ev_explicit_logon(w, client, acct, to, t - 10000);
+    sim_logon *l = sim_logon_new(w, to, acct, 3, src, hop->kerberos, t + 60000);
+    if (!l)
+        return -1;
+    l->src_port = sport;
+    ev_logon(w, l, tagn);
+    int64_t tl = t + (int64_t)(3 + sim_rng_below(&w->rng, 5)) * 1000000;
+    if (hop->result == RES_DENIED || hop->result == RES_HARDENING)
+        return dcom_refused(r, hop, client, tagn, l, tl);
+    int server = dcom_server(r, st, hop, tagn, l->id, tl);
+    if (server < 0)
+        return -1;
     /* the call on the object, to the server's own port */
     uint16_t sport2 = sim_port(w, src, 0), dport = sim_port(w, to, 1);
-    int64_t tc = ts + (int64_t)(2 + sim_rng_below(&w->rng, 6)) * 1000000;
+    int64_t tc = tl + (int64_t)(2 + sim_rng_below(&w->rng, 6)) * 1000000;
     ev_connection(w, client, server, to, sport2, dport, tc, tagn, EVC_OUTBOUND, EVC_SERVER_IN,
                   "dce_rpc", 1);
-    int wmi = obj->technique && !strcmp(obj->technique, "T1047");
+    int wmi = hop->object->technique && !strcmp(hop->object->technique, "T1047");
     ev_rpc_calls(w, src, to, sport2, dport, tc + 30000, wmi ? wmi_calls : object_calls, 3, tagn);
     ev_logoff(w, l, tc + (int64_t)(60 + sim_rng_below(&w->rng, 120)) * SIM_TICKS);
     tag_client(r, client, tagn);

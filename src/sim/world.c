@@ -332,6 +332,154 @@ static int boot_proc(sim_world *w, int host, int parent, const char *image, cons
     return p;
 }
 
+/* side: source, target or both; what the host is in the scenario's story. */
+static unsigned host_sides(const snode *spec)
+{
+    const char *side = snode_str(spec, "side");
+    return !side                     ? SIDE_NONE
+           : !strcmp(side, "source") ? SIDE_SOURCE
+           : !strcmp(side, "target") ? SIDE_TARGET
+           : !strcmp(side, "both")   ? SIDE_SOURCE | SIDE_TARGET
+                                     : SIDE_NONE;
+}
+
+/* The host's name: the one --host gave (made unique when another scenario's host took
+ * it), else one drawn from r in the style of its kind; h->name and h->fqdn. 0, or the
+ * failure sim_fail returned. */
+static int host_name(sim_world *w, sim_host *h, const snode *spec, const char *role,
+                     const char *kind, sim_rng *r)
+{
+    const char *name = setting(w->o->names, w->o->nnames, role, NULL, NULL);
+    char buf[64];
+    if (name && !sim_valid_host_name(name, h->linux_os))
+        return sim_fail(w, spec, "host name '%s': at most 15 characters for a Windows host", name);
+    if (name && name_taken(w, name)) {
+        /* the role again, declared otherwise by another scenario: another machine */
+        snprintf(buf, sizeof buf, "%.*s-%zu", h->linux_os ? 50 : 11, name, w->nhosts + 1);
+        name = buf;
+    }
+    if (!name) {
+        static const char *const kinds[] = {"APP", "FILE", "SQL", "WEB", "RPT", "OPS", "CA", "HR"};
+        for (int tries = 0; tries < 100; tries++) {
+            if (h->linux_os)
+                snprintf(buf, sizeof buf, "kali-%02u", (unsigned)(1 + sim_rng_below(r, 98)));
+            else if (kind && !strcmp(kind, "dc"))
+                snprintf(buf, sizeof buf, "DC%02u", (unsigned)(1 + sim_rng_below(r, 9)));
+            else if (h->server)
+                snprintf(buf, sizeof buf, "SRV-%s%02u", kinds[sim_rng_below(r, 8)],
+                         (unsigned)(1 + sim_rng_below(r, 40)));
+            else
+                snprintf(buf, sizeof buf, "WKS-%04u", (unsigned)(100 + sim_rng_below(r, 9000)));
+            if (!name_taken(w, buf))
+                break;
+        }
+        name = buf;
+    }
+    h->name = sim_strdup(&w->arena, name);
+    h->fqdn = h->linux_os ? h->name : sim_printf(&w->arena, "%s.%s", h->name, w->dns_domain);
+    return 0;
+}
+
+/* The host's address (--ip, else a free one on its kind's subnet), machine SID and the
+ * starting points of its pids, ports, logon ids and process keys, drawn from r. */
+static void host_identity(sim_world *w, sim_host *h, const char *role, const char *kind, sim_rng *r)
+{
+    const char *ip = setting(w->o->addresses, w->o->naddresses, role, h->name, NULL);
+    char ipb[48];
+    if (!ip) {
+        unsigned net = h->linux_os ? 66 : kind && !strcmp(kind, "dc") ? 1 : h->server ? 20 : 10;
+        for (int tries = 0; tries < 300; tries++) {
+            snprintf(ipb, sizeof ipb, "10.20.%u.%u", net, (unsigned)(10 + sim_rng_below(r, 240)));
+            if (!ip_taken(w, ipb))
+                break;
+        }
+        ip = ipb;
+    }
+    h->ip = sim_strdup(&w->arena, ip);
+    h->machine_sid = sim_printf(&w->arena, "S-1-5-21-%u-%u-%u",
+                                (unsigned)(1000000000 + sim_rng_below(r, 3000000000u)),
+                                (unsigned)(1000000000 + sim_rng_below(r, 3000000000u)),
+                                (unsigned)(1000000000 + sim_rng_below(r, 3000000000u)));
+    h->guid_prefix = (uint32_t)sim_rng_next(r);
+    h->next_pid = 4000 + (uint32_t)sim_rng_below(r, 2000) * 4;
+    h->next_port = h->linux_os ? 32768 + (uint32_t)sim_rng_below(r, 20000)
+                               : 49700 + (uint32_t)sim_rng_below(r, 9000);
+    h->next_dyn_port = 49670 + (uint32_t)sim_rng_below(r, 60);
+    h->next_logon = 0x100000 + sim_rng_below(r, 0x800000);
+    h->next_proc_key = 0x100000 + sim_rng_below(r, 0x100000);
+}
+
+/* Boot processes: what every Windows host runs; their start is long before the
+ * scenarios (the machine booted days ago). */
+static void host_boot(sim_world *w, int hi, sim_rng *r)
+{
+    int64_t boot = w->o->start - (int64_t)(2 + sim_rng_below(r, 20)) * 86400 * SIM_TICKS;
+    int sys = boot_proc(w, hi, -1, "System", "", USER_SYSTEM, 4, boot);
+    int smss = boot_proc(w, hi, sys, "C:\\Windows\\System32\\smss.exe",
+                         "\\SystemRoot\\System32\\smss.exe", USER_SYSTEM, pid4(r, 300, 420), boot);
+    int wininit = boot_proc(w, hi, smss, "C:\\Windows\\System32\\wininit.exe", "wininit.exe",
+                            USER_SYSTEM, pid4(r, 480, 560), boot);
+    int services =
+        boot_proc(w, hi, wininit, "C:\\Windows\\System32\\services.exe",
+                  "C:\\Windows\\system32\\services.exe", USER_SYSTEM, pid4(r, 600, 680), boot);
+    int lsass = boot_proc(w, hi, wininit, "C:\\Windows\\System32\\lsass.exe",
+                          "C:\\Windows\\system32\\lsass.exe", USER_SYSTEM, 0, boot);
+    w->procs[lsass].pid = w->procs[services].pid + 12;
+    int dcl = boot_proc(w, hi, services, "C:\\Windows\\System32\\svchost.exe",
+                        "C:\\Windows\\system32\\svchost.exe -k DcomLaunch -p", USER_SYSTEM,
+                        pid4(r, 760, 840), boot);
+    int rpcss = boot_proc(w, hi, services, "C:\\Windows\\System32\\svchost.exe",
+                          "C:\\Windows\\system32\\svchost.exe -k RPCSS -p", USER_NETWORK_SERVICE,
+                          pid4(r, 860, 960), boot);
+    int netsvcs = boot_proc(w, hi, services, "C:\\Windows\\System32\\svchost.exe",
+                            "C:\\Windows\\system32\\svchost.exe -k netsvcs -p", USER_SYSTEM,
+                            pid4(r, 1100, 1400), boot);
+    int winlogon = boot_proc(w, hi, smss, "C:\\Windows\\System32\\winlogon.exe", "winlogon.exe",
+                             USER_SYSTEM, pid4(r, 560, 600), boot);
+    int sysmon = boot_proc(w, hi, services, "C:\\Windows\\Sysmon64.exe",
+                           "C:\\Windows\\Sysmon64.exe", USER_SYSTEM, pid4(r, 2000, 3200), boot);
+    int wmi = boot_proc(w, hi, dcl, "C:\\Windows\\System32\\wbem\\WmiPrvSE.exe",
+                        "C:\\Windows\\system32\\wbem\\wmiprvse.exe -Embedding",
+                        USER_NETWORK_SERVICE, pid4(r, 3200, 3900), boot);
+    sim_host *h = &w->hosts[hi];
+    h->p_system = sys, h->p_services = services, h->p_lsass = lsass, h->p_dcomlaunch = dcl;
+    h->p_rpcss = rpcss, h->p_netsvcs = netsvcs, h->p_winlogon = winlogon, h->p_sysmon = sysmon;
+    h->p_wmi = wmi;
+    h->p_explorer = -1;
+    h->eventlog_pid = pid4(r, 1400, 1800);
+    h->lsass_tid = pid4(r, 700, 5000);
+}
+
+/* The interactive user (workstations; servers with an admin's desktop when asked): its
+ * logon, userinit and explorer. 0, or -1. */
+static int host_desktop(sim_world *w, const dh_sim_scenario *s, const snode *spec, int hi,
+                        sim_rng *r)
+{
+    const char *desk = snode_str(spec, "desktop");
+    if (!desk && w->hosts[hi].server)
+        return 0;
+    int acct = sim_account_for(w, s, desk ? desk : "user");
+    if (acct < 0)
+        return -1;
+    sim_host *h = &w->hosts[hi];
+    h->desktop = acct;
+    int64_t logon_t = w->o->start - (int64_t)(1 + sim_rng_below(r, 5)) * 3600 * SIM_TICKS;
+    sim_logon *l = sim_logon_new(w, hi, acct, 2, -1, 1, logon_t);
+    if (!l)
+        return -1;
+    h = &w->hosts[hi];
+    h->desktop_logon = l->id;
+    h->desktop_logon_guid = l->guid;
+    int ui = sim_proc_new(w, hi, h->p_winlogon, "C:\\Windows\\System32\\userinit.exe",
+                          "C:\\Windows\\system32\\userinit.exe", acct, l->id, "Medium", logon_t);
+    int ex = sim_proc_new(w, hi, ui, "C:\\Windows\\explorer.exe", "C:\\Windows\\Explorer.EXE", acct,
+                          l->id, "Medium", logon_t);
+    if (ui < 0 || ex < 0)
+        return -1;
+    w->hosts[hi].p_explorer = ex;
+    return 0;
+}
+
 int sim_host_for(sim_world *w, const dh_sim_scenario *s, const char *role)
 {
     const snode *spec = snode_get(s->hosts, role);
@@ -340,12 +488,7 @@ int sim_host_for(sim_world *w, const dh_sim_scenario *s, const char *role)
         return -1;
     }
     const char *sig = spec_of(w, spec);
-    const char *side = snode_str(spec, "side");
-    unsigned sides = !side                     ? SIDE_NONE
-                     : !strcmp(side, "source") ? SIDE_SOURCE
-                     : !strcmp(side, "target") ? SIDE_TARGET
-                     : !strcmp(side, "both")   ? SIDE_SOURCE | SIDE_TARGET
-                                               : SIDE_NONE;
+    unsigned sides = host_sides(spec);
     int have = sim_host_by_role(w, role, sig);
     if (have >= 0) {
         w->hosts[have].sides |= sides; /* what it is across the scenarios */
@@ -363,58 +506,10 @@ int sim_host_for(sim_world *w, const dh_sim_scenario *s, const char *role)
     h->desktop = -1;
     sim_rng r;
     sim_rng_seed(&r, w->o->seed ^ role_hash(w, role), "host");
-    /* name */
-    const char *name = setting(w->o->names, w->o->nnames, role, NULL, NULL);
-    char buf[64];
-    if (name && !sim_valid_host_name(name, h->linux_os))
-        return sim_fail(w, spec, "host name '%s': at most 15 characters for a Windows host", name);
-    if (name && name_taken(w, name)) {
-        /* the role again, declared otherwise by another scenario: another machine */
-        snprintf(buf, sizeof buf, "%.*s-%zu", h->linux_os ? 50 : 11, name, w->nhosts + 1);
-        name = buf;
-    }
-    if (!name) {
-        static const char *const kinds[] = {"APP", "FILE", "SQL", "WEB", "RPT", "OPS", "CA", "HR"};
-        for (int tries = 0; tries < 100; tries++) {
-            if (h->linux_os)
-                snprintf(buf, sizeof buf, "kali-%02u", (unsigned)(1 + sim_rng_below(&r, 98)));
-            else if (kind && !strcmp(kind, "dc"))
-                snprintf(buf, sizeof buf, "DC%02u", (unsigned)(1 + sim_rng_below(&r, 9)));
-            else if (h->server)
-                snprintf(buf, sizeof buf, "SRV-%s%02u", kinds[sim_rng_below(&r, 8)],
-                         (unsigned)(1 + sim_rng_below(&r, 40)));
-            else
-                snprintf(buf, sizeof buf, "WKS-%04u", (unsigned)(100 + sim_rng_below(&r, 9000)));
-            if (!name_taken(w, buf))
-                break;
-        }
-        name = buf;
-    }
-    h->name = sim_strdup(&w->arena, name);
-    h->fqdn = h->linux_os ? h->name : sim_printf(&w->arena, "%s.%s", h->name, w->dns_domain);
-    const char *ip = setting(w->o->addresses, w->o->naddresses, role, h->name, NULL);
-    char ipb[48];
-    if (!ip) {
-        unsigned net = h->linux_os ? 66 : kind && !strcmp(kind, "dc") ? 1 : h->server ? 20 : 10;
-        for (int tries = 0; tries < 300; tries++) {
-            snprintf(ipb, sizeof ipb, "10.20.%u.%u", net, (unsigned)(10 + sim_rng_below(&r, 240)));
-            if (!ip_taken(w, ipb))
-                break;
-        }
-        ip = ipb;
-    }
-    h->ip = sim_strdup(&w->arena, ip);
-    h->machine_sid = sim_printf(&w->arena, "S-1-5-21-%u-%u-%u",
-                                (unsigned)(1000000000 + sim_rng_below(&r, 3000000000u)),
-                                (unsigned)(1000000000 + sim_rng_below(&r, 3000000000u)),
-                                (unsigned)(1000000000 + sim_rng_below(&r, 3000000000u)));
-    h->guid_prefix = (uint32_t)sim_rng_next(&r);
-    h->next_pid = 4000 + (uint32_t)sim_rng_below(&r, 2000) * 4;
-    h->next_port = h->linux_os ? 32768 + (uint32_t)sim_rng_below(&r, 20000)
-                               : 49700 + (uint32_t)sim_rng_below(&r, 9000);
-    h->next_dyn_port = 49670 + (uint32_t)sim_rng_below(&r, 60);
-    h->next_logon = 0x100000 + sim_rng_below(&r, 0x800000);
-    h->next_proc_key = 0x100000 + sim_rng_below(&r, 0x100000);
+    int named = host_name(w, h, spec, role, kind, &r);
+    if (named)
+        return named;
+    host_identity(w, h, role, kind, &r);
     h->office = 0;
     const snode *off = snode_get(spec, "office");
     if (off && off->type == SN_SCALAR && !strcmp(off->text, "true"))
@@ -425,67 +520,9 @@ int sim_host_for(sim_world *w, const dh_sim_scenario *s, const char *role)
     int hi = (int)w->nhosts++;
     if (h->linux_os)
         return hi;
-    /* Boot processes: what every Windows host runs; their start is long before the
-     * scenarios (the machine booted days ago). */
-    int64_t boot = w->o->start - (int64_t)(2 + sim_rng_below(&r, 20)) * 86400 * SIM_TICKS;
-    int sys = boot_proc(w, hi, -1, "System", "", USER_SYSTEM, 4, boot);
-    int smss = boot_proc(w, hi, sys, "C:\\Windows\\System32\\smss.exe",
-                         "\\SystemRoot\\System32\\smss.exe", USER_SYSTEM, pid4(&r, 300, 420), boot);
-    int wininit = boot_proc(w, hi, smss, "C:\\Windows\\System32\\wininit.exe", "wininit.exe",
-                            USER_SYSTEM, pid4(&r, 480, 560), boot);
-    int services =
-        boot_proc(w, hi, wininit, "C:\\Windows\\System32\\services.exe",
-                  "C:\\Windows\\system32\\services.exe", USER_SYSTEM, pid4(&r, 600, 680), boot);
-    int lsass = boot_proc(w, hi, wininit, "C:\\Windows\\System32\\lsass.exe",
-                          "C:\\Windows\\system32\\lsass.exe", USER_SYSTEM, 0, boot);
-    w->procs[lsass].pid = w->procs[services].pid + 12;
-    int dcl = boot_proc(w, hi, services, "C:\\Windows\\System32\\svchost.exe",
-                        "C:\\Windows\\system32\\svchost.exe -k DcomLaunch -p", USER_SYSTEM,
-                        pid4(&r, 760, 840), boot);
-    int rpcss = boot_proc(w, hi, services, "C:\\Windows\\System32\\svchost.exe",
-                          "C:\\Windows\\system32\\svchost.exe -k RPCSS -p", USER_NETWORK_SERVICE,
-                          pid4(&r, 860, 960), boot);
-    int netsvcs = boot_proc(w, hi, services, "C:\\Windows\\System32\\svchost.exe",
-                            "C:\\Windows\\system32\\svchost.exe -k netsvcs -p", USER_SYSTEM,
-                            pid4(&r, 1100, 1400), boot);
-    int winlogon = boot_proc(w, hi, smss, "C:\\Windows\\System32\\winlogon.exe", "winlogon.exe",
-                             USER_SYSTEM, pid4(&r, 560, 600), boot);
-    int sysmon = boot_proc(w, hi, services, "C:\\Windows\\Sysmon64.exe",
-                           "C:\\Windows\\Sysmon64.exe", USER_SYSTEM, pid4(&r, 2000, 3200), boot);
-    int wmi = boot_proc(w, hi, dcl, "C:\\Windows\\System32\\wbem\\WmiPrvSE.exe",
-                        "C:\\Windows\\system32\\wbem\\wmiprvse.exe -Embedding",
-                        USER_NETWORK_SERVICE, pid4(&r, 3200, 3900), boot);
-    h = &w->hosts[hi];
-    h->p_system = sys, h->p_services = services, h->p_lsass = lsass, h->p_dcomlaunch = dcl;
-    h->p_rpcss = rpcss, h->p_netsvcs = netsvcs, h->p_winlogon = winlogon, h->p_sysmon = sysmon;
-    h->p_wmi = wmi;
-    h->p_explorer = -1;
-    h->eventlog_pid = pid4(&r, 1400, 1800);
-    h->lsass_tid = pid4(&r, 700, 5000);
-    /* The interactive user (workstations; servers with an admin's desktop when asked). */
-    const char *desk = snode_str(spec, "desktop");
-    if (desk || !h->server) {
-        int acct = sim_account_for(w, s, desk ? desk : "user");
-        if (acct < 0)
-            return -1;
-        h = &w->hosts[hi];
-        h->desktop = acct;
-        int64_t logon_t = w->o->start - (int64_t)(1 + sim_rng_below(&r, 5)) * 3600 * SIM_TICKS;
-        sim_logon *l = sim_logon_new(w, hi, acct, 2, -1, 1, logon_t);
-        if (!l)
-            return -1;
-        h = &w->hosts[hi];
-        h->desktop_logon = l->id;
-        h->desktop_logon_guid = l->guid;
-        int ui =
-            sim_proc_new(w, hi, winlogon, "C:\\Windows\\System32\\userinit.exe",
-                         "C:\\Windows\\system32\\userinit.exe", acct, l->id, "Medium", logon_t);
-        int ex = sim_proc_new(w, hi, ui, "C:\\Windows\\explorer.exe", "C:\\Windows\\Explorer.EXE",
-                              acct, l->id, "Medium", logon_t);
-        if (ui < 0 || ex < 0)
-            return -1;
-        w->hosts[hi].p_explorer = ex;
-    }
+    host_boot(w, hi, &r);
+    if (host_desktop(w, s, spec, hi, &r))
+        return -1;
     return hi;
 }
 
