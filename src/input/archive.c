@@ -94,7 +94,7 @@ static const char *keep_name(scan *s, const char *a, const char *b)
 
 /* Opens the next member of the archive that dcomhunt can read; 0 when there is none. An
  * archive member is opened as an archive in turn (one level deep) and its members read. */
-int scan_next_member(scan *s, scan_task *t, int *made)
+static int next_member(scan *s, scan_task *t, int *made)
 {
     stream *st = &s->str;
     struct archive_entry *e;
@@ -202,6 +202,7 @@ int scan_stream_open(scan *s, size_t file, int fd, dh_format f, scan_task *t)
     if (f == DH_FORMAT_ARCHIVE) {
         close(fd);
         st->ar = archive_read_new();
+        st->next_member = next_member;
         if (!st->ar)
             return -1;
         archive_formats(st->ar);
@@ -245,6 +246,7 @@ int scan_fd_stream_open(scan *s, size_t file, int fd, scan_task *t)
     if (f == DH_FORMAT_ARCHIVE) {
         replay_client *c = calloc(1, sizeof *c);
         st->ar = archive_read_new();
+        st->next_member = next_member;
         if (!c || !st->ar) {
             free(c);
             return -1;

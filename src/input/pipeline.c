@@ -275,13 +275,13 @@ static dh_status deliver(void *ctx, void *task, void *result)
     return DH_OK;
 }
 
-dh_status scan_pipeline_run(scan *s, unsigned threads)
+dh_status scan_pipeline_run(scan *s, unsigned threads, int (*next)(void *ctx, void *task))
 {
     dh_pipeline_ops ops = {
         .ctx = s,
         .task_size = sizeof(scan_task),
         .result_size = sizeof(scan_result),
-        .next = scan_next_task,
+        .next = next,
         .worker_new = worker_new,
         .worker_free = worker_free,
         .work = work,

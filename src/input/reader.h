@@ -6,7 +6,7 @@
  * hold that is not records (EVTX's file header, CSV's header record, Zeek's '#' lines),
  * and how a unit is decoded into events on a worker thread. The scanner (scan.c and the
  * files beside it) never asks which format it holds: it asks the row. Adding a format is
- * adding a row in its reader's file and a line in reader.c.
+ * adding a row in its reader's file and a line in readers.c (the table, readers.h).
  *
  * Every reader reports a problem the same way (dh_reader_error_fn: status, EVTX chunk or
  * -1, byte offset, record id or 0, message) and counts what it decoded in one result
@@ -20,7 +20,7 @@
 #include "core/buf.h"
 #include "dcomhunt/event.h"
 #include "dcomhunt/scan.h"
-#include "input/sniff.h"
+#include "input/format.h"
 
 /* An event, on the worker thread; valid during the call only. Return DH_OK to go on. */
 typedef dh_status (*dh_reader_event_fn)(void *ctx, const dh_event *ev);
@@ -123,21 +123,6 @@ typedef struct dh_reader {
     dh_status (*decode)(void *state, const dh_reader_unit *u, const dh_reader_sink *sink,
                         dh_reader_result *res);
 } dh_reader;
-
-/* The rows, in the order their sniff is tried. */
-extern const dh_reader dh_reader_evtx;
-extern const dh_reader dh_reader_json_doc;
-extern const dh_reader dh_reader_jsonl;
-extern const dh_reader dh_reader_json_array;
-extern const dh_reader dh_reader_zeek_tsv;
-extern const dh_reader dh_reader_mde_csv;
-extern const dh_reader dh_reader_xml;
-
-/* The row that reads f; NULL for DH_FORMAT_UNKNOWN and archives (which the scanner
- * opens itself and whose members it sniffs in turn). */
-const dh_reader *dh_reader_for(dh_format f);
-/* All rows, in sniff order; *n set to their number. */
-const dh_reader *const *dh_reader_rows(size_t *n);
 
 /* Shared by rows whose records end at a newline: through the last newline. */
 size_t dh_reader_cut_lines(const char *buf, size_t len, uint64_t offset);

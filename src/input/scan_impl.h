@@ -16,10 +16,11 @@
 #include "core/buf.h"
 #include "dcomhunt/scan.h"
 #include "input/evtx/file.h"
-#include "input/reader.h"
+#include "input/readers.h"
 #include "input/sniff.h"
 
 struct archive;
+struct scan;
 
 #define OUT_LIMIT           (256u << 20) /* output of one unit */
 #define MAX_ERRORS_PER_UNIT 64
@@ -99,8 +100,11 @@ typedef struct plan_entry {
  * EVTX files (read chunk by chunk from the decompressed stream). */
 typedef struct stream {
     int active;
-    int fd;                 /* plain JSON file, or -1 */
-    struct archive *ar;     /* archive, or NULL */
+    int fd;             /* plain JSON file, or -1 */
+    struct archive *ar; /* archive, or NULL */
+    /* archive: opens its next member (archive.c sets it, so that stream.c, which cuts
+     * whatever the stream holds, needs nothing of archive.c) */
+    int (*next_member)(struct scan *s, struct scan_task *t, int *made);
     struct archive *inner;  /* an archive inside it being read (one level), or NULL */
     const char *inner_name; /* "archive!member" of the inner archive */
     int failed;             /* the archive cannot be read further */
@@ -163,7 +167,7 @@ typedef struct scan {
  * are looked at to tell. */
 #define JSON_PEEK (64u << 10)
 
-/* scan.c */
+/* task.c */
 void scan_task_error(scan_task *t, size_t file, int kind, dh_status st, const char *msg);
 /* Queues a note or error to be delivered ahead of the next units; -1: no memory. */
 int scan_push_pending(scan *s, size_t file, int kind, dh_status st, const char *msg);
@@ -173,8 +177,6 @@ void scan_fill_error(dh_error *e, const char *file, dh_status st, int64_t chunk,
                      uint64_t rid, const char *msg);
 int scan_evtx_file_notes(scan *s, size_t file, int fd, const evtx_layout *lay, const char *warn,
                          uint64_t size, uint64_t *nchunks);
-/* The producer: the next unit in input order (pipeline lock held); 0 when done. */
-int scan_next_task(void *ctx, void *task);
 
 /* walk.c */
 int scan_add_path(path_list *l, const char *p, int explicit_);
@@ -191,7 +193,6 @@ int scan_stream_begin(scan *s, dh_format f);
 int scan_stream_next(scan *s, scan_task *t);
 
 /* archive.c */
-int scan_next_member(scan *s, scan_task *t, int *made);
 int scan_stream_open(scan *s, size_t file, int fd, dh_format f, scan_task *t);
 int scan_fd_stream_open(scan *s, size_t file, int fd, scan_task *t);
 
@@ -199,7 +200,11 @@ int scan_fd_stream_open(scan *s, size_t file, int fd, scan_task *t);
 dh_status scan_plan_time_order(scan *s);
 int scan_next_task_time(scan *s, scan_task *t);
 
-/* pipeline.c: runs the producer, the workers and the deliverer to the end. */
-dh_status scan_pipeline_run(scan *s, unsigned threads);
+/* scan.c: the producer, the next unit in input order (pipeline lock held); 0 when done. */
+int scan_next_task(void *ctx, void *task);
+
+/* pipeline.c: runs the producer `next` (scan_next_task), the workers and the deliverer
+ * to the end. */
+dh_status scan_pipeline_run(scan *s, unsigned threads, int (*next)(void *ctx, void *task));
 
 #endif

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#include "input/reader.h"
+#include "input/readers.h"
 
 static const struct {
     const char *magic;

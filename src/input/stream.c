@@ -212,7 +212,7 @@ int scan_stream_next(scan *s, scan_task *t)
     for (;;) {
         if (st->ar && !st->member_open) {
             int made;
-            if (!scan_next_member(s, t, &made))
+            if (!st->next_member(s, t, &made))
                 return made;
         }
         if (s->pending_pos < s->npending) { /* what scan_stream_begin had to say comes first */
