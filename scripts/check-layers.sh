@@ -53,6 +53,7 @@ LAYERS = {
 # The layer each public header belongs to: a src/ file including it makes that edge.
 PUBLIC = {
     "status.h":    "core",
+    "buf.h":       "core",
     "event.h":     "event",
     "scan.h":      "input",
     "rules.h":     "rules",

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dcomhunt/buf.h"
 #include "dcomhunt/status.h"
 
 #ifdef __cplusplus
@@ -208,7 +209,6 @@ dh_str dh_event_file_str(const dh_event *ev);
  * returns a copy the caller frees with dh_event_free (NULL accepted), or NULL if the
  * bytes are not a packed event; *used is set to the bytes consumed. Values longer than
  * DH_VALUE_CAP bytes are cut in the copy. The packed layout is internal to one process. */
-typedef struct dh_buf dh_buf;
 /* with_data: keep the original fields too (else the envelope and taxonomy fields only). */
 dh_status dh_event_pack(const dh_event *ev, int with_data, dh_buf *out);
 /* Like dh_event_pack, keeping of the original fields only those named (compared

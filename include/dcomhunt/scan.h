@@ -22,16 +22,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dcomhunt/buf.h"
 #include "dcomhunt/event.h"
 #include "dcomhunt/status.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-typedef struct dh_buf dh_buf;
-/* Appends to a unit's output; returns DH_ERR_NOMEM if the buffer's cap is reached. */
-dh_status dh_buf_append(dh_buf *b, const void *data, size_t len);
 
 typedef struct dh_scan_callbacks {
     void *ctx;

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "dcomhunt/scan.h"
+#include "dcomhunt/buf.h"
 #include "dcomhunt/status.h"
 
 struct dh_buf {
