@@ -989,6 +989,9 @@ static void col_as_string(txt *t, const colref *c)
         txt_printf(t, "tostring(%s)", c->name);
 }
 
+/* One needle as a KQL atom on column c. long because: one switch over the needle kinds,
+ * each case the KQL operator for one Sigma modifier side by side with its null guard; cut
+ * apart, the table of operators would be spread over a dozen functions. */
 static ex *needle_atom(rule_tr *k, const colref *c, const needle *nd)
 {
     scratch s;

@@ -16,12 +16,10 @@
 #include <yaml.h>
 
 #include "rules/sigma.h"
+#include "rules/variants.h"
 
 #define MAX_RULE_FILE      (8u << 20)
 #define MAX_NODES_PER_RULE 200000 /* aliases can make a small file a huge tree */
-#define MAX_VARIANTS       4096   /* alternatives of one value after windash/expand */
-#define GLOB_STAR          '\x01'
-#define GLOB_ONE           '\x02'
 
 const unsigned char sigma_lower[256] = {
 #define L4(i)  (i), (i) + 1, (i) + 2, (i) + 3
@@ -396,40 +394,6 @@ static int parse_modifiers(ctx *c, const yaml_node_t *kn, const char *key, char 
 
 /* ---- value variants --------------------------------------------------------------- */
 
-typedef struct bytes {
-    char *p;
-    size_t n;
-} bytes;
-
-typedef struct blist {
-    bytes *v;
-    size_t n;
-} blist;
-
-static int bl_push(blist *l, const char *p, size_t n)
-{
-    if (l->n >= MAX_VARIANTS)
-        return -1;
-    bytes *v = realloc(l->v, (l->n + 1) * sizeof *v);
-    if (!v)
-        return -1;
-    l->v = v;
-    if (!(v[l->n].p = dupn(p, n)))
-        return -1;
-    v[l->n].n = n;
-    l->n++;
-    return 0;
-}
-
-static void bl_free(blist *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i].p);
-    free(l->v);
-    l->v = NULL;
-    l->n = 0;
-}
-
 static const placeholder *find_placeholder(const dh_ruleset *rs, const char *name, size_t n)
 {
     for (size_t i = 0; i < rs->nph; i++)
@@ -443,10 +407,10 @@ static int expand(ctx *c, const yaml_node_t *vn, const bytes *in, blist *out)
 {
     const char *p = memchr(in->p, '%', in->n);
     if (!p)
-        return bl_push(out, in->p, in->n);
+        return sigma_blist_push(out, in->p, in->n);
     const char *q = memchr(p + 1, '%', in->n - (size_t)(p + 1 - in->p));
     if (!q)
-        return bl_push(out, in->p, in->n);
+        return sigma_blist_push(out, in->p, in->n);
     const placeholder *ph = find_placeholder(c->rs, p + 1, (size_t)(q - p - 1));
     if (!ph) {
         set_err(c, vn, "placeholder '%.*s' has no values (give them with --placeholder)",
@@ -501,140 +465,7 @@ static int windash(ctx *c, const yaml_node_t *vn, const bytes *in, size_t from, 
             return 0;
         }
     }
-    return bl_push(out, in->p, in->n);
-}
-
-static int to_utf16(const bytes *in, int be, bytes *out)
-{
-    /* UTF-8 -> UTF-16; invalid sequences are taken byte by byte. */
-    char *o = malloc(in->n * 4 + 2);
-    if (!o)
-        return -1;
-    size_t k = 0;
-    const unsigned char *s = (const unsigned char *)in->p;
-    for (size_t i = 0; i < in->n;) {
-        uint32_t cp = s[i];
-        size_t l = 1;
-        if (cp >= 0xC0 && cp < 0xE0 && i + 1 < in->n) {
-            cp = ((cp & 0x1F) << 6) | (s[i + 1] & 0x3F);
-            l = 2;
-        } else if (cp >= 0xE0 && cp < 0xF0 && i + 2 < in->n) {
-            cp = ((cp & 0x0F) << 12) | ((s[i + 1] & 0x3F) << 6) | (s[i + 2] & 0x3F);
-            l = 3;
-        } else if (cp >= 0xF0 && i + 3 < in->n) {
-            cp = ((cp & 0x07) << 18) | ((s[i + 1] & 0x3F) << 12) | ((s[i + 2] & 0x3F) << 6) |
-                 (s[i + 3] & 0x3F);
-            l = 4;
-        }
-        i += l;
-        uint16_t units[2];
-        int nu = 1;
-        if (cp >= 0x10000) {
-            cp -= 0x10000;
-            units[0] = (uint16_t)(0xD800 | (cp >> 10));
-            units[1] = (uint16_t)(0xDC00 | (cp & 0x3FF));
-            nu = 2;
-        } else {
-            units[0] = (uint16_t)cp;
-        }
-        for (int u = 0; u < nu; u++) {
-            o[k++] = (char)(be ? units[u] >> 8 : units[u] & 0xFF);
-            o[k++] = (char)(be ? units[u] & 0xFF : units[u] >> 8);
-        }
-    }
-    out->p = o;
-    out->n = k;
-    return 0;
-}
-
-static char *b64(const unsigned char *s, size_t n, size_t *outlen)
-{
-    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char *o = malloc((n + 2) / 3 * 4 + 1);
-    if (!o)
-        return NULL;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)s[i] << 16;
-        if (i + 1 < n)
-            v |= (uint32_t)s[i + 1] << 8;
-        if (i + 2 < n)
-            v |= s[i + 2];
-        o[k++] = tbl[(v >> 18) & 63];
-        o[k++] = tbl[(v >> 12) & 63];
-        o[k++] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
-        o[k++] = i + 2 < n ? tbl[v & 63] : '=';
-    }
-    o[k] = 0;
-    *outlen = k;
-    return o;
-}
-
-/* base64offset: the three encodings of the value at each alignment, trimmed to the part
- * that does not depend on the surrounding bytes. */
-static int base64_variants(const bytes *in, int offset, blist *out)
-{
-    if (!offset) {
-        size_t n;
-        char *e = b64((const unsigned char *)in->p, in->n, &n);
-        if (!e)
-            return -1;
-        int rc = bl_push(out, e, n);
-        free(e);
-        return rc;
-    }
-    static const size_t start[3] = {0, 2, 3};
-    for (int i = 0; i < 3; i++) {
-        unsigned char *buf = malloc(in->n + 3);
-        if (!buf)
-            return -1;
-        memset(buf, ' ', (size_t)i);
-        memcpy(buf + i, in->p, in->n);
-        size_t n;
-        char *e = b64(buf, in->n + (size_t)i, &n);
-        free(buf);
-        if (!e)
-            return -1;
-        size_t trim_end = ((in->n + (size_t)i) % 3 == 1)   ? 3
-                          : ((in->n + (size_t)i) % 3 == 2) ? 2
-                                                           : 0;
-        size_t s0 = start[i], e0 = n >= trim_end ? n - trim_end : 0;
-        int rc = e0 > s0 ? bl_push(out, e + s0, e0 - s0) : 0;
-        free(e);
-        if (rc)
-            return -1;
-    }
-    return 0;
-}
-
-/* Sigma string escapes: '\' before '*', '?' or '\' makes it literal; an unescaped '*'
- * or '?' is a wildcard (written as GLOB_STAR / GLOB_ONE). Returns 1 if any wildcard. */
-static int unescape(const bytes *in, bytes *out, int wildcards)
-{
-    char *o = malloc(in->n + 1);
-    if (!o)
-        return -1;
-    size_t k = 0;
-    int wild = 0;
-    for (size_t i = 0; i < in->n; i++) {
-        char ch = in->p[i];
-        if (wildcards && ch == '\\' && i + 1 < in->n &&
-            (in->p[i + 1] == '*' || in->p[i + 1] == '?' || in->p[i + 1] == '\\')) {
-            o[k++] = in->p[++i];
-        } else if (wildcards && ch == '*') {
-            o[k++] = GLOB_STAR;
-            wild = 1;
-        } else if (wildcards && ch == '?') {
-            o[k++] = GLOB_ONE;
-            wild = 1;
-        } else {
-            o[k++] = ch;
-        }
-    }
-    o[k] = 0;
-    out->p = o;
-    out->n = k;
-    return wild;
+    return sigma_blist_push(out, in->p, in->n);
 }
 
 static int parse_ip(const char *s, size_t n, uint8_t *family, uint8_t addr[16])
@@ -705,7 +536,9 @@ static void needle_free(needle *n)
     free(n->ref.name);
 }
 
-/* One value of a field test into its group of alternative needles. */
+/* One value of a field test into its group of alternative needles. long because: the
+ * modifiers apply in the order the Sigma specification gives (null, exists, cidr, re, then
+ * expand, windash, the encodings and wildcards), and one function keeps that order visible. */
 static int compile_value(ctx *c, const yaml_node_t *vn, unsigned mods, int keyword, needle_group *g)
 {
     const char *v = scalar(vn);
@@ -822,11 +655,11 @@ static int compile_value(ctx *c, const yaml_node_t *vn, unsigned mods, int keywo
     if (mods & M_EXPAND)
         rc = expand(c, vn, &in, &a);
     else
-        rc = bl_push(&a, in.p, in.n);
+        rc = sigma_blist_push(&a, in.p, in.n);
     if (!rc && (mods & M_WINDASH)) {
         for (size_t i = 0; i < a.n && !rc; i++)
             rc = windash(c, vn, &a.v[i], 0, &b);
-        bl_free(&a);
+        sigma_blist_free(&a);
         a = b;
         b = (blist){0};
     }
@@ -834,21 +667,21 @@ static int compile_value(ctx *c, const yaml_node_t *vn, unsigned mods, int keywo
         for (size_t i = 0; i < a.n && !rc; i++) {
             bytes src = a.v[i], u16 = {0};
             if (mods & (M_UTF16LE | M_UTF16BE)) {
-                if (to_utf16(&src, (mods & M_UTF16BE) != 0, &u16))
+                if (sigma_to_utf16(&src, (mods & M_UTF16BE) != 0, &u16))
                     rc = -1;
                 else
                     src = u16;
             }
             if (!rc)
-                rc = base64_variants(&src, (mods & M_BASE64OFFSET) != 0, &b);
+                rc = sigma_base64_variants(&src, (mods & M_BASE64OFFSET) != 0, &b);
             free(u16.p);
         }
-        bl_free(&a);
+        sigma_blist_free(&a);
         a = b;
         b = (blist){0};
     }
     if (rc) {
-        bl_free(&a);
+        sigma_blist_free(&a);
         if (!c->err[0])
             set_err(c, vn, "value expands to more than %d alternatives", MAX_VARIANTS);
         return -1;
@@ -856,14 +689,14 @@ static int compile_value(ctx *c, const yaml_node_t *vn, unsigned mods, int keywo
     int encoded = (mods & (M_BASE64 | M_BASE64OFFSET)) != 0;
     for (size_t i = 0; i < a.n; i++) {
         bytes u;
-        int wild = unescape(&a.v[i], &u, !encoded);
+        int wild = sigma_unescape(&a.v[i], &u, !encoded);
         if (wild < 0) {
-            bl_free(&a);
+            sigma_blist_free(&a);
             return -1;
         }
         if (memchr(a.v[i].p, GLOB_STAR, a.v[i].n) || memchr(a.v[i].p, GLOB_ONE, a.v[i].n)) {
             free(u.p);
-            bl_free(&a);
+            sigma_blist_free(&a);
             set_err(c, vn, "control characters \\x01 and \\x02 in values are not supported");
             return -1;
         }
@@ -875,7 +708,7 @@ static int compile_value(ctx *c, const yaml_node_t *vn, unsigned mods, int keywo
             char *p = malloc(n + 1);
             if (!p) {
                 free(u.p);
-                bl_free(&a);
+                sigma_blist_free(&a);
                 return -1;
             }
             size_t k = 0;
@@ -901,7 +734,7 @@ static int compile_value(ctx *c, const yaml_node_t *vn, unsigned mods, int keywo
         x.orig_len = x.len;
         if (!(x.orig = dupn(x.s, x.len))) {
             free(x.s);
-            bl_free(&a);
+            sigma_blist_free(&a);
             return -1;
         }
         if (!x.cased)
@@ -909,11 +742,11 @@ static int compile_value(ctx *c, const yaml_node_t *vn, unsigned mods, int keywo
         if (group_push(g, &x)) {
             free(x.s);
             free(x.orig);
-            bl_free(&a);
+            sigma_blist_free(&a);
             return -1;
         }
     }
-    bl_free(&a);
+    sigma_blist_free(&a);
     return 0;
 }
 
