@@ -105,13 +105,18 @@ static void tty_str(dh_buf *b, dh_str s)
     dh_text_escape(b, s.ptr, s.len, 0);
 }
 
-static void print_line(hunt_ctx *c)
+/* Prints the line built in c->line, or nothing when a piece of it could not be appended
+ * (the buffer's first failure sticks): no detection goes out with a field missing. */
+static dh_status print_line(hunt_ctx *c)
 {
-    fwrite(c->line.data, 1, c->line.len, stdout);
-    c->line.len = 0;
+    dh_status st = dh_buf_status(&c->line);
+    if (st == DH_OK)
+        fwrite(c->line.data, 1, c->line.len, stdout);
+    dh_buf_reset(&c->line);
+    return st;
 }
 
-static void emit_jsonl(hunt_ctx *c, const dh_detection *d)
+static dh_status emit_jsonl(hunt_ctx *c, const dh_detection *d)
 {
     const dh_rule *r = d->rule;
     dh_buf *b = &c->line;
@@ -150,10 +155,10 @@ static void emit_jsonl(hunt_ctx *c, const dh_detection *d)
         dh_json_string(b, dh_rule_tag(r, i), strlen(dh_rule_tag(r, i)));
     }
     dh_buf_puts(b, "]}\n");
-    print_line(c);
+    return print_line(c);
 }
 
-static void emit_csv(hunt_ctx *c, const dh_detection *d)
+static dh_status emit_csv(hunt_ctx *c, const dh_detection *d)
 {
     const dh_rule *r = d->rule;
     dh_buf *b = &c->line;
@@ -199,7 +204,7 @@ static void emit_csv(hunt_ctx *c, const dh_detection *d)
     dh_buf_putc(b, ',');
     csv_cell(b, d->undecided ? "yes" : "", d->undecided ? 3 : 0);
     dh_buf_putc(b, '\n');
-    print_line(c);
+    return print_line(c);
 }
 
 /* A detection's strings copied into one allocation (the table keeps it past the call). */
@@ -254,11 +259,8 @@ static int hunt_detection(void *ctx, const dh_detection *d)
     if (c->o.format == FMT_TABLE) {
         c->out_st = keep_row(c, d);
     } else {
-        if (c->o.format == FMT_JSONL)
-            emit_jsonl(c, d);
-        else
-            emit_csv(c, d);
-        c->out_st = ferror(stdout) ? DH_ERR_IO : DH_OK;
+        dh_status st = c->o.format == FMT_JSONL ? emit_jsonl(c, d) : emit_csv(c, d);
+        c->out_st = st != DH_OK ? st : ferror(stdout) ? DH_ERR_IO : DH_OK;
     }
     return c->out_st != DH_OK;
 }
@@ -377,7 +379,8 @@ static void print_table(hunt_ctx *c, uint64_t detections)
         if (c->o.color)
             dh_buf_puts(b, "\033[0m");
         dh_buf_putc(b, '\n');
-        print_line(c);
+        if (print_line(c) != DH_OK)
+            c->rows_dropped++; /* a row that could not be built whole is counted, not cut */
     }
     if (c->rows_dropped) {
         fprintf(stdout, "\n(%llu more detections not shown in the table: use --jsonl or --csv)\n",

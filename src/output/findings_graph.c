@@ -127,7 +127,8 @@ static void put_hosts(FILE *out, const char *lead, const bstr *h, size_t n, cons
         dh_text_escape(&b, h[i].p, h[i].n, 0);
     }
     dh_buf_puts(&b, tail);
-    fwrite(b.data, 1, b.len, out);
+    if (dh_buf_status(&b) == DH_OK) /* never a path with a host missing */
+        fwrite(b.data, 1, b.len, out);
     dh_buf_free(&b);
 }
 
