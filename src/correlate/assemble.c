@@ -622,7 +622,7 @@ static int build_source(pass *p, group *g)
     b->f.kind = DH_FINDING_SOURCE_ACTIVITY;
     object(b, g->obj);
     b->f.target_host = cstr(g->shown);
-    b->f.target_ip = corr_is_ip(cstr(g->target)) ? b->f.target_host : (dh_str){"", 0};
+    b->f.target_ip = dh_map_is_ip(cstr(g->target)) ? b->f.target_host : (dh_str){"", 0};
     b->f.source_host = fb_val(b, "source_host", g->h->name, host_event(g->h));
     b->f.source_ip = fb_val(b, "source_ip", host_ip_near(g->h, g->tmin), NULL);
     for (size_t i = 0; i < b->nev && !b->f.user.len; i++) {

@@ -30,6 +30,7 @@
 #include "correlate/comdb.h"
 #include "correlate/sigma_corr.h"
 #include "dcomhunt/correlate.h"
+#include "event/mappings/mappings.h"
 #include "findings/score.h"
 
 #define TICKS 10000000LL /* FILETIME ticks per second */
@@ -93,7 +94,6 @@ int corr_find(dh_str h, dh_str needle); /* case-insensitive */
 int corr_num(dh_str s, uint64_t *v);
 int corr_loopback(dh_str ip);
 int corr_true(dh_str s);
-int corr_is_ip(dh_str s);
 dh_str corr_bare_host(dh_str h);
 uint64_t corr_hash(const void *p, size_t n, uint64_t h);
 uint64_t corr_hash_ci(dh_str s, uint64_t h);

@@ -53,7 +53,7 @@ static int is_defender(const dh_event *ev)
 
 static void learn(host *h, dh_str ip, int64_t t)
 {
-    if (!ip.len || corr_loopback(ip) || !corr_is_ip(ip))
+    if (!ip.len || corr_loopback(ip) || !dh_map_is_ip(ip))
         return;
     for (size_t i = 0; i < h->nips; i++)
         if (corr_ieq(h->ips[i].ip, ip) && h->ips[i].t / IP_TTL == t / IP_TTL)
@@ -877,7 +877,7 @@ int entities_build(pass *p)
         if (!c->v[i]->wire || !corr_wire_activation(ev))
             continue;
         dh_str d = corr_field(ev, DH_FIELD_DESTINATION_IP);
-        if (d.len && corr_is_ip(d) && !ip_owner(p, d, c->v[i]->t) && !address_host(p, d))
+        if (d.len && dh_map_is_ip(d) && !ip_owner(p, d, c->v[i]->t) && !address_host(p, d))
             return -1;
     }
     /* the wire by originating address */

@@ -88,23 +88,6 @@ int corr_true(dh_str s)
     return s.len == 4 && !strncasecmp(s.ptr, "true", 4);
 }
 
-int corr_is_ip(dh_str s)
-{
-    if (s.len < 2 || s.len > 45)
-        return 0;
-    int colon = 0, dot = 0;
-    for (size_t i = 0; i < s.len; i++) {
-        char c = s.ptr[i];
-        if (c == ':')
-            colon++;
-        else if (c == '.')
-            dot++;
-        else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-            return 0;
-    }
-    return colon >= 2 || dot == 3;
-}
-
 /* A host's name without its domain: Sysmon says WORKSTATION6.theshire.local where another
  * log of the same machine says WORKSTATION6; FQDN and bare name are one host. */
 dh_str corr_bare_host(dh_str h)

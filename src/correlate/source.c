@@ -41,7 +41,7 @@ static int norm_target(dh_str t, const host *self, char out[128])
         t.len--;
     if (!t.len || local_name(t) || t.ptr[0] == '$')
         return 0;
-    if (!corr_is_ip(t))
+    if (!dh_map_is_ip(t))
         t = corr_bare_host(t);
     if (!t.len || t.len >= 128 || corr_ieq(t, self->bare))
         return 0;

@@ -34,6 +34,9 @@ int dh_map_row_fields(const dh_map_row *row, dh_str name, int8_t out[DH_MAP_MAX_
 /* Sets kind and taxonomy fields of an event whose envelope and data are filled, by the
  * table (the EVTX decoder does the same with a per-template cache). */
 void dh_map_windows_apply(dh_event *ev);
+/* Is s an IPv4 or IPv6 literal (digits, hex, dots and colons in an address's shape)? The
+ * Windows mapping and the correlator ask the same question and must agree. */
+int dh_map_is_ip(dh_str s);
 /* Microsoft Defender tables: the table's name as a static string, or NULL if it is not
  * one dcomhunt maps; and the table of a row exported without its name, by ActionType. */
 const char *dh_mde_table(dh_str name);

@@ -112,7 +112,7 @@ static void put(dh_event *ev, dh_field id, dh_str v)
     ev->present |= 1ULL << id;
 }
 
-static int is_ip(dh_str s)
+int dh_map_is_ip(dh_str s)
 {
     if (s.len < 2 || s.len > 45)
         return 0;
@@ -157,7 +157,7 @@ static void fix_5156(dh_event *ev)
 static void fix_dcom(dh_event *ev)
 {
     dh_str v;
-    if (dh_event_field(ev, DH_FIELD_REMOTE_HOST, &v) && is_ip(v) && ev->event_id != 10028)
+    if (dh_event_field(ev, DH_FIELD_REMOTE_HOST, &v) && dh_map_is_ip(v) && ev->event_id != 10028)
         put(ev, DH_FIELD_SOURCE_IP, v);
 }
 
