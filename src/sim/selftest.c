@@ -20,8 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dcomhunt/correlate.h"
-#include "dcomhunt/scan.h"
+#include "dcomhunt/engine.h"
 #include "sim/sim.h"
 
 /* ---- a finding, copied out of the correlator's callback ------------------------------- */
@@ -46,16 +45,19 @@ static void copy(char *dst, size_t cap, dh_str s)
     snprintf(dst, cap, "%.*s", (int)(s.len < cap ? s.len : cap - 1), s.ptr ? s.ptr : "");
 }
 
-static void on_finding(void *ctx, const dh_finding *f)
+/* The engine's finding sink: keeps what judging needs of each finding. Returns nonzero
+ * (which stops the run) when it cannot keep one, so a cell is never judged on findings
+ * that went missing. */
+static int on_finding(void *ctx, const dh_finding *f)
 {
     found_list *l = ctx;
     if (f->kind == DH_FINDING_SIGNAL)
-        return;
+        return 0;
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 16;
         found *v = realloc(l->v, cap * sizeof *v);
         if (!v)
-            return;
+            return 1;
         l->v = v;
         l->cap = cap;
     }
@@ -69,9 +71,12 @@ static void on_finding(void *ctx, const dh_finding *f)
     copy(x->object, sizeof x->object, f->com_object);
     copy(x->clsid, sizeof x->clsid, f->clsid);
     copy(x->user, sizeof x->user, f->user);
-    for (size_t i = 0; i < f->ncommands && i < 16; i++)
-        if ((x->commands[x->ncommands] = malloc(f->commands[i].len + 1)) != NULL)
-            copy(x->commands[x->ncommands++], f->commands[i].len + 1, f->commands[i]);
+    for (size_t i = 0; i < f->ncommands && i < 16; i++) {
+        if ((x->commands[x->ncommands] = malloc(f->commands[i].len + 1)) == NULL)
+            return 1;
+        copy(x->commands[x->ncommands++], f->commands[i].len + 1, f->commands[i]);
+    }
+    return 0;
 }
 
 static void found_free(found_list *l)
@@ -83,157 +88,46 @@ static void found_free(found_list *l)
     memset(l, 0, sizeof *l);
 }
 
-/* ---- the hunt: scan, match, correlate ------------------------------------------------- */
+/* ---- the hunt: through the engine, as dcomhunt hunt does ---------------------------- */
 
 typedef struct hunt {
-    const dh_ruleset *rs;
-    dh_correlator *corr;
-    dh_status st;
+    found_list *out;
+    int damaged; /* the engine reported a problem with the simulated files */
 } hunt;
 
-typedef struct hworker {
-    hunt *h;
-    dh_matcher *m;
-    uint32_t *hits; /* the rules the current event matched: grown, never capped */
-    size_t nhits, hits_cap;
-    dh_status st; /* the first failure (no memory for hits) */
-} hworker;
-
-static void *hw_new(void *ctx)
+static int hunt_finding(void *ctx, const dh_finding *f)
 {
-    hworker *w = calloc(1, sizeof *w);
-    if (!w)
-        return NULL;
-    w->h = ctx;
-    if (dh_matcher_new(w->h->rs, &w->m)) {
-        free(w);
-        return NULL;
-    }
-    return w;
+    return on_finding(((hunt *)ctx)->out, f);
 }
 
-static void hw_free(void *wctx)
+static void hunt_error(void *ctx, const dh_error *e)
 {
-    hworker *w = wctx;
-    if (!w)
-        return;
-    dh_matcher_free(w->m);
-    free(w->hits);
-    free(w);
-}
-
-static void hw_match(void *ctx, const dh_rule *r, const dh_event *ev)
-{
-    hworker *w = ctx;
-    (void)ev;
-    if (w->nhits == w->hits_cap) {
-        size_t cap = w->hits_cap ? w->hits_cap * 2 : 64;
-        uint32_t *h = realloc(w->hits, cap * sizeof *h);
-        if (!h) {
-            w->st = DH_ERR_NOMEM;
-            return;
-        }
-        w->hits = h;
-        w->hits_cap = cap;
-    }
-    w->hits[w->nhits++] = (uint32_t)dh_rule_index(r);
-}
-
-static dh_status hw_event(void *wctx, const dh_event *ev, dh_buf *out)
-{
-    hworker *w = wctx;
-    if (!w)
-        return DH_ERR_NOMEM;
-    w->nhits = 0;
-    dh_matcher_run(w->m, ev, hw_match, w);
-    if (w->st)
-        return w->st;
-    if (!dh_correlator_wants(w->h->corr, ev, w->nhits))
-        return DH_OK;
-    uint32_t n = (uint32_t)w->nhits;
-    dh_status st = dh_buf_append(out, &n, 4);
-    if (!st)
-        st = dh_buf_append(out, w->hits, n * 4);
-    if (!st)
-        st = dh_correlator_pack(w->h->rs, ev, out); /* with the fields correlation rules read */
-    return st;
-}
-
-static dh_status hw_emit(void *ctx, const char *bytes, size_t len)
-{
-    hunt *h = ctx;
-    const char *p = bytes, *end = bytes + len;
-    while (p < end) {
-        uint32_t n;
-        if (end - p < 4)
-            return DH_ERR_FORMAT;
-        memcpy(&n, p, 4);
-        p += 4;
-        if (n > dh_ruleset_count(h->rs) || (size_t)(end - p) / 4 < n)
-            return DH_ERR_FORMAT;
-        const dh_rule **rules = malloc((n ? n : 1) * sizeof *rules);
-        if (!rules)
-            return DH_ERR_NOMEM;
-        for (uint32_t i = 0; i < n; i++) {
-            uint32_t k;
-            memcpy(&k, p + 4 * i, 4);
-            rules[i] = dh_ruleset_rule(h->rs, k);
-        }
-        p += 4 * (size_t)n;
-        size_t used = 0;
-        dh_event *ev = dh_event_unpack(p, (size_t)(end - p), &used);
-        if (!ev) {
-            free(rules);
-            return DH_ERR_FORMAT;
-        }
-        p += used;
-        dh_status st = dh_correlator_take(h->corr, ev, rules, n);
-        free(rules);
-        if (st)
-            return st;
-    }
-    return DH_OK;
-}
-
-static void hw_error(void *ctx, const dh_error *e)
-{
-    hunt *h = ctx;
     (void)e;
-    if (!h->st)
-        h->st = DH_ERR_FORMAT;
+    ((hunt *)ctx)->damaged = 1;
 }
 
 static dh_status hunt_dir(const char *dir, const dh_ruleset *rs, unsigned threads, found_list *out)
 {
-    hunt h = {rs, NULL, DH_OK};
-    dh_correlate_opts co;
-    dh_correlate_opts_init(&co);
-    dh_status st = dh_correlator_new(&co, rs, &h.corr);
-    if (st)
-        return st;
-    dh_correlator_set_sink(h.corr, on_finding, out);
-    dh_scan_opts so;
-    dh_scan_opts_init(&so);
-    so.threads = threads;
-    so.time_order = 1;
-    dh_scan_callbacks cb = {
-        .ctx = &h,
-        .worker_new = hw_new,
-        .worker_free = hw_free,
-        .on_event = hw_event,
-        .emit = hw_emit,
-        .on_error = hw_error,
-    };
-    dh_scan_stats stats;
+    hunt h = {out, 0};
+    dh_engine_opts o;
+    dh_engine_opts_init(&o);
+    o.mode = DH_ENGINE_FINDINGS;
+    o.threads = threads;
+    o.sink = (dh_engine_sink){.ctx = &h, .on_finding = hunt_finding, .on_error = hunt_error};
+    dh_engine *eng = NULL;
+    dh_status st = dh_engine_new(&o, rs, &eng);
     const char *paths[] = {dir};
-    st = dh_scan_run(paths, 1, &so, &cb, &stats);
+    if (!st)
+        st = dh_engine_run(eng, paths, 1);
     if (st == DH_ERR_FORMAT)
         st = DH_OK; /* truth.jsonl is not an input format: skipped, as hunt skips it */
     if (!st)
-        st = dh_correlator_finish(h.corr, on_finding, out);
-    dh_correlator_free(h.corr);
-    if (!st && h.st)
-        st = h.st;
+        st = dh_engine_finish(eng);
+    if (st == DH_ERR_CANCELLED)
+        st = DH_ERR_NOMEM; /* on_finding could not keep a finding */
+    dh_engine_free(eng);
+    if (!st && h.damaged)
+        st = DH_ERR_FORMAT; /* what dcomhunt wrote itself must read back whole */
     return st;
 }
 
