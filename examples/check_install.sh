@@ -5,6 +5,8 @@
 # what `dcomhunt hunt --jsonl` prints for them, findings included, with the same exit
 # status.
 #   check_install.sh BUILD_DIR SOURCE_DIR DCOMHUNT INPUT...
+#   Environment: CC (default cc), EXAMPLE_CFLAGS (extra flags, e.g. the sanitizers of an
+#   instrumented library).
 set -eu
 build=$1 src=$2 cli=$3
 shift 3
@@ -16,7 +18,7 @@ export PKG_CONFIG_PATH
 flags=$(pkg-config --cflags --libs --static dcomhunt)
 echo "cc flags: $flags"
 # shellcheck disable=SC2086 # the flags are words
-${CC:-cc} -std=c11 -Wall -Wextra -Werror -o "$tmp/hunt_jsonl" "$src/examples/hunt_jsonl.c" $flags
+${CC:-cc} -std=c11 -Wall -Wextra -Werror ${EXAMPLE_CFLAGS:-} -o "$tmp/hunt_jsonl" "$src/examples/hunt_jsonl.c" $flags
 set +e
 "$tmp/hunt_jsonl" "$@" >"$tmp/example.jsonl"
 example_rc=$?

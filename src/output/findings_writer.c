@@ -74,8 +74,23 @@ void dh_findings_writer_tee(dh_findings_writer *w, dh_findings_writer *also)
     w->tee = also;
 }
 
-void dh_findings_writer_add(dh_findings_writer *w, const dh_finding *f)
+/* A finding built by hand (an embedding program, a test) may leave a value as {NULL, 0}:
+ * every writer and the guide read "" there, never a null pointer. */
+static dh_finding values_not_null(const dh_finding *f)
 {
+    dh_finding g = *f;
+    dh_str *v[] = {&g.com_object,  &g.clsid,     &g.target_host, &g.target_ip,
+                   &g.source_host, &g.source_ip, &g.user,        &g.logon_id};
+    for (size_t i = 0; i < sizeof v / sizeof *v; i++)
+        if (!v[i]->ptr)
+            *v[i] = (dh_str){"", 0};
+    return g;
+}
+
+void dh_findings_writer_add(dh_findings_writer *w, const dh_finding *given)
+{
+    dh_finding copy = values_not_null(given);
+    const dh_finding *f = &copy;
     if (!dh_keep_selects(w->keep, f))
         return;
     if (w->tee)

@@ -56,6 +56,8 @@ static void iso(char *out, size_t cap, int64_t t)
 static char *prose(vals *v, dh_str s)
 {
     static char empty[1];
+    if (!s.ptr) /* an empty value of a finding built by hand: {NULL, 0} */
+        s = (dh_str){empty, 0};
     if (v->nowned == v->owned_cap) {
         size_t cap = v->owned_cap ? v->owned_cap * 2 : 32;
         char **o = realloc(v->owned, cap * sizeof *o);
