@@ -267,19 +267,14 @@ static int source_groups(pass *p)
     return 0;
 }
 
-/* ---- building a finding (finding.c holds the lists and caps) ---------------------------- */
+/* ---- building a finding (findings/build.c holds the lists and caps) ------------------ */
 
-static void object(fb *b, const dh_com_object *o)
+static void object(dh_fb *b, const dh_com_object *o)
 {
     if (!o || !o->lateral)
         return;
-    for (size_t i = 0; i < b->f.nobjects; i++)
-        if (!strcmp(b->objects[i].name, o->name))
-            return;
-    if (b->f.nobjects >= FB_MAX_OBJECTS)
-        return;
-    b->objects[b->f.nobjects++] =
-        (dh_finding_object){o->name, o->nclsids ? o->clsids[0] : "", o->appid, o->hardening};
+    dh_fb_object(
+        b, (dh_finding_object){o->name, o->nclsids ? o->clsids[0] : "", o->appid, o->hardening});
 }
 
 static int in_explorer(const dh_com_object *o)
@@ -295,13 +290,13 @@ static dh_str cstr(const char *s)
     return (dh_str){s, strlen(s)};
 }
 
-static void make_id(fb *b, const char *kind, const item *anchor)
+static void make_id(dh_fb *b, const char *kind, const item *anchor)
 {
     corr_finding_id(b->f.id, kind, anchor ? anchor->ev : NULL, NULL);
 }
 
 /* The records the group won, as evidence (one entry per record, its strongest role). */
-static int collect(pass *p, group *g, fb *b, unsigned *fam, dh_level *rule_sev)
+static int collect(pass *p, group *g, dh_fb *b, unsigned *fam, dh_level *rule_sev)
 {
     int32_t gi = (int32_t)(g - p->groups);
     for (int round = 0; round < 2; round++) {
@@ -331,14 +326,15 @@ static int collect(pass *p, group *g, fb *b, unsigned *fam, dh_level *rule_sev)
                 /* processes: commands, servers and the session apart */
                 if (cl[i].node >= 0 && k < g->nacts) {
                     const host *h = p->acts[g->acts[k]].h;
-                    int list = !strcmp(cl[i].role, "child")        ? FB_COMMANDS
-                               : !strcmp(cl[i].role, "activation") ? FB_SERVERS
-                               : !strcmp(cl[i].role, "session")    ? FB_SESSION
+                    int list = !strcmp(cl[i].role, "child")        ? DH_FB_COMMANDS
+                               : !strcmp(cl[i].role, "activation") ? DH_FB_SERVERS
+                               : !strcmp(cl[i].role, "session")    ? DH_FB_SESSION
                                                                    : -1;
-                    if (list >= 0 && fb_process(b, list, &h->nodes[cl[i].node], cl[i].node, NULL))
+                    if (list >= 0 &&
+                        corr_fb_process(b, list, &h->nodes[cl[i].node], cl[i].node, NULL))
                         return -1;
                 }
-                if (fb_record(b, cl[i].role, it, rule_sev))
+                if (corr_fb_record(b, cl[i].role, it, rule_sev))
                     return -1;
                 for (size_t r = 0; r < it->nrules; r++)
                     if (dh_rule_level(it->rules[r]) >= DH_LEVEL_HIGH)
@@ -364,16 +360,17 @@ static void mark_used(pass *p, group *g)
 }
 
 /* The lists, caps and the main object; -1 when memory ran out. */
-static int finish(fb *b)
+static int finish(dh_fb *b)
 {
-    if (fb_finish(b))
+    if (dh_fb_finish(b))
         return -1;
     if (b->f.nobjects) {
         b->f.com_object = cstr(b->objects[0].name);
         b->f.clsid = cstr(b->objects[0].clsid);
     }
     if (b->f.commands_dropped || b->f.evidence_dropped || b->f.rules_dropped)
-        fb_reason(b, "more records than a finding lists: the counts of those left out are given");
+        dh_fb_reason(b,
+                     "more records than a finding lists: the counts of those left out are given");
     return 0;
 }
 
@@ -386,16 +383,16 @@ static const dh_event *host_event(const host *h)
     return NULL;
 }
 
-static void name_source(pass *p, fb *b, dh_str src, dh_str workstation, const dh_event *wev,
+static void name_source(pass *p, dh_fb *b, dh_str src, dh_str workstation, const dh_event *wev,
                         int64_t t, group *g)
 {
     if (workstation.len && !(workstation.len == 1 && workstation.ptr[0] == '-')) {
-        b->f.source_host = fb_val(b, "source_host", workstation, wev);
+        b->f.source_host = dh_fb_value(b, "source_host", workstation, wev);
         return;
     }
     host *o = src.len ? ip_owner(p, src, t) : NULL;
     if (o && o != g->h) {
-        b->f.source_host = fb_val(b, "source_host", o->name, host_event(o));
+        b->f.source_host = dh_fb_value(b, "source_host", o->name, host_event(o));
         return;
     }
     /* a source-side record that joined the finding names its host */
@@ -403,13 +400,14 @@ static void name_source(pass *p, fb *b, dh_str src, dh_str workstation, const dh
         const char *r = b->ev[i].role;
         if (!strcmp(r, "script") || !strcmp(r, "source") || !strcmp(r, "source_network") ||
             !strcmp(r, "explicit_logon")) {
-            b->f.source_host = fb_val(b, "source_host", dh_event_host(b->ev[i].ev), b->ev[i].ev);
+            b->f.source_host =
+                dh_fb_value(b, "source_host", dh_event_host(b->ev[i].ev), b->ev[i].ev);
             return;
         }
     }
 }
 
-static void emit(pass *p, fb *b)
+static void emit(pass *p, dh_fb *b)
 {
     if (p->fn)
         p->fn(p->fctx, &b->f);
@@ -417,35 +415,35 @@ static void emit(pass *p, fb *b)
 
 /* A finding under construction from the records the group won: NULL when it won none (and
  * *err set when memory ran out). */
-static fb *fb_start(pass *p, group *g, unsigned *fam, dh_level *rule_sev, int *err)
+static dh_fb *fb_start(pass *p, group *g, unsigned *fam, dh_level *rule_sev, int *err)
 {
     *err = 0;
     *fam = 0;
     *rule_sev = DH_LEVEL_INFORMATIONAL;
-    fb *b = malloc(sizeof *b);
+    dh_fb *b = malloc(sizeof *b);
     if (!b) {
         *err = 1;
         return NULL;
     }
-    fb_init(b);
+    dh_fb_init(b);
     int r = collect(p, g, b, fam, rule_sev);
     if (r || !b->nev) {
         *err = r != 0;
-        fb_free(b);
+        dh_fb_free(b);
         free(b);
         return NULL;
     }
     return b;
 }
 
-static void fb_drop(fb *b)
+static void fb_drop(dh_fb *b)
 {
-    fb_free(b);
+    dh_fb_free(b);
     free(b);
 }
 
 /* Emits the finding and marks its records as used. */
-static void fb_emit(pass *p, group *g, fb *b)
+static void fb_emit(pass *p, group *g, dh_fb *b)
 {
     mark_used(p, g);
     emit(p, b);
@@ -457,7 +455,7 @@ static int build_target(pass *p, group *g)
     unsigned fam;
     dh_level rule_sev;
     int err;
-    fb *b = fb_start(p, g, &fam, &rule_sev, &err);
+    dh_fb *b = fb_start(p, g, &fam, &rule_sev, &err);
     if (!b)
         return -err;
     for (size_t k = 0; k < g->nacts; k++)
@@ -490,9 +488,9 @@ static int build_target(pass *p, group *g)
     for (size_t k = 0; k < g->nacts; k++)
         object(b, p->acts[g->acts[k]].obj);
     object(b, named);
-    b->f.target_host = fb_val(b, "target_host", g->h->name, host_event(g->h));
+    b->f.target_host = dh_fb_value(b, "target_host", g->h->name, host_event(g->h));
     b->f.target_ip =
-        fb_val(b, "target_ip", g->tip.len ? g->tip : host_ip_near(g->h, g->tmin), NULL);
+        dh_fb_value(b, "target_ip", g->tip.len ? g->tip : host_ip_near(g->h, g->tmin), NULL);
     /* the logon: by logon id first, then from the source */
     const dh_event *logon = NULL;
     for (int pass_ = 0; pass_ < 2 && !logon; pass_++)
@@ -511,30 +509,30 @@ static int build_target(pass *p, group *g)
         if (ls.len && !corr_loopback(ls))
             src = ls;
         ws = corr_field(logon, DH_FIELD_SOURCE_HOSTNAME);
-        b->f.user = fb_account(b, logon, DH_FIELD_TARGET_DOMAIN_NAME, DH_FIELD_TARGET_USER_NAME);
-        b->f.logon_id = fb_val(b, "logon_id", corr_field(logon, DH_FIELD_LOGON_ID), logon);
+        b->f.user = dh_fb_account(b, logon, DH_FIELD_TARGET_DOMAIN_NAME, DH_FIELD_TARGET_USER_NAME);
+        b->f.logon_id = dh_fb_value(b, "logon_id", corr_field(logon, DH_FIELD_LOGON_ID), logon);
     } else {
-        b->f.user = fb_val(b, "user", g->account, NULL);
+        b->f.user = dh_fb_value(b, "user", g->account, NULL);
         for (size_t k = 0; k < g->nacts && !b->f.logon_id.len; k++) {
             const act *a0 = &p->acts[g->acts[k]];
             if (a0->kind == ACT_SERVER && a0->h->nodes[a0->node].nrecs) {
                 const dh_event *r = a0->h->nodes[a0->node].recs[0]->ev;
-                b->f.logon_id = fb_val(b, "logon_id", corr_field(r, DH_FIELD_LOGON_ID), r);
+                b->f.logon_id = dh_fb_value(b, "logon_id", corr_field(r, DH_FIELD_LOGON_ID), r);
             }
         }
     }
-    b->f.source_ip = fb_val(b, "source_ip", src, logon);
+    b->f.source_ip = dh_fb_value(b, "source_ip", src, logon);
     name_source(p, b, src, ws, logon, g->tmin, g);
     if (lateral) {
         b->f.confidence = sc.confidence;
         for (size_t i = 0; i < sc.nreasons; i++)
-            fb_reason(b, sc.reasons[i]);
+            dh_fb_reason(b, sc.reasons[i]);
     } else {
         b->f.confidence = 1;
         for (size_t i = 0; i < sc.nreasons; i++)
-            fb_reason(b, sc.reasons[i]);
-        fb_reason(b, "no remote logon or connection found behind it: a local activation, or "
-                     "telemetry of that side is missing");
+            dh_fb_reason(b, sc.reasons[i]);
+        dh_fb_reason(b, "no remote logon or connection found behind it: a local activation, or "
+                        "telemetry of that side is missing");
     }
     dh_level sev = score_severity(b->f.kind, fam, b->f.confidence, p->acts[g->first_act].obj);
     b->f.severity = sev > rule_sev ? sev : rule_sev;
@@ -559,7 +557,7 @@ static int build_attempt(pass *p, group *g)
     unsigned fam;
     dh_level rule_sev;
     int err;
-    fb *b = fb_start(p, g, &fam, &rule_sev, &err);
+    dh_fb *b = fb_start(p, g, &fam, &rule_sev, &err);
     if (!b)
         return -err;
     b->f.kind = DH_FINDING_ATTEMPT;
@@ -572,29 +570,29 @@ static int build_attempt(pass *p, group *g)
         fb_drop(b);
         return 0;
     }
-    b->f.target_host = fb_val(b, "target_host", g->h->name, host_event(g->h));
-    b->f.target_ip = fb_val(b, "target_ip", host_ip_near(g->h, g->tmin), NULL);
-    b->f.source_ip = fb_val(b, "source_ip", g->src, first);
-    b->f.user = fb_account(b, first, DH_FIELD_TARGET_DOMAIN_NAME, DH_FIELD_USER);
+    b->f.target_host = dh_fb_value(b, "target_host", g->h->name, host_event(g->h));
+    b->f.target_ip = dh_fb_value(b, "target_ip", host_ip_near(g->h, g->tmin), NULL);
+    b->f.source_ip = dh_fb_value(b, "source_ip", g->src, first);
+    b->f.user = dh_fb_account(b, first, DH_FIELD_TARGET_DOMAIN_NAME, DH_FIELD_USER);
     name_source(p, b, g->src, (dh_str){"", 0}, NULL, g->tmin, g);
     if (finish(b)) {
         fb_drop(b);
         return -1;
     }
-    b->f.clsid = fb_val(b, "clsid", corr_field(first, DH_FIELD_CLSID), first);
+    b->f.clsid = dh_fb_value(b, "clsid", corr_field(first, DH_FIELD_CLSID), first);
     b->f.confidence = 2;
-    fb_reason(b, dh_event_id(first) == 10036
-                     ? "remote DCOM activation rejected by the authentication-level hardening "
-                       "(System 10036 with a network address)"
-                     : "remote DCOM launch or activation refused (System 10016 with a network "
-                       "address)");
+    dh_fb_reason(b, dh_event_id(first) == 10036
+                        ? "remote DCOM activation rejected by the authentication-level hardening "
+                          "(System 10036 with a network address)"
+                        : "remote DCOM launch or activation refused (System 10016 with a network "
+                          "address)");
     if (b->f.nobjects) {
         b->f.confidence = 3;
-        fb_reason(b, "the class is one used for lateral movement");
+        dh_fb_reason(b, "the class is one used for lateral movement");
     }
     if (fam & EV_SOURCE) {
         b->f.confidence = 3;
-        fb_reason(b, "the source host's own telemetry names the target");
+        dh_fb_reason(b, "the source host's own telemetry names the target");
     }
     dh_level sev = score_severity(DH_FINDING_ATTEMPT, fam, b->f.confidence, g->obj);
     b->f.severity = sev > rule_sev ? sev : rule_sev;
@@ -613,7 +611,7 @@ static int build_source(pass *p, group *g)
     unsigned fam;
     dh_level rule_sev;
     int err;
-    fb *b = fb_start(p, g, &fam, &rule_sev, &err);
+    dh_fb *b = fb_start(p, g, &fam, &rule_sev, &err);
     if (!b)
         return -err;
     /* a source naming a target (DistributedCOM 10028 included: the source's own record of a
@@ -623,12 +621,12 @@ static int build_source(pass *p, group *g)
     object(b, g->obj);
     b->f.target_host = cstr(g->shown);
     b->f.target_ip = dh_map_is_ip(cstr(g->target)) ? b->f.target_host : (dh_str){"", 0};
-    b->f.source_host = fb_val(b, "source_host", g->h->name, host_event(g->h));
-    b->f.source_ip = fb_val(b, "source_ip", host_ip_near(g->h, g->tmin), NULL);
+    b->f.source_host = dh_fb_value(b, "source_host", g->h->name, host_event(g->h));
+    b->f.source_ip = dh_fb_value(b, "source_ip", host_ip_near(g->h, g->tmin), NULL);
     for (size_t i = 0; i < b->nev && !b->f.user.len; i++) {
         dh_str u = corr_field(b->ev[i].ev, DH_FIELD_USER);
         if (u.len)
-            b->f.user = fb_val(b, "user", u, b->ev[i].ev);
+            b->f.user = dh_fb_value(b, "user", u, b->ev[i].ev);
     }
     if (finish(b)) {
         fb_drop(b);
@@ -638,19 +636,20 @@ static int build_source(pass *p, group *g)
     for (size_t i = 0; i < b->nev; i++) {
         const char *r = b->ev[i].role;
         if (!strcmp(r, "script")) {
-            fb_reason(b, "a script block on this host activates a COM object on the target");
+            dh_fb_reason(b, "a script block on this host activates a COM object on the target");
             strong_kinds++;
         } else if (!strcmp(r, "source")) {
-            fb_reason(b, "a command line on this host activates a COM object on the target");
+            dh_fb_reason(b, "a command line on this host activates a COM object on the target");
             strong_kinds++;
         } else if (!strcmp(r, "failure")) {
-            fb_reason(b, "DCOM could not reach the named computer (System 10028 on the source)");
+            dh_fb_reason(b, "DCOM could not reach the named computer (System 10028 on the source)");
             strong_kinds++;
         } else if (!strcmp(r, "source_network")) {
-            fb_reason(b, "an outbound RPC connection to the target's endpoint mapper (port 135)");
+            dh_fb_reason(b,
+                         "an outbound RPC connection to the target's endpoint mapper (port 135)");
             support = 1;
         } else if (!strcmp(r, "explicit_logon")) {
-            fb_reason(b, "explicit credentials used for the target (Security 4648)");
+            dh_fb_reason(b, "explicit credentials used for the target (Security 4648)");
             support = 1;
         }
     }
@@ -658,13 +657,15 @@ static int build_source(pass *p, group *g)
     if (b->f.confidence > 3)
         b->f.confidence = 3;
     if (g->obj && g->obj->lateral)
-        fb_reason(b, "the object named is one used for lateral movement");
-    fb_reason(b, "nothing from the target explains it: the target's telemetry is missing, or the "
+        dh_fb_reason(b, "the object named is one used for lateral movement");
+    dh_fb_reason(b,
+                 "nothing from the target explains it: the target's telemetry is missing, or the "
                  "activation failed");
     for (size_t i = 0; i < b->nev; i++)
         if (!strcmp(b->ev[i].role, "failure") && dh_event_kind(b->ev[i].ev) == DH_KIND_DCOM_ERROR &&
             !b->f.clsid.len)
-            b->f.clsid = fb_val(b, "clsid", corr_field(b->ev[i].ev, DH_FIELD_CLSID), b->ev[i].ev);
+            b->f.clsid =
+                dh_fb_value(b, "clsid", corr_field(b->ev[i].ev, DH_FIELD_CLSID), b->ev[i].ev);
     dh_level sev = score_severity(b->f.kind, fam, b->f.confidence, g->obj);
     b->f.severity = sev > rule_sev ? sev : rule_sev;
     make_id(b, dh_finding_kind_name(b->f.kind), g->claims[0].it);
@@ -684,10 +685,10 @@ static int build_signal(pass *p, item *const *its, size_t n, host *h, int32_t no
     }
     if (!alone)
         return 0; /* only correlation rules report these */
-    fb *b = malloc(sizeof *b);
+    dh_fb *b = malloc(sizeof *b);
     if (!b)
         return -1;
-    fb_init(b);
+    dh_fb_init(b);
     item *it = its[0];
     for (size_t i = 1; i < n; i++) /* the earliest record names the signal */
         if (its[i]->t < it->t || (its[i]->t == it->t && its[i]->seq < it->seq))
@@ -697,7 +698,7 @@ static int build_signal(pass *p, item *const *its, size_t n, host *h, int32_t no
     b->f.kind = script ? DH_FINDING_SOURCE_ACTIVITY : DH_FINDING_SIGNAL;
     dh_level sev = DH_LEVEL_INFORMATIONAL;
     for (size_t i = 0; i < n; i++)
-        if (fb_record(b, script ? "script" : "detection", its[i], &sev)) {
+        if (corr_fb_record(b, script ? "script" : "detection", its[i], &sev)) {
             fb_drop(b);
             return -1;
         }
@@ -714,19 +715,19 @@ static int build_signal(pass *p, item *const *its, size_t n, host *h, int32_t no
     }
     object(b, o);
     if (script)
-        b->f.source_host = fb_val(b, "source_host", dh_event_host(ev), ev);
+        b->f.source_host = dh_fb_value(b, "source_host", dh_event_host(ev), ev);
     else
-        b->f.target_host = fb_val(b, "target_host", dh_event_host(ev), ev);
-    b->f.user = fb_val(b, "user", corr_field(ev, DH_FIELD_USER), ev);
-    b->f.logon_id = fb_val(b, "logon_id", corr_field(ev, DH_FIELD_LOGON_ID), ev);
+        b->f.target_host = dh_fb_value(b, "target_host", dh_event_host(ev), ev);
+    b->f.user = dh_fb_value(b, "user", corr_field(ev, DH_FIELD_USER), ev);
+    b->f.logon_id = dh_fb_value(b, "logon_id", corr_field(ev, DH_FIELD_LOGON_ID), ev);
     if (dh_event_kind(ev) == DH_KIND_PROCESS_CREATION &&
-        fb_process(b, FB_COMMANDS, node >= 0 ? &h->nodes[node] : NULL, node,
-                   node >= 0 ? NULL : ev)) {
+        corr_fb_process(b, DH_FB_COMMANDS, node >= 0 ? &h->nodes[node] : NULL, node,
+                        node >= 0 ? NULL : ev)) {
         fb_drop(b);
         return -1;
     }
-    fb_reason(b, script ? "a script block on this host calls DCOM objects of another host"
-                        : "a rule matched this event alone; no DCOM chain explains it");
+    dh_fb_reason(b, script ? "a script block on this host calls DCOM objects of another host"
+                           : "a rule matched this event alone; no DCOM chain explains it");
     if (finish(b)) {
         fb_drop(b);
         return -1;

@@ -15,7 +15,7 @@
  *   assemble.c     one intrusion, one finding: grouping activations, exclusive evidence,
  *                  building and emitting findings, attempts, source activity, signals
  *   claim.c        adding to a claim list (activations, source and assemble all do)
- *   finding.c      one finding's lists and values within the caps of dcomhunt/correlate.h
+ *   finding.c      items and process nodes as the finding builder's values (findings/build.h)
  *   scriptparse.c  reading a target host and an object out of code and command lines
  *
  * Everything built in a pass (hosts, processes, activations, groups) lives in the pass's
@@ -31,6 +31,7 @@
 #include "correlate/sigma_corr.h"
 #include "dcomhunt/correlate.h"
 #include "event/mappings/mappings.h"
+#include "findings/build.h"
 #include "findings/score.h"
 
 #define TICKS 10000000LL /* FILETIME ticks per second */
@@ -375,55 +376,12 @@ int assemble(pass *p);
 int claim_add(arena *a, claim **v, size_t *n, size_t *cap, size_t *dropped, item *it,
               const char *role, int rank, int64_t dt, unsigned fam, int32_t node);
 
-/* finding.c: one finding under construction (see there) */
-enum { FB_COMMANDS, FB_SERVERS, FB_SESSION, FB_NLISTS };
-#define FB_MAX_OBJECTS 16
-
-typedef struct fb_proc {
-    dh_str s;           /* its command line, else its image */
-    const pnode *pn;    /* the process (its records), or NULL */
-    const dh_event *ev; /* or the one record */
-    int64_t t;
-    uint64_t seq;
-} fb_proc;
-
-typedef struct fb_list {
-    fb_proc *v;
-    size_t n, cap, kept;
-    u64map seen; /* nodes already listed */
-} fb_list;
-
-typedef struct fb {
-    dh_finding f;
-    arena a;
-    dh_evidence *ev; /* every record of the finding until fb_finish applies the cap */
-    size_t nev, capev;
-    const char *reasons[24];
-    fb_list lists[FB_NLISTS];
-    size_t nproc;
-    dh_finding_object objects[FB_MAX_OBJECTS];
-    const dh_rule **rules, **undecided, **over;
-    size_t caprules, capundecided, nover, capover;
-    dh_cut *cuts;
-    size_t capcuts;
-    int64_t tmin, tmax;
-} fb;
-
-void fb_init(fb *b);
-void fb_free(fb *b);
-void fb_reason(fb *b, const char *r); /* r: static, or from fb_text */
-const char *fb_text(fb *b, const char *s, size_t n);
+/* finding.c: the correlator's records and processes handed to the finding builder
+ * (findings/build.h) as its plain values. */
 /* A record of the finding (its rules and time count; *sev raised to its rules' level). */
-int fb_record(fb *b, const char *role, item *it, dh_level *sev);
-void fb_rule(fb *b, const dh_rule *r);
-/* A process the finding lists (FB_COMMANDS...): a node (once per node), or one record. */
-int fb_process(fb *b, int list, const pnode *pn, int32_t node, const dh_event *ev);
-/* A value of ev for the finding's `what` ("user", "target_host"...), its cut noted. */
-dh_str fb_val(fb *b, const char *what, dh_str v, const dh_event *ev);
-/* "DOMAIN\name" from two fields of ev (the name alone without a domain), as "user". */
-dh_str fb_account(fb *b, const dh_event *ev, dh_field domain, dh_field name);
-/* Applies the caps, sorts, sets the finding's lists; -1 when memory ran out. */
-int fb_finish(fb *b);
+int corr_fb_record(dh_fb *b, const char *role, const item *it, dh_level *sev);
+/* A process the finding lists (DH_FB_COMMANDS...): a node (once per node), or one record. */
+int corr_fb_process(dh_fb *b, int list, const pnode *pn, int32_t node, const dh_event *ev);
 
 /* Severity by the object the knowledge table names (NULL: none known), see
  * findings/score.h. */

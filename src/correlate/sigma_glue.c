@@ -37,47 +37,53 @@ static void corr_fired(void *ctx, const sc_signal *s)
     dh_correlator *c = ctx;
     if (!c->fn)
         return;
-    fb *b = malloc(sizeof *b);
+    dh_fb *b = malloc(sizeof *b);
     if (!b)
         return;
-    fb_init(b);
+    dh_fb_init(b);
     const dh_event *last = s->nitems ? ((item *)s->items[s->nitems - 1])->ev : NULL;
     b->f.kind = DH_FINDING_SIGNAL;
     b->f.severity = dh_rule_level(s->corr);
     b->f.confidence = 2;
-    fb_rule(b, s->corr);
+    dh_fb_rule(b, s->corr);
     for (size_t i = 0; i < s->ninner; i++)
-        fb_rule(b, s->inner[i]);
+        dh_fb_rule(b, s->inner[i]);
     dh_level sev = b->f.severity;
     for (size_t i = 0; i < s->nitems; i++) {
         item *it = s->items[i];
         /* its records stay free for chains and signals: fb_record marks nothing */
-        if (fb_record(b, "detection", it, &sev) ||
+        if (corr_fb_record(b, "detection", it, &sev) ||
             (dh_event_kind(it->ev) == DH_KIND_PROCESS_CREATION &&
-             fb_process(b, FB_COMMANDS, NULL, -1, it->ev)))
+             corr_fb_process(b, DH_FB_COMMANDS, NULL, -1, it->ev)))
             goto out;
     }
     b->f.severity = sev;
     if (last) {
-        b->f.target_host = fb_val(b, "target_host", dh_event_host(last), last);
-        b->f.source_ip = fb_val(b, "source_ip", corr_field(last, DH_FIELD_SOURCE_IP), last);
-        b->f.user = fb_val(b, "user", corr_field(last, DH_FIELD_USER), last);
-        b->f.logon_id = fb_val(b, "logon_id", corr_field(last, DH_FIELD_LOGON_ID), last);
+        b->f.target_host = dh_fb_value(b, "target_host", dh_event_host(last), last);
+        b->f.source_ip = dh_fb_value(b, "source_ip", corr_field(last, DH_FIELD_SOURCE_IP), last);
+        b->f.user = dh_fb_value(b, "user", corr_field(last, DH_FIELD_USER), last);
+        b->f.logon_id = dh_fb_value(b, "logon_id", corr_field(last, DH_FIELD_LOGON_ID), last);
     }
-    fb_reason(b, fb_text(b, s->why, strlen(s->why)));
+    dh_fb_reason(b, dh_fb_text(b, s->why, strlen(s->why)));
     if (*s->group) {
         char g[512];
         int n = snprintf(g, sizeof g, "grouped by %s", s->group);
-        fb_reason(b, fb_text(b, g, n < 0 ? 0 : (size_t)n < sizeof g ? (size_t)n : sizeof g - 1));
+        dh_fb_reason(b, dh_fb_text(b, g,
+                                   n < 0                  ? 0
+                                   : (size_t)n < sizeof g ? (size_t)n
+                                                          : sizeof g - 1));
     }
     if (s->nevents > s->nitems) {
         char g[160];
         int n = snprintf(g, sizeof g, "%llu events; %zu shown", (unsigned long long)s->nevents,
                          s->nitems < DH_FINDING_MAX_EVIDENCE ? s->nitems
                                                              : (size_t)DH_FINDING_MAX_EVIDENCE);
-        fb_reason(b, fb_text(b, g, n < 0 ? 0 : (size_t)n < sizeof g ? (size_t)n : sizeof g - 1));
+        dh_fb_reason(b, dh_fb_text(b, g,
+                                   n < 0                  ? 0
+                                   : (size_t)n < sizeof g ? (size_t)n
+                                                          : sizeof g - 1));
     }
-    if (fb_finish(b))
+    if (dh_fb_finish(b))
         goto out;
     b->f.first_seen = s->first;
     b->f.last_seen = s->last;
@@ -91,7 +97,7 @@ static void corr_fired(void *ctx, const sc_signal *s)
     snprintf(b->f.id, sizeof b->f.id, "%016llx", (unsigned long long)h);
     c->fn(c->fctx, &b->f);
 out:
-    fb_free(b);
+    dh_fb_free(b);
     free(b);
 }
 
