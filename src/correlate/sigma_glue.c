@@ -51,7 +51,7 @@ static void corr_fired(void *ctx, const sc_signal *s)
     dh_level sev = b->f.severity;
     for (size_t i = 0; i < s->nitems; i++) {
         item *it = s->items[i];
-        /* its records stay free for chains and signals: fb_record marks nothing */
+        /* its records stay free for chains and signals: corr_fb_record marks nothing */
         if (corr_fb_record(b, "detection", it, &sev) ||
             (dh_event_kind(it->ev) == DH_KIND_PROCESS_CREATION &&
              corr_fb_process(b, DH_FB_COMMANDS, NULL, -1, it->ev)))
