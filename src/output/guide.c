@@ -11,6 +11,7 @@
 #include "core/timefmt.h"
 #include "core/utf8.h"
 #include "event/mappings/defender.h"
+#include "output/kql_text.h"
 
 #define HOUR (3600LL * 10000000LL)
 
@@ -262,20 +263,24 @@ static void sh_word(dh_buf *b, dh_str s)
     dh_buf_putc(b, '\'');
 }
 
-static void kql_window(dh_buf *b, const char *from, const char *to)
+/* The pivot queries are written through a txt (output/kql_text.h), whose templates name
+ * Defender's columns as {Name} holes filled from the schema table; q->b is the query. */
+static void kql_window(txt *q, const char *from, const char *to)
 {
-    dh_buf_puts(b, "\n| where Timestamp between (datetime(");
+    dh_buf *b = q->b;
+    txt_columns(q, "\n| where {Timestamp} between (datetime(");
     dh_buf_puts(b, from);
     dh_buf_puts(b, ") .. datetime(");
     dh_buf_puts(b, to);
     dh_buf_puts(b, "))");
 }
 
-static void kql_device(dh_buf *b, const vals *v)
+static void kql_device(txt *q, const vals *v)
 {
-    dh_buf_puts(b, "\n| where DeviceName =~ ");
+    dh_buf *b = q->b;
+    txt_columns(q, "\n| where {DeviceName} =~ ");
     kql_lit(b, v->bare);
-    dh_buf_puts(b, " or DeviceName startswith ");
+    txt_columns(q, " or {DeviceName} startswith ");
     /* the bare name and a dot, in one literal */
     size_t at = b->len;
     kql_lit(b, v->bare);
@@ -307,6 +312,19 @@ static char *done(dh_buf *b)
         return NULL;
     }
     return b->data;
+}
+
+/* done for a pivot query: NULL too when a template failed (q->oom); q is ready for the
+ * next query. */
+static char *query_done(txt *q)
+{
+    int failed = q->oom;
+    q->oom = 0;
+    if (failed) {
+        dh_buf_free(q->b);
+        return NULL;
+    }
+    return done(q->b);
 }
 
 /* A logon id as Windows writes it ("0x1ea3c6") or as a decimal number; 0 if neither. */
@@ -347,44 +365,46 @@ static void pivots(dh_guide *g, const vals *v, const char *const *paths, size_t 
 {
     const dh_finding *f = v->f;
     dh_buf b;
+    txt q = {&b, 0};
     if (v->bare.len) {
         dh_buf_init(&b, 16u << 20);
         dh_buf_puts(&b, dh_defender_table_name(DH_DEFENDER_LOGON_EVENTS));
-        kql_window(&b, v->from, v->to);
-        kql_device(&b, v);
-        dh_buf_puts(&b, "\n| where LogonType == \"Network\"");
+        kql_window(&q, v->from, v->to);
+        kql_device(&q, v);
+        txt_columns(&q, "\n| where {LogonType} == \"Network\"");
         if (f->source_ip.len || v->name.len) {
             dh_buf_puts(&b, "\n| where ");
             if (f->source_ip.len) {
-                dh_buf_puts(&b, "RemoteIP == ");
+                txt_columns(&q, "{RemoteIP} == ");
                 kql_lit(&b, f->source_ip);
             }
             if (f->source_ip.len && v->name.len)
                 dh_buf_puts(&b, " or ");
             if (v->name.len) {
-                dh_buf_puts(&b, "AccountName =~ ");
+                txt_columns(&q, "{AccountName} =~ ");
                 kql_lit(&b, v->name);
             }
         }
         PROJECT(&b, C(Timestamp), C(DeviceName), C(ActionType), C(AccountDomain), C(AccountName),
                 C(LogonType), C(Protocol), C(RemoteIP), C(RemoteDeviceName), C(LogonId));
-        add_pivot(g, "Network logons on the target (the source and the account)", "kql", done(&b));
+        add_pivot(g, "Network logons on the target (the source and the account)", "kql",
+                  query_done(&q));
 
         dh_buf_init(&b, 16u << 20);
         dh_buf_puts(&b, dh_defender_table_name(DH_DEFENDER_PROCESS_EVENTS));
-        kql_window(&b, v->from, v->to);
-        kql_device(&b, v);
+        kql_window(&q, v->from, v->to);
+        kql_device(&q, v);
         if (v->server_v.len) {
-            dh_buf_puts(&b, "\n| where InitiatingProcessFileName =~ ");
+            txt_columns(&q, "\n| where {InitiatingProcessFileName} =~ ");
             kql_lit(&b, v->server_v);
-            dh_buf_puts(&b, " or InitiatingProcessParentFileName =~ ");
+            txt_columns(&q, " or {InitiatingProcessParentFileName} =~ ");
             kql_lit(&b, v->server_v);
-            dh_buf_puts(&b, " or (FileName =~ ");
+            txt_columns(&q, " or ({FileName} =~ ");
             kql_lit(&b, v->server_v);
-            dh_buf_puts(&b, " and ProcessCommandLine has \"Embedding\")");
+            txt_columns(&q, " and {ProcessCommandLine} has \"Embedding\")");
         } else {
-            dh_buf_puts(&b, "\n| where InitiatingProcessFileName in~ (\"explorer.exe\", "
-                            "\"svchost.exe\") and FileName in~ (\"cmd.exe\", \"powershell.exe\", "
+            txt_columns(&q, "\n| where {InitiatingProcessFileName} in~ (\"explorer.exe\", "
+                            "\"svchost.exe\") and {FileName} in~ (\"cmd.exe\", \"powershell.exe\", "
                             "\"pwsh.exe\", \"mshta.exe\", \"rundll32.exe\", \"wscript.exe\", "
                             "\"cscript.exe\", \"regsvr32.exe\")");
         }
@@ -392,7 +412,7 @@ static void pivots(dh_guide *g, const vals *v, const char *const *paths, size_t 
                 C(InitiatingProcessFileName), C(InitiatingProcessCommandLine),
                 C(InitiatingProcessParentFileName));
         add_pivot(g, "What the COM server started on the target, and what those started", "kql",
-                  done(&b));
+                  query_done(&q));
     }
     unsigned long long lid;
     if (v->bare.len && logon_number(f->logon_id, &lid)) {
@@ -401,39 +421,40 @@ static void pivots(dh_guide *g, const vals *v, const char *const *paths, size_t 
         snprintf(num, sizeof num, "%llu", lid);
         dh_buf_init(&b, 16u << 20);
         dh_buf_puts(&b, dh_defender_table_name(DH_DEFENDER_PROCESS_EVENTS));
-        kql_window(&b, v->from, v->to);
-        kql_device(&b, v);
-        dh_buf_puts(&b, "\n| where LogonId == ");
+        kql_window(&q, v->from, v->to);
+        kql_device(&q, v);
+        txt_columns(&q, "\n| where {LogonId} == ");
         dh_buf_puts(&b, num);
-        dh_buf_puts(&b, " or InitiatingProcessLogonId == ");
+        txt_columns(&q, " or {InitiatingProcessLogonId} == ");
         dh_buf_puts(&b, num);
         PROJECT(&b, C(Timestamp), C(DeviceName), C(AccountName), C(FileName), C(ProcessCommandLine),
                 C(InitiatingProcessFileName), C(LogonId));
         add_pivot(g, "Everything the logon session ran on the target (its logon id)", "kql",
-                  done(&b));
+                  query_done(&q));
     }
     if (f->source_ip.len) {
         dh_buf_init(&b, 16u << 20);
         dh_buf_puts(&b, dh_defender_table_name(DH_DEFENDER_NETWORK_EVENTS));
-        kql_window(&b, v->from, v->to);
-        dh_buf_puts(&b, "\n| where ActionType == \"InboundConnectionAccepted\" and RemoteIP == ");
+        kql_window(&q, v->from, v->to);
+        txt_columns(&q,
+                    "\n| where {ActionType} == \"InboundConnectionAccepted\" and {RemoteIP} == ");
         kql_lit(&b, f->source_ip);
-        dh_buf_puts(&b, "\n| where LocalPort == 135 or LocalPort >= 49152"
-                        "\n| summarize Connections = count(), First = min(Timestamp), "
-                        "Last = max(Timestamp), Ports = make_set(LocalPort) by DeviceName");
+        txt_columns(&q, "\n| where {LocalPort} == 135 or {LocalPort} >= 49152"
+                        "\n| summarize Connections = count(), First = min({Timestamp}), "
+                        "Last = max({Timestamp}), Ports = make_set({LocalPort}) by {DeviceName}");
         add_pivot(g, "Every host the source reached over RPC (135, then a dynamic port)", "kql",
-                  done(&b));
+                  query_done(&q));
     }
     if (v->name.len) {
         dh_buf_init(&b, 16u << 20);
         dh_buf_puts(&b, dh_defender_table_name(DH_DEFENDER_LOGON_EVENTS));
-        kql_window(&b, v->from_day, v->to_day);
-        dh_buf_puts(&b, "\n| where LogonType == \"Network\" and AccountName =~ ");
+        kql_window(&q, v->from_day, v->to_day);
+        txt_columns(&q, "\n| where {LogonType} == \"Network\" and {AccountName} =~ ");
         kql_lit(&b, v->name);
-        dh_buf_puts(&b, "\n| summarize Logons = count(), Sources = make_set(RemoteIP), "
-                        "First = min(Timestamp), Last = max(Timestamp) by DeviceName");
+        txt_columns(&q, "\n| summarize Logons = count(), Sources = make_set({RemoteIP}), "
+                        "First = min({Timestamp}), Last = max({Timestamp}) by {DeviceName}");
         add_pivot(g, "Where else the account logged on over the network (a day either side)", "kql",
-                  done(&b));
+                  query_done(&q));
     }
     /* dcomhunt itself, narrowed to the hosts and the time of this finding */
     dh_buf_init(&b, 16u << 20);

@@ -134,7 +134,7 @@ enum {
     D_COUNT
 };
 
-#define INBOUND "iff(ActionType startswith \"Inbound\", "
+#define INBOUND "iff({ActionType} startswith \"Inbound\", "
 static const struct derived {
     const char *name;
     char type;
@@ -143,122 +143,138 @@ static const struct derived {
     const char *stage; /* the query lines that make the column */
 } derived[D_COUNT] = {
     {"User", 'S', 0,
-     "User: DOMAIN\\name, as dcomhunt composes it from AccountDomain and AccountName",
-     "| extend User = iff(isempty(AccountDomain), AccountName, " KSTRCAT "(AccountDomain, @\"\\\", "
-     "AccountName))"},
+     "User: DOMAIN\\name, as dcomhunt composes it from {AccountDomain} and {AccountName}",
+     "| extend User = iff(isempty({AccountDomain}), {AccountName}, " KSTRCAT
+     "({AccountDomain}, @\"\\\", "
+     "{AccountName}))"},
     {"ParentUser", 'S', 0,
-     "ParentUser: DOMAIN\\name of the initiating process (InitiatingProcessAccountDomain/Name)",
-     "| extend ParentUser = iff(isempty(InitiatingProcessAccountDomain), "
-     "InitiatingProcessAccountName,\n    " KSTRCAT "(InitiatingProcessAccountDomain, @\"\\\", "
-     "InitiatingProcessAccountName))"},
+     "ParentUser: DOMAIN\\name of the initiating process ({InitiatingProcessAccountDomain}/Name)",
+     "| extend ParentUser = iff(isempty({InitiatingProcessAccountDomain}), "
+     "{InitiatingProcessAccountName},\n    " KSTRCAT "({InitiatingProcessAccountDomain}, @\"\\\", "
+     "{InitiatingProcessAccountName}))"},
     {"User", 'S', 0,
-     "User: DOMAIN\\name of the process behind the event (InitiatingProcessAccountDomain/Name)",
-     "| extend User = iff(isempty(InitiatingProcessAccountDomain), InitiatingProcessAccountName,\n"
-     "    " KSTRCAT "(InitiatingProcessAccountDomain, @\"\\\", InitiatingProcessAccountName))"},
+     "User: DOMAIN\\name of the process behind the event ({InitiatingProcessAccountDomain}/Name)",
+     "| extend User = iff(isempty({InitiatingProcessAccountDomain}), "
+     "{InitiatingProcessAccountName},\n"
+     "    " KSTRCAT "({InitiatingProcessAccountDomain}, @\"\\\", {InitiatingProcessAccountName}))"},
     {"SourceIp", 'S', 0,
-     "SourceIp: the remote end of inbound rows (ActionType Inbound*), else the local end, as "
+     "SourceIp: the remote end of inbound rows ({ActionType} Inbound*), else the local end, as "
      "dcomhunt maps Defender rows",
-     "| extend SourceIp = " INBOUND "RemoteIP, LocalIP)"},
-    {"SourcePort", 'I', 0, "SourcePort: RemotePort on inbound rows, else LocalPort",
-     "| extend SourcePort = " INBOUND "RemotePort, LocalPort)"},
-    {"DestinationIp", 'S', 0, "DestinationIp: LocalIP on inbound rows, else RemoteIP",
-     "| extend DestinationIp = " INBOUND "LocalIP, RemoteIP)"},
-    {"DestinationPort", 'I', 0, "DestinationPort: LocalPort on inbound rows, else RemotePort",
-     "| extend DestinationPort = " INBOUND "LocalPort, RemotePort)"},
+     "| extend SourceIp = " INBOUND "{RemoteIP}, {LocalIP})"},
+    {"SourcePort", 'I', 0, "SourcePort: {RemotePort} on inbound rows, else {LocalPort}",
+     "| extend SourcePort = " INBOUND "{RemotePort}, {LocalPort})"},
+    {"DestinationIp", 'S', 0, "DestinationIp: {LocalIP} on inbound rows, else {RemoteIP}",
+     "| extend DestinationIp = " INBOUND "{LocalIP}, {RemoteIP})"},
+    {"DestinationPort", 'I', 0, "DestinationPort: {LocalPort} on inbound rows, else {RemotePort}",
+     "| extend DestinationPort = " INBOUND "{LocalPort}, {RemotePort})"},
     {"Initiated", 'S', 0,
-     "Initiated: \"false\" on inbound rows (ActionType Inbound*), else \"true\"",
+     "Initiated: \"false\" on inbound rows ({ActionType} Inbound*), else \"true\"",
      "| extend Initiated = " INBOUND "\"false\", \"true\")"},
     {"TargetObject", 'S', 0,
      "TargetObject: Sysmon's key\\value path, hive abbreviated, as dcomhunt builds it from "
-     "RegistryKey and RegistryValueName",
+     "{RegistryKey} and {RegistryValueName}",
      "| extend TargetObject = " KSTRCAT "(replace_regex(replace_regex(replace_regex(replace_regex("
-     "RegistryKey,\n"
+     "{RegistryKey},\n"
      "    @\"^HKEY_LOCAL_MACHINE(\\\\|$)\", @\"HKLM\\1\"), @\"^HKEY_CURRENT_USER(\\\\|$)\", "
      "@\"HKCU\\1\"),\n"
      "    @\"^HKEY_USERS(\\\\|$)\", @\"HKU\\1\"), @\"^HKEY_CLASSES_ROOT(\\\\|$)\", @\"HKCR\\1\"),\n"
-     "    iff(isempty(RegistryValueName), \"\", " KSTRCAT "(@\"\\\", RegistryValueName)))"},
+     "    iff(isempty({RegistryValueName}), \"\", " KSTRCAT "(@\"\\\", {RegistryValueName})))"},
     {"Signed", 'S', 1,
-     "Signed: image loads carry no signature; it is looked up by SHA1 in "
+     "Signed: image loads carry no signature; it is looked up by {SHA1} in "
      "DeviceFileCertificateInfo (approximate: a DLL with no certificate record there counts as "
      "unsigned)",
      "| lookup kind=leftouter (DeviceFileCertificateInfo\n"
-     "    | summarize DcomhuntSigned = max(toint(IsSigned)) by SHA1) on SHA1\n"
+     "    | summarize DcomhuntSigned = max(toint(IsSigned)) by {SHA1}) on {SHA1}\n"
      "| extend Signed = iff(DcomhuntSigned == 1, \"true\", \"false\")"},
 };
 
-/* Sigma field -> column, per table. D_NONE: a plain column. */
+/* Sigma field -> column, per table: a plain column of the schema table (COL) or one
+ * derived from others (DERIVED). */
 #define D_NONE -1
 typedef struct fmap {
     const char *sigma;
-    const char *column;
+    dh_defender_col column; /* when derived is D_NONE */
     int derived;
 } fmap;
+#define COL(sigma, name)                                                                           \
+    {                                                                                              \
+        sigma, DH_MDE_COL_##name, D_NONE                                                           \
+    }
+#define DERIVED(sigma, d)                                                                          \
+    {                                                                                              \
+        sigma, DH_MDE_NCOLS, d                                                                     \
+    }
+#define END_OF_MAP                                                                                 \
+    {                                                                                              \
+        NULL, DH_MDE_NCOLS, D_NONE                                                                 \
+    }
 
 static const fmap process_map[] = {
-    {"Image", "FolderPath", D_NONE},
-    {"ParentImage", "InitiatingProcessFolderPath", D_NONE},
-    {"CommandLine", "ProcessCommandLine", D_NONE},
-    {"ParentCommandLine", "InitiatingProcessCommandLine", D_NONE},
-    {"OriginalFileName", "ProcessVersionInfoOriginalFileName", D_NONE},
-    {"IntegrityLevel", "ProcessIntegrityLevel", D_NONE},
-    {"ProcessId", "ProcessId", D_NONE},
-    {"ParentProcessId", "InitiatingProcessId", D_NONE},
-    {"LogonId", "LogonId", D_NONE},
-    {"Company", "ProcessVersionInfoCompanyName", D_NONE},
-    {"Product", "ProcessVersionInfoProductName", D_NONE},
-    {"Description", "ProcessVersionInfoFileDescription", D_NONE},
-    {"User", NULL, D_USER},
-    {"ParentUser", NULL, D_PARENT_USER},
-    {NULL, NULL, D_NONE},
+    COL("Image", FolderPath),
+    COL("ParentImage", InitiatingProcessFolderPath),
+    COL("CommandLine", ProcessCommandLine),
+    COL("ParentCommandLine", InitiatingProcessCommandLine),
+    COL("OriginalFileName", ProcessVersionInfoOriginalFileName),
+    COL("IntegrityLevel", ProcessIntegrityLevel),
+    COL("ProcessId", ProcessId),
+    COL("ParentProcessId", InitiatingProcessId),
+    COL("LogonId", LogonId),
+    COL("Company", ProcessVersionInfoCompanyName),
+    COL("Product", ProcessVersionInfoProductName),
+    COL("Description", ProcessVersionInfoFileDescription),
+    DERIVED("User", D_USER),
+    DERIVED("ParentUser", D_PARENT_USER),
+    END_OF_MAP,
 };
 
 static const fmap network_map[] = {
-    {"Image", "InitiatingProcessFolderPath", D_NONE},
-    {"ProcessId", "InitiatingProcessId", D_NONE},
-    {"Protocol", "Protocol", D_NONE},
-    {"DestinationHostname", "RemoteUrl", D_NONE},
-    {"User", NULL, D_INIT_USER},
-    {"SourceIp", NULL, D_SRC_IP},
-    {"SourcePort", NULL, D_SRC_PORT},
-    {"DestinationIp", NULL, D_DST_IP},
-    {"DestinationPort", NULL, D_DST_PORT},
-    {"Initiated", NULL, D_INITIATED},
-    {NULL, NULL, D_NONE},
+    COL("Image", InitiatingProcessFolderPath),
+    COL("ProcessId", InitiatingProcessId),
+    COL("Protocol", Protocol),
+    COL("DestinationHostname", RemoteUrl),
+    DERIVED("User", D_INIT_USER),
+    DERIVED("SourceIp", D_SRC_IP),
+    DERIVED("SourcePort", D_SRC_PORT),
+    DERIVED("DestinationIp", D_DST_IP),
+    DERIVED("DestinationPort", D_DST_PORT),
+    DERIVED("Initiated", D_INITIATED),
+    END_OF_MAP,
 };
 
 static const fmap image_map[] = {
-    {"Image", "InitiatingProcessFolderPath", D_NONE},
-    {"ImageLoaded", "FolderPath", D_NONE},
-    {"ProcessId", "InitiatingProcessId", D_NONE},
-    {"OriginalFileName", "InitiatingProcessVersionInfoOriginalFileName", D_NONE},
-    {"User", NULL, D_INIT_USER},
-    {"Signed", NULL, D_SIGNED},
-    {NULL, NULL, D_NONE},
+    COL("Image", InitiatingProcessFolderPath),
+    COL("ImageLoaded", FolderPath),
+    COL("ProcessId", InitiatingProcessId),
+    COL("OriginalFileName", InitiatingProcessVersionInfoOriginalFileName),
+    DERIVED("User", D_INIT_USER),
+    DERIVED("Signed", D_SIGNED),
+    END_OF_MAP,
 };
 
 static const fmap registry_map[] = {
-    {"Image", "InitiatingProcessFolderPath", D_NONE}, {"ProcessId", "InitiatingProcessId", D_NONE},
-    {"Details", "RegistryValueData", D_NONE},         {"User", NULL, D_INIT_USER},
-    {"TargetObject", NULL, D_TARGET_OBJECT},          {NULL, NULL, D_NONE},
+    COL("Image", InitiatingProcessFolderPath), COL("ProcessId", InitiatingProcessId),
+    COL("Details", RegistryValueData),         DERIVED("User", D_INIT_USER),
+    DERIVED("TargetObject", D_TARGET_OBJECT),  END_OF_MAP,
 };
 
 static const fmap file_map[] = {
-    {"Image", "InitiatingProcessFolderPath", D_NONE},
-    {"TargetFilename", "FolderPath", D_NONE},
-    {"ProcessId", "InitiatingProcessId", D_NONE},
-    {"User", NULL, D_INIT_USER},
-    {NULL, NULL, D_NONE},
+    COL("Image", InitiatingProcessFolderPath),
+    COL("TargetFilename", FolderPath),
+    COL("ProcessId", InitiatingProcessId),
+    DERIVED("User", D_INIT_USER),
+    END_OF_MAP,
 };
 
 /* A path column and the column holding its last component (term matches go there). */
+#define C(name) DH_MDE_COL_##name
 static const struct {
-    const char *path, *name;
+    dh_defender_col path, name;
 } file_name_cols[] = {
-    {"FolderPath", "FileName"},
-    {"FileName", "FileName"},
-    {"InitiatingProcessFolderPath", "InitiatingProcessFileName"},
-    {"InitiatingProcessFileName", "InitiatingProcessFileName"},
-    {"InitiatingProcessParentFileName", "InitiatingProcessParentFileName"},
+    {C(FolderPath), C(FileName)},
+    {C(FileName), C(FileName)},
+    {C(InitiatingProcessFolderPath), C(InitiatingProcessFileName)},
+    {C(InitiatingProcessFileName), C(InitiatingProcessFileName)},
+    {C(InitiatingProcessParentFileName), C(InitiatingProcessParentFileName)},
 };
 
 /* Taxonomy names that are the channel's own data names in Sentinel's EventData (dcomhunt
@@ -644,6 +660,15 @@ static void set_err(rule_tr *k, const char *fmt, ...)
     va_end(ap);
 }
 
+/* A template naming columns (kql_text.h) as a malloc'd string; NULL: out of memory. */
+static char *columns_text(const char *tmpl)
+{
+    scratch s;
+    txt_scratch_init(&s);
+    txt_columns(&s.t, tmpl);
+    return txt_scratch_take(&s);
+}
+
 static int list_add(str_list *l, const char *s)
 {
     for (size_t i = 0; i < l->n; i++)
@@ -723,10 +748,11 @@ static int pick_target(rule_tr *k)
         static const struct {
             const char *category, *filter;
         } reg[] = {
-            {"registry_set", "ActionType == \"RegistryValueSet\""},
-            {"registry_add", "ActionType == \"RegistryKeyCreated\""},
-            {"registry_delete", "ActionType in (\"RegistryKeyDeleted\", \"RegistryValueDeleted\")"},
-            {"registry_rename", "ActionType == \"RegistryKeyRenamed\""},
+            {"registry_set", "{ActionType} == \"RegistryValueSet\""},
+            {"registry_add", "{ActionType} == \"RegistryKeyCreated\""},
+            {"registry_delete",
+             "{ActionType} in (\"RegistryKeyDeleted\", \"RegistryValueDeleted\")"},
+            {"registry_rename", "{ActionType} == \"RegistryKeyRenamed\""},
             {"registry_event", ""},
         };
         size_t i;
@@ -740,14 +766,17 @@ static int pick_target(rule_tr *k)
         t->table = dh_defender_table_name(DH_DEFENDER_REGISTRY_EVENTS);
         t->map = registry_map;
         t->mde_table = DH_DEFENDER_REGISTRY_EVENTS;
-        snprintf(t->filter, sizeof t->filter, "%s", reg[i].filter);
+        if (kql_columns_str(t->filter, sizeof t->filter, reg[i].filter))
+            k->oom = 1;
     } else if (!strcmp(cat, "file_event") || !strcmp(cat, "file_delete")) {
         t->table = dh_defender_table_name(DH_DEFENDER_FILE_EVENTS);
         t->map = file_map;
         t->mde_table = DH_DEFENDER_FILE_EVENTS;
-        snprintf(t->filter, sizeof t->filter, "%s",
-                 !strcmp(cat, "file_delete") ? "ActionType == \"FileDeleted\""
-                                             : "ActionType in (\"FileCreated\", \"FileModified\")");
+        if (kql_columns_str(t->filter, sizeof t->filter,
+                            !strcmp(cat, "file_delete")
+                                ? "{ActionType} == \"FileDeleted\""
+                                : "{ActionType} in (\"FileCreated\", \"FileModified\")"))
+            k->oom = 1;
     } else if (!strcmp(cat, "ps_script") || !strcmp(cat, "ps_module") ||
                (!*cat && *svc && r->channel)) {
         int security = !*cat && !strcmp(r->channel, "Security");
@@ -858,9 +887,11 @@ static void set_plain(colref *c, const target *t, const char *column)
     c->staged = 0;
     c->fname = NULL;
     if (t->kind == TK_DEFENDER)
-        for (size_t i = 0; i < sizeof file_name_cols / sizeof file_name_cols[0]; i++)
-            if (!strcmp(file_name_cols[i].path, column) && find_col(t, file_name_cols[i].name))
-                c->fname = file_name_cols[i].name;
+        for (size_t i = 0; i < sizeof file_name_cols / sizeof file_name_cols[0]; i++) {
+            const char *fname = dh_defender_name(file_name_cols[i].name);
+            if (!strcmp(dh_defender_name(file_name_cols[i].path), column) && find_col(t, fname))
+                c->fname = fname;
+        }
 }
 
 static int resolve(rule_tr *k, const field_ref *f, colref *c)
@@ -904,16 +935,19 @@ static int resolve(rule_tr *k, const field_ref *f, colref *c)
         for (const fmap *m = t->map; m->sigma; m++)
             if (!strcmp(m->sigma, f->name)) {
                 if (m->derived == D_NONE) {
-                    set_plain(c, t, m->column);
+                    set_plain(c, t, dh_defender_name(m->column));
                     return 0;
                 }
                 snprintf(c->name, sizeof c->name, "%s", derived[m->derived].name);
                 c->type = derived[m->derived].type;
                 c->staged = 1;
                 k->derived |= 1u << m->derived;
-                if (derived[m->derived].approximate &&
-                    list_add(&k->notes, derived[m->derived].note))
-                    k->oom = 1;
+                if (derived[m->derived].approximate) {
+                    char *note = columns_text(derived[m->derived].note);
+                    if (!note || list_add(&k->notes, note))
+                        k->oom = 1;
+                    free(note);
+                }
                 return 0;
             }
         if (find_col(t, f->name)) { /* already Defender's own column name */
@@ -1439,6 +1473,20 @@ static void rule_header(txt *o, const dh_rule *r)
 }
 
 /* Long comment text wrapped at WIDTH after "// ". */
+static void comment_wrapped(txt *o, const char *s, const char *lead);
+
+/* A template naming columns (kql_text.h) as a "// " comment, wrapped. */
+static void comment_columns(txt *o, const char *tmpl)
+{
+    char *s = columns_text(tmpl);
+    if (!s) {
+        o->oom = 1;
+        return;
+    }
+    comment_wrapped(o, s, "// ");
+    free(s);
+}
+
 static void comment_wrapped(txt *o, const char *s, const char *lead)
 {
     size_t col = 0, ll = strlen(lead);
@@ -1539,58 +1587,62 @@ static void write_data_stage(txt *o, const str_list *data, const target *t)
 
 static const char enrichment_comment[] =
     "Enrichment (optional, for the DCOM rules): the network logon the process runs under "
-    "(DeviceLogonEvents, LogonType Network, same DeviceId, LogonId = the process's LogonId or "
-    "InitiatingProcessLogonId) and the inbound connections accepted by the COM server process "
-    "(DeviceNetworkEvents InboundConnectionAccepted, same DeviceId, InitiatingProcessId and "
-    "InitiatingProcessCreationTime = the process's own or its parent's, within "
+    "({DeviceLogonEvents}, {LogonType} Network, same {DeviceId}, {LogonId} = the process's "
+    "{LogonId} or "
+    "{InitiatingProcessLogonId}) and the inbound connections accepted by the COM server process "
+    "({DeviceNetworkEvents} InboundConnectionAccepted, same {DeviceId}, {InitiatingProcessId} and "
+    "{InitiatingProcessCreationTime} = the process's own or its parent's, within "
     "DcomhuntWindow), giving SourceIP. To run the detection alone, end the query with "
     "DcomhuntHits.";
 
 static const char enrichment_lets[] =
     "let DcomhuntSessions = union\n"
-    "    (DcomhuntHits | project DeviceId, ReportId, Timestamp, SessionLogonId = LogonId),\n"
-    "    (DcomhuntHits | project DeviceId, ReportId, Timestamp, SessionLogonId = "
-    "InitiatingProcessLogonId);\n"
+    "    (DcomhuntHits | project {DeviceId}, {ReportId}, {Timestamp}, SessionLogonId = "
+    "{LogonId}),\n"
+    "    (DcomhuntHits | project {DeviceId}, {ReportId}, {Timestamp}, SessionLogonId = "
+    "{InitiatingProcessLogonId});\n"
     "let DcomhuntLogons = DcomhuntSessions\n"
-    "| join kind=inner (DeviceLogonEvents\n"
-    "    | where ActionType == \"LogonSuccess\" and LogonType == \"Network\"\n"
-    "    | project DeviceId, SessionLogonId = LogonId, LogonTime = Timestamp,\n"
-    "        LogonRemoteIP = RemoteIP, LogonRemoteDeviceName = RemoteDeviceName,\n"
-    "        LogonAccountDomain = AccountDomain, LogonAccountName = AccountName,\n"
-    "        LogonProtocol = Protocol, LogonIsLocalAdmin = IsLocalAdmin)\n"
-    "    on DeviceId, SessionLogonId\n"
-    "| where LogonTime between ((Timestamp - DcomhuntLogonLookback) .. (Timestamp + "
+    "| join kind=inner ({DeviceLogonEvents}\n"
+    "    | where {ActionType} == \"LogonSuccess\" and {LogonType} == \"Network\"\n"
+    "    | project {DeviceId}, SessionLogonId = {LogonId}, LogonTime = {Timestamp},\n"
+    "        LogonRemoteIP = {RemoteIP}, LogonRemoteDeviceName = {RemoteDeviceName},\n"
+    "        LogonAccountDomain = {AccountDomain}, LogonAccountName = {AccountName},\n"
+    "        LogonProtocol = {Protocol}, LogonIsLocalAdmin = {IsLocalAdmin})\n"
+    "    on {DeviceId}, SessionLogonId\n"
+    "| where LogonTime between (({Timestamp} - DcomhuntLogonLookback) .. ({Timestamp} + "
     "DcomhuntWindow))\n"
     "| summarize arg_max(LogonTime, LogonRemoteIP, LogonRemoteDeviceName, LogonAccountDomain,\n"
-    "    LogonAccountName, LogonProtocol, LogonIsLocalAdmin) by DeviceId, ReportId, Timestamp;\n"
+    "    LogonAccountName, LogonProtocol, LogonIsLocalAdmin) by {DeviceId}, {ReportId}, "
+    "{Timestamp};\n"
     "let DcomhuntServers = union\n"
-    "    (DcomhuntHits | project DeviceId, ReportId, Timestamp, ServerProcessId = ProcessId,\n"
-    "        ServerCreationTime = ProcessCreationTime),\n"
-    "    (DcomhuntHits | project DeviceId, ReportId, Timestamp, ServerProcessId = "
-    "InitiatingProcessId,\n"
-    "        ServerCreationTime = InitiatingProcessCreationTime);\n"
+    "    (DcomhuntHits | project {DeviceId}, {ReportId}, {Timestamp}, ServerProcessId = "
+    "{ProcessId},\n"
+    "        ServerCreationTime = {ProcessCreationTime}),\n"
+    "    (DcomhuntHits | project {DeviceId}, {ReportId}, {Timestamp}, ServerProcessId = "
+    "{InitiatingProcessId},\n"
+    "        ServerCreationTime = {InitiatingProcessCreationTime});\n"
     "let DcomhuntInbound = DcomhuntServers\n"
-    "| join kind=inner (DeviceNetworkEvents\n"
-    "    | where ActionType == \"InboundConnectionAccepted\" and RemoteIPType != \"Loopback\"\n"
-    "    | project DeviceId, ServerProcessId = InitiatingProcessId,\n"
-    "        ServerCreationTime = InitiatingProcessCreationTime, InboundTime = Timestamp,\n"
-    "        InboundRemoteIP = RemoteIP, InboundLocalPort = LocalPort,\n"
-    "        InboundServer = InitiatingProcessFileName)\n"
-    "    on DeviceId, ServerProcessId, ServerCreationTime\n"
-    "| where InboundTime between ((Timestamp - DcomhuntWindow) .. (Timestamp + "
+    "| join kind=inner ({DeviceNetworkEvents}\n"
+    "    | where {ActionType} == \"InboundConnectionAccepted\" and {RemoteIPType} != \"Loopback\"\n"
+    "    | project {DeviceId}, ServerProcessId = {InitiatingProcessId},\n"
+    "        ServerCreationTime = {InitiatingProcessCreationTime}, InboundTime = {Timestamp},\n"
+    "        InboundRemoteIP = {RemoteIP}, InboundLocalPort = {LocalPort},\n"
+    "        InboundServer = {InitiatingProcessFileName})\n"
+    "    on {DeviceId}, ServerProcessId, ServerCreationTime\n"
+    "| where InboundTime between (({Timestamp} - DcomhuntWindow) .. ({Timestamp} + "
     "DcomhuntWindow))\n"
     "| summarize InboundRemoteIPs = make_set(InboundRemoteIP, 16),\n"
     "    InboundLocalPorts = make_set(InboundLocalPort, 16), InboundServer = "
     "take_any(InboundServer)\n"
-    "    by DeviceId, ReportId, Timestamp;\n"
+    "    by {DeviceId}, {ReportId}, {Timestamp};\n"
     "DcomhuntHits\n"
-    "| lookup kind=leftouter DcomhuntLogons on DeviceId, ReportId, Timestamp\n"
-    "| lookup kind=leftouter DcomhuntInbound on DeviceId, ReportId, Timestamp\n"
+    "| lookup kind=leftouter DcomhuntLogons on {DeviceId}, {ReportId}, {Timestamp}\n"
+    "| lookup kind=leftouter DcomhuntInbound on {DeviceId}, {ReportId}, {Timestamp}\n"
     "| extend SourceIP = coalesce(LogonRemoteIP, tostring(InboundRemoteIPs[0]))\n"
-    "| project-reorder Timestamp, DeviceName, SourceIP, LogonAccountDomain, LogonAccountName,\n"
-    "    InboundServer, InboundRemoteIPs, FileName, ProcessCommandLine, "
-    "InitiatingProcessFileName,\n"
-    "    InitiatingProcessCommandLine";
+    "| project-reorder {Timestamp}, {DeviceName}, SourceIP, LogonAccountDomain, LogonAccountName,\n"
+    "    InboundServer, InboundRemoteIPs, {FileName}, {ProcessCommandLine}, "
+    "{InitiatingProcessFileName},\n"
+    "    {InitiatingProcessCommandLine}";
 
 /* Before the stages that derive columns: for one rule, its conjuncts that read none; for
  * several, the or of those (left out if one rule has none). */
@@ -1691,7 +1743,7 @@ static void write_query(txt *o, rule_tr **g, size_t n)
             comment_wrapped(o, line, "// ");
         }
     if (enrich) {
-        comment_wrapped(o, enrichment_comment, "// ");
+        comment_columns(o, enrichment_comment);
         txt_puts(o, "let DcomhuntWindow = 5m;\nlet DcomhuntLogonLookback = 1h;\n"
                     "let DcomhuntHits = materialize(");
     }
@@ -1705,8 +1757,9 @@ static void write_query(txt *o, rule_tr **g, size_t n)
             if (derived[d].approximate) /* the header's note says how */
                 txt_printf(o, "// %s: approximate, see the note above\n", derived[d].name);
             else
-                comment_wrapped(o, derived[d].note, "// ");
-            txt_printf(o, "%s\n", derived[d].stage);
+                comment_columns(o, derived[d].note);
+            txt_columns(o, derived[d].stage);
+            txt_puts(o, "\n");
         }
     write_data_stage(o, &data, t);
     list_clear(&data);
@@ -1724,8 +1777,10 @@ static void write_query(txt *o, rule_tr **g, size_t n)
         txt_puts(o, "| where");
         write_rules(o, g, 0, n, 4);
     }
-    if (enrich)
-        txt_printf(o, ");\n%s", enrichment_lets);
+    if (enrich) {
+        txt_puts(o, ");\n");
+        txt_columns(o, enrichment_lets);
+    }
     txt_puts(o, "\n");
 }
 

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "event/mappings/defender.h"
+
 /* ---- text ------------------------------------------------------------------------- */
 
 void txt_put(txt *t, const char *s, size_t n)
@@ -128,4 +130,47 @@ int txt_string(txt *t, const char *s, size_t n)
     }
     txt_puts(t, "\"");
     return 0;
+}
+
+/* ---- templates naming Defender columns --------------------------------------------- */
+
+dh_status kql_columns_put(dh_buf *b, const char *tmpl)
+{
+    const char *p = tmpl;
+    for (;;) {
+        const char *open = strchr(p, '{');
+        if (!open)
+            return dh_buf_puts(b, p);
+        const char *close = strchr(open, '}');
+        if (!close)
+            return DH_ERR_ARG;
+        size_t n = (size_t)(close - open - 1);
+        int c = dh_defender_col_named(open + 1, n);
+        int t = c < 0 ? dh_defender_table_named(open + 1, n) : -1;
+        if (c < 0 && t < 0)
+            return DH_ERR_ARG;
+        dh_buf_append(b, p, (size_t)(open - p));
+        dh_buf_puts(b, c >= 0 ? dh_defender_name((dh_defender_col)c)
+                              : dh_defender_table_name((dh_defender_table)t));
+        p = close + 1;
+    }
+}
+
+void txt_columns(txt *t, const char *tmpl)
+{
+    if (!t->oom && kql_columns_put(t->b, tmpl) != DH_OK)
+        t->oom = 1;
+}
+
+int kql_columns_str(char *out, size_t cap, const char *tmpl)
+{
+    dh_buf b;
+    dh_buf_init(&b, cap);
+    int bad = kql_columns_put(&b, tmpl) != DH_OK || dh_buf_putc(&b, 0) != DH_OK;
+    if (!bad)
+        memcpy(out, b.data, b.len);
+    else if (cap)
+        *out = 0;
+    dh_buf_free(&b);
+    return bad ? -1 : 0;
 }

@@ -1,5 +1,7 @@
-/* The KQL exporter's text output (src/output/kql*.c only): appends that remember the first
- * failure (oom), so a rule's text is checked once, and scratch texts with their own buffer.
+/* KQL text as the exporter (src/output/kql*.c) and the guide's pivot queries (guide.c)
+ * write it: appends that remember the first failure (oom), so a rule's text is checked
+ * once, scratch texts with their own buffer, and templates that name Defender's columns
+ * through the schema table (event/mappings/defender.h) instead of spelling them again.
  * Never prints. */
 #ifndef DH_OUTPUT_KQL_TEXT_H
 #define DH_OUTPUT_KQL_TEXT_H
@@ -34,5 +36,17 @@ void txt_comment(txt *t, const char *s);
  * else "..." with \" \\ \t \n \r escapes. Returns -1 for control characters neither form
  * can hold. */
 int txt_string(txt *t, const char *s, size_t n);
+
+/* Template text naming Defender columns and tables: each "{Name}" in tmpl is the schema's
+ * column or table Name, checked against the one table (event/mappings/defender.h) and
+ * written as the table spells it; everything else is copied. Templates hold no other braces. A name
+ * the table lacks is a defect of the template (every template is written by the golden tests),
+ * never of the input: DH_ERR_ARG, with nothing of that hole written. */
+dh_status kql_columns_put(dh_buf *b, const char *tmpl);
+/* The same as a txt append (a failure sets oom, so the text is refused). */
+void txt_columns(txt *t, const char *tmpl);
+/* The same into out (NUL-terminated): 0, or -1 if it does not fit or names an unknown
+ * column. */
+int kql_columns_str(char *out, size_t cap, const char *tmpl);
 
 #endif

@@ -127,18 +127,12 @@ static int lower_bounds_only(const corr_def *d)
     return 1;
 }
 
-int sigma_resolve_correlations(dh_ruleset *rs)
+/* Each name a correlation gives (ref_idx), and each rule its aliases name, resolved:
+ * what is not a loaded rule, is a filter or is not named by the correlation refuses it.
+ * rank[i]: 0 for a plain rule, -1 (not ranked yet) for a correlation. -1: no memory. */
+static int resolve_names(dh_ruleset *rs, unsigned char *drop, int *rank)
 {
-    size_t n = rs->n;
-    unsigned char *drop = calloc(n ? n : 1, 1);
-    int *rank = malloc((n ? n : 1) * sizeof *rank);
-    if (!drop || !rank) {
-        free(drop);
-        free(rank);
-        return -1;
-    }
-    /* Names. */
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < rs->n; i++) {
         dh_rule *r = rs->rules[i];
         rank[i] = r->corr ? -1 : 0;
         if (!r->corr)
@@ -146,11 +140,8 @@ int sigma_resolve_correlations(dh_ruleset *rs)
         corr_def *d = r->corr;
         free(d->ref_idx);
         d->ref_idx = malloc(d->refs.n * sizeof *d->ref_idx);
-        if (!d->ref_idx) {
-            free(drop);
-            free(rank);
+        if (!d->ref_idx)
             return -1;
-        }
         for (size_t k = 0; k < d->refs.n; k++)
             d->ref_idx[k] = UINT32_MAX; /* not resolved */
         for (size_t k = 0; k < d->refs.n && !drop[i]; k++) {
@@ -178,7 +169,15 @@ int sigma_resolve_correlations(dh_ruleset *rs)
                            key);
             }
     }
-    /* Chains: a correlation runs after every correlation it names. */
+    return 0;
+}
+
+/* Chains: a correlation runs after every correlation it names (rank[i] one more than the
+ * highest of those); one that names a refused correlation is refused, and one left
+ * unranked loops back to itself. */
+static void rank_chains(dh_ruleset *rs, unsigned char *drop, int *rank)
+{
+    size_t n = rs->n;
     for (int changed = 1; changed;) {
         changed = 0;
         for (size_t i = 0; i < n; i++) {
@@ -209,8 +208,13 @@ int sigma_resolve_correlations(dh_ruleset *rs)
     for (size_t i = 0; i < n; i++)
         if (rs->rules[i]->corr && !drop[i] && rank[i] < 0)
             refuse(rs, drop, i, "%s", "correlation chain loops back to itself");
-    /* What refused correlations name goes with them, unless a loaded correlation names it
-     * too or the refused one said generate: true. */
+}
+
+/* What refused correlations name goes with them, unless a loaded correlation names it
+ * too or the refused one said generate: true. */
+static void refuse_orphans(dh_ruleset *rs, unsigned char *drop)
+{
+    size_t n = rs->n;
     for (int changed = 1; changed;) {
         changed = 0;
         for (size_t j = 0; j < n; j++) {
@@ -238,13 +242,16 @@ int sigma_resolve_correlations(dh_ruleset *rs)
             }
         }
     }
-    /* Free the refused and renumber. */
+}
+
+/* Frees the refused rules and renumbers the rest (ranks and names follow). -1: no
+ * memory. */
+static int drop_refused(dh_ruleset *rs, const unsigned char *drop, int *rank)
+{
+    size_t n = rs->n;
     size_t *to = malloc((n ? n : 1) * sizeof *to);
-    if (!to) {
-        free(drop);
-        free(rank);
+    if (!to)
         return -1;
-    }
     size_t keep = 0;
     for (size_t i = 0; i < n; i++) {
         if (drop[i]) {
@@ -259,34 +266,58 @@ int sigma_resolve_correlations(dh_ruleset *rs)
         }
     }
     rs->n = keep;
-    int st = 0;
-    for (size_t i = 0; i < rs->n && !st; i++) {
+    for (size_t i = 0; i < rs->n; i++) {
         corr_def *d = rs->rules[i]->corr;
-        if (!d)
-            continue;
-        for (size_t k = 0; k < d->refs.n; k++) {
+        for (size_t k = 0; d && k < d->refs.n; k++)
             d->ref_idx[k] = (uint32_t)to[d->ref_idx[k]];
-            if (!d->generate)
-                rs->rules[d->ref_idx[k]]->base_only = 1;
-        }
-        d->rank = rank[i];
-        if (!d->has_condition) { /* temporal types: every named rule */
-            d->cmp[0].op = CMP_CORR_GTE;
-            d->cmp[0].v = (double)d->refs.n;
-            d->ncmp = 1;
-        }
-        /* Judged at every event: lower bounds on a count that only grows as events join a
-         * window. Upper bounds, equality, averages and percentiles are judged once a
-         * window is complete (docs/rules.md, "Correlation semantics"). */
-        d->eager =
-            lower_bounds_only(d) && d->type != CORR_VALUE_AVG && d->type != CORR_VALUE_PERCENTILE;
-        if (compile_fields(rs, d, &d->group_by, &d->gb) ||
-            compile_fields(rs, d, &d->value_fields, &d->vf) ||
-            note_fields(rs, d->gb, d->refs.n * d->group_by.n) ||
-            note_fields(rs, d->vf, d->refs.n * d->value_fields.n))
-            st = -1;
     }
     free(to);
+    return 0;
+}
+
+/* A loaded correlation made ready to run: its rank, its condition, when it is judged and
+ * the fields it reads, per named rule. -1: no memory. */
+static int compile_correlation_rule(dh_ruleset *rs, corr_def *d, int rank)
+{
+    for (size_t k = 0; k < d->refs.n; k++)
+        if (!d->generate)
+            rs->rules[d->ref_idx[k]]->base_only = 1;
+    d->rank = rank;
+    if (!d->has_condition) { /* temporal types: every named rule */
+        d->cmp[0].op = CMP_CORR_GTE;
+        d->cmp[0].v = (double)d->refs.n;
+        d->ncmp = 1;
+    }
+    /* Judged at every event: lower bounds on a count that only grows as events join a
+     * window. Upper bounds, equality, averages and percentiles are judged once a
+     * window is complete (docs/rules.md, "Correlation semantics"). */
+    d->eager =
+        lower_bounds_only(d) && d->type != CORR_VALUE_AVG && d->type != CORR_VALUE_PERCENTILE;
+    if (compile_fields(rs, d, &d->group_by, &d->gb) ||
+        compile_fields(rs, d, &d->value_fields, &d->vf) ||
+        note_fields(rs, d->gb, d->refs.n * d->group_by.n) ||
+        note_fields(rs, d->vf, d->refs.n * d->value_fields.n))
+        return -1;
+    return 0;
+}
+
+int sigma_resolve_correlations(dh_ruleset *rs)
+{
+    size_t n = rs->n;
+    unsigned char *drop = calloc(n ? n : 1, 1);
+    int *rank = malloc((n ? n : 1) * sizeof *rank);
+    int st = -1;
+    if (!drop || !rank || resolve_names(rs, drop, rank))
+        goto out;
+    rank_chains(rs, drop, rank);
+    refuse_orphans(rs, drop);
+    if (drop_refused(rs, drop, rank))
+        goto out;
+    st = 0;
+    for (size_t i = 0; i < rs->n && !st; i++)
+        if (rs->rules[i]->corr)
+            st = compile_correlation_rule(rs, rs->rules[i]->corr, rank[i]);
+out:
     free(drop);
     free(rank);
     return st;

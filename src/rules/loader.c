@@ -1311,7 +1311,151 @@ static int compile_detection(ctx *c, dh_rule *r, yaml_node_t *det)
     return c->err[0] ? -1 : 0;
 }
 
-/* Compiles one rule document; on failure c->err says why and NULL is returned. */
+/* A correlation rule's document (its `correlation` mapping corr): 0, or -1 when refused
+ * (c->err says why, or nothing was said: out of memory). */
+static int compile_correlation_doc(ctx *c, yaml_node_t *root, yaml_node_t *corr, dh_rule *r)
+{
+    if (!*r->title)
+        set_err(c, root, "correlation rule has no title");
+    else if (compile_correlation(c, corr, r) == 0) {
+        yaml_node_t *lv0 = map_get(c, root, "level");
+        if (lv0 && (!scalar(lv0) || dh_level_parse(scalar(lv0), &r->level))) {
+            set_err(c, lv0, "level must be informational, low, medium, high or critical");
+        } else {
+            if (!lv0)
+                r->level = DH_LEVEL_MEDIUM;
+            if (!get_strings(c, map_get(c, root, "tags"), &r->tags, "tags") &&
+                !get_strings(c, map_get(c, root, "falsepositives"), &r->falsepositives,
+                             "falsepositives")) {
+                r->kinds = 0; /* met by no event: fed by the rules it names */
+                return 0;
+            }
+        }
+    }
+    /* Refused: at finish, the rules it names are refused with it (unless it says
+     * generate: true or a loaded correlation names them): alone they would report
+     * every event the correlation only counts. */
+    yaml_node_t *gen = map_get(c, corr, "generate");
+    int generate = scalar(gen) && !strcmp(scalar(gen), "true");
+    if (!generate && corr->type == YAML_MAPPING_NODE) {
+        char keep_err[sizeof c->err];
+        int keep_line = c->err_line;
+        memcpy(keep_err, c->err, sizeof keep_err);
+        get_strings(c, map_get(c, corr, "rules"), &c->rs->refused_refs, "correlation rules");
+        memcpy(c->err, keep_err, sizeof keep_err);
+        c->err_line = keep_line;
+    }
+    return -1;
+}
+
+/* A Sigma filter (sigma-filters specification): `filter` (filt) holds `rules` (the rules
+ * it applies to) beside selections and a condition, which an item must satisfy to stay.
+ * dcomhunt applies filters to findings (tuning, docs/tuning.md). 0, or -1. */
+static int compile_filter_doc(ctx *c, yaml_node_t *root, yaml_node_t *filt, dh_rule *r)
+{
+    r->is_filter = 1;
+    if (!*r->title) {
+        set_err(c, root, "filter has no title");
+        return -1;
+    }
+    if (filt->type != YAML_MAPPING_NODE) {
+        set_err(c, filt, "filter must be a mapping (rules, selections, condition)");
+        return -1;
+    }
+    if (get_strings(c, map_get(c, filt, "rules"), &r->filter_rules, "filter rules"))
+        return -1;
+    r->reason = get_text(c, root, "reason");
+    r->expires = get_text(c, root, "expires");
+    if (!r->reason || !r->expires)
+        return -1;
+    if (!*r->reason && *r->description) {
+        free(r->reason);
+        if (!(r->reason = dups(r->description)))
+            return -1;
+    }
+    if (!*r->reason) {
+        set_err(c, root, "filter has no reason (or description): say why it is safe");
+        return -1;
+    }
+    const char *e = r->expires;
+    if (*e && !(strlen(e) == 10 && e[4] == '-' && e[7] == '-' && e[0] >= '1' && e[0] <= '9')) {
+        set_err(c, map_get(c, root, "expires"), "expires must be a date, YYYY-MM-DD");
+        return -1;
+    }
+    r->level = DH_LEVEL_INFORMATIONAL;
+    r->kinds = 0; /* met by no event: applied to findings */
+    return compile_detection(c, r, filt) != 0 ? -1 : 0;
+}
+
+/* A detection rule's logsource: the kinds of event it meets and its channel. 0, or -1. */
+static int compile_logsource(ctx *c, yaml_node_t *root, dh_rule *r)
+{
+    yaml_node_t *ls = map_get(c, root, "logsource");
+    if (!ls || ls->type != YAML_MAPPING_NODE) {
+        set_err(c, ls ? ls : root, "rule has no logsource mapping");
+        return -1;
+    }
+    r->ls_category = get_text(c, ls, "category");
+    r->ls_product = get_text(c, ls, "product");
+    r->ls_service = get_text(c, ls, "service");
+    if (!r->ls_category || !r->ls_product || !r->ls_service)
+        return -1;
+    const char *channel = NULL;
+    const char *why =
+        sigma_logsource(r->ls_category, r->ls_product, r->ls_service, &r->kinds, &channel);
+    if (why) {
+        set_err(c, ls, "%s (category '%s', product '%s', service '%s')", why, r->ls_category,
+                r->ls_product, r->ls_service);
+        return -1;
+    }
+    if (channel && !(r->channel = dups(channel)))
+        return -1;
+    return 0;
+}
+
+/* A detection rule's document: level, tags, the analyst's guide, logsource, detection.
+ * 0, or -1. */
+static int compile_detection_doc(ctx *c, yaml_node_t *root, dh_rule *r)
+{
+    if (map_get(c, root, "action")) {
+        set_err(c, root, "rule collections ('action: global/reset/repeat') are not supported");
+        return -1;
+    }
+    if (!*r->title) {
+        set_err(c, root, "rule has no title");
+        return -1;
+    }
+    yaml_node_t *lv = map_get(c, root, "level");
+    if (lv) {
+        if (!scalar(lv) || dh_level_parse(scalar(lv), &r->level)) {
+            set_err(c, lv, "level must be informational, low, medium, high or critical");
+            return -1;
+        }
+    } else {
+        r->level = DH_LEVEL_MEDIUM;
+    }
+    if (get_strings(c, map_get(c, root, "tags"), &r->tags, "tags") ||
+        get_strings(c, map_get(c, root, "falsepositives"), &r->falsepositives, "falsepositives"))
+        return -1;
+    yaml_node_t *guide = map_get(c, root, "guide");
+    if (guide &&
+        (get_strings(c, map_get(c, guide, "investigate"), &r->guide[0], "guide.investigate") ||
+         get_strings(c, map_get(c, guide, "respond"), &r->guide[1], "guide.respond")))
+        return -1;
+    if (compile_logsource(c, root, r))
+        return -1;
+    yaml_node_t *det = map_get(c, root, "detection");
+    if (!det || det->type != YAML_MAPPING_NODE) {
+        set_err(c, det ? det : root, "rule has no detection mapping");
+        return -1;
+    }
+    if (compile_detection(c, r, det) != 0 || c->err[0])
+        return -1;
+    return 0;
+}
+
+/* Compiles one rule document (a correlation, a filter or a detection rule, after the
+ * metadata they share); on failure c->err says why and NULL is returned. */
 static dh_rule *compile_rule(ctx *c, yaml_node_t *root)
 {
     if (root->type != YAML_MAPPING_NODE) {
@@ -1333,136 +1477,12 @@ static dh_rule *compile_rule(ctx *c, yaml_node_t *root)
         !r->origin)
         goto fail;
     yaml_node_t *corr = map_get(c, root, "correlation");
-    if (corr) {
-        if (!*r->title)
-            set_err(c, root, "correlation rule has no title");
-        else if (compile_correlation(c, corr, r) == 0) {
-            yaml_node_t *lv0 = map_get(c, root, "level");
-            if (lv0 && (!scalar(lv0) || dh_level_parse(scalar(lv0), &r->level))) {
-                set_err(c, lv0, "level must be informational, low, medium, high or critical");
-            } else {
-                if (!lv0)
-                    r->level = DH_LEVEL_MEDIUM;
-                if (!get_strings(c, map_get(c, root, "tags"), &r->tags, "tags") &&
-                    !get_strings(c, map_get(c, root, "falsepositives"), &r->falsepositives,
-                                 "falsepositives")) {
-                    r->kinds = 0; /* met by no event: fed by the rules it names */
-                    return r;
-                }
-            }
-        }
-        /* Refused: at finish, the rules it names are refused with it (unless it says
-         * generate: true or a loaded correlation names them): alone they would report
-         * every event the correlation only counts. */
-        yaml_node_t *gen = map_get(c, corr, "generate");
-        int generate = scalar(gen) && !strcmp(scalar(gen), "true");
-        if (!generate && corr->type == YAML_MAPPING_NODE) {
-            char keep_err[sizeof c->err];
-            int keep_line = c->err_line;
-            memcpy(keep_err, c->err, sizeof keep_err);
-            get_strings(c, map_get(c, corr, "rules"), &c->rs->refused_refs, "correlation rules");
-            memcpy(c->err, keep_err, sizeof keep_err);
-            c->err_line = keep_line;
-        }
-        goto fail;
-    }
-    yaml_node_t *filt = map_get(c, root, "filter");
-    if (filt) {
-        /* A Sigma filter (sigma-filters specification): `filter` holds `rules` (the rules
-         * it applies to) beside selections and a condition, which an item must satisfy
-         * to stay. dcomhunt applies filters to findings (tuning, docs/tuning.md). */
-        r->is_filter = 1;
-        if (!*r->title) {
-            set_err(c, root, "filter has no title");
-            goto fail;
-        }
-        if (filt->type != YAML_MAPPING_NODE) {
-            set_err(c, filt, "filter must be a mapping (rules, selections, condition)");
-            goto fail;
-        }
-        if (get_strings(c, map_get(c, filt, "rules"), &r->filter_rules, "filter rules"))
-            goto fail;
-        r->reason = get_text(c, root, "reason");
-        r->expires = get_text(c, root, "expires");
-        if (!r->reason || !r->expires)
-            goto fail;
-        if (!*r->reason && *r->description) {
-            free(r->reason);
-            if (!(r->reason = dups(r->description)))
-                goto fail;
-        }
-        if (!*r->reason) {
-            set_err(c, root, "filter has no reason (or description): say why it is safe");
-            goto fail;
-        }
-        const char *e = r->expires;
-        if (*e && !(strlen(e) == 10 && e[4] == '-' && e[7] == '-' && e[0] >= '1' && e[0] <= '9')) {
-            set_err(c, map_get(c, root, "expires"), "expires must be a date, YYYY-MM-DD");
-            goto fail;
-        }
-        r->level = DH_LEVEL_INFORMATIONAL;
-        r->kinds = 0; /* met by no event: applied to findings */
-        if (compile_detection(c, r, filt) != 0)
-            goto fail;
+    yaml_node_t *filt = corr ? NULL : map_get(c, root, "filter");
+    int bad = corr   ? compile_correlation_doc(c, root, corr, r)
+              : filt ? compile_filter_doc(c, root, filt, r)
+                     : compile_detection_doc(c, root, r);
+    if (!bad)
         return r;
-    }
-    if (map_get(c, root, "action")) {
-        set_err(c, root, "rule collections ('action: global/reset/repeat') are not supported");
-        goto fail;
-    }
-    if (!*r->title) {
-        set_err(c, root, "rule has no title");
-        goto fail;
-    }
-    yaml_node_t *lv = map_get(c, root, "level");
-    if (lv) {
-        if (!scalar(lv) || dh_level_parse(scalar(lv), &r->level)) {
-            set_err(c, lv, "level must be informational, low, medium, high or critical");
-            goto fail;
-        }
-    } else {
-        r->level = DH_LEVEL_MEDIUM;
-    }
-    if (get_strings(c, map_get(c, root, "tags"), &r->tags, "tags") ||
-        get_strings(c, map_get(c, root, "falsepositives"), &r->falsepositives, "falsepositives"))
-        goto fail;
-    yaml_node_t *guide = map_get(c, root, "guide");
-    if (guide &&
-        (get_strings(c, map_get(c, guide, "investigate"), &r->guide[0], "guide.investigate") ||
-         get_strings(c, map_get(c, guide, "respond"), &r->guide[1], "guide.respond")))
-        goto fail;
-
-    yaml_node_t *ls = map_get(c, root, "logsource");
-    if (!ls || ls->type != YAML_MAPPING_NODE) {
-        set_err(c, ls ? ls : root, "rule has no logsource mapping");
-        goto fail;
-    }
-    r->ls_category = get_text(c, ls, "category");
-    r->ls_product = get_text(c, ls, "product");
-    r->ls_service = get_text(c, ls, "service");
-    if (!r->ls_category || !r->ls_product || !r->ls_service)
-        goto fail;
-    const char *channel = NULL;
-    const char *why =
-        sigma_logsource(r->ls_category, r->ls_product, r->ls_service, &r->kinds, &channel);
-    if (why) {
-        set_err(c, ls, "%s (category '%s', product '%s', service '%s')", why, r->ls_category,
-                r->ls_product, r->ls_service);
-        goto fail;
-    }
-    if (channel && !(r->channel = dups(channel)))
-        goto fail;
-
-    yaml_node_t *det = map_get(c, root, "detection");
-    if (!det || det->type != YAML_MAPPING_NODE) {
-        set_err(c, det ? det : root, "rule has no detection mapping");
-        goto fail;
-    }
-    if (compile_detection(c, r, det) != 0)
-        goto fail;
-    if (c->err[0])
-        goto fail;
-    return r;
 fail:
     if (!c->err[0])
         set_err(c, root, "out of memory");

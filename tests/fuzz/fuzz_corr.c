@@ -17,7 +17,7 @@
 #include "core/buf.h"
 #include "dcomhunt/correlate.h"
 #include "dcomhunt/rules.h"
-#include "event/event_impl.h"
+#include "event/builder.h"
 #include "event/mappings/mappings.h"
 
 #define TICKS 10000000LL
@@ -229,19 +229,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             kv[nk++] = (dh_kv){{"User", 4}, {user, strlen(user)}};
         }
         dh_event ev;
-        memset(&ev, 0, sizeof ev);
-        ev.provider = id == 1 ? (dh_str){"Microsoft-Windows-Sysmon", 24}
-                              : (dh_str){"Microsoft-Windows-Security-Auditing", 35};
-        ev.channel = id == 1 ? (dh_str){"Microsoft-Windows-Sysmon/Operational", 36}
-                             : (dh_str){"Security", 8};
-        ev.host = (dh_str){host, strlen(host)};
-        ev.event_id = id;
-        ev.time = t;
-        ev.record_id = n + 1;
-        ev.data = kv;
-        ev.ndata = nk;
-        ev.file = "fuzz";
-        ev.chunk = -1;
+        dh_event_begin(&ev, "fuzz");
+        dh_event_set_provider(&ev, id == 1 ? DH_STR("Microsoft-Windows-Sysmon")
+                                           : DH_STR("Microsoft-Windows-Security-Auditing"));
+        dh_event_set_channel(&ev, id == 1 ? DH_STR("Microsoft-Windows-Sysmon/Operational")
+                                          : DH_STR("Security"));
+        dh_event_set_host(&ev, (dh_str){host, strlen(host)});
+        dh_event_set_ids(&ev, id, n + 1);
+        dh_event_set_time(&ev, t);
+        dh_event_set_data(&ev, kv, nk);
         dh_map_windows_apply(&ev);
         match_set ms = {{0}, 0};
         dh_matcher_run(m, &ev, collect, &ms);

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "dcomhunt/rules.h"
-#include "event/event_impl.h"
+#include "event/builder.h"
 #include "event/mappings/mappings.h"
 
 static void on_match(void *ctx, const dh_rule *r, const dh_event *ev)
@@ -21,19 +21,16 @@ static void make_event(dh_event *ev, dh_kv *kv, const char *provider, uint32_t i
                        const char *const *pairs)
 {
     size_t n = 0;
-    memset(ev, 0, sizeof *ev);
     for (; pairs[2 * n]; n++) {
         kv[n].name = (dh_str){pairs[2 * n], strlen(pairs[2 * n])};
         kv[n].value = (dh_str){pairs[2 * n + 1], strlen(pairs[2 * n + 1])};
     }
-    ev->provider = (dh_str){provider, strlen(provider)};
-    ev->channel = (dh_str){"Security", 8};
-    ev->host = (dh_str){"IEWIN7", 6};
-    ev->event_id = id;
-    ev->data = kv;
-    ev->ndata = n;
-    ev->file = "fuzz";
-    ev->chunk = -1;
+    dh_event_begin(ev, "fuzz");
+    dh_event_set_provider(ev, (dh_str){provider, strlen(provider)});
+    dh_event_set_channel(ev, DH_STR("Security"));
+    dh_event_set_host(ev, DH_STR("IEWIN7"));
+    dh_event_set_ids(ev, id, 0);
+    dh_event_set_data(ev, kv, n);
     dh_map_windows_apply(ev);
 }
 

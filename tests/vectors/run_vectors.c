@@ -50,7 +50,7 @@
 #include "dcomhunt/correlate.h"
 #include "dcomhunt/engine.h"
 #include "dcomhunt/rules.h"
-#include "event/event_impl.h"
+#include "event/builder.h"
 #include "event/mappings/mappings.h"
 
 #define MAX_LINES    200000
@@ -106,9 +106,9 @@ static dh_kv sysv[32]; /* the System properties of the event being built */
 
 static int build_event(event_text *et, dh_event *ev, dh_kv *kv, char *err, size_t errcap)
 {
-    memset(ev, 0, sizeof *ev);
     size_t ns = 0;
-    ev->time = 132000000000000000LL;
+    int64_t when = 132000000000000000LL;
+    uint64_t record_id = 0;
     const char *provider = NULL, *channel = NULL, *host = "HOST", *kind = NULL;
     unsigned long event_id = 0;
     int have_id = 0;
@@ -132,9 +132,9 @@ static int build_event(event_text *et, dh_event *ev, dh_kv *kv, char *err, size_
                 snprintf(err, errcap, "bad time '%s'", v);
                 return -1;
             }
-            ev->time = t;
+            when = t;
         } else if (!strcmp(k, "record_id"))
-            ev->record_id = strtoull(v, NULL, 10);
+            record_id = strtoull(v, NULL, 10);
         else if (!strncmp(k, "system.", 7) && ns < sizeof sysv / sizeof sysv[0]) {
             sysv[ns].name = (dh_str){k + 7, strlen(k + 7)};
             sysv[ns].value = (dh_str){v, strlen(v)};
@@ -151,24 +151,22 @@ static int build_event(event_text *et, dh_event *ev, dh_kv *kv, char *err, size_
     }
     if (!provider)
         provider = "";
-    ev->provider = (dh_str){provider, strlen(provider)};
     if (!channel)
         channel = default_channel(provider);
-    ev->channel = (dh_str){channel, strlen(channel)};
-    ev->host = (dh_str){host, strlen(host)};
-    ev->event_id = (uint32_t)event_id;
-    ev->data = kv;
-    ev->ndata = nd;
-    ev->sys = sysv;
-    ev->nsys = ns;
-    ev->file = "vector";
-    ev->chunk = -1;
+    dh_event_begin(ev, "vector");
+    dh_event_set_time(ev, when);
+    dh_event_set_provider(ev, (dh_str){provider, strlen(provider)});
+    dh_event_set_channel(ev, (dh_str){channel, strlen(channel)});
+    dh_event_set_host(ev, (dh_str){host, strlen(host)});
+    dh_event_set_ids(ev, (uint32_t)event_id, record_id);
+    dh_event_set_data(ev, kv, nd);
+    dh_event_set_system(ev, sysv, ns);
     dh_map_windows_apply(ev);
     if (kind) {
         int found = 0;
         for (int k = 0; k < DH_KIND_COUNT; k++)
             if (!strcmp(dh_kind_name((dh_kind)k), kind)) {
-                ev->kind = (dh_kind)k;
+                dh_event_set_kind(ev, (dh_kind)k);
                 found = 1;
             }
         if (!found) {
@@ -178,10 +176,9 @@ static int build_event(event_text *et, dh_event *ev, dh_kv *kv, char *err, size_
         /* Taxonomy names given directly count as taxonomy fields. */
         for (size_t i = 0; i < nd; i++) {
             int id = dh_field_from_name(kv[i].name.ptr, kv[i].name.len);
-            if (id >= 0 && !(ev->present & (1ULL << id))) {
-                ev->fields[id] = kv[i].value;
-                ev->present |= 1ULL << id;
-            }
+            dh_str have;
+            if (id >= 0 && !dh_event_field(ev, (dh_field)id, &have))
+                dh_event_set_field(ev, (dh_field)id, kv[i].value);
         }
     }
     return 0;

@@ -139,6 +139,22 @@ const dh_defender_column *dh_defender_column_of(dh_defender_col c)
     return &columns[(unsigned)c < DH_MDE_NCOLS ? c : DH_MDE_COL_Table];
 }
 
+int dh_defender_col_named(const char *name, size_t len)
+{
+    for (int c = 0; c < DH_MDE_NCOLS; c++)
+        if (strlen(columns[c].name) == len && !memcmp(columns[c].name, name, len))
+            return c;
+    return -1;
+}
+
+int dh_defender_table_named(const char *name, size_t len)
+{
+    for (int t = 0; t < DH_DEFENDER_NTABLES; t++)
+        if (strlen(tables[t].name) == len && !memcmp(tables[t].name, name, len))
+            return t;
+    return -1;
+}
+
 const char *dh_defender_table_name(dh_defender_table t)
 {
     return (unsigned)t < DH_DEFENDER_NTABLES ? tables[t].name : "";

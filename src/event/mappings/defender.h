@@ -147,6 +147,12 @@ static inline const char *dh_defender_name(dh_defender_col c)
 {
     return dh_defender_column_of(c)->name;
 }
+/* The id of the column called name[0, len) (exact case), or -1: how text that names
+ * columns ("{DeviceName}" holes in the KQL exporter's and the pivots' templates) checks
+ * each name against this table. */
+int dh_defender_col_named(const char *name, size_t len);
+/* The table called name[0, len) (exact case), or -1. */
+int dh_defender_table_named(const char *name, size_t len);
 /* A table's name ("DeviceProcessEvents"). */
 const char *dh_defender_table_name(dh_defender_table t);
 /* The columns of table t, in the order this table lists them; *n receives their count. */

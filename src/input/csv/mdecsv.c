@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/timefmt.h"
+#include "event/builder.h"
 #include "event/mappings/defender.h"
 #include "event/mappings/mappings.h"
 #include "input/reader.h"
@@ -349,10 +350,10 @@ static const char *decode_record(mdecsv_reader *r, const char *s, size_t n, dh_e
         return "Timestamp is not a time";
     const char *table = dh_mde_table(col(r, COL_TABLE));
     dh_str eid = col(r, COL_EVENTID);
+    uint32_t id = 0; /* Defender's tables have no event id */
     if (!table && eid.len) {
         /* Sentinel's SecurityEvent (or another Windows-event table): the Windows event,
          * its data under the names Windows gives them */
-        uint32_t id = 0;
         for (size_t i = 0; i < eid.len && i < 10; i++) {
             if (eid.ptr[i] < '0' || eid.ptr[i] > '9')
                 return "EventID is not a number";
@@ -365,15 +366,14 @@ static const char *decode_record(mdecsv_reader *r, const char *s, size_t n, dh_e
             ch = (dh_str){"Security", 8};
         if (!src.len && ch.len == 8 && !memcmp(ch.ptr, "Security", 8))
             src = (dh_str){"Microsoft-Windows-Security-Auditing", 35};
-        ev->provider = src;
-        ev->channel = ch;
-        ev->event_id = id;
+        dh_event_set_provider(ev, src);
+        dh_event_set_channel(ev, ch);
     } else {
         if (!table)
             table = dh_mde_table_for_action(col(r, COL_ACTION));
-        ev->provider = (dh_str){table, strlen(table)};
-        ev->channel = ev->provider;
-        ev->event_id = 0;
+        dh_str tab = {table, strlen(table)};
+        dh_event_set_provider(ev, tab);
+        dh_event_set_channel(ev, tab);
     }
     dh_str rid = col(r, COL_REPORT);
     uint64_t recno = 0;
@@ -385,14 +385,11 @@ static const char *decode_record(mdecsv_reader *r, const char *s, size_t n, dh_e
             h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
         recno = h >> 1;
     }
-    ev->time = t;
-    ev->host = col(r, COL_HOST);
-    ev->record_id = recno;
-    ev->data = r->kv;
-    ev->ndata = nkv;
-    ev->scratch = r->scratch;
-    ev->scratch_len = 0;
-    ev->scratch_cap = sizeof r->scratch;
+    dh_event_set_time(ev, t);
+    dh_event_set_host(ev, col(r, COL_HOST));
+    dh_event_set_ids(ev, id, recno);
+    dh_event_set_data(ev, r->kv, nkv);
+    dh_event_set_scratch(ev, r->scratch, sizeof r->scratch);
     dh_map_windows_apply(ev);
     return NULL;
 }
@@ -424,10 +421,8 @@ dh_status mdecsv_decode(mdecsv_reader *r, const char *hdr, size_t hdrlen, const 
             } else if (open_quote) {
                 why = "malformed CSV record (a quote that never closes)";
             } else {
-                memset(&ev, 0, sizeof ev);
-                ev.file = file;
-                ev.chunk = -1;
-                ev.offset = base_offset + s;
+                dh_event_begin(&ev, file);
+                dh_event_set_origin(&ev, file, -1, base_offset + s);
                 why = decode_record(r, buf + s, e - s, &ev);
                 if (!why) {
                     (*events)++;
