@@ -4,7 +4,9 @@
  * options that contradict each other are refused, input after finish is refused; a buffer
  * gives what the file holding its bytes gives (EVTX, event XML, JSON lines, Zeek, Defender
  * CSV, a zip archive), an empty or damaged one is reported under its name and offset. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* open_memstream, mkdtemp */
+#endif
 #include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
