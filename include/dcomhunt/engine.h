@@ -1,10 +1,10 @@
 /* dcomhunt: the engine, one pipeline from inputs to detections and findings.
  *
- * A dh_engine reads inputs (files and directories, with dh_engine_run) on a worker pool or
- * takes events one at a time (dh_engine_push), matches each event against a finished
- * ruleset, and either reports every rule match as a detection or hands the events that
- * correlation can use to the correlator, in time order, which makes findings (DCOM chains,
- * attempts, source activity, signals). Results, input problems and progress reach the
+ * A dh_engine reads inputs (files and directories with dh_engine_run, bytes in memory with
+ * dh_engine_run_buffer) on a worker pool or takes events one at a time (dh_engine_push), matches
+ * each event against a finished ruleset, and either reports every rule match as a detection or
+ * hands the events that correlation can use to the correlator, in time order, which makes findings
+ * (DCOM chains, attempts, source activity, signals). Results, input problems and progress reach the
  * caller through one sink. The engine never prints and never exits.
  *
  *     dh_engine_opts o;
@@ -19,7 +19,8 @@
  *
  * Ownership: the caller frees the engine (dh_engine_free accepts NULL). The ruleset, the
  * knowledge table, the host names and the rule list in the options are borrowed until
- * dh_engine_free. Everything a sink callback receives (detections, findings, errors) is
+ * dh_engine_free. Paths and buffers given to dh_engine_run and dh_engine_run_buffer are
+ * borrowed for the call. Everything a sink callback receives (detections, findings, errors) is
  * borrowed for the duration of the call: copy what you keep. Events given to
  * dh_engine_push are borrowed for the call. What dh_engine_channels returns is owned by
  * the engine, valid until the next call on it.
@@ -159,11 +160,21 @@ void dh_engine_opts_init(dh_engine_opts *opts);
 dh_status dh_engine_new(const dh_engine_opts *opts, const dh_ruleset *rs, dh_engine **out);
 /* Reads the paths (files, directories recursively, archives, "-" for standard input), as
  * dh_scan_run does; in findings mode EVTX chunks are read in time order across files.
- * There is no buffer input: bytes in memory go through a file or a pipe, or through the
- * caller's own reader and dh_engine_push. DH_OK when every input
- * was read whole, DH_ERR_FORMAT when something was skipped (on_error said what), another
- * status when the run stopped. May be called more than once, and mixed with push. */
+ * DH_OK when every input was read whole, DH_ERR_FORMAT when something was skipped
+ * (on_error said what), another status when the run stopped. May be called more than
+ * once, and mixed with dh_engine_run_buffer and push. */
 dh_status dh_engine_run(dh_engine *eng, const char *const *paths, size_t npaths);
+/* Reads len bytes at data as dh_engine_run reads a regular file holding them: the format
+ * is recognised the same way (EVTX, event XML, JSON lines, arrays and documents, Defender
+ * CSV, Zeek TSV; a zip, 7z or tar archive or a compressed stream, opened in memory), and
+ * the detections and findings are the same as the file's. `name` stands for the path: it
+ * is the file of every detection, piece of evidence and error ("name!member" inside an
+ * archive), with the byte offset in the buffer. The bytes are borrowed for the call and
+ * never copied whole (EVTX chunks are decoded where they lie). An empty buffer is an empty
+ * file: on_error says it is not a format dcomhunt reads, and the call returns
+ * DH_ERR_FORMAT. Returns as dh_engine_run; DH_ERR_ARG when eng or name is NULL, or data is
+ * NULL with len not 0. */
+dh_status dh_engine_run_buffer(dh_engine *eng, const void *data, size_t len, const char *name);
 /* One event from the caller's own reader, through the same matching and correlation, on
  * the calling thread. Findings mode wants events in time order (late ones are still
  * judged, with what their window still holds). */

@@ -1,11 +1,12 @@
 /* The engine's public calls (dcomhunt/engine.h): the handle, its options, feeding it
- * paths (through the scanner, whose workers run worker.c) or single events (the same
- * worker code on the calling thread), and what it counted. Never: print or exit. */
+ * paths or a buffer (through the scanner, whose workers run worker.c) or single events
+ * (the same worker code on the calling thread), and what it counted. Never: print or exit. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/engine_impl.h"
+#include "input/buffer.h"
 
 #define PUSH_OUT_LIMIT  (256u << 20)        /* one pushed event's records, as a scanned unit's */
 #define TIMELINE_BUDGET ((size_t)256 << 20) /* detections held before a run goes to disk */
@@ -165,10 +166,10 @@ static dh_status open_for_input(dh_engine *e)
     return DH_OK;
 }
 
-dh_status dh_engine_run(dh_engine *e, const char *const *paths, size_t npaths)
+/* The scan of paths (paths != NULL or npaths 0) or of a buffer (name != NULL). */
+static dh_status scan(dh_engine *e, const char *const *paths, size_t npaths, const void *data,
+                      size_t len, const char *name)
 {
-    if (!e || (npaths && !paths))
-        return DH_ERR_ARG;
     dh_status st = open_for_input(e);
     if (st)
         return st;
@@ -188,9 +189,24 @@ dh_status dh_engine_run(dh_engine *e, const char *const *paths, size_t npaths)
     };
     dh_scan_stats s;
     memset(&s, 0, sizeof s);
-    st = dh_scan_run(paths, npaths, &so, &cb, &s);
+    st = name ? dh_scan_run_buffer(data, len, name, &so, &cb, &s)
+              : dh_scan_run(paths, npaths, &so, &cb, &s);
     add_input(&e->input, &s);
     return e->cancelled ? DH_ERR_CANCELLED : st;
+}
+
+dh_status dh_engine_run(dh_engine *e, const char *const *paths, size_t npaths)
+{
+    if (!e || (npaths && !paths))
+        return DH_ERR_ARG;
+    return scan(e, paths, npaths, NULL, 0, NULL);
+}
+
+dh_status dh_engine_run_buffer(dh_engine *e, const void *data, size_t len, const char *name)
+{
+    if (!e || (!data && len) || !name)
+        return DH_ERR_ARG;
+    return scan(e, NULL, 0, data, len, name);
 }
 
 dh_status dh_engine_push(dh_engine *e, const dh_event *ev)

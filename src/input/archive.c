@@ -200,13 +200,17 @@ int scan_stream_open(scan *s, size_t file, int fd, dh_format f, scan_task *t)
     st->line = 1;
     dh_buf_init(&st->hdr, 1u << 20);
     if (f == DH_FORMAT_ARCHIVE) {
-        close(fd);
+        scan_close_fd(fd);
         st->ar = archive_read_new();
         st->next_member = next_member;
         if (!st->ar)
             return -1;
         archive_formats(st->ar);
-        if (archive_read_open_filename(st->ar, s->files.v[file], 1 << 16) != ARCHIVE_OK) {
+        /* The caller's buffer is opened where it lies (libarchive reads it in place). */
+        int r = fd == SCAN_FD_MEMORY
+                    ? archive_read_open_memory(st->ar, s->mem, (size_t)s->mem_len)
+                    : archive_read_open_filename(st->ar, s->files.v[file], 1 << 16);
+        if (r != ARCHIVE_OK) {
             char msg[200];
             snprintf(msg, sizeof msg, "archive: %s", archive_error_string(st->ar));
             scan_task_error(t, file, T_FILE_ERROR, DH_ERR_FORMAT, msg);
@@ -215,7 +219,12 @@ int scan_stream_open(scan *s, size_t file, int fd, dh_format f, scan_task *t)
             return 1;
         }
     } else {
-        st->fd = fd;
+        if (fd == SCAN_FD_MEMORY) { /* text in the caller's buffer: read through the carry */
+            st->mem = (const char *)s->mem;
+            st->mem_len = (size_t)s->mem_len;
+        } else {
+            st->fd = fd;
+        }
         st->fmt = f;
         st->rd = dh_reader_for(f);
         st->member_open = 1;

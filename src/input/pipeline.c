@@ -147,6 +147,7 @@ static void work(void *ctx, void *wctx, void *task, void *result)
         .line = t->line,
         .chunk = t->chunk,
         .nchunks = t->nchunks,
+        .in_file = t->borrowed,
     };
     res->st = t->reader->decode(state, &u, &w->sink, &res->r);
 }
@@ -191,7 +192,8 @@ static dh_status deliver(void *ctx, void *task, void *result)
         junk_settle(s, 0); /* that stream ended with junk */
     else if (s->junk.n && res->r.has_chunk)
         junk_settle(s, 1); /* a chunk followed */
-    free(t->buf);          /* the worker is done with it */
+    if (!t->borrowed)
+        free(t->buf); /* the worker is done with it */
     t->buf = NULL;
     free(t->hdr);
     t->hdr = NULL;

@@ -39,10 +39,11 @@ dh_status scan_plan_time_order(scan *s)
     for (size_t f = 0; f < nf; f++) {
         s->fds[f] = -1;
         const char *path = s->files.v[f];
-        if (!strcmp(path, "-") || (s->files.fd && s->files.fd[f] >= 0))
+        if (!s->mem && (!strcmp(path, "-") || (s->files.fd && s->files.fd[f] >= 0)))
             continue; /* standard input and pipes are read as streams, after the plan */
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
+        /* The caller's buffer (dh_scan_run_buffer) is planned as a regular file. */
+        int fd = s->mem ? SCAN_FD_MEMORY : open(path, O_RDONLY | O_CLOEXEC);
+        if (fd == -1) {
             char msg[160];
             snprintf(msg, sizeof msg, "cannot open: %s", strerror(errno));
             s->planned[f] = 1;
@@ -53,14 +54,18 @@ dh_status scan_plan_time_order(scan *s)
         struct stat st;
         uint8_t head[512];
         ssize_t got = 0;
-        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+        if (s->mem) {
+            memset(&st, 0, sizeof st);
+            st.st_size = (off_t)s->mem_len;
+            got = scan_read_at(s, fd, head, sizeof head, 0);
+        } else if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
             got = pread(fd, head, sizeof head, 0);
         dh_format fmt = got > 0 ? dh_sniff(head, (size_t)got) : DH_FORMAT_UNKNOWN;
         evtx_layout lay;
         const char *warn = NULL;
         const dh_reader *rd = dh_reader_for(fmt);
         if (!rd || !rd->chunk_size) {
-            close(fd); /* read later, file by file, by the stream producer */
+            scan_close_fd(fd); /* read later, file by file, by the stream producer */
             /* Network sensor logs (Zeek, TSV or JSON): evidence that joins the chains of
              * the host logs, so it is read first and held (it does not move the
              * correlator's clock); read after time-ordered host logs, it would come when
@@ -74,7 +79,7 @@ dh_status scan_plan_time_order(scan *s)
         s->planned[f] = 1;
         if (evtx_file_layout(head, (size_t)got, (uint64_t)st.st_size, fmt == DH_FORMAT_EVTX_CHUNK,
                              &lay, &warn) != DH_OK) {
-            close(fd);
+            scan_close_fd(fd);
             if (scan_push_pending(s, f, T_FILE_ERROR, DH_ERR_FORMAT, "EVTX file header truncated"))
                 return DH_ERR_NOMEM;
             continue;
@@ -90,7 +95,7 @@ dh_status scan_plan_time_order(scan *s)
         for (uint64_t k = 0; k < lay.nchunks && k < UINT32_MAX; k++) {
             uint8_t rec[24];
             uint64_t off = lay.first_chunk + k * EVTX_CHUNK_SIZE + EVTX_CHUNK_HEADER_SIZE;
-            if (pread(fd, rec, sizeof rec, (off_t)off) == (ssize_t)sizeof rec &&
+            if (scan_read_at(s, fd, rec, sizeof rec, off) == (ssize_t)sizeof rec &&
                 !memcmp(rec, "\x2a\x2a\x00\x00", 4))
                 prev = (int64_t)rd64(rec + 16);
             if (s->nplan == cap) {
@@ -137,11 +142,12 @@ int scan_next_task_time(scan *s, scan_task *t)
         }
         uint64_t end = t->off + (uint64_t)t->nchunks * EVTX_CHUNK_SIZE;
         t->len = (end > s->sizes[e->file] ? s->sizes[e->file] : end) - t->off;
+        scan_task_memory(s, t);
         return 1;
     }
     while (s->end_pos < s->planned_files) {
         size_t f = s->end_pos++;
-        if (s->fds[f] < 0)
+        if (s->fds[f] == -1)
             continue;
         memset(t, 0, sizeof *t);
         t->kind = T_FILE_END;

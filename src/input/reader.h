@@ -52,6 +52,8 @@ typedef struct dh_reader_unit {
     uint64_t line;    /* text: number of the unit's first line */
     int64_t chunk;    /* chunked: index of the first chunk */
     uint32_t nchunks; /* chunked: chunks in the unit */
+    int in_file;      /* chunked: buf holds chunks of a whole file in memory (a caller's
+                       * buffer), read as a file's are, not as a stream's */
 } dh_reader_unit;
 
 /* Chunks of an EVTX stream that hold no chunk signature and no record: damage if a real

@@ -1,8 +1,9 @@
-/* The scan: dh_scan_run (include/dcomhunt/scan.h) and its producer. Paths become files
- * (walk.c), files become units in input order here, file by file (streams and archives:
- * stream.c, archive.c) or by time (plan.c), and units go through the worker pool
- * (pipeline.c). Files are read with pread, never mapped, so resident memory does not grow
- * with the file. */
+/* The scan: dh_scan_run (include/dcomhunt/scan.h), dh_scan_run_buffer (input/buffer.h)
+ * and their producer. Paths become files (walk.c), files become units in input order
+ * here, file by file (streams and archives: stream.c, archive.c) or by time (plan.c), and
+ * units go through the worker pool (pipeline.c). Files are read with pread, never mapped,
+ * so resident memory does not grow with the file; a caller's buffer is read as a file
+ * holding its bytes, where it lies (memory.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <archive.h>
 
 #include "core/evtx_format.h"
+#include "input/buffer.h"
 #include "input/scan_impl.h"
 
 enum { NEXT_STOP = -1, NEXT_AGAIN = 0, NEXT_TASK = 1 };
@@ -69,6 +71,7 @@ static int chunk_task(scan *s, scan_task *t, size_t *cur)
         uint64_t end = t->off + (uint64_t)t->nchunks * EVTX_CHUNK_SIZE;
         t->len = (end > s->cur_size ? s->cur_size : end) - t->off;
         s->cur_chunk += t->nchunks;
+        scan_task_memory(s, t);
         return 1;
     }
     memset(t, 0, sizeof *t);
@@ -87,7 +90,7 @@ static int open_file(scan *s, scan_task *t, size_t *cur)
 {
     const char *path = s->files.v[(*cur)];
     int pre = s->files.fd ? s->files.fd[*cur] : -1;
-    if (pre >= 0 || !strcmp(path, "-")) {
+    if (!s->mem && (pre >= 0 || !strcmp(path, "-"))) {
         if (pre >= 0)
             s->files.fd[*cur] = -1; /* the stream owns it now */
         int r = scan_fd_stream_open(s, *cur, pre >= 0 ? pre : 0, t);
@@ -99,8 +102,9 @@ static int open_file(scan *s, scan_task *t, size_t *cur)
         }
         return NEXT_AGAIN;
     }
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
+    /* The caller's buffer (dh_scan_run_buffer) is read as a regular file of its size. */
+    int fd = s->mem ? SCAN_FD_MEMORY : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
         char msg[160];
         snprintf(msg, sizeof msg, "cannot open: %s", strerror(errno));
         scan_task_error(t, *cur, T_FILE_ERROR, DH_ERR_IO, msg);
@@ -110,7 +114,11 @@ static int open_file(scan *s, scan_task *t, size_t *cur)
     struct stat st;
     uint8_t head[4096]; /* a CSV header names its columns within this */
     ssize_t got = 0;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+    if (s->mem) {
+        memset(&st, 0, sizeof st);
+        st.st_size = (off_t)s->mem_len;
+        got = scan_read_at(s, fd, head, sizeof head, 0);
+    } else if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
         got = pread(fd, head, sizeof head, 0);
     else if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
         close(fd);
@@ -119,7 +127,7 @@ static int open_file(scan *s, scan_task *t, size_t *cur)
     }
     dh_format f = got > 0 ? dh_sniff(head, (size_t)got) : DH_FORMAT_UNKNOWN;
     if (f == DH_FORMAT_UNKNOWN) {
-        close(fd);
+        scan_close_fd(fd);
         scan_task_error(t, *cur, T_FILE_UNKNOWN, DH_ERR_UNSUPPORTED,
                         got < 0 ? "cannot read" : "not a format dcomhunt reads");
         (*cur)++;
@@ -128,11 +136,11 @@ static int open_file(scan *s, scan_task *t, size_t *cur)
     const dh_reader *rd = dh_reader_for(f);
     if (rd && rd->not_events && !s->files.explicit_[*cur]) {
         char *peek = malloc(JSON_PEEK);
-        ssize_t pn = peek ? pread(fd, peek, JSON_PEEK, 0) : -1;
+        ssize_t pn = peek ? scan_read_at(s, fd, peek, JSON_PEEK, 0) : -1;
         int other = pn > 0 && rd->not_events(peek, (size_t)pn);
         free(peek);
         if (other) {
-            close(fd);
+            scan_close_fd(fd);
             scan_task_error(t, *cur, T_FILE_UNKNOWN, DH_ERR_UNSUPPORTED,
                             "JSON, but not events of a kind dcomhunt reads");
             (*cur)++;
@@ -153,13 +161,14 @@ static int open_file(scan *s, scan_task *t, size_t *cur)
     const char *warn = NULL;
     if (evtx_file_layout(head, (size_t)got, (uint64_t)st.st_size, f == DH_FORMAT_EVTX_CHUNK, &lay,
                          &warn) != DH_OK) {
-        close(fd);
+        scan_close_fd(fd);
         scan_task_error(t, *cur, T_FILE_ERROR, DH_ERR_FORMAT, "EVTX file header truncated");
         (*cur)++;
         return NEXT_TASK;
     }
 #ifdef POSIX_FADV_SEQUENTIAL
-    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    if (fd >= 0)
+        posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
     s->cur_fd = fd;
     s->cur_open = 1;
@@ -220,8 +229,16 @@ void dh_scan_opts_init(dh_scan_opts *opts)
     opts->recurse = 1;
 }
 
-dh_status dh_scan_run(const char *const *paths, size_t npaths, const dh_scan_opts *opts,
-                      const dh_scan_callbacks *cb, dh_scan_stats *stats)
+/* A caller's buffer to read instead of paths (dh_scan_run_buffer). */
+typedef struct mem_input {
+    const void *data;
+    size_t len;
+    const char *name;
+} mem_input;
+
+/* dh_scan_run and dh_scan_run_buffer: the paths, or the buffer as the one file. */
+static dh_status run(const char *const *paths, size_t npaths, const mem_input *mem,
+                     const dh_scan_opts *opts, const dh_scan_callbacks *cb, dh_scan_stats *stats)
 {
     dh_scan_stats local_stats;
     if (!stats)
@@ -237,7 +254,18 @@ dh_status dh_scan_run(const char *const *paths, size_t npaths, const dh_scan_opt
     scan s = {.opts = opts, .cb = cb, .stats = stats, .cur_fd = -1};
     s.str.fd = -1;
     dh_status st = DH_OK;
-    st = scan_collect(&s, paths, npaths);
+    if (mem) {
+        /* An empty buffer is an empty file, not "no input": the pointer only has to be
+         * non-NULL to say the scan reads memory. */
+        s.mem = mem->len ? mem->data : (const uint8_t *)"";
+        s.mem_len = mem->len;
+        stats->files_seen = 1;
+        stats->bytes_total = mem->len;
+        if (scan_add_path(&s.files, mem->name, 1) != 0)
+            st = DH_ERR_NOMEM;
+    } else {
+        st = scan_collect(&s, paths, npaths);
+    }
     if (st != DH_OK)
         goto done;
     unsigned threads = opts->threads;
@@ -276,4 +304,23 @@ done:
     free(s.names);
     scan_paths_free(&s.files);
     return st;
+}
+
+dh_status dh_scan_run(const char *const *paths, size_t npaths, const dh_scan_opts *opts,
+                      const dh_scan_callbacks *cb, dh_scan_stats *stats)
+{
+    return run(paths, npaths, NULL, opts, cb, stats);
+}
+
+dh_status dh_scan_run_buffer(const void *data, size_t len, const char *name,
+                             const dh_scan_opts *opts, const dh_scan_callbacks *cb,
+                             dh_scan_stats *stats)
+{
+    if ((!data && len) || !name) {
+        if (stats)
+            memset(stats, 0, sizeof *stats);
+        return DH_ERR_ARG;
+    }
+    mem_input m = {data, len, name};
+    return run(NULL, 0, &m, opts, cb, stats);
 }

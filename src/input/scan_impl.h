@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 
 #include "core/buf.h"
 #include "dcomhunt/scan.h"
@@ -30,6 +31,9 @@ struct scan;
 #define CHUNKS_PER_TASK 8
 /* A named pipe with no writer: how long to wait before saying so. */
 #define FIFO_NOTICE_MS 1000
+/* The descriptor of the caller's buffer read as a file (dh_scan_run_buffer): never a real
+ * one, never closed; its bytes are read in place (memory.c). */
+#define SCAN_FD_MEMORY (-2)
 
 typedef struct path_list {
     char **v;
@@ -72,6 +76,7 @@ typedef struct scan_task {
     size_t hdrlen;
     int in_stream;     /* made from a stream: its file bytes are `progress`, not `len` */
     uint64_t progress; /* bytes of the file on disk this task used (compressed ones) */
+    int borrowed;      /* buf points into the caller's buffer: never freed */
 } scan_task;
 
 typedef struct scan_result {
@@ -100,7 +105,9 @@ typedef struct plan_entry {
  * EVTX files (read chunk by chunk from the decompressed stream). */
 typedef struct stream {
     int active;
-    int fd;             /* plain JSON file, or -1 */
+    int fd;          /* plain JSON file, or -1 */
+    const char *mem; /* the caller's buffer read as a text file, or NULL */
+    size_t mem_len, mem_pos;
     struct archive *ar; /* archive, or NULL */
     /* archive: opens its next member (archive.c sets it, so that stream.c, which cuts
      * whatever the stream holds, needs nothing of archive.c) */
@@ -130,6 +137,10 @@ typedef struct stream {
 
 typedef struct scan {
     const dh_scan_opts *opts;
+    /* dh_scan_run_buffer: the caller's bytes, read as the one file of the scan would be
+     * (borrowed for the scan, never copied whole); NULL when the inputs are paths. */
+    const uint8_t *mem;
+    uint64_t mem_len;
     stream str;
     char **names; /* "archive!member" strings, alive for the whole scan */
     size_t nnames;
@@ -184,6 +195,15 @@ int scan_walk_dir(scan *s, const char *dir, int depth);
 dh_status scan_open_special(scan *s, size_t file, const struct stat *sb);
 dh_status scan_collect(scan *s, const char *const *paths, size_t npaths);
 void scan_paths_free(path_list *l);
+
+/* memory.c: the caller's buffer where a file would be read. */
+/* Up to n bytes at off of the file open as fd (SCAN_FD_MEMORY: the buffer); the bytes
+ * got, or -1 when a read failed. */
+ssize_t scan_read_at(const scan *s, int fd, void *buf, size_t n, uint64_t off);
+/* A unit of chunks of the buffer read as a file: its bytes in place (t->buf borrowed). */
+void scan_task_memory(const scan *s, scan_task *t);
+/* Closes fd unless it is none (-1) or the buffer. */
+void scan_close_fd(int fd);
 
 /* stream.c */
 int scan_stream_fill(stream *st, size_t want);

@@ -1,8 +1,9 @@
-/* Byte streams cut into units: a text file, standard input, a pipe or an archive member
- * is read through a carry buffer and cut into batches of whole records (by the reader's
- * cut) or runs of chunks; a record over the cap is read past and said once. What a
- * stream's first bytes hold that is not records (an EVTX file header, a CSV header, Zeek's
- * '#' lines) is handled here through the reader's row. */
+/* Byte streams cut into units: a text file, standard input, a pipe, an archive member or
+ * text in a caller's buffer (dh_scan_run_buffer) is read through a carry buffer and cut
+ * into batches of whole records (by the reader's cut) or runs of chunks; a record over the
+ * cap is read past and said once. What a stream's first bytes hold that is not records (an
+ * EVTX file header, a CSV header, Zeek's '#' lines) is handled here through the reader's
+ * row. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -21,6 +22,12 @@ static ssize_t stream_read(stream *st, void *buf, size_t n)
         return (ssize_t)archive_read_data(st->inner, buf, n);
     if (st->ar)
         return (ssize_t)archive_read_data(st->ar, buf, n);
+    if (st->mem) { /* the caller's buffer (memory.c) */
+        size_t k = st->mem_len - st->mem_pos < n ? st->mem_len - st->mem_pos : n;
+        memcpy(buf, st->mem + st->mem_pos, k);
+        st->mem_pos += k;
+        return (ssize_t)k;
+    }
     for (;;) {
         ssize_t r = read(st->fd, buf, n);
         if (r < 0 && errno == EINTR)

@@ -68,7 +68,8 @@ int scan_evtx_file_notes(scan *s, size_t file, int fd, const evtx_layout *lay, c
     }
     uint64_t junk_from;
     dh_status jst;
-    *nchunks = evtx_trailing_junk(fd, lay, size, &junk_from, &jst);
+    *nchunks =
+        evtx_trailing_junk(fd, fd == SCAN_FD_MEMORY ? s->mem : NULL, lay, size, &junk_from, &jst);
     if (*nchunks < lay->nchunks) {
         scan_junk_note(msg, sizeof msg, junk_from, size);
         if (scan_push_pending(s, file, T_FILE_NOTE, DH_ERR_FORMAT, msg))

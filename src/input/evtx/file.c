@@ -47,8 +47,13 @@ dh_status evtx_file_layout(const uint8_t *head, size_t head_len, uint64_t file_s
     return DH_OK;
 }
 
-static int read_at(int fd, uint8_t *p, size_t n, uint64_t off)
+/* n bytes at off of the file: from mem when the file is in memory (off + n within it). */
+static int read_at(int fd, const uint8_t *mem, uint8_t *p, size_t n, uint64_t off)
 {
+    if (mem) {
+        memcpy(p, mem + off, n);
+        return 0;
+    }
     size_t got = 0;
     while (got < n) {
         ssize_t r = pread(fd, p + got, n - got, (off_t)(off + got));
@@ -63,27 +68,28 @@ static int read_at(int fd, uint8_t *p, size_t n, uint64_t off)
 
 /* What the slot at off holds, reading as little as it takes: 8 bytes for a chunk, the
  * first 4 KiB for what looks empty (*quick set: not verified past them), else all of it. */
-static int slot_kind_at(int fd, uint8_t *slot, size_t n, uint64_t off, int *quick)
+static int slot_kind_at(int fd, const uint8_t *mem, uint8_t *slot, size_t n, uint64_t off,
+                        int *quick)
 {
     size_t head = n < 4096 ? n : 4096;
     *quick = 0;
-    if (read_at(fd, slot, n < 8 ? n : 8, off))
+    if (read_at(fd, mem, slot, n < 8 ? n : 8, off))
         return -1;
     if (n >= 8 && !memcmp(slot, "ElfChnk\0", 8))
         return EVTX_SLOT_CHUNK;
-    if (read_at(fd, slot, head, off))
+    if (read_at(fd, mem, slot, head, off))
         return -1;
     if (evtx_slot_kind(slot, head) == EVTX_SLOT_EMPTY && head < n) {
         *quick = 1;
         return EVTX_SLOT_EMPTY;
     }
-    if (read_at(fd, slot, n, off))
+    if (read_at(fd, mem, slot, n, off))
         return -1;
     return evtx_slot_kind(slot, n);
 }
 
-uint64_t evtx_trailing_junk(int fd, const evtx_layout *lay, uint64_t file_size, uint64_t *junk_from,
-                            dh_status *st)
+uint64_t evtx_trailing_junk(int fd, const uint8_t *mem, const evtx_layout *lay, uint64_t file_size,
+                            uint64_t *junk_from, dh_status *st)
 {
     *st = DH_OK;
     *junk_from = file_size;
@@ -100,7 +106,7 @@ uint64_t evtx_trailing_junk(int fd, const evtx_layout *lay, uint64_t file_size, 
      * found on the way is where the junk starts. Slots that look empty by their first
      * 4 KiB are checked whole only if they would be cut off. */
     while (k > 0) {
-        int quick, kind = slot_kind_at(fd, slot, SLOT_LEN(k - 1), SLOT(k - 1), &quick);
+        int quick, kind = slot_kind_at(fd, mem, slot, SLOT_LEN(k - 1), SLOT(k - 1), &quick);
         if (kind < 0) {
             *st = DH_ERR_IO;
             break;
@@ -114,7 +120,7 @@ uint64_t evtx_trailing_junk(int fd, const evtx_layout *lay, uint64_t file_size, 
     /* What would be cut off is read whole once: any record in it, and nothing is cut (the
      * slots are then decoded and reported one by one). */
     for (uint64_t i = keep; *st == DH_OK && i < lay->nchunks; i++) {
-        if (read_at(fd, slot, SLOT_LEN(i), SLOT(i))) {
+        if (read_at(fd, mem, slot, SLOT_LEN(i), SLOT(i))) {
             *st = DH_ERR_IO;
         } else {
             int kind = evtx_slot_kind(slot, SLOT_LEN(i));

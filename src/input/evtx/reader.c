@@ -125,7 +125,7 @@ static dh_status evtx_decode_unit(void *state, const dh_reader_unit *u, const dh
         evtx_chunk_result cr;
         st = evtx_decode_chunk(s->dec, s->chunk, got, u->file, chunk, off, sink->on_event,
                                sink->ctx, &ef, &cr);
-        if (cr.junk && !u->buf) {
+        if (cr.junk && (!u->buf || u->in_file)) {
             /* A file: the junk after its last chunk was cut off when it was opened. */
             cr.damaged = 1;
             sink->on_error(sink->ctx, DH_ERR_FORMAT, chunk, off, 0,
