@@ -585,6 +585,26 @@ static void test_buffer_damaged(void **state)
     fclose(t.f);
     free(t.text);
 
+    /* bytes of no format dcomhunt reads: said under the name, nothing read */
+    unsigned char noise[5000];
+    for (size_t i = 0; i < sizeof noise; i++)
+        noise[i] = (unsigned char)(i * 131u + 7u);
+    assert_int_equal(hunt(rs, DH_ENGINE_FINDINGS, "noise", noise, sizeof noise, &t), DH_ERR_FORMAT);
+    assert_int_equal(t.errors, 1);
+    assert_string_equal(t.first_error_file, "noise");
+    assert_int_equal(t.findings, 0);
+    free(t.text);
+
+    /* a zip cut in half, opened in memory: the archive's error under the buffer's name */
+    free(data);
+    data = slurp(DH_CORPUS_DIR "/Security-Datasets/datasets/atomic/windows/lateral_movement/host/"
+                               "empire_dcom_shellwindows_stager.zip",
+                 &len);
+    assert_int_equal(hunt(rs, DH_ENGINE_DETECTIONS, "half.zip", data, len / 2, &t), DH_ERR_FORMAT);
+    assert_true(t.errors >= 1);
+    assert_true(!strncmp(t.first_error_file, "half.zip", 8));
+    free(t.text);
+
     free(whole.text);
     free(bad);
     free(data);
