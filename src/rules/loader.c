@@ -223,6 +223,23 @@ static yaml_node_t *map_get(ctx *c, yaml_node_t *map, const char *key)
     return NULL;
 }
 
+/* Pair i of the mapping map: the key's text, *k and *v its nodes; NULL when a node is
+ * missing (the node cap, said by node_at, or no memory) or the key is not a scalar (c->err:
+ * not_scalar). */
+static const char *pair_at(ctx *c, yaml_node_t *map, size_t i, yaml_node_t **k, yaml_node_t **v,
+                           const char *not_scalar)
+{
+    yaml_node_pair_t *p = &map->data.mapping.pairs.start[i];
+    *k = node_at(c, p->key);
+    *v = node_at(c, p->value);
+    if (!*k || !*v)
+        return NULL;
+    const char *ks = scalar(*k);
+    if (!ks)
+        set_err(c, *k, "%s", not_scalar);
+    return ks;
+}
+
 static int list_push(str_list *l, const char *s)
 {
     char **v = realloc(l->v, (l->n + 1) * sizeof *v);
@@ -848,20 +865,27 @@ static int compile_selection(ctx *c, yaml_node_t *map, selection *s)
     if (!s->t)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        yaml_node_pair_t *p = &map->data.mapping.pairs.start[i];
-        yaml_node_t *k = node_at(c, p->key), *v = node_at(c, p->value);
-        if (!k || !v)
+        yaml_node_t *k, *v;
+        const char *ks = pair_at(c, map, i, &k, &v, "selection keys must be field names");
+        if (!ks)
             return -1;
-        const char *ks = scalar(k);
-        if (!ks) {
-            set_err(c, k, "selection keys must be field names");
-            return -1;
-        }
         if (compile_test(c, k, v, ks, 0, &s->t[i]))
             return -1;
         s->nt++;
     }
     return 0;
+}
+
+/* Keywords (values without a field, n a scalar or a list of them): one selection of one
+ * test. */
+static int compile_keywords(ctx *c, yaml_node_t *n, search_id *sid)
+{
+    sid->sel = calloc(1, sizeof *sid->sel);
+    if (!sid->sel || !(sid->sel[0].t = calloc(1, sizeof(field_test))))
+        return -1;
+    sid->nsel = 1;
+    sid->sel[0].nt = 1;
+    return compile_test(c, n, n, NULL, 1, &sid->sel[0].t[0]);
 }
 
 static int compile_search(ctx *c, const char *name, yaml_node_t *n, search_id *sid)
@@ -893,12 +917,7 @@ static int compile_search(ctx *c, const char *name, yaml_node_t *n, search_id *s
                 scalars++;
         }
         if (scalars == (int)cnt) {
-            sid->sel = calloc(1, sizeof *sid->sel);
-            if (!sid->sel || !(sid->sel[0].t = calloc(1, sizeof(field_test))))
-                return -1;
-            sid->nsel = 1;
-            sid->sel[0].nt = 1;
-            return compile_test(c, n, n, NULL, 1, &sid->sel[0].t[0]);
+            return compile_keywords(c, n, sid);
         }
         if (maps != (int)cnt) {
             set_err(c, n, "search identifier '%s' mixes maps and plain values", name);
@@ -916,12 +935,7 @@ static int compile_search(ctx *c, const char *name, yaml_node_t *n, search_id *s
     }
     if (n->type == YAML_SCALAR_NODE && !is_null(n)) {
         /* A single keyword. */
-        sid->sel = calloc(1, sizeof *sid->sel);
-        if (!sid->sel || !(sid->sel[0].t = calloc(1, sizeof(field_test))))
-            return -1;
-        sid->nsel = 1;
-        sid->sel[0].nt = 1;
-        return compile_test(c, n, n, NULL, 1, &sid->sel[0].t[0]);
+        return compile_keywords(c, n, sid);
     }
     set_err(c, n, "search identifier '%s' has no content", name);
     return -1;
@@ -1250,15 +1264,10 @@ static int compile_detection(ctx *c, dh_rule *r, yaml_node_t *det)
         return -1;
     yaml_node_t *condn = NULL;
     for (size_t i = 0; i < np; i++) {
-        yaml_node_pair_t *p = &det->data.mapping.pairs.start[i];
-        yaml_node_t *k = node_at(c, p->key), *v = node_at(c, p->value);
-        if (!k || !v)
+        yaml_node_t *k, *v;
+        const char *ks = pair_at(c, det, i, &k, &v, "detection keys must be names");
+        if (!ks)
             return -1;
-        const char *ks = scalar(k);
-        if (!ks) {
-            set_err(c, k, "detection keys must be names");
-            return -1;
-        }
         if (!strcmp(ks, "condition")) {
             condn = v;
             continue;

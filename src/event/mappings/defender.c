@@ -33,16 +33,13 @@ static const dh_defender_column columns[DH_MDE_NCOLS] = {
         C(InitiatingProcessParentFileName), C(InitiatingProcessParentCreationTime),                \
         C(InitiatingProcessSessionId), C(IsInitiatingProcessRemoteSession),                        \
         C(InitiatingProcessRemoteSessionDeviceName), C(InitiatingProcessRemoteSessionIP)
+/* The file a process, image load or file event is about. */
+#define FILE_COLUMNS C(FileName), C(FolderPath), C(SHA1), C(SHA256), C(MD5), C(FileSize)
 
 static const uint8_t process_cols[] = {
     DEVICE_COLUMNS,
     INITIATING_COLUMNS,
-    C(FileName),
-    C(FolderPath),
-    C(SHA1),
-    C(SHA256),
-    C(MD5),
-    C(FileSize),
+    FILE_COLUMNS,
     C(ProcessVersionInfoCompanyName),
     C(ProcessVersionInfoProductName),
     C(ProcessVersionInfoProductVersion),
@@ -83,10 +80,7 @@ static const uint8_t logon_cols[] = {
     C(RemoteIPType), C(RemotePort),      C(AdditionalFields), C(InitiatingProcessUniqueId),
 };
 
-static const uint8_t image_cols[] = {
-    DEVICE_COLUMNS, INITIATING_COLUMNS, C(FileName), C(FolderPath),
-    C(SHA1),        C(SHA256),          C(MD5),      C(FileSize),
-};
+static const uint8_t image_cols[] = {DEVICE_COLUMNS, INITIATING_COLUMNS, FILE_COLUMNS};
 
 static const uint8_t registry_cols[] = {
     DEVICE_COLUMNS,         INITIATING_COLUMNS,           C(RegistryKey),
@@ -95,29 +89,12 @@ static const uint8_t registry_cols[] = {
 };
 
 static const uint8_t file_cols[] = {
-    DEVICE_COLUMNS,
-    INITIATING_COLUMNS,
-    C(FileName),
-    C(FolderPath),
-    C(SHA1),
-    C(SHA256),
-    C(MD5),
-    C(FileSize),
-    C(FileOriginUrl),
-    C(FileOriginReferrerUrl),
-    C(FileOriginIP),
-    C(PreviousFolderPath),
-    C(PreviousFileName),
-    C(RequestProtocol),
-    C(RequestSourceIP),
-    C(RequestSourcePort),
-    C(RequestAccountName),
-    C(RequestAccountDomain),
-    C(RequestAccountSid),
-    C(ShareName),
-    C(SensitivityLabel),
-    C(SensitivitySubLabel),
-    C(IsAzureInfoProtectionApplied),
+    DEVICE_COLUMNS,          INITIATING_COLUMNS,       FILE_COLUMNS,
+    C(FileOriginUrl),        C(FileOriginReferrerUrl), C(FileOriginIP),
+    C(PreviousFolderPath),   C(PreviousFileName),      C(RequestProtocol),
+    C(RequestSourceIP),      C(RequestSourcePort),     C(RequestAccountName),
+    C(RequestAccountDomain), C(RequestAccountSid),     C(ShareName),
+    C(SensitivityLabel),     C(SensitivitySubLabel),   C(IsAzureInfoProtectionApplied),
     C(AdditionalFields),
 };
 

@@ -63,6 +63,24 @@ static const header_column header_columns[] = {
     {0, "Type", COL_TABLE, 0},
 };
 
+/* The row of header_columns that names[0, len) is, or NULL. */
+static const header_column *header_column_named(const char *name, size_t len)
+{
+    for (size_t c = 0; c < sizeof header_columns / sizeof header_columns[0]; c++) {
+        const header_column *h = &header_columns[c];
+        const char *want = h->name ? h->name : dh_defender_name(h->defender);
+        if (strlen(want) == len && !memcmp(want, name, len))
+            return h;
+    }
+    return NULL;
+}
+
+/* " [UTC]", which a Log Analytics export appends to time columns: not part of the name. */
+static size_t without_utc(const char *name, size_t len)
+{
+    return len > 6 && !memcmp(name + len - 6, " [UTC]", 6) ? len - 6 : len;
+}
+
 struct mdecsv_reader {
     struct csv_parser p;
     int p_ok;
@@ -233,12 +251,6 @@ static const char *parse_record(mdecsv_reader *r, const char *s, size_t n)
     return r->too_many ? "too many columns or record too large" : NULL;
 }
 
-static int name_is(const mdecsv_reader *r, size_t i, const char *lit)
-{
-    size_t n = strlen(lit);
-    return r->name_len[i] == n && !memcmp(r->hdrbuf.data + r->name_off[i], lit, n);
-}
-
 static const char *load_header(mdecsv_reader *r, const char *hdr, size_t len)
 {
     if (r->hdr_copy && r->hdr_len == len && !memcmp(r->hdr_copy, hdr, len))
@@ -265,21 +277,12 @@ static const char *load_header(mdecsv_reader *r, const char *hdr, size_t len)
     for (int k = 0; k < NSPECIAL; k++)
         r->special[k] = -1;
     for (size_t i = 0; i < r->nvals; i++) {
+        const char *nm = r->hdrbuf.data + r->val_off[i];
         r->name_off[i] = r->val_off[i];
-        r->name_len[i] = r->val_len[i];
-        /* "TimeGenerated [UTC]": the unit is not part of the column's name */
-        const char *nm = r->hdrbuf.data + r->name_off[i];
-        if (r->name_len[i] > 6 && !memcmp(nm + r->name_len[i] - 6, " [UTC]", 6))
-            r->name_len[i] -= 6;
-        for (size_t c = 0; c < sizeof header_columns / sizeof header_columns[0]; c++) {
-            const header_column *h = &header_columns[c];
-            const char *want = h->name ? h->name : dh_defender_name(h->defender);
-            if (name_is(r, i, want)) {
-                if (!h->if_unset || r->special[h->special] < 0)
-                    r->special[h->special] = (int)i;
-                break;
-            }
-        }
+        r->name_len[i] = (uint32_t)without_utc(nm, r->val_len[i]);
+        const header_column *h = header_column_named(nm, r->name_len[i]);
+        if (h && (!h->if_unset || r->special[h->special] < 0))
+            r->special[h->special] = (int)i;
     }
     r->ncols = r->nvals;
     if (r->special[COL_TIME] < 0 || r->special[COL_HOST] < 0)
@@ -471,18 +474,19 @@ static dh_format mdecsv_sniff(const uint8_t *p, size_t n)
             a++;
             b--;
         }
-        size_t len = b - a;
-#define IS(lit) (len == sizeof(lit) - 1 && !memcmp(p + a, lit, len))
-        if (IS("DeviceName"))
-            host = 1;
-        else if (IS("Computer"))
-            computer = 1;
-        else if (IS("EventID"))
+        const char *name = (const char *)p + a;
+        const header_column *h = header_column_named(name, b - a);
+        if (!h) { /* " [UTC]" is dropped from time columns only, here */
+            h = header_column_named(name, without_utc(name, b - a));
+            if (h && h->special != COL_TIME)
+                h = NULL;
+        }
+        if (h && h->special == COL_HOST)
+            *(h->name ? &computer : &host) = 1; /* DeviceName, or Sentinel's Computer */
+        else if (h && h->special == COL_EVENTID)
             eventid = 1;
-        else if (IS("Timestamp") || IS("TimeGenerated") || IS("Timestamp [UTC]") ||
-                 IS("TimeGenerated [UTC]"))
+        else if (h && h->special == COL_TIME)
             time = 1;
-#undef IS
         commas += i < end;
         s = i + 1;
     }
