@@ -1,51 +1,132 @@
 #!/usr/bin/env bash
-# Peak resident memory of dcomhunt on a ~100 MB and a >= 1.1 GB EVTX file: it must not grow
-# with the input (files are read with pread, chunk by chunk, through a bounded window).
-# Environment: CORPUS, SMALL_MB (default 100), LARGE_MB (default 1100, MiB = 1.15 GB),
-# DCOMHUNT (default: Release build in build-release/). See bench/README.md.
+# Peak resident memory of `dcomhunt hunt --jsonl` (the findings mode: reading, matching,
+# correlation, findings) at growing input sizes: it must stay flat (the goal: the largest
+# within 1.25x of the smallest). Three kinds of input, none of which fills the disk:
+#   evtx   a simulated estate's EVTX logs (`dcomhunt simulate`, two hosts, ~0.1 GB), reused
+#          through many paths (hard links, one folder per copy), read in time order;
+#   jsonl  the corpus's OTRF JSON-lines capture (49.5 MB) repeated through a pipe (stdin);
+#   small  SMALL_FILES hard links of one small corpus EVTX file, in folders of 1000.
+# Copies repeat the same records (the correlator counts each once) and the same intrusions
+# (one finding each): what an estate collected twice looks like, at any size.
+# Environment: SIZES (GB, decimal; default "0.1 1 10 50"), SMALL_FILES (default 100000;
+# 0 skips), KINDS (default "evtx jsonl small"), THREADS (default 2), CORPUS,
+# DCOMHUNT (default: Release build in build-release/), KEEP=1 keeps bench/out/mem.
+# See bench/README.md; results in bench/results/memory.md.
 set -euo pipefail
 export LC_ALL=C
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
-out=$here/out
+out=$here/out/mem
 CORPUS=${CORPUS:-$root/../shared/corpus}
-SMALL_MB=${SMALL_MB:-100}
-LARGE_MB=${LARGE_MB:-1100}
-mkdir -p "$out"
+SIZES=${SIZES:-0.1 1 10 50}
+SMALL_FILES=${SMALL_FILES:-100000}
+KINDS=${KINDS:-evtx jsonl small}
+THREADS=${THREADS:-2}
+ZIP=$CORPUS/Security-Datasets/datasets/atomic/windows/lateral_movement/host/empire_dcom_shellwindows_stager.zip
+SMALL=$CORPUS/EVTX-ATTACK-SAMPLES/Lateral\ Movement/LM_dcom_shwnd_shbrwnd_mmc20_failed_traces_system_10016.evtx
 [[ -x /usr/bin/time ]] || { echo "memory.sh: /usr/bin/time not found (apt-get install time)" >&2; exit 1; }
+command -v unzip >/dev/null || { echo "memory.sh: unzip not found" >&2; exit 1; }
 
 # shellcheck source=bench/binary.sh
 source "$here/binary.sh"
+mkdir -p "$out"
+[[ ${KEEP:-0} == 1 ]] || trap 'rm -rf "$out"' EXIT
 
-small=$out/mem${SMALL_MB}.evtx
-large=$out/mem${LARGE_MB}.evtx
-for f in "$small:$SMALL_MB" "$large:$LARGE_MB"; do
-    [[ -s ${f%%:*} ]] || python3 "$here/make_big_evtx.py" --corpus "$CORPUS" --size-mb "${f##*:}" -o "${f%%:*}"
-done
-sync
-
-echo "dcomhunt peak RSS, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores; commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')"
-printf '%-16s %14s %10s %9s %14s  %s\n' "command" "file bytes" "records" "wall s" "peak RSS KiB" "exit"
-status=0
-for f in "$small" "$large"; do
-    recs=$("$DCOMHUNT" stats -j2 "$f" 2>&1 >/dev/null | sed -n 's/.*records \([0-9]*\) (.*/\1/p')
-    for cmd in stats dump hunt; do
-        rc=0
-        extra=()
-        [[ $cmd == hunt ]] && extra=(--jsonl --no-progress)
-        /usr/bin/time -o "$out/time.txt" -f '%M %e' "$DCOMHUNT" "$cmd" -j2 "${extra[@]}" "$f" >/dev/null 2>"$out/mem.err" || rc=$?
-        # hunt exits 1 when it reports findings
-        [[ $cmd == hunt && $rc == 1 ]] && rc=0
-        read -r rss wall < <(tail -n 1 "$out/time.txt")
-        printf '%-16s %14s %10s %9s %14s  %s\n' "$cmd -j2" "$(stat -c %s "$f")" "$recs" "$wall" "$rss" "$rc"
-        if [[ $cmd == stats ]]; then sed -n '$p' "$out/mem.err" | sed 's/^/    /'; fi
-        if [[ $cmd == hunt ]]; then grep 'findings:' "$out/mem.err" | sed 's/^ */    /'; fi
-        if (( rc != 0 )); then status=1; echo "    stderr:"; sed 's/^/    /' "$out/mem.err"; fi
-        eval "rss_${cmd}_$([[ $f == "$small" ]] && echo s || echo l)=$rss"
+# ---- the base inputs ------------------------------------------------------------------
+base=$out/estate # the simulated estate's host logs (its network sensor logs left out)
+if [[ $KINDS == *evtx* && ! -d $base ]]; then
+    "$DCOMHUNT" simulate --out "$out/sim" --scenario mmc20-executeshellcommand \
+        --noise-size 150M -j "$THREADS" >/dev/null 2>&1
+    mkdir -p "$base"
+    for d in "$out/sim"/*/; do
+        [[ $(basename "$d") == zeek ]] || mv "$d" "$base/"
     done
+    rm -rf "$out/sim"
+fi
+json=$out/otrf.json
+if [[ $KINDS == *jsonl* && ! -s $json ]]; then
+    [[ -s $ZIP ]] || { echo "memory.sh: no capture at $ZIP" >&2; exit 1; }
+    unzip -q -o -d "$out/otrf" "$ZIP"
+    mv "$(find "$out/otrf" -name '*.json' | head -1)" "$json"
+    rm -rf "$out/otrf"
+fi
+
+# hard links of every file of folder $1 in $3 copies under $2/cNNNNN/ (no disk used)
+links() {
+    python3 - "$1" "$2" "$3" <<'PY'
+import os, sys
+src, dst, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+files = []
+for r, _, fs in os.walk(src):
+    files += [os.path.relpath(os.path.join(r, f), src) for f in sorted(fs)]
+for i in range(n):
+    for f in files:
+        p = os.path.join(dst, "c%05d" % i, f)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        if not os.path.exists(p):
+            os.link(os.path.join(src, f), p)
+PY
+}
+
+# ---- one measurement -----------------------------------------------------------------
+echo "dcomhunt hunt --jsonl -j$THREADS peak RSS, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores," \
+    "load $(cut -d' ' -f1-3 /proc/loadavg); commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')"
+printf '%-7s %6s %14s %12s %9s %13s  %s\n' kind GB "input bytes" records "wall s" "peak RSS KiB" findings
+status=0
+# run KIND GB BYTES CMD...: CMD's stdout is the hunt's; its stderr the hunt's summary
+run() {
+    local kind=$1 gb=$2 bytes=$3 rc=0
+    shift 3
+    /usr/bin/time -o "$out/time.txt" -f '%M %e' "$@" >/dev/null 2>"$out/err.txt" || rc=$?
+    [[ $rc == 1 ]] && rc=0 # hunt exits 1 when it reports findings
+    local rss wall recs finds
+    read -r rss wall < <(tail -n 1 "$out/time.txt")
+    recs=$(sed -n 's/.*; \([0-9]*\) events (.*/\1/p' "$out/err.txt" | tail -1)
+    finds=$(sed -n 's/^ *findings: \([0-9]*\) .*/\1/p' "$out/err.txt" | tail -1)
+    printf '%-7s %6s %14s %12s %9s %13s  %s\n' "$kind" "$gb" "$bytes" "${recs:-?}" "$wall" "$rss" "${finds:-?}"
+    if ((rc != 0)); then
+        status=1
+        echo "    exit $rc:"
+        grep -v '^  ' "$out/err.txt" | head -5 | sed 's/^/    /'
+    fi
+}
+hunt=("$DCOMHUNT" hunt "-j$THREADS" --jsonl --no-progress)
+
+for gb in $SIZES; do
+    if [[ $KINDS == *evtx* ]]; then
+        one=$(du -sb --apparent-size "$base" | cut -f1)
+        n=$(python3 -c "print(max(1, round($gb * 1e9 / $one)))")
+        rm -rf "$out/evtx" && links "$base" "$out/evtx" "$n"
+        run evtx "$gb" $((one * n)) "${hunt[@]}" "$out/evtx"
+        rm -rf "$out/evtx"
+    fi
+    if [[ $KINDS == *jsonl* ]]; then
+        one=$(stat -c %s "$json")
+        n=$(python3 -c "print(max(1, round($gb * 1e9 / $one)))")
+        run jsonl "$gb" $((one * n)) bash -c 'for ((i = 0; i < $1; i++)); do cat "$2"; done | "${@:3}" -' \
+            _ "$n" "$json" "${hunt[@]}"
+    fi
 done
-echo
-echo "peak RSS stats -j2: ${rss_stats_s} KiB at $(stat -c %s "$small") bytes, ${rss_stats_l} KiB at $(stat -c %s "$large") bytes"
-echo "peak RSS dump -j2 : ${rss_dump_s} KiB at $(stat -c %s "$small") bytes, ${rss_dump_l} KiB at $(stat -c %s "$large") bytes"
-echo "peak RSS hunt -j2 : ${rss_hunt_s} KiB at $(stat -c %s "$small") bytes, ${rss_hunt_l} KiB at $(stat -c %s "$large") bytes"
+if [[ $KINDS == *small* && $SMALL_FILES -gt 0 ]]; then
+    [[ -s $SMALL ]] || { echo "memory.sh: no file at $SMALL" >&2; exit 1; }
+    python3 - "$SMALL" "$out/small" "$SMALL_FILES" <<'PY'
+import os, shutil, sys
+src, dst, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+# links to copies of the file made here, never to the corpus's own; a file has at most
+# 65,000 names on ext4, so one copy per 50,000 links
+for i in range(n):
+    d = os.path.join(dst, "d%03d" % (i // 1000))
+    if i % 1000 == 0:
+        os.makedirs(d, exist_ok=True)
+    p = os.path.join(d, "f%06d.evtx" % i)
+    if i % 50000 == 0:
+        shutil.copyfile(src, p)
+        first = p
+    elif not os.path.exists(p):
+        os.link(first, p)
+PY
+    one=$(stat -c %s "$SMALL")
+    run "${SMALL_FILES}f" "$(python3 -c "print(round($one * $SMALL_FILES / 1e9, 1))")" $((one * SMALL_FILES)) "${hunt[@]}" "$out/small"
+    rm -rf "$out/small"
+fi
 exit $status

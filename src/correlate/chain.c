@@ -450,6 +450,7 @@ static dh_status process(dh_correlator *c, int64_t horizon)
         st = DH_ERR_NOMEM;
     c->open_min = p->open_min;
     int64_t settled = p->settled;
+    entities_free(p);
     arena_free(&p->a);
     free(p);
     if (st != DH_OK || horizon == INT64_MAX)

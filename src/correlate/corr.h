@@ -345,6 +345,8 @@ struct pass {
 
 /* entities.c */
 int entities_build(pass *p);
+/* Frees what the pass's hosts hold outside its arena (their process nodes). */
+void entities_free(pass *p);
 host *pass_host_of(pass *p, uint64_t hostkey);
 dh_str host_ip_near(const host *h, int64_t t);
 int host_owns_ip(const host *h, dh_str ip);

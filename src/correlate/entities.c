@@ -167,13 +167,20 @@ static int images_compatible(const char *a, const char *b)
     return !*a || !*b || !strcmp(a, b);
 }
 
+/* A host's nodes are one array that grows by realloc, not in the pass's arena: a node is
+ * ~400 bytes and a pass may hold 16,384 process starts of one host (a Sysmon log read file
+ * by file), so the arena's abandoned smaller copies cost as much again (6 MB of a 30 MB
+ * hunt); realloc moves or extends in place and frees the old copy. Freed at the pass's
+ * end (entities_free). */
 static int32_t node_new(host *h)
 {
     if (h->nnodes == h->capnodes) {
         size_t cap = h->capnodes ? h->capnodes * 2 : 64;
-        pnode *v = arena_grow(&h->p->a, h->nodes, h->nnodes * sizeof *v, cap * sizeof *v);
-        if (!v)
+        pnode *v = realloc(h->nodes, cap * sizeof *v);
+        if (!v) {
+            h->p->a.failed = 1;
             return -1;
+        }
         h->nodes = v;
         h->capnodes = cap;
     }
@@ -785,6 +792,15 @@ host *address_host(pass *p, dh_str ip)
     h->address_only = 1;
     learn(h, ip, 0);
     return h;
+}
+
+void entities_free(pass *p)
+{
+    for (size_t k = 0; k < p->nh; k++) {
+        free(p->hosts[k].nodes);
+        p->hosts[k].nodes = NULL;
+        p->hosts[k].nnodes = p->hosts[k].capnodes = 0;
+    }
 }
 
 int entities_build(pass *p)
