@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154
 # Sourced by the bench scripts: sets DCOMHUNT to the binary to measure. Unless DCOMHUNT is
 # already set, builds the Release binary in build-release/ (tests off, dcomhunt-cli only).
 # Needs $root (the repository) and $0 (for the message).

@@ -4,7 +4,12 @@
 Every *.evtx file under the corpus directory is scanned; each 64 KiB chunk
 whose header is sane ("ElfChnk\\0", first/last event record number at offsets
 8/16 with last >= first) and whose free-space offset (offset 48) is above a
-threshold (default 48 KiB) is kept.  The output is a 4096-byte file header
+threshold (default 48 KiB) is kept; with --crc, only chunks whose header checksum
+(offset 124: bytes 0-119 and 128-511) and records checksum (offset 52: bytes 512 up to
+the free-space offset) are right (some public samples are damaged on purpose, and
+evtxexport stops at the first bad chunk); with --exportable, only chunks that
+evtxexport (libevtx) exports without an error on their own (it gives up on the whole
+file at the first template it cannot read, and some samples hold such templates).  The output is a 4096-byte file header
 followed by the kept chunks, repeated in order until the target size is
 reached.  Chunks are copied byte for byte, so their own CRCs stay valid.
 
@@ -25,21 +30,32 @@ File header written (little-endian):
 Usage:
   make_big_evtx.py --corpus DIR --size-mb 256 -o big.evtx
   make_big_evtx.py --corpus DIR --size-mb 8 -o slice.evtx   # a slice
+  make_big_evtx.py --corpus DIR --crc --size-mb 32 -o ok.evtx # sound chunks only
 Prints a one-line summary on stderr: chunks used, distinct chunks, records
 (sum of last-first+1 over the chunks written), bytes.
 """
 import argparse
 import os
 import struct
+import subprocess
 import sys
+import tempfile
 import zlib
 
 CHUNK = 65536
 HEADER_BLOCK = 4096
 
 
-def scan(corpus, min_free):
-    """Yield (path, offset, first, last) for every well-filled chunk."""
+def crc_ok(chunk, free):
+    """Both checksums of a chunk agree with its bytes."""
+    head = zlib.crc32(chunk[128:512], zlib.crc32(chunk[:120])) & 0xFFFFFFFF
+    recs = zlib.crc32(chunk[512:free]) & 0xFFFFFFFF
+    return (head == struct.unpack_from("<I", chunk, 124)[0]
+            and recs == struct.unpack_from("<I", chunk, 52)[0])
+
+
+def scan(corpus, min_free, check_crc=False):
+    """Yield (path, chunk bytes, first, last) for every well-filled chunk."""
     paths = []
     for root, dirs, files in os.walk(corpus):
         dirs.sort()
@@ -62,8 +78,21 @@ def scan(corpus, min_free):
                 first, last = struct.unpack_from("<QQ", h, 8)
                 free = struct.unpack_from("<I", h, 48)[0]
                 if min_free < free <= CHUNK and last >= first and last - first < 65536:
-                    yield path, data[off:off + CHUNK], first, last
+                    blob = data[off:off + CHUNK]
+                    if not check_crc or crc_ok(blob, free):
+                        yield path, blob, first, last
             off += CHUNK
+
+
+def exportable(blob, first, last, tmpdir):
+    """evtxexport reads the chunk alone, as a one-chunk file, without an error."""
+    path = os.path.join(tmpdir, "one.evtx")
+    with open(path, "wb") as f:
+        f.write(file_header(1, last + 1))
+        f.write(blob)
+    r = subprocess.run(["evtxexport", "-f", "xml", path], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, check=False)
+    return r.returncode == 0 and b"Unable" not in r.stderr
 
 
 def file_header(nchunks, next_record):
@@ -85,14 +114,24 @@ def main():
                     help="target output size in MiB (rounded down to whole chunks, at least one)")
     ap.add_argument("--min-free-kib", type=float, default=48,
                     help="keep chunks whose free-space offset exceeds this (default 48)")
+    ap.add_argument("--crc", action="store_true",
+                    help="keep only chunks whose two checksums are right")
+    ap.add_argument("--exportable", action="store_true",
+                    help="keep only chunks evtxexport exports alone without an error")
     ap.add_argument("-o", "--output", required=True)
     a = ap.parse_args()
 
     chunks = []
     max_last = 0
-    for path, blob, first, last in scan(a.corpus, int(a.min_free_kib * 1024)):
+    tmpdir = tempfile.mkdtemp(prefix="make_big_evtx.")
+    for path, blob, first, last in scan(a.corpus, int(a.min_free_kib * 1024), a.crc):
+        if a.exportable and not exportable(blob, first, last, tmpdir):
+            continue
         chunks.append((blob, last - first + 1))
         max_last = max(max_last, last)
+    for name in os.listdir(tmpdir):
+        os.unlink(os.path.join(tmpdir, name))
+    os.rmdir(tmpdir)
     if not chunks:
         sys.exit("no chunk qualifies: lower --min-free-kib")
 

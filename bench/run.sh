@@ -74,7 +74,7 @@ time_cmd() {
 best_of() {
     BEST=""
     local i t
-    wait_quiet
+    wait_quiet || true
     series_begin
     time_cmd "$@" >/dev/null # warm-up, not counted
     for ((i = 0; i < RUNS; i++)); do
@@ -87,30 +87,9 @@ best_of() {
     series_end
 }
 
-# Load from other processes on the machine during a series of runs: machine-wide busy CPU
-# time (/proc/stat) minus the CPU time of our own children (bash `times`), as a percentage
-# of wall time x cores. Other sessions sharing the 2 cores skew the -j2 figures most.
-children_cpu() { # sets CCPU: seconds of user+sys of our finished children (no subshell:
-    times >"$out/times.txt"                       # `times` must run in this shell)
-    CCPU=$(sed -n 2p "$out/times.txt" | awk '{ t = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); t += a[1] * 60 + a[2] } printf "%.3f", t }')
-}
-machine_busy() { local _ u n s; read -r _ u n s _ </proc/stat; echo $(( u + n + s )); }
-hz=$(getconf CLK_TCK)
-series_begin() { SB_BUSY=$(machine_busy); children_cpu; SB_CPU=$CCPU; SB_T=$(now); }
-series_end() { # sets OTHERS: percent of the machine used by others since series_begin
-    local busy t
-    busy=$(machine_busy); children_cpu; t=$(now)
-    OTHERS=$(echo "scale=3; o = (($busy - $SB_BUSY) / $hz - ($CCPU - $SB_CPU)) / (($t - $SB_T) * $(nproc)) * 100; if (o < 0) o = 0; o" | bc)
-}
-# Waits (up to 60 s) for the machine to be quiet: < 10% busy over half a second.
-wait_quiet() {
-    local i a b
-    for ((i = 0; i < 120; i++)); do
-        a=$(machine_busy); sleep 0.5; b=$(machine_busy)
-        (( (b - a) * 100 < 10 * hz / 2 * $(nproc) )) && return 0
-    done
-    echo "run.sh: the machine stayed busy; measuring anyway" >&2
-}
+# Load from other processes during a series, waiting for a quiet machine (load.sh)
+# shellcheck source=bench/load.sh
+source "$here/load.sh"
 
 count_event_tags() { grep -o '<Event ' | wc -l; }
 
@@ -167,7 +146,7 @@ row "dcomhunt hunt -j1 (findings)" "$recs" "$t_hf" "$bigsz" "$(onote)"; r_hf=$LA
 
 # --- evtxexport -------------------------------------------------------------------------
 # Estimate from the slice; the big file only if that would fit in EXP_MAX_S.
-wait_quiet; series_begin
+{ wait_quiet || true; }; series_begin
 exp_probe=$(time_cmd evtxexport -f xml "$expslice")
 series_end; probe_others=$OTHERS
 exp_slice_recs=$(evtxexport -f xml "$expslice" 2>/dev/null | count_event_tags)
@@ -175,7 +154,7 @@ est=$(echo "scale=3; $exp_probe * $bigsz / $(size "$expslice")" | bc)
 if (( $(echo "$est <= $EXP_MAX_S" | bc) )); then
     exp_file=$big
     exp_recs=$(evtxexport -f xml "$big" 2>/dev/null | count_event_tags)
-    wait_quiet; series_begin
+    { wait_quiet || true; }; series_begin
     t_exp=$(time_cmd evtxexport -f xml "$big")
     series_end
     exp_note="same file as dcomhunt; $(onote)"
@@ -190,7 +169,7 @@ row "evtxexport -f xml" "$exp_recs" "$t_exp" "$(size "$exp_file")" "$exp_note"; 
 
 # --- python-evtx ------------------------------------------------------------------------
 py_recs=$(evtx_dump.py "$pyslice" 2>/dev/null | count_event_tags)
-wait_quiet; series_begin
+{ wait_quiet || true; }; series_begin
 t_py=$(time_cmd evtx_dump.py "$pyslice")
 series_end
 row "python-evtx evtx_dump.py" "$py_recs" "$t_py" "$(size "$pyslice")" \

@@ -17,6 +17,7 @@ packages=(
     libcmocka-dev                           # unit tests
     libevtx-utils                           # evtxexport: the correctness oracle in tests
     python3-evtx                            # a speed peer in benchmarks
+    jq libxml2-utils miller csvtool         # bench/all.sh's peers: jq -c ., xmllint --stream, mlr, csvtool
     python3-yaml                            # tests: the ECS field list (ecs_flat.yml)
     chromium                                # tests: the HTML report rendered headless
     nodejs                                  # tests: Microsoft's Kusto analyzer checks the KQL
