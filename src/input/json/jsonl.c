@@ -21,6 +21,7 @@
 #include "input/json/jsonl.h"
 #include "input/json/tokenize.h"
 #include "input/reader.h"
+#include "event/builder.h"
 #include "event/mappings/system.h"
 #include "event/mappings/mappings.h"
 
@@ -88,8 +89,7 @@ static void sys_finish(jsonl_reader *r, dh_event *ev)
         r->sys[i].name = r->sys_name[i];
         r->sys[i].value = v;
     }
-    ev->sys = r->sys;
-    ev->nsys = r->nsys;
+    dh_event_set_system(ev, r->sys, r->nsys);
 }
 
 void jsonl_reader_use_reference(jsonl_reader *r, int on)
@@ -390,7 +390,7 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
     dh_str utc = {"", 0};
     int64_t event_id = -1;
     uint64_t recno = 0;
-    uint32_t env[9][2];
+    uint32_t eid = 0, env[9][2];
     memset(env, 0, sizeof env);
     int i = o + 1, remaining = r->tok[o].size;
     while (remaining-- > 0 && i + 1 < nt) {
@@ -496,8 +496,7 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
     }
     if (shape == SHAPE_ECS) {
         /* The caller fills the envelope (from winlog and @timestamp). */
-        ev->data = r->kv;
-        ev->ndata = nkv;
+        dh_event_set_data(ev, r->kv, nkv);
         return NULL;
     }
     if (shape == SHAPE_NXLOG) {
@@ -506,37 +505,34 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
         if (!host.len)
             host = (dh_str){a + env[7][0], env[7][1]};
         if (!env[2][1] && env[8][1]) /* Sentinel's Event table: Source is the provider */
-            ev->provider = dh_sentinel_provider((dh_str){a + env[8][0], env[8][1]});
+            dh_event_set_provider(ev, dh_sentinel_provider((dh_str){a + env[8][0], env[8][1]}));
         else if (!env[2][1] && env[1][1] == 8 && !strncasecmp(a + env[1][0], "Security", 8)) {
             /* Sentinel leaves the provider out of some Security rows */
-            ev->provider = (dh_str){"Microsoft-Windows-Security-Auditing", 35};
+            dh_event_set_provider(ev, DH_STR("Microsoft-Windows-Security-Auditing"));
         }
         if (!recno) /* no record number (Sentinel): one from the row, so copies are one */
             recno = row_id(js + r->tok[o].start, (size_t)(r->tok[o].end - r->tok[o].start));
-        ev->channel = canonical_channel((dh_str){a + env[1][0], env[1][1]});
+        dh_event_set_channel(ev, canonical_channel((dh_str){a + env[1][0], env[1][1]}));
         if (env[2][1])
-            ev->provider = (dh_str){a + env[2][0], env[2][1]};
-        ev->event_id = (uint32_t)event_id;
+            dh_event_set_provider(ev, (dh_str){a + env[2][0], env[2][1]});
+        eid = (uint32_t)event_id;
         /* Without EventReceivedTime the line was not shipped by NXLog, and @timestamp is
          * the event's own time (as dcomhunt dump --to otrf writes it). */
-        ev->time = recv.len || !ts.len
-                       ? event_time(utc, evt, recv, ts)
-                       : event_time((dh_str){"", 0}, (dh_str){"", 0}, (dh_str){"", 0}, ts);
+        dh_event_set_time(ev, recv.len || !ts.len ? event_time(utc, evt, recv, ts)
+                                                  : event_time((dh_str){"", 0}, (dh_str){"", 0},
+                                                               (dh_str){"", 0}, ts));
     } else {
         if (!table)
             table = dh_mde_table_for_action((dh_str){a + env[6][0], env[6][1]});
-        ev->provider = (dh_str){table, strlen(table)};
-        ev->channel = ev->provider;
-        ev->event_id = 0;
-        ev->time = event_time((dh_str){"", 0}, (dh_str){"", 0}, (dh_str){"", 0}, ts);
-        ev->scratch = r->scratch;
-        ev->scratch_len = 0;
-        ev->scratch_cap = sizeof r->scratch;
+        dh_event_set_provider(ev, (dh_str){table, strlen(table)});
+        dh_event_set_channel(ev, (dh_str){table, strlen(table)});
+        eid = 0;
+        dh_event_set_time(ev, event_time((dh_str){"", 0}, (dh_str){"", 0}, (dh_str){"", 0}, ts));
+        dh_event_set_scratch(ev, r->scratch, sizeof r->scratch);
     }
-    ev->host = host;
-    ev->record_id = recno;
-    ev->data = r->kv;
-    ev->ndata = nkv;
+    dh_event_set_host(ev, host);
+    dh_event_set_ids(ev, eid, recno);
+    dh_event_set_data(ev, r->kv, nkv);
     if (shape == SHAPE_MDE) {
         dh_map_windows_apply(ev);
         return NULL;
@@ -544,9 +540,7 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
     /* NXLog's shape carries any source when dump --to otrf wrote it (Zeek, Elastic,
      * Defender rows): mapped by the source its provider names. */
     sys_finish(r, ev);
-    ev->scratch = r->scratch;
-    ev->scratch_len = 0;
-    ev->scratch_cap = sizeof r->scratch;
+    dh_event_set_scratch(ev, r->scratch, sizeof r->scratch);
     return dh_map_any_apply(ev);
 }
 
@@ -657,11 +651,8 @@ static const char *decode_elastic(jsonl_reader *r, const char *js, int nt, dh_ev
         r->kv[k].name = (dh_str){a + r->off[4 * k], r->off[4 * k + 1]};
         r->kv[k].value = (dh_str){a + r->off[4 * k + 2], r->off[4 * k + 3]};
     }
-    ev->data = r->kv;
-    ev->ndata = nkv;
-    ev->scratch = r->scratch;
-    ev->scratch_len = 0;
-    ev->scratch_cap = sizeof r->scratch;
+    dh_event_set_data(ev, r->kv, nkv);
+    dh_event_set_scratch(ev, r->scratch, sizeof r->scratch);
     return dh_map_elastic_apply(ev);
 }
 
@@ -774,19 +765,17 @@ static const char *finish_event(jsonl_reader *r, const char *js, size_t nkv, uin
         r->kv[k].name = (dh_str){js + r->off[4 * k], r->off[4 * k + 1]};
         r->kv[k].value = (dh_str){a + r->off[4 * k + 2], r->off[4 * k + 3]};
     }
-    ev->provider = (dh_str){a + env[0][0], env[0][1]};
-    ev->channel = (dh_str){a + env[1][0], env[1][1]};
-    ev->host = (dh_str){a + env[2][0], env[2][1]};
-    ev->event_id = env[3][1] ? (uint32_t)arena_u64(r, env[3][0], env[3][1]) : 0;
-    ev->record_id = env[4][1] ? arena_u64(r, env[4][0], env[4][1]) : 0;
-    ev->time = 0;
+    dh_event_set_provider(ev, (dh_str){a + env[0][0], env[0][1]});
+    dh_event_set_channel(ev, (dh_str){a + env[1][0], env[1][1]});
+    dh_event_set_host(ev, (dh_str){a + env[2][0], env[2][1]});
+    dh_event_set_ids(ev, env[3][1] ? (uint32_t)arena_u64(r, env[3][0], env[3][1]) : 0,
+                     env[4][1] ? arena_u64(r, env[4][0], env[4][1]) : 0);
+    int64_t t = 0;
     if (env[5][1])
-        dh_time_parse_iso(a + env[5][0], env[5][1], &ev->time);
-    ev->data = r->kv;
-    ev->ndata = nkv;
-    ev->scratch = r->scratch;
-    ev->scratch_len = 0;
-    ev->scratch_cap = sizeof r->scratch;
+        dh_time_parse_iso(a + env[5][0], env[5][1], &t);
+    dh_event_set_time(ev, t);
+    dh_event_set_data(ev, r->kv, nkv);
+    dh_event_set_scratch(ev, r->scratch, sizeof r->scratch);
     sys_finish(r, ev);
     return dh_map_any_apply(ev);
 }
@@ -1109,8 +1098,7 @@ static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_eve
                 return why;
         } else {
             r->arena.len = 0;
-            ev->data = r->kv;
-            ev->ndata = 0;
+            dh_event_set_data(ev, r->kv, 0);
         }
         /* The System properties Winlogbeat keeps (and dcomhunt's ECS writer adds). */
         r->nsys = 0;
@@ -1136,18 +1124,17 @@ static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_eve
          * (their names point into the line). */
         for (size_t k = 0; k < ev->ndata; k++)
             r->kv[k].value = (dh_str){r->arena.data + r->off[4 * k + 2], r->off[4 * k + 3]};
-        ev->channel = canonical_channel((dh_str){r->envtext[0], strlen(r->envtext[0])});
-        ev->host = (dh_str){r->envtext[1], strlen(r->envtext[1])};
-        ev->event_id = (uint32_t)strtoul(r->envtext[2], NULL, 10);
-        ev->record_id = strtoull(r->envtext[3], NULL, 10);
-        ev->provider = (dh_str){r->envtext[4], strlen(r->envtext[4])};
+        dh_event_set_channel(ev, canonical_channel((dh_str){r->envtext[0], strlen(r->envtext[0])}));
+        dh_event_set_host(ev, (dh_str){r->envtext[1], strlen(r->envtext[1])});
+        dh_event_set_ids(ev, (uint32_t)strtoul(r->envtext[2], NULL, 10),
+                         strtoull(r->envtext[3], NULL, 10));
+        dh_event_set_provider(ev, (dh_str){r->envtext[4], strlen(r->envtext[4])});
         int64_t t = 0;
         if (r->envtext[5][0])
             dh_time_parse_iso(r->envtext[5], strlen(r->envtext[5]), &t);
-        ev->time = t;
-        ev->scratch = r->scratch; /* a Defender row written as Winlogbeat JSON */
-        ev->scratch_len = 0;
-        ev->scratch_cap = sizeof r->scratch;
+        dh_event_set_time(ev, t);
+        /* a Defender row written as Winlogbeat JSON */
+        dh_event_set_scratch(ev, r->scratch, sizeof r->scratch);
         const char *why = dh_map_any_apply(ev);
         if (why)
             return why;
@@ -1195,10 +1182,8 @@ static const char *decode_one(jsonl_reader *r, const char *buf, size_t s, size_t
                               void *ectx, uint64_t *events, dh_status *stop)
 {
     dh_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.file = file;
-    ev.chunk = -1;
-    ev.offset = base_offset + s;
+    dh_event_begin(&ev, file);
+    dh_event_set_origin(&ev, file, -1, base_offset + s);
     return decode_line(r, buf + s, e - s, &ev, on_event, ectx, events, stop);
 }
 
