@@ -57,11 +57,17 @@ const char *dh_sys_canonical(const char *name, size_t len)
     return NULL;
 }
 
+/* Asked for every member of every NXLog line: the first byte is compared before the
+ * length is measured (a strlen per row and member was 10% of `hunt -j1 --jsonl` on the
+ * corpus OTRF capture, perf 2026-12-07). */
 const char *dh_sys_from_nxlog(const char *key, size_t len)
 {
-    for (size_t k = 0; k < dh_sys_count; k++)
-        if (dh_sys_names[k].nxlog && strlen(dh_sys_names[k].nxlog) == len &&
-            !memcmp(dh_sys_names[k].nxlog, key, len))
+    if (!len)
+        return NULL;
+    for (size_t k = 0; k < dh_sys_count; k++) {
+        const char *nx = dh_sys_names[k].nxlog;
+        if (nx && nx[0] == key[0] && strlen(nx) == len && !memcmp(nx, key, len))
             return dh_sys_names[k].name;
+    }
     return NULL;
 }

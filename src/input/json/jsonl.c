@@ -2,27 +2,26 @@
  * data at top level, beside Hostname, Channel (sometimes lower case), SourceName, EventID,
  * RecordNumber, EventTime in the collector's local time and @timestamp in UTC).
  *
- * Parsing uses jsmn (Debian libjsmn-dev): a tokenizer that allocates nothing and hands back
- * offsets into the line; strings are unescaped here into a per-line arena. Measured on the
- * corpus OTRF file (49.5 MB, 32,706 lines; bench/json_libs/, best of 5, 2026-11-23):
- * jsmn 1,338 MB/s, cJSON 506, json-c 225, jansson 89 (jq -c: 35). jsmn also keeps numbers
- * as text, so 64-bit values (Keywords, Defender's ReportId) stay exact, where cJSON rounds
- * them through a double. Parent links make skipping subtrees cheaper (915 MB/s without). */
+ * Parsing uses jsmn's tokens (Debian libjsmn-dev): no allocation, offsets into the line;
+ * strings are unescaped here into a per-line arena. Measured on the corpus OTRF file
+ * (49.5 MB, 32,706 lines; bench/json_libs/, best of 5, 2026-11-23): jsmn 1,338 MB/s, cJSON
+ * 506, json-c 225, jansson 89 (jq -c: 35). jsmn also keeps numbers as text, so 64-bit
+ * values (Keywords, Defender's ReportId) stay exact, where cJSON rounds them through a
+ * double. Parent links make skipping subtrees cheaper (915 MB/s without). The tokens come
+ * from tokenize.c: a faster single pass for well-formed lines, jsmn itself for the rest.
+ */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#define JSMN_STATIC
-#define JSMN_STRICT
-#define JSMN_PARENT_LINKS
-#include <jsmn.h>
-
 #include "core/timefmt.h"
 #include "core/escape.h"
 #include "input/json/jsonl.h"
+#include "input/json/tokenize.h"
 #include "input/reader.h"
+#include "event/builder.h"
 #include "event/mappings/system.h"
 #include "event/mappings/mappings.h"
 
@@ -40,6 +39,7 @@ struct jsonl_reader {
     size_t kv_cap;
     uint32_t *off; /* arena offsets while the line is read: name, name len, value, value len */
     uint64_t unused;
+    int reference; /* tokenize with jsmn alone (jsonl_reader_use_reference) */
     /* The line is the flat layout as dcomhunt dump --to otrf writes it (no NXLog delivery
      * keys, no Sentinel columns): only the keys it writes are not event data. */
     int own_flat;
@@ -89,8 +89,12 @@ static void sys_finish(jsonl_reader *r, dh_event *ev)
         r->sys[i].name = r->sys_name[i];
         r->sys[i].value = v;
     }
-    ev->sys = r->sys;
-    ev->nsys = r->nsys;
+    dh_event_set_system(ev, r->sys, r->nsys);
+}
+
+void jsonl_reader_use_reference(jsonl_reader *r, int on)
+{
+    r->reference = on;
 }
 
 uint64_t jsonl_reader_unused(const jsonl_reader *r)
@@ -187,6 +191,13 @@ enum { NSKIP = sizeof skip_keys / sizeof skip_keys[0] };
 static int8_t skip_first[256], skip_next[NSKIP];
 static pthread_once_t skip_table_once = PTHREAD_ONCE_INIT;
 
+/* The NXLog keys of the System properties (dh_sys_names), bucketed the same way: asked
+ * for every member of every line, where dh_sys_from_nxlog's scan of the table was 6% of
+ * `hunt -j1 --jsonl` on the corpus OTRF capture (perf, 2026-12-07). */
+#define SYS_ROWS_MAX 64
+static int8_t sys_first[256], sys_next[SYS_ROWS_MAX];
+static size_t sys_len[SYS_ROWS_MAX];
+
 static void build_skip_table(void)
 {
     memset(skip_first, -1, sizeof skip_first);
@@ -195,6 +206,31 @@ static void build_skip_table(void)
         skip_next[i] = skip_first[b];
         skip_first[b] = (int8_t)i;
     }
+    memset(sys_first, -1, sizeof sys_first);
+    for (int i = (int)(dh_sys_count < SYS_ROWS_MAX ? dh_sys_count : SYS_ROWS_MAX) - 1; i >= 0;
+         i--) {
+        const char *nx = dh_sys_names[i].nxlog;
+        sys_len[i] = nx ? strlen(nx) : 0;
+        if (!sys_len[i])
+            continue;
+        unsigned b = skip_bucket(nx, sys_len[i]);
+        sys_next[i] = sys_first[b];
+        sys_first[b] = (int8_t)i;
+    }
+}
+
+/* dh_sys_from_nxlog by the buckets: the property an NXLog key names, or NULL. */
+static const char *nxlog_sys(const char *k, size_t n)
+{
+    if (!n)
+        return NULL;
+    if (dh_sys_count > SYS_ROWS_MAX)
+        return dh_sys_from_nxlog(k, n);
+    pthread_once(&skip_table_once, build_skip_table);
+    for (int i = sys_first[skip_bucket(k, n)]; i >= 0; i = sys_next[i])
+        if (sys_len[i] == n && !memcmp(dh_sys_names[i].nxlog, k, n))
+            return dh_sys_names[i].name;
+    return NULL;
 }
 
 static int is_skip(const char *k, size_t n)
@@ -227,8 +263,11 @@ static inline int key_eq(const char *js, const jsmntok_t *t, const char *k, size
 {
     return (size_t)(t->end - t->start) == kn && !memcmp(js + t->start, k, kn);
 }
-/* Per member, against a literal: the length is a constant, so the compare is inlined. */
-#define key_is(js, t, lit) key_eq((js), (t), "" lit "", sizeof(lit) - 1)
+/* Per member, against a literal: the length is a constant, so the compare is inlined (a
+ * macro: gcc left key_eq a call, 2.6% of `hunt -j1 --jsonl` on the OTRF capture). */
+#define key_is(js, t, lit)                                                                         \
+    ((size_t)((t)->end - (t)->start) == sizeof(lit) - 1 &&                                         \
+     !memcmp((js) + (t)->start, "" lit "", sizeof(lit) - 1))
 
 /* The time of an NXLog event: a Sysmon UtcTime (UTC, milliseconds) when there is one,
  * else EventTime (the collector's local time, seconds) moved to UTC by the offset between
@@ -298,6 +337,46 @@ static uint64_t row_id(const char *p, size_t n)
     return h >> 1;
 }
 
+/* Which envelope value a key is (the slots of decode_object's env), by the object's shape:
+ * 0 host, 1 channel, 2 provider, 3 NXLog's EventTime, 4 EventReceivedTime, 5 the UTC time
+ * stamp, 6 Defender's ActionType, 7 Sentinel's Computer; -1 none. */
+static int slot_of(const jsonl_reader *r, const char *js, const jsmntok_t *k, int shape)
+{
+    if (shape == SHAPE_NXLOG) {
+        if (key_is(js, k, "Hostname"))
+            return 0;
+        if (key_is(js, k, "Channel"))
+            return 1;
+        if (key_is(js, k, "SourceName"))
+            return 2;
+        if (key_is(js, k, "EventTime"))
+            return 3;
+        if (key_is(js, k, "EventReceivedTime"))
+            return 4;
+        if (key_is(js, k, "@timestamp"))
+            return 5;
+        if (r->own_flat) /* only dcomhunt's own envelope keys */
+            return -1;
+        /* Sentinel's SecurityEvent rows: the same events, other envelope names */
+        if (key_is(js, k, "Computer"))
+            return 7;
+        if (key_is(js, k, "EventSourceName"))
+            return 2;
+        if (key_is(js, k, "TimeGenerated"))
+            return 5;
+        if (key_is(js, k, "EventLog")) /* Sentinel's Event table */
+            return 1;
+        return -1;
+    }
+    if (key_is(js, k, "DeviceName"))
+        return 0;
+    if (key_is(js, k, "Timestamp"))
+        return 5;
+    if (key_is(js, k, "ActionType"))
+        return 6;
+    return -1;
+}
+
 /* One event from the object at token `o`: NXLog-flattened Windows event or a Defender
  * row (table given, or inferred from ActionType). long because: one pass over the
  * object's members, per line on the JSON hot path, sorting each into envelope, System
@@ -311,7 +390,7 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
     dh_str utc = {"", 0};
     int64_t event_id = -1;
     uint64_t recno = 0;
-    uint32_t env[9][2];
+    uint32_t eid = 0, env[9][2];
     memset(env, 0, sizeof env);
     int i = o + 1, remaining = r->tok[o].size;
     while (remaining-- > 0 && i + 1 < nt) {
@@ -324,6 +403,18 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
         /* Defender leaves empty columns as null or "": they are not data. */
         int null = v->type == JSMN_PRIMITIVE && v->end - v->start == 4 &&
                    !memcmp(js + v->start, "null", 4);
+        int slot = slot_of(r, js, k, shape);
+        const char *sn = shape == SHAPE_NXLOG ? nxlog_sys(kp, kn) : NULL;
+        if (shape == SHAPE_NXLOG && slot < 0 && !sn && !(kn == 9 && !memcmp(kp, "EventType", 9)) &&
+            !r->own_flat && is_skip(kp, kn) && !key_is(js, k, "Source") &&
+            !key_is(js, k, "ParameterXml") && !key_is(js, k, "EventID") &&
+            !key_is(js, k, "RecordNumber")) {
+            /* A shipper's key that is neither envelope nor data (Message, Severity...): its
+             * value is not unescaped at all. NXLog's Message repeats the event's data as
+             * text and is often the largest value of the line. */
+            i = next;
+            continue;
+        }
         size_t vstart = r->arena.len;
         int bad =
             v->type == JSMN_STRING
@@ -332,47 +423,12 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
         if (bad)
             return "bad string escape or value too long";
         uint32_t vo = (uint32_t)vstart, vl = (uint32_t)(r->arena.len - vstart);
-        int slot = -1;
-        if (shape == SHAPE_NXLOG) {
-            if (key_is(js, k, "Hostname"))
-                slot = 0;
-            else if (key_is(js, k, "Channel"))
-                slot = 1;
-            else if (key_is(js, k, "SourceName"))
-                slot = 2;
-            else if (key_is(js, k, "EventTime"))
-                slot = 3;
-            else if (key_is(js, k, "EventReceivedTime"))
-                slot = 4;
-            else if (key_is(js, k, "@timestamp"))
-                slot = 5;
-            else if (r->own_flat) /* only dcomhunt's own envelope keys */
-                slot = -1;
-            /* Sentinel's SecurityEvent rows: the same events, other envelope names */
-            else if (key_is(js, k, "Computer"))
-                slot = 7;
-            else if (key_is(js, k, "EventSourceName"))
-                slot = 2;
-            else if (key_is(js, k, "TimeGenerated"))
-                slot = 5;
-            else if (key_is(js, k, "EventLog")) /* Sentinel's Event table */
-                slot = 1;
-        } else if (key_is(js, k, "DeviceName")) {
-            slot = 0;
-        } else if (key_is(js, k, "Timestamp")) {
-            slot = 5;
-        } else if (key_is(js, k, "ActionType")) {
-            slot = 6;
-        }
         if (slot >= 0) {
             env[slot][0] = vo;
             env[slot][1] = vl;
         }
-        if (shape == SHAPE_NXLOG && !null) {
-            const char *sn = dh_sys_from_nxlog(kp, kn);
-            if (sn)
-                sys_add(r, sn, vo, vl);
-        }
+        if (sn && !null)
+            sys_add(r, sn, vo, vl);
         if (shape == SHAPE_NXLOG && key_is(js, k, "Source")) { /* kept as data too */
             env[8][0] = vo;
             env[8][1] = vl;
@@ -410,7 +466,7 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
                          (vl < 2 || (r->arena.data[vo + 1] >= 'A' && r->arena.data[vo + 1] <= 'Z'));
         int skip = is_skip(kp, kn) && !(kn == 9 && !memcmp(kp, "EventType", 9) && !nxlog_type);
         if (shape == SHAPE_NXLOG && r->own_flat) /* what dump --to otrf writes: all else is data */
-            skip = dh_sys_from_nxlog(kp, kn) != NULL;
+            skip = sn != NULL;
         if (((shape == SHAPE_NXLOG && slot < 0 && !skip) || (shape == SHAPE_MDE && !null && vl) ||
              (shape == SHAPE_ECS && !null)) &&
             !(shape == SHAPE_NXLOG &&
@@ -440,8 +496,7 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
     }
     if (shape == SHAPE_ECS) {
         /* The caller fills the envelope (from winlog and @timestamp). */
-        ev->data = r->kv;
-        ev->ndata = nkv;
+        dh_event_set_data(ev, r->kv, nkv);
         return NULL;
     }
     if (shape == SHAPE_NXLOG) {
@@ -450,37 +505,34 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
         if (!host.len)
             host = (dh_str){a + env[7][0], env[7][1]};
         if (!env[2][1] && env[8][1]) /* Sentinel's Event table: Source is the provider */
-            ev->provider = dh_sentinel_provider((dh_str){a + env[8][0], env[8][1]});
+            dh_event_set_provider(ev, dh_sentinel_provider((dh_str){a + env[8][0], env[8][1]}));
         else if (!env[2][1] && env[1][1] == 8 && !strncasecmp(a + env[1][0], "Security", 8)) {
             /* Sentinel leaves the provider out of some Security rows */
-            ev->provider = (dh_str){"Microsoft-Windows-Security-Auditing", 35};
+            dh_event_set_provider(ev, DH_STR("Microsoft-Windows-Security-Auditing"));
         }
         if (!recno) /* no record number (Sentinel): one from the row, so copies are one */
             recno = row_id(js + r->tok[o].start, (size_t)(r->tok[o].end - r->tok[o].start));
-        ev->channel = canonical_channel((dh_str){a + env[1][0], env[1][1]});
+        dh_event_set_channel(ev, canonical_channel((dh_str){a + env[1][0], env[1][1]}));
         if (env[2][1])
-            ev->provider = (dh_str){a + env[2][0], env[2][1]};
-        ev->event_id = (uint32_t)event_id;
+            dh_event_set_provider(ev, (dh_str){a + env[2][0], env[2][1]});
+        eid = (uint32_t)event_id;
         /* Without EventReceivedTime the line was not shipped by NXLog, and @timestamp is
          * the event's own time (as dcomhunt dump --to otrf writes it). */
-        ev->time = recv.len || !ts.len
-                       ? event_time(utc, evt, recv, ts)
-                       : event_time((dh_str){"", 0}, (dh_str){"", 0}, (dh_str){"", 0}, ts);
+        dh_event_set_time(ev, recv.len || !ts.len ? event_time(utc, evt, recv, ts)
+                                                  : event_time((dh_str){"", 0}, (dh_str){"", 0},
+                                                               (dh_str){"", 0}, ts));
     } else {
         if (!table)
             table = dh_mde_table_for_action((dh_str){a + env[6][0], env[6][1]});
-        ev->provider = (dh_str){table, strlen(table)};
-        ev->channel = ev->provider;
-        ev->event_id = 0;
-        ev->time = event_time((dh_str){"", 0}, (dh_str){"", 0}, (dh_str){"", 0}, ts);
-        ev->scratch = r->scratch;
-        ev->scratch_len = 0;
-        ev->scratch_cap = sizeof r->scratch;
+        dh_event_set_provider(ev, (dh_str){table, strlen(table)});
+        dh_event_set_channel(ev, (dh_str){table, strlen(table)});
+        eid = 0;
+        dh_event_set_time(ev, event_time((dh_str){"", 0}, (dh_str){"", 0}, (dh_str){"", 0}, ts));
+        dh_event_set_scratch(ev, r->scratch, sizeof r->scratch);
     }
-    ev->host = host;
-    ev->record_id = recno;
-    ev->data = r->kv;
-    ev->ndata = nkv;
+    dh_event_set_host(ev, host);
+    dh_event_set_ids(ev, eid, recno);
+    dh_event_set_data(ev, r->kv, nkv);
     if (shape == SHAPE_MDE) {
         dh_map_windows_apply(ev);
         return NULL;
@@ -488,9 +540,7 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
     /* NXLog's shape carries any source when dump --to otrf wrote it (Zeek, Elastic,
      * Defender rows): mapped by the source its provider names. */
     sys_finish(r, ev);
-    ev->scratch = r->scratch;
-    ev->scratch_len = 0;
-    ev->scratch_cap = sizeof r->scratch;
+    dh_event_set_scratch(ev, r->scratch, sizeof r->scratch);
     return dh_map_any_apply(ev);
 }
 
@@ -601,11 +651,8 @@ static const char *decode_elastic(jsonl_reader *r, const char *js, int nt, dh_ev
         r->kv[k].name = (dh_str){a + r->off[4 * k], r->off[4 * k + 1]};
         r->kv[k].value = (dh_str){a + r->off[4 * k + 2], r->off[4 * k + 3]};
     }
-    ev->data = r->kv;
-    ev->ndata = nkv;
-    ev->scratch = r->scratch;
-    ev->scratch_len = 0;
-    ev->scratch_cap = sizeof r->scratch;
+    dh_event_set_data(ev, r->kv, nkv);
+    dh_event_set_scratch(ev, r->scratch, sizeof r->scratch);
     return dh_map_elastic_apply(ev);
 }
 
@@ -718,19 +765,17 @@ static const char *finish_event(jsonl_reader *r, const char *js, size_t nkv, uin
         r->kv[k].name = (dh_str){js + r->off[4 * k], r->off[4 * k + 1]};
         r->kv[k].value = (dh_str){a + r->off[4 * k + 2], r->off[4 * k + 3]};
     }
-    ev->provider = (dh_str){a + env[0][0], env[0][1]};
-    ev->channel = (dh_str){a + env[1][0], env[1][1]};
-    ev->host = (dh_str){a + env[2][0], env[2][1]};
-    ev->event_id = env[3][1] ? (uint32_t)arena_u64(r, env[3][0], env[3][1]) : 0;
-    ev->record_id = env[4][1] ? arena_u64(r, env[4][0], env[4][1]) : 0;
-    ev->time = 0;
+    dh_event_set_provider(ev, (dh_str){a + env[0][0], env[0][1]});
+    dh_event_set_channel(ev, (dh_str){a + env[1][0], env[1][1]});
+    dh_event_set_host(ev, (dh_str){a + env[2][0], env[2][1]});
+    dh_event_set_ids(ev, env[3][1] ? (uint32_t)arena_u64(r, env[3][0], env[3][1]) : 0,
+                     env[4][1] ? arena_u64(r, env[4][0], env[4][1]) : 0);
+    int64_t t = 0;
     if (env[5][1])
-        dh_time_parse_iso(a + env[5][0], env[5][1], &ev->time);
-    ev->data = r->kv;
-    ev->ndata = nkv;
-    ev->scratch = r->scratch;
-    ev->scratch_len = 0;
-    ev->scratch_cap = sizeof r->scratch;
+        dh_time_parse_iso(a + env[5][0], env[5][1], &t);
+    dh_event_set_time(ev, t);
+    dh_event_set_data(ev, r->kv, nkv);
+    dh_event_set_scratch(ev, r->scratch, sizeof r->scratch);
     sys_finish(r, ev);
     return dh_map_any_apply(ev);
 }
@@ -951,9 +996,8 @@ static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_eve
                                jsonl_event_fn on_event, void *ectx, uint64_t *events,
                                dh_status *stop)
 {
-    jsmn_parser p;
-    jsmn_init(&p);
-    int nt = jsmn_parse(&p, js, n, r->tok, MAX_TOKENS);
+    int nt = r->reference ? jsonl_tokenize_jsmn(js, n, r->tok, MAX_TOKENS)
+                          : jsonl_tokenize(js, n, r->tok, MAX_TOKENS);
     if (nt == JSMN_ERROR_NOMEM)
         return "line has too many JSON tokens";
     if (nt < 0)
@@ -1054,8 +1098,7 @@ static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_eve
                 return why;
         } else {
             r->arena.len = 0;
-            ev->data = r->kv;
-            ev->ndata = 0;
+            dh_event_set_data(ev, r->kv, 0);
         }
         /* The System properties Winlogbeat keeps (and dcomhunt's ECS writer adds). */
         r->nsys = 0;
@@ -1081,18 +1124,17 @@ static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_eve
          * (their names point into the line). */
         for (size_t k = 0; k < ev->ndata; k++)
             r->kv[k].value = (dh_str){r->arena.data + r->off[4 * k + 2], r->off[4 * k + 3]};
-        ev->channel = canonical_channel((dh_str){r->envtext[0], strlen(r->envtext[0])});
-        ev->host = (dh_str){r->envtext[1], strlen(r->envtext[1])};
-        ev->event_id = (uint32_t)strtoul(r->envtext[2], NULL, 10);
-        ev->record_id = strtoull(r->envtext[3], NULL, 10);
-        ev->provider = (dh_str){r->envtext[4], strlen(r->envtext[4])};
+        dh_event_set_channel(ev, canonical_channel((dh_str){r->envtext[0], strlen(r->envtext[0])}));
+        dh_event_set_host(ev, (dh_str){r->envtext[1], strlen(r->envtext[1])});
+        dh_event_set_ids(ev, (uint32_t)strtoul(r->envtext[2], NULL, 10),
+                         strtoull(r->envtext[3], NULL, 10));
+        dh_event_set_provider(ev, (dh_str){r->envtext[4], strlen(r->envtext[4])});
         int64_t t = 0;
         if (r->envtext[5][0])
             dh_time_parse_iso(r->envtext[5], strlen(r->envtext[5]), &t);
-        ev->time = t;
-        ev->scratch = r->scratch; /* a Defender row written as Winlogbeat JSON */
-        ev->scratch_len = 0;
-        ev->scratch_cap = sizeof r->scratch;
+        dh_event_set_time(ev, t);
+        /* a Defender row written as Winlogbeat JSON */
+        dh_event_set_scratch(ev, r->scratch, sizeof r->scratch);
         const char *why = dh_map_any_apply(ev);
         if (why)
             return why;
@@ -1140,10 +1182,8 @@ static const char *decode_one(jsonl_reader *r, const char *buf, size_t s, size_t
                               void *ectx, uint64_t *events, dh_status *stop)
 {
     dh_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.file = file;
-    ev.chunk = -1;
-    ev.offset = base_offset + s;
+    dh_event_begin(&ev, file);
+    dh_event_set_origin(&ev, file, -1, base_offset + s);
     return decode_line(r, buf + s, e - s, &ev, on_event, ectx, events, stop);
 }
 
@@ -1335,9 +1375,7 @@ int jsonl_first_is_event(const char *buf, size_t len, int how)
     jsmntok_t *tok = malloc(MAX_TOKENS * sizeof *tok);
     if (!tok)
         return -1;
-    jsmn_parser p;
-    jsmn_init(&p);
-    int nt = jsmn_parse(&p, buf + s, e - s, tok, MAX_TOKENS), r = -1;
+    int nt = jsonl_tokenize(buf + s, e - s, tok, MAX_TOKENS), r = -1;
     if (nt > 0 && tok[0].type == JSMN_OBJECT) {
         line_keys lk;
         scan_keys(tok, nt, buf + s, &lk);

@@ -19,6 +19,9 @@ typedef dh_reader_line_error_fn jsonl_error_fn;
 
 jsonl_reader *jsonl_reader_new(void);
 void jsonl_reader_free(jsonl_reader *r);
+/* Tokenize with jsmn alone, the reference the fast tokenizer is checked against
+ * (tokenize.h; the differential fuzz target sets it on one of two readers). */
+void jsonl_reader_use_reference(jsonl_reader *r, int on);
 /* Records read but not used since the reader was made (Zeek logs without endpoints). */
 uint64_t jsonl_reader_unused(const jsonl_reader *r);
 /* Decodes complete lines in [buf, buf+len); `first_line` and `base_offset` number them

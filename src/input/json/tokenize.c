@@ -1,0 +1,269 @@
+/* The JSON tokenizers (tokenize.h): a fast single pass for well-formed event lines and
+ * jsmn, the reference, for everything the fast pass gives up on.
+ *
+ * Why a hand-written pass: perf on `hunt -j1 --jsonl` over the corpus OTRF capture (49.5 MB,
+ * 32,706 lines, Release, 2026-12-07) put jsmn_parse at 13.5% of all samples, the largest
+ * single cost of the reader after the stream copy: jsmn looks at every byte of a string
+ * through its main switch, and most of an event's bytes are in strings (paths, command
+ * lines, call traces). This pass skips string bytes eight at a time and leaves the
+ * grammar's corner cases to jsmn: it answers only when the input is well-formed, so the
+ * tokens it gives are the ones jsmn gives (checked by tests/fuzz/fuzz_jsontok.c). */
+#include <limits.h>
+#include <stdint.h>
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#define JSMN_STATIC
+#define JSMN_STRICT
+#define JSMN_PARENT_LINKS
+#include <jsmn.h>
+
+#include "input/json/tokenize.h"
+
+int jsonl_tokenize_jsmn(const char *js, size_t n, jsmntok_t *tok, unsigned max)
+{
+    jsmn_parser p;
+    jsmn_init(&p);
+    return jsmn_parse(&p, js, n, tok, max);
+}
+
+static inline int is_ws(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Does any byte of x equal the byte repeated in b? (the classic zero-byte test on x ^ b) */
+static inline uint64_t has_byte(uint64_t x, uint64_t b)
+{
+    uint64_t y = x ^ b;
+    return (y - 0x0101010101010101ULL) & ~y & 0x8080808080808080ULL;
+}
+
+/* The closing quote of the string whose first byte (after the opening quote) is js[i]; its
+ * index, or -1 where jsmn must decide (a NUL, a bad or cut escape, no closing quote). The
+ * escapes jsmn accepts: \" \/ \\ \b \f \r \n \t and \u with four hex digits. */
+static long string_end(const unsigned char *js, size_t n, size_t i)
+{
+    for (;;) {
+#ifdef __SSE2__
+        /* Sixteen bytes a time where SSE2 is there (every x86-64): string_end fell from
+         * 5.5% to 2% of the run's samples (OTRF capture, perf 2026-12-07). */
+        const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), z = _mm_setzero_si128();
+        while (i + 16 <= n) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(js + i));
+            int m = _mm_movemask_epi8(_mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, bs)), _mm_cmpeq_epi8(x, z)));
+            if (m) {
+                i += (size_t)__builtin_ctz((unsigned)m);
+                break;
+            }
+            i += 16;
+        }
+#endif
+        while (i + 8 <= n) {
+            uint64_t x;
+            memcpy(&x, js + i, 8);
+            if (has_byte(x, 0x2222222222222222ULL) | has_byte(x, 0x5c5c5c5c5c5c5c5cULL) |
+                has_byte(x, 0))
+                break;
+            i += 8;
+        }
+        for (; i < n; i++) {
+            unsigned char c = js[i];
+            if (c == '"')
+                return (long)i;
+            if (c == 0)
+                return -1;
+            if (c == '\\')
+                break;
+        }
+        if (i + 1 >= n)
+            return -1;
+        switch (js[i + 1]) {
+        case '"':
+        case '/':
+        case '\\':
+        case 'b':
+        case 'f':
+        case 'r':
+        case 'n':
+        case 't':
+            i += 2;
+            break;
+        case 'u':
+            if (i + 6 > n)
+                return -1;
+            for (size_t k = i + 2; k < i + 6; k++) {
+                unsigned char h = js[k];
+                if (!((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f') || (h >= 'A' && h <= 'F')))
+                    return -1;
+            }
+            i += 6;
+            break;
+        default:
+            return -1;
+        }
+    }
+}
+
+/* The end of the primitive (number, true, false, null) starting at js[i], as jsmn's strict
+ * mode delimits one: up to whitespace, a comma or a closing bracket; -1 on a byte jsmn
+ * refuses or at the end of the input. */
+static long primitive_end(const unsigned char *js, size_t n, size_t i)
+{
+    for (; i < n; i++) {
+        unsigned char c = js[i];
+        if (c == ',' || c == '}' || c == ']' || is_ws(c))
+            return (long)i;
+        if (c < 32 || c >= 127)
+            return -1;
+    }
+    return -1;
+}
+
+static inline int tok_new(jsmntok_t *tok, unsigned *nt, unsigned max, jsmntype_t type, size_t start,
+                          size_t end, int parent)
+{
+    if (*nt >= max)
+        return -1;
+    jsmntok_t *t = &tok[*nt];
+    t->type = type;
+    t->start = (int)start;
+    t->end = end == (size_t)-1 ? -1 : (int)end;
+    t->size = 0;
+    t->parent = parent;
+    if (parent >= 0)
+        tok[parent].size++;
+    return (int)(*nt)++;
+}
+
+/* long because: one state machine (value, after a value, key) with the container stack
+ * inline, so a line is read in one pass with no call per token. */
+int jsonl_tokenize_fast(const char *text, size_t n, jsmntok_t *tok, unsigned max)
+{
+    const unsigned char *js = (const unsigned char *)text;
+    int stack[JSONL_TOK_DEPTH];
+    int depth = 0, parent = -1;
+    unsigned nt = 0;
+    size_t i = 0;
+    if (n >= INT_MAX)
+        return -1;
+    while (i < n && is_ws(js[i]))
+        i++;
+    if (i >= n || (js[i] != '{' && js[i] != '['))
+        return -1;
+value:
+    if (i >= n)
+        return -1;
+    switch (js[i]) {
+    case '{':
+    case '[': {
+        if (depth == JSONL_TOK_DEPTH)
+            return -1;
+        int obj = js[i] == '{';
+        int t = tok_new(tok, &nt, max, obj ? JSMN_OBJECT : JSMN_ARRAY, i, (size_t)-1, parent);
+        if (t < 0)
+            return -1;
+        stack[depth++] = t;
+        for (i++; i < n && is_ws(js[i]); i++)
+            ;
+        if (i >= n)
+            return -1;
+        if (js[i] == (obj ? '}' : ']')) {
+            tok[t].end = (int)i + 1;
+            depth--;
+            i++;
+            goto after;
+        }
+        if (obj)
+            goto key;
+        parent = t;
+        goto value;
+    }
+    case '"': {
+        long e = string_end(js, n, i + 1);
+        if (e < 0 || tok_new(tok, &nt, max, JSMN_STRING, i + 1, (size_t)e, parent) < 0)
+            return -1;
+        i = (size_t)e + 1;
+        goto after;
+    }
+    case '-':
+    case '0':
+    case '1':
+    case '2':
+    case '3':
+    case '4':
+    case '5':
+    case '6':
+    case '7':
+    case '8':
+    case '9':
+    case 't':
+    case 'f':
+    case 'n': {
+        long e = primitive_end(js, n, i);
+        if (e < 0 || tok_new(tok, &nt, max, JSMN_PRIMITIVE, i, (size_t)e, parent) < 0)
+            return -1;
+        i = (size_t)e;
+        goto after;
+    }
+    default:
+        return -1;
+    }
+after:
+    if (depth == 0) { /* the top-level value is closed: only whitespace may follow */
+        while (i < n && is_ws(js[i]))
+            i++;
+        return i == n ? (int)nt : -1;
+    }
+    while (i < n && is_ws(js[i]))
+        i++;
+    if (i >= n)
+        return -1;
+    {
+        int top = stack[depth - 1];
+        int obj = tok[top].type == JSMN_OBJECT;
+        if (js[i] == ',') {
+            for (i++; i < n && is_ws(js[i]); i++)
+                ;
+            if (obj)
+                goto key;
+            parent = top;
+            goto value;
+        }
+        if (js[i] != (obj ? '}' : ']'))
+            return -1;
+        tok[top].end = (int)i + 1;
+        depth--;
+        i++;
+        goto after;
+    }
+key:
+    if (i >= n || js[i] != '"')
+        return -1;
+    {
+        int obj = stack[depth - 1];
+        long e = string_end(js, n, i + 1);
+        if (e < 0)
+            return -1;
+        int k = tok_new(tok, &nt, max, JSMN_STRING, i + 1, (size_t)e, obj);
+        if (k < 0)
+            return -1;
+        for (i = (size_t)e + 1; i < n && is_ws(js[i]); i++)
+            ;
+        if (i >= n || js[i] != ':')
+            return -1;
+        for (i++; i < n && is_ws(js[i]); i++)
+            ;
+        parent = k;
+        goto value;
+    }
+}
+
+int jsonl_tokenize(const char *js, size_t n, jsmntok_t *tok, unsigned max)
+{
+    int nt = jsonl_tokenize_fast(js, n, tok, max);
+    return nt >= 0 ? nt : jsonl_tokenize_jsmn(js, n, tok, max);
+}
