@@ -36,5 +36,9 @@ dh_status evtx_value_text(dh_buf *out, uint8_t type, const uint8_t *p, size_t le
 size_t evtx_array_count(uint8_t type, const uint8_t *p, size_t len);
 int evtx_array_item(uint8_t type, const uint8_t *p, size_t len, size_t i, const uint8_t **ip,
                     size_t *ilen);
+/* The element at *pos (start at 0) and *pos moved past it; 0 after the last. In order, the
+ * same elements as evtx_array_item for 0..count-1, without rescanning from the start. */
+int evtx_array_next(uint8_t type, const uint8_t *p, size_t len, size_t *pos, const uint8_t **ip,
+                    size_t *ilen);
 
 #endif

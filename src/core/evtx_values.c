@@ -26,23 +26,23 @@ static dh_status put_hex_bytes(dh_buf *out, const uint8_t *p, size_t n)
 static dh_status put_guid(dh_buf *out, const uint8_t *p)
 {
     static const char digits[] = "0123456789ABCDEF";
+    /* Data1..Data3 little-endian, Data4 as stored; where each byte's two digits go. */
+    static const uint8_t order[16] = {3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15};
+    static const uint8_t at[16] = {1, 3, 5, 7, 10, 12, 15, 17, 20, 22, 25, 27, 29, 31, 33, 35};
     char *o = dh_buf_reserve(out, 38);
     if (!o)
         return DH_ERR_NOMEM;
-    /* Data1..Data3 little-endian, Data4 as stored. */
-    const int order[16] = {3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15};
-    int k = 0;
-    o[k++] = '{';
+    memcpy(o, "{00000000-0000-0000-0000-000000000000}", 38);
     for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            o[k++] = '-';
-        o[k++] = digits[p[order[i]] >> 4];
-        o[k++] = digits[p[order[i]] & 15];
+        o[at[i]] = digits[p[order[i]] >> 4];
+        o[at[i] + 1] = digits[p[order[i]] & 15];
     }
-    o[k++] = '}';
-    out->len += (size_t)k;
+    out->len += 38;
     return DH_OK;
 }
+
+static dh_status put_u(dh_buf *out, uint64_t v);
+static dh_status put_hex(dh_buf *out, uint64_t v);
 
 /* Length of the SID at p (within n bytes), or 0 if malformed. */
 static size_t sid_len(const uint8_t *p, size_t n)
@@ -60,20 +60,84 @@ static dh_status put_sid(dh_buf *out, const uint8_t *p, size_t n)
         return put_hex_bytes(out, p, n);
     dh_status st = dh_buf_append(out, "S-", 2);
     if (!st)
-        st = dh_buf_put_u64(out, p[0]);
+        st = put_u(out, p[0]);
     uint64_t auth = 0;
     for (int i = 2; i < 8; i++)
         auth = (auth << 8) | p[i];
     if (!st)
         st = dh_buf_putc(out, '-');
     if (!st)
-        st = auth >= (1ULL << 32) ? dh_buf_put_hex(out, auth) : dh_buf_put_u64(out, auth);
+        st = auth >= (1ULL << 32) ? put_hex(out, auth) : put_u(out, auth);
     for (unsigned i = 0; i < p[1] && !st; i++) {
         st = dh_buf_putc(out, '-');
         if (!st)
-            st = dh_buf_put_u64(out, rd32(p + 8 + 4 * i));
+            st = put_u(out, rd32(p + 8 + 4 * i));
     }
     return st;
+}
+
+/* Decimal and hex integers written straight into reserved room: through dh_buf_put_u64
+ * (digits to a temporary, then an append) they were a tenth of the decode time of a
+ * Sysmon log, whose values are mostly integers (callgrind, 2026-12-07). */
+static const char digit_pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930"
+    "31323334353637383940414243444546474849505152535455565758596061"
+    "62636465666768697071727374757677787980818283848586878889909192"
+    "93949596979899";
+
+static dh_status put_dec(dh_buf *out, uint64_t v, int neg)
+{
+    char *o = dh_buf_reserve(out, 21);
+    if (!o)
+        return DH_ERR_NOMEM;
+    char tmp[20];
+    size_t i = sizeof tmp;
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        tmp[--i] = digit_pairs[2 * r + 1];
+        tmp[--i] = digit_pairs[2 * r];
+    }
+    if (v >= 10) {
+        tmp[--i] = digit_pairs[2 * v + 1];
+        tmp[--i] = digit_pairs[2 * v];
+    } else {
+        tmp[--i] = (char)('0' + v);
+    }
+    size_t n = sizeof tmp - i;
+    if (neg)
+        *o++ = '-';
+    memcpy(o, tmp + i, n);
+    out->len += n + (neg ? 1 : 0);
+    return DH_OK;
+}
+
+static dh_status put_u(dh_buf *out, uint64_t v)
+{
+    return put_dec(out, v, 0);
+}
+
+static dh_status put_i(dh_buf *out, int64_t v)
+{
+    return v < 0 ? put_dec(out, 0ULL - (uint64_t)v, 1) : put_dec(out, (uint64_t)v, 0);
+}
+
+/* "0x" and lowercase hex digits, no padding (as dh_buf_put_hex). */
+static dh_status put_hex(dh_buf *out, uint64_t v)
+{
+    static const char digits[] = "0123456789abcdef";
+    char *o = dh_buf_reserve(out, 18);
+    if (!o)
+        return DH_ERR_NOMEM;
+    unsigned n = 1;
+    while (n < 16 && (v >> (4 * n)))
+        n++;
+    o[0] = '0';
+    o[1] = 'x';
+    for (unsigned k = 0; k < n; k++)
+        o[2 + k] = digits[(v >> (4 * (n - 1 - k))) & 15];
+    out->len += 2 + n;
+    return DH_OK;
 }
 
 static dh_status put_systemtime(dh_buf *out, const uint8_t *p)
@@ -131,21 +195,21 @@ static dh_status scalar_text(dh_buf *out, uint8_t t, const uint8_t *p, size_t n)
             n--;
         return dh_cp1252_to_utf8(out, p, n);
     case 0x03:
-        return dh_buf_put_i64(out, (int8_t)p[0]);
+        return put_i(out, (int8_t)p[0]);
     case 0x04:
-        return dh_buf_put_u64(out, p[0]);
+        return put_u(out, p[0]);
     case 0x05:
-        return dh_buf_put_i64(out, (int16_t)rd16(p));
+        return put_i(out, (int16_t)rd16(p));
     case 0x06:
-        return dh_buf_put_u64(out, rd16(p));
+        return put_u(out, rd16(p));
     case 0x07:
-        return dh_buf_put_i64(out, (int32_t)rd32(p));
+        return put_i(out, (int32_t)rd32(p));
     case 0x08:
-        return dh_buf_put_u64(out, rd32(p));
+        return put_u(out, rd32(p));
     case 0x09:
-        return dh_buf_put_i64(out, (int64_t)rd64(p));
+        return put_i(out, (int64_t)rd64(p));
     case 0x0a:
-        return dh_buf_put_u64(out, rd64(p));
+        return put_u(out, rd64(p));
     case 0x0b: {
         uint32_t u = rd32(p);
         float f;
@@ -163,7 +227,7 @@ static dh_status scalar_text(dh_buf *out, uint8_t t, const uint8_t *p, size_t n)
     case 0x0f:
         return put_guid(out, p);
     case 0x10:
-        return dh_buf_put_hex(out, n == 4 ? rd32(p) : rd64(p));
+        return put_hex(out, n == 4 ? rd32(p) : rd64(p));
     case 0x11:
         return dh_time_put_iso(out, (int64_t)rd64(p));
     case 0x12:
@@ -171,9 +235,9 @@ static dh_status scalar_text(dh_buf *out, uint8_t t, const uint8_t *p, size_t n)
     case 0x13:
         return put_sid(out, p, n);
     case 0x14:
-        return dh_buf_put_hex(out, rd32(p));
+        return put_hex(out, rd32(p));
     case 0x15:
-        return dh_buf_put_hex(out, rd64(p));
+        return put_hex(out, rd64(p));
     default:
         return put_hex_bytes(out, p, n);
     }
@@ -244,17 +308,48 @@ int evtx_array_item(uint8_t type, const uint8_t *p, size_t len, size_t idx, cons
     return 1;
 }
 
+int evtx_array_next(uint8_t type, const uint8_t *p, size_t len, size_t *pos, const uint8_t **ip,
+                    size_t *ilen)
+{
+    uint8_t t = type & 0x7f;
+    size_t i = *pos;
+    if (t == 0x01 || t == 0x02) {
+        size_t unit = t == 0x01 ? 2 : 1, j = i;
+        if (i + unit > len)
+            return 0;
+        while (j + unit <= len && (unit == 1 ? p[j] != 0 : (p[j] | p[j + 1]) != 0))
+            j += unit;
+        *ip = p + i;
+        *ilen = j - i;
+        *pos = j + unit;
+        return 1;
+    }
+    if (t == 0x13) {
+        size_t l;
+        if (i >= len || (l = sid_len(p + i, len - i)) == 0)
+            return 0;
+        *ip = p + i;
+        *ilen = l;
+        *pos = i + l;
+        return 1;
+    }
+    size_t sz = type_size(t, len);
+    if (!sz || i + sz > len)
+        return 0;
+    *ip = p + i;
+    *ilen = sz;
+    *pos = i + sz;
+    return 1;
+}
+
 dh_status evtx_value_text(dh_buf *out, uint8_t type, const uint8_t *p, size_t len)
 {
     if (!(type & 0x80))
         return scalar_text(out, type, p, len);
     /* Arrays render as their elements joined by ", " when one piece of text is needed. */
-    size_t n = evtx_array_count(type, p, len);
-    for (size_t i = 0; i < n; i++) {
-        const uint8_t *ip;
-        size_t il;
-        if (!evtx_array_item(type, p, len, i, &ip, &il))
-            break;
+    const uint8_t *ip;
+    size_t il, pos = 0;
+    for (size_t i = 0; evtx_array_next(type, p, len, &pos, &ip, &il); i++) {
         dh_status st = i ? dh_buf_append(out, ", ", 2) : DH_OK;
         if (!st)
             st = scalar_text(out, type & 0x7f, ip, il);

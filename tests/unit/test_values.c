@@ -179,6 +179,28 @@ static void v_arrays(void **state)
     assert_int_equal(evtx_array_item(0x81, arr, 10, 2, &ip, &il), 1);
     assert_int_equal(il, 0);
     assert_int_equal(evtx_array_item(0x88, arr, 10, 2, &ip, &il), 0);
+    /* The iterator gives the same elements in order, and stops where item() does. */
+    const uint8_t sids[] = "\x01\x01\x00\x00\x00\x00\x00\x05\x12\x00\x00\x00"
+                           "\x01\x02\x00\x00\x00\x00\x00\x05\x20\x00\x00\x00\x20\x02\x00\x00\x01";
+    const struct {
+        uint8_t type;
+        const uint8_t *p;
+        size_t len;
+    } arrays[] = {{0x81, arr, 8},  {0x81, arr, 10}, {0x81, arr, 9},   {0x82, arr, 10},
+                  {0x88, arr, 10}, {0x88, arr, 7},  {0x93, sids, 29}, {0x93, sids, 3}};
+    for (size_t a = 0; a < sizeof arrays / sizeof arrays[0]; a++) {
+        size_t pos = 0, k = 0, n = evtx_array_count(arrays[a].type, arrays[a].p, arrays[a].len);
+        const uint8_t *jp;
+        size_t jl;
+        while (evtx_array_next(arrays[a].type, arrays[a].p, arrays[a].len, &pos, &ip, &il)) {
+            assert_int_equal(
+                evtx_array_item(arrays[a].type, arrays[a].p, arrays[a].len, k, &jp, &jl), 1);
+            assert_ptr_equal(ip, jp);
+            assert_int_equal(il, jl);
+            k++;
+        }
+        assert_int_equal(k, n);
+    }
 }
 
 static void v_respects_cap(void **state)

@@ -372,12 +372,10 @@ static const char *walk(evtx_decoder *d, const evtx_template *t, const evtx_valu
                     (f->role == R_ED_ITEM || f->role == R_UD_ITEM ||
                      (d->want_xml && f->tpl && !f->in_start))) {
                     /* An array fills one item per element, under the element's name. */
-                    size_t n = evtx_array_count(v->type, v->p, v->len);
-                    for (size_t k = 0; k < n; k++) {
-                        const uint8_t *ip;
-                        size_t il;
-                        if (!evtx_array_item(v->type, v->p, v->len, k, &ip, &il))
-                            break;
+                    const uint8_t *ip;
+                    size_t il, apos = 0;
+                    for (size_t k = 0; evtx_array_next(v->type, v->p, v->len, &apos, &ip, &il);
+                         k++) {
                         size_t before = d->arena.len;
                         evtx_value iv = {ip, (uint32_t)il, (uint8_t)(v->type & 0x7f), 0};
                         if (k && d->want_xml) {
