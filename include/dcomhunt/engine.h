@@ -170,7 +170,7 @@ dh_status dh_engine_run(dh_engine *eng, const char *const *paths, size_t npaths)
  * the detections and findings are the same as the file's. `name` stands for the path: it
  * is the file of every detection, piece of evidence and error ("name!member" inside an
  * archive), with the byte offset in the buffer. The bytes are borrowed for the call and
- * never copied whole (EVTX chunks are decoded where they lie). An empty buffer is an empty
+ * never copied whole (a unit at a time, as a file is read). An empty buffer is an empty
  * file: on_error says it is not a format dcomhunt reads, and the call returns
  * DH_ERR_FORMAT. Returns as dh_engine_run; DH_ERR_ARG when eng or name is NULL, or data is
  * NULL with len not 0. */

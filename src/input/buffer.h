@@ -7,8 +7,9 @@
  * so what comes out is the same. `name` stands for the path: errors and every event's
  * file name it.
  *
- * Ownership: data and name are borrowed for the duration of the call; EVTX chunks are
- * decoded where they lie, and text is read a batch at a time (never copied whole).
+ * Ownership: data and name are borrowed for the duration of the call; EVTX units point
+ * into the buffer (each worker copies one chunk at a time, as pread would), text is read
+ * a batch at a time: never copied whole.
  * Returns as dh_scan_run does; DH_ERR_ARG for a NULL name, or NULL data with len not 0. */
 #ifndef DH_INPUT_BUFFER_H
 #define DH_INPUT_BUFFER_H
