@@ -510,9 +510,17 @@ static void test_buffer_empty_and_null(void **state)
     assert_true(once > 0);
     assert_int_equal(dh_engine_run(e, mmc, 1), DH_OK);
     assert_int_equal(s.n, 2 * once);
+    /* a buffer named "-" is the buffer, not standard input */
+    assert_int_equal(dh_engine_run_buffer(e, data, len, "-"), DH_OK);
+    assert_int_equal(s.n, 3 * once);
     assert_int_equal(dh_engine_finish(e), DH_OK);
     /* no input after the end */
     assert_int_equal(dh_engine_run_buffer(e, data, len, "late"), DH_ERR_ARG);
+    /* findings mode plans a buffer named "-" as the buffer too */
+    assert_int_equal(hunt(rs, DH_ENGINE_FINDINGS, "-", data, len, &t), DH_OK);
+    assert_int_equal(t.findings, 1);
+    assert_int_equal(t.errors, 0);
+    free(t.text);
     dh_engine_free(e);
     free(data);
     dh_ruleset_free(rs);
