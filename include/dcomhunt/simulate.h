@@ -107,7 +107,8 @@ typedef struct dh_sim_stats {
 } dh_sim_stats;
 
 /* Writes the scenarios' telemetry under dir (created if needed) and truth.jsonl beside
- * it. err (may be NULL) says what failed. */
+ * it. stats and err may be NULL; err says what failed. cat, o and dir are required
+ * (DH_ERR_ARG without them). */
 dh_status dh_sim_run(const dh_sim_catalog *cat, const dh_sim_opts *o, const char *dir,
                      dh_sim_stats *stats, dh_error *err);
 

@@ -326,7 +326,12 @@ dh_status sim_run(const dh_sim_catalog *cat, const dh_sim_opts *oin, const char 
 dh_status dh_sim_run(const dh_sim_catalog *cat, const dh_sim_opts *o, const char *dir,
                      dh_sim_stats *stats, dh_error *err)
 {
-    return sim_run(cat, o, dir, stats, err, NULL);
+    if (!cat || !o || !dir) {
+        set_err(err, DH_ERR_ARG, NULL, "no catalog, options or folder given%s", "");
+        return DH_ERR_ARG;
+    }
+    dh_sim_stats unused;
+    return sim_run(cat, o, dir, stats ? stats : &unused, err, NULL);
 }
 
 void sim_result_free(sim_result *r)
