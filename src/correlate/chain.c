@@ -38,6 +38,8 @@ void dh_correlate_opts_init(dh_correlate_opts *o)
 
 dh_status dh_correlator_new(const dh_correlate_opts *o, const dh_ruleset *rs, dh_correlator **out)
 {
+    if (!out)
+        return DH_ERR_ARG;
     dh_correlator *c = calloc(1, sizeof *c);
     if (!c)
         return DH_ERR_NOMEM;

@@ -497,6 +497,8 @@ dh_status dh_comdb_add_file(dh_comdb *db, const char *path, dh_error *err)
 
 dh_status dh_comdb_new(dh_comdb **out)
 {
+    if (!out)
+        return DH_ERR_ARG;
     dh_comdb *db = calloc(1, sizeof *db);
     if (!db)
         return DH_ERR_NOMEM;

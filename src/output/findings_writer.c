@@ -30,6 +30,8 @@ struct dh_findings_writer {
 
 dh_status dh_findings_writer_new(dh_findings_format format, int color, dh_findings_writer **out)
 {
+    if (!out)
+        return DH_ERR_ARG;
     *out = NULL;
     if ((unsigned)format >= sizeof formats / sizeof formats[0] || !formats[format])
         return DH_ERR_ARG;

@@ -1519,6 +1519,8 @@ void sigma_emit_diag(dh_ruleset *rs, const dh_rule *r, int is_error, const char 
 
 dh_status dh_ruleset_new(dh_ruleset **out)
 {
+    if (!out)
+        return DH_ERR_ARG;
     *out = calloc(1, sizeof **out);
     return *out ? DH_OK : DH_ERR_NOMEM;
 }

@@ -50,6 +50,8 @@ struct dh_matcher {
 
 dh_status dh_matcher_new(const dh_ruleset *rs, dh_matcher **out)
 {
+    if (!rs || !out)
+        return DH_ERR_ARG;
     dh_matcher *m = calloc(1, sizeof *m);
     if (!m)
         return DH_ERR_NOMEM;

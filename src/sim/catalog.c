@@ -398,6 +398,8 @@ int sim_catalog_add_text(dh_sim_catalog *c, const char *origin, const char *text
 
 dh_status dh_sim_catalog_load(const char *dir, dh_sim_diag_fn diag, void *ctx, dh_sim_catalog **out)
 {
+    if (!out)
+        return DH_ERR_ARG;
     dh_sim_catalog *c = calloc(1, sizeof *c);
     if (!c)
         return DH_ERR_NOMEM;

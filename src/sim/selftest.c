@@ -342,6 +342,8 @@ const char *dh_selftest_verdict_name(dh_selftest_verdict v)
 dh_status dh_selftest_run(const dh_sim_catalog *cat, const dh_ruleset *rs,
                           const dh_selftest_opts *o, dh_selftest_fn fn, void *ctx, dh_error *err)
 {
+    if (!cat || !rs || !o || !fn)
+        return DH_ERR_ARG;
     char root[4096];
     const char *base = o->work_dir ? o->work_dir : getenv("TMPDIR");
     if (!base || !*base)

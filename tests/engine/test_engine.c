@@ -20,7 +20,11 @@
 
 #include <cmocka.h>
 
+#include "dcomhunt/correlate.h"
 #include "dcomhunt/engine.h"
+#include "dcomhunt/finding.h"
+#include "dcomhunt/rules.h"
+#include "dcomhunt/scan.h"
 #include "dcomhunt/simulate.h"
 
 static const char *const mmc[] = {
@@ -487,6 +491,36 @@ static void test_buffer_same_as_file(void **state)
     dh_ruleset_free(rs);
 }
 
+/* Every public constructor refuses a NULL out pointer (and the required inputs) with
+ * DH_ERR_ARG instead of writing through it; every _free accepts NULL. */
+static void test_public_api_null_arguments(void **state)
+{
+    (void)state;
+    dh_ruleset *rs = pack();
+    assert_int_equal(dh_ruleset_new(NULL), DH_ERR_ARG);
+    assert_int_equal(dh_matcher_new(rs, NULL), DH_ERR_ARG);
+    dh_matcher *m = (dh_matcher *)1;
+    assert_int_equal(dh_matcher_new(NULL, &m), DH_ERR_ARG);
+    assert_int_equal(dh_correlator_new(NULL, rs, NULL), DH_ERR_ARG);
+    assert_int_equal(dh_comdb_new(NULL), DH_ERR_ARG);
+    assert_int_equal(dh_findings_writer_new(DH_FINDINGS_JSONL, 0, NULL), DH_ERR_ARG);
+    assert_int_equal(dh_sim_catalog_load(NULL, NULL, NULL, NULL), DH_ERR_ARG);
+    assert_int_equal(dh_engine_new(NULL, rs, NULL), DH_ERR_ARG);
+    dh_selftest_opts so;
+    dh_selftest_opts_init(&so);
+    assert_int_equal(dh_selftest_run(NULL, rs, &so, NULL, NULL, NULL), DH_ERR_ARG);
+    dh_matcher_free(NULL);
+    dh_correlator_free(NULL);
+    dh_comdb_free(NULL);
+    dh_findings_writer_free(NULL);
+    dh_sim_catalog_free(NULL);
+    dh_engine_free(NULL);
+    dh_tuning_free(NULL);
+    dh_event_free(NULL);
+    dh_ruleset_free(NULL);
+    dh_ruleset_free(rs);
+}
+
 static void test_buffer_empty_and_null(void **state)
 {
     (void)state;
@@ -632,6 +666,7 @@ int main(void)
         cmocka_unit_test(test_findings_and_selection),
         cmocka_unit_test(test_buffer_same_as_file),
         cmocka_unit_test(test_buffer_empty_and_null),
+        cmocka_unit_test(test_public_api_null_arguments),
         cmocka_unit_test(test_buffer_damaged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
