@@ -14,6 +14,8 @@ import os
 import statistics
 import sys
 
+BUSY_PCT = 25  # other load (% of the machine) above which the table says it was busy
+
 # key -> (what is run, on what); the key's group names the input (inputs.tsv)
 COMMANDS = collections.OrderedDict([
     ("evtx.evtxexport", "evtxexport -f xml"),
@@ -112,6 +114,12 @@ def main():
     out.append("| | |\n|---|---|")
     for k, v in machine:
         out.append(f"| {k} | {v} |")
+    busy = [o for o, _ in load.values()]
+    if busy and max(busy) > BUSY_PCT:
+        out.append(f"\n**The machine was busy**: other processes used up to {max(busy):.0f}% of it during "
+                   "a group. Every figure is slower than on a quiet machine, the peers' and dcomhunt's "
+                   "alike, and the -j2 figures are not "
+                   "representative: a second worker had no free core to run on. Rerun on a quiet machine.")
     out.append("\nInputs (MB = 10^6 bytes; records as `dcomhunt stats -j1` counts them; other load: "
                "CPU used by other processes during the group, % of wall time x cores):\n")
     out.append("| group | input | file | bytes | records | other load | group time |")

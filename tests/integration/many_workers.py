@@ -13,7 +13,9 @@ slot it delivers next). This test holds the binary to both on more workers than 
   -j8, -j16 and -j32, REPEATS times each, every run under a timeout: a run that does not
   end in time is a deadlock and fails the test, with the command to reproduce it;
 - standard output must be byte-identical to -j1's (SHA-256 compared), the exit status the
-  same, and standard error too once the timing figures are blanked.
+  same, and standard error too once the timing figures are blanked;
+- one -j32 run of the two larger dumps is watched through /proc: it must be seen with
+  more than 16 threads, or the workers were not started and the test would prove nothing.
 
 The inputs are chosen for the pipeline's different producers: a folder of EVTX files read
 in time order across files (hunt's findings), the same read file by file (dump; hunt
@@ -27,6 +29,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 
 THREADS = (8, 16, 32)
@@ -40,12 +43,40 @@ def pin_two_cpus():
     return sorted(os.sched_getaffinity(0))
 
 
-def run(cmd, timeout):
-    """(stdout digest, stdout bytes, exit status, stderr with timings blanked, seconds)."""
+def threads_of(pid):
+    """The process's thread count (/proc), 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("Threads:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def run(cmd, timeout, watch=None):
+    """(stdout digest, stdout bytes, exit status, stderr with timings blanked, seconds).
+    With watch (a list), the most threads the process was seen with is appended to it:
+    standard output is read on a helper thread while this one looks at /proc."""
     t = time.monotonic()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        out, err = p.communicate(timeout=timeout)
+        if watch is None:
+            out, err = p.communicate(timeout=timeout)
+        else:
+            res = {}
+            reader = threading.Thread(target=lambda: res.update(zip(("out", "err"), p.communicate())))
+            reader.start()
+            most = 0
+            while reader.is_alive() and time.monotonic() - t < timeout:
+                most = max(most, threads_of(p.pid))
+                time.sleep(0.005)
+            reader.join(max(0.0, timeout - (time.monotonic() - t)))
+            watch.append(most)
+            if reader.is_alive():
+                raise subprocess.TimeoutExpired(cmd, timeout)
+            out, err = res["out"], res["err"]
     except subprocess.TimeoutExpired:
         p.kill()
         p.communicate()
@@ -77,18 +108,19 @@ def main():
             sys.exit(f"many_workers: missing corpus input {p}")
     hunt = ["hunt", "--no-progress", "--jsonl"]
     cases = [
-        ("hunt, EVTX folder in time order", hunt + [attack]),
-        ("dump, EVTX folder file by file", ["dump", attack]),
-        ("hunt --detections, two EVTX folders", hunt + ["--detections", attack, mitre]),
-        ("dump, OTRF JSON lines in a zip", ["dump", otrf]),
-        ("dump, Zeek and Defender archives", ["dump", zeek, mde]),
+        # name, arguments, watch one -j32 run's threads (long enough runs only)
+        ("hunt, EVTX folder in time order", hunt + [attack], False),
+        ("dump, EVTX folder file by file", ["dump", attack], True),
+        ("hunt --detections, two EVTX folders", hunt + ["--detections", attack, mitre], False),
+        ("dump, OTRF JSON lines in a zip", ["dump", otrf], True),
+        ("dump, Zeek and Defender archives", ["dump", zeek, mde], False),
     ]
 
     cpus = pin_two_cpus()
     print(f"pinned to CPUs {cpus}; -j{'/-j'.join(map(str, THREADS))} x {a.repeats} against -j1")
     failures = []
     started = time.monotonic()
-    for name, args in cases:
+    for name, args, watched in cases:
         ref_cmd = [a.dcomhunt] + args[:1] + ["-j1"] + args[1:]
         ref = run(ref_cmd, a.timeout)
         if ref is None:
@@ -105,7 +137,13 @@ def main():
         for n in THREADS:
             for k in range(a.repeats):
                 cmd = [a.dcomhunt] + args[:1] + [f"-j{n}"] + args[1:]
-                got = run(cmd, a.timeout)
+                watch = [] if watched and n == THREADS[-1] and k == 0 else None
+                got = run(cmd, a.timeout, watch)
+                if watch and watch[0] <= n // 2:
+                    failures.append(f"{name}: -j{n} was seen with at most {watch[0]} threads: "
+                                    "the workers did not run")
+                if watch:
+                    print(f"  {name}: -j{n} seen with {watch[0]} threads")
                 if got is None:
                     failures.append(f"{name}: -j{n} run {k + 1}: no end in {a.timeout:.0f} s "
                                     f"(deadlock?); reproduce: taskset -c {','.join(map(str, cpus))} "
