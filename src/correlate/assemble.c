@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "correlate/corr.h"
+#include "findings/ids.h"
 
 #define GROUP_SPAN_S 3600 /* the longest a group runs: later activations start another */
 
@@ -292,7 +293,10 @@ static dh_str cstr(const char *s)
 
 static void make_id(dh_fb *b, const char *kind, const item *anchor)
 {
-    corr_finding_id(b->f.id, kind, anchor ? anchor->ev : NULL, NULL);
+    dh_id_anchor a;
+    if (anchor)
+        a = dh_id_anchor_of(anchor->ev);
+    dh_id_finding(b->f.id, kind, anchor ? &a : NULL);
 }
 
 /* The records the group won, as evidence (one entry per record, its strongest role). */
@@ -523,17 +527,11 @@ static int build_target(pass *p, group *g)
     }
     b->f.source_ip = dh_fb_value(b, "source_ip", src, logon);
     name_source(p, b, src, ws, logon, g->tmin, g);
-    if (lateral) {
-        b->f.confidence = sc.confidence;
-        for (size_t i = 0; i < sc.nreasons; i++)
-            dh_fb_reason(b, sc.reasons[i]);
-    } else {
-        b->f.confidence = 1;
-        for (size_t i = 0; i < sc.nreasons; i++)
-            dh_fb_reason(b, sc.reasons[i]);
-        dh_fb_reason(b, "no remote logon or connection found behind it: a local activation, or "
-                        "telemetry of that side is missing");
-    }
+    if (!lateral)
+        dh_score_local(fam, &sc);
+    b->f.confidence = sc.confidence;
+    for (size_t i = 0; i < sc.nreasons; i++)
+        dh_fb_reason(b, sc.reasons[i]);
     dh_level sev = score_severity(b->f.kind, fam, b->f.confidence, p->acts[g->first_act].obj);
     b->f.severity = sev > rule_sev ? sev : rule_sev;
     if (!lateral)
@@ -580,20 +578,13 @@ static int build_attempt(pass *p, group *g)
         return -1;
     }
     b->f.clsid = dh_fb_value(b, "clsid", corr_field(first, DH_FIELD_CLSID), first);
-    b->f.confidence = 2;
-    dh_fb_reason(b, dh_event_id(first) == 10036
-                        ? "remote DCOM activation rejected by the authentication-level hardening "
-                          "(System 10036 with a network address)"
-                        : "remote DCOM launch or activation refused (System 10016 with a network "
-                          "address)");
-    if (b->f.nobjects) {
-        b->f.confidence = 3;
-        dh_fb_reason(b, "the class is one used for lateral movement");
-    }
-    if (fam & EV_SOURCE) {
-        b->f.confidence = 3;
-        dh_fb_reason(b, "the source host's own telemetry names the target");
-    }
+    /* the object counts when the table names it as one used for lateral movement (object()
+     * lists no other) */
+    dh_score sc;
+    dh_score_attempt(dh_event_id(first), b->f.nobjects > 0, fam, &sc);
+    b->f.confidence = sc.confidence;
+    for (size_t i = 0; i < sc.nreasons; i++)
+        dh_fb_reason(b, sc.reasons[i]);
     dh_level sev = score_severity(DH_FINDING_ATTEMPT, fam, b->f.confidence, g->obj);
     b->f.severity = sev > rule_sev ? sev : rule_sev;
     /* the id: the first refusal record */
@@ -632,35 +623,12 @@ static int build_source(pass *p, group *g)
         fb_drop(b);
         return -1;
     }
-    int strong_kinds = 0, support = 0;
-    for (size_t i = 0; i < b->nev; i++) {
-        const char *r = b->ev[i].role;
-        if (!strcmp(r, "script")) {
-            dh_fb_reason(b, "a script block on this host activates a COM object on the target");
-            strong_kinds++;
-        } else if (!strcmp(r, "source")) {
-            dh_fb_reason(b, "a command line on this host activates a COM object on the target");
-            strong_kinds++;
-        } else if (!strcmp(r, "failure")) {
-            dh_fb_reason(b, "DCOM could not reach the named computer (System 10028 on the source)");
-            strong_kinds++;
-        } else if (!strcmp(r, "source_network")) {
-            dh_fb_reason(b,
-                         "an outbound RPC connection to the target's endpoint mapper (port 135)");
-            support = 1;
-        } else if (!strcmp(r, "explicit_logon")) {
-            dh_fb_reason(b, "explicit credentials used for the target (Security 4648)");
-            support = 1;
-        }
-    }
-    b->f.confidence = (g->obj && g->obj->lateral ? 2 : 1) + (support || strong_kinds > 1);
-    if (b->f.confidence > 3)
-        b->f.confidence = 3;
-    if (g->obj && g->obj->lateral)
-        dh_fb_reason(b, "the object named is one used for lateral movement");
-    dh_fb_reason(b,
-                 "nothing from the target explains it: the target's telemetry is missing, or the "
-                 "activation failed");
+    /* scored on the records the finding lists (after the cap), in their order */
+    dh_score sc;
+    dh_score_source(b->ev, b->nev, g->obj && g->obj->lateral, &sc);
+    b->f.confidence = sc.confidence;
+    for (size_t i = 0; i < sc.nreasons; i++)
+        dh_fb_reason(b, sc.reasons[i]);
     for (size_t i = 0; i < b->nev; i++)
         if (!strcmp(b->ev[i].role, "failure") && dh_event_kind(b->ev[i].ev) == DH_KIND_DCOM_ERROR &&
             !b->f.clsid.len)
@@ -703,7 +671,9 @@ static int build_signal(pass *p, item *const *its, size_t n, host *h, int32_t no
             return -1;
         }
     b->f.severity = sev;
-    b->f.confidence = 1;
+    dh_score sc;
+    dh_score_signal(script, &sc);
+    b->f.confidence = sc.confidence;
     /* the object an event names: a GUID (registry paths, 10016), a COM server parent */
     const dh_com_object *o = comdb_in_text(p->c->db, corr_field(ev, DH_FIELD_TARGET_OBJECT));
     if (!o)
@@ -726,8 +696,8 @@ static int build_signal(pass *p, item *const *its, size_t n, host *h, int32_t no
         fb_drop(b);
         return -1;
     }
-    dh_fb_reason(b, script ? "a script block on this host calls DCOM objects of another host"
-                           : "a rule matched this event alone; no DCOM chain explains it");
+    for (size_t i = 0; i < sc.nreasons; i++)
+        dh_fb_reason(b, sc.reasons[i]);
     if (finish(b)) {
         fb_drop(b);
         return -1;

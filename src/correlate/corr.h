@@ -2,7 +2,7 @@
  *
  *   chain.c        the public API: intake (duplicates dropped at once), when to finish
  *                  what (the horizon), dropping what is done
- *   helpers.c      field access, comparisons, hashing, finding ids
+ *   helpers.c      field access, comparisons, hashing (finding ids: findings/ids.c)
  *   sigma_glue.c   Sigma correlation rules run on the held items, their signals as findings
  *   entities.c     per host: which records are one process (sensors merged), parent
  *                  links, connections and loads attached to processes, logon sessions,
@@ -119,9 +119,6 @@ static inline int corr_host_cmp(const dh_event *a, const dh_event *b)
 }
 /* The file name of a Windows or POSIX path. */
 dh_str corr_file_base(dh_str path);
-/* A finding's id: FNV-1a 64 over its kind, its anchor record (host, channel, record id, time,
- * event id) and extra (a rule id), as 16 hex digits: the same input gives the same id. */
-void corr_finding_id(char out[17], const char *kind, const dh_event *anchor, const char *extra);
 
 /* ---- a pass's arena ---------------------------------------------------------------------- */
 

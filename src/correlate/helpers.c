@@ -1,6 +1,6 @@
 /* The correlator's small helpers (corr.h): field access, comparisons, hashing, the wire
- * record tests and finding ids, shared by every module of src/correlate/. */
-#include <stdio.h>
+ * record tests, shared by every module of src/correlate/ (finding ids are
+ * findings/ids.c's). */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -155,24 +155,6 @@ dh_str corr_file_base(dh_str path)
         if (path.ptr[i] == '\\' || path.ptr[i] == '/')
             s = i + 1;
     return (dh_str){path.ptr + s, path.len - s};
-}
-
-void corr_finding_id(char out[17], const char *kind, const dh_event *anchor, const char *extra)
-{
-    uint64_t h = corr_hash(kind, strlen(kind), CORR_HASH0);
-    if (anchor) {
-        uint64_t rid = dh_event_record_id(anchor);
-        int64_t t = dh_event_time(anchor);
-        uint32_t eid = dh_event_id(anchor);
-        h = corr_hash_ci(dh_event_host(anchor), h);
-        h = corr_hash_ci(dh_event_channel(anchor), h);
-        h = corr_hash(&rid, 8, h);
-        h = corr_hash(&t, 8, h);
-        h = corr_hash(&eid, 4, h);
-    }
-    if (extra)
-        h = corr_hash(extra, strlen(extra), h);
-    snprintf(out, 17, "%016llx", (unsigned long long)h);
 }
 
 int corr_system_logon(uint64_t id)

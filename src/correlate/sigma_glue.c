@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "correlate/corr.h"
+#include "findings/ids.h"
 
 /* The Sigma correlation engine holds items it may still show (sigma_corr.h): they are not
  * freed while it does. */
@@ -44,7 +45,7 @@ static void corr_fired(void *ctx, const sc_signal *s)
     const dh_event *last = s->nitems ? ((item *)s->items[s->nitems - 1])->ev : NULL;
     b->f.kind = DH_FINDING_SIGNAL;
     b->f.severity = dh_rule_level(s->corr);
-    b->f.confidence = 2;
+    b->f.confidence = dh_score_correlation();
     dh_fb_rule(b, s->corr);
     for (size_t i = 0; i < s->ninner; i++)
         dh_fb_rule(b, s->inner[i]);
@@ -87,14 +88,7 @@ static void corr_fired(void *ctx, const sc_signal *s)
         goto out;
     b->f.first_seen = s->first;
     b->f.last_seen = s->last;
-    /* the id: the correlation, its group and its first time */
-    uint64_t h = corr_hash("correlation", 11, CORR_HASH0);
-    const char *ref = dh_rule_ref(s->corr);
-    h = corr_hash(ref, strlen(ref) + 1, h);
-    h = corr_hash(s->group, strlen(s->group) + 1, h);
-    for (size_t i = 0; i < 8; i++)
-        h = corr_hash((const char[]){(char)((uint64_t)s->first >> (8 * i))}, 1, h);
-    snprintf(b->f.id, sizeof b->f.id, "%016llx", (unsigned long long)h);
+    dh_id_correlation(b->f.id, dh_rule_ref(s->corr), s->group, s->first);
     c->fn(c->fctx, &b->f);
 out:
     dh_fb_free(b);

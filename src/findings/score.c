@@ -1,8 +1,11 @@
 /* Confidence and severity, as tables (score.h; docs/findings.md has the same tables in
  * prose): which combination of evidence families makes a lateral movement and how sure it
  * is, and how the object and the outcome set the severity. The first row that fits
- * decides. */
+ * decides. Below them, the confidence of attempts, source activity and signals, which are
+ * not made of families. */
 #include "findings/score.h"
+
+#include <string.h>
 
 typedef struct conf_row {
     unsigned all;  /* every family here */
@@ -109,4 +112,87 @@ dh_level dh_score_severity(dh_finding_kind kind, unsigned fam, int confidence, i
     default:
         return DH_LEVEL_INFORMATIONAL;
     }
+}
+
+static void add(dh_score *s, const char *why)
+{
+    for (size_t i = 0; i < s->nreasons; i++)
+        if (s->reasons[i] == why)
+            return;
+    if (s->nreasons < sizeof s->reasons / sizeof s->reasons[0])
+        s->reasons[s->nreasons++] = why;
+}
+
+void dh_score_local(unsigned fam, dh_score *s)
+{
+    dh_score_lateral(fam, s);
+    s->confidence = 1;
+    add(s, "no remote logon or connection found behind it: a local activation, or telemetry of "
+           "that side is missing");
+}
+
+void dh_score_attempt(uint32_t event_id, int lateral_object, unsigned fam, dh_score *s)
+{
+    s->nreasons = 0;
+    s->confidence = 2;
+    add(s, event_id == 10036 ? "remote DCOM activation rejected by the authentication-level "
+                               "hardening (System 10036 with a network address)"
+                             : "remote DCOM launch or activation refused (System 10016 with a "
+                               "network address)");
+    if (lateral_object) {
+        s->confidence = 3;
+        add(s, "the class is one used for lateral movement");
+    }
+    if (fam & EV_SOURCE) {
+        s->confidence = 3;
+        add(s, "the source host's own telemetry names the target");
+    }
+}
+
+static const struct {
+    const char *role;
+    int strong; /* names the target and the object itself; else supports it */
+    const char *why;
+} source_roles[] = {
+    {"script", 1, "a script block on this host activates a COM object on the target"},
+    {"source", 1, "a command line on this host activates a COM object on the target"},
+    {"failure", 1, "DCOM could not reach the named computer (System 10028 on the source)"},
+    {"source_network", 0, "an outbound RPC connection to the target's endpoint mapper (port 135)"},
+    {"explicit_logon", 0, "explicit credentials used for the target (Security 4648)"},
+};
+
+void dh_score_source(const dh_evidence *ev, size_t n, int lateral_object, dh_score *s)
+{
+    s->nreasons = 0;
+    /* the reasons follow the records: the first record of each role places its reason */
+    size_t strong = 0;
+    int support = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < sizeof source_roles / sizeof source_roles[0]; k++)
+            if (!strcmp(ev[i].role, source_roles[k].role)) {
+                add(s, source_roles[k].why);
+                if (source_roles[k].strong)
+                    strong++;
+                else
+                    support = 1;
+                break;
+            }
+    s->confidence = (lateral_object ? 2 : 1) + (support || strong > 1);
+    if (lateral_object)
+        add(s, "the object named is one used for lateral movement");
+    add(s, "nothing from the target explains it: the target's telemetry is missing, or the "
+           "activation failed");
+}
+
+void dh_score_signal(int script, dh_score *s)
+{
+    s->nreasons = 0;
+    s->confidence = 1;
+    add(s, script ? "a script block on this host calls DCOM objects of another host"
+                  : "a rule matched this event alone; no DCOM chain explains it");
+}
+
+int dh_score_correlation(void)
+{
+    return 2;
 }
