@@ -6,8 +6,8 @@
  * The order is that of sorting every chunk by (time, file, chunk), made without holding
  * every chunk: each file is cut into runs whose times do not decrease, and the runs are
  * merged through a heap, a chunk's time read again (24 bytes) when its run reaches it. A
- * log is one run (a few when it wrapped), so memory follows the files: 512 files of a
- * 50 GB estate held 800,000 entries (16 bytes each, 25 MB while the array grew) before. */
+ * log is one run (a few when it wrapped), so memory follows the files: 512 files of
+ * 100 MB made 780,000 entries of 16 bytes before (25 MB while the array grew). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
