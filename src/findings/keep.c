@@ -7,7 +7,10 @@
 #include "core/buf.h"
 #include "core/timeline.h"
 
-#define HELD_BYTES (256u << 20) /* rendered findings held in memory, then sorted runs on disk */
+/* Rendered findings held in memory, then sorted runs on disk: a finding's text is a few
+ * KiB, so this holds thousands before the first run; 256 MiB let a findings-rich hunt's
+ * resident size grow with its input. */
+#define HELD_BYTES (16u << 20)
 
 struct dh_keep {
     dh_tuning *tuning; /* borrowed; NULL: no tuning */

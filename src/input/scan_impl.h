@@ -92,11 +92,15 @@ typedef struct scan_result {
     dh_status st;
 } scan_result;
 
-/* Time order: every chunk of every file, by the time of its first record. */
+/* Time order: a run of a file's chunks whose first records' times do not decrease (a log
+ * is one run, or a few when it wrapped), at its next chunk: chunks chunk..end-1 of file,
+ * time that of chunk. The plan is a heap of runs merged by (time, file, chunk), so memory
+ * follows the runs, not the chunks (plan.c). */
 typedef struct plan_entry {
     int64_t time;
     uint32_t file;
     uint32_t chunk;
+    uint32_t end;
 } plan_entry;
 
 #define MAX_OPEN_FILES 512 /* time order keeps files open; more are read file by file after */
@@ -150,8 +154,8 @@ typedef struct scan {
     int early_left;
     /* time order */
     int time_mode;
-    plan_entry *plan;
-    size_t nplan, plan_pos;
+    plan_entry *plan; /* a heap of runs, the next chunk on top */
+    size_t nplan;
     scan_task *pending; /* errors and notes found while planning, delivered first */
     size_t npending, pending_pos;
     int *fds; /* per file, -1 when not open */
