@@ -37,8 +37,8 @@ static void fast_matches_jsmn(void **state)
 {
     (void)state;
     static const char *const lines[] = {
-        "{\"EventID\":1,\"Hostname\":\"W6\",\"Image\":\"C:\\\\Windows\\\\System32\\\\mmc.exe\","
-        "\"Keywords\":-9223372036854775808,\"ok\":true,\"none\":null}",
+        ("{\"EventID\":1,\"Hostname\":\"W6\",\"Image\":\"C:\\\\Windows\\\\System32\\\\mmc.exe\","
+         "\"Keywords\":-9223372036854775808,\"ok\":true,\"none\":null}"),
         "{ \"a\" : [ 1 , \"x\" , { \"b\" : [ ] } , [ [ 2 ] ] ] , \"c\" : { } }",
         "[{\"a\":\"\\u00e9\\ud83d\\ude00\\\"\\/\\b\\f\\n\\r\\t\"},{}]",
         /* a string long enough for the sixteen-byte scan, an escape at a block's edge */
