@@ -34,12 +34,14 @@ static inline int is_ws(unsigned char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+#ifndef __SSE2__
 /* Does any byte of x equal the byte repeated in b? (the classic zero-byte test on x ^ b) */
 static inline uint64_t has_byte(uint64_t x, uint64_t b)
 {
     uint64_t y = x ^ b;
     return (y - 0x0101010101010101ULL) & ~y & 0x8080808080808080ULL;
 }
+#endif
 
 /* The closing quote of the string whose first byte (after the opening quote) is js[i]; its
  * index, or -1 where jsmn must decide (a NUL, a bad or cut escape, no closing quote). The
@@ -61,7 +63,7 @@ static long string_end(const unsigned char *js, size_t n, size_t i)
             }
             i += 16;
         }
-#endif
+#else
         while (i + 8 <= n) {
             uint64_t x;
             memcpy(&x, js + i, 8);
@@ -70,6 +72,7 @@ static long string_end(const unsigned char *js, size_t n, size_t i)
                 break;
             i += 8;
         }
+#endif
         for (; i < n; i++) {
             unsigned char c = js[i];
             if (c == '"')

@@ -1,0 +1,176 @@
+/* Unit tests for the JSON reader's tokenizers (input/json/tokenize.h): the fast single pass
+ * gives jsmn's tokens on well-formed lines, gives up on what it does not follow (and
+ * jsonl_tokenize then gives jsmn's answer), and the reader gives the same event through
+ * either tokenizer. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "event/event_impl.h"
+#include "input/json/jsonl.h"
+#include "input/json/tokenize.h"
+
+#define MAXT 512
+static jsmntok_t ta[MAXT], tb[MAXT];
+
+static void same_as_jsmn(const char *js, size_t n)
+{
+    int a = jsonl_tokenize_fast(js, n, ta, MAXT);
+    int b = jsonl_tokenize_jsmn(js, n, tb, MAXT);
+    assert_true(a > 0);
+    assert_int_equal(a, b);
+    for (int i = 0; i < a; i++) {
+        assert_int_equal(ta[i].type, tb[i].type);
+        assert_int_equal(ta[i].start, tb[i].start);
+        assert_int_equal(ta[i].end, tb[i].end);
+        assert_int_equal(ta[i].size, tb[i].size);
+        assert_int_equal(ta[i].parent, tb[i].parent);
+    }
+}
+
+static void fast_matches_jsmn(void **state)
+{
+    (void)state;
+    static const char *const lines[] = {
+        ("{\"EventID\":1,\"Hostname\":\"W6\",\"Image\":\"C:\\\\Windows\\\\System32\\\\mmc.exe\","
+         "\"Keywords\":-9223372036854775808,\"ok\":true,\"none\":null}"),
+        "{ \"a\" : [ 1 , \"x\" , { \"b\" : [ ] } , [ [ 2 ] ] ] , \"c\" : { } }",
+        "[{\"a\":\"\\u00e9\\ud83d\\ude00\\\"\\/\\b\\f\\n\\r\\t\"},{}]",
+        /* a string long enough for the sixteen-byte scan, an escape at a block's edge */
+        "{\"CommandLine\":\"0123456789abcde\\\\0123456789abcdef0123456789abcdef\\\"end\"}",
+        /* jsmn's strict primitives are runs up to a delimiter: kept as jsmn cuts them */
+        "{\"y\":1:2,\"z\":tru,\"w\":-0.5e+3}",
+        "  {\"a\":1}  \r\n",
+    };
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
+        same_as_jsmn(lines[i], strlen(lines[i]));
+}
+
+static void gives_up_where_jsmn_decides(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *s;
+        size_t n;
+    } bad[] = {
+#define B(lit) {lit, sizeof(lit) - 1}
+        B("{\"a\":\"x\0y\"}"),    /* a NUL: jsmn stops there */
+        B("{\"a\":\"\\x41\"}"),   /* an escape JSON has not */
+        B("{\"a\":\"\\u12\"}"),   /* \u with too few hex digits */
+        B("{\"a\":\"\\uzzzz\"}"), /* \u with no hex digits */
+        B("{\"a\":\"open"),       /* no closing quote */
+        B("{\"a\":1} x"),         /* bytes after the value */
+        B("{\"a\":1}{\"b\":2}"),  /* two values */
+        B("{\"a\":1,}"),          /* a trailing comma */
+        B("{\"a\" 1}"),           /* no colon */
+        B("{1:2}"),               /* a key that is not a string */
+        B("\"top\""),             /* a top-level scalar */
+        B("{\"a\":tr\x01ue}"),    /* a control byte in a primitive */
+        B("{\"a\":\xc3\xa9}"),    /* a non-ASCII byte outside strings */
+        B("{\"a\":1"),            /* not closed */
+        B("{\"a\":[1}"),          /* closed by the wrong bracket */
+#undef B
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(jsonl_tokenize_fast(bad[i].s, bad[i].n, ta, MAXT), -1);
+        assert_int_equal(jsonl_tokenize(bad[i].s, bad[i].n, ta, MAXT),
+                         jsonl_tokenize_jsmn(bad[i].s, bad[i].n, tb, MAXT));
+    }
+}
+
+static void limits_fall_back(void **state)
+{
+    (void)state;
+    char deep[2 * JSONL_TOK_DEPTH + 8];
+    size_t n = 0;
+    /* JSONL_TOK_DEPTH levels: followed */
+    for (int i = 0; i < JSONL_TOK_DEPTH; i++)
+        deep[n++] = '[';
+    for (int i = 0; i < JSONL_TOK_DEPTH; i++)
+        deep[n++] = ']';
+    same_as_jsmn(deep, n);
+    /* one more: left to jsmn, which reads it */
+    n = 0;
+    for (int i = 0; i <= JSONL_TOK_DEPTH; i++)
+        deep[n++] = '[';
+    for (int i = 0; i <= JSONL_TOK_DEPTH; i++)
+        deep[n++] = ']';
+    assert_int_equal(jsonl_tokenize_fast(deep, n, ta, MAXT), -1);
+    assert_int_equal(jsonl_tokenize(deep, n, ta, MAXT), JSONL_TOK_DEPTH + 1);
+    /* more tokens than room: jsmn's NOMEM */
+    const char *many = "[1,2,3,4,5,6]";
+    assert_int_equal(jsonl_tokenize_fast(many, strlen(many), ta, 4), -1);
+    assert_int_equal(jsonl_tokenize(many, strlen(many), ta, 4), JSMN_ERROR_NOMEM);
+}
+
+typedef struct seen {
+    char host[64], channel[64], image[128];
+    uint32_t id;
+    uint64_t record;
+    size_t ndata;
+    int n;
+} seen;
+
+static dh_status keep(void *ctx, const dh_event *ev)
+{
+    seen *s = ctx;
+    snprintf(s->host, sizeof s->host, "%.*s", (int)ev->host.len, ev->host.ptr);
+    snprintf(s->channel, sizeof s->channel, "%.*s", (int)ev->channel.len, ev->channel.ptr);
+    for (size_t k = 0; k < ev->ndata; k++)
+        if (ev->data[k].name.len == 5 && !memcmp(ev->data[k].name.ptr, "Image", 5))
+            snprintf(s->image, sizeof s->image, "%.*s", (int)ev->data[k].value.len,
+                     ev->data[k].value.ptr);
+    s->id = ev->event_id;
+    s->record = ev->record_id;
+    s->ndata = ev->ndata;
+    s->n++;
+    return DH_OK;
+}
+
+static void reader_same_through_both(void **state)
+{
+    (void)state;
+    static const char line[] =
+        "{\"EventTime\":\"2020-09-18 13:07:51\",\"Hostname\":\"W6.theshire.local\","
+        "\"Keywords\":-9223372036854775808,\"EventType\":\"INFO\",\"EventID\":1,"
+        "\"SourceName\":\"Microsoft-Windows-Sysmon\",\"RecordNumber\":1700946,"
+        "\"Channel\":\"microsoft-windows-sysmon/operational\",\"Message\":\"Process Create:\","
+        "\"UtcTime\":\"2020-09-18 17:05:52.724\",\"Image\":\"C:\\\\Windows\\\\mmc.exe\","
+        "\"EventReceivedTime\":\"2020-09-18 13:07:52\",\"@timestamp\":\"2020-09-18T17:07:52Z\"}\n";
+    seen s[2];
+    memset(s, 0, sizeof s);
+    for (int ref = 0; ref < 2; ref++) {
+        jsonl_reader *r = jsonl_reader_new();
+        assert_non_null(r);
+        jsonl_reader_use_reference(r, ref);
+        uint64_t events = 0, bad = 0;
+        assert_int_equal(jsonl_decode(r, line, sizeof line - 1, "t", 1, 0, keep, &s[ref], NULL,
+                                      NULL, &events, &bad),
+                         DH_OK);
+        assert_int_equal(events, 1);
+        assert_int_equal(bad, 0);
+        jsonl_reader_free(r);
+    }
+    assert_string_equal(s[0].host, "W6.theshire.local");
+    assert_string_equal(s[0].channel, "Microsoft-Windows-Sysmon/Operational");
+    assert_string_equal(s[0].image, "C:\\Windows\\mmc.exe");
+    assert_int_equal(s[0].id, 1);
+    assert_int_equal(s[0].record, 1700946);
+    assert_memory_equal(&s[0], &s[1], sizeof s[0]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(fast_matches_jsmn),
+        cmocka_unit_test(gives_up_where_jsmn_decides),
+        cmocka_unit_test(limits_fall_back),
+        cmocka_unit_test(reader_same_through_both),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
