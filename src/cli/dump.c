@@ -1,4 +1,5 @@
 /* dcomhunt dump: every event as a JSON line (or the record's XML). */
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdatomic.h>
@@ -149,12 +150,31 @@ static dh_status dump_event(void *wctx, const dh_event *ev, dh_buf *out)
     return dh_json_event(out, ev, c->flags);
 }
 
+/* A unit's output (tens of KiB) goes out with write(2) itself: through stdio it was
+ * copied into the stream's buffer first, 4% of dump's instructions (callgrind,
+ * 2026-12-07). What stdio holds is flushed first, so the order stays. */
+#define DIRECT_WRITE (64u << 10)
+
 static dh_status dump_emit(void *ctx, const char *bytes, size_t len)
 {
     dump_ctx *c = ctx;
     if (c->to == TO_EVTX)
         return write_evtx(c, bytes, len);
-    return fwrite(bytes, 1, len, c->out) == len ? DH_OK : DH_ERR_IO;
+    if (len < DIRECT_WRITE)
+        return fwrite(bytes, 1, len, c->out) == len ? DH_OK : DH_ERR_IO;
+    if (fflush(c->out) != 0)
+        return DH_ERR_IO;
+    int fd = fileno(c->out);
+    while (len) {
+        ssize_t n = write(fd, bytes, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return DH_ERR_IO;
+        bytes += n;
+        len -= (size_t)n;
+    }
+    return DH_OK;
 }
 
 static void dump_error(void *ctx, const dh_error *e)

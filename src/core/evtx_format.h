@@ -29,6 +29,16 @@ static inline uint64_t rd64(const uint8_t *p)
     return rd32(p) | ((uint64_t)rd32(p + 4) << 32);
 }
 
+/* dh_buf_reserve with its common case inline: room already there. The values of a record
+ * go to one arena that rarely grows, and the call was 4% of the decode (callgrind,
+ * 2026-12-07). */
+static inline char *evtx_room(dh_buf *b, size_t n)
+{
+    if (b->err == DH_OK && b->data && n <= b->cap - b->len)
+        return b->data + b->len;
+    return dh_buf_reserve(b, n);
+}
+
 /* Appends a substitution value's text to out (array types: every element). A value whose
  * length does not fit its type is rendered as hex bytes, never read past. */
 dh_status evtx_value_text(dh_buf *out, uint8_t type, const uint8_t *p, size_t len);

@@ -12,7 +12,7 @@ static dh_status put_hex_bytes(dh_buf *out, const uint8_t *p, size_t n)
     static const char digits[] = "0123456789ABCDEF";
     if (n > EVTX_VALUE_LIMIT)
         return DH_ERR_LIMIT;
-    char *o = dh_buf_reserve(out, n * 2);
+    char *o = evtx_room(out, n * 2);
     if (!o)
         return DH_ERR_NOMEM;
     for (size_t i = 0; i < n; i++) {
@@ -29,7 +29,7 @@ static dh_status put_guid(dh_buf *out, const uint8_t *p)
     /* Data1..Data3 little-endian, Data4 as stored; where each byte's two digits go. */
     static const uint8_t order[16] = {3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15};
     static const uint8_t at[16] = {1, 3, 5, 7, 10, 12, 15, 17, 20, 22, 25, 27, 29, 31, 33, 35};
-    char *o = dh_buf_reserve(out, 38);
+    char *o = evtx_room(out, 38);
     if (!o)
         return DH_ERR_NOMEM;
     memcpy(o, "{00000000-0000-0000-0000-000000000000}", 38);
@@ -87,7 +87,7 @@ static const char digit_pairs[201] =
 
 static dh_status put_dec(dh_buf *out, uint64_t v, int neg)
 {
-    char *o = dh_buf_reserve(out, 21);
+    char *o = evtx_room(out, 21);
     if (!o)
         return DH_ERR_NOMEM;
     char tmp[20];
@@ -126,7 +126,7 @@ static dh_status put_i(dh_buf *out, int64_t v)
 static dh_status put_hex(dh_buf *out, uint64_t v)
 {
     static const char digits[] = "0123456789abcdef";
-    char *o = dh_buf_reserve(out, 18);
+    char *o = evtx_room(out, 18);
     if (!o)
         return DH_ERR_NOMEM;
     unsigned n = 1;

@@ -13,12 +13,21 @@ static inline uint16_t rd16(const uint8_t *p)
     return (uint16_t)(p[0] | (p[1] << 8));
 }
 
+/* dh_buf_reserve with the common case (room already there) inline: one call per string
+ * value of every record otherwise. */
+static inline char *room(dh_buf *b, size_t n)
+{
+    if (b->err == DH_OK && b->data && n <= b->cap - b->len)
+        return b->data + b->len;
+    return dh_buf_reserve(b, n);
+}
+
 dh_status dh_utf16le_to_utf8(dh_buf *out, const uint8_t *p, size_t n)
 {
     /* Worst case 3 bytes per code unit (a surrogate pair is 4 bytes for 2 units). */
     if (n > ((size_t)-1) / 4)
         return DH_ERR_LIMIT;
-    char *o = dh_buf_reserve(out, n * 3);
+    char *o = room(out, n * 3);
     if (!o)
         return DH_ERR_NOMEM;
     char *start = o;
@@ -90,7 +99,7 @@ dh_status dh_cp1252_to_utf8(dh_buf *out, const uint8_t *p, size_t n)
 {
     if (n > ((size_t)-1) / 4)
         return DH_ERR_LIMIT;
-    char *o = dh_buf_reserve(out, n * 3);
+    char *o = room(out, n * 3);
     if (!o)
         return DH_ERR_NOMEM;
     char *start = o;

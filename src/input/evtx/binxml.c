@@ -481,7 +481,13 @@ static const char *run_plan(evtx_decoder *d, const evtx_template *t, const evtx_
             }
         }
         uint32_t start = (uint32_t)d->arena.len;
-        for (uint32_t i = e->first; i < e->last; i++) {
+        if (e->single) {
+            uint16_t si = t->ops[e->first].subst;
+            if (si < nvals && vals[si].type != 0x00 &&
+                evtx_value_text(&d->arena, vals[si].type, vals[si].p, vals[si].len) != DH_OK)
+                return "value text exceeds the size limit";
+        }
+        for (uint32_t i = e->single ? e->last : e->first; i < e->last; i++) {
             const evtx_op *op = &t->ops[i];
             dh_status st = DH_OK;
             switch (op->code) {
@@ -560,14 +566,15 @@ static int values_fit(const evtx_plan *plan, const evtx_value *vals, uint32_t n)
     return 1;
 }
 
-/* Runs template t with its values in context `role`: the plan where it fits, else the
- * full walk (under a stand-in frame for the context when no element is open). */
+/* Runs template t with its values in context `role`: the plan where it fits (plain: no
+ * value is an array or BinXML, so it fits without looking), else the full walk (under a stand-in
+ * frame for the context when no element is open). */
 static const char *exec_instance(evtx_decoder *d, evtx_template *t, const evtx_value *vals,
-                                 uint32_t n, uint8_t role)
+                                 uint32_t n, uint8_t role, int plain)
 {
     if (!d->want_xml && !d->full_walk && !d->tear) {
         const evtx_plan *plan = evtx_plan_get(t, role);
-        if (plan && plan->ok && values_fit(plan, vals, n)) {
+        if (plan && plan->ok && (plain || values_fit(plan, vals, n))) {
             if (d->depth > 0)
                 d->frames[d->depth - 1].has_child = 1;
             return run_plan(d, t, plan, vals, n);
@@ -640,7 +647,24 @@ static const char *walk_instance(evtx_decoder *d, uint32_t *pos, uint32_t end, u
     uint32_t desc_pos = *pos;
     if (!count_lost)
         *pos += 4 * n;
-    for (uint32_t i = 0; i < n; i++) {
+    int plain = 1; /* no array and no BinXML value: any plan fits */
+    if (!d->tear) {
+        /* The usual record, whole: one pass over the descriptors. */
+        evtx_value *v = lv->v;
+        for (uint32_t i = 0; i < n; i++, v++) {
+            uint32_t size = rd16(desc + 4 * i);
+            uint8_t ty = desc[4 * i + 2];
+            if (size > end - *pos)
+                return "template value runs past the record";
+            v->p = c + *pos;
+            v->len = size;
+            v->type = ty;
+            v->lost = 0;
+            plain &= !(ty & 0x80) & (ty != 0x21);
+            *pos += size;
+        }
+    }
+    for (uint32_t i = 0; d->tear && i < n; i++) {
         evtx_value *v = &lv->v[i];
         if (d->tear && (count_lost || desc_pos + 4 * i + 4 > d->tear)) {
             /* The descriptor itself was never written: the value is unknown. */
@@ -668,8 +692,10 @@ static const char *walk_instance(evtx_decoder *d, uint32_t *pos, uint32_t end, u
         }
         *pos += size;
     }
+    if (d->tear)
+        plain = 0;
     d->tpl_depth++;
-    why = exec_instance(d, t, lv->v, n, role);
+    why = exec_instance(d, t, lv->v, n, role, plain);
     d->tpl_depth--;
     return why;
 }
@@ -684,7 +710,7 @@ static const char *scratch_element(evtx_decoder *d, uint32_t *pos, uint32_t end,
     t->next = d->scratch;
     d->scratch = t;
     *pos += t->data_size;
-    return exec_instance(d, t, NULL, 0, role);
+    return exec_instance(d, t, NULL, 0, role, 1);
 }
 
 static const char *run_nested(evtx_decoder *d, const evtx_value *v, uint8_t role)

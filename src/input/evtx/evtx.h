@@ -88,6 +88,8 @@ typedef struct evtx_plan_entry {
     uint8_t opt_only;           /* the element holds only an optional substitution: a NULL
                                  * value means the element is not there at all */
     uint8_t role;               /* P_NESTED: role of the element holding it */
+    uint8_t single;             /* the value is one substitution alone (ops[first]): its
+                                 * text is the value's, no op loop needed */
 } evtx_plan_entry;
 
 /* A plan depends on the role of the element the template is instantiated in (R_NONE for

@@ -592,6 +592,9 @@ static int build_plan(const evtx_template *t, uint8_t root, evtx_plan *p)
     }
     if (depth != 0)
         return 0;
+    for (uint32_t k = 0; k < p->n; k++)
+        p->e[k].single = p->e[k].target != P_NESTED && p->e[k].last == p->e[k].first + 1 &&
+                         t->ops[p->e[k].first].code == OP_SUBST;
     uint32_t maxs = 0;
     for (uint32_t k = 0; k < p->n; k++)
         if (p->e[k].target == P_NESTED && p->e[k].subst + 1u > maxs)
