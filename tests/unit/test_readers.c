@@ -60,6 +60,38 @@ static void csv_decodes_and_reports(void **state)
     mdecsv_reader_free(r);
 }
 
+/* A well-formed record refused for its values is skipped whole: the lines of its quoted
+ * field (here a forged row after a line end) are data, not records. */
+static void csv_refused_record_skipped_whole(void **state)
+{
+    (void)state;
+    mdecsv_reader *r = mdecsv_reader_new();
+    assert_non_null(r);
+    const char hdr[] = "Timestamp,DeviceName,ActionType,ProcessCommandLine,ReportId\n";
+    const char no_time[] = "x,ws1,ProcessCreated,\"cmd\n"
+                           "2026-01-01T00:00:05Z,FORGED,ProcessCreated,evil,77\n"
+                           "\",1\n"
+                           "2026-01-01T00:00:01Z,ws1,ProcessCreated,ok,2\n";
+    const char extra[] = "2026-01-01T00:00:00Z,ws1,ProcessCreated,\"cmd\n"
+                         "2026-01-01T00:00:05Z,FORGED,ProcessCreated,evil,77\n"
+                         "\",1,extra\n";
+    int n = 0;
+    uint64_t events = 0, bad = 0;
+    assert_int_equal(mdecsv_decode(r, S(hdr), S(no_time), "t.csv", 2, 0, count_event, &n, NULL,
+                                   NULL, &events, &bad),
+                     DH_OK);
+    assert_int_equal(events, 1); /* the last row only */
+    assert_int_equal(bad, 1);
+    n = 0;
+    events = bad = 0;
+    assert_int_equal(mdecsv_decode(r, S(hdr), S(extra), "t.csv", 2, 0, count_event, &n, NULL, NULL,
+                                   &events, &bad),
+                     DH_OK);
+    assert_int_equal(events, 0);
+    assert_int_equal(bad, 1);
+    mdecsv_reader_free(r);
+}
+
 /* Whether the n bytes at h hold lit. */
 static int holds(const char *h, size_t n, const char *lit)
 {
@@ -283,6 +315,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(csv_cuts_at_record_ends),
         cmocka_unit_test(csv_decodes_and_reports),
+        cmocka_unit_test(csv_refused_record_skipped_whole),
         cmocka_unit_test(zeek_header_folds),
         cmocka_unit_test(json_unescape_cases),
         cmocka_unit_test(times_of_exports),

@@ -231,6 +231,10 @@ static void on_row(int c, void *data)
     (void)data;
 }
 
+/* The one parse error after which the record's end is not known (record_end_q's quotes and
+ * libcsv's disagree): mdecsv_decode compares this pointer to resynchronise line by line. */
+static const char stray_quote[] = "malformed CSV record (stray quote)";
+
 /* Parses one record (without its line end) into val_off/val_len; NULL or why not. */
 static const char *parse_record(mdecsv_reader *r, const char *s, size_t n)
 {
@@ -243,8 +247,7 @@ static const char *parse_record(mdecsv_reader *r, const char *s, size_t n)
     if (!bad && csv_fini(&r->p, on_field, on_row, r) != 0)
         bad = 1;
     if (bad) {
-        const char *why = csv_error(&r->p) == CSV_EPARSE ? "malformed CSV record (stray quote)"
-                                                         : "CSV record too large";
+        const char *why = csv_error(&r->p) == CSV_EPARSE ? stray_quote : "CSV record too large";
         parser_init(r);
         return why;
     }
@@ -436,8 +439,12 @@ dh_status mdecsv_decode(mdecsv_reader *r, const char *hdr, size_t hdrlen, const 
             }
             /* A malformed record that runs over several lines (a quote that never closes
              * takes the lines after it): only its first line is lost; the next line that
-             * starts a well-formed record is read again as one. */
-            const char *nl = why && !hwhy ? memchr(buf + s, '\n', e - s) : NULL;
+             * starts a well-formed record is read again as one. Only when the quoting is
+             * broken: a well-formed record refused for its values (no time, a column too
+             * many) is skipped whole, or the lines of a quoted field (a command line holding
+             * a line end and a forged row) would be read as records. */
+            int broken = open_quote || why == stray_quote;
+            const char *nl = why && !hwhy && broken ? memchr(buf + s, '\n', e - s) : NULL;
             if (nl)
                 end = (size_t)(nl - buf) + 1;
         }
