@@ -78,23 +78,9 @@ void scan_stream_close(stream *st)
     st->fd = -1;
 }
 
-/* Hands out `n` bytes of the carry as an owned buffer. When they are most of it (a batch
- * of records, a run of chunks), the carry itself is handed out and what is left (a record
- * cut short) moves to a new one: copying the batch out was 15.6% of `hunt -j1 --jsonl` on
- * the corpus OTRF capture, half of it page faults on the fresh copy (perf, 2026-12-07). */
+/* Hands out `n` bytes of the carry as an owned buffer. */
 char *scan_take_carry(stream *st, size_t n)
 {
-    size_t rest = st->carry_len - n;
-    if (n && rest <= n / 4) {
-        char *left = malloc(rest ? rest : 1);
-        if (!left)
-            return NULL;
-        memcpy(left, st->carry + n, rest);
-        char *b = st->carry;
-        st->carry = left;
-        st->carry_len = rest;
-        return b;
-    }
     char *b = malloc(n ? n : 1);
     if (!b)
         return NULL;
