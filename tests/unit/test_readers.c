@@ -89,6 +89,15 @@ static void csv_refused_record_skipped_whole(void **state)
                      DH_OK);
     assert_int_equal(events, 0);
     assert_int_equal(bad, 1);
+    /* a row cut short (a truncated file's last row) is refused, not read with empty columns */
+    const char cut[] = "2026-01-01T00:00:01Z,ws1,ProcessCreated,ok,2\n"
+                       "2026-01-01T00:00:02Z,ws1,Proc";
+    events = bad = 0;
+    assert_int_equal(
+        mdecsv_decode(r, S(hdr), S(cut), "t.csv", 2, 0, count_event, &n, NULL, NULL, &events, &bad),
+        DH_OK);
+    assert_int_equal(events, 1);
+    assert_int_equal(bad, 1);
     mdecsv_reader_free(r);
 }
 

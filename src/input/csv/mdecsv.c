@@ -322,6 +322,9 @@ static const char *decode_record(mdecsv_reader *r, const char *s, size_t n, dh_e
         return why;
     if (r->nvals > r->ncols)
         return "more fields than the header names";
+    /* Exports write every column: a short row is a cut one (a truncated file's last row). */
+    if (r->nvals < r->ncols)
+        return "fewer fields than the header names (a cut row)";
     r->npar = 0;
     int pc = r->special[COL_PARAMS];
     if (pc >= 0 && (size_t)pc < r->nvals && r->val_len[pc]) {
