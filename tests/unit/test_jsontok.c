@@ -164,13 +164,40 @@ static void reader_same_through_both(void **state)
     assert_memory_equal(&s[0], &s[1], sizeof s[0]);
 }
 
+/* A UTF-8 BOM before the first line is skipped (the line is read, its offset is after the
+ * BOM's bytes); the same bytes inside the input (not at offset 0) are not. */
+static void bom_before_first_line(void **state)
+{
+    (void)state;
+    static const char lines[] =
+        "\xEF\xBB\xBF{\"Hostname\":\"W6\",\"EventID\":1,\"SourceName\":\"Microsoft-Windows-"
+        "Sysmon\",\"Channel\":\"Microsoft-Windows-Sysmon/Operational\","
+        "\"@timestamp\":\"2020-09-18T17:07:52Z\"}\n"
+        "{\"Hostname\":\"W7\",\"EventID\":1,\"SourceName\":\"Microsoft-Windows-Sysmon\","
+        "\"Channel\":\"Microsoft-Windows-Sysmon/Operational\","
+        "\"@timestamp\":\"2020-09-18T17:07:53Z\"}\n";
+    for (int at_start = 1; at_start >= 0; at_start--) {
+        seen s;
+        memset(&s, 0, sizeof s);
+        jsonl_reader *r = jsonl_reader_new();
+        assert_non_null(r);
+        uint64_t events = 0, bad = 0;
+        assert_int_equal(jsonl_decode(r, lines, sizeof lines - 1, "t", 1, at_start ? 0 : 4096, keep,
+                                      &s, NULL, NULL, &events, &bad),
+                         DH_OK);
+        assert_int_equal(events, at_start ? 2 : 1);
+        assert_int_equal(bad, at_start ? 0 : 1);
+        assert_string_equal(s.host, "W7");
+        jsonl_reader_free(r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(fast_matches_jsmn),
-        cmocka_unit_test(gives_up_where_jsmn_decides),
-        cmocka_unit_test(limits_fall_back),
-        cmocka_unit_test(reader_same_through_both),
+        cmocka_unit_test(fast_matches_jsmn),     cmocka_unit_test(gives_up_where_jsmn_decides),
+        cmocka_unit_test(limits_fall_back),      cmocka_unit_test(reader_same_through_both),
+        cmocka_unit_test(bom_before_first_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

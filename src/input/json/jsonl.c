@@ -1301,6 +1301,10 @@ dh_status jsonl_decode(jsonl_reader *r, const char *buf, size_t len, const char 
 {
     size_t pos = 0;
     uint64_t line = first_line;
+    /* a UTF-8 BOM at the input's start (Windows tools write one) is not part of line 1 */
+    if (base_offset == 0 && len >= 3 && (unsigned char)buf[0] == 0xEF &&
+        (unsigned char)buf[1] == 0xBB && (unsigned char)buf[2] == 0xBF)
+        pos = 3;
     while (pos < len) {
         const char *nl = memchr(buf + pos, '\n', len - pos);
         size_t end = nl ? (size_t)(nl - buf) : len;
