@@ -37,4 +37,15 @@ typedef void (*dh_html_error_fn)(void *ctx, const dh_error *e);
 dh_status dh_html_report(const char *jsonl, size_t len, const char *source_name, FILE *out,
                          dh_html_error_fn on_error, void *ctx);
 
+/* The same page from page records (html_model.h) rather than JSON lines: what a
+ * DH_FINDINGS_HTML findings writer keeps (dh_findings_writer_html, findings_format.h, hands
+ * them over). new: NULL when out is NULL or memory fails; add each record in the writer's
+ * order (a record counts as a line of the page); finish writes the page, frees it and
+ * returns as dh_html_report. */
+typedef struct dh_html_page dh_html_page;
+dh_html_page *dh_html_page_new(const char *source_name, FILE *out, dh_html_error_fn on_error,
+                               void *ctx);
+dh_status dh_html_page_add(dh_html_page *p, const char *rec, size_t len);
+dh_status dh_html_page_finish(dh_html_page *p);
+
 #endif
