@@ -1,9 +1,12 @@
 /* The HTML report: one self-contained page (inline CSS and SVG, no script, nothing fetched)
- * built from the findings JSON lines that `hunt --jsonl` prints.
+ * built from the findings JSON lines that `hunt --jsonl` prints (dh_html_report), or from
+ * the page records of a DH_FINDINGS_HTML findings writer (dh_html_page_*, what `hunt
+ * --html` uses through dh_findings_writer_html).
  *
  * Ownership: everything is borrowed for the duration of the call; the function keeps
- * nothing. `jsonl` need not be NUL-terminated. The page is written to `out` as it is built
- * (memory follows the caps below, not the input). Not thread-safe: graphviz, which lays
+ * nothing. `jsonl` need not be NUL-terminated. The page is written to `out` as it is built;
+ * memory is the findings' records (about the size of their JSON lines), the index and the
+ * capped tallies. Not thread-safe: graphviz, which lays
  * out the host graph, keeps global state; call it from one thread at a time. */
 #ifndef DH_OUTPUT_HTML_H
 #define DH_OUTPUT_HTML_H

@@ -1,5 +1,6 @@
-/* The HTML report (html.c), the report and its first pass: the state every section reads, each line
- * checked and indexed (offset, times, flags) and counted, and the display order. Internal to
+/* The HTML report (html.c), the report and its first pass: the state every section reads, each
+ * finding's record (html_model.h; for `report`, made from each line checked) indexed (offset,
+ * times, flags) and counted, and the display order. Internal to
  * src/output/html*.c. */
 #ifndef DH_OUTPUT_HTML_INDEX_H
 #define DH_OUTPUT_HTML_INDEX_H
