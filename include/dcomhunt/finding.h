@@ -133,6 +133,7 @@ typedef enum dh_findings_format {
     DH_FINDINGS_JSONL = 1, /* one JSON object per line (the layout `report` and `tune` read) */
     DH_FINDINGS_OCSF = 2,  /* OCSF 1.8.0 Detection Findings, one per line */
     DH_FINDINGS_CSV = 3,   /* a header row, then one row per finding */
+    DH_FINDINGS_HTML = 4,  /* the HTML report page (hunt --html), printed whole at the end */
 } dh_findings_format;
 
 /* A findings writer: each finding added is filtered, de-duplicated (two copies of an input

@@ -18,7 +18,7 @@
 #include "dcomhunt/engine.h"
 #include "dcomhunt/finding.h"
 #include "dcomhunt/rules.h"
-#include "output/html.h"
+#include "output/findings_format.h"
 #include "output/json.h"
 #include "output/text.h"
 
@@ -475,26 +475,17 @@ static void html_problem(void *ctx, const dh_error *e)
 }
 
 /* The HTML report of the findings (hunt --html FILE) into out, opened before the hunt and
- * closed here; nonzero if it could not be written. */
+ * closed here, rendered from the findings the HTML writer kept; nonzero if it could not be
+ * written. */
 static int write_html(dh_findings_writer *fo, FILE *out, const char *path)
 {
-    char *text = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&text, &len);
-    if (!fo || !mem) {
-        if (mem)
-            fclose(mem);
-        free(text);
+    if (!fo) {
         fputs("dcomhunt hunt: --html: out of memory\n", stderr);
         return -1;
     }
-    dh_findings_writer_print(fo, mem);
-    int bad = fclose(mem) != 0;
-    dh_status st =
-        bad ? DH_ERR_NOMEM : dh_html_report(text, len, "dcomhunt hunt", out, html_problem, NULL);
+    dh_status st = dh_findings_writer_html(fo, "dcomhunt hunt", out, html_problem, NULL);
     if (fflush(out) != 0 && st == DH_OK)
         st = DH_ERR_IO;
-    free(text);
     if (st != DH_OK && st != DH_ERR_LIMIT) {
         fputs("dcomhunt hunt: --html: cannot write ", stderr);
         cli_put_safe(stderr, path);
@@ -939,9 +930,9 @@ static void open_writers(hunt_ctx *c, const hunt_args *a, hunt_loaded *l)
     dh_findings_writer_set_filter(c->fo, c->o.min_level, c->o.rule_on, a->nonly || !a->builtin);
     if (!a->html_path)
         return;
-    /* the report is built from the same findings as JSON lines, suppressed ones included
-     * (the page lists them apart) */
-    if (dh_findings_writer_new(DH_FINDINGS_JSONL, 0, &l->fo_html) != DH_OK)
+    /* the page is built from the same findings, suppressed ones included (the page lists
+     * them apart), each made into the page's model as it is added */
+    if (dh_findings_writer_new(DH_FINDINGS_HTML, 0, &l->fo_html) != DH_OK)
         return;
     dh_findings_writer_set_guide(l->fo_html, 0, a->paths, a->npaths);
     dh_findings_writer_set_tuning(l->fo_html, l->tuning, 1);

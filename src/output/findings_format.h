@@ -1,7 +1,7 @@
 /* The findings writers' table: one row per output format (dh_findings_format), each
  * implemented in its own file (findings_table.c, findings_jsonl.c, findings_ocsf.c,
- * findings_csv.c). A row says how one finding is rendered and what comes before and after
- * them all; which findings are rendered, and in what order, is src/findings/keep.c's, and
+ * findings_csv.c, findings_html.c). A row says how one finding is rendered and what comes before
+ * and after them all; which findings are rendered, and in what order, is src/findings/keep.c's, and
  * the writer that joins the two is findings_writer.c. Renderers escape every string from
  * the logs for their medium and never decide anything. */
 #ifndef DH_OUTPUT_FINDINGS_FORMAT_H
@@ -13,6 +13,7 @@
 #include "dcomhunt/finding.h"
 #include "output/findings_graph.h"
 #include "output/guide.h"
+#include "output/html.h"
 
 /* When a format wants each finding's guide built. */
 typedef enum { DH_GUIDE_NEVER, DH_GUIDE_ALWAYS, DH_GUIDE_EXPLAIN } dh_guide_use;
@@ -28,6 +29,7 @@ typedef struct dh_findings_format_ops {
     const char *name;
     dh_guide_use guide;
     int graph; /* collects the host graph for `end` */
+    int page;  /* print renders the HTML page from the texts (dh_findings_writer_html) */
     /* Appends f. g: its guide, NULL when none was wanted or it could not be built; sup: the
      * tuning filter that suppressed it (shown with show_suppressed), or NULL. */
     void (*render)(dh_buf *b, const dh_finding *f, const dh_guide *g, const dh_rule *sup,
@@ -42,5 +44,13 @@ extern const dh_findings_format_ops dh_findings_table_ops;
 extern const dh_findings_format_ops dh_findings_jsonl_ops;
 extern const dh_findings_format_ops dh_findings_ocsf_ops;
 extern const dh_findings_format_ops dh_findings_csv_ops;
+extern const dh_findings_format_ops dh_findings_html_ops;
+
+/* The HTML report page (html.h) of a DH_FINDINGS_HTML writer's findings (what `hunt --html`
+ * writes): the same bytes as dh_html_report on what a DH_FINDINGS_JSONL writer set up alike
+ * would print, without writing or parsing JSON. The findings are replayed once: the writer
+ * cannot print them again. DH_ERR_ARG if w is not of that format; else as dh_html_report. */
+dh_status dh_findings_writer_html(dh_findings_writer *w, const char *source_name, FILE *out,
+                                  dh_html_error_fn on_error, void *ctx);
 
 #endif

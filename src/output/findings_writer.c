@@ -11,10 +11,9 @@
 
 /* Adding a format is adding its file and its row here (and its name to the enum). */
 static const dh_findings_format_ops *const formats[] = {
-    [DH_FINDINGS_TABLE] = &dh_findings_table_ops,
-    [DH_FINDINGS_JSONL] = &dh_findings_jsonl_ops,
-    [DH_FINDINGS_OCSF] = &dh_findings_ocsf_ops,
-    [DH_FINDINGS_CSV] = &dh_findings_csv_ops,
+    [DH_FINDINGS_TABLE] = &dh_findings_table_ops, [DH_FINDINGS_JSONL] = &dh_findings_jsonl_ops,
+    [DH_FINDINGS_OCSF] = &dh_findings_ocsf_ops,   [DH_FINDINGS_CSV] = &dh_findings_csv_ops,
+    [DH_FINDINGS_HTML] = &dh_findings_html_ops,
 };
 
 struct dh_findings_writer {
@@ -124,10 +123,31 @@ static dh_status write_text(void *ctx, const char *text, size_t len)
     return fwrite(text, 1, len, ctx) == len ? DH_OK : DH_ERR_IO;
 }
 
+static dh_status page_add(void *page, const char *rec, size_t len)
+{
+    return dh_html_page_add(page, rec, len);
+}
+
+dh_status dh_findings_writer_html(dh_findings_writer *w, const char *source_name, FILE *out,
+                                  dh_html_error_fn on_error, void *ctx)
+{
+    if (!w || !out || !w->ops->page)
+        return DH_ERR_ARG;
+    dh_html_page *p = dh_html_page_new(source_name, out, on_error, ctx);
+    if (!p)
+        return DH_ERR_NOMEM;
+    dh_keep_replay(w->keep, page_add, p); /* a failure sticks in the page */
+    return dh_html_page_finish(p);
+}
+
 size_t dh_findings_writer_print(dh_findings_writer *w, FILE *out)
 {
     const dh_keep_counts *n = dh_keep_counts_of(w->keep);
     size_t nshown = n->nkept - n->nkept_suppressed;
+    if (w->ops->page) { /* the whole page (dh_findings_writer_html says what went wrong) */
+        (void)dh_findings_writer_html(w, NULL, out, NULL, NULL);
+        return nshown;
+    }
     if (w->ops->begin)
         w->ops->begin(out);
     dh_keep_replay(w->keep, write_text, out);

@@ -1,9 +1,12 @@
 /* The HTML report: one self-contained page (inline CSS and SVG, no script, nothing fetched)
- * built from the findings JSON lines that `hunt --jsonl` prints.
+ * built from the findings JSON lines that `hunt --jsonl` prints (dh_html_report), or from
+ * the page records of a DH_FINDINGS_HTML findings writer (dh_html_page_*, what `hunt
+ * --html` uses through dh_findings_writer_html).
  *
  * Ownership: everything is borrowed for the duration of the call; the function keeps
- * nothing. `jsonl` need not be NUL-terminated. The page is written to `out` as it is built
- * (memory follows the caps below, not the input). Not thread-safe: graphviz, which lays
+ * nothing. `jsonl` need not be NUL-terminated. The page is written to `out` as it is built;
+ * memory is the findings' records (about the size of their JSON lines), the index and the
+ * capped tallies. Not thread-safe: graphviz, which lays
  * out the host graph, keeps global state; call it from one thread at a time. */
 #ifndef DH_OUTPUT_HTML_H
 #define DH_OUTPUT_HTML_H
@@ -36,5 +39,16 @@ typedef void (*dh_html_error_fn)(void *ctx, const dh_error *e);
  * failed; DH_ERR_NOMEM. on_error may be NULL; source_name may be NULL. */
 dh_status dh_html_report(const char *jsonl, size_t len, const char *source_name, FILE *out,
                          dh_html_error_fn on_error, void *ctx);
+
+/* The same page from page records (html_model.h) rather than JSON lines: what a
+ * DH_FINDINGS_HTML findings writer keeps (dh_findings_writer_html, findings_format.h, hands
+ * them over). new: NULL when out is NULL or memory fails; add each record in the writer's
+ * order (a record counts as a line of the page); finish writes the page, frees it and
+ * returns as dh_html_report. */
+typedef struct dh_html_page dh_html_page;
+dh_html_page *dh_html_page_new(const char *source_name, FILE *out, dh_html_error_fn on_error,
+                               void *ctx);
+dh_status dh_html_page_add(dh_html_page *p, const char *rec, size_t len);
+dh_status dh_html_page_finish(dh_html_page *p);
 
 #endif

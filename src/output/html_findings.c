@@ -1,5 +1,5 @@
 /* The HTML report's findings sections (html_findings.h): one section per finding in display
- * order, each line parsed again by the findings reader: what moved where, commands,
+ * order, each decoded again from its record (html_model.h): what moved where, commands,
  * evidence, the guide's steps and pivots, limits; suppressed ones in a section apart. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,29 +16,27 @@ static void kv_row(report *r, const char *th)
     html_puts(&r->o, "</th><td>");
 }
 
-static void list_strings(report *r, const dh_jdoc *d, int arr, const char *olclass, unsigned flags,
+static void list_strings(report *r, const html_list *l, const char *olclass, unsigned flags,
                          const char *what)
 {
     hout *o = &r->o;
     html_puts(o, "<ol class=\"");
     html_puts(o, olclass);
     html_puts(o, "\">");
-    int shown = 0;
-    for (int t = dh_jdoc_next(d, arr, -1); t >= 0 && shown < MAX_LIST;
-         t = dh_jdoc_next(d, arr, t)) {
+    const char *cur = l->at;
+    for (uint32_t i = 0; i < l->kept; i++) {
         html_puts(o, olclass[0] == 'c' ? "<li><code>" : "<li>");
-        html_put_tok(r, d, t, flags);
+        dh_jstr v = html_rec_next(&cur);
+        html_text(o, v.p, v.n, flags);
         html_puts(o, olclass[0] == 'c' ? "</code></li>" : "</li>");
-        shown++;
     }
     html_puts(o, "</ol>\n");
-    html_put_more(o, dh_jdoc_len(d, arr), shown, what);
+    html_put_more(o, l->total, l->kept, what);
 }
 
-static void evidence_table(report *r, const dh_jdoc *d, int arr)
+static void evidence_table(report *r, const html_list *l)
 {
-    static const char *const cols[] = {"role",     "time", "host",      "channel",
-                                       "event_id", "kind", "record_id", "file"};
+    /* the record's columns: role, time, host, channel, event_id, kind, record_id, file */
     static const char *const heads[] = {"role",  "time", "host",   "channel",
                                         "event", "kind", "record", "file"};
     hout *o = &r->o;
@@ -49,33 +47,32 @@ static void evidence_table(report *r, const dh_jdoc *d, int arr)
         html_puts(o, "</th>");
     }
     html_puts(o, "</tr>\n");
-    int shown = 0;
-    for (int t = dh_jdoc_next(d, arr, -1); t >= 0 && shown < MAX_LIST;
-         t = dh_jdoc_next(d, arr, t)) {
+    const char *cur = l->at;
+    for (uint32_t i = 0; i < l->kept; i++) {
         html_puts(o, "<tr>");
-        for (size_t c = 0; c < sizeof cols / sizeof cols[0]; c++) {
+        for (size_t c = 0; c < HE_COLS; c++) {
             html_puts(o, c == 7 ? "<td><code>" : "<td>");
-            html_put_tok(r, d, dh_jdoc_get(d, t, cols[c]), HT_MARK);
+            dh_jstr v = html_rec_next(&cur);
+            html_text(o, v.p, v.n, HT_MARK);
             html_puts(o, c == 7 ? "</code></td>" : "</td>");
         }
         html_puts(o, "</tr>\n");
-        shown++;
     }
-    if (!shown)
+    if (!l->kept)
         html_puts(o, "<tr><td colspan=\"8\"><em>none</em></td></tr>\n");
     html_puts(o, "</table>\n");
-    html_put_more(o, dh_jdoc_len(d, arr), shown, "evidence records");
+    html_put_more(o, l->total, l->kept, "evidence records");
 }
 
-static void pivots(report *r, const dh_jdoc *d, int arr)
+static void pivots(report *r, const html_list *l)
 {
     hout *o = &r->o;
     html_puts(o, "<h4>Pivot queries</h4>\n");
-    int shown = 0;
-    for (int t = dh_jdoc_next(d, arr, -1); t >= 0 && shown < MAX_LIST;
-         t = dh_jdoc_next(d, arr, t)) {
+    const char *cur = l->at;
+    for (uint32_t i = 0; i < l->kept; i++) {
+        dh_jstr lang = html_rec_next(&cur), title = html_rec_next(&cur);
+        dh_jstr query = html_rec_next(&cur);
         html_puts(o, "<div class=\"pivot\"><div class=\"pivot-head\"><span class=\"lang\">");
-        dh_jstr lang = dh_jdoc_val(d, dh_jdoc_get(d, t, "language"), &r->sc);
         if (lang.n == 3 && memcmp(lang.p, "kql", 3) == 0)
             html_puts(o, "KQL");
         else if (lang.n == 8 && memcmp(lang.p, "dcomhunt", 8) == 0)
@@ -85,54 +82,54 @@ static void pivots(report *r, const dh_jdoc *d, int arr)
         else
             html_puts(o, "query");
         html_puts(o, "</span>");
-        html_put_field(r, d, t, "title", NULL);
+        html_put_field(r, title, NULL);
         html_puts(o, "</div><pre class=\"query\">");
-        html_put_tok(r, d, dh_jdoc_get(d, t, "query"), HT_MARK | HT_LINES);
+        html_text(o, query.p, query.n, HT_MARK | HT_LINES);
         html_puts(o, "</pre></div>\n");
-        shown++;
     }
-    html_put_more(o, dh_jdoc_len(d, arr), shown, "queries");
+    html_put_more(o, l->total, l->kept, "queries");
 }
 
 /* What the finding says it could not hold or decide (docs/findings.md, Limits): values cut
  * with their length in the log, what its caps left out, rules left undecided. */
-static void limits_note(report *r, const dh_jdoc *d)
+static void limits_note(report *r, const html_finding *f)
 {
     hout *o = &r->o;
-    int cut = dh_jdoc_get(d, 0, "truncated"), dropped = dh_jdoc_get(d, 0, "dropped"),
-        und = dh_jdoc_get(d, 0, "undecided_rules");
-    if (!dh_jdoc_len(d, cut) && dropped < 0 && !dh_jdoc_len(d, und))
+    const html_list *cut = &f->l[HL_CUTS], *und = &f->l[HL_UNDECIDED];
+    int dropped = (f->flags & HF_HAS_DROP) != 0;
+    if (!cut->total && !dropped && !und->total)
         return;
     html_puts(o, "<ul class=\"limits\">");
-    int n = 0;
-    for (int t = dh_jdoc_next(d, cut, -1); t >= 0 && n < MAX_LIST;
-         t = dh_jdoc_next(d, cut, t), n++) {
+    const char *cur = cut->at;
+    for (uint32_t i = 0; i < cut->kept; i++) {
+        dh_jstr value = html_rec_next(&cur), length = html_rec_next(&cur);
+        dh_jstr kept = html_rec_next(&cur);
         html_puts(o, "<li><code>");
-        html_put_tok(r, d, dh_jdoc_get(d, t, "value"), HT_MARK);
+        html_text(o, value.p, value.n, HT_MARK);
         html_puts(o, "</code> truncated: ");
-        html_put_tok(r, d, dh_jdoc_get(d, t, "length"), HT_MARK);
+        html_text(o, length.p, length.n, HT_MARK);
         html_puts(o, " bytes in the log, the first ");
-        html_put_tok(r, d, dh_jdoc_get(d, t, "kept"), HT_MARK);
+        html_text(o, kept.p, kept.n, HT_MARK);
         html_puts(o, " kept</li>");
     }
-    if (dropped >= 0) {
-        static const char *const keys[] = {"commands", "evidence", "rules"};
+    if (dropped) {
         static const char *const names[] = {" commands, ", " evidence records, ", " rules"};
         html_puts(o, "<li>over the finding's caps, not listed: ");
-        for (size_t k = 0; k < 3; k++) {
-            html_put_tok(r, d, dh_jdoc_get(d, dropped, keys[k]), HT_MARK);
+        for (int k = 0; k < 3; k++) {
+            dh_jstr v = f->v[HV_DROP_COMMANDS + k];
+            html_text(o, v.p, v.n, HT_MARK);
             html_puts(o, names[k]);
         }
         html_puts(o, "</li>");
     }
-    if (dh_jdoc_len(d, und)) {
+    if (und->total) {
         html_puts(o, "<li>undecided (a regular expression hit its match limit; counted as "
                      "matched):");
-        n = 0;
-        for (int t = dh_jdoc_next(d, und, -1); t >= 0 && n < MAX_LIST;
-             t = dh_jdoc_next(d, und, t), n++) {
+        cur = und->at;
+        for (uint32_t i = 0; i < und->kept; i++) {
             html_puts(o, " <code>");
-            html_put_tok(r, d, t, HT_MARK);
+            dh_jstr v = html_rec_next(&cur);
+            html_text(o, v.p, v.n, HT_MARK);
             html_puts(o, "</code>");
         }
         html_puts(o, "</li>");
@@ -141,10 +138,9 @@ static void limits_note(report *r, const dh_jdoc *d)
 }
 
 /* The finding's heading: number, severity, kind, source -> target, object. */
-static void finding_heading(report *r, const entry *e, const dh_jdoc *d)
+static void finding_heading(report *r, const entry *e, const html_finding *f)
 {
     hout *o = &r->o;
-    int src = dh_jdoc_get(d, 0, "source"), dst = dh_jdoc_get(d, 0, "target");
     html_puts(o, "<article class=\"finding s-");
     html_put_sev_class(o, e->sev);
     html_puts(o, e->suppressed ? " suppressed" : "");
@@ -158,14 +154,14 @@ static void finding_heading(report *r, const entry *e, const dh_jdoc *d)
     html_puts(o, "<span class=\"badge sev-");
     html_put_sev_class(o, e->sev);
     html_puts(o, "\">");
-    html_put_field(r, d, 0, "severity", "no severity");
+    html_put_field(r, f->v[HV_SEVERITY], "no severity");
     html_puts(o, "</span> ");
-    html_put_field(r, d, 0, "kind", NULL);
+    html_put_field(r, f->v[HV_KIND], NULL);
     html_puts(o, ": ");
-    html_put_endpoint(r, d, src, "unknown source");
+    html_put_endpoint(r, f->v[HV_SRC_HOST], f->v[HV_SRC_IP], "unknown source");
     html_puts(o, " &rarr; ");
-    html_put_endpoint(r, d, dst, "unknown target");
-    dh_jstr com = dh_jdoc_val(d, dh_jdoc_get(d, 0, "com_object"), &r->sc);
+    html_put_endpoint(r, f->v[HV_DST_HOST], f->v[HV_DST_IP], "unknown target");
+    dh_jstr com = f->v[HV_COM];
     if (com.n) {
         html_puts(o, " via ");
         html_text(o, com.p, com.n, HT_MARK);
@@ -174,25 +170,24 @@ static void finding_heading(report *r, const entry *e, const dh_jdoc *d)
 }
 
 /* Why a suppressed finding is (or a matched suppression would have been) set apart. */
-static void suppression_note(report *r, const entry *e, const dh_jdoc *d)
+static void suppression_note(report *r, const entry *e, const html_finding *f)
 {
     hout *o = &r->o;
-    int sb = dh_jdoc_get(d, 0, "suppressed_by");
-    if (e->suppressed || sb >= 0) {
+    if (e->suppressed || (f->flags & HF_HAS_SB)) {
         html_puts(o, e->suppressed ? "<p class=\"suppressed-note\">Suppressed"
                                    : "<p class=\"suppressed-note\">A suppression matched");
-        dh_jstr reason = dh_jdoc_val(d, dh_jdoc_get(d, sb, "reason"), &r->sc);
+        dh_jstr reason = f->v[HV_SB_REASON];
         if (reason.n) {
             html_puts(o, ": <span>");
             html_text(o, reason.p, reason.n, HT_MARK);
             html_puts(o, "</span>");
         }
         /* the filter's title, id, expiry and file (hunt --show-suppressed writes them) */
-        static const char *const keys[] = {"filter", "id", "expires", "origin"};
+        static const int keys[] = {HV_SB_FILTER, HV_SB_ID, HV_SB_EXPIRES, HV_SB_ORIGIN};
         static const char *const names[] = {"filter", "id", "expires", "from"};
         int any = 0;
         for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
-            dh_jstr v = dh_jdoc_val(d, dh_jdoc_get(d, sb, keys[k]), &r->sc);
+            dh_jstr v = f->v[keys[k]];
             if (!v.n)
                 continue;
             html_puts(o, any++ ? ", " : " <span>(");
@@ -208,39 +203,38 @@ static void suppression_note(report *r, const entry *e, const dh_jdoc *d)
 }
 
 /* The finding's values: id, confidence and why, hosts, account, object, times, rules. */
-static void finding_values(report *r, const dh_jdoc *d)
+static void finding_values(report *r, const html_finding *f)
 {
     hout *o = &r->o;
-    int src = dh_jdoc_get(d, 0, "source"), dst = dh_jdoc_get(d, 0, "target");
     html_puts(o, "<table class=\"kv\">\n");
     kv_row(r, "id");
     html_puts(o, "<code>");
-    html_put_field(r, d, 0, "id", NULL);
+    html_put_field(r, f->v[HV_ID], NULL);
     html_puts(o, "</code></td></tr>\n");
     kv_row(r, "confidence");
-    html_put_field(r, d, 0, "confidence", "not given");
-    int reasons = dh_jdoc_get(d, 0, "confidence_reasons");
-    if (dh_jdoc_len(d, reasons)) {
+    html_put_field(r, f->v[HV_CONFIDENCE], "not given");
+    const html_list *reasons = &f->l[HL_REASONS];
+    if (reasons->total) {
         html_puts(o, "<ul>");
-        int n = 0;
-        for (int t = dh_jdoc_next(d, reasons, -1); t >= 0 && n < MAX_LIST;
-             t = dh_jdoc_next(d, reasons, t), n++) {
+        const char *cur = reasons->at;
+        for (uint32_t i = 0; i < reasons->kept; i++) {
             html_puts(o, "<li>");
-            html_put_tok(r, d, t, HT_MARK);
+            dh_jstr v = html_rec_next(&cur);
+            html_text(o, v.p, v.n, HT_MARK);
             html_puts(o, "</li>");
         }
         html_puts(o, "</ul>");
     }
     html_puts(o, "</td></tr>\n");
     kv_row(r, "source");
-    html_put_endpoint(r, d, src, "unknown");
+    html_put_endpoint(r, f->v[HV_SRC_HOST], f->v[HV_SRC_IP], "unknown");
     html_puts(o, "</td></tr>\n");
     kv_row(r, "target");
-    html_put_endpoint(r, d, dst, "unknown");
+    html_put_endpoint(r, f->v[HV_DST_HOST], f->v[HV_DST_IP], "unknown");
     html_puts(o, "</td></tr>\n");
     kv_row(r, "account");
-    html_put_field(r, d, 0, "user", "unknown");
-    dh_jstr lid = dh_jdoc_val(d, dh_jdoc_get(d, 0, "logon_id"), &r->sc);
+    html_put_field(r, f->v[HV_USER], "unknown");
+    dh_jstr lid = f->v[HV_LOGON_ID];
     if (lid.n) {
         html_puts(o, " <span class=\"mono\">logon id ");
         html_text(o, lid.p, lid.n, HT_MARK);
@@ -248,8 +242,8 @@ static void finding_values(report *r, const dh_jdoc *d)
     }
     html_puts(o, "</td></tr>\n");
     kv_row(r, "COM object");
-    html_put_field(r, d, 0, "com_object", "not named");
-    dh_jstr clsid = dh_jdoc_val(d, dh_jdoc_get(d, 0, "clsid"), &r->sc);
+    html_put_field(r, f->v[HV_COM], "not named");
+    dh_jstr clsid = f->v[HV_CLSID];
     if (clsid.n) {
         html_puts(o, " <code>");
         html_text(o, clsid.p, clsid.n, HT_MARK);
@@ -257,30 +251,33 @@ static void finding_values(report *r, const dh_jdoc *d)
     }
     html_puts(o, "</td></tr>\n");
     kv_row(r, "technique");
-    html_put_field(r, d, 0, "technique", "T1021.003");
+    html_put_field(r, f->v[HV_TECHNIQUE], "T1021.003");
     html_puts(o, "</td></tr>\n");
     kv_row(r, "first seen");
-    html_put_field(r, d, 0, "first_seen", "unknown");
+    html_put_field(r, f->v[HV_FIRST], "unknown");
     html_puts(o, "</td></tr>\n");
     kv_row(r, "last seen");
-    html_put_field(r, d, 0, "last_seen", "unknown");
+    html_put_field(r, f->v[HV_LAST], "unknown");
     html_puts(o, "</td></tr>\n");
     kv_row(r, "rules");
-    int names = dh_jdoc_get(d, 0, "rule_names"), ids = dh_jdoc_get(d, 0, "rule_ids");
-    int tn = dh_jdoc_next(d, names, -1), ti = dh_jdoc_next(d, ids, -1), nr = 0;
-    while ((tn >= 0 || ti >= 0) && nr < MAX_LIST) {
-        if (nr++)
+    /* names and ids side by side, as many rows as the longer list (at most MAX_LIST) */
+    const html_list *names = &f->l[HL_RULE_NAMES], *ids = &f->l[HL_RULE_IDS];
+    const char *cn = names->at, *ci = ids->at;
+    uint32_t nr = 0;
+    while ((nr < names->kept || nr < ids->kept) && nr < MAX_LIST) {
+        if (nr)
             html_puts(o, "<br>");
-        html_put_tok(r, d, tn, HT_MARK);
-        if (ti >= 0) {
+        if (nr < names->kept) {
+            dh_jstr v = html_rec_next(&cn);
+            html_text(o, v.p, v.n, HT_MARK);
+        }
+        if (nr < ids->kept) {
+            dh_jstr v = html_rec_next(&ci);
             html_puts(o, " <code>");
-            html_put_tok(r, d, ti, HT_MARK);
+            html_text(o, v.p, v.n, HT_MARK);
             html_puts(o, "</code>");
         }
-        if (tn >= 0)
-            tn = dh_jdoc_next(d, names, tn);
-        if (ti >= 0)
-            ti = dh_jdoc_next(d, ids, ti);
+        nr++;
     }
     if (!nr)
         html_puts(o, "<em>none</em>");
@@ -290,32 +287,28 @@ static void finding_values(report *r, const dh_jdoc *d)
 static void finding(report *r, const entry *e)
 {
     hout *o = &r->o;
-    dh_jdoc d;
-    if (dh_findings_reader_parse(r->rd, r->js + e->off, e->len, &d))
-        return; /* checked in pass one: cannot happen */
-    finding_heading(r, e, &d);
-    suppression_note(r, e, &d);
-    finding_values(r, &d);
-    int cmds = dh_jdoc_get(&d, 0, "commands");
-    if (dh_jdoc_len(&d, cmds)) {
+    html_finding f;
+    if (html_rec_decode(r->recs.data + e->off, e->len, &f) < 0)
+        return; /* decoded in pass one: cannot happen */
+    finding_heading(r, e, &f);
+    suppression_note(r, e, &f);
+    finding_values(r, &f);
+    if (f.l[HL_COMMANDS].total) {
         html_puts(o, "<h4>Commands</h4>\n");
-        list_strings(r, &d, cmds, "cmds", HT_MARK, "commands");
+        list_strings(r, &f.l[HL_COMMANDS], "cmds", HT_MARK, "commands");
     }
-    limits_note(r, &d);
-    evidence_table(r, &d, dh_jdoc_get(&d, 0, "evidence"));
-    int inv = dh_jdoc_get(&d, 0, "investigate");
-    if (dh_jdoc_len(&d, inv)) {
+    limits_note(r, &f);
+    evidence_table(r, &f.l[HL_EVIDENCE]);
+    if (f.l[HL_INVESTIGATE].total) {
         html_puts(o, "<h4>Investigate</h4>\n");
-        list_strings(r, &d, inv, "steps", HT_MARK | HT_LINES, "steps");
+        list_strings(r, &f.l[HL_INVESTIGATE], "steps", HT_MARK | HT_LINES, "steps");
     }
-    int resp = dh_jdoc_get(&d, 0, "respond");
-    if (dh_jdoc_len(&d, resp)) {
+    if (f.l[HL_RESPOND].total) {
         html_puts(o, "<h4>Respond</h4>\n");
-        list_strings(r, &d, resp, "steps", HT_MARK | HT_LINES, "steps");
+        list_strings(r, &f.l[HL_RESPOND], "steps", HT_MARK | HT_LINES, "steps");
     }
-    int piv = dh_jdoc_get(&d, 0, "pivots");
-    if (dh_jdoc_len(&d, piv))
-        pivots(r, &d, piv);
+    if (f.l[HL_PIVOTS].total)
+        pivots(r, &f.l[HL_PIVOTS]);
     html_puts(o, "</article>\n");
 }
 

@@ -1,6 +1,7 @@
-/* The HTML report's first pass (html_index.h): each line read by the findings reader
- * (findings_read.c), skipped with its reason when it is not a finding, else indexed
- * (offset, times, flags) and counted in the tallies; then the display order. */
+/* The HTML report's first pass (html_index.h): each finding's record (html_model.h) indexed
+ * (offset, times, flags) and counted in the tallies; for `report`, each line read by the
+ * findings reader (findings_read.c), skipped with its reason when it is not a finding, else
+ * made a record; then the display order. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,24 +36,6 @@ static int sev_index(dh_jstr s)
     return NSEV;
 }
 
-typedef struct span {
-    size_t off, n;
-} span;
-
-static span take(report *r, const dh_jdoc *d, int t)
-{
-    span s = {r->ar.len, 0};
-    dh_jdoc_text(d, t, &r->ar);
-    s.n = r->ar.len - s.off;
-    return s;
-}
-
-static dh_jstr at(const report *r, span s)
-{
-    dh_jstr h = {r->ar.data ? r->ar.data + s.off : "", s.n};
-    return h;
-}
-
 /* A host's name for the summary and graph: the host name, else the IP. */
 static dh_jstr host_key(dh_jstr host, dh_jstr ip)
 {
@@ -77,8 +60,7 @@ static void count_host(report *r, dh_jstr host, dh_jstr ip, int as_source)
     }
 }
 
-/* Pass one on a checked line: the index entry and the tallies. */
-static void index_finding(report *r, const dh_jdoc *d, size_t off, size_t len, uint64_t line)
+int html_index_room(report *r, uint64_t offset, uint64_t line)
 {
     if (r->ne >= r->max_findings) {
         if (r->cut++ == 0) {
@@ -86,40 +68,40 @@ static void index_finding(report *r, const dh_jdoc *d, size_t off, size_t len, u
             snprintf(why, sizeof why,
                      "more than %llu findings: the rest are counted, not shown (the page says so)",
                      (unsigned long long)r->max_findings);
-            html_report_error(r, DH_ERR_LIMIT, off, line, why);
+            html_report_error(r, DH_ERR_LIMIT, offset, line, why);
         }
         if (r->in_st == DH_OK)
             r->in_st = DH_ERR_LIMIT;
-        return;
+        return 0;
     }
     if (r->ne == r->ecap) {
         size_t nc = r->ecap ? r->ecap * 2 : 256;
         entry *ne = realloc(r->e, nc * sizeof *ne);
         if (!ne) {
             r->o.st = DH_ERR_NOMEM;
-            return;
+            return 0;
         }
         r->e = ne, r->ecap = nc;
     }
-    dh_buf_reset(&r->ar);
-    int src = dh_jdoc_get(d, 0, "source"), dst = dh_jdoc_get(d, 0, "target");
-    span kind = take(r, d, dh_jdoc_get(d, 0, "kind"));
-    span sev = take(r, d, dh_jdoc_get(d, 0, "severity"));
-    span first = take(r, d, dh_jdoc_get(d, 0, "first_seen"));
-    span last = take(r, d, dh_jdoc_get(d, 0, "last_seen"));
-    span sh = take(r, d, dh_jdoc_get(d, src, "host")), si = take(r, d, dh_jdoc_get(d, src, "ip"));
-    span th = take(r, d, dh_jdoc_get(d, dst, "host")), ti = take(r, d, dh_jdoc_get(d, dst, "ip"));
-    span com = take(r, d, dh_jdoc_get(d, 0, "com_object"));
-    int supp = dh_jdoc_true(d, dh_jdoc_get(d, 0, "suppressed"));
+    return 1;
+}
 
+void html_index_record(report *r, size_t off, size_t len, uint64_t line)
+{
+    html_finding f;
+    if (dh_buf_status(&r->recs) != DH_OK || html_rec_decode(r->recs.data + off, len, &f) < 0) {
+        r->o.st = dh_buf_status(&r->recs) != DH_OK ? dh_buf_status(&r->recs) : DH_ERR_NOMEM;
+        return;
+    }
+    int supp = (f.flags & HF_SUPPRESSED) != 0;
     entry *e = &r->e[r->ne];
     memset(e, 0, sizeof *e);
     e->off = off, e->len = (uint32_t)len, e->line = line, e->seq = (uint32_t)r->ne;
     e->suppressed = (uint8_t)supp;
-    e->sev = (uint8_t)sev_index(at(r, sev));
-    dh_jstr f = at(r, first), l = at(r, last);
-    e->has_first = f.n && dh_time_parse_iso(f.p, f.n, &e->first) == 0;
-    e->has_last = l.n && dh_time_parse_iso(l.p, l.n, &e->last) == 0;
+    e->sev = (uint8_t)sev_index(f.v[HV_SEVERITY]);
+    dh_jstr fs = f.v[HV_FIRST], ls = f.v[HV_LAST];
+    e->has_first = fs.n && dh_time_parse_iso(fs.p, fs.n, &e->first) == 0;
+    e->has_last = ls.n && dh_time_parse_iso(ls.p, ls.n, &e->last) == 0;
     if (e->has_last && e->has_first && e->last < e->first)
         e->has_last = 0;
     if (e->has_first) {
@@ -133,26 +115,26 @@ static void index_finding(report *r, const dh_jdoc *d, size_t off, size_t len, u
     r->ne++;
     r->suppressed += (uint64_t)supp;
 
-    titem *it =
-        html_tally_get(&r->kinds, at(r, kind).p, html_cut_utf8(at(r, kind).p, kind.n, MAX_KEY));
+    dh_jstr kind = f.v[HV_KIND], sev = f.v[HV_SEVERITY], com = f.v[HV_COM];
+    titem *it = html_tally_get(&r->kinds, kind.p, html_cut_utf8(kind.p, kind.n, MAX_KEY));
     if (it)
         it->c[supp]++;
     dh_buf_reset(&r->sc);
-    html_key_part(&r->sc, at(r, kind));
-    html_key_part(&r->sc, at(r, sev));
+    html_key_part(&r->sc, kind);
+    html_key_part(&r->sc, sev);
     if ((it = html_tally_get(&r->kindsev, r->sc.data, r->sc.len)))
         it->c[supp]++;
-    if (com.n &&
-        (it = html_tally_get(&r->coms, at(r, com).p, html_cut_utf8(at(r, com).p, com.n, MAX_KEY))))
+    if (com.n && (it = html_tally_get(&r->coms, com.p, html_cut_utf8(com.p, com.n, MAX_KEY))))
         it->c[supp]++;
-    count_host(r, at(r, th), at(r, ti), 0);
-    count_host(r, at(r, sh), at(r, si), 1);
-    dh_jstr sk = host_key(at(r, sh), at(r, si)), tk = host_key(at(r, th), at(r, ti));
+    dh_jstr sh = f.v[HV_SRC_HOST], si = f.v[HV_SRC_IP], th = f.v[HV_DST_HOST], ti = f.v[HV_DST_IP];
+    count_host(r, th, ti, 0);
+    count_host(r, sh, si, 1);
+    dh_jstr sk = host_key(sh, si), tk = host_key(th, ti);
     if (sk.n && tk.n) {
         dh_buf_reset(&r->sc);
         html_key_part(&r->sc, sk);
         html_key_part(&r->sc, tk);
-        html_key_part(&r->sc, at(r, com));
+        html_key_part(&r->sc, com);
         if ((it = html_tally_get(&r->edges, r->sc.data, r->sc.len)))
             it->c[supp]++;
     }
@@ -177,7 +159,11 @@ void html_pass_one(report *r)
             html_report_error(r, DH_ERR_FORMAT, start, lineno, why);
             continue;
         }
-        index_finding(r, &d, s, e - s, lineno);
+        if (!html_index_room(r, s, lineno))
+            continue;
+        size_t off = r->recs.len;
+        html_rec_from_jdoc(&r->recs, &d);
+        html_index_record(r, off, r->recs.len - off, lineno);
     }
 }
 

@@ -1,5 +1,6 @@
-/* The HTML report (html.c), the report and its first pass: the state every section reads, each line
- * checked and indexed (offset, times, flags) and counted, and the display order. Internal to
+/* The HTML report (html.c), the report and its first pass: the state every section reads, each
+ * finding's record (html_model.h; for `report`, made from each line checked) indexed (offset,
+ * times, flags) and counted, and the display order. Internal to
  * src/output/html*.c. */
 #ifndef DH_OUTPUT_HTML_INDEX_H
 #define DH_OUTPUT_HTML_INDEX_H
@@ -10,12 +11,13 @@
 #include "core/buf.h"
 #include "dcomhunt/status.h"
 #include "output/findings_read.h"
+#include "output/html_model.h"
 #include "output/html_out.h"
 #include "output/html_tally.h"
 
 typedef struct entry {
-    size_t off;    /* the line in the input */
-    uint32_t len;  /* <= max_line */
+    size_t off;    /* the finding's record in recs */
+    uint32_t len;  /* its length */
     uint32_t seq;  /* input order, the last sort key */
     uint64_t line; /* 1-based */
     int64_t first; /* FILETIME ticks when has_first */
@@ -34,7 +36,8 @@ typedef struct report {
     void *ctx;
     hout o;
     dh_findings_reader *rd;
-    dh_buf sc, ar, lb; /* scratch: values, a line's strings, a graph label */
+    dh_buf recs;   /* the findings' records (html_model.h), in input order */
+    dh_buf sc, lb; /* scratch: keys, a graph label */
     entry *e;
     size_t ne, ecap;
     tally kinds, kindsev, coms, hosts, edges;
@@ -51,6 +54,11 @@ enum { NSEV = 5 }; /* sev index NSEV: anything else */
 int html_cmp_display(const void *a, const void *b);
 int html_cmp_time(const void *a, const void *b);
 void html_pass_one(report *r);
+/* Whether another finding fits (else it is counted as cut, the first one reported at
+ * offset/line); makes room for its entry. */
+int html_index_room(report *r, uint64_t offset, uint64_t line);
+/* Indexes and counts the record recs[off, off+len) (room made by html_index_room). */
+void html_index_record(report *r, size_t off, size_t len, uint64_t line);
 void html_report_error(report *r, dh_status st, uint64_t offset, uint64_t line, const char *why);
 
 #endif

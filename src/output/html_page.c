@@ -89,17 +89,9 @@ void html_put_sev_class(hout *o, int sev)
     html_puts(o, sev < NSEV ? html_sev_names[sev] : "other");
 }
 
-/* Escaped text of token t (nothing if absent). */
-void html_put_tok(report *r, const dh_jdoc *d, int t, unsigned flags)
+/* v escaped, or `dflt` (our own text, in <em>) when empty. */
+void html_put_field(report *r, dh_jstr v, const char *dflt)
 {
-    dh_jstr v = dh_jdoc_val(d, t, &r->sc);
-    html_text(&r->o, v.p, v.n, flags);
-}
-
-/* Escaped text of obj[key], or `dflt` (our own text, in <em>) when empty. */
-void html_put_field(report *r, const dh_jdoc *d, int obj, const char *key, const char *dflt)
-{
-    dh_jstr v = dh_jdoc_val(d, dh_jdoc_get(d, obj, key), &r->sc);
     if (v.n)
         html_text(&r->o, v.p, v.n, HT_MARK);
     else if (dflt) {
@@ -109,14 +101,12 @@ void html_put_field(report *r, const dh_jdoc *d, int obj, const char *key, const
     }
 }
 
-/* "host (ip)", "host", "ip" or dflt, for an endpoint object. */
-void html_put_endpoint(report *r, const dh_jdoc *d, int ep, const char *dflt)
+/* "host (ip)", "host", "ip" or dflt, for an endpoint. */
+void html_put_endpoint(report *r, dh_jstr h, dh_jstr ip, const char *dflt)
 {
-    dh_jstr h = dh_jdoc_val(d, dh_jdoc_get(d, ep, "host"), &r->sc);
     int has_host = h.n > 0;
     if (has_host)
         html_text(&r->o, h.p, h.n, HT_MARK);
-    dh_jstr ip = dh_jdoc_val(d, dh_jdoc_get(d, ep, "ip"), &r->sc);
     if (ip.n) {
         if (has_host)
             html_puts(&r->o, " (");
@@ -130,7 +120,7 @@ void html_put_endpoint(report *r, const dh_jdoc *d, int ep, const char *dflt)
     }
 }
 
-void html_put_more(hout *o, int total, int shown, const char *what)
+void html_put_more(hout *o, uint32_t total, uint32_t shown, const char *what)
 {
     if (total <= shown)
         return;

@@ -231,8 +231,8 @@ void html_timeline(report *r)
     size_t shown = n < MAX_TIMELINE ? n : MAX_TIMELINE;
     for (size_t i = 0; i < shown && o->st == DH_OK; i++) {
         const entry *e = v[i];
-        dh_jdoc d;
-        if (dh_findings_reader_parse(r->rd, r->js + e->off, e->len, &d))
+        html_finding f;
+        if (html_rec_decode(r->recs.data + e->off, e->len, &f) < 0)
             continue;
         html_puts(o, "<div class=\"tl-row\"><a class=\"tl-label\" href=\"#f");
         html_putu(o, e->num);
@@ -241,12 +241,9 @@ void html_timeline(report *r)
         html_puts(o, " ");
         html_put_time(o, e->first, 1);
         html_puts(o, " ");
-        html_put_tok(r, &d, dh_jdoc_get(&d, 0, "kind"), HT_MARK);
+        html_text(o, f.v[HV_KIND].p, f.v[HV_KIND].n, HT_MARK);
         html_puts(o, " &rarr; ");
-        int dst = dh_jdoc_get(&d, 0, "target");
-        dh_jstr th = dh_jdoc_val(&d, dh_jdoc_get(&d, dst, "host"), &r->sc);
-        if (!th.n)
-            th = dh_jdoc_val(&d, dh_jdoc_get(&d, dst, "ip"), &r->sc);
+        dh_jstr th = f.v[HV_DST_HOST].n ? f.v[HV_DST_HOST] : f.v[HV_DST_IP];
         html_text(o, th.p, th.n, HT_MARK);
         if (e->suppressed)
             html_puts(o, " (suppressed)");
