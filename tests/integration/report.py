@@ -208,8 +208,13 @@ def corpus_case(dh, corpus, tmp):
     h2 = run([dh, "hunt", "--jsonl", "--no-progress", "--html", hh] + inputs)
     check(h2.returncode == 1 and h2.stdout == h.stdout, "hunt --html changed hunt's own output")
     hraw = open(hh, "rb").read() if os.path.exists(hh) else b""
-    check(hraw.replace(b"dcomhunt hunt", b"") == raw.replace(jl.encode(), b"")
-          or all(f["id"].encode() in hraw for f in findings),
+    # the page hunt renders from its findings in memory is report's page of the same
+    # findings, byte for byte but for the source's name
+    # (the source's name stands in the title, the header and the facts, each before a tag)
+    check(re.sub(rb"dcomhunt hunt(?=<)", b"SOURCE", hraw)
+          == re.sub(re.escape(jl.encode()) + rb"(?=<)", b"SOURCE", raw),
+          "hunt --html page differs from report's page of hunt --jsonl")
+    check(all(f["id"].encode() in hraw for f in findings),
           "hunt --html page does not hold every finding")
     check_self_contained(parse_page(hraw, "hunt --html"), hraw, "hunt --html")
 
