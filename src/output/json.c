@@ -41,6 +41,17 @@ static inline uint64_t word_special(uint64_t w)
     return (w & HIGHS) | ((w - ONES * 0x20) & ~w & HIGHS) | has_zero(w ^ (ONES * 0x7f)) |
            has_zero(w ^ (ONES * '"')) | has_zero(w ^ (ONES * '\\'));
 }
+#ifdef __SSE2__
+/* Whether none of the 16 bytes needs escaping (control, quote, backslash, DEL, non-ASCII). */
+static inline int vec_plain(__m128i v)
+{
+    __m128i ctl = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)); /* also every byte >= 0x80 */
+    __m128i q = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+    __m128i b = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+    __m128i del = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f));
+    return _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(ctl, q), _mm_or_si128(b, del))) == 0;
+}
+#endif
 
 /* The string's bytes from i on, escaped, at o; returns the end. */
 static char *put_from(char *o, const unsigned char *s, size_t i, size_t n)
@@ -51,12 +62,7 @@ static char *put_from(char *o, const unsigned char *s, size_t i, size_t n)
          * byte by byte (callgrind, 2026-11-23). */
         if (i + 16 <= n) {
             __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-            __m128i ctl = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)); /* also every byte >= 0x80 */
-            __m128i q = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
-            __m128i b = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
-            __m128i del = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f));
-            __m128i any = _mm_or_si128(_mm_or_si128(ctl, q), _mm_or_si128(b, del));
-            if (_mm_movemask_epi8(any) == 0) {
+            if (vec_plain(v)) {
                 _mm_storeu_si128((__m128i *)(void *)o, v);
                 o += 16;
                 i += 16;
@@ -139,12 +145,7 @@ static char *put_string(char *o, const unsigned char *s, size_t n)
 #ifdef __SSE2__
         for (; i + 16 <= n; i += 16, o += 16) {
             __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-            __m128i ctl = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)); /* also every byte >= 0x80 */
-            __m128i q = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
-            __m128i b = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
-            __m128i del = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f));
-            __m128i any = _mm_or_si128(_mm_or_si128(ctl, q), _mm_or_si128(b, del));
-            if (_mm_movemask_epi8(any) != 0)
+            if (!vec_plain(v))
                 goto rest;
             _mm_storeu_si128((__m128i *)(void *)o, v);
         }
