@@ -192,12 +192,40 @@ static void bom_before_first_line(void **state)
     }
 }
 
+/* A line holding more than one value is refused (named as damaged), through either
+ * tokenizer, never read as its first object with the rest dropped. */
+static void values_after_the_object_refused(void **state)
+{
+    (void)state;
+    static const char line[] =
+        "{\"Hostname\":\"W6\",\"EventID\":1,\"SourceName\":\"Microsoft-Windows-Sysmon\","
+        "\"Channel\":\"Microsoft-Windows-Sysmon/Operational\","
+        "\"@timestamp\":\"2020-09-18T17:07:52Z\"}\r"
+        "{\"Hostname\":\"W7\",\"EventID\":1,\"SourceName\":\"Microsoft-Windows-Sysmon\","
+        "\"Channel\":\"Microsoft-Windows-Sysmon/Operational\","
+        "\"@timestamp\":\"2020-09-18T17:07:53Z\"}\n";
+    for (int ref = 0; ref < 2; ref++) {
+        seen s;
+        memset(&s, 0, sizeof s);
+        jsonl_reader *r = jsonl_reader_new();
+        assert_non_null(r);
+        jsonl_reader_use_reference(r, ref);
+        uint64_t events = 0, bad = 0;
+        assert_int_equal(
+            jsonl_decode(r, line, sizeof line - 1, "t", 1, 0, keep, &s, NULL, NULL, &events, &bad),
+            DH_OK);
+        assert_int_equal(events, 0);
+        assert_int_equal(bad, 1);
+        jsonl_reader_free(r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fast_matches_jsmn),     cmocka_unit_test(gives_up_where_jsmn_decides),
         cmocka_unit_test(limits_fall_back),      cmocka_unit_test(reader_same_through_both),
-        cmocka_unit_test(bom_before_first_line),
+        cmocka_unit_test(bom_before_first_line), cmocka_unit_test(values_after_the_object_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1098,6 +1098,10 @@ static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_eve
         return "not valid JSON";
     if (nt < 1 || r->tok[0].type != JSMN_OBJECT)
         return "not a JSON object";
+    /* jsmn accepts several values in a row ({..} {..}, or lines ended by CR alone): the line
+     * is refused rather than read as its first object with the rest silently dropped */
+    if ((size_t)r->tok[0].end < n)
+        return "text after the JSON object";
     line_keys lk;
     scan_keys(r->tok, nt, js, &lk);
     int recs = lk.recs, wl = lk.wl, eventid = lk.eventid, stamp = lk.stamp, device = lk.device,
