@@ -220,12 +220,56 @@ static void values_after_the_object_refused(void **state)
     }
 }
 
+static uint64_t one_line(const char *line, seen *s, uint64_t *bad)
+{
+    jsonl_reader *r = jsonl_reader_new();
+    assert_non_null(r);
+    uint64_t events = 0;
+    *bad = 0;
+    memset(s, 0, sizeof *s);
+    assert_int_equal(
+        jsonl_decode(r, line, strlen(line), "t", 1, 0, keep, s, NULL, NULL, &events, bad), DH_OK);
+    jsonl_reader_free(r);
+    return events;
+}
+
+/* Ids are whole numbers or nothing: 1.5, 1e999999, -1 or "1abc" never read as event 1, and a
+ * long run of leading zeros is not cut to 0. */
+static void ids_are_whole_numbers(void **state)
+{
+    (void)state;
+    static const char *const head =
+        "{\"Hostname\":\"W6\",\"SourceName\":\"Microsoft-Windows-Sysmon\","
+        "\"Channel\":\"Microsoft-Windows-Sysmon/Operational\","
+        "\"@timestamp\":\"2020-09-18T17:07:52Z\",";
+    char line[1024];
+    seen s;
+    uint64_t bad;
+    static const char *const refused[] = {"1.5", "1e999999", "-1", "\"1abc\"", "4294967296"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        snprintf(line, sizeof line, "%s\"EventID\":%s,\"RecordNumber\":7}\n", head, refused[i]);
+        assert_int_equal(one_line(line, &s, &bad), 0);
+        assert_int_equal(bad, 1);
+    }
+    snprintf(line, sizeof line,
+             "%s\"EventID\":\"00000000000000000000000003\",\"RecordNumber\":7}\n", head);
+    assert_int_equal(one_line(line, &s, &bad), 1);
+    assert_int_equal(s.id, 3);
+    assert_int_equal(s.record, 7);
+    /* a record number that is not one: the row's own id (as when there is none), never 1 */
+    snprintf(line, sizeof line, "%s\"EventID\":1,\"RecordNumber\":1e9}\n", head);
+    assert_int_equal(one_line(line, &s, &bad), 1);
+    assert_int_equal(s.id, 1);
+    assert_true(s.record != 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fast_matches_jsmn),     cmocka_unit_test(gives_up_where_jsmn_decides),
         cmocka_unit_test(limits_fall_back),      cmocka_unit_test(reader_same_through_both),
         cmocka_unit_test(bom_before_first_line), cmocka_unit_test(values_after_the_object_refused),
+        cmocka_unit_test(ids_are_whole_numbers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

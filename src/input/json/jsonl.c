@@ -21,6 +21,8 @@
 #include "input/json/jsonl.h"
 #include "input/json/tokenize.h"
 #include "input/reader.h"
+
+static int whole_number(const char *p, size_t n, uint64_t max, uint64_t *out);
 #include "event/builder.h"
 #include "event/mappings/system.h"
 #include "event/mappings/mappings.h"
@@ -503,18 +505,21 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
                 return "ParameterXml not well-formed, or too many fields";
         }
         if (shape == SHAPE_NXLOG && key_is(js, k, "EventID")) {
+            uint64_t id;
+            if (!whole_number(r->arena.data + vo, vl, UINT32_MAX, &id))
+                return "EventID is not a whole number from 0 to 4294967295";
+            event_id = (int64_t)id;
+        } else if (shape == SHAPE_NXLOG && key_is(js, k, "RecordNumber")) {
+            uint64_t rec = 0;
+            recno = whole_number(r->arena.data + vo, vl, UINT64_MAX, &rec) ? rec : 0;
+        } else if (shape == SHAPE_MDE && key_is(js, k, "ReportId")) {
+            /* ReportId can exceed a double (kept exact); some exports write it as text
+             * ("3ab9..._106830890_..."), whose leading digits stay the record id, as before */
             char tmp[24];
             size_t l = vl < 23 ? vl : 23;
             memcpy(tmp, r->arena.data + vo, l);
             tmp[l] = 0;
-            event_id = strtoll(tmp, NULL, 10);
-        } else if ((shape == SHAPE_NXLOG && key_is(js, k, "RecordNumber")) ||
-                   (shape == SHAPE_MDE && key_is(js, k, "ReportId"))) {
-            char tmp[24];
-            size_t l = vl < 23 ? vl : 23;
-            memcpy(tmp, r->arena.data + vo, l);
-            tmp[l] = 0;
-            recno = strtoull(tmp, NULL, 10); /* ReportId can exceed a double: kept exact */
+            recno = strtoull(tmp, NULL, 10);
         }
         /* NXLog's own EventType (INFO, AUDIT_SUCCESS...) shadows Sysmon's registry
          * EventType (SetValue, CreateKey...): keep the latter. */
@@ -801,13 +806,29 @@ static int path_text(jsonl_reader *r, const char *js, int nt, int o, const char 
     return tok_text(r, js, &r->tok[v], off, len) == 0;
 }
 
-static uint64_t arena_u64(const jsonl_reader *r, uint32_t off, uint32_t len)
+/* An id written by the attacker's log: only decimal digits, at most max, count. 1.5, 1e9,
+ * -1 or "1abc" would otherwise read as another valid id (strtoull stops at the first
+ * non-digit), and a cut copy would read 000...0003 as 0. */
+static int whole_number(const char *p, size_t n, uint64_t max, uint64_t *out)
 {
-    char num[24];
-    size_t l = len < 23 ? len : 23;
-    memcpy(num, r->arena.data + off, l);
-    num[l] = 0;
-    return strtoull(num, NULL, 10);
+    uint64_t v = 0;
+    if (!n)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned d = (unsigned char)p[i] - '0';
+        if (d > 9 || v > (max - d) / 10)
+            return 0;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 1;
+}
+
+/* An id from the arena; 0 (none) when it is not a whole number in range. */
+static uint64_t arena_u64(const jsonl_reader *r, uint32_t off, uint32_t len, uint64_t max)
+{
+    uint64_t v = 0;
+    return whole_number(r->arena.data + off, len, max, &v) ? v : 0;
 }
 
 /* The envelope (env: provider, channel, computer, event id, record id, time, each an arena
@@ -825,8 +846,8 @@ static const char *finish_event(jsonl_reader *r, const char *js, size_t nkv, uin
     dh_event_set_provider(ev, (dh_str){a + env[0][0], env[0][1]});
     dh_event_set_channel(ev, (dh_str){a + env[1][0], env[1][1]});
     dh_event_set_host(ev, (dh_str){a + env[2][0], env[2][1]});
-    dh_event_set_ids(ev, env[3][1] ? (uint32_t)arena_u64(r, env[3][0], env[3][1]) : 0,
-                     env[4][1] ? arena_u64(r, env[4][0], env[4][1]) : 0);
+    dh_event_set_ids(ev, env[3][1] ? (uint32_t)arena_u64(r, env[3][0], env[3][1], UINT32_MAX) : 0,
+                     env[4][1] ? arena_u64(r, env[4][0], env[4][1], UINT64_MAX) : 0);
     int64_t t = 0;
     if (env[5][1])
         dh_time_parse_iso(a + env[5][0], env[5][1], &t);
@@ -1237,8 +1258,10 @@ static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_eve
             r->kv[k].value = (dh_str){r->arena.data + r->off[4 * k + 2], r->off[4 * k + 3]};
         dh_event_set_channel(ev, canonical_channel((dh_str){r->envtext[0], strlen(r->envtext[0])}));
         dh_event_set_host(ev, (dh_str){r->envtext[1], strlen(r->envtext[1])});
-        dh_event_set_ids(ev, (uint32_t)strtoul(r->envtext[2], NULL, 10),
-                         strtoull(r->envtext[3], NULL, 10));
+        uint64_t id = 0, rec = 0;
+        whole_number(r->envtext[2], strlen(r->envtext[2]), UINT32_MAX, &id);
+        whole_number(r->envtext[3], strlen(r->envtext[3]), UINT64_MAX, &rec);
+        dh_event_set_ids(ev, (uint32_t)id, rec);
         dh_event_set_provider(ev, (dh_str){r->envtext[4], strlen(r->envtext[4])});
         int64_t t = 0;
         if (r->envtext[5][0])
