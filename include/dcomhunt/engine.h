@@ -57,7 +57,24 @@ typedef struct dh_engine dh_engine;
 typedef enum dh_engine_mode {
     DH_ENGINE_FINDINGS = 0,   /* matches feed the correlator; findings reach on_finding */
     DH_ENGINE_DETECTIONS = 1, /* every match of a selected rule reaches on_detection */
+    /* The first half of findings mode, for a correlator elsewhere (dcomhunt stream): the
+     * events findings are made of reach on_candidate with the rules they matched, in the
+     * order the correlator would take them; nothing is correlated here. Another engine's
+     * dh_engine_push_candidate takes them back. */
+    DH_ENGINE_CANDIDATES = 2,
 } dh_engine_mode;
+
+/* An event correlation can use, with every rule it matched (selected or not). The event is
+ * an owned copy holding what the correlator keeps (the envelope, the taxonomy fields and
+ * the original fields correlation rules name): dh_event_pack(event, 1, ...) serialises all
+ * of it. undecided[i] is 1 when rules[i] matched only because a regular expression hit its
+ * limit. */
+typedef struct dh_candidate {
+    const dh_event *event;
+    const dh_rule *const *rules;
+    const unsigned char *undecided;
+    size_t nrules;
+} dh_candidate;
 
 /* One rule match on one event. Strings are byte strings with a length (a value from the
  * logs may hold a NUL); file is the input's name. */
@@ -83,6 +100,8 @@ typedef struct dh_engine_sink {
     int (*on_finding)(void *ctx, const dh_finding *f);
     /* Detections mode: a detection. Nonzero stops the run. */
     int (*on_detection)(void *ctx, const dh_detection *d);
+    /* Candidates mode: an event for a correlator elsewhere. Nonzero stops the run. */
+    int (*on_candidate)(void *ctx, const dh_candidate *c);
     /* A problem with the input (damaged, unreadable, unknown format); the run goes on. */
     void (*on_error)(void *ctx, const dh_error *err);
     /* After each unit of input: bytes done so far, and of all the inputs found. */
@@ -179,6 +198,11 @@ dh_status dh_engine_run_buffer(dh_engine *eng, const void *data, size_t len, con
  * the calling thread. Findings mode wants events in time order (late ones are still
  * judged, with what their window still holds). */
 dh_status dh_engine_push(dh_engine *eng, const dh_event *ev);
+/* Findings mode: a candidate another engine made (DH_ENGINE_CANDIDATES), straight to the
+ * correlator without matching again; its rules are counted as a match of each. The rules
+ * must belong to this engine's ruleset (look them up by id when the candidate came from
+ * another process); the event is copied. DH_ERR_ARG in another mode or for a foreign rule. */
+dh_status dh_engine_push_candidate(dh_engine *eng, const dh_candidate *c);
 /* Findings mode: finishes now the chains the window has passed (the engine does it every
  * 16,384 events anyway); their findings reach on_finding. Nothing in detections mode. */
 dh_status dh_engine_flush(dh_engine *eng);

@@ -1,7 +1,8 @@
 /* The engine's calling-thread side: a unit's records (record.h) read back in input order.
  * A detection is counted and goes to the sink, or into the timeline when the caller
  * wants detections in time order; an event for the correlator is counted (the selected
- * rules it matched) and taken by the correlator, whose findings go to the sink. */
+ * rules it matched) and taken by the correlator, whose findings go to the sink (in
+ * candidates mode, it goes to the sink itself). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,7 +43,30 @@ static dh_status grow_take(dh_engine *e, uint32_t n)
     return DH_OK;
 }
 
-/* A 'C' body from *p: the selected rules counted, the event to the correlator. */
+dh_status dh_engine_take_candidate(dh_engine *e, dh_event *ev, const dh_rule *const *rules,
+                                   const unsigned char *undecided, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!dh_engine_selected(e, rules[i]))
+            continue;
+        size_t ri = dh_rule_index(rules[i]);
+        e->detections++;
+        e->per_level[dh_rule_level(rules[i])]++;
+        e->per_rule[ri]++;
+    }
+    e->kept++;
+    if (e->o.mode == DH_ENGINE_CANDIDATES) {
+        dh_candidate c = {ev, rules, undecided, n};
+        int stop = e->o.sink.on_candidate && e->o.sink.on_candidate(e->o.sink.ctx, &c);
+        dh_event_free(ev);
+        if (stop)
+            e->cancelled = 1;
+        return stop ? DH_ERR_CANCELLED : DH_OK;
+    }
+    return dh_correlator_take_undecided(e->corr, ev, rules, n, undecided);
+}
+
+/* A 'C' body from *p: the rules it matched, then the event packed. */
 static dh_status take_correlation(dh_engine *e, const char **pp, const char *end)
 {
     const char *p = *pp;
@@ -63,11 +87,6 @@ static dh_status take_correlation(dh_engine *e, const char **pp, const char *end
         if (ri >= e->nrules)
             return DH_ERR_FORMAT;
         e->take_rules[i] = dh_ruleset_rule(e->rs, ri);
-        if (!dh_engine_selected(e, e->take_rules[i]))
-            continue;
-        e->detections++;
-        e->per_level[dh_rule_level(e->take_rules[i])]++;
-        e->per_rule[ri]++;
     }
     p += 4 * n;
     size_t used = 0;
@@ -75,8 +94,7 @@ static dh_status take_correlation(dh_engine *e, const char **pp, const char *end
     if (!ev)
         return DH_ERR_FORMAT;
     *pp = p + used;
-    e->kept++;
-    return dh_correlator_take_undecided(e->corr, ev, e->take_rules, n, e->take_undecided);
+    return dh_engine_take_candidate(e, ev, e->take_rules, e->take_undecided, n);
 }
 
 dh_status dh_engine_deliver(dh_engine *e, const char *bytes, size_t len)

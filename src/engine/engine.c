@@ -28,8 +28,9 @@ static int rule_of(const dh_ruleset *rs, const dh_rule *r)
 
 static dh_status check_opts(const dh_engine_opts *o, const dh_ruleset *rs)
 {
-    if ((o->mode != DH_ENGINE_FINDINGS && o->mode != DH_ENGINE_DETECTIONS) || o->window_s < 0 ||
-        o->skew_s < 0 || (o->have_from && o->have_to && o->from > o->to) ||
+    if ((o->mode != DH_ENGINE_FINDINGS && o->mode != DH_ENGINE_DETECTIONS &&
+         o->mode != DH_ENGINE_CANDIDATES) ||
+        o->window_s < 0 || o->skew_s < 0 || (o->have_from && o->have_to && o->from > o->to) ||
         (o->nhosts && !o->hosts) || (o->nrules && !o->rules) || o->min_level > DH_LEVEL_CRITICAL)
         return DH_ERR_ARG;
     for (size_t i = 0; i < o->nhosts; i++)
@@ -53,7 +54,8 @@ static dh_status setup(dh_engine *e)
         for (size_t i = 0; i < e->o.nrules; i++)
             e->rule_on[dh_rule_index(e->o.rules[i])] = 1;
     }
-    if (e->o.mode == DH_ENGINE_FINDINGS) {
+    if (e->o.mode != DH_ENGINE_DETECTIONS) {
+        /* Candidates mode keeps a correlator too, unfed: it says which events it wants. */
         dh_correlate_opts co = {e->o.window_s, e->o.skew_s, e->o.comdb};
         dh_status st = dh_correlator_new(&co, e->rs, &e->corr);
         if (st)
@@ -177,7 +179,7 @@ static dh_status scan(dh_engine *e, const char *const *paths, size_t npaths, con
     dh_scan_opts_init(&so);
     so.threads = e->o.threads;
     so.want_system = e->rs && dh_ruleset_wants_system(e->rs);
-    so.time_order = e->o.mode == DH_ENGINE_FINDINGS;
+    so.time_order = e->o.mode != DH_ENGINE_DETECTIONS;
     dh_scan_callbacks cb = {
         .ctx = e,
         .worker_new = scan_worker_new,
@@ -225,6 +227,26 @@ dh_status dh_engine_push(dh_engine *e, const dh_event *ev)
     if (!st && e->push_out.len)
         st = scan_emit(e, e->push_out.data, e->push_out.len);
     return st;
+}
+
+dh_status dh_engine_push_candidate(dh_engine *e, const dh_candidate *c)
+{
+    if (!e || !c || !c->event || (c->nrules && !c->rules) || e->o.mode != DH_ENGINE_FINDINGS)
+        return DH_ERR_ARG;
+    for (size_t i = 0; i < c->nrules; i++)
+        if (!rule_of(e->rs, c->rules[i]))
+            return DH_ERR_ARG;
+    dh_status st = open_for_input(e);
+    if (st)
+        return st;
+    e->push_out.len = 0;
+    if ((st = dh_event_pack(c->event, 1, &e->push_out)) != DH_OK)
+        return st;
+    size_t used = 0;
+    dh_event *ev = dh_event_unpack(e->push_out.data, e->push_out.len, &used);
+    if (!ev)
+        return DH_ERR_NOMEM;
+    return dh_engine_take_candidate(e, ev, c->rules, c->undecided, c->nrules);
 }
 
 dh_status dh_engine_flush(dh_engine *e)

@@ -61,6 +61,10 @@ void dh_engine_worker_free(engine_worker *w);
 /* Calling-thread side (deliver.c). */
 /* Reads a unit's records: counts, correlator, detections to the sink or the timeline. */
 dh_status dh_engine_deliver(dh_engine *e, const char *bytes, size_t len);
+/* An event for the correlator (owned: taken or freed), with the rules it matched: the
+ * selected ones counted, then to the correlator, or to on_candidate in candidates mode. */
+dh_status dh_engine_take_candidate(dh_engine *e, dh_event *ev, const dh_rule *const *rules,
+                                   const unsigned char *undecided, size_t n);
 /* The correlator's finding callback: to the sink, unless it asked to stop. */
 void dh_engine_finding(void *ctx, const dh_finding *f);
 /* The held detections, in time order, to the sink. */

@@ -112,7 +112,7 @@ static void on_match(void *ctx, const dh_rule *r, const dh_event *ev)
         w->undecided[dh_rule_index(r)]++;
         w->event_undecided = 1;
     }
-    if (e->o.mode == DH_ENGINE_FINDINGS) {
+    if (e->o.mode != DH_ENGINE_DETECTIONS) {
         /* every rule: a chain's severity and confidence do not depend on the selection */
         if (w->nhits == w->hits_cap) {
             size_t cap = w->hits_cap ? w->hits_cap * 2 : 64;
@@ -244,7 +244,7 @@ dh_status dh_engine_worker_event(engine_worker *w, const dh_event *ev, dh_buf *o
     w->event_undecided = 0;
     dh_matcher_run(w->m, ev, on_match, w);
     w->undecided_events += (uint64_t)w->event_undecided;
-    if (e->o.mode == DH_ENGINE_FINDINGS && !w->st && dh_correlator_wants(e->corr, ev, w->nhits))
+    if (e->o.mode != DH_ENGINE_DETECTIONS && !w->st && dh_correlator_wants(e->corr, ev, w->nhits))
         w->st = put_correlation(w, ev, out);
     if (w->st)
         dh_engine_fail(e, w->st, ev, "cannot keep the results of an event");

@@ -239,11 +239,21 @@ typedef struct pack_hdr {
 
 #define PACK_MAGIC 0x64687066u
 
-static int put_bytes(dh_buf *b, const char *p, size_t n)
+/* A value: its length in the log, the length kept (cut at DH_VALUE_CAP), the bytes. `full`
+ * is the length in the log (an owned copy may hold less than it had). */
+static int put_value(dh_buf *b, const char *p, size_t n, size_t full)
 {
-    uint32_t l[2] = {(uint32_t)(n > UINT32_MAX ? UINT32_MAX : n),
+    if (full < n)
+        full = n;
+    uint32_t l[2] = {(uint32_t)(full > UINT32_MAX ? UINT32_MAX : full),
                      (uint32_t)(n > DH_VALUE_CAP ? DH_VALUE_CAP : n)};
-    return dh_buf_append(b, l, 8) || dh_buf_append(b, p, l[1]);
+    return dh_buf_append(b, l, 8) || (l[1] && dh_buf_append(b, p, l[1]));
+}
+
+/* A value of ev, with its length in the log when ev is an owned copy that cut it. */
+static int put_str(dh_buf *b, const dh_event *ev, dh_str v)
+{
+    return put_value(b, v.ptr, v.len, dh_event_value_length(ev, v));
 }
 
 /* Is data item i kept: all (names NULL), or only those named (case-insensitively, as the
@@ -271,18 +281,19 @@ static dh_status pack(const dh_event *ev, int with_data, const char *const *name
                   4};
     if (dh_buf_append(out, &h, sizeof h))
         return DH_ERR_NOMEM;
-    const char *file = ev->file ? ev->file : "";
-    if (put_bytes(out, file, strlen(file)) || put_bytes(out, ev->host.ptr, ev->host.len) ||
-        put_bytes(out, ev->channel.ptr, ev->channel.len) ||
-        put_bytes(out, ev->provider.ptr, ev->provider.len))
+    /* Through the accessors: ev may be an owned copy (no fields array, file not
+     * NUL-terminated), which is packed again as it stands. */
+    if (put_str(out, ev, dh_event_file_str(ev)) || put_str(out, ev, ev->host) ||
+        put_str(out, ev, ev->channel) || put_str(out, ev, ev->provider))
         return DH_ERR_NOMEM;
-    for (int i = 0; i < DH_FIELD_COUNT; i++)
-        if ((ev->present & (1ULL << i)) && put_bytes(out, ev->fields[i].ptr, ev->fields[i].len))
+    for (int i = 0; i < DH_FIELD_COUNT; i++) {
+        dh_str v;
+        if (dh_event_field(ev, (dh_field)i, &v) && put_str(out, ev, v))
             return DH_ERR_NOMEM;
+    }
     for (size_t i = 0; with_data && i < ev->ndata; i++)
         if (keep_item(ev, i, names, nnames) &&
-            (put_bytes(out, ev->data[i].name.ptr, ev->data[i].name.len) ||
-             put_bytes(out, ev->data[i].value.ptr, ev->data[i].value.len)))
+            (put_str(out, ev, ev->data[i].name) || put_str(out, ev, ev->data[i].value)))
             return DH_ERR_NOMEM;
     uint32_t total = (uint32_t)(out->len - start);
     memcpy(out->data + start + 4, &total, 4);

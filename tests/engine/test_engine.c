@@ -27,6 +27,8 @@
 #include "dcomhunt/scan.h"
 #include "dcomhunt/simulate.h"
 
+#include "core/buf.h"
+
 static const char *const mmc[] = {
     DH_CORPUS_DIR "/EVTX-ATTACK-SAMPLES/Lateral Movement/LM_impacket_docmexec_mmc_sysmon_01.evtx"};
 
@@ -491,6 +493,134 @@ static void test_buffer_same_as_file(void **state)
     dh_ruleset_free(rs);
 }
 
+/* Candidates, serialised as another process would get them: each rule by its id, the
+ * event packed whole. */
+typedef struct cand_log {
+    const dh_ruleset *rs;
+    dh_buf bytes; /* [u32 nrules][nrules x (u8 undecided, NUL-terminated id)][u32 len][packed] */
+    size_t n;
+} cand_log;
+
+static int on_cand(void *ctx, const dh_candidate *c)
+{
+    cand_log *l = ctx;
+    uint32_t n = (uint32_t)c->nrules;
+    assert_int_equal(dh_buf_append(&l->bytes, &n, 4), DH_OK);
+    for (size_t i = 0; i < c->nrules; i++) {
+        const char *id = dh_rule_id(c->rules[i]);
+        assert_int_equal(dh_buf_append(&l->bytes, &c->undecided[i], 1), DH_OK);
+        assert_int_equal(dh_buf_append(&l->bytes, id, strlen(id) + 1), DH_OK);
+    }
+    dh_buf ev;
+    dh_buf_init(&ev, (size_t)1 << 30);
+    assert_int_equal(dh_event_pack(c->event, 1, &ev), DH_OK);
+    uint32_t len = (uint32_t)ev.len;
+    assert_int_equal(dh_buf_append(&l->bytes, &len, 4), DH_OK);
+    assert_int_equal(dh_buf_append(&l->bytes, ev.data, ev.len), DH_OK);
+    dh_buf_free(&ev);
+    l->n++;
+    return 0;
+}
+
+/* Findings mode split in two engines (candidates, then dh_engine_push_candidate from their
+ * serialised form) gives the findings one engine gives, byte for byte. Returns the
+ * findings. */
+static size_t split_same_as_whole(const dh_ruleset *rs, const char *path)
+{
+    transcript whole;
+    dh_status wst = hunt(rs, DH_ENGINE_FINDINGS, path, NULL, 0, &whole);
+    cand_log l;
+    memset(&l, 0, sizeof l);
+    l.rs = rs;
+    dh_buf_init(&l.bytes, (size_t)1 << 30);
+    dh_engine_opts o;
+    dh_engine_opts_init(&o);
+    o.mode = DH_ENGINE_CANDIDATES;
+    o.sink = (dh_engine_sink){.ctx = &l, .on_candidate = on_cand};
+    dh_engine *first = NULL;
+    assert_int_equal(dh_engine_new(&o, rs, &first), DH_OK);
+    dh_status fst = dh_engine_run(first, &path, 1);
+    assert_int_equal(dh_engine_finish(first), DH_OK);
+    dh_engine_counts fc;
+    assert_int_equal(dh_engine_stats(first, &fc), DH_OK);
+    assert_int_equal(fc.kept, l.n);
+    dh_engine_free(first);
+    assert_int_equal(fst, wst);
+
+    transcript t;
+    memset(&t, 0, sizeof t);
+    t.f = open_memstream(&t.text, &t.len);
+    assert_non_null(t.f);
+    assert_int_equal(dh_findings_writer_new(DH_FINDINGS_JSONL, 0, &t.fw), DH_OK);
+    dh_engine_opts_init(&o);
+    o.sink = (dh_engine_sink){.ctx = &t, .on_finding = tr_finding, .on_error = tr_error};
+    dh_engine *second = NULL;
+    assert_int_equal(dh_engine_new(&o, rs, &second), DH_OK);
+    const char *p = l.bytes.data, *end = p + l.bytes.len;
+    const dh_rule *rules[256];
+    unsigned char und[256];
+    while (p < end) {
+        uint32_t n, len;
+        memcpy(&n, p, 4);
+        p += 4;
+        assert_true(n <= 256);
+        for (uint32_t i = 0; i < n; i++) {
+            und[i] = (unsigned char)*p++;
+            rules[i] = dh_ruleset_find(rs, p);
+            assert_non_null(rules[i]);
+            p += strlen(p) + 1;
+        }
+        memcpy(&len, p, 4);
+        p += 4;
+        size_t used = 0;
+        dh_event *ev = dh_event_unpack(p, len, &used);
+        assert_non_null(ev);
+        assert_int_equal(used, len);
+        p += len;
+        dh_candidate c = {ev, rules, und, n};
+        assert_int_equal(dh_engine_push_candidate(second, &c), DH_OK);
+        dh_event_free(ev);
+    }
+    assert_int_equal(dh_engine_finish(second), DH_OK);
+    dh_findings_writer_print(t.fw, t.f);
+    dh_findings_writer_free(t.fw);
+    dh_engine_free(second);
+    assert_int_equal(fclose(t.f), 0);
+    assert_string_equal(t.text, whole.text);
+    assert_int_equal(t.findings, whole.findings);
+    size_t findings = whole.findings;
+    free(t.text);
+    free(whole.text);
+    dh_buf_free(&l.bytes);
+    return findings;
+}
+
+static void test_candidates_split(void **state)
+{
+    (void)state;
+    dh_ruleset *rs = pack();
+    assert_true(split_same_as_whole(rs, mmc[0]) > 0);
+    assert_true(split_same_as_whole(rs, DH_CORPUS_DIR "/Security-Datasets/datasets/atomic/"
+                                                      "windows/lateral_movement/host/"
+                                                      "empire_dcom_shellwindows_stager.zip") > 0);
+    /* an estate of several hosts: cross-host chains */
+    char dir[] = "/tmp/dh_engine_split_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    simulate(dir, "full", DH_SIM_FMT_ECS);
+    assert_true(split_same_as_whole(rs, dir) > 0);
+    rm_tree(dir);
+    /* the mode's contract: candidates only go to a findings engine, rules of its ruleset */
+    dh_engine_opts o;
+    dh_engine_opts_init(&o);
+    o.mode = DH_ENGINE_DETECTIONS;
+    dh_engine *e = NULL;
+    assert_int_equal(dh_engine_new(&o, rs, &e), DH_OK);
+    dh_candidate c = {NULL, NULL, NULL, 0};
+    assert_int_equal(dh_engine_push_candidate(e, &c), DH_ERR_ARG);
+    dh_engine_free(e);
+    dh_ruleset_free(rs);
+}
+
 /* Every public constructor refuses a NULL out pointer (and the required inputs) with
  * DH_ERR_ARG instead of writing through it; every _free accepts NULL. */
 static void test_public_api_null_arguments(void **state)
@@ -668,6 +798,7 @@ int main(void)
         cmocka_unit_test(test_buffer_empty_and_null),
         cmocka_unit_test(test_public_api_null_arguments),
         cmocka_unit_test(test_buffer_damaged),
+        cmocka_unit_test(test_candidates_split),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
