@@ -14,6 +14,7 @@ packages=(
     zlib1g-dev libyaml-dev libpcre2-dev     # library dependencies
     libarchive-dev libexpat1-dev libjsmn-dev libcsv-dev
     libgraphviz-dev                         # libgvc: the HTML report's host graph
+    librdkafka-dev libmicrohttpd-dev        # dcomhunt stream: Kafka, the metrics endpoint
     libcmocka-dev                           # unit tests
     libevtx-utils                           # evtxexport: the correctness oracle in tests
     python3-evtx                            # a speed peer in benchmarks
