@@ -1111,8 +1111,11 @@ static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_eve
                                jsonl_event_fn on_event, void *ectx, uint64_t *events,
                                dh_status *stop)
 {
-    int nt = r->reference ? jsonl_tokenize_jsmn(js, n, r->tok, MAX_TOKENS)
+    int nt = r->reference ? jsonl_tokenize_reference(js, n, r->tok, MAX_TOKENS)
                           : jsonl_tokenize(js, n, r->tok, MAX_TOKENS);
+    _Static_assert(JSONL_TOK_DEPTH == 64, "the message names the depth");
+    if (nt == JSONL_ERROR_DEPTH)
+        return "JSON nested deeper than 64 levels";
     if (nt == JSMN_ERROR_NOMEM)
         return "line has too many JSON tokens";
     if (nt < 0)
