@@ -287,6 +287,58 @@ static void deep_nesting_refused(void **state)
     }
 }
 
+static dh_status keep_keywords(void *ctx, const dh_event *ev)
+{
+    char *out = ctx;
+    for (size_t k = 0; k < ev->nsys; k++)
+        if (ev->sys[k].name.len == 8 && !memcmp(ev->sys[k].name.ptr, "Keywords", 8))
+            snprintf(out, 64, "%.*s", (int)ev->sys[k].value.len, ev->sys[k].value.ptr);
+    return DH_OK;
+}
+
+/* NXLog's signed decimal Keywords read as Windows writes them (hex), as strtoll/strtoull
+ * and "0x%llx" gave them (saturated), and left as written when they are not a number. */
+static void keywords_as_hex(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"-9223372036854775808", "0x8000000000000000"},
+        {"-9223372036854775807", "0x8000000000000001"},
+        {"-99999999999999999999", "0x8000000000000000"},
+        {"-1", "0xffffffffffffffff"},
+        {"-0", "0x0"},
+        {"0", "0x0"},
+        {"255", "0xff"},
+        {"18446744073709551615", "0xffffffffffffffff"},
+        {"18446744073709551616", "0xffffffffffffffff"},
+        {"999999999999999999999", "0xffffffffffffffff"},
+        {"0012", "0xc"},
+        {"12a", "12a"},
+        {"-", "-"},
+        {"--5", "--5"},
+        {"-+5", "-+5"},
+        {"1.5", "1.5"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char line[256], got[64] = "";
+        snprintf(line, sizeof line,
+                 "{\"Hostname\":\"W6\",\"EventID\":1,\"SourceName\":\"Microsoft-Windows-Sysmon\","
+                 "\"Channel\":\"Security\",\"Keywords\":\"%s\"}",
+                 cases[i].in);
+        jsonl_reader *r = jsonl_reader_new();
+        assert_non_null(r);
+        uint64_t events = 0, bad = 0;
+        assert_int_equal(jsonl_decode(r, line, strlen(line), "t", 1, 0, keep_keywords, got, NULL,
+                                      NULL, &events, &bad),
+                         DH_OK);
+        assert_int_equal(events, 1);
+        assert_string_equal(got, cases[i].want);
+        jsonl_reader_free(r);
+    }
+}
+
 static uint64_t one_line(const char *line, seen *s, uint64_t *bad)
 {
     jsonl_reader *r = jsonl_reader_new();
@@ -336,7 +388,8 @@ int main(void)
         cmocka_unit_test(fast_matches_jsmn),     cmocka_unit_test(gives_up_where_jsmn_decides),
         cmocka_unit_test(limits_fall_back),      cmocka_unit_test(reader_same_through_both),
         cmocka_unit_test(bom_before_first_line), cmocka_unit_test(values_after_the_object_refused),
-        cmocka_unit_test(deep_nesting_refused),  cmocka_unit_test(ids_are_whole_numbers),
+        cmocka_unit_test(deep_nesting_refused),  cmocka_unit_test(keywords_as_hex),
+        cmocka_unit_test(ids_are_whole_numbers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
