@@ -31,6 +31,34 @@ static int whole_number(const char *p, size_t n, uint64_t max, uint64_t *out);
 #define MAX_LINE   (16u << 20)
 #define SYS_MAX    24
 
+/* What a member name is to decode_object, worked out once per distinct name and kept (a
+ * line of an NXLog capture has some 40 members, nearly all with names seen on every line):
+ * the envelope slot (slot_of) by shape, the System property (nxlog_sys), and flags. Before,
+ * each member went through slot_of's compares, the two bucket tables and half a dozen
+ * key_is: decode_object was 25% of `hunt -j1 --jsonl` on the OTRF capture (callgrind
+ * 2026-12-07). Names over KC_NAME bytes, and names once the table is full, are worked out
+ * each time (a hostile line cannot grow it). */
+#define KC_SLOTS 512 /* a power of two */
+#define KC_PROBE 8
+#define KC_NAME  46
+enum {
+    KF_SKIP = 1,      /* is_skip */
+    KF_EVENTTYPE = 2, /* "EventType" */
+    KF_SOURCE = 4,    /* "Source" */
+    KF_PARAMXML = 8,  /* "ParameterXml" */
+    KF_EVENTID = 16,  /* "EventID" */
+    KF_RECNO = 32,    /* "RecordNumber" */
+    KF_REPORTID = 64, /* "ReportId" */
+    KF_USED = 128     /* the table slot holds a name */
+};
+typedef struct key_class {
+    const char *sn; /* nxlog_sys */
+    int8_t slot[3]; /* slot_of: NXLog, NXLog as dump --to otrf writes it, other shapes */
+    uint8_t flags;  /* KF_* */
+    uint8_t len;    /* of name */
+    char name[KC_NAME + 1];
+} key_class;
+
 struct jsonl_reader {
     char envtext[6][512];  /* ECS envelope values, unescaped (outside the arena) */
     char scratch[1 << 16]; /* values the Defender mapping composes */
@@ -51,6 +79,7 @@ struct jsonl_reader {
     size_t nsys;
     dh_kv sys[SYS_MAX];
     char keywords[SYS_MAX][24]; /* NXLog's signed decimal Keywords, as Windows writes them */
+    struct key_class *kc;       /* what each member name is, for decode_object (KC_SLOTS) */
 };
 
 static void sys_add_n(jsonl_reader *r, dh_str name, uint32_t off, uint32_t len)
@@ -84,8 +113,8 @@ static int keywords_value(const char *v, size_t n, unsigned long long *out)
         unsigned d = (unsigned)(unsigned char)v[i] - '0';
         if (d > 9)
             return 0;
-        if (u > (~0ULL - d) / 10)
-            over = 1;
+        if (u > 1844674407370955161ULL || (u == 1844674407370955161ULL && d > 5))
+            over = 1; /* u * 10 + d past 2^64 - 1 */
         else
             u = u * 10 + d;
     }
@@ -148,9 +177,10 @@ jsonl_reader *jsonl_reader_new(void)
     r->kv_cap = MAX_TOKENS / 2;
     r->kv = malloc(r->kv_cap * sizeof *r->kv);
     r->off = malloc(r->kv_cap * 4 * sizeof *r->off);
+    r->kc = calloc(KC_SLOTS, sizeof *r->kc);
     dh_buf_init(&r->arena, MAX_LINE * 2);
     dh_buf_init(&r->names, 4096);
-    if (!r->tok || !r->kv || !r->off) {
+    if (!r->tok || !r->kv || !r->off || !r->kc) {
         jsonl_reader_free(r);
         return NULL;
     }
@@ -164,6 +194,7 @@ void jsonl_reader_free(jsonl_reader *r)
     free(r->tok);
     free(r->kv);
     free(r->off);
+    free(r->kc);
     dh_buf_free(&r->arena);
     dh_buf_free(&r->names);
     free(r);
@@ -485,7 +516,7 @@ static uint64_t row_id(const char *p, size_t n)
 /* Which envelope value a key is (the slots of decode_object's env), by the object's shape:
  * 0 host, 1 channel, 2 provider, 3 NXLog's EventTime, 4 EventReceivedTime, 5 the UTC time
  * stamp, 6 Defender's ActionType, 7 Sentinel's Computer; -1 none. */
-static int slot_of(const jsonl_reader *r, const char *js, const jsmntok_t *k, int shape)
+static int slot_of(int own_flat, const char *js, const jsmntok_t *k, int shape)
 {
     if (shape == SHAPE_NXLOG) {
         if (key_is(js, k, "Hostname"))
@@ -500,7 +531,7 @@ static int slot_of(const jsonl_reader *r, const char *js, const jsmntok_t *k, in
             return 4;
         if (key_is(js, k, "@timestamp"))
             return 5;
-        if (r->own_flat) /* only dcomhunt's own envelope keys */
+        if (own_flat) /* only dcomhunt's own envelope keys */
             return -1;
         /* Sentinel's SecurityEvent rows: the same events, other envelope names */
         if (key_is(js, k, "Computer"))
@@ -520,6 +551,80 @@ static int slot_of(const jsonl_reader *r, const char *js, const jsmntok_t *k, in
     if (key_is(js, k, "ActionType"))
         return 6;
     return -1;
+}
+
+/* Works out what the name kp[0, kn) is (key_class), as the calls it replaces answer. */
+static void key_classify(const char *kp, size_t kn, key_class *c)
+{
+    jsmntok_t k = {JSMN_STRING, 0, (int)kn, 0, -1};
+    c->slot[0] = (int8_t)slot_of(0, kp, &k, SHAPE_NXLOG);
+    c->slot[1] = (int8_t)slot_of(1, kp, &k, SHAPE_NXLOG);
+    c->slot[2] = (int8_t)slot_of(0, kp, &k, SHAPE_MDE);
+    c->sn = nxlog_sys(kp, kn);
+    c->flags = (uint8_t)((is_skip(kp, kn) ? KF_SKIP : 0) |
+                         (key_is(kp, &k, "EventType") ? KF_EVENTTYPE : 0) |
+                         (key_is(kp, &k, "Source") ? KF_SOURCE : 0) |
+                         (key_is(kp, &k, "ParameterXml") ? KF_PARAMXML : 0) |
+                         (key_is(kp, &k, "EventID") ? KF_EVENTID : 0) |
+                         (key_is(kp, &k, "RecordNumber") ? KF_RECNO : 0) |
+                         (key_is(kp, &k, "ReportId") ? KF_REPORTID : 0));
+}
+
+/* a[0, n) == b[0, n), inline: whole words, the last one overlapping (never past n). */
+static inline int name_eq(const char *a, const char *b, size_t n)
+{
+    if (n >= 8) {
+        uint64_t x, y;
+        for (size_t i = 0; i + 8 <= n; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+            if (x != y)
+                return 0;
+        }
+        memcpy(&x, a + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        return x == y;
+    }
+    if (n >= 4) {
+        uint32_t x, y, z, w;
+        memcpy(&x, a, 4);
+        memcpy(&y, b, 4);
+        memcpy(&z, a + n - 4, 4);
+        memcpy(&w, b + n - 4, 4);
+        return x == y && z == w;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
+/* The class of the name kp[0, kn): from the reader's table, worked out and kept on first
+ * sight, or worked out into *tmp when the name is long or the table has no room near it. */
+static const key_class *key_class_of(jsonl_reader *r, const char *kp, size_t kn, key_class *tmp)
+{
+    if (kn && kn <= KC_NAME) {
+        /* length and three bytes: the names of a capture are told apart (probes settle the
+         * rest); a hash of every byte cost more than the compares it saves */
+        uint32_t h = ((uint32_t)kn * 0x9E3779B1u) ^ ((unsigned char)kp[0] * 0x85EBCA6Bu) ^
+                     ((unsigned char)kp[kn - 1] * 0xC2B2AE35u) ^
+                     ((unsigned char)kp[kn / 2] * 0x27D4EB2Fu);
+        h ^= h >> 15;
+        for (unsigned p = 0; p < KC_PROBE; p++) {
+            key_class *c = &r->kc[(h + p) & (KC_SLOTS - 1)];
+            if (!(c->flags & KF_USED)) {
+                key_classify(kp, kn, c);
+                memcpy(c->name, kp, kn);
+                c->len = (uint8_t)kn;
+                c->flags |= KF_USED;
+                return c;
+            }
+            if (c->len == kn && name_eq(c->name, kp, kn))
+                return c;
+        }
+    }
+    key_classify(kp, kn, tmp);
+    return tmp;
 }
 
 /* One event from the object at token `o`: NXLog-flattened Windows event or a Defender
@@ -548,13 +653,14 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
         /* Defender leaves empty columns as null or "": they are not data. */
         int null = v->type == JSMN_PRIMITIVE && v->end - v->start == 4 &&
                    !memcmp(js + v->start, "null", 4);
-        int slot = slot_of(r, js, k, shape);
-        const char *sn = shape == SHAPE_NXLOG ? nxlog_sys(kp, kn) : NULL;
-        int skip_key = is_skip(kp, kn);
-        if (shape == SHAPE_NXLOG && slot < 0 && !sn && !(kn == 9 && !memcmp(kp, "EventType", 9)) &&
-            !r->own_flat && skip_key && !key_is(js, k, "Source") &&
-            !key_is(js, k, "ParameterXml") && !key_is(js, k, "EventID") &&
-            !key_is(js, k, "RecordNumber")) {
+        key_class ctmp;
+        const key_class *kc = key_class_of(r, kp, kn, &ctmp);
+        int kf = kc->flags;
+        int slot = kc->slot[shape != SHAPE_NXLOG ? 2 : r->own_flat ? 1 : 0];
+        const char *sn = shape == SHAPE_NXLOG ? kc->sn : NULL;
+        int skip_key = kf & KF_SKIP;
+        if (shape == SHAPE_NXLOG && slot < 0 && !sn && !(kf & KF_EVENTTYPE) && !r->own_flat &&
+            skip_key && !(kf & (KF_SOURCE | KF_PARAMXML | KF_EVENTID | KF_RECNO))) {
             /* A shipper's key that is neither envelope nor data (Message, Severity...): its
              * value is not unescaped at all. NXLog's Message repeats the event's data as
              * text and is often the largest value of the line. */
@@ -575,11 +681,11 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
         }
         if (sn && !null)
             sys_add(r, sn, vo, vl);
-        if (shape == SHAPE_NXLOG && key_is(js, k, "Source")) { /* kept as data too */
+        if (shape == SHAPE_NXLOG && (kf & KF_SOURCE)) { /* kept as data too */
             env[8][0] = vo;
             env[8][1] = vl;
         }
-        if (shape == SHAPE_NXLOG && key_is(js, k, "ParameterXml")) {
+        if (shape == SHAPE_NXLOG && (kf & KF_PARAMXML)) {
             /* Sentinel's Event table: the event data as <Param> values, param1... */
             param_sink ps = {r, &nkv, 0};
             char *xml = malloc(vl ? vl : 1); /* the arena grows while it is read */
@@ -591,15 +697,15 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
             if (malformed || ps.full)
                 return "ParameterXml not well-formed, or too many fields";
         }
-        if (shape == SHAPE_NXLOG && key_is(js, k, "EventID")) {
+        if (shape == SHAPE_NXLOG && (kf & KF_EVENTID)) {
             uint64_t id;
             if (!whole_number(r->arena.data + vo, vl, UINT32_MAX, &id))
                 return "EventID is not a whole number from 0 to 4294967295";
             event_id = (int64_t)id;
-        } else if (shape == SHAPE_NXLOG && key_is(js, k, "RecordNumber")) {
+        } else if (shape == SHAPE_NXLOG && (kf & KF_RECNO)) {
             uint64_t rec = 0;
             recno = whole_number(r->arena.data + vo, vl, UINT64_MAX, &rec) ? rec : 0;
-        } else if (shape == SHAPE_MDE && key_is(js, k, "ReportId")) {
+        } else if (shape == SHAPE_MDE && (kf & KF_REPORTID)) {
             /* ReportId can exceed a double (kept exact); some exports write it as text
              * ("3ab9..._106830890_..."), whose leading digits stay the record id, as before */
             char tmp[24];
@@ -610,16 +716,15 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
         }
         /* NXLog's own EventType (INFO, AUDIT_SUCCESS...) shadows Sysmon's registry
          * EventType (SetValue, CreateKey...): keep the latter. */
-        int nxlog_type = kn == 9 && !memcmp(kp, "EventType", 9) && vl && r->arena.data[vo] >= 'A' &&
+        int nxlog_type = (kf & KF_EVENTTYPE) && vl && r->arena.data[vo] >= 'A' &&
                          r->arena.data[vo] <= 'Z' &&
                          (vl < 2 || (r->arena.data[vo + 1] >= 'A' && r->arena.data[vo + 1] <= 'Z'));
-        int skip = skip_key && !(kn == 9 && !memcmp(kp, "EventType", 9) && !nxlog_type);
+        int skip = skip_key && !((kf & KF_EVENTTYPE) && !nxlog_type);
         if (shape == SHAPE_NXLOG && r->own_flat) /* what dump --to otrf writes: all else is data */
             skip = sn != NULL;
         if (((shape == SHAPE_NXLOG && slot < 0 && !skip) || (shape == SHAPE_MDE && !null && vl) ||
              (shape == SHAPE_ECS && !null)) &&
-            !(shape == SHAPE_NXLOG &&
-              (key_is(js, k, "EventID") || key_is(js, k, "RecordNumber")))) {
+            !(shape == SHAPE_NXLOG && (kf & (KF_EVENTID | KF_RECNO)))) {
             if (nkv >= r->kv_cap)
                 return "too many fields";
             r->off[4 * nkv] = (uint32_t)(kp - js);
