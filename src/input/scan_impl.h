@@ -131,6 +131,7 @@ typedef struct stream {
     int member_open;
     char *carry; /* bytes read but not yet handed out */
     size_t carry_len;
+    size_t carry_cap; /* bytes allocated at carry (meaningless while carry is NULL) */
     uint64_t line, offset;
     int64_t chunk;
     int eof;

@@ -4,11 +4,13 @@
  * cap is read past and said once. What a stream's first bytes hold that is not records (an
  * EVTX file header, a CSV header, Zeek's '#' lines) is handled here through the reader's
  * row. */
+#define _DEFAULT_SOURCE /* madvise and MADV_HUGEPAGE beside POSIX */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,15 +38,50 @@ static ssize_t stream_read(stream *st, void *buf, size_t n)
     }
 }
 
+/* A buffer for the carry (and so for a text unit, which is a carry handed out whole): 2 MiB
+ * aligned and advised as huge pages. Why: on this kind of machine (a virtual machine) a page
+ * fault costs ~19 us, and every unit was fresh memory: `hunt -j1` on the 49.5 MB OTRF
+ * capture took 5,645 page faults, half its 185 ms of CPU (perf stat, 2026-12-07). With
+ * huge pages a 4 MiB unit costs two faults. Freed with free(). */
+#define CARRY_ALIGN ((size_t)2 << 20)
+static char *carry_alloc(size_t n)
+{
+    size_t cap = (n + CARRY_ALIGN - 1) & ~(CARRY_ALIGN - 1);
+    if (cap < n)
+        return NULL;
+    char *b = aligned_alloc(CARRY_ALIGN, cap);
+#ifdef MADV_HUGEPAGE
+    if (b)
+        (void)madvise(b, cap, MADV_HUGEPAGE); /* advice only: without it, 4 KiB pages */
+#endif
+    return b;
+}
+
+/* Makes room for `want` bytes at st->carry, keeping what it holds. */
+static int carry_reserve(stream *st, size_t want)
+{
+    if (!st->carry)
+        st->carry_cap = 0; /* handed over (archive.c): start afresh */
+    if (st->carry_cap >= want)
+        return 0;
+    char *n = carry_alloc(want);
+    if (!n)
+        return -1;
+    if (st->carry_len)
+        memcpy(n, st->carry, st->carry_len);
+    free(st->carry);
+    st->carry = n;
+    st->carry_cap = (want + CARRY_ALIGN - 1) & ~(CARRY_ALIGN - 1);
+    return 0;
+}
+
 /* Fills st->carry up to `want` bytes (fewer at the end of the stream). */
 int scan_stream_fill(stream *st, size_t want)
 {
     if (st->carry_len >= want || st->eof)
         return 0;
-    char *n = realloc(st->carry, want);
-    if (!n)
+    if (carry_reserve(st, want))
         return -1;
-    st->carry = n;
     while (st->carry_len < want) {
         ssize_t r = stream_read(st, st->carry + st->carry_len, want - st->carry_len);
         if (r < 0)
@@ -78,15 +115,30 @@ void scan_stream_close(stream *st)
     st->fd = -1;
 }
 
-/* Hands out `n` bytes of the carry as an owned buffer. */
+/* Hands out `n` bytes of the carry as an owned buffer. A unit that is most of the carry (a
+ * batch of lines, a run of chunks) takes the carry itself, and the rest (a part of a line)
+ * moves to a new carry: no copy of the unit. A few bytes (a header) are copied out. */
 char *scan_take_carry(stream *st, size_t n)
 {
+    size_t rest = st->carry_len - n;
+    if (n >= rest) {
+        size_t cap = st->carry_cap <= BATCH_BYTES ? st->carry_cap : BATCH_BYTES;
+        char *next = carry_alloc(rest > cap ? rest : cap);
+        if (!next)
+            return NULL;
+        memcpy(next, st->carry + n, rest);
+        char *b = st->carry;
+        st->carry = next;
+        st->carry_cap = ((rest > cap ? rest : cap) + CARRY_ALIGN - 1) & ~(CARRY_ALIGN - 1);
+        st->carry_len = rest;
+        return b;
+    }
     char *b = malloc(n ? n : 1);
     if (!b)
         return NULL;
     memcpy(b, st->carry, n);
-    memmove(st->carry, st->carry + n, st->carry_len - n);
-    st->carry_len -= n;
+    memmove(st->carry, st->carry + n, rest);
+    st->carry_len = rest;
     return b;
 }
 

@@ -94,14 +94,22 @@ static void limits_fall_back(void **state)
     for (int i = 0; i < JSONL_TOK_DEPTH; i++)
         deep[n++] = ']';
     same_as_jsmn(deep, n);
-    /* one more: left to jsmn, which reads it */
+    /* one more: refused, well-formed or not, whichever tokenizer (jsmn would read it, in
+     * time quadratic in the depth) */
     n = 0;
     for (int i = 0; i <= JSONL_TOK_DEPTH; i++)
         deep[n++] = '[';
     for (int i = 0; i <= JSONL_TOK_DEPTH; i++)
         deep[n++] = ']';
     assert_int_equal(jsonl_tokenize_fast(deep, n, ta, MAXT), -1);
-    assert_int_equal(jsonl_tokenize(deep, n, ta, MAXT), JSONL_TOK_DEPTH + 1);
+    assert_int_equal(jsonl_tokenize(deep, n, ta, MAXT), JSONL_ERROR_DEPTH);
+    assert_int_equal(jsonl_tokenize_reference(deep, n, ta, MAXT), JSONL_ERROR_DEPTH);
+    assert_int_equal(jsonl_tokenize(deep, n - 3, ta, MAXT), JSONL_ERROR_DEPTH);
+    /* brackets inside strings are not nesting */
+    static const char quoted[] = "{\"a\":\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+                                 "[[[[[[[[[[[[[[[[\\\"\"}";
+    assert_false(jsonl_deeper_than(quoted, sizeof quoted - 1, JSONL_TOK_DEPTH));
+    assert_int_equal(jsonl_tokenize_reference(quoted, sizeof quoted - 1, ta, MAXT), 3);
     /* more tokens than room: jsmn's NOMEM */
     const char *many = "[1,2,3,4,5,6]";
     assert_int_equal(jsonl_tokenize_fast(many, strlen(many), ta, 4), -1);
@@ -220,6 +228,117 @@ static void values_after_the_object_refused(void **state)
     }
 }
 
+typedef struct why_seen {
+    uint64_t line, offset;
+    char why[96];
+    int n;
+} why_seen;
+
+static void keep_why(void *ctx, uint64_t line, uint64_t offset, const char *why)
+{
+    why_seen *w = ctx;
+    w->line = line;
+    w->offset = offset;
+    snprintf(w->why, sizeof w->why, "%s", why);
+    w->n++;
+}
+
+/* Lines nested 8,000 deep (an object holding brackets, well-formed, and the same never
+ * closed) are refused as damaged and named by line and offset, through either tokenizer.
+ * Before, jsmn read them in time quadratic in the depth (8 MB of such lines took 37 s) and
+ * the well-formed one was read as an object with no event shape. */
+static void deep_nesting_refused(void **state)
+{
+    (void)state;
+    enum { DEPTH = 8000 };
+    static const char good[] = "{\"EventID\":1}\n";
+    static char buf[2 * (2 * DEPTH + 16) + sizeof good];
+    size_t n = 0;
+    memcpy(buf, good, sizeof good - 1);
+    n += sizeof good - 1;
+    for (int unclosed = 0; unclosed < 2; unclosed++) {
+        memcpy(buf + n, "{\"a\":", 5);
+        n += 5;
+        for (int i = 0; i < DEPTH; i++)
+            buf[n++] = '[';
+        for (int i = 0; i < DEPTH && !unclosed; i++)
+            buf[n++] = ']';
+        if (!unclosed)
+            buf[n++] = '}';
+        buf[n++] = '\n';
+    }
+    for (int ref = 0; ref < 2; ref++) {
+        jsonl_reader *r = jsonl_reader_new();
+        assert_non_null(r);
+        jsonl_reader_use_reference(r, ref);
+        seen s;
+        why_seen w;
+        memset(&s, 0, sizeof s);
+        memset(&w, 0, sizeof w);
+        uint64_t events = 0, bad = 0;
+        assert_int_equal(jsonl_decode(r, buf, n, "t", 1, 0, keep, &s, keep_why, &w, &events, &bad),
+                         DH_OK);
+        assert_int_equal(bad, 2);
+        assert_int_equal(w.n, 2);
+        assert_string_equal(w.why, "JSON nested deeper than 64 levels");
+        assert_int_equal(w.line, 3);
+        assert_int_equal(w.offset, sizeof good - 1 + 5 + 2 * DEPTH + 2);
+        jsonl_reader_free(r);
+    }
+}
+
+static dh_status keep_keywords(void *ctx, const dh_event *ev)
+{
+    char *out = ctx;
+    for (size_t k = 0; k < ev->nsys; k++)
+        if (ev->sys[k].name.len == 8 && !memcmp(ev->sys[k].name.ptr, "Keywords", 8))
+            snprintf(out, 64, "%.*s", (int)ev->sys[k].value.len, ev->sys[k].value.ptr);
+    return DH_OK;
+}
+
+/* NXLog's signed decimal Keywords read as Windows writes them (hex), as strtoll/strtoull
+ * and "0x%llx" gave them (saturated), and left as written when they are not a number. */
+static void keywords_as_hex(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"-9223372036854775808", "0x8000000000000000"},
+        {"-9223372036854775807", "0x8000000000000001"},
+        {"-99999999999999999999", "0x8000000000000000"},
+        {"-1", "0xffffffffffffffff"},
+        {"-0", "0x0"},
+        {"0", "0x0"},
+        {"255", "0xff"},
+        {"18446744073709551615", "0xffffffffffffffff"},
+        {"18446744073709551616", "0xffffffffffffffff"},
+        {"999999999999999999999", "0xffffffffffffffff"},
+        {"0012", "0xc"},
+        {"12a", "12a"},
+        {"-", "-"},
+        {"--5", "--5"},
+        {"-+5", "-+5"},
+        {"1.5", "1.5"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char line[256], got[64] = "";
+        snprintf(line, sizeof line,
+                 "{\"Hostname\":\"W6\",\"EventID\":1,\"SourceName\":\"Microsoft-Windows-Sysmon\","
+                 "\"Channel\":\"Security\",\"Keywords\":\"%s\"}",
+                 cases[i].in);
+        jsonl_reader *r = jsonl_reader_new();
+        assert_non_null(r);
+        uint64_t events = 0, bad = 0;
+        assert_int_equal(jsonl_decode(r, line, strlen(line), "t", 1, 0, keep_keywords, got, NULL,
+                                      NULL, &events, &bad),
+                         DH_OK);
+        assert_int_equal(events, 1);
+        assert_string_equal(got, cases[i].want);
+        jsonl_reader_free(r);
+    }
+}
+
 static uint64_t one_line(const char *line, seen *s, uint64_t *bad)
 {
     jsonl_reader *r = jsonl_reader_new();
@@ -269,6 +388,7 @@ int main(void)
         cmocka_unit_test(fast_matches_jsmn),     cmocka_unit_test(gives_up_where_jsmn_decides),
         cmocka_unit_test(limits_fall_back),      cmocka_unit_test(reader_same_through_both),
         cmocka_unit_test(bom_before_first_line), cmocka_unit_test(values_after_the_object_refused),
+        cmocka_unit_test(deep_nesting_refused),  cmocka_unit_test(keywords_as_hex),
         cmocka_unit_test(ids_are_whole_numbers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -31,6 +31,34 @@ static int whole_number(const char *p, size_t n, uint64_t max, uint64_t *out);
 #define MAX_LINE   (16u << 20)
 #define SYS_MAX    24
 
+/* What a member name is to decode_object, worked out once per distinct name and kept (a
+ * line of an NXLog capture has some 40 members, nearly all with names seen on every line):
+ * the envelope slot (slot_of) by shape, the System property (nxlog_sys), and flags. Before,
+ * each member went through slot_of's compares, the two bucket tables and half a dozen
+ * key_is: decode_object was 25% of `hunt -j1 --jsonl` on the OTRF capture (callgrind
+ * 2026-12-07). Names over KC_NAME bytes, and names once the table is full, are worked out
+ * each time (a hostile line cannot grow it). */
+#define KC_SLOTS 512 /* a power of two */
+#define KC_PROBE 8
+#define KC_NAME  46
+enum {
+    KF_SKIP = 1,      /* is_skip */
+    KF_EVENTTYPE = 2, /* "EventType" */
+    KF_SOURCE = 4,    /* "Source" */
+    KF_PARAMXML = 8,  /* "ParameterXml" */
+    KF_EVENTID = 16,  /* "EventID" */
+    KF_RECNO = 32,    /* "RecordNumber" */
+    KF_REPORTID = 64, /* "ReportId" */
+    KF_USED = 128     /* the table slot holds a name */
+};
+typedef struct key_class {
+    const char *sn; /* nxlog_sys */
+    int8_t slot[3]; /* slot_of: NXLog, NXLog as dump --to otrf writes it, other shapes */
+    uint8_t flags;  /* KF_* */
+    uint8_t len;    /* of name */
+    char name[KC_NAME + 1];
+} key_class;
+
 struct jsonl_reader {
     char envtext[6][512];  /* ECS envelope values, unescaped (outside the arena) */
     char scratch[1 << 16]; /* values the Defender mapping composes */
@@ -51,6 +79,7 @@ struct jsonl_reader {
     size_t nsys;
     dh_kv sys[SYS_MAX];
     char keywords[SYS_MAX][24]; /* NXLog's signed decimal Keywords, as Windows writes them */
+    struct key_class *kc;       /* what each member name is, for decode_object (KC_SLOTS) */
 };
 
 static void sys_add_n(jsonl_reader *r, dh_str name, uint32_t off, uint32_t len)
@@ -68,6 +97,35 @@ static void sys_add(jsonl_reader *r, const char *name, uint32_t off, uint32_t le
     sys_add_n(r, (dh_str){name, strlen(name)}, off, len);
 }
 
+/* NXLog's signed decimal Keywords (v[0, n), n < 22, '-' or a digit first) as the value
+ * strtoll (after '-') or strtoull reads it, saturated as they saturate; 0 when they would
+ * not read all of it. Why not them and snprintf: they were 45 of sys_finish's 52 million
+ * instructions on the OTRF capture (callgrind 2026-12-07), for one value per line. */
+static int keywords_value(const char *v, size_t n, unsigned long long *out)
+{
+    int neg = v[0] == '-';
+    size_t i = (size_t)neg;
+    if (i >= n)
+        return 0;
+    unsigned long long u = 0;
+    int over = 0;
+    for (; i < n; i++) {
+        unsigned d = (unsigned)(unsigned char)v[i] - '0';
+        if (d > 9)
+            return 0;
+        if (u > 1844674407370955161ULL || (u == 1844674407370955161ULL && d > 5))
+            over = 1; /* u * 10 + d past 2^64 - 1 */
+        else
+            u = u * 10 + d;
+    }
+    if (neg) /* strtoll: LLONG_MIN at and past 2^63 */
+        u = over || u >= 1ULL << 63 ? 1ULL << 63 : 0ULL - u;
+    else if (over)
+        u = ~0ULL;
+    *out = u;
+    return 1;
+}
+
 /* Hands the System properties collected for this object to the event. NXLog writes
  * Keywords as a signed decimal (-9223372036854775808): Windows' form is 0x8000000000000000. */
 static void sys_finish(jsonl_reader *r, dh_event *ev)
@@ -75,18 +133,21 @@ static void sys_finish(jsonl_reader *r, dh_event *ev)
     const char *a = r->arena.data ? r->arena.data : "";
     for (size_t i = 0; i < r->nsys; i++) {
         dh_str v = {a + r->sys_off[i], r->sys_len[i]};
+        unsigned long long u;
         if (r->sys_name[i].len == 8 && !memcmp(r->sys_name[i].ptr, "Keywords", 8) && v.len &&
-            v.len < 22 && (v.ptr[0] == '-' || (v.ptr[0] >= '0' && v.ptr[0] <= '9'))) {
-            char num[24];
-            memcpy(num, v.ptr, v.len);
-            num[v.len] = 0;
-            char *end;
-            unsigned long long u = v.ptr[0] == '-' ? (unsigned long long)strtoll(num, &end, 10)
-                                                   : strtoull(num, &end, 10);
-            if (!*end) {
-                int k = snprintf(r->keywords[i], sizeof r->keywords[i], "0x%llx", u);
-                v = (dh_str){r->keywords[i], (size_t)k};
-            }
+            v.len < 22 && (v.ptr[0] == '-' || (v.ptr[0] >= '0' && v.ptr[0] <= '9')) &&
+            keywords_value(v.ptr, v.len, &u)) {
+            char *k = r->keywords[i];
+            size_t len = 2, digits = 1;
+            for (unsigned long long t = u >> 4; t; t >>= 4)
+                digits++;
+            k[0] = '0';
+            k[1] = 'x';
+            for (size_t d = digits; d-- > 0; u >>= 4)
+                k[len + d] = "0123456789abcdef"[u & 15];
+            len += digits;
+            k[len] = 0;
+            v = (dh_str){k, len};
         }
         r->sys[i].name = r->sys_name[i];
         r->sys[i].value = v;
@@ -116,9 +177,10 @@ jsonl_reader *jsonl_reader_new(void)
     r->kv_cap = MAX_TOKENS / 2;
     r->kv = malloc(r->kv_cap * sizeof *r->kv);
     r->off = malloc(r->kv_cap * 4 * sizeof *r->off);
+    r->kc = calloc(KC_SLOTS, sizeof *r->kc);
     dh_buf_init(&r->arena, MAX_LINE * 2);
     dh_buf_init(&r->names, 4096);
-    if (!r->tok || !r->kv || !r->off) {
+    if (!r->tok || !r->kv || !r->off || !r->kc) {
         jsonl_reader_free(r);
         return NULL;
     }
@@ -132,6 +194,7 @@ void jsonl_reader_free(jsonl_reader *r)
     free(r->tok);
     free(r->kv);
     free(r->off);
+    free(r->kc);
     dh_buf_free(&r->arena);
     dh_buf_free(&r->names);
     free(r);
@@ -302,6 +365,61 @@ static int is_skip(const char *k, size_t n)
     return 0;
 }
 
+/* dh_json_unescape into the arena, with the common case in place: a string whose escapes are
+ * all one-byte ones (\\ \" \/ \b \f \n \r \t: Windows paths) is written straight into the
+ * arena's room (its text is never longer than the escaped form), where dh_json_unescape
+ * made a dh_buf_append per run between escapes (its 556,104 calls were 13.6% of the
+ * instructions of `hunt -j1 --jsonl` on the OTRF capture, callgrind 2026-12-07). Anything
+ * else (\u, a bad or cut escape, an arena without room or with an error) is left to
+ * dh_json_unescape from the start, so results and errors stay its own. */
+static int arena_unescape(dh_buf *b, const char *s, size_t n)
+{
+    if (b->err != DH_OK || !b->data || n > b->cap - b->len)
+        return dh_json_unescape(b, s, n);
+    char *o = b->data + b->len;
+    size_t i = 0, w = 0;
+    for (;;) {
+        const char *bs = memchr(s + i, '\\', n - i);
+        size_t run = (bs ? (size_t)(bs - s) : n) - i;
+        memcpy(o + w, s + i, run);
+        w += run;
+        i += run;
+        if (!bs)
+            break;
+        if (i + 1 >= n)
+            return dh_json_unescape(b, s, n);
+        char c;
+        switch (s[i + 1]) {
+        case '"':
+        case '\\':
+        case '/':
+            c = s[i + 1];
+            break;
+        case 'b':
+            c = '\b';
+            break;
+        case 'f':
+            c = '\f';
+            break;
+        case 'n':
+            c = '\n';
+            break;
+        case 'r':
+            c = '\r';
+            break;
+        case 't':
+            c = '\t';
+            break;
+        default:
+            return dh_json_unescape(b, s, n);
+        }
+        o[w++] = c;
+        i += 2;
+    }
+    b->len += w;
+    return 0;
+}
+
 /* Channel names as Windows spells them (shippers sometimes lower-case them). */
 static dh_str canonical_channel(dh_str c)
 {
@@ -398,7 +516,7 @@ static uint64_t row_id(const char *p, size_t n)
 /* Which envelope value a key is (the slots of decode_object's env), by the object's shape:
  * 0 host, 1 channel, 2 provider, 3 NXLog's EventTime, 4 EventReceivedTime, 5 the UTC time
  * stamp, 6 Defender's ActionType, 7 Sentinel's Computer; -1 none. */
-static int slot_of(const jsonl_reader *r, const char *js, const jsmntok_t *k, int shape)
+static int slot_of(int own_flat, const char *js, const jsmntok_t *k, int shape)
 {
     if (shape == SHAPE_NXLOG) {
         if (key_is(js, k, "Hostname"))
@@ -413,7 +531,7 @@ static int slot_of(const jsonl_reader *r, const char *js, const jsmntok_t *k, in
             return 4;
         if (key_is(js, k, "@timestamp"))
             return 5;
-        if (r->own_flat) /* only dcomhunt's own envelope keys */
+        if (own_flat) /* only dcomhunt's own envelope keys */
             return -1;
         /* Sentinel's SecurityEvent rows: the same events, other envelope names */
         if (key_is(js, k, "Computer"))
@@ -433,6 +551,80 @@ static int slot_of(const jsonl_reader *r, const char *js, const jsmntok_t *k, in
     if (key_is(js, k, "ActionType"))
         return 6;
     return -1;
+}
+
+/* Works out what the name kp[0, kn) is (key_class), as the calls it replaces answer. */
+static void key_classify(const char *kp, size_t kn, key_class *c)
+{
+    jsmntok_t k = {JSMN_STRING, 0, (int)kn, 0, -1};
+    c->slot[0] = (int8_t)slot_of(0, kp, &k, SHAPE_NXLOG);
+    c->slot[1] = (int8_t)slot_of(1, kp, &k, SHAPE_NXLOG);
+    c->slot[2] = (int8_t)slot_of(0, kp, &k, SHAPE_MDE);
+    c->sn = nxlog_sys(kp, kn);
+    c->flags = (uint8_t)((is_skip(kp, kn) ? KF_SKIP : 0) |
+                         (key_is(kp, &k, "EventType") ? KF_EVENTTYPE : 0) |
+                         (key_is(kp, &k, "Source") ? KF_SOURCE : 0) |
+                         (key_is(kp, &k, "ParameterXml") ? KF_PARAMXML : 0) |
+                         (key_is(kp, &k, "EventID") ? KF_EVENTID : 0) |
+                         (key_is(kp, &k, "RecordNumber") ? KF_RECNO : 0) |
+                         (key_is(kp, &k, "ReportId") ? KF_REPORTID : 0));
+}
+
+/* a[0, n) == b[0, n), inline: whole words, the last one overlapping (never past n). */
+static inline int name_eq(const char *a, const char *b, size_t n)
+{
+    if (n >= 8) {
+        uint64_t x, y;
+        for (size_t i = 0; i + 8 <= n; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+            if (x != y)
+                return 0;
+        }
+        memcpy(&x, a + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        return x == y;
+    }
+    if (n >= 4) {
+        uint32_t x, y, z, w;
+        memcpy(&x, a, 4);
+        memcpy(&y, b, 4);
+        memcpy(&z, a + n - 4, 4);
+        memcpy(&w, b + n - 4, 4);
+        return x == y && z == w;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
+/* The class of the name kp[0, kn): from the reader's table, worked out and kept on first
+ * sight, or worked out into *tmp when the name is long or the table has no room near it. */
+static const key_class *key_class_of(jsonl_reader *r, const char *kp, size_t kn, key_class *tmp)
+{
+    if (kn && kn <= KC_NAME) {
+        /* length and three bytes: the names of a capture are told apart (probes settle the
+         * rest); a hash of every byte cost more than the compares it saves */
+        uint32_t h = ((uint32_t)kn * 0x9E3779B1u) ^ ((unsigned char)kp[0] * 0x85EBCA6Bu) ^
+                     ((unsigned char)kp[kn - 1] * 0xC2B2AE35u) ^
+                     ((unsigned char)kp[kn / 2] * 0x27D4EB2Fu);
+        h ^= h >> 15;
+        for (unsigned p = 0; p < KC_PROBE; p++) {
+            key_class *c = &r->kc[(h + p) & (KC_SLOTS - 1)];
+            if (!(c->flags & KF_USED)) {
+                key_classify(kp, kn, c);
+                memcpy(c->name, kp, kn);
+                c->len = (uint8_t)kn;
+                c->flags |= KF_USED;
+                return c;
+            }
+            if (c->len == kn && name_eq(c->name, kp, kn))
+                return c;
+        }
+    }
+    key_classify(kp, kn, tmp);
+    return tmp;
 }
 
 /* One event from the object at token `o`: NXLog-flattened Windows event or a Defender
@@ -461,13 +653,14 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
         /* Defender leaves empty columns as null or "": they are not data. */
         int null = v->type == JSMN_PRIMITIVE && v->end - v->start == 4 &&
                    !memcmp(js + v->start, "null", 4);
-        int slot = slot_of(r, js, k, shape);
-        const char *sn = shape == SHAPE_NXLOG ? nxlog_sys(kp, kn) : NULL;
-        int skip_key = is_skip(kp, kn);
-        if (shape == SHAPE_NXLOG && slot < 0 && !sn && !(kn == 9 && !memcmp(kp, "EventType", 9)) &&
-            !r->own_flat && skip_key && !key_is(js, k, "Source") &&
-            !key_is(js, k, "ParameterXml") && !key_is(js, k, "EventID") &&
-            !key_is(js, k, "RecordNumber")) {
+        key_class ctmp;
+        const key_class *kc = key_class_of(r, kp, kn, &ctmp);
+        int kf = kc->flags;
+        int slot = kc->slot[shape != SHAPE_NXLOG ? 2 : r->own_flat ? 1 : 0];
+        const char *sn = shape == SHAPE_NXLOG ? kc->sn : NULL;
+        int skip_key = kf & KF_SKIP;
+        if (shape == SHAPE_NXLOG && slot < 0 && !sn && !(kf & KF_EVENTTYPE) && !r->own_flat &&
+            skip_key && !(kf & (KF_SOURCE | KF_PARAMXML | KF_EVENTID | KF_RECNO))) {
             /* A shipper's key that is neither envelope nor data (Message, Severity...): its
              * value is not unescaped at all. NXLog's Message repeats the event's data as
              * text and is often the largest value of the line. */
@@ -477,7 +670,7 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
         size_t vstart = r->arena.len;
         int bad =
             v->type == JSMN_STRING
-                ? dh_json_unescape(&r->arena, js + v->start, (size_t)(v->end - v->start))
+                ? arena_unescape(&r->arena, js + v->start, (size_t)(v->end - v->start))
                 : (dh_buf_append(&r->arena, js + v->start, (size_t)(v->end - v->start)) ? -1 : 0);
         if (bad)
             return "bad string escape or value too long";
@@ -488,11 +681,11 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
         }
         if (sn && !null)
             sys_add(r, sn, vo, vl);
-        if (shape == SHAPE_NXLOG && key_is(js, k, "Source")) { /* kept as data too */
+        if (shape == SHAPE_NXLOG && (kf & KF_SOURCE)) { /* kept as data too */
             env[8][0] = vo;
             env[8][1] = vl;
         }
-        if (shape == SHAPE_NXLOG && key_is(js, k, "ParameterXml")) {
+        if (shape == SHAPE_NXLOG && (kf & KF_PARAMXML)) {
             /* Sentinel's Event table: the event data as <Param> values, param1... */
             param_sink ps = {r, &nkv, 0};
             char *xml = malloc(vl ? vl : 1); /* the arena grows while it is read */
@@ -504,15 +697,15 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
             if (malformed || ps.full)
                 return "ParameterXml not well-formed, or too many fields";
         }
-        if (shape == SHAPE_NXLOG && key_is(js, k, "EventID")) {
+        if (shape == SHAPE_NXLOG && (kf & KF_EVENTID)) {
             uint64_t id;
             if (!whole_number(r->arena.data + vo, vl, UINT32_MAX, &id))
                 return "EventID is not a whole number from 0 to 4294967295";
             event_id = (int64_t)id;
-        } else if (shape == SHAPE_NXLOG && key_is(js, k, "RecordNumber")) {
+        } else if (shape == SHAPE_NXLOG && (kf & KF_RECNO)) {
             uint64_t rec = 0;
             recno = whole_number(r->arena.data + vo, vl, UINT64_MAX, &rec) ? rec : 0;
-        } else if (shape == SHAPE_MDE && key_is(js, k, "ReportId")) {
+        } else if (shape == SHAPE_MDE && (kf & KF_REPORTID)) {
             /* ReportId can exceed a double (kept exact); some exports write it as text
              * ("3ab9..._106830890_..."), whose leading digits stay the record id, as before */
             char tmp[24];
@@ -523,16 +716,15 @@ static const char *decode_object(jsonl_reader *r, const char *js, int nt, int o,
         }
         /* NXLog's own EventType (INFO, AUDIT_SUCCESS...) shadows Sysmon's registry
          * EventType (SetValue, CreateKey...): keep the latter. */
-        int nxlog_type = kn == 9 && !memcmp(kp, "EventType", 9) && vl && r->arena.data[vo] >= 'A' &&
+        int nxlog_type = (kf & KF_EVENTTYPE) && vl && r->arena.data[vo] >= 'A' &&
                          r->arena.data[vo] <= 'Z' &&
                          (vl < 2 || (r->arena.data[vo + 1] >= 'A' && r->arena.data[vo + 1] <= 'Z'));
-        int skip = skip_key && !(kn == 9 && !memcmp(kp, "EventType", 9) && !nxlog_type);
+        int skip = skip_key && !((kf & KF_EVENTTYPE) && !nxlog_type);
         if (shape == SHAPE_NXLOG && r->own_flat) /* what dump --to otrf writes: all else is data */
             skip = sn != NULL;
         if (((shape == SHAPE_NXLOG && slot < 0 && !skip) || (shape == SHAPE_MDE && !null && vl) ||
              (shape == SHAPE_ECS && !null)) &&
-            !(shape == SHAPE_NXLOG &&
-              (key_is(js, k, "EventID") || key_is(js, k, "RecordNumber")))) {
+            !(shape == SHAPE_NXLOG && (kf & (KF_EVENTID | KF_RECNO)))) {
             if (nkv >= r->kv_cap)
                 return "too many fields";
             r->off[4 * nkv] = (uint32_t)(kp - js);
@@ -678,10 +870,10 @@ static const char *flatten(jsonl_reader *r, const char *js, int nt, int i, size_
                     if (dh_buf_append(&r->arena, r->names.data, r->names.len))
                         return "value too long";
                     size_t vo = r->arena.len;
-                    int bad = x->type == JSMN_STRING ? dh_json_unescape(&r->arena, js + x->start,
-                                                                        (size_t)(x->end - x->start))
-                                                     : dh_buf_append(&r->arena, js + x->start,
-                                                                     (size_t)(x->end - x->start));
+                    int bad =
+                        x->type == JSMN_STRING
+                            ? arena_unescape(&r->arena, js + x->start, (size_t)(x->end - x->start))
+                            : dh_buf_append(&r->arena, js + x->start, (size_t)(x->end - x->start));
                     if (bad)
                         return "bad string escape or value too long";
                     r->off[4 * *nkv] = (uint32_t)no;
@@ -730,7 +922,7 @@ static int tok_text(jsonl_reader *r, const char *js, const jsmntok_t *t, uint32_
     size_t at = r->arena.len;
     int bad = 0;
     if (t->type == JSMN_STRING)
-        bad = dh_json_unescape(&r->arena, js + t->start, (size_t)(t->end - t->start));
+        bad = arena_unescape(&r->arena, js + t->start, (size_t)(t->end - t->start));
     else if (!(t->end - t->start == 4 && !memcmp(js + t->start, "null", 4)))
         bad = dh_buf_append(&r->arena, js + t->start, (size_t)(t->end - t->start)) ? -1 : 0;
     *off = (uint32_t)at;
@@ -1111,8 +1303,11 @@ static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_eve
                                jsonl_event_fn on_event, void *ectx, uint64_t *events,
                                dh_status *stop)
 {
-    int nt = r->reference ? jsonl_tokenize_jsmn(js, n, r->tok, MAX_TOKENS)
+    int nt = r->reference ? jsonl_tokenize_reference(js, n, r->tok, MAX_TOKENS)
                           : jsonl_tokenize(js, n, r->tok, MAX_TOKENS);
+    _Static_assert(JSONL_TOK_DEPTH == 64, "the message names the depth");
+    if (nt == JSONL_ERROR_DEPTH)
+        return "JSON nested deeper than 64 levels";
     if (nt == JSMN_ERROR_NOMEM)
         return "line has too many JSON tokens";
     if (nt < 0)
@@ -1244,8 +1439,8 @@ static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_eve
                 continue;
             size_t at = r->arena.len;
             if (r->tok[v].type == JSMN_STRING
-                    ? dh_json_unescape(&r->arena, js + r->tok[v].start,
-                                       (size_t)(r->tok[v].end - r->tok[v].start))
+                    ? arena_unescape(&r->arena, js + r->tok[v].start,
+                                     (size_t)(r->tok[v].end - r->tok[v].start))
                     : dh_buf_append(&r->arena, js + r->tok[v].start,
                                     (size_t)(r->tok[v].end - r->tok[v].start)))
                 return "value too long";

@@ -265,8 +265,34 @@ key:
     }
 }
 
+int jsonl_deeper_than(const char *js, size_t n, unsigned limit)
+{
+    unsigned depth = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = js[i];
+        if (c == '"') { /* a string: to its closing quote, escapes skipped */
+            for (i++; i < n && js[i] != '"'; i++)
+                if (js[i] == '\\')
+                    i++;
+        } else if (c == '{' || c == '[') {
+            if (++depth > limit)
+                return 1;
+        } else if ((c == '}' || c == ']') && depth) {
+            depth--;
+        }
+    }
+    return 0;
+}
+
+int jsonl_tokenize_reference(const char *js, size_t n, jsmntok_t *tok, unsigned max)
+{
+    if (jsonl_deeper_than(js, n, JSONL_TOK_DEPTH))
+        return JSONL_ERROR_DEPTH;
+    return jsonl_tokenize_jsmn(js, n, tok, max);
+}
+
 int jsonl_tokenize(const char *js, size_t n, jsmntok_t *tok, unsigned max)
 {
     int nt = jsonl_tokenize_fast(js, n, tok, max);
-    return nt >= 0 ? nt : jsonl_tokenize_jsmn(js, n, tok, max);
+    return nt >= 0 ? nt : jsonl_tokenize_reference(js, n, tok, max);
 }

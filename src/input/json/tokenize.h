@@ -22,13 +22,22 @@
 #endif
 #include <jsmn.h>
 
-/* Deepest nesting the fast pass follows (deeper input goes to jsmn, which has no limit
- * but its token count). */
+/* Deepest nesting read: the fast pass follows it, deeper input is refused (below). */
 #define JSONL_TOK_DEPTH 64
 
-/* Tokens of js[0, n) into tok[0, max): the count, or a JSMN_ERROR_* (NOMEM: more than
- * max tokens; INVAL, PART: not JSON). Fast pass first, jsmn where it gives up. */
+/* What jsonl_tokenize answers for a value nested deeper than JSONL_TOK_DEPTH, well-formed
+ * or not: refused. Why: jsmn walks the parent links at every closing bracket, so a line of
+ * 8,000 brackets cost 32 million steps (8 MB of such lines took 37 s); no event nests so. */
+#define JSONL_ERROR_DEPTH (-10)
+
+/* Tokens of js[0, n) into tok[0, max): the count, JSONL_ERROR_DEPTH, or a JSMN_ERROR_*
+ * (NOMEM: more than max tokens; INVAL, PART: not JSON). Fast pass first; where it gives up,
+ * the depth is checked (one linear pass), then jsmn decides. */
 int jsonl_tokenize(const char *js, size_t n, jsmntok_t *tok, unsigned max);
+/* The same answers with jsmn alone after the depth check (the reader's reference mode). */
+int jsonl_tokenize_reference(const char *js, size_t n, jsmntok_t *tok, unsigned max);
+/* Is js[0, n) nested deeper than `limit` (brackets outside strings)? */
+int jsonl_deeper_than(const char *js, size_t n, unsigned limit);
 /* The fast pass alone: the count, or -1 where it gives up (then jsmn decides). */
 int jsonl_tokenize_fast(const char *js, size_t n, jsmntok_t *tok, unsigned max);
 /* jsmn alone (the reference). */
