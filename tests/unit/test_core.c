@@ -281,6 +281,94 @@ static void utf16_unaligned_and_capped(void **state)
     dh_buf_free(&b);
 }
 
+/* Unit by unit, the plain way: the oracle for the converter's block steps. */
+static size_t utf16_ref(char *o, const uint16_t *u, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t c = u[i];
+        if (c < 0x80) {
+            o[k++] = (char)c;
+        } else if (c < 0x800) {
+            o[k++] = (char)(0xC0 | (c >> 6));
+            o[k++] = (char)(0x80 | (c & 0x3F));
+        } else if (c >= 0xD800 && c <= 0xDBFF && i + 1 < n && u[i + 1] >= 0xDC00 &&
+                   u[i + 1] <= 0xDFFF) {
+            uint32_t cp = 0x10000 + ((c - 0xD800) << 10) + (u[++i] - 0xDC00);
+            o[k++] = (char)(0xF0 | (cp >> 18));
+            o[k++] = (char)(0x80 | ((cp >> 12) & 0x3F));
+            o[k++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+            o[k++] = (char)(0x80 | (cp & 0x3F));
+        } else {
+            if (c >= 0xD800 && c <= 0xDFFF)
+                c = 0xFFFD;
+            o[k++] = (char)(0xE0 | (c >> 12));
+            o[k++] = (char)(0x80 | ((c >> 6) & 0x3F));
+            o[k++] = (char)(0x80 | (c & 0x3F));
+        }
+    }
+    return k;
+}
+
+/* Every length up to 40 units (the 16-, 8- and 4-unit steps and the overlapping tails),
+ * all ASCII and with one unit that is not (at every position), against the oracle. */
+static void utf16_every_length_and_position(void **state)
+{
+    (void)state;
+    static const uint16_t odd[] = {0x00E9, 0x0080, 0x0180, 0x7F00, 0x20AC, 0xD83D, 0xDE00};
+    for (size_t n = 0; n <= 40; n++) {
+        for (size_t pos = 0; pos <= n; pos++) { /* pos == n: all ASCII */
+            for (size_t k = 0; k < sizeof odd / sizeof odd[0]; k++) {
+                uint16_t u[40];
+                uint8_t raw[81];
+                for (size_t i = 0; i < n; i++)
+                    u[i] = (uint16_t)(i == pos ? odd[k] : 0x21 + (i * 7) % 90);
+                for (size_t i = 0; i < n; i++) {
+                    raw[1 + 2 * i] = (uint8_t)(u[i] & 0xFF);
+                    raw[2 + 2 * i] = (uint8_t)(u[i] >> 8);
+                }
+                char want[160];
+                size_t wn = utf16_ref(want, u, n);
+                dh_buf b;
+                dh_buf_init(&b, BIG);
+                assert_int_equal(dh_utf16le_to_utf8(&b, raw + 1, n), DH_OK); /* unaligned */
+                if (b.len != wn || memcmp(b.data, want, wn))
+                    fail_msg("length %zu, unit %04x at %zu", n, odd[k], pos);
+                dh_buf_free(&b);
+                if (pos == n)
+                    break;
+            }
+        }
+    }
+}
+
+/* The same for Windows-1252: one byte above 0x7F at every position of every length. */
+static void cp1252_every_length_and_position(void **state)
+{
+    (void)state;
+    for (size_t n = 0; n <= 40; n++) {
+        for (size_t pos = 0; pos <= n; pos++) {
+            uint8_t in[40];
+            for (size_t i = 0; i < n; i++)
+                in[i] = (uint8_t)(i == pos ? 0xE9 : 0x21 + (i * 7) % 90);
+            dh_buf b;
+            dh_buf_init(&b, BIG);
+            assert_int_equal(dh_cp1252_to_utf8(&b, in, n), DH_OK);
+            size_t want = n + (pos < n ? 1 : 0);
+            assert_int_equal(b.len, want);
+            for (size_t i = 0, k = 0; i < n; i++) {
+                if (i == pos) {
+                    assert_memory_equal(b.data + k, "\xc3\xa9", 2);
+                    k += 2;
+                } else {
+                    assert_int_equal((uint8_t)b.data[k++], in[i]);
+                }
+            }
+            dh_buf_free(&b);
+        }
+    }
+}
+
 static void cp1252(void **state)
 {
     (void)state;
@@ -417,6 +505,8 @@ int main(void)
         cmocka_unit_test(utf16_fast_paths),
         cmocka_unit_test(utf16_unaligned_and_capped),
         cmocka_unit_test(cp1252),
+        cmocka_unit_test(utf16_every_length_and_position),
+        cmocka_unit_test(cp1252_every_length_and_position),
         cmocka_unit_test(time_known_values),
         cmocka_unit_test(time_unsigned_extremes),
         cmocka_unit_test(time_fields),

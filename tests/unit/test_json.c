@@ -128,6 +128,48 @@ static void json_sse_blocks(void **state)
     ESC("0123456789abcde\"", "\"0123456789abcde\\\"\"");
 }
 
+/* Every length up to 40 bytes (16-byte blocks with an overlapping last one, the two
+ * overlapping halves of shorter strings), plain and with one byte or character that
+ * needs care at every position: the plain copy must never let one through. */
+static void json_every_length_and_position(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *out;
+    } special[] = {{"\"", "\\\""},          {"\\", "\\\\"},      {"\n", "\\n"},
+                   {"\x01", "\\u0001"},     {"\x7f", "\\u007f"}, {"\xff", "\\ufffd"},
+                   {"\xc3\xa9", "\xc3\xa9"}};
+    for (size_t n = 0; n <= 40; n++) {
+        for (size_t pos = 0; pos <= n; pos++) { /* pos == n: plain */
+            for (size_t k = 0; k < sizeof special / sizeof special[0]; k++) {
+                char in[48], want[128];
+                size_t ni = 0, w = 0;
+                want[w++] = '"';
+                for (size_t i = 0; i < n; i++) {
+                    if (i == pos) {
+                        size_t l = strlen(special[k].in), lo = strlen(special[k].out);
+                        memcpy(in + ni, special[k].in, l);
+                        ni += l;
+                        memcpy(want + w, special[k].out, lo);
+                        w += lo;
+                    } else {
+                        char c = (char)('!' + (i * 7) % 60);
+                        if (c == '\\' || c == '"')
+                            c = 'q';
+                        in[ni++] = c;
+                        want[w++] = c;
+                    }
+                }
+                want[w++] = '"';
+                want[w] = 0;
+                esc(in, ni, want);
+                if (pos == n)
+                    break;
+            }
+        }
+    }
+}
+
 static void text_check(const char *in, size_t n, unsigned flags, const char *want)
 {
     dh_buf b;
@@ -308,6 +350,7 @@ int main(void)
         cmocka_unit_test(json_valid_utf8_kept),
         cmocka_unit_test(json_invalid_utf8),
         cmocka_unit_test(json_sse_blocks),
+        cmocka_unit_test(json_every_length_and_position),
         cmocka_unit_test(json_respects_cap),
         cmocka_unit_test(text_terminal_safe),
         cmocka_unit_test(json_hidden_escaped),
