@@ -589,23 +589,73 @@ const dh_com_object *comdb_by_name(const dh_comdb *db, dh_str name)
     return comdb_by_guid(db, name);
 }
 
+/* Only positions with a dash where a GUID has its first one are tried (memchr finds
+ * them): testing every byte was a tenth of the correlator's serial time on a Defender
+ * capture (callgrind, 2026-12-07). The GUIDs tried, in order, are the byte loop's. */
 const dh_com_object *comdb_in_text(const dh_comdb *db, dh_str text)
 {
-    for (size_t i = 0; db && i + 36 <= text.len; i++) {
-        if (!guid_at(text.ptr + i, text.len - i))
+    size_t i = 0;
+    while (db && i + 36 <= text.len) {
+        const char *d = memchr(text.ptr + i + 8, '-', text.len - i - 35);
+        if (!d)
+            break;
+        i = (size_t)(d - text.ptr) - 8;
+        if (!guid_at(text.ptr + i, text.len - i)) {
+            i++;
             continue;
+        }
         const dh_com_object *o = comdb_by_guid(db, (dh_str){text.ptr + i, 36});
         if (o)
             return o;
-        i += 35;
+        i += 36;
     }
     return NULL;
 }
 
+/* The positions in [p, end) holding byte a or byte b, in order: one memchr per byte value
+ * kept ahead of the scan, instead of testing every byte. */
+typedef struct either {
+    const char *at_a, *at_b, *end;
+    unsigned char a, b;
+} either;
+
+static void either_init(either *e, const char *p, const char *end, unsigned char a, unsigned char b)
+{
+    e->end = end;
+    e->a = a;
+    e->b = b;
+    e->at_a = p < end ? memchr(p, a, (size_t)(end - p)) : NULL;
+    e->at_b = b != a && p < end ? memchr(p, b, (size_t)(end - p)) : NULL;
+}
+
+static const char *either_next(either *e)
+{
+    const char *at = !e->at_b || (e->at_a && e->at_a < e->at_b) ? e->at_a : e->at_b;
+    if (!at)
+        return NULL;
+    size_t left = (size_t)(e->end - at - 1);
+    if (at == e->at_a)
+        e->at_a = left ? memchr(at + 1, e->a, left) : NULL;
+    else
+        e->at_b = left ? memchr(at + 1, e->b, left) : NULL;
+    return at;
+}
+
+/* Only positions whose first byte matches the needle's first letter in either case are
+ * compared, in order, as a byte loop would. */
 static int contains_ci(dh_str h, const char *n, size_t nl)
 {
-    for (size_t i = 0; i + nl <= h.len; i++)
-        if (!strncasecmp(h.ptr + i, n, nl))
+    if (!nl)
+        return 1;
+    if (h.len < nl)
+        return 0;
+    unsigned char c = (unsigned char)n[0];
+    unsigned char lo = c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+    unsigned char up = c >= 'a' && c <= 'z' ? (unsigned char)(c - 32) : c;
+    either e;
+    either_init(&e, h.ptr, h.ptr + (h.len - nl) + 1, lo, up);
+    for (const char *at; (at = either_next(&e));)
+        if (!strncasecmp(at + 1, n + 1, nl - 1))
             return 1;
     return 0;
 }
@@ -618,8 +668,12 @@ static int has_marker(dh_str cl, const char *m)
         return contains_ci(cl, m, strlen(m));
     const char *w = m + 1;
     size_t wl = strlen(w);
-    for (size_t i = 0; i + 1 + wl <= cl.len; i++)
-        if ((cl.ptr[i] == '-' || cl.ptr[i] == '/') && !strncasecmp(cl.ptr + i + 1, w, wl))
+    if (cl.len < 1 + wl)
+        return 0;
+    either e;
+    either_init(&e, cl.ptr, cl.ptr + (cl.len - 1 - wl) + 1, '-', '/');
+    for (const char *at; (at = either_next(&e));)
+        if (!strncasecmp(at + 1, w, wl))
             return 1;
     return 0;
 }
