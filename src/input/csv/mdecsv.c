@@ -223,6 +223,13 @@ static void on_field(void *s, size_t len, void *data)
         return;
     }
     size_t at = b->len;
+    /* A quote before = + - or @ is how a CSV writer (dcomhunt's dump --to mde-csv, as
+     * spreadsheet-safe exports do) keeps a value from being a formula: not part of it. */
+    if (!r->in_header && s && len >= 2 && ((const char *)s)[0] == '\'' &&
+        strchr("=+-@", ((const char *)s)[1])) {
+        s = (char *)s + 1;
+        len--;
+    }
     if (dh_buf_append(b, s ? s : "", s ? len : 0)) {
         r->too_many = 1;
         return;
