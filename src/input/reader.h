@@ -80,9 +80,8 @@ typedef struct dh_reader_result {
 /* How a record ends, for reading past one larger than the scanner's cap. */
 enum dh_record_end {
     DH_END_LINE,        /* a newline (JSON lines, Zeek) */
-    DH_END_CSV_RECORD,  /* a newline; commas are inside records, and when no whole record
-                         * fits under the cap (a quote that never closes) lines are the
-                         * fallback */
+    DH_END_CSV_RECORD,  /* a line end outside quotes (stream.c csv_skip_record); when the
+                         * quoting breaks, the record's first line */
     DH_END_XML_ELEMENT, /* "</Event>" */
     DH_END_JSON_VALUE,  /* the bracket that closes the element */
 };

@@ -184,9 +184,60 @@ typedef struct skip_state {
     int in_str, esc;  /* JSON: inside a string, after a backslash */
     int started;      /* JSON: the element's first bracket was seen */
     unsigned matched; /* XML: bytes of "</Event>" matched */
+    /* CSV, by the Defender reader's rules (mdecsv.c record_end_q and libcsv's strict mode):
+     * a quote opens quoting only at a field's start; inside quotes a quote closes, or with
+     * the next one is a quote (the next byte tells: closing); a record ends at a line end
+     * outside quotes (LF, CRLF, or a CR alone). broken: a quote the reader refuses (one
+     * inside an unquoted field, or text after a closing quote): the record's end is then
+     * not its quotes' (the caller goes back to lines). */
+    int quoted, field_start, closing, after_close, cr, broken;
 } skip_state;
 
-/* Bytes of buf up to and including the end of the record being skipped (ss->done), or n. */
+/* CSV: one byte c of a record being skipped; 1 when the record ended before c (a CR alone)
+ * or at c. *before: the record ended before c. */
+static int csv_skip_byte(skip_state *ss, char c, int *before)
+{
+    *before = 0;
+    if (ss->cr) { /* a CR outside quotes: with LF a CRLF, else a line end of its own */
+        ss->cr = 0;
+        if (c == '\n')
+            return 1;
+        *before = 1;
+        return 1;
+    }
+    if (ss->closing) { /* a quote inside quotes: a doubled quote, or the closing one */
+        ss->closing = 0;
+        if (c == '"')
+            return 0;
+        ss->quoted = 0;
+        ss->after_close = 1;
+    }
+    if (ss->quoted) {
+        ss->closing = c == '"';
+        return 0;
+    }
+    int after_close = ss->after_close;
+    ss->after_close = 0;
+    if (c == '\n')
+        return 1;
+    if (c == '\r') {
+        ss->cr = 1;
+        return 0;
+    }
+    if (c == ',') {
+        ss->field_start = 1;
+        return 0;
+    }
+    if (after_close || (c == '"' && !ss->field_start))
+        ss->broken = 1;
+    else if (c == '"')
+        ss->quoted = 1;
+    ss->field_start = 0;
+    return 0;
+}
+
+/* Bytes of buf up to and including the end of the record being skipped (ss->done), or n.
+ * CSV: also stops just past a byte that breaks the record's quoting (ss->broken). */
 static size_t skip_scan(skip_state *ss, enum dh_record_end how, const char *b, size_t n)
 {
     static const char end_tag[] = "</Event>";
@@ -212,7 +263,15 @@ static size_t skip_scan(skip_state *ss, enum dh_record_end how, const char *b, s
             } else if ((c == '}' || c == ']') && ss->depth && --ss->depth == 0 && ss->started) {
                 goto end;
             }
-        } else if (c == '\n') { /* JSON lines, Zeek, a CSV line */
+        } else if (how == DH_END_CSV_RECORD) {
+            int before;
+            if (csv_skip_byte(ss, c, &before)) {
+                ss->done = 1;
+                return before ? i : i + 1;
+            }
+            if (ss->broken)
+                return i + 1;
+        } else if (c == '\n') { /* JSON lines, Zeek */
             goto end;
         }
         continue;
@@ -221,6 +280,123 @@ static size_t skip_scan(skip_state *ss, enum dh_record_end how, const char *b, s
         return i + 1;
     }
     return n;
+}
+
+/* The stream read again from stream offset `to`, its carry dropped; delta: the stream's
+ * read position minus the stream offset at the same byte. 0, or -1 when it cannot be read
+ * again (a pipe, an archive member). */
+static int csv_stream_rewind(stream *st, uint64_t to, int64_t delta)
+{
+    if (st->ar || st->inner || (int64_t)to + delta < 0)
+        return -1;
+    if (st->mem) {
+        st->mem_pos = (size_t)((int64_t)to + delta);
+    } else {
+        off_t at = (off_t)((int64_t)to + delta);
+        if (st->fd < 0 || lseek(st->fd, at, SEEK_SET) != at)
+            return -1;
+    }
+    st->carry_len = 0;
+    st->eof = 0;
+    st->offset = to;
+    return 0;
+}
+
+/* The read position of a plain stream (the file's, or the buffer's), or -1. */
+static int64_t csv_stream_position(const stream *st)
+{
+    if (st->ar || st->inner)
+        return -1;
+    if (st->mem)
+        return (int64_t)st->mem_pos;
+    off_t at = st->fd >= 0 ? lseek(st->fd, 0, SEEK_CUR) : -1;
+    return at < 0 ? -1 : (int64_t)at;
+}
+
+/* Bytes of b up to and including its first line end (LF, CRLF, or a CR alone), or 0. */
+static size_t csv_line_end(const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (b[i] == '\n' || b[i] == '\r')
+            return i + 1 + (b[i] == '\r' && i + 1 < n && b[i + 1] == '\n');
+    return 0;
+}
+
+/* A Defender CSV record with no end in the first 16 MiB at the carry's start. Its end is
+ * found by its quotes, as the reader would (a record is never read line by line while its
+ * quoting holds: the lines of a quoted field, a forged row among them, are not records):
+ * - quoting that holds to a line end outside quotes: one record over 16 MiB, read past
+ *   whole and said once;
+ * - quoting that breaks (a quote that never closes, a stray quote): as the reader does for
+ *   such a record, only its first line is lost and reading resumes on the next line: the
+ *   stream is read again from there (a file, the caller's buffer). A pipe or an archive
+ *   member cannot be: what was read past is lost, and the message says how much.
+ * Returns 1 (t filled) or 0 (out of memory). */
+static int csv_skip_record(scan *s, scan_task *t)
+{
+    stream *st = &s->str;
+    uint64_t line0 = st->line, off0 = st->offset, bytes = 0, first_end = 0;
+    int64_t pos = csv_stream_position(st);
+    int64_t delta = pos < 0 ? 0 : pos - (int64_t)(st->offset + st->carry_len);
+    skip_state ss = {0};
+    ss.field_start = 1;
+    for (;;) {
+        size_t k = skip_scan(&ss, DH_END_CSV_RECORD, st->carry, st->carry_len);
+        size_t e = first_end ? 0 : csv_line_end(st->carry, k);
+        if (e)
+            first_end = st->offset + e;
+        for (const char *q = st->carry; (q = memchr(q, '\n', (size_t)(st->carry + k - q))); q++)
+            st->line++;
+        memmove(st->carry, st->carry + k, st->carry_len - k);
+        st->carry_len -= k;
+        st->offset += k;
+        bytes += k;
+        if (ss.done || ss.broken || st->eof)
+            break;
+        if (scan_stream_fill(st, 1u << 20))
+            return 0;
+        if (!st->carry_len)
+            break;
+    }
+    char msg[200];
+    if (ss.broken || (!ss.done && ss.quoted && !ss.closing)) {
+        const char *why = ss.broken ? "stray quote" : "a quote that never closes";
+        if (!first_end) { /* broken on its first line: that line is the one lost */
+            for (;;) {
+                size_t k = csv_line_end(st->carry, st->carry_len);
+                size_t m = k ? k : st->carry_len;
+                st->line += k && memchr(st->carry, '\n', k) != NULL;
+                memmove(st->carry, st->carry + m, st->carry_len - m);
+                st->carry_len -= m;
+                st->offset += m;
+                bytes += m;
+                if (k || st->eof || scan_stream_fill(st, 1u << 20) || !st->carry_len)
+                    break;
+            }
+            snprintf(msg, sizeof msg,
+                     "line %llu: malformed CSV record (%s) on a line over %u MiB (%llu bytes), "
+                     "skipped",
+                     (unsigned long long)line0, why, MAX_LINE_BYTES >> 20,
+                     (unsigned long long)bytes);
+        } else if (pos >= 0 && !csv_stream_rewind(st, first_end, delta)) {
+            st->line = line0 + 1;
+            snprintf(msg, sizeof msg, "line %llu: malformed CSV record (%s)",
+                     (unsigned long long)line0, why);
+        } else {
+            snprintf(msg, sizeof msg,
+                     "line %llu: malformed CSV record (%s) over %u MiB: %llu bytes skipped (the "
+                     "input cannot be read again from its next line)",
+                     (unsigned long long)line0, why, MAX_LINE_BYTES >> 20,
+                     (unsigned long long)bytes);
+        }
+    } else {
+        snprintf(msg, sizeof msg, "line %llu: record over %u MiB (%llu bytes), skipped",
+                 (unsigned long long)line0, MAX_LINE_BYTES >> 20, (unsigned long long)bytes);
+    }
+    scan_task_error(t, st->file, T_RECORD_SKIPPED, DH_ERR_LIMIT, msg);
+    t->name = st->name;
+    t->off = off0;
+    return 1;
 }
 
 /* A record over the cap (MAX_LINE_BYTES) is read past, not into memory, and said once: a
@@ -358,18 +534,11 @@ int scan_stream_next(scan *s, scan_task *t)
                     return 0;
                 continue;
             }
-            /* No whole record in 16 MiB. CSV: a quote that never closes makes everything
-             * after it look like one record; lines are the fallback (the reader resumes at
-             * the next line that holds a well-formed record). Else, or a single line over
-             * the cap: one record too large, skipped whole and said once. */
-            const char *nl = NULL;
+            /* No whole record in 16 MiB: one too large, skipped whole and said once (CSV:
+             * found by its quotes, csv_skip_record). */
             if (rd->record_end == DH_END_CSV_RECORD)
-                for (size_t k = st->carry_len; k-- > 0 && !nl;)
-                    if (st->carry[k] == '\n')
-                        nl = st->carry + k;
-            if (!nl)
-                return skip_record(s, t);
-            n = (size_t)(nl - st->carry) + 1;
+                return csv_skip_record(s, t);
+            return skip_record(s, t);
         }
         if (rd->header || rd->header_update) {
             t->hdr = malloc(st->hdr.len ? st->hdr.len : 1);

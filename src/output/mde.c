@@ -13,6 +13,7 @@
 #include "event/mappings/defender.h"
 #include "output/json.h"
 #include "output/mde.h"
+#include "output/text.h"
 #include "output/typed.h"
 
 #define COLUMNS(X)                                                                                 \
@@ -298,30 +299,6 @@ dh_status dh_mde_csv_header(dh_buf *b)
     return st ? st : dh_buf_puts(b, "\r\n");
 }
 
-/* RFC 4180: a field with a comma, a quote, a line end or outer spaces goes in quotes,
- * its quotes doubled. Values are written as they are: this is data for machines (formulas
- * are not neutralised here; `hunt --csv` does that for people). */
-static dh_status csv_field(dh_buf *b, dh_str v)
-{
-    int quote = v.len && (v.ptr[0] == ' ' || v.ptr[v.len - 1] == ' ');
-    for (size_t i = 0; i < v.len && !quote; i++)
-        quote = v.ptr[i] == ',' || v.ptr[i] == '"' || v.ptr[i] == '\n' || v.ptr[i] == '\r';
-    if (!quote)
-        return dh_buf_append(b, v.ptr, v.len);
-    dh_status st = dh_buf_putc(b, '"');
-    size_t run = 0;
-    for (size_t i = 0; i < v.len && !st; i++)
-        if (v.ptr[i] == '"') {
-            st = dh_buf_append(b, v.ptr + run, i + 1 - run);
-            if (!st)
-                st = dh_buf_putc(b, '"');
-            run = i + 1;
-        }
-    if (!st)
-        st = dh_buf_append(b, v.ptr + run, v.len - run);
-    return st ? st : dh_buf_putc(b, '"');
-}
-
 dh_status dh_mde_csv_event(dh_buf *b, const dh_event *ev, int *written)
 {
     row r;
@@ -333,7 +310,7 @@ dh_status dh_mde_csv_event(dh_buf *b, const dh_event *ev, int *written)
         if (c)
             st = dh_buf_putc(b, ',');
         if (!st)
-            st = csv_field(b, r.v[c]);
+            st = dh_csv_cell_flags(b, r.v[c].ptr ? r.v[c].ptr : "", r.v[c].len, DH_TEXT_KEEP_LINES);
     }
     return st ? st : dh_buf_puts(b, "\r\n");
 }

@@ -57,9 +57,14 @@ dh_status dh_text_escape(dh_buf *out, const char *s, size_t n, unsigned flags)
 
 dh_status dh_csv_cell(dh_buf *out, const char *s, size_t n)
 {
+    return dh_csv_cell_flags(out, s, n, 0);
+}
+
+dh_status dh_csv_cell_flags(dh_buf *out, const char *s, size_t n, unsigned flags)
+{
     dh_buf t;
     dh_buf_init(&t, out->limit);
-    dh_status st = dh_text_escape(&t, s, n, 0);
+    dh_status st = dh_text_escape(&t, s, n, flags);
     if (!st)
         st = dh_buf_putc(out, '"');
     if (!st && t.len &&

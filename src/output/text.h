@@ -22,5 +22,8 @@ dh_status dh_text_escape(dh_buf *out, const char *s, size_t n, unsigned flags);
  * line and holds no control character), in double quotes with quotes doubled, and a cell
  * that would start with = + - or @ (a spreadsheet formula) prefixed with a quote. */
 dh_status dh_csv_cell(dh_buf *out, const char *s, size_t n);
+/* The same with dh_text_escape's flags: DH_TEXT_KEEP_LINES keeps line feeds and tabs inside
+ * the quotes (rows meant to be read back: dump --to mde-csv), a CR is still \x0d. */
+dh_status dh_csv_cell_flags(dh_buf *out, const char *s, size_t n, unsigned flags);
 
 #endif

@@ -420,6 +420,38 @@ def main():
     check(any(e["data"].get("CommandLine") == "cmd.exe /c whoami\x00 & evil.exe --steal-creds END0" for e in dj),
           "dump: the NUL command's JSON value")
 
+    # ---- dump --to mde-csv: Defender rows, cells as in hunt --csv ------------------------------
+    # (line ends and tabs are kept inside quotes, so multi-line command lines read back whole)
+    fj2 = os.path.join(tmp.name, "formulas.jsonl")
+    with open(fj2, "wb") as f:
+        f.write(jobj([("EventID", 1), ("SourceName", "Microsoft-Windows-Sysmon"),
+                      ("Channel", "Microsoft-Windows-Sysmon/Operational"),
+                      ("Hostname", b"=HYPERLINK(\"http://x\")\x1b[31mT1"), ("RecordNumber", 1),
+                      ("UtcTime", "2020-10-17 10:00:00.000"), ("Image", b"@SUM(1)\x07.exe"),
+                      ("CommandLine", b"-2+3+cmd|' /C calc'!A0\x1b]0;pwn\x07\r\nnext\tline"),
+                      ("User", b"+CORP\\x"), ("ProcessId", "100")]) + b"\n")
+    for name, paths in (("hostile", [jl]), ("formulas", [fj2])):
+        raw = run([D, "dump", "--to", "mde-csv"] + paths, ok=(0,))[0]
+        text = inert("dump mde-csv " + name, raw, ours="\r\n\t")
+        check(not re.search("\r(?!\n)", text), "dump mde-csv %s: a CR that is not a row end" % name)
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+        check(len(rows) > 1 and len(set(map(len, rows))) == 1, "dump mde-csv %s: rows of unequal length" % name)
+        for r in rows[1:]:
+            for c in r:
+                check(not c[:1] in ("=", "+", "-", "@", "\t", "\r"),
+                      "dump mde-csv %s: a cell a spreadsheet would evaluate: %r" % (name, c[:40]))
+        if name == "formulas":
+            check(any("'-2+3+cmd|' /C calc'!A0\\x1b]0;pwn\\x07\\x0d\nnext\tline" in c for r in rows for c in r),
+                  "dump mde-csv: the command line's cell: %r" % rows[1:])
+            # read back: the quote that kept it from being a formula is not part of the value
+            back = os.path.join(tmp.name, "formulas.csv")
+            with open(back, "wb") as f:
+                f.write(raw)
+            be = [json.loads(l) for l in run([D, "dump", back], ok=(0,))[0].splitlines()]
+            check(len(be) == 1 and be[0]["data"].get("ProcessCommandLine", "").startswith("-2+3+cmd|")
+                  and be[0]["data"].get("AccountDomain") == "+CORP",
+                  "dump mde-csv read back: %r" % be)
+
     for m in fails:
         print("FAIL:", m)
     print("%d checks, %d failed" % (checks[0], len(fails)))

@@ -22,6 +22,8 @@ import tempfile
 
 BIG = 20 << 20  # over the 16 MiB record cap
 HDR = "Timestamp,DeviceName,ActionType,FileName,FolderPath,ProcessCommandLine,ReportId\n"
+FORGED = ("2026-11-20T10:00:05.0000000Z,FORGED-HOST,ProcessCreated,evil.exe,C:\\evil.exe,"
+          "evil.exe,77")
 POSITIVE = "EVTX-ATTACK-SAMPLES/Lateral Movement/LM_impacket_docmexec_mmc_sysmon_01.evtx"
 
 
@@ -80,6 +82,19 @@ def main():
             ("csv unterminated quote, over 16 MiB",
              write("q_big.csv", HDR + bad + "".join(row(i) for i in range(300000))),
              300000, 2, "malformed CSV record"),
+            # A quoted field over 16 MiB holding line ends and a forged row: the record is
+            # skipped whole, never read line by line (the forged row is not an event), whether
+            # its first line is over 16 MiB or its lines are short.
+            ("csv quoted field over 16 MiB, forged row inside",
+             write("inject.csv", HDR + row(0) + "2026-11-20T10:00:00.0000000Z,ws1,ProcessCreated,"
+                   "cmd.exe,C:\\x.exe,\"" + "A" * BIG + "\n" + FORGED + "\n\",5\r\n" +
+                   "".join(row(i) for i in range(1, 1000))),
+             1000, 3, "record over 16 MiB"),
+            ("csv quoted field of short lines over 16 MiB, forged row inside",
+             write("inject_lines.csv", HDR + row(0) + "2026-11-20T10:00:00.0000000Z,ws1,"
+                   "ProcessCreated,cmd.exe,C:\\x.exe,\"x\n" + ("A" * 99 + "\n") * (BIG // 100) +
+                   FORGED + "\n\",5\n" + "".join(row(i) for i in range(1, 1000))),
+             1000, 3, "record over 16 MiB"),
             ("csv field over 16 MiB",
              write("field.csv", HDR + row(0) + "2026-11-20T10:00:00.0000000Z,ws1,ProcessCreated,"
                    "cmd.exe,C:\\x.exe,\"" + "A" * BIG + "\",5\n" + "".join(row(i) for i in
@@ -108,10 +123,38 @@ def main():
             lines = err.splitlines()
             check(rc == 3, "%s: exit %d, want 3" % (name, rc))
             check(n == want, "%s: %d records, want %d" % (name, n, want))
+            check("FORGED-HOST" not in out, "%s: a row inside a quoted field was read" % name)
             check(len(lines) == 1 and ("line %d: %s" % (line, part)) in lines[0],
                   "%s: want one message naming line %d (%s): %s" % (name, line, part, lines[:3]))
             print("%-36s %7d records, %s" % (name, n, lines[0].split(": ", 2)[-1] if lines
                                              else "no message"))
+        # The same injection read from a pipe (no going back): skipped whole too.
+        with open(os.path.join(d, "inject.csv"), "rb") as f:
+            rc, out, err = dump(dh, ["-"], stdin=f.read())
+        check(rc == 3 and len(out.splitlines()) == 1000 and "FORGED-HOST" not in out and
+              "line 3: record over 16 MiB" in err,
+              "csv injection on a pipe: exit %d, %d records, %r" % (rc, len(out.splitlines()),
+                                                                   err[:300]))
+        print("%-36s %7d records (standard input)" % ("csv forged row in a field, pipe",
+                                                      len(out.splitlines())))
+        # An unterminated quote over 16 MiB on a pipe: its next line cannot be read again,
+        # so what was read past is lost, and said (never read line by line: see above).
+        with open(os.path.join(d, "q_big.csv"), "rb") as f:
+            rc, out, err = dump(dh, ["-"], stdin=f.read())
+        check(rc == 3 and len(err.splitlines()) == 1 and "line 2: malformed CSV record (a quote "
+              "that never closes) over 16 MiB" in err and "cannot be read again" in err,
+              "csv unterminated quote on a pipe: exit %d, %r" % (rc, err[:300]))
+        # Old Mac line ends (CR only): every row read, a bad one named by its offset.
+        cr = (HDR + "".join(row(i) for i in range(500)) + "not,a,row\n" +
+              "".join(row(i) for i in range(500, 1000))).replace("\n", "\r")
+        rc, out, err = dump(dh, [write("cr_only.csv", cr)])
+        bad_at = len(HDR) + sum(len(row(i)) for i in range(500))
+        check(rc == 3 and len(out.splitlines()) == 1000 and len(err.splitlines()) == 1 and
+              ("offset %d:" % bad_at) in err,
+              "csv with CR line ends: exit %d, %d records, %r" % (rc, len(out.splitlines()),
+                                                                 err[:300]))
+        print("%-36s %7d records, %s" % ("csv with CR line ends", len(out.splitlines()),
+                                         err.strip().split(": ", 2)[-1]))
         # Nothing read.
         empty = os.path.join(d, "empty")
         junk = os.path.join(d, "junk")

@@ -32,6 +32,10 @@ static void csv_cuts_at_record_ends(void **state)
     /* a quote as the buffer's last byte: doubled or closing? not decided yet */
     assert_int_equal(mdecsv_cut(S("x\n\"a\"")), 2);
     assert_int_equal(mdecsv_cut(S("no line end")), 0);
+    /* old Mac line ends: a CR alone ends a record (inside quotes it is data); a CR as the
+     * buffer's last byte waits for the next (a CRLF's LF?) */
+    assert_int_equal(mdecsv_first(S("h1,h2\rrow\r")), 6);
+    assert_int_equal(mdecsv_cut(S("a,b\r\"x\ry\",z\rc,d\r\ne\r")), 17);
 }
 
 static dh_status count_event(void *ctx, const dh_event *ev)

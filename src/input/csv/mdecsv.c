@@ -150,10 +150,10 @@ void mdecsv_reader_free(mdecsv_reader *r)
     free(r);
 }
 
-/* End of the record that starts at `from`: the index just past its newline, or 0 if the
- * buffer ends first. A quote opens quoting only at a field's start (RFC 4180); a stray
- * quote inside an unquoted field is a character, so one bad record cannot swallow the
- * records after it (libcsv then reports it). */
+/* End of the record that starts at `from`: the index just past its line end (LF, CRLF or a
+ * CR alone, outside quotes), or 0 if the buffer ends first. A quote opens quoting only at a field's
+ * start (RFC 4180); a stray quote inside an unquoted field is a character, so one bad record cannot
+ * swallow the records after it (libcsv then reports it). */
 static size_t record_end_q(const char *b, size_t n, size_t from, int *open_quote)
 {
     int quoted = 0, field_start = 1;
@@ -177,6 +177,13 @@ static size_t record_end_q(const char *b, size_t n, size_t from, int *open_quote
             field_start = 1;
         } else if (c == '\n') {
             return i + 1;
+        } else if (c == '\r') {
+            /* CRLF, or a CR alone: an old Mac line end, which libcsv ends a row at too */
+            if (i + 1 == n)
+                return 0; /* the next byte tells */
+            if (b[i + 1] != '\n')
+                return i + 1;
+            field_start = 0;
         } else {
             field_start = 0;
         }
@@ -216,6 +223,13 @@ static void on_field(void *s, size_t len, void *data)
         return;
     }
     size_t at = b->len;
+    /* A quote before = + - or @ is how a CSV writer (dcomhunt's dump --to mde-csv, as
+     * spreadsheet-safe exports do) keeps a value from being a formula: not part of it. */
+    if (!r->in_header && s && len >= 2 && ((const char *)s)[0] == '\'' &&
+        strchr("=+-@", ((const char *)s)[1])) {
+        s = (char *)s + 1;
+        len--;
+    }
     if (dh_buf_append(b, s ? s : "", s ? len : 0)) {
         r->too_many = 1;
         return;
@@ -403,6 +417,15 @@ static const char *decode_record(mdecsv_reader *r, const char *s, size_t n, dh_e
     return NULL;
 }
 
+/* The first line end in b[0, n) (LF, or CR: a CRLF's CR, or an old Mac line end), or NULL. */
+static const char *line_end_in(const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (b[i] == '\n' || b[i] == '\r')
+            return b + i;
+    return NULL;
+}
+
 dh_status mdecsv_decode(mdecsv_reader *r, const char *hdr, size_t hdrlen, const char *buf,
                         size_t len, const char *file, uint64_t first_line, uint64_t base_offset,
                         dh_reader_event_fn on_event, void *ectx, dh_reader_line_error_fn on_error,
@@ -416,7 +439,7 @@ dh_status mdecsv_decode(mdecsv_reader *r, const char *hdr, size_t hdrlen, const 
          * closes, which took every line after it (not worth parsing to know it is bad). */
         int open_quote;
         size_t end = record_end_q(buf, len, pos, &open_quote);
-        open_quote = open_quote && memchr(buf + pos, '\n', len - pos) != NULL;
+        open_quote = open_quote && line_end_in(buf + pos, len - pos) != NULL;
         if (!end)
             end = len;
         size_t s = pos, e = end;
@@ -447,7 +470,7 @@ dh_status mdecsv_decode(mdecsv_reader *r, const char *hdr, size_t hdrlen, const 
              * many) is skipped whole, or the lines of a quoted field (a command line holding
              * a line end and a forged row) would be read as records. */
             int broken = open_quote || why == stray_quote;
-            const char *nl = why && !hwhy && broken ? memchr(buf + s, '\n', e - s) : NULL;
+            const char *nl = why && !hwhy && broken ? line_end_in(buf + s, e - s) : NULL;
             if (nl)
                 end = (size_t)(nl - buf) + 1;
         }
@@ -470,8 +493,9 @@ dh_status mdecsv_decode(mdecsv_reader *r, const char *hdr, size_t hdrlen, const 
  * Defender table) or Computer and EventID (Sentinel's SecurityEvent). */
 static dh_format mdecsv_sniff(const uint8_t *p, size_t n)
 {
-    const uint8_t *nl = memchr(p, '\n', n);
-    size_t end = nl ? (size_t)(nl - p) : n;
+    size_t end = 0; /* the first line: up to LF, or a CR alone (old Mac line ends) */
+    while (end < n && p[end] != '\n' && !(p[end] == '\r' && end + 1 < n && p[end + 1] != '\n'))
+        end++;
     int host = 0, time = 0, commas = 0, eventid = 0, computer = 0;
     size_t s = 0;
     for (size_t i = 0; i <= end; i++) {
