@@ -144,7 +144,7 @@ static inline int tok_new(jsmntok_t *tok, unsigned *nt, unsigned max, jsmntype_t
 
 /* long because: one state machine (value, after a value, key) with the container stack
  * inline, so a line is read in one pass with no call per token. */
-int jsonl_tokenize_fast(const char *text, size_t n, jsmntok_t *tok, unsigned max)
+static int tokenize_fast(const char *text, size_t n, jsmntok_t *tok, unsigned max, size_t *vend)
 {
     const unsigned char *js = (const unsigned char *)text;
     int stack[JSONL_TOK_DEPTH];
@@ -217,6 +217,10 @@ value:
     }
 after:
     if (depth == 0) { /* the top-level value is closed: only whitespace may follow */
+        if (vend) {   /* or anything: the caller reads on (an array's next element) */
+            *vend = i;
+            return (int)nt;
+        }
         while (i < n && is_ws(js[i]))
             i++;
         return i == n ? (int)nt : -1;
@@ -262,6 +266,46 @@ key:
             ;
         parent = k;
         goto value;
+    }
+}
+
+int jsonl_tokenize_fast(const char *js, size_t n, jsmntok_t *tok, unsigned max)
+{
+    return tokenize_fast(js, n, tok, max, NULL);
+}
+
+int jsonl_tokenize_fast_prefix(const char *js, size_t n, jsmntok_t *tok, unsigned max, size_t *end)
+{
+    return tokenize_fast(js, n, tok, max, end);
+}
+
+size_t jsonl_quote_close(const char *text, size_t n, size_t i)
+{
+    const unsigned char *js = (const unsigned char *)text;
+    size_t open = i;
+    for (;;) {
+#ifdef __SSE2__
+        const __m128i q = _mm_set1_epi8('"');
+        while (i + 16 <= n) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(js + i));
+            int m = _mm_movemask_epi8(_mm_cmpeq_epi8(x, q));
+            if (m) {
+                i += (size_t)__builtin_ctz((unsigned)m);
+                break;
+            }
+            i += 16;
+        }
+#endif
+        while (i < n && js[i] != '"')
+            i++;
+        if (i >= n)
+            return n;
+        size_t k = i; /* the backslashes before it: an odd run escapes it */
+        while (k > open && js[k - 1] == '\\')
+            k--;
+        if (((i - k) & 1) == 0)
+            return i;
+        i++;
     }
 }
 

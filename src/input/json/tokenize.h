@@ -36,10 +36,17 @@
 int jsonl_tokenize(const char *js, size_t n, jsmntok_t *tok, unsigned max);
 /* The same answers with jsmn alone after the depth check (the reader's reference mode). */
 int jsonl_tokenize_reference(const char *js, size_t n, jsmntok_t *tok, unsigned max);
+/* The index of the quote that closes the string whose body starts at js[i] (a quote after an
+ * even run of backslashes), or n when there is none; no other check. */
+size_t jsonl_quote_close(const char *js, size_t n, size_t i);
 /* Is js[0, n) nested deeper than `limit` (brackets outside strings)? */
 int jsonl_deeper_than(const char *js, size_t n, unsigned limit);
 /* The fast pass alone: the count, or -1 where it gives up (then jsmn decides). */
 int jsonl_tokenize_fast(const char *js, size_t n, jsmntok_t *tok, unsigned max);
+/* The fast pass on the value at js[0] alone, whatever follows it (an array's next element):
+ * its tokens and, in *end, the index after it; -1 where it gives up. The tokens are those the
+ * fast pass (and jsmn) give for js[0, *end). */
+int jsonl_tokenize_fast_prefix(const char *js, size_t n, jsmntok_t *tok, unsigned max, size_t *end);
 /* jsmn alone (the reference). */
 int jsonl_tokenize_jsmn(const char *js, size_t n, jsmntok_t *tok, unsigned max);
 
