@@ -287,6 +287,42 @@ static void deep_nesting_refused(void **state)
     }
 }
 
+/* An array read through the fast pass (elements tokenized where they start) gives the events
+ * and names the damaged elements (line, offset) as the reference does. */
+static void array_elements_through_both(void **state)
+{
+    (void)state;
+    static const char arr[] =
+        "[\n  {\"Hostname\":\"W6\",\"EventID\":1,\"Channel\":\"Security\",\"x\":\"a]}\\\"\"},\n"
+        "  {\"Hostname\":\"W7\",\"EventID\":1.5,\"Channel\":\"Security\"},\n\n"
+        "  {\"Hostname\":\"W8\",\"EventID\":2,\"Channel\":\"Security\"} x,\n"
+        "  {\"Hostname\":\"W9\",\"EventID\":3,\"Channel\":\"Security\"}\n]\n";
+    seen s[2];
+    why_seen w[2];
+    uint64_t ev[2], bad[2];
+    for (int ref = 0; ref < 2; ref++) {
+        jsonl_reader *r = jsonl_reader_new();
+        assert_non_null(r);
+        jsonl_reader_use_reference(r, ref);
+        memset(&s[ref], 0, sizeof s[ref]);
+        memset(&w[ref], 0, sizeof w[ref]);
+        ev[ref] = bad[ref] = 0;
+        assert_int_equal(jsonl_decode_array(r, arr, sizeof arr - 1, 1, "t", 1, 0, keep, &s[ref],
+                                            keep_why, &w[ref], &ev[ref], &bad[ref]),
+                         DH_OK);
+        jsonl_reader_free(r);
+    }
+    assert_int_equal(ev[0], 3);
+    assert_int_equal(bad[0], 2);
+    assert_string_equal(s[0].host, "W9");
+    assert_int_equal(w[0].n, 2);
+    assert_int_equal(w[0].line, 5); /* the stray x after W8's element */
+    assert_memory_equal(&s[0], &s[1], sizeof s[0]);
+    assert_memory_equal(&w[0], &w[1], sizeof w[0]);
+    assert_int_equal(ev[1], 3);
+    assert_int_equal(bad[1], 2);
+}
+
 static dh_status keep_keywords(void *ctx, const dh_event *ev)
 {
     char *out = ctx;
@@ -385,10 +421,15 @@ static void ids_are_whole_numbers(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(fast_matches_jsmn),     cmocka_unit_test(gives_up_where_jsmn_decides),
-        cmocka_unit_test(limits_fall_back),      cmocka_unit_test(reader_same_through_both),
-        cmocka_unit_test(bom_before_first_line), cmocka_unit_test(values_after_the_object_refused),
-        cmocka_unit_test(deep_nesting_refused),  cmocka_unit_test(keywords_as_hex),
+        cmocka_unit_test(fast_matches_jsmn),
+        cmocka_unit_test(gives_up_where_jsmn_decides),
+        cmocka_unit_test(limits_fall_back),
+        cmocka_unit_test(reader_same_through_both),
+        cmocka_unit_test(bom_before_first_line),
+        cmocka_unit_test(values_after_the_object_refused),
+        cmocka_unit_test(deep_nesting_refused),
+        cmocka_unit_test(keywords_as_hex),
+        cmocka_unit_test(array_elements_through_both),
         cmocka_unit_test(ids_are_whole_numbers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
