@@ -33,19 +33,28 @@ void evtx_push_sys(evtx_decoder *d, const char *name, uint32_t name_len, uint32_
     d->sys[d->nsys++] = (evtx_sysitem){name, name_len, off, len};
 }
 
-static const char *push_item(evtx_decoder *d, const char *name, uint32_t name_len,
-                             const evtx_template *tpl, uint32_t name_op, uint32_t voff,
-                             uint32_t vlen)
+static const char *grow_items(evtx_decoder *d)
+{
+    if (d->items_cap >= EVTX_MAX_ITEMS)
+        return "too many data items in one event";
+    size_t cap = d->items_cap ? d->items_cap * 2 : 64;
+    evtx_item *n = realloc(d->items, cap * sizeof *n);
+    if (!n)
+        return "out of memory";
+    d->items = n;
+    d->items_cap = cap;
+    return NULL;
+}
+
+/* Inline, the growth out of line: called for every data item of every record. */
+static inline const char *push_item(evtx_decoder *d, const char *name, uint32_t name_len,
+                                    const evtx_template *tpl, uint32_t name_op, uint32_t voff,
+                                    uint32_t vlen)
 {
     if (d->nitems == d->items_cap) {
-        if (d->items_cap >= EVTX_MAX_ITEMS)
-            return "too many data items in one event";
-        size_t cap = d->items_cap ? d->items_cap * 2 : 64;
-        evtx_item *n = realloc(d->items, cap * sizeof *n);
-        if (!n)
-            return "out of memory";
-        d->items = n;
-        d->items_cap = cap;
+        const char *why = grow_items(d);
+        if (why)
+            return why;
     }
     evtx_item *it = &d->items[d->nitems++];
     it->name_static = name;

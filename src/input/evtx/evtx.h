@@ -229,6 +229,11 @@ typedef struct evtx_decoder {
     evtx_template *cache[1024];
     unsigned ncached;
     evtx_template *scratch; /* ad-hoc compiled fragments of the current record */
+    /* dh_map_windows_find's answer for the last provider and event id (finalize). */
+    const dh_map_row *map_row;
+    uint32_t map_event_id, map_provider_len;
+    int map_valid;
+    char map_provider[128];
     dh_event ev;
 } evtx_decoder;
 
