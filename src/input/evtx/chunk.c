@@ -302,11 +302,14 @@ dh_status evtx_decode_chunk(evtx_decoder *d, const uint8_t *buf, size_t len, con
     if (free_off > clen && clen < EVTX_CHUNK_SIZE && free_off <= EVTX_CHUNK_SIZE) {
         /* The file ends inside this chunk's records: what is past the end is lost. */
         res->damaged = 1;
+        /* Both as file offsets, like the message's own offset: the chunk's free-space
+         * mark and its length here are chunk-relative, and said as such they read as a
+         * file size that is wrong (issue 17). */
         char msg[160];
         snprintf(msg, sizeof msg,
-                 "chunk truncated by the end of the file: its records extend to offset %u, "
-                 "the file holds %u bytes of it",
-                 free_off, clen);
+                 "chunk truncated by the end of the file: its records extend to offset %llu, "
+                 "the file ends at offset %llu",
+                 (unsigned long long)(file_off + free_off), (unsigned long long)(file_off + clen));
         report(d, err, DH_ERR_FORMAT, clen, 0, msg);
     }
     if (free_off < EVTX_CHUNK_HEADER_SIZE || free_off > clen)
