@@ -462,15 +462,15 @@ static const char *run_nested(evtx_decoder *d, const evtx_value *v, uint8_t role
 static const char *run_plan(evtx_decoder *d, const evtx_template *t, const evtx_plan *plan,
                             const evtx_value *vals, uint32_t nvals)
 {
-    for (uint32_t k = 0; k < plan->n; k++) {
-        const evtx_plan_entry *e = &plan->e[k];
+    const evtx_plan_entry *entries = d->want_sys ? plan->e : plan->e_nosys;
+    uint32_t nentries = d->want_sys ? plan->n : plan->n_nosys;
+    for (uint32_t k = 0; k < nentries; k++) {
+        const evtx_plan_entry *e = &entries[k];
         if (e->opt_only) {
             uint16_t si = t->ops[e->first].subst;
             if (si >= nvals || vals[si].type == 0x00)
                 continue; /* the element is not there at all */
         }
-        if (e->target == P_SYS && !d->want_sys)
-            continue;
         if (e->target == P_NESTED) {
             if (e->subst < nvals && vals[e->subst].type == 0x21) {
                 const char *why = run_nested(d, &vals[e->subst], e->role);

@@ -627,6 +627,12 @@ static int build_plan(const evtx_template *t, uint8_t root, evtx_plan *p)
     for (uint32_t k = 0; k < p->n; k++)
         p->e[k].single = p->e[k].target != P_NESTED && p->e[k].last == p->e[k].first + 1 &&
                          t->ops[p->e[k].first].code == OP_SUBST;
+    p->e_nosys = malloc((p->n ? p->n : 1) * sizeof *p->e_nosys);
+    if (!p->e_nosys)
+        return -1;
+    for (uint32_t k = 0; k < p->n; k++)
+        if (p->e[k].target != P_SYS)
+            p->e_nosys[p->n_nosys++] = p->e[k];
     uint32_t maxs = 0;
     for (uint32_t k = 0; k < p->n; k++)
         if (p->e[k].target == P_NESTED && p->e[k].subst + 1u > maxs)
@@ -652,6 +658,7 @@ const evtx_plan *evtx_plan_get(evtx_template *t, uint8_t role)
     if (!p->built) {
         if (build_plan(t, role, p) < 0) {
             free(p->e);
+            free(p->e_nosys);
             free(p->nested);
             memset(p, 0, sizeof *p);
             return NULL;
@@ -674,6 +681,7 @@ void evtx_template_free(evtx_template *t)
     free(t->cache_fields);
     for (int r = 0; r < R_COUNT; r++) {
         free(t->plans[r].e);
+        free(t->plans[r].e_nosys);
         free(t->plans[r].nested);
     }
     free(t);
