@@ -713,7 +713,8 @@ static const char *scratch_element(evtx_decoder *d, uint32_t *pos, uint32_t end,
                                    uint8_t role)
 {
     const char *why = NULL;
-    evtx_template *t = evtx_template_compile(d, *pos, end, no_depid, &why);
+    evtx_template *t = evtx_template_compile(
+        d, *pos, end, (no_depid ? EVTX_COMPILE_NO_DEPID : 0) | EVTX_COMPILE_ONCE, &why);
     if (!t)
         return why;
     t->next = d->scratch;

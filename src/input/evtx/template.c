@@ -22,6 +22,7 @@ typedef struct compiler {
     uint32_t clen;
     uint32_t pos, end, data_start;
     int no_depid;
+    int once; /* EVTX_COMPILE_ONCE: no verification data */
     evtx_template *t;
     uint32_t ops_cap, nf_cap, en_cap, eb_len, eb_cap;
     dh_buf pool;
@@ -205,6 +206,8 @@ static int read_name(compiler *cc, uint32_t *off, uint32_t *len, uint8_t *known)
         if (need(cc, 8 + 2 * nchars + 2))
             return -1;
         cc->pos += 8 + 2 * nchars + 2;
+    } else if (cc->once) {
+        return 0; /* never verified: no name field, no copy */
     } else if (cc->memo[slot].noff == noff && cc->memo[slot].ext != UINT32_MAX) {
         ext = cc->memo[slot].ext; /* verified against the same copy */
     } else if (add_extname(cc, noff, 2 * nchars, &ext)) {
@@ -213,7 +216,7 @@ static int read_name(compiler *cc, uint32_t *off, uint32_t *len, uint8_t *known)
     } else if (cc->memo[slot].noff == noff) {
         cc->memo[slot].ext = ext;
     }
-    if (add_namefield(cc, fieldpos, ext)) {
+    if (!cc->once && add_namefield(cc, fieldpos, ext)) {
         cc->why = "out of memory";
         return -1;
     }
@@ -687,16 +690,18 @@ void evtx_template_free(evtx_template *t)
     free(t);
 }
 
-evtx_template *evtx_template_compile(evtx_decoder *d, uint32_t start, uint32_t end, int no_depid,
+evtx_template *evtx_template_compile(evtx_decoder *d, uint32_t start, uint32_t end, int flags,
                                      const char **why)
 {
+    int no_depid = (flags & EVTX_COMPILE_NO_DEPID) != 0;
     compiler cc = {.d = d,
                    .c = d->chunk,
                    .clen = (uint32_t)d->chunk_len,
                    .pos = start,
                    .end = end,
                    .data_start = start,
-                   .no_depid = no_depid};
+                   .no_depid = no_depid,
+                   .once = (flags & EVTX_COMPILE_ONCE) != 0};
     dh_buf_init(&cc.pool, POOL_LIMIT);
     cc.t = calloc(1, sizeof *cc.t);
     if (!cc.t) {
