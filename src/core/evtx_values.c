@@ -7,6 +7,13 @@
 #include "core/utf16.h"
 #include "core/evtx_format.h"
 
+/* "00" to "FF": a byte's two digits in one copy. */
+#define HP(h)                                                                                      \
+    h "0" h "1" h "2" h "3" h "4" h "5" h "6" h "7" h "8" h "9" h "A" h "B" h "C" h "D" h "E" h "F"
+static const char hex_pairs[513] = HP("0") HP("1") HP("2") HP("3") HP("4") HP("5") HP("6") HP("7")
+    HP("8") HP("9") HP("A") HP("B") HP("C") HP("D") HP("E") HP("F");
+#undef HP
+
 static dh_status put_hex_bytes(dh_buf *out, const uint8_t *p, size_t n)
 {
     static const char digits[] = "0123456789ABCDEF";
@@ -25,7 +32,6 @@ static dh_status put_hex_bytes(dh_buf *out, const uint8_t *p, size_t n)
 
 static dh_status put_guid(dh_buf *out, const uint8_t *p)
 {
-    static const char digits[] = "0123456789ABCDEF";
     /* Data1..Data3 little-endian, Data4 as stored; where each byte's two digits go. */
     static const uint8_t order[16] = {3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15};
     static const uint8_t at[16] = {1, 3, 5, 7, 10, 12, 15, 17, 20, 22, 25, 27, 29, 31, 33, 35};
@@ -33,10 +39,8 @@ static dh_status put_guid(dh_buf *out, const uint8_t *p)
     if (!o)
         return DH_ERR_NOMEM;
     memcpy(o, "{00000000-0000-0000-0000-000000000000}", 38);
-    for (int i = 0; i < 16; i++) {
-        o[at[i]] = digits[p[order[i]] >> 4];
-        o[at[i] + 1] = digits[p[order[i]] & 15];
-    }
+    for (int i = 0; i < 16; i++)
+        memcpy(o + at[i], hex_pairs + 2 * p[order[i]], 2);
     out->len += 38;
     return DH_OK;
 }
@@ -90,24 +94,46 @@ static dh_status put_dec(dh_buf *out, uint64_t v, int neg)
     char *o = evtx_room(out, 21);
     if (!o)
         return DH_ERR_NOMEM;
-    char tmp[20];
-    size_t i = sizeof tmp;
+    if (neg)
+        *o++ = '-';
+    /* The digit count first, then the digits from the end straight into place: no
+     * temporary and no copy (most values are a few digits). */
+    static const uint64_t pow10[20] = {1ULL,
+                                       10ULL,
+                                       100ULL,
+                                       1000ULL,
+                                       10000ULL,
+                                       100000ULL,
+                                       1000000ULL,
+                                       10000000ULL,
+                                       100000000ULL,
+                                       1000000000ULL,
+                                       10000000000ULL,
+                                       100000000000ULL,
+                                       1000000000000ULL,
+                                       10000000000000ULL,
+                                       100000000000000ULL,
+                                       1000000000000000ULL,
+                                       10000000000000000ULL,
+                                       100000000000000000ULL,
+                                       1000000000000000000ULL,
+                                       10000000000000000000ULL};
+    size_t n = 1;
+    while (n < 20 && v >= pow10[n])
+        n++;
+    char *e = o + n;
     while (v >= 100) {
         unsigned r = (unsigned)(v % 100);
         v /= 100;
-        tmp[--i] = digit_pairs[2 * r + 1];
-        tmp[--i] = digit_pairs[2 * r];
+        e -= 2;
+        memcpy(e, digit_pairs + 2 * r, 2);
     }
     if (v >= 10) {
-        tmp[--i] = digit_pairs[2 * v + 1];
-        tmp[--i] = digit_pairs[2 * v];
+        e -= 2;
+        memcpy(e, digit_pairs + 2 * v, 2);
     } else {
-        tmp[--i] = (char)('0' + v);
+        *--e = (char)('0' + v);
     }
-    size_t n = sizeof tmp - i;
-    if (neg)
-        *o++ = '-';
-    memcpy(o, tmp + i, n);
     out->len += n + (neg ? 1 : 0);
     return DH_OK;
 }
@@ -178,9 +204,18 @@ static size_t type_size(uint8_t t, size_t len)
     }
 }
 
+/* type_size as a table for the fixed-size types (0 for 0x10, whose size depends on the
+ * length, and for the variable ones): scalar_text runs for every value of every record. */
+static const uint8_t fixed_size[0x16] = {
+    [0x03] = 1, [0x04] = 1, [0x05] = 2,  [0x06] = 2, [0x07] = 4, [0x08] = 4,
+    [0x0b] = 4, [0x0d] = 4, [0x14] = 4,  [0x09] = 8, [0x0a] = 8, [0x0c] = 8,
+    [0x11] = 8, [0x15] = 8, [0x0f] = 16, [0x12] = 16};
+
 static dh_status scalar_text(dh_buf *out, uint8_t t, const uint8_t *p, size_t n)
 {
-    size_t sz = type_size(t, n);
+    size_t sz = t < sizeof fixed_size ? fixed_size[t] : 0;
+    if (t == 0x10)
+        sz = type_size(t, n);
     if (sz && n != sz)
         return put_hex_bytes(out, p, n);
     switch (t) {

@@ -318,6 +318,19 @@ static int name_eq_but_spaces(dh_str name, const char *f, size_t flen)
     return k == flen;
 }
 
+/* Can data name `name` be field f, by name or with spaces (name_eq_but_spaces)? A quick
+ * no on the length and the first byte, before any comparison call: every data name of
+ * the event is offered to each by-name field of each rule (a tenth of hunt's matching,
+ * callgrind 2026-12-07). */
+static inline int name_may_be(dh_str name, const field_ref *f)
+{
+    if (name.len < f->len)
+        return 0;
+    if (!f->len || !name.len || name.ptr[0] == ' ')
+        return 1;
+    return sigma_lower[(unsigned char)name.ptr[0]] == sigma_lower[(unsigned char)f->name[0]];
+}
+
 int sigma_field_value(const field_ref *f, const dh_event *ev, char *num, dh_str *out)
 {
     switch (f->id) {
@@ -345,8 +358,10 @@ int sigma_field_value(const field_ref *f, const dh_event *ev, char *num, dh_str 
         size_t n;
         const dh_kv *kv = dh_event_data(ev, &n);
         for (size_t i = 0; i < n; i++)
-            if ((kv[i].name.len == f->len && !strncasecmp(kv[i].name.ptr, f->name, f->len)) ||
-                (kv[i].name.len > f->len && name_eq_but_spaces(kv[i].name, f->name, f->len))) {
+            if (!name_may_be(kv[i].name, f))
+                continue;
+            else if ((kv[i].name.len == f->len && !strncasecmp(kv[i].name.ptr, f->name, f->len)) ||
+                     (kv[i].name.len > f->len && name_eq_but_spaces(kv[i].name, f->name, f->len))) {
                 *out = kv[i].value;
                 return 1;
             }
@@ -403,6 +418,8 @@ static int each_value(dh_matcher *m, const field_ref *f, const dh_event *ev, con
             size_t n;
             const dh_kv *kv = dh_event_data(ev, &n);
             for (size_t i = 0; i < n && any != YES; i++) {
+                if (!name_may_be(kv[i].name, f))
+                    continue;
                 if ((kv[i].name.len != f->len || strncasecmp(kv[i].name.ptr, f->name, f->len)) &&
                     !(kv[i].name.len > f->len && name_eq_but_spaces(kv[i].name, f->name, f->len)))
                     continue;

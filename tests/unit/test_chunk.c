@@ -188,6 +188,14 @@ static void chunk_truncated(void **state)
     assert_true(r.damaged);
     assert_int_equal(s.nerrs, 2);
     assert_non_null(strstr(s.errs[0].msg, "truncated"));
+    /* The file's size and the chunk's end, as file offsets like the error's own (the
+     * chunk starts at file offset 4096 here), never as offsets inside the chunk. */
+    char want[96];
+    snprintf(want, sizeof want, "its records extend to offset %u, the file ends at offset %u",
+             4096u + rd32(c + 48), 4096u + off + 40);
+    if (!strstr(s.errs[0].msg, want))
+        fail_msg("message [%s] does not say [%s]", s.errs[0].msg, want);
+    assert_int_equal(s.errs[0].offset, 4096 + off + 40);
     assert_int_equal(s.errs[1].offset, 4096 + off);
     /* Cut inside the chunk header. */
     memset(&s, 0, sizeof s);

@@ -33,19 +33,28 @@ void evtx_push_sys(evtx_decoder *d, const char *name, uint32_t name_len, uint32_
     d->sys[d->nsys++] = (evtx_sysitem){name, name_len, off, len};
 }
 
-static const char *push_item(evtx_decoder *d, const char *name, uint32_t name_len,
-                             const evtx_template *tpl, uint32_t name_op, uint32_t voff,
-                             uint32_t vlen)
+static const char *grow_items(evtx_decoder *d)
+{
+    if (d->items_cap >= EVTX_MAX_ITEMS)
+        return "too many data items in one event";
+    size_t cap = d->items_cap ? d->items_cap * 2 : 64;
+    evtx_item *n = realloc(d->items, cap * sizeof *n);
+    if (!n)
+        return "out of memory";
+    d->items = n;
+    d->items_cap = cap;
+    return NULL;
+}
+
+/* Inline, the growth out of line: called for every data item of every record. */
+static inline const char *push_item(evtx_decoder *d, const char *name, uint32_t name_len,
+                                    const evtx_template *tpl, uint32_t name_op, uint32_t voff,
+                                    uint32_t vlen)
 {
     if (d->nitems == d->items_cap) {
-        if (d->items_cap >= EVTX_MAX_ITEMS)
-            return "too many data items in one event";
-        size_t cap = d->items_cap ? d->items_cap * 2 : 64;
-        evtx_item *n = realloc(d->items, cap * sizeof *n);
-        if (!n)
-            return "out of memory";
-        d->items = n;
-        d->items_cap = cap;
+        const char *why = grow_items(d);
+        if (why)
+            return why;
     }
     evtx_item *it = &d->items[d->nitems++];
     it->name_static = name;
@@ -453,15 +462,15 @@ static const char *run_nested(evtx_decoder *d, const evtx_value *v, uint8_t role
 static const char *run_plan(evtx_decoder *d, const evtx_template *t, const evtx_plan *plan,
                             const evtx_value *vals, uint32_t nvals)
 {
-    for (uint32_t k = 0; k < plan->n; k++) {
-        const evtx_plan_entry *e = &plan->e[k];
+    const evtx_plan_entry *entries = d->want_sys ? plan->e : plan->e_nosys;
+    uint32_t nentries = d->want_sys ? plan->n : plan->n_nosys;
+    for (uint32_t k = 0; k < nentries; k++) {
+        const evtx_plan_entry *e = &entries[k];
         if (e->opt_only) {
             uint16_t si = t->ops[e->first].subst;
             if (si >= nvals || vals[si].type == 0x00)
                 continue; /* the element is not there at all */
         }
-        if (e->target == P_SYS && !d->want_sys)
-            continue;
         if (e->target == P_NESTED) {
             if (e->subst < nvals && vals[e->subst].type == 0x21) {
                 const char *why = run_nested(d, &vals[e->subst], e->role);
@@ -704,7 +713,8 @@ static const char *scratch_element(evtx_decoder *d, uint32_t *pos, uint32_t end,
                                    uint8_t role)
 {
     const char *why = NULL;
-    evtx_template *t = evtx_template_compile(d, *pos, end, no_depid, &why);
+    evtx_template *t = evtx_template_compile(
+        d, *pos, end, (no_depid ? EVTX_COMPILE_NO_DEPID : 0) | EVTX_COMPILE_ONCE, &why);
     if (!t)
         return why;
     t->next = d->scratch;

@@ -112,7 +112,23 @@ static const char *finalize(evtx_decoder *d, uint64_t header_recid, int64_t writ
     dh_event_clear_fields(ev);
     dh_event_set_kind(ev, DH_KIND_OTHER);
 
-    const dh_map_row *row = dh_map_windows_find(ev->provider, ev->event_id);
+    /* The mapping row of the last (provider, event id) again: logs come in runs of one
+     * provider, and the table walk was 3% of stats (callgrind, 2026-12-07). */
+    const dh_map_row *row;
+    if (d->map_valid && d->map_event_id == ev->event_id &&
+        d->map_provider_len == ev->provider.len &&
+        memcmp(d->map_provider, ev->provider.ptr, ev->provider.len) == 0) {
+        row = d->map_row;
+    } else {
+        row = dh_map_windows_find(ev->provider, ev->event_id);
+        d->map_valid = ev->provider.len <= sizeof d->map_provider;
+        if (d->map_valid) {
+            memcpy(d->map_provider, ev->provider.ptr, ev->provider.len);
+            d->map_provider_len = (uint32_t)ev->provider.len;
+            d->map_event_id = ev->event_id;
+            d->map_row = row;
+        }
+    }
     if (!row)
         return NULL;
     for (size_t i = 0; i < d->nitems; i++) {
@@ -286,11 +302,14 @@ dh_status evtx_decode_chunk(evtx_decoder *d, const uint8_t *buf, size_t len, con
     if (free_off > clen && clen < EVTX_CHUNK_SIZE && free_off <= EVTX_CHUNK_SIZE) {
         /* The file ends inside this chunk's records: what is past the end is lost. */
         res->damaged = 1;
+        /* Both as file offsets, like the message's own offset: the chunk's free-space
+         * mark and its length here are chunk-relative, and said as such they read as a
+         * file size that is wrong (issue 17). */
         char msg[160];
         snprintf(msg, sizeof msg,
-                 "chunk truncated by the end of the file: its records extend to offset %u, "
-                 "the file holds %u bytes of it",
-                 free_off, clen);
+                 "chunk truncated by the end of the file: its records extend to offset %llu, "
+                 "the file ends at offset %llu",
+                 (unsigned long long)(file_off + free_off), (unsigned long long)(file_off + clen));
         report(d, err, DH_ERR_FORMAT, clen, 0, msg);
     }
     if (free_off < EVTX_CHUNK_HEADER_SIZE || free_off > clen)

@@ -6,9 +6,13 @@
 
 #include "input/evtx/evtx.h"
 
-/* Compiles the BinXML at [start, end) of the chunk: a template definition's data when
- * is_template, else an ad-hoc fragment (an element that may lack dependency ids). */
-evtx_template *evtx_template_compile(evtx_decoder *d, uint32_t start, uint32_t end, int no_depid,
+/* Compiles the BinXML at [start, end) of the chunk: a template definition's data, or with
+ * EVTX_COMPILE_NO_DEPID an ad-hoc fragment (an element that may lack dependency ids).
+ * EVTX_COMPILE_ONCE: the result is run once and never cached, so what verifying a cache
+ * hit needs (name fields, copies of names stored elsewhere) is not kept. */
+#define EVTX_COMPILE_NO_DEPID 1
+#define EVTX_COMPILE_ONCE     2
+evtx_template *evtx_template_compile(evtx_decoder *d, uint32_t start, uint32_t end, int flags,
                                      const char **why);
 void evtx_template_free(evtx_template *t);
 /* Finds or compiles the template whose definition header is at def_off. */
