@@ -27,6 +27,7 @@ typedef struct pipeline {
     uint64_t next_deliver;
     int exhausted;
     int stop;
+    int go; /* every worker thread was created (or creation failed): claiming may begin */
 } pipeline;
 
 static void *worker_main(void *arg)
@@ -38,7 +39,10 @@ static void *worker_main(void *arg)
     for (;;) {
         if (p->stop || p->exhausted)
             break;
-        if (p->next_seq - p->next_deliver >= p->window) {
+        /* Workers claim only once all of them exist: with small units the first ones could
+         * otherwise end the input before the last were created, and -j N would run fewer
+         * than N workers. Creating them costs microseconds per thread. */
+        if (!p->go || p->next_seq - p->next_deliver >= p->window) {
             pthread_cond_wait(&p->space_cv, &p->mu);
             continue;
         }
@@ -126,6 +130,10 @@ dh_status dh_pipeline_run(const dh_pipeline_ops *ops, unsigned threads, unsigned
             if (pthread_create(&tids[started], NULL, worker_main, &p) != 0)
                 break;
     }
+    pthread_mutex_lock(&p.mu);
+    p.go = 1;
+    pthread_cond_broadcast(&p.space_cv);
+    pthread_mutex_unlock(&p.mu);
     if (started == 0) {
         st = DH_ERR_NOMEM;
     } else {

@@ -40,6 +40,7 @@
 
 typedef struct item {
     uint64_t hostkey; /* hash of the host's bare name, lowercased */
+    dh_str bare;      /* the host's bare name as written (in ev): the sort's fast equality */
     uint64_t ident;   /* identity of the record: the same record read twice has the same */
     dh_event *ev;
     const dh_rule **rules;
