@@ -5,11 +5,14 @@
 #   evtx   a simulated estate's EVTX logs (`dcomhunt simulate`, two hosts, ~0.1 GB), reused
 #          through many paths (hard links, one folder per copy), read in time order;
 #   jsonl  the corpus's OTRF JSON-lines capture (49.5 MB) repeated through a pipe (stdin);
-#   small  SMALL_FILES hard links of one small corpus EVTX file, in folders of 1000.
+#   small  SMALL_FILES hard links of one small corpus EVTX file, in folders of 1000;
+#   zeek   a simulated estate of that size, its network sensor's Zeek logs (a third of it)
+#          with its host logs: `dcomhunt simulate` at each size (copies would not do:
+#          sensor records read twice are one), so it is slow (~1 minute per GB here).
 # Copies repeat the same records (the correlator counts each once) and the same intrusions
 # (one finding each): what an estate collected twice looks like, at any size.
 # Environment: SIZES (GB, decimal; default "0.1 1 10 50"), SMALL_FILES (default 100000;
-# 0 skips), KINDS (default "evtx jsonl small"), THREADS (default 2), CORPUS,
+# 0 skips), KINDS (default "evtx jsonl small"; "zeek" too on request), THREADS (default 2), CORPUS,
 # DCOMHUNT (default: Release build in build-release/), KEEP=1 keeps bench/out/mem.
 # See bench/README.md; results in bench/results/memory.md.
 set -euo pipefail
@@ -99,6 +102,15 @@ for gb in $SIZES; do
         rm -rf "$out/evtx" && links "$base" "$out/evtx" "$n"
         run evtx "$gb" $((one * n)) "${hunt[@]}" "$out/evtx"
         rm -rf "$out/evtx"
+    fi
+    if [[ $KINDS == *zeek* ]]; then
+        # the estate comes to about its --noise-size (150M: 145 MB, a third of it Zeek's)
+        rm -rf "$out/zeek"
+        "$DCOMHUNT" simulate --out "$out/zeek" --scenario mmc20-executeshellcommand \
+            --noise-size "$(python3 -c "print(max(1, round($gb * 1000)))")M" \
+            -j "$THREADS" >/dev/null 2>&1
+        run zeek "$gb" "$(du -sb --apparent-size "$out/zeek" | cut -f1)" "${hunt[@]}" "$out/zeek"
+        rm -rf "$out/zeek"
     fi
     if [[ $KINDS == *jsonl* ]]; then
         one=$(stat -c %s "$json")

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/strdup.h"
 #include "core/utf8.h"
 #include "output/text.h"
 #include "core/buf.h"
@@ -36,16 +37,6 @@ typedef struct suggest {
     size_t n, cap;
     unsigned long lines, bad, findings;
 } suggest;
-
-static char *dupn(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = 0;
-    }
-    return d;
-}
 
 /* The text of token t (a string decoded, a number as written), cut to MAX_FIELD - 1 bytes. */
 static void get_tok(const dh_jdoc *d, int t, dh_buf *sc, char *out)
@@ -94,7 +85,7 @@ static int add_finding(suggest *s, char f[NF][MAX_FIELD])
         g = &s->g[s->n++];
         memset(g, 0, sizeof *g);
         for (int k = 0; k < F_TARGET; k++)
-            if (!(g->key[k] = dupn(f[k], strlen(f[k]))))
+            if (!(g->key[k] = dh_strndup(f[k], strlen(f[k]))))
                 return -1;
         snprintf(g->first, sizeof g->first, "%s", f[F_FIRST]);
     }
@@ -109,7 +100,7 @@ static int add_finding(suggest *s, char f[NF][MAX_FIELD])
             break;
     if (i == g->ntargets) {
         if (g->ntargets < 8)
-            g->targets[g->ntargets++] = dupn(f[F_TARGET], strlen(f[F_TARGET]));
+            g->targets[g->ntargets++] = dh_strndup(f[F_TARGET], strlen(f[F_TARGET]));
         else
             g->more_targets++;
     }

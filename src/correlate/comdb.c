@@ -9,6 +9,7 @@
 #include <yaml.h>
 
 #include "correlate/comdb.h"
+#include "core/strdup.h"
 
 #define MAX_OBJECTS 4096 /* rows a table may hold (user files included) */
 
@@ -65,16 +66,6 @@ void dh_comdb_free(dh_comdb *db)
 }
 
 /* ---- small string helpers ---------------------------------------------------------------- */
-
-static char *dupn(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = 0;
-    }
-    return d;
-}
 
 const char *comdb_base_lower(dh_str path, char *buf, size_t cap)
 {
@@ -194,7 +185,7 @@ static int scalar(loader *L, yaml_node_t *n, const char *what, char **out)
         return 0;
     if (n->type != YAML_SCALAR_NODE)
         return fail(L, n, what);
-    *out = dupn((const char *)n->data.scalar.value, n->data.scalar.length);
+    *out = dh_strndup((const char *)n->data.scalar.value, n->data.scalar.length);
     if (!*out)
         return fail(L, n, "out of memory");
     return 0;
@@ -306,7 +297,7 @@ static int load_object(loader *L, yaml_node_t *n, dh_com_object *o)
         if (!norm_guid((dh_str){o->clsids[i], strlen(o->clsids[i])}, g))
             return fail(L, get(L, n, "clsid"), "clsid: not a GUID");
         free(o->clsids[i]);
-        o->clsids[i] = dupn(g, 38);
+        o->clsids[i] = dh_strndup(g, 38);
         if (!o->clsids[i])
             return fail(L, n, "out of memory");
     }
@@ -317,7 +308,7 @@ static int load_object(loader *L, yaml_node_t *n, dh_com_object *o)
         if (!norm_guid((dh_str){o->appid, strlen(o->appid)}, g))
             return fail(L, get(L, n, "appid"), "appid: not a GUID");
         memcpy(o->appid, g, 39);
-    } else if (!(o->appid = dupn("", 0))) {
+    } else if (!(o->appid = dh_strndup("", 0))) {
         return fail(L, n, "out of memory");
     }
     if (strings(L, get(L, n, "progid"), "progid is a name or a list", &o->progids, &o->nprogids) ||
@@ -342,8 +333,8 @@ static int load_object(loader *L, yaml_node_t *n, dh_com_object *o)
     if (scalar(L, get(L, n, "technique"), "technique is text", &o->technique) ||
         scalar(L, get(L, n, "hardening"), "hardening is text", &o->hardening))
         return -1;
-    if ((!o->technique && !(o->technique = dupn("", 0))) ||
-        (!o->hardening && !(o->hardening = dupn("", 0))))
+    if ((!o->technique && !(o->technique = dh_strndup("", 0))) ||
+        (!o->hardening && !(o->hardening = dh_strndup("", 0))))
         return fail(L, n, "out of memory");
     return 0;
 }

@@ -16,6 +16,7 @@
 #include <yaml.h>
 
 #include "rules/sigma.h"
+#include "core/strdup.h"
 #include "rules/variants.h"
 
 #define MAX_RULE_FILE      (8u << 20)
@@ -170,19 +171,9 @@ static const char *re_nested_quantifier(const char *p)
     return NULL;
 }
 
-static char *dupn(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = 0;
-    }
-    return d;
-}
-
 static char *dups(const char *s)
 {
-    return dupn(s, strlen(s));
+    return dh_strndup(s, strlen(s));
 }
 
 static yaml_node_t *node_at(ctx *c, int i)
@@ -364,7 +355,7 @@ static int parse_modifiers(ctx *c, const yaml_node_t *kn, const char *key, char 
                            unsigned *mods)
 {
     const char *bar = strchr(key, '|');
-    *field = dupn(key, bar ? (size_t)(bar - key) : strlen(key));
+    *field = dh_strndup(key, bar ? (size_t)(bar - key) : strlen(key));
     *mods = 0;
     if (!*field)
         return -1;
@@ -623,7 +614,7 @@ static int compile_value(ctx *c, const yaml_node_t *vn, unsigned mods, int keywo
         }
         nd.prefix = (unsigned)pl;
         nd.orig_len = strlen(v);
-        if (!(nd.orig = dupn(v, nd.orig_len)) || group_push(g, &nd)) {
+        if (!(nd.orig = dh_strndup(v, nd.orig_len)) || group_push(g, &nd)) {
             free(nd.orig);
             return -1;
         }
@@ -658,7 +649,7 @@ static int compile_value(ctx *c, const yaml_node_t *vn, unsigned mods, int keywo
                  "reported as undecided)",
                  v, why);
         nd.orig_len = strlen(v);
-        if (!(nd.orig = dupn(v, nd.orig_len)) || group_push(g, &nd)) {
+        if (!(nd.orig = dh_strndup(v, nd.orig_len)) || group_push(g, &nd)) {
             free(nd.orig);
             pcre2_code_free(nd.re);
             return -1;
@@ -749,7 +740,7 @@ static int compile_value(ctx *c, const yaml_node_t *vn, unsigned mods, int keywo
             x.len = u.n;
         }
         x.orig_len = x.len;
-        if (!(x.orig = dupn(x.s, x.len))) {
+        if (!(x.orig = dh_strndup(x.s, x.len))) {
             free(x.s);
             sigma_blist_free(&a);
             return -1;
@@ -1671,7 +1662,8 @@ dh_status dh_ruleset_add_text(dh_ruleset *rs, const char *text, size_t len, cons
                 r->line = (int)root->start_mark.line + 1;
                 r->index = rs->n;
                 rs->rules[rs->n++] = r;
-                if (doc_to > doc_from && (r->source = dupn(text + doc_from, doc_to - doc_from)))
+                if (doc_to > doc_from &&
+                    (r->source = dh_strndup(text + doc_from, doc_to - doc_from)))
                     r->source_len = doc_to - doc_from;
                 if (!*r->id)
                     emit_diag(&c, 0, r->title, (int)root->start_mark.line + 1,

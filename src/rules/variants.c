@@ -1,19 +1,10 @@
 /* The byte variants of a Sigma value: see variants.h. */
 #include "rules/variants.h"
+#include "core/strdup.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-static char *dupn(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = 0;
-    }
-    return d;
-}
 
 int sigma_blist_push(blist *l, const char *p, size_t n)
 {
@@ -23,7 +14,7 @@ int sigma_blist_push(blist *l, const char *p, size_t n)
     if (!v)
         return -1;
     l->v = v;
-    if (!(v[l->n].p = dupn(p, n)))
+    if (!(v[l->n].p = dh_strndup(p, n)))
         return -1;
     v[l->n].n = n;
     l->n++;

@@ -5,11 +5,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "core/buf.h"
+#include "core/strdup.h"
 #include "core/timefmt.h"
 #include "core/utf16.h"
 
@@ -491,10 +493,25 @@ static void time_parse(void **state)
     assert_int_not_equal(dh_time_parse_iso("2019-04-17T18:40:00Z", 18, &ft), 0);
 }
 
+/* dh_strndup: n bytes whatever they are (a NUL inside kept), terminated; an empty copy. */
+static void strndup_copies_n_bytes(void **state)
+{
+    (void)state;
+    char *d = dh_strndup("ab\0cdXYZ", 5);
+    assert_non_null(d);
+    assert_memory_equal(d, "ab\0cd", 6);
+    free(d);
+    d = dh_strndup(NULL, 0);
+    assert_non_null(d);
+    assert_int_equal(d[0], 0);
+    free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(buf_append_and_cap),
+        cmocka_unit_test(strndup_copies_n_bytes),
         cmocka_unit_test(format_double),
         cmocka_unit_test(buf_cap_single_big_append),
         cmocka_unit_test(buf_error_sticks),

@@ -38,6 +38,71 @@ static void csv_cuts_at_record_ends(void **state)
     assert_int_equal(mdecsv_cut(S("a,b\r\"x\ry\",z\rc,d\r\ne\r")), 17);
 }
 
+/* The reader's record end as it was first written, a test of every byte: the oracle of
+ * the memchr one (mdecsv.c record_end_q). */
+static size_t oracle_end(const char *b, size_t n, size_t from)
+{
+    int quoted = 0, field_start = 1;
+    for (size_t i = from; i < n; i++) {
+        char c = b[i];
+        if (quoted) {
+            if (c != '"')
+                continue;
+            if (i + 1 == n)
+                return 0;
+            if (b[i + 1] == '"')
+                i++;
+            else
+                quoted = 0;
+        } else if (c == '"' && field_start) {
+            quoted = 1;
+            field_start = 0;
+        } else if (c == ',') {
+            field_start = 1;
+        } else if (c == '\n') {
+            return i + 1;
+        } else if (c == '\r') {
+            if (i + 1 == n)
+                return 0;
+            if (b[i + 1] != '\n')
+                return i + 1;
+            field_start = 0;
+        } else {
+            field_start = 0;
+        }
+    }
+    return 0;
+}
+
+/* Every string of up to 40 bytes of a , " CR LF drawn at random: the same cut as the oracle. */
+static void csv_cut_equals_byte_oracle(void **state)
+{
+    (void)state;
+    static const char alphabet[] = "a,\"\r\n";
+    uint64_t x = 88172645463325252ULL;
+    char b[40];
+    for (int round = 0; round < 300000; round++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        size_t n = (size_t)(x % 41);
+        uint64_t y = x;
+        for (size_t i = 0; i < n; i++) {
+            y = y * 6364136223846793005ULL + 1442695040888963407ULL;
+            b[i] = alphabet[(y >> 33) % 5];
+        }
+        size_t pos = 0, cut = 0;
+        for (;;) {
+            size_t e = oracle_end(b, n, pos);
+            if (!e)
+                break;
+            cut = pos = e;
+        }
+        if (mdecsv_cut(b, n) != cut || mdecsv_first(b, n) != oracle_end(b, n, 0))
+            fail_msg("%zu bytes %.*s: cut %zu, oracle %zu", n, (int)n, b, mdecsv_cut(b, n), cut);
+    }
+}
+
 static dh_status count_event(void *ctx, const dh_event *ev)
 {
     (void)ev;
@@ -327,6 +392,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(csv_cuts_at_record_ends),
+        cmocka_unit_test(csv_cut_equals_byte_oracle),
         cmocka_unit_test(csv_decodes_and_reports),
         cmocka_unit_test(csv_refused_record_skipped_whole),
         cmocka_unit_test(zeek_header_folds),

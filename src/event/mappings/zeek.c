@@ -36,17 +36,6 @@ static const struct {
     {"ssl", "Zeek/ssl", DH_KIND_OTHER},
 };
 
-static int raw(const dh_event *ev, const char *name, dh_str *out)
-{
-    size_t n = strlen(name);
-    for (size_t i = 0; i < ev->ndata; i++)
-        if (ev->data[i].name.len == n && !memcmp(ev->data[i].name.ptr, name, n)) {
-            *out = ev->data[i].value;
-            return 1;
-        }
-    return 0;
-}
-
 static uint64_t mix(uint64_t h, dh_str s)
 {
     for (size_t i = 0; i < s.len; i++)
@@ -72,23 +61,106 @@ static void undot(dh_event *ev)
     /* The data array belongs to the reader that filled it (a dh_kv array it owns). */
     dh_kv *kv = (dh_kv *)ev->data;
     for (size_t i = 0; i < ev->ndata; i++)
-        for (size_t k = 0; k < sizeof dotted_names / sizeof dotted_names[0]; k++)
-            if (kv[i].name.len == 9 && !memcmp(kv[i].name.ptr, dotted_names[k].underscore, 9))
-                kv[i].name = (dh_str){dotted_names[k].dotted, 9};
+        if (kv[i].name.len == 9 && kv[i].name.ptr[2] == '_')
+            for (size_t k = 0; k < sizeof dotted_names / sizeof dotted_names[0]; k++)
+                if (!memcmp(kv[i].name.ptr, dotted_names[k].underscore, 9))
+                    kv[i].name = (dh_str){dotted_names[k].dotted, 9};
+}
+
+/* The names dh_map_zeek_apply looks at, found in one pass over the record's items (a
+ * record of conn.log has 21: looking each name up by itself, 150 strlen and compares a
+ * record, was half of the Zeek reader's instructions). */
+enum {
+    N_ORIG_H,
+    N_ORIG_P,
+    N_RESP_H,
+    N_RESP_P,
+    N_PROTO,
+    N_ENDPOINT,
+    N_OPERATION,
+    N_PATH,
+    N_CONN_STATE,
+    N_HISTORY,
+    N_TS,
+    N_UID,
+    N_NAMED_PIPE,
+    N_COUNT
+};
+
+#define NAME(s)                                                                                    \
+    {                                                                                              \
+        s, sizeof s - 1                                                                            \
+    }
+static const struct {
+    const char *s;
+    size_t len;
+} names[N_COUNT] = {
+    NAME("id.orig_h"), NAME("id.orig_p"), NAME("id.resp_h"),  NAME("id.resp_p"),  NAME("proto"),
+    NAME("endpoint"),  NAME("operation"), NAME("_path"),      NAME("conn_state"), NAME("history"),
+    NAME("ts"),        NAME("uid"),       NAME("named_pipe"),
+};
+#undef NAME
+
+static int name_is(dh_str n, int k)
+{
+    return !memcmp(names[k].s, n.ptr, n.len) ? k : -1;
+}
+
+/* The N_* of a name, or -1: by its length first (most of conn.log's names are none of
+ * these), then the one or two names of that length it can be. */
+static int name_slot(dh_str n)
+{
+    switch (n.len) {
+    case 2:
+        return name_is(n, N_TS);
+    case 3:
+        return name_is(n, N_UID);
+    case 5:
+        return n.ptr[0] == '_' ? name_is(n, N_PATH) : name_is(n, N_PROTO);
+    case 7:
+        return name_is(n, N_HISTORY);
+    case 8:
+        return name_is(n, N_ENDPOINT);
+    case 9:
+        if (n.ptr[0] != 'i')
+            return name_is(n, N_OPERATION);
+        if (n.ptr[3] == 'o')
+            return name_is(n, n.ptr[8] == 'h' ? N_ORIG_H : N_ORIG_P);
+        return name_is(n, n.ptr[8] == 'h' ? N_RESP_H : N_RESP_P);
+    case 10:
+        return n.ptr[0] == 'c' ? name_is(n, N_CONN_STATE) : name_is(n, N_NAMED_PIPE);
+    default:
+        return -1;
+    }
 }
 
 const char *dh_map_zeek_apply(dh_event *ev, dh_str path)
 {
-    dh_str v, ts = {"", 0};
+    dh_str ts = {"", 0};
     undot(ev);
-    if (!raw(ev, "id.orig_h", &v) || !raw(ev, "id.resp_h", &v))
+    /* first[k]: the first item named names[k].s (as raw() finds it); last[k]: the last (the
+     * taxonomy fields take the last, as the endpoints table was applied item by item) */
+    int32_t first[N_COUNT], last[N_COUNT];
+    for (int k = 0; k < N_COUNT; k++)
+        first[k] = last[k] = -1;
+    for (size_t i = 0; i < ev->ndata; i++) {
+        int k = name_slot(ev->data[i].name);
+        if (k < 0)
+            continue;
+        if (first[k] < 0)
+            first[k] = (int32_t)i;
+        last[k] = (int32_t)i;
+    }
+#define HAS(k)   (first[k] >= 0)
+#define VALUE(k) (ev->data[first[k]].value)
+    if (!HAS(N_ORIG_H) || !HAS(N_RESP_H))
         return dh_map_zeek_not_used;
-    if (!path.len && raw(ev, "_path", &v))
-        path = v;
+    if (!path.len && HAS(N_PATH))
+        path = VALUE(N_PATH);
     if (!path.len) { /* JSON logs often leave the log's name out: tell it by its fields */
-        if (raw(ev, "endpoint", &v) || raw(ev, "operation", &v))
+        if (HAS(N_ENDPOINT) || HAS(N_OPERATION))
             path = (dh_str){"dce_rpc", 7};
-        else if (raw(ev, "conn_state", &v) || raw(ev, "history", &v))
+        else if (HAS(N_CONN_STATE) || HAS(N_HISTORY))
             path = (dh_str){"conn", 4};
     }
     ev->provider = (dh_str){"Zeek", 4};
@@ -101,25 +173,30 @@ const char *dh_map_zeek_apply(dh_event *ev, dh_str path)
         }
     ev->event_id = 0;
     ev->time = 0;
-    if (raw(ev, "ts", &ts) && dh_time_parse_epoch(ts.ptr, ts.len, &ev->time) &&
-        dh_time_parse_iso(ts.ptr, ts.len, &ev->time))
-        return "ts is not a time";
-    raw(ev, "id.resp_h", &ev->host);
+    if (HAS(N_TS)) {
+        ts = VALUE(N_TS);
+        if (dh_time_parse_epoch(ts.ptr, ts.len, &ev->time) &&
+            dh_time_parse_iso(ts.ptr, ts.len, &ev->time))
+            return "ts is not a time";
+    }
+    ev->host = VALUE(N_RESP_H);
     ev->present = 0;
-    for (size_t i = 0; i < ev->ndata; i++)
-        for (const dh_map_pair *p = endpoints; p->src; p++)
-            if (strlen(p->src) == ev->data[i].name.len &&
-                !memcmp(p->src, ev->data[i].name.ptr, ev->data[i].name.len)) {
-                ev->fields[p->dst] = ev->data[i].value;
-                ev->present |= 1ULL << p->dst;
-            }
+    for (const dh_map_pair *p = endpoints; p->src; p++) {
+        int k = name_slot((dh_str){p->src, strlen(p->src)});
+        if (k >= 0 && last[k] >= 0) {
+            ev->fields[p->dst] = ev->data[last[k]].value;
+            ev->present |= 1ULL << p->dst;
+        }
+    }
     /* No record numbers in Zeek: an id from what tells one record from another, the same
      * for the TSV and the JSON form, so the same record read twice is one. */
     uint64_t h = 1469598103934665603ULL;
-    static const char *const keys[] = {"uid", "id.orig_p", "endpoint", "operation", "named_pipe"};
+    static const int keys[] = {N_UID, N_ORIG_P, N_ENDPOINT, N_OPERATION, N_NAMED_PIPE};
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
-        if (raw(ev, keys[k], &v))
-            h = mix(h, v);
+        if (HAS(keys[k]))
+            h = mix(h, VALUE(keys[k]));
+#undef HAS
+#undef VALUE
     char tb[24];
     int64_t t = ev->time;
     size_t n = 0;

@@ -95,7 +95,13 @@ static void XMLCALL on_start(void *ud, const char *name, const char **atts)
     r->has_child[d] = 0;
     r->text_start[d] = (uint32_t)r->arena.len;
     r->name_len[d] = 0;
-    snprintf(r->elem[d], sizeof r->elem[d], "%s", name);
+    /* the name cut to the slot as snprintf would, without its cost (11% of the reader's
+     * instructions: once per element) */
+    size_t el = strlen(name);
+    if (el >= sizeof r->elem[d])
+        el = sizeof r->elem[d] - 1;
+    memcpy(r->elem[d], name, el);
+    r->elem[d][el] = 0;
     if (c == X_SYSTEM && parent == X_SYSTEM) {
         /* Attributes of System's children are System properties (Security/@UserID,
          * Execution/@ProcessID...), but for the provider's name and the time. */
