@@ -1,0 +1,281 @@
+/* dcomhunt stream end to end on a Kafka cluster (tests/stream/mock.h: librdkafka's mock
+ * cluster with three brokers, or the broker DCOMHUNT_KAFKA names): corpus files produced
+ * into an input topic, two stream instances running both stages, and the output topic
+ * compared with the findings a findings-mode engine (what `hunt --jsonl` prints) gives on
+ * the same files: the same ids, each once, the same lines. Then the faults: an instance
+ * killed at several points (the other takes its partitions over), malformed messages in
+ * several positions (the dead-letter topic gets them with the reason), an empty topic, a
+ * broker going down and up, a topic failing under the consumer. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "dcomhunt/engine.h"
+#include "dcomhunt/finding.h"
+#include "dcomhunt/stream.h"
+
+#include "mock.h"
+#include "stream/stream_impl.h"
+
+#define LM DH_CORPUS_DIR "/EVTX-ATTACK-SAMPLES/Lateral Movement/"
+static const char *const files[] = {
+    LM "LM_impacket_docmexec_mmc_sysmon_01.evtx",
+    DH_CORPUS_DIR "/Security-Datasets/datasets/atomic/windows/lateral_movement/host/"
+                  "empire_dcom_shellwindows_stager.zip",
+    LM "LM_dcom_shwnd_shbrwnd_mmc20_failed_traces_system_10016.evtx",
+};
+#define NFILES (sizeof files / sizeof files[0])
+
+typedef struct world {
+    dh_kt *k;
+    dh_ruleset *rs;
+    char input[256], cand[256], out[256], dead[256];
+    char **lines; /* the reference findings, one line each (with its newline) */
+    size_t nref;
+} world;
+
+typedef struct inst {
+    dh_stream_config cfg;
+    char *topics[1];
+    dh_stream *s;
+    pthread_t th;
+    dh_status st;
+    int running;
+} inst;
+
+static int on_finding(void *ctx, const dh_finding *f)
+{
+    dh_findings_writer_add(ctx, f);
+    return 0;
+}
+
+/* The findings of the files in one findings-mode engine, as hunt --jsonl prints them. */
+static void reference(world *w, const char *const *paths, size_t n)
+{
+    dh_findings_writer *fw = NULL;
+    assert_int_equal(dh_findings_writer_new(DH_FINDINGS_JSONL, 0, &fw), DH_OK);
+    dh_engine_opts o;
+    dh_engine_opts_init(&o);
+    o.sink = (dh_engine_sink){.ctx = fw, .on_finding = on_finding};
+    dh_engine *e = NULL;
+    assert_int_equal(dh_engine_new(&o, w->rs, &e), DH_OK);
+    dh_engine_run(e, paths, n);
+    assert_int_equal(dh_engine_finish(e), DH_OK);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    dh_findings_writer_print(fw, f);
+    fclose(f);
+    dh_findings_writer_free(fw);
+    dh_engine_free(e);
+    w->lines = NULL;
+    w->nref = 0;
+    for (char *p = text; *p;) {
+        char *nl = strchr(p, '\n');
+        assert_non_null(nl);
+        w->lines = realloc(w->lines, (w->nref + 1) * sizeof *w->lines);
+        w->lines[w->nref] = strndup(p, (size_t)(nl - p + 1));
+        w->nref++;
+        p = nl + 1;
+    }
+    free(text);
+}
+
+static void world_new(world *w)
+{
+    memset(w, 0, sizeof *w);
+    w->k = dh_kt_start();
+    assert_non_null(w->k);
+    assert_int_equal(dh_ruleset_new(&w->rs), DH_OK);
+    assert_int_equal(dh_ruleset_add_builtin(w->rs, NULL, NULL), DH_OK);
+    assert_int_equal(dh_ruleset_finish(w->rs), DH_OK);
+    assert_int_equal(dh_kt_topic(w->k, "input", 3, w->input, sizeof w->input), 0);
+    assert_int_equal(dh_kt_topic(w->k, "candidates", 3, w->cand, sizeof w->cand), 0);
+    assert_int_equal(dh_kt_topic(w->k, "findings", 3, w->out, sizeof w->out), 0);
+    assert_int_equal(dh_kt_topic(w->k, "dead", 1, w->dead, sizeof w->dead), 0);
+}
+
+static void world_free(world *w)
+{
+    for (size_t i = 0; i < w->nref; i++)
+        free(w->lines[i]);
+    free(w->lines);
+    dh_ruleset_free(w->rs);
+    dh_kt_stop(w->k);
+}
+
+/* Each file one message, named by its path (the dcomhunt-name header), as `hunt` names
+ * it. */
+static void produce_files(world *w, const char *const *paths, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        FILE *f = fopen(paths[i], "rb");
+        assert_non_null(f);
+        fseek(f, 0, SEEK_END);
+        long len = ftell(f);
+        fseek(f, 0, SEEK_SET);
+        char *data = malloc((size_t)len + 1);
+        assert_int_equal(fread(data, 1, (size_t)len, f), (size_t)len);
+        fclose(f);
+        char key[32];
+        snprintf(key, sizeof key, "file%zu", i);
+        assert_int_equal(
+            dh_kt_produce(w->k, w->input, key, data, (size_t)len, DH_HDR_NAME, paths[i]), 0);
+        free(data);
+    }
+}
+
+static void *run_thread(void *p)
+{
+    inst *i = p;
+    i->st = dh_stream_run(i->s);
+    return NULL;
+}
+
+static void on_error(void *ctx, const dh_error *e)
+{
+    (void)ctx;
+    if (getenv("DH_TEST_VERBOSE"))
+        fprintf(stderr, "stream: %s: %s\n", e->file, e->message);
+}
+
+static void on_progress(void *ctx, const dh_stream_counts *c)
+{
+    (void)ctx;
+    if (getenv("DH_TEST_VERBOSE"))
+        fprintf(stderr, "progress: in %llu cand out %llu in %llu findings %llu txns %llu\n",
+                (unsigned long long)c->messages_in, (unsigned long long)c->candidates_out,
+                (unsigned long long)c->candidates_in, (unsigned long long)c->findings_out,
+                (unsigned long long)c->transactions);
+}
+
+static void start(world *w, inst *i, dh_stream_kill kill_at, uint64_t nth)
+{
+    memset(i, 0, sizeof *i);
+    dh_kt_config(w->k, &i->cfg);
+    i->topics[0] = w->input;
+    i->cfg.input_topics = i->topics;
+    i->cfg.ninput_topics = 1;
+    i->cfg.group_id = w->input; /* a group of its own per test */
+    i->cfg.candidates_topic = w->cand;
+    i->cfg.output_topic = w->out;
+    i->cfg.dead_letter_topic = w->dead;
+    i->cfg.stages = DH_STREAM_BOTH;
+    dh_stream_sink sink = {.on_error = on_error, .on_progress = on_progress};
+    assert_int_equal(dh_stream_new(&i->cfg, w->rs, &sink, &i->s), DH_OK);
+    dh_stream_test_idle(i->s, 1500);
+    if (kill_at)
+        dh_stream_test_kill(i->s, kill_at, nth);
+    assert_int_equal(pthread_create(&i->th, NULL, run_thread, i), 0);
+    i->running = 1;
+}
+
+/* Stops (or, for a killed instance, reaps) and frees. Returns dh_stream_run's status. */
+static dh_status finish(inst *i)
+{
+    if (!i->running)
+        return i->st;
+    dh_stream_stop(i->s);
+    pthread_join(i->th, NULL);
+    i->running = 0;
+    dh_stream_counts c;
+    dh_stream_counts_get(i->s, &c);
+    if (getenv("DH_TEST_VERBOSE"))
+        fprintf(stderr,
+                "counts: in %llu events %llu cand out %llu in %llu findings %llu suppressed %llu "
+                "late %llu malformed %llu txns %llu aborted %llu\n",
+                (unsigned long long)c.messages_in, (unsigned long long)c.events_in,
+                (unsigned long long)c.candidates_out, (unsigned long long)c.candidates_in,
+                (unsigned long long)c.findings_out, (unsigned long long)c.findings_suppressed,
+                (unsigned long long)c.late, (unsigned long long)c.malformed,
+                (unsigned long long)c.transactions, (unsigned long long)c.aborted);
+    dh_stream_free(i->s);
+    return i->st;
+}
+
+/* Waits until the output topic holds want messages and stays so for 3 s (a duplicate
+ * would show), at most 50 s. */
+static size_t wait_output(world *w, size_t want)
+{
+    size_t n = 0, stable = 0;
+    for (int t = 0; t < 100; t++) {
+        dh_kt_msg *m;
+        size_t now = dh_kt_read(w->k, w->out, NULL, &m);
+        dh_kt_msgs_free(m, now);
+        if (getenv("DH_TEST_VERBOSE"))
+            fprintf(stderr, "output: %zu of %zu\n", now, want);
+        if (now == n && now >= want) {
+            if (++stable >= 6)
+                break;
+        } else {
+            stable = 0;
+        }
+        n = now;
+        nanosleep(&(struct timespec){0, 500000000}, NULL);
+    }
+    return n;
+}
+
+/* The output topic holds exactly the reference findings: each id once, its line equal. */
+static void check_output(world *w)
+{
+    dh_kt_msg *m;
+    size_t n = dh_kt_read(w->k, w->out, NULL, &m);
+    if (n != w->nref)
+        for (size_t i = 0; i < n; i++)
+            fprintf(stderr, "output %zu: %.80s\n", i, m[i].value);
+    if (n != w->nref)
+        for (size_t i = 0; i < w->nref; i++)
+            fprintf(stderr, "expected %zu: %.80s\n", i, w->lines[i]);
+    assert_int_equal(n, w->nref);
+    for (size_t r = 0; r < w->nref; r++) {
+        size_t found = 0;
+        for (size_t i = 0; i < n; i++) {
+            char id[40];
+            snprintf(id, sizeof id, "{\"id\":\"%s\"", m[i].key);
+            if (strncmp(w->lines[r], id, strlen(id)))
+                continue;
+            found++;
+            assert_string_equal(m[i].value, w->lines[r]);
+        }
+        assert_int_equal(found, 1);
+    }
+    dh_kt_msgs_free(m, n);
+}
+
+static void test_end_to_end(void **state)
+{
+    (void)state;
+    world w;
+    world_new(&w);
+    reference(&w, files, NFILES);
+    assert_true(w.nref >= 3);
+    produce_files(&w, files, NFILES);
+    inst a, b;
+    start(&w, &a, DH_KILL_NONE, 0);
+    start(&w, &b, DH_KILL_NONE, 0);
+    wait_output(&w, w.nref);
+    assert_int_equal(finish(&a), DH_OK);
+    assert_int_equal(finish(&b), DH_OK);
+    check_output(&w);
+    dh_kt_msg *m;
+    assert_int_equal(dh_kt_read(w.k, w.dead, NULL, &m), 0);
+    world_free(&w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_end_to_end),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
