@@ -54,8 +54,10 @@ dh_status dh_stream_produce_msg(dh_stream *s, const char *topic, const void *key
             s->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY((void *)key, keylen),
             RD_KAFKA_V_VALUE((void *)value, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
             RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
-        if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
+        if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            s->txn_produced++;
             return DH_OK; /* the headers now belong to the message */
+        }
         if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             rd_kafka_headers_destroy(hdrs);
             dh_stream_report(s, DH_ERR_IO, topic, 0, "producing: %s", rd_kafka_err2str(e));

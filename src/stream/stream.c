@@ -167,7 +167,8 @@ dh_status dh_stream_new(const dh_stream_config *cfg, const dh_ruleset *rs,
 
 static int kill_here(dh_stream *s, dh_stream_kill at)
 {
-    if (s->kill_at != at || s->killed)
+    /* only transactions that carry something count: an empty one kills nothing */
+    if (s->kill_at != at || s->killed || (!s->txn_messages && !s->txn_produced))
         return 0;
     if (++s->kill_seen < s->kill_after)
         return 0;
@@ -226,7 +227,7 @@ static dh_status commit(dh_stream *s)
     if (rd_kafka_flush(s->producer, 30000))
         dh_stream_report(s, DH_ERR_IO, s->output_topic, 0, "producing: flush timed out");
     rd_kafka_error_t *e = NULL;
-    if (kill_here(s, DH_KILL_BEFORE_OFFSETS))
+    if (kill_here(s, DH_KILL_BEFORE_OFFSETS) || (s->ntxn_ids && kill_here(s, DH_KILL_FINDINGS)))
         return DH_ERR_CANCELLED;
     rd_kafka_topic_partition_list_t *offs = offsets(s);
     if (offs && offs->cnt) {
@@ -340,7 +341,7 @@ dh_status dh_stream_run(dh_stream *s)
             }
             s->in_txn = 1;
             s->txn_start_ms = now;
-            s->txn_messages = 0;
+            s->txn_messages = s->txn_produced = 0;
         }
         rd_kafka_message_t *m = rd_kafka_consumer_poll(s->consumer, 100);
         if (s->killed)

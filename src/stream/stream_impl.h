@@ -25,6 +25,7 @@ typedef enum dh_stream_kill {
     DH_KILL_MID_BATCH,      /* after the nth message of a transaction is processed */
     DH_KILL_BEFORE_OFFSETS, /* output produced and flushed, offsets not yet sent */
     DH_KILL_BEFORE_COMMIT,  /* offsets sent to the transaction, not committed */
+    DH_KILL_FINDINGS,       /* findings produced and delivered, the transaction not committed */
 } dh_stream_kill;
 
 /* A candidate stage 2 holds behind the watermark. */
@@ -61,7 +62,8 @@ struct dh_stream {
     dh_error err;
     int in_txn;
     int64_t txn_start_ms;
-    uint64_t txn_messages;
+    uint64_t txn_messages; /* consumed in the open transaction */
+    uint64_t txn_produced; /* produced in it */
     int64_t idle_ms, skew_ticks;
     s2_part *parts;
     size_t nparts;
