@@ -314,8 +314,26 @@ static void progress(dh_stream *s, int64_t now)
     size_t open = 0;
     for (size_t i = 0; i < s->nparts; i++)
         open += s->parts[i].eng != NULL;
+    /* lag: what the assigned partitions hold past the position, from the high watermarks
+     * the fetches last brought (no request here) */
+    int64_t lag = -1;
+    rd_kafka_topic_partition_list_t *a = NULL;
+    if (!rd_kafka_assignment(s->consumer, &a) && a) {
+        rd_kafka_position(s->consumer, a);
+        for (int i = 0; i < a->cnt; i++) {
+            int64_t lo = -1, hi = -1;
+            const rd_kafka_topic_partition_t *p = &a->elems[i];
+            if (rd_kafka_get_watermark_offsets(s->consumer, p->topic, p->partition, &lo, &hi) ||
+                hi < 0)
+                continue;
+            int64_t pos = p->offset >= 0 ? p->offset : lo;
+            lag = (lag < 0 ? 0 : lag) + (hi > pos && pos >= 0 ? hi - pos : 0);
+        }
+        rd_kafka_topic_partition_list_destroy(a);
+    }
     pthread_mutex_lock(&s->lock);
     s->counts.open_windows = open;
+    s->counts.lag = lag;
     dh_stream_counts c = s->counts;
     pthread_mutex_unlock(&s->lock);
     if (s->sink.on_progress)

@@ -473,13 +473,51 @@ static void test_broker_restart(void **state)
     world_free(&w);
 }
 
+/* The handle's contract without a cluster: NULL arguments, a property librdkafka refuses
+ * (named by dh_stream_error), every call on NULL. */
+static void test_api(void **state)
+{
+    (void)state;
+    dh_ruleset *rs = NULL;
+    assert_int_equal(dh_ruleset_new(&rs), DH_OK);
+    assert_int_equal(dh_ruleset_add_builtin(rs, NULL, NULL), DH_OK);
+    assert_int_equal(dh_ruleset_finish(rs), DH_OK);
+    dh_stream_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    dh_stream *s = (dh_stream *)&cfg;
+    assert_int_equal(dh_stream_new(&cfg, rs, NULL, NULL), DH_ERR_ARG);
+    assert_int_equal(dh_stream_new(NULL, rs, NULL, &s), DH_ERR_ARG);
+    assert_null(s);
+    assert_int_equal(dh_stream_new(&cfg, NULL, NULL, &s), DH_ERR_ARG);
+    char *keys[] = {"no.such.property"}, *values[] = {"1"};
+    cfg.kafka_keys = keys;
+    cfg.kafka_values = values;
+    cfg.nkafka = 1;
+    assert_int_equal(dh_stream_new(&cfg, rs, NULL, &s), DH_ERR_ARG);
+    assert_non_null(s);
+    assert_int_equal(dh_stream_error(s)->status, DH_ERR_ARG);
+    assert_non_null(strstr(dh_stream_error(s)->message, "no.such.property"));
+    assert_int_equal(dh_stream_run(s), DH_ERR_ARG);
+    dh_stream_free(s);
+    dh_stream_free(NULL);
+    dh_stream_stop(NULL);
+    assert_null(dh_stream_error(NULL));
+    assert_int_equal(dh_stream_run(NULL), DH_ERR_ARG);
+    dh_ruleset_free(rs);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_end_to_end),          cmocka_unit_test(test_kill_mid_batch),
-        cmocka_unit_test(test_kill_before_offsets), cmocka_unit_test(test_kill_before_commit),
-        cmocka_unit_test(test_kill_findings),       cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_empty_topic),         cmocka_unit_test(test_broker_restart),
+        cmocka_unit_test(test_api),
+        cmocka_unit_test(test_end_to_end),
+        cmocka_unit_test(test_kill_mid_batch),
+        cmocka_unit_test(test_kill_before_offsets),
+        cmocka_unit_test(test_kill_before_commit),
+        cmocka_unit_test(test_kill_findings),
+        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_empty_topic),
+        cmocka_unit_test(test_broker_restart),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);
