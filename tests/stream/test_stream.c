@@ -6,6 +6,7 @@
  * killed at several points (the other takes its partitions over), malformed messages in
  * several positions (the dead-letter topic gets them with the reason), an empty topic, a
  * broker going down and up, a topic failing under the consumer. */
+#include <dirent.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,12 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "dcomhunt/engine.h"
 #include "dcomhunt/finding.h"
+#include "dcomhunt/simulate.h"
 #include "dcomhunt/stream.h"
 
 #include "mock.h"
@@ -473,6 +476,91 @@ static void test_broker_restart(void **state)
     world_free(&w);
 }
 
+/* The files under dir (recursively), sorted, into paths[]; returns how many. */
+static size_t walk(const char *dir, char **paths, size_t n, size_t cap)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return n;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        struct stat sb;
+        if (lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+            n = walk(path, paths, n, cap);
+        else if (n < cap)
+            paths[n++] = strdup(path);
+    }
+    closedir(d);
+    return n;
+}
+
+static void rm_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        struct stat sb;
+        if (lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+            rm_tree(path);
+        else
+            unlink(path);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+/* A simulated estate (several hosts, Winlogbeat JSON lines and Zeek, a chain from one
+ * host to another): each file one message, two instances; the output equals the findings
+ * of one engine on the directory, so the chains that cross hosts are whole. */
+static void test_estate(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/dh_stream_estate_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    dh_sim_catalog *cat = NULL;
+    assert_int_equal(dh_sim_catalog_load(NULL, NULL, NULL, &cat), DH_OK);
+    dh_sim_opts so;
+    dh_sim_opts_init(&so);
+    const char *scenario = "impacket-dcomexec-mmc20";
+    so.scenarios = &scenario;
+    so.nscenarios = 1;
+    so.format = DH_SIM_FMT_ECS;
+    so.sensor_set = dh_sim_sensor_set_find("full");
+    assert_true(so.sensor_set >= 0);
+    so.threads = 1;
+    assert_int_equal(dh_sim_run(cat, &so, dir, NULL, NULL), DH_OK);
+    dh_sim_catalog_free(cat);
+    char *paths[256];
+    size_t n = walk(dir, paths, 0, 256);
+    assert_true(n >= 3);
+    world w;
+    world_new(&w);
+    reference(&w, (const char *const *)paths, n);
+    assert_true(w.nref >= 1);
+    produce_files(&w, (const char *const *)paths, n);
+    inst a, b;
+    start(&w, &a, DH_KILL_NONE, 0);
+    start(&w, &b, DH_KILL_NONE, 0);
+    wait_output(&w, w.nref);
+    assert_int_equal(finish(&a), DH_OK);
+    assert_int_equal(finish(&b), DH_OK);
+    check_output(&w);
+    world_free(&w);
+    for (size_t i = 0; i < n; i++)
+        free(paths[i]);
+    rm_tree(dir);
+}
+
 /* The handle's contract without a cluster: NULL arguments, a property librdkafka refuses
  * (named by dh_stream_error), every call on NULL. */
 static void test_api(void **state)
@@ -511,6 +599,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_api),
         cmocka_unit_test(test_end_to_end),
+        cmocka_unit_test(test_estate),
         cmocka_unit_test(test_kill_mid_batch),
         cmocka_unit_test(test_kill_before_offsets),
         cmocka_unit_test(test_kill_before_commit),
