@@ -113,7 +113,10 @@ typedef struct dh_stream_sink {
 
 typedef struct dh_stream dh_stream;
 
-/* rs: a finished ruleset, borrowed. sink may be NULL. */
+/* rs: a finished ruleset, borrowed. sink may be NULL. When the handle was made but could
+ * not start (a Kafka property librdkafka refuses, no broker answering the transaction
+ * setup) the status says so and *out is still set, so dh_stream_error names the problem:
+ * free it. */
 dh_status dh_stream_new(const dh_stream_config *cfg, const dh_ruleset *rs,
                         const dh_stream_sink *sink, dh_stream **out);
 /* Consumes until dh_stream_stop, then drains: what was read is produced and committed.

@@ -1,6 +1,5 @@
 /* The candidate wire encoding (wire.h has the layout): encoding a dh_candidate, decoding
- * one against a ruleset, and the correlation key a candidate is partitioned by. It never
- * talks to Kafka. */
+ * one against a ruleset. It never talks to Kafka. */
 #include "stream/wire.h"
 
 #include <stdio.h>
@@ -144,25 +143,4 @@ dh_status dh_wire_decode(const void *data, size_t len, const dh_ruleset *rs, dh_
         return refuse(why, DH_ERR_FORMAT, "candidate event does not unpack", (size_t)(p - start));
     }
     return DH_OK;
-}
-
-size_t dh_wire_key(const dh_event *ev, char out[256])
-{
-    dh_str h = dh_event_host(ev);
-    /* an address is kept whole; a name loses its domain, as the correlator compares hosts */
-    int address = h.len > 0;
-    for (size_t i = 0; i < h.len; i++)
-        if (!(h.ptr[i] == '.' || h.ptr[i] == ':' || (h.ptr[i] >= '0' && h.ptr[i] <= '9')))
-            address = 0;
-    size_t n = 0;
-    for (size_t i = 0; i < h.len && n < 255; i++) {
-        char ch = h.ptr[i];
-        if (ch == '.' && !address)
-            break;
-        out[n++] = ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
-    }
-    if (!n)
-        out[n++] = '-';
-    out[n] = 0;
-    return n;
 }

@@ -1,7 +1,7 @@
 /* The candidate wire encoding (src/stream/wire.c): candidates of corpus files encoded and
  * decoded give a findings engine the findings one engine gives, byte for byte; every
  * truncation, another version, unknown flags, a rule the ruleset lacks and trailing bytes
- * are refused with a reason; the correlation key. */
+ * are refused with a reason. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,7 +31,6 @@ static dh_ruleset *pack(void)
 typedef struct encoded {
     dh_buf all; /* [u32 len][encoding] per candidate */
     size_t n;
-    char key[256]; /* the last candidate's key */
 } encoded;
 
 static int on_cand(void *ctx, const dh_candidate *c)
@@ -44,7 +43,6 @@ static int on_cand(void *ctx, const dh_candidate *c)
     assert_int_equal(dh_buf_append(&e->all, &len, 4), DH_OK);
     assert_int_equal(dh_buf_append(&e->all, one.data, one.len), DH_OK);
     dh_buf_free(&one);
-    assert_true(dh_wire_key(c->event, e->key) > 0);
     e->n++;
     return 0;
 }
@@ -183,11 +181,6 @@ static void test_refusals(void **state)
     dh_wire_clear(&c);
     dh_wire_clear(NULL);
     free(one);
-    /* the key: the bare host name, lowercase */
-    assert_true(strlen(e.key) > 0);
-    assert_null(strchr(e.key, '.'));
-    for (const char *k = e.key; *k; k++)
-        assert_false(*k >= 'A' && *k <= 'Z');
     dh_buf_free(&e.all);
     dh_ruleset_free(rs);
 }

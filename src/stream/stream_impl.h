@@ -1,0 +1,114 @@
+/* What the files of src/stream/ share: the stream handle, the stage-2 partition state and
+ * the calls between the transaction loop (stream.c), stage 1 (stage1.c) and stage 2
+ * (stage2.c). Not a public interface. */
+#ifndef DH_STREAM_IMPL_H
+#define DH_STREAM_IMPL_H
+
+#include <librdkafka/rdkafka.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "core/buf.h"
+#include "dcomhunt/stream.h"
+#include "stream/idset.h"
+#include "stream/wire.h"
+
+/* Message headers dcomhunt writes and reads (docs/stream.md). */
+#define DH_HDR_NAME   "dcomhunt-name"   /* input: the name evidence and errors carry */
+#define DH_HDR_ORIGIN "dcomhunt-origin" /* candidate / dead letter: topic/partition@offset[#n] */
+#define DH_HDR_REASON "dcomhunt-reason" /* dead letter: why the message was refused */
+
+/* Where a test may make dh_stream_run return as if the process died (nothing more is
+ * produced, committed or aborted): tests/stream/ uses it to kill an instance. */
+typedef enum dh_stream_kill {
+    DH_KILL_NONE = 0,
+    DH_KILL_MID_BATCH,      /* after the nth message of a transaction is processed */
+    DH_KILL_BEFORE_OFFSETS, /* output produced and flushed, offsets not yet sent */
+    DH_KILL_BEFORE_COMMIT,  /* offsets sent to the transaction, not committed */
+    DH_KILL_FINDINGS,       /* findings produced and delivered, the transaction not committed */
+} dh_stream_kill;
+
+/* A candidate stage 2 holds behind the watermark. */
+typedef struct s2_pending {
+    int64_t time;
+    uint64_t seq; /* arrival order: ties in time keep it */
+    dh_wire_cand c;
+} s2_pending;
+
+/* One candidates partition this instance owns. */
+typedef struct s2_part {
+    int32_t partition;
+    dh_engine *eng;   /* the open windows (a findings-mode engine); NULL: none */
+    s2_pending *heap; /* behind the watermark, a min-heap by (time, seq) */
+    size_t nheap, capheap;
+    int64_t max_time;     /* newest event time seen (FILETIME ticks); INT64_MIN: none */
+    int64_t first_offset; /* the first message the open engine holds; -1: none */
+    int64_t next_offset;  /* the message after the last one consumed; -1: none */
+    int64_t last_ms;      /* wall clock of the last message, for the idle close */
+    uint64_t seq;
+    dh_idset seen; /* candidate origins taken since the partition was assigned */
+} s2_part;
+
+struct dh_stream {
+    const dh_stream_config *cfg;
+    const dh_ruleset *rs;
+    dh_stream_sink sink;
+    const char *candidates_topic, *output_topic, *dead_letter_topic, *group_id;
+    rd_kafka_t *consumer, *producer;
+    rd_kafka_conf_t *base_conf; /* the user's properties, copied for each handle */
+    atomic_int stop;
+    pthread_mutex_t lock; /* counts, read by dh_stream_counts_get from any thread */
+    dh_stream_counts counts;
+    dh_error err;
+    int in_txn;
+    int64_t txn_start_ms;
+    uint64_t txn_messages; /* consumed in the open transaction */
+    uint64_t txn_produced; /* produced in it */
+    int64_t idle_ms, skew_ticks;
+    s2_part *parts;
+    size_t nparts;
+    dh_idset published;  /* finding ids in the output topic (read at assignment) or produced */
+    char (*txn_ids)[17]; /* ids produced in the open transaction: forgotten on abort */
+    size_t ntxn_ids, captxn_ids;
+    dh_buf scratch;
+    int64_t last_progress_ms;
+    /* tests */
+    dh_stream_kill kill_at;
+    uint64_t kill_after, kill_seen;
+    int killed;
+};
+
+/* tests/stream/: dh_stream_run returns DH_ERR_CANCELLED at that point, the nth time it is
+ * reached, and dh_stream_free then leaves like a killed process (no leave, no commit). */
+void dh_stream_test_kill(dh_stream *s, dh_stream_kill at, uint64_t nth);
+/* tests/stream/: stage 2 closes a partition's windows after this much quiet (ms). */
+void dh_stream_test_idle(dh_stream *s, int64_t idle_ms);
+
+int64_t dh_stream_now_ms(void);
+void dh_stream_count(dh_stream *s, uint64_t *field, uint64_t by);
+void dh_stream_report(dh_stream *s, dh_status st, const char *file, uint64_t offset,
+                      const char *fmt, ...);
+/* Produces inside the open transaction; waits while the queue is full. */
+dh_status dh_stream_produce_msg(dh_stream *s, const char *topic, const void *key, size_t keylen,
+                                const void *value, size_t len, rd_kafka_headers_t *hdrs);
+/* Sends a message to the dead-letter topic with the reason; counts it as malformed. */
+void dh_stream_dead_letter(dh_stream *s, const rd_kafka_message_t *m, const char *reason);
+/* "topic/partition@offset" of a message. */
+void dh_stream_origin(const rd_kafka_message_t *m, char *out, size_t cap);
+
+/* stage1.c: one input message. */
+void dh_stage1_take(dh_stream *s, const rd_kafka_message_t *m);
+
+/* stage2.c */
+void dh_stage2_take(dh_stream *s, const rd_kafka_message_t *m);
+/* Releases what the watermark passed; closes idle partitions (all when closing). */
+void dh_stage2_tick(dh_stream *s, int64_t now_ms);
+/* The offset a commit may store for a partition: the open window's first message, or the
+ * next one when none is open; -1 when nothing was consumed. */
+int64_t dh_stage2_commit_offset(dh_stream *s, int32_t partition);
+/* Forgets every partition's state (revoked, or the transaction aborted). */
+void dh_stage2_drop(dh_stream *s);
+/* Reads the finding ids already in the output topic into s->published. */
+void dh_stage2_load_published(dh_stream *s);
+
+#endif
