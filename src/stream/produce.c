@@ -4,7 +4,8 @@
  * to the same event. The key is the event's host (so a host's events stay in order in one
  * partition); headers name where the event came from: dcomhunt-file (the path,
  * "archive!member" inside an archive) and dcomhunt-offset (the record's byte offset,
- * decimal).
+ * decimal), and dcomhunt-name (the path again: the name `dcomhunt stream` reads the
+ * message under, so its findings name the original file).
  *
  * The producer is idempotent (enable.idempotence, whatever the config says): a retry after
  * a lost acknowledgement does not duplicate an event. Workers format the events; the
@@ -29,8 +30,11 @@
 #include "dcomhunt/scan.h"
 #include "output/json.h"
 
-#define HDR_FILE      "dcomhunt-file"
-#define HDR_OFFSET    "dcomhunt-offset"
+#define HDR_FILE   "dcomhunt-file"
+#define HDR_OFFSET "dcomhunt-offset"
+/* The name stage 1 reads the message under (the file of its evidence and errors): the
+ * original file, so findings name it as hunt does. */
+#define HDR_NAME      "dcomhunt-name"
 #define FLUSH_STEP_MS 1000
 #define ERR_KINDS     16
 #define ERR_EVERY_MS  60000
@@ -211,7 +215,8 @@ static dh_status send_one(produce_ctx *c, const char *host, uint32_t hlen, const
             c->rk, RD_KAFKA_V_TOPIC(c->topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
             RD_KAFKA_V_KEY(key, hlen), RD_KAFKA_V_VALUE((void *)val, vlen),
             RD_KAFKA_V_HEADER(HDR_FILE, file, (ssize_t)flen),
-            RD_KAFKA_V_HEADER(HDR_OFFSET, off, (ssize_t)ol), RD_KAFKA_V_END);
+            RD_KAFKA_V_HEADER(HDR_OFFSET, off, (ssize_t)ol),
+            RD_KAFKA_V_HEADER(HDR_NAME, file, (ssize_t)flen), RD_KAFKA_V_END);
         if (!err)
             return DH_OK;
         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
