@@ -29,8 +29,9 @@ static void on_signal(int sig)
 static int usage(FILE *f, int rc)
 {
     fputs("usage: dcomhunt stream --config FILE [--metrics HOST:PORT] [--stage 1|2|both]\n"
-          "  Consumes events from Kafka, matches them (stage 1), correlates them per host\n"
-          "  (stage 2) and produces findings to the output topic, exactly once, until\n"
+          "                       [--no-progress]\n"
+          "  Consumes events from Kafka, matches them (stage 1), correlates them in event\n"
+          "  time (stage 2) and produces findings to the output topic, exactly once, until\n"
           "  SIGTERM or SIGINT (a second one stops without draining). docs/stream.md.\n"
           "  --config FILE      kafka properties, topics, rules, tuning, window and skew\n"
           "  --metrics ADDR     serve Prometheus text at http://ADDR/metrics (instead of\n"
