@@ -177,6 +177,9 @@ int cli_stream(int argc, char **argv)
     dh_stream *s = NULL;
     dh_status st = dh_stream_new(cfg, rs, &sink, &s);
     if (st != DH_OK) {
+        const dh_error *e = s ? dh_stream_error(s) : NULL;
+        if (e && (e->message[0] || e->file[0]))
+            cli_print_error(e); /* the property, address or topic that failed */
         fprintf(stderr, "dcomhunt stream: cannot start: %s\n", dh_status_str(st));
         dh_stream_free(s);
         dh_ruleset_free(rs);
