@@ -4,7 +4,8 @@
  * to the same event. The key is the event's host (so a host's events stay in order in one
  * partition); headers name where the event came from: dcomhunt-file (the path,
  * "archive!member" inside an archive) and dcomhunt-offset (the record's byte offset,
- * decimal).
+ * decimal), and dcomhunt-name (the path again: the name `dcomhunt stream` reads the
+ * message under, so its findings name the original file).
  *
  * The producer is idempotent (enable.idempotence, whatever the config says): a retry after
  * a lost acknowledgement does not duplicate an event. Workers format the events; the
@@ -29,9 +30,14 @@
 #include "dcomhunt/scan.h"
 #include "output/json.h"
 
-#define HDR_FILE      "dcomhunt-file"
-#define HDR_OFFSET    "dcomhunt-offset"
+#define HDR_FILE   "dcomhunt-file"
+#define HDR_OFFSET "dcomhunt-offset"
+/* The name stage 1 reads the message under (the file of its evidence and errors): the
+ * original file, so findings name it as hunt does. */
+#define HDR_NAME      "dcomhunt-name"
 #define FLUSH_STEP_MS 1000
+#define ERR_KINDS     16
+#define ERR_EVERY_MS  60000
 
 typedef struct produce_ctx {
     rd_kafka_t *rk;
@@ -40,9 +46,12 @@ typedef struct produce_ctx {
     dh_stream_counts counts;
     uint64_t delivered, failed;
     int64_t last_progress_ms;
-    int fatal;                    /* the producer hit a fatal error: stop */
-    rd_kafka_resp_err_t last_err; /* error_cb: the same error is said once a minute */
-    int64_t last_err_ms;
+    int fatal;           /* the producer hit a fatal error: stop */
+    const char *brokers; /* named in librdkafka's own errors */
+    /* error_cb: each kind of error is said once a minute (a cluster down repeats them
+     * every second) */
+    int err_code[ERR_KINDS];
+    int64_t err_ms[ERR_KINDS];
 } produce_ctx;
 
 static int64_t now_ms(void)
@@ -121,11 +130,22 @@ static void on_kafka_error(rd_kafka_t *rk, int err, const char *reason, void *op
         reason = fatal_why;
     }
     int64_t t = now_ms();
-    if (!c->fatal && err == (int)c->last_err && t - c->last_err_ms < 60000)
+    size_t slot = 0; /* this code's, else the oldest */
+    for (size_t i = 0; i < ERR_KINDS; i++) {
+        if (c->err_code[i] == err && c->err_ms[i]) {
+            slot = i;
+            break;
+        }
+        if (c->err_ms[i] < c->err_ms[slot])
+            slot = i;
+    }
+    if (!c->fatal && c->err_code[slot] == err && c->err_ms[slot] &&
+        t - c->err_ms[slot] < ERR_EVERY_MS)
         return;
-    c->last_err = (rd_kafka_resp_err_t)err;
-    c->last_err_ms = t;
-    report(c, c->fatal ? DH_ERR_IO : DH_OK, "kafka", 5, 0, c->fatal ? "fatal" : "kafka", reason);
+    c->err_code[slot] = err;
+    c->err_ms[slot] = t;
+    report(c, c->fatal ? DH_ERR_IO : DH_OK, c->brokers, strlen(c->brokers), 0,
+           c->fatal ? "kafka: fatal" : "kafka", reason);
 }
 
 static void drop_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
@@ -189,12 +209,14 @@ static dh_status send_one(produce_ctx *c, const char *host, uint32_t hlen, const
 {
     char off[24];
     int ol = snprintf(off, sizeof off, "%llu", (unsigned long long)offset);
+    const void *key = hlen ? host : NULL; /* no host: no key (any partition) */
     for (;;) {
         rd_kafka_resp_err_t err = rd_kafka_producev(
             c->rk, RD_KAFKA_V_TOPIC(c->topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_KEY(hlen ? host : NULL, hlen), RD_KAFKA_V_VALUE((void *)val, vlen),
+            RD_KAFKA_V_KEY(key, hlen), RD_KAFKA_V_VALUE((void *)val, vlen),
             RD_KAFKA_V_HEADER(HDR_FILE, file, (ssize_t)flen),
-            RD_KAFKA_V_HEADER(HDR_OFFSET, off, (ssize_t)ol), RD_KAFKA_V_END);
+            RD_KAFKA_V_HEADER(HDR_OFFSET, off, (ssize_t)ol),
+            RD_KAFKA_V_HEADER(HDR_NAME, file, (ssize_t)flen), RD_KAFKA_V_END);
         if (!err)
             return DH_OK;
         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
@@ -259,12 +281,17 @@ static void scan_progress(void *ctx, uint64_t done, uint64_t total)
     progress(c, 0);
 }
 
-static int has_key(const dh_stream_config *cfg, const char *key)
+static const char *get_key(const dh_stream_config *cfg, const char *key)
 {
     for (size_t i = 0; i < cfg->nkafka; i++)
         if (!strcmp(cfg->kafka_keys[i], key))
-            return 1;
-    return 0;
+            return cfg->kafka_values[i];
+    return NULL;
+}
+
+static int has_key(const dh_stream_config *cfg, const char *key)
+{
+    return get_key(cfg, key) != NULL;
 }
 
 /* The producer: the config's properties, then what produce needs. */
@@ -309,7 +336,10 @@ dh_status dh_stream_produce(const dh_stream_config *cfg, const char *topic,
         return DH_ERR_ARG;
     produce_ctx c = {.topic = topic, .sink = sink};
     c.counts.lag = 0;
-    if (!has_key(cfg, "bootstrap.servers") && !has_key(cfg, "metadata.broker.list")) {
+    /* librdkafka's in-process mock cluster (test.mock.num.brokers) needs no brokers. */
+    if (!(c.brokers = get_key(cfg, "bootstrap.servers")) &&
+        !(c.brokers = get_key(cfg, "metadata.broker.list")) &&
+        !(c.brokers = has_key(cfg, "test.mock.num.brokers") ? "mock cluster" : NULL)) {
         report(&c, DH_ERR_ARG, "kafka", 5, 0, "producer", "no bootstrap.servers: name the brokers");
         return DH_ERR_ARG;
     }

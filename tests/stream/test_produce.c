@@ -217,6 +217,11 @@ static void consume_all(const char *bootstraps, const char *topic, consumed *out
             assert_int_equal(rd_kafka_message_headers(m, &h), 0);
             assert_int_equal(rd_kafka_header_get_last(h, "dcomhunt-file", &f, &fl), 0);
             assert_int_equal(rd_kafka_header_get_last(h, "dcomhunt-offset", &o, &ol), 0);
+            const void *nm = NULL;
+            size_t nl = 0;
+            assert_int_equal(rd_kafka_header_get_last(h, "dcomhunt-name", &nm, &nl), 0);
+            assert_int_equal(nl, fl);
+            assert_memory_equal(nm, f, fl);
             char both[1200];
             snprintf(both, sizeof both, "%.*s@%.*s", (int)fl, (const char *)f, (int)ol,
                      (const char *)o);
