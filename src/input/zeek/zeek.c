@@ -82,15 +82,23 @@ int zeek_header_update(dh_buf *hdr, const char *buf, size_t len)
 /* Appends s[0, n) with its \xHH escapes decoded. */
 static int unescape(dh_buf *b, const char *s, size_t n)
 {
-    size_t run = 0;
-    for (size_t i = 0; i + 3 < n; i++) {
-        if (s[i] != '\\' || s[i + 1] != 'x' || dh_hexval(s[i + 2]) < 0 || dh_hexval(s[i + 3]) < 0)
+    size_t run = 0, i = 0;
+    /* backslashes found with memchr: most values hold none (the byte loop was 15% of the
+     * reader's instructions) */
+    while (i + 3 < n) {
+        const char *bs = memchr(s + i, '\\', n - 3 - i);
+        if (!bs)
+            break;
+        i = (size_t)(bs - s);
+        if (s[i + 1] != 'x' || dh_hexval(s[i + 2]) < 0 || dh_hexval(s[i + 3]) < 0) {
+            i++;
             continue;
+        }
         if (dh_buf_append(b, s + run, i - run) ||
             dh_buf_putc(b, (char)(dh_hexval(s[i + 2]) * 16 + dh_hexval(s[i + 3]))))
             return -1;
-        i += 3;
-        run = i + 1;
+        i += 4;
+        run = i;
     }
     return dh_buf_append(b, s + run, n - run) ? -1 : 0;
 }
