@@ -182,7 +182,7 @@ static void start_stages(world *w, inst *i, dh_stream_kill kill_at, uint64_t nth
     i->cfg.stages = stages;
     dh_stream_sink sink = {.on_error = on_error, .on_progress = on_progress};
     assert_int_equal(dh_stream_new(&i->cfg, w->rs, &sink, &i->s), DH_OK);
-    dh_stream_test_idle(i->s, 1500);
+    dh_stream_test_idle(i->s, 3000);
     if (kill_at)
         dh_stream_test_kill(i->s, kill_at, nth);
     assert_int_equal(pthread_create(&i->th, NULL, run_thread, i), 0);
