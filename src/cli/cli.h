@@ -31,6 +31,7 @@ int cli_report(int argc, char **argv);
 int cli_simulate(int argc, char **argv);
 int cli_selftest(int argc, char **argv);
 int cli_produce(int argc, char **argv);
+int cli_stream(int argc, char **argv);
 
 /* ---- load.c: rule sets and scenario catalogs, refusals printed -------------------------- */
 

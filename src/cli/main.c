@@ -41,6 +41,7 @@ static const struct command {
     {"report", cli_report, "write an HTML report from the findings of hunt --jsonl"},
     {"tune", cli_tune, "propose tuning filters from past findings (tune suggest)"},
     {"simulate", cli_simulate, "write DCOM attacks and their look-alikes as logs, with the truth"},
+    {"stream", cli_stream, "hunt continuously on Kafka: two stages, findings to a topic"},
     {"produce", cli_produce, "send files' events to a Kafka topic for dcomhunt stream"},
     {"selftest", cli_selftest, "simulate every scenario under every sensor set and hunt it"},
     {"version", cli_version, "print the version"},
