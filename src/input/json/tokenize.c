@@ -113,14 +113,18 @@ static long string_end(const unsigned char *js, size_t n, size_t i)
 
 /* The end of the primitive (number, true, false, null) starting at js[i], as jsmn's strict
  * mode delimits one: up to whitespace, a comma or a closing bracket; -1 on a byte jsmn
- * refuses or at the end of the input. */
-static long primitive_end(const unsigned char *js, size_t n, size_t i)
+ * refuses or at the end of the input. prefix: also -1 on a quote or an opening bracket,
+ * which jsmn keeps inside a primitive (1"a", 1[2) but the array scan (array_next) reads as
+ * a string or a nesting: there the element's end would not be the same. */
+static long primitive_end(const unsigned char *js, size_t n, size_t i, int prefix)
 {
     for (; i < n; i++) {
         unsigned char c = js[i];
         if (c == ',' || c == '}' || c == ']' || is_ws(c))
             return (long)i;
         if (c < 32 || c >= 127)
+            return -1;
+        if (prefix && (c == '"' || c == '{' || c == '['))
             return -1;
     }
     return -1;
@@ -206,7 +210,7 @@ value:
     case 't':
     case 'f':
     case 'n': {
-        long e = primitive_end(js, n, i);
+        long e = primitive_end(js, n, i, vend != NULL);
         if (e < 0 || tok_new(tok, &nt, max, JSMN_PRIMITIVE, i, (size_t)e, parent) < 0)
             return -1;
         i = (size_t)e;

@@ -44,7 +44,9 @@ int jsonl_deeper_than(const char *js, size_t n, unsigned limit);
 /* The fast pass alone: the count, or -1 where it gives up (then jsmn decides). */
 int jsonl_tokenize_fast(const char *js, size_t n, jsmntok_t *tok, unsigned max);
 /* The fast pass on the value at js[0] alone, whatever follows it (an array's next element):
- * its tokens and, in *end, the index after it; -1 where it gives up. The tokens are those the
+ * its tokens and, in *end, the index after it; -1 where it gives up, and also on a primitive
+ * holding a quote or an opening bracket (jsmn reads 1"a" as one primitive, the array scan
+ * as a string: the end found here would not be the element's). The tokens are those the
  * fast pass (and jsmn) give for js[0, *end). */
 int jsonl_tokenize_fast_prefix(const char *js, size_t n, jsmntok_t *tok, unsigned max, size_t *end);
 /* jsmn alone (the reference). */
