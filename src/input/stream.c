@@ -44,8 +44,16 @@ static ssize_t stream_read(stream *st, void *buf, size_t n)
  * capture took 5,645 page faults, half its 185 ms of CPU (perf stat, 2026-12-07). With
  * huge pages a 4 MiB unit costs two faults. Freed with free(). */
 #define CARRY_ALIGN ((size_t)2 << 20)
-static char *carry_alloc(size_t n)
+/* Below this a carry is plain heap memory of the size asked: a small input (a message of
+ * dcomhunt stream, one of 100,000 small files) must not cost a fresh 2 MiB mapping, its
+ * zeroing and its unmapping (which took most of the stream's time, perf record). */
+#define CARRY_SMALL ((size_t)256 << 10)
+static char *carry_alloc(size_t n, size_t *cap_out)
 {
+    if (n < CARRY_SMALL) {
+        *cap_out = n ? n : 1;
+        return malloc(*cap_out);
+    }
     size_t cap = (n + CARRY_ALIGN - 1) & ~(CARRY_ALIGN - 1);
     if (cap < n)
         return NULL;
@@ -54,6 +62,7 @@ static char *carry_alloc(size_t n)
     if (b)
         (void)madvise(b, cap, MADV_HUGEPAGE); /* advice only: without it, 4 KiB pages */
 #endif
+    *cap_out = cap;
     return b;
 }
 
@@ -64,14 +73,15 @@ static int carry_reserve(stream *st, size_t want)
         st->carry_cap = 0; /* handed over (archive.c): start afresh */
     if (st->carry_cap >= want)
         return 0;
-    char *n = carry_alloc(want);
+    size_t cap;
+    char *n = carry_alloc(want, &cap);
     if (!n)
         return -1;
     if (st->carry_len)
         memcpy(n, st->carry, st->carry_len);
     free(st->carry);
     st->carry = n;
-    st->carry_cap = (want + CARRY_ALIGN - 1) & ~(CARRY_ALIGN - 1);
+    st->carry_cap = cap;
     return 0;
 }
 
@@ -80,10 +90,16 @@ int scan_stream_fill(stream *st, size_t want)
 {
     if (st->carry_len >= want || st->eof)
         return 0;
-    if (carry_reserve(st, want))
+    /* a caller's buffer: room for what is left of it, not for a whole batch */
+    size_t room = want;
+    if (st->mem && !st->inner && !st->ar && st->mem_len - st->mem_pos < want - st->carry_len)
+        room = st->carry_len + (st->mem_len - st->mem_pos);
+    if (carry_reserve(st, room))
         return -1;
+    size_t limit = want < st->carry_cap ? want : st->carry_cap;
     while (st->carry_len < want) {
-        ssize_t r = stream_read(st, st->carry + st->carry_len, want - st->carry_len);
+        /* 0 only for a caller's buffer read to its end: the read says so (returns 0) */
+        ssize_t r = stream_read(st, st->carry + st->carry_len, limit - st->carry_len);
         if (r < 0)
             return -1;
         if (r == 0) {
@@ -122,14 +138,19 @@ char *scan_take_carry(stream *st, size_t n)
 {
     size_t rest = st->carry_len - n;
     if (n >= rest) {
-        size_t cap = st->carry_cap <= BATCH_BYTES ? st->carry_cap : BATCH_BYTES;
-        char *next = carry_alloc(rest > cap ? rest : cap);
+        char *b = st->carry;
+        if (!rest && st->eof) { /* the last unit: no carry after it */
+            st->carry = NULL;
+            st->carry_cap = st->carry_len = 0;
+            return b;
+        }
+        size_t cap = st->carry_cap <= BATCH_BYTES ? st->carry_cap : BATCH_BYTES, got;
+        char *next = carry_alloc(rest > cap ? rest : cap, &got);
         if (!next)
             return NULL;
         memcpy(next, st->carry + n, rest);
-        char *b = st->carry;
         st->carry = next;
-        st->carry_cap = ((rest > cap ? rest : cap) + CARRY_ALIGN - 1) & ~(CARRY_ALIGN - 1);
+        st->carry_cap = got;
         st->carry_len = rest;
         return b;
     }
