@@ -4,6 +4,7 @@
  * engine cannot read (or reads with a problem) also goes to the dead-letter topic with the reason;
  * what it could read still counts. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "stream/stream_impl.h"
@@ -66,36 +67,71 @@ static void name_of(const rd_kafka_message_t *m, const char *origin, char *out, 
     snprintf(out, cap, "%.*s", (int)(cap - 1), origin);
 }
 
-void dh_stage1_take(dh_stream *s, const rd_kafka_message_t *m)
+/* One engine reads every message: making an engine per message (its correlator, its
+ * counters) cost more than reading a one-event message. Candidates mode holds nothing from
+ * one buffer to the next (each buffer is read whole by dh_engine_run_buffer and its
+ * candidates leave at once), so a message's result is the same as with an engine of its own. */
+static dh_status stage1_engine(dh_stream *s)
 {
-    s1_ctx x;
-    memset(&x, 0, sizeof x);
-    x.s = s;
-    x.m = m;
-    dh_stream_origin(m, x.origin, sizeof x.origin);
-    dh_stream_count(s, &s->counts.messages_in, 1);
-    char name[1024];
-    name_of(m, x.origin, name, sizeof name);
+    if (s->s1_eng)
+        return DH_OK;
+    if (!s->s1 && !(s->s1 = calloc(1, sizeof *s->s1)))
+        return DH_ERR_NOMEM;
     dh_engine_opts o;
     dh_engine_opts_init(&o);
     o.mode = DH_ENGINE_CANDIDATES;
     o.threads = 1;
-    o.sink = (dh_engine_sink){.ctx = &x, .on_candidate = on_candidate, .on_error = on_error};
-    dh_engine *eng = NULL;
-    dh_status st = dh_engine_new(&o, s->rs, &eng);
-    if (st == DH_OK) {
-        st = dh_engine_run_buffer(eng, m->payload ? m->payload : "", m->len, name);
-        dh_status fin = dh_engine_finish(eng);
-        if (st == DH_OK)
-            st = fin;
-        dh_engine_counts c;
-        if (dh_engine_stats(eng, &c) == DH_OK)
-            dh_stream_count(s, &s->counts.events_in, c.events);
+    o.sink = (dh_engine_sink){.ctx = s->s1, .on_candidate = on_candidate, .on_error = on_error};
+    return dh_engine_new(&o, s->rs, &s->s1_eng);
+}
+
+/* events_in, from the engine's counts: dh_engine_stats sorts its tallies, so it is read
+ * now and then (progress, the stop, a new engine), not per message. */
+void dh_stage1_count(dh_stream *s)
+{
+    dh_engine_counts c;
+    if (!s->s1_eng || dh_engine_stats(s->s1_eng, &c) != DH_OK)
+        return;
+    pthread_mutex_lock(&s->lock);
+    s->counts.events_in = s->s1_events_before + c.events;
+    pthread_mutex_unlock(&s->lock);
+}
+
+void dh_stage1_free(dh_stream *s)
+{
+    dh_stage1_count(s);
+    s->s1_events_before = s->counts.events_in;
+    dh_engine_free(s->s1_eng);
+    s->s1_eng = NULL;
+    free(s->s1);
+    s->s1 = NULL;
+}
+
+void dh_stage1_take(dh_stream *s, const rd_kafka_message_t *m)
+{
+    dh_stream_count(s, &s->counts.messages_in, 1);
+    char origin[sizeof s->s1->origin];
+    dh_stream_origin(m, origin, sizeof origin);
+    char name[1024];
+    name_of(m, origin, name, sizeof name);
+    dh_status st = stage1_engine(s);
+    if (st != DH_OK) {
+        char reason[1400];
+        snprintf(reason, sizeof reason, "%s: %s", name, dh_status_str(st));
+        dh_stream_dead_letter(s, m, reason);
+        return;
     }
-    dh_engine_free(eng);
-    if (st != DH_OK || x.errors) {
-        if (!x.errors)
-            snprintf(x.reason, sizeof x.reason, "%s: %s", name, dh_status_str(st));
-        dh_stream_dead_letter(s, m, x.reason);
+    s1_ctx *x = s->s1;
+    memset(x, 0, sizeof *x);
+    x->s = s;
+    x->m = m;
+    memcpy(x->origin, origin, sizeof origin);
+    st = dh_engine_run_buffer(s->s1_eng, m->payload ? m->payload : "", m->len, name);
+    if (st != DH_OK || x->errors) {
+        if (!x->errors)
+            snprintf(x->reason, sizeof x->reason, "%s: %s", name, dh_status_str(st));
+        dh_stream_dead_letter(s, m, x->reason);
     }
+    if (st != DH_OK && st != DH_ERR_FORMAT)
+        dh_stage1_free(s); /* a run that stopped: the next message gets a fresh engine */
 }

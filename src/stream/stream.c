@@ -126,6 +126,12 @@ static dh_status make_handles(dh_stream *s)
     return DH_OK;
 }
 
+/* The metrics endpoint's view of the counts (its own thread). */
+static void metrics_counts(void *ctx, dh_stream_counts *out)
+{
+    dh_stream_counts_get(ctx, out);
+}
+
 dh_status dh_stream_new(const dh_stream_config *cfg, const dh_ruleset *rs,
                         const dh_stream_sink *sink, dh_stream **out)
 {
@@ -160,6 +166,12 @@ dh_status dh_stream_new(const dh_stream_config *cfg, const dh_ruleset *rs,
             fail(s, DH_ERR_ARG, "Kafka property: %.200s", errstr);
             return DH_ERR_ARG;
         }
+    if (cfg->metrics_addr) {
+        dh_status st =
+            dh_metrics_server_start(cfg->metrics_addr, metrics_counts, s, &s->metrics, &s->err);
+        if (st != DH_OK)
+            return st;
+    }
     return make_handles(s);
 }
 
@@ -311,6 +323,7 @@ static void progress(dh_stream *s, int64_t now)
     if (now - s->last_progress_ms < 1000)
         return;
     s->last_progress_ms = now;
+    dh_stage1_count(s);
     size_t open = 0;
     for (size_t i = 0; i < s->nparts; i++)
         open += s->parts[i].eng != NULL;
@@ -383,6 +396,7 @@ dh_status dh_stream_run(dh_stream *s)
     /* stopped: what was read is produced and committed (open windows stay open: their
      * first offsets are what is committed, and the next owner rebuilds them) */
     dh_stage2_tick(s, dh_stream_now_ms());
+    dh_stage1_count(s);
     st = commit(s);
     if (s->killed)
         return DH_ERR_CANCELLED;
@@ -426,6 +440,7 @@ void dh_stream_free(dh_stream *s)
 {
     if (!s)
         return;
+    dh_metrics_server_stop(s->metrics); /* first: it reads the counts */
     if (s->consumer)
         rd_kafka_destroy_flags(s->consumer, s->killed ? RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE : 0);
     if (s->producer) {
@@ -435,6 +450,7 @@ void dh_stream_free(dh_stream *s)
     }
     if (s->base_conf)
         rd_kafka_conf_destroy(s->base_conf);
+    dh_stage1_free(s);
     dh_stage2_drop(s);
     free(s->parts);
     dh_idset_clear(&s->published);

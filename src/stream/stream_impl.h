@@ -10,6 +10,7 @@
 
 #include "core/buf.h"
 #include "dcomhunt/stream.h"
+#include "stream/metrics.h"
 #include "stream/idset.h"
 #include "stream/wire.h"
 
@@ -71,6 +72,12 @@ struct dh_stream {
     char (*txn_ids)[17]; /* ids produced in the open transaction: forgotten on abort */
     size_t ntxn_ids, captxn_ids;
     dh_buf scratch;
+    /* stage 1: one candidates-mode engine for every message (made on the first), and the
+     * context its sink reads, set per message */
+    dh_engine *s1_eng;
+    struct s1_ctx *s1;
+    dh_metrics_server *metrics; /* the --metrics endpoint, when asked for */
+    uint64_t s1_events_before;  /* events read by stage-1 engines already freed */
     int64_t last_progress_ms;
     /* tests */
     dh_stream_kill kill_at;
@@ -98,6 +105,10 @@ void dh_stream_origin(const rd_kafka_message_t *m, char *out, size_t cap);
 
 /* stage1.c: one input message. */
 void dh_stage1_take(dh_stream *s, const rd_kafka_message_t *m);
+/* counts.events_in brought up to date from the stage-1 engine. */
+void dh_stage1_count(dh_stream *s);
+/* The stage-1 engine and its context, freed. */
+void dh_stage1_free(dh_stream *s);
 
 /* stage2.c */
 void dh_stage2_take(dh_stream *s, const rd_kafka_message_t *m);
