@@ -20,7 +20,7 @@ slot it delivers next). This test holds the binary to both on more workers than 
 The inputs are chosen for the pipeline's different producers: a folder of EVTX files read
 in time order across files (hunt's findings), the same read file by file (dump; hunt
 --detections, whose detections are put in time order after the pipeline), JSON lines from
-a zip (4.4 MB: two 4 MiB batches, fewer units than workers), and small archives of Zeek
+a zip (4.4 MB: five 1 MiB batches, fewer units than workers), and small archives of Zeek
 and Defender logs (text readers with a header).
 """
 import argparse
