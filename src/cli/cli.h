@@ -32,6 +32,8 @@ int cli_simulate(int argc, char **argv);
 int cli_selftest(int argc, char **argv);
 int cli_produce(int argc, char **argv);
 int cli_stream(int argc, char **argv);
+/* stream and produce from dcomhunt: runs dcomhunt-kafka beside it (kafka_exec.c). */
+int cli_kafka_exec(int argc, char **argv);
 
 /* ---- load.c: rule sets and scenario catalogs, refusals printed -------------------------- */
 
