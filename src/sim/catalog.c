@@ -129,6 +129,10 @@ static int check_scenario(loader *l, const char *origin, dh_sim_scenario *s)
             return -1;
         }
     }
+    if (s->accounts && s->accounts->type != SN_MAP) {
+        report(l, origin, s->accounts->line, "accounts: a mapping of account roles");
+        return -1;
+    }
     for (size_t i = 0; s->accounts && i < s->accounts->n; i++) {
         const snode *a = s->accounts->vals[i];
         if (a->type != SN_MAP || (bad = unknown_key(a, acct_keys, &key))) {
@@ -137,10 +141,6 @@ static int check_scenario(loader *l, const char *origin, dh_sim_scenario *s)
             report(l, origin, a->line, msg);
             return -1;
         }
-    }
-    if (s->accounts && s->accounts->type != SN_MAP) {
-        report(l, origin, s->accounts->line, "accounts: a mapping of account roles");
-        return -1;
     }
     if (!s->steps || s->steps->type != SN_SEQ || !s->steps->n) {
         report(l, origin, s->root->line, "steps: a list of steps");
