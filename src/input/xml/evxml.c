@@ -2,6 +2,9 @@
  * is reported and skipped, the others are still read): the path of each element decides
  * where its text goes (System envelope, EventData Data[@Name], UserData leaves), as the
  * EVTX decoder's roles do. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* memmem, memrchr */
+#endif
 #include <expat.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,26 +200,32 @@ void evxml_reader_free(evxml_reader *r)
     free(r);
 }
 
+/* glibc's memmem: the byte loop this replaced stopped at every '<' of the markup (callgrind,
+ * hunt -j1 of 23 MB of event XML: evxml_decode 156M instructions with it). */
 static const char *find(const char *h, size_t n, const char *needle)
 {
-    size_t k = strlen(needle);
-    for (size_t i = 0; i + k <= n; i++)
-        if (h[i] == needle[0] && !memcmp(h + i, needle, k))
-            return h + i;
-    return NULL;
+    return memmem(h, n, needle, strlen(needle));
 }
 
+/* The end of the last "</Event>" in buf, found from the end: the text producer cuts every
+ * batch here, on the one thread that feeds the workers, and a forward scan of the whole
+ * batch cost as much as the search of the decoder itself. */
 size_t evxml_cut(const char *buf, size_t len)
 {
-    size_t cut = 0;
-    const char *p = buf;
-    for (;;) {
-        const char *e = find(p, len - (size_t)(p - buf), "</Event>");
-        if (!e)
-            return cut;
-        cut = (size_t)(e - buf) + 8;
-        p = e + 8;
+    static const char tag[] = "</Event>";
+    const size_t k = sizeof tag - 1;
+    if (len < k)
+        return 0;
+    size_t n = len - k + 1; /* the places a tag may start: [0, len - k] */
+    while (n) {
+        const char *lt = memrchr(buf, '<', n);
+        if (!lt)
+            return 0;
+        if (!memcmp(lt, tag, k))
+            return (size_t)(lt - buf) + k;
+        n = (size_t)(lt - buf);
     }
+    return 0;
 }
 
 /* Parses one <Event>...</Event>; NULL on success. */
