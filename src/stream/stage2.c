@@ -7,9 +7,10 @@
  * Windows close in event time, as the watermark moves: the engine is flushed whenever the
  * watermark has moved FLUSH_STEP_S on (its correlator then emits what nothing later can
  * join, as a batch hunt's passes do), and when a candidate released is later than
- * everything the open engine holds by the gap (window + 2 x skew + GAP_SLACK_S + the
- * longest Sigma correlation timespan: nothing across it joins in a batch hunt either) the
- * engine is finished and a new one opened, so the commit offset moves on. A partition
+ * everything the open engine holds by the gap (3 x window + 4 x skew + GAP_SLACK_S + the
+ * longest Sigma correlation timespan: past what a batch hunt's correlator keeps behind its
+ * newest event, so nothing across it joins in a batch hunt either) the engine is finished
+ * and a new one opened, so the commit offset moves on. A partition
  * quiet for the idle time (wall clock) has its windows closed too. Findings are
  * rendered (JSON lines or OCSF) and produced keyed by their id, once: ids already in the
  * output topic (read at assignment) or produced before are suppressed, which is what makes
@@ -36,6 +37,7 @@
 #define EVICT_MIN      4096       /* ids held before an eviction is tried */
 #define CLOCK_SLACK_MS 300000     /* read-back: producers' clocks may differ this much */
 #define READ_WAIT_MS   10000      /* read-back: one request's timeout */
+#define TAIL_CHECK     16         /* read-back: offsets read to check a "none after" */
 
 static s2_part *part_of(dh_stream *s, int32_t partition)
 {
@@ -159,7 +161,10 @@ static int64_t gap_ticks(dh_stream *s)
             if (t > span)
                 span = t;
         }
-        s->s2_gap_ticks = (w + 2 * k + GAP_SLACK_S + span) * TICKS;
+        /* what the correlator still holds behind its newest event: its horizon (window,
+         * 2 x skew, slack), a group open before it (window + skew) and what that group's
+         * window reaches (window + skew); and a Sigma correlation's timespan */
+        s->s2_gap_ticks = (3 * w + 4 * k + GAP_SLACK_S + span) * TICKS;
     }
     return s->s2_gap_ticks;
 }
@@ -433,6 +438,37 @@ static int64_t read_back_from(dh_stream *s, rd_kafka_t *rk)
     return since - CLOCK_SLACK_MS;
 }
 
+/* Whether the last messages of a partition (up to TAIL_CHECK offsets) include one at or
+ * after `since`, or cannot be read: then a by-time lookup that answered "none" is not
+ * believed (librdkafka's mock cluster answers every such lookup with "none"). */
+static int newer_tail(rd_kafka_t *rk, const char *topic, int32_t id, int64_t lo, int64_t hi,
+                      int64_t since)
+{
+    rd_kafka_topic_partition_list_t *one = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(one, topic, id)->offset =
+        hi - TAIL_CHECK > lo ? hi - TAIL_CHECK : lo;
+    rd_kafka_assign(rk, one);
+    rd_kafka_topic_partition_list_destroy(one);
+    int newer = 1, seen = 0;
+    int64_t until = dh_stream_now_ms() + READ_WAIT_MS;
+    while (dh_stream_now_ms() < until) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
+        if (!m)
+            continue;
+        int eof = m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF;
+        if (!m->err && m->partition == id) {
+            int64_t ts = rd_kafka_message_timestamp(m, NULL);
+            newer = seen ? newer || ts < 0 || ts >= since : ts < 0 || ts >= since;
+            seen = 1;
+        }
+        rd_kafka_message_destroy(m);
+        if (eof)
+            break;
+    }
+    rd_kafka_assign(rk, NULL);
+    return newer;
+}
+
 /* A consumer of its own, outside the group, reads the output topic read_committed from
  * read_back_from's time (the beginning when that is 0) to its end as it is now; the ids
  * are tagged with the current generation. */
@@ -471,7 +507,9 @@ void dh_stage2_load_published(dh_stream *s)
             if (rd_kafka_query_watermark_offsets(rk, s->output_topic, id, &lo, &hi, READ_WAIT_MS) ||
                 hi <= lo)
                 continue;
-            if (at == RD_KAFKA_OFFSET_BEGINNING || at < lo)
+            if (at == -1 && newer_tail(rk, s->output_topic, id, lo, hi, since))
+                at = lo; /* "nothing after the time", yet there is: a lookup not kept */
+            if (at == RD_KAFKA_OFFSET_BEGINNING || (at >= 0 && at < lo))
                 at = lo;
             if (at < 0 || at >= hi) /* -1: nothing at or after the time */
                 continue;
