@@ -1,10 +1,12 @@
 /* The string set of idset.h: linear probing, tombstones on removal, doubling at half
- * full. */
+ * full. A slot points at one allocation: the 8-byte tag, then the string and its NUL. */
 #include "stream/idset.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define TAG_BYTES sizeof(uint64_t)
 
 static char tomb[1];
 
@@ -16,9 +18,21 @@ static uint64_t hash(const char *p, size_t n)
     return h;
 }
 
+static const char *str_of(const char *held)
+{
+    return held + TAG_BYTES;
+}
+
+static uint64_t tag_of(const char *held)
+{
+    uint64_t t;
+    memcpy(&t, held, sizeof t);
+    return t;
+}
+
 static int same(const char *held, const char *p, size_t n)
 {
-    return held != tomb && strlen(held) == n && memcmp(held, p, n) == 0;
+    return held != tomb && strlen(str_of(held)) == n && memcmp(str_of(held), p, n) == 0;
 }
 
 void dh_idset_init(dh_idset *s, size_t limit)
@@ -27,23 +41,30 @@ void dh_idset_init(dh_idset *s, size_t limit)
     s->limit = limit;
 }
 
-int dh_idset_has(const dh_idset *s, const char *str, size_t len)
+/* The slot holding str, or NULL. */
+static char **find(const dh_idset *s, const char *str, size_t len)
 {
     if (!s->cap)
-        return 0;
+        return NULL;
     for (size_t i = hash(str, len) & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
         if (!s->slot[i])
-            return 0;
+            return NULL;
         if (same(s->slot[i], str, len))
-            return 1;
+            return &s->slot[i];
     }
 }
 
-static dh_status grow(dh_idset *s)
+int dh_idset_has(const dh_idset *s, const char *str, size_t len)
 {
-    /* sized by the strings alone: a set that keeps adding and removing stays this size */
+    return find(s, str, len) != NULL;
+}
+
+/* Rehashed into a table sized by the strings alone (a set that keeps adding and removing
+ * stays this size); the tombstones go. */
+static dh_status rehash(dh_idset *s, size_t want)
+{
     size_t cap = 64;
-    while (cap < (s->n + 1) * 4)
+    while (cap < want * 4)
         cap *= 2;
     char **slot = calloc(cap, sizeof *slot);
     if (!slot)
@@ -52,7 +73,7 @@ static dh_status grow(dh_idset *s)
         char *held = s->slot[i];
         if (!held || held == tomb)
             continue;
-        size_t j = hash(held, strlen(held)) & (cap - 1);
+        size_t j = hash(str_of(held), strlen(str_of(held))) & (cap - 1);
         while (slot[j])
             j = (j + 1) & (cap - 1);
         slot[j] = held;
@@ -64,23 +85,28 @@ static dh_status grow(dh_idset *s)
     return DH_OK;
 }
 
-dh_status dh_idset_add(dh_idset *s, const char *str, size_t len)
+dh_status dh_idset_add_tagged(dh_idset *s, const char *str, size_t len, uint64_t tag)
 {
-    if (dh_idset_has(s, str, len))
+    char **at = find(s, str, len);
+    if (at) {
+        if (tag > tag_of(*at))
+            memcpy(*at, &tag, sizeof tag);
         return DH_OK;
+    }
     if (s->n >= s->limit || memchr(str, 0, len))
         return DH_ERR_LIMIT;
     /* tombstones count as used, so probes always meet an empty slot; a rehash drops them */
     if ((s->used + 1) * 2 > s->cap) {
-        dh_status st = grow(s);
+        dh_status st = rehash(s, s->n + 1);
         if (st != DH_OK)
             return st;
     }
-    char *copy = malloc(len + 1);
+    char *copy = malloc(TAG_BYTES + len + 1);
     if (!copy)
         return DH_ERR_NOMEM;
-    memcpy(copy, str, len);
-    copy[len] = 0;
+    memcpy(copy, &tag, sizeof tag);
+    memcpy(copy + TAG_BYTES, str, len);
+    copy[TAG_BYTES + len] = 0;
     size_t i = hash(str, len) & (s->cap - 1);
     while (s->slot[i] && s->slot[i] != tomb)
         i = (i + 1) & (s->cap - 1);
@@ -91,20 +117,38 @@ dh_status dh_idset_add(dh_idset *s, const char *str, size_t len)
     return DH_OK;
 }
 
+dh_status dh_idset_add(dh_idset *s, const char *str, size_t len)
+{
+    return dh_idset_add_tagged(s, str, len, 0);
+}
+
 void dh_idset_remove(dh_idset *s, const char *str, size_t len)
 {
-    if (!s->cap)
-        return;
-    for (size_t i = hash(str, len) & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
-        if (!s->slot[i])
-            return;
-        if (same(s->slot[i], str, len)) {
-            free(s->slot[i]);
+    char **at = find(s, str, len);
+    if (at) {
+        free(*at);
+        *at = tomb;
+        s->n--;
+    }
+}
+
+size_t dh_idset_evict_below(dh_idset *s, uint64_t tag)
+{
+    size_t gone = 0;
+    for (size_t i = 0; i < s->cap; i++) {
+        char *held = s->slot[i];
+        if (held && held != tomb && tag_of(held) < tag) {
+            free(held);
             s->slot[i] = tomb;
             s->n--;
-            return;
+            gone++;
         }
     }
+    /* probes stop at empty slots, so tombstones cannot simply be cleared: rehash (when
+     * that fails for memory, the tombstones stay and the set is still right) */
+    if (gone)
+        rehash(s, s->n);
+    return gone;
 }
 
 void dh_idset_clear(dh_idset *s)

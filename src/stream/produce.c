@@ -13,6 +13,11 @@
  * so the sink is only ever called on the calling thread. A message that cannot be
  * delivered is counted and reported with its file and offset; it does not stop the run.
  *
+ * Before anything is read the cluster must answer a metadata request (check_cluster): no
+ * broker reachable fails the call at once (within CONNECT_MS at most) with DH_ERR_IO and
+ * one error naming the brokers. message.timeout.ms defaults to MESSAGE_TIMEOUT_MS unless
+ * the config sets it.
+ *
  * Progress (sink->on_progress, about once a second) uses dh_stream_counts so: events_in is
  * events read, malformed is messages that failed delivery, lag is messages handed to
  * librdkafka and not yet acknowledged; delivered is events_in - lag - malformed.
@@ -38,6 +43,13 @@
 #define FLUSH_STEP_MS 1000
 #define ERR_KINDS     16
 #define ERR_EVERY_MS  60000
+/* Before reading anything, the cluster must answer a metadata request within this long
+ * (less when message.timeout.ms is shorter): a loader pointed at no broker says so at once
+ * instead of failing every message message.timeout.ms later. */
+#define CONNECT_MS 10000
+/* message.timeout.ms unless the config sets it: librdkafka's 300 s would hold a loader
+ * whose cluster went away for five minutes before any event is reported undelivered. */
+#define MESSAGE_TIMEOUT_MS "60000"
 
 typedef struct produce_ctx {
     rd_kafka_t *rk;
@@ -52,6 +64,9 @@ typedef struct produce_ctx {
      * every second) */
     int err_code[ERR_KINDS];
     int64_t err_ms[ERR_KINDS];
+    /* while the cluster is checked (reachable): librdkafka's errors are kept, not said */
+    int checking, all_down;
+    char check_why[256];
 } produce_ctx;
 
 static int64_t now_ms(void)
@@ -124,6 +139,13 @@ static void on_kafka_error(rd_kafka_t *rk, int err, const char *reason, void *op
 {
     produce_ctx *c = opaque;
     char fatal_why[256];
+    if (c->checking && err != RD_KAFKA_RESP_ERR__FATAL) {
+        if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+            c->all_down = 1;
+        else /* the connection's own reason (refused, unresolved, TLS...) says more */
+            snprintf(c->check_why, sizeof c->check_why, "%s", reason);
+        return;
+    }
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
         rd_kafka_fatal_error(rk, fatal_why, sizeof fatal_why);
         c->fatal = 1;
@@ -308,6 +330,8 @@ static rd_kafka_t *make_producer(const dh_stream_config *cfg, produce_ctx *c)
             return NULL;
         }
     if (rd_kafka_conf_set(conf, "enable.idempotence", "true", why, sizeof why) ||
+        (!has_key(cfg, "message.timeout.ms") && !has_key(cfg, "delivery.timeout.ms") &&
+         rd_kafka_conf_set(conf, "message.timeout.ms", MESSAGE_TIMEOUT_MS, why, sizeof why)) ||
         (!has_key(cfg, "client.id") &&
          rd_kafka_conf_set(conf, "client.id", "dcomhunt-produce", why, sizeof why))) {
         report(c, DH_ERR_ARG, "kafka", 5, 0, "producer", why);
@@ -324,6 +348,54 @@ static rd_kafka_t *make_producer(const dh_stream_config *cfg, produce_ctx *c)
         report(c, DH_ERR_ARG, "kafka", 5, 0, "producer", why);
     }
     return rk;
+}
+
+/* The cluster answers a metadata request for the topic within CONNECT_MS (or
+ * message.timeout.ms when shorter); when every broker is down (connection refused, name
+ * not resolved) it fails at once. DH_OK, or DH_ERR_IO said to the sink naming the
+ * brokers. */
+static dh_status check_cluster(const dh_stream_config *cfg, produce_ctx *c)
+{
+    int64_t limit = CONNECT_MS;
+    const char *mt = get_key(cfg, "message.timeout.ms");
+    if (!mt)
+        mt = get_key(cfg, "delivery.timeout.ms");
+    if (mt) {
+        long long v = strtoll(mt, NULL, 10);
+        if (v > 0 && v < limit)
+            limit = v;
+    }
+    rd_kafka_topic_t *t = rd_kafka_topic_new(c->rk, c->topic, NULL);
+    if (!t) {
+        report(c, DH_ERR_ARG, "kafka", 5, 0, "topic", rd_kafka_err2str(rd_kafka_last_error()));
+        return DH_ERR_ARG;
+    }
+    c->checking = 1;
+    int64_t until = now_ms() + limit;
+    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+    for (;;) {
+        const struct rd_kafka_metadata *md = NULL;
+        int64_t left = until - now_ms();
+        err = rd_kafka_metadata(c->rk, 0, t, &md, (int)(left < 250 ? (left > 0 ? left : 1) : 250));
+        if (md)
+            rd_kafka_metadata_destroy(md);
+        rd_kafka_poll(c->rk, 0); /* the error callback: every broker down? */
+        if (!err || c->all_down || c->fatal || now_ms() >= until)
+            break;
+    }
+    c->checking = 0;
+    rd_kafka_topic_destroy(t);
+    if (!err)
+        return DH_OK;
+    char why[512];
+    if (c->all_down)
+        snprintf(why, sizeof why, "no broker reachable (%s)",
+                 c->check_why[0] ? c->check_why : "every broker is down");
+    else
+        snprintf(why, sizeof why, "no broker answered within %lld ms (%s)", (long long)limit,
+                 c->check_why[0] ? c->check_why : rd_kafka_err2str(err));
+    report(c, DH_ERR_IO, c->brokers, strlen(c->brokers), 0, "cluster", why);
+    return DH_ERR_IO;
 }
 
 dh_status dh_stream_produce(const dh_stream_config *cfg, const char *topic,
@@ -345,6 +417,11 @@ dh_status dh_stream_produce(const dh_stream_config *cfg, const char *topic,
     }
     if (!(c.rk = make_producer(cfg, &c)))
         return DH_ERR_ARG;
+    dh_status cst = check_cluster(cfg, &c);
+    if (cst != DH_OK) {
+        rd_kafka_destroy(c.rk);
+        return cst;
+    }
     dh_scan_opts opts;
     dh_scan_opts_init(&opts);
     opts.want_system = 1; /* as dump writes them: the reader gets the event whole */

@@ -117,6 +117,8 @@ static dh_status make_handles(dh_stream *s)
         fail(s, DH_ERR_ARG, "producer: %.200s", errstr);
         return DH_ERR_ARG;
     }
+    if (dh_stream_reach(s, s->producer) != DH_OK) /* s23-B: no broker: say so in 10 s */
+        return DH_ERR_IO;
     rd_kafka_error_t *e = rd_kafka_init_transactions(s->producer, 30000);
     if (e) {
         fail(s, DH_ERR_IO, "starting transactions: %.200s", rd_kafka_error_string(e));

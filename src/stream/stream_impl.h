@@ -34,6 +34,7 @@ typedef struct s2_pending {
     int64_t time;
     uint64_t seq; /* arrival order: ties in time keep it */
     dh_wire_cand c;
+    int64_t offset; /* stage2.c (s23-B): the message's offset, for the commit offset */
 } s2_pending;
 
 /* One candidates partition this instance owns. */
@@ -48,6 +49,11 @@ typedef struct s2_part {
     int64_t last_ms;      /* wall clock of the last message, for the idle close */
     uint64_t seq;
     dh_idset seen; /* candidate origins taken since the partition was assigned */
+    /* stage2.c (s23-B): event-time closing and the published ids' eviction */
+    int64_t eng_newest;             /* newest time given to the open engine; INT64_MIN: none */
+    int64_t flushed_mark;           /* the watermark at the engine's last flush */
+    uint64_t gen;                   /* the open engine's generation (s->s2_gen when made) */
+    uint64_t safe_gen, pending_gen; /* ids below these no rebuild reproduces (committed, staged) */
 } s2_part;
 
 struct dh_stream {
@@ -68,8 +74,13 @@ struct dh_stream {
     int64_t idle_ms, skew_ticks;
     s2_part *parts;
     size_t nparts;
-    dh_idset published;  /* finding ids in the output topic (read at assignment) or produced */
-    char (*txn_ids)[17]; /* ids produced in the open transaction: forgotten on abort */
+    dh_idset published; /* finding ids in the output topic (read at assignment) or produced */
+    /* stage2.c (s23-B): engine generations (the tag of a published id) and the event-time
+     * gap that closes an engine */
+    uint64_t s2_gen;
+    size_t s2_published_kept; /* ids held after the last eviction */
+    int64_t s2_gap_ticks;     /* 0: not computed yet */
+    char (*txn_ids)[17];      /* ids produced in the open transaction: forgotten on abort */
     size_t ntxn_ids, captxn_ids;
     dh_buf scratch;
     /* stage 1: one candidates-mode engine for every message (made on the first), and the
@@ -100,6 +111,11 @@ dh_status dh_stream_produce_msg(dh_stream *s, const char *topic, const void *key
                                 const void *value, size_t len, rd_kafka_headers_t *hdrs);
 /* Sends a message to the dead-letter topic with the reason; counts it as malformed. */
 void dh_stream_dead_letter(dh_stream *s, const rd_kafka_message_t *m, const char *reason);
+/* emit.c (s23-B): the cluster answers a metadata request within DH_STREAM_REACH_MS, or
+ * s->err names the brokers and DH_ERR_IO is returned: a stream pointed at no broker says
+ * so at start instead of waiting in the transaction setup. */
+#define DH_STREAM_REACH_MS 10000
+dh_status dh_stream_reach(dh_stream *s, rd_kafka_t *rk);
 /* "topic/partition@offset" of a message. */
 void dh_stream_origin(const rd_kafka_message_t *m, char *out, size_t cap);
 

@@ -99,6 +99,18 @@ int dh_kt_produce(dh_kt *k, const char *topic, const char *key, const void *valu
     return rd_kafka_flush(k->rk, 30000) ? -1 : 0;
 }
 
+int dh_kt_produce_at(dh_kt *k, const char *topic, const char *key, const void *value, size_t len,
+                     int64_t timestamp_ms)
+{
+    rd_kafka_resp_err_t e = rd_kafka_producev(
+        k->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
+        RD_KAFKA_V_VALUE((void *)value, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_TIMESTAMP(timestamp_ms), RD_KAFKA_V_END);
+    if (e)
+        return -1;
+    return rd_kafka_flush(k->rk, 30000) ? -1 : 0;
+}
+
 static char *dup_bytes(const void *p, size_t n)
 {
     char *s = malloc(n + 1);

@@ -33,6 +33,9 @@ int dh_kt_topic(dh_kt *k, const char *base, int partitions, char *out, size_t ca
 /* Produces one message (and waits for it); header may be NULL. 0 on success. */
 int dh_kt_produce(dh_kt *k, const char *topic, const char *key, const void *value, size_t len,
                   const char *header, const char *header_value);
+/* As dh_kt_produce, with the message's timestamp (ms since 1970) and no header. */
+int dh_kt_produce_at(dh_kt *k, const char *topic, const char *key, const void *value, size_t len,
+                     int64_t timestamp_ms);
 /* Every message now in the topic (read_committed), in partition then offset order; with
  * each the last value of header when it is not NULL. Returns how many; *out is freed with
  * dh_kt_msgs_free. */

@@ -3,8 +3,10 @@
  * files (EVTX and a zip of JSON) produced to a topic, the topic consumed whole, every
  * event there once, keyed by its host, with its file and offset in headers, and the
  * messages read back one by one with dh_engine_run_buffer give the same detections as
- * the files. Then the failures: no broker (every message reported with its file and
- * offset, none counted as sent), no brokers named, a path that is not there. */
+ * the files. Then the failures: no broker listening (the call, and dh_stream_new, fail
+ * within their bound naming the broker), partitions without a leader (every message
+ * reported with its file and offset, none counted as sent), no brokers named, a path
+ * that is not there. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -341,27 +343,91 @@ static void produce_then_detect(void **state)
     cluster_stop(&k);
 }
 
-static void failures(void **state)
+static int64_t mono_ms(void)
 {
-    (void)state;
-    /* No broker listens: every event fails delivery, each named with file and offset. */
-    dh_stream_config *cfg = config_for("127.0.0.1:1");
-    char **k = realloc(cfg->kafka_keys, 4 * sizeof *k), **v;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void add_kafka(dh_stream_config *cfg, const char *key, const char *value)
+{
+    char **k = realloc(cfg->kafka_keys, (cfg->nkafka + 1) * sizeof *k), **v;
     assert_non_null(k);
     cfg->kafka_keys = k;
-    v = realloc(cfg->kafka_values, 4 * sizeof *v);
+    v = realloc(cfg->kafka_values, (cfg->nkafka + 1) * sizeof *v);
     assert_non_null(v);
     cfg->kafka_values = v;
-    cfg->kafka_keys[3] = strdup("message.timeout.ms");
-    cfg->kafka_values[3] = strdup("300");
-    cfg->nkafka = 4;
+    cfg->kafka_keys[cfg->nkafka] = strdup(key);
+    cfg->kafka_values[cfg->nkafka] = strdup(value);
+    cfg->nkafka++;
+}
+
+/* No broker listens: the call fails at once (not message.timeout.ms later, 300 s by
+ * librdkafka's default), with one error naming the broker; nothing is read or sent. */
+static void unreachable(void **state)
+{
+    (void)state;
+    dh_stream_config *cfg = config_for("127.0.0.1:1");
     errors errs = {0};
     dh_stream_sink sink = {.ctx = &errs, .on_error = on_error};
     uint64_t sent = 99;
+    int64_t t0 = mono_ms();
     assert_int_equal(dh_stream_produce(cfg, "t", inputs, 1, &sink, &sent), DH_ERR_IO);
+    int64_t took = mono_ms() - t0;
+    assert_true(took < 12000); /* the bound is 10 s; a refused connection fails sooner */
     assert_int_equal(sent, 0);
-    assert_true(errs.with_place >= 9); /* the 9 events of the MMC20 file */
+    assert_int_equal(errs.n, 1);
+    assert_non_null(strstr(errs.first, "127.0.0.1:1"));
+    assert_non_null(strstr(errs.first, "no broker"));
+    assert_int_equal(errs.with_place, 0);
     dh_stream_config_free(cfg);
+
+    /* The stream too: dh_stream_new says so within its bound, naming the brokers. */
+    cfg = config_for("127.0.0.1:1");
+    dh_ruleset *rs = NULL;
+    assert_int_equal(dh_ruleset_new(&rs), DH_OK);
+    assert_int_equal(dh_ruleset_add_builtin(rs, NULL, NULL), DH_OK);
+    assert_int_equal(dh_ruleset_finish(rs), DH_OK);
+    dh_stream *s = NULL;
+    t0 = mono_ms();
+    assert_int_equal(dh_stream_new(cfg, rs, NULL, &s), DH_ERR_IO);
+    took = mono_ms() - t0;
+    assert_true(took < 15000);
+    assert_non_null(s);
+    const dh_error *e = dh_stream_error(s);
+    assert_int_equal(e->status, DH_ERR_IO);
+    assert_non_null(strstr(e->file, "127.0.0.1:1"));
+    assert_non_null(strstr(e->message, "no broker answered"));
+    dh_stream_free(s);
+    dh_ruleset_free(rs);
+    dh_stream_config_free(cfg);
+}
+
+static void failures(void **state)
+{
+    (void)state;
+    /* The cluster answers but no partition has a leader: every event fails delivery at
+     * message.timeout.ms, each named with file and offset, none counted as sent. */
+    const char *topic = "dcomhunt-test-undelivered";
+    cluster k;
+    cluster_start(&k, topic);
+    dh_stream_config *cfg;
+    errors errs = {0};
+    dh_stream_sink sink = {.ctx = &errs, .on_error = on_error};
+    uint64_t sent = 99;
+    if (k.owner) { /* a real broker's leaders cannot be taken away */
+        rd_kafka_mock_cluster_t *mc = rd_kafka_handle_mock_cluster(k.owner);
+        for (int p = 0; p < PARTITIONS; p++)
+            assert_int_equal(rd_kafka_mock_partition_set_leader(mc, topic, p, -1), 0);
+        cfg = config_for(k.bootstraps);
+        add_kafka(cfg, "message.timeout.ms", "1000");
+        assert_int_equal(dh_stream_produce(cfg, topic, inputs, 1, &sink, &sent), DH_ERR_IO);
+        assert_int_equal(sent, 0);
+        if (errs.with_place < 9) /* the 9 events of the MMC20 file */
+            fail_msg("%zu errors with a place; first %s", errs.with_place, errs.first);
+        dh_stream_config_free(cfg);
+    }
 
     /* No brokers named; no topic; no paths. */
     assert_int_equal(dh_stream_config_new(&cfg), DH_OK);
@@ -375,7 +441,10 @@ static void failures(void **state)
     assert_int_equal(dh_stream_produce(cfg, "t", inputs, 0, &sink, &sent), DH_ERR_ARG);
     assert_int_equal(dh_stream_produce(NULL, "t", inputs, 1, &sink, &sent), DH_ERR_ARG);
 
+    dh_stream_config_free(cfg);
+
     /* A path that is not there: named, nothing sent. */
+    cfg = config_for(k.bootstraps);
     const char *none[] = {"/nonexistent/dcomhunt-produce.evtx"};
     memset(&errs, 0, sizeof errs);
     dh_status st = dh_stream_produce(cfg, "t", none, 1, &sink, &sent);
@@ -384,12 +453,14 @@ static void failures(void **state)
     assert_true(errs.n >= 1);
     assert_non_null(strstr(errs.first, "/nonexistent/dcomhunt-produce.evtx"));
     dh_stream_config_free(cfg);
+    cluster_stop(&k);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(produce_then_detect),
+        cmocka_unit_test(unreachable),
         cmocka_unit_test(failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
