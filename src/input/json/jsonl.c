@@ -1612,8 +1612,10 @@ dh_status jsonl_decode(jsonl_reader *r, const char *buf, size_t len, const char 
 enum { ARR_NONE, ARR_ELEMENT, ARR_END };
 
 /* The element at or after *pos: [*s, *e). ARR_NONE when no complete element is left,
- * ARR_END at the closing bracket. */
-static int array_next(const char *b, size_t n, size_t *pos, size_t *s, size_t *e)
+ * ARR_END at the closing bracket. quick: an object or array element's end is found by
+ * jsonl_container_close's masks, the byte-by-byte scan below deciding where it gives up
+ * (the reference, jsonl_array_cut_reference, scans byte by byte alone). */
+static int array_next_how(const char *b, size_t n, size_t *pos, size_t *s, size_t *e, int quick)
 {
     size_t i = *pos;
     while (i < n && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n' || b[i] == ','))
@@ -1626,6 +1628,17 @@ static int array_next(const char *b, size_t n, size_t *pos, size_t *s, size_t *e
         return ARR_END;
     }
     size_t start = i;
+    if (quick && (b[i] == '{' || b[i] == '[')) {
+        long close = jsonl_container_close(b, n, i + 1);
+        if (close == -1)
+            return ARR_NONE;
+        if (close >= 0) {
+            *s = start;
+            *e = (size_t)close + 1;
+            *pos = *e;
+            return ARR_ELEMENT;
+        }
+    }
     unsigned depth = 0;
     for (; i < n; i++) {
         char c = b[i];
@@ -1655,6 +1668,11 @@ static int array_next(const char *b, size_t n, size_t *pos, size_t *s, size_t *e
     return ARR_NONE;
 }
 
+static int array_next(const char *b, size_t n, size_t *pos, size_t *s, size_t *e)
+{
+    return array_next_how(b, n, pos, s, e, 1);
+}
+
 /* Where the elements begin: after a BOM and the opening bracket at the input's start. */
 static size_t array_body(const char *b, size_t n, int at_start)
 {
@@ -1669,17 +1687,27 @@ static size_t array_body(const char *b, size_t n, int at_start)
     return i < n && b[i] == '[' ? i + 1 : i;
 }
 
-size_t jsonl_array_cut(const char *buf, size_t len, int at_start)
+static size_t array_cut(const char *buf, size_t len, int at_start, int quick)
 {
     size_t pos = array_body(buf, len, at_start), cut = 0, s, e;
     for (;;) {
-        int k = array_next(buf, len, &pos, &s, &e);
+        int k = array_next_how(buf, len, &pos, &s, &e, quick);
         if (k == ARR_NONE)
             return cut;
         if (k == ARR_END)
             return len; /* what follows the closing bracket goes with it */
         cut = pos;
     }
+}
+
+size_t jsonl_array_cut(const char *buf, size_t len, int at_start)
+{
+    return array_cut(buf, len, at_start, 1);
+}
+
+size_t jsonl_array_cut_reference(const char *buf, size_t len, int at_start)
+{
+    return array_cut(buf, len, at_start, 0);
 }
 
 /* Newlines in [b+from, b+to). */
@@ -1719,7 +1747,7 @@ dh_status jsonl_decode_array(jsonl_reader *r, const char *buf, size_t len, int a
             r->pretok = nt;
             k = ARR_ELEMENT;
         } else {
-            k = array_next(buf, len, &pos, &s, &e);
+            k = array_next_how(buf, len, &pos, &s, &e, !r->reference);
         }
         const char *why = NULL;
         size_t at = s;
