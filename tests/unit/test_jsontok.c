@@ -422,6 +422,11 @@ static void ids_are_whole_numbers(void **state)
  * on hostile shapes and on random mixes of the bytes that matter to it. */
 static void cut_same(const char *b, size_t n)
 {
+    /* both widths of the masks, from every opening bracket */
+    for (size_t i = 0; i < n; i++)
+        if (b[i] == '{' || b[i] == '[')
+            assert_int_equal(jsonl_container_close(b, n, i + 1),
+                             jsonl_container_close_narrow(b, n, i + 1));
     for (int at_start = 0; at_start < 2; at_start++)
         assert_int_equal(jsonl_array_cut(b, n, at_start),
                          jsonl_array_cut_reference(b, n, at_start));
