@@ -60,9 +60,13 @@ static long string_end(const unsigned char *js, size_t n, size_t i)
             __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(js + i));
             int m = _mm_movemask_epi8(_mm_or_si128(
                 _mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, bs)), _mm_cmpeq_epi8(x, z)));
-            if (m) {
+            if (m) { /* the byte found decides here: no second look by the loop below */
                 i += (size_t)__builtin_ctz((unsigned)m);
-                break;
+                if (js[i] == '"')
+                    return (long)i;
+                if (js[i] == 0)
+                    return -1;
+                goto escape;
             }
             i += 16;
         }
@@ -85,6 +89,9 @@ static long string_end(const unsigned char *js, size_t n, size_t i)
             if (c == '\\')
                 break;
         }
+#ifdef __SSE2__
+    escape:
+#endif
         if (i + 1 >= n)
             return -1;
         switch (js[i + 1]) {
