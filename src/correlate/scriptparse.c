@@ -25,9 +25,28 @@ static int is_word(char c)
 static long find_ci(dh_str t, size_t from, const char *needle)
 {
     size_t n = strlen(needle);
-    for (size_t i = from; i + n <= t.len; i++)
-        if (!strncasecmp(t.ptr + i, needle, n))
-            return (long)i;
+    if (!n || from > t.len || t.len - from < n)
+        return !n && from <= t.len ? (long)from : -1;
+    /* Only where the first byte matches in either case (memchr for each case): a
+     * strncasecmp at every byte was 40M instructions of `hunt -j1 --jsonl` on the OTRF
+     * capture (682,269 calls, callgrind 2026-12-07), 5% of the run. */
+    unsigned char c = (unsigned char)needle[0];
+    unsigned char lo = c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+    unsigned char up = c >= 'a' && c <= 'z' ? (unsigned char)(c - 32) : c;
+    const char *base = t.ptr + from;
+    size_t span = t.len - from - n + 1; /* positions a match can start at */
+    const char *at_lo = memchr(base, lo, span);
+    const char *at_up = up != lo ? memchr(base, up, span) : NULL;
+    while (at_lo || at_up) {
+        const char *at = !at_up || (at_lo && at_lo < at_up) ? at_lo : at_up;
+        if (!strncasecmp(at + 1, needle + 1, n - 1))
+            return (long)(at - t.ptr);
+        size_t left = span - (size_t)(at - base) - 1;
+        if (at == at_lo)
+            at_lo = left ? memchr(at + 1, lo, left) : NULL;
+        else
+            at_up = left ? memchr(at + 1, up, left) : NULL;
+    }
     return -1;
 }
 

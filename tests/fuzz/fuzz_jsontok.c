@@ -6,7 +6,8 @@
  * - the input decoded as JSON lines by a reader on the fast path and by one on jsmn alone
  *   (jsonl_reader_use_reference): the same events, field by field (envelope, provenance,
  *   kind, taxonomy fields, data and System properties in order), and the same errors;
- * - the same for the input read as a JSON array.
+ * - the same for the input read as a JSON array, and jsonl_array_cut (bit masks) cuts it
+ *   where jsonl_array_cut_reference (a byte-by-byte scan) does.
  * A difference aborts (a crash for libFuzzer, a failure for the replay test). */
 #include <stdint.h>
 #include <stdio.h>
@@ -159,6 +160,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         same_tokens(p + s, e - s);
         s = e + 1;
     }
+    /* the array cut's masks against its byte-by-byte scan, at the input's start and not */
+    for (int at_start = 0; at_start < 2; at_start++)
+        if (jsonl_array_cut(p, size, at_start) != jsonl_array_cut_reference(p, size, at_start)) {
+            fprintf(stderr, "fuzz_jsontok: array cut differs (at_start %d)\n", at_start);
+            abort();
+        }
     decode_both(fast, ref, &out_f, &out_r, p, size, 0);
     decode_both(fast, ref, &out_f, &out_r, p, size, 1);
     return 0;

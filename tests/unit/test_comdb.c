@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "correlate/comdb.h"
+#include "correlate/corr.h"
 
 #define S(lit) ((dh_str){(lit), sizeof(lit) - 1})
 
@@ -166,13 +167,40 @@ static void user_rows(void **state)
     dh_comdb_free(NULL);
 }
 
+/* Markers are found in any case, at the text's very start and end, and not past it
+ * (scriptparse.c's find_ci looks only where the first byte matches). */
+static void mentions_any_case(void **state)
+{
+    (void)state;
+    dcom_mention m[4];
+    static const char t1[] = "python DCOMEXEC.py corp/admin:pw@10.0.0.5 -OBJECT MMC20";
+    size_t n = dcom_mentions(S(t1), m, 4);
+    assert_int_equal(n, 1);
+    assert_int_equal(m[0].target.len, 8);
+    assert_memory_equal(m[0].target.ptr, "10.0.0.5", 8);
+    assert_int_equal(m[0].object.len, 5);
+    static const char t2[] = "nxc SMB srv7 -u a -p b --Exec-Method mmcExec";
+    n = dcom_mentions(S(t2), m, 4);
+    assert_int_equal(n, 1);
+    assert_int_equal(m[0].target.len, 4);
+    assert_memory_equal(m[0].target.ptr, "srv7", 4);
+    assert_memory_equal(m[0].object.ptr, "MMC20.Application", 17);
+    /* the marker cut by the text's end, or only its first letters: nothing */
+    static const char t3[] = "x@y dcomexe";
+    assert_int_equal(dcom_mentions(S(t3), m, 4), 0);
+    static const char t4[] = "dcomexec";
+    assert_int_equal(dcom_mentions(S(t4), m, 4), 0);
+    static const char t5[] = "dDdCcDCOMEXEC a@h";
+    assert_int_equal(dcom_mentions(S(t5), m, 4), 1);
+    assert_memory_equal(m[0].target.ptr, "h", 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(builtin_loads),
-        cmocka_unit_test(names_find_objects),
-        cmocka_unit_test(server_starts),
-        cmocka_unit_test(user_rows),
+        cmocka_unit_test(builtin_loads),     cmocka_unit_test(names_find_objects),
+        cmocka_unit_test(server_starts),     cmocka_unit_test(user_rows),
+        cmocka_unit_test(mentions_any_case),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -418,6 +418,71 @@ static void ids_are_whole_numbers(void **state)
     assert_true(s.record != 1);
 }
 
+/* The array cut by bit masks (jsonl_container_close) cuts where the byte-by-byte scan cuts,
+ * on hostile shapes and on random mixes of the bytes that matter to it. */
+static void cut_same(const char *b, size_t n)
+{
+    /* both widths of the masks, from every opening bracket */
+    for (size_t i = 0; i < n; i++)
+        if (b[i] == '{' || b[i] == '[')
+            assert_int_equal(jsonl_container_close(b, n, i + 1),
+                             jsonl_container_close_narrow(b, n, i + 1));
+    for (int at_start = 0; at_start < 2; at_start++)
+        assert_int_equal(jsonl_array_cut(b, n, at_start),
+                         jsonl_array_cut_reference(b, n, at_start));
+}
+
+static void array_cut_same_as_scan(void **state)
+{
+    (void)state;
+    static const char *const cases[] = {
+        "[{\"a\":\"}]\"},{\"b\":\"{[\"},{\"c\":1}]",
+        "[{\"a\":\"x\\\"}\"},{\"b\":2}",          /* an escaped quote, a bracket after it */
+        "[{\"a\":\"x\\\\\"},{\"b\":2}",           /* an escaped backslash, then the quote closes */
+        "[{\"a\":1}\\\"{\"b\":\"]\"},{\"c\":3}]", /* a backslash outside strings: the scan decides
+                                                   */
+        "[{\"a\":\\\"x\"},{\"b\":1}]",
+        "[{\"a\":\"never closed},{\"b\":1}]",
+        "[{\"a\":[1,2,{\"b\":[]}]},[3],\"s\",4,{}]",
+        "[{\"a\":1]}, {\"b\":1}}", /* brackets of the other kind close */
+        "[ ] trailing",
+        "[{\"yY_\":\"yY_\"}, {\"\x7f\":\"\x7f\"}]",
+        "}{\"a\":1}",
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        cut_same(cases[i], strlen(cases[i]));
+    /* escapes and strings across the 64-byte blocks: runs of backslashes of every length
+     * ending at every offset */
+    static char buf[4096];
+    for (size_t run = 0; run < 6; run++)
+        for (size_t pad = 0; pad < 140; pad++) {
+            size_t n = 0;
+            n += (size_t)snprintf(buf + n, sizeof buf - n, "[{\"k\":\"");
+            for (size_t k = 0; k < pad; k++)
+                buf[n++] = 'a';
+            for (size_t k = 0; k < run; k++)
+                buf[n++] = '\\';
+            n += (size_t)snprintf(buf + n, sizeof buf - n, "\"}]\"},{\"x\":[1]},");
+            cut_same(buf, n);
+        }
+    /* random mixes of quotes, backslashes, brackets, commas and letters */
+    static const char alphabet[] = "\"\\{}[],: aY_y\x7f\n";
+    uint64_t x = 0x243F6A8885A308D3ULL;
+    for (int t = 0; t < 20000; t++) {
+        size_t n = 0;
+        buf[n++] = '[';
+        buf[n++] = '{';
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t len = (size_t)(x % 300);
+        for (size_t k = 0; k < len; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            /* mostly letters, so strings run long across blocks */
+            buf[n++] = (x >> 8) % 4 ? 'a' : alphabet[(x >> 16) % (sizeof alphabet - 1)];
+        }
+        cut_same(buf, n);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -431,6 +496,7 @@ int main(void)
         cmocka_unit_test(keywords_as_hex),
         cmocka_unit_test(array_elements_through_both),
         cmocka_unit_test(ids_are_whole_numbers),
+        cmocka_unit_test(array_cut_same_as_scan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -37,6 +37,9 @@ dh_status jsonl_decode(jsonl_reader *r, const char *buf, size_t len, const char 
  * [buf, buf+len) hold complete elements (0: none yet). `at_start` says the bytes begin
  * the input (a BOM and the opening bracket come first). */
 size_t jsonl_array_cut(const char *buf, size_t len, int at_start);
+/* The same cut by a byte-by-byte scan alone: the reference the fuzz targets check
+ * jsonl_array_cut against. */
+size_t jsonl_array_cut_reference(const char *buf, size_t len, int at_start);
 /* Decodes the elements of a batch cut as above; errors are reported with the line of
  * the element's first byte. Same results as jsonl_decode. */
 dh_status jsonl_decode_array(jsonl_reader *r, const char *buf, size_t len, int at_start,

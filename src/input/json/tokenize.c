@@ -14,6 +14,9 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#endif
 
 #define JSMN_STATIC
 #define JSMN_STRICT
@@ -57,9 +60,13 @@ static long string_end(const unsigned char *js, size_t n, size_t i)
             __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(js + i));
             int m = _mm_movemask_epi8(_mm_or_si128(
                 _mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, bs)), _mm_cmpeq_epi8(x, z)));
-            if (m) {
+            if (m) { /* the byte found decides here: no second look by the loop below */
                 i += (size_t)__builtin_ctz((unsigned)m);
-                break;
+                if (js[i] == '"')
+                    return (long)i;
+                if (js[i] == 0)
+                    return -1;
+                goto escape;
             }
             i += 16;
         }
@@ -82,6 +89,9 @@ static long string_end(const unsigned char *js, size_t n, size_t i)
             if (c == '\\')
                 break;
         }
+#ifdef __SSE2__
+    escape:
+#endif
         if (i + 1 >= n)
             return -1;
         switch (js[i + 1]) {
@@ -311,6 +321,170 @@ size_t jsonl_quote_close(const char *text, size_t n, size_t i)
             return i;
         i++;
     }
+}
+
+/* ---- the array cut's scan -----------------------------------------------------------------
+ * Cutting a JSON array into batches must find where elements end, which a byte-by-byte scan
+ * (array_next in jsonl.c, with a jsonl_quote_close per string) did at 180 million
+ * instructions for the 49.6 MB OTRF capture as an array, a sixth of `hunt -j1` (callgrind
+ * 2026-12-07). Here 64 bytes are classified at a time into bit masks: quotes, backslashes
+ * and bracket candidates; escapes and the inside of strings come from the masks, so only
+ * the brackets outside strings (a few per element) are looked at one by one. */
+
+/* Bits of the 64 bytes at p: quotes, backslashes, and bytes that may be brackets ({ [ } ]
+ * and a few others, told apart by the caller: x | 0x26 is 0x7f for exactly
+ * Y [ ] _ y { } and 0x7f). */
+static inline void block_masks(const unsigned char *p, uint64_t *q, uint64_t *bs, uint64_t *br)
+{
+#ifdef __SSE2__
+    const __m128i vq = _mm_set1_epi8('"'), vb = _mm_set1_epi8('\\'), v26 = _mm_set1_epi8(0x26),
+                  v7f = _mm_set1_epi8(0x7f);
+    __m128i x[4];
+    uint64_t m[3][4];
+    for (unsigned k = 0; k < 4; k++) { /* unrolled by the compiler: constant shifts below */
+        x[k] = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+        m[0][k] = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x[k], vq));
+        m[1][k] = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x[k], vb));
+        m[2][k] = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_or_si128(x[k], v26), v7f));
+    }
+    *q = m[0][0] | m[0][1] << 16 | m[0][2] << 32 | m[0][3] << 48;
+    *bs = m[1][0] | m[1][1] << 16 | m[1][2] << 32 | m[1][3] << 48;
+    *br = m[2][0] | m[2][1] << 16 | m[2][2] << 32 | m[2][3] << 48;
+#else
+    uint64_t a = 0, b = 0, c = 0;
+    for (unsigned k = 0; k < 64; k++) {
+        a |= (uint64_t)(p[k] == '"') << k;
+        b |= (uint64_t)(p[k] == '\\') << k;
+        c |= (uint64_t)((p[k] | 0x26) == 0x7f) << k;
+    }
+    *q = a;
+    *bs = b;
+    *br = c;
+#endif
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* The same masks 32 bytes a time, for processors with AVX2 (asked at run time: the build
+ * assumes only SSE2), and the prefix XOR as one carry-less multiply by all ones. */
+#define DH_MASKS_AVX2 1
+__attribute__((target("avx2"))) static inline void
+block_masks_avx2(const unsigned char *p, uint64_t *q, uint64_t *bs, uint64_t *br)
+{
+    const __m256i vq = _mm256_set1_epi8('"'), vb = _mm256_set1_epi8('\\'),
+                  v26 = _mm256_set1_epi8(0x26), v7f = _mm256_set1_epi8(0x7f);
+    __m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)p),
+            hi = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
+    *q = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, vq)) |
+         (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, vq)) << 32;
+    *bs = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, vb)) |
+          (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, vb)) << 32;
+    *br = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_or_si256(lo, v26), v7f)) |
+          (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_or_si256(hi, v26), v7f))
+              << 32;
+}
+
+__attribute__((target("pclmul,sse2"))) static inline uint64_t prefix_xor_clmul(uint64_t x)
+{
+    __m128i r = _mm_clmulepi64_si128(_mm_set_epi64x(0, (long long)x), _mm_set1_epi8(-1), 0);
+    return (uint64_t)_mm_cvtsi128_si64(r);
+}
+#endif
+
+/* x with each bit replaced by the XOR of it and all lower bits: 1 from an opening quote up
+ * to the byte before its closing quote. */
+static inline uint64_t prefix_xor(uint64_t x)
+{
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    return x;
+}
+
+/* long because: the scan, with the block's masks (SSE2 or AVX2, wide) inline. */
+static inline __attribute__((always_inline)) long container_close(const char *text, size_t n,
+                                                                  size_t i, int wide)
+{
+    const unsigned char *js = (const unsigned char *)text;
+    unsigned char tail[64];
+    uint64_t inside_carry = 0; /* all ones when the previous block ended inside a string */
+    uint64_t esc_carry = 0;    /* 1 when its last byte was a backslash escaping the next */
+    unsigned depth = 1;
+    for (size_t base = i; base < n; base += 64) {
+        const unsigned char *p = js + base;
+        if (n - base < 64) { /* the last bytes, padded with NULs (which match nothing) */
+            memset(tail, 0, sizeof tail);
+            memcpy(tail, p, n - base);
+            p = tail;
+        }
+        uint64_t q, bs, br;
+#ifdef DH_MASKS_AVX2
+        if (wide)
+            block_masks_avx2(p, &q, &bs, &br);
+        else
+#endif
+            block_masks(p, &q, &bs, &br);
+        /* Escaped bytes: a backslash escapes the next byte unless it is escaped itself. Read
+         * this way everywhere; it is the strings' reading, and outside strings a backslash
+         * makes the scan give up (below). */
+        uint64_t esc = esc_carry;
+        esc_carry = 0;
+        if (bs) {
+            uint64_t starts = bs & ~esc;
+            while (starts) {
+                uint64_t b = starts & (0 - starts), next = b << 1;
+                if (!next)
+                    esc_carry = 1;
+                esc |= next;
+                starts &= ~(b | next);
+            }
+        }
+        uint64_t inside;
+#ifdef DH_MASKS_AVX2
+        if (wide)
+            inside = prefix_xor_clmul(q & ~esc) ^ inside_carry;
+        else
+#endif
+            inside = prefix_xor(q & ~esc) ^ inside_carry;
+        inside_carry = 0 - (inside >> 63);
+        /* A backslash outside strings is not JSON; a byte-by-byte scan reads a quote after it
+         * as opening a string, where these masks would read it as escaped: give up. */
+        if (bs & ~inside)
+            return -2;
+        for (uint64_t m = br & ~inside; m; m &= m - 1) {
+            size_t at = base + (size_t)__builtin_ctzll(m);
+            unsigned char c = js[at];
+            if (c == '{' || c == '[')
+                depth++;
+            else if ((c == '}' || c == ']') && --depth == 0)
+                return (long)at;
+        }
+    }
+    return -1;
+}
+
+#ifdef DH_MASKS_AVX2
+__attribute__((target("avx2,pclmul"))) static long container_close_avx2(const char *js, size_t n,
+                                                                        size_t i)
+{
+    return container_close(js, n, i, 1);
+}
+#endif
+
+long jsonl_container_close_narrow(const char *js, size_t n, size_t i)
+{
+    return container_close(js, n, i, 0);
+}
+
+long jsonl_container_close(const char *js, size_t n, size_t i)
+{
+#ifdef DH_MASKS_AVX2
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("pclmul"))
+        return container_close_avx2(js, n, i);
+#endif
+    return container_close(js, n, i, 0);
 }
 
 int jsonl_deeper_than(const char *js, size_t n, unsigned limit)

@@ -39,6 +39,15 @@ int jsonl_tokenize_reference(const char *js, size_t n, jsmntok_t *tok, unsigned 
 /* The index of the quote that closes the string whose body starts at js[i] (a quote after an
  * even run of backslashes), or n when there is none; no other check. */
 size_t jsonl_quote_close(const char *js, size_t n, size_t i);
+/* The index of the bracket that closes the container whose body starts at js[i] (its
+ * opening bracket just before, outside any string), as a byte-by-byte scan that skips
+ * strings (jsonl_quote_close) and counts brackets finds it; -1 when it is not closed in
+ * js[0, n); -2 where this scan gives up (a backslash outside strings): the caller scans
+ * byte by byte. Brackets need not match in kind ({ ] closes), as in that scan. */
+long jsonl_container_close(const char *js, size_t n, size_t i);
+/* The same with the masks made 16 bytes a time (SSE2) whatever the processor: what
+ * jsonl_container_close runs without AVX2, for the tests to compare on any machine. */
+long jsonl_container_close_narrow(const char *js, size_t n, size_t i);
 /* Is js[0, n) nested deeper than `limit` (brackets outside strings)? */
 int jsonl_deeper_than(const char *js, size_t n, unsigned limit);
 /* The fast pass alone: the count, or -1 where it gives up (then jsmn decides). */
