@@ -60,7 +60,25 @@ static size_t ascii_prefix16(char *o, const uint8_t *p, size_t n)
         _mm_storel_epi64((__m128i *)(void *)(o + n - 8), _mm_packus_epi16(a, a));
         return n;
     }
-#endif
+    if (n >= 4) {
+        /* The first and the last 4 units (overlapping for 5 to 7) in one vector: one test
+         * and one pack for both; unit by unit the 8 bytes were a tenth of the conversion
+         * (callgrind, 2026-12-07). */
+        uint64_t w, v;
+        memcpy(&w, p, 8);
+        memcpy(&v, p + 2 * (n - 4), 8);
+        __m128i a = _mm_set_epi64x((long long)v, (long long)w);
+        if (_mm_movemask_epi8(_mm_cmpeq_epi16(_mm_and_si128(a, mask), zero)) != 0xFFFF)
+            return 0;
+        uint64_t t;
+        _mm_storel_epi64((__m128i *)(void *)&t, _mm_packus_epi16(a, a));
+        uint32_t lo = (uint32_t)t, hi = (uint32_t)(t >> 32);
+        memcpy(o + n - 4, &hi, 4);
+        memcpy(o, &lo, 4);
+        return n;
+    }
+    return 0;
+#else
     if (n >= 4) {
         /* Two 4-unit words, overlapping for 5 to 7 units. */
         uint64_t w, v;
@@ -82,6 +100,7 @@ static size_t ascii_prefix16(char *o, const uint8_t *p, size_t n)
         return n;
     }
     return 0;
+#endif
 }
 
 dh_status dh_utf16le_to_utf8(dh_buf *out, const uint8_t *p, size_t n)

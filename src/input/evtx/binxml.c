@@ -224,6 +224,8 @@ static const char *finish_element(evtx_decoder *d, const evtx_op *op, const evtx
 
 static const char *walk_fragment(evtx_decoder *d, uint32_t start, uint32_t end, uint8_t role);
 
+#define EVTX_FEW_BIN 4 /* BinXML values of one instance whose places are kept */
+
 /* Appends a value's text to the arena (and, escaped, to the XML). */
 static const char *put_value(evtx_decoder *d, const evtx_value *v, int in_attr)
 {
@@ -466,58 +468,61 @@ static const char *run_plan(evtx_decoder *d, const evtx_template *t, const evtx_
     uint32_t nentries = d->want_sys ? plan->n : plan->n_nosys;
     for (uint32_t k = 0; k < nentries; k++) {
         const evtx_plan_entry *e = &entries[k];
-        if (e->opt_only) {
-            uint16_t si = t->ops[e->first].subst;
-            if (si >= nvals || vals[si].type == 0x00)
+        uint32_t start;
+        if (e->single) {
+            /* Most entries: one substitution, its index kept in the entry. */
+            const evtx_value *v = e->subst < nvals ? &vals[e->subst] : NULL;
+            uint8_t ty = v ? v->type : 0x00;
+            if (ty == 0x00 && e->opt_only)
                 continue; /* the element is not there at all */
-        }
-        if (e->target == P_NESTED) {
-            if (e->subst < nvals && vals[e->subst].type == 0x21) {
-                const char *why = run_nested(d, &vals[e->subst], e->role);
-                if (why)
-                    return why;
-            }
-            continue;
-        }
-        if (e->target == P_TIME && e->last == e->first + 1 && t->ops[e->first].code == OP_SUBST) {
-            uint16_t si = t->ops[e->first].subst;
-            if (si < nvals && vals[si].type == 0x11 && vals[si].len == 8) {
+            if (e->target == P_TIME && ty == 0x11 && v->len == 8) {
                 if (!d->time_set) {
-                    d->time = (int64_t)rd64(vals[si].p);
+                    d->time = (int64_t)rd64(v->p);
                     d->time_set = 1;
                 }
                 continue;
             }
-        }
-        uint32_t start = (uint32_t)d->arena.len;
-        if (e->single) {
-            uint16_t si = t->ops[e->first].subst;
-            if (si < nvals && vals[si].type != 0x00 &&
-                evtx_value_text(&d->arena, vals[si].type, vals[si].p, vals[si].len) != DH_OK)
+            start = (uint32_t)d->arena.len;
+            if (ty != 0x00 && evtx_value_text(&d->arena, ty, v->p, v->len) != DH_OK)
                 return "value text exceeds the size limit";
-        }
-        for (uint32_t i = e->single ? e->last : e->first; i < e->last; i++) {
-            const evtx_op *op = &t->ops[i];
-            dh_status st = DH_OK;
-            switch (op->code) {
-            case OP_TEXT:
-            case OP_CDATA:
-                st = dh_buf_append(&d->arena, t->pool + op->a, op->alen);
-                break;
-            case OP_SUBST:
-                if (op->subst < nvals && vals[op->subst].type != 0x00)
-                    st = evtx_value_text(&d->arena, vals[op->subst].type, vals[op->subst].p,
-                                         vals[op->subst].len);
-                break;
-            case OP_CHARREF:
-                st = put_charref(&d->arena, op->a);
-                break;
-            case OP_ENTREF:
-                st = put_entref(&d->arena, t->pool + op->a, op->alen);
-                break;
+        } else {
+            if (e->opt_only) {
+                uint16_t si = t->ops[e->first].subst;
+                if (si >= nvals || vals[si].type == 0x00)
+                    continue; /* the element is not there at all */
             }
-            if (st)
-                return "value text exceeds the size limit";
+            if (e->target == P_NESTED) {
+                if (e->subst < nvals && vals[e->subst].type == 0x21) {
+                    const char *why = run_nested(d, &vals[e->subst], e->role);
+                    if (why)
+                        return why;
+                }
+                continue;
+            }
+            start = (uint32_t)d->arena.len;
+            for (uint32_t i = e->first; i < e->last; i++) {
+                const evtx_op *op = &t->ops[i];
+                dh_status st = DH_OK;
+                switch (op->code) {
+                case OP_TEXT:
+                case OP_CDATA:
+                    st = dh_buf_append(&d->arena, t->pool + op->a, op->alen);
+                    break;
+                case OP_SUBST:
+                    if (op->subst < nvals && vals[op->subst].type != 0x00)
+                        st = evtx_value_text(&d->arena, vals[op->subst].type, vals[op->subst].p,
+                                             vals[op->subst].len);
+                    break;
+                case OP_CHARREF:
+                    st = put_charref(&d->arena, op->a);
+                    break;
+                case OP_ENTREF:
+                    st = put_entref(&d->arena, t->pool + op->a, op->alen);
+                    break;
+                }
+                if (st)
+                    return "value text exceeds the size limit";
+            }
         }
         uint32_t len = (uint32_t)d->arena.len - start;
         const char *why = NULL;
@@ -575,15 +580,26 @@ static int values_fit(const evtx_plan *plan, const evtx_value *vals, uint32_t n)
     return 1;
 }
 
-/* Runs template t with its values in context `role`: the plan where it fits (plain: no
- * value is an array or BinXML, so it fits without looking), else the full walk (under a stand-in
- * frame for the context when no element is open). */
+/* Does plan fit values whose only BinXML ones are at the nbin indexes bin, with no array? */
+static int bin_fit(const evtx_plan *plan, const uint32_t *bin, int nbin)
+{
+    for (int k = 0; k < nbin; k++)
+        if (!(bin[k] < plan->nnested && plan->nested[bin[k]]))
+            return 0;
+    return 1;
+}
+
+/* Runs template t with its values in context `role`: the plan where it fits, else the full
+ * walk (under a stand-in frame for the context when no element is open). nbin >= 0: no
+ * value is an array and the BinXML ones are at the indexes bin[0, nbin) (0: any plan fits
+ * without looking); nbin < 0: not known, every value is looked at. */
 static const char *exec_instance(evtx_decoder *d, evtx_template *t, const evtx_value *vals,
-                                 uint32_t n, uint8_t role, int plain)
+                                 uint32_t n, uint8_t role, int nbin, const uint32_t *bin)
 {
     if (!d->want_xml && !d->full_walk && !d->tear) {
         const evtx_plan *plan = evtx_plan_get(t, role);
-        if (plan && plan->ok && (plain || values_fit(plan, vals, n))) {
+        if (plan && plan->ok &&
+            (nbin == 0 || (nbin > 0 ? bin_fit(plan, bin, nbin) : values_fit(plan, vals, n)))) {
             if (d->depth > 0)
                 d->frames[d->depth - 1].has_child = 1;
             return run_plan(d, t, plan, vals, n);
@@ -656,22 +672,42 @@ static const char *walk_instance(evtx_decoder *d, uint32_t *pos, uint32_t end, u
     uint32_t desc_pos = *pos;
     if (!count_lost)
         *pos += 4 * n;
-    int plain = 1; /* no array and no BinXML value: any plan fits */
+    /* Where the BinXML values are (a record's own template holds one, EventData or
+     * UserData, to be run as nested by the plan), so that whether the plan fits needs no
+     * second pass over the values; -1 when there is an array or more than EVTX_FEW_BIN. */
+    uint32_t bin[EVTX_FEW_BIN];
+    int nbin = 0;
     if (!d->tear) {
-        /* The usual record, whole: one pass over the descriptors. */
+        /* The usual record, whole: one pass over the descriptors. The position in a local
+         * (through the pointer it was stored and reloaded per value: the stores to v may
+         * alias it) and the plain test as one table lookup: this loop runs for every
+         * value of every record, the branch is taken about once a record. */
+#define O8  1, 1, 1, 1, 1, 1, 1, 1
+#define O64 O8, O8, O8, O8, O8, O8, O8, O8
+        static const uint8_t not_plain[256] = {[0x21] = 1, [0x80] = O64, O64};
+#undef O64
+#undef O8
         evtx_value *v = lv->v;
+        uint32_t at = *pos, left = end - at;
         for (uint32_t i = 0; i < n; i++, v++) {
             uint32_t size = rd16(desc + 4 * i);
             uint8_t ty = desc[4 * i + 2];
-            if (size > end - *pos)
+            if (size > left)
                 return "template value runs past the record";
-            v->p = c + *pos;
+            v->p = c + at;
             v->len = size;
             v->type = ty;
             v->lost = 0;
-            plain &= !(ty & 0x80) & (ty != 0x21);
-            *pos += size;
+            if (not_plain[ty]) {
+                if (ty == 0x21 && nbin >= 0 && nbin < EVTX_FEW_BIN)
+                    bin[nbin++] = i;
+                else
+                    nbin = -1;
+            }
+            at += size;
+            left -= size;
         }
+        *pos = at;
     }
     for (uint32_t i = 0; d->tear && i < n; i++) {
         evtx_value *v = &lv->v[i];
@@ -702,9 +738,9 @@ static const char *walk_instance(evtx_decoder *d, uint32_t *pos, uint32_t end, u
         *pos += size;
     }
     if (d->tear)
-        plain = 0;
+        nbin = -1;
     d->tpl_depth++;
-    why = exec_instance(d, t, lv->v, n, role, plain);
+    why = exec_instance(d, t, lv->v, n, role, nbin, bin);
     d->tpl_depth--;
     return why;
 }
@@ -720,7 +756,7 @@ static const char *scratch_element(evtx_decoder *d, uint32_t *pos, uint32_t end,
     t->next = d->scratch;
     d->scratch = t;
     *pos += t->data_size;
-    return exec_instance(d, t, NULL, 0, role, 1);
+    return exec_instance(d, t, NULL, 0, role, 0, NULL);
 }
 
 static const char *run_nested(evtx_decoder *d, const evtx_value *v, uint8_t role)

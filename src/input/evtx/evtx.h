@@ -84,7 +84,7 @@ typedef struct evtx_plan_entry {
     uint32_t first, last;       /* value ops [first, last) */
     uint32_t name_a, name_alen; /* P_ITEM: the name in the pool */
     uint32_t name_op;           /* P_ITEM: op index the name came from (field cache key) */
-    uint16_t subst;             /* P_NESTED: the substitution */
+    uint16_t subst;             /* P_NESTED, and single entries: the substitution */
     uint8_t opt_only;           /* the element holds only an optional substitution: a NULL
                                  * value means the element is not there at all */
     uint8_t role;               /* P_NESTED: role of the element holding it */

@@ -627,9 +627,12 @@ static int build_plan(const evtx_template *t, uint8_t root, evtx_plan *p)
     }
     if (depth != 0)
         return 0;
-    for (uint32_t k = 0; k < p->n; k++)
+    for (uint32_t k = 0; k < p->n; k++) {
         p->e[k].single = p->e[k].target != P_NESTED && p->e[k].last == p->e[k].first + 1 &&
                          t->ops[p->e[k].first].code == OP_SUBST;
+        if (p->e[k].single)
+            p->e[k].subst = t->ops[p->e[k].first].subst;
+    }
     p->e_nosys = malloc((p->n ? p->n : 1) * sizeof *p->e_nosys);
     if (!p->e_nosys)
         return -1;
