@@ -10,9 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
-
+#include "input/archive_lazy.h"
 #include "input/scan_impl.h"
 
 /* What libarchive reads when dcomhunt already read the first bytes to recognise the

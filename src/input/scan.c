@@ -12,10 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <archive.h>
-
 #include "core/evtx_format.h"
 #include "input/buffer.h"
+#include "input/archive_lazy.h"
 #include "input/scan_impl.h"
 
 enum { NEXT_STOP = -1, NEXT_AGAIN = 0, NEXT_TASK = 1 };

@@ -14,8 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <archive.h>
-
+#include "input/archive_lazy.h"
 #include "input/scan_impl.h"
 
 static ssize_t stream_read(stream *st, void *buf, size_t n)

@@ -1,25 +1,23 @@
 /* The HTML report's host graph (html_graph.h): the edges tallied in the first pass laid out
  * by graphviz (dot) and inlined as SVG, whose tags are checked against a whitelist. */
-#include <gvc.h>
-#include <gvplugin.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "output/gv_lazy.h"
 #include "output/html_graph.h"
 #include "output/html_page.h"
 
 #define MAX_EDGES 300 /* graph edges: dot's layout time grows fast past this */
 #define MAX_NODES 400
 
-/* The two graphviz plugins the graph needs, linked in and handed to gvContextPlugins()
- * (graphviz's "builtins" way, as in its library guide) instead of gvContext() loading every
- * installed plugin from its config file: without the pango plugin, text is measured with
- * graphviz's built-in font metrics, so the SVG is the same on every machine, fontconfig
- * never runs (no cache writes, nothing printed on stderr, none of its allocations left at
- * exit for LeakSanitizer), and nothing is looked up at run time. */
-extern gvplugin_library_t gvplugin_dot_layout_LTX_library;
-extern gvplugin_library_t gvplugin_core_LTX_library;
+/* The two graphviz plugins the graph needs are handed to gvContextPlugins() (graphviz's
+ * "builtins" way, as in its library guide) instead of gvContext() loading every installed
+ * plugin from its config file: without the pango plugin, text is measured with graphviz's
+ * built-in font metrics, so the SVG is the same on every machine, fontconfig never runs (no
+ * cache writes, nothing printed on stderr, none of its allocations left at exit for
+ * LeakSanitizer), and no configuration is read. Graphviz itself is opened on the first
+ * graph (gv_lazy.h), not at start-up. */
 
 /* Graphviz reports problems through a process-wide hook; during our call it points here,
  * so nothing is printed (the library never prints), and is put back afterwards. */
@@ -136,6 +134,7 @@ static int emit_svg(hout *o, const char *s, size_t n)
 
 typedef struct gv {
     report *r;
+    const dh_gv_api *api; /* graphviz's calls */
     Agraph_t *g;
     tally nodes; /* host key -> node */
     Agnode_t **node;
@@ -153,7 +152,7 @@ static Agnode_t *gv_node(gv *x, dh_jstr key, int target)
         return NULL;
     char name[24];
     snprintf(name, sizeof name, "n%zu", x->nnode);
-    Agnode_t *nd = agnode(x->g, name, 1);
+    Agnode_t *nd = x->api->agnode(x->g, name, 1);
     if (!nd)
         return NULL;
     dh_buf *lb = &x->r->lb;
@@ -166,10 +165,10 @@ static Agnode_t *gv_node(gv *x, dh_jstr key, int target)
         html_gv_label(lb, x->r->hosts.keys.data + h->note, h->nlen);
     }
     if (lb->len && lb->data[lb->len - 1] == '\0')
-        agsafeset(nd, "label", lb->data, "");
+        x->api->agsafeset(nd, "label", lb->data, "");
     int is_target = h && h->c[0] > 0;
-    agsafeset(nd, "fillcolor", is_target || target ? "#fde0dc" : "#dce8fa", "");
-    agsafeset(nd, "color", is_target || target ? "#c62828" : "#1565c0", "");
+    x->api->agsafeset(nd, "fillcolor", is_target || target ? "#fde0dc" : "#dce8fa", "");
+    x->api->agsafeset(nd, "color", is_target || target ? "#c62828" : "#1565c0", "");
     x->node[x->nnode++] = nd;
     it->node = (uint32_t)x->nnode;
     return nd;
@@ -178,18 +177,19 @@ static Agnode_t *gv_node(gv *x, dh_jstr key, int target)
 static void build_graph(gv *x, item_ref *ev, size_t nedges)
 {
     report *r = x->r;
-    agsafeset(x->g, "rankdir", "LR", "");
-    agsafeset(x->g, "bgcolor", "white", "");
-    agsafeset(x->g, "pad", "0.2", "");
-    agattr(x->g, AGNODE, "shape", "box");
-    agattr(x->g, AGNODE, "style", "rounded,filled");
-    agattr(x->g, AGNODE, "fontname", "Helvetica");
-    agattr(x->g, AGNODE, "fontsize", "11");
-    agattr(x->g, AGNODE, "margin", "0.2,0.06"); /* room for a browser font wider than Arial */
-    agattr(x->g, AGNODE, "label", "");
-    agattr(x->g, AGEDGE, "fontname", "Helvetica");
-    agattr(x->g, AGEDGE, "fontsize", "10");
-    agattr(x->g, AGEDGE, "label", "");
+    x->api->agsafeset(x->g, "rankdir", "LR", "");
+    x->api->agsafeset(x->g, "bgcolor", "white", "");
+    x->api->agsafeset(x->g, "pad", "0.2", "");
+    x->api->agattr(x->g, AGNODE, "shape", "box");
+    x->api->agattr(x->g, AGNODE, "style", "rounded,filled");
+    x->api->agattr(x->g, AGNODE, "fontname", "Helvetica");
+    x->api->agattr(x->g, AGNODE, "fontsize", "11");
+    x->api->agattr(x->g, AGNODE, "margin",
+                   "0.2,0.06"); /* room for a browser font wider than Arial */
+    x->api->agattr(x->g, AGNODE, "label", "");
+    x->api->agattr(x->g, AGEDGE, "fontname", "Helvetica");
+    x->api->agattr(x->g, AGEDGE, "fontsize", "10");
+    x->api->agattr(x->g, AGEDGE, "label", "");
     for (size_t i = 0; i < nedges; i++) {
         const titem *it = ev[i].it;
         const char *k = html_tkey(&r->edges, it);
@@ -198,7 +198,7 @@ static void build_graph(gv *x, item_ref *ev, size_t nedges)
         Agnode_t *a = gv_node(x, src, 0), *b = gv_node(x, dst, 1);
         if (!a || !b)
             continue;
-        Agedge_t *e = agedge(x->g, a, b, NULL, 1);
+        Agedge_t *e = x->api->agedge(x->g, a, b, NULL, 1);
         if (!e)
             continue;
         dh_buf *lb = &r->lb;
@@ -218,13 +218,13 @@ static void build_graph(gv *x, item_ref *ev, size_t nedges)
         dh_buf_puts(lb, cnt);
         dh_buf_putc(lb, '\0');
         if (lb->len && lb->data[lb->len - 1] == '\0')
-            agsafeset(e, "label", lb->data, "");
+            x->api->agsafeset(e, "label", lb->data, "");
         if (!it->c[0]) {
-            agsafeset(e, "style", "dashed", "");
-            agsafeset(e, "color", "#8a8a8a", "");
+            x->api->agsafeset(e, "style", "dashed", "");
+            x->api->agsafeset(e, "color", "#8a8a8a", "");
         } else {
-            agsafeset(e, "color", "#c62828", "");
-            agsafeset(e, "penwidth", it->c[0] > 1 ? "2" : "1.2", "");
+            x->api->agsafeset(e, "color", "#c62828", "");
+            x->api->agsafeset(e, "penwidth", it->c[0] > 1 ? "2" : "1.2", "");
         }
     }
     /* targets named by findings without a known source, as lone nodes */
@@ -253,33 +253,40 @@ void html_graph(report *r)
     x.r = r;
     html_tally_init(&x.nodes);
     x.node = calloc(MAX_NODES, sizeof *x.node);
-    lt_symlist_t builtins[] = {
-        {"gvplugin_dot_layout_LTX_library", &gvplugin_dot_layout_LTX_library},
-        {"gvplugin_core_LTX_library", &gvplugin_core_LTX_library},
-        {NULL, NULL},
-    };
-    agusererrf prev = agseterrf(gv_quiet);
-    GVC_t *gvc = gvContextPlugins(builtins, 0);
+    const dh_gv_api *g = x.api = dh_gv_api_get();
     const char *fail = NULL;
     char *data = NULL;
     unsigned int dlen = 0;
     int laid = 0;
+    agusererrf prev = NULL;
+    GVC_t *gvc = NULL;
+    if (!g) {
+        fail = "graphviz could not be loaded";
+        goto unloaded;
+    }
+    lt_symlist_t builtins[] = {
+        {"gvplugin_dot_layout_LTX_library", g->dot_layout},
+        {"gvplugin_core_LTX_library", g->core},
+        {NULL, NULL},
+    };
+    prev = g->agseterrf(gv_quiet);
+    gvc = g->gvContextPlugins(builtins, 0);
     if (!gvc || !x.node || (r->edges.n && !ev)) {
         fail = "out of memory";
         goto done;
     }
-    x.g = agopen("hosts", Agdirected, NULL);
+    x.g = g->agopen("hosts", *g->directed, NULL);
     if (!x.g) {
         fail = "graphviz could not make the graph";
         goto done;
     }
     build_graph(&x, ev, nedges);
-    if (gvLayout(gvc, x.g, "dot") != 0) {
+    if (g->gvLayout(gvc, x.g, "dot") != 0) {
         fail = "graphviz could not lay the graph out";
         goto done;
     }
     laid = 1;
-    if (gvRenderData(gvc, x.g, "svg", &data, &dlen) != 0 || !data) {
+    if (g->gvRenderData(gvc, x.g, "svg", &data, &dlen) != 0 || !data) {
         fail = "graphviz could not write the SVG";
         goto done;
     }
@@ -302,14 +309,15 @@ void html_graph(report *r)
     }
 done:
     if (data)
-        gvFreeRenderData(data);
+        g->gvFreeRenderData(data);
     if (laid)
-        gvFreeLayout(gvc, x.g);
+        g->gvFreeLayout(gvc, x.g);
     if (x.g)
-        agclose(x.g);
+        g->agclose(x.g);
     if (gvc)
-        gvFreeContext(gvc);
-    agseterrf(prev);
+        g->gvFreeContext(gvc);
+    g->agseterrf(prev);
+unloaded:
     if (fail) {
         snprintf(r->graph_note, sizeof r->graph_note, "host graph not drawn: %s", fail);
         html_puts(o, "<p class=\"note\">The host graph could not be drawn: ");
