@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "core/timefmt.h"
+#include "event/builder.h"
 #include "output/json.h"
 #include "output/jw.h"
 #include "output/typed.h"
@@ -342,6 +344,50 @@ static void typed_values(void **state)
     assert_true(dh_typed_absent(S("-")) && dh_typed_absent(S("")) && !dh_typed_absent(S("x")));
 }
 
+/* The event's time as dh_time_put_iso writes it, whatever the order of days (the writer
+ * keeps the last day's date per thread), out of the 4-digit years (the general formatter),
+ * and with the fallback writer (repeated names) the same. */
+static void event_time_as_iso(void **state)
+{
+    (void)state;
+    const int64_t day = 864000000000LL; /* FILETIME ticks a day */
+    const int64_t times[] = {
+        132000000000000000LL,           /* 2019 */
+        132000000000000000LL + 1,       /* the same day */
+        132000000000000000LL + day - 1, /* its last tick */
+        132000000000000000LL + day,     /* the next day */
+        132000000000000000LL - 1,       /* back across midnight */
+        0,                              /* 1601-01-01 */
+        INT64_MAX,                      /* past 9999: the general formatter */
+        -1,                             /* unsigned: far future */
+        132000000000000000LL + 3 * day + 1234567,
+    };
+    dh_kv rep[2] = {{{"A", 1}, {"x", 1}}, {{"A", 1}, {"y", 1}}};
+    for (int general = 0; general < 2; general++) {
+        for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) {
+            dh_event ev;
+            dh_event_begin(&ev, "f.evtx");
+            dh_event_set_time(&ev, times[i]);
+            if (general)
+                dh_event_set_data(&ev, rep, 2);
+            dh_buf b, t;
+            dh_buf_init(&b, 1u << 20);
+            dh_buf_init(&t, 64);
+            assert_int_equal(dh_json_event(&b, &ev, 0), DH_OK);
+            assert_int_equal(dh_time_put_iso(&t, times[i]), DH_OK);
+            assert_int_equal(dh_buf_putc(&t, 0), DH_OK);
+            assert_int_equal(dh_buf_putc(&b, 0), DH_OK);
+            const char *at = strstr(b.data, "\"time\":\"");
+            assert_non_null(at);
+            at += 8;
+            if (strncmp(at, t.data, t.len - 1) != 0 || at[t.len - 1] != '"')
+                fail_msg("time %lld: %s, want %s", (long long)times[i], b.data, t.data);
+            dh_buf_free(&b);
+            dh_buf_free(&t);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -358,6 +404,7 @@ int main(void)
         cmocka_unit_test(jw_commas_nesting_and_empties),
         cmocka_unit_test(jw_keeps_first_failure),
         cmocka_unit_test(typed_values),
+        cmocka_unit_test(event_time_as_iso),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
