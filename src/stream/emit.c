@@ -65,7 +65,8 @@ dh_status dh_stream_produce_msg(dh_stream *s, const char *topic, const void *key
             return DH_OK; /* the headers now belong to the message */
         }
         if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            rd_kafka_headers_destroy(hdrs);
+            if (hdrs) /* NULL: no headers; librdkafka does not take NULL */
+                rd_kafka_headers_destroy(hdrs);
             dh_stream_report(s, DH_ERR_IO, topic, 0, "producing: %s", rd_kafka_err2str(e));
             return DH_ERR_IO;
         }
@@ -78,7 +79,8 @@ dh_status dh_stream_produce_msg(dh_stream *s, const char *topic, const void *key
                  * commit. Purging what is queued fails those deliveries, which makes the
                  * transaction abortable: its commit fails, it is aborted and its offsets
                  * are not committed; the next run redoes its input. */
-                rd_kafka_headers_destroy(hdrs);
+                if (hdrs) /* NULL: no headers; librdkafka does not take NULL */
+                    rd_kafka_headers_destroy(hdrs);
                 rd_kafka_purge(s->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
                 rd_kafka_poll(s->producer, 0);
                 dh_stream_report(s, DH_ERR_CANCELLED, topic, 0,

@@ -275,6 +275,21 @@ void dh_stage2_take(dh_stream *s, const rd_kafka_message_t *m)
     }
 }
 
+/* Whether the consumer's position in the partition is known and at its end (the high
+ * watermark its fetches last brought; no request). */
+static int caught_up(dh_stream *s, const rd_kafka_topic_partition_t *e)
+{
+    rd_kafka_topic_partition_list_t *one = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(one, e->topic, e->partition);
+    int64_t lo = -1, hi = -1, pos = -1;
+    if (!rd_kafka_position(s->consumer, one))
+        pos = one->elems[0].offset;
+    rd_kafka_topic_partition_list_destroy(one);
+    if (rd_kafka_get_watermark_offsets(s->consumer, e->topic, e->partition, &lo, &hi))
+        return 0;
+    return pos >= 0 && hi >= 0 && pos >= hi;
+}
+
 /* The smallest generation a rebuild of any assigned candidates partition may still
  * reproduce findings of (committed), 0 when one is not known yet. */
 static uint64_t safe_gen(dh_stream *s)
@@ -286,10 +301,18 @@ static uint64_t safe_gen(dh_stream *s)
     for (int i = 0; i < a->cnt && safe; i++) {
         if (strcmp(a->elems[i].topic, s->candidates_topic))
             continue;
-        uint64_t g = 0; /* a partition not read yet: its rebuild has not begun */
+        int have = 0;
+        uint64_t g = 0;
         for (size_t j = 0; j < s->nparts; j++)
-            if (s->parts[j].partition == a->elems[i].partition)
+            if (s->parts[j].partition == a->elems[i].partition) {
                 g = s->parts[j].safe_gen;
+                have = 1;
+            }
+        /* a partition nothing was taken from: no constraint once the consumer is at its
+         * end (an empty one, or all candidates went elsewhere); else its rebuild has not
+         * begun */
+        if (!have && caught_up(s, &a->elems[i]))
+            continue;
         if (g < safe)
             safe = g;
     }

@@ -6,7 +6,9 @@
  *    while the stream runs; a second instance then takes the partition over, rebuilds
  *    the open window from the committed offset (the published ids read back from the
  *    output topic from the committed candidate's time on) and closes it: the output topic
- *    holds exactly what a batch hunt gives, each finding once. */
+ *    holds exactly what a batch hunt gives, each finding once;
+ *  - a stop while the producer's queue is full and the cluster gone: the wait ends at its
+ *    bound and the open transaction cannot commit (it aborts; its input is redone). */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -338,11 +340,95 @@ static void busy_partition(void **state)
     rmdir(dir);
 }
 
+/* ---- a stop while the producer's queue is full ------------------------------------ */
+
+static void say_error(void *ctx, const dh_error *e)
+{
+    (void)ctx;
+    fprintf(stderr, "stream: %s: %s\n", e->file, e->message);
+}
+
+/* The cluster stops answering with the producer's queue full: a stop gives the wait up after its
+ * bound (not never), and the open transaction cannot commit (what was queued is purged,
+ * which makes it abortable), so its input is redone by the next run. */
+static void stop_with_queue_full(void **state)
+{
+    (void)state;
+    dh_kt *k = dh_kt_start();
+    assert_non_null(k);
+    rd_kafka_mock_cluster_t *mc = dh_kt_mock(k);
+    if (!mc) { /* a real broker cannot be taken down here */
+        dh_kt_stop(k);
+        return;
+    }
+    char out[256];
+    assert_int_equal(dh_kt_topic(k, "full-out", 1, out, sizeof out), 0);
+    dh_ruleset *rs = NULL;
+    assert_int_equal(dh_ruleset_new(&rs), DH_OK);
+    assert_int_equal(dh_ruleset_finish(rs), DH_OK);
+    dh_stream_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    dh_kt_config(k, &cfg);
+    char *keys[8], *values[8];
+    memcpy(keys, cfg.kafka_keys, cfg.nkafka * sizeof *keys);
+    memcpy(values, cfg.kafka_values, cfg.nkafka * sizeof *values);
+    keys[cfg.nkafka] = "queue.buffering.max.messages";
+    values[cfg.nkafka] = "2";
+    cfg.kafka_keys = keys;
+    cfg.kafka_values = values;
+    cfg.nkafka++;
+    cfg.stages = DH_STREAM_STAGE2;
+    cfg.output_topic = out;
+    dh_stream *s = NULL;
+    dh_stream_sink sink = {.on_error = say_error};
+    assert_int_equal(dh_stream_new(&cfg, rs, &sink, &s), DH_OK);
+    rd_kafka_error_t *e = rd_kafka_begin_transaction(s->producer);
+    assert_null(e);
+    /* the brokers stop answering (a response takes 25 s): nothing is delivered */
+    for (int32_t b = 1; b <= 3; b++)
+        assert_int_equal(rd_kafka_mock_broker_set_rtt(mc, b, 25000), 0);
+    /* two fill the queue; the third waits for room that never comes */
+    assert_int_equal(dh_stream_produce_msg(s, out, "k", 1, "v1", 2, NULL), DH_OK);
+    assert_int_equal(dh_stream_produce_msg(s, out, "k", 1, "v2", 2, NULL), DH_OK);
+    dh_stream_stop(s);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    dh_status st = dh_stream_produce_msg(s, out, "k", 1, "v3", 2, NULL);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    /* Given up after STOP_WAIT_MS (10 s); or, when librdkafka had already put the
+     * transaction in its error state (it does in some runs while the cluster is silent),
+     * refused at once: either way the call returns and the transaction cannot commit. */
+    if (st == DH_ERR_CANCELLED)
+        assert_true(took >= 9.0 && took < 20.0);
+    else
+        assert_int_equal(st, DH_ERR_IO);
+    assert_true(took < 20.0);
+    for (int32_t b = 1; b <= 3; b++)
+        assert_int_equal(rd_kafka_mock_broker_set_rtt(mc, b, 0), 0);
+    e = rd_kafka_commit_transaction(s->producer, 20000);
+    assert_non_null(e); /* the purged messages failed: the transaction must abort */
+    assert_true(rd_kafka_error_txn_requires_abort(e));
+    rd_kafka_error_destroy(e);
+    e = rd_kafka_abort_transaction(s->producer, 20000);
+    if (e)
+        rd_kafka_error_destroy(e);
+    dh_stream_free(s);
+    dh_ruleset_free(rs);
+    /* nothing of the transaction is visible */
+    dh_kt_msg *m;
+    size_t n = dh_kt_read(k, out, NULL, &m);
+    dh_kt_msgs_free(m, n);
+    assert_int_equal(n, 0);
+    dh_kt_stop(k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(idset_bounded),
         cmocka_unit_test(busy_partition),
+        cmocka_unit_test(stop_with_queue_full),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
