@@ -78,6 +78,12 @@ typedef struct dh_stream_config {
     int stages;               /* DH_STREAM_STAGE1, _STAGE2 or _BOTH (default) */
     int64_t window_s, skew_s; /* as dh_engine_opts (defaults 300 and 120) */
     char *metrics_addr;       /* "host:port" serving Prometheus text; NULL: none */
+    /* address -> host bindings shared by the stage-1 instances (compacted, read whole by
+     * each); default "dcomhunt-identities" */
+    char *identities_topic;
+    /* how long stage 1 holds a candidate naming an address no binding gives yet, before it
+     * goes keyed by the address (ms; 0: the default, 2000; negative: never held) */
+    int64_t identity_wait_ms;
 } dh_stream_config;
 
 /* Reads a config file. On failure *out is NULL and err names the file, line and problem. */

@@ -20,6 +20,8 @@
  *     window: 300                     # seconds
  *     skew: 120
  *     metrics: 127.0.0.1:9464
+ *     identities_topic: dcomhunt-identities
+ *     identity_wait: 2                # seconds; 0: never hold a candidate
  *
  * This file never connects anywhere: the kafka properties are only checked with
  * rd_kafka_conf_set on a throwaway configuration. */
@@ -309,6 +311,8 @@ enum {
     K_WINDOW,
     K_SKEW,
     K_METRICS,
+    K_IDENTITIES,
+    K_IDENTITY_WAIT,
     K_COUNT
 };
 static const char *const key_names[K_COUNT] = {
@@ -327,6 +331,8 @@ static const char *const key_names[K_COUNT] = {
     "window",
     "skew",
     "metrics",
+    "identities_topic",
+    "identity_wait",
 };
 
 static void read_key(ctx *c, dh_stream_config *cfg, int k, yaml_node_t *v)
@@ -377,6 +383,21 @@ static void read_key(ctx *c, dh_stream_config *cfg, int k, yaml_node_t *v)
     case K_METRICS:
         get_string(c, v, key_names[k], &cfg->metrics_addr);
         break;
+    case K_IDENTITIES:
+        get_string(c, v, key_names[k], &cfg->identities_topic);
+        break;
+    case K_IDENTITY_WAIT: {
+        int64_t sec = -1;
+        get_seconds(c, v, key_names[k], &sec);
+        if (sec > 3600)
+            fail(c, v,
+                 "'identity_wait' must be at most 3600 seconds (a held candidate holds "
+                 "its input offset back), not %lld",
+                 (long long)sec);
+        else if (sec >= 0)
+            cfg->identity_wait_ms = sec ? sec * 1000 : -1; /* 0: no wait at all */
+        break;
+    }
     }
 }
 
@@ -459,11 +480,13 @@ dh_status dh_stream_config_new(dh_stream_config **out)
     cfg->candidates_topic = strdup("dcomhunt-candidates");
     cfg->output_topic = strdup("dcomhunt-findings");
     cfg->dead_letter_topic = strdup("dcomhunt-dead-letter");
+    cfg->identities_topic = strdup("dcomhunt-identities");
     cfg->format = DH_STREAM_AUTO;
     cfg->stages = DH_STREAM_BOTH;
     cfg->window_s = 300;
     cfg->skew_s = 120;
-    if (!cfg->group_id || !cfg->candidates_topic || !cfg->output_topic || !cfg->dead_letter_topic) {
+    if (!cfg->group_id || !cfg->candidates_topic || !cfg->output_topic || !cfg->dead_letter_topic ||
+        !cfg->identities_topic) {
         dh_stream_config_free(cfg);
         return DH_ERR_NOMEM;
     }
@@ -555,5 +578,6 @@ void dh_stream_config_free(dh_stream_config *cfg)
     free(cfg->dead_letter_topic);
     free(cfg->transactional_id);
     free(cfg->metrics_addr);
+    free(cfg->identities_topic);
     free(cfg);
 }

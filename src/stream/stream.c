@@ -68,6 +68,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     if (!s->killed && s->in_txn)
         commit(s);
     dh_stage2_drop(s);
+    dh_stage1_drop(s);
     rd_kafka_assign(rk, NULL);
 }
 
@@ -153,6 +154,8 @@ dh_status dh_stream_new(const dh_stream_config *cfg, const dh_ruleset *rs,
     s->output_topic = cfg->output_topic ? cfg->output_topic : "dcomhunt-findings";
     s->dead_letter_topic = cfg->dead_letter_topic ? cfg->dead_letter_topic : "dcomhunt-dead-letter";
     s->group_id = cfg->group_id ? cfg->group_id : "dcomhunt";
+    s->identities_topic = cfg->identities_topic ? cfg->identities_topic : "dcomhunt-identities";
+    s->identity_wait_ms = cfg->identity_wait_ms;
     s->idle_ms = IDLE_MS;
     s->skew_ticks = (cfg->skew_s > 0 ? cfg->skew_s : 120) * 10000000LL;
     s->counts.lag = -1;
@@ -168,6 +171,13 @@ dh_status dh_stream_new(const dh_stream_config *cfg, const dh_ruleset *rs,
             fail(s, DH_ERR_ARG, "Kafka property: %.200s", errstr);
             return DH_ERR_ARG;
         }
+    if ((cfg->stages ? cfg->stages : DH_STREAM_BOTH) & DH_STREAM_STAGE1) {
+        dh_status st = dh_ids_open(s);
+        if (st != DH_OK) {
+            fail(s, st, "the identities topic's reader: %s", dh_status_str(st));
+            return st;
+        }
+    }
     if (cfg->metrics_addr) {
         dh_status st =
             dh_metrics_server_start(cfg->metrics_addr, metrics_counts, s, &s->metrics, &s->err);
@@ -201,8 +211,14 @@ static rd_kafka_topic_partition_list_t *offsets(dh_stream *s)
     for (int i = 0; i < a->cnt; i++) {
         rd_kafka_topic_partition_t *p = &a->elems[i];
         int64_t off = p->offset;
-        if (!strcmp(p->topic, s->candidates_topic))
+        if (!strcmp(p->topic, s->candidates_topic)) {
             off = dh_stage2_commit_offset(s, p->partition);
+        } else {
+            /* not past a held candidate's message: a new owner reads it again */
+            int64_t floor = dh_stage1_floor(s, p->topic, p->partition);
+            if (floor >= 0 && (off < 0 || floor < off))
+                off = floor;
+        }
         if (off >= 0)
             rd_kafka_topic_partition_list_add(out, p->topic, p->partition)->offset = off;
     }
@@ -217,6 +233,7 @@ static void rewind_to_committed(dh_stream *s)
         dh_idset_remove(&s->published, s->txn_ids[i], strlen(s->txn_ids[i]));
     s->ntxn_ids = 0;
     dh_stage2_drop(s);
+    dh_stage1_drop(s);
     rd_kafka_topic_partition_list_t *a = NULL;
     if (rd_kafka_assignment(s->consumer, &a) || !a)
         return;
@@ -259,6 +276,7 @@ static dh_status commit(dh_stream *s)
     if (!e) {
         s->in_txn = 0;
         s->ntxn_ids = 0;
+        dh_ids_committed(s, 0);
         dh_stream_count(s, &s->counts.transactions, 1);
         /* the same offsets stored plainly: a no-op on a broker, where the transaction
          * stored them; librdkafka 2.0.2's mock cluster ignores transactional offsets */
@@ -270,6 +288,7 @@ static dh_status commit(dh_stream *s)
         rd_kafka_error_destroy(e);
         e = rd_kafka_abort_transaction(s->producer, 30000);
         s->in_txn = 0;
+        dh_ids_committed(s, 1);
         dh_stream_count(s, &s->counts.aborted, 1);
         rewind_to_committed(s);
     }
@@ -386,6 +405,8 @@ dh_status dh_stream_run(dh_stream *s)
                 return DH_ERR_CANCELLED;
         }
         now = dh_stream_now_ms();
+        dh_ids_again(s);
+        dh_stage1_tick(s, now);
         dh_stage2_tick(s, now);
         if (s->in_txn && (now - s->txn_start_ms >= TXN_MS || s->txn_messages >= TXN_MESSAGES))
             st = commit(s);
@@ -397,6 +418,8 @@ dh_status dh_stream_run(dh_stream *s)
         return st == DH_ERR_CANCELLED ? st : s->err.status ? s->err.status : st;
     /* stopped: what was read is produced and committed (open windows stay open: their
      * first offsets are what is committed, and the next owner rebuilds them) */
+    dh_ids_again(s);
+    dh_stage1_tick(s, dh_stream_now_ms());
     dh_stage2_tick(s, dh_stream_now_ms());
     dh_stage1_count(s);
     st = commit(s);
@@ -453,6 +476,9 @@ void dh_stream_free(dh_stream *s)
     if (s->base_conf)
         rd_kafka_conf_destroy(s->base_conf);
     dh_stage1_free(s);
+    dh_stage1_drop(s);
+    free(s->held);
+    dh_ids_close(s); /* after the stage-1 engine: nothing binds any more */
     dh_stage2_drop(s);
     free(s->parts);
     dh_idset_clear(&s->published);

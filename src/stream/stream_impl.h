@@ -12,6 +12,7 @@
 #include "dcomhunt/stream.h"
 #include "stream/metrics.h"
 #include "stream/idset.h"
+#include "stream/key.h"
 #include "stream/wire.h"
 
 /* Message headers dcomhunt writes and reads (docs/stream.md). */
@@ -87,6 +88,18 @@ struct dh_stream {
      * context its sink reads, set per message */
     dh_engine *s1_eng;
     struct s1_ctx *s1;
+    /* stage 1's keys (key.h): the address map, the identities topic that shares it, and
+     * the candidates held until a binding for the address they name arrives */
+    const char *identities_topic;
+    int64_t identity_wait_ms;
+    dh_idmap *idmap;
+    rd_kafka_t *ids;         /* reads the identities topic whole (assigned, no group) */
+    int64_t ids_retry_ms;    /* when to look for its partitions again; -1: assigned */
+    struct s1_held *held;    /* in arrival order */
+    dh_key_binding *ids_txn; /* bindings produced in the open transaction: again after an abort */
+    size_t nids_txn, capids_txn;
+    int ids_again;
+    size_t nheld, capheld;
     dh_metrics_server *metrics; /* the --metrics endpoint, when asked for */
     uint64_t s1_events_before;  /* events read by stage-1 engines already freed */
     int64_t last_progress_ms;
@@ -125,6 +138,25 @@ void dh_stage1_take(dh_stream *s, const rd_kafka_message_t *m);
 void dh_stage1_count(dh_stream *s);
 /* The stage-1 engine and its context, freed. */
 void dh_stage1_free(dh_stream *s);
+
+/* Before a commit and at each turn of the loop: bindings read from the identities topic,
+ * held candidates released (resolved, or waited long enough: keyed by the address). */
+void dh_stage1_tick(dh_stream *s, int64_t now_ms);
+/* The first offset of a held candidate's message in that input partition, -1 when none:
+ * a commit stores no offset past it, so a new owner reads the message again. */
+int64_t dh_stage1_floor(dh_stream *s, const char *topic, int32_t partition);
+/* Forgets the held candidates (revoked, or the transaction aborted: their messages are
+ * read again from the committed offsets). */
+void dh_stage1_drop(dh_stream *s);
+/* identities.c: the identities topic. */
+dh_status dh_ids_open(dh_stream *s);
+void dh_ids_poll(dh_stream *s, int64_t now_ms);
+void dh_ids_publish(dh_stream *s, const dh_key_binding *b);
+/* After a transaction: committed (its bindings are out) or aborted (they go again). */
+void dh_ids_committed(dh_stream *s, int aborted);
+/* In the open transaction: the bindings an aborted one took with it, produced again. */
+void dh_ids_again(dh_stream *s);
+void dh_ids_close(dh_stream *s);
 
 /* stage2.c */
 void dh_stage2_take(dh_stream *s, const rd_kafka_message_t *m);

@@ -10,7 +10,7 @@
  *
  * and nothing after it. Rules travel by id (dh_rule_id), so both stages must load the same
  * rules; an id the reader's ruleset does not hold refuses the message. The message key is
- * DH_WIRE_KEY. Decoding never trusts a length: every one is checked
+ * the correlation key (key.h). Decoding never trusts a length: every one is checked
  * against what is left. */
 #ifndef DH_STREAM_WIRE_H
 #define DH_STREAM_WIRE_H
@@ -40,15 +40,5 @@ typedef struct dh_wire_cand {
 dh_status dh_wire_decode(const void *data, size_t len, const dh_ruleset *rs, dh_wire_cand *out,
                          char why[256]);
 void dh_wire_clear(dh_wire_cand *c);
-
-/* The key every candidate is produced with: the correlation domain, one per estate.
- * Not the host: chains cross hosts (a source's script block names its target, often by
- * address), and which host an address is comes from the address map of every host's logs,
- * which only a correlator that sees them all holds. Keying by host split the ShellWindows
- * chain of the corpus into a chain without its source and a stray source activity. So
- * stage 2 is one partition per estate: it takes only what correlation uses (148 of 32,719
- * events on the end-to-end test's files), and stage 1, which reads and matches every
- * event, scales over the input partitions. */
-#define DH_WIRE_KEY "estate"
 
 #endif

@@ -81,7 +81,9 @@ static void full_file(void **state)
                        "stages: 1\n"
                        "window: 600\n"
                        "skew: 0\n"
-                       "metrics: 127.0.0.1:9464\n";
+                       "metrics: 127.0.0.1:9464\n"
+                       "identities_topic: ids\n"
+                       "identity_wait: 7\n";
     write_cfg(text, strlen(text));
     dh_stream_config *cfg = NULL;
     dh_error err;
@@ -111,6 +113,8 @@ static void full_file(void **state)
     assert_int_equal(cfg->window_s, 600);
     assert_int_equal(cfg->skew_s, 0);
     assert_string_equal(cfg->metrics_addr, "127.0.0.1:9464");
+    assert_string_equal(cfg->identities_topic, "ids");
+    assert_int_equal(cfg->identity_wait_ms, 7000);
     dh_stream_config_free(cfg);
 }
 
@@ -128,6 +132,8 @@ static void defaults(void **state)
     assert_int_equal(cfg->skew_s, 120);
     assert_int_equal(cfg->ninput_topics, 0);
     assert_null(cfg->metrics_addr);
+    assert_string_equal(cfg->identities_topic, "dcomhunt-identities");
+    assert_int_equal(cfg->identity_wait_ms, 0); /* the stream's default (2 s) */
     dh_stream_config_free(cfg);
     dh_stream_config_free(NULL);
 
@@ -167,6 +173,9 @@ static void hostile(void **state)
     refused("input_topics: [a]\nstages: 3\n", 2, "'stages' must be");
     refused("input_topics: [a]\nwindow: -5\n", 2, "'window' must be whole seconds");
     refused("input_topics: [a]\nwindow: 5m\n", 2, "'window' must be whole seconds");
+    refused("input_topics: [a]\nidentity_wait: -1\n", 2, "'identity_wait' must be whole");
+    refused("input_topics: [a]\nidentity_wait: 3601\n", 2, "at most 3600 seconds");
+    refused("input_topics: [a]\nidentities_topic: ''\n", 2, "is empty");
     refused("input_topics: [a]\nskew: 99999999999999999999\n", 2, "'skew' must be");
     refused("kafka:\n  bootstrap.servers: b:9092\n", 1, "no input_topics");
     refused("stages: 1\n", 1, "no input_topics");

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@
 
 #include "mock.h"
 #include "stream/stream_impl.h"
+#include "stream/wire.h"
 
 #define LM DH_CORPUS_DIR "/EVTX-ATTACK-SAMPLES/Lateral Movement/"
 static const char *const files[] = {
@@ -41,7 +43,7 @@ static const char *const files[] = {
 typedef struct world {
     dh_kt *k;
     dh_ruleset *rs;
-    char input[256], cand[256], out[256], dead[256];
+    char input[256], cand[256], out[256], dead[256], ids[256];
     char **lines; /* the reference findings, one line each (with its newline) */
     size_t nref;
 } world;
@@ -102,7 +104,9 @@ static void world_new(world *w)
     assert_int_equal(dh_ruleset_add_builtin(w->rs, NULL, NULL), DH_OK);
     assert_int_equal(dh_ruleset_finish(w->rs), DH_OK);
     assert_int_equal(dh_kt_topic(w->k, "input", 3, w->input, sizeof w->input), 0);
-    assert_int_equal(dh_kt_topic(w->k, "candidates", 3, w->cand, sizeof w->cand), 0);
+    /* several candidates partitions: stage 2's work spread over the group by target host */
+    assert_int_equal(dh_kt_topic(w->k, "candidates", 4, w->cand, sizeof w->cand), 0);
+    assert_int_equal(dh_kt_topic(w->k, "identities", 2, w->ids, sizeof w->ids), 0);
     assert_int_equal(dh_kt_topic(w->k, "findings", 3, w->out, sizeof w->out), 0);
     assert_int_equal(dh_kt_topic(w->k, "dead", 1, w->dead, sizeof w->dead), 0);
 }
@@ -179,6 +183,8 @@ static void start_stages(world *w, inst *i, dh_stream_kill kill_at, uint64_t nth
     i->cfg.candidates_topic = w->cand;
     i->cfg.output_topic = w->out;
     i->cfg.dead_letter_topic = w->dead;
+    i->cfg.identities_topic = w->ids;
+    i->cfg.identity_wait_ms = 4000;
     i->cfg.stages = stages;
     dh_stream_sink sink = {.on_error = on_error, .on_progress = on_progress};
     assert_int_equal(dh_stream_new(&i->cfg, w->rs, &sink, &i->s), DH_OK);
@@ -262,6 +268,50 @@ static void check_output(world *w)
     dh_kt_msgs_free(m, n);
 }
 
+/* The candidates topic as keyed by stage 1: spread over several partitions, and the
+ * corpus's ShellWindows chain whole in one: WORKSTATION5's module log (naming WORKSTATION6
+ * by name) and its outbound connections (naming it by address) are in the partition of
+ * WORKSTATION6's own records. Under a key of the record's own host they were not. */
+static void check_keys(world *w)
+{
+    dh_kt_msg *m;
+    size_t n = dh_kt_read(w->k, w->cand, NULL, &m);
+    assert_true(n > 0);
+    unsigned used = 0;
+    int32_t target = -1;
+    for (size_t i = 0; i < n; i++) {
+        used |= 1u << (m[i].partition & 31);
+        if (!strcmp(m[i].key, "workstation6")) {
+            if (target < 0)
+                target = m[i].partition;
+            assert_int_equal(m[i].partition, target); /* one key, one partition */
+        }
+    }
+    assert_true(target >= 0);
+    assert_true(__builtin_popcount(used) >= 2);
+    size_t module = 0, outbound = 0;
+    for (size_t i = 0; i < n; i++) {
+        dh_wire_cand c;
+        char why[256];
+        if (dh_wire_decode(m[i].value, m[i].len, w->rs, &c, why) != DH_OK)
+            continue; /* the test's own malformed candidate */
+        dh_str h = dh_event_host(c.event), d = {"", 0};
+        dh_event_field(c.event, DH_FIELD_DESTINATION_IP, &d);
+        int ws5 = h.len >= 12 && !strncasecmp(h.ptr, "WORKSTATION5", 12);
+        if (ws5 && dh_event_kind(c.event) == DH_KIND_PS_MODULE) {
+            assert_string_equal(m[i].key, "workstation6");
+            module++;
+        }
+        if (ws5 && dh_event_kind(c.event) == DH_KIND_NETWORK_CONNECTION && d.len == 11 &&
+            !memcmp(d.ptr, "172.18.39.6", 11) && m[i].partition == target)
+            outbound++;
+        dh_wire_clear(&c);
+    }
+    assert_true(module >= 1);
+    assert_true(outbound >= 4); /* 5156 and Sysmon 3, ports 135 and 49913 */
+    dh_kt_msgs_free(m, n);
+}
+
 static void test_end_to_end(void **state)
 {
     (void)state;
@@ -277,6 +327,7 @@ static void test_end_to_end(void **state)
     assert_int_equal(finish(&a), DH_OK);
     assert_int_equal(finish(&b), DH_OK);
     check_output(&w);
+    check_keys(&w);
     dh_kt_msg *m;
     assert_int_equal(dh_kt_read(w.k, w.dead, NULL, &m), 0);
     world_free(&w);
@@ -382,7 +433,7 @@ static void test_malformed(void **state)
     produce_files(&w, files + 1, NFILES - 1);
     assert_int_equal(dh_kt_produce(w.k, w.input, "bytes", bytes, sizeof bytes, NULL, NULL), 0);
     static const unsigned char v9[] = {9, 0, 0, 0, 0, 0, 0, 0};
-    assert_int_equal(dh_kt_produce(w.k, w.cand, DH_WIRE_KEY, v9, sizeof v9, NULL, NULL), 0);
+    assert_int_equal(dh_kt_produce(w.k, w.cand, "workstation6", v9, sizeof v9, NULL, NULL), 0);
     inst a, b;
     start(&w, &a, DH_KILL_NONE, 0);
     start(&w, &b, DH_KILL_NONE, 0);
@@ -561,6 +612,134 @@ static void test_estate(void **state)
     rm_tree(dir);
 }
 
+/* A network sensor's log of one connection to the endpoint mapper of 10.99.0.1, an address
+ * no host's log owns: the simulated estate's conn.log with one of its RPC lines re-aimed. */
+static void add_unbound_conn(const char *dir)
+{
+    char path[512], line[4096], out[8192];
+    snprintf(path, sizeof path, "%s/zeek/conn.log", dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    size_t n = 0;
+    int done = 0;
+    while (!done && fgets(line, sizeof line, f)) {
+        if (line[0] == '#') {
+            n += (size_t)snprintf(out + n, sizeof out - n, "%s", line);
+            continue;
+        }
+        if (!strstr(line, "\t135\ttcp"))
+            continue;
+        /* columns: ts uid orig_h orig_p resp_h resp_p ...: a new uid and responder */
+        char *col[32];
+        size_t nc = 0;
+        for (char *p = strtok(line, "\t"); p && nc < 32; p = strtok(NULL, "\t"))
+            col[nc++] = p;
+        assert_true(nc > 6);
+        col[1] = "CunboundAddress01";
+        col[4] = "10.99.0.1";
+        for (size_t i = 0; i < nc; i++)
+            n += (size_t)snprintf(out + n, sizeof out - n, "%s%s", i ? "\t" : "", col[i]);
+        done = 1;
+    }
+    fclose(f);
+    assert_true(done);
+    snprintf(path, sizeof path, "%s/zeek-unbound", dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/zeek-unbound/conn.log", dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fwrite(out, 1, n, f);
+    fclose(f);
+}
+
+/* Bindings that arrive after the records naming the address: the simulated estate's
+ * network-sensor files (their records carry the responder's address) are read first,
+ * SRV-APP15's own logs (its outbound connections bind its address) 2 s later. The sensor
+ * records are held until the binding arrives and go keyed by the host; an address no log
+ * binds (add_unbound_conn) goes keyed by the address once the wait is over. The output is
+ * still exactly the batch hunt's. */
+static void test_identity_late(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/dh_stream_late_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    dh_sim_catalog *cat = NULL;
+    assert_int_equal(dh_sim_catalog_load(NULL, NULL, NULL, &cat), DH_OK);
+    dh_sim_opts so;
+    dh_sim_opts_init(&so);
+    const char *scenario = "impacket-dcomexec-mmc20";
+    so.scenarios = &scenario;
+    so.nscenarios = 1;
+    so.format = DH_SIM_FMT_ECS;
+    so.sensor_set = dh_sim_sensor_set_find("full");
+    so.threads = 1;
+    assert_int_equal(dh_sim_run(cat, &so, dir, NULL, NULL), DH_OK);
+    dh_sim_catalog_free(cat);
+    add_unbound_conn(dir);
+    char *paths[256];
+    size_t n = walk(dir, paths, 0, 256), nsensor = 0;
+    const char *sensor[256], *hosts[256];
+    size_t nhosts = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strstr(paths[i], "truth"))
+            continue;
+        if (strstr(paths[i], "/zeek"))
+            sensor[nsensor++] = paths[i];
+        else
+            hosts[nhosts++] = paths[i];
+    }
+    assert_true(nsensor >= 1 && nhosts >= 1);
+    world w;
+    world_new(&w);
+    reference(&w, (const char *const *)paths, n);
+    assert_true(w.nref >= 1);
+    inst a, b;
+    start(&w, &a, DH_KILL_NONE, 0);
+    start(&w, &b, DH_KILL_NONE, 0);
+    produce_files(&w, sensor, nsensor);
+    nanosleep(&(struct timespec){2, 0}, NULL);
+    produce_files(&w, hosts, nhosts);
+    wait_output(&w, w.nref);
+    nanosleep(&(struct timespec){3, 0}, NULL); /* the unbound ones' wait (identity_wait 4 s) */
+    assert_int_equal(finish(&a), DH_OK);
+    assert_int_equal(finish(&b), DH_OK);
+    check_output(&w);
+    /* the bindings the hosts' own logs taught (names and addresses are the simulation's) */
+    dh_kt_msg *ids;
+    size_t ni = dh_kt_read(w.k, w.ids, NULL, &ids);
+    assert_true(ni >= 1);
+    dh_kt_msg *m;
+    size_t nc = dh_kt_read(w.k, w.cand, NULL, &m);
+    size_t sensor_owned = 0, unbound = 0;
+    for (size_t i = 0; i < nc; i++) {
+        if (getenv("DH_TEST_VERBOSE"))
+            fprintf(stderr, "candidate key %s partition %d\n", m[i].key, (int)m[i].partition);
+        int owner = 0;
+        for (size_t j = 0; j < ni; j++) {
+            /* nothing under an address a binding gives, although the binding came late */
+            assert_string_not_equal(m[i].key, ids[j].key);
+            size_t hl = strcspn(ids[j].value, " ");
+            owner |= strlen(m[i].key) == hl && !strncmp(m[i].key, ids[j].value, hl);
+        }
+        unbound += !strcmp(m[i].key, "10.99.0.1");
+        dh_wire_cand c;
+        char why[256];
+        assert_int_equal(dh_wire_decode(m[i].value, m[i].len, w.rs, &c, why), DH_OK);
+        dh_str h = dh_event_host(c.event);
+        /* a sensor record (its host an address) that went to the host owning it */
+        sensor_owned += owner && h.len && h.ptr[0] >= '0' && h.ptr[0] <= '9';
+        dh_wire_clear(&c);
+    }
+    assert_true(sensor_owned > 0);
+    assert_true(unbound > 0);
+    dh_kt_msgs_free(m, nc);
+    dh_kt_msgs_free(ids, ni);
+    world_free(&w);
+    for (size_t i = 0; i < n; i++)
+        free(paths[i]);
+    rm_tree(dir);
+}
+
 /* The handle's contract without a cluster: NULL arguments, a property librdkafka refuses
  * (named by dh_stream_error), every call on NULL. */
 static void test_api(void **state)
@@ -600,6 +779,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_api),
         cmocka_unit_test(test_end_to_end),
         cmocka_unit_test(test_estate),
+        cmocka_unit_test(test_identity_late),
         cmocka_unit_test(test_kill_mid_batch),
         cmocka_unit_test(test_kill_before_offsets),
         cmocka_unit_test(test_kill_before_commit),
