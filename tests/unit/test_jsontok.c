@@ -74,6 +74,8 @@ static void gives_up_where_jsmn_decides(void **state)
         B("{\"a\":\xc3\xa9}"),    /* a non-ASCII byte outside strings */
         B("{\"a\":1"),            /* not closed */
         B("{\"a\":[1}"),          /* closed by the wrong bracket */
+        B("{\"a\":1\"b\"}"),      /* a quote in a primitive (jsmn keeps it there) */
+        B("{\"a\":-[[1}"),        /* opening brackets in a primitive */
 #undef B
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

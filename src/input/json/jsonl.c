@@ -67,6 +67,7 @@ struct jsonl_reader {
     char envtext[6][512];  /* ECS envelope values, unescaped (outside the arena) */
     char scratch[1 << 16]; /* values the Defender mapping composes */
     dh_buf names;          /* the dotted name being built while an ECS document is flattened */
+    dh_buf envbuf; /* an ECS envelope value being unescaped (4 KiB cap): kept, not made per line */
     jsmntok_t *tok;
     dh_buf arena;
     dh_kv *kv;
@@ -186,6 +187,7 @@ jsonl_reader *jsonl_reader_new(void)
     r->pretok = -1;
     dh_buf_init(&r->arena, MAX_LINE * 2);
     dh_buf_init(&r->names, 4096);
+    dh_buf_init(&r->envbuf, 4096);
     if (!r->tok || !r->kv || !r->off || !r->kc) {
         jsonl_reader_free(r);
         return NULL;
@@ -203,6 +205,7 @@ void jsonl_reader_free(jsonl_reader *r)
     free(r->kc);
     dh_buf_free(&r->arena);
     dh_buf_free(&r->names);
+    dh_buf_free(&r->envbuf);
     free(r);
 }
 
@@ -1483,28 +1486,26 @@ static const char *decode_line(jsonl_reader *r, const char *js, size_t n, dh_eve
             r->envtext[k][0] = 0;
         int wat[WL_NAMES];
         wl_scan(r->tok, nt, js, wl, wat);
-        dh_buf tmp;
-        dh_buf_init(&tmp, 4096);
+        dh_buf *tmp = &r->envbuf;
         for (int k = 0; k < 6; k++) {
             int v = k < 5 ? wl_path(r->tok, nt, js, wl, wat, keys[k])
                           : member(r->tok, nt, js, 0, "@timestamp");
             if (v < 0 || r->tok[v].type == JSMN_OBJECT || r->tok[v].type == JSMN_ARRAY)
                 continue;
-            dh_buf_reset(&tmp); /* a value past the cap must not fail the next */
+            dh_buf_reset(tmp); /* a value past the cap must not fail the next */
             if (r->tok[v].type == JSMN_STRING
-                    ? dh_json_unescape(&tmp, js + r->tok[v].start,
+                    ? dh_json_unescape(tmp, js + r->tok[v].start,
                                        (size_t)(r->tok[v].end - r->tok[v].start))
-                    : dh_buf_append(&tmp, js + r->tok[v].start,
+                    : dh_buf_append(tmp, js + r->tok[v].start,
                                     (size_t)(r->tok[v].end - r->tok[v].start)))
                 continue;
             /* what "%.*s" gave (snprintf was 3.8% of the ECS capture's instructions): the
              * readers of envtext stop at a NUL as it did */
-            size_t l = tmp.len < 511 ? tmp.len : 511;
+            size_t l = tmp->len < 511 ? tmp->len : 511;
             if (l)
-                memcpy(r->envtext[k], tmp.data, l);
+                memcpy(r->envtext[k], tmp->data, l);
             r->envtext[k][l] = 0;
         }
-        dh_buf_free(&tmp);
         int ed = wl_path(r->tok, nt, js, wl, wat, "event_data");
         if (ed < 0)
             ed = wl_path(r->tok, nt, js, wl, wat, "user_data");

@@ -123,18 +123,18 @@ static long string_end(const unsigned char *js, size_t n, size_t i)
 
 /* The end of the primitive (number, true, false, null) starting at js[i], as jsmn's strict
  * mode delimits one: up to whitespace, a comma or a closing bracket; -1 on a byte jsmn
- * refuses or at the end of the input. prefix: also -1 on a quote or an opening bracket,
- * which jsmn keeps inside a primitive (1"a", 1[2) but the array scan (array_next) reads as
- * a string or a nesting: there the element's end would not be the same. */
-static long primitive_end(const unsigned char *js, size_t n, size_t i, int prefix)
+ * refuses or at the end of the input, and also on a quote or an opening bracket, which jsmn
+ * keeps inside a primitive (1"a", 1[2) but which the array scan (array_next) reads as a
+ * string or a nesting, and the reference's depth check (jsonl_deeper_than) counts as one:
+ * the fast pass read -[[[...(130 brackets) as one primitive where the reference refused the
+ * line as nested too deep (found by fuzz_jsontok, 2026-12-07). jsmn decides those lines. */
+static long primitive_end(const unsigned char *js, size_t n, size_t i)
 {
     for (; i < n; i++) {
         unsigned char c = js[i];
         if (c == ',' || c == '}' || c == ']' || is_ws(c))
             return (long)i;
-        if (c < 32 || c >= 127)
-            return -1;
-        if (prefix && (c == '"' || c == '{' || c == '['))
+        if (c < 32 || c >= 127 || c == '"' || c == '{' || c == '[')
             return -1;
     }
     return -1;
@@ -220,7 +220,7 @@ value:
     case 't':
     case 'f':
     case 'n': {
-        long e = primitive_end(js, n, i, vend != NULL);
+        long e = primitive_end(js, n, i);
         if (e < 0 || tok_new(tok, &nt, max, JSMN_PRIMITIVE, i, (size_t)e, parent) < 0)
             return -1;
         i = (size_t)e;

@@ -50,7 +50,8 @@ long jsonl_container_close(const char *js, size_t n, size_t i);
 long jsonl_container_close_narrow(const char *js, size_t n, size_t i);
 /* Is js[0, n) nested deeper than `limit` (brackets outside strings)? */
 int jsonl_deeper_than(const char *js, size_t n, unsigned limit);
-/* The fast pass alone: the count, or -1 where it gives up (then jsmn decides). */
+/* The fast pass alone: the count, or -1 where it gives up (then jsmn decides), as on a
+ * primitive holding a quote or an opening bracket (see below). */
 int jsonl_tokenize_fast(const char *js, size_t n, jsmntok_t *tok, unsigned max);
 /* The fast pass on the value at js[0] alone, whatever follows it (an array's next element):
  * its tokens and, in *end, the index after it; -1 where it gives up, and also on a primitive
