@@ -35,7 +35,6 @@
  * back when the host logs' clock comes within wire_ahead() of them: the records held then
  * follow the window's span of time, not the size of the logs. */
 #define WIRE_IN_MEMORY 4096
-#define WIRE_BUCKET_S  1800 /* the span of one bucket of records on disk */
 
 /* ---- lifecycle --------------------------------------------------------------------------- */
 
@@ -395,7 +394,7 @@ static int wire_goes_to_disk(const dh_correlator *c, const dh_event *ev)
 
 static dh_status wire_spill(dh_correlator *c, dh_event *ev, uint64_t id)
 {
-    if (!c->wh && !(c->wh = wh_new(WIRE_BUCKET_S * TICKS))) {
+    if (!c->wh && !(c->wh = wh_new())) {
         dh_event_free(ev);
         return DH_ERR_NOMEM;
     }
@@ -449,7 +448,8 @@ static dh_status wire_back(void *ctx, dh_event *ev, int64_t t, uint64_t seq, uin
     return DH_OK;
 }
 
-/* Brings back the sensor records of every bucket that starts at or before upto. */
+/* Brings back the sensor records of every block on disk whose earliest is at or before
+ * upto. */
 static dh_status wire_release(dh_correlator *c, int64_t upto)
 {
     if (upto > c->wire_upto)
@@ -460,7 +460,7 @@ static dh_status wire_release(dh_correlator *c, int64_t upto)
 static dh_status process(dh_correlator *c, int64_t horizon);
 
 /* At the end, the sensor records still on disk (later than the host logs, or no host logs)
- * come back a bucket at a time, each followed by the pass the clock at its time would have
+ * come back a block at a time, each followed by the pass the clock at its time would have
  * made, so they are held no longer than while the host logs were read. */
 static dh_status wire_drain(dh_correlator *c)
 {

@@ -1,11 +1,11 @@
 /* Network sensor records kept on disk until the clock comes near them (wirehold.h).
  *
- * The file is a heap of blocks, each [previous block of its bucket][length][records]; a
- * bucket remembers its newest block, so reading it back follows the chain from there. A
- * record is [time][arrival number][identity][length][the packed event]. Records of one
- * bucket arrive together when the input is in time order (one Zeek log after another), so
- * the open block collects them and is written when a record of another bucket comes or when
- * it is full: a log out of time order costs more, smaller blocks, not more memory. */
+ * The file is a heap of blocks of about OPEN_MAX bytes, each [length][records]; a record is
+ * [time][arrival number][identity][length][the packed event]. The table keeps one entry per
+ * block (its earliest time, where it is), in a binary heap by that time: a block comes back
+ * whole once the clock reaches its earliest record. Blocks are of a size, not of a span of
+ * time, so the table follows the bytes put away (32 bytes a MiB), whatever span they cover,
+ * and a block out of time order (a log not in time order) comes back early, never late. */
 #include "correlate/wirehold.h"
 
 #include <stdio.h>
@@ -16,13 +16,8 @@
 
 #include "core/buf.h"
 
-#define OPEN_MAX  (256u << 10) /* the open block is written at this size */
-#define BLOCK_MAX (1u << 30)   /* a block read back larger than this is damage */
-
-typedef struct blk_hdr {
-    int64_t prev; /* the bucket's previous block, -1 none */
-    uint64_t len; /* bytes of records that follow */
-} blk_hdr;
+#define OPEN_MAX  (1u << 20) /* the open block is written at this size */
+#define BLOCK_MAX (1u << 30) /* a block read back larger than this is damage */
 
 typedef struct rec_hdr {
     int64_t t;
@@ -31,35 +26,32 @@ typedef struct rec_hdr {
     uint64_t len; /* bytes of the packed event that follow */
 } rec_hdr;
 
-typedef struct bucket {
-    int64_t key;  /* floor(t / width) */
-    int64_t last; /* its newest block in the file, -1 none */
-} bucket;
+typedef struct block {
+    int64_t tmin; /* its earliest record */
+    int64_t at;   /* where its bytes start in the file */
+    uint64_t len;
+} block;
 
 struct wire_hold {
-    int64_t width;
     FILE *f;
     int64_t fend; /* bytes written */
-    bucket *b;    /* by key, the live ones from head */
-    size_t head, nb, cap;
-    dh_buf open; /* records of bucket `okey` not yet written */
-    int64_t okey;
-    int has_open;
+    block *b;     /* a binary heap by tmin */
+    size_t nb, cap;
+    dh_buf open; /* records not yet written */
+    int64_t open_tmin;
     size_t count;
     dh_buf pk, rd;
 };
 
-wire_hold *wh_new(int64_t width)
+wire_hold *wh_new(void)
 {
-    if (width <= 0)
-        return NULL;
     wire_hold *h = calloc(1, sizeof *h);
     if (!h)
         return NULL;
-    h->width = width;
     dh_buf_init(&h->open, OPEN_MAX + (1u << 21)); /* one record may be up to ~1 MiB */
     dh_buf_init(&h->pk, 1u << 21);
-    dh_buf_init(&h->rd, (size_t)1 << 34); /* one bucket read back */
+    dh_buf_init(&h->rd, (size_t)1 << 34); /* what one take brings back */
+    h->open_tmin = INT64_MAX;
     return h;
 }
 
@@ -83,91 +75,73 @@ size_t wh_count(const wire_hold *h)
 
 int wh_next(const wire_hold *h, int64_t *start)
 {
-    if (!h || h->head == h->nb)
+    if (!h || (!h->nb && !h->open.len))
         return 0;
-    *start = h->b[h->head].key * h->width;
+    int64_t t = h->open.len ? h->open_tmin : INT64_MAX;
+    if (h->nb && h->b[0].tmin < t)
+        t = h->b[0].tmin;
+    *start = t;
     return 1;
 }
 
-static int64_t key_of(const wire_hold *h, int64_t t)
+static void heap_up(block *v, size_t i)
 {
-    int64_t k = t / h->width;
-    return (t % h->width < 0) ? k - 1 : k; /* floor */
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (v[p].tmin <= v[i].tmin)
+            break;
+        block x = v[p];
+        v[p] = v[i];
+        v[i] = x;
+        i = p;
+    }
 }
 
-/* The bucket of key k, made if new (the table stays sorted by key). NULL: no memory. */
-static bucket *find_or_add(wire_hold *h, int64_t k)
+static void heap_pop(block *v, size_t *n)
 {
-    size_t lo = h->head, hi = h->nb;
-    /* in time order the key is the last one or past it */
-    if (hi > lo && h->b[hi - 1].key < k)
-        lo = hi;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (h->b[mid].key < k)
-            lo = mid + 1;
-        else
-            hi = mid;
+    v[0] = v[--*n];
+    for (size_t i = 0;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < *n && v[l].tmin < v[m].tmin)
+            m = l;
+        if (r < *n && v[r].tmin < v[m].tmin)
+            m = r;
+        if (m == i)
+            break;
+        block x = v[m];
+        v[m] = v[i];
+        v[i] = x;
+        i = m;
     }
-    if (lo < h->nb && h->b[lo].key == k)
-        return &h->b[lo];
-    if (h->head > 0 && h->head * 2 >= h->nb) { /* drop the given-back entries first */
-        memmove(h->b, h->b + h->head, (h->nb - h->head) * sizeof *h->b);
-        lo -= h->head;
-        h->nb -= h->head;
-        h->head = 0;
-    }
+}
+
+/* Writes the open block at the end of the file. */
+static dh_status write_open(wire_hold *h)
+{
+    if (!h->open.len)
+        return DH_OK;
     if (h->nb == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 256;
-        bucket *v = realloc(h->b, cap * sizeof *v);
+        size_t cap = h->cap ? h->cap * 2 : 64;
+        block *v = realloc(h->b, cap * sizeof *v);
         if (!v)
-            return NULL;
+            return DH_ERR_NOMEM;
         h->b = v;
         h->cap = cap;
     }
-    memmove(h->b + lo + 1, h->b + lo, (h->nb - lo) * sizeof *h->b);
-    h->nb++;
-    h->b[lo] = (bucket){k, -1};
-    return &h->b[lo];
-}
-
-/* Writes the open block at the end of the file, chained to its bucket's newest. */
-static dh_status write_open(wire_hold *h)
-{
-    if (!h->has_open)
-        return DH_OK;
-    h->has_open = 0;
-    if (!h->open.len)
-        return DH_OK;
-    bucket *b = find_or_add(h, h->okey);
-    if (!b)
-        return DH_ERR_NOMEM;
     if (!h->f && !(h->f = tmpfile()))
         return DH_ERR_IO;
-    blk_hdr bh = {b->last, h->open.len};
-    if (fseeko(h->f, (off_t)h->fend, SEEK_SET) || fwrite(&bh, sizeof bh, 1, h->f) != 1 ||
-        fwrite(h->open.data, h->open.len, 1, h->f) != 1)
+    if (fseeko(h->f, (off_t)h->fend, SEEK_SET) || fwrite(h->open.data, h->open.len, 1, h->f) != 1)
         return DH_ERR_IO;
-    b->last = h->fend;
-    h->fend += (int64_t)(sizeof bh + h->open.len);
+    h->b[h->nb] = (block){h->open_tmin, h->fend, h->open.len};
+    heap_up(h->b, h->nb++);
+    h->fend += (int64_t)h->open.len;
     dh_buf_reset(&h->open);
+    h->open_tmin = INT64_MAX;
     return DH_OK;
 }
 
 dh_status wh_put(wire_hold *h, int64_t t, uint64_t seq, uint64_t ident, const dh_event *ev)
 {
-    int64_t k = key_of(h, t);
-    if (h->has_open && h->okey != k) {
-        dh_status st = write_open(h);
-        if (st != DH_OK)
-            return st;
-    }
-    if (!h->has_open) {
-        if (!find_or_add(h, k)) /* the bucket exists while its records are only here */
-            return DH_ERR_NOMEM;
-        h->okey = k;
-        h->has_open = 1;
-    }
     dh_buf_reset(&h->pk);
     dh_status st = dh_event_pack(ev, 1, &h->pk);
     if (st != DH_OK)
@@ -175,6 +149,8 @@ dh_status wh_put(wire_hold *h, int64_t t, uint64_t seq, uint64_t ident, const dh
     rec_hdr rh = {t, seq, ident, h->pk.len};
     if (dh_buf_append(&h->open, &rh, sizeof rh) || dh_buf_append(&h->open, h->pk.data, h->pk.len))
         return DH_ERR_NOMEM;
+    if (t < h->open_tmin)
+        h->open_tmin = t;
     h->count++;
     return h->open.len >= OPEN_MAX ? write_open(h) : DH_OK;
 }
@@ -190,29 +166,17 @@ static int cmp_ref(const void *pa, const void *pb)
     return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
-/* Reads bucket b's blocks (and the open block when it is b's) into rd. */
-static dh_status read_bucket(wire_hold *h, const bucket *b)
+/* Appends block b's bytes to rd. */
+static dh_status read_block(wire_hold *h, const block *b)
 {
-    dh_buf_reset(&h->rd);
-    if (h->has_open && h->okey == b->key) {
-        if (dh_buf_append(&h->rd, h->open.data, h->open.len))
-            return DH_ERR_NOMEM;
-        dh_buf_reset(&h->open);
-        h->has_open = 0;
-    }
-    for (int64_t at = b->last; at >= 0;) {
-        blk_hdr bh;
-        if (fseeko(h->f, (off_t)at, SEEK_SET) || fread(&bh, sizeof bh, 1, h->f) != 1 ||
-            bh.len > BLOCK_MAX || bh.prev >= at)
-            return DH_ERR_IO;
-        char *dst = dh_buf_reserve(&h->rd, bh.len);
-        if (!dst)
-            return DH_ERR_NOMEM;
-        if (fread(dst, bh.len, 1, h->f) != 1)
-            return DH_ERR_IO;
-        h->rd.len += bh.len;
-        at = bh.prev;
-    }
+    if (b->len > BLOCK_MAX)
+        return DH_ERR_IO;
+    char *dst = dh_buf_reserve(&h->rd, b->len);
+    if (!dst)
+        return DH_ERR_NOMEM;
+    if (fseeko(h->f, (off_t)b->at, SEEK_SET) || fread(dst, b->len, 1, h->f) != 1)
+        return DH_ERR_IO;
+    h->rd.len += b->len;
     return DH_OK;
 }
 
@@ -257,21 +221,27 @@ static dh_status give_back(wire_hold *h, wh_fn fn, void *ctx)
 
 dh_status wh_take(wire_hold *h, int64_t upto, wh_fn fn, void *ctx)
 {
-    int64_t start;
-    while (wh_next(h, &start) && start <= upto) {
-        bucket b = h->b[h->head++];
-        dh_status st = read_bucket(h, &b);
-        if (st == DH_OK)
-            st = give_back(h, fn, ctx);
+    dh_buf_reset(&h->rd);
+    while (h->nb && h->b[0].tmin <= upto) {
+        block b = h->b[0];
+        heap_pop(h->b, &h->nb);
+        dh_status st = read_block(h, &b);
         if (st != DH_OK)
             return st;
     }
-    if (h->head == h->nb) /* everything given back: the file starts again */
-        h->head = h->nb = 0;
-    if (!h->count && h->f && h->fend) {
+    if (h->open.len && h->open_tmin <= upto) {
+        if (dh_buf_append(&h->rd, h->open.data, h->open.len))
+            return DH_ERR_NOMEM;
+        dh_buf_reset(&h->open);
+        h->open_tmin = INT64_MAX;
+    }
+    /* all that comes back at once, in arrival order: of two copies of a record, the first
+     * is the one held, as when both were taken */
+    dh_status st = h->rd.len ? give_back(h, fn, ctx) : DH_OK;
+    if (st == DH_OK && !h->count && h->f && h->fend) { /* everything back: start again */
         h->fend = 0;
         if (ftruncate(fileno(h->f), 0))
             return DH_ERR_IO;
     }
-    return DH_OK;
+    return st;
 }
