@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Peak resident memory of `dcomhunt hunt --jsonl` (the findings mode: reading, matching,
-# correlation, findings) at growing input sizes: it must stay flat (the goal: the largest
-# within 1.25x of the smallest). Three kinds of input, none of which fills the disk:
+# Peak resident memory of dcomhunt at growing input sizes, per mode: `hunt --jsonl` (the
+# findings mode: reading, matching, correlation, findings), `hunt --detections --jsonl`,
+# `dump` and `stats`. It must stay flat (the goal: the largest within 1.25x of the
+# smallest; the last column is each row's ratio to the first size of its kind and mode).
+# Three kinds of input, none of which fills the disk:
 #   evtx   a simulated estate's EVTX logs (`dcomhunt simulate`, two hosts, ~0.1 GB), reused
 #          through many paths (hard links, one folder per copy), read in time order;
 #   jsonl  the corpus's OTRF JSON-lines capture (49.5 MB) repeated through a pipe (stdin);
@@ -12,18 +14,21 @@
 # Copies repeat the same records (the correlator counts each once) and the same intrusions
 # (one finding each): what an estate collected twice looks like, at any size.
 # Environment: SIZES (GB, decimal; default "0.1 1 10 50"), SMALL_FILES (default 100000;
-# 0 skips), KINDS (default "evtx jsonl small"; "zeek" too on request), THREADS (default 2), CORPUS,
-# DCOMHUNT (default: Release build in build-release/), KEEP=1 keeps bench/out/mem.
+# 0 skips), KINDS (default "evtx jsonl small"; "zeek" too on request), MODES (default
+# "findings detections dump stats"), THREADS (default 2), CORPUS,
+# DCOMHUNT (default: Release build in build-release/), OUT (the work folder, default
+# bench/out/mem), KEEP=1 keeps it.
 # See bench/README.md; results in bench/results/memory.md.
 set -euo pipefail
 export LC_ALL=C
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
-out=$here/out/mem
+out=${OUT:-$here/out/mem}
 CORPUS=${CORPUS:-$root/../shared/corpus}
 SIZES=${SIZES:-0.1 1 10 50}
 SMALL_FILES=${SMALL_FILES:-100000}
 KINDS=${KINDS:-evtx jsonl small}
+MODES=${MODES:-findings detections dump stats}
 THREADS=${THREADS:-2}
 ZIP=$CORPUS/Security-Datasets/datasets/atomic/windows/lateral_movement/host/empire_dcom_shellwindows_stager.zip
 SMALL=$CORPUS/EVTX-ATTACK-SAMPLES/Lateral\ Movement/LM_dcom_shwnd_shbrwnd_mmc20_failed_traces_system_10016.evtx
@@ -72,35 +77,63 @@ PY
 }
 
 # ---- one measurement -----------------------------------------------------------------
-echo "dcomhunt hunt --jsonl -j$THREADS peak RSS, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores," \
+echo "dcomhunt peak RSS, -j$THREADS, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores," \
     "load $(cut -d' ' -f1-3 /proc/loadavg); commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')"
-printf '%-7s %6s %14s %12s %9s %13s  %s\n' kind GB "input bytes" records "wall s" "peak RSS KiB" findings
+printf '%-7s %-10s %6s %14s %12s %9s %13s %9s %7s\n' kind mode GB "input bytes" records "wall s" "peak RSS KiB" findings ratio
 status=0
-# run KIND GB BYTES CMD...: CMD's stdout is the hunt's; its stderr the hunt's summary
+declare -A first=()
+# the command of a mode (after the binary)
+mode_args() {
+    case $1 in
+    findings) echo "hunt -j$THREADS --jsonl --no-progress" ;;
+    detections) echo "hunt -j$THREADS --detections --jsonl --no-progress" ;;
+    dump) echo "dump -j$THREADS" ;;
+    stats) echo "stats -j$THREADS" ;;
+    *) echo "memory.sh: unknown mode $1" >&2 && exit 2 ;;
+    esac
+}
+# run KIND MODE GB BYTES CMD...: CMD's stdout is the command's; its stderr the summary
 run() {
-    local kind=$1 gb=$2 bytes=$3 rc=0
-    shift 3
+    local kind=$1 mode=$2 gb=$3 bytes=$4 rc=0
+    shift 4
     /usr/bin/time -o "$out/time.txt" -f '%M %e' "$@" >/dev/null 2>"$out/err.txt" || rc=$?
     [[ $rc == 1 ]] && rc=0 # hunt exits 1 when it reports findings
-    local rss wall recs finds
+    local rss wall recs finds ratio
     read -r rss wall < <(tail -n 1 "$out/time.txt")
-    recs=$(sed -n 's/.*; \([0-9]*\) events (.*/\1/p' "$out/err.txt" | tail -1)
+    recs=$(sed -n -e 's/.*; \([0-9]*\) events (.*/\1/p' -e 's/.*; records \([0-9]*\) .*/\1/p' \
+        "$out/err.txt" | tail -1)
     finds=$(sed -n 's/^ *findings: \([0-9]*\) .*/\1/p' "$out/err.txt" | tail -1)
-    printf '%-7s %6s %14s %12s %9s %13s  %s\n' "$kind" "$gb" "$bytes" "${recs:-?}" "$wall" "$rss" "${finds:-?}"
+    [[ -n ${first[$kind.$mode]:-} ]] || first[$kind.$mode]=$rss
+    ratio=$(python3 -c "print('%.3f' % ($rss / ${first[$kind.$mode]}))")
+    printf '%-7s %-10s %6s %14s %12s %9s %13s %9s %7s\n' "$kind" "$mode" "$gb" "$bytes" \
+        "${recs:-?}" "$wall" "$rss" "${finds:--}" "$ratio"
     if ((rc != 0)); then
         status=1
         echo "    exit $rc:"
         grep -v '^  ' "$out/err.txt" | head -5 | sed 's/^/    /'
     fi
 }
-hunt=("$DCOMHUNT" hunt "-j$THREADS" --jsonl --no-progress)
+# each mode on the input PATH (- : the JSON lines pipe)
+modes() {
+    local kind=$1 gb=$2 bytes=$3 path=$4 m
+    for m in $MODES; do
+        read -r -a args < <(mode_args "$m")
+        if [[ $path == - ]]; then
+            run "$kind" "$m" "$gb" "$bytes" bash -c \
+                'for ((i = 0; i < $1; i++)); do cat "$2"; done | "${@:3}" -' \
+                _ "$n" "$json" "$DCOMHUNT" "${args[@]}"
+        else
+            run "$kind" "$m" "$gb" "$bytes" "$DCOMHUNT" "${args[@]}" "$path"
+        fi
+    done
+}
 
 for gb in $SIZES; do
     if [[ $KINDS == *evtx* ]]; then
         one=$(du -sb --apparent-size "$base" | cut -f1)
         n=$(python3 -c "print(max(1, round($gb * 1e9 / $one)))")
         rm -rf "$out/evtx" && links "$base" "$out/evtx" "$n"
-        run evtx "$gb" $((one * n)) "${hunt[@]}" "$out/evtx"
+        modes evtx "$gb" $((one * n)) "$out/evtx"
         rm -rf "$out/evtx"
     fi
     if [[ $KINDS == *zeek* ]]; then
@@ -109,14 +142,13 @@ for gb in $SIZES; do
         "$DCOMHUNT" simulate --out "$out/zeek" --scenario mmc20-executeshellcommand \
             --noise-size "$(python3 -c "print(max(1, round($gb * 1000)))")M" \
             -j "$THREADS" >/dev/null 2>&1
-        run zeek "$gb" "$(du -sb --apparent-size "$out/zeek" | cut -f1)" "${hunt[@]}" "$out/zeek"
+        modes zeek "$gb" "$(du -sb --apparent-size "$out/zeek" | cut -f1)" "$out/zeek"
         rm -rf "$out/zeek"
     fi
     if [[ $KINDS == *jsonl* ]]; then
         one=$(stat -c %s "$json")
         n=$(python3 -c "print(max(1, round($gb * 1e9 / $one)))")
-        run jsonl "$gb" $((one * n)) bash -c 'for ((i = 0; i < $1; i++)); do cat "$2"; done | "${@:3}" -' \
-            _ "$n" "$json" "${hunt[@]}"
+        modes jsonl "$gb" $((one * n)) -
     fi
 done
 if [[ $KINDS == *small* && $SMALL_FILES -gt 0 ]]; then
@@ -138,7 +170,8 @@ for i in range(n):
         os.link(first, p)
 PY
     one=$(stat -c %s "$SMALL")
-    run "${SMALL_FILES}f" "$(python3 -c "print(round($one * $SMALL_FILES / 1e9, 1))")" $((one * SMALL_FILES)) "${hunt[@]}" "$out/small"
+    modes "${SMALL_FILES}f" "$(python3 -c "print(round($one * $SMALL_FILES / 1e9, 1))")" \
+        $((one * SMALL_FILES)) "$out/small"
     rm -rf "$out/small"
 fi
 exit $status

@@ -18,17 +18,23 @@
 
 #include "core/buf.h"
 #include "correlate/corr.h"
+#include "correlate/wirehold.h"
 
 /* Inputs are read in order of their chunks' first record times; events within a chunk
  * span a little time, so the horizon keeps this much slack behind the newest event. */
 #define FLUSH_SLACK_S 600
 #define FLUSH_EVERY   16384 /* events between passes, at least */
 /* Network sensor records are read before the host logs and held for the findings they join
- * (docs/formats.md); past this many, the oldest half of those no rule matched is let go.
+ * (docs/formats.md). Those ahead of the clock wait on disk (below), so only a window of time
+ * that holds this many reaches it; then the oldest half of those no rule matched is let go.
  * A held Zeek record costs about 900 bytes (measured: 43,019 held, +33 MiB peak RSS), so
  * 2^19 of them held 465 MB (a 1.4 GB simulated estate peaked at 939 MiB); 2^17 bound them
  * to about 115 MB. */
 #define MAX_WIRE_HELD (1u << 17)
+/* Past this many held, sensor records ahead of the clock go to disk (wirehold.h) and come
+ * back when the host logs' clock comes within wire_ahead() of them: the records held then
+ * follow the window's span of time, not the size of the logs. */
+#define WIRE_IN_MEMORY 4096
 
 /* ---- lifecycle --------------------------------------------------------------------------- */
 
@@ -68,6 +74,7 @@ dh_status dh_correlator_new(const dh_correlate_opts *o, const dh_ruleset *rs, dh
     c->min_held = INT64_MAX;
     c->open_min = INT64_MAX;
     c->flush_every = FLUSH_EVERY;
+    c->wire_upto = INT64_MIN;
     *out = c;
     return DH_OK;
 }
@@ -90,6 +97,7 @@ void dh_correlator_free(dh_correlator *c)
         item_free(c->v[i]);
     free(c->v);
     free(c->seen);
+    wh_free(c->wh);
     dh_comdb_free(c->own_db);
     free(c);
 }
@@ -368,6 +376,114 @@ static dh_status drop_old_wire(dh_correlator *c)
     return seen_rebuild(c) ? DH_ERR_NOMEM : DH_OK;
 }
 
+/* How far ahead of the newest host event a pass may look at sensor records: a pass decides
+ * up to its horizon (the newest minus the window, twice the skew and the slack) and joins
+ * sensor records within the window and the skew of what it decides; twice that is room. */
+static int64_t wire_ahead(const dh_correlator *c)
+{
+    return (4 * (c->o.window_s + c->o.skew_s) + FLUSH_SLACK_S) * TICKS;
+}
+
+/* A sensor record no rule matched, past the first WIRE_IN_MEMORY held and later than what
+ * the clock has brought back: it waits on disk. Its identity is checked when it comes back
+ * (the set of held identities would otherwise grow with every record put away). */
+static int wire_goes_to_disk(const dh_correlator *c, const dh_event *ev)
+{
+    return c->nwire >= WIRE_IN_MEMORY && corr_is_wire(ev) && dh_event_time(ev) > c->wire_upto;
+}
+
+static dh_status wire_spill(dh_correlator *c, dh_event *ev, uint64_t id)
+{
+    if (!c->wh && !(c->wh = wh_new())) {
+        dh_event_free(ev);
+        return DH_ERR_NOMEM;
+    }
+    /* its arrival number now: passes order records of one time by it */
+    dh_status st = wh_put(c->wh, dh_event_time(ev), c->seq++, id, ev);
+    dh_event_free(ev);
+    return st;
+}
+
+/* A record back from disk: held as if it had just been taken (a duplicate of one held is
+ * dropped and counted, as on intake). */
+static dh_status wire_back(void *ctx, dh_event *ev, int64_t t, uint64_t seq, uint64_t id)
+{
+    dh_correlator *c = ctx;
+    int dup = seen_insert(c, id);
+    if (dup) {
+        c->duplicates += dup > 0;
+        dh_event_free(ev);
+        return dup < 0 ? DH_ERR_NOMEM : DH_OK;
+    }
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 1024;
+        item **v = realloc(c->v, cap * sizeof *v);
+        if (!v) {
+            dh_event_free(ev);
+            return DH_ERR_NOMEM;
+        }
+        c->v = v;
+        c->cap = cap;
+    }
+    item *it = calloc(1, sizeof *it);
+    if (!it) {
+        dh_event_free(ev);
+        return DH_ERR_NOMEM;
+    }
+    it->ev = ev;
+    it->ident = id;
+    it->seq = seq;
+    it->bare = corr_bare_host(dh_event_host(ev));
+    it->hostkey = corr_hash_ci(it->bare, CORR_HASH0);
+    it->t = t;
+    it->claim = -1;
+    it->wire = 1;
+    c->v[c->n++] = it;
+    if (c->n > c->peak)
+        c->peak = c->n;
+    if (it->t < c->min_held)
+        c->min_held = it->t;
+    if (++c->nwire > MAX_WIRE_HELD)
+        return drop_old_wire(c);
+    return DH_OK;
+}
+
+/* Brings back the sensor records of every block on disk whose earliest is at or before
+ * upto. */
+static dh_status wire_release(dh_correlator *c, int64_t upto)
+{
+    if (upto > c->wire_upto)
+        c->wire_upto = upto;
+    return c->wh ? wh_take(c->wh, upto, wire_back, c) : DH_OK;
+}
+
+static dh_status process(dh_correlator *c, int64_t horizon);
+
+/* At the end, the sensor records still on disk (later than the host logs, or no host logs)
+ * come back a block at a time, each followed by the pass the clock at its time would have
+ * made, so they are held no longer than while the host logs were read. */
+static dh_status wire_drain(dh_correlator *c)
+{
+    int64_t start;
+    while (wh_next(c->wh, &start)) {
+        if (start > c->newest)
+            c->newest = start;
+        dh_status st = wire_release(c, c->newest + wire_ahead(c));
+        if (st != DH_OK)
+            return st;
+        if (!wh_count(c->wh))
+            break;
+        int64_t horizon = c->newest - (c->o.window_s + 2 * c->o.skew_s + FLUSH_SLACK_S) * TICKS;
+        int64_t oldest = INT64_MAX;
+        for (size_t i = 0; i < c->n; i++)
+            if (c->v[i]->t < oldest)
+                oldest = c->v[i]->t;
+        if (horizon > oldest && (st = process(c, horizon)) != DH_OK)
+            return st;
+    }
+    return DH_OK;
+}
+
 dh_status dh_correlator_pack(const dh_ruleset *rs, const dh_event *ev, dh_buf *out)
 {
     const char *const *names = NULL;
@@ -402,8 +518,6 @@ uint64_t dh_correlator_wire_dropped(const dh_correlator *c)
     return c->wire_dropped;
 }
 
-static dh_status process(dh_correlator *c, int64_t horizon);
-
 dh_status dh_correlator_take(dh_correlator *c, dh_event *ev, const dh_rule *const *rules,
                              size_t nrules)
 {
@@ -414,6 +528,8 @@ dh_status dh_correlator_take_undecided(dh_correlator *c, dh_event *ev, const dh_
                                        size_t nrules, const unsigned char *undecided)
 {
     uint64_t id = identity(ev);
+    if (!nrules && wire_goes_to_disk(c, ev))
+        return wire_spill(c, ev, id);
     int dup = seen_insert(c, id);
     if (dup) {
         /* the same record read again (two copies of a log): it counts once */
@@ -579,12 +695,15 @@ dh_status dh_correlator_flush(dh_correlator *c)
     if (!c->fn)
         return DH_ERR_ARG;
     c->since_flush = 0;
+    dh_status st = wire_release(c, c->newest + wire_ahead(c));
+    if (st != DH_OK)
+        return st;
     int64_t horizon = c->newest - (c->o.window_s + 2 * c->o.skew_s + FLUSH_SLACK_S) * TICKS;
     /* nothing held is older than the horizon: a pass would decide nothing (many events with
      * one time do not make passes over and over) */
     if (horizon <= c->min_held)
         return DH_OK;
-    dh_status st = process(c, horizon);
+    st = process(c, horizon);
     /* as many new events as host events are held: the sensor records held (which do not
      * move the clock) would otherwise let host events pile up as many again between passes */
     size_t host_held = c->n - c->nwire;
@@ -596,5 +715,6 @@ dh_status dh_correlator_finish(dh_correlator *c, dh_finding_fn fn, void *ctx)
 {
     c->fn = fn;
     c->fctx = ctx;
-    return process(c, INT64_MAX);
+    dh_status st = wire_drain(c);
+    return st != DH_OK ? st : process(c, INT64_MAX);
 }

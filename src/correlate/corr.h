@@ -17,6 +17,7 @@
  *   claim.c        adding to a claim list (activations, source and assemble all do)
  *   finding.c      items and process nodes as the finding builder's values (findings/build.h)
  *   scriptparse.c  reading a target host and an object out of code and command lines
+ *   wirehold.c     network sensor records ahead of the clock, on disk until it comes near
  *
  * Everything built in a pass (hosts, processes, activations, groups) lives in the pass's
  * arena and is gone when the pass ends; items (the kept events) outlive passes. */
@@ -84,6 +85,8 @@ struct dh_correlator {
     size_t peak;
     size_t nwire;
     uint64_t wire_dropped;
+    struct wire_hold *wh; /* sensor records ahead of the clock, on disk (wirehold.h) */
+    int64_t wire_upto;    /* records at or before this time are held here, not there */
 };
 
 /* ---- small helpers (helpers.c) ---------------------------------------------------------- */
