@@ -8,7 +8,7 @@
 #include "engine/engine_impl.h"
 #include "input/buffer.h"
 
-#define PUSH_OUT_LIMIT  (256u << 20)        /* one pushed event's records, as a scanned unit's */
+#define PUSH_OUT_LIMIT  (256u << 20)       /* one pushed event's records, as a scanned unit's */
 #define TIMELINE_BUDGET ((size_t)16 << 20) /* detections held before a run goes to disk */
 
 void dh_engine_opts_init(dh_engine_opts *o)
