@@ -3,6 +3,7 @@
  * whose length does not fit its type is rendered as hex bytes, never read past. */
 #include <stdio.h>
 
+#include "core/decimal.h"
 #include "core/timefmt.h"
 #include "core/utf16.h"
 #include "core/evtx_format.h"
@@ -83,12 +84,6 @@ static dh_status put_sid(dh_buf *out, const uint8_t *p, size_t n)
 /* Decimal and hex integers written straight into reserved room: through dh_buf_put_u64
  * (digits to a temporary, then an append) they were a tenth of the decode time of a
  * Sysmon log, whose values are mostly integers (callgrind, 2026-12-07). */
-static const char digit_pairs[201] =
-    "00010203040506070809101112131415161718192021222324252627282930"
-    "31323334353637383940414243444546474849505152535455565758596061"
-    "62636465666768697071727374757677787980818283848586878889909192"
-    "93949596979899";
-
 static dh_status put_dec(dh_buf *out, uint64_t v, int neg)
 {
     char *o = evtx_room(out, 21);
@@ -96,44 +91,7 @@ static dh_status put_dec(dh_buf *out, uint64_t v, int neg)
         return DH_ERR_NOMEM;
     if (neg)
         *o++ = '-';
-    /* The digit count first, then the digits from the end straight into place: no
-     * temporary and no copy (most values are a few digits). */
-    static const uint64_t pow10[20] = {1ULL,
-                                       10ULL,
-                                       100ULL,
-                                       1000ULL,
-                                       10000ULL,
-                                       100000ULL,
-                                       1000000ULL,
-                                       10000000ULL,
-                                       100000000ULL,
-                                       1000000000ULL,
-                                       10000000000ULL,
-                                       100000000000ULL,
-                                       1000000000000ULL,
-                                       10000000000000ULL,
-                                       100000000000000ULL,
-                                       1000000000000000ULL,
-                                       10000000000000000ULL,
-                                       100000000000000000ULL,
-                                       1000000000000000000ULL,
-                                       10000000000000000000ULL};
-    size_t n = 1;
-    while (n < 20 && v >= pow10[n])
-        n++;
-    char *e = o + n;
-    while (v >= 100) {
-        unsigned r = (unsigned)(v % 100);
-        v /= 100;
-        e -= 2;
-        memcpy(e, digit_pairs + 2 * r, 2);
-    }
-    if (v >= 10) {
-        e -= 2;
-        memcpy(e, digit_pairs + 2 * v, 2);
-    } else {
-        *--e = (char)('0' + v);
-    }
+    size_t n = (size_t)(dh_put_u64(o, v) - o);
     out->len += n + (neg ? 1 : 0);
     return DH_OK;
 }

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "core/dlsym.h"
 #include "input/archive_lazy.h"
 
 #ifndef DH_ARCHIVE_SONAME
@@ -54,18 +55,7 @@ static struct {
 static int loaded;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-/* dlsym's answer stored into a function pointer: through memcpy, since ISO C has no
- * conversion from an object pointer to a function pointer. */
-static int sym(void *h, const char *name, void *fn, size_t size)
-{
-    void *p = dlsym(h, name);
-    if (!p || size != sizeof p)
-        return -1;
-    memcpy(fn, &p, sizeof p);
-    return 0;
-}
-
-#define SYM(h, field, name) sym(h, #name, &la.field, sizeof la.field)
+#define SYM(h, field, name) dh_dlsym_fn(h, #name, &la.field, sizeof la.field)
 
 static void load(void)
 {

@@ -3,6 +3,8 @@
  * sonames; every symbol html_graph.c calls is looked up once. */
 #include "output/gv_lazy.h"
 
+#include "core/dlsym.h"
+
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stddef.h>
@@ -16,18 +18,7 @@ static dh_gv_api api;
 static const dh_gv_api *loaded;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-/* dlsym's answer stored into a function pointer: through memcpy, since ISO C has no
- * conversion from an object pointer to a function pointer. */
-static int sym(void *h, const char *name, void *fn, size_t size)
-{
-    void *p = dlsym(h, name);
-    if (!p || size != sizeof p)
-        return -1;
-    memcpy(fn, &p, sizeof p);
-    return 0;
-}
-
-#define SYM(h, f) sym(h, #f, &api.f, sizeof api.f)
+#define SYM(h, f) dh_dlsym_fn(h, #f, &api.f, sizeof api.f)
 
 static void load(void)
 {

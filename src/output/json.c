@@ -9,6 +9,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "core/decimal.h"
 #include "core/timefmt.h"
 #include "core/utf8.h"
 
@@ -533,37 +534,6 @@ static int names_repeat(const dh_kv *kv, size_t n)
     return 0;
 }
 
-/* "00" to "99": two digits per division (four numbers per event, a digit at a time they
- * were 2% of dump, callgrind 2026-12-07). */
-static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324"
-                                     "25262728293031323334353637383940414243444546474849"
-                                     "50515253545556575859606162636465666768697071727374"
-                                     "75767778798081828384858687888990919293949596979899";
-
-/* v in decimal at o; returns the end. The digit count first, then the digits from the
- * end straight into place: no temporary, and no copy of a variable length (a memcpy
- * call per number). */
-static char *put_u64(char *o, uint64_t v)
-{
-    size_t n = 1;
-    for (uint64_t p = 10; n < 20 && v >= p; p *= 10)
-        n++;
-    char *e = o + n;
-    while (v >= 100) {
-        unsigned r = (unsigned)(v % 100);
-        v /= 100;
-        e -= 2;
-        memcpy(e, digit_pairs + 2 * r, 2);
-    }
-    if (v >= 10) {
-        e -= 2;
-        memcpy(e, digit_pairs + 2 * v, 2);
-    } else {
-        *--e = (char)('0' + v);
-    }
-    return o + n;
-}
-
 /* The event's time as dh_time_put_iso writes it ("YYYY-MM-DDThh:mm:ss.fffffffZ"), with
  * the date of the last day seen kept per thread: events come in runs of one day, and the
  * calendar arithmetic was 3% of dump (callgrind, 2026-12-07). Returns NULL where the
@@ -591,15 +561,15 @@ static char *put_time(char *o, int64_t ft)
     uint32_t frac = (uint32_t)(u % 10000000);
     unsigned sod = (unsigned)(secs % 86400);
     memcpy(o, iso_cache.date, 11);
-    memcpy(o + 11, digit_pairs + 2 * (sod / 3600), 2);
+    memcpy(o + 11, dh_digit_pairs + 2 * (sod / 3600), 2);
     o[13] = ':';
-    memcpy(o + 14, digit_pairs + 2 * (sod / 60 % 60), 2);
+    memcpy(o + 14, dh_digit_pairs + 2 * (sod / 60 % 60), 2);
     o[16] = ':';
-    memcpy(o + 17, digit_pairs + 2 * (sod % 60), 2);
+    memcpy(o + 17, dh_digit_pairs + 2 * (sod % 60), 2);
     o[19] = '.';
-    memcpy(o + 20, digit_pairs + 2 * (frac / 100000), 2);
-    memcpy(o + 22, digit_pairs + 2 * (frac / 1000 % 100), 2);
-    memcpy(o + 24, digit_pairs + 2 * (frac / 10 % 100), 2);
+    memcpy(o + 20, dh_digit_pairs + 2 * (frac / 100000), 2);
+    memcpy(o + 22, dh_digit_pairs + 2 * (frac / 1000 % 100), 2);
+    memcpy(o + 24, dh_digit_pairs + 2 * (frac / 10 % 100), 2);
     o[26] = (char)('0' + frac % 10);
     o[27] = 'Z';
     return o + ISO_LEN;
@@ -647,12 +617,12 @@ dh_status dh_json_event(dh_buf *out, const dh_event *ev, unsigned flags)
     o = put_string(o, (const unsigned char *)file, flen);
     if (dh_event_chunk(ev) >= 0) {
         o = LIT(o, ",\"chunk\":");
-        o = put_u64(o, (uint64_t)dh_event_chunk(ev));
+        o = dh_put_u64(o, (uint64_t)dh_event_chunk(ev));
     }
     o = LIT(o, ",\"offset\":");
-    o = put_u64(o, dh_event_offset(ev));
+    o = dh_put_u64(o, dh_event_offset(ev));
     o = LIT(o, ",\"record_id\":");
-    o = put_u64(o, dh_event_record_id(ev));
+    o = dh_put_u64(o, dh_event_record_id(ev));
     o = LIT(o, ",\"time\":\"");
     char *t = put_time(o, dh_event_time(ev));
     if (t) {
@@ -666,7 +636,7 @@ dh_status dh_json_event(dh_buf *out, const dh_event *ev, unsigned flags)
         o = start = out->data + out->len;
     }
     o = LIT(o, "\",\"event_id\":");
-    o = put_u64(o, dh_event_id(ev));
+    o = dh_put_u64(o, dh_event_id(ev));
     o = LIT(o, ",\"provider\":");
     o = put_string(o, (const unsigned char *)prov.ptr, prov.len);
     o = LIT(o, ",\"channel\":");
