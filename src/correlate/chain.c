@@ -404,23 +404,26 @@ static dh_status wire_spill(dh_correlator *c, dh_event *ev, uint64_t id)
     return st;
 }
 
-/* A record back from disk: held as if it had just been taken (a duplicate of one held is
- * dropped and counted, as on intake). */
-static dh_status wire_back(void *ctx, dh_event *ev, int64_t t, uint64_t seq, uint64_t id)
+/* A new item for a record not held yet, with room for it in c->v; NULL when the record is
+ * one already held (dropped and counted, *st DH_OK) or memory ran out (*st
+ * DH_ERR_NOMEM): the event is freed either way. */
+static item *item_new(dh_correlator *c, dh_event *ev, uint64_t id, dh_status *st)
 {
-    dh_correlator *c = ctx;
     int dup = seen_insert(c, id);
     if (dup) {
+        /* the same record read again (two copies of a log): it counts once */
         c->duplicates += dup > 0;
         dh_event_free(ev);
-        return dup < 0 ? DH_ERR_NOMEM : DH_OK;
+        *st = dup < 0 ? DH_ERR_NOMEM : DH_OK;
+        return NULL;
     }
+    *st = DH_ERR_NOMEM;
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 1024;
         item **v = realloc(c->v, cap * sizeof *v);
         if (!v) {
             dh_event_free(ev);
-            return DH_ERR_NOMEM;
+            return NULL;
         }
         c->v = v;
         c->cap = cap;
@@ -428,10 +431,23 @@ static dh_status wire_back(void *ctx, dh_event *ev, int64_t t, uint64_t seq, uin
     item *it = calloc(1, sizeof *it);
     if (!it) {
         dh_event_free(ev);
-        return DH_ERR_NOMEM;
+        return NULL;
     }
     it->ev = ev;
     it->ident = id;
+    *st = DH_OK;
+    return it;
+}
+
+/* A record back from disk: held as if it had just been taken (a duplicate of one held is
+ * dropped and counted, as on intake). */
+static dh_status wire_back(void *ctx, dh_event *ev, int64_t t, uint64_t seq, uint64_t id)
+{
+    dh_correlator *c = ctx;
+    dh_status st;
+    item *it = item_new(c, ev, id, &st);
+    if (!it)
+        return st;
     it->seq = seq;
     it->bare = corr_bare_host(dh_event_host(ev));
     it->hostkey = corr_hash_ci(it->bare, CORR_HASH0);
@@ -530,30 +546,10 @@ dh_status dh_correlator_take_undecided(dh_correlator *c, dh_event *ev, const dh_
     uint64_t id = identity(ev);
     if (!nrules && wire_goes_to_disk(c, ev))
         return wire_spill(c, ev, id);
-    int dup = seen_insert(c, id);
-    if (dup) {
-        /* the same record read again (two copies of a log): it counts once */
-        c->duplicates += dup > 0;
-        dh_event_free(ev);
-        return dup < 0 ? DH_ERR_NOMEM : DH_OK;
-    }
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 1024;
-        item **v = realloc(c->v, cap * sizeof *v);
-        if (!v) {
-            dh_event_free(ev);
-            return DH_ERR_NOMEM;
-        }
-        c->v = v;
-        c->cap = cap;
-    }
-    item *it = calloc(1, sizeof *it);
-    if (!it) {
-        dh_event_free(ev);
-        return DH_ERR_NOMEM;
-    }
-    it->ev = ev;
-    it->ident = id;
+    dh_status st;
+    item *it = item_new(c, ev, id, &st);
+    if (!it)
+        return st;
     if (nrules) {
         it->rules = malloc(nrules * sizeof *it->rules);
         if (!it->rules) {
