@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "dcomhunt/engine.h"
+#include "dcomhunt/finding.h"
 #include "dcomhunt/rules.h"
 #include "dcomhunt/status.h"
 
@@ -100,6 +101,7 @@ typedef struct dh_stream_counts {
     uint64_t candidates_in;       /* stage 2: candidates consumed */
     uint64_t findings_out;        /* stage 2: findings produced */
     uint64_t findings_suppressed; /* stage 2: already published (rebuilt after a move) */
+    uint64_t findings_tuned;      /* stage 2: removed by a tuning filter, not produced */
     uint64_t late;                /* stage 2: events later than the window and skew allow */
     uint64_t malformed;           /* messages sent to the dead-letter topic */
     uint64_t transactions;        /* committed */
@@ -125,6 +127,11 @@ typedef struct dh_stream dh_stream;
  * free it. */
 dh_status dh_stream_new(const dh_stream_config *cfg, const dh_ruleset *rs,
                         const dh_stream_sink *sink, dh_stream **out);
+/* The tuning filters stage 2 applies (dcomhunt/finding.h, docs/tuning.md): a finding a
+ * filter removes is not produced, and is counted in findings_tuned. t is borrowed until
+ * dh_stream_free, used by the thread that runs dh_stream_run only; NULL applies none. Set
+ * before dh_stream_run. */
+void dh_stream_set_tuning(dh_stream *s, dh_tuning *t);
 /* Consumes until dh_stream_stop, then drains: what was read is produced and committed.
  * DH_OK after a stop; another status when the stream could not go on (named in
  * dh_stream_error). */

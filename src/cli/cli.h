@@ -44,6 +44,7 @@ int cli_load_scenarios(const char *dir, struct dh_sim_catalog **out);
 
 struct dh_ruleset;
 struct dh_rule_diag;
+struct dh_tuning;
 /* What cli_print_rule_diag counts when given one as its ctx. */
 typedef struct cli_diag_count {
     unsigned errors, warnings;
@@ -57,6 +58,10 @@ int cli_rule_paths_ok(const char *what, char **paths, size_t n);
 /* The built-in pack (if builtin) plus the given files/directories, finished. */
 dh_status cli_load_rules(struct dh_ruleset **out, int builtin, char **paths, size_t npaths,
                          unsigned *refused);
+/* The tuning files (Sigma filters only) into *rs and a tuning *t over them; -1, after
+ * saying why on stderr as "CMD: WHAT: ...", when a file cannot be used. */
+int cli_load_tuning(const char *cmd, const char *what, char **paths, size_t n,
+                    struct dh_ruleset **rs, struct dh_tuning **t);
 
 /* ---- common.c: printing for a terminal, thread counts, exit statuses -------------------- */
 

@@ -495,48 +495,6 @@ static int write_html(dh_findings_writer *fo, FILE *out, const char *path)
     return 0;
 }
 
-static void tuning_expired(void *ctx, const dh_rule *r)
-{
-    (void)ctx;
-    fputs("dcomhunt hunt: tuning: filter '", stderr);
-    cli_put_safe(stderr, dh_rule_title(r));
-    fputs("' expired on ", stderr);
-    cli_put_safe(stderr, dh_rule_filter_expires(r));
-    fputs(" and is not applied\n", stderr);
-}
-
-/* Loads the tuning files: Sigma filters only. Returns nonzero (after saying why) when a
- * file cannot be used. */
-static int load_tuning(char **paths, size_t n, dh_ruleset **rs, dh_tuning **t)
-{
-    unsigned refused = 0;
-    if (cli_load_rules(rs, 0, paths, n, &refused) != DH_OK || refused) {
-        fputs("dcomhunt hunt: --tune: the tuning files have errors (above)\n", stderr);
-        return -1;
-    }
-    for (size_t i = 0; i < dh_ruleset_count(*rs); i++) {
-        const dh_rule *r = dh_ruleset_rule(*rs, i);
-        if (!dh_rule_is_filter(r)) {
-            fputs("dcomhunt hunt: --tune: '", stderr);
-            cli_put_safe(stderr, dh_rule_title(r));
-            fputs("' in ", stderr);
-            cli_put_safe(stderr, dh_rule_origin(r));
-            fputs(" is a rule, not a filter (a tuning file holds Sigma filters)\n", stderr);
-            return -1;
-        }
-    }
-    char today[16];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(today, sizeof today, "%Y-%m-%d", &tm);
-    if (dh_tuning_new(*rs, today, tuning_expired, NULL, t) != DH_OK) {
-        fputs("dcomhunt hunt: out of memory\n", stderr);
-        return -1;
-    }
-    return 0;
-}
-
 /* The knowledge table: the built-in rows, then each --com-objects file (a row naming a known
  * object replaces it). Nonzero, with the reason printed, if a file cannot be used. */
 static int load_com_objects(char **paths, size_t n, dh_comdb **out)
@@ -893,7 +851,8 @@ static int load(const hunt_args *a, hunt_opts *o, hunt_loaded *l)
     }
     if (a->ncom && load_com_objects(a->com_paths, a->ncom, &l->comdb))
         return DH_EXIT_USAGE;
-    if (a->ntune && load_tuning(a->tune_paths, a->ntune, &l->tune_rs, &l->tuning))
+    if (a->ntune && cli_load_tuning("dcomhunt hunt", "--tune", a->tune_paths, a->ntune, &l->tune_rs,
+                                    &l->tuning))
         return DH_EXIT_USAGE;
     return select_rules(a, o, l);
 }

@@ -1,5 +1,6 @@
 /* Loading what several subcommands need, with every refusal printed on stderr: the rule
- * set (built-in pack plus the user's files; hunt, rules, selftest) and the scenario
+ * set (built-in pack plus the user's files; hunt, rules, selftest), tuning filters (hunt,
+ * stream) and the scenario
  * catalog (simulate, selftest). Below the subcommands: it calls only common.c and the
  * library (declared in cli.h). */
 #include <dirent.h>
@@ -8,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "cli/cli.h"
+#include "dcomhunt/finding.h"
 #include "dcomhunt/rules.h"
 #include "dcomhunt/simulate.h"
 
@@ -117,6 +120,49 @@ int cli_rule_paths_ok(const char *what, char **paths, size_t n)
         }
     }
     return bad ? -1 : 0;
+}
+
+/* ---- tuning ------------------------------------------------------------------------ */
+
+static void tuning_expired(void *ctx, const dh_rule *r)
+{
+    fputs((const char *)ctx, stderr);
+    fputs(": tuning: filter '", stderr);
+    cli_put_safe(stderr, dh_rule_title(r));
+    fputs("' expired on ", stderr);
+    cli_put_safe(stderr, dh_rule_filter_expires(r));
+    fputs(" and is not applied\n", stderr);
+}
+
+int cli_load_tuning(const char *cmd, const char *what, char **paths, size_t n, dh_ruleset **rs,
+                    dh_tuning **t)
+{
+    unsigned refused = 0;
+    if (cli_load_rules(rs, 0, paths, n, &refused) != DH_OK || refused) {
+        fprintf(stderr, "%s: %s: the tuning files have errors (above)\n", cmd, what);
+        return -1;
+    }
+    for (size_t i = 0; i < dh_ruleset_count(*rs); i++) {
+        const dh_rule *r = dh_ruleset_rule(*rs, i);
+        if (!dh_rule_is_filter(r)) {
+            fprintf(stderr, "%s: %s: '", cmd, what);
+            cli_put_safe(stderr, dh_rule_title(r));
+            fputs("' in ", stderr);
+            cli_put_safe(stderr, dh_rule_origin(r));
+            fputs(" is a rule, not a filter (a tuning file holds Sigma filters)\n", stderr);
+            return -1;
+        }
+    }
+    char today[16];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(today, sizeof today, "%Y-%m-%d", &tm);
+    if (dh_tuning_new(*rs, today, tuning_expired, (void *)cmd, t) != DH_OK) {
+        fprintf(stderr, "%s: out of memory\n", cmd);
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- scenarios --------------------------------------------------------------------- */

@@ -54,16 +54,17 @@ static void on_progress(void *ctx, const dh_stream_counts *c)
 {
     if (!*(const int *)ctx)
         return;
-    fprintf(stderr,
-            "dcomhunt stream: in %llu messages, %llu events; candidates out %llu, in %llu; "
-            "findings %llu (suppressed %llu); late %llu; malformed %llu; transactions %llu "
-            "(aborted %llu); open windows %llu; lag ",
-            (unsigned long long)c->messages_in, (unsigned long long)c->events_in,
-            (unsigned long long)c->candidates_out, (unsigned long long)c->candidates_in,
-            (unsigned long long)c->findings_out, (unsigned long long)c->findings_suppressed,
-            (unsigned long long)c->late, (unsigned long long)c->malformed,
-            (unsigned long long)c->transactions, (unsigned long long)c->aborted,
-            (unsigned long long)c->open_windows);
+    fprintf(
+        stderr,
+        "dcomhunt stream: in %llu messages, %llu events; candidates out %llu, in %llu; "
+        "findings %llu (suppressed %llu, tuned %llu); late %llu; malformed %llu; transactions %llu "
+        "(aborted %llu); open windows %llu; lag ",
+        (unsigned long long)c->messages_in, (unsigned long long)c->events_in,
+        (unsigned long long)c->candidates_out, (unsigned long long)c->candidates_in,
+        (unsigned long long)c->findings_out, (unsigned long long)c->findings_suppressed,
+        (unsigned long long)c->findings_tuned, (unsigned long long)c->late,
+        (unsigned long long)c->malformed, (unsigned long long)c->transactions,
+        (unsigned long long)c->aborted, (unsigned long long)c->open_windows);
     if (c->lag < 0)
         fputs("unknown\n", stderr);
     else
@@ -173,15 +174,28 @@ int cli_stream(int argc, char **argv)
         dh_stream_config_free(cfg);
         return DH_EXIT_ERROR;
     }
+    dh_ruleset *tune_rs = NULL;
+    dh_tuning *tuning = NULL;
+    if (cfg->ntuning_paths && cli_load_tuning("dcomhunt stream", "tuning", cfg->tuning_paths,
+                                              cfg->ntuning_paths, &tune_rs, &tuning)) {
+        dh_tuning_free(tuning);
+        dh_ruleset_free(tune_rs);
+        dh_ruleset_free(rs);
+        dh_stream_config_free(cfg);
+        return DH_EXIT_USAGE;
+    }
     dh_stream_sink sink = {.ctx = &progress, .on_error = on_error, .on_progress = on_progress};
     dh_stream *s = NULL;
     dh_status st = dh_stream_new(cfg, rs, &sink, &s);
+    dh_stream_set_tuning(s, tuning);
     if (st != DH_OK) {
         const dh_error *e = s ? dh_stream_error(s) : NULL;
         if (e && (e->message[0] || e->file[0]))
             cli_print_error(e); /* the property, address or topic that failed */
         fprintf(stderr, "dcomhunt stream: cannot start: %s\n", dh_status_str(st));
         dh_stream_free(s);
+        dh_tuning_free(tuning);
+        dh_ruleset_free(tune_rs);
         dh_ruleset_free(rs);
         dh_stream_config_free(cfg);
         return st == DH_ERR_ARG ? DH_EXIT_USAGE : DH_EXIT_ERROR;
@@ -207,6 +221,8 @@ int cli_stream(int argc, char **argv)
         rc = refused ? DH_EXIT_PARTIAL : DH_EXIT_OK;
     }
     dh_stream_free(s);
+    dh_tuning_free(tuning);
+    dh_ruleset_free(tune_rs);
     dh_ruleset_free(rs);
     dh_stream_config_free(cfg);
     return rc;

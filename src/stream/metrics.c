@@ -40,6 +40,8 @@ static const metric metrics[] = {
     {"dcomhunt_stream_findings_suppressed_total", "counter",
      "Findings not produced again because they were already published (stage 2).",
      C(findings_suppressed)},
+    {"dcomhunt_stream_findings_tuned_total", "counter",
+     "Findings a tuning filter removed, not produced (stage 2).", C(findings_tuned)},
     {"dcomhunt_stream_late_events_total", "counter",
      "Events later than the window and skew tolerance allow, counted and not correlated "
      "(stage 2).",

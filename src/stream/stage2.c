@@ -126,6 +126,10 @@ static int on_finding(void *ctx, const dh_finding *f)
         dh_stream_count(s, &s->counts.findings_suppressed, 1);
         return 0;
     }
+    if (s->tuning && dh_tuning_check(s->tuning, f)) {
+        dh_stream_count(s, &s->counts.findings_tuned, 1);
+        return 0;
+    }
     dh_findings_writer *w = NULL;
     if (dh_findings_writer_new(s->cfg->ocsf ? DH_FINDINGS_OCSF : DH_FINDINGS_JSONL, 0, &w) != DH_OK)
         return 0;

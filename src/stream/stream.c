@@ -456,6 +456,12 @@ void dh_stream_test_kill(dh_stream *s, dh_stream_kill at, uint64_t nth)
     s->kill_seen = 0;
 }
 
+void dh_stream_set_tuning(dh_stream *s, dh_tuning *t)
+{
+    if (s)
+        s->tuning = t;
+}
+
 void dh_stream_test_idle(dh_stream *s, int64_t idle_ms)
 {
     s->idle_ms = idle_ms;

@@ -60,6 +60,7 @@ typedef struct s2_part {
 struct dh_stream {
     const dh_stream_config *cfg;
     const dh_ruleset *rs;
+    dh_tuning *tuning; /* borrowed (dh_stream_set_tuning); NULL: none */
     dh_stream_sink sink;
     const char *candidates_topic, *output_topic, *dead_letter_topic, *group_id;
     rd_kafka_t *consumer, *producer;

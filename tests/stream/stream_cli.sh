@@ -27,6 +27,10 @@ expect 2 "--stage is 1, 2 or both" --config "$tmp/s2.yml" --stage 3
 expect 2 "reads Kafka, not paths" --config "$tmp/s2.yml" some.evtx
 printf 'kafka:\n  test.mock.num.brokers: 3\nstages: 2\nrules: [%s/none]\n' "$tmp" >"$tmp/r.yml"
 expect 2 "cannot use" --config "$tmp/r.yml"
+# tuning: a rule where a filter belongs is refused before the stream starts
+printf 'title: not a filter\nlogsource:\n  product: windows\ndetection:\n  s:\n    EventID: 1\n  condition: s\n' >"$tmp/rule.yml"
+printf 'kafka:\n  test.mock.num.brokers: 3\nstages: 2\ntuning: [%s/rule.yml]\n' "$tmp" >"$tmp/t.yml"
+expect 2 "dcomhunt stream: tuning: 'not a filter' in" --config "$tmp/t.yml"
 
 # A run: SIGTERM drains and exits 0.
 "$dh" stream --config "$tmp/s2.yml" --no-progress >"$tmp/out" 2>"$tmp/err" &
@@ -38,4 +42,5 @@ rc=$?
 [ $rc -eq 0 ] || fail "SIGTERM: exit $rc: $(cat "$tmp/err")"
 grep -q "drained and stopped" "$tmp/err" || fail "SIGTERM: not drained: $(cat "$tmp/err")"
 grep -q "^dcomhunt stream: in 0 messages" "$tmp/err" || fail "no final counts: $(cat "$tmp/err")"
+grep -q "suppressed 0, tuned 0" "$tmp/err" || fail "no tuned count: $(cat "$tmp/err")"
 echo "stream_cli: ok"

@@ -46,6 +46,7 @@ typedef struct world {
     char input[256], cand[256], out[256], dead[256], ids[256];
     char **lines; /* the reference findings, one line each (with its newline) */
     size_t nref;
+    dh_tuning *tuning; /* given to every instance started (NULL: none) */
 } world;
 
 typedef struct inst {
@@ -63,11 +64,14 @@ static int on_finding(void *ctx, const dh_finding *f)
     return 0;
 }
 
-/* The findings of the files in one findings-mode engine, as hunt --jsonl prints them. */
-static void reference(world *w, const char *const *paths, size_t n)
+/* The findings of the files in one findings-mode engine, as hunt --jsonl prints them
+ * (with --tune when tuning is given: what it suppresses is left out). */
+static void reference_tuned(world *w, const char *const *paths, size_t n, dh_tuning *tuning)
 {
     dh_findings_writer *fw = NULL;
     assert_int_equal(dh_findings_writer_new(DH_FINDINGS_JSONL, 0, &fw), DH_OK);
+    if (tuning)
+        dh_findings_writer_set_tuning(fw, tuning, 0);
     dh_engine_opts o;
     dh_engine_opts_init(&o);
     o.sink = (dh_engine_sink){.ctx = fw, .on_finding = on_finding};
@@ -93,6 +97,11 @@ static void reference(world *w, const char *const *paths, size_t n)
         p = nl + 1;
     }
     free(text);
+}
+
+static void reference(world *w, const char *const *paths, size_t n)
+{
+    reference_tuned(w, paths, n, NULL);
 }
 
 static void world_new(world *w)
@@ -188,6 +197,7 @@ static void start_stages(world *w, inst *i, dh_stream_kill kill_at, uint64_t nth
     i->cfg.stages = stages;
     dh_stream_sink sink = {.on_error = on_error, .on_progress = on_progress};
     assert_int_equal(dh_stream_new(&i->cfg, w->rs, &sink, &i->s), DH_OK);
+    dh_stream_set_tuning(i->s, w->tuning);
     dh_stream_test_idle(i->s, 3000);
     if (kill_at)
         dh_stream_test_kill(i->s, kill_at, nth);
@@ -330,6 +340,57 @@ static void test_end_to_end(void **state)
     check_keys(&w);
     dh_kt_msg *m;
     assert_int_equal(dh_kt_read(w.k, w.dead, NULL, &m), 0);
+    world_free(&w);
+}
+
+/* The config's tuning applied by stage 2: a filter removing the findings of one COM object
+ * (MMC20.Application) leaves the output topic with exactly what hunt --jsonl --tune
+ * prints, and the stream counts what it removed. */
+static const char filter_yml[] = "title: MMC20 from the lab is known\n"
+                                 "id: 5d0e6a1c-7c1b-4a55-9a0e-0c4b2f6d1e11\n"
+                                 "reason: test of the stream's tuning\n"
+                                 "logsource:\n"
+                                 "  product: windows\n"
+                                 "filter:\n"
+                                 "  rules: []\n"
+                                 "  selection:\n"
+                                 "    ComObject: MMC20.Application\n"
+                                 "  condition: not selection\n";
+
+static void test_tuning(void **state)
+{
+    (void)state;
+    world w;
+    world_new(&w);
+    dh_ruleset *frs = NULL;
+    dh_tuning *t = NULL;
+    assert_int_equal(dh_ruleset_new(&frs), DH_OK);
+    assert_int_equal(
+        dh_ruleset_add_text(frs, filter_yml, sizeof filter_yml - 1, "tuning.yml", NULL, NULL),
+        DH_OK);
+    assert_int_equal(dh_ruleset_finish(frs), DH_OK);
+    assert_int_equal(dh_tuning_new(frs, "2026-01-01", NULL, NULL, &t), DH_OK);
+    reference(&w, files, NFILES);
+    size_t all = w.nref;
+    for (size_t i = 0; i < w.nref; i++)
+        free(w.lines[i]);
+    free(w.lines);
+    reference_tuned(&w, files, NFILES, t);
+    /* the filter removes some findings and keeps some: the test can tell */
+    assert_true(w.nref >= 1);
+    assert_true(w.nref < all);
+    produce_files(&w, files, NFILES);
+    inst a;
+    w.tuning = t;
+    start(&w, &a, DH_KILL_NONE, 0);
+    wait_output(&w, w.nref);
+    dh_stream_counts c;
+    dh_stream_counts_get(a.s, &c);
+    assert_int_equal(finish(&a), DH_OK);
+    assert_int_equal(c.findings_tuned, all - w.nref);
+    check_output(&w);
+    dh_tuning_free(t);
+    dh_ruleset_free(frs);
     world_free(&w);
 }
 
@@ -778,6 +839,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_api),
         cmocka_unit_test(test_end_to_end),
+        cmocka_unit_test(test_tuning),
         cmocka_unit_test(test_estate),
         cmocka_unit_test(test_identity_late),
         cmocka_unit_test(test_kill_mid_batch),
