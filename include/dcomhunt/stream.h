@@ -102,7 +102,7 @@ typedef struct dh_stream_counts {
     uint64_t findings_out;        /* stage 2: findings produced */
     uint64_t findings_suppressed; /* stage 2: already published (rebuilt after a move) */
     uint64_t findings_tuned;      /* stage 2: removed by a tuning filter, not produced */
-    uint64_t late;                /* stage 2: events later than the window and skew allow */
+    uint64_t late;                /* stage 2: behind the watermark on arrival (still correlated) */
     uint64_t malformed;           /* messages sent to the dead-letter topic */
     uint64_t transactions;        /* committed */
     uint64_t aborted;             /* transactions aborted (and retried) */

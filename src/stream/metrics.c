@@ -43,8 +43,8 @@ static const metric metrics[] = {
     {"dcomhunt_stream_findings_tuned_total", "counter",
      "Findings a tuning filter removed, not produced (stage 2).", C(findings_tuned)},
     {"dcomhunt_stream_late_events_total", "counter",
-     "Events later than the window and skew tolerance allow, counted and not correlated "
-     "(stage 2).",
+     "Events behind the watermark (the newest event time less the skew) when they arrived, "
+     "counted and still correlated (stage 2).",
      C(late)},
     {"dcomhunt_stream_malformed_messages_total", "counter",
      "Messages that could not be read, sent to the dead-letter topic.", C(malformed)},
