@@ -631,14 +631,10 @@ static void rm_tree(const char *dir)
     rmdir(dir);
 }
 
-/* A simulated estate (several hosts, Winlogbeat JSON lines and Zeek, a chain from one
- * host to another): each file one message, two instances; the output equals the findings
- * of one engine on the directory, so the chains that cross hosts are whole. */
-static void test_estate(void **state)
+/* The simulated estate both estate tests read: impacket-dcomexec-mmc20 with every sensor,
+ * as Winlogbeat JSON lines and Zeek logs, written under dir. */
+static void simulate_estate(const char *dir)
 {
-    (void)state;
-    char dir[] = "/tmp/dh_stream_estate_XXXXXX";
-    assert_non_null(mkdtemp(dir));
     dh_sim_catalog *cat = NULL;
     assert_int_equal(dh_sim_catalog_load(NULL, NULL, NULL, &cat), DH_OK);
     dh_sim_opts so;
@@ -652,6 +648,17 @@ static void test_estate(void **state)
     so.threads = 1;
     assert_int_equal(dh_sim_run(cat, &so, dir, NULL, NULL), DH_OK);
     dh_sim_catalog_free(cat);
+}
+
+/* A simulated estate (several hosts, Winlogbeat JSON lines and Zeek, a chain from one
+ * host to another): each file one message, two instances; the output equals the findings
+ * of one engine on the directory, so the chains that cross hosts are whole. */
+static void test_estate(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/dh_stream_estate_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    simulate_estate(dir);
     char *paths[256];
     size_t n = walk(dir, paths, 0, 256);
     assert_true(n >= 3);
@@ -724,18 +731,7 @@ static void test_identity_late(void **state)
     (void)state;
     char dir[] = "/tmp/dh_stream_late_XXXXXX";
     assert_non_null(mkdtemp(dir));
-    dh_sim_catalog *cat = NULL;
-    assert_int_equal(dh_sim_catalog_load(NULL, NULL, NULL, &cat), DH_OK);
-    dh_sim_opts so;
-    dh_sim_opts_init(&so);
-    const char *scenario = "impacket-dcomexec-mmc20";
-    so.scenarios = &scenario;
-    so.nscenarios = 1;
-    so.format = DH_SIM_FMT_ECS;
-    so.sensor_set = dh_sim_sensor_set_find("full");
-    so.threads = 1;
-    assert_int_equal(dh_sim_run(cat, &so, dir, NULL, NULL), DH_OK);
-    dh_sim_catalog_free(cat);
+    simulate_estate(dir);
     add_unbound_conn(dir);
     char *paths[256];
     size_t n = walk(dir, paths, 0, 256), nsensor = 0;
